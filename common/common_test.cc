@@ -1,0 +1,87 @@
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/json.h"
+#include "common/status.h"
+
+namespace bora {
+namespace {
+
+Result<int> Half(int x) {
+  if (x % 2) return InvalidArgument("odd: " + std::to_string(x));
+  return x / 2;
+}
+
+Result<int> Quarter(int x) {
+  BORA_ASSIGN_OR_RETURN(int h, Half(x));
+  return Half(h);
+}
+
+TEST(StatusTest, ResultCarriesValueOrError) {
+  EXPECT_EQ(*Quarter(8), 2);
+  Result<int> r = Quarter(6);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().ToString(), "INVALID_ARGUMENT: odd: 3");
+  EXPECT_EQ(r.status().WithContext("task t1").message(), "task t1: odd: 3");
+}
+
+TEST(ClockTest, ManualClockAdvancesAndFormats) {
+  ManualClock clock;
+  EXPECT_EQ(FormatMistralTime(clock.NowUs()), "2026-01-01 00:00:00");
+  clock.AdvanceSeconds(61.5);
+  EXPECT_EQ(FormatMistralTime(clock.NowUs()), "2026-01-01 00:01:01");
+  EXPECT_EQ(FormatIsoTime(clock.NowUs()), "2026-01-01T00:01:01.500000Z");
+}
+
+TEST(IdsTest, UuidV4Shape) {
+  std::string a = NewUuid(), b = NewUuid();
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(IsUuidLike(a));
+  EXPECT_EQ(a[14], '4');
+  EXPECT_TRUE(a[19] == '8' || a[19] == '9' || a[19] == 'a' || a[19] == 'b');
+  EXPECT_FALSE(IsUuidLike("my_workflow"));
+  SequentialIdGenerator gen;
+  EXPECT_EQ(gen.Next(), "00000000-0000-4000-8000-000000000001");
+}
+
+TEST(JsonTest, ParseErrorsSayWhere) {
+  auto r = ParseJson("{\"a\": 1,\n \"b\": }");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("line 2"), std::string::npos) << r.status().message();
+  EXPECT_FALSE(ParseJson("[[[[1]]]]", 3).ok());
+  EXPECT_FALSE(ParseJson("1 2").ok());
+  EXPECT_TRUE(ParseJson("[[[1]]]", 3).ok());
+}
+
+TEST(JsonTest, PythonFormatting) {
+  Json v = *ParseJson(R"({"a": 1, "b": [true, null, "x'y", 2.5], "c": {"d": "é"}})");
+  EXPECT_EQ(PythonStr(v), "{'a': 1, 'b': [True, None, \"x'y\", 2.5], 'c': {'d': 'é'}}");
+  EXPECT_EQ(PythonJsonDumps(v), R"({"a": 1, "b": [true, null, "x'y", 2.5], "c": {"d": "\u00e9"}})");
+  EXPECT_EQ(PythonJsonDumps(*ParseJson(R"({"a":[1]})"), 4), "{\n    \"a\": [\n        1\n    ]\n}");
+  EXPECT_EQ(PythonStr(Json("plain")), "plain");
+  EXPECT_EQ(PythonFloatRepr(1.0), "1.0");
+  EXPECT_EQ(PythonFloatRepr(0.1), "0.1");
+  EXPECT_EQ(PythonFloatRepr(1e16), "1e+16");
+  EXPECT_EQ(PythonFloatRepr(123456789012345.0), "123456789012345.0");
+  EXPECT_EQ(PythonFloatRepr(0.00001), "1e-05");
+  EXPECT_EQ(PythonFloatRepr(0.0001), "0.0001");
+  EXPECT_EQ(PythonFloatRepr(-2.5e-7), "-2.5e-07");
+}
+
+TEST(JsonTest, TruthinessEqualityMerge) {
+  EXPECT_FALSE(IsTruthy(Json(nullptr)));
+  EXPECT_FALSE(IsTruthy(Json("")));
+  EXPECT_FALSE(IsTruthy(Json(JsonArray())));
+  EXPECT_TRUE(IsTruthy(Json(0.5)));
+  EXPECT_TRUE(JsonEquals(Json(1), Json(1.0)));
+  EXPECT_FALSE(JsonEquals(Json(1), Json("1")));
+  Json base = *ParseJson(R"({"a": {"x": 1, "y": 2}, "b": 1})");
+  DeepMerge(base, *ParseJson(R"({"a": {"y": 3, "z": 4}, "c": [1]})"));
+  EXPECT_EQ(DumpJson(base), R"({"a":{"x":1,"y":3,"z":4},"b":1,"c":[1]})");
+  EXPECT_EQ(PythonTypeName(Json(1.5)), "float");
+}
+
+}  // namespace
+}  // namespace bora

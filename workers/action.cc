@@ -1,0 +1,70 @@
+#include "workers/action.h"
+
+#include <set>
+
+namespace bora::workers {
+
+void ActionRegistry::Register(ActionSignature signature, std::shared_ptr<Action> action) {
+  std::string name = signature.name;
+  entries_[name] = Entry{std::move(signature), std::move(action)};
+}
+
+const ActionSignature* ActionRegistry::FindSignature(std::string_view name) const {
+  auto it = entries_.find(name);
+  return it == entries_.end() ? nullptr : &it->second.signature;
+}
+
+Action* ActionRegistry::FindAction(std::string_view name) const {
+  auto it = entries_.find(name);
+  return it == entries_.end() ? nullptr : it->second.action.get();
+}
+
+std::vector<std::string> ActionRegistry::Names() const {
+  std::vector<std::string> out;
+  out.reserve(entries_.size());
+  for (const auto& [name, _] : entries_) out.push_back(name);
+  return out;
+}
+
+Result<Json> ActionRegistry::ValidateInput(std::string_view name, const Json& input) const {
+  const ActionSignature* sig = FindSignature(name);
+  if (sig == nullptr) return NotFound("Failed to find action [action_name=" + std::string(name) + "]");
+  if (!input.is_object()) {
+    return InvalidArgument("Invalid input for action " + std::string(name) +
+                           ": expected a dict, got " + std::string(PythonTypeName(input)));
+  }
+  const JsonObject& in = input.get_object();
+  JsonObject out = in;
+  std::vector<std::string> missing;
+  std::set<std::string, std::less<>> known;
+  for (const ActionParam& p : sig->params) {
+    known.insert(p.name);
+    if (in.contains(p.name)) continue;
+    if (p.required) {
+      missing.push_back(p.name);
+    } else {
+      out.emplace(p.name, p.default_value);
+    }
+  }
+  std::vector<std::string> unexpected;
+  if (!sig->accepts_any_params) {
+    for (const auto& kv : in) {
+      if (!known.contains(kv.key())) unexpected.emplace_back(kv.key());
+    }
+  }
+  if (!missing.empty() || !unexpected.empty()) {
+    std::string msg = "Invalid input [name=" + std::string(name) + ", class=" + std::string(name);
+    auto list = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+      return s;
+    };
+    if (!missing.empty()) msg += ", missing=[" + list(missing) + "]";
+    if (!unexpected.empty()) msg += ", unexpected=[" + list(unexpected) + "]";
+    msg += "]";
+    return InvalidArgument(msg);
+  }
+  return Json(std::move(out));
+}
+
+}  // namespace bora::workers
