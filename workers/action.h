@@ -52,7 +52,11 @@ struct ActionResult {
 
   static ActionResult Success(Json d) { return {Kind::kSuccess, std::move(d)}; }
   static ActionResult Error(Json e) { return {Kind::kError, std::move(e)}; }
+  // Error messages as text (overloads so that std::string and string literals need no Json(...) wrap).
+  static ActionResult Error(const std::string& message) { return {Kind::kError, Json(message)}; }
+  static ActionResult Error(const char* message) { return {Kind::kError, Json(message)}; }
   static ActionResult Async() { return {Kind::kAsync, nullptr}; }
+  static ActionResult Cancelled(Json d = nullptr) { return {Kind::kCancelled, std::move(d)}; }
 };
 
 // Set by the runtime to ask a long-running action (sleep, http, shell) to stop early.

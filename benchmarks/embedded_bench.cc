@@ -1,0 +1,203 @@
+// Embedded-mode throughput benchmarks (issue "workflow engine", benchmarks a-c). Prints numbers; run with
+//   ./build/benchmarks/embedded_bench [chains|with_items|memory|all]
+// Each workload runs the real EmbeddedRuntime in threaded mode: MemoryBus, MemoryStateStore, the Orchestrator,
+// the ActionWorker and its WorkerPool, exactly as `bora run` does.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+
+#include "orchestrator/runtime/embedded_runtime.h"
+
+namespace bora {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Counts executions that reached a terminal state; wakes the waiter when `target` is reached.
+class Counter final : public partition::ExecutionObserver {
+ public:
+  void OnApplied(const engine::ExecutionState& state, const engine::Event&) override {
+    if (!state.parent_execution_id.empty()) return;
+    if (state.state != engine::State::kSuccess && state.state != engine::State::kError &&
+        state.state != engine::State::kCancelled) {
+      return;
+    }
+    std::lock_guard lock(mu_);
+    if (!done_.insert(state.id).second) return;
+    if (state.state != engine::State::kSuccess) ++failed_;
+    cv_.notify_all();
+  }
+  bool WaitFor(size_t target, std::chrono::seconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return done_.size() >= target; });
+  }
+  size_t failed() {
+    std::lock_guard lock(mu_);
+    return failed_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_set<std::string> done_;
+  size_t failed_ = 0;
+};
+
+long RssKiB() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+long PeakRssKiB() {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+std::string ChainYaml(int tasks) {
+  std::string y = "version: '2.0'\nchain:\n  tasks:\n";
+  for (int i = 1; i <= tasks; ++i) {
+    y += "    t" + std::to_string(i) + ":\n      action: std.noop\n";
+    if (i < tasks) y += "      on-success: t" + std::to_string(i + 1) + "\n";
+  }
+  return y;
+}
+
+int Chains(int executions, int tasks) {
+  runtime::EmbeddedOptions options;
+  options.partitions = 4;
+  options.worker_threads = 2;
+  runtime::EmbeddedRuntime rt(options);
+  Counter counter;
+  rt.AddObserver(&counter);
+  if (auto s = rt.LoadYaml(ChainYaml(tasks), "chain.yaml"); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 1;
+  }
+  if (auto s = rt.Start(); !s.ok()) return 1;
+  auto t0 = Clock::now();
+  for (int i = 0; i < executions; ++i) {
+    runtime::StartRequest r;
+    r.workflow_name = "chain";
+    if (auto id = rt.client().Start(r); !id.ok()) {
+      std::fprintf(stderr, "%s\n", id.status().ToString().c_str());
+      return 1;
+    }
+  }
+  if (!counter.WaitFor(static_cast<size_t>(executions), std::chrono::seconds(600))) {
+    std::fprintf(stderr, "chains: timed out\n");
+    return 1;
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  double total_tasks = static_cast<double>(executions) * tasks;
+  std::printf("chains: %d executions x %d std.noop tasks: %.2f s, %.0f tasks/s, %.0f executions/s, "
+              "failed %zu, peak RSS %ld MiB\n",
+              executions, tasks, secs, total_tasks / secs, executions / secs, counter.failed(),
+              PeakRssKiB() / 1024);
+  const auto& st = rt.orchestrator_stats();
+  std::printf("        events applied %llu, commits %llu (%.1f events/commit), messages produced %llu\n",
+              static_cast<unsigned long long>(st.events_applied),
+              static_cast<unsigned long long>(st.commits),
+              st.commits ? static_cast<double>(st.events_applied) / st.commits : 0.0,
+              static_cast<unsigned long long>(st.messages_produced));
+  return 0;
+}
+
+double WithItems(int items, int concurrency) {
+  runtime::EmbeddedOptions options;
+  options.partitions = 4;
+  options.worker_threads = 2;
+  runtime::EmbeddedRuntime rt(options);
+  Counter counter;
+  rt.AddObserver(&counter);
+  std::string yaml =
+      "version: '2.0'\nfan:\n  input: [n]\n  tasks:\n    each:\n      with-items: i in <% range(0, $.n) %>\n"
+      "      concurrency: " + std::to_string(concurrency) + "\n      action: std.noop\n";
+  if (auto s = rt.LoadYaml(yaml, "fan.yaml"); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return -1;
+  }
+  if (!rt.Start().ok()) return -1;
+  auto t0 = Clock::now();
+  runtime::StartRequest r;
+  r.workflow_name = "fan";
+  r.input = JsonObject{{"n", items}};
+  auto id = rt.client().Start(r);
+  if (!id.ok()) return -1;
+  if (!counter.WaitFor(1, std::chrono::seconds(600))) return -1;
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::printf("with-items: %d items, concurrency %d: %.3f s (%.0f items/s), failed %zu\n", items,
+              concurrency, secs, items / secs, counter.failed());
+  return secs;
+}
+
+int Memory(int executions) {
+  runtime::EmbeddedOptions options;
+  options.partitions = 4;
+  options.worker_threads = 2;
+  runtime::EmbeddedRuntime rt(options);
+  std::string yaml =
+      "version: '2.0'\nwait:\n  input: [x]\n  tasks:\n    first:\n      action: std.echo output=<% $.x %>\n"
+      "      publish:\n        got: <% task().result %>\n      on-success: hold\n"
+      "    hold:\n      action: std.async_noop\n";
+  if (!rt.LoadYaml(yaml, "wait.yaml").ok() || !rt.Start().ok()) return 1;
+  // Warm up so allocator pools and the first topic pages do not count.
+  for (int i = 0; i < 100; ++i) {
+    runtime::StartRequest r;
+    r.workflow_name = "wait";
+    r.input = JsonObject{{"x", "warm"}};
+    (void)rt.client().Start(r);
+  }
+  std::string last;
+  long before = RssKiB();
+  for (int i = 0; i < executions; ++i) {
+    runtime::StartRequest r;
+    r.workflow_name = "wait";
+    r.input = JsonObject{{"x", "item-" + std::to_string(i)}};
+    auto id = rt.client().Start(r);
+    if (!id.ok()) return 1;
+    last = *id;
+  }
+  // Wait until the last execution holds at its async task.
+  for (int spin = 0; spin < 6000; ++spin) {
+    auto s = rt.client().Get(last);
+    if (s.ok() && s->has_value() && (*s)->tasks.size() == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // benchmark only: polling a live run
+  }
+  long after = RssKiB();
+  std::printf("memory: %d live executions (2 tasks each, one waiting on an async action): RSS +%ld MiB, "
+              "%.1f KiB per execution (includes the bus messages kept in memory)\n",
+              executions, (after - before) / 1024, static_cast<double>(after - before) / executions);
+  return 0;
+}
+
+}  // namespace
+}  // namespace bora
+
+int main(int argc, char** argv) {
+  std::string what = argc > 1 ? argv[1] : "all";
+  int rc = 0;
+  std::printf("machine: %ld cores\n", sysconf(_SC_NPROCESSORS_ONLN));
+  if (what == "chains" || what == "all") rc |= bora::Chains(10000, 10);
+  if (what == "with_items" || what == "all") {
+    double small = bora::WithItems(10000, 1000);
+    double big = bora::WithItems(100000, 1000);
+    if (small > 0 && big > 0) std::printf("with-items: 100k/10k time ratio %.1f\n", big / small);
+    else rc = 1;
+  }
+  if (what == "memory" || what == "all") rc |= bora::Memory(10000);
+  return rc;
+}

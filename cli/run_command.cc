@@ -1,0 +1,197 @@
+#include "cli/run_command.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "common/json.h"
+#include "orchestrator/language/parser.h"
+#include "orchestrator/runtime/embedded_runtime.h"
+#include "orchestrator/runtime/views.h"
+
+namespace bora::cli {
+
+namespace {
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// JSON text, or @path to a file holding it.
+Result<Json> JsonArg(const std::string& what, const std::string& text) {
+  std::string body = text;
+  if (!text.empty() && text[0] == '@') {
+    BORA_ASSIGN_OR_RETURN(body, ReadFile(text.substr(1)));
+  }
+  auto parsed = ParseJson(body);
+  if (!parsed.ok()) return parsed.status().WithContext(what);
+  if (!parsed->is_object()) return InvalidArgument(what + ": expected a JSON object");
+  return parsed;
+}
+
+const char* StateColor(engine::State s, bool tty) {
+  if (!tty) return "";
+  switch (s) {
+    case engine::State::kSuccess: return "\033[32m";
+    case engine::State::kError: return "\033[31m";
+    case engine::State::kCancelled:
+    case engine::State::kPaused: return "\033[33m";
+    default: return "\033[36m";
+  }
+}
+
+// Prints task starts and ends while the run goes on (terminal only).
+class Progress final : public partition::ExecutionObserver {
+ public:
+  explicit Progress(bool tty) : tty_(tty) {}
+  void OnApplied(const engine::ExecutionState& state, const engine::Event&) override {
+    std::lock_guard lock(mu_);
+    for (const auto& t : state.tasks) {
+      auto& last = seen_[t.id];
+      if (last == t.state) continue;
+      last = t.state;
+      if (t.state == engine::State::kIdle) continue;
+      std::string where = state.parent_execution_id.empty() ? "" : "[" + state.workflow_name + "] ";
+      std::printf("  %s%-9s%s %s%s\n", StateColor(t.state, tty_), std::string(engine::StateName(t.state)).c_str(),
+                  tty_ ? "\033[0m" : "", where.c_str(), t.name.c_str());
+    }
+    std::fflush(stdout);
+  }
+
+ private:
+  bool tty_;
+  std::mutex mu_;
+  std::map<std::string, engine::State> seen_;
+};
+
+std::string Short(const Json& v, size_t max = 100) {
+  std::string s = DumpJson(v);
+  if (s.size() > max) s = s.substr(0, max - 3) + "...";
+  return s;
+}
+
+void PrintTree(runtime::ExecutionClient& client, const engine::ExecutionState& state, int depth,
+               bool tty) {
+  std::string pad(static_cast<size_t>(depth) * 4, ' ');
+  for (const auto& t : state.tasks) {
+    double ms = t.finished_at >= t.started_at && t.started_at ? (t.finished_at - t.started_at) / 1000.0 : 0;
+    std::printf("%s  %s%-9s%s %-24s %8.1f ms", pad.c_str(), StateColor(t.state, tty),
+                std::string(engine::StateName(t.state)).c_str(), tty ? "\033[0m" : "", t.name.c_str(), ms);
+    if (t.published.is_object() && !t.published.get_object().empty()) {
+      std::printf("  published %s", Short(t.published).c_str());
+    }
+    std::printf("\n");
+    if (t.state_info && t.state == engine::State::kError) {
+      std::printf("%s      %s\n", pad.c_str(), t.state_info->substr(0, 300).c_str());
+    }
+    for (const auto& a : t.actions) {
+      if (!a.is_workflow) continue;
+      auto sub = client.Get(a.id);
+      if (sub.ok() && sub->has_value()) {
+        std::printf("%s      sub-workflow %s (%s)\n", pad.c_str(), (*sub)->workflow_name.c_str(),
+                    std::string(engine::StateName((*sub)->state)).c_str());
+        PrintTree(client, **sub, depth + 1, tty);
+      }
+    }
+  }
+}
+
+int ExitCode(engine::State s) {
+  switch (s) {
+    case engine::State::kSuccess: return 0;
+    case engine::State::kPaused: return 3;
+    default: return 1;
+  }
+}
+
+}  // namespace
+
+int RunRun(const RunArgs& args) {
+  const bool tty = isatty(STDOUT_FILENO) != 0 && !args.json;
+  auto fail = [&](const std::string& msg) {
+    std::cerr << "bora run: " << msg << "\n";
+    return 2;
+  };
+  auto text = ReadFile(args.file);
+  if (!text.ok()) return fail(text.status().message());
+  auto input = JsonArg("--input", args.input);
+  if (!input.ok()) return fail(input.status().message());
+  Json params = JsonObject();
+  if (!args.env.empty()) {
+    auto env = JsonArg("--env", args.env);
+    if (!env.ok()) return fail(env.status().message());
+    params.get_object()["env"] = *env;
+  }
+  for (const auto& kv : args.params) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) return fail("--param expects key=value, got '" + kv + "'");
+    std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
+    auto parsed = ParseJson(value);
+    params.get_object()[key] = parsed.ok() ? *parsed : Json(value);
+  }
+
+  runtime::EmbeddedOptions options;
+  options.partitions = args.partitions;
+  options.worker_threads = args.workers;
+  options.std_actions.allow_shell = args.allow_shell;
+  options.std_actions.allow_loopback_http = args.allow_loopback_http;
+  runtime::EmbeddedRuntime rt(options);
+  Progress progress(tty);
+  if (tty) rt.AddObserver(&progress);
+
+  lang::ParseOptions po;
+  po.file_name = args.file;
+  auto doc = lang::ParseDocument(*text, po);
+  if (!doc.ok()) return fail("invalid workflow definition:\n" + doc.status().message());
+  if (doc->workflows.empty()) return fail(args.file + " defines no workflow");
+  std::string workflow = args.workflow.empty() ? doc->workflows.front().full_name : args.workflow;
+  rt.definitions().Add(std::make_shared<const lang::Document>(std::move(*doc)));
+
+  Status started = rt.Start();
+  if (!started.ok()) return fail(started.ToString());
+  runtime::StartRequest request;
+  request.workflow_name = workflow;
+  request.input = *input;
+  request.params = params;
+  auto t0 = std::chrono::steady_clock::now();
+  auto id = rt.client().Start(request);
+  if (!id.ok()) return fail(id.status().message());
+  if (tty) std::printf("Running %s (execution %s)\n", workflow.c_str(), id->c_str());
+
+  auto timeout = std::chrono::milliseconds(static_cast<int64_t>(args.timeout_seconds * 1000));
+  auto state = rt.WaitUntilSettled(*id, timeout);
+  double elapsed_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (!state.ok()) {
+    if (state.status().code() == StatusCode::kDeadlineExceeded) {
+      std::cerr << "bora run: " << state.status().message() << "\n";
+      return 4;
+    }
+    return fail(state.status().message());
+  }
+  rt.Stop();
+
+  if (args.json) {
+    std::cout << PythonJsonDumps(runtime::ExecutionView(*state)) << "\n";
+    return ExitCode(state->state);
+  }
+  std::printf("\nWorkflow %s: %s%s%s in %.1f ms\n", workflow.c_str(), StateColor(state->state, tty),
+              std::string(engine::StateName(state->state)).c_str(), tty ? "\033[0m" : "", elapsed_ms);
+  if (state->state_info) std::printf("State info: %s\n", state->state_info->c_str());
+  std::printf("Tasks:\n");
+  PrintTree(rt.client(), *state, 0, tty);
+  std::printf("Output: %s\n", PythonJsonDumps(state->output, 2).c_str());
+  return ExitCode(state->state);
+}
+
+}  // namespace bora::cli

@@ -1,0 +1,80 @@
+#pragma once
+// Bus: the seam between Bora and its message log. Topics are split into partitions; a message's partition is
+// chosen from its key with Kafka's default (murmur2) partitioner, so the in-memory bus and Kafka place a key on
+// the same partition. Implementations: MemoryBus (common/bus/memory_bus.h) and KafkaBus (later, on
+// librdkafka). Messages are bytes (JSON, see sdk/protocol) so both behave alike.
+//
+// Thread-safety: Publish may be called from any thread. A Consumer is used by one thread at a time.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace bora {
+
+struct BusMessage {
+  std::string topic;
+  int partition = 0;
+  int64_t offset = 0;
+  std::string key;
+  std::string value;
+};
+
+struct TopicPartition {
+  std::string topic;
+  int partition = 0;
+  friend bool operator==(const TopicPartition&, const TopicPartition&) = default;
+  friend auto operator<=>(const TopicPartition&, const TopicPartition&) = default;
+};
+
+// Told when the set of partitions a consumer owns changes. Called on the consumer's polling thread, inside
+// Poll(), before any message of a newly assigned partition is returned.
+class RebalanceListener {
+ public:
+  virtual ~RebalanceListener() = default;
+  virtual void OnAssigned(const std::vector<TopicPartition>& partitions) = 0;
+  virtual void OnRevoked(const std::vector<TopicPartition>& partitions) = 0;
+};
+
+struct ConsumerOptions {
+  std::string group;                // consumers of one group share the partitions
+  std::vector<std::string> topics;  // subscribed topics
+  RebalanceListener* listener = nullptr;  // not owned; may be null
+};
+
+class Consumer {
+ public:
+  virtual ~Consumer() = default;
+  // Returns up to `max_messages` messages from assigned partitions, waiting at most `timeout` when none is
+  // ready. Offsets are NOT committed by the bus: the owner stores them (with the state) and seeks on assignment.
+  virtual Result<std::vector<BusMessage>> Poll(size_t max_messages, std::chrono::milliseconds timeout) = 0;
+  // The next Poll of `tp` starts at `offset`.
+  virtual Status Seek(const TopicPartition& tp, int64_t offset) = 0;
+  // Partitions currently assigned.
+  virtual std::vector<TopicPartition> Assignment() const = 0;
+  // Wakes a blocked Poll (returns early with what it has). Thread-safe.
+  virtual void Wakeup() = 0;
+};
+
+class Bus {
+ public:
+  virtual ~Bus() = default;
+  // Creates the topic if missing (idempotent). `partitions` >= 1.
+  virtual Status CreateTopic(std::string_view topic, int partitions) = 0;
+  virtual Result<int> PartitionCount(std::string_view topic) = 0;
+  // Appends a message to the partition of `key`. Durable (acknowledged) when it returns OK, unless the
+  // implementation documents batching; then Flush() waits for acknowledgements.
+  virtual Status Publish(std::string_view topic, std::string_view key, std::string value) = 0;
+  virtual Status Flush(std::chrono::milliseconds timeout) = 0;
+  virtual Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerOptions& options) = 0;
+};
+
+// Kafka's default partitioner for keyed messages: toPositive(murmur2(key)) % partitions.
+int PartitionForKey(std::string_view key, int partitions);
+
+}  // namespace bora

@@ -1,0 +1,223 @@
+#include "common/bus/memory_bus.h"
+
+#include <algorithm>
+
+namespace bora {
+
+class MemoryBus::MemoryConsumer final : public Consumer {
+ public:
+  MemoryConsumer(MemoryBus* bus, ConsumerOptions options) : bus_(bus), options_(std::move(options)) {}
+  ~MemoryConsumer() override { bus_->Leave(this); }
+
+  Result<std::vector<BusMessage>> Poll(size_t max_messages,
+                                       std::chrono::milliseconds timeout) override {
+    DeliverRebalance();
+    std::vector<BusMessage> out;
+    std::unique_lock lock(bus_->mu_);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      uint64_t seen = bus_->version_;
+      Collect(max_messages, &out);
+      if (!out.empty() || woken_ || RebalancePending()) break;
+      if (bus_->cv_.wait_until(lock, deadline, [&] { return bus_->version_ != seen || woken_; })) {
+        continue;
+      }
+      break;  // timed out
+    }
+    woken_ = false;
+    return out;
+  }
+
+  Status Seek(const TopicPartition& tp, int64_t offset) override {
+    std::lock_guard lock(bus_->mu_);
+    positions_[tp] = offset;
+    return Status::Ok();
+  }
+
+  std::vector<TopicPartition> Assignment() const override {
+    std::lock_guard lock(bus_->mu_);
+    return {assigned_.begin(), assigned_.end()};
+  }
+
+  void Wakeup() override {
+    std::lock_guard lock(bus_->mu_);
+    woken_ = true;
+    bus_->cv_.notify_all();
+  }
+
+  const ConsumerOptions& options() const { return options_; }
+
+  // Requires bus_->mu_.
+  void SetAssignment(const std::set<TopicPartition>& next) {
+    for (const auto& tp : assigned_) {
+      if (!next.contains(tp)) positions_.erase(tp);
+    }
+    for (const auto& tp : next) {
+      if (!assigned_.contains(tp)) positions_.emplace(tp, 0);
+    }
+    assigned_ = next;
+  }
+
+  // Requires bus_->mu_: true when the listener has not yet been told about the current assignment.
+  bool RebalancePending() const { return delivered_ != assigned_; }
+
+ private:
+  // Tells the listener the difference between what it was told last and the current assignment, without
+  // holding the bus lock (it may Seek).
+  void DeliverRebalance() {
+    std::vector<TopicPartition> assigned, revoked;
+    {
+      std::lock_guard lock(bus_->mu_);
+      for (const auto& tp : delivered_) {
+        if (!assigned_.contains(tp)) revoked.push_back(tp);
+      }
+      for (const auto& tp : assigned_) {
+        if (!delivered_.contains(tp)) assigned.push_back(tp);
+      }
+      delivered_ = assigned_;
+    }
+    if (options_.listener == nullptr) return;
+    if (!revoked.empty()) options_.listener->OnRevoked(revoked);
+    if (!assigned.empty()) options_.listener->OnAssigned(assigned);
+  }
+
+  // Requires bus_->mu_. Takes messages from each assigned partition in turn.
+  void Collect(size_t max_messages, std::vector<BusMessage>* out) {
+    for (const auto& tp : assigned_) {
+      if (out->size() >= max_messages) return;
+      auto t = bus_->topics_.find(tp.topic);
+      if (t == bus_->topics_.end() || tp.partition >= static_cast<int>(t->second.partitions.size())) {
+        continue;
+      }
+      const Partition& p = t->second.partitions[static_cast<size_t>(tp.partition)];
+      int64_t& pos = positions_[tp];
+      if (pos < p.trimmed) pos = p.trimmed;
+      while (pos < static_cast<int64_t>(p.log.size()) && out->size() < max_messages) {
+        out->push_back(p.log[static_cast<size_t>(pos)]);
+        ++pos;
+      }
+    }
+  }
+
+  MemoryBus* bus_;
+  ConsumerOptions options_;
+  std::set<TopicPartition> assigned_;
+  std::map<TopicPartition, int64_t> positions_;
+  std::set<TopicPartition> delivered_;  // the assignment the listener knows
+  bool woken_ = false;
+};
+
+MemoryBus::MemoryBus() = default;
+MemoryBus::~MemoryBus() = default;
+
+Status MemoryBus::CreateTopic(std::string_view topic, int partitions) {
+  if (partitions < 1) return InvalidArgument("a topic needs at least one partition");
+  std::lock_guard lock(mu_);
+  auto it = topics_.find(topic);
+  if (it != topics_.end()) {
+    if (static_cast<int>(it->second.partitions.size()) != partitions) {
+      return AlreadyExists("topic " + std::string(topic) + " exists with " +
+                           std::to_string(it->second.partitions.size()) + " partitions");
+    }
+    return Status::Ok();
+  }
+  Topic t;
+  t.partitions.resize(static_cast<size_t>(partitions));
+  topics_.emplace(std::string(topic), std::move(t));
+  for (auto& [name, group] : groups_) Rebalance(name);
+  return Status::Ok();
+}
+
+Result<int> MemoryBus::PartitionCount(std::string_view topic) {
+  std::lock_guard lock(mu_);
+  auto it = topics_.find(topic);
+  if (it == topics_.end()) return NotFound("no topic " + std::string(topic));
+  return static_cast<int>(it->second.partitions.size());
+}
+
+Status MemoryBus::Publish(std::string_view topic, std::string_view key, std::string value) {
+  std::lock_guard lock(mu_);
+  auto it = topics_.find(topic);
+  if (it == topics_.end()) return NotFound("no topic " + std::string(topic));
+  int partition = PartitionForKey(key, static_cast<int>(it->second.partitions.size()));
+  Partition& p = it->second.partitions[static_cast<size_t>(partition)];
+  BusMessage m;
+  m.topic = std::string(topic);
+  m.partition = partition;
+  m.offset = static_cast<int64_t>(p.log.size());
+  m.key = std::string(key);
+  m.value = std::move(value);
+  p.log.push_back(std::move(m));
+  ++version_;
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Consumer>> MemoryBus::Subscribe(const ConsumerOptions& options) {
+  if (options.group.empty()) return InvalidArgument("a consumer needs a group");
+  auto consumer = std::make_unique<MemoryConsumer>(this, options);
+  std::lock_guard lock(mu_);
+  groups_[options.group].members.push_back(consumer.get());
+  Rebalance(options.group);
+  return std::unique_ptr<Consumer>(std::move(consumer));
+}
+
+int64_t MemoryBus::EndOffset(const TopicPartition& tp) {
+  std::lock_guard lock(mu_);
+  auto it = topics_.find(tp.topic);
+  if (it == topics_.end() || tp.partition >= static_cast<int>(it->second.partitions.size())) return 0;
+  return static_cast<int64_t>(it->second.partitions[static_cast<size_t>(tp.partition)].log.size());
+}
+
+void MemoryBus::TrimBefore(const TopicPartition& tp, int64_t offset) {
+  std::lock_guard lock(mu_);
+  auto it = topics_.find(tp.topic);
+  if (it == topics_.end() || tp.partition >= static_cast<int>(it->second.partitions.size())) return;
+  Partition& p = it->second.partitions[static_cast<size_t>(tp.partition)];
+  offset = std::min<int64_t>(offset, static_cast<int64_t>(p.log.size()));
+  for (int64_t i = p.trimmed; i < offset; ++i) {
+    BusMessage& m = p.log[static_cast<size_t>(i)];
+    std::string().swap(m.value);
+    std::string().swap(m.key);
+  }
+  p.trimmed = std::max(p.trimmed, offset);
+}
+
+void MemoryBus::Rebalance(const std::string& group_name) {
+  Group& group = groups_[group_name];
+  if (group.members.empty()) return;
+  std::set<std::string> topics;
+  for (auto* m : group.members) topics.insert(m->options().topics.begin(), m->options().topics.end());
+  std::vector<TopicPartition> all;
+  for (const auto& name : topics) {
+    auto it = topics_.find(name);
+    if (it == topics_.end()) continue;
+    for (int p = 0; p < static_cast<int>(it->second.partitions.size()); ++p) all.push_back({name, p});
+  }
+  std::vector<std::set<TopicPartition>> next(group.members.size());
+  size_t slot = 0;
+  for (const auto& tp : all) {
+    // Round-robin over the members that subscribe to the topic.
+    for (size_t tries = 0; tries < group.members.size(); ++tries) {
+      size_t i = (slot + tries) % group.members.size();
+      const auto& subs = group.members[i]->options().topics;
+      if (std::find(subs.begin(), subs.end(), tp.topic) != subs.end()) {
+        next[i].insert(tp);
+        slot = i + 1;
+        break;
+      }
+    }
+  }
+  for (size_t i = 0; i < group.members.size(); ++i) group.members[i]->SetAssignment(next[i]);
+  ++version_;
+  cv_.notify_all();
+}
+
+void MemoryBus::Leave(MemoryConsumer* consumer) {
+  std::lock_guard lock(mu_);
+  auto& members = groups_[consumer->options().group].members;
+  members.erase(std::remove(members.begin(), members.end(), consumer), members.end());
+  Rebalance(consumer->options().group);
+}
+
+}  // namespace bora

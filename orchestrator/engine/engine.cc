@@ -1,0 +1,1747 @@
+#include "orchestrator/engine/engine.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+#include <utility>
+
+#include "orchestrator/expressions/expressions.h"
+
+namespace bora::engine {
+
+namespace {
+
+using lang::TransitionItem;
+
+constexpr int64_t kUsPerSecond = 1000000;
+
+std::string JoinNames(const std::vector<std::string>& names, std::string_view sep = ", ") {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i) out += sep;
+    out += names[i];
+  }
+  return out;
+}
+
+// Python repr of a list of strings: ['a', 'b'].
+std::string PyList(const std::vector<std::string>& names) {
+  JsonArray arr;
+  for (const auto& n : names) arr.push_back(Json(n));
+  return PythonRepr(Json(std::move(arr)));
+}
+
+// Shallow overlay of `src`'s keys onto `dst` (both objects).
+void Overlay(JsonObject& dst, const Json& src) {
+  if (!src.is_object()) return;
+  for (const auto& kv : src.get_object()) dst[kv.key()] = kv.value();
+}
+
+// A msg / state_info value as text: strings as-is, containers JSON-encoded.
+std::string MessageText(const Json& v) {
+  if (v.is_string()) return std::string(v.get_string());
+  if (v.is_object() || v.is_array()) return PythonJsonDumps(v);
+  return PythonStr(v);
+}
+
+// An expression value that must be a non-negative integer (policies).
+Result<int64_t> ToNonNegativeInt(const Json& v, std::string_view what) {
+  if (v.is_int64() && v.get_int64() >= 0) return v.get_int64();
+  if (v.is_uint64()) return static_cast<int64_t>(v.get_uint64());
+  if (v.is_double() && v.get_double() >= 0 && v.get_double() == static_cast<int64_t>(v.get_double())) {
+    return static_cast<int64_t>(v.get_double());
+  }
+  if (v.is_string()) {
+    try {
+      size_t pos = 0;
+      long long n = std::stoll(std::string(v.get_string()), &pos);
+      if (pos == v.get_string().size() && n >= 0) return static_cast<int64_t>(n);
+    } catch (...) {
+    }
+  }
+  return InvalidArgument(std::string(what) + " must be an integer >= 0, got " + PythonRepr(v));
+}
+
+struct FiredItem {
+  TransitionItem::Kind kind;
+  std::string task_name;
+  std::optional<std::string> msg;
+  std::string event;
+};
+
+class Runner;
+
+// expr::Host over the execution state: task(), tasks(), execution(), env(), global().
+class StateHost final : public expr::Host {
+ public:
+  StateHost(Runner* runner, std::optional<size_t> current) : runner_(runner), current_(current) {}
+  Result<Json> Call(std::string_view name, std::span<const Json> args, const expr::KwArgs& kwargs) override;
+
+ private:
+  Runner* runner_;
+  std::optional<size_t> current_;
+};
+
+// One Apply call: references to the state, the spec and the output.
+class Runner {
+ public:
+  Runner(const Engine* engine, const Definitions* defs, const workers::ActionRegistry* actions,
+         ExecutionState& st, std::shared_ptr<const lang::WorkflowSpec> spec, TimestampUs now,
+         std::vector<Command>* out)
+      : engine_(engine), defs_(defs), actions_(actions), st_(st), spec_(std::move(spec)), now_(now),
+        out_(out) {}
+
+  ExecutionState& st() { return st_; }
+  const lang::WorkflowSpec& spec() const { return *spec_; }
+
+  // ---------------------------------------------------------------------------------- host helpers
+  Json TaskSpecJson(const std::string& name) const {
+    JsonObject o;
+    o["name"] = name;
+    const lang::TaskSpec* ts = spec_->FindTask(name);
+    if (ts == nullptr) return o;
+    o["description"] = ts->description;
+    JsonArray tags;
+    for (const auto& t : ts->tags) tags.push_back(Json(t));
+    o["tags"] = std::move(tags);
+    if (ts->action) o["action"] = ts->action->Source();
+    if (ts->workflow) o["workflow"] = ts->workflow->Source();
+    if (ts->input) o["input"] = ts->input->Source();
+    if (ts->publish) o["publish"] = ts->publish->Source();
+    if (ts->join != lang::JoinKind::kNone) {
+      o["join"] = ts->join == lang::JoinKind::kAll   ? Json("all")
+                  : ts->join == lang::JoinKind::kOne ? Json("one")
+                                                     : Json(ts->join_count);
+    }
+    return o;
+  }
+
+  Json TaskDict(const TaskExecution& t) const {
+    JsonObject o;
+    o["id"] = t.id;
+    o["name"] = t.name;
+    o["spec"] = TaskSpecJson(t.name);
+    o["state"] = StateName(t.state);
+    o["state_info"] = t.state_info ? Json(*t.state_info) : Json(nullptr);
+    o["result"] = t.Result();
+    o["published"] = t.published;
+    o["type"] = t.type == TaskExecution::Type::kWorkflow ? "WORKFLOW" : "ACTION";
+    o["workflow_execution_id"] = st_.id;
+    o["created_at"] = FormatMistralTime(t.created_at);
+    o["updated_at"] = FormatMistralTime(t.updated_at ? t.updated_at : t.created_at);
+    return o;
+  }
+
+  Json ExecutionDict() const {
+    JsonObject spec;
+    spec["name"] = spec_->name;
+    spec["version"] = "2.0";
+    spec["type"] = spec_->type == lang::WorkflowType::kReverse ? "reverse" : "direct";
+    JsonObject tasks;
+    for (const auto& t : spec_->tasks) tasks[t.name] = TaskSpecJson(t.name);
+    spec["tasks"] = std::move(tasks);
+    JsonObject o;
+    o["id"] = st_.id;
+    o["name"] = st_.workflow_name;
+    o["spec"] = std::move(spec);
+    o["input"] = st_.input;
+    o["params"] = st_.params;
+    o["state"] = StateName(st_.state);
+    o["created_at"] = FormatMistralTime(st_.created_at);
+    o["updated_at"] = FormatMistralTime(st_.updated_at ? st_.updated_at : st_.created_at);
+    o["root_execution_id"] = st_.root_execution_id.empty() ? Json(nullptr) : Json(st_.root_execution_id);
+    return o;
+  }
+
+  // ------------------------------------------------------------------------------------ evaluation
+  // `$` for expressions: input < global context < extra < inbound (each later layer wins).
+  Json BaseData() const {
+    JsonObject d;
+    Overlay(d, st_.input);
+    Overlay(d, st_.global_context);
+    return d;
+  }
+
+  Json TaskData(size_t ti, const Json* extra = nullptr, bool outbound = false) const {
+    Json d = BaseData();
+    if (extra) Overlay(d.get_object(), *extra);
+    const TaskExecution& t = st_.tasks[ti];
+    Overlay(d.get_object(), t.in_context);
+    if (outbound) Overlay(d.get_object(), t.published);
+    return d;
+  }
+
+  Result<Json> Eval(const expr::Template& tmpl, const Json& data, std::optional<size_t> current) {
+    StateHost host(this, current);
+    expr::EvalContext ctx;
+    ctx.data = &data;
+    ctx.host = &host;
+    return tmpl.Evaluate(ctx);
+  }
+
+  // ------------------------------------------------------------------------------- small helpers
+  void Emit(Command c) { out_->push_back(std::move(c)); }
+
+  void Touch(TaskExecution& t) { t.updated_at = now_; }
+
+  void SetTaskState(size_t ti, State s) {
+    TaskExecution& t = st_.tasks[ti];
+    bool was = IsCompleted(t.state);
+    bool is = IsCompleted(s);
+    if (was && !is) ++st_.index.incomplete_tasks;
+    if (!was && is) --st_.index.incomplete_tasks;
+    t.state = s;
+    Touch(t);
+    if (is) t.finished_at = now_;
+  }
+
+  std::string SetTimerFor(size_t ti, TimerInfo::Kind kind, int64_t seconds) {
+    std::string timer_id = st_.NextId();
+    TimestampUs fire_at = now_ + seconds * kUsPerSecond;
+    st_.timers[timer_id] = TimerInfo{kind, st_.tasks[ti].id, fire_at, false};
+    Emit(SetTimer{st_.id, timer_id, fire_at});
+    return timer_id;
+  }
+
+  void CancelTimerIfAny(std::string& timer_id) {
+    if (timer_id.empty()) return;
+    if (st_.timers.erase(timer_id) > 0) Emit(CancelTimer{st_.id, timer_id});
+    timer_id.clear();
+  }
+
+  bool WfRunning() const { return st_.state == State::kRunning; }
+
+  // Inbound task names of `name` (tasks naming it in any on-* clause), in document order. The map is built
+  // lazily once per Apply, so events that need no graph queries (most completions) do not pay for it.
+  const std::vector<std::string>& InboundOf(const std::string& name) {
+    static const std::vector<std::string> kNone;
+    if (!inbound_) {
+      inbound_.emplace();
+      for (const auto& t : spec_->tasks) {
+        std::set<std::string> targets;
+        for (const auto* c : {&t.on_success, &t.on_error, &t.on_complete, &t.on_skip}) {
+          if (!c->has_value()) continue;
+          for (const auto& item : (*c)->next) {
+            if (item.kind == TransitionItem::Kind::kTask && targets.insert(item.task_name).second) {
+              (*inbound_)[item.task_name].push_back(t.name);
+            }
+          }
+        }
+      }
+    }
+    auto it = inbound_->find(name);
+    return it == inbound_->end() ? kNone : it->second;
+  }
+
+  // ----------------------------------------------------------------------------------- resolution
+  std::shared_ptr<const lang::WorkflowSpec> FindWorkflow(std::string_view name) const {
+    return engine_->ResolveWorkflow(name, spec_->workbook, st_.workflow_namespace);
+  }
+
+  std::shared_ptr<const lang::AdhocActionSpec> FindAdhoc(std::string_view name, std::string_view workbook) const {
+    std::vector<std::string> candidates;
+    if (!workbook.empty()) candidates.push_back(std::string(workbook) + "." + std::string(name));
+    candidates.push_back(std::string(name));
+    for (const auto& ns : {st_.workflow_namespace, std::string()}) {
+      for (const auto& c : candidates) {
+        if (auto a = defs_->FindAction(c, ns)) return a;
+      }
+      if (st_.workflow_namespace.empty()) break;
+    }
+    return nullptr;
+  }
+
+  // Expands an action call through ad-hoc definitions to a concrete registered action.
+  struct ConcreteAction {
+    std::string name;
+    std::string adhoc_name;
+    Json input;
+    bool is_async = false;
+  };
+
+  Result<ConcreteAction> ExpandAction(const std::string& name, Json input, const Json& wf_data) {
+    ConcreteAction result;
+    std::string current = name;
+    std::string workbook = spec_->workbook;
+    std::set<std::string> seen;
+    while (true) {
+      auto adhoc = FindAdhoc(current, workbook);
+      if (!adhoc) break;
+      if (!seen.insert(adhoc->full_name).second) {
+        return InvalidArgument("Cycle in ad-hoc action definitions at " + adhoc->full_name);
+      }
+      if (result.adhoc_name.empty()) result.adhoc_name = adhoc->full_name;
+      if (!input.is_object()) return InvalidArgument("Invalid input for action " + current);
+      // Declared input: defaults and missing required parameters.
+      JsonObject in = input.get_object();
+      std::vector<std::string> missing;
+      for (const auto& p : adhoc->input) {
+        if (in.contains(p.name)) continue;
+        if (p.has_default) {
+          in[p.name] = p.default_value;
+        } else {
+          missing.push_back(p.name);
+        }
+      }
+      if (!missing.empty()) {
+        return InvalidArgument("Invalid input [name=" + adhoc->full_name + ", class=" + adhoc->full_name +
+                               ", missing=" + PyList(missing) + "]");
+      }
+      // base-input sees the action input first, then the workflow context.
+      JsonObject data = wf_data.is_object() ? wf_data.get_object() : JsonObject();
+      Overlay(data, Json(in));
+      Json data_json(std::move(data));
+      BORA_ASSIGN_OR_RETURN(Json base_input, Eval(adhoc->base_input, data_json, current_task_));
+      if (base_input.is_null()) base_input = JsonObject();
+      input = std::move(base_input);
+      current = adhoc->base;
+      workbook = adhoc->workbook;
+    }
+    const workers::ActionSignature* sig = actions_->FindSignature(current);
+    if (sig == nullptr) {
+      return NotFound("Failed to find action [action_name=" + current + ", namespace=" + st_.workflow_namespace +
+                      "]");
+    }
+    BORA_ASSIGN_OR_RETURN(Json validated, actions_->ValidateInput(current, input));
+    result.name = current;
+    result.input = std::move(validated);
+    result.is_async = sig->is_async;
+    return result;
+  }
+
+  // Applies ad-hoc `output` transforms (innermost first) to a raw action result.
+  Result<Json> TransformAdhocOutput(const std::string& adhoc_name, Json raw) {
+    std::vector<std::shared_ptr<const lang::AdhocActionSpec>> chain;
+    std::string current = adhoc_name;
+    std::string workbook = spec_->workbook;
+    std::set<std::string> seen;
+    while (true) {
+      auto a = FindAdhoc(current, workbook);
+      if (!a || !seen.insert(a->full_name).second) break;
+      chain.push_back(a);
+      current = a->base;
+      workbook = a->workbook;
+    }
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      if (!(*it)->output) continue;
+      BORA_ASSIGN_OR_RETURN(raw, Eval(*(*it)->output, raw, current_task_));
+    }
+    return raw;
+  }
+
+  // --------------------------------------------------------------------------------------- start
+  Status Start(const StartExecution& ev) {
+    auto spec = spec_;
+    st_.id = ev.execution_id;
+    st_.workflow_name = spec->full_name;
+    st_.workflow_namespace = ev.workflow_namespace;
+    st_.description = ev.description;
+    st_.parent_execution_id = ev.parent_execution_id;
+    st_.parent_task_execution_id = ev.parent_task_execution_id;
+    st_.root_execution_id = ev.root_execution_id;
+    st_.parent_item_index = ev.parent_item_index;
+    st_.created_at = now_;
+    st_.updated_at = now_;
+    JsonObject params = ev.params.is_object() ? ev.params.get_object() : JsonObject();
+    params["namespace"] = ev.workflow_namespace;
+    if (!params.contains("env") || !params["env"].is_object()) params["env"] = JsonObject();
+    st_.params = std::move(params);
+    st_.state = State::kRunning;
+    st_.RebuildIndex();
+
+    auto input = engine_->ValidateWorkflowInput(*spec, ev.input);
+    if (!input.ok()) {
+      st_.input = ev.input.is_object() ? ev.input : Json(JsonObject());
+      CompleteWorkflow(State::kError, input.status().message());
+      return Status::Ok();
+    }
+    st_.input = std::move(input).value();
+
+    if (spec->vars) {
+      Json data = BaseData();
+      auto vars = Eval(*spec->vars, data, std::nullopt);
+      if (!vars.ok()) {
+        CompleteWorkflow(State::kError, "Failed to evaluate workflow vars: " + vars.status().message());
+        return Status::Ok();
+      }
+      if (vars->is_object()) Overlay(st_.global_context.get_object(), *vars);
+    }
+
+    if (spec->type == lang::WorkflowType::kReverse) {
+      const Json* tn = st_.params.get_object().if_contains("task_name");
+      if (tn == nullptr || !tn->is_string() || spec->FindTask(std::string(tn->get_string())) == nullptr) {
+        CompleteWorkflow(State::kError, "Invalid input [name=" + spec->full_name +
+                                            "]: a reverse workflow needs params.task_name naming one of its tasks");
+        return Status::Ok();
+      }
+      ReverseContinue();
+    } else {
+      std::vector<std::string> starts;
+      for (const auto& t : spec->tasks) {
+        if (InboundOf(t.name).empty()) starts.push_back(t.name);
+      }
+      for (const auto& name : starts) {
+        if (!WfRunning()) break;
+        StartTask(name, JsonObject(), {}, {});
+      }
+      EvaluateJoins();
+    }
+    CheckCompletion();
+    return Status::Ok();
+  }
+
+  // Creates (or, for joins, finds) the task execution for `name` and runs it.
+  void StartTask(const std::string& name, Json in_ctx, std::map<std::string, int64_t> versions,
+                 std::optional<TriggeredBy> trig) {
+    const lang::TaskSpec* ts = spec_->FindTask(name);
+    if (ts == nullptr) return;
+    if (ts->join != lang::JoinKind::kNone) {
+      auto it = st_.index.join_task_by_name.find(name);
+      if (it != st_.index.join_task_by_name.end()) {
+        TaskExecution& jt = st_.tasks[it->second];
+        if (trig) jt.triggered_by.push_back(*trig);
+        Touch(jt);
+        return;  // joins are evaluated after every completion
+      }
+      size_t ti = NewTask(name, State::kWaiting);
+      st_.tasks[ti].is_join = true;
+      if (trig) st_.tasks[ti].triggered_by.push_back(*trig);
+      st_.index.join_task_by_name[name] = ti;
+      return;
+    }
+    size_t ti = NewTask(name, State::kIdle);
+    TaskExecution& t = st_.tasks[ti];
+    t.in_context = std::move(in_ctx);
+    t.context_versions = std::move(versions);
+    if (trig) t.triggered_by.push_back(*trig);
+    RunTaskPolicies(ti);
+  }
+
+  size_t NewTask(const std::string& name, State s) {
+    TaskExecution t;
+    t.id = st_.NextId();
+    t.name = name;
+    t.state = s;
+    t.created_at = now_;
+    t.updated_at = now_;
+    const lang::TaskSpec* ts = spec_->FindTask(name);
+    if (ts && ts->workflow) t.type = TaskExecution::Type::kWorkflow;
+    size_t ti = st_.tasks.size();
+    st_.tasks.push_back(std::move(t));
+    st_.index.task_by_id[st_.tasks[ti].id] = ti;
+    st_.index.latest_task_by_name[name] = ti;
+    st_.index.tasks_by_name[name].push_back(ti);
+    if (!IsCompleted(s)) ++st_.index.incomplete_tasks;
+    return ti;
+  }
+
+  // pause-before and wait-before, then the task body.
+  void RunTaskPolicies(size_t ti) {
+    const lang::TaskSpec& ts = *spec_->FindTask(st_.tasks[ti].name);
+    current_task_ = ti;
+    if (ts.pause_before && !st_.tasks[ti].paused_before) {
+      auto v = Eval(*ts.pause_before, TaskData(ti), ti);
+      if (!v.ok()) return ForceFail(ti, RunError(ti, v.status().message()));
+      if (IsTruthy(*v)) {
+        st_.tasks[ti].paused_before = true;
+        if (WfRunning()) {
+          st_.state = State::kPaused;
+          PauseChildren();
+        }
+        return;  // stays IDLE until resume
+      }
+    }
+    st_.tasks[ti].paused_before = true;
+    if (ts.wait_before) {
+      auto v = Eval(*ts.wait_before, TaskData(ti), ti);
+      if (!v.ok()) return ForceFail(ti, RunError(ti, v.status().message()));
+      auto secs = ToNonNegativeInt(*v, "wait-before");
+      if (!secs.ok()) return ForceFail(ti, RunError(ti, secs.status().message()));
+      if (*secs > 0) {
+        SetTaskState(ti, State::kDelayed);
+        st_.tasks[ti].pending_timer_id = SetTimerFor(ti, TimerInfo::Kind::kWaitBefore, *secs);
+        return;
+      }
+    }
+    RunTaskBody(ti);
+  }
+
+  std::string RunError(size_t ti, const std::string& error) const {
+    return "Failed to run task [error=" + error + ", wf=" + spec_->name + ", task=" + st_.tasks[ti].name + "]";
+  }
+  std::string CompleteError(size_t ti, const std::string& error) const {
+    return "Failed to complete task [error=" + error + ", wf=" + spec_->name + ", task=" + st_.tasks[ti].name +
+           "]";
+  }
+
+  // Starts the task's action(s) / sub-workflow(s).
+  void RunTaskBody(size_t ti) {
+    const lang::TaskSpec& ts = *spec_->FindTask(st_.tasks[ti].name);
+    current_task_ = ti;
+    SetTaskState(ti, State::kRunning);
+    TaskExecution& t0 = st_.tasks[ti];
+    if (t0.started_at == 0) t0.started_at = now_;
+    t0.processed = false;
+    Json data = TaskData(ti);
+
+    // safe-rerun / keep-result flags.
+    {
+      auto sr = Eval(ts.safe_rerun, data, ti);
+      st_.tasks[ti].safe_rerun = sr.ok() && IsTruthy(*sr);
+    }
+    // Timeout policy (once per task execution).
+    if (ts.timeout && st_.tasks[ti].timeout_timer_id.empty()) {
+      auto v = Eval(*ts.timeout, data, ti);
+      if (!v.ok()) return ForceFail(ti, RunError(ti, v.status().message()));
+      auto secs = ToNonNegativeInt(*v, "timeout");
+      if (!secs.ok()) return ForceFail(ti, RunError(ti, secs.status().message()));
+      if (*secs > 0) st_.tasks[ti].timeout_timer_id = SetTimerFor(ti, TimerInfo::Kind::kTimeout, *secs);
+    }
+
+    if (!ts.with_items.empty()) {
+      WithItemsState& w = st_.tasks[ti].with_items;
+      w = WithItemsState();
+      w.enabled = true;
+      JsonObject items;
+      int64_t count = -1;
+      for (const auto& var : ts.with_items) {
+        auto v = Eval(var.source, data, ti);
+        if (!v.ok()) return ForceFail(ti, RunError(ti, v.status().message()));
+        Json arr = std::move(v).value();
+        if (arr.is_string()) {
+          JsonArray chars;
+          for (char c : std::string(arr.get_string())) chars.push_back(Json(std::string(1, c)));
+          arr = std::move(chars);
+        }
+        if (!arr.is_array()) {
+          return ForceFail(ti, RunError(ti, "Wrong input format for: " + var.name +
+                                                 ". Iterable type is expected for each value, got " +
+                                                 std::string(PythonTypeName(arr)) + " " + PythonRepr(arr)));
+        }
+        int64_t n = static_cast<int64_t>(arr.get_array().size());
+        if (count >= 0 && n != count) {
+          return ForceFail(ti, RunError(ti, "Wrong input format for: " + var.name +
+                                                 ". All arrays must have the same length."));
+        }
+        count = n;
+        items[var.name] = std::move(arr);
+      }
+      w.items = std::move(items);
+      w.count = std::max<int64_t>(count, 0);
+      if (ts.concurrency) {
+        auto c = Eval(*ts.concurrency, data, ti);
+        if (!c.ok()) return ForceFail(ti, RunError(ti, c.status().message()));
+        auto n = ToNonNegativeInt(*c, "concurrency");
+        if (!n.ok()) return ForceFail(ti, RunError(ti, n.status().message()));
+        st_.tasks[ti].with_items.concurrency = *n;
+      }
+      WithItemsState& w2 = st_.tasks[ti].with_items;
+      w2.pending.clear();
+      w2.pending.reserve(static_cast<size_t>(w2.count));
+      for (int64_t i = 0; i < w2.count; ++i) w2.pending.push_back(i);
+      w2.pending_pos = 0;
+      if (w2.count == 0) return AfterActionsComplete(ti, State::kSuccess, std::nullopt);
+      LaunchPendingItems(ti);
+      return;
+    }
+    LaunchOne(ti, 0, nullptr);
+  }
+
+  void LaunchPendingItems(size_t ti) {
+    while (true) {
+      TaskExecution& t = st_.tasks[ti];
+      WithItemsState& w = t.with_items;
+      if (t.state != State::kRunning || st_.state == State::kPaused) return;
+      if (w.pending_pos >= w.pending.size()) break;
+      if (w.concurrency > 0 && w.running >= w.concurrency) break;
+      int64_t idx = w.pending[w.pending_pos++];
+      ++w.running;
+      JsonObject extra;
+      for (const auto& kv : w.items.get_object()) {
+        extra[kv.key()] = kv.value().get_array()[static_cast<size_t>(idx)];
+      }
+      Json extra_json(std::move(extra));
+      if (!LaunchOne(ti, idx, &extra_json)) return;
+    }
+    WithItemsState& w = st_.tasks[ti].with_items;
+    if (w.pending_pos >= w.pending.size()) {
+      w.pending.clear();
+      w.pending_pos = 0;
+    }
+  }
+
+  // Launches one action / sub-workflow for item `index`. False if the task was force-failed.
+  bool LaunchOne(size_t ti, int64_t index, const Json* extra) {
+    const lang::TaskSpec& ts = *spec_->FindTask(st_.tasks[ti].name);
+    current_task_ = ti;
+    Json data = TaskData(ti, extra);
+    // Input: inline params, then `input:` (wins).
+    auto inl = Eval(ts.inline_params, data, ti);
+    if (!inl.ok()) return ForceFail(ti, RunError(ti, inl.status().message())), false;
+    JsonObject input = inl->is_object() ? inl->get_object() : JsonObject();
+    if (ts.input) {
+      auto in = Eval(*ts.input, data, ti);
+      if (!in.ok()) return ForceFail(ti, RunError(ti, in.status().message())), false;
+      if (!in->is_object() && !in->is_null()) {
+        ForceFail(ti, RunError(ti, "Wrong dynamic input for task: " + ts.name +
+                                       ". Dict type is expected. Actual type: " +
+                                       std::string(PythonTypeName(*in)) + ". Actual value: " + PythonStr(*in)));
+        return false;
+      }
+      Overlay(input, *in);
+    }
+    std::string target;
+    if (ts.target) {
+      auto tv = Eval(*ts.target, data, ti);
+      if (!tv.ok()) return ForceFail(ti, RunError(ti, tv.status().message())), false;
+      if (tv->is_string()) target = std::string(tv->get_string());
+    }
+
+    if (ts.workflow) {
+      auto name = Eval(*ts.workflow, data, ti);
+      if (!name.ok()) return ForceFail(ti, RunError(ti, name.status().message())), false;
+      std::string wf_name = name->is_string() ? std::string(name->get_string()) : PythonStr(*name);
+      auto sub = FindWorkflow(wf_name);
+      if (!sub) {
+        ForceFail(ti, RunError(ti, "Failed to find workflow [name=" + wf_name + ", namespace=" +
+                                       st_.workflow_namespace + "]"));
+        return false;
+      }
+      // Keys declared as the sub-workflow's input are input; others become execution params.
+      std::set<std::string> declared;
+      for (const auto& p : sub->input) declared.insert(p.name);
+      JsonObject sub_input, sub_params;
+      for (const auto& kv : input) {
+        if (declared.contains(std::string(kv.key()))) {
+          sub_input[kv.key()] = kv.value();
+        } else {
+          sub_params[kv.key()] = kv.value();
+        }
+      }
+      auto valid = engine_->ValidateWorkflowInput(*sub, Json(sub_input));
+      if (!valid.ok()) return ForceFail(ti, RunError(ti, valid.status().message())), false;
+      sub_params["env"] = st_.Env();
+      sub_params["namespace"] = st_.workflow_namespace;
+      ActionExecution a;
+      a.id = st_.NextId();
+      a.name = sub->full_name;
+      a.is_workflow = true;
+      a.index = static_cast<int>(index);
+      a.state = State::kRunning;
+      a.input = valid.value();
+      a.created_at = now_;
+      a.updated_at = now_;
+      StartExecution start;
+      start.execution_id = a.id;
+      start.workflow_name = sub->full_name;
+      start.workflow_namespace = st_.workflow_namespace;
+      start.input = std::move(valid).value();
+      start.params = std::move(sub_params);
+      start.parent_execution_id = st_.id;
+      start.parent_task_execution_id = st_.tasks[ti].id;
+      start.root_execution_id = st_.root_execution_id.empty() ? st_.id : st_.root_execution_id;
+      start.parent_item_index = static_cast<int>(index);
+      AddAction(ti, std::move(a));
+      Emit(StartSubWorkflow{start.execution_id, std::move(start)});
+      return true;
+    }
+
+    std::string action_name = "std.noop";
+    if (ts.action) {
+      auto name = Eval(*ts.action, data, ti);
+      if (!name.ok()) return ForceFail(ti, RunError(ti, name.status().message())), false;
+      action_name = name->is_string() ? std::string(name->get_string()) : PythonStr(*name);
+      if (action_name.empty()) action_name = "std.noop";
+    }
+    // Action defaults from env.__actions.<action name> (never override given input).
+    if (const Json* defaults = st_.Env().get_object().if_contains("__actions"); defaults && defaults->is_object()) {
+      if (const Json* d = defaults->get_object().if_contains(action_name); d && d->is_object()) {
+        for (const auto& kv : d->get_object()) {
+          if (!input.contains(kv.key())) input[kv.key()] = kv.value();
+        }
+      }
+    }
+    auto concrete = ExpandAction(action_name, Json(std::move(input)), data);
+    if (!concrete.ok()) return ForceFail(ti, RunError(ti, concrete.status().message())), false;
+    ActionExecution a;
+    a.id = st_.NextId();
+    a.name = concrete->name;
+    a.adhoc_name = concrete->adhoc_name;
+    a.index = static_cast<int>(index);
+    a.state = State::kRunning;
+    a.input = concrete->input;
+    a.created_at = now_;
+    a.updated_at = now_;
+    RunAction cmd;
+    cmd.execution_id = st_.id;
+    cmd.workflow_name = st_.workflow_name;
+    cmd.task_execution_id = st_.tasks[ti].id;
+    cmd.task_name = st_.tasks[ti].name;
+    cmd.action_execution_id = a.id;
+    cmd.action_name = concrete->name;
+    cmd.input = std::move(concrete->input);
+    cmd.target = std::move(target);
+    if (ts.timeout) {
+      auto tv = Eval(*ts.timeout, data, ti);
+      if (tv.ok()) cmd.timeout_s = ToNonNegativeInt(*tv, "timeout").value_or(0);
+    }
+    cmd.safe_rerun = st_.tasks[ti].safe_rerun;
+    cmd.is_async = concrete->is_async;
+    AddAction(ti, std::move(a));
+    Emit(std::move(cmd));
+    return true;
+  }
+
+  void AddAction(size_t ti, ActionExecution a) {
+    TaskExecution& t = st_.tasks[ti];
+    st_.index.action_by_id[a.id] = {ti, t.actions.size()};
+    t.actions.push_back(std::move(a));
+  }
+
+  // ------------------------------------------------------------------------------ action results
+  Status OnActionCompleted(const ActionCompleted& ev) {
+    auto it = st_.index.action_by_id.find(ev.action_execution_id);
+    if (it == st_.index.action_by_id.end()) {
+      return NotFound("action execution " + ev.action_execution_id + " not found in execution " + st_.id);
+    }
+    auto [ti, ai] = it->second;
+    ActionExecution& a = st_.tasks[ti].actions[ai];
+    if (a.is_workflow) return InvalidArgument("execution " + a.id + " is a sub-workflow, not an action");
+    if (IsCompleted(a.state)) return Status::Ok();  // duplicate delivery
+    State s = ev.kind == ActionCompleted::Kind::kSuccess ? State::kSuccess
+              : ev.kind == ActionCompleted::Kind::kError ? State::kError
+                                                         : State::kCancelled;
+    Json result = ev.data;
+    current_task_ = ti;
+    if (s == State::kSuccess && !a.adhoc_name.empty()) {
+      auto transformed = TransformAdhocOutput(a.adhoc_name, result);
+      if (!transformed.ok()) {
+        s = State::kError;
+        result = Json(transformed.status().message());
+      } else {
+        result = std::move(transformed).value();
+      }
+    }
+    ActionExecution& a2 = st_.tasks[ti].actions[ai];
+    a2.state = s;
+    a2.output = JsonObject{{"result", result}};
+    // Mistral: state_info = str(result) for unsuccessful actions (None when the result is empty).
+    if (s != State::kSuccess && IsTruthy(result)) a2.state_info = PythonStr(result);
+    a2.updated_at = now_;
+    return ChildDone(ti, ai);
+  }
+
+  Status OnSubWorkflowCompleted(const SubWorkflowCompleted& ev) {
+    auto it = st_.index.action_by_id.find(ev.sub_execution_id);
+    if (it == st_.index.action_by_id.end()) {
+      return NotFound("sub-workflow execution " + ev.sub_execution_id + " not found in execution " + st_.id);
+    }
+    auto [ti, ai] = it->second;
+    ActionExecution& a = st_.tasks[ti].actions[ai];
+    if (IsCompleted(a.state)) return Status::Ok();
+    a.state = IsCompleted(ev.state) ? ev.state : State::kError;
+    a.output = ev.output;
+    a.state_info = ev.state_info;
+    a.updated_at = now_;
+    return ChildDone(ti, ai);
+  }
+
+  // Bookkeeping after one child (action or sub-workflow) completed.
+  Status ChildDone(size_t ti, size_t ai) {
+    TaskExecution& t = st_.tasks[ti];
+    const ActionExecution& a = t.actions[ai];
+    if (!a.accepted) return Status::Ok();
+    if (t.with_items.enabled) {
+      WithItemsState& w = t.with_items;
+      if (w.running > 0) --w.running;
+      if (a.state == State::kSuccess) ++w.succeeded;
+      else if (a.state == State::kCancelled) ++w.cancelled;
+      else ++w.failed;
+    }
+    if (t.state != State::kRunning) return Status::Ok();  // completed already (timeout) or not running
+    ContinueTask(ti);
+    CheckCompletion();
+    return Status::Ok();
+  }
+
+  // Launches more items or completes the task if every child finished.
+  void ContinueTask(size_t ti) {
+    TaskExecution& t = st_.tasks[ti];
+    if (t.state != State::kRunning) return;
+    if (t.with_items.enabled) {
+      LaunchPendingItems(ti);
+      TaskExecution& t2 = st_.tasks[ti];
+      const WithItemsState& w = t2.with_items;
+      if (t2.state != State::kRunning) return;
+      // Mistral completes a with-items task as soon as one accepted execution was cancelled.
+      if (w.cancelled > 0) return AfterActionsComplete(ti, State::kCancelled, "One or more actions was cancelled.");
+      if (w.running > 0 || w.pending_pos < w.pending.size()) return;
+      if (w.failed > 0) return AfterActionsComplete(ti, State::kError, "One or more actions had failed.");
+      return AfterActionsComplete(ti, State::kSuccess, std::nullopt);
+    }
+    const ActionExecution* last = nullptr;
+    for (const auto& a : t.actions) {
+      if (!a.accepted) continue;
+      if (!IsCompleted(a.state)) return;
+      last = &a;
+    }
+    if (last == nullptr) return;
+    State s = last->state;
+    std::optional<std::string> info;
+    if (s != State::kSuccess) info = last->state_info;
+    AfterActionsComplete(ti, s, info);
+  }
+
+  // fail-on, retry, wait-after; then Finalize.
+  void AfterActionsComplete(size_t ti, State s, std::optional<std::string> info) {
+    const lang::TaskSpec& ts = *spec_->FindTask(st_.tasks[ti].name);
+    current_task_ = ti;
+    if (s == State::kSuccess && ts.fail_on) {
+      auto v = Eval(*ts.fail_on, TaskData(ti), ti);
+      if (!v.ok()) return ForceFail(ti, CompleteError(ti, v.status().message()));
+      if (IsTruthy(*v)) {
+        s = State::kError;
+        info = "Failed by 'fail-on' policy";
+      }
+    }
+    if (ts.retry && s != State::kCancelled) {
+      st_.tasks[ti].retry_started = true;
+      // Conditions see the outbound context (with what would be published).
+      State saved = st_.tasks[ti].state;
+      st_.tasks[ti].state = s;
+      Json data = TaskData(ti);
+      if (auto pub = ComputePublish(ti, s, data); pub.ok()) Overlay(data.get_object(), pub->first);
+      st_.tasks[ti].state = saved;
+      auto count = Eval(ts.retry->count, data, ti);
+      if (!count.ok()) return ForceFail(ti, CompleteError(ti, count.status().message()));
+      auto n = ToNonNegativeInt(*count, "retry count");
+      if (!n.ok()) return ForceFail(ti, CompleteError(ti, n.status().message()));
+      bool continue_on = false, break_on = false;
+      if (ts.retry->continue_on) {
+        auto v = Eval(*ts.retry->continue_on, data, ti);
+        if (!v.ok()) return ForceFail(ti, CompleteError(ti, v.status().message()));
+        continue_on = IsTruthy(*v);
+      }
+      if (ts.retry->break_on && s == State::kError) {
+        auto v = Eval(*ts.retry->break_on, data, ti);
+        if (!v.ok()) return ForceFail(ti, CompleteError(ti, v.status().message()));
+        break_on = IsTruthy(*v);
+      }
+      bool remain = st_.tasks[ti].retry_no < *n;
+      bool stop_continue = (s == State::kSuccess && !ts.retry->continue_on) ||
+                           (ts.retry->continue_on && !continue_on);
+      bool break_triggered = s == State::kError && break_on;
+      if (remain && !break_triggered && !stop_continue) {
+        int64_t delay = 0;
+        if (ts.retry->delay) {
+          auto d = Eval(*ts.retry->delay, data, ti);
+          if (!d.ok()) return ForceFail(ti, CompleteError(ti, d.status().message()));
+          auto ds = ToNonNegativeInt(*d, "retry delay");
+          if (!ds.ok()) return ForceFail(ti, CompleteError(ti, ds.status().message()));
+          delay = *ds;
+        }
+        TaskExecution& t = st_.tasks[ti];
+        for (auto& a : t.actions) a.accepted = false;
+        ++t.retry_no;
+        t.state_info = info;
+        if (delay > 0) {
+          SetTaskState(ti, State::kDelayed);
+          t.pending_timer_id = SetTimerFor(ti, TimerInfo::Kind::kRetry, delay);
+        } else {
+          RunTaskBody(ti);
+        }
+        return;
+      }
+    }
+    if (ts.wait_after) {
+      auto v = Eval(*ts.wait_after, TaskData(ti), ti);
+      if (!v.ok()) return ForceFail(ti, CompleteError(ti, v.status().message()));
+      auto secs = ToNonNegativeInt(*v, "wait-after");
+      if (!secs.ok()) return ForceFail(ti, CompleteError(ti, secs.status().message()));
+      if (*secs > 0) {
+        TaskExecution& t = st_.tasks[ti];
+        t.final_state = s;
+        t.state_info = info;
+        SetTaskState(ti, State::kDelayed);
+        t.pending_timer_id = SetTimerFor(ti, TimerInfo::Kind::kWaitAfter, *secs);
+        return;
+      }
+    }
+    Finalize(ti, s, info);
+  }
+
+  // Evaluates what a task publishes when completing in state `s`: (branch vars, global vars).
+  // Precedence: on-complete.publish > publish / publish-on-error / publish-on-skip > on-<state>.publish.
+  Result<std::pair<JsonObject, JsonObject>> ComputePublish(size_t ti, State s, const Json& data) {
+    const lang::TaskSpec& ts = *spec_->FindTask(st_.tasks[ti].name);
+    JsonObject branch, global;
+    auto apply = [&](const std::optional<expr::Template>& tmpl, JsonObject& dst) -> Status {
+      if (!tmpl) return Status::Ok();
+      BORA_ASSIGN_OR_RETURN(Json v, Eval(*tmpl, data, ti));
+      if (v.is_object()) Overlay(dst, v);
+      return Status::Ok();
+    };
+    auto apply_clause = [&](const std::optional<lang::OnClause>& c) -> Status {
+      if (!c) return Status::Ok();
+      BORA_RETURN_IF_ERROR(apply(c->publish_branch, branch));
+      BORA_RETURN_IF_ERROR(apply(c->publish_global, global));
+      return Status::Ok();
+    };
+    if (s == State::kSuccess) {
+      BORA_RETURN_IF_ERROR(apply_clause(ts.on_success));
+      BORA_RETURN_IF_ERROR(apply(ts.publish, branch));
+      BORA_RETURN_IF_ERROR(apply_clause(ts.on_complete));
+    } else if (s == State::kError) {
+      BORA_RETURN_IF_ERROR(apply_clause(ts.on_error));
+      BORA_RETURN_IF_ERROR(apply(ts.publish_on_error, branch));
+      BORA_RETURN_IF_ERROR(apply_clause(ts.on_complete));
+    } else if (s == State::kSkipped) {
+      BORA_RETURN_IF_ERROR(apply_clause(ts.on_skip));
+      BORA_RETURN_IF_ERROR(apply(ts.publish_on_skip, branch));
+    }
+    return std::make_pair(std::move(branch), std::move(global));
+  }
+
+  // Completes the task: publish, keep-result, transitions, workflow completion check.
+  void Finalize(size_t ti, State s, std::optional<std::string> info) {
+    const lang::TaskSpec& ts = *spec_->FindTask(st_.tasks[ti].name);
+    current_task_ = ti;
+    {
+      TaskExecution& t = st_.tasks[ti];
+      CancelTimerIfAny(t.timeout_timer_id);
+      CancelTimerIfAny(t.pending_timer_id);
+      t.state_info = s == State::kSuccess ? std::nullopt : info;
+    }
+    SetTaskState(ti, s);
+    Json data = TaskData(ti);
+    auto pub = ComputePublish(ti, s, data);
+    if (!pub.ok()) return ForceFail(ti, CompleteError(ti, pub.status().message()));
+    {
+      TaskExecution& t = st_.tasks[ti];
+      t.published = JsonObject();
+      for (const auto& kv : pub->first) {
+        t.published.get_object()[kv.key()] = kv.value();
+        ++t.context_versions[std::string(kv.key())];
+      }
+      t.published_global = pub->second;
+      Overlay(st_.global_context.get_object(), Json(pub->second));
+      auto keep = Eval(ts.keep_result, data, ti);
+      t.keep_result = !keep.ok() || IsTruthy(*keep);
+    }
+    if (st_.state == State::kPaused) {
+      st_.tasks[ti].processed = false;  // transitions are evaluated on resume
+      return;
+    }
+    ProcessCompleted(ti);
+  }
+
+  // Evaluates the transitions of a completed task (direct) or schedules dependents (reverse).
+  void ProcessCompleted(size_t ti) {
+    if (spec_->type == lang::WorkflowType::kReverse) {
+      st_.tasks[ti].processed = true;
+      if (WfRunning()) ReverseContinue();
+    } else {
+      ProcessTransitions(ti);
+    }
+    EvaluateJoins();
+    CheckCompletion();
+  }
+
+  Result<std::vector<FiredItem>> EvalClause(const std::optional<lang::OnClause>& clause, const char* event,
+                                            const Json& data, size_t ti) {
+    std::vector<FiredItem> out;
+    if (!clause) return out;
+    for (const auto& item : clause->next) {
+      if (item.condition) {
+        BORA_ASSIGN_OR_RETURN(Json c, Eval(*item.condition, data, ti));
+        if (!IsTruthy(c)) continue;
+      }
+      FiredItem f{item.kind, item.task_name, std::nullopt, event};
+      if (item.msg) {
+        BORA_ASSIGN_OR_RETURN(Json m, Eval(*item.msg, data, ti));
+        f.msg = MessageText(m);
+      }
+      out.push_back(std::move(f));
+    }
+    return out;
+  }
+
+  void ProcessTransitions(size_t ti) {
+    const lang::TaskSpec& ts = *spec_->FindTask(st_.tasks[ti].name);
+    State s = st_.tasks[ti].state;
+    Json data = TaskData(ti, nullptr, /*outbound=*/true);
+    std::vector<FiredItem> fired;
+    bool error_handled = false;
+    auto add = [&](const std::optional<lang::OnClause>& c, const char* ev) -> Status {
+      BORA_ASSIGN_OR_RETURN(auto items, EvalClause(c, ev, data, ti));
+      for (auto& i : items) fired.push_back(std::move(i));
+      return Status::Ok();
+    };
+    Status status;
+    if (s == State::kError) {
+      status = add(ts.on_error, "on-error");
+      error_handled = !fired.empty();
+      if (status.ok()) status = add(ts.on_complete, "on-complete");
+    } else if (s == State::kSuccess) {
+      status = add(ts.on_success, "on-success");
+      if (status.ok()) status = add(ts.on_complete, "on-complete");
+    } else if (s == State::kSkipped) {
+      status = add(ts.on_skip, "on-skip");
+      if (status.ok() && fired.empty()) status = add(ts.on_success, "on-success");
+    }
+    if (!status.ok()) return ForceFail(ti, CompleteError(ti, status.message()));
+    TaskExecution& t = st_.tasks[ti];
+    t.processed = true;
+    t.error_handled = error_handled;
+    t.next_task_names.clear();
+    t.has_next_tasks = false;
+    for (const auto& f : fired) {
+      if (f.kind == TransitionItem::Kind::kTask) {
+        t.next_task_names.push_back(f.task_name);
+        t.has_next_tasks = true;
+      }
+    }
+    Dispatch(ti, fired);
+  }
+
+  // Mistral's dispatcher: tasks start in order until a state command; fail/succeed drop the rest, pause
+  // backlogs the rest.
+  void Dispatch(size_t ti, const std::vector<FiredItem>& fired) {
+    std::string from_id = st_.tasks[ti].id;
+    bool paused_by_cmd = false;
+    for (const auto& f : fired) {
+      switch (f.kind) {
+        case TransitionItem::Kind::kNoop:
+          break;
+        case TransitionItem::Kind::kTask:
+          if (paused_by_cmd || st_.state == State::kPaused) {
+            st_.backlog.push_back({f.task_name, from_id, f.event});
+          } else if (WfRunning()) {
+            StartNext(f.task_name, from_id, f.event);
+          }
+          break;
+        case TransitionItem::Kind::kFail:
+          if (WfRunning() || st_.state == State::kPaused) {
+            CompleteWorkflow(State::kError, f.msg ? *f.msg : FailureMessage());
+          }
+          return;
+        case TransitionItem::Kind::kSucceed:
+          if (WfRunning() || st_.state == State::kPaused) CompleteWorkflow(State::kSuccess, f.msg);
+          return;
+        case TransitionItem::Kind::kPause:
+          if (WfRunning()) {
+            st_.state = State::kPaused;
+            st_.state_info = f.msg;
+            PauseChildren();
+            paused_by_cmd = true;
+          }
+          break;
+      }
+    }
+  }
+
+  void StartNext(const std::string& name, const std::string& from_task_id, const std::string& event) {
+    const TaskExecution* from = st_.FindTaskById(from_task_id);
+    Json ctx = from ? from->OutboundContext() : Json(JsonObject());
+    std::map<std::string, int64_t> versions = from ? from->context_versions : std::map<std::string, int64_t>();
+    StartTask(name, std::move(ctx), std::move(versions), TriggeredBy{from_task_id, event});
+  }
+
+  // --------------------------------------------------------------------------------------- joins
+  // Induced state of one inbound task for join `join_name`: kRunning (satisfied), kWaiting, kError.
+  State InducedJoinState(const std::string& inbound, const std::string& join_name) {
+    const TaskExecution* t = st_.FindLatestTask(inbound);
+    if (t == nullptr) return PossibleRoute(inbound, 0) ? State::kWaiting : State::kError;
+    if (!IsCompleted(t->state) || !t->processed) return State::kWaiting;
+    if (std::find(t->next_task_names.begin(), t->next_task_names.end(), join_name) ==
+        t->next_task_names.end()) {
+      return State::kError;
+    }
+    return State::kRunning;
+  }
+
+  // Whether a not-yet-started task may still run (Mistral's _possible_route).
+  bool PossibleRoute(const std::string& name, int depth) {
+    if (depth > static_cast<int>(spec_->tasks.size())) return false;
+    std::vector<std::string> in = InboundOf(name);
+    if (in.empty()) return false;  // a start task that did not run will never run
+    for (const auto& n : in) {
+      const TaskExecution* t = st_.FindLatestTask(n);
+      if (t == nullptr) {
+        if (PossibleRoute(n, depth + 1)) return true;
+      } else if (!IsCompleted(t->state) || !t->processed ||
+                 std::find(t->next_task_names.begin(), t->next_task_names.end(), name) !=
+                     t->next_task_names.end()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void EvaluateJoins() {
+    if (spec_->type != lang::WorkflowType::kDirect) return;
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      std::vector<std::pair<std::string, size_t>> waiting;
+      for (const auto& [name, ti] : st_.index.join_task_by_name) {
+        if (st_.tasks[ti].state == State::kWaiting) waiting.emplace_back(name, ti);
+      }
+      std::sort(waiting.begin(), waiting.end(), [](auto& a, auto& b) { return a.second < b.second; });
+      for (const auto& [name, ti] : waiting) {
+        if (st_.tasks[ti].state != State::kWaiting) continue;
+        if (EvaluateJoin(ti, /*force=*/false)) changed = true;
+      }
+    }
+  }
+
+  // Returns true if the join left WAITING.
+  bool EvaluateJoin(size_t ti, bool force) {
+    const std::string name = st_.tasks[ti].name;
+    const lang::TaskSpec& ts = *spec_->FindTask(name);
+    std::vector<std::string> inbound = InboundOf(name);
+    std::vector<std::string> satisfied, errors, blocked;
+    for (const auto& in : inbound) {
+      State s = InducedJoinState(in, name);
+      if (s == State::kRunning) satisfied.push_back(in);
+      else if (s == State::kError) errors.push_back(in);
+      else blocked.push_back(in);
+    }
+    int64_t total = static_cast<int64_t>(inbound.size());
+    int64_t need = ts.join == lang::JoinKind::kAll ? total : (ts.join == lang::JoinKind::kOne ? 1 : ts.join_count);
+    bool run = static_cast<int64_t>(satisfied.size()) >= need;
+    if (ts.join == lang::JoinKind::kAll && !errors.empty()) run = false;
+    bool fail = ts.join == lang::JoinKind::kAll ? !errors.empty()
+                                               : static_cast<int64_t>(errors.size()) > total - need;
+    if (force && !run) {
+      fail = true;
+      for (auto& b : blocked) errors.push_back(b);
+    }
+    if (run) {
+      // Merge upstream outbound contexts with context versioning (higher version wins, ties keep first).
+      JsonObject ctx;
+      std::map<std::string, int64_t> versions;
+      for (const auto& in : satisfied) {
+        const TaskExecution* u = st_.FindLatestTask(in);
+        Json out = u->OutboundContext();
+        for (const auto& kv : out.get_object()) {
+          std::string key(kv.key());
+          auto vit = u->context_versions.find(key);
+          int64_t v = vit == u->context_versions.end() ? 0 : vit->second;
+          auto cur = versions.find(key);
+          if (!ctx.contains(key) || (cur != versions.end() && v > cur->second) ||
+              (cur == versions.end() && v > 0)) {
+            ctx[key] = kv.value();
+            versions[key] = v;
+          }
+        }
+      }
+      TaskExecution& t = st_.tasks[ti];
+      t.in_context = std::move(ctx);
+      t.context_versions = std::move(versions);
+      SetTaskState(ti, State::kIdle);
+      RunTaskPolicies(ti);
+      return true;
+    }
+    if (fail) {
+      Finalize(ti, State::kError, "Failed by tasks: " + PyList(errors));
+      return true;
+    }
+    return false;
+  }
+
+  // ------------------------------------------------------------------------------------- reverse
+  // Starts every needed task whose requirements all succeeded.
+  void ReverseContinue() {
+    std::string target;
+    if (st_.params.is_object()) {
+      if (const Json* v = st_.params.get_object().if_contains("task_name"); v && v->is_string()) {
+        target = std::string(v->get_string());
+      }
+    }
+    // DFS post-order over `requires` from the target.
+    std::vector<std::string> order;
+    std::set<std::string> seen;
+    std::function<void(const std::string&)> visit = [&](const std::string& n) {
+      if (!seen.insert(n).second) return;
+      const lang::TaskSpec* ts = spec_->FindTask(n);
+      if (!ts) return;
+      for (const auto& r : ts->requires_tasks) visit(r);
+      order.push_back(n);
+    };
+    visit(target);
+    for (const auto& n : order) {
+      if (!WfRunning()) return;
+      if (st_.FindLatestTask(n) != nullptr) continue;
+      const lang::TaskSpec* ts = spec_->FindTask(n);
+      bool ready = true;
+      JsonObject ctx;
+      std::map<std::string, int64_t> versions;
+      for (const auto& r : ts->requires_tasks) {
+        const TaskExecution* rt = st_.FindLatestTask(r);
+        if (rt == nullptr || rt->state != State::kSuccess || !rt->processed) {
+          ready = false;
+          break;
+        }
+        Overlay(ctx, rt->OutboundContext());
+        for (const auto& [k, v] : rt->context_versions) versions[k] = std::max(versions[k], v);
+      }
+      if (!ready) continue;
+      StartTask(n, Json(std::move(ctx)), std::move(versions), std::nullopt);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------- completion
+  std::string FailureMessage() const {
+    std::vector<const TaskExecution*> failed;
+    for (const auto& t : st_.tasks) {
+      if (t.state == State::kError && !t.error_handled) failed.push_back(&t);
+    }
+    std::vector<std::string> names;
+    for (const auto* t : failed) names.push_back(t->name);
+    std::string msg = "Failure caused by error in tasks: " + JoinNames(names) + "\n";
+    for (const auto* t : failed) {
+      msg += "\n  " + t->name + " [task_ex_id=" + t->id + "] -> " + (t->state_info ? *t->state_info : "None") +
+             "\n";
+      int i = 0;
+      for (const auto& a : t->actions) {
+        if (!a.accepted || a.state != State::kError || a.is_workflow) continue;
+        msg += "    [action_ex_id=" + a.id + ", idx=" + std::to_string(i++) + "]: " +
+               (a.state_info ? *a.state_info : "None") + "\n";
+      }
+      i = 0;
+      for (const auto& a : t->actions) {
+        if (!a.accepted || a.state != State::kError || !a.is_workflow) continue;
+        msg += "    [wf_ex_id=" + a.id + ", idx=" + std::to_string(i++) + "]: " +
+               (a.state_info ? *a.state_info : "None") + "\n";
+      }
+    }
+    return msg;
+  }
+
+  void CheckCompletion() {
+    if (!WfRunning()) return;
+    if (!st_.backlog.empty()) return;
+    if (st_.index.incomplete_tasks > 0) {
+      // Joins that can no longer be satisfied when nothing else runs would wait forever: fail them.
+      int64_t waiting_joins = 0;
+      std::vector<size_t> joins;
+      for (const auto& [name, ti] : st_.index.join_task_by_name) {
+        if (st_.tasks[ti].state == State::kWaiting) {
+          ++waiting_joins;
+          joins.push_back(ti);
+        }
+      }
+      if (waiting_joins == 0 || waiting_joins != st_.index.incomplete_tasks) return;
+      std::sort(joins.begin(), joins.end());
+      EvaluateJoin(joins.front(), /*force=*/true);
+      return;  // Finalize re-enters CheckCompletion
+    }
+    bool cancelled = false, unhandled = false;
+    for (const auto& t : st_.tasks) {
+      if (t.state == State::kCancelled) cancelled = true;
+      if (t.state == State::kError && !t.error_handled) unhandled = true;
+    }
+    if (cancelled) return CompleteWorkflow(State::kCancelled, std::nullopt);
+    if (unhandled) return CompleteWorkflow(State::kError, FailureMessage());
+    CompleteWorkflow(State::kSuccess, std::nullopt);
+  }
+
+  Json FinalContext() const {
+    JsonObject ctx;
+    if (spec_->type == lang::WorkflowType::kReverse) {
+      std::string target;
+      if (const Json* v = st_.params.get_object().if_contains("task_name"); v && v->is_string()) {
+        target = std::string(v->get_string());
+      }
+      if (const TaskExecution* t = st_.FindLatestTask(target)) Overlay(ctx, t->OutboundContext());
+      return ctx;
+    }
+    Json out(std::move(ctx));
+    for (const auto& t : st_.tasks) {
+      if ((t.state == State::kSuccess || t.state == State::kSkipped) && !t.has_next_tasks) {
+        DeepMerge(out, t.OutboundContext());
+      }
+    }
+    return out;
+  }
+
+  void CompleteWorkflow(State s, std::optional<std::string> info) {
+    Json final_ctx = FinalContext();
+    JsonObject data;
+    Overlay(data, st_.input);
+    Overlay(data, st_.global_context);
+    Overlay(data, final_ctx);
+    Json data_json(std::move(data));
+    if (s == State::kSuccess) {
+      bool use_ctx = !spec_->output || (spec_->output->Source().is_object() &&
+                                        spec_->output->Source().get_object().empty());
+      if (use_ctx) {
+        st_.output = final_ctx;
+      } else {
+        auto v = Eval(*spec_->output, data_json, std::nullopt);
+        if (!v.ok()) {
+          s = State::kError;
+          info = "Failed to evaluate workflow output: " + v.status().message();
+        } else {
+          st_.output = std::move(v).value();
+        }
+      }
+    }
+    if (s == State::kError) {
+      JsonObject out{{"result", info ? Json(*info) : Json(nullptr)}};
+      if (spec_->output_on_error) {
+        auto v = Eval(*spec_->output_on_error, data_json, std::nullopt);
+        if (v.ok()) Overlay(out, *v);
+      }
+      st_.output = std::move(out);
+    }
+    if (s == State::kCancelled && !st_.output.is_object()) st_.output = JsonObject();
+    st_.state = s;
+    st_.state_info = info;
+    st_.updated_at = now_;
+    st_.backlog.clear();
+    if (s == State::kCancelled) CancelChildren();
+    ExecutionFinished fin;
+    fin.execution_id = st_.id;
+    fin.workflow_name = st_.workflow_name;
+    fin.state = s;
+    fin.output = st_.output;
+    fin.state_info = info;
+    fin.parent_execution_id = st_.parent_execution_id;
+    fin.parent_task_execution_id = st_.parent_task_execution_id;
+    fin.root_execution_id = st_.root_execution_id;
+    st_.finished_notified = true;
+    Emit(std::move(fin));
+  }
+
+  // Task and workflow fail at once; on-error does not run.
+  void ForceFail(size_t ti, std::string msg) {
+    TaskExecution& t = st_.tasks[ti];
+    CancelTimerIfAny(t.timeout_timer_id);
+    CancelTimerIfAny(t.pending_timer_id);
+    t.state_info = msg;
+    t.force_failed = true;
+    t.processed = true;
+    t.error_handled = false;
+    t.has_next_tasks = false;
+    t.next_task_names.clear();
+    SetTaskState(ti, State::kError);
+    if (WfRunning() || st_.state == State::kPaused) CompleteWorkflow(State::kError, msg);
+  }
+
+  // ------------------------------------------------------------------------------ sub-executions
+  void ForEachRunningChild(ControlSubExecution::Op op) {
+    for (const auto& t : st_.tasks) {
+      if (IsCompleted(t.state)) continue;
+      for (const auto& a : t.actions) {
+        if (a.is_workflow && a.accepted && !IsCompleted(a.state)) {
+          Emit(ControlSubExecution{st_.id, a.id, op});
+        }
+      }
+    }
+  }
+  void PauseChildren() { ForEachRunningChild(ControlSubExecution::Op::kPause); }
+  void CancelChildren() { ForEachRunningChild(ControlSubExecution::Op::kCancel); }
+
+  // -------------------------------------------------------------------------------------- timers
+  Status OnTimer(const TimerFired& ev) {
+    auto it = st_.timers.find(ev.timer_id);
+    if (it == st_.timers.end()) return Status::Ok();  // cancelled or already handled
+    if (st_.state == State::kPaused) {
+      it->second.fired = true;
+      return Status::Ok();
+    }
+    TimerInfo info = it->second;
+    st_.timers.erase(it);
+    HandleTimer(ev.timer_id, info);
+    CheckCompletion();
+    return Status::Ok();
+  }
+
+  void HandleTimer(const std::string& timer_id, const TimerInfo& info) {
+    auto tit = st_.index.task_by_id.find(info.task_execution_id);
+    if (tit == st_.index.task_by_id.end()) return;
+    size_t ti = tit->second;
+    TaskExecution& t = st_.tasks[ti];
+    switch (info.kind) {
+      case TimerInfo::Kind::kWaitBefore:
+      case TimerInfo::Kind::kRetry:
+        if (t.pending_timer_id != timer_id || t.state != State::kDelayed) return;
+        t.pending_timer_id.clear();
+        RunTaskBody(ti);
+        return;
+      case TimerInfo::Kind::kWaitAfter:
+        if (t.pending_timer_id != timer_id || t.state != State::kDelayed) return;
+        t.pending_timer_id.clear();
+        Finalize(ti, t.final_state, t.state_info);
+        return;
+      case TimerInfo::Kind::kTimeout: {
+        if (t.timeout_timer_id != timer_id || IsCompleted(t.state)) return;
+        t.timeout_timer_id.clear();
+        CancelTimerIfAny(t.pending_timer_id);
+        const lang::TaskSpec& ts = *spec_->FindTask(t.name);
+        int64_t secs = 0;
+        if (ts.timeout) {
+          auto v = Eval(*ts.timeout, TaskData(ti), ti);
+          if (v.ok()) secs = ToNonNegativeInt(*v, "timeout").value_or(0);
+        }
+        // A normal ERROR completion: retry and on-error apply; running actions are left alone.
+        AfterActionsComplete(ti, State::kError, "Task timed out [timeout(s)=" + std::to_string(secs) + "].");
+        return;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------- operations
+  Status Pause() {
+    if (st_.state == State::kPaused) return Status::Ok();
+    if (st_.state != State::kRunning && st_.state != State::kIdle) {
+      return FailedPrecondition("cannot pause execution " + st_.id + " in state " +
+                                std::string(StateName(st_.state)));
+    }
+    st_.state = State::kPaused;
+    st_.updated_at = now_;
+    PauseChildren();
+    return Status::Ok();
+  }
+
+  Status Resume(const ResumeExecution& ev) {
+    if (st_.state != State::kPaused && st_.state != State::kIdle) {
+      return FailedPrecondition("cannot resume execution " + st_.id + " in state " +
+                                std::string(StateName(st_.state)));
+    }
+    if (ev.env) {
+      Json& env = st_.params.get_object()["env"];
+      if (!env.is_object()) env = JsonObject();
+      DeepMerge(env, *ev.env);
+    }
+    st_.state = State::kRunning;
+    st_.state_info.reset();
+    st_.updated_at = now_;
+    ForEachRunningChild(ControlSubExecution::Op::kResume);
+    // Timers that fired while paused.
+    std::vector<std::pair<std::string, TimerInfo>> fired;
+    for (const auto& [id, info] : st_.timers) {
+      if (info.fired) fired.emplace_back(id, info);
+    }
+    std::sort(fired.begin(), fired.end(), [](auto& a, auto& b) { return a.second.fire_at < b.second.fire_at; });
+    for (auto& [id, info] : fired) {
+      st_.timers.erase(id);
+      if (!WfRunning()) break;
+      HandleTimer(id, info);
+    }
+    // pause-before tasks, then completions that arrived while paused.
+    size_t n = st_.tasks.size();
+    for (size_t ti = 0; ti < n && WfRunning(); ++ti) {
+      if (st_.tasks[ti].state == State::kIdle && st_.tasks[ti].paused_before) RunTaskPolicies(ti);
+    }
+    for (size_t ti = 0; ti < n && WfRunning(); ++ti) {
+      if (st_.tasks[ti].state == State::kRunning) ContinueTask(ti);
+    }
+    for (size_t ti = 0; ti < n && WfRunning(); ++ti) {
+      const TaskExecution& t = st_.tasks[ti];
+      if (IsCompleted(t.state) && !t.processed) ProcessCompleted(ti);
+    }
+    // Task starts held back by a `pause` command.
+    std::vector<BackloggedStart> backlog;
+    backlog.swap(st_.backlog);
+    for (size_t i = 0; i < backlog.size(); ++i) {
+      if (st_.state == State::kPaused) {  // paused again: keep the rest
+        st_.backlog.insert(st_.backlog.end(), backlog.begin() + i, backlog.end());
+        break;
+      }
+      if (!WfRunning()) break;
+      StartNext(backlog[i].task_name, backlog[i].triggered_by_task_id, backlog[i].event);
+    }
+    EvaluateJoins();
+    CheckCompletion();
+    return Status::Ok();
+  }
+
+  Status Stop(State s, std::optional<std::string> info) {
+    if (IsCompleted(st_.state)) {
+      return FailedPrecondition("execution " + st_.id + " is already " + std::string(StateName(st_.state)));
+    }
+    if (s != State::kSuccess && s != State::kError && s != State::kCancelled) {
+      return InvalidArgument("an execution can be stopped only with SUCCESS, ERROR or CANCELLED");
+    }
+    CompleteWorkflow(s, info);
+    return Status::Ok();
+  }
+
+  Status Rerun(const RerunTask& ev) {
+    auto it = st_.index.task_by_id.find(ev.task_execution_id);
+    if (it == st_.index.task_by_id.end()) return NotFound("task execution " + ev.task_execution_id + " not found");
+    size_t ti = it->second;
+    TaskExecution& t = st_.tasks[ti];
+    if (st_.state == State::kPaused) {
+      return FailedPrecondition("execution " + st_.id + " is paused; resume it before rerunning tasks");
+    }
+    if (t.state != State::kError) {
+      return FailedPrecondition("task " + t.name + " [id=" + t.id + "] must be in ERROR to rerun, it is " +
+                                std::string(StateName(t.state)));
+    }
+    if (!ev.reset && !t.with_items.enabled) {
+      return FailedPrecondition("reset=false is only allowed for with-items tasks");
+    }
+    if (ev.env) {
+      Json& env = st_.params.get_object()["env"];
+      if (!env.is_object()) env = JsonObject();
+      DeepMerge(env, *ev.env);
+    }
+    st_.state = State::kRunning;
+    st_.state_info.reset();
+    st_.finished_notified = false;
+    st_.updated_at = now_;
+    t.state_info.reset();
+    t.force_failed = false;
+    t.processed = false;
+    t.error_handled = false;
+    t.has_next_tasks = false;
+    t.next_task_names.clear();
+    t.published = JsonObject();
+    if (ev.reset || !t.with_items.enabled) {
+      for (auto& a : t.actions) a.accepted = false;
+      RunTaskBody(ti);
+    } else {
+      WithItemsState& w = t.with_items;
+      w.pending.clear();
+      w.pending_pos = 0;
+      for (auto& a : t.actions) {
+        if (a.accepted && a.state != State::kSuccess) {
+          a.accepted = false;
+          w.pending.push_back(a.index);
+        }
+      }
+      std::sort(w.pending.begin(), w.pending.end());
+      w.failed = 0;
+      w.cancelled = 0;
+      w.running = 0;
+      SetTaskState(ti, State::kRunning);
+      ContinueTask(ti);
+    }
+    CheckCompletion();
+    return Status::Ok();
+  }
+
+  Status Skip(const SkipTask& ev) {
+    auto it = st_.index.task_by_id.find(ev.task_execution_id);
+    if (it == st_.index.task_by_id.end()) return NotFound("task execution " + ev.task_execution_id + " not found");
+    size_t ti = it->second;
+    if (st_.tasks[ti].state != State::kError) {
+      return FailedPrecondition("task " + st_.tasks[ti].name + " must be in ERROR to skip, it is " +
+                                std::string(StateName(st_.tasks[ti].state)));
+    }
+    if (st_.state == State::kPaused) return FailedPrecondition("execution " + st_.id + " is paused");
+    if (IsCompleted(st_.state)) {
+      st_.state = State::kRunning;
+      st_.state_info.reset();
+      st_.finished_notified = false;
+    }
+    TaskExecution& t = st_.tasks[ti];
+    t.force_failed = false;
+    t.error_handled = false;
+    t.published = JsonObject();
+    Finalize(ti, State::kSkipped, std::nullopt);
+    return Status::Ok();
+  }
+
+  std::optional<size_t> current_task_;
+
+ private:
+  const Engine* engine_;
+  const Definitions* defs_;
+  const workers::ActionRegistry* actions_;
+  ExecutionState& st_;
+  std::shared_ptr<const lang::WorkflowSpec> spec_;
+  TimestampUs now_;
+  std::vector<Command>* out_;
+  std::optional<std::map<std::string, std::vector<std::string>>> inbound_;  // lazily built
+};
+
+Result<Json> StateHost::Call(std::string_view name, std::span<const Json> args, const expr::KwArgs& kwargs) {
+  auto kw = [&](std::string_view key, size_t pos) -> const Json* {
+    for (const auto& [k, v] : kwargs) {
+      if (k == key) return &v;
+    }
+    return pos < args.size() ? &args[pos] : nullptr;
+  };
+  ExecutionState& st = runner_->st();
+  if (name == "task") {
+    const Json* n = kw("task_name", 0);
+    if (n == nullptr) n = kw("name", 99);
+    if (n == nullptr || n->is_null()) {
+      if (!current_) return Json(nullptr);
+      return runner_->TaskDict(st.tasks[*current_]);
+    }
+    if (!n->is_string()) return InvalidArgument("task(): the task name must be a string");
+    const TaskExecution* t = st.FindLatestTask(n->get_string());
+    if (t == nullptr) return Json(nullptr);
+    return runner_->TaskDict(*t);
+  }
+  if (name == "tasks") {
+    const Json* wf_id = kw("workflow_execution_id", 0);
+    const Json* state = kw("state", 2);
+    JsonArray out;
+    if (wf_id && wf_id->is_string() && wf_id->get_string() != st.id) return Json(std::move(out));
+    for (const auto& t : st.tasks) {
+      if (state && state->is_string() && StateName(t.state) != std::string_view(state->get_string())) continue;
+      out.push_back(runner_->TaskDict(t));
+    }
+    return Json(std::move(out));
+  }
+  if (name == "execution") return runner_->ExecutionDict();
+  if (name == "env") return st.Env();
+  if (name == "global") {
+    const Json* n = kw("var_name", 0);
+    if (n == nullptr || !n->is_string()) return Json(nullptr);
+    if (const Json* v = st.global_context.get_object().if_contains(n->get_string())) return *v;
+    return Json(nullptr);
+  }
+  return NotFound("no function named " + std::string(name));
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------- Engine
+
+Engine::Engine(const Definitions* definitions, const workers::ActionRegistry* actions)
+    : definitions_(definitions), actions_(actions) {}
+
+Result<Json> Engine::ValidateWorkflowInput(const lang::WorkflowSpec& spec, const Json& input) const {
+  if (!input.is_object() && !input.is_null()) {
+    return InvalidArgument("Invalid input [name=" + spec.full_name + ", class=WorkflowSpec]: expected a dict, got " +
+                           std::string(PythonTypeName(input)) + " " + PythonRepr(input));
+  }
+  JsonObject in = input.is_object() ? input.get_object() : JsonObject();
+  JsonObject out;
+  std::vector<std::string> missing, unexpected;
+  std::set<std::string> declared;
+  for (const auto& p : spec.input) {
+    declared.insert(p.name);
+    if (auto* v = in.if_contains(p.name)) {
+      out[p.name] = *v;
+    } else if (p.has_default) {
+      out[p.name] = p.default_value;
+    } else {
+      missing.push_back(p.name);
+    }
+  }
+  for (const auto& kv : in) {
+    if (!declared.contains(std::string(kv.key()))) unexpected.emplace_back(kv.key());
+  }
+  if (!missing.empty() || !unexpected.empty()) {
+    std::string msg = "Invalid input [name=" + spec.full_name + ", class=WorkflowSpec";
+    if (!missing.empty()) msg += ", missing=" + PyList(missing);
+    if (!unexpected.empty()) msg += ", unexpected=" + PyList(unexpected);
+    msg += "]";
+    return InvalidArgument(msg);
+  }
+  return Json(std::move(out));
+}
+
+std::shared_ptr<const lang::WorkflowSpec> Engine::ResolveWorkflow(std::string_view name, std::string_view workbook,
+                                                                  std::string_view namespace_name) const {
+  std::vector<std::string> candidates;
+  if (!workbook.empty()) candidates.push_back(std::string(workbook) + "." + std::string(name));
+  candidates.push_back(std::string(name));
+  for (const auto& c : candidates) {
+    if (auto w = definitions_->FindWorkflow(c, namespace_name)) return w;
+  }
+  if (!namespace_name.empty()) {
+    for (const auto& c : candidates) {
+      if (auto w = definitions_->FindWorkflow(c, "")) return w;
+    }
+  }
+  return nullptr;
+}
+
+Status Engine::Apply(ExecutionState& state, const Event& event, TimestampUs now, std::vector<Command>* out) const {
+  if (out == nullptr) return InvalidArgument("Apply: `out` must not be null");
+  if (const auto* start = std::get_if<StartExecution>(&event)) {
+    if (!state.id.empty()) return FailedPrecondition("execution " + state.id + " already exists");
+    if (start->execution_id.empty()) return InvalidArgument("StartExecution: empty execution_id");
+    auto spec = ResolveWorkflow(start->workflow_name, "", start->workflow_namespace);
+    bool is_sub = !start->parent_execution_id.empty();
+    if (!spec) {
+      if (!is_sub) return NotFound("Workflow not found [workflow_identifier=" + start->workflow_name + "]");
+      // A sub-workflow that cannot start still finishes (ERROR) so its parent task fails.
+      state.id = start->execution_id;
+      state.workflow_name = start->workflow_name;
+      state.workflow_namespace = start->workflow_namespace;
+      state.parent_execution_id = start->parent_execution_id;
+      state.parent_task_execution_id = start->parent_task_execution_id;
+      state.root_execution_id = start->root_execution_id;
+      state.state = State::kError;
+      state.state_info = "Workflow not found [workflow_identifier=" + start->workflow_name + "]";
+      state.created_at = state.updated_at = now;
+      ExecutionFinished fin;
+      fin.execution_id = state.id;
+      fin.workflow_name = state.workflow_name;
+      fin.state = State::kError;
+      fin.state_info = state.state_info;
+      fin.output = JsonObject{{"result", *state.state_info}};
+      fin.parent_execution_id = state.parent_execution_id;
+      fin.parent_task_execution_id = state.parent_task_execution_id;
+      fin.root_execution_id = state.root_execution_id;
+      state.finished_notified = true;
+      out->push_back(std::move(fin));
+      return Status::Ok();
+    }
+    if (!is_sub) {
+      BORA_RETURN_IF_ERROR(ValidateWorkflowInput(*spec, start->input).status());
+    }
+    if (spec->type == lang::WorkflowType::kReverse) {
+      const Json* tn = start->params.is_object() ? start->params.get_object().if_contains("task_name") : nullptr;
+      std::string msg;
+      if (tn == nullptr || !tn->is_string()) {
+        msg = "Invalid input [name=" + spec->full_name + "]: reverse workflow requires params.task_name";
+      } else if (spec->FindTask(std::string(tn->get_string())) == nullptr) {
+        msg = "Invalid input [name=" + spec->full_name + "]: task '" + std::string(tn->get_string()) +
+              "' not found";
+      }
+      if (!msg.empty() && !is_sub) return InvalidArgument(msg);
+    }
+    Runner r(this, definitions_, actions_, state, spec, now, out);
+    return r.Start(*start);
+  }
+
+  if (state.id.empty()) return FailedPrecondition("execution does not exist (apply StartExecution first)");
+  if (EventExecutionId(event) != state.id) {
+    return InvalidArgument("event for execution " + EventExecutionId(event) + " applied to " + state.id);
+  }
+  auto spec = definitions_->FindWorkflow(state.workflow_name, state.workflow_namespace);
+  if (!spec && !state.workflow_namespace.empty()) spec = definitions_->FindWorkflow(state.workflow_name, "");
+  if (!spec) return NotFound("workflow definition " + state.workflow_name + " not found");
+  Runner r(this, definitions_, actions_, state, spec, now, out);
+  state.updated_at = now;
+  return std::visit(
+      [&](const auto& ev) -> Status {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<T, StartExecution>) {
+          return Internal("unreachable");
+        } else if constexpr (std::is_same_v<T, ActionCompleted>) {
+          return r.OnActionCompleted(ev);
+        } else if constexpr (std::is_same_v<T, SubWorkflowCompleted>) {
+          return r.OnSubWorkflowCompleted(ev);
+        } else if constexpr (std::is_same_v<T, TimerFired>) {
+          return r.OnTimer(ev);
+        } else if constexpr (std::is_same_v<T, PauseExecution>) {
+          return r.Pause();
+        } else if constexpr (std::is_same_v<T, ResumeExecution>) {
+          return r.Resume(ev);
+        } else if constexpr (std::is_same_v<T, CancelExecution>) {
+          return r.Stop(State::kCancelled, ev.state_info);
+        } else if constexpr (std::is_same_v<T, StopExecution>) {
+          return r.Stop(ev.state, ev.state_info);
+        } else if constexpr (std::is_same_v<T, RerunTask>) {
+          return r.Rerun(ev);
+        } else {
+          return r.Skip(ev);
+        }
+      },
+      event);
+}
+
+}  // namespace bora::engine

@@ -1,0 +1,366 @@
+// Unit tests of the workflow state machine: data-driven scenarios (testdata/*.yaml + *.expect.json), the
+// conformance corpus through the test driver, and targeted tests of operations and error paths.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "orchestrator/engine/engine.h"
+#include "orchestrator/engine/test_driver.h"
+
+namespace bora::engine {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::RunCase;
+using testing::TestDriver;
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+fs::path ConformanceDir() {
+  if (const char* env = std::getenv("BORA_CONFORMANCE_DIR")) return env;
+  return fs::path("../shared/conformance");
+}
+
+fs::path ScenarioDir() {
+#ifdef BORA_ENGINE_TESTDATA_DIR
+  return BORA_ENGINE_TESTDATA_DIR;
+#else
+  return fs::path("orchestrator/engine/testdata");
+#endif
+}
+
+std::vector<std::string> ListCases(const fs::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return {"absent"};
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.size() > 5 && name.ends_with(".yaml")) {
+      std::string stem = name.substr(0, name.size() - 5);
+      if (fs::exists(dir / (stem + ".expect.json"))) out.push_back(stem);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  if (out.empty()) out.push_back("absent");
+  return out;
+}
+
+std::string ParamName(const ::testing::TestParamInfo<std::string>& info) {
+  std::string s = info.param;
+  for (char& c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return "c" + s;
+}
+
+void RunCaseFile(const fs::path& dir, const std::string& stem) {
+  if (stem == "absent") GTEST_SKIP() << "no cases found in " << dir << " (set BORA_CONFORMANCE_DIR)";
+  std::string yaml = ReadFile(dir / (stem + ".yaml"));
+  auto expect = ParseJson(ReadFile(dir / (stem + ".expect.json")));
+  ASSERT_TRUE(expect.ok()) << expect.status().ToString();
+  std::vector<std::string> failures = RunCase(yaml, *expect);
+  std::string all;
+  for (const auto& f : failures) all += "\n  " + f;
+  EXPECT_TRUE(failures.empty()) << stem << ":" << all;
+}
+
+class ScenarioTest : public ::testing::TestWithParam<std::string> {};
+TEST_P(ScenarioTest, Passes) { RunCaseFile(ScenarioDir(), GetParam()); }
+INSTANTIATE_TEST_SUITE_P(Engine, ScenarioTest, ::testing::ValuesIn(ListCases(ScenarioDir())), ParamName);
+
+class ConformanceTest : public ::testing::TestWithParam<std::string> {};
+TEST_P(ConformanceTest, Passes) { RunCaseFile(ConformanceDir(), GetParam()); }
+INSTANTIATE_TEST_SUITE_P(Engine, ConformanceTest, ::testing::ValuesIn(ListCases(ConformanceDir())), ParamName);
+
+// ------------------------------------------------------------------------------------ targeted tests
+
+constexpr char kLinear[] = R"(
+version: '2.0'
+wf:
+  input:
+    - x
+    - y: 2
+  tasks:
+    t1:
+      action: std.echo output=<% $.x %>
+      publish:
+        a: <% task().result %>
+      on-success: t2
+    t2:
+      action: std.async_noop
+      on-success: t3
+    t3:
+      action: std.echo output=<% $.a + $.y %>
+      publish:
+        b: <% task().result %>
+)";
+
+TEST(EngineTest, StateRoundTripsThroughJson) {
+  TestDriver d;
+  ASSERT_TRUE(d.LoadYaml(kLinear).ok());
+  auto id = d.Start("wf", JsonObject{{"x", 1}});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  const ExecutionState& st = *d.Find(*id);
+  EXPECT_EQ(st.state, State::kRunning);
+  Json j = st.ToJson();
+  auto back = ExecutionState::FromJson(j);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(DumpJson(back->ToJson()), DumpJson(j));
+  EXPECT_EQ(back->index.incomplete_tasks, st.index.incomplete_tasks);
+  EXPECT_EQ(back->index.action_by_id.size(), st.index.action_by_id.size());
+  EXPECT_FALSE(ExecutionState::FromJson(Json("x")).ok());
+  EXPECT_FALSE(ExecutionState::FromJson(JsonObject{{"id", "a"}, {"state", "BOGUS"}}).ok());
+}
+
+TEST(EngineTest, CorruptedStateJsonIsRejected) {
+  constexpr char kYaml[] = R"(
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      with-items: i in [1, 2]
+      action: std.async_noop
+)";
+  TestDriver d;
+  ASSERT_TRUE(d.LoadYaml(kYaml).ok());
+  auto id = d.Start("wf");
+  ASSERT_TRUE(id.ok());
+  const Json good = d.Find(*id)->ToJson();
+  ASSERT_TRUE(ExecutionState::FromJson(good).ok());
+  using Mutate = void (*)(JsonObject&);
+  const std::pair<const char*, Mutate> cases[] = {
+      {"params not an object", [](JsonObject& o) { o["params"] = "x"; }},
+      {"input not an object", [](JsonObject& o) { o["input"] = JsonArray{1}; }},
+      {"missing id", [](JsonObject& o) { o.erase("id"); }},
+      {"bad task state", [](JsonObject& o) { o["tasks"].as_array()[0].as_object()["state"] = "NOPE"; }},
+      {"published not an object", [](JsonObject& o) { o["tasks"].as_array()[0].as_object()["published"] = 1; }},
+      {"task not an object", [](JsonObject& o) { o["tasks"].as_array()[0] = 7; }},
+      {"with-items array too short",
+       [](JsonObject& o) {
+         o["tasks"].as_array()[0].as_object()["with_items"].as_object()["items"] = JsonObject{{"i", JsonArray{1}}};
+       }},
+      {"pending index out of range",
+       [](JsonObject& o) {
+         o["tasks"].as_array()[0].as_object()["with_items"].as_object()["pending"] = JsonArray{5};
+       }},
+      {"bad action", [](JsonObject& o) { o["tasks"].as_array()[0].as_object()["actions"].as_array()[0] = "x"; }},
+  };
+  for (const auto& [what, mutate] : cases) {
+    Json bad = good;
+    mutate(bad.as_object());
+    EXPECT_FALSE(ExecutionState::FromJson(bad).ok()) << what;
+  }
+}
+
+TEST(EngineTest, ReplayIsDeterministic) {
+  auto run = [] {
+    TestDriver d;
+    EXPECT_TRUE(d.LoadYaml(kLinear).ok());
+    auto id = d.Start("wf", JsonObject{{"x", 1}});
+    EXPECT_TRUE(id.ok());
+    return DumpJson(d.Find(*id)->ToJson());
+  };
+  EXPECT_EQ(run(), run());
+}
+
+TEST(EngineTest, AsyncActionCompletesThroughApi) {
+  TestDriver d;
+  ASSERT_TRUE(d.LoadYaml(kLinear).ok());
+  auto id = d.Start("wf", JsonObject{{"x", 1}});
+  ASSERT_TRUE(id.ok());
+  ASSERT_EQ(d.pending_async().size(), 1u);
+  RunAction pending = d.pending_async()[0];
+  EXPECT_EQ(pending.task_name, "t2");
+  EXPECT_TRUE(pending.is_async);
+  ASSERT_TRUE(d.Send(ActionCompleted{*id, pending.task_execution_id, pending.action_execution_id,
+                                     ActionCompleted::Kind::kSuccess, nullptr})
+                  .ok());
+  const ExecutionState& st = *d.Find(*id);
+  EXPECT_EQ(st.state, State::kSuccess);
+  EXPECT_TRUE(JsonEquals(st.FindLatestTask("t3")->published, JsonObject{{"b", 3}}));
+  // A duplicate delivery is accepted and ignored.
+  EXPECT_TRUE(d.Send(ActionCompleted{*id, pending.task_execution_id, pending.action_execution_id,
+                                     ActionCompleted::Kind::kError, "late"})
+                  .ok());
+  EXPECT_EQ(d.Find(*id)->state, State::kSuccess);
+  EXPECT_TRUE(d.errors().empty());
+}
+
+TEST(EngineTest, InvalidInputIsRejectedWithoutExecution) {
+  MemoryDefinitions defs;
+  ASSERT_TRUE(defs.AddYaml(kLinear).ok());
+  workers::ActionRegistry reg;
+  Engine engine(&defs, &reg);
+  struct Case {
+    Json input;
+    std::string want;
+  } cases[] = {
+      {JsonObject(), "missing=['x']"},
+      {JsonObject{{"x", 1}, {"zz", 2}}, "unexpected=['zz']"},
+      {Json("str"), "Invalid input"},
+  };
+  for (const auto& c : cases) {
+    ExecutionState st;
+    std::vector<Command> out;
+    StartExecution start;
+    start.execution_id = "e1";
+    start.workflow_name = "wf";
+    start.input = c.input;
+    Status s = engine.Apply(st, start, 0, &out);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(s.message().find(c.want), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("Invalid input"), std::string::npos) << s.message();
+    EXPECT_TRUE(st.id.empty());
+    EXPECT_TRUE(out.empty());
+  }
+}
+
+TEST(EngineTest, ErrorPathsOfApply) {
+  MemoryDefinitions defs;
+  ASSERT_TRUE(defs.AddYaml(kLinear).ok());
+  workers::ActionRegistry reg;
+  Engine engine(&defs, &reg);
+  std::vector<Command> out;
+  ExecutionState st;
+  // Unknown workflow.
+  StartExecution start;
+  start.execution_id = "e1";
+  start.workflow_name = "nope";
+  EXPECT_EQ(engine.Apply(st, start, 0, &out).code(), StatusCode::kNotFound);
+  // Events before start.
+  EXPECT_EQ(engine.Apply(st, PauseExecution{"e1"}, 0, &out).code(), StatusCode::kFailedPrecondition);
+  // Null output.
+  EXPECT_EQ(engine.Apply(st, PauseExecution{"e1"}, 0, nullptr).code(), StatusCode::kInvalidArgument);
+  // Empty id.
+  start.workflow_name = "wf";
+  start.execution_id = "";
+  EXPECT_EQ(engine.Apply(st, start, 0, &out).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(EngineTest, OperationPreconditions) {
+  TestDriver d;
+  ASSERT_TRUE(d.LoadYaml(kLinear).ok());
+  auto id = d.Start("wf", JsonObject{{"x", 1}});
+  ASSERT_TRUE(id.ok());
+  const ExecutionState& st = *d.Find(*id);
+  std::string t1 = st.FindLatestTask("t1")->id;
+  // Rerun / skip of a SUCCESS task are refused.
+  EXPECT_EQ(d.Send(RerunTask{*id, t1, true, std::nullopt}).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.Send(SkipTask{*id, t1}).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.Send(RerunTask{*id, "nope", true, std::nullopt}).code(), StatusCode::kNotFound);
+  // Resume of a running execution is refused; pause twice is fine.
+  EXPECT_EQ(d.Send(ResumeExecution{*id, std::nullopt}).code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(d.Send(PauseExecution{*id}).ok());
+  EXPECT_TRUE(d.Send(PauseExecution{*id}).ok());
+  EXPECT_EQ(d.Find(*id)->state, State::kPaused);
+  // Unknown action execution.
+  EXPECT_EQ(d.Send(ActionCompleted{*id, "x", "y", ActionCompleted::Kind::kSuccess, nullptr}).code(),
+            StatusCode::kNotFound);
+  // Event addressed to another execution.
+  ExecutionState copy = *d.Find(*id);
+  std::vector<Command> out;
+  EXPECT_EQ(d.engine().Apply(copy, PauseExecution{"other"}, 0, &out).code(), StatusCode::kInvalidArgument);
+  // Stop with a non-terminal state is refused, then stop works, then a second stop is refused.
+  EXPECT_EQ(d.Send(StopExecution{*id, State::kRunning, std::nullopt}).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(d.Send(StopExecution{*id, State::kError, "stopped by test"}).ok());
+  EXPECT_EQ(d.Find(*id)->state, State::kError);
+  EXPECT_EQ(d.Find(*id)->state_info.value_or(""), "stopped by test");
+  EXPECT_EQ(d.Send(CancelExecution{*id, std::nullopt}).code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(EngineTest, IdsAreUuidShapedAndDistinct) {
+  std::set<std::string> ids;
+  for (uint64_t i = 0; i < 1000; ++i) {
+    std::string id = DeriveId("exec", i);
+    ASSERT_EQ(id.size(), 36u);
+    EXPECT_EQ(id[14], '4');
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), 1000u);
+  EXPECT_NE(DeriveId("a", 1), DeriveId("b", 1));
+  EXPECT_EQ(DeriveId("a", 1), DeriveId("a", 1));
+}
+
+TEST(EngineTest, StateNamesRoundTrip) {
+  for (State s : {State::kIdle, State::kWaiting, State::kRunning, State::kDelayed, State::kPaused, State::kSuccess,
+                  State::kError, State::kCancelled, State::kSkipped}) {
+    EXPECT_EQ(StateFromName(StateName(s)), s);
+  }
+  EXPECT_EQ(StateFromName("RUNNING_DELAYED"), State::kDelayed);
+  EXPECT_FALSE(StateFromName("bogus").has_value());
+}
+
+TEST(EngineTest, WithItemsManyItemsIsLinear) {
+  constexpr char kYaml[] = R"(
+version: '2.0'
+wf:
+  input: [n]
+  tasks:
+    t1:
+      with-items: i in <% range($.n) %>
+      concurrency: 50
+      action: std.echo output=<% $.i %>
+)";
+  TestDriver d;
+  ASSERT_TRUE(d.LoadYaml(kYaml).ok());
+  auto id = d.Start("wf", JsonObject{{"n", 5000}});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  const ExecutionState& st = *d.Find(*id);
+  ASSERT_EQ(st.state, State::kSuccess) << st.state_info.value_or("");
+  Json r = st.FindLatestTask("t1")->Result();
+  ASSERT_TRUE(r.is_array());
+  ASSERT_EQ(r.get_array().size(), 5000u);
+  EXPECT_TRUE(JsonEquals(r.get_array()[4999], Json(4999)));
+  // Concurrency was honoured: never more than 50 RunAction in flight.
+  int64_t in_flight = 0, max_in_flight = 0;
+  for (const auto& c : d.commands()) {
+    if (std::holds_alternative<RunAction>(c)) max_in_flight = std::max(max_in_flight, ++in_flight);
+  }
+  EXPECT_GT(max_in_flight, 0);
+}
+
+TEST(EngineTest, SubWorkflowInheritsEnvAndRootId) {
+  constexpr char kYaml[] = R"(
+version: '2.0'
+parent:
+  tasks:
+    t1:
+      workflow: child
+      input:
+        v: 5
+      publish:
+        got: <% task().result %>
+child:
+  input: [v]
+  output:
+    env_from: <% env().k %>
+    v: <% $.v %>
+  tasks:
+    c1:
+      action: std.noop
+)";
+  TestDriver d;
+  ASSERT_TRUE(d.LoadYaml(kYaml).ok());
+  auto id = d.Start("parent", JsonObject(), JsonObject{{"env", JsonObject{{"k", "ek"}}}});
+  ASSERT_TRUE(id.ok());
+  const ExecutionState& st = *d.Find(*id);
+  ASSERT_EQ(st.state, State::kSuccess) << st.state_info.value_or("");
+  auto children = d.Children(*id);
+  ASSERT_EQ(children.size(), 1u);
+  EXPECT_EQ(children[0]->root_execution_id, *id);
+  EXPECT_EQ(children[0]->parent_task_execution_id, st.FindLatestTask("t1")->id);
+  EXPECT_TRUE(JsonEquals(st.FindLatestTask("t1")->published,
+                         JsonObject{{"got", JsonObject{{"env_from", "ek"}, {"v", 5}}}}));
+}
+
+}  // namespace
+}  // namespace bora::engine

@@ -1,0 +1,24 @@
+#include "orchestrator/engine/events.h"
+
+#include <type_traits>
+
+namespace bora::engine {
+
+const std::string& EventExecutionId(const Event& event) {
+  return std::visit([](const auto& e) -> const std::string& { return e.execution_id; }, event);
+}
+
+std::string_view EventName(const Event& event) {
+  static constexpr std::string_view kNames[] = {
+      "StartExecution",  "ActionCompleted", "SubWorkflowCompleted", "TimerFired", "PauseExecution",
+      "ResumeExecution", "CancelExecution", "StopExecution",        "RerunTask",  "SkipTask"};
+  return kNames[event.index()];
+}
+
+std::string_view CommandName(const Command& command) {
+  static constexpr std::string_view kNames[] = {"RunAction",   "StartSubWorkflow",  "SetTimer",
+                                                "CancelTimer", "ExecutionFinished", "ControlSubExecution"};
+  return kNames[command.index()];
+}
+
+}  // namespace bora::engine

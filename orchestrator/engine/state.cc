@@ -1,0 +1,507 @@
+#include "orchestrator/engine/state.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace bora::engine {
+
+namespace {
+
+constexpr std::string_view kStateNames[] = {"IDLE",    "WAITING", "RUNNING",   "DELAYED", "PAUSED",
+                                            "SUCCESS", "ERROR",   "CANCELLED", "SKIPPED"};
+
+Json OptString(const std::optional<std::string>& s) { return s ? Json(*s) : Json(nullptr); }
+
+// Reading helpers: tolerant of missing keys (defaults), strict about types where it matters.
+const Json* Get(const JsonObject& o, std::string_view key) {
+  auto it = o.find(key);
+  return it == o.end() ? nullptr : &it->value();
+}
+std::string GetString(const JsonObject& o, std::string_view key) {
+  const Json* v = Get(o, key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+std::optional<std::string> GetOptString(const JsonObject& o, std::string_view key) {
+  const Json* v = Get(o, key);
+  if (v && v->is_string()) return std::string(v->get_string());
+  return std::nullopt;
+}
+int64_t GetInt(const JsonObject& o, std::string_view key, int64_t def = 0) {
+  const Json* v = Get(o, key);
+  if (!v) return def;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64()) return static_cast<int64_t>(v->get_uint64());
+  if (v->is_double()) return static_cast<int64_t>(v->get_double());
+  return def;
+}
+bool GetBool(const JsonObject& o, std::string_view key, bool def = false) {
+  const Json* v = Get(o, key);
+  return v && v->is_bool() ? v->get_bool() : def;
+}
+Json GetJson(const JsonObject& o, std::string_view key, Json def = nullptr) {
+  const Json* v = Get(o, key);
+  return v ? *v : def;
+}
+Result<State> GetState(const JsonObject& o, std::string_view key) {
+  auto s = StateFromName(GetString(o, key));
+  if (!s) return InvalidArgument("execution state JSON: bad state in '" + std::string(key) + "'");
+  return *s;
+}
+
+Json ActionToJson(const ActionExecution& a) {
+  JsonObject o;
+  o["id"] = a.id;
+  o["name"] = a.name;
+  if (!a.adhoc_name.empty()) o["adhoc_name"] = a.adhoc_name;
+  o["is_workflow"] = a.is_workflow;
+  o["index"] = a.index;
+  o["state"] = StateName(a.state);
+  o["accepted"] = a.accepted;
+  o["input"] = a.input;
+  o["output"] = a.output;
+  o["state_info"] = OptString(a.state_info);
+  o["attempt"] = a.attempt;
+  o["created_at"] = a.created_at;
+  o["updated_at"] = a.updated_at;
+  return o;
+}
+
+Result<ActionExecution> ActionFromJson(const Json& j) {
+  if (!j.is_object()) return InvalidArgument("execution state JSON: action execution is not an object");
+  const JsonObject& o = j.get_object();
+  ActionExecution a;
+  a.id = GetString(o, "id");
+  a.name = GetString(o, "name");
+  a.adhoc_name = GetString(o, "adhoc_name");
+  a.is_workflow = GetBool(o, "is_workflow");
+  a.index = static_cast<int>(GetInt(o, "index"));
+  BORA_ASSIGN_OR_RETURN(a.state, GetState(o, "state"));
+  a.accepted = GetBool(o, "accepted", true);
+  a.input = GetJson(o, "input");
+  a.output = GetJson(o, "output");
+  a.state_info = GetOptString(o, "state_info");
+  a.attempt = static_cast<int>(GetInt(o, "attempt"));
+  a.created_at = GetInt(o, "created_at");
+  a.updated_at = GetInt(o, "updated_at");
+  return a;
+}
+
+Json TaskToJson(const TaskExecution& t) {
+  JsonObject o;
+  o["id"] = t.id;
+  o["name"] = t.name;
+  o["type"] = t.type == TaskExecution::Type::kWorkflow ? "WORKFLOW" : "ACTION";
+  o["is_join"] = t.is_join;
+  o["state"] = StateName(t.state);
+  o["state_info"] = OptString(t.state_info);
+  o["in_context"] = t.in_context;
+  o["published"] = t.published;
+  o["published_global"] = t.published_global;
+  JsonObject versions;
+  for (const auto& [k, v] : t.context_versions) versions[k] = v;
+  o["context_versions"] = std::move(versions);
+  JsonArray actions;
+  actions.reserve(t.actions.size());
+  for (const auto& a : t.actions) actions.push_back(ActionToJson(a));
+  o["actions"] = std::move(actions);
+  JsonObject wi;
+  wi["enabled"] = t.with_items.enabled;
+  wi["items"] = t.with_items.items;
+  wi["count"] = t.with_items.count;
+  wi["concurrency"] = t.with_items.concurrency;
+  JsonArray pending;
+  for (size_t i = t.with_items.pending_pos; i < t.with_items.pending.size(); ++i) {
+    pending.push_back(t.with_items.pending[i]);
+  }
+  wi["pending"] = std::move(pending);
+  wi["running"] = t.with_items.running;
+  wi["succeeded"] = t.with_items.succeeded;
+  wi["failed"] = t.with_items.failed;
+  wi["cancelled"] = t.with_items.cancelled;
+  o["with_items"] = std::move(wi);
+  o["retry_no"] = t.retry_no;
+  o["retry_started"] = t.retry_started;
+  JsonArray trig;
+  for (const auto& tb : t.triggered_by) {
+    trig.push_back(JsonObject{{"task_id", tb.task_id}, {"event", tb.event}});
+  }
+  o["triggered_by"] = std::move(trig);
+  o["keep_result"] = t.keep_result;
+  o["safe_rerun"] = t.safe_rerun;
+  o["processed"] = t.processed;
+  o["error_handled"] = t.error_handled;
+  o["has_next_tasks"] = t.has_next_tasks;
+  o["force_failed"] = t.force_failed;
+  JsonArray next;
+  for (const auto& n : t.next_task_names) next.push_back(Json(n));
+  o["next_task_names"] = std::move(next);
+  o["final_state"] = StateName(t.final_state);
+  o["paused_before"] = t.paused_before;
+  o["pending_timer_id"] = t.pending_timer_id;
+  o["timeout_timer_id"] = t.timeout_timer_id;
+  o["created_at"] = t.created_at;
+  o["started_at"] = t.started_at;
+  o["finished_at"] = t.finished_at;
+  o["updated_at"] = t.updated_at;
+  return o;
+}
+
+Result<TaskExecution> TaskFromJson(const Json& j) {
+  if (!j.is_object()) return InvalidArgument("execution state JSON: task execution is not an object");
+  const JsonObject& o = j.get_object();
+  TaskExecution t;
+  t.id = GetString(o, "id");
+  t.name = GetString(o, "name");
+  t.type = GetString(o, "type") == "WORKFLOW" ? TaskExecution::Type::kWorkflow : TaskExecution::Type::kAction;
+  t.is_join = GetBool(o, "is_join");
+  BORA_ASSIGN_OR_RETURN(t.state, GetState(o, "state"));
+  t.state_info = GetOptString(o, "state_info");
+  t.in_context = GetJson(o, "in_context", JsonObject());
+  t.published = GetJson(o, "published", JsonObject());
+  t.published_global = GetJson(o, "published_global", JsonObject());
+  if (!t.in_context.is_object() || !t.published.is_object() || !t.published_global.is_object()) {
+    return InvalidArgument("execution state JSON: task contexts must be objects");
+  }
+  if (const Json* v = Get(o, "context_versions"); v && v->is_object()) {
+    for (const auto& kv : v->get_object()) {
+      t.context_versions[std::string(kv.key())] = kv.value().is_int64() ? kv.value().get_int64() : 0;
+    }
+  }
+  if (const Json* v = Get(o, "actions"); v && v->is_array()) {
+    t.actions.reserve(v->get_array().size());
+    for (const auto& a : v->get_array()) {
+      BORA_ASSIGN_OR_RETURN(auto ax, ActionFromJson(a));
+      t.actions.push_back(std::move(ax));
+    }
+  }
+  if (const Json* v = Get(o, "with_items"); v && v->is_object()) {
+    const JsonObject& wi = v->get_object();
+    t.with_items.enabled = GetBool(wi, "enabled");
+    t.with_items.items = GetJson(wi, "items");
+    t.with_items.count = GetInt(wi, "count");
+    t.with_items.concurrency = GetInt(wi, "concurrency");
+    if (const Json* p = Get(wi, "pending"); p && p->is_array()) {
+      for (const auto& x : p->get_array()) t.with_items.pending.push_back(x.is_int64() ? x.get_int64() : 0);
+    }
+    t.with_items.running = GetInt(wi, "running");
+    t.with_items.succeeded = GetInt(wi, "succeeded");
+    t.with_items.failed = GetInt(wi, "failed");
+    t.with_items.cancelled = GetInt(wi, "cancelled");
+    if (t.with_items.enabled) {
+      // Every item array must be as long as `count`, and pending indexes within range.
+      if (!t.with_items.items.is_object()) return InvalidArgument("execution state JSON: bad with-items items");
+      for (const auto& kv : t.with_items.items.get_object()) {
+        if (!kv.value().is_array() ||
+            static_cast<int64_t>(kv.value().get_array().size()) != t.with_items.count) {
+          return InvalidArgument("execution state JSON: bad with-items array '" + std::string(kv.key()) + "'");
+        }
+      }
+      for (int64_t idx : t.with_items.pending) {
+        if (idx < 0 || idx >= t.with_items.count) return InvalidArgument("execution state JSON: bad pending index");
+      }
+    }
+  }
+  t.retry_no = static_cast<int>(GetInt(o, "retry_no"));
+  t.retry_started = GetBool(o, "retry_started");
+  if (const Json* v = Get(o, "triggered_by"); v && v->is_array()) {
+    for (const auto& x : v->get_array()) {
+      if (!x.is_object()) continue;
+      t.triggered_by.push_back({GetString(x.get_object(), "task_id"), GetString(x.get_object(), "event")});
+    }
+  }
+  t.keep_result = GetBool(o, "keep_result", true);
+  t.safe_rerun = GetBool(o, "safe_rerun");
+  t.processed = GetBool(o, "processed");
+  t.error_handled = GetBool(o, "error_handled");
+  t.has_next_tasks = GetBool(o, "has_next_tasks");
+  t.force_failed = GetBool(o, "force_failed");
+  if (const Json* v = Get(o, "next_task_names"); v && v->is_array()) {
+    for (const auto& x : v->get_array()) {
+      if (x.is_string()) t.next_task_names.emplace_back(x.get_string());
+    }
+  }
+  BORA_ASSIGN_OR_RETURN(t.final_state, GetState(o, "final_state"));
+  t.paused_before = GetBool(o, "paused_before");
+  t.pending_timer_id = GetString(o, "pending_timer_id");
+  t.timeout_timer_id = GetString(o, "timeout_timer_id");
+  t.created_at = GetInt(o, "created_at");
+  t.started_at = GetInt(o, "started_at");
+  t.finished_at = GetInt(o, "finished_at");
+  t.updated_at = GetInt(o, "updated_at");
+  return t;
+}
+
+std::string_view TimerKindName(TimerInfo::Kind k) {
+  switch (k) {
+    case TimerInfo::Kind::kWaitBefore: return "wait-before";
+    case TimerInfo::Kind::kWaitAfter: return "wait-after";
+    case TimerInfo::Kind::kRetry: return "retry";
+    case TimerInfo::Kind::kTimeout: return "timeout";
+  }
+  return "wait-before";
+}
+
+TimerInfo::Kind TimerKindFromName(std::string_view s) {
+  if (s == "wait-after") return TimerInfo::Kind::kWaitAfter;
+  if (s == "retry") return TimerInfo::Kind::kRetry;
+  if (s == "timeout") return TimerInfo::Kind::kTimeout;
+  return TimerInfo::Kind::kWaitBefore;
+}
+
+// 64-bit FNV-1a.
+uint64_t Fnv1a(std::string_view s, uint64_t h) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+uint64_t Mix(uint64_t x) {  // splitmix64 finaliser
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+std::string_view StateName(State state) { return kStateNames[static_cast<int>(state)]; }
+
+std::optional<State> StateFromName(std::string_view name) {
+  for (size_t i = 0; i < std::size(kStateNames); ++i) {
+    if (kStateNames[i] == name) return static_cast<State>(i);
+  }
+  if (name == "RUNNING_DELAYED") return State::kDelayed;
+  return std::nullopt;
+}
+
+bool IsCompleted(State state) {
+  return state == State::kSuccess || state == State::kError || state == State::kCancelled ||
+         state == State::kSkipped;
+}
+
+std::string DeriveId(std::string_view seed, uint64_t counter) {
+  uint64_t h1 = Fnv1a(seed, 14695981039346656037ULL);
+  uint64_t h2 = Fnv1a(seed, 0x84222325cbf29ce4ULL ^ 0x5bd1e995ULL);
+  uint64_t a = Mix(h1 ^ Mix(counter));
+  uint64_t b = Mix(h2 + counter * 0x9e3779b97f4a7c15ULL);
+  // Version 4 layout: xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx with y in 8..b.
+  char buf[37];
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+Json TaskExecution::Result() const {
+  if (!keep_result) return nullptr;
+  if (with_items.enabled) {
+    std::vector<const ActionExecution*> acc;
+    acc.reserve(static_cast<size_t>(with_items.count));
+    for (const auto& a : actions) {
+      if (a.accepted && IsCompleted(a.state)) acc.push_back(&a);
+    }
+    std::stable_sort(acc.begin(), acc.end(),
+                     [](const ActionExecution* x, const ActionExecution* y) { return x->index < y->index; });
+    JsonArray out;
+    out.reserve(acc.size());
+    for (const auto* a : acc) {
+      if (a->is_workflow) {
+        out.push_back(a->output);
+      } else if (a->output.is_object() && a->output.get_object().contains("result")) {
+        out.push_back(a->output.get_object().at("result"));
+      } else {
+        out.push_back(nullptr);
+      }
+    }
+    return out;
+  }
+  std::vector<const ActionExecution*> acc;
+  for (const auto& a : actions) {
+    if (a.accepted && IsCompleted(a.state)) acc.push_back(&a);
+  }
+  auto one = [](const ActionExecution* a) -> Json {
+    if (a->is_workflow) return a->output;
+    if (a->output.is_object() && a->output.get_object().contains("result")) {
+      return a->output.get_object().at("result");
+    }
+    return nullptr;
+  };
+  if (acc.empty()) return nullptr;
+  if (acc.size() == 1) return one(acc[0]);
+  JsonArray out;
+  for (const auto* a : acc) out.push_back(one(a));
+  return out;
+}
+
+Json TaskExecution::RuntimeContextJson() const {
+  JsonObject o;
+  if (retry_started) {
+    o["retry_task_policy"] = retry_no > 0 ? Json(JsonObject{{"retry_no", retry_no}}) : Json(JsonObject());
+  }
+  if (!triggered_by.empty()) {
+    JsonArray trig;
+    for (const auto& tb : triggered_by) {
+      trig.push_back(JsonObject{{"task_id", tb.task_id}, {"event", tb.event}});
+    }
+    o["triggered_by"] = std::move(trig);
+  }
+  if (with_items.enabled) {
+    o["with_items"] = JsonObject{{"count", with_items.count},
+                                 {"concurrency", with_items.concurrency},
+                                 {"capacity", with_items.concurrency > 0
+                                                  ? with_items.concurrency - with_items.running
+                                                  : with_items.count}};
+  }
+  return o;
+}
+
+Json TaskExecution::OutboundContext() const {
+  Json out = in_context.is_object() ? in_context : Json(JsonObject());
+  if (published.is_object()) {
+    for (const auto& kv : published.get_object()) out.get_object()[kv.key()] = kv.value();
+  }
+  return out;
+}
+
+void ExecutionState::RebuildIndex() {
+  index = ExecutionIndex();
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const TaskExecution& t = tasks[i];
+    index.task_by_id[t.id] = i;
+    index.latest_task_by_name[t.name] = i;
+    index.tasks_by_name[t.name].push_back(i);
+    for (size_t k = 0; k < t.actions.size(); ++k) index.action_by_id[t.actions[k].id] = {i, k};
+    if (t.is_join) index.join_task_by_name[t.name] = i;
+    if (!IsCompleted(t.state)) ++index.incomplete_tasks;
+  }
+}
+
+const TaskExecution* ExecutionState::FindLatestTask(std::string_view name) const {
+  auto it = index.latest_task_by_name.find(std::string(name));
+  return it == index.latest_task_by_name.end() ? nullptr : &tasks[it->second];
+}
+
+TaskExecution* ExecutionState::FindTaskById(std::string_view task_id) {
+  auto it = index.task_by_id.find(std::string(task_id));
+  return it == index.task_by_id.end() ? nullptr : &tasks[it->second];
+}
+
+const TaskExecution* ExecutionState::FindTaskById(std::string_view task_id) const {
+  auto it = index.task_by_id.find(std::string(task_id));
+  return it == index.task_by_id.end() ? nullptr : &tasks[it->second];
+}
+
+std::string ExecutionState::NextId() { return DeriveId(id, ++id_counter); }
+
+const Json& ExecutionState::Env() const {
+  static const Json kEmpty = JsonObject();
+  if (params.is_object()) {
+    auto it = params.get_object().find("env");
+    if (it != params.get_object().end() && it->value().is_object()) return it->value();
+  }
+  return kEmpty;
+}
+
+Json ExecutionState::ToJson() const {
+  JsonObject o;
+  o["format"] = 1;
+  o["id"] = id;
+  o["workflow_name"] = workflow_name;
+  o["workflow_namespace"] = workflow_namespace;
+  o["description"] = description;
+  o["parent_execution_id"] = parent_execution_id;
+  o["parent_task_execution_id"] = parent_task_execution_id;
+  o["root_execution_id"] = root_execution_id;
+  o["parent_item_index"] = parent_item_index;
+  o["input"] = input;
+  o["params"] = params;
+  o["state"] = StateName(state);
+  o["state_info"] = OptString(state_info);
+  o["output"] = output;
+  o["global_context"] = global_context;
+  JsonArray ts;
+  ts.reserve(tasks.size());
+  for (const auto& t : tasks) ts.push_back(TaskToJson(t));
+  o["tasks"] = std::move(ts);
+  JsonObject timers_json;
+  for (const auto& [tid, ti] : timers) {
+    timers_json[tid] = JsonObject{{"kind", TimerKindName(ti.kind)},
+                                  {"task_execution_id", ti.task_execution_id},
+                                  {"fire_at", ti.fire_at},
+                                  {"fired", ti.fired}};
+  }
+  o["timers"] = std::move(timers_json);
+  JsonArray bl;
+  for (const auto& b : backlog) {
+    bl.push_back(JsonObject{{"task_name", b.task_name},
+                            {"triggered_by_task_id", b.triggered_by_task_id},
+                            {"event", b.event}});
+  }
+  o["backlog"] = std::move(bl);
+  o["finished_notified"] = finished_notified;
+  o["id_counter"] = id_counter;
+  o["created_at"] = created_at;
+  o["updated_at"] = updated_at;
+  return o;
+}
+
+Result<ExecutionState> ExecutionState::FromJson(const Json& json) {
+  if (!json.is_object()) return InvalidArgument("execution state JSON: not an object");
+  const JsonObject& o = json.get_object();
+  ExecutionState s;
+  s.id = GetString(o, "id");
+  if (s.id.empty()) return InvalidArgument("execution state JSON: missing 'id'");
+  s.workflow_name = GetString(o, "workflow_name");
+  s.workflow_namespace = GetString(o, "workflow_namespace");
+  s.description = GetString(o, "description");
+  s.parent_execution_id = GetString(o, "parent_execution_id");
+  s.parent_task_execution_id = GetString(o, "parent_task_execution_id");
+  s.root_execution_id = GetString(o, "root_execution_id");
+  s.parent_item_index = static_cast<int>(GetInt(o, "parent_item_index"));
+  s.input = GetJson(o, "input", JsonObject());
+  s.params = GetJson(o, "params", JsonObject());
+  BORA_ASSIGN_OR_RETURN(s.state, GetState(o, "state"));
+  s.state_info = GetOptString(o, "state_info");
+  s.output = GetJson(o, "output", JsonObject());
+  s.global_context = GetJson(o, "global_context", JsonObject());
+  if (!s.input.is_object() || !s.params.is_object() || !s.global_context.is_object()) {
+    return InvalidArgument("execution state JSON: input, params and global_context must be objects");
+  }
+  if (const Json* v = Get(o, "tasks"); v && v->is_array()) {
+    s.tasks.reserve(v->get_array().size());
+    for (const auto& t : v->get_array()) {
+      BORA_ASSIGN_OR_RETURN(auto tx, TaskFromJson(t));
+      s.tasks.push_back(std::move(tx));
+    }
+  }
+  if (const Json* v = Get(o, "timers"); v && v->is_object()) {
+    for (const auto& kv : v->get_object()) {
+      if (!kv.value().is_object()) continue;
+      const JsonObject& t = kv.value().get_object();
+      s.timers[std::string(kv.key())] =
+          TimerInfo{TimerKindFromName(GetString(t, "kind")), GetString(t, "task_execution_id"),
+                    GetInt(t, "fire_at"), GetBool(t, "fired")};
+    }
+  }
+  if (const Json* v = Get(o, "backlog"); v && v->is_array()) {
+    for (const auto& b : v->get_array()) {
+      if (!b.is_object()) continue;
+      const JsonObject& bo = b.get_object();
+      s.backlog.push_back(
+          {GetString(bo, "task_name"), GetString(bo, "triggered_by_task_id"), GetString(bo, "event")});
+    }
+  }
+  s.finished_notified = GetBool(o, "finished_notified");
+  if (const Json* v = Get(o, "id_counter"); v) {
+    s.id_counter = v->is_uint64() ? v->get_uint64() : static_cast<uint64_t>(GetInt(o, "id_counter"));
+  }
+  s.created_at = GetInt(o, "created_at");
+  s.updated_at = GetInt(o, "updated_at");
+  s.RebuildIndex();
+  return s;
+}
+
+}  // namespace bora::engine

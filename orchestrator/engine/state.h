@@ -1,0 +1,199 @@
+#pragma once
+// Execution state of one workflow execution: plain, serialisable value types (the state will live in Redis).
+//
+// An ExecutionState is owned by whoever applies events to it (one partition thread in the runtime); it is never
+// shared between threads while being mutated. Engine::Apply (engine.h) is the only code that mutates it; readers
+// (API, conformance runner, tests) read a copy or read between Apply calls.
+//
+// Layout: tasks are kept in creation order in `tasks`; each task keeps its action executions (or sub-workflow
+// executions) in `actions`. Derived lookup indexes (by id / by name) live in `ExecutionState::index`; they are not
+// serialised and are rebuilt by FromJson() / RebuildIndex().
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/json.h"
+#include "common/status.h"
+
+namespace bora::engine {
+
+// Mistral's states (mistral/workflow/states.py). kDelayed is Mistral's RUNNING_DELAYED ("DELAYED").
+enum class State { kIdle, kWaiting, kRunning, kDelayed, kPaused, kSuccess, kError, kCancelled, kSkipped };
+
+// "IDLE", "WAITING", "RUNNING", "DELAYED", "PAUSED", "SUCCESS", "ERROR", "CANCELLED", "SKIPPED".
+std::string_view StateName(State state);
+// Inverse of StateName (also accepts "RUNNING_DELAYED"); nullopt for anything else.
+std::optional<State> StateFromName(std::string_view name);
+// SUCCESS, ERROR, CANCELLED or SKIPPED.
+bool IsCompleted(State state);
+
+// One run of an action (or of a sub-workflow) on behalf of a task. With-items tasks have one per item and
+// attempt; retries and reruns add new ones and mark the superseded ones accepted=false.
+struct ActionExecution {
+  std::string id;                 // UUID-shaped, deterministic
+  std::string name;               // concrete action name ("std.echo"), or the sub-workflow's full name
+  std::string adhoc_name;         // the ad-hoc action the task named (full name), empty if none
+  bool is_workflow = false;       // true: `id` is the sub-workflow execution id
+  int index = 0;                  // with-items item index (0 otherwise)
+  State state = State::kRunning;  // RUNNING, SUCCESS, ERROR, CANCELLED (PAUSED for async actions)
+  bool accepted = true;           // false once superseded by a retry / rerun
+  Json input;                     // the input sent to the action (after ad-hoc expansion) / sub-workflow input
+  Json output;                    // Mistral's output: {"result": data|error} for actions; sub-workflow output
+  std::optional<std::string> state_info;
+  int attempt = 0;                // redelivery attempt counter (RunAction.attempt)
+  TimestampUs created_at = 0;
+  TimestampUs updated_at = 0;
+};
+
+// with-items bookkeeping of one task execution (counters make per-completion work O(1)).
+struct WithItemsState {
+  bool enabled = false;
+  Json items;               // object: var name -> array of values (evaluated once when the task starts)
+  int64_t count = 0;        // number of items
+  int64_t concurrency = 0;  // 0 = unlimited
+  std::vector<int64_t> pending;   // item indexes still to launch, in launch order (front = next)
+  size_t pending_pos = 0;         // next position in `pending`
+  int64_t running = 0;            // launched and not completed (accepted executions only)
+  int64_t succeeded = 0;
+  int64_t failed = 0;
+  int64_t cancelled = 0;
+};
+
+struct TriggeredBy {
+  std::string task_id;
+  std::string event;  // "on-success", "on-error", "on-complete", "on-skip"
+};
+
+// One execution of a task (a task name may run several times in cycles).
+struct TaskExecution {
+  enum class Type { kAction, kWorkflow };
+
+  std::string id;
+  std::string name;
+  Type type = Type::kAction;
+  bool is_join = false;  // a `join` task: one execution per workflow execution
+  State state = State::kIdle;
+  std::optional<std::string> state_info;
+
+  Json in_context = JsonObject();  // inbound context (branch variables), an object
+  Json published = JsonObject();   // variables published by this task (branch scope)
+  Json published_global = JsonObject();
+  // Publish counters per top-level key along the branch (context versioning for joins).
+  std::map<std::string, int64_t> context_versions;
+
+  std::vector<ActionExecution> actions;  // creation order
+  WithItemsState with_items;
+
+  // runtime_context.
+  int retry_no = 0;            // re-runs done by the retry policy
+  bool retry_started = false;  // retry policy context exists (retry_no counts)
+  std::vector<TriggeredBy> triggered_by;
+  bool keep_result = true;
+  bool safe_rerun = false;
+
+  // Completion bookkeeping.
+  bool processed = false;          // transitions evaluated
+  bool error_handled = false;      // an on-error item fired
+  bool has_next_tasks = false;     // some transition (task or command) fired
+  bool force_failed = false;       // failed by an expression/input error: workflow fails regardless
+  std::vector<std::string> next_task_names;  // tasks this execution routed to (for joins)
+  State final_state = State::kIdle;  // the state to complete with after wait-after (internal)
+  bool paused_before = false;        // pause-before already honoured
+  std::string pending_timer_id;      // wait-before / wait-after / retry delay timer
+  std::string timeout_timer_id;      // timeout policy timer
+
+  TimestampUs created_at = 0;
+  TimestampUs started_at = 0;
+  TimestampUs finished_at = 0;
+  TimestampUs updated_at = 0;
+
+  // Mistral's task result: one accepted execution ⇒ its result, several (or with-items) ⇒ list in item order,
+  // workflow task ⇒ the sub-workflow output; null when keep-result is false or nothing ran.
+  Json Result() const;
+  // Mistral's runtime_context dict ({"retry_task_policy": {"retry_no": n}, "triggered_by": [...],
+  // "with_items": {...}}).
+  Json RuntimeContextJson() const;
+  // in_context shallow-updated with published.
+  Json OutboundContext() const;
+};
+
+// A timer the engine asked for (SetTimer); TimerFired looks it up here.
+struct TimerInfo {
+  enum class Kind { kWaitBefore, kWaitAfter, kRetry, kTimeout };
+  Kind kind = Kind::kWaitBefore;
+  std::string task_execution_id;
+  TimestampUs fire_at = 0;
+  bool fired = false;  // fired while the execution was paused; handled on resume
+};
+
+// A task start postponed by a `pause` engine command, replayed on resume.
+struct BackloggedStart {
+  std::string task_name;
+  std::string triggered_by_task_id;
+  std::string event;
+};
+
+// Derived lookups, rebuilt by ExecutionState::RebuildIndex(); never serialised.
+struct ExecutionIndex {
+  std::unordered_map<std::string, size_t> task_by_id;          // task id -> position in tasks
+  std::unordered_map<std::string, size_t> latest_task_by_name;  // name -> position of the latest execution
+  std::unordered_map<std::string, std::vector<size_t>> tasks_by_name;
+  // action / sub-workflow execution id -> (task position, position in actions)
+  std::unordered_map<std::string, std::pair<size_t, size_t>> action_by_id;
+  std::unordered_map<std::string, size_t> join_task_by_name;    // the (only) join task execution of a name
+  int64_t incomplete_tasks = 0;                                   // tasks not in a completed state
+};
+
+// The whole state of one workflow execution.
+struct ExecutionState {
+  std::string id;
+  std::string workflow_name;       // full name ("wb.wf")
+  std::string workflow_namespace;  // "" = default
+  std::string description;
+  std::string parent_execution_id;       // empty for a top-level execution
+  std::string parent_task_execution_id;  // the parent's task execution id
+  std::string root_execution_id;         // empty for a top-level execution (Mistral's convention)
+  int parent_item_index = 0;             // with-items index of this sub-workflow in its parent task
+
+  Json input = JsonObject();   // validated input with defaults
+  Json params = JsonObject();  // {"namespace": "", "env": {...}, "task_name": ..., ...}
+  State state = State::kIdle;
+  std::optional<std::string> state_info;
+  Json output = JsonObject();
+  Json global_context = JsonObject();  // `vars` + global publishes
+
+  std::vector<TaskExecution> tasks;  // creation order
+  std::map<std::string, TimerInfo> timers;  // live timers by id
+  std::vector<BackloggedStart> backlog;     // task starts held back by a `pause` command
+  bool finished_notified = false;           // ExecutionFinished already emitted for the current completion
+
+  uint64_t id_counter = 0;  // for deterministic ids
+  TimestampUs created_at = 0;
+  TimestampUs updated_at = 0;
+
+  ExecutionIndex index;  // derived
+
+  // Rebuilds `index` from `tasks`.
+  void RebuildIndex();
+  // The latest task execution with this name, or nullptr.
+  const TaskExecution* FindLatestTask(std::string_view name) const;
+  TaskExecution* FindTaskById(std::string_view id);
+  const TaskExecution* FindTaskById(std::string_view id) const;
+  // Next deterministic UUID-shaped id (derived from `id` and `id_counter`).
+  std::string NextId();
+  const Json& Env() const;  // params.env, or an empty object
+
+  // Serialisation (all fields except `index`). FromJson rebuilds the index.
+  Json ToJson() const;
+  static Result<ExecutionState> FromJson(const Json& json);
+};
+
+// A UUID-shaped id derived deterministically from `seed` and `counter` (hash-based, version-4 layout).
+std::string DeriveId(std::string_view seed, uint64_t counter);
+
+}  // namespace bora::engine

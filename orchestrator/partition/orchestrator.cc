@@ -1,0 +1,282 @@
+#include "orchestrator/partition/orchestrator.h"
+
+#include <algorithm>
+#include <type_traits>
+#include <unordered_map>
+
+#include "common/log.h"
+#include "sdk/protocol/protocol.h"
+
+namespace bora::partition {
+
+namespace {
+
+std::string EventsTopic() { return std::string(protocol::kEventsTopic); }
+
+}  // namespace
+
+Orchestrator::Orchestrator(OrchestratorOptions options, Bus* bus, store::StateStore* store,
+                           const engine::Engine* engine, const Clock* clock, ExecutionObserver* observer)
+    : options_(std::move(options)),
+      bus_(bus),
+      store_(store),
+      engine_(engine),
+      clock_(clock),
+      observer_(observer) {}
+
+Orchestrator::~Orchestrator() = default;
+
+Status Orchestrator::Start() {
+  ConsumerOptions co;
+  co.group = options_.group;
+  co.topics = {EventsTopic()};
+  co.listener = this;
+  BORA_ASSIGN_OR_RETURN(consumer_, bus_->Subscribe(co));
+  return Status::Ok();
+}
+
+void Orchestrator::OnAssigned(const std::vector<TopicPartition>& partitions) {
+  for (const auto& tp : partitions) {
+    auto claim = store_->ClaimPartition(tp.partition);
+    if (!claim.ok()) {
+      BORA_LOG_ERROR("cannot claim partition {}: {}", tp.partition, claim.status().ToString());
+      continue;
+    }
+    Owned owned;
+    owned.epoch = claim->epoch;
+    owned.next_offset = claim->next_offset;
+    owned.unsent = std::move(claim->outbox);
+    Status s = consumer_->Seek(tp, owned.next_offset);
+    if (!s.ok()) BORA_LOG_ERROR("seek of partition {} failed: {}", tp.partition, s.ToString());
+    BORA_LOG_DEBUG("partition {} claimed: epoch {}, offset {}, {} outbox entries to re-send",
+                   tp.partition, owned.epoch, owned.next_offset, owned.unsent.size());
+    owned_[tp.partition] = std::move(owned);
+  }
+}
+
+void Orchestrator::OnRevoked(const std::vector<TopicPartition>& partitions) {
+  for (const auto& tp : partitions) owned_.erase(tp.partition);
+}
+
+std::vector<int> Orchestrator::OwnedPartitions() const {
+  std::vector<int> out;
+  for (const auto& [p, _] : owned_) out.push_back(p);
+  return out;
+}
+
+void Orchestrator::Wakeup() {
+  if (consumer_) consumer_->Wakeup();
+}
+
+std::optional<TimestampUs> Orchestrator::NextTimer() {
+  std::optional<TimestampUs> best;
+  for (const auto& [p, _] : owned_) {
+    auto t = store_->NextTimer(p);
+    if (t.ok() && t->has_value() && (!best || **t < *best)) best = **t;
+  }
+  return best;
+}
+
+Result<size_t> Orchestrator::PollOnce(std::chrono::milliseconds timeout) {
+  if (!consumer_) return FailedPrecondition("Orchestrator::Start was not called");
+  size_t done = 0;
+  // Re-send what an earlier round committed but did not produce.
+  for (auto& [p, owned] : owned_) {
+    if (!owned.unsent.empty()) BORA_RETURN_IF_ERROR(Produce(p, owned));
+  }
+  // Don't block when a timer is already due.
+  auto next_timer = NextTimer();
+  if (next_timer && *next_timer <= clock_->NowUs()) timeout = std::chrono::milliseconds(0);
+  BORA_ASSIGN_OR_RETURN(std::vector<BusMessage> messages, consumer_->Poll(options_.max_batch, timeout));
+  // A partition assigned during this poll brings its previous owner's unacknowledged outbox: send it first,
+  // before anything new for the partition.
+  for (auto& [p, owned] : owned_) {
+    if (owned.unsent.empty()) continue;
+    done += owned.unsent.size();
+    BORA_RETURN_IF_ERROR(Produce(p, owned));
+  }
+
+  std::map<int, std::vector<const BusMessage*>> by_partition;
+  for (const auto& m : messages) by_partition[m.partition].push_back(&m);
+  for (auto& [p, msgs] : by_partition) {
+    auto it = owned_.find(p);
+    if (it == owned_.end()) continue;  // revoked meanwhile; the new owner replays them
+    Status s = ApplyPartitionBatch(p, it->second, msgs);
+    if (s.code() == StatusCode::kAborted) {
+      ++stats_.fenced;
+      BORA_LOG_WARN("partition {} lost: {}", p, s.message());
+      owned_.erase(it);
+      continue;
+    }
+    BORA_RETURN_IF_ERROR(s);
+    done += msgs.size();
+  }
+  for (auto& [p, owned] : owned_) {
+    BORA_ASSIGN_OR_RETURN(size_t fired, FireTimers(p, owned));
+    done += fired;
+  }
+  return done;
+}
+
+Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
+                                         const std::vector<const BusMessage*>& msgs) {
+  auto writer_lock = store_->WriterLock(partition);
+  const TimestampUs now = clock_->NowUs();
+  store::CommitBatch batch;
+  batch.next_offset = owned.next_offset;
+  std::unordered_map<std::string, std::shared_ptr<engine::ExecutionState>> touched;
+  std::vector<std::pair<std::shared_ptr<engine::ExecutionState>, engine::Event>> applied;
+  std::vector<engine::Command> commands;
+  const std::string events_topic = EventsTopic();
+
+  auto reject = [&](const std::string& id, const Status& why) {
+    ++stats_.events_rejected;
+    BORA_LOG_DEBUG("event for {} rejected: {}", id, why.ToString());
+    if (observer_) observer_->OnRejected(id, why);
+  };
+  auto put = [&](std::string topic, std::string key, std::string value) {
+    batch.outbox.push_back({0, std::move(topic), std::move(key), std::move(value)});
+  };
+
+  for (const BusMessage* m : msgs) {
+    if (m->offset < owned.next_offset) {
+      ++stats_.events_skipped;
+      continue;
+    }
+    batch.next_offset = m->offset + 1;
+    auto decoded = protocol::DecodeEvent(m->value);
+    if (!decoded.ok()) {
+      reject(m->key, decoded.status().WithContext("partition " + std::to_string(partition) +
+                                                  " offset " + std::to_string(m->offset)));
+      continue;
+    }
+    engine::Event& event = *decoded;
+    const std::string& id = engine::EventExecutionId(event);
+    const bool is_start = std::holds_alternative<engine::StartExecution>(event);
+
+    std::shared_ptr<engine::ExecutionState> state;
+    if (auto t = touched.find(id); t != touched.end()) {
+      state = t->second;
+    } else {
+      BORA_ASSIGN_OR_RETURN(state, store_->LoadExecution(partition, id));
+    }
+    if (state && is_start) {
+      reject(id, AlreadyExists("execution " + id + " already exists; the start request is ignored"));
+      continue;
+    }
+    if (!state && !is_start) {
+      reject(id, NotFound(std::string(engine::EventName(event)) + " for unknown execution " + id));
+      continue;
+    }
+    bool fresh = !state;
+    if (fresh) state = std::make_shared<engine::ExecutionState>();
+    commands.clear();
+    Status s = engine_->Apply(*state, event, now, &commands);
+    if (!s.ok()) {
+      reject(id, s);
+      continue;
+    }
+    ++stats_.events_applied;
+    touched[id] = state;
+    applied.emplace_back(state, std::move(event));
+
+    for (auto& cmd : commands) {
+      std::visit(
+          [&](auto& c) {
+            using T = std::decay_t<decltype(c)>;
+            if constexpr (std::is_same_v<T, engine::RunAction>) {
+              put(protocol::ActionsTopic(c.target), c.execution_id, protocol::EncodeRunAction(c));
+            } else if constexpr (std::is_same_v<T, engine::StartSubWorkflow>) {
+              put(events_topic, c.sub_execution_id, protocol::EncodeEvent(engine::Event(c.start)));
+            } else if constexpr (std::is_same_v<T, engine::SetTimer>) {
+              batch.timers_set.push_back({c.execution_id, c.timer_id, c.fire_at});
+            } else if constexpr (std::is_same_v<T, engine::CancelTimer>) {
+              auto& set = batch.timers_set;
+              set.erase(std::remove_if(set.begin(), set.end(),
+                                       [&](const store::TimerEntry& t) {
+                                         return t.execution_id == c.execution_id &&
+                                                t.timer_id == c.timer_id;
+                                       }),
+                        set.end());
+              batch.timers_cancelled.push_back({c.execution_id, c.timer_id, 0});
+            } else if constexpr (std::is_same_v<T, engine::ExecutionFinished>) {
+              if (!c.parent_execution_id.empty()) {
+                engine::SubWorkflowCompleted done;
+                done.execution_id = c.parent_execution_id;
+                done.task_execution_id = c.parent_task_execution_id;
+                done.sub_execution_id = c.execution_id;
+                done.state = c.state;
+                done.output = c.output;
+                done.state_info = c.state_info;
+                put(events_topic, c.parent_execution_id, protocol::EncodeEvent(engine::Event(done)));
+              }
+            } else if constexpr (std::is_same_v<T, engine::ControlSubExecution>) {
+              engine::Event control;
+              switch (c.op) {
+                case engine::ControlSubExecution::Op::kPause:
+                  control = engine::PauseExecution{c.sub_execution_id};
+                  break;
+                case engine::ControlSubExecution::Op::kResume:
+                  control = engine::ResumeExecution{c.sub_execution_id, std::nullopt};
+                  break;
+                case engine::ControlSubExecution::Op::kCancel:
+                  control = engine::CancelExecution{c.sub_execution_id, std::nullopt};
+                  break;
+              }
+              put(events_topic, c.sub_execution_id, protocol::EncodeEvent(control));
+            }
+          },
+          cmd);
+    }
+  }
+
+  batch.states.reserve(touched.size());
+  for (auto& [id, st] : touched) batch.states.push_back(st);
+  BORA_RETURN_IF_ERROR(store_->Commit(partition, owned.epoch, &batch));
+  ++stats_.commits;
+  owned.next_offset = batch.next_offset;
+  if (observer_) {
+    for (const auto& [st, ev] : applied) observer_->OnApplied(*st, ev);
+  }
+  writer_lock = {};
+  for (auto& entry : batch.outbox) owned.unsent.push_back(std::move(entry));
+  return Produce(partition, owned);
+}
+
+Status Orchestrator::Produce(int partition, Owned& owned) {
+  if (owned.unsent.empty()) return Status::Ok();
+  uint64_t last_seq = 0;
+  size_t sent = 0;
+  Status result = Status::Ok();
+  for (auto& entry : owned.unsent) {
+    Status s = bus_->Publish(entry.topic, entry.key, entry.value);
+    if (!s.ok()) {
+      result = s.WithContext("produce to " + entry.topic);
+      break;
+    }
+    last_seq = entry.seq;
+    ++sent;
+  }
+  if (sent > 0) {
+    BORA_RETURN_IF_ERROR(bus_->Flush(std::chrono::seconds(30)));
+    stats_.messages_produced += sent;
+    owned.unsent.erase(owned.unsent.begin(), owned.unsent.begin() + static_cast<long>(sent));
+    BORA_RETURN_IF_ERROR(store_->AckOutbox(partition, owned.epoch, last_seq));
+  }
+  return result;
+}
+
+Result<size_t> Orchestrator::FireTimers(int partition, Owned& owned) {
+  BORA_ASSIGN_OR_RETURN(auto due, store_->DueTimers(partition, clock_->NowUs(), options_.max_timers));
+  const std::string events_topic = EventsTopic();
+  for (const auto& t : due) {
+    BORA_RETURN_IF_ERROR(bus_->Publish(
+        events_topic, t.execution_id,
+        protocol::EncodeEvent(engine::Event(engine::TimerFired{t.execution_id, t.timer_id}))));
+    BORA_RETURN_IF_ERROR(store_->RemoveTimer(partition, owned.epoch, t));
+    ++stats_.timers_fired;
+  }
+  return due.size();
+}
+
+}  // namespace bora::partition

@@ -1,0 +1,106 @@
+#pragma once
+// Orchestrator: the consume → apply → commit (fenced) → produce loop over the partitions of `bora.events`
+// that this process owns. The same code runs in embedded mode (MemoryBus + MemoryStateStore) and distributed
+// mode (KafkaBus + RedisStateStore).
+//
+// Per owned partition: on assignment it claims the partition in the store (bumping the epoch, which fences any
+// previous owner), seeks the bus to the stored next offset and re-sends the unacknowledged outbox. For each
+// batch of events it loads each execution, applies the events with the pure engine, commits the changed states
+// together with the next offset, the outgoing messages (outbox) and timer changes in one StateStore::Commit,
+// then produces the outbox and acknowledges it. Events below the stored offset are skipped (replays are
+// no-ops). Due timers are published as TimerFired events, so the log stays the single ordered input.
+//
+// Threading: PollOnce() is called by one thread at a time (the orchestrator's loop thread); Wakeup() from any.
+// Observer callbacks run on that thread while it holds the partition's writer lock: keep them short.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/bus/bus.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "orchestrator/engine/engine.h"
+#include "orchestrator/store/state_store.h"
+
+namespace bora::partition {
+
+// Told about what the orchestrator did. Called on the orchestrator thread.
+class ExecutionObserver {
+ public:
+  virtual ~ExecutionObserver() = default;
+  // After `event` was applied to `state` and committed.
+  virtual void OnApplied(const engine::ExecutionState& state, const engine::Event& event) {}
+  // An event that changed nothing: undecodable, for an unknown execution, or refused by the engine.
+  virtual void OnRejected(const std::string& execution_id, const Status& why) {}
+};
+
+struct OrchestratorOptions {
+  std::string group = "bora-orchestrator";
+  size_t max_batch = 512;      // events per poll
+  size_t max_timers = 512;     // timers fired per poll and partition
+};
+
+struct OrchestratorStats {
+  uint64_t events_applied = 0;
+  uint64_t events_skipped = 0;   // replays below the stored offset
+  uint64_t events_rejected = 0;
+  uint64_t commits = 0;
+  uint64_t messages_produced = 0;
+  uint64_t timers_fired = 0;
+  uint64_t fenced = 0;           // commits refused because another owner took the partition
+};
+
+class Orchestrator final : public RebalanceListener {
+ public:
+  // None of the pointers is owned; all must outlive the Orchestrator. `observer` may be null.
+  Orchestrator(OrchestratorOptions options, Bus* bus, store::StateStore* store, const engine::Engine* engine,
+               const Clock* clock, ExecutionObserver* observer);
+  ~Orchestrator() override;
+
+  // Subscribes to bora.events (which must exist).
+  Status Start();
+
+  // One round: polls up to max_batch events (waiting at most `timeout` when none is ready), applies and
+  // commits them, produces the outbox, then publishes due timers. Returns the number of events applied or
+  // skipped plus timers fired (0 = nothing happened).
+  Result<size_t> PollOnce(std::chrono::milliseconds timeout);
+
+  // The earliest pending timer of the owned partitions.
+  std::optional<TimestampUs> NextTimer();
+  // Makes a blocked PollOnce return early. Thread-safe.
+  void Wakeup();
+
+  const OrchestratorStats& stats() const { return stats_; }
+  std::vector<int> OwnedPartitions() const;
+
+  // RebalanceListener (called inside PollOnce).
+  void OnAssigned(const std::vector<TopicPartition>& partitions) override;
+  void OnRevoked(const std::vector<TopicPartition>& partitions) override;
+
+ private:
+  struct Owned {
+    uint64_t epoch = 0;
+    int64_t next_offset = 0;
+    std::vector<store::OutboxEntry> unsent;  // committed, not yet produced
+  };
+
+  Status ApplyPartitionBatch(int partition, Owned& owned, const std::vector<const BusMessage*>& msgs);
+  Status Produce(int partition, Owned& owned);
+  Result<size_t> FireTimers(int partition, Owned& owned);
+
+  OrchestratorOptions options_;
+  Bus* bus_;
+  store::StateStore* store_;
+  const engine::Engine* engine_;
+  const Clock* clock_;
+  ExecutionObserver* observer_;
+  std::unique_ptr<Consumer> consumer_;
+  std::map<int, Owned> owned_;
+  OrchestratorStats stats_;
+};
+
+}  // namespace bora::partition

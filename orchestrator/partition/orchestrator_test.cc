@@ -1,0 +1,192 @@
+// Orchestrator behaviour over MemoryBus + MemoryStateStore: bad input never stops the loop, replays change
+// nothing, a fenced owner cannot write, and the outbox survives a failed produce.
+#include "orchestrator/partition/orchestrator.h"
+
+#include <gtest/gtest.h>
+
+#include "common/bus/memory_bus.h"
+#include "orchestrator/runtime/action_worker.h"
+#include "orchestrator/store/memory_state_store.h"
+#include "sdk/protocol/protocol.h"
+#include "workers/std_actions.h"
+
+namespace bora::partition {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kPartitions = 2;
+
+// A bus that can refuse publishes to one topic (a broker or network failure between commit and produce).
+class FlakyBus final : public Bus {
+ public:
+  explicit FlakyBus(Bus* inner) : inner_(inner) {}
+  Status CreateTopic(std::string_view t, int p) override { return inner_->CreateTopic(t, p); }
+  Result<int> PartitionCount(std::string_view t) override { return inner_->PartitionCount(t); }
+  Status Publish(std::string_view t, std::string_view k, std::string v) override {
+    if (t == fail_topic) return Unavailable("injected failure for " + std::string(t));
+    return inner_->Publish(t, k, std::move(v));
+  }
+  Status Flush(std::chrono::milliseconds t) override { return inner_->Flush(t); }
+  Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerOptions& o) override {
+    return inner_->Subscribe(o);
+  }
+  std::string fail_topic;
+
+ private:
+  Bus* inner_;
+};
+
+class Recorder final : public ExecutionObserver {
+ public:
+  void OnApplied(const engine::ExecutionState& s, const engine::Event&) override { ++applied; }
+  void OnRejected(const std::string& id, const Status& why) override { rejections.push_back(why.message()); }
+  int applied = 0;
+  std::vector<std::string> rejections;
+};
+
+class OrchestratorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(bus_.CreateTopic(protocol::kEventsTopic, kPartitions).ok());
+    ASSERT_TRUE(bus_.CreateTopic(protocol::ActionsTopic("default"), 1).ok());
+    ASSERT_TRUE(definitions_
+                    .AddYaml("version: '2.0'\n"
+                             "two:\n"
+                             "  tasks:\n"
+                             "    a:\n"
+                             "      action: std.echo output=1\n"
+                             "      on-success: b\n"
+                             "    b:\n"
+                             "      action: std.echo output=2\n")
+                    .ok());
+    workers::RegisterStdActions(registry_);
+    engine_ = std::make_unique<engine::Engine>(&definitions_, &registry_);
+  }
+
+  std::unique_ptr<Orchestrator> NewOrchestrator(Bus* bus) {
+    auto o = std::make_unique<Orchestrator>(OrchestratorOptions{}, bus, &store_, engine_.get(), &clock_,
+                                            &recorder_);
+    EXPECT_TRUE(o->Start().ok());
+    return o;
+  }
+
+  void StartExecution(const std::string& id) {
+    engine::StartExecution start;
+    start.execution_id = id;
+    start.workflow_name = "two";
+    ASSERT_TRUE(bus_.Publish(protocol::kEventsTopic, id, protocol::EncodeEvent(start)).ok());
+  }
+
+  // Runs the orchestrator and an inline worker until neither has anything to do.
+  void Drain(Orchestrator& o, runtime::ActionWorker& w) {
+    for (int i = 0; i < 1000; ++i) {
+      auto a = o.PollOnce(0ms);
+      ASSERT_TRUE(a.ok()) << a.status().ToString();
+      auto b = w.PollOnce(0ms);
+      ASSERT_TRUE(b.ok());
+      if (*a + *b == 0) return;
+    }
+    FAIL() << "did not drain";
+  }
+
+  std::optional<engine::ExecutionState> Read(const std::string& id) {
+    return *store_.ReadExecution(PartitionForKey(id, kPartitions), id);
+  }
+
+  MemoryBus bus_;
+  store::MemoryStateStore store_{kPartitions};
+  ManualClock clock_;
+  engine::MemoryDefinitions definitions_;
+  workers::ActionRegistry registry_;
+  std::unique_ptr<engine::Engine> engine_;
+  Recorder recorder_;
+};
+
+TEST_F(OrchestratorTest, RunsAnExecutionToTheEnd) {
+  auto o = NewOrchestrator(&bus_);
+  runtime::ActionWorker w({}, &bus_, &registry_);
+  ASSERT_TRUE(w.Start().ok());
+  StartExecution("exec-1");
+  Drain(*o, w);
+  auto s = Read("exec-1");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->state, engine::State::kSuccess) << s->state_info.value_or("");
+  EXPECT_EQ(s->tasks.size(), 2u);
+  EXPECT_EQ(o->OwnedPartitions().size(), static_cast<size_t>(kPartitions));
+}
+
+TEST_F(OrchestratorTest, BadMessagesAreRejectedAndTheLoopGoesOn) {
+  auto o = NewOrchestrator(&bus_);
+  runtime::ActionWorker w({}, &bus_, &registry_);
+  ASSERT_TRUE(w.Start().ok());
+  ASSERT_TRUE(bus_.Publish(protocol::kEventsTopic, "x", "{not json").ok());
+  ASSERT_TRUE(bus_.Publish(protocol::kEventsTopic, "ghost",
+                           protocol::EncodeEvent(engine::PauseExecution{"ghost"}))
+                  .ok());
+  StartExecution("exec-2");
+  StartExecution("exec-2");  // a duplicate start
+  Drain(*o, w);
+  ASSERT_EQ(recorder_.rejections.size(), 3u);
+  std::string all;
+  for (const auto& r : recorder_.rejections) all += r + "\n";
+  EXPECT_NE(all.find("bad event message: invalid JSON"), std::string::npos) << all;
+  EXPECT_NE(all.find("PauseExecution for unknown execution ghost"), std::string::npos) << all;
+  EXPECT_NE(all.find("already exists"), std::string::npos) << all;
+  EXPECT_EQ(o->stats().events_rejected, 3u);
+  EXPECT_EQ(Read("exec-2")->state, engine::State::kSuccess);
+}
+
+TEST_F(OrchestratorTest, ANewOwnerDoesNotReapplyCommittedEvents) {
+  runtime::ActionWorker w({}, &bus_, &registry_);
+  ASSERT_TRUE(w.Start().ok());
+  {
+    auto o = NewOrchestrator(&bus_);
+    StartExecution("exec-3");
+    Drain(*o, w);
+  }
+  int applied_before = recorder_.applied;
+  auto before = Read("exec-3");
+  auto o2 = NewOrchestrator(&bus_);
+  Drain(*o2, w);
+  EXPECT_EQ(recorder_.applied, applied_before) << "events were applied twice";
+  EXPECT_EQ(o2->stats().events_applied, 0u);
+  auto after = Read("exec-3");
+  EXPECT_EQ(after->tasks.size(), before->tasks.size());
+  EXPECT_EQ(DumpJson(after->ToJson()), DumpJson(before->ToJson()));
+}
+
+TEST_F(OrchestratorTest, AFencedOwnerCannotWrite) {
+  auto o = NewOrchestrator(&bus_);
+  ASSERT_TRUE(o->PollOnce(0ms).ok());  // takes the assignment
+  ASSERT_EQ(o->OwnedPartitions().size(), static_cast<size_t>(kPartitions));
+  // Another process claims every partition (as after a rebalance while this one was stopped).
+  for (int p = 0; p < kPartitions; ++p) ASSERT_TRUE(store_.ClaimPartition(p).ok());
+  StartExecution("exec-4");
+  ASSERT_TRUE(o->PollOnce(0ms).ok());
+  EXPECT_EQ(o->stats().fenced, 1u);
+  EXPECT_FALSE(Read("exec-4").has_value()) << "a zombie's write landed";
+  EXPECT_EQ(o->OwnedPartitions().size(), static_cast<size_t>(kPartitions - 1));
+}
+
+TEST_F(OrchestratorTest, OutboxIsResentByTheNextOwnerAfterAFailedProduce) {
+  FlakyBus flaky(&bus_);
+  flaky.fail_topic = protocol::ActionsTopic("default");
+  {
+    auto o = NewOrchestrator(&flaky);
+    StartExecution("exec-5");
+    auto r = o->PollOnce(0ms);  // takes the assignment, applies the start; producing RunAction fails
+    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+    auto s = Read("exec-5");
+    ASSERT_TRUE(s.has_value()) << "the state must be committed before producing";
+  }
+  EXPECT_EQ(bus_.EndOffset({protocol::ActionsTopic("default"), 0}), 0);
+  runtime::ActionWorker w({}, &bus_, &registry_);
+  ASSERT_TRUE(w.Start().ok());
+  auto o2 = NewOrchestrator(&bus_);
+  Drain(*o2, w);
+  EXPECT_EQ(Read("exec-5")->state, engine::State::kSuccess);
+}
+
+}  // namespace
+}  // namespace bora::partition

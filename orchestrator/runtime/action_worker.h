@@ -1,0 +1,59 @@
+#pragma once
+// ActionWorker: consumes one pool's action topic (`bora.actions.<pool>`), runs each RunAction with the action
+// registry, and publishes the outcome as an ActionCompleted event on `bora.events` (keyed by execution id).
+// Async actions (ActionResult::kAsync) publish nothing: their completion comes through the API later.
+//
+// How an action runs is up to the Executor: inline on the polling thread (deterministic tests) or on a
+// thread pool (embedded and distributed workers). Delivery is at least once; the engine ignores duplicate
+// results, so actions with side effects should be idempotent (documented in workers/README.md).
+//
+// Threading: PollOnce() from one thread at a time; the Executor may call `done` from any thread.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/bus/bus.h"
+#include "common/status.h"
+#include "workers/action.h"
+
+namespace bora::runtime {
+
+struct ActionWorkerOptions {
+  std::string pool = "default";
+  std::string group = "bora-workers";  // the pool name is appended
+  size_t max_batch = 512;
+};
+
+class ActionWorker {
+ public:
+  using Done = std::function<void(workers::ActionResult)>;
+  // Runs `request` and calls `done` exactly once.
+  using Executor = std::function<void(workers::ActionRequest request, Done done)>;
+
+  // `registry` and `bus` are not owned. A null `executor` runs actions inline.
+  ActionWorker(ActionWorkerOptions options, Bus* bus, const workers::ActionRegistry* registry,
+               Executor executor = nullptr);
+
+  Status Start();
+  // Polls up to max_batch requests (waiting at most `timeout`) and hands them to the executor. Returns the
+  // number of requests taken.
+  Result<size_t> PollOnce(std::chrono::milliseconds timeout);
+  void Wakeup();
+
+  // Runs one request with the registry on the calling thread (unknown action ⇒ error result).
+  static workers::ActionResult RunInline(const workers::ActionRegistry& registry,
+                                         const workers::ActionRequest& request);
+
+ private:
+  void Publish(const std::string& execution_id, const std::string& task_execution_id,
+               const std::string& action_execution_id, const workers::ActionResult& result);
+
+  ActionWorkerOptions options_;
+  Bus* bus_;
+  const workers::ActionRegistry* registry_;
+  Executor executor_;
+  std::unique_ptr<Consumer> consumer_;
+};
+
+}  // namespace bora::runtime

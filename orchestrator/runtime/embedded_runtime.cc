@@ -1,0 +1,170 @@
+#include "orchestrator/runtime/embedded_runtime.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+#include "orchestrator/language/parser.h"
+#include "sdk/protocol/protocol.h"
+
+namespace bora::runtime {
+
+using namespace std::chrono_literals;
+
+namespace {
+bool IsSettled(engine::State s) {
+  return s == engine::State::kSuccess || s == engine::State::kError ||
+         s == engine::State::kCancelled || s == engine::State::kPaused;
+}
+}  // namespace
+
+// Forwards orchestrator callbacks to the user's observers and wakes WaitUntilSettled.
+class EmbeddedRuntime::FanOut final : public partition::ExecutionObserver {
+ public:
+  explicit FanOut(EmbeddedRuntime* rt) : rt_(rt) {}
+  void OnApplied(const engine::ExecutionState& state, const engine::Event& event) override {
+    for (auto* o : rt_->observers_) o->OnApplied(state, event);
+    if (IsSettled(state.state)) {
+      std::lock_guard lock(rt_->settle_mu_);
+      ++rt_->settle_version_;
+      rt_->settle_cv_.notify_all();
+    }
+  }
+  void OnRejected(const std::string& execution_id, const Status& why) override {
+    for (auto* o : rt_->observers_) o->OnRejected(execution_id, why);
+    std::lock_guard lock(rt_->settle_mu_);
+    rt_->rejected_[execution_id] = why;
+    ++rt_->settle_version_;
+    rt_->settle_cv_.notify_all();
+  }
+
+ private:
+  EmbeddedRuntime* rt_;
+};
+
+EmbeddedRuntime::EmbeddedRuntime(EmbeddedOptions options)
+    : options_(std::move(options)), store_(std::max(1, options_.partitions)) {
+  if (options_.partitions < 1) options_.partitions = 1;
+  if (options_.deterministic) {
+    manual_clock_ = std::make_unique<ManualClock>();
+    clock_ = manual_clock_.get();
+  } else {
+    clock_ = SystemClock::Get();
+  }
+  workers::RegisterStdActions(registry_, options_.std_actions);
+  engine_ = std::make_unique<engine::Engine>(&definitions_, &registry_);
+  fan_out_ = std::make_unique<FanOut>(this);
+  orchestrator_ = std::make_unique<partition::Orchestrator>(partition::OrchestratorOptions{}, &bus_,
+                                                            &store_, engine_.get(), clock_,
+                                                            fan_out_.get());
+  client_ = std::make_unique<ExecutionClient>(&bus_, &store_, engine_.get(), &definitions_,
+                                              options_.partitions);
+  // Topics exist from the start, so requests may be queued before Start().
+  (void)bus_.CreateTopic(protocol::kEventsTopic, options_.partitions);
+  (void)bus_.CreateTopic(protocol::ActionsTopic("default"), 1);
+}
+
+EmbeddedRuntime::~EmbeddedRuntime() { Stop(); }
+
+Status EmbeddedRuntime::LoadYaml(std::string_view yaml_text, const std::string& file_name,
+                                 const std::string& namespace_name) {
+  lang::ParseOptions po;
+  po.file_name = file_name;
+  BORA_ASSIGN_OR_RETURN(lang::Document doc, lang::ParseDocument(yaml_text, po));
+  definitions_.Add(std::make_shared<const lang::Document>(std::move(doc)), namespace_name);
+  return Status::Ok();
+}
+
+Status EmbeddedRuntime::Start() {
+  if (started_) return Status::Ok();
+  BORA_RETURN_IF_ERROR(orchestrator_->Start());
+  ActionWorker::Executor executor;
+  if (!options_.deterministic) {
+    workers::WorkerPoolOptions po;
+    po.concurrency = std::max(1, options_.worker_threads);
+    po.max_queue = 1 << 22;  // the bus is the real queue; never refuse here
+    pool_ = std::make_unique<workers::WorkerPool>(&registry_, po);
+    executor = [this](workers::ActionRequest request, ActionWorker::Done done) {
+      Status s = pool_->Submit(std::move(request),
+                               [done](const workers::ActionRequest&, workers::ActionResult r) {
+                                 done(std::move(r));
+                               });
+      if (!s.ok()) done(workers::ActionResult::Error(Json("worker pool refused the run: " + s.message())));
+    };
+  }
+  worker_ = std::make_unique<ActionWorker>(ActionWorkerOptions{}, &bus_, &registry_, executor);
+  BORA_RETURN_IF_ERROR(worker_->Start());
+  started_ = true;
+  if (!options_.deterministic) {
+    orchestrator_thread_ = std::thread([this] { OrchestratorLoop(); });
+    worker_thread_ = std::thread([this] { WorkerLoop(); });
+  }
+  return Status::Ok();
+}
+
+void EmbeddedRuntime::Stop() {
+  if (!started_) return;
+  stopping_ = true;
+  orchestrator_->Wakeup();
+  worker_->Wakeup();
+  if (orchestrator_thread_.joinable()) orchestrator_thread_.join();
+  if (worker_thread_.joinable()) worker_thread_.join();
+  if (pool_) pool_->Shutdown(true);
+  started_ = false;
+}
+
+void EmbeddedRuntime::OrchestratorLoop() {
+  while (!stopping_) {
+    auto wait = 100ms;
+    if (auto next = orchestrator_->NextTimer()) {
+      auto until = std::chrono::microseconds(std::max<int64_t>(0, *next - clock_->NowUs()));
+      wait = std::min<std::chrono::milliseconds>(
+          wait, std::chrono::duration_cast<std::chrono::milliseconds>(until) + 1ms);
+    }
+    auto r = orchestrator_->PollOnce(wait);
+    if (!r.ok()) BORA_LOG_ERROR("orchestrator: {}", r.status().ToString());
+  }
+}
+
+void EmbeddedRuntime::WorkerLoop() {
+  while (!stopping_) {
+    auto r = worker_->PollOnce(100ms);
+    if (!r.ok()) BORA_LOG_ERROR("worker: {}", r.status().ToString());
+  }
+}
+
+Status EmbeddedRuntime::RunUntilIdle(size_t max_rounds) {
+  if (!options_.deterministic) return FailedPrecondition("RunUntilIdle needs deterministic mode");
+  if (!started_) BORA_RETURN_IF_ERROR(Start());
+  for (size_t round = 0; round < max_rounds; ++round) {
+    BORA_ASSIGN_OR_RETURN(size_t applied, orchestrator_->PollOnce(0ms));
+    BORA_ASSIGN_OR_RETURN(size_t ran, worker_->PollOnce(0ms));
+    if (applied + ran > 0) continue;
+    auto next = orchestrator_->NextTimer();
+    if (!next) return Status::Ok();
+    if (*next > manual_clock_->NowUs()) manual_clock_->Set(*next);
+  }
+  return ResourceExhausted("the run did not settle within " + std::to_string(max_rounds) + " rounds");
+}
+
+Result<engine::ExecutionState> EmbeddedRuntime::WaitUntilSettled(const std::string& execution_id,
+                                                                  std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    uint64_t seen;
+    Status rejected;
+    {
+      std::lock_guard lock(settle_mu_);
+      seen = settle_version_;
+      if (auto it = rejected_.find(execution_id); it != rejected_.end()) rejected = it->second;
+    }
+    BORA_ASSIGN_OR_RETURN(auto state, client_->Get(execution_id));
+    if (state && IsSettled(state->state)) return std::move(*state);
+    if (!state && !rejected.ok()) return rejected;
+    std::unique_lock lock(settle_mu_);
+    if (!settle_cv_.wait_until(lock, deadline, [&] { return settle_version_ != seen; })) {
+      return DeadlineExceeded("execution " + execution_id + " did not settle in time");
+    }
+  }
+}
+
+}  // namespace bora::runtime

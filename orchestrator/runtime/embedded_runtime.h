@@ -1,0 +1,105 @@
+#pragma once
+// EmbeddedRuntime: the whole of Bora in one process, with no servers: MemoryBus (N partitions, events keyed
+// by execution id), MemoryStateStore, the Orchestrator (the same partition loop the distributed mode runs),
+// and an ActionWorker for the `default` pool over the std actions.
+//
+// Two ways to drive it:
+//  - threaded (default): Start() spawns an orchestrator thread and a worker thread (actions run on a
+//    WorkerPool); WaitUntilSettled() blocks until an execution is SUCCESS, ERROR, CANCELLED or PAUSED.
+//  - deterministic (options.deterministic): nothing runs by itself; RunUntilIdle() pumps the orchestrator and
+//    runs actions inline on the calling thread, and when nothing is left to do it advances the ManualClock to
+//    the next timer. No sleeps, no threads: the conformance runner and engine scenario tests use this.
+//
+// Thread-safety: Load*/actions()/AddObserver before Start(); client() from any thread; RunUntilIdle from one.
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/bus/memory_bus.h"
+#include "common/clock.h"
+#include "orchestrator/engine/engine.h"
+#include "orchestrator/partition/orchestrator.h"
+#include "orchestrator/runtime/action_worker.h"
+#include "orchestrator/runtime/execution_client.h"
+#include "orchestrator/store/memory_state_store.h"
+#include "workers/std_actions.h"
+#include "workers/worker_pool.h"
+
+namespace bora::runtime {
+
+struct EmbeddedOptions {
+  int partitions = 4;
+  int worker_threads = 4;
+  bool deterministic = false;
+  workers::StdActionOptions std_actions;
+};
+
+class EmbeddedRuntime {
+ public:
+  explicit EmbeddedRuntime(EmbeddedOptions options = {});
+  ~EmbeddedRuntime();  // Stop()
+
+  // Parses and registers a Workflow Language document (workflows, workbook or actions). Errors name the
+  // file, line and column.
+  Status LoadYaml(std::string_view yaml_text, const std::string& file_name = "",
+                  const std::string& namespace_name = "");
+  engine::MemoryDefinitions& definitions() { return definitions_; }
+  workers::ActionRegistry& actions() { return registry_; }
+  // Adds an observer (not owned). Before Start().
+  void AddObserver(partition::ExecutionObserver* observer) { observers_.push_back(observer); }
+
+  Status Start();
+  void Stop();
+
+  ExecutionClient& client() { return *client_; }
+  const engine::Engine& engine() const { return *engine_; }
+
+  // Deterministic mode: processes until nothing is runnable, firing timers by advancing the manual clock.
+  // Returns kResourceExhausted after `max_rounds` rounds (a workflow that never ends, e.g. an endless cycle).
+  Status RunUntilIdle(size_t max_rounds = 1'000'000);
+  ManualClock* manual_clock() { return manual_clock_.get(); }
+
+  // Threaded mode: waits until the execution is SUCCESS, ERROR, CANCELLED or PAUSED, or the timeout expires
+  // (kDeadlineExceeded). Returns a copy of its state, or the reason its start was refused.
+  Result<engine::ExecutionState> WaitUntilSettled(const std::string& execution_id,
+                                                  std::chrono::milliseconds timeout);
+
+  const partition::OrchestratorStats& orchestrator_stats() const { return orchestrator_->stats(); }
+
+ private:
+  class FanOut;
+
+  void OrchestratorLoop();
+  void WorkerLoop();
+
+  EmbeddedOptions options_;
+  std::unique_ptr<ManualClock> manual_clock_;
+  const Clock* clock_;
+  MemoryBus bus_;
+  store::MemoryStateStore store_;
+  engine::MemoryDefinitions definitions_;
+  workers::ActionRegistry registry_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<FanOut> fan_out_;
+  std::vector<partition::ExecutionObserver*> observers_;
+  std::unique_ptr<partition::Orchestrator> orchestrator_;
+  std::unique_ptr<workers::WorkerPool> pool_;
+  std::unique_ptr<ActionWorker> worker_;
+  std::unique_ptr<ExecutionClient> client_;
+
+  std::mutex settle_mu_;
+  std::condition_variable settle_cv_;
+  uint64_t settle_version_ = 0;
+  std::map<std::string, Status> rejected_;  // why events for executions were refused (latest per id)
+
+  bool started_ = false;
+  std::atomic<bool> stopping_{false};
+  std::thread orchestrator_thread_, worker_thread_;
+};
+
+}  // namespace bora::runtime

@@ -1,0 +1,84 @@
+#include "orchestrator/runtime/execution_client.h"
+
+#include "sdk/protocol/protocol.h"
+
+namespace bora::runtime {
+
+ExecutionClient::ExecutionClient(Bus* bus, store::StateStore* store, const engine::Engine* engine,
+                                 const engine::Definitions* definitions, int partitions)
+    : bus_(bus), store_(store), engine_(engine), definitions_(definitions), partitions_(partitions) {}
+
+int ExecutionClient::PartitionOf(const std::string& execution_id) const {
+  return PartitionForKey(execution_id, partitions_);
+}
+
+Status ExecutionClient::Send(const engine::Event& event) {
+  const std::string& id = engine::EventExecutionId(event);
+  if (id.empty()) return InvalidArgument("an event needs an execution id");
+  return bus_->Publish(protocol::kEventsTopic, id, protocol::EncodeEvent(event));
+}
+
+Result<std::string> ExecutionClient::Start(const StartRequest& request) {
+  auto spec = engine_->ResolveWorkflow(request.workflow_name, "", request.workflow_namespace);
+  if (!spec) {
+    return NotFound("Workflow not found [workflow_identifier=" + request.workflow_name +
+                    (request.workflow_namespace.empty()
+                         ? std::string()
+                         : ", namespace=" + request.workflow_namespace) +
+                    "]");
+  }
+  if (!request.input.is_object()) {
+    return InvalidArgument("Invalid input: the workflow input must be a dict, not " +
+                           std::string(PythonTypeName(request.input)));
+  }
+  if (!request.params.is_object()) {
+    return InvalidArgument("Invalid params: expected a dict, not " +
+                           std::string(PythonTypeName(request.params)));
+  }
+  BORA_ASSIGN_OR_RETURN(Json input, engine_->ValidateWorkflowInput(*spec, request.input));
+  engine::StartExecution start;
+  start.execution_id = request.execution_id.empty() ? NewUuid() : request.execution_id;
+  start.workflow_name = spec->full_name;
+  start.workflow_namespace = request.workflow_namespace;
+  start.input = std::move(input);
+  start.params = request.params;
+  start.description = request.description;
+  BORA_RETURN_IF_ERROR(Send(engine::Event(start)));
+  return start.execution_id;
+}
+
+Status ExecutionClient::Pause(const std::string& id) { return Send(engine::PauseExecution{id}); }
+
+Status ExecutionClient::Resume(const std::string& id, std::optional<Json> env) {
+  return Send(engine::ResumeExecution{id, std::move(env)});
+}
+
+Status ExecutionClient::Cancel(const std::string& id, std::optional<std::string> state_info) {
+  return Send(engine::CancelExecution{id, std::move(state_info)});
+}
+
+Status ExecutionClient::Stop(const std::string& id, engine::State state,
+                             std::optional<std::string> state_info) {
+  return Send(engine::StopExecution{id, state, std::move(state_info)});
+}
+
+Status ExecutionClient::RerunTask(const std::string& id, const std::string& task_id, bool reset,
+                                  std::optional<Json> env) {
+  return Send(engine::RerunTask{id, task_id, reset, std::move(env)});
+}
+
+Status ExecutionClient::SkipTask(const std::string& id, const std::string& task_id) {
+  return Send(engine::SkipTask{id, task_id});
+}
+
+Status ExecutionClient::CompleteAction(const std::string& id, const std::string& task_id,
+                                       const std::string& action_id,
+                                       engine::ActionCompleted::Kind kind, Json data) {
+  return Send(engine::ActionCompleted{id, task_id, action_id, kind, std::move(data)});
+}
+
+Result<std::optional<engine::ExecutionState>> ExecutionClient::Get(const std::string& id) {
+  return store_->ReadExecution(PartitionOf(id), id);
+}
+
+}  // namespace bora::runtime

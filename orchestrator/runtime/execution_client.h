@@ -1,0 +1,66 @@
+#pragma once
+// ExecutionClient: the operations on executions that the CLI, the REST API and tests use, in any mode. Every
+// operation is an event published to `bora.events` under the execution's key; reads come from the StateStore.
+// Start requests are checked first (workflow exists, input valid) so callers get an immediate error.
+//
+// Thread-safety: all methods may be called from any thread.
+#include <optional>
+#include <string>
+
+#include "common/bus/bus.h"
+#include "common/ids.h"
+#include "common/json.h"
+#include "common/status.h"
+#include "orchestrator/engine/engine.h"
+#include "orchestrator/store/state_store.h"
+
+namespace bora::runtime {
+
+struct StartRequest {
+  std::string workflow_name;
+  std::string workflow_namespace;
+  Json input = JsonObject();
+  Json params = JsonObject();  // "env", "task_name", ...
+  std::string description;
+  std::string execution_id;    // empty: a new UUID
+};
+
+class ExecutionClient {
+ public:
+  // Nothing is owned; all must outlive the client. `partitions` is the partition count of bora.events.
+  ExecutionClient(Bus* bus, store::StateStore* store, const engine::Engine* engine,
+                  const engine::Definitions* definitions, int partitions);
+
+  // Validates and publishes a start request; returns the execution id. kNotFound for an unknown workflow,
+  // kInvalidArgument for bad input ("Invalid input ...").
+  Result<std::string> Start(const StartRequest& request);
+  Status Pause(const std::string& execution_id);
+  Status Resume(const std::string& execution_id, std::optional<Json> env = std::nullopt);
+  Status Cancel(const std::string& execution_id, std::optional<std::string> state_info = std::nullopt);
+  Status Stop(const std::string& execution_id, engine::State state,
+              std::optional<std::string> state_info = std::nullopt);
+  Status RerunTask(const std::string& execution_id, const std::string& task_execution_id, bool reset,
+                   std::optional<Json> env = std::nullopt);
+  Status SkipTask(const std::string& execution_id, const std::string& task_execution_id);
+  // Completes an async action (PUT /v2/action_executions/{id}).
+  Status CompleteAction(const std::string& execution_id, const std::string& task_execution_id,
+                        const std::string& action_execution_id, engine::ActionCompleted::Kind kind,
+                        Json data);
+
+  // A copy of the execution's current state, or nullopt.
+  Result<std::optional<engine::ExecutionState>> Get(const std::string& execution_id);
+
+  // Publishes any event (used by tests and tools).
+  Status Send(const engine::Event& event);
+
+  int PartitionOf(const std::string& execution_id) const;
+
+ private:
+  Bus* bus_;
+  store::StateStore* store_;
+  const engine::Engine* engine_;
+  const engine::Definitions* definitions_;
+  int partitions_;
+};
+
+}  // namespace bora::runtime

@@ -1,0 +1,134 @@
+#include "orchestrator/store/memory_state_store.h"
+
+namespace bora::store {
+
+MemoryStateStore::MemoryStateStore(int partitions) {
+  for (int i = 0; i < partitions; ++i) parts_.push_back(std::make_unique<Part>());
+}
+
+Result<MemoryStateStore::Part*> MemoryStateStore::Get(int partition) {
+  if (partition < 0 || partition >= static_cast<int>(parts_.size())) {
+    return InvalidArgument("no partition " + std::to_string(partition) + " (the store has " +
+                           std::to_string(parts_.size()) + ")");
+  }
+  return parts_[static_cast<size_t>(partition)].get();
+}
+
+Status MemoryStateStore::CheckEpoch(const Part& p, int partition, uint64_t epoch) {
+  if (p.epoch != epoch) {
+    return Aborted("partition " + std::to_string(partition) + " is fenced: epoch " +
+                   std::to_string(epoch) + " is stale (current " + std::to_string(p.epoch) + ")");
+  }
+  return Status::Ok();
+}
+
+std::unique_lock<std::mutex> MemoryStateStore::WriterLock(int partition) {
+  if (partition < 0 || partition >= static_cast<int>(parts_.size())) return {};
+  return std::unique_lock<std::mutex>(parts_[static_cast<size_t>(partition)]->mu);
+}
+
+Result<PartitionClaim> MemoryStateStore::ClaimPartition(int partition) {
+  BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
+  std::lock_guard lock(p->meta_mu);
+  PartitionClaim claim;
+  claim.epoch = ++p->epoch;
+  claim.next_offset = p->next_offset;
+  for (const auto& [seq, entry] : p->outbox) claim.outbox.push_back(entry);
+  return claim;
+}
+
+Result<std::shared_ptr<engine::ExecutionState>> MemoryStateStore::LoadExecution(
+    int partition, const std::string& execution_id) {
+  BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
+  std::lock_guard lock(p->meta_mu);
+  auto it = p->states.find(execution_id);
+  if (it == p->states.end()) return std::shared_ptr<engine::ExecutionState>();
+  return it->second;
+}
+
+Status MemoryStateStore::Commit(int partition, uint64_t epoch, CommitBatch* batch) {
+  BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
+  std::lock_guard lock(p->meta_mu);
+  BORA_RETURN_IF_ERROR(CheckEpoch(*p, partition, epoch));
+  for (const auto& state : batch->states) p->states[state->id] = state;
+  p->next_offset = batch->next_offset;
+  for (auto& entry : batch->outbox) {
+    entry.seq = p->next_seq++;
+    p->outbox.emplace(entry.seq, entry);
+  }
+  for (const auto& t : batch->timers_cancelled) {
+    auto it = p->timer_at.find({t.execution_id, t.timer_id});
+    if (it == p->timer_at.end()) continue;
+    p->timers.erase({it->second, it->first});
+    p->timer_at.erase(it);
+  }
+  for (const auto& t : batch->timers_set) {
+    auto key = std::make_pair(t.execution_id, t.timer_id);
+    auto it = p->timer_at.find(key);
+    if (it != p->timer_at.end()) p->timers.erase({it->second, key});
+    p->timer_at[key] = t.fire_at;
+    p->timers.insert({t.fire_at, key});
+  }
+  return Status::Ok();
+}
+
+Status MemoryStateStore::AckOutbox(int partition, uint64_t epoch, uint64_t up_to_seq) {
+  BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
+  std::lock_guard lock(p->meta_mu);
+  BORA_RETURN_IF_ERROR(CheckEpoch(*p, partition, epoch));
+  p->outbox.erase(p->outbox.begin(), p->outbox.upper_bound(up_to_seq));
+  return Status::Ok();
+}
+
+Result<std::vector<TimerEntry>> MemoryStateStore::DueTimers(int partition, TimestampUs now,
+                                                            size_t max) {
+  BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
+  std::lock_guard lock(p->meta_mu);
+  std::vector<TimerEntry> out;
+  for (const auto& [at, ids] : p->timers) {
+    if (at > now || out.size() >= max) break;
+    out.push_back({ids.first, ids.second, at});
+  }
+  return out;
+}
+
+Status MemoryStateStore::RemoveTimer(int partition, uint64_t epoch, const TimerEntry& timer) {
+  BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
+  std::lock_guard lock(p->meta_mu);
+  BORA_RETURN_IF_ERROR(CheckEpoch(*p, partition, epoch));
+  auto key = std::make_pair(timer.execution_id, timer.timer_id);
+  auto it = p->timer_at.find(key);
+  if (it != p->timer_at.end() && it->second == timer.fire_at) {
+    p->timers.erase({it->second, key});
+    p->timer_at.erase(it);
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<TimestampUs>> MemoryStateStore::NextTimer(int partition) {
+  BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
+  std::lock_guard lock(p->meta_mu);
+  if (p->timers.empty()) return std::optional<TimestampUs>();
+  return std::optional<TimestampUs>(p->timers.begin()->first);
+}
+
+Result<std::optional<engine::ExecutionState>> MemoryStateStore::ReadExecution(
+    int partition, const std::string& execution_id) {
+  BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
+  std::lock_guard owner(p->mu);
+  std::lock_guard lock(p->meta_mu);
+  auto it = p->states.find(execution_id);
+  if (it == p->states.end()) return std::optional<engine::ExecutionState>();
+  return std::optional<engine::ExecutionState>(*it->second);
+}
+
+Result<std::vector<std::string>> MemoryStateStore::ListExecutionIds(int partition) {
+  BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
+  std::lock_guard lock(p->meta_mu);
+  std::vector<std::string> ids;
+  ids.reserve(p->states.size());
+  for (const auto& [id, _] : p->states) ids.push_back(id);
+  return ids;
+}
+
+}  // namespace bora::store

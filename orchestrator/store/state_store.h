@@ -1,0 +1,90 @@
+#pragma once
+// StateStore: where a partition's execution states, its next bus offset, its fencing epoch, its outbox and its
+// timers live. Implementations: MemoryStateStore (embedded mode, tests) and RedisStateStore (distributed mode,
+// later: one Lua script per commit). The same contract suite runs against both.
+//
+// Exactly-once: Commit() writes {states, next offset, outbox additions, timer changes} atomically and only if
+// `epoch` is the partition's current epoch; ClaimPartition() bumps the epoch, so a process that lost the
+// partition (a zombie) fails its next commit with kAborted.
+//
+// Thread-safety: all methods may be called from any thread. A partition is written by its one owner at a time.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "orchestrator/engine/state.h"
+
+namespace bora::store {
+
+// A message to produce after the commit (the transactional outbox). `seq` orders entries of a partition.
+struct OutboxEntry {
+  uint64_t seq = 0;
+  std::string topic;
+  std::string key;
+  std::string value;
+};
+
+struct TimerEntry {
+  std::string execution_id;
+  std::string timer_id;
+  TimestampUs fire_at = 0;
+};
+
+struct PartitionClaim {
+  uint64_t epoch = 0;
+  int64_t next_offset = 0;          // first bus offset not yet applied
+  std::vector<OutboxEntry> outbox;  // committed but not acknowledged: the new owner re-sends them
+};
+
+struct CommitBatch {
+  int64_t next_offset = 0;
+  // States changed by the batch. The memory store keeps these objects (no copy); other stores serialise them.
+  std::vector<std::shared_ptr<engine::ExecutionState>> states;
+  std::vector<OutboxEntry> outbox;  // seq assigned by the store
+  std::vector<TimerEntry> timers_set;
+  std::vector<TimerEntry> timers_cancelled;  // matched by (execution_id, timer_id)
+};
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  // Takes ownership of `partition`: bumps and returns its epoch, its next offset and the unacknowledged outbox.
+  virtual Result<PartitionClaim> ClaimPartition(int partition) = 0;
+
+  // The state of `execution_id` (stored under `partition`), or nullptr if there is none.
+  virtual Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(
+      int partition, const std::string& execution_id) = 0;
+
+  // Atomically applies `batch` if `epoch` is current; kAborted otherwise (nothing written). Assigns outbox
+  // sequence numbers into `batch->outbox`.
+  virtual Status Commit(int partition, uint64_t epoch, CommitBatch* batch) = 0;
+
+  // Drops outbox entries with seq <= `up_to_seq` once they were produced. Fenced like Commit.
+  virtual Status AckOutbox(int partition, uint64_t epoch, uint64_t up_to_seq) = 0;
+
+  // Timers of `partition` due at `now`, earliest first (at most `max`).
+  virtual Result<std::vector<TimerEntry>> DueTimers(int partition, TimestampUs now, size_t max) = 0;
+  // Removes a fired timer (fenced).
+  virtual Status RemoveTimer(int partition, uint64_t epoch, const TimerEntry& timer) = 0;
+  // The earliest timer of `partition`, if any.
+  virtual Result<std::optional<TimestampUs>> NextTimer(int partition) = 0;
+
+  // A consistent copy of an execution's state for readers (API, CLI, tests), or nullopt. `partition` is the
+  // execution's partition (PartitionForKey of its id).
+  virtual Result<std::optional<engine::ExecutionState>> ReadExecution(int partition,
+                                                                      const std::string& execution_id) = 0;
+  // Ids of all executions stored under `partition` (for listings), in no particular order.
+  virtual Result<std::vector<std::string>> ListExecutionIds(int partition) = 0;
+
+  // Held by the partition owner while it mutates loaded states in place and commits them. Stores whose
+  // readers see only committed copies (Redis) return an empty lock.
+  virtual std::unique_lock<std::mutex> WriterLock(int partition) { return {}; }
+};
+
+}  // namespace bora::store

@@ -1,0 +1,92 @@
+#include "sdk/protocol/protocol.h"
+
+#include <gtest/gtest.h>
+
+namespace bora::protocol {
+namespace {
+
+using engine::Event;
+
+std::vector<Event> SampleEvents() {
+  engine::StartExecution start;
+  start.execution_id = "e1";
+  start.workflow_name = "wb.wf";
+  start.input = *ParseJson(R"({"a": [1, 2.5, "x"]})");
+  start.params = *ParseJson(R"({"env": {"k": "v"}, "task_name": "t"})");
+  start.parent_execution_id = "p1";
+  start.parent_task_execution_id = "pt1";
+  start.root_execution_id = "r1";
+  start.parent_item_index = 3;
+  engine::ActionCompleted done{"e1", "t1", "a1", engine::ActionCompleted::Kind::kError, Json("boom")};
+  engine::SubWorkflowCompleted sub{"e1", "t1", "s1", engine::State::kError, JsonObject(), "bad"};
+  engine::ResumeExecution resume{"e1", *ParseJson(R"({"x": 1})")};
+  engine::StopExecution stop{"e1", engine::State::kSuccess, std::string("done")};
+  engine::RerunTask rerun{"e1", "t1", false, std::nullopt};
+  return {start, done, sub, engine::TimerFired{"e1", "tm1"}, engine::PauseExecution{"e1"}, resume,
+          engine::CancelExecution{"e1", std::nullopt}, stop, rerun, engine::SkipTask{"e1", "t1"}};
+}
+
+TEST(ProtocolTest, EveryEventRoundTrips) {
+  for (const Event& e : SampleEvents()) {
+    std::string text = EncodeEvent(e);
+    auto back = DecodeEvent(text);
+    ASSERT_TRUE(back.ok()) << back.status().ToString() << " for " << text;
+    EXPECT_EQ(back->index(), e.index());
+    EXPECT_EQ(EncodeEvent(*back), text);
+  }
+}
+
+TEST(ProtocolTest, RunActionRoundTrips) {
+  engine::RunAction run;
+  run.execution_id = "e1";
+  run.task_execution_id = "t1";
+  run.action_execution_id = "a1";
+  run.action_name = "std.echo";
+  run.input = *ParseJson(R"({"output": "hi"})");
+  run.target = "gpu";
+  run.timeout_s = 5;
+  run.attempt = 2;
+  auto back = DecodeRunAction(EncodeRunAction(run));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->action_name, "std.echo");
+  EXPECT_EQ(back->target, "gpu");
+  EXPECT_EQ(back->attempt, 2);
+  EXPECT_EQ(DumpJson(back->input), R"({"output":"hi"})");
+  EXPECT_EQ(ActionsTopic(""), "bora.actions.default");
+  EXPECT_EQ(ActionsTopic("gpu"), "bora.actions.gpu");
+}
+
+TEST(ProtocolTest, BadMessagesSayWhatIsWrong) {
+  struct Case {
+    std::string text;
+    std::string expect;
+  } cases[] = {
+      {"not json", "bad event message: invalid JSON"},
+      {"[1]", "not a JSON object"},
+      {R"({"type":"PauseExecution","execution_id":"e"})", "schema_version"},
+      {R"({"schema_version":2,"type":"PauseExecution","execution_id":"e"})", "unsupported schema_version 2"},
+      {R"({"schema_version":1,"type":"Explode","execution_id":"e"})", "unknown type 'Explode'"},
+      {R"({"schema_version":1,"type":"PauseExecution"})", "missing field 'execution_id'"},
+      {R"({"schema_version":1,"type":"TimerFired","execution_id":5,"timer_id":"t"})",
+       "field 'execution_id' must be a string"},
+      {R"({"schema_version":1,"type":"ActionCompleted","execution_id":"e","task_execution_id":"t",
+          "action_execution_id":"a","result":"maybe"})",
+       "field 'result' must be success, error or cancelled"},
+      {R"({"schema_version":1,"type":"StopExecution","execution_id":"e","state":"DONE"})",
+       "is not a state: 'DONE'"},
+      {R"({"schema_version":1,"type":"StartExecution","execution_id":"e","workflow_name":"w",
+          "input":[1]})",
+       "field 'input' must be an object"},
+  };
+  for (const auto& c : cases) {
+    auto r = DecodeEvent(c.text);
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_NE(r.status().message().find(c.expect), std::string::npos)
+        << "message: " << r.status().message() << "\nexpected: " << c.expect;
+  }
+  EXPECT_FALSE(DecodeEvent(std::string(kMaxMessageBytes + 1, ' ')).ok());
+  EXPECT_FALSE(DecodeRunAction(R"({"schema_version":1,"type":"RunAction"})").ok());
+}
+
+}  // namespace
+}  // namespace bora::protocol

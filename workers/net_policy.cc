@@ -1,0 +1,171 @@
+#include "workers/net_policy.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace bora::workers {
+
+Result<IpAddress> IpAddress::Parse(std::string_view text) {
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
+    text = text.substr(1, text.size() - 2);
+  }
+  std::string s(text);
+  IpAddress ip;
+  in_addr v4{};
+  in6_addr v6{};
+  if (inet_pton(AF_INET, s.c_str(), &v4) == 1) {
+    std::memcpy(ip.bytes.data(), &v4, 4);
+    return ip;
+  }
+  if (inet_pton(AF_INET6, s.c_str(), &v6) == 1) {
+    ip.is_v6 = true;
+    std::memcpy(ip.bytes.data(), &v6, 16);
+    return ip;
+  }
+  return InvalidArgument("not an IP address: '" + s + "'");
+}
+
+Result<IpAddress> IpAddress::FromSockaddr(const struct sockaddr* addr) {
+  IpAddress ip;
+  if (addr == nullptr) return InvalidArgument("null socket address");
+  if (addr->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
+    std::memcpy(ip.bytes.data(), &in->sin_addr, 4);
+    return ip;
+  }
+  if (addr->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);
+    ip.is_v6 = true;
+    std::memcpy(ip.bytes.data(), &in6->sin6_addr, 16);
+    return ip;
+  }
+  return InvalidArgument("unsupported address family " + std::to_string(addr->sa_family));
+}
+
+std::string IpAddress::ToString() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(is_v6 ? AF_INET6 : AF_INET, bytes.data(), buf, sizeof(buf));
+  return buf;
+}
+
+IpAddress IpAddress::Unmapped() const {
+  if (!is_v6) return *this;
+  static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(bytes.data(), kPrefix, 12) != 0) return *this;
+  IpAddress v4;
+  std::memcpy(v4.bytes.data(), bytes.data() + 12, 4);
+  return v4;
+}
+
+bool IpAddress::IsLoopback() const {
+  IpAddress ip = Unmapped();
+  if (!ip.is_v6) return ip.bytes[0] == 127;
+  for (int i = 0; i < 15; ++i) {
+    if (ip.bytes[i] != 0) return false;
+  }
+  return ip.bytes[15] == 1;
+}
+
+Result<CidrBlock> CidrBlock::Parse(std::string_view text) {
+  CidrBlock block;
+  std::string_view addr = text;
+  int prefix = -1;
+  size_t slash = text.find('/');
+  if (slash != std::string_view::npos) {
+    addr = text.substr(0, slash);
+    std::string_view len = text.substr(slash + 1);
+    auto [ptr, ec] = std::from_chars(len.data(), len.data() + len.size(), prefix);
+    if (ec != std::errc() || ptr != len.data() + len.size() || len.empty()) {
+      return InvalidArgument("invalid CIDR prefix length in '" + std::string(text) + "'");
+    }
+  }
+  BORA_ASSIGN_OR_RETURN(block.base, IpAddress::Parse(addr));
+  int max_len = block.base.is_v6 ? 128 : 32;
+  if (prefix < 0) prefix = max_len;
+  if (prefix > max_len) {
+    return InvalidArgument("CIDR prefix length out of range in '" + std::string(text) + "'");
+  }
+  block.prefix_len = prefix;
+  return block;
+}
+
+bool CidrBlock::Contains(const IpAddress& raw) const {
+  IpAddress ip = raw.Unmapped();
+  if (ip.is_v6 != base.is_v6) return false;
+  int full = prefix_len / 8;
+  for (int i = 0; i < full; ++i) {
+    if (ip.bytes[i] != base.bytes[i]) return false;
+  }
+  int rest = prefix_len % 8;
+  if (rest == 0) return true;
+  uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
+  return (ip.bytes[full] & mask) == (base.bytes[full] & mask);
+}
+
+NetworkPolicy::NetworkPolicy(const std::vector<std::string>& denied_cidrs, bool allow_loopback)
+    : allow_loopback_(allow_loopback) {
+  for (const std::string& text : denied_cidrs) {
+    Result<CidrBlock> block = CidrBlock::Parse(text);
+    if (!block.ok()) {
+      config_error_ = InvalidArgument("invalid denied CIDR '" + text + "': " +
+                                      block.status().message());
+      continue;
+    }
+    denied_.push_back(*block);
+  }
+}
+
+Status NetworkPolicy::Check(const IpAddress& raw) const {
+  IpAddress ip = raw.Unmapped();
+  if (!config_error_.ok()) {
+    return PermissionDenied("outbound connections are disabled by a bad SSRF configuration (" +
+                            config_error_.message() + ")");
+  }
+  if (ip.IsLoopback()) {
+    if (allow_loopback_) return Status::Ok();
+    return PermissionDenied("address " + ip.ToString() +
+                            " is loopback, which is denied (enable allow_loopback_http to allow it)");
+  }
+  for (const CidrBlock& block : denied_) {
+    if (block.Contains(ip)) {
+      return PermissionDenied("address " + ip.ToString() + " is in the denied network " +
+                              block.base.ToString() + "/" + std::to_string(block.prefix_len));
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<IpAddress>> ResolveHost(const std::string& host) {
+  std::string bare = host;
+  if (bare.size() >= 2 && bare.front() == '[' && bare.back() == ']') {
+    bare = bare.substr(1, bare.size() - 2);
+  }
+  Result<IpAddress> literal = IpAddress::Parse(bare);
+  if (literal.ok()) return std::vector<IpAddress>{*literal};
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = getaddrinfo(bare.c_str(), nullptr, &hints, &res);
+  if (rc != 0) {
+    return Unavailable("Failed to resolve '" + bare + "': " + gai_strerror(rc));
+  }
+  std::vector<IpAddress> out;
+  for (addrinfo* p = res; p != nullptr; p = p->ai_next) {
+    Result<IpAddress> ip = IpAddress::FromSockaddr(p->ai_addr);
+    if (!ip.ok()) continue;
+    bool dup = false;
+    for (const IpAddress& seen : out) dup = dup || (seen.is_v6 == ip->is_v6 && seen.bytes == ip->bytes);
+    if (!dup) out.push_back(*ip);
+  }
+  freeaddrinfo(res);
+  if (out.empty()) return Unavailable("Failed to resolve '" + bare + "': no usable address");
+  return out;
+}
+
+}  // namespace bora::workers

@@ -1,0 +1,144 @@
+#include "workers/worker_pool.h"
+
+#include <algorithm>
+#include <exception>
+
+#include "common/log.h"
+
+namespace bora::workers {
+
+WorkerPool::WorkerPool(const ActionRegistry* registry, WorkerPoolOptions options)
+    : registry_(registry), options_(options) {
+  int n = std::max(1, options_.concurrency);
+  threads_.reserve(n);
+  for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
+}
+
+WorkerPool::~WorkerPool() { Shutdown(); }
+
+Status WorkerPool::Submit(ActionRequest request, Completion done) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return FailedPrecondition("the worker pool is shut down");
+  if (queue_.size() >= options_.max_queue) {
+    return ResourceExhausted("the worker pool queue is full (" + std::to_string(options_.max_queue) +
+                             " runs waiting)");
+  }
+  const std::string& id = request.action_execution_id;
+  if (!id.empty()) {
+    bool queued = std::any_of(queue_.begin(), queue_.end(),
+                              [&](const Job& j) { return j.request.action_execution_id == id; });
+    if (queued || running_.contains(id)) {
+      return AlreadyExists("action execution " + id + " is already queued or running");
+    }
+  }
+  queue_.push_back(Job{std::move(request), std::move(done), std::make_shared<CancelToken>(), next_seq_++});
+  cv_.notify_one();
+  return Status::Ok();
+}
+
+bool WorkerPool::Cancel(const std::string& action_execution_id) {
+  if (action_execution_id.empty()) return false;
+  Job cancelled;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = std::find_if(queue_.begin(), queue_.end(), [&](const Job& j) {
+      return j.request.action_execution_id == action_execution_id;
+    });
+    if (it == queue_.end()) {
+      auto r = running_.find(action_execution_id);
+      if (r == running_.end()) return false;
+      r->second->cancelled.store(true);
+      return true;
+    }
+    cancelled = std::move(*it);
+    queue_.erase(it);
+  }
+  if (cancelled.done) cancelled.done(cancelled.request, ActionResult::Cancelled());
+  return true;
+}
+
+void WorkerPool::Shutdown(bool cancel_running) {
+  std::call_once(shutdown_once_, [&] {
+    std::deque<Job> dropped;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+      dropped.swap(queue_);
+      if (cancel_running) {
+        for (auto& [_, token] : running_) token->cancelled.store(true);
+      }
+      cv_.notify_all();
+    }
+    for (Job& job : dropped) {
+      if (job.done) job.done(job.request, ActionResult::Cancelled());
+    }
+    for (std::thread& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  });
+}
+
+size_t WorkerPool::QueuedCount() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
+size_t WorkerPool::RunningCount() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return running_count_;
+}
+
+ActionResult WorkerPool::RunJob(const Job& job) {
+  if (job.cancel->cancelled.load()) return ActionResult::Cancelled();
+  Action* action = registry_ == nullptr ? nullptr : registry_->FindAction(job.request.action_name);
+  if (action == nullptr) {
+    return ActionResult::Error("Failed to find action [action_name=" + job.request.action_name + "]");
+  }
+  try {
+    ActionResult result = action->Run(job.request, *job.cancel);
+    // A run asked to stop reports kCancelled unless it had already finished with a final outcome it could
+    // not take back (an async hand-off).
+    if (job.cancel->cancelled.load() && result.kind != ActionResult::Kind::kAsync) {
+      return ActionResult::Cancelled();
+    }
+    return result;
+  } catch (const std::exception& e) {
+    return ActionResult::Error(std::string(e.what()));
+  } catch (...) {
+    return ActionResult::Error("unknown exception in action " + job.request.action_name);
+  }
+}
+
+void WorkerPool::WorkerLoop() {
+  while (true) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and nothing left
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      ++running_count_;
+      if (!job.request.action_execution_id.empty()) {
+        running_[job.request.action_execution_id] = job.cancel;
+      }
+    }
+    ActionResult result = RunJob(job);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --running_count_;
+      if (!job.request.action_execution_id.empty()) running_.erase(job.request.action_execution_id);
+    }
+    if (job.done) {
+      try {
+        job.done(job.request, std::move(result));
+      } catch (const std::exception& e) {
+        BORA_LOG_ERROR("worker pool: completion callback threw: {}", e.what());
+      } catch (...) {
+        BORA_LOG_ERROR("worker pool: completion callback threw");
+      }
+    }
+  }
+}
+
+}  // namespace bora::workers

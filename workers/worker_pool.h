@@ -1,0 +1,84 @@
+#pragma once
+// WorkerPool: runs actions on N threads of this process. The embedded runtime submits action runs to it;
+// the Kafka worker uses the same pool behind its consumer.
+//
+// Ownership: the pool borrows the ActionRegistry (it must outlive the pool and be read-only by then).
+// Threading: every public method is thread-safe. Completion callbacks run on a pool thread, or on the
+// thread that calls Cancel()/Shutdown() for runs that had not started; they must not block for long and
+// must not call Shutdown() (they may call Submit() and Cancel()).
+// Guarantee: each Submit() that returns OK leads to exactly one completion call, with the action's result,
+// an error (unknown action, exception), or kCancelled (cancelled before or while running, or shut down).
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "workers/action.h"
+
+namespace bora::workers {
+
+struct WorkerPoolOptions {
+  int concurrency = 4;           // worker threads (>= 1)
+  size_t max_queue = 1024;       // runs waiting for a thread; Submit() beyond it is refused
+};
+
+class WorkerPool {
+ public:
+  using Completion = std::function<void(const ActionRequest& request, ActionResult result)>;
+
+  WorkerPool(const ActionRegistry* registry, WorkerPoolOptions options = {});
+  ~WorkerPool();  // Shutdown()
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Queues a run. kResourceExhausted when the queue is full, kFailedPrecondition after Shutdown(),
+  // kAlreadyExists when a run with the same non-empty action_execution_id is queued or running; in those
+  // cases `done` is never called.
+  Status Submit(ActionRequest request, Completion done);
+
+  // Cancels the run of `action_execution_id`: a queued run completes as kCancelled at once (on this thread);
+  // a running one has its CancelToken set (the action stops early if it can, and its result is reported as
+  // kCancelled). Returns false when no such run is queued or running.
+  bool Cancel(const std::string& action_execution_id);
+
+  // Stops accepting runs, completes queued runs as kCancelled, cancels running ones (when `cancel_running`,
+  // else waits for them to finish) and joins the threads. Idempotent.
+  void Shutdown(bool cancel_running = true);
+
+  size_t QueuedCount() const;
+  size_t RunningCount() const;
+
+ private:
+  struct Job {
+    ActionRequest request;
+    Completion done;
+    std::shared_ptr<CancelToken> cancel;
+    uint64_t seq = 0;
+  };
+
+  void WorkerLoop();
+  ActionResult RunJob(const Job& job);
+
+  const ActionRegistry* registry_;
+  WorkerPoolOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  // Running jobs by action_execution_id (only those with an id).
+  std::map<std::string, std::shared_ptr<CancelToken>> running_;
+  size_t running_count_ = 0;
+  bool stopping_ = false;
+  uint64_t next_seq_ = 0;
+  std::vector<std::thread> threads_;
+  std::once_flag shutdown_once_;
+};
+
+}  // namespace bora::workers
