@@ -9,7 +9,7 @@ PACKAGES=(
   librdkafka-dev libhiredis-dev libsimdjson-dev prometheus-cpp-dev
   libyaml-cpp-dev libspdlog-dev libcli11-dev libcurl4-openssl-dev libssh-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3
+  python3 redis-server default-jre-headless maven
 )
 
 missing=()

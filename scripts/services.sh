@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Starts, stops and describes the real services the distributed mode and its tests use:
+#   - redis-server from Debian, on a free loopback port, data in a private temporary folder;
+#   - an Apache Kafka 4.x broker in KRaft combined mode (broker + controller in one JVM), its jars resolved
+#     from Maven Central by the machine's Maven into a cache outside the repo (scripts/kafka/pom.xml pins the
+#     version), run on the machine's Java, listening on 127.0.0.1 only, data in a private temporary folder.
+#
+#   scripts/services.sh start   idempotent; waits for real readiness (PING, a metadata request); prints
+#                               `export BORA_REDIS=... BORA_KAFKA=...` lines
+#   scripts/services.sh env     prints the export lines of running services (exit 1 if not running)
+#   scripts/services.sh stop    stops only what `start` started (by pid file), removes the data
+#
+# BORA_SERVICES_DIR (default /tmp/bora-services-$UID) holds pid files, ports, logs and data.
+# BORA_SERVICES=redis or kafka limits start to one of them.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+dir="${BORA_SERVICES_DIR:-/tmp/bora-services-$(id -u)}"
+cache="${BORA_CACHE_DIR:-$HOME/.cache/bora}"
+kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/kafka/pom.xml")"
+kafka_libs="$cache/kafka-$kafka_version/libs"
+which_services="${BORA_SERVICES:-redis kafka}"
+
+log() { echo "services: $*" >&2; }
+
+free_port() {
+  python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+redis_ready() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = "PONG" ]; }
+
+kafka_cli() {
+  java -Xmx128m -cp "$kafka_libs/*" -Dlog4j.configuration="file:$dir/kafka/log4j.properties" "$@"
+}
+
+kafka_ready() {
+  # A real metadata request: list topics through the admin client.
+  timeout 30 java -Xmx128m -cp "$kafka_libs/*" -Dlog4j.configuration="file:$dir/kafka/log4j.properties" \
+    org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$1" --list >/dev/null 2>&1
+}
+
+start_redis() {
+  mkdir -p "$dir/redis"
+  if alive "$dir/redis.pid" && redis_ready "$(cat "$dir/redis.port")"; then return 0; fi
+  command -v redis-server >/dev/null || { log "redis-server is missing (scripts/setup.sh installs it)"; exit 1; }
+  local port
+  port="$(free_port)"
+  redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/redis" --save "" --appendonly no \
+    --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >/dev/null
+  echo "$port" >"$dir/redis.port"
+  for _ in $(seq 1 100); do
+    if redis_ready "$port"; then log "redis ready on 127.0.0.1:$port"; return 0; fi
+    sleep 0.1
+  done
+  log "redis did not become ready; see $dir/redis.log"
+  exit 1
+}
+
+fetch_kafka() {
+  if [ -n "$(ls "$kafka_libs"/kafka_2.13-*.jar 2>/dev/null)" ]; then return 0; fi
+  command -v mvn >/dev/null || { log "mvn is missing (scripts/setup.sh installs it)"; exit 1; }
+  log "resolving Kafka $kafka_version jars from Maven Central into $kafka_libs"
+  mkdir -p "$kafka_libs"
+  mvn -q -B -f "$here/kafka/pom.xml" dependency:copy-dependencies -DoutputDirectory="$kafka_libs" >&2
+}
+
+start_kafka() {
+  mkdir -p "$dir/kafka"
+  if alive "$dir/kafka.pid" && kafka_ready "$(cat "$dir/kafka.port")"; then return 0; fi
+  fetch_kafka
+  local port cport
+  port="$(free_port)"
+  cport="$(free_port)"
+  while [ "$cport" = "$port" ]; do cport="$(free_port)"; done
+  rm -rf "$dir/kafka/data"
+  cat >"$dir/kafka/log4j.properties" <<PROPS
+log4j.rootLogger=WARN, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.Target=System.err
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
+PROPS
+  cat >"$dir/kafka/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.quorum.bootstrap.servers=127.0.0.1:$cport
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$dir/kafka/data
+num.partitions=8
+default.replication.factor=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=8
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+log.flush.interval.messages=9223372036854775807
+PROPS
+  local cluster_id
+  cluster_id="$(kafka_cli org.apache.kafka.tools.StorageTool random-uuid 2>/dev/null \
+    || kafka_cli kafka.tools.StorageTool random-uuid)"
+  kafka_cli kafka.tools.StorageTool format --standalone -t "$cluster_id" \
+    -c "$dir/kafka/server.properties" >"$dir/kafka.format.log" 2>&1 || {
+    log "kafka storage format failed; see $dir/kafka.format.log"; exit 1; }
+  nohup java -Xmx512m -Xms256m -XX:+UseG1GC -cp "$kafka_libs/*" \
+    -Dlog4j.configuration="file:$dir/kafka/log4j.properties" \
+    kafka.Kafka "$dir/kafka/server.properties" >"$dir/kafka.log" 2>&1 &
+  echo $! >"$dir/kafka.pid"
+  echo "$port" >"$dir/kafka.port"
+  for _ in $(seq 1 60); do
+    if ! alive "$dir/kafka.pid"; then log "kafka exited; see $dir/kafka.log"; exit 1; fi
+    if kafka_ready "$port"; then log "kafka ready on 127.0.0.1:$port"; return 0; fi
+    sleep 0.5
+  done
+  log "kafka did not become ready; see $dir/kafka.log"
+  exit 1
+}
+
+print_env() {
+  local ok=0
+  if alive "$dir/redis.pid"; then
+    echo "export BORA_REDIS=redis://127.0.0.1:$(cat "$dir/redis.port")"
+  else ok=1; fi
+  if alive "$dir/kafka.pid"; then
+    echo "export BORA_KAFKA=127.0.0.1:$(cat "$dir/kafka.port")"
+  else ok=1; fi
+  return $ok
+}
+
+stop_one() {
+  local name=$1
+  if alive "$dir/$name.pid"; then
+    local pid
+    pid="$(cat "$dir/$name.pid")"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    log "$name stopped"
+  fi
+  rm -f "$dir/$name.pid" "$dir/$name.port"
+}
+
+case "${1:-}" in
+  start)
+    mkdir -p "$dir"
+    for s in $which_services; do "start_$s"; done
+    print_env || true
+    ;;
+  env) print_env ;;
+  stop)
+    stop_one kafka
+    stop_one redis
+    rm -rf "$dir/kafka/data" "$dir/redis"
+    ;;
+  *)
+    echo "usage: $0 start|env|stop" >&2
+    exit 2
+    ;;
+esac
