@@ -22,8 +22,12 @@ build: configure
 run: build
 	@./$(BUILD)/cli/bora run $(DEMO)
 
+# Tests of the distributed parts talk to a real redis-server and Kafka broker, started (idempotently) by
+# scripts/services.sh; their addresses reach the tests as BORA_REDIS and BORA_KAFKA.
 test: build
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	@eval "$$(bash scripts/services.sh start)" && cd $(BUILD) && \
+	  ctest --output-on-failure -j $(JOBS) --timeout 600; rc=$$?; \
+	  cd $(CURDIR) && bash scripts/services.sh stop; exit $$rc
 
 clean:
 	rm -rf $(BUILD)

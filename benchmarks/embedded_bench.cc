@@ -76,10 +76,11 @@ std::string ChainYaml(int tasks) {
   return y;
 }
 
-int Chains(int executions, int tasks) {
+int Chains(int executions, int tasks, bool deterministic) {
   runtime::EmbeddedOptions options;
   options.partitions = 4;
   options.worker_threads = 2;
+  options.deterministic = deterministic;
   runtime::EmbeddedRuntime rt(options);
   Counter counter;
   rt.AddObserver(&counter);
@@ -97,15 +98,16 @@ int Chains(int executions, int tasks) {
       return 1;
     }
   }
+  if (deterministic) (void)rt.RunUntilIdle();
   if (!counter.WaitFor(static_cast<size_t>(executions), std::chrono::seconds(600))) {
     std::fprintf(stderr, "chains: timed out\n");
     return 1;
   }
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   double total_tasks = static_cast<double>(executions) * tasks;
-  std::printf("chains: %d executions x %d std.noop tasks: %.2f s, %.0f tasks/s, %.0f executions/s, "
+  std::printf("chains%s: %d executions x %d std.noop tasks: %.2f s, %.0f tasks/s, %.0f executions/s, "
               "failed %zu, peak RSS %ld MiB\n",
-              executions, tasks, secs, total_tasks / secs, executions / secs, counter.failed(),
+              deterministic ? " (one thread, actions inline)" : "", executions, tasks, secs, total_tasks / secs, executions / secs, counter.failed(),
               PeakRssKiB() / 1024);
   const auto& st = rt.orchestrator_stats();
   std::printf("        events applied %llu, commits %llu (%.1f events/commit), messages produced %llu\n",
@@ -191,7 +193,8 @@ int main(int argc, char** argv) {
   std::string what = argc > 1 ? argv[1] : "all";
   int rc = 0;
   std::printf("machine: %ld cores\n", sysconf(_SC_NPROCESSORS_ONLN));
-  if (what == "chains" || what == "all") rc |= bora::Chains(10000, 10);
+  if (what == "chains" || what == "all") rc |= bora::Chains(10000, 10, false);
+  if (what == "chains_inline" || what == "all") rc |= bora::Chains(10000, 10, true);
   if (what == "with_items" || what == "all") {
     double small = bora::WithItems(10000, 1000);
     double big = bora::WithItems(100000, 1000);

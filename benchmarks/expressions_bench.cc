@@ -1,5 +1,6 @@
 // Nanoseconds per evaluation of compiled expressions (parse once, evaluate many times).
-//   ninja -C build-expr expressions_bench && ./build-expr/benchmarks/... or ./build-expr/orchestrator/expressions/expressions_bench
+//   ninja -C build-expr expressions_bench && ./build-expr/benchmarks/... or
+//   ./build-expr/orchestrator/expressions/expressions_bench
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -40,7 +41,9 @@ void BM_YaqlMember(benchmark::State& s) { Run(s, "<% $.nested.a.b.c %>"); }
 void BM_JinjaMember(benchmark::State& s) { Run(s, "{{ _.nested.a.b.c }}"); }
 void BM_YaqlCompare(benchmark::State& s) { Run(s, "<% $.x > 10 and $.name = 'bora' %>"); }
 void BM_YaqlInterpolate(benchmark::State& s) { Run(s, "name=<% $.name %> x=<% $.x %>"); }
-void BM_YaqlSelectWhere(benchmark::State& s) { Run(s, "<% $.users.where($.age > 25).select($.name) %>"); }
+void BM_YaqlSelectWhere(benchmark::State& s) {
+  Run(s, "<% $.users.where($.age > 25).select($.name) %>");
+}
 void BM_JinjaFor(benchmark::State& s) {
   Run(s, "{% for u in _.users %}{{ u.name }}{% if not loop.last %},{% endif %}{% endfor %}");
 }

@@ -105,7 +105,7 @@ offsets.topic.num.partitions=8
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=true
+auto.create.topics.enable=false
 log.flush.interval.messages=9223372036854775807
 PROPS
   local cluster_id

@@ -69,6 +69,9 @@ class Action {
   virtual ~Action() = default;
   // Runs the action. Never throws; exceptions inside are converted to ActionResult::Error with the message.
   virtual ActionResult Run(const ActionRequest& request, const CancelToken& cancel) = 0;
+  // False when Run returns at once for this request (no I/O, no sleep): the worker may then run it on its
+  // polling thread instead of handing it to a pool thread. Defaults to true (safe).
+  virtual bool MayBlock(const ActionRequest& request) const { return true; }
 };
 
 class ActionRegistry {

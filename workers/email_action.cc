@@ -1,6 +1,6 @@
-// std.email: builds a MIME message like Mistral's SendEmailAction and sends it with libcurl's SMTP client.
-// With `smtp_password` the connection must upgrade with STARTTLS and logs in as `from_addr` (Mistral does
-// the same). One curl handle per run: thread-safe.
+// std.email: builds a MIME message like Mistral's SendEmailAction and sends it with libcurl's SMTP
+// client. With `smtp_password` the connection must upgrade with STARTTLS and logs in as `from_addr`
+// (Mistral does the same). One curl handle per run: thread-safe.
 #include <curl/curl.h>
 
 #include <chrono>
@@ -131,8 +131,10 @@ class EmailAction final : public Action {
     const Json& in = request.input;
     const Json& from_v = Param(in, "from_addr");
     const Json& server_v = Param(in, "smtp_server");
-    if (!from_v.is_string() || from_v.get_string().empty()) return Fail("from_addr must be a string");
-    if (!server_v.is_string() || server_v.get_string().empty()) return Fail("smtp_server must be a string");
+    if (!from_v.is_string() || from_v.get_string().empty())
+      return Fail("from_addr must be a string");
+    if (!server_v.is_string() || server_v.get_string().empty())
+      return Fail("smtp_server must be a string");
     std::string from(from_v.get_string());
     std::string server(server_v.get_string());
     if (from.find_first_of("\r\n") != std::string::npos ||
@@ -156,17 +158,20 @@ class EmailAction final : public Action {
     // The message, as Python's email package lays it out for Mistral.
     std::string msg;
     if (!IsTruthy(html_v)) {
-      msg = "Content-Type: text/plain; charset=\"utf-8\"\r\nMIME-Version: 1.0\r\n"
-            "Content-Transfer-Encoding: base64\r\n";
+      msg =
+          "Content-Type: text/plain; charset=\"utf-8\"\r\nMIME-Version: 1.0\r\n"
+          "Content-Transfer-Encoding: base64\r\n";
     } else {
       std::string boundary = "===============" + NewUuid() + "==";
-      msg = "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\nMIME-Version: 1.0\r\n";
+      msg = "Content-Type: multipart/alternative; boundary=\"" + boundary +
+            "\"\r\nMIME-Version: 1.0\r\n";
       body = "--" + boundary + "\r\n" + TextPart("plain", body) + "--" + boundary + "\r\n" +
              TextPart("html", ToText(html_v)) + "--" + boundary + "--\r\n";
     }
-    msg += "Subject: " + (IsAscii(subject) && subject.find_first_of("\r\n") == std::string::npos
-                              ? subject
-                              : EncodeHeader(subject)) +
+    msg += "Subject: " +
+           (IsAscii(subject) && subject.find_first_of("\r\n") == std::string::npos
+                ? subject
+                : EncodeHeader(subject)) +
            "\r\n";
     msg += "From: " + from + "\r\n";
     msg += "Reply-To: " + Join(*reply_to, ", ") + "\r\n";
@@ -185,7 +190,8 @@ class EmailAction final : public Action {
     for (const auto* list : {&*cc, &*bcc, &*to}) {
       for (const std::string& a : *list) rcpt = curl_slist_append(rcpt, a.c_str());
     }
-    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> rcpt_holder(rcpt, &curl_slist_free_all);
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> rcpt_holder(rcpt,
+                                                                            &curl_slist_free_all);
     Upload upload{std::move(msg), 0};
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp");
@@ -213,7 +219,8 @@ class EmailAction final : public Action {
     CURLcode rc = curl_easy_perform(c);
     if (rc != CURLE_OK) {
       if (cancel.cancelled.load()) return ActionResult::Cancelled();
-      return Fail(std::string(curl_easy_strerror(rc)) + (errbuf[0] ? std::string(": ") + errbuf : ""));
+      return Fail(std::string(curl_easy_strerror(rc)) +
+                  (errbuf[0] ? std::string(": ") + errbuf : ""));
     }
     return ActionResult::Success(nullptr);
   }

@@ -1,8 +1,9 @@
-// std.http and std.mistral_http on libcurl (one easy handle per request, so any number of threads may run
-// them at once). Mirrors Mistral's HTTPAction (requests): parameters, result shape, 200..306 ⇒ success.
-// SSRF guard: each hop's host is resolved here, checked against the NetworkPolicy and pinned for curl with
-// CURLOPT_RESOLVE; the open-socket callback re-checks the address curl actually connects to. Redirects are
-// followed by this code (not curl) so that every hop is checked. Proxies are never used.
+// std.http and std.mistral_http on libcurl (one easy handle per request, so any number of threads
+// may run them at once). Mirrors Mistral's HTTPAction (requests): parameters, result shape,
+// 200..306 ⇒ success. SSRF guard: each hop's host is resolved here, checked against the
+// NetworkPolicy and pinned for curl with CURLOPT_RESOLVE; the open-socket callback re-checks the
+// address curl actually connects to. Redirects are followed by this code (not curl) so that every
+// hop is checked. Proxies are never used.
 #include <curl/curl.h>
 #include <sys/socket.h>
 
@@ -65,11 +66,22 @@ std::string GetUrlPart(CURLU* url, CURLUPart part, unsigned flags = 0) {
   return raw;
 }
 
+// Python's urllib.parse.quote_plus (what requests uses for `params`): unreserved characters kept, space
+// as '+', everything else %XX.
 std::string Escape(std::string_view s) {
   char* raw = curl_easy_escape(nullptr, s.data(), static_cast<int>(s.size()));
   if (raw == nullptr) return "";
   CurlStr holder(raw);
-  return raw;
+  std::string out;
+  for (const char* p = raw; *p; ++p) {
+    if (p[0] == '%' && p[1] == '2' && p[2] == '0') {
+      out += '+';
+      p += 2;
+    } else {
+      out += *p;
+    }
+  }
+  return out;
 }
 
 // One HTTP exchange's response as curl delivered it.
@@ -155,7 +167,8 @@ Json EncodingFromContentType(const std::string& content_type) {
     size_t semi = cs.find(';');
     if (semi != std::string::npos) cs = cs.substr(0, semi);
     cs = Trim(cs);
-    if (cs.size() >= 2 && (cs.front() == '"' || cs.front() == '\'')) cs = cs.substr(1, cs.size() - 2);
+    if (cs.size() >= 2 && (cs.front() == '"' || cs.front() == '\''))
+      cs = cs.substr(1, cs.size() - 2);
     return Json(cs);
   }
   if (lower.find("text") != std::string::npos) return Json("ISO-8859-1");
@@ -173,7 +186,8 @@ class HttpAction final : public Action {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     if (!policy_.config_error().ok()) {
-      BORA_LOG_ERROR("std.http: {}; every HTTP request will be refused", policy_.config_error().message());
+      BORA_LOG_ERROR("std.http: {}; every HTTP request will be refused",
+                     policy_.config_error().message());
     }
   }
 
@@ -214,7 +228,8 @@ class HttpAction final : public Action {
       return Fail("Invalid URL '" + url_text + "': No scheme supplied. Perhaps you meant http://" +
                   url_text + "?");
     }
-    if (CURLUcode uc = curl_url_set(url.get(), CURLUPART_URL, url_text.c_str(), 0); uc != CURLUE_OK) {
+    if (CURLUcode uc = curl_url_set(url.get(), CURLUPART_URL, url_text.c_str(), 0);
+        uc != CURLUE_OK) {
       return Fail("Invalid URL '" + url_text + "': " + curl_url_strerror(uc));
     }
     std::string scheme = Lower(GetUrlPart(url.get(), CURLUPART_SCHEME));
@@ -278,7 +293,8 @@ class HttpAction final : public Action {
         std::string name(kv.key());
         if (name.find_first_of(":\r\n") != std::string::npos ||
             value.find_first_of("\r\n") != std::string::npos) {
-          return Fail("Invalid header " + PythonRepr(Json(name)) + ": contains a line break or colon");
+          return Fail("Invalid header " + PythonRepr(Json(name)) +
+                      ": contains a line break or colon");
         }
         headers.emplace_back(std::move(name), std::move(value));
       }
@@ -296,7 +312,8 @@ class HttpAction final : public Action {
       return std::any_of(headers.begin(), headers.end(),
                          [&](const auto& h) { return Lower(h.first) == Lower(name); });
     };
-    if (json_body && !has_header("Content-Type")) headers.emplace_back("Content-Type", "application/json");
+    if (json_body && !has_header("Content-Type"))
+      headers.emplace_back("Content-Type", "application/json");
 
     // Cookies.
     std::string cookie_header;
@@ -324,8 +341,9 @@ class HttpAction final : public Action {
     }
 
     if (IsTruthy(Param(input, "proxies"))) {
-      return Fail("the 'proxies' parameter is not supported (requests go direct so that the SSRF "
-                  "deny list holds)");
+      return Fail(
+          "the 'proxies' parameter is not supported (requests go direct so that the SSRF "
+          "deny list holds)");
     }
 
     // Timeout: a number, or [connect, read] like requests.
@@ -335,8 +353,9 @@ class HttpAction final : public Action {
     if (timeout_v.is_array() && timeout_v.get_array().size() == 2) {
       connect_timeout = ToDouble(timeout_v.get_array()[0]).value_or(0);
       double read = ToDouble(timeout_v.get_array()[1]).value_or(0);
-      total_timeout = connect_timeout > 0 && read > 0 ? connect_timeout + read
-                                                      : EffectiveTimeoutSeconds(nullptr, request, default_timeout_);
+      total_timeout = connect_timeout > 0 && read > 0
+                          ? connect_timeout + read
+                          : EffectiveTimeoutSeconds(nullptr, request, default_timeout_);
     } else {
       total_timeout = EffectiveTimeoutSeconds(timeout_v, request, default_timeout_);
     }
@@ -363,7 +382,8 @@ class HttpAction final : public Action {
 
       // Resolve and check here; pin curl to the checked address.
       std::string bare_host = host;
-      if (bare_host.size() >= 2 && bare_host.front() == '[') bare_host = bare_host.substr(1, bare_host.size() - 2);
+      if (bare_host.size() >= 2 && bare_host.front() == '[')
+        bare_host = bare_host.substr(1, bare_host.size() - 2);
       Result<std::vector<IpAddress>> addrs = ResolveHost(bare_host);
       if (!addrs.ok()) return Fail(addrs.status().message());
       // Every allowed address is pinned (curl tries them in turn); denied ones are dropped.
@@ -392,9 +412,10 @@ class HttpAction final : public Action {
       SocketGuard guard{&policy_, ""};
 
       // IP literals are not resolved by curl; names are pinned to the checked address.
-      SlistPtr resolve(IpAddress::Parse(bare_host).ok()
-                           ? nullptr
-                           : curl_slist_append(nullptr, (bare_host + ":" + port + ":" + pinned).c_str()));
+      SlistPtr resolve(
+          IpAddress::Parse(bare_host).ok()
+              ? nullptr
+              : curl_slist_append(nullptr, (bare_host + ":" + port + ":" + pinned).c_str()));
       SlistPtr header_list;
       curl_slist* hl = nullptr;
       for (const auto& [name, value] : headers) {
@@ -426,10 +447,13 @@ class HttpAction final : public Action {
       curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate like requests
       curl_easy_setopt(c, CURLOPT_USERAGENT, "bora-std.http/1.0");
       if (max_response_bytes_ > 0) {
-        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_response_bytes_));
+        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+                         static_cast<curl_off_t>(max_response_bytes_));
       }
-      auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-      if (remaining.count() <= 0) return Fail("Read timed out (timeout=" + PythonFloatRepr(total_timeout) + ")");
+      auto remaining =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+      if (remaining.count() <= 0)
+        return Fail("Read timed out (timeout=" + PythonFloatRepr(total_timeout) + ")");
       curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(remaining.count()));
       if (connect_timeout > 0) {
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout * 1000));
@@ -454,6 +478,9 @@ class HttpAction final : public Action {
       } else if (method != "GET" || body) {
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
       }
+      if (!body && (method == "POST" || method == "PUT" || method == "PATCH")) {
+        body = std::string();  // "Content-Length: 0" like requests
+      }
       if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
@@ -463,17 +490,18 @@ class HttpAction final : public Action {
       if (rc != CURLE_OK) {
         if (cancel.cancelled.load()) return ActionResult::Cancelled();
         if (resp.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
-          return Fail("the response is larger than the limit of " + std::to_string(max_response_bytes_) +
-                      " bytes");
+          return Fail("the response is larger than the limit of " +
+                      std::to_string(max_response_bytes_) + " bytes");
         }
         if (!guard.denied_message.empty()) {
           return Fail("connection refused by the SSRF policy: " + guard.denied_message);
         }
         if (rc == CURLE_OPERATION_TIMEDOUT) {
-          return Fail("Read timed out (timeout=" + PythonFloatRepr(total_timeout) + "): " +
-                      (errbuf[0] ? errbuf : curl_easy_strerror(rc)));
+          return Fail("Read timed out (timeout=" + PythonFloatRepr(total_timeout) +
+                      "): " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)));
         }
-        return Fail(std::string(curl_easy_strerror(rc)) + (errbuf[0] ? std::string(": ") + errbuf : ""));
+        return Fail(std::string(curl_easy_strerror(rc)) +
+                    (errbuf[0] ? std::string(": ") + errbuf : ""));
       }
       curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
       curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &resp.elapsed);
@@ -485,7 +513,8 @@ class HttpAction final : public Action {
       bool is_redirect = resp.status == 301 || resp.status == 302 || resp.status == 303 ||
                          resp.status == 307 || resp.status == 308;
       if (allow_redirects && is_redirect && !location.empty()) {
-        if (hop >= kMaxRedirects) return Fail("Exceeded " + std::to_string(kMaxRedirects) + " redirects.");
+        if (hop >= kMaxRedirects)
+          return Fail("Exceeded " + std::to_string(kMaxRedirects) + " redirects.");
         if (curl_url_set(url.get(), CURLUPART_URL, location.c_str(), 0) != CURLUE_OK) {
           return Fail("invalid redirect location '" + location + "'");
         }
@@ -531,7 +560,8 @@ class HttpAction final : public Action {
     }
     Json encoding = EncodingFromContentType(content_type);
     Json content;
-    Result<Json> parsed = resp.body.empty() ? Result<Json>(InvalidArgument("empty")) : ParseJson(resp.body);
+    Result<Json> parsed =
+        resp.body.empty() ? Result<Json>(InvalidArgument("empty")) : ParseJson(resp.body);
     if (parsed.ok()) {
       content = std::move(*parsed);
     } else {

@@ -50,8 +50,10 @@ class HttpActionTest : public ::testing::Test {
     for (const auto& [k, v] : r.headers) h[k] = v;
     o["headers"] = std::move(h);
     TestHttpServer::Response resp;
-    resp.headers = {{"Content-Type", "application/json"}, {"Set-Cookie", "sid=abc; Path=/"},
-                    {"X-Multi", "a"}, {"X-Multi", "b"}};
+    resp.headers = {{"Content-Type", "application/json"},
+                    {"Set-Cookie", "sid=abc; Path=/"},
+                    {"X-Multi", "a"},
+                    {"X-Multi", "b"}};
     resp.body = DumpJson(Json(std::move(o)));
     return resp;
   }
@@ -78,8 +80,8 @@ TEST_F(HttpActionTest, GetWithParamsReturnsMistralShape) {
   EXPECT_TRUE(At(d, "history").as_array().empty());
   EXPECT_TRUE(At(d, "elapsed").is_double());
   EXPECT_EQ(At(At(d, "content"), "method").as_string(), "GET");
-  EXPECT_EQ(At(At(d, "content"), "query").as_string(), "a=1&b=x%20y&c=1&c=2");
-  EXPECT_EQ(At(d, "url").as_string(), server.Url("/get?a=1&b=x%20y&c=1&c=2"));
+  EXPECT_EQ(At(At(d, "content"), "query").as_string(), "a=1&b=x+y&c=1&c=2");
+  EXPECT_EQ(At(d, "url").as_string(), server.Url("/get?a=1&b=x+y&c=1&c=2"));
   EXPECT_EQ(At(At(d, "cookies"), "sid").as_string(), "abc");
   EXPECT_EQ(At(At(d, "headers"), "X-Multi").as_string(), "a, b");
   EXPECT_EQ(At(At(d, "headers"), "Content-Type").as_string(), "application/json");
@@ -87,12 +89,13 @@ TEST_F(HttpActionTest, GetWithParamsReturnsMistralShape) {
 
 TEST_F(HttpActionTest, PostDictBodyIsJsonAndHeadersAreSent) {
   TestHttpServer server(&HttpActionTest::Echo);
-  ActionResult r = Run("std.http", JsonObject{{"url", server.Url("/post")},
-                                              {"method", "post"},
-                                              {"body", JsonObject{{"k", "v"}, {"n", 2}}},
-                                              {"headers", JsonObject{{"X-Token", "t1"}, {"X-Num", 5}}},
-                                              {"auth", "user:pa ss"},
-                                              {"cookies", JsonObject{{"c1", "v1"}}}});
+  ActionResult r =
+      Run("std.http", JsonObject{{"url", server.Url("/post")},
+                                 {"method", "post"},
+                                 {"body", JsonObject{{"k", "v"}, {"n", 2}}},
+                                 {"headers", JsonObject{{"X-Token", "t1"}, {"X-Num", 5}}},
+                                 {"auth", "user:pa ss"},
+                                 {"cookies", JsonObject{{"c1", "v1"}}}});
   ASSERT_EQ(r.kind, ActionResult::Kind::kSuccess) << PythonStr(r.data);
   const Json& content = At(r.data, "content");
   EXPECT_EQ(At(content, "method").as_string(), "POST");
@@ -117,9 +120,9 @@ TEST_F(HttpActionTest, JsonParamSetsContentType) {
 }
 
 TEST_F(HttpActionTest, BodyAndJsonTogetherFail) {
-  ActionResult r = Run("std.http", JsonObject{{"url", "http://127.0.0.1:1/"},
-                                              {"body", "x"},
-                                              {"json", JsonObject{{"a", 1}}}});
+  ActionResult r = Run(
+      "std.http",
+      JsonObject{{"url", "http://127.0.0.1:1/"}, {"body", "x"}, {"json", JsonObject{{"a", 1}}}});
   ASSERT_EQ(r.kind, ActionResult::Kind::kError);
   EXPECT_EQ(r.data.as_string(), "Only one of the parameters 'json' and 'body' can be passed");
 }
@@ -186,7 +189,8 @@ TEST_F(HttpActionTest, TimeoutFailsTheAction) {
   ActionResult r = Run("std.http", JsonObject{{"url", server.Url("/slow")}, {"timeout", 0.2}});
   release.set_value();
   ASSERT_EQ(r.kind, ActionResult::Kind::kError);
-  EXPECT_NE(std::string(r.data.as_string()).find("timed out"), std::string::npos) << r.data.as_string();
+  EXPECT_NE(std::string(r.data.as_string()).find("timed out"), std::string::npos)
+      << r.data.as_string();
 }
 
 TEST_F(HttpActionTest, ResponseLargerThanTheCapFails) {
@@ -197,7 +201,8 @@ TEST_F(HttpActionTest, ResponseLargerThanTheCapFails) {
   });
   ActionResult r = Run("std.http", JsonObject{{"url", server.Url("/big")}});
   ASSERT_EQ(r.kind, ActionResult::Kind::kError);
-  EXPECT_NE(std::string(r.data.as_string()).find("larger than the limit of 65536 bytes"), std::string::npos)
+  EXPECT_NE(std::string(r.data.as_string()).find("larger than the limit of 65536 bytes"),
+            std::string::npos)
       << r.data.as_string();
 }
 
@@ -241,9 +246,9 @@ TEST_F(HttpActionTest, CredentialsAreNotForwardedToAnotherHost) {
     return resp;
   });
   port = server.port();
-  ActionResult r = Run("std.http", JsonObject{{"url", server.Url("/from")},
-                                              {"auth", "u:p"},
-                                              {"allow_redirects", true}});
+  ActionResult r =
+      Run("std.http",
+          JsonObject{{"url", server.Url("/from")}, {"auth", "u:p"}, {"allow_redirects", true}});
   ASSERT_EQ(r.kind, ActionResult::Kind::kSuccess) << PythonStr(r.data);
   auto reqs = server.requests();
   ASSERT_EQ(reqs.size(), 2u);
@@ -270,9 +275,10 @@ TEST_F(HttpActionTest, InvalidUrlsFail) {
     const char* url;
     const char* message;
   };
-  for (Case c : {Case{"some.not.existing.url", "Invalid URL 'some.not.existing.url': No scheme supplied"},
-                 Case{"ftp://example.com/x", "No connection adapters were found"},
-                 Case{"http://", "Invalid URL"}}) {
+  for (Case c :
+       {Case{"some.not.existing.url", "Invalid URL 'some.not.existing.url': No scheme supplied"},
+        Case{"ftp://example.com/x", "No connection adapters were found"},
+        Case{"http://", "Invalid URL"}}) {
     ActionResult r = Run("std.http", JsonObject{{"url", c.url}});
     ASSERT_EQ(r.kind, ActionResult::Kind::kError) << c.url;
     std::string msg(r.data.as_string());
@@ -335,7 +341,8 @@ TEST_F(HttpActionTest, ProxiesAreRefused) {
 
 TEST_F(HttpActionTest, ConnectionRefusedIsAnError) {
   int port = testing::UnusedLoopbackPort();
-  ActionResult r = Run("std.http", JsonObject{{"url", "http://127.0.0.1:" + std::to_string(port) + "/"}});
+  ActionResult r =
+      Run("std.http", JsonObject{{"url", "http://127.0.0.1:" + std::to_string(port) + "/"}});
   ASSERT_EQ(r.kind, ActionResult::Kind::kError);
   EXPECT_EQ(std::string(r.data.as_string()).rfind("Failed to send HTTP request: ", 0), 0u);
 }
@@ -377,13 +384,15 @@ TEST_F(HttpActionTest, CancelStopsAWaitingRequest) {
     released.wait();
     return TestHttpServer::Response{};
   });
-  Result<Json> input = registry_.ValidateInput("std.http", JsonObject{{"url", server.Url("/wait")}});
+  Result<Json> input =
+      registry_.ValidateInput("std.http", JsonObject{{"url", server.Url("/wait")}});
   ASSERT_TRUE(input.ok());
   ActionRequest req;
   req.action_name = "std.http";
   req.input = *input;
   CancelToken cancel;
-  auto result = std::async(std::launch::async, [&] { return registry_.FindAction("std.http")->Run(req, cancel); });
+  auto result = std::async(std::launch::async,
+                           [&] { return registry_.FindAction("std.http")->Run(req, cancel); });
   arrived.get_future().wait();
   cancel.cancelled.store(true);
   ASSERT_EQ(result.wait_for(std::chrono::seconds(20)), std::future_status::ready);

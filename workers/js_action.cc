@@ -1,7 +1,8 @@
-// std.javascript / std.js on Duktape (ECMAScript 5.1 with some ES2015+), built from Debian's duktape-dev
-// sources with the execution-timeout hook. Like Mistral: `script` is a function body (use `return`), `context`
-// is available as `$`, the result is the returned value converted through JSON (undefined ⇒ null).
-// Each run creates its own heap with a byte budget and a deadline: thread-safe, scripts share nothing.
+// std.javascript / std.js on Duktape (ECMAScript 5.1 with some ES2015+), built from Debian's
+// duktape-dev sources with the execution-timeout hook. Like Mistral: `script` is a function body
+// (use `return`), `context` is available as `$`, the result is the returned value converted through
+// JSON (undefined ⇒ null). Each run creates its own heap with a byte budget and a deadline:
+// thread-safe, scripts share nothing.
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -93,13 +94,14 @@ void* JsRealloc(void* udata, void* ptr, duk_size_t size) {
 }
 
 void JsFatal(void*, const char* msg) {
-  // Only reached for errors outside a protected call, which this file never makes; Duktape requires that
-  // the handler does not return.
+  // Only reached for errors outside a protected call, which this file never makes; Duktape requires
+  // that the handler does not return.
   BORA_LOG_ERROR("duktape fatal error: {}", msg ? msg : "(null)");
   std::abort();
 }
 
-// Runs inside duk_safe_call: evaluates the wrapper with the script and leaves a JSON string (or undefined).
+// Runs inside duk_safe_call: evaluates the wrapper with the script and leaves a JSON string (or
+// undefined).
 duk_ret_t EvalWrapped(duk_context* ctx, void*) {
   // Stack: [source, context_json]
   duk_dup(ctx, 1);
@@ -114,7 +116,8 @@ duk_ret_t EvalWrapped(duk_context* ctx, void*) {
 class JavaScriptAction final : public Action {
  public:
   explicit JavaScriptAction(const StdActionOptions& options)
-      : time_limit_(options.javascript_time_limit_seconds), max_heap_(options.javascript_max_heap_bytes) {}
+      : time_limit_(options.javascript_time_limit_seconds),
+        max_heap_(options.javascript_max_heap_bytes) {}
 
   ActionResult Run(const ActionRequest& request, const CancelToken& cancel) override {
     const Json& script_v = Param(request.input, "script");
@@ -148,7 +151,8 @@ class JavaScriptAction final : public Action {
     if (cancel.cancelled.load()) return ActionResult::Cancelled();
     if (rc != DUK_EXEC_SUCCESS) {
       if (state.timed_out) {
-        return Fail("the script ran longer than the time limit of " + PythonFloatRepr(limit) + " s");
+        return Fail("the script ran longer than the time limit of " + PythonFloatRepr(limit) +
+                    " s");
       }
       if (state.out_of_memory) {
         return Fail("the script used more than " + std::to_string(max_heap_) + " bytes of memory");
@@ -180,7 +184,8 @@ class JavaScriptAction final : public Action {
   explicit JavaScriptAction(const StdActionOptions&) {}
   ActionResult Run(const ActionRequest&, const CancelToken&) override {
     return ActionResult::Error(
-        "std.javascript is not supported: no embeddable JavaScript engine is packaged for Debian 12 "
+        "std.javascript is not supported: no embeddable JavaScript engine is packaged for Debian "
+        "12 "
         "(install duktape-dev and rebuild)");
   }
 };
@@ -197,8 +202,8 @@ std::shared_ptr<Action> MakeJavaScriptAction(const StdActionOptions& options) {
 }  // namespace bora::workers
 
 #if defined(BORA_HAVE_DUKTAPE)
-// Duktape's DUK_USE_EXEC_TIMEOUT_CHECK hook (declared in the generated duk_config.h): non-zero stops the
-// script with a RangeError.
+// Duktape's DUK_USE_EXEC_TIMEOUT_CHECK hook (declared in the generated duk_config.h): non-zero
+// stops the script with a RangeError.
 extern "C" int bora_duk_exec_timeout_check(void* udata) {
   auto* st = static_cast<bora::workers::internal::JsHeapState*>(udata);
   if (st == nullptr) return 0;

@@ -112,8 +112,8 @@ NetworkPolicy::NetworkPolicy(const std::vector<std::string>& denied_cidrs, bool 
   for (const std::string& text : denied_cidrs) {
     Result<CidrBlock> block = CidrBlock::Parse(text);
     if (!block.ok()) {
-      config_error_ = InvalidArgument("invalid denied CIDR '" + text + "': " +
-                                      block.status().message());
+      config_error_ =
+          InvalidArgument("invalid denied CIDR '" + text + "': " + block.status().message());
       continue;
     }
     denied_.push_back(*block);
@@ -128,8 +128,9 @@ Status NetworkPolicy::Check(const IpAddress& raw) const {
   }
   if (ip.IsLoopback()) {
     if (allow_loopback_) return Status::Ok();
-    return PermissionDenied("address " + ip.ToString() +
-                            " is loopback, which is denied (enable allow_loopback_http to allow it)");
+    return PermissionDenied(
+        "address " + ip.ToString() +
+        " is loopback, which is denied (enable allow_loopback_http to allow it)");
   }
   for (const CidrBlock& block : denied_) {
     if (block.Contains(ip)) {
@@ -160,7 +161,8 @@ Result<std::vector<IpAddress>> ResolveHost(const std::string& host) {
     Result<IpAddress> ip = IpAddress::FromSockaddr(p->ai_addr);
     if (!ip.ok()) continue;
     bool dup = false;
-    for (const IpAddress& seen : out) dup = dup || (seen.is_v6 == ip->is_v6 && seen.bytes == ip->bytes);
+    for (const IpAddress& seen : out)
+      dup = dup || (seen.is_v6 == ip->is_v6 && seen.bytes == ip->bytes);
     if (!dup) out.push_back(*ip);
   }
   freeaddrinfo(res);

@@ -1,8 +1,8 @@
 #pragma once
-// NetworkPolicy: the SSRF guard of std.http / std.mistral_http. It holds a list of denied CIDR blocks and
-// decides, for a resolved IP address, whether an outbound connection may be made. Loopback addresses
-// (127.0.0.0/8, ::1) are allowed only when `allow_loopback` is set, whatever the list says.
-// IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are checked as their IPv4 address.
+// NetworkPolicy: the SSRF guard of std.http / std.mistral_http. It holds a list of denied CIDR
+// blocks and decides, for a resolved IP address, whether an outbound connection may be made.
+// Loopback addresses (127.0.0.0/8, ::1) are allowed only when `allow_loopback` is set, whatever the
+// list says. IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are checked as their IPv4 address.
 // Immutable after construction; safe to share between threads.
 #include <array>
 #include <cstdint>
@@ -53,8 +53,8 @@ class NetworkPolicy {
   Status config_error_;
 };
 
-// Resolves `host` (a name or an IP literal) to its addresses (getaddrinfo; blocking). Errors are kUnavailable
-// "Failed to resolve 'host': <reason>".
+// Resolves `host` (a name or an IP literal) to its addresses (getaddrinfo; blocking). Errors are
+// kUnavailable "Failed to resolve 'host': <reason>".
 Result<std::vector<IpAddress>> ResolveHost(const std::string& host);
 
 }  // namespace bora::workers

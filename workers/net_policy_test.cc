@@ -14,14 +14,22 @@ TEST(CidrBlockTest, ParseAndContains) {
     bool contains;
   };
   const Case cases[] = {
-      {"10.0.0.0/8", "10.1.2.3", true},       {"10.0.0.0/8", "11.0.0.1", false},
-      {"172.16.0.0/12", "172.31.255.255", true}, {"172.16.0.0/12", "172.32.0.0", false},
-      {"192.168.0.0/16", "192.168.9.9", true}, {"169.254.0.0/16", "169.254.169.254", true},
-      {"0.0.0.0/8", "0.0.0.0", true},         {"::1", "::1", true},
-      {"::1", "::2", false},                  {"fc00::/7", "fd12:3456::1", true},
-      {"fc00::/7", "fe00::1", false},         {"fe80::/10", "febf::1", true},
-      {"10.0.0.0/8", "::ffff:10.9.9.9", true}, {"10.0.0.0/8", "2001:db8::1", false},
-      {"1.2.3.4", "1.2.3.4", true},           {"0.0.0.0/0", "8.8.8.8", true},
+      {"10.0.0.0/8", "10.1.2.3", true},
+      {"10.0.0.0/8", "11.0.0.1", false},
+      {"172.16.0.0/12", "172.31.255.255", true},
+      {"172.16.0.0/12", "172.32.0.0", false},
+      {"192.168.0.0/16", "192.168.9.9", true},
+      {"169.254.0.0/16", "169.254.169.254", true},
+      {"0.0.0.0/8", "0.0.0.0", true},
+      {"::1", "::1", true},
+      {"::1", "::2", false},
+      {"fc00::/7", "fd12:3456::1", true},
+      {"fc00::/7", "fe00::1", false},
+      {"fe80::/10", "febf::1", true},
+      {"10.0.0.0/8", "::ffff:10.9.9.9", true},
+      {"10.0.0.0/8", "2001:db8::1", false},
+      {"1.2.3.4", "1.2.3.4", true},
+      {"0.0.0.0/0", "8.8.8.8", true},
   };
   for (const Case& c : cases) {
     Result<CidrBlock> block = CidrBlock::Parse(c.cidr);
@@ -33,7 +41,8 @@ TEST(CidrBlockTest, ParseAndContains) {
 }
 
 TEST(CidrBlockTest, RejectsBadText) {
-  for (const char* bad : {"", "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "host/8", "1.2.3/8"}) {
+  for (const char* bad :
+       {"", "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "host/8", "1.2.3/8"}) {
     EXPECT_FALSE(CidrBlock::Parse(bad).ok()) << bad;
   }
 }
@@ -47,11 +56,20 @@ TEST(NetworkPolicyTest, DefaultsDenyPrivateAndLoopbackUnlessAllowed) {
     bool loopback_ok;
   };
   const Case cases[] = {
-      {"127.0.0.1", false, true}, {"127.8.8.8", false, true}, {"::1", false, true},
-      {"::ffff:127.0.0.1", false, true}, {"10.0.0.1", false, false}, {"192.168.1.1", false, false},
-      {"169.254.169.254", false, false}, {"fd00::1", false, false}, {"fe80::1", false, false},
-      {"0.0.0.0", false, false}, {"::", false, false}, {"8.8.8.8", true, true},
-      {"2001:4860:4860::8888", true, true}, {"172.15.255.255", true, true},
+      {"127.0.0.1", false, true},
+      {"127.8.8.8", false, true},
+      {"::1", false, true},
+      {"::ffff:127.0.0.1", false, true},
+      {"10.0.0.1", false, false},
+      {"192.168.1.1", false, false},
+      {"169.254.169.254", false, false},
+      {"fd00::1", false, false},
+      {"fe80::1", false, false},
+      {"0.0.0.0", false, false},
+      {"::", false, false},
+      {"8.8.8.8", true, true},
+      {"2001:4860:4860::8888", true, true},
+      {"172.15.255.255", true, true},
   };
   for (const Case& c : cases) {
     IpAddress ip = *IpAddress::Parse(c.ip);

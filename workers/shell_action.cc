@@ -1,13 +1,13 @@
 // std.shell: runs a local command from an argv list (no shell is involved unless argv itself is
-// ["sh", "-c", ...]) in its own process group, with a clean environment (PATH plus the `env` given), an
-// optional working directory and stdin text, a timeout and an output cap; on timeout, cancellation or too
-// much output the whole process group is killed. Refused unless the worker allows it
-// (StdActionOptions::allow_shell). Each run owns its child and descriptors: thread-safe.
+// ["sh", "-c", ...]) in its own process group, with a clean environment (PATH plus the `env`
+// given), an optional working directory and stdin text, a timeout and an output cap; on timeout,
+// cancellation or too much output the whole process group is killed. Refused unless the worker
+// allows it (StdActionOptions::allow_shell). Each run owns its child and descriptors: thread-safe.
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <linux/close_range.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -101,7 +101,8 @@ class ShellAction final : public Action {
       return ActionResult::Error("std.shell: 'env' must be a dict");
     }
     const Json& cwd_v = Param(in, "cwd");
-    if (!cwd_v.is_null() && !cwd_v.is_string()) return ActionResult::Error("std.shell: 'cwd' must be a string");
+    if (!cwd_v.is_null() && !cwd_v.is_string())
+      return ActionResult::Error("std.shell: 'cwd' must be a string");
     std::string cwd = cwd_v.is_string() ? std::string(cwd_v.get_string()) : "";
     const Json& stdin_v = Param(in, "stdin");
     std::string stdin_text = stdin_v.is_null() ? "" : ToText(stdin_v);
@@ -129,8 +130,10 @@ class ShellAction final : public Action {
     Fd err_r(err_pipe[0]), err_w(err_pipe[1]);
     if (::pipe2(exec_pipe, O_CLOEXEC) != 0) return Errno("pipe");
     Fd exec_r(exec_pipe[0]), exec_w(exec_pipe[1]);
-    // stdin is a socket pair so that writes can use MSG_NOSIGNAL (no SIGPIPE if the child quits early).
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_pair) != 0) return Errno("socketpair");
+    // stdin is a socket pair so that writes can use MSG_NOSIGNAL (no SIGPIPE if the child quits
+    // early).
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_pair) != 0)
+      return Errno("socketpair");
     Fd in_w(in_pair[0]), in_r(in_pair[1]);
     ::shutdown(in_r.fd, SHUT_WR);
 
@@ -141,7 +144,8 @@ class ShellAction final : public Action {
       ::dup2(in_r.fd, 0);
       ::dup2(out_w.fd, 1);
       ::dup2(err_w.fd, 2);
-      ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);  // no other descriptor of the worker leaks into it
+      ::close_range(3, ~0U,
+                    CLOSE_RANGE_CLOEXEC);  // no other descriptor of the worker leaks into it
       sigset_t none;
       sigemptyset(&none);
       ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -167,7 +171,8 @@ class ShellAction final : public Action {
     if (n == sizeof(child_errno)) {
       int status = 0;
       ::waitpid(pid, &status, 0);
-      std::string what = cwd.empty() ? "cannot run '" + exe + "'" : "cannot run '" + exe + "' in '" + cwd + "'";
+      std::string what =
+          cwd.empty() ? "cannot run '" + exe + "'" : "cannot run '" + exe + "' in '" + cwd + "'";
       return ActionResult::Error("std.shell: " + what + ": " + std::strerror(child_errno));
     }
 
@@ -182,7 +187,8 @@ class ShellAction final : public Action {
     while (true) {
       if (!exited) {
         siginfo_t si{};
-        if (::waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) exited = true;
+        if (::waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+          exited = true;
       }
       if (out_r.fd < 0 && err_r.fd < 0) {
         if (exited) break;
@@ -211,7 +217,8 @@ class ShellAction final : public Action {
           ssize_t w = ::send(in_w.fd, stdin_text.data() + stdin_pos, stdin_text.size() - stdin_pos,
                              MSG_NOSIGNAL);
           if (w > 0) stdin_pos += static_cast<size_t>(w);
-          if ((w < 0 && errno != EAGAIN && errno != EINTR) || stdin_pos >= stdin_text.size()) in_w.Close();
+          if ((w < 0 && errno != EAGAIN && errno != EINTR) || stdin_pos >= stdin_text.size())
+            in_w.Close();
           continue;
         }
         Fd& src = fds[i].fd == out_r.fd ? out_r : err_r;
@@ -236,15 +243,17 @@ class ShellAction final : public Action {
       case Stop::kCancel:
         return ActionResult::Cancelled();
       case Stop::kTimeout:
-        return ActionResult::Error("std.shell: the command timed out after " + PythonFloatRepr(timeout) +
-                                   " s and was killed");
+        return ActionResult::Error("std.shell: the command timed out after " +
+                                   PythonFloatRepr(timeout) + " s and was killed");
       case Stop::kTooBig:
-        return ActionResult::Error("std.shell: the command wrote more than " + std::to_string(max_output_) +
-                                   " bytes of output and was killed");
+        return ActionResult::Error("std.shell: the command wrote more than " +
+                                   std::to_string(max_output_) + " bytes of output and was killed");
       case Stop::kNone:
         break;
     }
-    int exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? -WTERMSIG(status) : -1;
+    int exit_code = WIFEXITED(status)     ? WEXITSTATUS(status)
+                    : WIFSIGNALED(status) ? -WTERMSIG(status)
+                                          : -1;
     JsonObject result;
     result["stdout"] = ToUtf8(out, false);
     result["stderr"] = ToUtf8(err, false);
@@ -255,7 +264,8 @@ class ShellAction final : public Action {
 
  private:
   static ActionResult Errno(const char* what) {
-    return ActionResult::Error(std::string("std.shell: ") + what + " failed: " + std::strerror(errno));
+    return ActionResult::Error(std::string("std.shell: ") + what +
+                               " failed: " + std::strerror(errno));
   }
 
   bool allowed_;

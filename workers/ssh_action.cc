@@ -1,6 +1,7 @@
-// std.ssh on libssh: runs `cmd` on one host or on each host of a list (list ⇒ list result), with password,
-// private key text or a key file under ~/.ssh (like Mistral's ssh_utils). Host keys are not verified
-// (Mistral uses paramiko's AutoAddPolicy). One libssh session per host and run: thread-safe.
+// std.ssh on libssh: runs `cmd` on one host or on each host of a list (list ⇒ list result), with
+// password, private key text or a key file under ~/.ssh (like Mistral's ssh_utils). Host keys are
+// not verified (Mistral uses paramiko's AutoAddPolicy). One libssh session per host and run:
+// thread-safe.
 #include <memory>
 
 #include "workers/std_actions_internal.h"
@@ -67,7 +68,8 @@ class SshAction final : public Action {
       hosts.emplace_back(host_v.get_string());
     } else if (host_v.is_array()) {
       for (const Json& h : host_v.get_array()) {
-        if (!h.is_string()) return ActionResult::Error("std.ssh: 'host' must be a string or a list of strings");
+        if (!h.is_string())
+          return ActionResult::Error("std.ssh: 'host' must be a string or a list of strings");
         hosts.emplace_back(h.get_string());
       }
     } else {
@@ -78,7 +80,8 @@ class SshAction final : public Action {
     JsonArray results;
     for (const std::string& host : hosts) {
       if (cancel.cancelled.load()) return ActionResult::Cancelled();
-      Result<CommandOutput> out = RunOnHost(request, host, cmd, std::string(user_v.get_string()), cancel);
+      Result<CommandOutput> out =
+          RunOnHost(request, host, cmd, std::string(user_v.get_string()), cancel);
       if (cancel.cancelled.load()) return ActionResult::Cancelled();
       std::string prefix = "Failed to execute ssh cmd '" + cmd + "' on " + ToText(host_v);
       if (!out.ok()) return ActionResult::Error(prefix + ": " + out.status().message());
@@ -112,7 +115,8 @@ class SshAction final : public Action {
       if (close == std::string::npos) return InvalidArgument("invalid host '" + host_port + "'");
       std::string rest = host.substr(close + 1);
       host = host.substr(1, close - 1);
-      if (rest.size() > 1 && rest[0] == ':') port = static_cast<unsigned>(std::atoi(rest.c_str() + 1));
+      if (rest.size() > 1 && rest[0] == ':')
+        port = static_cast<unsigned>(std::atoi(rest.c_str() + 1));
     } else if (size_t colon = host.find(':');
                colon != std::string::npos && host.find(':', colon + 1) == std::string::npos) {
       port = static_cast<unsigned>(std::atoi(host.c_str() + colon + 1));
@@ -145,8 +149,8 @@ class SshAction final : public Action {
       const char* passphrase = password.empty() ? nullptr : password.c_str();
       if (IsTruthy(key_v)) {
         std::string key_text = ToText(key_v);
-        if (ssh_pki_import_privkey_base64(key_text.c_str(), passphrase, nullptr, nullptr, &raw_key) !=
-            SSH_OK) {
+        if (ssh_pki_import_privkey_base64(key_text.c_str(), passphrase, nullptr, nullptr,
+                                          &raw_key) != SSH_OK) {
           return InvalidArgument("cannot read the private key");
         }
       } else {
@@ -156,7 +160,8 @@ class SshAction final : public Action {
         }
         const char* home = std::getenv("HOME");
         std::string path = std::string(home ? home : "") + "/.ssh/" + name;
-        if (ssh_pki_import_privkey_file(path.c_str(), passphrase, nullptr, nullptr, &raw_key) != SSH_OK) {
+        if (ssh_pki_import_privkey_file(path.c_str(), passphrase, nullptr, nullptr, &raw_key) !=
+            SSH_OK) {
           return InvalidArgument("cannot read the private key file ~/.ssh/" + name);
         }
       }
@@ -172,7 +177,8 @@ class SshAction final : public Action {
     std::unique_ptr<ssh_channel_struct, ChannelDeleter> channel(ssh_channel_new(s));
     if (!channel) return Internal(ssh_get_error(s));
     if (ssh_channel_open_session(channel.get()) != SSH_OK) return Unavailable(ssh_get_error(s));
-    if (ssh_channel_request_exec(channel.get(), cmd.c_str()) != SSH_OK) return Unavailable(ssh_get_error(s));
+    if (ssh_channel_request_exec(channel.get(), cmd.c_str()) != SSH_OK)
+      return Unavailable(ssh_get_error(s));
 
     CommandOutput out;
     double limit = EffectiveTimeoutSeconds(nullptr, request, 0);
@@ -194,7 +200,8 @@ class SshAction final : public Action {
           std::string& dst = is_stderr ? out.stderr_text : out.stdout_text;
           dst.append(buf, n);
           if (static_cast<int64_t>(out.stdout_text.size() + out.stderr_text.size()) > max_output_) {
-            return ResourceExhausted("the output is larger than " + std::to_string(max_output_) + " bytes");
+            return ResourceExhausted("the output is larger than " + std::to_string(max_output_) +
+                                     " bytes");
           }
         }
       }

@@ -15,8 +15,8 @@ namespace internal {
 bool SleepUnlessCancelled(const CancelToken& cancel, std::chrono::nanoseconds duration) {
   using Clock = std::chrono::steady_clock;
   constexpr auto kSlice = std::chrono::milliseconds(20);
-  // A private condition variable: nobody notifies it, so each wait_for is a timed, non-spinning sleep
-  // of at most one slice; the token is re-checked between slices.
+  // A private condition variable: nobody notifies it, so each wait_for is a timed, non-spinning
+  // sleep of at most one slice; the token is re-checked between slices.
   std::mutex mu;
   std::condition_variable cv;
   std::unique_lock<std::mutex> lock(mu);
@@ -148,7 +148,9 @@ class NoopAction final : public Action {
 
 class AsyncNoopAction final : public Action {
  public:
-  ActionResult Run(const ActionRequest&, const CancelToken&) override { return ActionResult::Async(); }
+  ActionResult Run(const ActionRequest&, const CancelToken&) override {
+    return ActionResult::Async();
+  }
 };
 
 const Json& Param(const ActionRequest& request, std::string_view name) {
@@ -204,13 +206,15 @@ class TestDictAction final : public Action {
 
   ActionResult Run(const ActionRequest& request, const CancelToken&) override {
     const Json& size_v = Param(request, "size");
-    std::optional<double> size = size_v.is_string() || size_v.is_bool() ? std::nullopt : ToDouble(size_v);
+    std::optional<double> size =
+        size_v.is_string() || size_v.is_bool() ? std::nullopt : ToDouble(size_v);
     if (!size || *size != std::trunc(*size)) {
       return ActionResult::Error("std.test_dict: 'size' must be an integer, got " +
                                  std::string(PythonTypeName(size_v)));
     }
     if (*size > kMaxSize) {
-      return ActionResult::Error("std.test_dict: 'size' must be at most " + std::to_string(kMaxSize));
+      return ActionResult::Error("std.test_dict: 'size' must be at most " +
+                                 std::to_string(kMaxSize));
     }
     std::string prefix = internal::ToText(Param(request, "key_prefix"));
     const Json& val = Param(request, "val");
@@ -239,17 +243,17 @@ ActionParam Optional(std::string name, Json default_value = nullptr) {
 }
 
 std::vector<ActionParam> HttpParams() {
-  return {Required("url"),         Optional("method", "GET"), Optional("params"),
-          Optional("body"),        Optional("json"),          Optional("headers"),
-          Optional("cookies"),     Optional("auth"),          Optional("timeout"),
-          Optional("allow_redirects"), Optional("proxies"),   Optional("verify")};
+  return {
+      Required("url"),     Optional("method", "GET"),   Optional("params"),  Optional("body"),
+      Optional("json"),    Optional("headers"),         Optional("cookies"), Optional("auth"),
+      Optional("timeout"), Optional("allow_redirects"), Optional("proxies"), Optional("verify")};
 }
 
 }  // namespace
 
 std::vector<std::string> DefaultDeniedCidrs() {
-  return {"127.0.0.0/8",    "::1/128",        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-          "169.254.0.0/16", "fc00::/7",       "fe80::/10",  "0.0.0.0/8",     "::/128"};
+  return {"127.0.0.0/8",    "::1/128",  "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+          "169.254.0.0/16", "fc00::/7", "fe80::/10",  "0.0.0.0/8",     "::/128"};
 }
 
 void RegisterStdActions(ActionRegistry& registry, const StdActionOptions& options) {
@@ -272,8 +276,9 @@ void RegisterStdActions(ActionRegistry& registry, const StdActionOptions& option
       "Always fails, with `error_data` as the error if given.", std::make_shared<FailAction>());
   reg("std.sleep", {Optional("seconds", 1)}, false, "Sleeps `seconds` (whole) seconds.",
       std::make_shared<SleepAction>());
-  reg("std.test_dict", {Optional("size", 0), Optional("key_prefix", ""), Optional("val", "")}, false,
-      "Returns {key_prefix0: val, ...} with `size` keys.", std::make_shared<TestDictAction>());
+  reg("std.test_dict", {Optional("size", 0), Optional("key_prefix", ""), Optional("val", "")},
+      false, "Returns {key_prefix0: val, ...} with `size` keys.",
+      std::make_shared<TestDictAction>());
   reg("std.http", HttpParams(), false, "Sends an HTTP request; the result describes the response.",
       internal::MakeHttpAction(options, /*mistral_async=*/false));
   reg("std.mistral_http", HttpParams(), true,
@@ -294,7 +299,8 @@ void RegisterStdActions(ActionRegistry& registry, const StdActionOptions& option
       {Required("cmd"), Required("host"), Required("username"), Required("private_key_filename"),
        Required("gateway_host"), Optional("gateway_username"), Optional("password"),
        Optional("proxy_command"), Optional("private_key")},
-      false, "Not supported: SSH through a gateway host.", std::make_shared<UnsupportedAction>(
+      false, "Not supported: SSH through a gateway host.",
+      std::make_shared<UnsupportedAction>(
           "std.ssh_proxied is not supported: SSH through a gateway needs ProxyJump, which the "
           "packaged libssh (0.10) lacks"));
   reg("std.shell",
@@ -304,8 +310,7 @@ void RegisterStdActions(ActionRegistry& registry, const StdActionOptions& option
   auto js = internal::MakeJavaScriptAction(options);
   reg("std.javascript", {Required("script"), Optional("context")}, false,
       "Evaluates a JavaScript function body with `context` as $.", js);
-  reg("std.js", {Required("script"), Optional("context")}, false,
-      "Alias of std.javascript.", js);
+  reg("std.js", {Required("script"), Optional("context")}, false, "Alias of std.javascript.", js);
 }
 
 }  // namespace bora::workers

@@ -1,11 +1,11 @@
 #pragma once
 // The standard action library (Mistral's std.*): RegisterStdActions() adds the signatures and the
-// implementations of std.noop, std.echo, std.fail, std.sleep, std.async_noop, std.test_dict, std.http,
-// std.mistral_http, std.email, std.ssh, std.shell, std.javascript and std.js to a registry (and std.ssh_proxied,
-// which fails with "not supported").
-// Call it once at start-up, before the registry is shared (ActionRegistry::Register is not thread-safe).
-// The registered actions are stateless and may run on any number of threads at once.
-// See workers/README.md for each action's parameters, result shape and the security options.
+// implementations of std.noop, std.echo, std.fail, std.sleep, std.async_noop, std.test_dict,
+// std.http, std.mistral_http, std.email, std.ssh, std.shell, std.javascript and std.js to a
+// registry (and std.ssh_proxied, which fails with "not supported"). Call it once at start-up,
+// before the registry is shared (ActionRegistry::Register is not thread-safe). The registered
+// actions are stateless and may run on any number of threads at once. See workers/README.md for
+// each action's parameters, result shape and the security options.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,12 +19,13 @@ namespace bora::workers {
 std::vector<std::string> DefaultDeniedCidrs();
 
 struct StdActionOptions {
-  // std.http / std.mistral_http may connect to loopback addresses (tests, sidecars). Loopback is always
-  // denied otherwise, whether or not it is in `denied_cidrs`.
+  // std.http / std.mistral_http may connect to loopback addresses (tests, sidecars). Loopback is
+  // always denied otherwise, whether or not it is in `denied_cidrs`.
   bool allow_loopback_http = false;
-  // Outbound HTTP to an address in one of these blocks is refused (SSRF guard). Each host is resolved once
-  // and the connection pinned to the checked address, so DNS rebinding cannot bypass the list; redirects
-  // are checked hop by hop. An invalid entry makes every HTTP request fail (fail closed).
+  // Outbound HTTP to an address in one of these blocks is refused (SSRF guard). Each host is
+  // resolved once and the connection pinned to the checked address, so DNS rebinding cannot bypass
+  // the list; redirects are checked hop by hop. An invalid entry makes every HTTP request fail
+  // (fail closed).
   std::vector<std::string> denied_cidrs = DefaultDeniedCidrs();
   // Larger HTTP responses (body bytes) fail the action.
   int64_t max_response_bytes = 10 * 1024 * 1024;

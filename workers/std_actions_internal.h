@@ -1,6 +1,6 @@
 #pragma once
-// Internal to bora_workers: factories of the std actions that live in their own files, and small helpers
-// they share. Not for use outside workers/. All functions are thread-safe.
+// Internal to bora_workers: factories of the std actions that live in their own files, and small
+// helpers they share. Not for use outside workers/. All functions are thread-safe.
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -12,15 +12,16 @@
 
 namespace bora::workers::internal {
 
-// Waits `duration` in small slices on a condition variable; returns false as soon as `cancel` is set.
+// Waits `duration` in small slices on a condition variable; returns false as soon as `cancel` is
+// set.
 bool SleepUnlessCancelled(const CancelToken& cancel, std::chrono::nanoseconds duration);
 
 // Python's float(x) for numbers, bools and numeric strings; nullopt otherwise.
 std::optional<double> ToDouble(const Json& v);
 // Python's str(x) (strings as they are).
 std::string ToText(const Json& v);
-// Effective timeout in seconds: the `param` value if it is a positive number, else request.timeout_ms if
-// set, else `fallback`. Values <= 0 mean "use the next one".
+// Effective timeout in seconds: the `param` value if it is a positive number, else
+// request.timeout_ms if set, else `fallback`. Values <= 0 mean "use the next one".
 double EffectiveTimeoutSeconds(const Json& param, const ActionRequest& request, double fallback);
 
 std::string Base64Encode(std::string_view data);

@@ -66,18 +66,38 @@ TEST_F(StdActionsTest, SignaturesMatchMistral) {
       {"std.fail", {}, {{"error_data", nullptr}}},
       {"std.sleep", {}, {{"seconds", 1}}},
       {"std.test_dict", {}, {{"size", 0}, {"key_prefix", ""}, {"val", ""}}},
-      {"std.http", {"url"}, {{"method", "GET"}, {"params", nullptr}, {"body", nullptr}, {"json", nullptr},
-                             {"headers", nullptr}, {"cookies", nullptr}, {"auth", nullptr},
-                             {"timeout", nullptr}, {"allow_redirects", nullptr}, {"proxies", nullptr},
-                             {"verify", nullptr}}},
-      {"std.email", {"from_addr", "to_addrs", "smtp_server"},
-       {{"reply_to", nullptr}, {"cc_addrs", nullptr}, {"bcc_addrs", nullptr}, {"smtp_password", nullptr},
-        {"subject", nullptr}, {"body", nullptr}, {"html_body", nullptr}}},
-      {"std.ssh", {"cmd", "host", "username"},
-       {{"password", ""}, {"private_key_filename", nullptr}, {"private_key", nullptr},
+      {"std.http",
+       {"url"},
+       {{"method", "GET"},
+        {"params", nullptr},
+        {"body", nullptr},
+        {"json", nullptr},
+        {"headers", nullptr},
+        {"cookies", nullptr},
+        {"auth", nullptr},
+        {"timeout", nullptr},
+        {"allow_redirects", nullptr},
+        {"proxies", nullptr},
+        {"verify", nullptr}}},
+      {"std.email",
+       {"from_addr", "to_addrs", "smtp_server"},
+       {{"reply_to", nullptr},
+        {"cc_addrs", nullptr},
+        {"bcc_addrs", nullptr},
+        {"smtp_password", nullptr},
+        {"subject", nullptr},
+        {"body", nullptr},
+        {"html_body", nullptr}}},
+      {"std.ssh",
+       {"cmd", "host", "username"},
+       {{"password", ""},
+        {"private_key_filename", nullptr},
+        {"private_key", nullptr},
         {"return_result_on_error", false}}},
       {"std.javascript", {"script"}, {{"context", nullptr}}},
-      {"std.shell", {"argv"}, {{"env", nullptr}, {"cwd", nullptr}, {"timeout", nullptr}, {"stdin", nullptr}}},
+      {"std.shell",
+       {"argv"},
+       {{"env", nullptr}, {"cwd", nullptr}, {"timeout", nullptr}, {"stdin", nullptr}}},
   };
   for (const Case& c : cases) {
     const ActionSignature* sig = registry_.FindSignature(c.action);
@@ -110,7 +130,8 @@ TEST_F(StdActionsTest, ValidateInputRejectsMissingAndUnexpected) {
   ASSERT_TRUE(filled.ok());
   EXPECT_EQ(At(*filled, "delay"), Json(0));
 
-  EXPECT_EQ(registry_.ValidateInput("std.nope", JsonObject{}).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(registry_.ValidateInput("std.nope", JsonObject{}).status().code(),
+            StatusCode::kNotFound);
   EXPECT_FALSE(registry_.ValidateInput("std.shell", JsonObject{{"env", JsonObject{}}}).ok());
 }
 
@@ -124,10 +145,11 @@ TEST_F(StdActionsTest, SimpleActions) {
   const std::vector<Case> cases = {
       {"std.noop", JsonObject{}, ActionResult::Kind::kSuccess, nullptr},
       {"std.async_noop", JsonObject{}, ActionResult::Kind::kAsync, nullptr},
-      {"std.echo", JsonObject{{"output", JsonObject{{"a", JsonArray{1, 2}}}}}, ActionResult::Kind::kSuccess,
-       JsonObject{{"a", JsonArray{1, 2}}}},
+      {"std.echo", JsonObject{{"output", JsonObject{{"a", JsonArray{1, 2}}}}},
+       ActionResult::Kind::kSuccess, JsonObject{{"a", JsonArray{1, 2}}}},
       {"std.echo", JsonObject{{"output", "x"}, {"delay", 0.01}}, ActionResult::Kind::kSuccess, "x"},
-      {"std.echo", JsonObject{{"output", "x"}, {"delay", "bad"}}, ActionResult::Kind::kSuccess, "x"},
+      {"std.echo", JsonObject{{"output", "x"}, {"delay", "bad"}}, ActionResult::Kind::kSuccess,
+       "x"},
       {"std.fail", JsonObject{}, ActionResult::Kind::kError, "Fail action expected exception."},
       {"std.fail", JsonObject{{"error_data", JsonObject{{"code", 7}}}}, ActionResult::Kind::kError,
        JsonObject{{"code", 7}}},
@@ -153,7 +175,8 @@ TEST_F(StdActionsTest, SleepHonoursCancellation) {
   ActionRequest req;
   req.action_name = "std.sleep";
   req.input = *input;
-  auto fut = std::async(std::launch::async, [&] { return registry_.FindAction("std.sleep")->Run(req, cancel); });
+  auto fut = std::async(std::launch::async,
+                        [&] { return registry_.FindAction("std.sleep")->Run(req, cancel); });
   cancel.cancelled.store(true);
   ASSERT_EQ(fut.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   EXPECT_EQ(fut.get().kind, ActionResult::Kind::kCancelled);
@@ -186,9 +209,10 @@ TEST_F(StdActionsTest, ShellRunsCommands) {
       {JsonObject{{"argv", JsonArray{"sh", "-c", "echo $FOO-$BAR"}},
                   {"env", JsonObject{{"FOO", "f"}, {"BAR", 2}}}},
        ActionResult::Kind::kSuccess, "f-2\n", 0},
-      {JsonObject{{"argv", JsonArray{"pwd"}}, {"cwd", tmp}}, ActionResult::Kind::kSuccess, tmp + "\n", 0},
-      {JsonObject{{"argv", JsonArray{"cat"}}, {"stdin", "from stdin"}}, ActionResult::Kind::kSuccess,
-       "from stdin", 0},
+      {JsonObject{{"argv", JsonArray{"pwd"}}, {"cwd", tmp}}, ActionResult::Kind::kSuccess,
+       tmp + "\n", 0},
+      {JsonObject{{"argv", JsonArray{"cat"}}, {"stdin", "from stdin"}},
+       ActionResult::Kind::kSuccess, "from stdin", 0},
       {JsonObject{{"argv", JsonArray{"sh", "-c", "echo out; echo err >&2; exit 3"}}},
        ActionResult::Kind::kError, "out\n", 3},
   };
@@ -198,8 +222,8 @@ TEST_F(StdActionsTest, ShellRunsCommands) {
     EXPECT_EQ(At(r.data, "stdout").as_string(), c.stdout_text) << PythonStr(c.input);
     EXPECT_EQ(At(r.data, "exit_code").as_int64(), c.exit_code);
   }
-  ActionResult err = Run("std.shell", JsonObject{{"argv", JsonArray{"sh", "-c", "echo e >&2; exit 1"}}},
-                         &allowing_);
+  ActionResult err = Run(
+      "std.shell", JsonObject{{"argv", JsonArray{"sh", "-c", "echo e >&2; exit 1"}}}, &allowing_);
   EXPECT_EQ(At(err.data, "stderr").as_string(), "e\n");
 }
 
@@ -214,7 +238,8 @@ TEST_F(StdActionsTest, ShellErrorsAndLimits) {
       {JsonObject{{"argv", "echo hi"}}, "non-empty list"},
       {JsonObject{{"argv", JsonArray{"true"}}, {"cwd", "/no/such/dir"}}, "No such file"},
       {JsonObject{{"argv", JsonArray{"sleep", "60"}}, {"timeout", 0.2}}, "timed out"},
-      {JsonObject{{"argv", JsonArray{"sh", "-c", "sleep 60 & wait"}}, {"timeout", 0.2}}, "timed out"},
+      {JsonObject{{"argv", JsonArray{"sh", "-c", "sleep 60 & wait"}}, {"timeout", 0.2}},
+       "timed out"},
       {JsonObject{{"argv", JsonArray{"yes"}}}, "more than 4096 bytes"},
   };
   for (const Case& c : cases) {
@@ -227,22 +252,26 @@ TEST_F(StdActionsTest, ShellErrorsAndLimits) {
 }
 
 TEST_F(StdActionsTest, ShellBackgroundChildDoesNotHoldTheAction) {
-  // The command exits while a child it started keeps stdout open; the group is ended, the run returns.
-  ActionResult r = Run("std.shell", JsonObject{{"argv", JsonArray{"sh", "-c", "sleep 60 & echo done"}},
-                                               {"timeout", 30}},
-                       &allowing_);
+  // The command exits while a child it started keeps stdout open; the group is ended, the run
+  // returns.
+  ActionResult r =
+      Run("std.shell",
+          JsonObject{{"argv", JsonArray{"sh", "-c", "sleep 60 & echo done"}}, {"timeout", 30}},
+          &allowing_);
   ASSERT_EQ(r.kind, ActionResult::Kind::kSuccess) << PythonStr(r.data);
   EXPECT_EQ(At(r.data, "stdout").as_string(), "done\n");
 }
 
 TEST_F(StdActionsTest, ShellCancellationKillsTheCommand) {
   CancelToken cancel;
-  Result<Json> input = allowing_.ValidateInput("std.shell", JsonObject{{"argv", JsonArray{"sleep", "60"}}});
+  Result<Json> input =
+      allowing_.ValidateInput("std.shell", JsonObject{{"argv", JsonArray{"sleep", "60"}}});
   ASSERT_TRUE(input.ok());
   ActionRequest req;
   req.action_name = "std.shell";
   req.input = *input;
-  auto fut = std::async(std::launch::async, [&] { return allowing_.FindAction("std.shell")->Run(req, cancel); });
+  auto fut = std::async(std::launch::async,
+                        [&] { return allowing_.FindAction("std.shell")->Run(req, cancel); });
   cancel.cancelled.store(true);
   ASSERT_EQ(fut.wait_for(std::chrono::seconds(20)), std::future_status::ready);
   EXPECT_EQ(fut.get().kind, ActionResult::Kind::kCancelled);
@@ -252,8 +281,8 @@ TEST_F(StdActionsTest, ShellCancellationKillsTheCommand) {
 
 TEST_F(StdActionsTest, EmailIsSentThroughSmtp) {
   testing::FakeSmtpServer smtp;
-  ActionResult r = Run("std.email",
-                       JsonObject{{"from_addr", "bora@example.com"},
+  ActionResult r =
+      Run("std.email", JsonObject{{"from_addr", "bora@example.com"},
                                   {"to_addrs", JsonArray{"a@example.com", "b@example.com"}},
                                   {"cc_addrs", JsonArray{"c@example.com"}},
                                   {"bcc_addrs", JsonArray{"d@example.com"}},
@@ -264,8 +293,8 @@ TEST_F(StdActionsTest, EmailIsSentThroughSmtp) {
   ASSERT_EQ(r.kind, ActionResult::Kind::kSuccess) << PythonStr(r.data);
   ASSERT_TRUE(smtp.WaitForMessage(10000));
   EXPECT_EQ(smtp.mail_from(), "bora@example.com");
-  EXPECT_EQ(smtp.rcpt_to(), (std::vector<std::string>{"c@example.com", "d@example.com", "a@example.com",
-                                                      "b@example.com"}));
+  EXPECT_EQ(smtp.rcpt_to(), (std::vector<std::string>{"c@example.com", "d@example.com",
+                                                      "a@example.com", "b@example.com"}));
   std::string data = smtp.data();
   EXPECT_NE(data.find("Subject: Workflow done\r\n"), std::string::npos) << data;
   EXPECT_NE(data.find("From: bora@example.com\r\n"), std::string::npos);
@@ -280,10 +309,11 @@ TEST_F(StdActionsTest, EmailIsSentThroughSmtp) {
 
 TEST_F(StdActionsTest, EmailHtmlIsMultipartAndDefaultsApply) {
   testing::FakeSmtpServer smtp;
-  ActionResult r = Run("std.email", JsonObject{{"from_addr", "x@example.com"},
-                                               {"to_addrs", "y@example.com"},
-                                               {"smtp_server", "127.0.0.1:" + std::to_string(smtp.port())},
-                                               {"html_body", "<b>hi</b>"}});
+  ActionResult r =
+      Run("std.email", JsonObject{{"from_addr", "x@example.com"},
+                                  {"to_addrs", "y@example.com"},
+                                  {"smtp_server", "127.0.0.1:" + std::to_string(smtp.port())},
+                                  {"html_body", "<b>hi</b>"}});
   ASSERT_EQ(r.kind, ActionResult::Kind::kSuccess) << PythonStr(r.data);
   ASSERT_TRUE(smtp.WaitForMessage(10000));
   std::string data = smtp.data();
@@ -295,9 +325,10 @@ TEST_F(StdActionsTest, EmailHtmlIsMultipartAndDefaultsApply) {
 
 TEST_F(StdActionsTest, EmailConnectionRefused) {
   int port = testing::UnusedLoopbackPort();
-  ActionResult r = Run("std.email", JsonObject{{"from_addr", "x@example.com"},
-                                               {"to_addrs", JsonArray{"y@example.com"}},
-                                               {"smtp_server", "127.0.0.1:" + std::to_string(port)}});
+  ActionResult r =
+      Run("std.email", JsonObject{{"from_addr", "x@example.com"},
+                                  {"to_addrs", JsonArray{"y@example.com"}},
+                                  {"smtp_server", "127.0.0.1:" + std::to_string(port)}});
   ASSERT_EQ(r.kind, ActionResult::Kind::kError);
   EXPECT_EQ(std::string(r.data.as_string()).rfind("Failed to send an email message: ", 0), 0u);
 }
@@ -307,8 +338,9 @@ TEST_F(StdActionsTest, EmailConnectionRefused) {
 TEST_F(StdActionsTest, SshConnectionRefusedGivesAClearError) {
   int port = testing::UnusedLoopbackPort();
   std::string host = "127.0.0.1:" + std::to_string(port);
-  ActionResult r = Run("std.ssh", JsonObject{{"cmd", "uptime"}, {"host", host}, {"username", "u"},
-                                             {"password", "p"}});
+  ActionResult r =
+      Run("std.ssh",
+          JsonObject{{"cmd", "uptime"}, {"host", host}, {"username", "u"}, {"password", "p"}});
   ASSERT_EQ(r.kind, ActionResult::Kind::kError);
   std::string msg(r.data.as_string());
   EXPECT_NE(msg.find("Failed to execute ssh cmd 'uptime' on " + host), std::string::npos) << msg;
@@ -324,10 +356,14 @@ TEST_F(StdActionsTest, SshRejectsBadHostTypes) {
 }
 
 TEST_F(StdActionsTest, SshProxiedIsNotSupported) {
-  ActionResult r = Run("std.ssh_proxied", JsonObject{{"cmd", "ls"}, {"host", "h"}, {"username", "u"},
-                                                     {"private_key_filename", "k"}, {"gateway_host", "g"}});
+  ActionResult r = Run("std.ssh_proxied", JsonObject{{"cmd", "ls"},
+                                                     {"host", "h"},
+                                                     {"username", "u"},
+                                                     {"private_key_filename", "k"},
+                                                     {"gateway_host", "g"}});
   ASSERT_EQ(r.kind, ActionResult::Kind::kError);
-  EXPECT_NE(std::string(r.data.as_string()).find("std.ssh_proxied is not supported"), std::string::npos);
+  EXPECT_NE(std::string(r.data.as_string()).find("std.ssh_proxied is not supported"),
+            std::string::npos);
 }
 
 // ---- std.javascript ----
@@ -336,7 +372,8 @@ TEST_F(StdActionsTest, JavaScript) {
   if (!JavaScriptSupported()) {
     ActionResult r = Run("std.javascript", JsonObject{{"script", "return 1"}});
     ASSERT_EQ(r.kind, ActionResult::Kind::kError);
-    EXPECT_NE(std::string(r.data.as_string()).find("std.javascript is not supported"), std::string::npos);
+    EXPECT_NE(std::string(r.data.as_string()).find("std.javascript is not supported"),
+              std::string::npos);
     GTEST_SKIP() << "built without duktape";
   }
   struct Case {
@@ -346,8 +383,9 @@ TEST_F(StdActionsTest, JavaScript) {
     Json data;
   };
   const std::vector<Case> cases = {
-      {"std.javascript", JsonObject{{"script", "return $.a + $.b.length;"},
-                                    {"context", JsonObject{{"a", 40}, {"b", JsonArray{1, 2}}}}},
+      {"std.javascript",
+       JsonObject{{"script", "return $.a + $.b.length;"},
+                  {"context", JsonObject{{"a", 40}, {"b", JsonArray{1, 2}}}}},
        ActionResult::Kind::kSuccess, 42},
       {"std.js", JsonObject{{"script", "return {x: [1, 'two', null], y: true};"}},
        ActionResult::Kind::kSuccess, JsonObject{{"x", JsonArray{1, "two", nullptr}}, {"y", true}}},
@@ -365,11 +403,11 @@ TEST_F(StdActionsTest, JavaScript) {
     const char* script;
     const char* message;
   };
-  for (ErrCase c : {ErrCase{"return (;", "SyntaxError"}, ErrCase{"throw new Error('boom');", "boom"},
-                    ErrCase{"while (true) {}", "time limit"},
-                    ErrCase{"var s = 'x'; while (true) { s = s + s; }",
-                            "bytes of memory"},
-                    ErrCase{"return undefinedName.x;", "ReferenceError"}}) {
+  for (ErrCase c :
+       {ErrCase{"return (;", "SyntaxError"}, ErrCase{"throw new Error('boom');", "boom"},
+        ErrCase{"while (true) {}", "time limit"},
+        ErrCase{"var s = 'x'; while (true) { s = s + s; }", "bytes of memory"},
+        ErrCase{"return undefinedName.x;", "ReferenceError"}}) {
     ActionResult r = Run("std.javascript", JsonObject{{"script", c.script}}, &allowing_);
     ASSERT_EQ(r.kind, ActionResult::Kind::kError) << c.script;
     std::string msg(r.data.as_string());

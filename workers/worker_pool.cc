@@ -20,8 +20,8 @@ Status WorkerPool::Submit(ActionRequest request, Completion done) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return FailedPrecondition("the worker pool is shut down");
   if (queue_.size() >= options_.max_queue) {
-    return ResourceExhausted("the worker pool queue is full (" + std::to_string(options_.max_queue) +
-                             " runs waiting)");
+    return ResourceExhausted("the worker pool queue is full (" +
+                             std::to_string(options_.max_queue) + " runs waiting)");
   }
   const std::string& id = request.action_execution_id;
   if (!id.empty()) {
@@ -31,7 +31,8 @@ Status WorkerPool::Submit(ActionRequest request, Completion done) {
       return AlreadyExists("action execution " + id + " is already queued or running");
     }
   }
-  queue_.push_back(Job{std::move(request), std::move(done), std::make_shared<CancelToken>(), next_seq_++});
+  queue_.push_back(
+      Job{std::move(request), std::move(done), std::make_shared<CancelToken>(), next_seq_++});
   cv_.notify_one();
   return Status::Ok();
 }
@@ -92,12 +93,13 @@ ActionResult WorkerPool::RunJob(const Job& job) {
   if (job.cancel->cancelled.load()) return ActionResult::Cancelled();
   Action* action = registry_ == nullptr ? nullptr : registry_->FindAction(job.request.action_name);
   if (action == nullptr) {
-    return ActionResult::Error("Failed to find action [action_name=" + job.request.action_name + "]");
+    return ActionResult::Error("Failed to find action [action_name=" + job.request.action_name +
+                               "]");
   }
   try {
     ActionResult result = action->Run(job.request, *job.cancel);
-    // A run asked to stop reports kCancelled unless it had already finished with a final outcome it could
-    // not take back (an async hand-off).
+    // A run asked to stop reports kCancelled unless it had already finished with a final outcome it
+    // could not take back (an async hand-off).
     if (job.cancel->cancelled.load() && result.kind != ActionResult::Kind::kAsync) {
       return ActionResult::Cancelled();
     }

@@ -1,13 +1,14 @@
 #pragma once
-// WorkerPool: runs actions on N threads of this process. The embedded runtime submits action runs to it;
-// the Kafka worker uses the same pool behind its consumer.
+// WorkerPool: runs actions on N threads of this process. The embedded runtime submits action runs
+// to it; the Kafka worker uses the same pool behind its consumer.
 //
-// Ownership: the pool borrows the ActionRegistry (it must outlive the pool and be read-only by then).
-// Threading: every public method is thread-safe. Completion callbacks run on a pool thread, or on the
-// thread that calls Cancel()/Shutdown() for runs that had not started; they must not block for long and
-// must not call Shutdown() (they may call Submit() and Cancel()).
-// Guarantee: each Submit() that returns OK leads to exactly one completion call, with the action's result,
-// an error (unknown action, exception), or kCancelled (cancelled before or while running, or shut down).
+// Ownership: the pool borrows the ActionRegistry (it must outlive the pool and be read-only by
+// then). Threading: every public method is thread-safe. Completion callbacks run on a pool thread,
+// or on the thread that calls Cancel()/Shutdown() for runs that had not started; they must not
+// block for long and must not call Shutdown() (they may call Submit() and Cancel()). Guarantee:
+// each Submit() that returns OK leads to exactly one completion call, with the action's result, an
+// error (unknown action, exception), or kCancelled (cancelled before or while running, or shut
+// down).
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -25,8 +26,8 @@
 namespace bora::workers {
 
 struct WorkerPoolOptions {
-  int concurrency = 4;           // worker threads (>= 1)
-  size_t max_queue = 1024;       // runs waiting for a thread; Submit() beyond it is refused
+  int concurrency = 4;      // worker threads (>= 1)
+  size_t max_queue = 1024;  // runs waiting for a thread; Submit() beyond it is refused
 };
 
 class WorkerPool {
@@ -39,17 +40,17 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   // Queues a run. kResourceExhausted when the queue is full, kFailedPrecondition after Shutdown(),
-  // kAlreadyExists when a run with the same non-empty action_execution_id is queued or running; in those
-  // cases `done` is never called.
+  // kAlreadyExists when a run with the same non-empty action_execution_id is queued or running; in
+  // those cases `done` is never called.
   Status Submit(ActionRequest request, Completion done);
 
-  // Cancels the run of `action_execution_id`: a queued run completes as kCancelled at once (on this thread);
-  // a running one has its CancelToken set (the action stops early if it can, and its result is reported as
-  // kCancelled). Returns false when no such run is queued or running.
+  // Cancels the run of `action_execution_id`: a queued run completes as kCancelled at once (on this
+  // thread); a running one has its CancelToken set (the action stops early if it can, and its
+  // result is reported as kCancelled). Returns false when no such run is queued or running.
   bool Cancel(const std::string& action_execution_id);
 
-  // Stops accepting runs, completes queued runs as kCancelled, cancels running ones (when `cancel_running`,
-  // else waits for them to finish) and joins the threads. Idempotent.
+  // Stops accepting runs, completes queued runs as kCancelled, cancels running ones (when
+  // `cancel_running`, else waits for them to finish) and joins the threads. Idempotent.
   void Shutdown(bool cancel_running = true);
 
   size_t QueuedCount() const;

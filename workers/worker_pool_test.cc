@@ -58,7 +58,8 @@ class WorkerPoolTest : public ::testing::Test {
     RegisterStdActions(registry_, StdActionOptions{});
     gate_ = std::make_shared<GateAction>();
     registry_.Register(ActionSignature{"test.gate", {}, true, false, "test"}, gate_);
-    registry_.Register(ActionSignature{"test.throw", {}, true, false, "test"}, std::make_shared<ThrowingAction>());
+    registry_.Register(ActionSignature{"test.throw", {}, true, false, "test"},
+                       std::make_shared<ThrowingAction>());
   }
 
   static ActionRequest Req(std::string action, std::string id, Json input = JsonObject{}) {
@@ -98,12 +99,14 @@ TEST_F(WorkerPoolTest, ManySubmissionsCompleteExactlyOnce) {
 TEST_F(WorkerPoolTest, UnknownActionAndExceptionsBecomeErrors) {
   WorkerPool pool(&registry_, WorkerPoolOptions{2, 16});
   std::promise<ActionResult> unknown, thrown;
-  ASSERT_TRUE(pool.Submit(Req("std.nope", "u"), [&](const ActionRequest&, ActionResult r) {
-                    unknown.set_value(std::move(r));
-                  }).ok());
-  ASSERT_TRUE(pool.Submit(Req("test.throw", "t"), [&](const ActionRequest&, ActionResult r) {
-                    thrown.set_value(std::move(r));
-                  }).ok());
+  ASSERT_TRUE(
+      pool.Submit(Req("std.nope", "u"),
+                  [&](const ActionRequest&, ActionResult r) { unknown.set_value(std::move(r)); })
+          .ok());
+  ASSERT_TRUE(
+      pool.Submit(Req("test.throw", "t"),
+                  [&](const ActionRequest&, ActionResult r) { thrown.set_value(std::move(r)); })
+          .ok());
   ActionResult u = unknown.get_future().get();
   EXPECT_EQ(u.kind, ActionResult::Kind::kError);
   EXPECT_EQ(u.data, Json("Failed to find action [action_name=std.nope]"));
@@ -115,12 +118,14 @@ TEST_F(WorkerPoolTest, UnknownActionAndExceptionsBecomeErrors) {
 TEST_F(WorkerPoolTest, CancelQueuedAndRunning) {
   WorkerPool pool(&registry_, WorkerPoolOptions{1, 16});
   std::promise<ActionResult> first, second;
-  ASSERT_TRUE(pool.Submit(Req("test.gate", "running"), [&](const ActionRequest&, ActionResult r) {
-                    first.set_value(std::move(r));
-                  }).ok());
-  ASSERT_TRUE(pool.Submit(Req("std.noop", "queued"), [&](const ActionRequest&, ActionResult r) {
-                    second.set_value(std::move(r));
-                  }).ok());
+  ASSERT_TRUE(
+      pool.Submit(Req("test.gate", "running"),
+                  [&](const ActionRequest&, ActionResult r) { first.set_value(std::move(r)); })
+          .ok());
+  ASSERT_TRUE(
+      pool.Submit(Req("std.noop", "queued"),
+                  [&](const ActionRequest&, ActionResult r) { second.set_value(std::move(r)); })
+          .ok());
   gate_->WaitStarted(1);
   EXPECT_EQ(pool.RunningCount(), 1u);
   EXPECT_EQ(pool.QueuedCount(), 1u);
@@ -136,9 +141,10 @@ TEST_F(WorkerPoolTest, CancelQueuedAndRunning) {
 TEST_F(WorkerPoolTest, CancelRunningSleep) {
   WorkerPool pool(&registry_, WorkerPoolOptions{2, 16});
   std::promise<ActionResult> result;
-  ASSERT_TRUE(pool.Submit(Req("std.sleep", "s", JsonObject{{"seconds", 600}}),
-                          [&](const ActionRequest&, ActionResult r) { result.set_value(std::move(r)); })
-                  .ok());
+  ASSERT_TRUE(
+      pool.Submit(Req("std.sleep", "s", JsonObject{{"seconds", 600}}),
+                  [&](const ActionRequest&, ActionResult r) { result.set_value(std::move(r)); })
+          .ok());
   // Queued or running, the run completes as cancelled.
   auto fut = result.get_future();
   ASSERT_TRUE(pool.Cancel("s"));
@@ -183,9 +189,10 @@ TEST_F(WorkerPoolTest, ShutdownCancelsQueuedAndRunningAndRefusesNewWork) {
 TEST_F(WorkerPoolTest, AsyncResultIsPassedThrough) {
   WorkerPool pool(&registry_, WorkerPoolOptions{1, 4});
   std::promise<ActionResult> result;
-  ASSERT_TRUE(pool.Submit(Req("std.async_noop", "a"),
-                          [&](const ActionRequest&, ActionResult r) { result.set_value(std::move(r)); })
-                  .ok());
+  ASSERT_TRUE(
+      pool.Submit(Req("std.async_noop", "a"),
+                  [&](const ActionRequest&, ActionResult r) { result.set_value(std::move(r)); })
+          .ok());
   EXPECT_EQ(result.get_future().get().kind, ActionResult::Kind::kAsync);
 }
 

@@ -3,14 +3,16 @@
 
 namespace bora::engine {
 
-void MemoryDefinitions::Add(std::shared_ptr<const lang::Document> document, const std::string& namespace_name) {
+void MemoryDefinitions::Add(std::shared_ptr<const lang::Document> document,
+                            const std::string& namespace_name) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& wf : document->workflows) {
     workflows_[{namespace_name, wf.full_name}] =
         std::shared_ptr<const lang::WorkflowSpec>(document, &wf);
   }
   for (const auto& a : document->actions) {
-    actions_[{namespace_name, a.full_name}] = std::shared_ptr<const lang::AdhocActionSpec>(document, &a);
+    actions_[{namespace_name, a.full_name}] =
+        std::shared_ptr<const lang::AdhocActionSpec>(document, &a);
   }
 }
 

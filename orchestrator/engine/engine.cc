@@ -48,7 +48,8 @@ std::string MessageText(const Json& v) {
 Result<int64_t> ToNonNegativeInt(const Json& v, std::string_view what) {
   if (v.is_int64() && v.get_int64() >= 0) return v.get_int64();
   if (v.is_uint64()) return static_cast<int64_t>(v.get_uint64());
-  if (v.is_double() && v.get_double() >= 0 && v.get_double() == static_cast<int64_t>(v.get_double())) {
+  if (v.is_double() && v.get_double() >= 0 &&
+      v.get_double() == static_cast<int64_t>(v.get_double())) {
     return static_cast<int64_t>(v.get_double());
   }
   if (v.is_string()) {
@@ -75,7 +76,8 @@ class Runner;
 class StateHost final : public expr::Host {
  public:
   StateHost(Runner* runner, std::optional<size_t> current) : runner_(runner), current_(current) {}
-  Result<Json> Call(std::string_view name, std::span<const Json> args, const expr::KwArgs& kwargs) override;
+  Result<Json> Call(std::string_view name, std::span<const Json> args,
+                    const expr::KwArgs& kwargs) override;
 
  private:
   Runner* runner_;
@@ -88,7 +90,12 @@ class Runner {
   Runner(const Engine* engine, const Definitions* defs, const workers::ActionRegistry* actions,
          ExecutionState& st, std::shared_ptr<const lang::WorkflowSpec> spec, TimestampUs now,
          std::vector<Command>* out)
-      : engine_(engine), defs_(defs), actions_(actions), st_(st), spec_(std::move(spec)), now_(now),
+      : engine_(engine),
+        defs_(defs),
+        actions_(actions),
+        st_(st),
+        spec_(std::move(spec)),
+        now_(now),
         out_(out) {}
 
   ExecutionState& st() { return st_; }
@@ -149,7 +156,8 @@ class Runner {
     o["state"] = StateName(st_.state);
     o["created_at"] = FormatMistralTime(st_.created_at);
     o["updated_at"] = FormatMistralTime(st_.updated_at ? st_.updated_at : st_.created_at);
-    o["root_execution_id"] = st_.root_execution_id.empty() ? Json(nullptr) : Json(st_.root_execution_id);
+    o["root_execution_id"] =
+        st_.root_execution_id.empty() ? Json(nullptr) : Json(st_.root_execution_id);
     return o;
   }
 
@@ -211,8 +219,9 @@ class Runner {
 
   bool WfRunning() const { return st_.state == State::kRunning; }
 
-  // Inbound task names of `name` (tasks naming it in any on-* clause), in document order. The map is built
-  // lazily once per Apply, so events that need no graph queries (most completions) do not pay for it.
+  // Inbound task names of `name` (tasks naming it in any on-* clause), in document order. The map
+  // is built lazily once per Apply, so events that need no graph queries (most completions) do not
+  // pay for it.
   const std::vector<std::string>& InboundOf(const std::string& name) {
     static const std::vector<std::string> kNone;
     if (!inbound_) {
@@ -238,7 +247,8 @@ class Runner {
     return engine_->ResolveWorkflow(name, spec_->workbook, st_.workflow_namespace);
   }
 
-  std::shared_ptr<const lang::AdhocActionSpec> FindAdhoc(std::string_view name, std::string_view workbook) const {
+  std::shared_ptr<const lang::AdhocActionSpec> FindAdhoc(std::string_view name,
+                                                         std::string_view workbook) const {
     std::vector<std::string> candidates;
     if (!workbook.empty()) candidates.push_back(std::string(workbook) + "." + std::string(name));
     candidates.push_back(std::string(name));
@@ -284,8 +294,8 @@ class Runner {
         }
       }
       if (!missing.empty()) {
-        return InvalidArgument("Invalid input [name=" + adhoc->full_name + ", class=" + adhoc->full_name +
-                               ", missing=" + PyList(missing) + "]");
+        return InvalidArgument("Invalid input [name=" + adhoc->full_name + ", class=" +
+                               adhoc->full_name + ", missing=" + PyList(missing) + "]");
       }
       // base-input sees the action input first, then the workflow context.
       JsonObject data = wf_data.is_object() ? wf_data.get_object() : JsonObject();
@@ -299,8 +309,8 @@ class Runner {
     }
     const workers::ActionSignature* sig = actions_->FindSignature(current);
     if (sig == nullptr) {
-      return NotFound("Failed to find action [action_name=" + current + ", namespace=" + st_.workflow_namespace +
-                      "]");
+      return NotFound("Failed to find action [action_name=" + current +
+                      ", namespace=" + st_.workflow_namespace + "]");
     }
     BORA_ASSIGN_OR_RETURN(Json validated, actions_->ValidateInput(current, input));
     result.name = current;
@@ -361,7 +371,8 @@ class Runner {
       Json data = BaseData();
       auto vars = Eval(*spec->vars, data, std::nullopt);
       if (!vars.ok()) {
-        CompleteWorkflow(State::kError, "Failed to evaluate workflow vars: " + vars.status().message());
+        CompleteWorkflow(State::kError,
+                         "Failed to evaluate workflow vars: " + vars.status().message());
         return Status::Ok();
       }
       if (vars->is_object()) Overlay(st_.global_context.get_object(), *vars);
@@ -369,9 +380,12 @@ class Runner {
 
     if (spec->type == lang::WorkflowType::kReverse) {
       const Json* tn = st_.params.get_object().if_contains("task_name");
-      if (tn == nullptr || !tn->is_string() || spec->FindTask(std::string(tn->get_string())) == nullptr) {
-        CompleteWorkflow(State::kError, "Invalid input [name=" + spec->full_name +
-                                            "]: a reverse workflow needs params.task_name naming one of its tasks");
+      if (tn == nullptr || !tn->is_string() ||
+          spec->FindTask(std::string(tn->get_string())) == nullptr) {
+        CompleteWorkflow(
+            State::kError,
+            "Invalid input [name=" + spec->full_name +
+                "]: a reverse workflow needs params.task_name naming one of its tasks");
         return Status::Ok();
       }
       ReverseContinue();
@@ -467,11 +481,12 @@ class Runner {
   }
 
   std::string RunError(size_t ti, const std::string& error) const {
-    return "Failed to run task [error=" + error + ", wf=" + spec_->name + ", task=" + st_.tasks[ti].name + "]";
+    return "Failed to run task [error=" + error + ", wf=" + spec_->name +
+           ", task=" + st_.tasks[ti].name + "]";
   }
   std::string CompleteError(size_t ti, const std::string& error) const {
-    return "Failed to complete task [error=" + error + ", wf=" + spec_->name + ", task=" + st_.tasks[ti].name +
-           "]";
+    return "Failed to complete task [error=" + error + ", wf=" + spec_->name +
+           ", task=" + st_.tasks[ti].name + "]";
   }
 
   // Starts the task's action(s) / sub-workflow(s).
@@ -495,7 +510,8 @@ class Runner {
       if (!v.ok()) return ForceFail(ti, RunError(ti, v.status().message()));
       auto secs = ToNonNegativeInt(*v, "timeout");
       if (!secs.ok()) return ForceFail(ti, RunError(ti, secs.status().message()));
-      if (*secs > 0) st_.tasks[ti].timeout_timer_id = SetTimerFor(ti, TimerInfo::Kind::kTimeout, *secs);
+      if (*secs > 0)
+        st_.tasks[ti].timeout_timer_id = SetTimerFor(ti, TimerInfo::Kind::kTimeout, *secs);
     }
 
     if (!ts.with_items.empty()) {
@@ -514,14 +530,15 @@ class Runner {
           arr = std::move(chars);
         }
         if (!arr.is_array()) {
-          return ForceFail(ti, RunError(ti, "Wrong input format for: " + var.name +
-                                                 ". Iterable type is expected for each value, got " +
-                                                 std::string(PythonTypeName(arr)) + " " + PythonRepr(arr)));
+          return ForceFail(
+              ti, RunError(ti, "Wrong input format for: " + var.name +
+                                   ". Iterable type is expected for each value, got " +
+                                   std::string(PythonTypeName(arr)) + " " + PythonRepr(arr)));
         }
         int64_t n = static_cast<int64_t>(arr.get_array().size());
         if (count >= 0 && n != count) {
           return ForceFail(ti, RunError(ti, "Wrong input format for: " + var.name +
-                                                 ". All arrays must have the same length."));
+                                                ". All arrays must have the same length."));
         }
         count = n;
         items[var.name] = std::move(arr);
@@ -557,6 +574,7 @@ class Runner {
       int64_t idx = w.pending[w.pending_pos++];
       ++w.running;
       JsonObject extra;
+      if (!w.items.is_object()) return ForceFail(ti, RunError(ti, "with-items values are missing"));
       for (const auto& kv : w.items.get_object()) {
         extra[kv.key()] = kv.value().get_array()[static_cast<size_t>(idx)];
       }
@@ -585,7 +603,8 @@ class Runner {
       if (!in->is_object() && !in->is_null()) {
         ForceFail(ti, RunError(ti, "Wrong dynamic input for task: " + ts.name +
                                        ". Dict type is expected. Actual type: " +
-                                       std::string(PythonTypeName(*in)) + ". Actual value: " + PythonStr(*in)));
+                                       std::string(PythonTypeName(*in)) +
+                                       ". Actual value: " + PythonStr(*in)));
         return false;
       }
       Overlay(input, *in);
@@ -603,8 +622,8 @@ class Runner {
       std::string wf_name = name->is_string() ? std::string(name->get_string()) : PythonStr(*name);
       auto sub = FindWorkflow(wf_name);
       if (!sub) {
-        ForceFail(ti, RunError(ti, "Failed to find workflow [name=" + wf_name + ", namespace=" +
-                                       st_.workflow_namespace + "]"));
+        ForceFail(ti, RunError(ti, "Failed to find workflow [name=" + wf_name +
+                                       ", namespace=" + st_.workflow_namespace + "]"));
         return false;
       }
       // Keys declared as the sub-workflow's input are input; others become execution params.
@@ -654,7 +673,8 @@ class Runner {
       if (action_name.empty()) action_name = "std.noop";
     }
     // Action defaults from env.__actions.<action name> (never override given input).
-    if (const Json* defaults = st_.Env().get_object().if_contains("__actions"); defaults && defaults->is_object()) {
+    if (const Json* defaults = st_.Env().get_object().if_contains("__actions");
+        defaults && defaults->is_object()) {
       if (const Json* d = defaults->get_object().if_contains(action_name); d && d->is_object()) {
         for (const auto& kv : d->get_object()) {
           if (!input.contains(kv.key())) input[kv.key()] = kv.value();
@@ -702,11 +722,13 @@ class Runner {
   Status OnActionCompleted(const ActionCompleted& ev) {
     auto it = st_.index.action_by_id.find(ev.action_execution_id);
     if (it == st_.index.action_by_id.end()) {
-      return NotFound("action execution " + ev.action_execution_id + " not found in execution " + st_.id);
+      return NotFound("action execution " + ev.action_execution_id + " not found in execution " +
+                      st_.id);
     }
     auto [ti, ai] = it->second;
     ActionExecution& a = st_.tasks[ti].actions[ai];
-    if (a.is_workflow) return InvalidArgument("execution " + a.id + " is a sub-workflow, not an action");
+    if (a.is_workflow)
+      return InvalidArgument("execution " + a.id + " is a sub-workflow, not an action");
     if (IsCompleted(a.state)) return Status::Ok();  // duplicate delivery
     State s = ev.kind == ActionCompleted::Kind::kSuccess ? State::kSuccess
               : ev.kind == ActionCompleted::Kind::kError ? State::kError
@@ -734,16 +756,51 @@ class Runner {
   Status OnSubWorkflowCompleted(const SubWorkflowCompleted& ev) {
     auto it = st_.index.action_by_id.find(ev.sub_execution_id);
     if (it == st_.index.action_by_id.end()) {
-      return NotFound("sub-workflow execution " + ev.sub_execution_id + " not found in execution " + st_.id);
+      return NotFound("sub-workflow execution " + ev.sub_execution_id + " not found in execution " +
+                      st_.id);
     }
     auto [ti, ai] = it->second;
     ActionExecution& a = st_.tasks[ti].actions[ai];
-    if (IsCompleted(a.state)) return Status::Ok();
-    a.state = IsCompleted(ev.state) ? ev.state : State::kError;
-    a.output = ev.output;
-    a.state_info = ev.state_info;
-    a.updated_at = now_;
+    State new_state = IsCompleted(ev.state) ? ev.state : State::kError;
+    if (IsCompleted(a.state)) {
+      // A failed sub-execution finished again after a task inside it was rerun: reopen this task
+      // (and the execution) like Mistral puts parents back to RUNNING. Duplicates of the same
+      // outcome are ignored.
+      if (!ReopenForChildRerun(ti, ai, new_state)) return Status::Ok();
+    }
+    ActionExecution& a2 = st_.tasks[ti].actions[ai];
+    a2.state = new_state;
+    a2.output = ev.output;
+    a2.state_info = ev.state_info;
+    a2.updated_at = now_;
     return ChildDone(ti, ai);
+  }
+
+  bool ReopenForChildRerun(size_t ti, size_t ai, State new_state) {
+    TaskExecution& t = st_.tasks[ti];
+    ActionExecution& a = t.actions[ai];
+    if (a.state != State::kError || new_state == State::kError || !a.accepted) return false;
+    if (t.state != State::kError || st_.index.latest_task_by_name[t.name] != ti) return false;
+    if (st_.state == State::kPaused || st_.state == State::kCancelled) return false;
+    if (t.with_items.enabled) {
+      if (t.with_items.failed > 0) --t.with_items.failed;
+      ++t.with_items.running;  // ChildDone counts the new outcome
+    }
+    a.state = State::kRunning;
+    t.state_info.reset();
+    t.force_failed = false;
+    t.processed = false;
+    t.error_handled = false;
+    t.has_next_tasks = false;
+    t.next_task_names.clear();
+    t.published = JsonObject();
+    SetTaskState(ti, State::kRunning);
+    if (IsCompleted(st_.state)) {
+      st_.state = State::kRunning;
+      st_.state_info.reset();
+      st_.finished_notified = false;
+    }
+    return true;
   }
 
   // Bookkeeping after one child (action or sub-workflow) completed.
@@ -754,11 +811,15 @@ class Runner {
     if (t.with_items.enabled) {
       WithItemsState& w = t.with_items;
       if (w.running > 0) --w.running;
-      if (a.state == State::kSuccess) ++w.succeeded;
-      else if (a.state == State::kCancelled) ++w.cancelled;
-      else ++w.failed;
+      if (a.state == State::kSuccess)
+        ++w.succeeded;
+      else if (a.state == State::kCancelled)
+        ++w.cancelled;
+      else
+        ++w.failed;
     }
-    if (t.state != State::kRunning) return Status::Ok();  // completed already (timeout) or not running
+    if (t.state != State::kRunning)
+      return Status::Ok();  // completed already (timeout) or not running
     ContinueTask(ti);
     CheckCompletion();
     return Status::Ok();
@@ -774,9 +835,11 @@ class Runner {
       const WithItemsState& w = t2.with_items;
       if (t2.state != State::kRunning) return;
       // Mistral completes a with-items task as soon as one accepted execution was cancelled.
-      if (w.cancelled > 0) return AfterActionsComplete(ti, State::kCancelled, "One or more actions was cancelled.");
+      if (w.cancelled > 0)
+        return AfterActionsComplete(ti, State::kCancelled, "One or more actions was cancelled.");
       if (w.running > 0 || w.pending_pos < w.pending.size()) return;
-      if (w.failed > 0) return AfterActionsComplete(ti, State::kError, "One or more actions had failed.");
+      if (w.failed > 0)
+        return AfterActionsComplete(ti, State::kError, "One or more actions had failed.");
       return AfterActionsComplete(ti, State::kSuccess, std::nullopt);
     }
     const ActionExecution* last = nullptr;
@@ -871,7 +934,8 @@ class Runner {
   }
 
   // Evaluates what a task publishes when completing in state `s`: (branch vars, global vars).
-  // Precedence: on-complete.publish > publish / publish-on-error / publish-on-skip > on-<state>.publish.
+  // Precedence: on-complete.publish > publish / publish-on-error / publish-on-skip >
+  // on-<state>.publish.
   Result<std::pair<JsonObject, JsonObject>> ComputePublish(size_t ti, State s, const Json& data) {
     const lang::TaskSpec& ts = *spec_->FindTask(st_.tasks[ti].name);
     JsonObject branch, global;
@@ -947,8 +1011,8 @@ class Runner {
     CheckCompletion();
   }
 
-  Result<std::vector<FiredItem>> EvalClause(const std::optional<lang::OnClause>& clause, const char* event,
-                                            const Json& data, size_t ti) {
+  Result<std::vector<FiredItem>> EvalClause(const std::optional<lang::OnClause>& clause,
+                                            const char* event, const Json& data, size_t ti) {
     std::vector<FiredItem> out;
     if (!clause) return out;
     for (const auto& item : clause->next) {
@@ -1004,8 +1068,8 @@ class Runner {
     Dispatch(ti, fired);
   }
 
-  // Mistral's dispatcher: tasks start in order until a state command; fail/succeed drop the rest, pause
-  // backlogs the rest.
+  // Mistral's dispatcher: tasks start in order until a state command; fail/succeed drop the rest,
+  // pause backlogs the rest.
   void Dispatch(size_t ti, const std::vector<FiredItem>& fired) {
     std::string from_id = st_.tasks[ti].id;
     bool paused_by_cmd = false;
@@ -1022,7 +1086,7 @@ class Runner {
           break;
         case TransitionItem::Kind::kFail:
           if (WfRunning() || st_.state == State::kPaused) {
-            CompleteWorkflow(State::kError, f.msg ? *f.msg : FailureMessage());
+            CompleteWorkflow(State::kError, f.msg ? f.msg : DefaultFailInfo());
           }
           return;
         case TransitionItem::Kind::kSucceed:
@@ -1040,10 +1104,12 @@ class Runner {
     }
   }
 
-  void StartNext(const std::string& name, const std::string& from_task_id, const std::string& event) {
+  void StartNext(const std::string& name, const std::string& from_task_id,
+                 const std::string& event) {
     const TaskExecution* from = st_.FindTaskById(from_task_id);
     Json ctx = from ? from->OutboundContext() : Json(JsonObject());
-    std::map<std::string, int64_t> versions = from ? from->context_versions : std::map<std::string, int64_t>();
+    std::map<std::string, int64_t> versions =
+        from ? from->context_versions : std::map<std::string, int64_t>();
     StartTask(name, std::move(ctx), std::move(versions), TriggeredBy{from_task_id, event});
   }
 
@@ -1087,7 +1153,8 @@ class Runner {
       for (const auto& [name, ti] : st_.index.join_task_by_name) {
         if (st_.tasks[ti].state == State::kWaiting) waiting.emplace_back(name, ti);
       }
-      std::sort(waiting.begin(), waiting.end(), [](auto& a, auto& b) { return a.second < b.second; });
+      std::sort(waiting.begin(), waiting.end(),
+                [](auto& a, auto& b) { return a.second < b.second; });
       for (const auto& [name, ti] : waiting) {
         if (st_.tasks[ti].state != State::kWaiting) continue;
         if (EvaluateJoin(ti, /*force=*/false)) changed = true;
@@ -1103,22 +1170,29 @@ class Runner {
     std::vector<std::string> satisfied, errors, blocked;
     for (const auto& in : inbound) {
       State s = InducedJoinState(in, name);
-      if (s == State::kRunning) satisfied.push_back(in);
-      else if (s == State::kError) errors.push_back(in);
-      else blocked.push_back(in);
+      if (s == State::kRunning)
+        satisfied.push_back(in);
+      else if (s == State::kError)
+        errors.push_back(in);
+      else
+        blocked.push_back(in);
     }
     int64_t total = static_cast<int64_t>(inbound.size());
-    int64_t need = ts.join == lang::JoinKind::kAll ? total : (ts.join == lang::JoinKind::kOne ? 1 : ts.join_count);
+    int64_t need = ts.join == lang::JoinKind::kAll
+                       ? total
+                       : (ts.join == lang::JoinKind::kOne ? 1 : ts.join_count);
     bool run = static_cast<int64_t>(satisfied.size()) >= need;
     if (ts.join == lang::JoinKind::kAll && !errors.empty()) run = false;
-    bool fail = ts.join == lang::JoinKind::kAll ? !errors.empty()
-                                               : static_cast<int64_t>(errors.size()) > total - need;
+    bool fail = ts.join == lang::JoinKind::kAll
+                    ? !errors.empty()
+                    : static_cast<int64_t>(errors.size()) > total - need;
     if (force && !run) {
       fail = true;
       for (auto& b : blocked) errors.push_back(b);
     }
     if (run) {
-      // Merge upstream outbound contexts with context versioning (higher version wins, ties keep first).
+      // Merge upstream outbound contexts with context versioning (higher version wins, ties keep
+      // first).
       JsonObject ctx;
       std::map<std::string, int64_t> versions;
       for (const auto& in : satisfied) {
@@ -1192,6 +1266,15 @@ class Runner {
   }
 
   // ---------------------------------------------------------------------------------- completion
+  // state_info of a `fail` command without msg: the failure text if some error is unhandled, else
+  // None.
+  std::optional<std::string> DefaultFailInfo() const {
+    for (const auto& t : st_.tasks) {
+      if (t.state == State::kError && !t.error_handled) return FailureMessage();
+    }
+    return std::nullopt;
+  }
+
   std::string FailureMessage() const {
     std::vector<const TaskExecution*> failed;
     for (const auto& t : st_.tasks) {
@@ -1201,19 +1284,19 @@ class Runner {
     for (const auto* t : failed) names.push_back(t->name);
     std::string msg = "Failure caused by error in tasks: " + JoinNames(names) + "\n";
     for (const auto* t : failed) {
-      msg += "\n  " + t->name + " [task_ex_id=" + t->id + "] -> " + (t->state_info ? *t->state_info : "None") +
-             "\n";
+      msg += "\n  " + t->name + " [task_ex_id=" + t->id + "] -> " +
+             (t->state_info ? *t->state_info : "None") + "\n";
       int i = 0;
       for (const auto& a : t->actions) {
         if (!a.accepted || a.state != State::kError || a.is_workflow) continue;
-        msg += "    [action_ex_id=" + a.id + ", idx=" + std::to_string(i++) + "]: " +
-               (a.state_info ? *a.state_info : "None") + "\n";
+        msg += "    [action_ex_id=" + a.id + ", idx=" + std::to_string(i++) +
+               "]: " + (a.state_info ? *a.state_info : "None") + "\n";
       }
       i = 0;
       for (const auto& a : t->actions) {
         if (!a.accepted || a.state != State::kError || !a.is_workflow) continue;
-        msg += "    [wf_ex_id=" + a.id + ", idx=" + std::to_string(i++) + "]: " +
-               (a.state_info ? *a.state_info : "None") + "\n";
+        msg += "    [wf_ex_id=" + a.id + ", idx=" + std::to_string(i++) +
+               "]: " + (a.state_info ? *a.state_info : "None") + "\n";
       }
     }
     return msg;
@@ -1387,7 +1470,8 @@ class Runner {
           if (v.ok()) secs = ToNonNegativeInt(*v, "timeout").value_or(0);
         }
         // A normal ERROR completion: retry and on-error apply; running actions are left alone.
-        AfterActionsComplete(ti, State::kError, "Task timed out [timeout(s)=" + std::to_string(secs) + "].");
+        AfterActionsComplete(ti, State::kError,
+                             "Task timed out [timeout(s)=" + std::to_string(secs) + "].");
         return;
       }
     }
@@ -1425,7 +1509,8 @@ class Runner {
     for (const auto& [id, info] : st_.timers) {
       if (info.fired) fired.emplace_back(id, info);
     }
-    std::sort(fired.begin(), fired.end(), [](auto& a, auto& b) { return a.second.fire_at < b.second.fire_at; });
+    std::sort(fired.begin(), fired.end(),
+              [](auto& a, auto& b) { return a.second.fire_at < b.second.fire_at; });
     for (auto& [id, info] : fired) {
       st_.timers.erase(id);
       if (!WfRunning()) break;
@@ -1461,7 +1546,8 @@ class Runner {
 
   Status Stop(State s, std::optional<std::string> info) {
     if (IsCompleted(st_.state)) {
-      return FailedPrecondition("execution " + st_.id + " is already " + std::string(StateName(st_.state)));
+      return FailedPrecondition("execution " + st_.id + " is already " +
+                                std::string(StateName(st_.state)));
     }
     if (s != State::kSuccess && s != State::kError && s != State::kCancelled) {
       return InvalidArgument("an execution can be stopped only with SUCCESS, ERROR or CANCELLED");
@@ -1472,14 +1558,17 @@ class Runner {
 
   Status Rerun(const RerunTask& ev) {
     auto it = st_.index.task_by_id.find(ev.task_execution_id);
-    if (it == st_.index.task_by_id.end()) return NotFound("task execution " + ev.task_execution_id + " not found");
+    if (it == st_.index.task_by_id.end())
+      return NotFound("task execution " + ev.task_execution_id + " not found");
     size_t ti = it->second;
     TaskExecution& t = st_.tasks[ti];
     if (st_.state == State::kPaused) {
-      return FailedPrecondition("execution " + st_.id + " is paused; resume it before rerunning tasks");
+      return FailedPrecondition("execution " + st_.id +
+                                " is paused; resume it before rerunning tasks");
     }
     if (t.state != State::kError) {
-      return FailedPrecondition("task " + t.name + " [id=" + t.id + "] must be in ERROR to rerun, it is " +
+      return FailedPrecondition("task " + t.name + " [id=" + t.id +
+                                "] must be in ERROR to rerun, it is " +
                                 std::string(StateName(t.state)));
     }
     if (!ev.reset && !t.with_items.enabled) {
@@ -1527,13 +1616,15 @@ class Runner {
 
   Status Skip(const SkipTask& ev) {
     auto it = st_.index.task_by_id.find(ev.task_execution_id);
-    if (it == st_.index.task_by_id.end()) return NotFound("task execution " + ev.task_execution_id + " not found");
+    if (it == st_.index.task_by_id.end())
+      return NotFound("task execution " + ev.task_execution_id + " not found");
     size_t ti = it->second;
     if (st_.tasks[ti].state != State::kError) {
       return FailedPrecondition("task " + st_.tasks[ti].name + " must be in ERROR to skip, it is " +
                                 std::string(StateName(st_.tasks[ti].state)));
     }
-    if (st_.state == State::kPaused) return FailedPrecondition("execution " + st_.id + " is paused");
+    if (st_.state == State::kPaused)
+      return FailedPrecondition("execution " + st_.id + " is paused");
     if (IsCompleted(st_.state)) {
       st_.state = State::kRunning;
       st_.state_info.reset();
@@ -1560,7 +1651,8 @@ class Runner {
   std::optional<std::map<std::string, std::vector<std::string>>> inbound_;  // lazily built
 };
 
-Result<Json> StateHost::Call(std::string_view name, std::span<const Json> args, const expr::KwArgs& kwargs) {
+Result<Json> StateHost::Call(std::string_view name, std::span<const Json> args,
+                             const expr::KwArgs& kwargs) {
   auto kw = [&](std::string_view key, size_t pos) -> const Json* {
     for (const auto& [k, v] : kwargs) {
       if (k == key) return &v;
@@ -1586,7 +1678,9 @@ Result<Json> StateHost::Call(std::string_view name, std::span<const Json> args, 
     JsonArray out;
     if (wf_id && wf_id->is_string() && wf_id->get_string() != st.id) return Json(std::move(out));
     for (const auto& t : st.tasks) {
-      if (state && state->is_string() && StateName(t.state) != std::string_view(state->get_string())) continue;
+      if (state && state->is_string() &&
+          StateName(t.state) != std::string_view(state->get_string()))
+        continue;
       out.push_back(runner_->TaskDict(t));
     }
     return Json(std::move(out));
@@ -1604,14 +1698,17 @@ Result<Json> StateHost::Call(std::string_view name, std::span<const Json> args, 
 
 }  // namespace
 
-// ------------------------------------------------------------------------------------------- Engine
+// -------------------------------------------------------------------------------------------
+// Engine
 
 Engine::Engine(const Definitions* definitions, const workers::ActionRegistry* actions)
     : definitions_(definitions), actions_(actions) {}
 
-Result<Json> Engine::ValidateWorkflowInput(const lang::WorkflowSpec& spec, const Json& input) const {
+Result<Json> Engine::ValidateWorkflowInput(const lang::WorkflowSpec& spec,
+                                           const Json& input) const {
   if (!input.is_object() && !input.is_null()) {
-    return InvalidArgument("Invalid input [name=" + spec.full_name + ", class=WorkflowSpec]: expected a dict, got " +
+    return InvalidArgument("Invalid input [name=" + spec.full_name +
+                           ", class=WorkflowSpec]: expected a dict, got " +
                            std::string(PythonTypeName(input)) + " " + PythonRepr(input));
   }
   JsonObject in = input.is_object() ? input.get_object() : JsonObject();
@@ -1641,8 +1738,8 @@ Result<Json> Engine::ValidateWorkflowInput(const lang::WorkflowSpec& spec, const
   return Json(std::move(out));
 }
 
-std::shared_ptr<const lang::WorkflowSpec> Engine::ResolveWorkflow(std::string_view name, std::string_view workbook,
-                                                                  std::string_view namespace_name) const {
+std::shared_ptr<const lang::WorkflowSpec> Engine::ResolveWorkflow(
+    std::string_view name, std::string_view workbook, std::string_view namespace_name) const {
   std::vector<std::string> candidates;
   if (!workbook.empty()) candidates.push_back(std::string(workbook) + "." + std::string(name));
   candidates.push_back(std::string(name));
@@ -1657,7 +1754,8 @@ std::shared_ptr<const lang::WorkflowSpec> Engine::ResolveWorkflow(std::string_vi
   return nullptr;
 }
 
-Status Engine::Apply(ExecutionState& state, const Event& event, TimestampUs now, std::vector<Command>* out) const {
+Status Engine::Apply(ExecutionState& state, const Event& event, TimestampUs now,
+                     std::vector<Command>* out) const {
   if (out == nullptr) return InvalidArgument("Apply: `out` must not be null");
   if (const auto* start = std::get_if<StartExecution>(&event)) {
     if (!state.id.empty()) return FailedPrecondition("execution " + state.id + " already exists");
@@ -1665,7 +1763,8 @@ Status Engine::Apply(ExecutionState& state, const Event& event, TimestampUs now,
     auto spec = ResolveWorkflow(start->workflow_name, "", start->workflow_namespace);
     bool is_sub = !start->parent_execution_id.empty();
     if (!spec) {
-      if (!is_sub) return NotFound("Workflow not found [workflow_identifier=" + start->workflow_name + "]");
+      if (!is_sub)
+        return NotFound("Workflow not found [workflow_identifier=" + start->workflow_name + "]");
       // A sub-workflow that cannot start still finishes (ERROR) so its parent task fails.
       state.id = start->execution_id;
       state.workflow_name = start->workflow_name;
@@ -1693,13 +1792,15 @@ Status Engine::Apply(ExecutionState& state, const Event& event, TimestampUs now,
       BORA_RETURN_IF_ERROR(ValidateWorkflowInput(*spec, start->input).status());
     }
     if (spec->type == lang::WorkflowType::kReverse) {
-      const Json* tn = start->params.is_object() ? start->params.get_object().if_contains("task_name") : nullptr;
+      const Json* tn =
+          start->params.is_object() ? start->params.get_object().if_contains("task_name") : nullptr;
       std::string msg;
       if (tn == nullptr || !tn->is_string()) {
-        msg = "Invalid input [name=" + spec->full_name + "]: reverse workflow requires params.task_name";
+        msg = "Invalid input [name=" + spec->full_name +
+              "]: reverse workflow requires params.task_name";
       } else if (spec->FindTask(std::string(tn->get_string())) == nullptr) {
-        msg = "Invalid input [name=" + spec->full_name + "]: task '" + std::string(tn->get_string()) +
-              "' not found";
+        msg = "Invalid input [name=" + spec->full_name + "]: task '" +
+              std::string(tn->get_string()) + "' not found";
       }
       if (!msg.empty() && !is_sub) return InvalidArgument(msg);
     }
@@ -1707,12 +1808,15 @@ Status Engine::Apply(ExecutionState& state, const Event& event, TimestampUs now,
     return r.Start(*start);
   }
 
-  if (state.id.empty()) return FailedPrecondition("execution does not exist (apply StartExecution first)");
+  if (state.id.empty())
+    return FailedPrecondition("execution does not exist (apply StartExecution first)");
   if (EventExecutionId(event) != state.id) {
-    return InvalidArgument("event for execution " + EventExecutionId(event) + " applied to " + state.id);
+    return InvalidArgument("event for execution " + EventExecutionId(event) + " applied to " +
+                           state.id);
   }
   auto spec = definitions_->FindWorkflow(state.workflow_name, state.workflow_namespace);
-  if (!spec && !state.workflow_namespace.empty()) spec = definitions_->FindWorkflow(state.workflow_name, "");
+  if (!spec && !state.workflow_namespace.empty())
+    spec = definitions_->FindWorkflow(state.workflow_name, "");
   if (!spec) return NotFound("workflow definition " + state.workflow_name + " not found");
   Runner r(this, definitions_, actions_, state, spec, now, out);
   state.updated_at = now;

@@ -1,13 +1,15 @@
 #pragma once
 // The workflow engine: a pure state machine `Apply(state, event, now) -> state', commands`.
 //
-// Engine is immutable after construction and holds no per-execution data, so one instance may be shared by all
-// threads; each call to Apply mutates only the ExecutionState it is given (the caller serialises calls per
-// execution). Apply does no I/O, reads no clock and uses no randomness: ids come from the state's counter and
-// time only from `now`, so replaying the same events gives the same states and commands.
+// Engine is immutable after construction and holds no per-execution data, so one instance may be
+// shared by all threads; each call to Apply mutates only the ExecutionState it is given (the caller
+// serialises calls per execution). Apply does no I/O, reads no clock and uses no randomness: ids
+// come from the state's counter and time only from `now`, so replaying the same events gives the
+// same states and commands.
 //
-// Semantics: ../../../shared/mistral-spec.md sections 1 and 3 (direct and reverse workflows, transitions and
-// engine commands, error model, join, with-items, policies, publish, sub-workflows, ad-hoc actions, operations).
+// Semantics: ../../../shared/mistral-spec.md sections 1 and 3 (direct and reverse workflows,
+// transitions and engine commands, error model, join, with-items, policies, publish, sub-workflows,
+// ad-hoc actions, operations).
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,66 +26,74 @@
 
 namespace bora::engine {
 
-// Where the engine finds workflow and ad-hoc action definitions. Lookups are exact: `full_name` is the stored
-// name ("wb.wf" inside workbooks). The engine itself tries "<workbook>.<name>" before "<name>", and the
-// execution's namespace before "". Implementations must be safe to call from several threads concurrently.
-// Returned pointers share ownership of their Document, so a definition replaced later stays valid for the
-// executions still using it.
+// Where the engine finds workflow and ad-hoc action definitions. Lookups are exact: `full_name` is
+// the stored name ("wb.wf" inside workbooks). The engine itself tries "<workbook>.<name>" before
+// "<name>", and the execution's namespace before "". Implementations must be safe to call from
+// several threads concurrently. Returned pointers share ownership of their Document, so a
+// definition replaced later stays valid for the executions still using it.
 class Definitions {
  public:
   virtual ~Definitions() = default;
-  virtual std::shared_ptr<const lang::WorkflowSpec> FindWorkflow(std::string_view full_name,
-                                                                 std::string_view namespace_name) const = 0;
-  virtual std::shared_ptr<const lang::AdhocActionSpec> FindAction(std::string_view full_name,
-                                                                  std::string_view namespace_name) const = 0;
+  virtual std::shared_ptr<const lang::WorkflowSpec> FindWorkflow(
+      std::string_view full_name, std::string_view namespace_name) const = 0;
+  virtual std::shared_ptr<const lang::AdhocActionSpec> FindAction(
+      std::string_view full_name, std::string_view namespace_name) const = 0;
 };
 
 // In-memory Definitions over parsed Documents. Add/Remove and lookups are thread-safe (a mutex).
 class MemoryDefinitions final : public Definitions {
  public:
-  // Registers every workflow and ad-hoc action of `document` under `namespace_name`, replacing same names.
+  // Registers every workflow and ad-hoc action of `document` under `namespace_name`, replacing same
+  // names.
   void Add(std::shared_ptr<const lang::Document> document, const std::string& namespace_name = "");
   // Convenience: parses YAML text and adds it.
   Status AddYaml(std::string_view yaml_text, const std::string& namespace_name = "");
 
-  std::shared_ptr<const lang::WorkflowSpec> FindWorkflow(std::string_view full_name,
-                                                         std::string_view namespace_name) const override;
-  std::shared_ptr<const lang::AdhocActionSpec> FindAction(std::string_view full_name,
-                                                          std::string_view namespace_name) const override;
+  std::shared_ptr<const lang::WorkflowSpec> FindWorkflow(
+      std::string_view full_name, std::string_view namespace_name) const override;
+  std::shared_ptr<const lang::AdhocActionSpec> FindAction(
+      std::string_view full_name, std::string_view namespace_name) const override;
 
  private:
   mutable std::mutex mu_;
   // (namespace, full name) -> spec
-  std::map<std::pair<std::string, std::string>, std::shared_ptr<const lang::WorkflowSpec>, std::less<>>
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<const lang::WorkflowSpec>,
+           std::less<>>
       workflows_;
-  std::map<std::pair<std::string, std::string>, std::shared_ptr<const lang::AdhocActionSpec>, std::less<>>
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<const lang::AdhocActionSpec>,
+           std::less<>>
       actions_;
 };
 
 class Engine {
  public:
-  // Both must outlive the Engine. `actions` is used for signatures only (input validation, async flag).
+  // Both must outlive the Engine. `actions` is used for signatures only (input validation, async
+  // flag).
   Engine(const Definitions* definitions, const workers::ActionRegistry* actions);
 
   // Applies one event to `state`, appending the resulting commands to `out`.
   //
-  // StartExecution must be applied to a default-constructed state. A top-level execution with invalid input
-  // (missing required / undeclared parameters), an unknown workflow, or a reverse workflow without a valid
-  // `task_name` returns kInvalidArgument ("Invalid input ...") / kNotFound and leaves `state` untouched (no
-  // execution exists, the API answers 400/404). A sub-workflow (parent ids set) with such a problem instead
-  // becomes an ERROR execution and emits ExecutionFinished, so its parent task fails.
+  // StartExecution must be applied to a default-constructed state. A top-level execution with
+  // invalid input (missing required / undeclared parameters), an unknown workflow, or a reverse
+  // workflow without a valid `task_name` returns kInvalidArgument ("Invalid input ...") / kNotFound
+  // and leaves `state` untouched (no execution exists, the API answers 400/404). A sub-workflow
+  // (parent ids set) with such a problem instead becomes an ERROR execution and emits
+  // ExecutionFinished, so its parent task fails.
   //
-  // Operations that are not allowed in the current state (rerun of a non-ERROR task, resume of a running
-  // execution...) return kFailedPrecondition and change nothing. Events for finished executions that are no
-  // longer relevant (late action completions, stale timers) are accepted and recorded, returning OK.
-  // Any non-OK return leaves `state` unchanged and `out` untouched.
-  Status Apply(ExecutionState& state, const Event& event, TimestampUs now, std::vector<Command>* out) const;
+  // Operations that are not allowed in the current state (rerun of a non-ERROR task, resume of a
+  // running execution...) return kFailedPrecondition and change nothing. Events for finished
+  // executions that are no longer relevant (late action completions, stale timers) are accepted and
+  // recorded, returning OK. Any non-OK return leaves `state` unchanged and `out` untouched.
+  Status Apply(ExecutionState& state, const Event& event, TimestampUs now,
+               std::vector<Command>* out) const;
 
   // Validates `input` against the workflow's declared input (fills defaults). For API pre-checks.
   Result<Json> ValidateWorkflowInput(const lang::WorkflowSpec& spec, const Json& input) const;
 
-  // Finds the workflow a task/workflow name refers to from a workflow in `workbook` / `namespace_name`.
-  std::shared_ptr<const lang::WorkflowSpec> ResolveWorkflow(std::string_view name, std::string_view workbook,
+  // Finds the workflow a task/workflow name refers to from a workflow in `workbook` /
+  // `namespace_name`.
+  std::shared_ptr<const lang::WorkflowSpec> ResolveWorkflow(std::string_view name,
+                                                            std::string_view workbook,
                                                             std::string_view namespace_name) const;
 
  private:

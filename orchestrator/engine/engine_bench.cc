@@ -1,4 +1,5 @@
-// Benchmarks of Engine::Apply: per-event cost must stay flat as executions grow (with-items of N items).
+// Benchmarks of Engine::Apply: per-event cost must stay flat as executions grow (with-items of N
+// items).
 #include <benchmark/benchmark.h>
 
 #include "orchestrator/engine/engine.h"
@@ -60,7 +61,11 @@ void BM_WithItemsCompletions(benchmark::State& bench) {
   }
   bench.SetItemsProcessed(bench.iterations() * n);
 }
-BENCHMARK(BM_WithItemsCompletions)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_WithItemsCompletions)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Unit(benchmark::kMillisecond);
 
 // Starting a with-items task of N items (evaluates N inputs).
 void BM_WithItemsStart(benchmark::State& bench) {

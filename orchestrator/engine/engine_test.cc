@@ -1,5 +1,8 @@
-// Unit tests of the workflow state machine: data-driven scenarios (testdata/*.yaml + *.expect.json), the
-// conformance corpus through the test driver, and targeted tests of operations and error paths.
+// Unit tests of the workflow state machine: data-driven scenarios (testdata/*.yaml +
+// *.expect.json), the conformance corpus through the test driver, and targeted tests of operations
+// and error paths.
+#include "orchestrator/engine/engine.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,7 +11,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "orchestrator/engine/engine.h"
 #include "orchestrator/engine/test_driver.h"
 
 namespace bora::engine {
@@ -62,12 +64,13 @@ std::string ParamName(const ::testing::TestParamInfo<std::string>& info) {
   return "c" + s;
 }
 
-void RunCaseFile(const fs::path& dir, const std::string& stem) {
-  if (stem == "absent") GTEST_SKIP() << "no cases found in " << dir << " (set BORA_CONFORMANCE_DIR)";
+void RunCaseFile(const fs::path& dir, const std::string& stem, bool round_trip = false) {
+  if (stem == "absent")
+    GTEST_SKIP() << "no cases found in " << dir << " (set BORA_CONFORMANCE_DIR)";
   std::string yaml = ReadFile(dir / (stem + ".yaml"));
   auto expect = ParseJson(ReadFile(dir / (stem + ".expect.json")));
   ASSERT_TRUE(expect.ok()) << expect.status().ToString();
-  std::vector<std::string> failures = RunCase(yaml, *expect);
+  std::vector<std::string> failures = RunCase(yaml, *expect, round_trip);
   std::string all;
   for (const auto& f : failures) all += "\n  " + f;
   EXPECT_TRUE(failures.empty()) << stem << ":" << all;
@@ -75,13 +78,21 @@ void RunCaseFile(const fs::path& dir, const std::string& stem) {
 
 class ScenarioTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(ScenarioTest, Passes) { RunCaseFile(ScenarioDir(), GetParam()); }
-INSTANTIATE_TEST_SUITE_P(Engine, ScenarioTest, ::testing::ValuesIn(ListCases(ScenarioDir())), ParamName);
+// Same, with every state serialised and parsed back after each event (as the Redis store will do).
+TEST_P(ScenarioTest, PassesWithStateRoundTrip) { RunCaseFile(ScenarioDir(), GetParam(), true); }
+INSTANTIATE_TEST_SUITE_P(Engine, ScenarioTest, ::testing::ValuesIn(ListCases(ScenarioDir())),
+                         ParamName);
 
 class ConformanceTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(ConformanceTest, Passes) { RunCaseFile(ConformanceDir(), GetParam()); }
-INSTANTIATE_TEST_SUITE_P(Engine, ConformanceTest, ::testing::ValuesIn(ListCases(ConformanceDir())), ParamName);
+TEST_P(ConformanceTest, PassesWithStateRoundTrip) {
+  RunCaseFile(ConformanceDir(), GetParam(), true);
+}
+INSTANTIATE_TEST_SUITE_P(Engine, ConformanceTest, ::testing::ValuesIn(ListCases(ConformanceDir())),
+                         ParamName);
 
-// ------------------------------------------------------------------------------------ targeted tests
+// ------------------------------------------------------------------------------------ targeted
+// tests
 
 constexpr char kLinear[] = R"(
 version: '2.0'
@@ -141,18 +152,22 @@ wf:
       {"params not an object", [](JsonObject& o) { o["params"] = "x"; }},
       {"input not an object", [](JsonObject& o) { o["input"] = JsonArray{1}; }},
       {"missing id", [](JsonObject& o) { o.erase("id"); }},
-      {"bad task state", [](JsonObject& o) { o["tasks"].as_array()[0].as_object()["state"] = "NOPE"; }},
-      {"published not an object", [](JsonObject& o) { o["tasks"].as_array()[0].as_object()["published"] = 1; }},
+      {"bad task state",
+       [](JsonObject& o) { o["tasks"].as_array()[0].as_object()["state"] = "NOPE"; }},
+      {"published not an object",
+       [](JsonObject& o) { o["tasks"].as_array()[0].as_object()["published"] = 1; }},
       {"task not an object", [](JsonObject& o) { o["tasks"].as_array()[0] = 7; }},
       {"with-items array too short",
        [](JsonObject& o) {
-         o["tasks"].as_array()[0].as_object()["with_items"].as_object()["items"] = JsonObject{{"i", JsonArray{1}}};
+         o["tasks"].as_array()[0].as_object()["with_items"].as_object()["items"] =
+             JsonObject{{"i", JsonArray{1}}};
        }},
       {"pending index out of range",
        [](JsonObject& o) {
          o["tasks"].as_array()[0].as_object()["with_items"].as_object()["pending"] = JsonArray{5};
        }},
-      {"bad action", [](JsonObject& o) { o["tasks"].as_array()[0].as_object()["actions"].as_array()[0] = "x"; }},
+      {"bad action",
+       [](JsonObject& o) { o["tasks"].as_array()[0].as_object()["actions"].as_array()[0] = "x"; }},
   };
   for (const auto& [what, mutate] : cases) {
     Json bad = good;
@@ -237,9 +252,11 @@ TEST(EngineTest, ErrorPathsOfApply) {
   start.workflow_name = "nope";
   EXPECT_EQ(engine.Apply(st, start, 0, &out).code(), StatusCode::kNotFound);
   // Events before start.
-  EXPECT_EQ(engine.Apply(st, PauseExecution{"e1"}, 0, &out).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(engine.Apply(st, PauseExecution{"e1"}, 0, &out).code(),
+            StatusCode::kFailedPrecondition);
   // Null output.
-  EXPECT_EQ(engine.Apply(st, PauseExecution{"e1"}, 0, nullptr).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine.Apply(st, PauseExecution{"e1"}, 0, nullptr).code(),
+            StatusCode::kInvalidArgument);
   // Empty id.
   start.workflow_name = "wf";
   start.execution_id = "";
@@ -268,9 +285,11 @@ TEST(EngineTest, OperationPreconditions) {
   // Event addressed to another execution.
   ExecutionState copy = *d.Find(*id);
   std::vector<Command> out;
-  EXPECT_EQ(d.engine().Apply(copy, PauseExecution{"other"}, 0, &out).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(d.engine().Apply(copy, PauseExecution{"other"}, 0, &out).code(),
+            StatusCode::kInvalidArgument);
   // Stop with a non-terminal state is refused, then stop works, then a second stop is refused.
-  EXPECT_EQ(d.Send(StopExecution{*id, State::kRunning, std::nullopt}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(d.Send(StopExecution{*id, State::kRunning, std::nullopt}).code(),
+            StatusCode::kInvalidArgument);
   EXPECT_TRUE(d.Send(StopExecution{*id, State::kError, "stopped by test"}).ok());
   EXPECT_EQ(d.Find(*id)->state, State::kError);
   EXPECT_EQ(d.Find(*id)->state_info.value_or(""), "stopped by test");
@@ -291,8 +310,8 @@ TEST(EngineTest, IdsAreUuidShapedAndDistinct) {
 }
 
 TEST(EngineTest, StateNamesRoundTrip) {
-  for (State s : {State::kIdle, State::kWaiting, State::kRunning, State::kDelayed, State::kPaused, State::kSuccess,
-                  State::kError, State::kCancelled, State::kSkipped}) {
+  for (State s : {State::kIdle, State::kWaiting, State::kRunning, State::kDelayed, State::kPaused,
+                  State::kSuccess, State::kError, State::kCancelled, State::kSkipped}) {
     EXPECT_EQ(StateFromName(StateName(s)), s);
   }
   EXPECT_EQ(StateFromName("RUNNING_DELAYED"), State::kDelayed);

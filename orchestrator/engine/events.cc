@@ -16,8 +16,9 @@ std::string_view EventName(const Event& event) {
 }
 
 std::string_view CommandName(const Command& command) {
-  static constexpr std::string_view kNames[] = {"RunAction",   "StartSubWorkflow",  "SetTimer",
-                                                "CancelTimer", "ExecutionFinished", "ControlSubExecution"};
+  static constexpr std::string_view kNames[] = {"RunAction",         "StartSubWorkflow",
+                                                "SetTimer",          "CancelTimer",
+                                                "ExecutionFinished", "ControlSubExecution"};
   return kNames[command.index()];
 }
 

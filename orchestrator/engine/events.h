@@ -1,16 +1,21 @@
 #pragma once
 // The engine's contract: Events in (what happened), Commands out (what the runtime must do next).
-// Plain value types; safe to copy and move between threads. Engine::Apply (engine.h) consumes one Event and
-// appends Commands. The runtime executes Commands *after* persisting the new ExecutionState.
+// Plain value types; safe to copy and move between threads. Engine::Apply (engine.h) consumes one
+// Event and appends Commands. The runtime executes Commands *after* persisting the new
+// ExecutionState.
 //
 // Contract summary (see README.md):
-//  - RunAction: run `action_name` with `input`; reply with ActionCompleted (same ids). Async actions reply later.
+//  - RunAction: run `action_name` with `input`; reply with ActionCompleted (same ids). Async
+//  actions reply later.
 //  - StartSubWorkflow: create a new ExecutionState (default-constructed) and Apply `start` to it.
-//  - SetTimer / CancelTimer: deliver TimerFired{execution_id, timer_id} at/after `fire_at` unless cancelled.
+//  - SetTimer / CancelTimer: deliver TimerFired{execution_id, timer_id} at/after `fire_at` unless
+//  cancelled.
 //    A TimerFired for an unknown / cancelled timer is ignored, so cancelling is best-effort.
-//  - ExecutionFinished: the execution reached SUCCESS / ERROR / CANCELLED. If it has a parent, the runtime turns
+//  - ExecutionFinished: the execution reached SUCCESS / ERROR / CANCELLED. If it has a parent, the
+//  runtime turns
 //    it into SubWorkflowCompleted for the parent execution.
-//  - ControlSubExecution: pause / resume / cancel a child execution (Apply Pause/Resume/CancelExecution to it).
+//  - ControlSubExecution: pause / resume / cancel a child execution (Apply
+//  Pause/Resume/CancelExecution to it).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,15 +28,17 @@
 
 namespace bora::engine {
 
-// ----------------------------------------------------------------------------------------------- events
+// -----------------------------------------------------------------------------------------------
+// events
 
 // Starts a new execution. Apply it to a default-constructed ExecutionState.
 struct StartExecution {
-  std::string execution_id;        // chosen by the caller (API) or derived by the parent engine
-  std::string workflow_name;       // as given by the user; resolved in `workflow_namespace`, then ""
+  std::string execution_id;   // chosen by the caller (API) or derived by the parent engine
+  std::string workflow_name;  // as given by the user; resolved in `workflow_namespace`, then ""
   std::string workflow_namespace;  // "" = default
   Json input = JsonObject();
-  // Extra params: "env" (object), "task_name" (reverse workflows), "namespace", anything else is kept.
+  // Extra params: "env" (object), "task_name" (reverse workflows), "namespace", anything else is
+  // kept.
   Json params = JsonObject();
   std::string description;
   // Sub-workflows only.
@@ -101,15 +108,17 @@ struct SkipTask {
   std::string task_execution_id;
 };
 
-using Event = std::variant<StartExecution, ActionCompleted, SubWorkflowCompleted, TimerFired, PauseExecution,
-                           ResumeExecution, CancelExecution, StopExecution, RerunTask, SkipTask>;
+using Event =
+    std::variant<StartExecution, ActionCompleted, SubWorkflowCompleted, TimerFired, PauseExecution,
+                 ResumeExecution, CancelExecution, StopExecution, RerunTask, SkipTask>;
 
 // The execution id an event is addressed to.
 const std::string& EventExecutionId(const Event& event);
 // "StartExecution", "ActionCompleted", ... (for logs).
 std::string_view EventName(const Event& event);
 
-// ---------------------------------------------------------------------------------------------- commands
+// ----------------------------------------------------------------------------------------------
+// commands
 
 struct RunAction {
   std::string execution_id;
@@ -117,12 +126,12 @@ struct RunAction {
   std::string task_execution_id;
   std::string task_name;
   std::string action_execution_id;
-  std::string action_name;  // concrete registered action (after ad-hoc expansion)
+  std::string action_name;    // concrete registered action (after ad-hoc expansion)
   Json input = JsonObject();  // validated, defaults filled in
   std::string target;         // executor pool / host (`target:`), empty = default
-  int64_t timeout_s = 0;      // `timeout:` policy in seconds, 0 = none (the engine also sets a timer)
-  bool safe_rerun = false;    // a redelivered run may be re-run instead of failed
-  bool is_async = false;      // the action completes later through the API
+  int64_t timeout_s = 0;    // `timeout:` policy in seconds, 0 = none (the engine also sets a timer)
+  bool safe_rerun = false;  // a redelivered run may be re-run instead of failed
+  bool is_async = false;    // the action completes later through the API
   int attempt = 0;
 };
 

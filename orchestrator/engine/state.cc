@@ -67,7 +67,8 @@ Json ActionToJson(const ActionExecution& a) {
 }
 
 Result<ActionExecution> ActionFromJson(const Json& j) {
-  if (!j.is_object()) return InvalidArgument("execution state JSON: action execution is not an object");
+  if (!j.is_object())
+    return InvalidArgument("execution state JSON: action execution is not an object");
   const JsonObject& o = j.get_object();
   ActionExecution a;
   a.id = GetString(o, "id");
@@ -147,12 +148,14 @@ Json TaskToJson(const TaskExecution& t) {
 }
 
 Result<TaskExecution> TaskFromJson(const Json& j) {
-  if (!j.is_object()) return InvalidArgument("execution state JSON: task execution is not an object");
+  if (!j.is_object())
+    return InvalidArgument("execution state JSON: task execution is not an object");
   const JsonObject& o = j.get_object();
   TaskExecution t;
   t.id = GetString(o, "id");
   t.name = GetString(o, "name");
-  t.type = GetString(o, "type") == "WORKFLOW" ? TaskExecution::Type::kWorkflow : TaskExecution::Type::kAction;
+  t.type = GetString(o, "type") == "WORKFLOW" ? TaskExecution::Type::kWorkflow
+                                              : TaskExecution::Type::kAction;
   t.is_join = GetBool(o, "is_join");
   BORA_ASSIGN_OR_RETURN(t.state, GetState(o, "state"));
   t.state_info = GetOptString(o, "state_info");
@@ -164,7 +167,8 @@ Result<TaskExecution> TaskFromJson(const Json& j) {
   }
   if (const Json* v = Get(o, "context_versions"); v && v->is_object()) {
     for (const auto& kv : v->get_object()) {
-      t.context_versions[std::string(kv.key())] = kv.value().is_int64() ? kv.value().get_int64() : 0;
+      t.context_versions[std::string(kv.key())] =
+          kv.value().is_int64() ? kv.value().get_int64() : 0;
     }
   }
   if (const Json* v = Get(o, "actions"); v && v->is_array()) {
@@ -181,23 +185,27 @@ Result<TaskExecution> TaskFromJson(const Json& j) {
     t.with_items.count = GetInt(wi, "count");
     t.with_items.concurrency = GetInt(wi, "concurrency");
     if (const Json* p = Get(wi, "pending"); p && p->is_array()) {
-      for (const auto& x : p->get_array()) t.with_items.pending.push_back(x.is_int64() ? x.get_int64() : 0);
+      for (const auto& x : p->get_array())
+        t.with_items.pending.push_back(x.is_int64() ? x.get_int64() : 0);
     }
     t.with_items.running = GetInt(wi, "running");
     t.with_items.succeeded = GetInt(wi, "succeeded");
     t.with_items.failed = GetInt(wi, "failed");
     t.with_items.cancelled = GetInt(wi, "cancelled");
-    if (t.with_items.enabled) {
+    if (t.with_items.enabled && !(t.with_items.items.is_null() && t.with_items.count == 0)) {
       // Every item array must be as long as `count`, and pending indexes within range.
-      if (!t.with_items.items.is_object()) return InvalidArgument("execution state JSON: bad with-items items");
+      if (!t.with_items.items.is_object())
+        return InvalidArgument("execution state JSON: bad with-items items");
       for (const auto& kv : t.with_items.items.get_object()) {
         if (!kv.value().is_array() ||
             static_cast<int64_t>(kv.value().get_array().size()) != t.with_items.count) {
-          return InvalidArgument("execution state JSON: bad with-items array '" + std::string(kv.key()) + "'");
+          return InvalidArgument("execution state JSON: bad with-items array '" +
+                                 std::string(kv.key()) + "'");
         }
       }
       for (int64_t idx : t.with_items.pending) {
-        if (idx < 0 || idx >= t.with_items.count) return InvalidArgument("execution state JSON: bad pending index");
+        if (idx < 0 || idx >= t.with_items.count)
+          return InvalidArgument("execution state JSON: bad pending index");
       }
     }
   }
@@ -206,7 +214,8 @@ Result<TaskExecution> TaskFromJson(const Json& j) {
   if (const Json* v = Get(o, "triggered_by"); v && v->is_array()) {
     for (const auto& x : v->get_array()) {
       if (!x.is_object()) continue;
-      t.triggered_by.push_back({GetString(x.get_object(), "task_id"), GetString(x.get_object(), "event")});
+      t.triggered_by.push_back(
+          {GetString(x.get_object(), "task_id"), GetString(x.get_object(), "event")});
     }
   }
   t.keep_result = GetBool(o, "keep_result", true);
@@ -233,10 +242,14 @@ Result<TaskExecution> TaskFromJson(const Json& j) {
 
 std::string_view TimerKindName(TimerInfo::Kind k) {
   switch (k) {
-    case TimerInfo::Kind::kWaitBefore: return "wait-before";
-    case TimerInfo::Kind::kWaitAfter: return "wait-after";
-    case TimerInfo::Kind::kRetry: return "retry";
-    case TimerInfo::Kind::kTimeout: return "timeout";
+    case TimerInfo::Kind::kWaitBefore:
+      return "wait-before";
+    case TimerInfo::Kind::kWaitAfter:
+      return "wait-after";
+    case TimerInfo::Kind::kRetry:
+      return "retry";
+    case TimerInfo::Kind::kTimeout:
+      return "timeout";
   }
   return "wait-before";
 }
@@ -303,8 +316,9 @@ Json TaskExecution::Result() const {
     for (const auto& a : actions) {
       if (a.accepted && IsCompleted(a.state)) acc.push_back(&a);
     }
-    std::stable_sort(acc.begin(), acc.end(),
-                     [](const ActionExecution* x, const ActionExecution* y) { return x->index < y->index; });
+    std::stable_sort(
+        acc.begin(), acc.end(),
+        [](const ActionExecution* x, const ActionExecution* y) { return x->index < y->index; });
     JsonArray out;
     out.reserve(acc.size());
     for (const auto* a : acc) {
@@ -339,7 +353,8 @@ Json TaskExecution::Result() const {
 Json TaskExecution::RuntimeContextJson() const {
   JsonObject o;
   if (retry_started) {
-    o["retry_task_policy"] = retry_no > 0 ? Json(JsonObject{{"retry_no", retry_no}}) : Json(JsonObject());
+    o["retry_task_policy"] =
+        retry_no > 0 ? Json(JsonObject{{"retry_no", retry_no}}) : Json(JsonObject());
   }
   if (!triggered_by.empty()) {
     JsonArray trig;
@@ -349,11 +364,11 @@ Json TaskExecution::RuntimeContextJson() const {
     o["triggered_by"] = std::move(trig);
   }
   if (with_items.enabled) {
-    o["with_items"] = JsonObject{{"count", with_items.count},
-                                 {"concurrency", with_items.concurrency},
-                                 {"capacity", with_items.concurrency > 0
-                                                  ? with_items.concurrency - with_items.running
-                                                  : with_items.count}};
+    o["with_items"] = JsonObject{
+        {"count", with_items.count},
+        {"concurrency", with_items.concurrency},
+        {"capacity", with_items.concurrency > 0 ? with_items.concurrency - with_items.running
+                                                : with_items.count}};
   }
   return o;
 }
@@ -468,7 +483,8 @@ Result<ExecutionState> ExecutionState::FromJson(const Json& json) {
   s.output = GetJson(o, "output", JsonObject());
   s.global_context = GetJson(o, "global_context", JsonObject());
   if (!s.input.is_object() || !s.params.is_object() || !s.global_context.is_object()) {
-    return InvalidArgument("execution state JSON: input, params and global_context must be objects");
+    return InvalidArgument(
+        "execution state JSON: input, params and global_context must be objects");
   }
   if (const Json* v = Get(o, "tasks"); v && v->is_array()) {
     s.tasks.reserve(v->get_array().size());
@@ -490,13 +506,14 @@ Result<ExecutionState> ExecutionState::FromJson(const Json& json) {
     for (const auto& b : v->get_array()) {
       if (!b.is_object()) continue;
       const JsonObject& bo = b.get_object();
-      s.backlog.push_back(
-          {GetString(bo, "task_name"), GetString(bo, "triggered_by_task_id"), GetString(bo, "event")});
+      s.backlog.push_back({GetString(bo, "task_name"), GetString(bo, "triggered_by_task_id"),
+                           GetString(bo, "event")});
     }
   }
   s.finished_notified = GetBool(o, "finished_notified");
   if (const Json* v = Get(o, "id_counter"); v) {
-    s.id_counter = v->is_uint64() ? v->get_uint64() : static_cast<uint64_t>(GetInt(o, "id_counter"));
+    s.id_counter =
+        v->is_uint64() ? v->get_uint64() : static_cast<uint64_t>(GetInt(o, "id_counter"));
   }
   s.created_at = GetInt(o, "created_at");
   s.updated_at = GetInt(o, "updated_at");

@@ -1,13 +1,15 @@
 #pragma once
-// Execution state of one workflow execution: plain, serialisable value types (the state will live in Redis).
+// Execution state of one workflow execution: plain, serialisable value types (the state will live
+// in Redis).
 //
-// An ExecutionState is owned by whoever applies events to it (one partition thread in the runtime); it is never
-// shared between threads while being mutated. Engine::Apply (engine.h) is the only code that mutates it; readers
-// (API, conformance runner, tests) read a copy or read between Apply calls.
+// An ExecutionState is owned by whoever applies events to it (one partition thread in the runtime);
+// it is never shared between threads while being mutated. Engine::Apply (engine.h) is the only code
+// that mutates it; readers (API, conformance runner, tests) read a copy or read between Apply
+// calls.
 //
-// Layout: tasks are kept in creation order in `tasks`; each task keeps its action executions (or sub-workflow
-// executions) in `actions`. Derived lookup indexes (by id / by name) live in `ExecutionState::index`; they are not
-// serialised and are rebuilt by FromJson() / RebuildIndex().
+// Layout: tasks are kept in creation order in `tasks`; each task keeps its action executions (or
+// sub-workflow executions) in `actions`. Derived lookup indexes (by id / by name) live in
+// `ExecutionState::index`; they are not serialised and are rebuilt by FromJson() / RebuildIndex().
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -23,7 +25,17 @@
 namespace bora::engine {
 
 // Mistral's states (mistral/workflow/states.py). kDelayed is Mistral's RUNNING_DELAYED ("DELAYED").
-enum class State { kIdle, kWaiting, kRunning, kDelayed, kPaused, kSuccess, kError, kCancelled, kSkipped };
+enum class State {
+  kIdle,
+  kWaiting,
+  kRunning,
+  kDelayed,
+  kPaused,
+  kSuccess,
+  kError,
+  kCancelled,
+  kSkipped
+};
 
 // "IDLE", "WAITING", "RUNNING", "DELAYED", "PAUSED", "SUCCESS", "ERROR", "CANCELLED", "SKIPPED".
 std::string_view StateName(State state);
@@ -32,20 +44,20 @@ std::optional<State> StateFromName(std::string_view name);
 // SUCCESS, ERROR, CANCELLED or SKIPPED.
 bool IsCompleted(State state);
 
-// One run of an action (or of a sub-workflow) on behalf of a task. With-items tasks have one per item and
-// attempt; retries and reruns add new ones and mark the superseded ones accepted=false.
+// One run of an action (or of a sub-workflow) on behalf of a task. With-items tasks have one per
+// item and attempt; retries and reruns add new ones and mark the superseded ones accepted=false.
 struct ActionExecution {
-  std::string id;                 // UUID-shaped, deterministic
-  std::string name;               // concrete action name ("std.echo"), or the sub-workflow's full name
-  std::string adhoc_name;         // the ad-hoc action the task named (full name), empty if none
-  bool is_workflow = false;       // true: `id` is the sub-workflow execution id
-  int index = 0;                  // with-items item index (0 otherwise)
+  std::string id;            // UUID-shaped, deterministic
+  std::string name;          // concrete action name ("std.echo"), or the sub-workflow's full name
+  std::string adhoc_name;    // the ad-hoc action the task named (full name), empty if none
+  bool is_workflow = false;  // true: `id` is the sub-workflow execution id
+  int index = 0;             // with-items item index (0 otherwise)
   State state = State::kRunning;  // RUNNING, SUCCESS, ERROR, CANCELLED (PAUSED for async actions)
   bool accepted = true;           // false once superseded by a retry / rerun
-  Json input;                     // the input sent to the action (after ad-hoc expansion) / sub-workflow input
-  Json output;                    // Mistral's output: {"result": data|error} for actions; sub-workflow output
+  Json input;   // the input sent to the action (after ad-hoc expansion) / sub-workflow input
+  Json output;  // Mistral's output: {"result": data|error} for actions; sub-workflow output
   std::optional<std::string> state_info;
-  int attempt = 0;                // redelivery attempt counter (RunAction.attempt)
+  int attempt = 0;  // redelivery attempt counter (RunAction.attempt)
   TimestampUs created_at = 0;
   TimestampUs updated_at = 0;
 };
@@ -53,12 +65,12 @@ struct ActionExecution {
 // with-items bookkeeping of one task execution (counters make per-completion work O(1)).
 struct WithItemsState {
   bool enabled = false;
-  Json items;               // object: var name -> array of values (evaluated once when the task starts)
-  int64_t count = 0;        // number of items
-  int64_t concurrency = 0;  // 0 = unlimited
-  std::vector<int64_t> pending;   // item indexes still to launch, in launch order (front = next)
-  size_t pending_pos = 0;         // next position in `pending`
-  int64_t running = 0;            // launched and not completed (accepted executions only)
+  Json items;         // object: var name -> array of values (evaluated once when the task starts)
+  int64_t count = 0;  // number of items
+  int64_t concurrency = 0;       // 0 = unlimited
+  std::vector<int64_t> pending;  // item indexes still to launch, in launch order (front = next)
+  size_t pending_pos = 0;        // next position in `pending`
+  int64_t running = 0;           // launched and not completed (accepted executions only)
   int64_t succeeded = 0;
   int64_t failed = 0;
   int64_t cancelled = 0;
@@ -97,10 +109,10 @@ struct TaskExecution {
   bool safe_rerun = false;
 
   // Completion bookkeeping.
-  bool processed = false;          // transitions evaluated
-  bool error_handled = false;      // an on-error item fired
-  bool has_next_tasks = false;     // some transition (task or command) fired
-  bool force_failed = false;       // failed by an expression/input error: workflow fails regardless
+  bool processed = false;       // transitions evaluated
+  bool error_handled = false;   // an on-error item fired
+  bool has_next_tasks = false;  // some transition (task or command) fired
+  bool force_failed = false;    // failed by an expression/input error: workflow fails regardless
   std::vector<std::string> next_task_names;  // tasks this execution routed to (for joins)
   State final_state = State::kIdle;  // the state to complete with after wait-after (internal)
   bool paused_before = false;        // pause-before already honoured
@@ -112,8 +124,9 @@ struct TaskExecution {
   TimestampUs finished_at = 0;
   TimestampUs updated_at = 0;
 
-  // Mistral's task result: one accepted execution ⇒ its result, several (or with-items) ⇒ list in item order,
-  // workflow task ⇒ the sub-workflow output; null when keep-result is false or nothing ran.
+  // Mistral's task result: one accepted execution ⇒ its result, several (or with-items) ⇒ list in
+  // item order, workflow task ⇒ the sub-workflow output; null when keep-result is false or nothing
+  // ran.
   Json Result() const;
   // Mistral's runtime_context dict ({"retry_task_policy": {"retry_no": n}, "triggered_by": [...],
   // "with_items": {...}}).
@@ -140,13 +153,15 @@ struct BackloggedStart {
 
 // Derived lookups, rebuilt by ExecutionState::RebuildIndex(); never serialised.
 struct ExecutionIndex {
-  std::unordered_map<std::string, size_t> task_by_id;          // task id -> position in tasks
-  std::unordered_map<std::string, size_t> latest_task_by_name;  // name -> position of the latest execution
+  std::unordered_map<std::string, size_t> task_by_id;  // task id -> position in tasks
+  std::unordered_map<std::string, size_t>
+      latest_task_by_name;  // name -> position of the latest execution
   std::unordered_map<std::string, std::vector<size_t>> tasks_by_name;
   // action / sub-workflow execution id -> (task position, position in actions)
   std::unordered_map<std::string, std::pair<size_t, size_t>> action_by_id;
-  std::unordered_map<std::string, size_t> join_task_by_name;    // the (only) join task execution of a name
-  int64_t incomplete_tasks = 0;                                   // tasks not in a completed state
+  std::unordered_map<std::string, size_t>
+      join_task_by_name;         // the (only) join task execution of a name
+  int64_t incomplete_tasks = 0;  // tasks not in a completed state
 };
 
 // The whole state of one workflow execution.
@@ -167,10 +182,10 @@ struct ExecutionState {
   Json output = JsonObject();
   Json global_context = JsonObject();  // `vars` + global publishes
 
-  std::vector<TaskExecution> tasks;  // creation order
+  std::vector<TaskExecution> tasks;         // creation order
   std::map<std::string, TimerInfo> timers;  // live timers by id
   std::vector<BackloggedStart> backlog;     // task starts held back by a `pause` command
-  bool finished_notified = false;           // ExecutionFinished already emitted for the current completion
+  bool finished_notified = false;  // ExecutionFinished already emitted for the current completion
 
   uint64_t id_counter = 0;  // for deterministic ids
   TimestampUs created_at = 0;
@@ -193,7 +208,8 @@ struct ExecutionState {
   static Result<ExecutionState> FromJson(const Json& json);
 };
 
-// A UUID-shaped id derived deterministically from `seed` and `counter` (hash-based, version-4 layout).
+// A UUID-shaped id derived deterministically from `seed` and `counter` (hash-based, version-4
+// layout).
 std::string DeriveId(std::string_view seed, uint64_t counter);
 
 }  // namespace bora::engine

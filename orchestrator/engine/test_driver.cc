@@ -10,7 +10,9 @@ namespace bora::engine::testing {
 namespace {
 
 workers::ActionParam Req(std::string name) { return {std::move(name), true, nullptr}; }
-workers::ActionParam Opt(std::string name, Json def = nullptr) { return {std::move(name), false, std::move(def)}; }
+workers::ActionParam Opt(std::string name, Json def = nullptr) {
+  return {std::move(name), false, std::move(def)};
+}
 
 void RegisterFakeSignatures(workers::ActionRegistry& r) {
   r.Register({"std.noop", {}, false, false, ""}, nullptr);
@@ -19,10 +21,12 @@ void RegisterFakeSignatures(workers::ActionRegistry& r) {
   r.Register({"std.sleep", {Opt("seconds", 1)}, false, false, ""}, nullptr);
   r.Register({"std.async_noop", {}, false, true, ""}, nullptr);
   r.Register({"std.http",
-              {Req("url"), Opt("method", "GET"), Opt("params"), Opt("body"), Opt("json"), Opt("headers"),
-               Opt("cookies"), Opt("auth"), Opt("timeout"), Opt("allow_redirects"), Opt("proxies"),
-               Opt("verify")},
-              false, false, ""},
+              {Req("url"), Opt("method", "GET"), Opt("params"), Opt("body"), Opt("json"),
+               Opt("headers"), Opt("cookies"), Opt("auth"), Opt("timeout"), Opt("allow_redirects"),
+               Opt("proxies"), Opt("verify")},
+              false,
+              false,
+              ""},
              nullptr);
   r.Register({"test.script", {}, true, false, ""}, nullptr);
   r.Register({"test.async", {}, true, true, ""}, nullptr);
@@ -39,8 +43,8 @@ Status TestDriver::LoadYaml(std::string_view yaml, const std::string& namespace_
   return definitions_.AddYaml(yaml, namespace_name);
 }
 
-Result<std::string> TestDriver::Start(const std::string& workflow, const Json& input, const Json& params,
-                                      const std::string& namespace_name) {
+Result<std::string> TestDriver::Start(const std::string& workflow, const Json& input,
+                                      const Json& params, const std::string& namespace_name) {
   StartExecution start;
   start.execution_id = DeriveId("test-driver", ++exec_counter_);
   start.workflow_name = workflow;
@@ -76,6 +80,17 @@ Status TestDriver::ApplyNow(const Event& event) {
     auto it = executions_.find(EventExecutionId(event));
     if (it == executions_.end()) return NotFound("no execution " + EventExecutionId(event));
     status = engine_->Apply(it->second, event, now_, &cmds);
+  }
+  if (round_trip_) {
+    auto it = executions_.find(EventExecutionId(event));
+    if (it != executions_.end()) {
+      auto back = ExecutionState::FromJson(ParseJson(DumpJson(it->second.ToJson())).value());
+      if (!back.ok()) {
+        errors_.push_back("round trip: " + back.status().ToString());
+      } else {
+        it->second = std::move(back).value();
+      }
+    }
   }
   for (auto& c : cmds) Handle(c);
   return status;
@@ -163,8 +178,12 @@ void TestDriver::Handle(const Command& cmd) {
     }
   } else if (const auto* ctl = std::get_if<ControlSubExecution>(&cmd)) {
     switch (ctl->op) {
-      case ControlSubExecution::Op::kPause: queue_.push_back(PauseExecution{ctl->sub_execution_id}); break;
-      case ControlSubExecution::Op::kResume: queue_.push_back(ResumeExecution{ctl->sub_execution_id, {}}); break;
+      case ControlSubExecution::Op::kPause:
+        queue_.push_back(PauseExecution{ctl->sub_execution_id});
+        break;
+      case ControlSubExecution::Op::kResume:
+        queue_.push_back(ResumeExecution{ctl->sub_execution_id, {}});
+        break;
       case ControlSubExecution::Op::kCancel:
         queue_.push_back(CancelExecution{ctl->sub_execution_id, std::nullopt});
         break;
@@ -181,18 +200,23 @@ std::vector<const ExecutionState*> TestDriver::Children(const std::string& execu
   std::vector<const ExecutionState*> out;
   for (const auto& id : start_order_) {
     auto it = executions_.find(id);
-    if (it != executions_.end() && it->second.parent_execution_id == execution_id) out.push_back(&it->second);
+    if (it != executions_.end() && it->second.parent_execution_id == execution_id)
+      out.push_back(&it->second);
   }
   return out;
 }
 
-// ------------------------------------------------------------------------------------------ RunCase
+// ------------------------------------------------------------------------------------------
+// RunCase
 
 namespace {
 
-std::string Text(const Json& v) { return v.is_string() ? std::string(v.get_string()) : PythonJsonDumps(v); }
+std::string Text(const Json& v) {
+  return v.is_string() ? std::string(v.get_string()) : PythonJsonDumps(v);
+}
 
-// `_contains` semantics: a string must occur in the text, a list of strings must each occur, else equality.
+// `_contains` semantics: a string must occur in the text, a list of strings must each occur, else
+// equality.
 bool Contains(const Json& actual, const Json& want) {
   std::string text = Text(actual);
   if (want.is_string()) return text.find(std::string(want.get_string())) != std::string::npos;
@@ -232,30 +256,32 @@ struct Checker {
       const TaskExecution* t = Latest(std::string(kv.key()));
       std::string got = t ? std::string(StateName(t->state)) : "<absent>";
       if (got != Text(kv.value())) {
-        Fail(std::string(what) + ": task " + std::string(kv.key()) + " " + got + " != " + Text(kv.value()) +
-             (t && t->state_info ? " (" + *t->state_info + ")" : ""));
+        Fail(std::string(what) + ": task " + std::string(kv.key()) + " " + got +
+             " != " + Text(kv.value()) + (t && t->state_info ? " (" + *t->state_info + ")" : ""));
       }
     }
   }
   void CheckTaskCount(const Json& want, const char* what) {
     if (static_cast<int64_t>(st().tasks.size()) != want.as_int64()) {
       std::string names;
-      for (const auto& t : st().tasks) names += t.name + "(" + std::string(StateName(t.state)) + ") ";
-      Fail(std::string(what) + ": task_count " + std::to_string(st().tasks.size()) + " != " + Text(want) +
-           " [" + names + "]");
+      for (const auto& t : st().tasks)
+        names += t.name + "(" + std::string(StateName(t.state)) + ") ";
+      Fail(std::string(what) + ": task_count " + std::to_string(st().tasks.size()) +
+           " != " + Text(want) + " [" + names + "]");
     }
   }
   void CheckOutput(const Json& want, const std::string& match, const char* what) {
     const Json& out = st().output;
     if (match == "exact") {
-      if (!JsonEquals(out, want)) Fail(std::string(what) + ": output " + PythonJsonDumps(out) + " != " + Text(want));
+      if (!JsonEquals(out, want))
+        Fail(std::string(what) + ": output " + PythonJsonDumps(out) + " != " + Text(want));
       return;
     }
     for (const auto& kv : want.get_object()) {
       const Json* v = out.is_object() ? out.get_object().if_contains(kv.key()) : nullptr;
       if (!v || !JsonEquals(*v, kv.value())) {
-        Fail(std::string(what) + ": output." + std::string(kv.key()) + " = " + (v ? PythonJsonDumps(*v) : "<absent>") +
-             " != " + PythonJsonDumps(kv.value()));
+        Fail(std::string(what) + ": output." + std::string(kv.key()) + " = " +
+             (v ? PythonJsonDumps(*v) : "<absent>") + " != " + PythonJsonDumps(kv.value()));
       }
     }
   }
@@ -269,8 +295,9 @@ struct Checker {
       for (const auto& pv : kv.value().get_object()) {
         const Json* v = t->published.get_object().if_contains(pv.key());
         if (!v || !JsonEquals(*v, pv.value())) {
-          Fail(std::string(what) + ": " + std::string(kv.key()) + ".published." + std::string(pv.key()) + " = " +
-               (v ? PythonJsonDumps(*v) : "<absent>") + " != " + PythonJsonDumps(pv.value()));
+          Fail(std::string(what) + ": " + std::string(kv.key()) + ".published." +
+               std::string(pv.key()) + " = " + (v ? PythonJsonDumps(*v) : "<absent>") +
+               " != " + PythonJsonDumps(pv.value()));
         }
       }
     }
@@ -279,9 +306,10 @@ struct Checker {
 
 }  // namespace
 
-std::vector<std::string> RunCase(const std::string& yaml, const Json& expect) {
+std::vector<std::string> RunCase(const std::string& yaml, const Json& expect, bool round_trip) {
   std::vector<std::string> failures;
   TestDriver d;
+  d.SetRoundTrip(round_trip);
   if (Status s = d.LoadYaml(yaml); !s.ok()) return {"load: " + s.ToString()};
   const JsonObject& e = expect.get_object();
   auto get = [&](std::string_view k) -> const Json* { return e.if_contains(k); };
@@ -301,8 +329,8 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect) {
   }
   Checker c{d, *id, failures};
   ExecutionState& st = c.st();
-  static const std::set<std::string> kIgnored = {"workflow", "input", "env", "params", "notes", "source",
-                                                 "output_match", "description"};
+  static const std::set<std::string> kIgnored = {
+      "workflow", "input", "env", "params", "notes", "source", "output_match", "description"};
   for (const auto& kv : e) {
     std::string key(kv.key());
     const Json& v = kv.value();
@@ -318,12 +346,14 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect) {
         int64_t n = 0;
         for (const auto& t : st.tasks) n += t.name == tc.key() ? 1 : 0;
         if (n != tc.value().as_int64()) {
-          c.Fail("task_counts." + std::string(tc.key()) + " " + std::to_string(n) + " != " + Text(tc.value()));
+          c.Fail("task_counts." + std::string(tc.key()) + " " + std::to_string(n) +
+                 " != " + Text(tc.value()));
         }
       }
     } else if (key == "all_tasks_state") {
       for (const auto& t : st.tasks) {
-        if (StateName(t.state) != Text(v)) c.Fail("all_tasks_state: " + t.name + " is " + std::string(StateName(t.state)));
+        if (StateName(t.state) != Text(v))
+          c.Fail("all_tasks_state: " + t.name + " is " + std::string(StateName(t.state)));
       }
     } else if (key == "absent_tasks") {
       for (const auto& n : v.get_array()) {
@@ -335,11 +365,13 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect) {
     } else if (key == "output_keys" || key == "output_absent_keys") {
       for (const auto& k : v.get_array()) {
         bool has = st.output.is_object() && st.output.get_object().contains(Text(k));
-        if (has != (key == "output_keys")) c.Fail(key + ": " + Text(k) + " in " + PythonJsonDumps(st.output));
+        if (has != (key == "output_keys"))
+          c.Fail(key + ": " + Text(k) + " in " + PythonJsonDumps(st.output));
       }
     } else if (key == "output_contains") {
       for (const auto& oc : v.get_object()) {
-        const Json* o = st.output.is_object() ? st.output.get_object().if_contains(oc.key()) : nullptr;
+        const Json* o =
+            st.output.is_object() ? st.output.get_object().if_contains(oc.key()) : nullptr;
         if (!o || !Contains(*o, oc.value())) c.Fail("output_contains." + std::string(oc.key()));
       }
     } else if (key == "published") {
@@ -350,8 +382,8 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect) {
         for (const auto& pv : tv.value().get_object()) {
           const Json* p = t ? t->published.get_object().if_contains(pv.key()) : nullptr;
           if (!p || !Contains(*p, pv.value())) {
-            c.Fail("published_contains." + std::string(tv.key()) + "." + std::string(pv.key()) + ": " +
-                   (p ? Text(*p) : "<absent>"));
+            c.Fail("published_contains." + std::string(tv.key()) + "." + std::string(pv.key()) +
+                   ": " + (p ? Text(*p) : "<absent>"));
           }
         }
       }
@@ -363,14 +395,17 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect) {
           for (const auto& p : t->published.get_object()) got.insert(std::string(p.key()));
         }
         for (const auto& k : tv.value().get_array()) want.insert(Text(k));
-        if (got != want) c.Fail("published_keys." + std::string(tv.key()) + ": " + (t ? PythonJsonDumps(t->published) : "<absent>"));
+        if (got != want)
+          c.Fail("published_keys." + std::string(tv.key()) + ": " +
+                 (t ? PythonJsonDumps(t->published) : "<absent>"));
       }
     } else if (key == "task_results") {
       for (const auto& tv : v.get_object()) {
         const TaskExecution* t = st.FindLatestTask(std::string(tv.key()));
         Json r = t ? t->Result() : Json("<absent>");
         if (!JsonEquals(r, tv.value())) {
-          c.Fail("task_results." + std::string(tv.key()) + ": " + PythonJsonDumps(r) + " != " + PythonJsonDumps(tv.value()));
+          c.Fail("task_results." + std::string(tv.key()) + ": " + PythonJsonDumps(r) +
+                 " != " + PythonJsonDumps(tv.value()));
         }
       }
     } else if (key == "task_result_contains") {
@@ -382,21 +417,27 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect) {
           if (r.is_array()) {
             for (const auto& x : r.get_array()) found = found || JsonEquals(x, item);
           }
-          if (!found) c.Fail("task_result_contains." + std::string(tv.key()) + ": " + PythonJsonDumps(item) + " not in " + PythonJsonDumps(r));
+          if (!found)
+            c.Fail("task_result_contains." + std::string(tv.key()) + ": " + PythonJsonDumps(item) +
+                   " not in " + PythonJsonDumps(r));
         }
       }
     } else if (key == "state_info") {
-      if (!st.state_info || *st.state_info != Text(v)) c.Fail("state_info: " + st.state_info.value_or("<null>"));
+      if (!st.state_info || *st.state_info != Text(v))
+        c.Fail("state_info: " + st.state_info.value_or("<null>"));
     } else if (key == "state_info_contains") {
-      if (!st.state_info || !Contains(Json(*st.state_info), v)) c.Fail("state_info_contains: " + st.state_info.value_or("<null>"));
+      if (!st.state_info || !Contains(Json(*st.state_info), v))
+        c.Fail("state_info_contains: " + st.state_info.value_or("<null>"));
     } else if (key == "state_info_not_null") {
       if (st.state_info.has_value() != v.as_bool()) c.Fail("state_info_not_null");
     } else if (key == "state_info_contains_execution_id") {
-      if (!st.state_info || st.state_info->find(st.id) == std::string::npos) c.Fail("state_info lacks execution id: " + st.state_info.value_or("<null>"));
+      if (!st.state_info || st.state_info->find(st.id) == std::string::npos)
+        c.Fail("state_info lacks execution id: " + st.state_info.value_or("<null>"));
     } else if (key == "task_state_info_not_null") {
       for (const auto& tv : v.get_object()) {
         const TaskExecution* t = st.FindLatestTask(std::string(tv.key()));
-        if (!t || t->state_info.has_value() != tv.value().as_bool()) c.Fail("task_state_info_not_null." + std::string(tv.key()));
+        if (!t || t->state_info.has_value() != tv.value().as_bool())
+          c.Fail("task_state_info_not_null." + std::string(tv.key()));
       }
     } else if (key == "task_state_info_contains") {
       for (const auto& tv : v.get_object()) {
@@ -412,7 +453,9 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect) {
     } else if (key == "retry_no") {
       for (const auto& tv : v.get_object()) {
         const TaskExecution* t = st.FindLatestTask(std::string(tv.key()));
-        if (!t || t->retry_no != tv.value().as_int64()) c.Fail("retry_no." + std::string(tv.key()) + " = " + (t ? std::to_string(t->retry_no) : "<absent>"));
+        if (!t || t->retry_no != tv.value().as_int64())
+          c.Fail("retry_no." + std::string(tv.key()) + " = " +
+                 (t ? std::to_string(t->retry_no) : "<absent>"));
       }
     } else if (key == "retry_policy_context") {
       for (const auto& tv : v.get_object()) {
@@ -420,7 +463,8 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect) {
         Json rc = t ? t->RuntimeContextJson() : Json(nullptr);
         const Json* p = rc.is_object() ? rc.get_object().if_contains("retry_task_policy") : nullptr;
         Json got = p ? *p : Json(JsonObject());
-        if (!JsonEquals(got, tv.value())) c.Fail("retry_policy_context." + std::string(tv.key()) + " = " + PythonJsonDumps(got));
+        if (!JsonEquals(got, tv.value()))
+          c.Fail("retry_policy_context." + std::string(tv.key()) + " = " + PythonJsonDumps(got));
       }
     } else if (key == "action_states") {
       for (const auto& tv : v.get_object()) {
@@ -429,7 +473,8 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect) {
         if (t) {
           for (const auto& a : t->actions) got.push_back(Json(StateName(a.state)));
         }
-        if (!JsonEquals(Json(got), tv.value())) c.Fail("action_states." + std::string(tv.key()) + " = " + PythonJsonDumps(Json(got)));
+        if (!JsonEquals(Json(got), tv.value()))
+          c.Fail("action_states." + std::string(tv.key()) + " = " + PythonJsonDumps(Json(got)));
       }
     } else if (key == "action_execution_counts" || key == "accepted_action_execution_counts") {
       bool only_accepted = key == "accepted_action_execution_counts";
@@ -439,17 +484,21 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect) {
         if (t) {
           for (const auto& a : t->actions) n += (!only_accepted || a.accepted) ? 1 : 0;
         }
-        if (n != tv.value().as_int64()) c.Fail(key + "." + std::string(tv.key()) + " = " + std::to_string(n));
+        if (n != tv.value().as_int64())
+          c.Fail(key + "." + std::string(tv.key()) + " = " + std::to_string(n));
       }
     } else if (key == "with_items_count") {
       for (const auto& tv : v.get_object()) {
         const TaskExecution* t = st.FindLatestTask(std::string(tv.key()));
-        if (!t || t->with_items.count != tv.value().as_int64()) c.Fail("with_items_count." + std::string(tv.key()));
+        if (!t || t->with_items.count != tv.value().as_int64())
+          c.Fail("with_items_count." + std::string(tv.key()));
       }
     } else if (key == "execution_params") {
       for (const auto& pv : v.get_object()) {
         const Json* p = st.params.get_object().if_contains(pv.key());
-        if (!p || !JsonEquals(*p, pv.value())) c.Fail("execution_params." + std::string(pv.key()) + " = " + (p ? PythonJsonDumps(*p) : "<absent>"));
+        if (!p || !JsonEquals(*p, pv.value()))
+          c.Fail("execution_params." + std::string(pv.key()) + " = " +
+                 (p ? PythonJsonDumps(*p) : "<absent>"));
       }
     } else if (key == "sub_executions") {
       for (const auto& sv : v.get_object()) {
@@ -462,9 +511,12 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect) {
           continue;
         }
         const JsonObject& w = sv.value().get_object();
-        if (const Json* x = w.if_contains("state"); x && StateName(sub->state) != Text(*x)) c.Fail("sub state " + std::string(StateName(sub->state)));
-        if (const Json* x = w.if_contains("input"); x && !JsonEquals(sub->input, *x)) c.Fail("sub input " + PythonJsonDumps(sub->input));
-        if (const Json* x = w.if_contains("output"); x && !JsonEquals(sub->output, *x)) c.Fail("sub output " + PythonJsonDumps(sub->output));
+        if (const Json* x = w.if_contains("state"); x && StateName(sub->state) != Text(*x))
+          c.Fail("sub state " + std::string(StateName(sub->state)));
+        if (const Json* x = w.if_contains("input"); x && !JsonEquals(sub->input, *x))
+          c.Fail("sub input " + PythonJsonDumps(sub->input));
+        if (const Json* x = w.if_contains("output"); x && !JsonEquals(sub->output, *x))
+          c.Fail("sub output " + PythonJsonDumps(sub->output));
         if (const Json* x = w.if_contains("params_subset")) {
           for (const auto& pv : x->get_object()) {
             const Json* p = sub->params.get_object().if_contains(pv.key());
@@ -500,9 +552,24 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect) {
       } else if (op == "cancel") {
         s = d.Send(CancelExecution{*id, std::nullopt});
       } else if (op == "stop") {
-        StopExecution stop{*id, StateFromName(Text(step.at("state"))).value_or(State::kCancelled), std::nullopt};
+        StopExecution stop{*id, StateFromName(Text(step.at("state"))).value_or(State::kCancelled),
+                           std::nullopt};
         if (const Json* x = step.if_contains("state_info")) stop.state_info = Text(*x);
         s = d.Send(stop);
+      } else if (op == "rerun_sub_task") {
+        // Reruns `task` inside the (latest) sub-execution of workflow `workflow`.
+        const ExecutionState* sub = nullptr;
+        for (const auto* ch : d.Children(*id)) {
+          if (ch->workflow_name == Text(step.at("workflow"))) sub = ch;
+        }
+        const TaskExecution* t = sub ? sub->FindLatestTask(Text(step.at("task"))) : nullptr;
+        if (!t) {
+          c.Fail(what + ": no such sub-execution task");
+          continue;
+        }
+        RerunTask rr{sub->id, t->id, true, std::nullopt};
+        if (const Json* x = step.if_contains("env")) rr.env = *x;
+        s = d.Send(rr);
       } else if (op == "skip_task") {
         s = d.Send(SkipTask{*id, task_id(Text(step.at("task")))});
       } else if (op == "rerun_task") {
@@ -532,8 +599,9 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect) {
           c.Fail(what + ": no pending async action");
           continue;
         }
-        ActionCompleted done{pending->execution_id, pending->task_execution_id, pending->action_execution_id,
-                             ActionCompleted::Kind::kSuccess, nullptr};
+        ActionCompleted done{pending->execution_id, pending->task_execution_id,
+                             pending->action_execution_id, ActionCompleted::Kind::kSuccess,
+                             nullptr};
         if (const Json* x = step.if_contains("result")) done.data = *x;
         if (const Json* x = step.if_contains("error")) {
           done.kind = ActionCompleted::Kind::kError;
@@ -555,29 +623,36 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect) {
       }
       for (const auto& kv : step) {
         std::string key(kv.key());
-        if (key == "op" || key == "task" || key == "api" || key == "env" || key == "reset" || key == "result" ||
-            key == "error" || key == "cancel" || key == "state" || key == "state_info" ||
-            key == "expect_status") {
+        if (key == "op" || key == "task" || key == "api" || key == "workflow" || key == "env" ||
+            key == "reset" || key == "result" || key == "error" || key == "cancel" ||
+            key == "state" || key == "state_info" || key == "expect_status") {
           continue;
         }
-        if (key == "expect_state") c.CheckState(kv.value(), what.c_str());
-        else if (key == "expect_task_count") c.CheckTaskCount(kv.value(), what.c_str());
-        else if (key == "expect_tasks") c.CheckTasks(kv.value(), what.c_str());
-        else if (key == "expect_published") c.CheckPublished(kv.value(), what.c_str());
-        else if (key == "expect_output") c.CheckOutput(kv.value(), "subset", what.c_str());
+        if (key == "expect_state")
+          c.CheckState(kv.value(), what.c_str());
+        else if (key == "expect_task_count")
+          c.CheckTaskCount(kv.value(), what.c_str());
+        else if (key == "expect_tasks")
+          c.CheckTasks(kv.value(), what.c_str());
+        else if (key == "expect_published")
+          c.CheckPublished(kv.value(), what.c_str());
+        else if (key == "expect_output")
+          c.CheckOutput(kv.value(), "subset", what.c_str());
         else if (key == "expect_sub_states") {
           for (const auto& sv : kv.value().get_object()) {
             std::string got = "<absent>";
             for (const auto* ch : d.Children(*id)) {
               if (ch->workflow_name == sv.key()) got = std::string(StateName(ch->state));
             }
-            if (got != Text(sv.value())) c.Fail(what + ": sub " + std::string(sv.key()) + " is " + got);
+            if (got != Text(sv.value()))
+              c.Fail(what + ": sub " + std::string(sv.key()) + " is " + got);
           }
         } else if (key == "expect_state_info_contains") {
           if (!c.st().state_info || !Contains(Json(*c.st().state_info), kv.value())) {
             c.Fail(what + ": state_info " + c.st().state_info.value_or("<null>"));
           }
-        } else c.Fail(what + ": unchecked key " + key);
+        } else
+          c.Fail(what + ": unchecked key " + key);
       }
     }
   }

@@ -1,11 +1,11 @@
-// Built-in functions: the YAQL standard functions workflows use, Mistral's own functions (uuid, json_dump,
-// json_parse, yaml_dump, yaml_parse), Jinja globals, filters, tests and the Python methods Jinja templates
-// call on dicts, strings and lists. Host functions (task, tasks, execution, executions, env, global) are not
-// here: they are routed to the Host by the evaluator.
-#include <boost/container/small_vector.hpp>
+// Built-in functions: the YAQL standard functions workflows use, Mistral's own functions (uuid,
+// json_dump, json_parse, yaml_dump, yaml_parse), Jinja globals, filters, tests and the Python
+// methods Jinja templates call on dicts, strings and lists. Host functions (task, tasks, execution,
+// executions, env, global) are not here: they are routed to the Host by the evaluator.
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -61,8 +61,10 @@ class Call {
   Call(Evaluator& ev, const Node& node, Val* recv) : ev_(ev), node_(node), recv_(recv) {
     for (size_t i = Evaluator::FirstArg(node); i < node.kids.size(); ++i) {
       const Node* k = node.kids[i].get();
-      if (k->op == Op::kPair && !k->name.empty()) kw_.push_back(k);
-      else pos_.push_back(k);
+      if (k->op == Op::kPair && !k->name.empty())
+        kw_.push_back(k);
+      else
+        pos_.push_back(k);
     }
   }
   Evaluator& ev() { return ev_; }
@@ -120,21 +122,23 @@ class Call {
   }
   Status Arity(size_t min, size_t max) const {
     if (size() < min || size() > max) {
-      std::string want = min == max ? std::to_string(min)
-                                    : std::to_string(min) + " to " + std::to_string(max);
+      std::string want =
+          min == max ? std::to_string(min) : std::to_string(min) + " to " + std::to_string(max);
       return InvalidArgument(Signature() + " takes " + want + " argument(s) but " +
                              std::to_string(size()) + " were given");
     }
     return Status::Ok();
   }
   Status NoKw() const {
-    if (!kw_.empty()) return InvalidArgument(Signature() + " got an unexpected keyword argument '" +
-                                             kw_[0]->name + "'");
+    if (!kw_.empty())
+      return InvalidArgument(Signature() + " got an unexpected keyword argument '" + kw_[0]->name +
+                             "'");
     return Status::Ok();
   }
   std::string Signature() const { return "function '" + node_.name + "'"; }
   Status TypeErr(const Json& v, std::string_view want) const {
-    return InvalidArgument(Signature() + " expects " + std::string(want) + ", got '" + TypeName(v) + "'");
+    return InvalidArgument(Signature() + " expects " + std::string(want) + ", got '" + TypeName(v) +
+                           "'");
   }
 
   // Evaluates a lambda body with `$` bound to `item`; the result is defined.
@@ -173,8 +177,8 @@ class ListBuilder {
   size_t size_ = 16;
 };
 
-// A list view of a value for iteration: lists as is; with `loose`, dicts yield keys and strings characters
-// (Python iteration); null is an empty list when `null_ok`.
+// A list view of a value for iteration: lists as is; with `loose`, dicts yield keys and strings
+// characters (Python iteration); null is an empty list when `null_ok`.
 Result<Val> AsList(Call& c, Val v, bool loose) {
   const Json& j = v.get();
   if (j.is_array()) return v;
@@ -189,9 +193,12 @@ Result<Val> AsList(Call& c, Val v, bool loose) {
     for (size_t i = 0; i < s.size();) {
       size_t len = 1;
       unsigned char ch = static_cast<unsigned char>(s[i]);
-      if (ch >= 0xF0) len = 4;
-      else if (ch >= 0xE0) len = 3;
-      else if (ch >= 0xC0) len = 2;
+      if (ch >= 0xF0)
+        len = 4;
+      else if (ch >= 0xE0)
+        len = 3;
+      else if (ch >= 0xC0)
+        len = 2;
       chars.push_back(Str(s.substr(i, len)));
       i += len;
     }
@@ -219,7 +226,7 @@ Result<int64_t> IntArg(Call& c, size_t i) {
 
 bool IsYaql(Call& c) { return c.ev().lang() == Lang::kYaql; }
 
-// ---------------------------------------------------------------------------------------------------------
+// ------------------------------------------------------------------------------------------------
 // Conversions and Python-style formatting.
 
 Result<Json> ToInt(const Json& v, const std::string& fn) {
@@ -228,7 +235,8 @@ Result<Json> ToInt(const Json& v, const std::string& fn) {
   if (IsIntJ(v)) return v;
   if (v.is_double()) {
     double d = v.as_double();
-    if (!std::isfinite(d)) return InvalidArgument("cannot convert float " + PythonStr(v) + " to integer");
+    if (!std::isfinite(d))
+      return InvalidArgument("cannot convert float " + PythonStr(v) + " to integer");
     return Json(NumI(v));
   }
   if (v.is_string()) {
@@ -260,12 +268,14 @@ Result<Json> ToFloat(const Json& v) {
     }
     return InvalidArgument("could not convert string to float: " + PythonRepr(v));
   }
-  return InvalidArgument("float() argument must be a string or a number, not '" + TypeName(v) + "'");
+  return InvalidArgument("float() argument must be a string or a number, not '" + TypeName(v) +
+                         "'");
 }
 
-// Python's str.format with positional ({}, {0}) and named ({name}) fields; format specs: s, d, .Nf, >N, <N.
-Result<std::string> PyFormat(std::string_view fmt, const std::vector<Json>& args, const KwArgs& kwargs,
-                             bool yaql_str) {
+// Python's str.format with positional ({}, {0}) and named ({name}) fields; format specs: s, d, .Nf,
+// >N, <N.
+Result<std::string> PyFormat(std::string_view fmt, const std::vector<Json>& args,
+                             const KwArgs& kwargs, bool yaql_str) {
   std::string out;
   size_t auto_index = 0;
   for (size_t i = 0; i < fmt.size(); ++i) {
@@ -277,7 +287,8 @@ Result<std::string> PyFormat(std::string_view fmt, const std::vector<Json>& args
         continue;
       }
       size_t close = fmt.find('}', i);
-      if (close == std::string_view::npos) return InvalidArgument("Single '{' encountered in format string");
+      if (close == std::string_view::npos)
+        return InvalidArgument("Single '{' encountered in format string");
       std::string_view field = fmt.substr(i + 1, close - i - 1);
       std::string_view spec;
       size_t colon = field.find(':');
@@ -287,12 +298,14 @@ Result<std::string> PyFormat(std::string_view fmt, const std::vector<Json>& args
       }
       const Json* value = nullptr;
       if (field.empty()) {
-        if (auto_index >= args.size()) return InvalidArgument("Replacement index " +
-                                                              std::to_string(auto_index) + " out of range");
+        if (auto_index >= args.size())
+          return InvalidArgument("Replacement index " + std::to_string(auto_index) +
+                                 " out of range");
         value = &args[auto_index++];
       } else if (std::isdigit(static_cast<unsigned char>(field[0]))) {
         size_t k = std::strtoul(std::string(field).c_str(), nullptr, 10);
-        if (k >= args.size()) return InvalidArgument("Replacement index " + std::to_string(k) + " out of range");
+        if (k >= args.size())
+          return InvalidArgument("Replacement index " + std::to_string(k) + " out of range");
         value = &args[k];
       } else {
         for (const auto& [k, v] : kwargs)
@@ -303,7 +316,8 @@ Result<std::string> PyFormat(std::string_view fmt, const std::vector<Json>& args
       if (!spec.empty() && spec.back() == 'f' && IsNumJ(*value)) {
         int prec = 6;
         size_t dot = spec.find('.');
-        if (dot != std::string_view::npos) prec = std::atoi(std::string(spec.substr(dot + 1)).c_str());
+        if (dot != std::string_view::npos)
+          prec = std::atoi(std::string(spec.substr(dot + 1)).c_str());
         prec = std::clamp(prec, 0, 50);
         char buf[512];
         std::snprintf(buf, sizeof(buf), "%.*f", prec, NumD(*value));
@@ -311,20 +325,29 @@ Result<std::string> PyFormat(std::string_view fmt, const std::vector<Json>& args
       } else {
         text = yaql_str ? YaqlStr(*value) : PythonStr(*value);
       }
-      if (!spec.empty() && (spec[0] == '>' || spec[0] == '<' || std::isdigit(static_cast<unsigned char>(spec[0])))) {
-        bool left = spec[0] == '<' || (std::isdigit(static_cast<unsigned char>(spec[0])) && value->is_string());
-        size_t width = std::strtoul(std::string(spec.substr(std::isdigit(static_cast<unsigned char>(spec[0])) ? 0 : 1)).c_str(), nullptr, 10);
+      if (!spec.empty() &&
+          (spec[0] == '>' || spec[0] == '<' || std::isdigit(static_cast<unsigned char>(spec[0])))) {
+        bool left = spec[0] == '<' ||
+                    (std::isdigit(static_cast<unsigned char>(spec[0])) && value->is_string());
+        size_t width = std::strtoul(
+            std::string(spec.substr(std::isdigit(static_cast<unsigned char>(spec[0])) ? 0 : 1))
+                .c_str(),
+            nullptr, 10);
         width = std::min<size_t>(width, 4096);
         if (text.size() < width) {
-          if (left) text.append(width - text.size(), ' ');
-          else text.insert(0, width - text.size(), ' ');
+          if (left)
+            text.append(width - text.size(), ' ');
+          else
+            text.insert(0, width - text.size(), ' ');
         }
       }
       out += text;
       i = close;
     } else if (c == '}') {
-      if (i + 1 < fmt.size() && fmt[i + 1] == '}') ++i;
-      else return InvalidArgument("Single '}' encountered in format string");
+      if (i + 1 < fmt.size() && fmt[i + 1] == '}')
+        ++i;
+      else
+        return InvalidArgument("Single '}' encountered in format string");
       out += '}';
     } else {
       out += c;
@@ -333,40 +356,177 @@ Result<std::string> PyFormat(std::string_view fmt, const std::vector<Json>& args
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------------------
+// ------------------------------------------------------------------------------------------------
 // YAML conversion (yaml-cpp); exceptions converted here.
 
-void EmitYaml(YAML::Emitter& e, const Json& v) {
+// PyYAML's yaml.safe_dump(data, default_flow_style=False): block style, keys sorted, sequences
+// inside mappings not indented, plain scalars when they read back as the same string, single quotes
+// otherwise, double quotes for strings with control characters or line breaks (PyYAML would fold
+// those differently).
+bool YamlPlainOk(std::string_view s) {
+  if (s.empty()) return false;
+  // PyYAML's implicit resolvers (bool, null) match these exact spellings.
+  static const char* kReserved[] = {"yes",  "Yes",   "YES",   "no",    "No",   "NO", "true", "True",
+                                    "TRUE", "false", "False", "FALSE", "on",   "On", "ON",   "off",
+                                    "Off",  "OFF",   "null",  "Null",  "NULL", "~"};
+  for (const char* r : kReserved)
+    if (s == r) return false;
+  std::string lower(s);
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (std::string_view("-?:,[]{}#&*!|>'\"%@`").find(s[0]) != std::string_view::npos) {
+    if (!((s[0] == '-' || s[0] == '?' || s[0] == ':') && s.size() > 1 && s[1] != ' ')) return false;
+  }
+  if (s.front() == ' ' || s.back() == ' ' || s.back() == ':') return false;
+  if (s.find(": ") != std::string_view::npos || s.find(" #") != std::string_view::npos)
+    return false;
+  for (unsigned char ch : s)
+    if (ch < 0x20 || ch == 0x7f || ch >= 0x80) return false;
+  // Numbers, dates and the like would read back as another type.
+  char* end = nullptr;
+  std::string str(s);
+  std::strtod(str.c_str(), &end);
+  if (end && *end == '\0') return false;
+  if (s.find_first_not_of("0123456789-:.+_ eEoxXTtZz") == std::string_view::npos &&
+      std::isdigit(static_cast<unsigned char>(s[0])))
+    return false;
+  if (lower == ".inf" || lower == "-.inf" || lower == ".nan" || lower == "=" || lower == "<<")
+    return false;
+  return true;
+}
+
+std::string YamlScalar(const Json& v) {
   switch (v.kind()) {
-    case boost::json::kind::null: e << YAML::Null; break;
-    case boost::json::kind::bool_: e << (v.as_bool() ? "true" : "false"); break;
-    case boost::json::kind::int64: e << v.as_int64(); break;
-    case boost::json::kind::uint64: e << v.as_uint64(); break;
-    case boost::json::kind::double_: e << PythonFloatRepr(v.as_double()); break;
+    case boost::json::kind::null:
+      return "null";
+    case boost::json::kind::bool_:
+      return v.as_bool() ? "true" : "false";
+    case boost::json::kind::int64:
+      return std::to_string(v.as_int64());
+    case boost::json::kind::uint64:
+      return std::to_string(v.as_uint64());
+    case boost::json::kind::double_: {
+      double d = v.as_double();
+      if (std::isnan(d)) return ".nan";
+      if (std::isinf(d)) return d > 0 ? ".inf" : "-.inf";
+      std::string r = PythonFloatRepr(d);
+      size_t e = r.find('e');
+      if (e != std::string::npos && r.find('.') == std::string::npos) r.insert(e, ".0");
+      return r;
+    }
     case boost::json::kind::string: {
-      std::string s(SV(v));
-      // Quote strings that would otherwise read back as another type.
-      bool quote = s.empty() || s == "true" || s == "false" || s == "null" || s == "~" || s == "yes" ||
-                   s == "no" || s == "True" || s == "False" || s == "Null" ||
-                   std::strtod(s.c_str(), nullptr) != 0 || s.find_first_not_of("0.-+") == std::string::npos;
-      if (quote) e << YAML::SingleQuoted << s;
-      else e << s;
-      break;
+      std::string_view s = SV(v);
+      if (YamlPlainOk(s)) return std::string(s);
+      bool needs_double = false;
+      for (unsigned char ch : s)
+        if (ch < 0x20 || ch == 0x7f) needs_double = true;
+      if (!needs_double) {
+        std::string out = "'";
+        for (char ch : s) {
+          if (ch == '\'')
+            out += "''";
+          else
+            out += ch;
+        }
+        return out + "'";
+      }
+      std::string out = "\"";
+      for (unsigned char ch : s) {
+        switch (ch) {
+          case '\n':
+            out += "\\n";
+            break;
+          case '\t':
+            out += "\\t";
+            break;
+          case '\r':
+            out += "\\r";
+            break;
+          case '"':
+            out += "\\\"";
+            break;
+          case '\\':
+            out += "\\\\";
+            break;
+          default:
+            if (ch < 0x20 || ch == 0x7f) {
+              char buf[8];
+              std::snprintf(buf, sizeof(buf), "\\x%02X", ch);
+              out += buf;
+            } else {
+              out += static_cast<char>(ch);
+            }
+        }
+      }
+      return out + "\"";
     }
     case boost::json::kind::array:
-      e << YAML::BeginSeq;
-      for (const Json& x : v.get_array()) EmitYaml(e, x);
-      e << YAML::EndSeq;
-      break;
+      return "[]";
     case boost::json::kind::object:
-      e << YAML::BeginMap;
-      for (const auto& kv : v.get_object()) {
-        e << YAML::Key << std::string(kv.key()) << YAML::Value;
-        EmitYaml(e, kv.value());
-      }
-      e << YAML::EndMap;
-      break;
+      return "{}";
   }
+  return "null";
+}
+
+bool YamlIsBlock(const Json& v) {
+  return (v.is_array() && !v.get_array().empty()) || (v.is_object() && !v.get_object().empty());
+}
+
+// Appends `v` as a block node whose first line continues the current line; `indent` is the column
+// of the node's own entries.
+void EmitYamlBlock(std::string& out, const Json& v, size_t indent, bool first_inline, int depth) {
+  std::string pad(indent, ' ');
+  bool first = true;
+  auto start_line = [&]() {
+    if (first && first_inline) {
+      first = false;
+      return;
+    }
+    first = false;
+    out += pad;
+  };
+  if (v.is_object()) {
+    std::vector<std::string_view> keys;
+    for (const auto& kv : v.get_object()) keys.push_back(kv.key());
+    std::sort(keys.begin(), keys.end());
+    for (std::string_view k : keys) {
+      const Json& value = v.get_object().at(k);
+      start_line();
+      out += YamlScalar(Str(k));
+      out += ':';
+      if (YamlIsBlock(value) && depth < 64) {
+        out += '\n';
+        // PyYAML does not indent a sequence inside a mapping.
+        size_t child = value.is_array() ? indent : indent + 2;
+        EmitYamlBlock(out, value, child, false, depth + 1);
+      } else {
+        out += ' ';
+        out += YamlScalar(value);
+        out += '\n';
+      }
+    }
+    return;
+  }
+  for (const Json& item : v.get_array()) {
+    start_line();
+    out += "- ";
+    if (YamlIsBlock(item) && depth < 64) {
+      EmitYamlBlock(out, item, indent + 2, true, depth + 1);
+    } else {
+      out += YamlScalar(item);
+      out += '\n';
+    }
+  }
+}
+
+std::string PyYamlDump(const Json& v) {
+  std::string out;
+  if (YamlIsBlock(v)) {
+    EmitYamlBlock(out, v, 0, false, 0);
+    return out;
+  }
+  out = YamlScalar(v) + "\n";
+  if (!v.is_array() && !v.is_object()) out += "...\n";  // PyYAML ends a plain scalar document
+  return out;
 }
 
 Result<Json> YamlToJson(const YAML::Node& n, int depth) {
@@ -394,17 +554,30 @@ Result<Json> YamlToJson(const YAML::Node& n, int depth) {
     case YAML::NodeType::Scalar: {
       const std::string& s = n.Scalar();
       if (n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str") return Str(s);
-      if (s == "true" || s == "True" || s == "TRUE") return Json(true);
-      if (s == "false" || s == "False" || s == "FALSE") return Json(false);
-      if (s == "null" || s == "Null" || s == "NULL" || s == "~") return Json();
-      if (!s.empty()) {
-        char* end = nullptr;
-        errno = 0;
-        long long i = std::strtoll(s.c_str(), &end, 10);
-        if (*end == '\0' && errno == 0) return Json(static_cast<int64_t>(i));
-        double d = std::strtod(s.c_str(), &end);
-        if (*end == '\0' && (std::isdigit(static_cast<unsigned char>(s.back())) || s.back() == '.'))
-          return Json(d);
+      // PyYAML (YAML 1.1) implicit types.
+      static const char* kTrue[] = {"yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"};
+      static const char* kFalse[] = {"no",    "No",  "NO",  "false", "False",
+                                     "FALSE", "off", "Off", "OFF"};
+      for (const char* t : kTrue)
+        if (s == t) return Json(true);
+      for (const char* f : kFalse)
+        if (s == f) return Json(false);
+      if (s.empty() || s == "null" || s == "Null" || s == "NULL" || s == "~") return Json();
+      if (s == ".inf" || s == "+.inf" || s == ".Inf") return Json(HUGE_VAL);
+      if (s == "-.inf" || s == "-.Inf") return Json(-HUGE_VAL);
+      std::string digits;
+      for (char ch : s)
+        if (ch != '_') digits += ch;
+      char* end = nullptr;
+      errno = 0;
+      long long i = std::strtoll(digits.c_str(), &end, 10);
+      if (!digits.empty() && *end == '\0' && errno == 0 &&
+          digits.find_first_not_of("+-0123456789") == std::string::npos)
+        return Json(static_cast<int64_t>(i));
+      if (digits.find('.') != std::string::npos &&
+          digits.find_first_not_of("+-0123456789.eE") == std::string::npos) {
+        double d = std::strtod(digits.c_str(), &end);
+        if (*end == '\0') return Json(d);
       }
       return Str(s);
     }
@@ -412,7 +585,7 @@ Result<Json> YamlToJson(const YAML::Node& n, int depth) {
   return Json();
 }
 
-// ---------------------------------------------------------------------------------------------------------
+// ------------------------------------------------------------------------------------------------
 // Shared implementations.
 
 ValResult FnLen(Evaluator& ev, const Node& node, Val* recv) {
@@ -631,8 +804,12 @@ ValResult FirstLast(Evaluator& ev, const Node& node, Val* recv, bool first) {
   }
   return Child(v, first ? arr.front() : arr.back());
 }
-ValResult FnFirst(Evaluator& ev, const Node& node, Val* recv) { return FirstLast(ev, node, recv, true); }
-ValResult FnLast(Evaluator& ev, const Node& node, Val* recv) { return FirstLast(ev, node, recv, false); }
+ValResult FnFirst(Evaluator& ev, const Node& node, Val* recv) {
+  return FirstLast(ev, node, recv, true);
+}
+ValResult FnLast(Evaluator& ev, const Node& node, Val* recv) {
+  return FirstLast(ev, node, recv, false);
+}
 
 ValResult FnJoin(Evaluator& ev, const Node& node, Val* recv) {
   Call c(ev, node, recv);
@@ -656,9 +833,12 @@ ValResult FnJoin(Evaluator& ev, const Node& node, Val* recv) {
     BORA_RETURN_IF_ERROR(ev.Step());
     if (!first) out += SV(b.get());
     first = false;
-    if (e.is_string()) out += SV(e);
-    else if (IsYaql(c)) out += YaqlStr(e);  // yaql's join converts with str()
-    else out += PythonStr(e);
+    if (e.is_string())
+      out += SV(e);
+    else if (IsYaql(c))
+      out += YaqlStr(e);  // yaql's join converts with str()
+    else
+      out += PythonStr(e);
     BORA_RETURN_IF_ERROR(ev.CheckSize(out.size()));
   }
   return Val::Own(Str(out));
@@ -723,7 +903,8 @@ ValResult FnSplit(Evaluator& ev, const Node& node, Val* recv) {
   return Val::Own(Json(PySplit(s, sep, max_splits)));
 }
 
-std::string ReplaceAll(std::string_view s, std::string_view old, std::string_view neu, int64_t count) {
+std::string ReplaceAll(std::string_view s, std::string_view old, std::string_view neu,
+                       int64_t count) {
   std::string out;
   if (old.empty()) {
     // Python: inserts `neu` between every character (and at both ends).
@@ -766,7 +947,8 @@ ValResult FnReplace(Evaluator& ev, const Node& node, Val* recv) {
     }
     for (const auto& kv : old->get_object()) {
       BORA_RETURN_IF_ERROR(ev.Step());
-      std::string neu = kv.value().is_string() ? std::string(kv.value().get_string()) : YaqlStr(kv.value());
+      std::string neu =
+          kv.value().is_string() ? std::string(kv.value().get_string()) : YaqlStr(kv.value());
       s = ReplaceAll(s, kv.key(), neu, count);
       BORA_RETURN_IF_ERROR(ev.CheckSize(s.size()));
     }
@@ -774,7 +956,8 @@ ValResult FnReplace(Evaluator& ev, const Node& node, Val* recv) {
   }
   if (c.size() < 3) return c.Arity(3, 4);
   BORA_ASSIGN_OR_RETURN(Val neu, c.Arg(2));
-  if (!old->is_string() || !neu->is_string()) return c.TypeErr(old->is_string() ? neu.get() : old.get(), "a string");
+  if (!old->is_string() || !neu->is_string())
+    return c.TypeErr(old->is_string() ? neu.get() : old.get(), "a string");
   int64_t count = -1;
   if (c.size() == 4) {
     BORA_ASSIGN_OR_RETURN(count, IntArg(c, 3));
@@ -786,9 +969,11 @@ ValResult FnReplace(Evaluator& ev, const Node& node, Val* recv) {
       s.size() + occurrences * (new_len - old_len) > ev.ctx().limits.max_output_bytes &&
       count < 0) {
     size_t actual = 0;
-    if (old_len == 0) actual = s.size() + 1;
+    if (old_len == 0)
+      actual = s.size() + 1;
     else
-      for (size_t p = s.find(SV(old.get())); p != std::string::npos; p = s.find(SV(old.get()), p + old_len))
+      for (size_t p = s.find(SV(old.get())); p != std::string::npos;
+           p = s.find(SV(old.get()), p + old_len))
         ++actual;
     BORA_RETURN_IF_ERROR(ev.CheckSize(s.size() + actual * (new_len - old_len)));
   }
@@ -826,8 +1011,12 @@ ValResult TrimImpl(Evaluator& ev, const Node& node, Val* recv, bool left, bool r
   return Val::Own(Str(std::string_view(s).substr(b, e - b)));
 }
 ValResult FnTrim(Evaluator& ev, const Node& n, Val* r) { return TrimImpl(ev, n, r, true, true); }
-ValResult FnTrimLeft(Evaluator& ev, const Node& n, Val* r) { return TrimImpl(ev, n, r, true, false); }
-ValResult FnTrimRight(Evaluator& ev, const Node& n, Val* r) { return TrimImpl(ev, n, r, false, true); }
+ValResult FnTrimLeft(Evaluator& ev, const Node& n, Val* r) {
+  return TrimImpl(ev, n, r, true, false);
+}
+ValResult FnTrimRight(Evaluator& ev, const Node& n, Val* r) {
+  return TrimImpl(ev, n, r, false, true);
+}
 
 // distinct / unique: keeps the first occurrence (optionally by a key lambda in YAQL).
 ValResult FnDistinct(Evaluator& ev, const Node& node, Val* recv) {
@@ -903,7 +1092,9 @@ ValResult OrderByImpl(Evaluator& ev, const Node& node, Val* recv, bool descendin
   return Val::Own(Json(std::move(out)));
 }
 ValResult FnOrderBy(Evaluator& ev, const Node& n, Val* r) { return OrderByImpl(ev, n, r, false); }
-ValResult FnOrderByDesc(Evaluator& ev, const Node& n, Val* r) { return OrderByImpl(ev, n, r, true); }
+ValResult FnOrderByDesc(Evaluator& ev, const Node& n, Val* r) {
+  return OrderByImpl(ev, n, r, true);
+}
 
 ValResult FnContains(Evaluator& ev, const Node& node, Val* recv) {
   Call c(ev, node, recv);
@@ -1001,7 +1192,8 @@ ValResult FnSum(Evaluator& ev, const Node& node, Val* recv) {
       x = &tmp.get();
     } else if (attribute && (*attribute)->is_string()) {
       if (!e.is_object() || !e.get_object().contains((*attribute)->get_string()))
-        return InvalidArgument("item has no attribute '" + std::string((*attribute)->get_string()) + "'");
+        return InvalidArgument("item has no attribute '" + std::string((*attribute)->get_string()) +
+                               "'");
       x = &e.get_object().at((*attribute)->get_string());
     }
     BORA_ASSIGN_OR_RETURN(acc, Arith(Op::kAdd, acc, *x, ev.lang(), ev));
@@ -1161,8 +1353,10 @@ ValResult SkipTake(Evaluator& ev, const Node& node, Val* recv, bool skip) {
   const JsonArray& arr = list->get_array();
   size_t k = static_cast<size_t>(std::clamp<int64_t>(n, 0, static_cast<int64_t>(arr.size())));
   JsonArray out;
-  if (skip) out = JsonArray(arr.begin() + k, arr.end());
-  else out = JsonArray(arr.begin(), arr.begin() + k);
+  if (skip)
+    out = JsonArray(arr.begin() + k, arr.end());
+  else
+    out = JsonArray(arr.begin(), arr.begin() + k);
   return Val::Own(Json(std::move(out)));
 }
 ValResult FnSkip(Evaluator& ev, const Node& n, Val* r) { return SkipTake(ev, n, r, true); }
@@ -1274,7 +1468,8 @@ ValResult FnFlatten(Evaluator& ev, const Node& node, Val* recv) {
   if (lv && IsIntJ(lv->get())) levels = std::clamp<int64_t>(NumI(lv->get()), 0, 64);
   ListBuilder out(ev);
   Status st;
-  for (const Json& e : list->get_array()) FlattenInto(e, out, st, 64 - static_cast<int>(levels) + 1);
+  for (const Json& e : list->get_array())
+    FlattenInto(e, out, st, 64 - static_cast<int>(levels) + 1);
   BORA_RETURN_IF_ERROR(st);
   return out.Done();
 }
@@ -1325,7 +1520,8 @@ ValResult StartsEnds(Evaluator& ev, const Node& node, Val* recv, bool starts) {
   for (size_t i = 1; i < c.size(); ++i) {
     BORA_ASSIGN_OR_RETURN(Val p, c.Arg(i));
     std::vector<std::string> prefixes;
-    if (p->is_string()) prefixes.emplace_back(SV(p.get()));
+    if (p->is_string())
+      prefixes.emplace_back(SV(p.get()));
     else if (p->is_array())
       for (const Json& e : p->get_array())
         if (e.is_string()) prefixes.emplace_back(SV(e));
@@ -1363,12 +1559,24 @@ ValResult TypeCheck(Evaluator& ev, const Node& node, Val* recv, int kind) {
   const Json& j = v.get();
   bool r = false;
   switch (kind) {
-    case 0: r = j.is_string(); break;
-    case 1: r = j.is_array(); break;
-    case 2: r = j.is_object(); break;
-    case 3: r = IsIntJ(j); break;
-    case 4: r = IsNumJ(j); break;
-    case 5: r = j.is_bool(); break;
+    case 0:
+      r = j.is_string();
+      break;
+    case 1:
+      r = j.is_array();
+      break;
+    case 2:
+      r = j.is_object();
+      break;
+    case 3:
+      r = IsIntJ(j);
+      break;
+    case 4:
+      r = IsNumJ(j);
+      break;
+    case 5:
+      r = j.is_bool();
+      break;
   }
   return Val::Own(Json(r));
 }
@@ -1392,7 +1600,8 @@ ValResult FnAbs(Evaluator& ev, const Node& node, Val* recv) {
   return c.TypeErr(v.get(), "a number");
 }
 
-// Python's round(): half to even for round(x) / round(x, n). Jinja's round filter rounds half away from zero
+// Python's round(): half to even for round(x) / round(x, n). Jinja's round filter rounds half away
+// from zero
 // ('common') and always returns a float.
 ValResult FnRound(Evaluator& ev, const Node& node, Val* recv) {
   Call c(ev, node, recv);
@@ -1424,7 +1633,8 @@ ValResult FnRound(Evaluator& ev, const Node& node, Val* recv) {
 ValResult FnSwitch(Evaluator& ev, const Node& node, Val* recv) {
   for (size_t i = Evaluator::FirstArg(node); i < node.kids.size(); ++i) {
     const Node& arg = *node.kids[i];
-    if (arg.op != Op::kPair) return InvalidArgument("switch() needs 'condition => value' arguments");
+    if (arg.op != Op::kPair)
+      return InvalidArgument("switch() needs 'condition => value' arguments");
     BORA_ASSIGN_OR_RETURN(Val cond, ev.Eval(*arg.kids[0]));
     BORA_RETURN_IF_ERROR(ev.CheckDefined(cond));
     if (IsTruthy(cond.get())) return ev.Eval(*arg.kids[1]);
@@ -1537,7 +1747,8 @@ ValResult FnSet(Evaluator& ev, const Node& node, Val* recv) {
   if (c.size() == 3) {
     BORA_ASSIGN_OR_RETURN(Val k, c.Arg(1));
     BORA_ASSIGN_OR_RETURN(Val v, c.Arg(2));
-    r.get_object()[k->is_string() ? std::string(k->get_string()) : PythonStr(k.get())] = std::move(v).Take();
+    r.get_object()[k->is_string() ? std::string(k->get_string()) : PythonStr(k.get())] =
+        std::move(v).Take();
   } else if (c.size() == 2) {
     BORA_ASSIGN_OR_RETURN(Val d, c.Arg(1));
     if (!d->is_object()) return c.TypeErr(d.get(), "a dict");
@@ -1578,21 +1789,25 @@ ValResult FnEnumerate(Evaluator& ev, const Node& node, Val* recv) {
     BORA_ASSIGN_OR_RETURN(start, IntArg(c, 1));
   }
   ListBuilder out(ev);
-  for (const Json& e : list->get_array()) BORA_RETURN_IF_ERROR(out.Push(Json(JsonArray{start++, e})));
+  for (const Json& e : list->get_array())
+    BORA_RETURN_IF_ERROR(out.Push(Json(JsonArray{start++, e})));
   return out.Done();
 }
 
 // Mistral functions.
 ValResult FnUuid(Evaluator& ev, const Node& node, Val* recv) {
   Call c(ev, node, recv);
-  BORA_RETURN_IF_ERROR(c.Arity(0, 0));
+  BORA_RETURN_IF_ERROR(c.Arity(0, node.op == Op::kFilter ? 1 : 0));
   return Val::Own(Str(NewUuid()));
 }
 
 ValResult FnJsonDump(Evaluator& ev, const Node& node, Val* recv) {
   Call c(ev, node, recv);
-  BORA_RETURN_IF_ERROR(c.Arity(1, 1));
-  BORA_ASSIGN_OR_RETURN(Val v, c.Arg(0));
+  BORA_RETURN_IF_ERROR(c.Arity(1, 2));
+  // As a Jinja filter with an argument (`_ | json_dump(x)`), the piped value is Mistral's context.
+  const size_t data_arg = c.size() == 2 && node.op == Op::kFilter ? 1 : 0;
+  if (c.size() == 2 && data_arg == 0) return c.Arity(1, 1);
+  BORA_ASSIGN_OR_RETURN(Val v, c.Arg(data_arg));
   BORA_RETURN_IF_ERROR(ev.CheckSize(ApproxSize(v.get()) * 2));
   std::string s = PythonJsonDumps(v.get(), 4);
   BORA_RETURN_IF_ERROR(ev.CheckSize(s.size()));
@@ -1628,11 +1843,20 @@ ValResult FnToJson(Evaluator& ev, const Node& node, Val* recv) {
   std::string escaped;
   for (char ch : s) {
     switch (ch) {
-      case '<': escaped += "\\u003c"; break;
-      case '>': escaped += "\\u003e"; break;
-      case '&': escaped += "\\u0026"; break;
-      case '\'': escaped += "\\u0027"; break;
-      default: escaped += ch;
+      case '<':
+        escaped += "\\u003c";
+        break;
+      case '>':
+        escaped += "\\u003e";
+        break;
+      case '&':
+        escaped += "\\u0026";
+        break;
+      case '\'':
+        escaped += "\\u0027";
+        break;
+      default:
+        escaped += ch;
     }
   }
   s = std::move(escaped);
@@ -1642,8 +1866,11 @@ ValResult FnToJson(Evaluator& ev, const Node& node, Val* recv) {
 
 ValResult FnJsonParse(Evaluator& ev, const Node& node, Val* recv) {
   Call c(ev, node, recv);
-  BORA_RETURN_IF_ERROR(c.Arity(1, 1));
-  BORA_ASSIGN_OR_RETURN(std::string s, StrArg(c, 0));
+  BORA_RETURN_IF_ERROR(c.Arity(1, 2));
+  // As a Jinja filter with an argument (`_ | json_dump(x)`), the piped value is Mistral's context.
+  const size_t data_arg = c.size() == 2 && node.op == Op::kFilter ? 1 : 0;
+  if (c.size() == 2 && data_arg == 0) return c.Arity(1, 1);
+  BORA_ASSIGN_OR_RETURN(std::string s, StrArg(c, data_arg));
   auto r = ParseJson(s, std::min(ev.ctx().limits.max_depth, 64));
   if (!r.ok()) return InvalidArgument("json_parse: " + r.status().message());
   return Val::Own(std::move(r).value());
@@ -1651,26 +1878,24 @@ ValResult FnJsonParse(Evaluator& ev, const Node& node, Val* recv) {
 
 ValResult FnYamlDump(Evaluator& ev, const Node& node, Val* recv) {
   Call c(ev, node, recv);
-  BORA_RETURN_IF_ERROR(c.Arity(1, 1));
-  BORA_ASSIGN_OR_RETURN(Val v, c.Arg(0));
+  BORA_RETURN_IF_ERROR(c.Arity(1, 2));
+  // As a Jinja filter with an argument (`_ | json_dump(x)`), the piped value is Mistral's context.
+  const size_t data_arg = c.size() == 2 && node.op == Op::kFilter ? 1 : 0;
+  if (c.size() == 2 && data_arg == 0) return c.Arity(1, 1);
+  BORA_ASSIGN_OR_RETURN(Val v, c.Arg(data_arg));
   BORA_RETURN_IF_ERROR(ev.CheckSize(ApproxSize(v.get()) * 2));
-  try {
-    YAML::Emitter e;
-    e.SetIndent(2);
-    EmitYaml(e, v.get());
-    std::string s = e.c_str();
-    if (!s.empty() && s.back() != '\n') s += '\n';
-    BORA_RETURN_IF_ERROR(ev.CheckSize(s.size()));
-    return Val::Own(Str(s));
-  } catch (const std::exception& ex) {
-    return InvalidArgument(std::string("yaml_dump: ") + ex.what());
-  }
+  std::string s = PyYamlDump(v.get());
+  BORA_RETURN_IF_ERROR(ev.CheckSize(s.size()));
+  return Val::Own(Str(s));
 }
 
 ValResult FnYamlParse(Evaluator& ev, const Node& node, Val* recv) {
   Call c(ev, node, recv);
-  BORA_RETURN_IF_ERROR(c.Arity(1, 1));
-  BORA_ASSIGN_OR_RETURN(std::string s, StrArg(c, 0));
+  BORA_RETURN_IF_ERROR(c.Arity(1, 2));
+  // As a Jinja filter with an argument (`_ | json_dump(x)`), the piped value is Mistral's context.
+  const size_t data_arg = c.size() == 2 && node.op == Op::kFilter ? 1 : 0;
+  if (c.size() == 2 && data_arg == 0) return c.Arity(1, 1);
+  BORA_ASSIGN_OR_RETURN(std::string s, StrArg(c, data_arg));
   BORA_RETURN_IF_ERROR(ev.CheckSize(s.size()));
   try {
     YAML::Node n = YAML::Load(s);
@@ -1681,7 +1906,7 @@ ValResult FnYamlParse(Evaluator& ev, const Node& node, Val* recv) {
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------
+// ------------------------------------------------------------------------------------------------
 // Jinja filters that differ from the YAQL functions.
 
 ValResult FnDefault(Evaluator& ev, const Node& node, Val* recv) {
@@ -1714,7 +1939,8 @@ const Json* AttrPath(const Json& v, std::string_view path) {
       auto it = cur->get_object().find(part);
       if (it == cur->get_object().end()) return nullptr;
       cur = &it->value();
-    } else if (cur->is_array() && !part.empty() && std::isdigit(static_cast<unsigned char>(part[0]))) {
+    } else if (cur->is_array() && !part.empty() &&
+               std::isdigit(static_cast<unsigned char>(part[0]))) {
       size_t i = std::strtoul(std::string(part).c_str(), nullptr, 10);
       if (i >= cur->get_array().size()) return nullptr;
       cur = &cur->get_array()[i];
@@ -1821,10 +2047,18 @@ ValResult SelectReject(Evaluator& ev, const Node& node, Val* recv, bool select, 
   }
   return out.Done();
 }
-ValResult FnSelectF(Evaluator& ev, const Node& n, Val* r) { return SelectReject(ev, n, r, true, false); }
-ValResult FnRejectF(Evaluator& ev, const Node& n, Val* r) { return SelectReject(ev, n, r, false, false); }
-ValResult FnSelectAttr(Evaluator& ev, const Node& n, Val* r) { return SelectReject(ev, n, r, true, true); }
-ValResult FnRejectAttr(Evaluator& ev, const Node& n, Val* r) { return SelectReject(ev, n, r, false, true); }
+ValResult FnSelectF(Evaluator& ev, const Node& n, Val* r) {
+  return SelectReject(ev, n, r, true, false);
+}
+ValResult FnRejectF(Evaluator& ev, const Node& n, Val* r) {
+  return SelectReject(ev, n, r, false, false);
+}
+ValResult FnSelectAttr(Evaluator& ev, const Node& n, Val* r) {
+  return SelectReject(ev, n, r, true, true);
+}
+ValResult FnRejectAttr(Evaluator& ev, const Node& n, Val* r) {
+  return SelectReject(ev, n, r, false, true);
+}
 
 ValResult ApplyFilterByName(Evaluator& ev, std::string_view name, const Json& value,
                             const std::vector<Json>& args);
@@ -1837,7 +2071,8 @@ ValResult FnMap(Evaluator& ev, const Node& node, Val* recv) {
   ListBuilder out(ev);
   if (attr) {
     BORA_ASSIGN_OR_RETURN(std::optional<Val> dflt, c.Opt(99, "default"));
-    std::string path = (*attr)->is_string() ? std::string((*attr)->get_string()) : PythonStr(attr->get());
+    std::string path =
+        (*attr)->is_string() ? std::string((*attr)->get_string()) : PythonStr(attr->get());
     for (const Json& e : list->get_array()) {
       const Json* v = AttrPath(e, path);
       if (!v) {
@@ -1906,8 +2141,9 @@ ValResult FnItems2Dict(Evaluator& ev, const Node& node, Val* recv) {
   for (const Json& e : list->get_array()) {
     const Json* k = e.is_object() ? e.get_object().if_contains(key_name) : nullptr;
     const Json* v = e.is_object() ? e.get_object().if_contains(value_name) : nullptr;
-    if (!k || !v) return InvalidArgument("items2dict: item " + PythonRepr(e) + " lacks '" + key_name +
-                                         "' or '" + value_name + "'");
+    if (!k || !v)
+      return InvalidArgument("items2dict: item " + PythonRepr(e) + " lacks '" + key_name +
+                             "' or '" + value_name + "'");
     out[k->is_string() ? std::string(k->get_string()) : PythonStr(*k)] = *v;
   }
   return Val::Own(Json(std::move(out)));
@@ -1924,7 +2160,8 @@ ValResult FnCombine(Evaluator& ev, const Node& node, Val* recv) {
   for (size_t i = 1; i < c.size(); ++i) {
     BORA_ASSIGN_OR_RETURN(Val b, c.Arg(i));
     if (!b->is_object()) return c.TypeErr(b.get(), "a dict");
-    if (recursive) DeepMerge(r, b.get());
+    if (recursive)
+      DeepMerge(r, b.get());
     else
       for (const auto& kv : b->get_object()) r.get_object()[kv.key()] = kv.value();
   }
@@ -1998,7 +2235,7 @@ ValResult FnCenter(Evaluator& ev, const Node& node, Val* recv) {
   return Val::Own(Str(std::string(left, ' ') + s + std::string(total - left, ' ')));
 }
 
-// ---------------------------------------------------------------------------------------------------------
+// ------------------------------------------------------------------------------------------------
 // Jinja tests.
 
 ValResult TestImpl(Evaluator& ev, const Node& node, Val* recv, std::string_view name) {
@@ -2019,23 +2256,37 @@ ValResult TestImpl(Evaluator& ev, const Node& node, Val* recv, std::string_view 
 ValResult RunTest(Evaluator& ev, std::string_view name, const Json& v, std::vector<Json> args,
                   bool* result) {
   auto need = [&](size_t n) -> Status {
-    if (args.size() < n) return InvalidArgument("test '" + std::string(name) + "' needs an argument");
+    if (args.size() < n)
+      return InvalidArgument("test '" + std::string(name) + "' needs an argument");
     return Status::Ok();
   };
   bool& r = *result;
-  if (name == "defined") r = true;
-  else if (name == "undefined") r = false;
-  else if (name == "none") r = v.is_null();
-  else if (name == "number") r = IsNumJ(v);
-  else if (name == "integer") r = IsIntJ(v);
-  else if (name == "float") r = v.is_double();
-  else if (name == "string") r = v.is_string();
-  else if (name == "mapping") r = v.is_object();
-  else if (name == "iterable") r = v.is_array() || v.is_object() || v.is_string();
-  else if (name == "sequence") r = v.is_array() || v.is_object() || v.is_string();
-  else if (name == "boolean") r = v.is_bool();
-  else if (name == "true") r = v.is_bool() && v.as_bool();
-  else if (name == "false") r = v.is_bool() && !v.as_bool();
+  if (name == "defined")
+    r = true;
+  else if (name == "undefined")
+    r = false;
+  else if (name == "none")
+    r = v.is_null();
+  else if (name == "number")
+    r = IsNumJ(v);
+  else if (name == "integer")
+    r = IsIntJ(v);
+  else if (name == "float")
+    r = v.is_double();
+  else if (name == "string")
+    r = v.is_string();
+  else if (name == "mapping")
+    r = v.is_object();
+  else if (name == "iterable")
+    r = v.is_array() || v.is_object() || v.is_string();
+  else if (name == "sequence")
+    r = v.is_array() || v.is_object() || v.is_string();
+  else if (name == "boolean")
+    r = v.is_bool();
+  else if (name == "true")
+    r = v.is_bool() && v.as_bool();
+  else if (name == "false")
+    r = v.is_bool() && !v.as_bool();
   else if (name == "lower" || name == "upper") {
     if (!v.is_string()) return InvalidArgument("test '" + std::string(name) + "' needs a string");
     bool lower = name == "lower";
@@ -2053,14 +2304,16 @@ ValResult RunTest(Evaluator& ev, std::string_view name, const Json& v, std::vect
     r = NumI(v) % NumI(args[0]) == 0;
   } else if (name == "eq" || name == "equalto" || name == "==" || name == "sameas") {
     BORA_RETURN_IF_ERROR(need(1));
-    r = name == "sameas" ? (JsonEquals(v, args[0]) && v.kind() == args[0].kind()) : JsonEquals(v, args[0]);
+    r = name == "sameas" ? (JsonEquals(v, args[0]) && v.kind() == args[0].kind())
+                         : JsonEquals(v, args[0]);
   } else if (name == "ne" || name == "lt" || name == "gt" || name == "le" || name == "ge" ||
              name == "lessthan" || name == "greaterthan") {
     BORA_RETURN_IF_ERROR(need(1));
-    Op op = name == "ne" ? Op::kNe
-            : (name == "lt" || name == "lessthan") ? Op::kLt
+    Op op = name == "ne"                              ? Op::kNe
+            : (name == "lt" || name == "lessthan")    ? Op::kLt
             : (name == "gt" || name == "greaterthan") ? Op::kGt
-            : name == "le" ? Op::kLe : Op::kGe;
+            : name == "le"                            ? Op::kLe
+                                                      : Op::kGe;
     BORA_ASSIGN_OR_RETURN(r, Compare(op, v, args[0], Lang::kJinja));
   } else if (name == "in") {
     BORA_RETURN_IF_ERROR(need(1));
@@ -2078,96 +2331,194 @@ BORA_TEST(TestUndefined, "undefined")
 BORA_TEST(TestGeneric, n.name)
 #undef BORA_TEST
 
-// ---------------------------------------------------------------------------------------------------------
+// ------------------------------------------------------------------------------------------------
 // Jinja methods on Python objects (dict.get, str.upper, ...).
 
 ValResult MethodDispatch(Evaluator& ev, const Node& node, Val* recv);
 
-// ---------------------------------------------------------------------------------------------------------
+// ------------------------------------------------------------------------------------------------
 // Tables.
 
 const Builtin kYaql[] = {
-    {"len", FnLen},           {"count", FnCount},         {"str", FnStr},
-    {"int", FnInt},           {"float", FnFloat},         {"bool", FnBool},
-    {"dict", FnDict},         {"list", FnList},           {"toList", FnList},
-    {"range", FnRange},       {"keys", FnKeys},           {"values", FnValues},
-    {"items", FnItems},       {"get", FnGet},             {"first", FnFirst},
-    {"last", FnLast},         {"join", FnJoin},           {"split", FnSplit},
-    {"replace", FnReplace},   {"toUpper", CaseMap<std::toupper>}, {"toLower", CaseMap<std::tolower>},
-    {"trim", FnTrim},         {"trimLeft", FnTrimLeft},   {"trimRight", FnTrimRight},
-    {"distinct", FnDistinct}, {"orderBy", FnOrderBy},     {"orderByDescending", FnOrderByDesc},
-    {"contains", FnContains}, {"containsKey", FnContainsKey}, {"containsValue", FnContainsValue},
-    {"min", FnMin},             {"max", FnMax},
-    {"sum", FnSum},           {"isEmpty", FnIsEmpty},     {"concat", FnConcat},
-    {"format", FnFormat},     {"select", FnSelect},       {"selectMany", FnSelectMany},
-    {"where", FnWhere},       {"filter", FnWhere},        {"any", FnAny},
-    {"all", FnAll},           {"skip", FnSkip},           {"take", FnTake},
-    {"limit", FnTake},        {"takeWhile", FnTakeWhile}, {"skipWhile", FnSkipWhile},
-    {"indexWhere", FnIndexWhere}, {"lastIndexOf", FnLastIndexOf}, {"single", FnSingle},
+    {"len", FnLen},
+    {"count", FnCount},
+    {"str", FnStr},
+    {"int", FnInt},
+    {"float", FnFloat},
+    {"bool", FnBool},
+    {"dict", FnDict},
+    {"list", FnList},
+    {"toList", FnList},
+    {"range", FnRange},
+    {"keys", FnKeys},
+    {"values", FnValues},
+    {"items", FnItems},
+    {"get", FnGet},
+    {"first", FnFirst},
+    {"last", FnLast},
+    {"join", FnJoin},
+    {"split", FnSplit},
+    {"replace", FnReplace},
+    {"toUpper", CaseMap<std::toupper>},
+    {"toLower", CaseMap<std::tolower>},
+    {"trim", FnTrim},
+    {"trimLeft", FnTrimLeft},
+    {"trimRight", FnTrimRight},
+    {"distinct", FnDistinct},
+    {"orderBy", FnOrderBy},
+    {"orderByDescending", FnOrderByDesc},
+    {"contains", FnContains},
+    {"containsKey", FnContainsKey},
+    {"containsValue", FnContainsValue},
+    {"min", FnMin},
+    {"max", FnMax},
+    {"sum", FnSum},
+    {"isEmpty", FnIsEmpty},
+    {"concat", FnConcat},
+    {"format", FnFormat},
+    {"select", FnSelect},
+    {"selectMany", FnSelectMany},
+    {"where", FnWhere},
+    {"filter", FnWhere},
+    {"any", FnAny},
+    {"all", FnAll},
+    {"skip", FnSkip},
+    {"take", FnTake},
+    {"limit", FnTake},
+    {"takeWhile", FnTakeWhile},
+    {"skipWhile", FnSkipWhile},
+    {"indexWhere", FnIndexWhere},
+    {"lastIndexOf", FnLastIndexOf},
+    {"single", FnSingle},
     {"append", FnAppend},
-    {"reverse", FnReverse},   {"flatten", FnFlatten},     {"indexOf", FnIndexOf},
-    {"startsWith", FnStartsWith}, {"endsWith", FnEndsWith}, {"substring", FnSubstring},
-    {"isString", FnIsString}, {"isList", FnIsList},       {"isDict", FnIsDict},
-    {"isInteger", FnIsInteger}, {"isNumber", FnIsNumber}, {"isBoolean", FnIsBoolean},
-    {"abs", FnAbs},           {"round", FnRound},         {"switch", FnSwitch},
-    {"let", FnLet},           {"coalesce", FnCoalesce},   {"toDict", FnToDict},
-    {"groupBy", FnGroupBy},   {"mergeWith", FnMergeWith}, {"delete", FnDelete},
-    {"set", FnSet},           {"zip", FnZip},             {"enumerate", FnEnumerate},
-    {"uuid", FnUuid},         {"json_dump", FnJsonDump},  {"json_parse", FnJsonParse},
-    {"yaml_dump", FnYamlDump}, {"yaml_parse", FnYamlParse},
+    {"reverse", FnReverse},
+    {"flatten", FnFlatten},
+    {"indexOf", FnIndexOf},
+    {"startsWith", FnStartsWith},
+    {"endsWith", FnEndsWith},
+    {"substring", FnSubstring},
+    {"isString", FnIsString},
+    {"isList", FnIsList},
+    {"isDict", FnIsDict},
+    {"isInteger", FnIsInteger},
+    {"isNumber", FnIsNumber},
+    {"isBoolean", FnIsBoolean},
+    {"abs", FnAbs},
+    {"round", FnRound},
+    {"switch", FnSwitch},
+    {"let", FnLet},
+    {"coalesce", FnCoalesce},
+    {"toDict", FnToDict},
+    {"groupBy", FnGroupBy},
+    {"mergeWith", FnMergeWith},
+    {"delete", FnDelete},
+    {"set", FnSet},
+    {"zip", FnZip},
+    {"enumerate", FnEnumerate},
+    {"uuid", FnUuid},
+    {"json_dump", FnJsonDump},
+    {"json_parse", FnJsonParse},
+    {"yaml_dump", FnYamlDump},
+    {"yaml_parse", FnYamlParse},
 };
 
 const Builtin kJinjaGlobals[] = {
-    {"range", FnRange},         {"dict", FnDict},         {"list", FnList},
-    {"uuid", FnUuid},           {"json_dump", FnJsonDump}, {"json_parse", FnJsonParse},
-    {"yaml_dump", FnYamlDump},  {"yaml_parse", FnYamlParse}, {"len", FnLen},
-    {"str", FnStr},             {"int", FnInt},           {"float", FnFloat},
-    {"bool", FnBool},           {"min", FnMin},           {"max", FnMax},
-    {"sum", FnSum},             {"abs", FnAbs},           {"zip", FnZip},
-    {"enumerate", FnEnumerate}, {"sorted", FnSort},
+    {"range", FnRange},
+    {"dict", FnDict},
+    {"list", FnList},
+    {"uuid", FnUuid},
+    {"json_dump", FnJsonDump},
+    {"json_parse", FnJsonParse},
+    {"yaml_dump", FnYamlDump},
+    {"yaml_parse", FnYamlParse},
+    {"len", FnLen},
+    {"str", FnStr},
+    {"int", FnInt},
+    {"float", FnFloat},
+    {"bool", FnBool},
+    {"min", FnMin},
+    {"max", FnMax},
+    {"sum", FnSum},
+    {"abs", FnAbs},
+    {"zip", FnZip},
+    {"enumerate", FnEnumerate},
+    {"sorted", FnSort},
 };
 
 const Builtin kJinjaFilters[] = {
-    {"abs", FnAbs},             {"attr", FnAttr},         {"capitalize", FnCapitalize},
-    {"center", FnCenter},       {"count", FnLen},         {"d", FnDefault},
-    {"default", FnDefault},     {"dict2items", FnDict2Items}, {"items2dict", FnItems2Dict},
-    {"dictsort", FnDictSort},   {"first", FnFirst},       {"float", FnFloat},
-    {"int", FnInt},             {"join", FnJoin},         {"last", FnLast},
-    {"length", FnLen},          {"list", FnList},         {"lower", CaseMap<std::tolower>},
-    {"upper", CaseMap<std::toupper>}, {"map", FnMap},     {"max", FnMax},
-    {"min", FnMin},             {"replace", FnReplace},   {"reverse", FnReverse},
-    {"round", FnRound},         {"select", FnSelectF},    {"reject", FnRejectF},
-    {"selectattr", FnSelectAttr}, {"rejectattr", FnRejectAttr}, {"sort", FnSort},
-    {"string", FnString},       {"sum", FnSum},           {"title", FnTitle},
-    {"tojson", FnToJson},       {"to_json", FnToJson},    {"trim", FnTrim},
-    {"unique", FnDistinct},     {"wordcount", FnWordCount}, {"batch", FnBatch},
-    {"items", FnItems},         {"combine", FnCombine},   {"bool", FnBool},
-    {"json_dump", FnJsonDump},  {"json_parse", FnJsonParse}, {"from_json", FnJsonParse},
-    {"yaml_dump", FnYamlDump},  {"yaml_parse", FnYamlParse}, {"flatten", FnFlatten},
-    {"keys", FnKeys},           {"values", FnValues},
+    {"abs", FnAbs},
+    {"attr", FnAttr},
+    {"capitalize", FnCapitalize},
+    {"center", FnCenter},
+    {"count", FnLen},
+    {"d", FnDefault},
+    {"default", FnDefault},
+    {"dict2items", FnDict2Items},
+    {"items2dict", FnItems2Dict},
+    {"dictsort", FnDictSort},
+    {"first", FnFirst},
+    {"float", FnFloat},
+    {"int", FnInt},
+    {"join", FnJoin},
+    {"last", FnLast},
+    {"length", FnLen},
+    {"list", FnList},
+    {"lower", CaseMap<std::tolower>},
+    {"upper", CaseMap<std::toupper>},
+    {"map", FnMap},
+    {"max", FnMax},
+    {"min", FnMin},
+    {"replace", FnReplace},
+    {"reverse", FnReverse},
+    {"round", FnRound},
+    {"select", FnSelectF},
+    {"reject", FnRejectF},
+    {"selectattr", FnSelectAttr},
+    {"rejectattr", FnRejectAttr},
+    {"sort", FnSort},
+    {"string", FnString},
+    {"sum", FnSum},
+    {"title", FnTitle},
+    {"tojson", FnToJson},
+    {"to_json", FnToJson},
+    {"trim", FnTrim},
+    {"unique", FnDistinct},
+    {"wordcount", FnWordCount},
+    {"batch", FnBatch},
+    {"items", FnItems},
+    {"combine", FnCombine},
+    {"bool", FnBool},
+    {"json_dump", FnJsonDump},
+    {"json_parse", FnJsonParse},
+    {"from_json", FnJsonParse},
+    {"yaml_dump", FnYamlDump},
+    {"yaml_parse", FnYamlParse},
+    {"flatten", FnFlatten},
+    {"keys", FnKeys},
+    {"values", FnValues},
 };
 
 const Builtin kJinjaTests[] = {
-    {"defined", TestDefined}, {"undefined", TestUndefined}, {"none", TestGeneric},
-    {"number", TestGeneric},  {"integer", TestGeneric},     {"float", TestGeneric},
-    {"string", TestGeneric},  {"mapping", TestGeneric},     {"iterable", TestGeneric},
-    {"sequence", TestGeneric}, {"boolean", TestGeneric},    {"true", TestGeneric},
-    {"false", TestGeneric},   {"lower", TestGeneric},       {"upper", TestGeneric},
-    {"even", TestGeneric},    {"odd", TestGeneric},         {"divisibleby", TestGeneric},
-    {"eq", TestGeneric},      {"equalto", TestGeneric},     {"sameas", TestGeneric},
-    {"ne", TestGeneric},      {"lt", TestGeneric},          {"gt", TestGeneric},
-    {"le", TestGeneric},      {"ge", TestGeneric},          {"lessthan", TestGeneric},
+    {"defined", TestDefined},     {"undefined", TestUndefined}, {"none", TestGeneric},
+    {"number", TestGeneric},      {"integer", TestGeneric},     {"float", TestGeneric},
+    {"string", TestGeneric},      {"mapping", TestGeneric},     {"iterable", TestGeneric},
+    {"sequence", TestGeneric},    {"boolean", TestGeneric},     {"true", TestGeneric},
+    {"false", TestGeneric},       {"lower", TestGeneric},       {"upper", TestGeneric},
+    {"even", TestGeneric},        {"odd", TestGeneric},         {"divisibleby", TestGeneric},
+    {"eq", TestGeneric},          {"equalto", TestGeneric},     {"sameas", TestGeneric},
+    {"ne", TestGeneric},          {"lt", TestGeneric},          {"gt", TestGeneric},
+    {"le", TestGeneric},          {"ge", TestGeneric},          {"lessthan", TestGeneric},
     {"greaterthan", TestGeneric}, {"in", TestGeneric},
 };
 
 const Builtin kJinjaMethods[] = {
-    {"get", MethodDispatch},        {"keys", MethodDispatch},      {"values", MethodDispatch},
-    {"items", MethodDispatch},      {"upper", MethodDispatch},     {"lower", MethodDispatch},
-    {"strip", MethodDispatch},      {"lstrip", MethodDispatch},    {"rstrip", MethodDispatch},
-    {"split", MethodDispatch},      {"replace", MethodDispatch},   {"startswith", MethodDispatch},
-    {"endswith", MethodDispatch},   {"format", MethodDispatch},    {"join", MethodDispatch},
-    {"title", MethodDispatch},      {"capitalize", MethodDispatch}, {"index", MethodDispatch},
-    {"count", MethodDispatch},      {"find", MethodDispatch},      {"isdigit", MethodDispatch},
+    {"get", MethodDispatch},      {"keys", MethodDispatch},       {"values", MethodDispatch},
+    {"items", MethodDispatch},    {"upper", MethodDispatch},      {"lower", MethodDispatch},
+    {"strip", MethodDispatch},    {"lstrip", MethodDispatch},     {"rstrip", MethodDispatch},
+    {"split", MethodDispatch},    {"replace", MethodDispatch},    {"startswith", MethodDispatch},
+    {"endswith", MethodDispatch}, {"format", MethodDispatch},     {"join", MethodDispatch},
+    {"title", MethodDispatch},    {"capitalize", MethodDispatch}, {"index", MethodDispatch},
+    {"count", MethodDispatch},    {"find", MethodDispatch},       {"isdigit", MethodDispatch},
 };
 
 template <size_t N>
@@ -2201,7 +2552,8 @@ ValResult MethodDispatch(Evaluator& ev, const Node& node, Val* recv) {
     if (m == "capitalize") return FnCapitalize(ev, node, recv);
     if (m == "find" || m == "index") {
       BORA_ASSIGN_OR_RETURN(Val p, FnIndexOf(ev, node, recv));
-      if (m == "index" && p->is_int64() && p->as_int64() < 0) return InvalidArgument("substring not found");
+      if (m == "index" && p->is_int64() && p->as_int64() < 0)
+        return InvalidArgument("substring not found");
       return p;
     }
     if (m == "count") {
@@ -2227,7 +2579,8 @@ ValResult MethodDispatch(Evaluator& ev, const Node& node, Val* recv) {
       std::string out;
       bool first = true;
       for (const Json& e : list->get_array()) {
-        if (!e.is_string()) return InvalidArgument("sequence item: expected str instance, " + TypeName(e) + " found");
+        if (!e.is_string())
+          return InvalidArgument("sequence item: expected str instance, " + TypeName(e) + " found");
         if (!first) out += SV(sep.get());
         first = false;
         out += SV(e);

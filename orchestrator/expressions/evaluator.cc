@@ -1,5 +1,6 @@
-// The evaluator: walks the shared AST over borrowed JSON values (no copies on member access or indexing of
-// context data); only values it computes are owned. Counts steps and depth against the Limits.
+// The evaluator: walks the shared AST over borrowed JSON values (no copies on member access or
+// indexing of context data); only values it computes are owned. Counts steps and depth against the
+// Limits.
 #include <cmath>
 #include <limits>
 #include <regex>
@@ -36,24 +37,36 @@ int64_t ToInt(const Json& v) {
 
 const char* OpSymbol(Op op, Lang lang) {
   switch (op) {
-    case Op::kAdd: return "+";
-    case Op::kSub: return "-";
-    case Op::kMul: return "*";
-    case Op::kDiv: return "/";
-    case Op::kFloorDiv: return "//";
-    case Op::kMod: return lang == Lang::kYaql ? "mod" : "%";
-    case Op::kPow: return "**";
-    case Op::kLt: return "<";
-    case Op::kGt: return ">";
-    case Op::kLe: return "<=";
-    case Op::kGe: return ">=";
-    default: return "?";
+    case Op::kAdd:
+      return "+";
+    case Op::kSub:
+      return "-";
+    case Op::kMul:
+      return "*";
+    case Op::kDiv:
+      return "/";
+    case Op::kFloorDiv:
+      return "//";
+    case Op::kMod:
+      return lang == Lang::kYaql ? "mod" : "%";
+    case Op::kPow:
+      return "**";
+    case Op::kLt:
+      return "<";
+    case Op::kGt:
+      return ">";
+    case Op::kLe:
+      return "<=";
+    case Op::kGe:
+      return ">=";
+    default:
+      return "?";
   }
 }
 
 Status TypeError(Op op, const Json& a, const Json& b, Lang lang) {
-  return InvalidArgument("unsupported operand types for " + std::string(OpSymbol(op, lang)) + ": '" +
-                         TypeName(a) + "' and '" + TypeName(b) + "'");
+  return InvalidArgument("unsupported operand types for " + std::string(OpSymbol(op, lang)) +
+                         ": '" + TypeName(a) + "' and '" + TypeName(b) + "'");
 }
 
 int64_t FloorDivInt(int64_t a, int64_t b) {
@@ -84,7 +97,8 @@ std::string YaqlStr(const Json& v) {
 
 size_t ApproxSize(const Json& v) {
   switch (v.kind()) {
-    case boost::json::kind::string: return v.get_string().size() + 8;
+    case boost::json::kind::string:
+      return v.get_string().size() + 8;
     case boost::json::kind::array: {
       size_t s = 16;
       for (const Json& e : v.get_array()) s += ApproxSize(e);
@@ -95,7 +109,8 @@ size_t ApproxSize(const Json& v) {
       for (const auto& kv : v.get_object()) s += kv.key().size() + 8 + ApproxSize(kv.value());
       return s;
     }
-    default: return 8;
+    default:
+      return 8;
   }
 }
 
@@ -116,8 +131,9 @@ Result<Json> Arith(Op op, const Json& a, const Json& b, Lang lang, const Evaluat
           if (!__builtin_mul_overflow(x, y, &r)) return Json(r);
           return Json(ToDouble(a) * ToDouble(b));
         case Op::kDiv:
-          if (y == 0) return InvalidArgument(lang == Lang::kYaql ? "integer division or modulo by zero"
-                                                                 : "division by zero");
+          if (y == 0)
+            return InvalidArgument(lang == Lang::kYaql ? "integer division or modulo by zero"
+                                                       : "division by zero");
           if (lang == Lang::kYaql) {
             if (x == std::numeric_limits<int64_t>::min() && y == -1) return Json(-ToDouble(a));
             return Json(FloorDivInt(x, y));
@@ -147,14 +163,18 @@ Result<Json> Arith(Op op, const Json& a, const Json& b, Lang lang, const Evaluat
           }
           return Json(std::pow(ToDouble(a), ToDouble(b)));
         }
-        default: break;
+        default:
+          break;
       }
     } else {
       double x = ToDouble(a), y = ToDouble(b);
       switch (op) {
-        case Op::kAdd: return Json(x + y);
-        case Op::kSub: return Json(x - y);
-        case Op::kMul: return Json(x * y);
+        case Op::kAdd:
+          return Json(x + y);
+        case Op::kSub:
+          return Json(x - y);
+        case Op::kMul:
+          return Json(x * y);
         case Op::kDiv:
           if (y == 0) return InvalidArgument("float division by zero");
           return Json(x / y);
@@ -170,7 +190,8 @@ Result<Json> Arith(Op op, const Json& a, const Json& b, Lang lang, const Evaluat
         case Op::kPow:
           if (x == 0 && y < 0) return InvalidArgument("0.0 cannot be raised to a negative power");
           return Json(std::pow(x, y));
-        default: break;
+        default:
+          break;
       }
     }
     return TypeError(op, a, b, lang);
@@ -208,7 +229,8 @@ Result<Json> Arith(Op op, const Json& a, const Json& b, Lang lang, const Evaluat
         return ev.SizeExceeded(static_cast<size_t>(n) * unit);
       if (seq->is_string()) {
         std::string s;
-        for (int64_t i = 0; i < n; ++i) s.append(seq->get_string().data(), seq->get_string().size());
+        for (int64_t i = 0; i < n; ++i)
+          s.append(seq->get_string().data(), seq->get_string().size());
         return Json(boost::json::string(s));
       }
       JsonArray r;
@@ -250,24 +272,32 @@ Result<int> Order(const Json& a, const Json& b) {
 
 Result<bool> Compare(Op op, const Json& a, const Json& b, Lang lang) {
   switch (op) {
-    case Op::kEq: return JsonEquals(a, b);
-    case Op::kNe: return !JsonEquals(a, b);
-    default: break;
+    case Op::kEq:
+      return JsonEquals(a, b);
+    case Op::kNe:
+      return !JsonEquals(a, b);
+    default:
+      break;
   }
   if (lang == Lang::kYaql && (a.is_bool() || b.is_bool()) && !(a.is_bool() && b.is_bool()))
-    return InvalidArgument("cannot compare '" + TypeName(a) + "' with '" + TypeName(b) + "' using " +
-                           OpSymbol(op, lang));
+    return InvalidArgument("cannot compare '" + TypeName(a) + "' with '" + TypeName(b) +
+                           "' using " + OpSymbol(op, lang));
   auto ord = Order(a, b);
   if (!ord.ok())
     return InvalidArgument("'" + std::string(OpSymbol(op, lang)) + "' not supported between '" +
                            TypeName(a) + "' and '" + TypeName(b) + "'");
   int c = *ord;
   switch (op) {
-    case Op::kLt: return c < 0;
-    case Op::kGt: return c > 0;
-    case Op::kLe: return c <= 0;
-    case Op::kGe: return c >= 0;
-    default: return Internal("bad comparison operator");
+    case Op::kLt:
+      return c < 0;
+    case Op::kGt:
+      return c > 0;
+    case Op::kLe:
+      return c <= 0;
+    case Op::kGe:
+      return c >= 0;
+    default:
+      return Internal("bad comparison operator");
   }
 }
 
@@ -283,7 +313,8 @@ Result<bool> Contains(const Json& container, const Json& item) {
   }
   if (container.is_string()) {
     if (!item.is_string())
-      return InvalidArgument("'in <string>' requires string as left operand, not " + TypeName(item));
+      return InvalidArgument("'in <string>' requires string as left operand, not " +
+                             TypeName(item));
     return std::string_view(container.get_string()).find(std::string_view(item.get_string())) !=
            std::string_view::npos;
   }
@@ -297,7 +328,8 @@ Status Evaluator::StepsExceeded() const {
 
 Status Evaluator::SizeExceeded(size_t bytes) const {
   return ResourceExhausted("expression budget exceeded: value larger than " +
-                           std::to_string(ctx_.limits.max_output_bytes) + " bytes (max_output_bytes)");
+                           std::to_string(ctx_.limits.max_output_bytes) +
+                           " bytes (max_output_bytes)");
 }
 
 ValResult Evaluator::Eval(const Node& n) {
@@ -350,8 +382,9 @@ ValResult Evaluator::EvalInner(const Node& n) {
       BORA_RETURN_IF_ERROR(CheckDefined(v));
       const Json& j = v.get();
       if (!IsNum(j, lang_))
-        return InvalidArgument("bad operand type for unary " + std::string(n.op == Op::kNeg ? "-" : "+") +
-                               ": '" + TypeName(j) + "'");
+        return InvalidArgument("bad operand type for unary " +
+                               std::string(n.op == Op::kNeg ? "-" : "+") + ": '" + TypeName(j) +
+                               "'");
       if (n.op == Op::kPos) return Val::Own(j.is_bool() ? Json(ToInt(j)) : j);
       if (j.is_double()) return Val::Own(Json(-j.as_double()));
       int64_t x = ToInt(j);
@@ -383,20 +416,26 @@ ValResult Evaluator::EvalInner(const Node& n) {
     case Op::kList: {
       JsonArray arr;
       arr.reserve(n.kids.size());
+      size_t size = 16;
       for (const NodePtr& k : n.kids) {
         BORA_ASSIGN_OR_RETURN(Val v, Eval(*k));
         BORA_RETURN_IF_ERROR(CheckDefined(v));
+        size += ApproxSize(v.get());
+        BORA_RETURN_IF_ERROR(CheckSize(size));
         arr.push_back(std::move(v).Take());
       }
       return Val::Own(Json(std::move(arr)));
     }
     case Op::kDict: {
       JsonObject obj;
+      size_t size = 16;
       for (size_t i = 0; i + 1 < n.kids.size(); i += 2) {
         BORA_ASSIGN_OR_RETURN(Val k, Eval(*n.kids[i]));
         BORA_RETURN_IF_ERROR(CheckDefined(k));
         BORA_ASSIGN_OR_RETURN(Val v, Eval(*n.kids[i + 1]));
         BORA_RETURN_IF_ERROR(CheckDefined(v));
+        size += ApproxSize(v.get()) + 16;
+        BORA_RETURN_IF_ERROR(CheckSize(size));
         std::string key = k->is_string() ? std::string(k->get_string()) : PythonStr(k.get());
         obj[key] = std::move(v).Take();
       }
@@ -407,7 +446,8 @@ ValResult Evaluator::EvalInner(const Node& n) {
       BORA_RETURN_IF_ERROR(CheckDefined(c));
       if (IsTruthy(c.get())) return Eval(*n.kids[1]);
       if (n.kids[2]) return Eval(*n.kids[2]);
-      return Val::Undefined("the inline if-expression evaluated to false and no else section was defined");
+      return Val::Undefined(
+          "the inline if-expression evaluated to false and no else section was defined");
     }
     case Op::kRegexMatch:
     case Op::kRegexNotMatch: {
@@ -461,8 +501,10 @@ ValResult Evaluator::EvalBinary(const Node& n) {
       if (x.is_int64() && y.is_int64()) {  // fast path for the common `$.x + 1`
         int64_t r;
         bool overflow = true;
-        if (n.op == Op::kAdd) overflow = __builtin_add_overflow(x.get_int64(), y.get_int64(), &r);
-        else if (n.op == Op::kSub) overflow = __builtin_sub_overflow(x.get_int64(), y.get_int64(), &r);
+        if (n.op == Op::kAdd)
+          overflow = __builtin_add_overflow(x.get_int64(), y.get_int64(), &r);
+        else if (n.op == Op::kSub)
+          overflow = __builtin_sub_overflow(x.get_int64(), y.get_int64(), &r);
         if (!overflow) return Val::Own(Json(r));
       }
       BORA_ASSIGN_OR_RETURN(Json r, Arith(n.op, a.get(), b.get(), lang_, *this));
@@ -482,7 +524,8 @@ ValResult Evaluator::EvalMember(const Node& n) {
       if (recv.owned()) return Val::Own(it->value());
       return Val::Ref(it->value());
     }
-    if (lang_ == Lang::kJinja) return Val::Undefined("'dict object' has no attribute '" + n.name + "'");
+    if (lang_ == Lang::kJinja)
+      return Val::Undefined("'dict object' has no attribute '" + n.name + "'");
     return InvalidArgument("key '" + n.name + "' not found");
   }
   if (r.is_null() && n.flag) return Val::Own(Json());
@@ -524,8 +567,8 @@ ValResult Evaluator::EvalIndex(const Node& n) {
     if (k < 0 || k >= size) {
       if (lang_ == Lang::kJinja)
         return Val::Undefined(JinjaTypeRepr(r) + " has no element " + PythonStr(i));
-      return InvalidArgument(std::string(r.is_array() ? "list" : "string") + " index out of range: " +
-                             PythonStr(i));
+      return InvalidArgument(std::string(r.is_array() ? "list" : "string") +
+                             " index out of range: " + PythonStr(i));
     }
     if (r.is_string()) {
       return Val::Own(Json(boost::json::string(std::string(1, r.get_string()[k]))));
@@ -584,8 +627,10 @@ ValResult Evaluator::EvalSlice(const Node& n) {
   std::string s;
   for (int64_t k = start; step > 0 ? k < stop : k > stop; k += step) {
     BORA_RETURN_IF_ERROR(Step());
-    if (r.is_array()) out.push_back(r.get_array()[k]);
-    else s += r.get_string()[k];
+    if (r.is_array())
+      out.push_back(r.get_array()[k]);
+    else
+      s += r.get_string()[k];
   }
   if (r.is_string()) return Val::Own(Json(boost::json::string(s)));
   return Val::Own(Json(std::move(out)));
@@ -645,12 +690,13 @@ ValResult Evaluator::EvalCall(const Node& n) {
     if (n.op == Op::kMethod && n.flag && recv->is_null()) return Val::Own(Json());
   }
   if (n.builtin >= 0) {
-    if (recv_ptr && recv.undefined() && !(n.op == Op::kFilter && (n.name == "default" || n.name == "d")))
+    if (recv_ptr && recv.undefined() &&
+        !(n.op == Op::kFilter && (n.name == "default" || n.name == "d")))
       return InvalidArgument(recv.undefined_message());
-    const Builtin& b = n.op == Op::kFilter ? JinjaFilter(n.builtin)
+    const Builtin& b = n.op == Op::kFilter    ? JinjaFilter(n.builtin)
                        : lang_ == Lang::kYaql ? YaqlBuiltin(n.builtin)
-                       : n.op == Op::kCall   ? JinjaGlobal(n.builtin)
-                                             : JinjaMethod(n.builtin);
+                       : n.op == Op::kCall    ? JinjaGlobal(n.builtin)
+                                              : JinjaMethod(n.builtin);
     bool recv_owned = recv_ptr && recv.owned();
     ValResult r = b.fn(*this, n, recv_ptr);
     // A result borrowed from a temporary receiver must not outlive it.
@@ -667,7 +713,9 @@ ValResult Evaluator::CallHost(const Node& call, Val* recv) {
   }
   std::vector<Json> args;
   KwArgs kwargs;
-  if (recv) args.push_back(std::move(*recv).Take());
+  // Method syntax passes the receiver first. Mistral's functions take the context first, so as a
+  // Jinja filter (`_ | task('t1')`) the piped value is the context and is not passed on.
+  if (recv && call.op != Op::kFilter) args.push_back(std::move(*recv).Take());
   for (size_t i = FirstArg(call); i < call.kids.size(); ++i) {
     const Node& arg = *call.kids[i];
     if (arg.op == Op::kPair) {
@@ -721,8 +769,8 @@ Status Evaluator::RenderBody(const std::vector<JinjaStmt>& stmts, std::string& o
         bool done = false;
         for (const auto& [cond, body] : s.branches) {
           BORA_ASSIGN_OR_RETURN(Val c, Eval(*cond));
-          // An undefined condition is false in Jinja only for `if x is defined`; with StrictUndefined
-          // testing an undefined value's truth is an error.
+          // An undefined condition is false in Jinja only for `if x is defined`; with
+          // StrictUndefined testing an undefined value's truth is an error.
           BORA_RETURN_IF_ERROR(CheckDefined(c));
           if (IsTruthy(c.get())) {
             BORA_RETURN_IF_ERROR(RenderBody(body, out));
@@ -757,7 +805,8 @@ Status Evaluator::RenderBody(const std::vector<JinjaStmt>& stmts, std::string& o
             return InvalidArgument("cannot unpack " + PythonRepr(item) + " into " +
                                    std::to_string(s.names.size()) + " loop variables");
           }
-          for (size_t k = 0; k < s.names.size(); ++k) PushVar(s.names[k], Val::Ref(item.get_array()[k]));
+          for (size_t k = 0; k < s.names.size(); ++k)
+            PushVar(s.names[k], Val::Ref(item.get_array()[k]));
           return Status::Ok();
         };
         if (const NodePtr& loop_filter = s.branches[0].first) {  // {% for x in xs if cond %}

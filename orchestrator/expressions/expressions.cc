@@ -1,6 +1,6 @@
-// Template compilation (finding expressions in string leaves, parsing them once) and evaluation with
-// Mistral's rules: a string that is exactly one expression yields the typed value, otherwise expressions are
-// interpolated with Python's str(). Jinja is tried first, as in Mistral.
+// Template compilation (finding expressions in string leaves, parsing them once) and evaluation
+// with Mistral's rules: a string that is exactly one expression yields the typed value, otherwise
+// expressions are interpolated with Python's str(). Jinja is tried first, as in Mistral.
 #include "orchestrator/expressions/expressions.h"
 
 #include <string>
@@ -29,12 +29,12 @@ class CompiledNode {
   Kind kind = Kind::kPlain;
   Lang lang = Lang::kYaql;
   bool has_expressions = false;
-  Json plain;                     // kPlain
-  Json source;                    // root only: the compiled value
-  std::vector<Piece> pieces;      // kSingle (one piece), kInterpolated
-  std::vector<JinjaStmt> stmts;   // kJinjaTemplate
-  std::string template_text;      // kJinjaTemplate, for error messages
-  std::vector<std::string> keys;  // kObject
+  Json plain;                                           // kPlain
+  Json source;                                          // root only: the compiled value
+  std::vector<Piece> pieces;                            // kSingle (one piece), kInterpolated
+  std::vector<JinjaStmt> stmts;                         // kJinjaTemplate
+  std::string template_text;                            // kJinjaTemplate, for error messages
+  std::vector<std::string> keys;                        // kObject
   std::vector<std::unique_ptr<CompiledNode>> children;  // kArray, kObject
 };
 
@@ -56,7 +56,8 @@ bool IsJinja(std::string_view s) { return HasPair(s, "{{", "}}") || HasPair(s, "
 
 Status CheckLength(std::string_view expr, const Limits& limits) {
   if (expr.size() > limits.max_expression_length)
-    return ResourceExhausted("expression longer than " + std::to_string(limits.max_expression_length) +
+    return ResourceExhausted("expression longer than " +
+                             std::to_string(limits.max_expression_length) +
                              " bytes (max_expression_length)");
   return Status::Ok();
 }
@@ -170,7 +171,7 @@ Status WrapError(const Status& st, Lang lang, std::string_view expr, const EvalC
                     " expression [expression=" + std::string(expr) + ", error=" + st.message() +
                     ", data=" + DataRepr(*ctx.data) + "]";
   StatusCode code = st.code() == StatusCode::kResourceExhausted ? StatusCode::kResourceExhausted
-                                                                  : StatusCode::kInvalidArgument;
+                                                                : StatusCode::kInvalidArgument;
   return Status(code, std::move(msg));
 }
 
@@ -183,7 +184,8 @@ Result<Json> EvalNode(const CompiledNode& node, const EvalContext& ctx) {
       const auto& piece = node.pieces[0];
       ValResult r = ev.Eval(*piece.ast);
       if (!r.ok()) return WrapError(r.status(), node.lang, piece.expr, ctx);
-      if (r->undefined()) return WrapError(InvalidArgument(r->undefined_message()), node.lang, piece.expr, ctx);
+      if (r->undefined())
+        return WrapError(InvalidArgument(r->undefined_message()), node.lang, piece.expr, ctx);
       if (r->owned()) {
         Status st = ev.CheckSize(internal::ApproxSize(r->get()));
         if (!st.ok()) return WrapError(st, node.lang, piece.expr, ctx);
@@ -272,7 +274,8 @@ bool ContainsExpression(std::string_view s) {
   return HasPair(s, "<%", "%>") || HasPair(s, "{{", "}}") || HasPair(s, "{%", "%}");
 }
 
-Result<Json> EvaluateOnce(std::string_view text, const Json& data, Host* host, const Limits& limits) {
+Result<Json> EvaluateOnce(std::string_view text, const Json& data, Host* host,
+                          const Limits& limits) {
   BORA_ASSIGN_OR_RETURN(Template t, Template::CompileString(text, limits));
   EvalContext ctx;
   ctx.data = &data;

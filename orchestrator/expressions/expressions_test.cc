@@ -1,14 +1,16 @@
-// Tests for the expression engine. The bulk is data-driven: testdata/*.txt hold one case per line, reported
-// by file and line. Format:
+// Tests for the expression engine. The bulk is data-driven: testdata/*.txt hold one case per line,
+// reported by file and line. Format:
 //   # comment
 //   @data <json>                       data (`$` / `_`) for the following cases
 //   @limits steps=N bytes=N depth=N len=N | @limits default
 //   <template string> ==> <expected JSON>
-//   <template string> ==> error: <substring of the message>          (any evaluation/compile failure)
-//   <template string> ==> exhausted: <substring>                      (kResourceExhausted)
-//   <template string> ==> syntax: <substring>                         (compile-time kInvalidArgument)
+//   <template string> ==> error: <substring of the message>          (any evaluation/compile
+//   failure) <template string> ==> exhausted: <substring>                      (kResourceExhausted)
+//   <template string> ==> syntax: <substring>                         (compile-time
+//   kInvalidArgument)
 // Cases run with a FakeHost (task(), tasks(), execution(), env(), global()).
-// C++ tests below cover Host routing, Template over nested JSON (keys never evaluated), limits and API.
+// C++ tests below cover Host routing, Template over nested JSON (keys never evaluated), limits and
+// API.
 #include "orchestrator/expressions/expressions.h"
 
 #include <gtest/gtest.h>
@@ -16,12 +18,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
-#include <iostream>
-#include <thread>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace bora::expr {
@@ -36,15 +38,19 @@ Json J(std::string_view text) {
 // A host that records calls and answers task()/tasks()/execution()/env()/global().
 class FakeHost : public Host {
  public:
-  Result<Json> Call(std::string_view name, std::span<const Json> args, const KwArgs& kwargs) override {
+  Result<Json> Call(std::string_view name, std::span<const Json> args,
+                    const KwArgs& kwargs) override {
     std::string call(name);
     call += "(";
     for (size_t i = 0; i < args.size(); ++i) call += (i ? ", " : "") + PythonRepr(args[i]);
-    for (const auto& [k, v] : kwargs) call += (call.back() == '(' ? "" : ", ") + k + "=" + PythonRepr(v);
+    for (const auto& [k, v] : kwargs)
+      call += (call.back() == '(' ? "" : ", ") + k + "=" + PythonRepr(v);
     call += ")";
     calls.push_back(call);
     if (name == "task") {
-      std::string task = args.empty() ? "current" : args[0].is_string() ? std::string(args[0].get_string()) : "?";
+      std::string task = args.empty()          ? "current"
+                         : args[0].is_string() ? std::string(args[0].get_string())
+                                               : "?";
       if (task == "missing") return Json();
       if (task == "failing") return InvalidArgument("task lookup failed");
       JsonObject t;
@@ -70,7 +76,8 @@ class FakeHost : public Host {
       }
       return Json(std::move(out));
     }
-    if (name == "execution") return J(R"({"id": "ex-1", "name": "wf", "input": {"a": 1}, "params": {}})");
+    if (name == "execution")
+      return J(R"({"id": "ex-1", "name": "wf", "input": {"a": 1}, "params": {}})");
     if (name == "env") return J(R"({"region": "eu", "size": 3})");
     if (name == "global") {
       if (!args.empty() && args[0] == Json("g")) return Json("global-value");
@@ -176,7 +183,8 @@ TEST(ExpressionTable, AllCases) {
           fail("expected message containing '" + want + "', got " + st.ToString());
         } else if (kind == "exhausted:" && st.code() != StatusCode::kResourceExhausted) {
           fail("expected RESOURCE_EXHAUSTED, got " + st.ToString());
-        } else if (kind == "syntax:" && (compiled.ok() || st.code() != StatusCode::kInvalidArgument)) {
+        } else if (kind == "syntax:" &&
+                   (compiled.ok() || st.code() != StatusCode::kInvalidArgument)) {
           fail("expected a compile-time INVALID_ARGUMENT, got " + st.ToString());
         }
         continue;
@@ -190,7 +198,8 @@ TEST(ExpressionTable, AllCases) {
         fail("bad expected JSON: " + expected);
         continue;
       }
-      // Exact kind match for numbers (1 vs 1.0 matters for Python formatting), JsonEquals otherwise.
+      // Exact kind match for numbers (1 vs 1.0 matters for Python formatting), JsonEquals
+      // otherwise.
       bool same = JsonEquals(*result, *want) && (result->is_double() == want->is_double()) &&
                   DumpJson(*result) == DumpJson(*want);
       if (!same) fail("expected " + DumpJson(*want) + ", got " + DumpJson(*result));
@@ -355,11 +364,14 @@ TEST(Api, ContainsExpression) {
 namespace bora::expr {
 namespace {
 
-// Every expression in the conformance corpus compiles. Skipped (with a message) when the corpus is absent.
+// Every expression in the conformance corpus compiles. Skipped (with a message) when the corpus is
+// absent.
 TEST(Conformance, CorpusExpressionsCompile) {
   std::filesystem::path dir;
-  if (const char* env = std::getenv("BORA_CONFORMANCE_DIR")) dir = env;
-  else dir = "../shared/conformance";
+  if (const char* env = std::getenv("BORA_CONFORMANCE_DIR"))
+    dir = env;
+  else
+    dir = "../shared/conformance";
   if (!std::filesystem::exists(dir)) GTEST_SKIP() << "conformance corpus not found at " << dir;
   int compiled = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
@@ -375,7 +387,8 @@ TEST(Conformance, CorpusExpressionsCompile) {
           if (q == std::string::npos) break;
           std::string expr = line.substr(p, q + 2 - p);
           auto t = Template::CompileString(expr);
-          EXPECT_TRUE(t.ok()) << e.path().filename() << ":" << line_no << ": " << t.status().ToString();
+          EXPECT_TRUE(t.ok()) << e.path().filename() << ":" << line_no << ": "
+                              << t.status().ToString();
           ++compiled;
         }
       }

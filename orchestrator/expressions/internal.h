@@ -1,8 +1,8 @@
 #pragma once
-// Internals of the expression engine (not part of the public API): the AST shared by the YAQL and Jinja
-// parsers, the borrowed-or-owned value wrapper used during evaluation, and the evaluator.
-// ASTs are immutable after parsing and shared between threads; an Evaluator is single-threaded and lives for
-// one evaluation.
+// Internals of the expression engine (not part of the public API): the AST shared by the YAQL and
+// Jinja parsers, the borrowed-or-owned value wrapper used during evaluation, and the evaluator.
+// ASTs are immutable after parsing and shared between threads; an Evaluator is single-threaded and
+// lives for one evaluation.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -17,29 +17,87 @@
 
 namespace bora::expr::internal {
 
+// Appends the UTF-8 encoding of code point `cp`.
+inline void AppendUtf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Decodes `\uXXXX` at src[pos] (just after the `u`); returns false if not 4 hex digits.
+inline bool DecodeU4(std::string_view src, size_t& pos, std::string& out) {
+  if (pos + 4 > src.size()) return false;
+  uint32_t cp = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    char h = src[pos + i];
+    cp <<= 4;
+    if (h >= '0' && h <= '9')
+      cp |= static_cast<uint32_t>(h - '0');
+    else if (h >= 'a' && h <= 'f')
+      cp |= static_cast<uint32_t>(h - 'a' + 10);
+    else if (h >= 'A' && h <= 'F')
+      cp |= static_cast<uint32_t>(h - 'A' + 10);
+    else
+      return false;
+  }
+  pos += 4;
+  AppendUtf8(out, cp);
+  return true;
+}
+
 enum class Lang : uint8_t { kYaql, kJinja };
 
 enum class Op : uint8_t {
-  kLiteral,   // value
-  kRoot,      // `$` (YAQL) or `_` (Jinja)
-  kVar,       // `$name` (YAQL) or a bare name (Jinja); name
-  kMember,    // kids[0].name (null-safe when flag)
-  kIndex,     // kids[0][kids[1]]
-  kSlice,     // kids[0][kids[1]:kids[2]:kids[3]] (null kids = omitted)
-  kNeg, kPos, kNot,
-  kAdd, kSub, kMul, kDiv, kFloorDiv, kMod, kPow, kConcat,
-  kEq, kNe, kLt, kGt, kLe, kGe, kIn, kNotIn,
-  kAnd, kOr,
-  kCall,      // name(kids...)
-  kMethod,    // kids[0].name(kids[1..])
-  kFilter,    // Jinja: kids[0] | name(kids[1..])
-  kTest,      // Jinja: kids[0] is [not] name(kids[1..]); flag = negated
-  kPair,      // `key => value` argument; kids {key, value}; name = key when it is a bare name / string
-  kList,      // [kids...]
-  kDict,      // {kids[0]: kids[1], ...}
-  kChain,     // YAQL `kids[0] -> kids[1]`
-  kCond,      // Jinja `kids[1] if kids[0] else kids[2]` (kids[2] may be null)
-  kRegexMatch, kRegexNotMatch,  // YAQL =~ !~
+  kLiteral,  // value
+  kRoot,     // `$` (YAQL) or `_` (Jinja)
+  kVar,      // `$name` (YAQL) or a bare name (Jinja); name
+  kMember,   // kids[0].name (null-safe when flag)
+  kIndex,    // kids[0][kids[1]]
+  kSlice,    // kids[0][kids[1]:kids[2]:kids[3]] (null kids = omitted)
+  kNeg,
+  kPos,
+  kNot,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kFloorDiv,
+  kMod,
+  kPow,
+  kConcat,
+  kEq,
+  kNe,
+  kLt,
+  kGt,
+  kLe,
+  kGe,
+  kIn,
+  kNotIn,
+  kAnd,
+  kOr,
+  kCall,    // name(kids...)
+  kMethod,  // kids[0].name(kids[1..])
+  kFilter,  // Jinja: kids[0] | name(kids[1..])
+  kTest,    // Jinja: kids[0] is [not] name(kids[1..]); flag = negated
+  kPair,   // `key => value` argument; kids {key, value}; name = key when it is a bare name / string
+  kList,   // [kids...]
+  kDict,   // {kids[0]: kids[1], ...}
+  kChain,  // YAQL `kids[0] -> kids[1]`
+  kCond,   // Jinja `kids[1] if kids[0] else kids[2]` (kids[2] may be null)
+  kRegexMatch,
+  kRegexNotMatch,  // YAQL =~ !~
 };
 
 struct Node;
@@ -47,16 +105,16 @@ using NodePtr = std::unique_ptr<Node>;
 
 struct Node {
   Op op = Op::kLiteral;
-  bool flag = false;        // kMember: null-safe `?.`; kTest: negated; kLiteral: came from a bare name
-  int column = 0;           // 1-based column in the expression source
-  int builtin = -1;         // resolved builtin index for calls (-1: host / unknown)
+  bool flag = false;  // kMember: null-safe `?.`; kTest: negated; kLiteral: came from a bare name
+  int column = 0;     // 1-based column in the expression source
+  int builtin = -1;   // resolved builtin index for calls (-1: host / unknown)
   std::string name;
   Json value;
   std::vector<NodePtr> kids;
 };
 
-// Fails if the AST is deeper than `max_depth` (such an expression could never be evaluated within the depth
-// budget; also bounds recursion when the AST is destroyed). Iterative.
+// Fails if the AST is deeper than `max_depth` (such an expression could never be evaluated within
+// the depth budget; also bounds recursion when the AST is destroyed). Iterative.
 Status CheckAstDepth(const Node& root, int max_depth);
 
 // Parses one YAQL expression (the text between `<%` and `%>`).
@@ -67,17 +125,18 @@ Result<NodePtr> ParseJinjaExpression(std::string_view text, int max_depth);
 // Jinja template statements (`{% if %}`, `{% for %}`, `{% set %}`) and text/output pieces.
 struct JinjaStmt {
   enum Kind : uint8_t { kText, kOutput, kIf, kFor, kSet } kind = kText;
-  std::string text;                                    // kText
-  NodePtr expr;                                        // kOutput, kFor (iterable), kSet (value)
-  std::vector<std::string> names;                      // kFor loop vars, kSet target
-  std::vector<std::pair<NodePtr, std::vector<JinjaStmt>>> branches;  // kIf: (cond, body)...; kFor: body
-  std::vector<JinjaStmt> else_body;                    // kIf / kFor
+  std::string text;                // kText
+  NodePtr expr;                    // kOutput, kFor (iterable), kSet (value)
+  std::vector<std::string> names;  // kFor loop vars, kSet target
+  std::vector<std::pair<NodePtr, std::vector<JinjaStmt>>>
+      branches;                      // kIf: (cond, body)...; kFor: body
+  std::vector<JinjaStmt> else_body;  // kIf / kFor
 };
 // Parses a whole Jinja template string into statements.
 Result<std::vector<JinjaStmt>> ParseJinjaTemplate(std::string_view text, const Limits& limits);
 
-// A value during evaluation: borrowed from the context (no copy) or owned. Jinja's Undefined is a third state
-// that carries the message to report when it is used.
+// A value during evaluation: borrowed from the context (no copy) or owned. Jinja's Undefined is a
+// third state that carries the message to report when it is used.
 class Val {
  public:
   Val() = default;
@@ -190,8 +249,8 @@ class Evaluator {
   Lang lang() const { return lang_; }
   const Json* root() const { return root_; }
   const EvalContext& ctx() const { return ctx_; }
-  // Variables in scope (innermost last). Heap-allocated so references to values stay valid while the
-  // vector grows.
+  // Variables in scope (innermost last). Heap-allocated so references to values stay valid while
+  // the vector grows.
   void PushVar(std::string name, Val value) {
     vars_.push_back(std::make_unique<Var>(Var{std::move(name), std::move(value)}));
   }
@@ -205,7 +264,8 @@ class Evaluator {
 
   // Calls a host function (task(), env(), ...) or fails with "no function named ...".
   ValResult CallHost(const Node& call, Val* recv);
-  // Evaluates the arguments of `call` (skipping kids[0] for method/filter forms) into positional and named.
+  // Evaluates the arguments of `call` (skipping kids[0] for method/filter forms) into positional
+  // and named.
   Status EvalArgs(const Node& call, std::vector<Json>& args, KwArgs& kwargs);
   // First argument index of a call node (1 for method/filter/test forms).
   static size_t FirstArg(const Node& call) {

@@ -1,7 +1,8 @@
-// Jinja parser: expressions (Jinja2's grammar: condexpr, or, and, not, compare, + -, ~, * / // %, **, unary,
-// postfix . [] (), filters | and tests `is`) and the template statements Mistral workflows use
-// ({% if/elif/else/endif %}, {% for ... in ... %}{% else %}{% endfor %}, {% set x = ... %}, {# comments #},
-// whitespace control with `-`).
+// Jinja parser: expressions (Jinja2's grammar: condexpr, or, and, not, compare, + -, ~, * / // %,
+// **, unary, postfix . [] (), filters | and tests `is`) and the template statements Mistral
+// workflows use
+// ({% if/elif/else/endif %}, {% for ... in ... %}{% else %}{% endfor %}, {% set x = ... %}, {#
+// comments #}, whitespace control with `-`).
 #include <cctype>
 #include <charconv>
 #include <string>
@@ -45,7 +46,8 @@ class JinjaExprParser {
 
   Status Error(const std::string& what) const {
     if (tok_.type == Tok::kEnd && what.rfind("unexpected", 0) == 0)
-      return InvalidArgument("unexpected end of expression at column " + std::to_string(tok_.column));
+      return InvalidArgument("unexpected end of expression at column " +
+                             std::to_string(tok_.column));
     return InvalidArgument(what + " at column " + std::to_string(tok_.column));
   }
 
@@ -83,9 +85,9 @@ class JinjaExprParser {
       tok_.text = std::string(src_.substr(start, pos_ - start));
       return Status::Ok();
     }
-    static const char* kOps[] = {"//", "**", "==", "!=", ">=", "<=", "+", "-", "*", "/", "%",
-                                 "~",  "<",  ">",  "=",  "(",  ")",  "[", "]", "{", "}", ",",
-                                 ".",  ":",  "|"};
+    static const char* kOps[] = {"//", "**", "==", "!=", ">=", "<=", "+", "-", "*",
+                                 "/",  "%",  "~",  "<",  ">",  "=",  "(", ")", "[",
+                                 "]",  "{",  "}",  ",",  ".",  ":",  "|"};
     for (const char* op : kOps) {
       std::string_view o(op);
       if (src_.substr(pos_, o.size()) == o) {
@@ -134,8 +136,10 @@ class JinjaExprParser {
     } else {
       int64_t v = 0;
       auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (r.ec != std::errc()) tok_.number = std::strtod(text.c_str(), nullptr);
-      else tok_.number = v;
+      if (r.ec != std::errc())
+        tok_.number = std::strtod(text.c_str(), nullptr);
+      else
+        tok_.number = v;
     }
     return Status::Ok();
   }
@@ -152,13 +156,33 @@ class JinjaExprParser {
       if (c == '\\' && pos_ < src_.size()) {
         char e = src_[pos_++];
         switch (e) {
-          case 'n': out += '\n'; break;
-          case 't': out += '\t'; break;
-          case 'r': out += '\r'; break;
-          case '\\': out += '\\'; break;
-          case '\'': out += '\''; break;
-          case '"': out += '"'; break;
-          default: out += '\\'; out += e; break;
+          case 'n':
+            out += '\n';
+            break;
+          case 't':
+            out += '\t';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case '\\':
+            out += '\\';
+            break;
+          case '\'':
+            out += '\'';
+            break;
+          case '"':
+            out += '"';
+            break;
+          case 'u':
+            if (!DecodeU4(src_, pos_, out)) {
+              out += "\\u";
+            }
+            break;
+          default:
+            out += '\\';
+            out += e;
+            break;
         }
         continue;
       }
@@ -251,13 +275,20 @@ class JinjaExprParser {
     while (true) {
       int column = tok_.column;
       Op op;
-      if (IsOp("==")) op = Op::kEq;
-      else if (IsOp("!=")) op = Op::kNe;
-      else if (IsOp("<")) op = Op::kLt;
-      else if (IsOp(">")) op = Op::kGt;
-      else if (IsOp("<=")) op = Op::kLe;
-      else if (IsOp(">=")) op = Op::kGe;
-      else if (IsName("in")) op = Op::kIn;
+      if (IsOp("=="))
+        op = Op::kEq;
+      else if (IsOp("!="))
+        op = Op::kNe;
+      else if (IsOp("<"))
+        op = Op::kLt;
+      else if (IsOp(">"))
+        op = Op::kGt;
+      else if (IsOp("<="))
+        op = Op::kLe;
+      else if (IsOp(">="))
+        op = Op::kGe;
+      else if (IsName("in"))
+        op = Op::kIn;
       else if (IsName("not")) {
         // `not in`
         size_t save_pos = pos_;
@@ -358,10 +389,14 @@ class JinjaExprParser {
       std::string name = tok_.text;
       BORA_RETURN_IF_ERROR(Next());
       NodePtr n = Make(Op::kLiteral, column);
-      if (name == "true" || name == "True") n->value = true;
-      else if (name == "false" || name == "False") n->value = false;
-      else if (name == "none" || name == "None") n->value = nullptr;
-      else if (name == "_") n = Make(Op::kRoot, column);
+      if (name == "true" || name == "True")
+        n->value = true;
+      else if (name == "false" || name == "False")
+        n->value = false;
+      else if (name == "none" || name == "None")
+        n->value = nullptr;
+      else if (name == "_")
+        n = Make(Op::kRoot, column);
       else if (IsOp("(")) {
         n = Make(Op::kCall, column);
         n->name = name;
@@ -547,17 +582,17 @@ class JinjaExprParser {
         if (IsOp("(")) {
           BORA_RETURN_IF_ERROR(ParseCallArgs(*n));
         } else if (tok_.type == Tok::kNumber || tok_.type == Tok::kString ||
-                   (tok_.type == Tok::kName && !IsName("and") && !IsName("or") &&
-                    !IsName("if") && !IsName("else") && !IsName("is") && !IsName("in") &&
-                    !IsName("not")) ||
+                   (tok_.type == Tok::kName && !IsName("and") && !IsName("or") && !IsName("if") &&
+                    !IsName("else") && !IsName("is") && !IsName("in") && !IsName("not")) ||
                    IsOp("[") || IsOp("{") || IsOp("-")) {
           // `x is divisibleby 3`, `x is sameas none`
           BORA_ASSIGN_OR_RETURN(NodePtr arg, ParsePrimaryWithPostfix());
           n->kids.push_back(std::move(arg));
         }
         n->builtin = FindJinjaTest(n->name);
-        if (n->builtin < 0) return InvalidArgument("no test named '" + n->name + "' at column " +
-                                                   std::to_string(column));
+        if (n->builtin < 0)
+          return InvalidArgument("no test named '" + n->name + "' at column " +
+                                 std::to_string(column));
         node = std::move(n);
       } else {
         return node;
@@ -636,8 +671,8 @@ class TemplateParser {
     size_t offset = 0;
   };
 
-  // Reads pieces until one of `stops` (tag keywords) is found; that keyword is stored in *stop_found and the
-  // tag's remaining text in last_tag_.
+  // Reads pieces until one of `stops` (tag keywords) is found; that keyword is stored in
+  // *stop_found and the tag's remaining text in last_tag_.
   Status ParseBody(std::vector<JinjaStmt>& out, std::initializer_list<std::string_view> stops,
                    std::string* stop_found, int depth) {
     if (depth > limits_.max_depth) return InvalidArgument("template nested too deeply");
@@ -657,11 +692,12 @@ class TemplateParser {
         while (e > 0 && std::isspace(static_cast<unsigned char>(text[e - 1]))) --e;
         text = text.substr(0, e);
       } else if (kind != '{') {
-        // lstrip_blocks (Mistral's environment): spaces and tabs between the start of the line and a block
-        // or comment tag are removed.
+        // lstrip_blocks (Mistral's environment): spaces and tabs between the start of the line and
+        // a block or comment tag are removed.
         size_t b = open;
         while (b > 0 && (text_[b - 1] == ' ' || text_[b - 1] == '\t')) --b;
-        if ((b == 0 || text_[b - 1] == '\n') && b >= pos_) text = text.substr(0, text.size() - (open - b));
+        if ((b == 0 || text_[b - 1] == '\n') && b >= pos_)
+          text = text.substr(0, text.size() - (open - b));
       }
       AppendText(out, text);
       std::string_view close = kind == '{' ? "}}" : kind == '%' ? "%}" : "#}";
@@ -678,8 +714,10 @@ class TemplateParser {
         while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
       } else if (kind != '{') {
         // trim_blocks: the first newline after a block or comment tag is removed.
-        if (pos_ < text_.size() && text_[pos_] == '\n') ++pos_;
-        else if (pos_ + 1 < text_.size() && text_[pos_] == '\r' && text_[pos_ + 1] == '\n') pos_ += 2;
+        if (pos_ < text_.size() && text_[pos_] == '\n')
+          ++pos_;
+        else if (pos_ + 1 < text_.size() && text_[pos_] == '\r' && text_[pos_ + 1] == '\n')
+          pos_ += 2;
       }
       if (kind == '#') continue;
       if (kind == '{') {
@@ -695,8 +733,8 @@ class TemplateParser {
       // {% tag %}
       JinjaExprParser p(inner, limits_.max_depth);
       BORA_RETURN_IF_ERROR(p.Start());
-      if (p.tok().type != Tok::kName) return InvalidArgument("expected a tag name in '{%" +
-                                                              std::string(inner) + "%}'");
+      if (p.tok().type != Tok::kName)
+        return InvalidArgument("expected a tag name in '{%" + std::string(inner) + "%}'");
       std::string keyword = p.tok().text;
       for (std::string_view stop : stops) {
         if (keyword == stop) {
@@ -743,7 +781,8 @@ class TemplateParser {
           }
           break;
         }
-        if (!p.IsName("in")) return InvalidArgument("expected 'in' in '{%" + std::string(inner) + "%}'");
+        if (!p.IsName("in"))
+          return InvalidArgument("expected 'in' in '{%" + std::string(inner) + "%}'");
         BORA_RETURN_IF_ERROR(p.Next());
         BORA_ASSIGN_OR_RETURN(s.expr, p.ParseNoCond());
         BORA_RETURN_IF_ERROR(CheckAstDepth(*s.expr, limits_.max_depth));
@@ -758,7 +797,8 @@ class TemplateParser {
         std::string found;
         BORA_RETURN_IF_ERROR(ParseBody(body, {"else", "endfor"}, &found, depth + 1));
         s.branches.emplace_back(std::move(loop_filter), std::move(body));
-        if (found == "else") BORA_RETURN_IF_ERROR(ParseBody(s.else_body, {"endfor"}, &found, depth + 1));
+        if (found == "else")
+          BORA_RETURN_IF_ERROR(ParseBody(s.else_body, {"endfor"}, &found, depth + 1));
         if (found != "endfor") return InvalidArgument("missing '{% endfor %}'");
         out.push_back(std::move(s));
       } else if (keyword == "set") {
@@ -766,7 +806,8 @@ class TemplateParser {
         s.kind = JinjaStmt::kSet;
         BORA_ASSIGN_OR_RETURN(std::string var, p.ExpectName());
         s.names.push_back(var);
-        if (!p.IsOp("=")) return InvalidArgument("expected '=' in '{%" + std::string(inner) + "%}'");
+        if (!p.IsOp("="))
+          return InvalidArgument("expected '=' in '{%" + std::string(inner) + "%}'");
         BORA_RETURN_IF_ERROR(p.Next());
         BORA_ASSIGN_OR_RETURN(s.expr, ParseRest(p, inner));
         out.push_back(std::move(s));

@@ -1,6 +1,7 @@
-// YAQL parser: a hand-written lexer and precedence-climbing parser producing the shared AST (internal.h).
-// Operator table (tightest first), as in yaql's factory: `.` `?.` [] (); unary + -; =~ !~; * / mod; + -;
-// > < >= <= != = in; not; and; or; -> (right associative). `=>` only inside call arguments and dicts.
+// YAQL parser: a hand-written lexer and precedence-climbing parser producing the shared AST
+// (internal.h). Operator table (tightest first), as in yaql's factory: `.` `?.` [] (); unary + -;
+// =~ !~; * / mod; + -; > < >= <= != = in; not; and; or; -> (right associative). `=>` only inside
+// call arguments and dicts.
 #include <cctype>
 #include <charconv>
 #include <string>
@@ -70,9 +71,8 @@ class YaqlParser {
       tok_.text = std::string(src_.substr(start, pos_ - start));
       return Status::Ok();
     }
-    static const char* kOps[] = {"?.", "=~", "!~", ">=", "<=", "!=", "->", "=>", ".", "+", "-",
-                                 "*",  "/",  ">",  "<",  "=",  "(",  ")",  "[",  "]", "{", "}",
-                                 ","};
+    static const char* kOps[] = {"?.", "=~", "!~", ">=", "<=", "!=", "->", "=>", ".", "+", "-", "*",
+                                 "/",  ">",  "<",  "=",  "(",  ")",  "[",  "]",  "{", "}", ","};
     for (const char* op : kOps) {
       std::string_view o(op);
       if (src_.substr(pos_, o.size()) == o) {
@@ -133,14 +133,36 @@ class YaqlParser {
       if (c == '\\' && pos_ < src_.size()) {
         char e = src_[pos_++];
         switch (e) {
-          case 'n': out += '\n'; break;
-          case 't': out += '\t'; break;
-          case 'r': out += '\r'; break;
-          case '\\': out += '\\'; break;
-          case '\'': out += '\''; break;
-          case '"': out += '"'; break;
-          case '`': out += '`'; break;
-          default: out += '\\'; out += e; break;
+          case 'n':
+            out += '\n';
+            break;
+          case 't':
+            out += '\t';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case '\\':
+            out += '\\';
+            break;
+          case '\'':
+            out += '\'';
+            break;
+          case '"':
+            out += '"';
+            break;
+          case 'u':
+            if (!DecodeU4(src_, pos_, out)) {
+              out += "\\u";
+            }
+            break;
+          case '`':
+            out += '`';
+            break;
+          default:
+            out += '\\';
+            out += e;
+            break;
         }
         continue;
       }
@@ -166,7 +188,8 @@ class YaqlParser {
     return n;
   }
 
-  // Binary precedence levels (higher binds tighter). Returns 0 if the token is not a binary operator.
+  // Binary precedence levels (higher binds tighter). Returns 0 if the token is not a binary
+  // operator.
   int BinaryPrec(Op* op) const {
     if (tok_.type == Tok::kOp) {
       const std::string& t = tok_.text;
@@ -233,8 +256,10 @@ class YaqlParser {
       BORA_ASSIGN_OR_RETURN(NodePtr operand, ParseUnary());
       --depth_;
       if (operand->op == Op::kLiteral && neg && operand->value.is_number() && !operand->flag) {
-        if (operand->value.is_int64()) operand->value = -operand->value.as_int64();
-        else if (operand->value.is_double()) operand->value = -operand->value.as_double();
+        if (operand->value.is_int64())
+          operand->value = -operand->value.as_int64();
+        else if (operand->value.is_double())
+          operand->value = -operand->value.as_double();
         else {
           NodePtr n = Make(Op::kNeg, column);
           n->kids.push_back(std::move(operand));
@@ -334,7 +359,8 @@ class YaqlParser {
     BORA_ASSIGN_OR_RETURN(NodePtr value, ParseExpr(0));
     --depth_;
     NodePtr pair = Make(Op::kPair, column);
-    if (arg->op == Op::kLiteral && arg->value.is_string()) pair->name = arg->value.as_string().c_str();
+    if (arg->op == Op::kLiteral && arg->value.is_string())
+      pair->name = arg->value.as_string().c_str();
     pair->flag = !pair->name.empty() || (arg->op == Op::kLiteral && arg->value.is_string());
     pair->kids.push_back(std::move(arg));
     pair->kids.push_back(std::move(value));
@@ -382,9 +408,12 @@ class YaqlParser {
           return n;
         }
         NodePtr n = Make(Op::kLiteral, column);
-        if (name == "true") n->value = true;
-        else if (name == "false") n->value = false;
-        else if (name == "null") n->value = nullptr;
+        if (name == "true")
+          n->value = true;
+        else if (name == "false")
+          n->value = false;
+        else if (name == "null")
+          n->value = nullptr;
         else {
           n->value = boost::json::string(name);  // bare identifiers are strings
           n->flag = true;
@@ -462,8 +491,9 @@ Status CheckAstDepth(const Node& root, int max_depth) {
   while (!stack.empty()) {
     auto [n, d] = stack.back();
     stack.pop_back();
-    if (d > max_depth) return InvalidArgument("expression nested too deeply (more than " +
-                                              std::to_string(max_depth) + " levels)");
+    if (d > max_depth)
+      return InvalidArgument("expression nested too deeply (more than " +
+                             std::to_string(max_depth) + " levels)");
     for (const NodePtr& k : n->kids)
       if (k) stack.emplace_back(k.get(), d + 1);
   }

@@ -308,7 +308,7 @@ class TreeBuilder final : public YAML::EventHandler {
   };
 
  public:
-  explicit TreeBuilder(const YamlLimits& limits) : limits_(limits) {}
+  TreeBuilder(const YamlLimits& limits, std::string_view text) : limits_(limits), text_(text) {}
 
   YamlNodePtr TakeRoot() { return std::move(root_); }
   bool saw_document() const { return documents_ > 0; }
@@ -349,6 +349,7 @@ class TreeBuilder final : public YAML::EventHandler {
       node->scalar = ResolvePlainScalar(value);
       node->plain = true;
     } else if (tag == "!" || tag.empty()) {
+      CheckQuotedScalarClosed(mark);
       node->scalar = boost::json::string(value);
       node->plain = false;
     } else if (tag.rfind(kYamlTagPrefix, 0) == 0) {
@@ -402,6 +403,27 @@ class TreeBuilder final : public YAML::EventHandler {
   void OnMapEnd() override { Pop(); }
 
  private:
+  // yaml-cpp accepts a quoted scalar left open at the end of the stream; PyYAML does not.
+  void CheckQuotedScalarClosed(const YAML::Mark& mark) {
+    if (mark.pos < 0 || static_cast<size_t>(mark.pos) >= text_.size()) return;
+    char quote = text_[static_cast<size_t>(mark.pos)];
+    if (quote != '"' && quote != '\'') return;
+    for (size_t i = static_cast<size_t>(mark.pos) + 1; i < text_.size(); ++i) {
+      char c = text_[i];
+      if (quote == '"' && c == '\\') {
+        ++i;
+      } else if (c == quote) {
+        if (quote == '\'' && i + 1 < text_.size() && text_[i + 1] == '\'') {
+          ++i;  // '' is an escaped single quote
+        } else {
+          return;
+        }
+      }
+    }
+    Abort(InvalidArgument("invalid YAML: quoted scalar is not closed before the end of the document"),
+          mark);
+  }
+
   [[noreturn]] void Abort(Status status, const YAML::Mark& mark) {
     throw LoadAbort{std::move(status), mark.line + 1, mark.column + 1};
   }
@@ -543,6 +565,7 @@ class TreeBuilder final : public YAML::EventHandler {
   }
 
   const YamlLimits& limits_;
+  std::string_view text_;
   std::vector<Frame> stack_;
   std::map<YAML::anchor_t, YamlNodePtr> anchors_;
   YamlNodePtr root_;
@@ -626,7 +649,7 @@ Result<YamlNodePtr> LoadYaml(std::string_view text, const YamlLimits& limits, in
   try {
     std::istringstream stream{std::string(text)};
     YAML::Parser parser(stream);
-    TreeBuilder builder(limits);
+    TreeBuilder builder(limits, text);
     parser.HandleNextDocument(builder);
     if (builder.saw_document()) {
       // Make sure nothing but comments follows; a second document aborts in OnDocumentStart.

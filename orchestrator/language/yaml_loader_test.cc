@@ -201,6 +201,12 @@ TEST(YamlLoaderTest, QuotedMergeKeyIsAnOrdinaryKey) {
   EXPECT_EQ(DumpJson(YamlToJson(**r).at("b")), R"({"<<":{"x":1}})");
 }
 
+TEST(YamlLoaderTest, QuotedScalarsWithEscapedQuotes) {
+  auto r = LoadYaml("a: 'it''s'\nb: \"say \\\"hi\\\"\"\nc: \"x\" # \"\n", YamlLimits{});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(DumpJson(YamlToJson(**r)), R"({"a":"it's","b":"say \"hi\"","c":"x"})");
+}
+
 TEST(YamlLoaderTest, EmptyDocumentIsNull) {
   auto r = LoadYaml("# only a comment\n", YamlLimits{});
   ASSERT_TRUE(r.ok());
@@ -263,6 +269,9 @@ TEST(YamlLoaderTest, ErrorsAndLimits) {
        "cannot construct", 1},
       {"complex key", "? [1, 2]\n: x\n", YamlLimits{}, StatusCode::kInvalidArgument,
        "must be a scalar", 0},
+      {"open double quote", "a: 1\nb: \"open\n", YamlLimits{}, StatusCode::kInvalidArgument,
+       "not closed", 2},
+      {"open single quote", "a: 'it''s\n", YamlLimits{}, StatusCode::kInvalidArgument, "not closed", 1},
       {"merge of scalar", "a:\n  <<: 3\n", YamlLimits{}, StatusCode::kInvalidArgument, "merge key",
        0},
   };

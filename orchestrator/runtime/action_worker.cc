@@ -91,7 +91,9 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
     request.timeout_ms = run->timeout_s * 1000;
     std::string exec = run->execution_id, task = run->task_execution_id,
                 action = run->action_execution_id;
-    if (!executor_) {
+    workers::Action* impl = registry_->FindAction(request.action_name);
+    if (!executor_ || impl == nullptr || !impl->MayBlock(request)) {
+      // Quick actions (std.noop, std.echo without delay...) run here: a pool hop costs more than they do.
       Publish(exec, task, action, RunInline(*registry_, request));
       continue;
     }

@@ -4,7 +4,8 @@
 // Async actions (ActionResult::kAsync) publish nothing: their completion comes through the API later.
 //
 // How an action runs is up to the Executor: inline on the polling thread (deterministic tests) or on a
-// thread pool (embedded and distributed workers). Delivery is at least once; the engine ignores duplicate
+// thread pool (embedded and distributed workers). Actions whose Action::MayBlock is false for the request run
+// inline on the polling thread even with an executor. Delivery is at least once; the engine ignores duplicate
 // results, so actions with side effects should be idempotent (documented in workers/README.md).
 //
 // Threading: PollOnce() from one thread at a time; the Executor may call `done` from any thread.

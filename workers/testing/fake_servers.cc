@@ -34,7 +34,8 @@ int ListenLoopback(int* port) {
   return fd;
 }
 
-// Waits for the listening socket or the stop pipe; returns an accepted fd, or -1 when asked to stop.
+// Waits for the listening socket or the stop pipe; returns an accepted fd, or -1 when asked to
+// stop.
 int AcceptOrStop(int listen_fd, int stop_fd) {
   while (true) {
     pollfd fds[2] = {{listen_fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
@@ -217,8 +218,9 @@ void FakeSmtpServer::Serve() {
       }
       auto arg = [&line] {
         size_t lt = line.find('<'), gt = line.find('>');
-        return lt == std::string::npos || gt == std::string::npos ? std::string()
-                                                                   : line.substr(lt + 1, gt - lt - 1);
+        return lt == std::string::npos || gt == std::string::npos
+                   ? std::string()
+                   : line.substr(lt + 1, gt - lt - 1);
       };
       if (upper.rfind("EHLO", 0) == 0) {
         SendAll(fd, "250-fake.smtp\r\n250 8BITMIME\r\n");

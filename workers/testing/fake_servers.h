@@ -1,7 +1,8 @@
 #pragma once
-// Test-only servers on 127.0.0.1 and a kernel-chosen free port: a tiny HTTP/1.1 server (one connection at a
-// time, "Connection: close") and a scripted SMTP server that records what it received. Each owns one
-// thread, started by the constructor and joined by the destructor. Accessors are thread-safe.
+// Test-only servers on 127.0.0.1 and a kernel-chosen free port: a tiny HTTP/1.1 server (one
+// connection at a time, "Connection: close") and a scripted SMTP server that records what it
+// received. Each owns one thread, started by the constructor and joined by the destructor.
+// Accessors are thread-safe.
 #include <atomic>
 #include <condition_variable>
 #include <functional>

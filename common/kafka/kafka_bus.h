@@ -1,0 +1,48 @@
+#pragma once
+// KafkaBus: the Bus on Apache Kafka through librdkafka (C API).
+//
+// Producer: idempotent (enable.idempotence=true, acks=all), Kafka's murmur2 partitioner for keyed messages (the
+// same placement as MemoryBus and Java clients). Publish() enqueues; Flush() waits until every enqueued message
+// is acknowledged and reports any delivery failure since the previous Flush — callers that need durability
+// (the orchestrator before acknowledging its outbox) call Flush.
+// Consumers: a consumer group with cooperative-sticky assignment; offsets are never committed to Kafka (the
+// owner stores them with its state and seeks on assignment); auto.offset.reset=earliest.
+//
+// Thread-safety: Publish/Flush/CreateTopic/PartitionCount from any thread. A Consumer from one thread at a
+// time; its RebalanceListener runs inside Poll on that thread.
+#include <memory>
+#include <string>
+
+#include "common/bus/bus.h"
+
+namespace bora {
+
+struct KafkaBusOptions {
+  std::string brokers;                 // "host:port[,host:port]"
+  std::string client_id = "bora";
+  int linger_ms = 1;                   // producer batching delay
+  int session_timeout_ms = 10000;      // consumer group session timeout (failure detection)
+  int max_poll_interval_ms = 300000;
+  int replication_factor = 1;          // for topics created by CreateTopic
+};
+
+class KafkaBus final : public Bus {
+ public:
+  // Creates the producer. Errors (bad configuration) are reported by Create, never by a crash.
+  static Result<std::unique_ptr<KafkaBus>> Create(const KafkaBusOptions& options);
+  ~KafkaBus() override;
+
+  Status CreateTopic(std::string_view topic, int partitions) override;
+  Result<int> PartitionCount(std::string_view topic) override;
+  Status Publish(std::string_view topic, std::string_view key, std::string value) override;
+  Status Flush(std::chrono::milliseconds timeout) override;
+  Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerOptions& options) override;
+
+  struct Impl;
+
+ private:
+  explicit KafkaBus(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bora

@@ -1,0 +1,175 @@
+// The Bus contract: every implementation (MemoryBus, and KafkaBus against the real broker that
+// scripts/services.sh starts; its address comes from $BORA_KAFKA) must pass these. Each test uses its own topic
+// and group names, so the broker is shared. No sleeps: Poll's timeout bounds every wait.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "common/bus/bus.h"
+#include "common/bus/memory_bus.h"
+#include "common/ids.h"
+#include "common/kafka/kafka_bus.h"
+
+namespace bora {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct BusFactory {
+  std::string name;
+  std::function<std::unique_ptr<Bus>()> make;
+};
+
+class RecordingListener : public RebalanceListener {
+ public:
+  void OnAssigned(const std::vector<TopicPartition>& p) override {
+    assigned.insert(p.begin(), p.end());
+  }
+  void OnRevoked(const std::vector<TopicPartition>& p) override {
+    for (const auto& tp : p) assigned.erase(tp);
+    ++revocations;
+  }
+  std::set<TopicPartition> assigned;
+  int revocations = 0;
+};
+
+class BusContractTest : public ::testing::TestWithParam<BusFactory> {
+ protected:
+  void SetUp() override {
+    bus_ = GetParam().make();
+    ASSERT_NE(bus_, nullptr) << "no bus: for Kafka run scripts/services.sh start and export BORA_KAFKA";
+    prefix_ = "t" + NewUuid().substr(0, 8) + ".";
+  }
+  std::string T(const std::string& name) { return prefix_ + name; }
+
+  // Polls `consumers` in turn until `done()` or 60 s pass (group rebalances on a real broker take seconds).
+  bool PollUntil(std::vector<Consumer*> consumers, const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (done()) return true;
+      for (auto* c : consumers) {
+        if (!c->Poll(1, 100ms).ok()) return false;
+      }
+    }
+    return done();
+  }
+
+  // Polls until `n` messages arrived or a poll returns nothing for 15 s (then the test fails on the count).
+  std::vector<BusMessage> PollN(Consumer& c, size_t n) {
+    std::vector<BusMessage> out;
+    while (out.size() < n) {
+      auto r = c.Poll(n - out.size(), 15000ms);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (!r.ok() || r->empty()) break;
+      out.insert(out.end(), r->begin(), r->end());
+    }
+    return out;
+  }
+
+  std::unique_ptr<Bus> bus_;
+  std::string prefix_;
+};
+
+TEST_P(BusContractTest, KeyedMessagesKeepOrderWithinPartition) {
+  ASSERT_TRUE(bus_->CreateTopic(T("t.order"), 4).ok());
+  for (int i = 0; i < 40; ++i) {
+    std::string key = "exec-" + std::to_string(i % 5);
+    ASSERT_TRUE(bus_->Publish(T("t.order"), key, key + ":" + std::to_string(i)).ok());
+  }
+  ASSERT_TRUE(bus_->Flush(5000ms).ok());
+  auto consumer = *bus_->Subscribe({T("g-order"), {T("t.order")}, nullptr});
+  auto messages = PollN(*consumer, 40);
+  ASSERT_EQ(messages.size(), 40u);
+  std::map<std::string, int> last_seen;
+  for (const auto& m : messages) {
+    EXPECT_EQ(m.partition, PartitionForKey(m.key, 4)) << "key " << m.key;
+    int n = std::stoi(m.value.substr(m.value.find(':') + 1));
+    auto it = last_seen.find(m.key);
+    if (it != last_seen.end()) {
+      EXPECT_LT(it->second, n) << "out of order for " << m.key;
+    }
+    last_seen[m.key] = n;
+  }
+  EXPECT_EQ(last_seen.size(), 5u);
+}
+
+TEST_P(BusContractTest, SeekReplaysFromOffset) {
+  ASSERT_TRUE(bus_->CreateTopic(T("t.seek"), 1).ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(bus_->Publish(T("t.seek"), "k", std::to_string(i)).ok());
+  auto consumer = *bus_->Subscribe({T("g-seek"), {T("t.seek")}, nullptr});
+  auto first = PollN(*consumer, 10);
+  ASSERT_EQ(first.size(), 10u);
+  EXPECT_EQ(first[3].offset + 1, first[4].offset);
+  ASSERT_TRUE(consumer->Seek({T("t.seek"), 0}, first[7].offset).ok());
+  auto again = PollN(*consumer, 3);
+  ASSERT_EQ(again.size(), 3u);
+  EXPECT_EQ(again[0].value, "7");
+  EXPECT_EQ(again[2].value, "9");
+}
+
+TEST_P(BusContractTest, PollTimesOutEmptyAndWakeupReturnsEarly) {
+  ASSERT_TRUE(bus_->CreateTopic(T("t.empty"), 1).ok());
+  auto consumer = *bus_->Subscribe({T("g-empty"), {T("t.empty")}, nullptr});
+  auto r = consumer->Poll(10, 50ms);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->empty());
+  consumer->Wakeup();
+  auto w = consumer->Poll(10, 60000ms);  // would block a minute without the wakeup
+  ASSERT_TRUE(w.ok());
+}
+
+TEST_P(BusContractTest, GroupMembersSplitPartitionsAndRebalanceOnLeave) {
+  ASSERT_TRUE(bus_->CreateTopic(T("t.group"), 4).ok());
+  RecordingListener la, lb;
+  auto a = *bus_->Subscribe({T("g-split"), {T("t.group")}, &la});
+  auto b = *bus_->Subscribe({T("g-split"), {T("t.group")}, &lb});
+  ASSERT_TRUE(PollUntil({a.get(), b.get()}, [&] {
+    return la.assigned.size() + lb.assigned.size() == 4 && !la.assigned.empty() && !lb.assigned.empty();
+  }));
+  EXPECT_EQ(la.assigned.size() + lb.assigned.size(), 4u);
+  EXPECT_FALSE(la.assigned.empty());
+  EXPECT_FALSE(lb.assigned.empty());
+  for (const auto& tp : la.assigned) EXPECT_FALSE(lb.assigned.contains(tp));
+  b.reset();
+  ASSERT_TRUE(PollUntil({a.get()}, [&] { return la.assigned.size() == 4; }));
+  EXPECT_EQ(la.assigned.size(), 4u);
+}
+
+TEST_P(BusContractTest, UnknownTopicIsAnErrorAndCreateIsIdempotent) {
+  EXPECT_FALSE(bus_->PartitionCount(T("missing")).ok());
+  EXPECT_FALSE(bus_->CreateTopic(T("bad"), 0).ok());
+  ASSERT_TRUE(bus_->CreateTopic(T("twice"), 2).ok());
+  EXPECT_TRUE(bus_->CreateTopic(T("twice"), 2).ok()) << "CreateTopic must be idempotent";
+}
+
+std::unique_ptr<Bus> MakeKafka() {
+  const char* brokers = std::getenv("BORA_KAFKA");
+  if (brokers == nullptr || *brokers == 0) return nullptr;
+  KafkaBusOptions options;
+  options.brokers = brokers;
+  options.session_timeout_ms = 6000;
+  auto bus = KafkaBus::Create(options);
+  EXPECT_TRUE(bus.ok()) << bus.status().ToString();
+  return bus.ok() ? std::unique_ptr<Bus>(std::move(*bus)) : nullptr;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllBuses, BusContractTest,
+    ::testing::Values(BusFactory{"memory", [] { return std::unique_ptr<Bus>(std::make_unique<MemoryBus>()); }},
+                      BusFactory{"kafka", MakeKafka}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(PartitionForKeyTest, StableAndSpread) {
+  EXPECT_EQ(PartitionForKey("abc", 1), 0);
+  EXPECT_EQ(PartitionForKey("exec-1", 16), PartitionForKey("exec-1", 16));
+  std::set<int> used;
+  for (int i = 0; i < 200; ++i) used.insert(PartitionForKey("k" + std::to_string(i), 8));
+  EXPECT_EQ(used.size(), 8u);
+}
+
+}  // namespace
+}  // namespace bora
