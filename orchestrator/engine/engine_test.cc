@@ -381,5 +381,136 @@ child:
                          JsonObject{{"got", JsonObject{{"env_from", "ek"}, {"v", 5}}}}));
 }
 
+TEST(EngineTest, RunActionCarriesPolicyFields) {
+  constexpr char kYaml[] = R"(
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.echo output=x
+      target: <% 'pool-' + 'a' %>
+      timeout: 30
+      safe-rerun: true
+    t2:
+      action: std.async_noop
+)";
+  TestDriver d;
+  ASSERT_TRUE(d.LoadYaml(kYaml).ok());
+  auto id = d.Start("wf");
+  ASSERT_TRUE(id.ok());
+  std::map<std::string, RunAction> by_task;
+  for (const auto& c : d.commands()) {
+    if (const auto* r = std::get_if<RunAction>(&c)) by_task[r->task_name] = *r;
+  }
+  ASSERT_EQ(by_task.size(), 2u);
+  const RunAction& t1 = by_task["t1"];
+  EXPECT_EQ(t1.action_name, "std.echo");
+  EXPECT_EQ(t1.target, "pool-a");
+  EXPECT_EQ(t1.timeout_s, 30);
+  EXPECT_TRUE(t1.safe_rerun);
+  EXPECT_FALSE(t1.is_async);
+  EXPECT_EQ(t1.workflow_name, "wf");
+  // Defaults of the signature are filled in.
+  EXPECT_TRUE(JsonEquals(t1.input, JsonObject{{"output", "x"}, {"delay", 0}}));
+  const RunAction& t2 = by_task["t2"];
+  EXPECT_TRUE(t2.is_async);
+  EXPECT_FALSE(t2.safe_rerun);
+  EXPECT_EQ(t2.timeout_s, 0);
+  // The timeout timer of t1 was cancelled when t1 completed.
+  bool set = false, cancelled = false;
+  for (const auto& c : d.commands()) {
+    set = set || std::holds_alternative<SetTimer>(c);
+    cancelled = cancelled || std::holds_alternative<CancelTimer>(c);
+  }
+  EXPECT_TRUE(set);
+  EXPECT_TRUE(cancelled);
+  EXPECT_TRUE(d.Find(*id)->timers.empty());
+}
+
+TEST(EngineTest, SubExecutionStartProblemsFinishWithError) {
+  constexpr char kYaml[] = R"(
+version: '2.0'
+child:
+  input: [needed]
+  tasks:
+    c1:
+      action: std.noop
+rev:
+  type: reverse
+  tasks:
+    r1:
+      action: std.noop
+)";
+  MemoryDefinitions defs;
+  ASSERT_TRUE(defs.AddYaml(kYaml).ok());
+  workers::ActionRegistry reg;
+  Engine engine(&defs, &reg);
+  struct Case {
+    const char* workflow;
+    Json input;
+    Json params;
+    const char* want;
+  } cases[] = {
+      {"missing_wf", JsonObject(), JsonObject(), "Workflow not found"},
+      {"child", JsonObject(), JsonObject(), "missing=['needed']"},
+      {"rev", JsonObject(), JsonObject(), "task_name"},
+      {"rev", JsonObject(), JsonObject{{"task_name", "zz"}}, "task_name"},
+  };
+  for (const auto& c : cases) {
+    ExecutionState st;
+    std::vector<Command> out;
+    StartExecution start;
+    start.execution_id = "sub1";
+    start.workflow_name = c.workflow;
+    start.input = c.input;
+    start.params = c.params;
+    start.parent_execution_id = "parent";
+    start.parent_task_execution_id = "ptask";
+    start.root_execution_id = "parent";
+    ASSERT_TRUE(engine.Apply(st, start, 5, &out).ok()) << c.workflow;
+    EXPECT_EQ(st.state, State::kError) << c.workflow;
+    ASSERT_FALSE(out.empty());
+    const auto* fin = std::get_if<ExecutionFinished>(&out.back());
+    ASSERT_NE(fin, nullptr) << c.workflow;
+    EXPECT_EQ(fin->state, State::kError);
+    EXPECT_EQ(fin->parent_execution_id, "parent");
+    EXPECT_EQ(fin->parent_task_execution_id, "ptask");
+    ASSERT_TRUE(fin->state_info.has_value());
+    EXPECT_NE(fin->state_info->find(c.want), std::string::npos) << *fin->state_info;
+    // A second start on the same state is refused.
+    EXPECT_EQ(engine.Apply(st, start, 6, &out).code(), StatusCode::kFailedPrecondition);
+  }
+}
+
+TEST(EngineTest, StaleAndUnknownTimersAreIgnored) {
+  constexpr char kYaml[] = R"(
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.async_noop
+      timeout: 10
+)";
+  TestDriver d;
+  ASSERT_TRUE(d.LoadYaml(kYaml).ok());
+  auto id = d.Start("wf");
+  ASSERT_TRUE(id.ok());
+  // The driver fired the timeout: the task failed.
+  EXPECT_EQ(d.Find(*id)->state, State::kError);
+  std::string timer_id;
+  for (const auto& c : d.commands()) {
+    if (const auto* t = std::get_if<SetTimer>(&c)) timer_id = t->timer_id;
+  }
+  ASSERT_FALSE(timer_id.empty());
+  std::string before = DumpJson(d.Find(*id)->ToJson());
+  EXPECT_TRUE(d.Send(TimerFired{*id, timer_id}).ok());
+  EXPECT_TRUE(d.Send(TimerFired{*id, "no-such-timer"}).ok());
+  // Only updated_at may change.
+  Json after = d.Find(*id)->ToJson();
+  Json b = ParseJson(before).value();
+  b.as_object()["updated_at"] = after.as_object()["updated_at"];
+  EXPECT_EQ(DumpJson(b), DumpJson(after));
+}
+
 }  // namespace
 }  // namespace bora::engine

@@ -1,9 +1,14 @@
-// The StateStore contract: every implementation (memory now; Redis joins the parameter list when it lands).
+// The StateStore contract: every implementation (MemoryStateStore, and RedisStateStore against the real
+// redis-server that scripts/services.sh starts; its address comes from $BORA_REDIS). Each Redis test uses its
+// own key prefix, so the server is shared.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <functional>
 
+#include "common/ids.h"
 #include "orchestrator/store/memory_state_store.h"
+#include "orchestrator/store/redis_state_store.h"
 
 namespace bora::store {
 namespace {
@@ -23,7 +28,10 @@ std::shared_ptr<engine::ExecutionState> MakeState(const std::string& id, engine:
 
 class StateStoreContractTest : public ::testing::TestWithParam<StoreFactory> {
  protected:
-  void SetUp() override { store_ = GetParam().make(4); }
+  void SetUp() override {
+    store_ = GetParam().make(4);
+    ASSERT_NE(store_, nullptr) << "no store: for Redis run scripts/services.sh start and export BORA_REDIS";
+  }
   std::unique_ptr<StateStore> store_;
 };
 
@@ -108,12 +116,45 @@ TEST_P(StateStoreContractTest, ReadsAndListsExecutions) {
   EXPECT_FALSE(store_->ClaimPartition(99).ok());
 }
 
+std::unique_ptr<StateStore> MakeRedis(int partitions) {
+  const char* url = std::getenv("BORA_REDIS");
+  if (url == nullptr || *url == 0) return nullptr;
+  RedisStoreOptions options;
+  options.url = url;
+  options.key_prefix = "test-" + NewUuid().substr(0, 8) + ":";
+  options.partitions = partitions;
+  auto store = RedisStateStore::Connect(options);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::unique_ptr<StateStore>(std::move(*store)) : nullptr;
+}
+
+TEST_P(StateStoreContractTest, StatesRoundTripWithTasks) {
+  auto claim = *store_->ClaimPartition(0);
+  auto s = MakeState("rt", engine::State::kRunning);
+  s->input = *ParseJson(R"({"n": 1, "l": [1.5, "x"]})");
+  engine::TaskExecution t;
+  t.id = "task-1";
+  t.name = "t1";
+  t.state = engine::State::kSuccess;
+  t.published = *ParseJson(R"({"out": {"k": true}})");
+  s->tasks.push_back(t);
+  s->RebuildIndex();
+  CommitBatch batch;
+  batch.states.push_back(s);
+  ASSERT_TRUE(store_->Commit(0, claim.epoch, &batch).ok());
+  auto back = *store_->ReadExecution(0, "rt");
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(DumpJson(back->ToJson()), DumpJson(s->ToJson()));
+  ASSERT_NE(back->FindTaskById("task-1"), nullptr);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllStores, StateStoreContractTest,
                          ::testing::Values(StoreFactory{"memory",
                                                         [](int n) {
                                                           return std::unique_ptr<StateStore>(
                                                               std::make_unique<MemoryStateStore>(n));
-                                                        }}),
+                                                        }},
+                                           StoreFactory{"redis", MakeRedis}),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace
