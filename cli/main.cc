@@ -4,7 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/cluster_command.h"
 #include "cli/run_command.h"
+#include "common/log.h"
 #include "cli/validate_command.h"
 
 int main(int argc, char** argv) {
@@ -30,6 +32,36 @@ int main(int argc, char** argv) {
   run->add_flag("--allow-loopback-http", run_args.allow_loopback_http,
                 "Allow std.http to reach loopback addresses");
 
+  // Distributed roles. Each needs the Kafka and Redis addresses (flags or BORA_KAFKA / BORA_REDIS).
+  bora::cli::ClusterArgs cluster;
+  std::string log_level = "info";
+  auto add_cluster_flags = [&](CLI::App* cmd) {
+    cmd->add_option("--kafka", cluster.options.kafka, "Kafka brokers host:port")->envname("BORA_KAFKA")->required();
+    cmd->add_option("--redis", cluster.options.redis, "Redis URL redis://host:port")->envname("BORA_REDIS")->required();
+    cmd->add_option("--prefix", cluster.options.prefix, "Topic and Redis key prefix (isolates clusters)");
+    cmd->add_option("--partitions", cluster.options.partitions, "Partitions of bora.events");
+    cmd->add_option("--session-timeout-ms", cluster.options.session_timeout_ms,
+                    "Kafka group session timeout: how fast a dead process is detected");
+    cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error");
+  };
+  auto add_worker_flags = [&](CLI::App* cmd) {
+    cmd->add_option("--pool", cluster.options.pool, "Action pool (a task's `target`)");
+    cmd->add_option("--concurrency", cluster.options.worker_threads, "Actions run at once");
+    cmd->add_flag("--allow-shell", cluster.options.std_actions.allow_shell, "Allow the std.shell action");
+    cmd->add_flag("--allow-loopback-http", cluster.options.std_actions.allow_loopback_http,
+                  "Allow std.http to reach loopback addresses");
+  };
+  CLI::App* orch = app.add_subcommand("orchestrator", "Run the orchestrator role on Kafka and Redis");
+  add_cluster_flags(orch);
+  orch->add_option("--load", cluster.load, "Store these definition files in Redis first");
+  CLI::App* worker = app.add_subcommand("worker", "Run a worker pool on Kafka");
+  add_cluster_flags(worker);
+  add_worker_flags(worker);
+  CLI::App* serve = app.add_subcommand("serve", "Run every role in one process on Kafka and Redis");
+  add_cluster_flags(serve);
+  add_worker_flags(serve);
+  serve->add_option("--load", cluster.load, "Store these definition files in Redis first");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -38,5 +70,11 @@ int main(int argc, char** argv) {
   }
   if (validate->parsed()) return bora::cli::RunValidate(validate_files);
   if (run->parsed()) return bora::cli::RunRun(run_args);
+  if (orch->parsed() || worker->parsed() || serve->parsed()) {
+    bora::InitLogging(log_level);
+    cluster.options.orchestrator = !worker->parsed();
+    cluster.options.worker = !orch->parsed();
+    return bora::cli::RunCluster(cluster);
+  }
   return 2;
 }

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <mutex>

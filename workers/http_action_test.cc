@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <latch>
 
 #include "workers/std_actions.h"
 #include "workers/testing/fake_servers.h"
+#include "workers/worker_pool.h"
 
 namespace bora::workers {
 namespace {
@@ -398,6 +400,34 @@ TEST_F(HttpActionTest, CancelStopsAWaitingRequest) {
   ASSERT_EQ(result.wait_for(std::chrono::seconds(20)), std::future_status::ready);
   EXPECT_EQ(result.get().kind, ActionResult::Kind::kCancelled);
   release.set_value();
+}
+
+TEST_F(HttpActionTest, ManyConcurrentRequestsThroughThePool) {
+  constexpr int kRuns = 40;
+  TestHttpServer server(&HttpActionTest::Echo);
+  std::atomic<int> ok{0};
+  std::latch done(kRuns);
+  WorkerPool pool(&registry_, WorkerPoolOptions{4, kRuns});
+  for (int i = 0; i < kRuns; ++i) {
+    ActionRequest req;
+    req.action_name = "std.http";
+    req.action_execution_id = std::to_string(i);
+    req.input = *registry_.ValidateInput(
+        "std.http", JsonObject{{"url", server.Url("/n")}, {"params", JsonObject{{"i", i}}}});
+    ASSERT_TRUE(pool.Submit(std::move(req),
+                            [&](const ActionRequest& r, ActionResult result) {
+                              if (result.kind == ActionResult::Kind::kSuccess &&
+                                  At(At(result.data, "content"), "query").as_string() ==
+                                      "i=" + r.action_execution_id) {
+                                ok.fetch_add(1);
+                              }
+                              done.count_down();
+                            })
+                    .ok());
+  }
+  done.wait();
+  EXPECT_EQ(ok.load(), kRuns);
+  EXPECT_EQ(server.requests().size(), static_cast<size_t>(kRuns));
 }
 
 }  // namespace

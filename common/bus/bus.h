@@ -59,6 +59,9 @@ class Consumer {
   virtual std::vector<TopicPartition> Assignment() const = 0;
   // Wakes a blocked Poll (returns early with what it has). Thread-safe.
   virtual void Wakeup() = 0;
+  // Records `offset` (the next offset to read) as the group's position in `tp`, so a member that gets the
+  // partition later starts there. For consumers that do not keep offsets with their own state (workers).
+  virtual Status Commit(const TopicPartition& tp, int64_t offset) = 0;
 };
 
 class Bus {

@@ -45,6 +45,12 @@ class MemoryBus::MemoryConsumer final : public Consumer {
     bus_->cv_.notify_all();
   }
 
+  Status Commit(const TopicPartition& tp, int64_t offset) override {
+    std::lock_guard lock(bus_->mu_);
+    bus_->groups_[options_.group].committed[tp] = offset;
+    return Status::Ok();
+  }
+
   const ConsumerOptions& options() const { return options_; }
 
   // Requires bus_->mu_.
@@ -52,8 +58,11 @@ class MemoryBus::MemoryConsumer final : public Consumer {
     for (const auto& tp : assigned_) {
       if (!next.contains(tp)) positions_.erase(tp);
     }
+    const auto& committed = bus_->groups_[options_.group].committed;
     for (const auto& tp : next) {
-      if (!assigned_.contains(tp)) positions_.emplace(tp, 0);
+      if (assigned_.contains(tp)) continue;
+      auto it = committed.find(tp);
+      positions_.emplace(tp, it == committed.end() ? 0 : it->second);
     }
     assigned_ = next;
   }

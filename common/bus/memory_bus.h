@@ -44,6 +44,7 @@ class MemoryBus final : public Bus {
   };
   struct Group {
     std::vector<MemoryConsumer*> members;  // in join order
+    std::map<TopicPartition, int64_t> committed;
   };
 
   void Rebalance(const std::string& group);  // requires mu_

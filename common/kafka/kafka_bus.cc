@@ -168,6 +168,15 @@ class KafkaConsumer final : public Consumer {
 
   void Wakeup() override { woken_ = true; }
 
+  Status Commit(const TopicPartition& tp, int64_t offset) override {
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, tp.topic.c_str(), tp.partition)->offset = offset;
+    rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list, /*async=*/1);
+    rd_kafka_topic_partition_list_destroy(list);
+    if (err) return Unavailable("kafka commit " + tp.topic + ": " + ErrName(err));
+    return Status::Ok();
+  }
+
  private:
   static std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list) {
     std::vector<TopicPartition> out;

@@ -395,8 +395,11 @@ class Runner {
         if (InboundOf(t.name).empty()) starts.push_back(t.name);
       }
       for (const auto& name : starts) {
-        if (!WfRunning()) break;
-        StartTask(name, JsonObject(), {}, {});
+        if (st_.state == State::kPaused) {
+          st_.backlog.push_back({name, "", ""});  // e.g. paused by pause-before of an earlier task
+        } else if (WfRunning()) {
+          StartTask(name, JsonObject(), {}, {});
+        }
       }
       EvaluateJoins();
     }
@@ -481,11 +484,11 @@ class Runner {
   }
 
   std::string RunError(size_t ti, const std::string& error) const {
-    return "Failed to run task [error=" + error + ", wf=" + spec_->name +
+    return "Failed to run task [error=" + error + ", wf=" + st_.workflow_name +
            ", task=" + st_.tasks[ti].name + "]";
   }
   std::string CompleteError(size_t ti, const std::string& error) const {
-    return "Failed to complete task [error=" + error + ", wf=" + spec_->name +
+    return "Failed to complete task [error=" + error + ", wf=" + st_.workflow_name +
            ", task=" + st_.tasks[ti].name + "]";
   }
 
@@ -526,7 +529,21 @@ class Runner {
         Json arr = std::move(v).value();
         if (arr.is_string()) {
           JsonArray chars;
-          for (char c : std::string(arr.get_string())) chars.push_back(Json(std::string(1, c)));
+          // Python iterates code points: split UTF-8 sequences, not bytes.
+          std::string_view text = arr.get_string();
+          for (size_t i = 0; i < text.size();) {
+            size_t len = 1;
+            unsigned char c = static_cast<unsigned char>(text[i]);
+            if (c >= 0xF0)
+              len = 4;
+            else if (c >= 0xE0)
+              len = 3;
+            else if (c >= 0xC0)
+              len = 2;
+            len = std::min(len, text.size() - i);
+            chars.push_back(Json(std::string(text.substr(i, len))));
+            i += len;
+          }
           arr = std::move(chars);
         }
         if (!arr.is_array()) {
@@ -867,7 +884,10 @@ class Runner {
         info = "Failed by 'fail-on' policy";
       }
     }
-    if (ts.retry && s != State::kCancelled) {
+    // A workflow that already finished (succeed/fail command, stop) schedules nothing new for its
+    // still-running tasks: no retry, no wait-after.
+    bool wf_done = IsCompleted(st_.state);
+    if (ts.retry && s != State::kCancelled && !wf_done) {
       st_.tasks[ti].retry_started = true;
       // Conditions see the outbound context (with what would be published).
       State saved = st_.tasks[ti].state;
@@ -916,7 +936,7 @@ class Runner {
         return;
       }
     }
-    if (ts.wait_after) {
+    if (ts.wait_after && !wf_done) {
       auto v = Eval(*ts.wait_after, TaskData(ti), ti);
       if (!v.ok()) return ForceFail(ti, CompleteError(ti, v.status().message()));
       auto secs = ToNonNegativeInt(*v, "wait-after");
@@ -1110,14 +1130,19 @@ class Runner {
     Json ctx = from ? from->OutboundContext() : Json(JsonObject());
     std::map<std::string, int64_t> versions =
         from ? from->context_versions : std::map<std::string, int64_t>();
-    StartTask(name, std::move(ctx), std::move(versions), TriggeredBy{from_task_id, event});
+    std::optional<TriggeredBy> trig;
+    if (from) trig = TriggeredBy{from_task_id, event};
+    StartTask(name, std::move(ctx), std::move(versions), std::move(trig));
   }
 
   // --------------------------------------------------------------------------------------- joins
   // Induced state of one inbound task for join `join_name`: kRunning (satisfied), kWaiting, kError.
   State InducedJoinState(const std::string& inbound, const std::string& join_name) {
     const TaskExecution* t = st_.FindLatestTask(inbound);
-    if (t == nullptr) return PossibleRoute(inbound, 0) ? State::kWaiting : State::kError;
+    if (t == nullptr) {
+      std::set<std::string> visited;
+      return PossibleRoute(inbound, visited) ? State::kWaiting : State::kError;
+    }
     if (!IsCompleted(t->state) || !t->processed) return State::kWaiting;
     if (std::find(t->next_task_names.begin(), t->next_task_names.end(), join_name) ==
         t->next_task_names.end()) {
@@ -1127,14 +1152,15 @@ class Runner {
   }
 
   // Whether a not-yet-started task may still run (Mistral's _possible_route).
-  bool PossibleRoute(const std::string& name, int depth) {
-    if (depth > static_cast<int>(spec_->tasks.size())) return false;
+  // `visited` makes it linear in the graph size (a task already explored adds no new route).
+  bool PossibleRoute(const std::string& name, std::set<std::string>& visited) {
+    if (!visited.insert(name).second) return false;
     std::vector<std::string> in = InboundOf(name);
     if (in.empty()) return false;  // a start task that did not run will never run
     for (const auto& n : in) {
       const TaskExecution* t = st_.FindLatestTask(n);
       if (t == nullptr) {
-        if (PossibleRoute(n, depth + 1)) return true;
+        if (PossibleRoute(n, visited)) return true;
       } else if (!IsCompleted(t->state) || !t->processed ||
                  std::find(t->next_task_names.begin(), t->next_task_names.end(), name) !=
                      t->next_task_names.end()) {
@@ -1145,7 +1171,7 @@ class Runner {
   }
 
   void EvaluateJoins() {
-    if (spec_->type != lang::WorkflowType::kDirect) return;
+    if (spec_->type != lang::WorkflowType::kDirect || !WfRunning()) return;
     bool changed = true;
     while (changed) {
       changed = false;
@@ -1452,6 +1478,11 @@ class Runner {
       case TimerInfo::Kind::kRetry:
         if (t.pending_timer_id != timer_id || t.state != State::kDelayed) return;
         t.pending_timer_id.clear();
+        if (IsCompleted(st_.state)) {
+          // The workflow finished meanwhile: do not start actions for it.
+          Finalize(ti, State::kCancelled, "Workflow execution is already completed");
+          return;
+        }
         RunTaskBody(ti);
         return;
       case TimerInfo::Kind::kWaitAfter:
@@ -1539,6 +1570,7 @@ class Runner {
       if (!WfRunning()) break;
       StartNext(backlog[i].task_name, backlog[i].triggered_by_task_id, backlog[i].event);
     }
+    if (spec_->type == lang::WorkflowType::kReverse && WfRunning()) ReverseContinue();
     EvaluateJoins();
     CheckCompletion();
     return Status::Ok();
@@ -1819,8 +1851,9 @@ Status Engine::Apply(ExecutionState& state, const Event& event, TimestampUs now,
     spec = definitions_->FindWorkflow(state.workflow_name, "");
   if (!spec) return NotFound("workflow definition " + state.workflow_name + " not found");
   Runner r(this, definitions_, actions_, state, spec, now, out);
+  TimestampUs previous_update = state.updated_at;
   state.updated_at = now;
-  return std::visit(
+  Status status = std::visit(
       [&](const auto& ev) -> Status {
         using T = std::decay_t<decltype(ev)>;
         if constexpr (std::is_same_v<T, StartExecution>) {
@@ -1846,6 +1879,8 @@ Status Engine::Apply(ExecutionState& state, const Event& event, TimestampUs now,
         }
       },
       event);
+  if (!status.ok()) state.updated_at = previous_update;  // refused events change nothing
+  return status;
 }
 
 }  // namespace bora::engine

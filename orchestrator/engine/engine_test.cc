@@ -296,6 +296,43 @@ TEST(EngineTest, OperationPreconditions) {
   EXPECT_EQ(d.Send(CancelExecution{*id, std::nullopt}).code(), StatusCode::kFailedPrecondition);
 }
 
+TEST(EngineTest, RefusedEventsChangeNothing) {
+  TestDriver d;
+  ASSERT_TRUE(d.LoadYaml(kLinear).ok());
+  auto id = d.Start("wf", JsonObject{{"x", 1}});
+  ASSERT_TRUE(id.ok());
+  const ExecutionState& st = *d.Find(*id);
+  std::string t1 = st.FindLatestTask("t1")->id;
+  std::string t2 = st.FindLatestTask("t2")->id;
+  const std::pair<const char*, Event> refused[] = {
+      {"rerun success task", RerunTask{*id, t1, true, JsonObject{{"a", 1}}}},
+      {"rerun running task", RerunTask{*id, t2, false, std::nullopt}},
+      {"skip success task", SkipTask{*id, t1}},
+      {"resume running", ResumeExecution{*id, JsonObject{{"a", 1}}}},
+      {"unknown action",
+       ActionCompleted{*id, t2, "nope", ActionCompleted::Kind::kSuccess, nullptr}},
+      {"unknown sub", SubWorkflowCompleted{*id, t2, "nope", State::kSuccess, JsonObject(), {}}},
+      {"bad stop state", StopExecution{*id, State::kPaused, std::nullopt}},
+      {"restart",
+       [&] {
+         StartExecution again;
+         again.execution_id = *id;
+         again.workflow_name = "wf";
+         again.input = JsonObject{{"x", 1}};
+         return Event(again);
+       }()},
+  };
+  for (const auto& [what, ev] : refused) {
+    ExecutionState copy = *d.Find(*id);
+    std::string before = DumpJson(copy.ToJson());
+    std::vector<Command> out;
+    Status s = d.engine().Apply(copy, ev, d.now() + 1000000, &out);
+    EXPECT_FALSE(s.ok()) << what;
+    EXPECT_EQ(DumpJson(copy.ToJson()), before) << what;
+    EXPECT_TRUE(out.empty()) << what;
+  }
+}
+
 TEST(EngineTest, IdsAreUuidShapedAndDistinct) {
   std::set<std::string> ids;
   for (uint64_t i = 0; i < 1000; ++i) {

@@ -2168,6 +2168,111 @@ ValResult FnCombine(Evaluator& ev, const Node& node, Val* recv) {
   return Val::Own(std::move(r));
 }
 
+// Jinja's groupby(attribute): [[grouper, [items...]], ...] sorted by the grouper.
+ValResult FnGroupByFilter(Evaluator& ev, const Node& node, Val* recv) {
+  Call c(ev, node, recv);
+  BORA_ASSIGN_OR_RETURN(Val list, ListArg(c, 0, true));
+  BORA_ASSIGN_OR_RETURN(std::optional<Val> av, c.Opt(1, "attribute"));
+  if (!av || !(*av)->is_string()) return InvalidArgument("groupby() needs an attribute name");
+  std::string attr((*av)->get_string());
+  std::vector<std::pair<Json, Json>> items;
+  for (const Json& e : list->get_array()) {
+    const Json* k = AttrPath(e, attr);
+    if (!k) return InvalidArgument("'" + TypeName(e) + " object' has no attribute '" + attr + "'");
+    items.emplace_back(*k, e);
+  }
+  BORA_RETURN_IF_ERROR(SortBy(ev, items, false));
+  JsonArray out;
+  for (auto& [k, e] : items) {
+    if (out.empty() || !JsonEquals(out.back().get_array()[0], k))
+      out.push_back(Json(JsonArray{k, Json(JsonArray{})}));
+    out.back().get_array()[1].get_array().push_back(std::move(e));
+  }
+  return Val::Own(Json(std::move(out)));
+}
+
+// indent(width=4, first=False, blank=False)
+ValResult FnIndent(Evaluator& ev, const Node& node, Val* recv) {
+  Call c(ev, node, recv);
+  BORA_ASSIGN_OR_RETURN(Val v, c.Arg(0));
+  std::string s = v->is_string() ? std::string(v->get_string()) : PythonStr(v.get());
+  std::string pad(4, ' ');
+  BORA_ASSIGN_OR_RETURN(std::optional<Val> wv, c.Opt(1, "width"));
+  if (wv && IsIntJ(wv->get())) pad = std::string(std::clamp<int64_t>(NumI(wv->get()), 0, 256), ' ');
+  else if (wv && (*wv)->is_string()) pad = std::string((*wv)->get_string());
+  BORA_ASSIGN_OR_RETURN(std::optional<Val> fv, c.Opt(2, "first"));
+  BORA_ASSIGN_OR_RETURN(std::optional<Val> bv, c.Opt(3, "blank"));
+  bool first = fv && IsTruthy(fv->get()), blank = bv && IsTruthy(bv->get());
+  std::string out;
+  size_t start = 0, line_no = 0;
+  while (start <= s.size()) {
+    size_t nl = s.find('\n', start);
+    std::string_view line = std::string_view(s).substr(start, nl == std::string::npos ? std::string::npos
+                                                                                       : nl - start);
+    bool indent = (line_no > 0 || first) && (blank || !line.empty());
+    if (indent) out += pad;
+    out += line;
+    if (nl == std::string::npos) break;
+    out += '\n';
+    start = nl + 1;
+    ++line_no;
+    BORA_RETURN_IF_ERROR(ev.CheckSize(out.size()));
+  }
+  return Val::Own(Str(out));
+}
+
+// truncate(length=255, killwords=False, end="...", leeway=5)
+ValResult FnTruncate(Evaluator& ev, const Node& node, Val* recv) {
+  Call c(ev, node, recv);
+  BORA_ASSIGN_OR_RETURN(Val v, c.Arg(0));
+  std::string s = v->is_string() ? std::string(v->get_string()) : PythonStr(v.get());
+  int64_t length = 255, leeway = 5;  // Jinja's default policy truncate.leeway = 5
+  bool killwords = false;
+  std::string end = "...";
+  BORA_ASSIGN_OR_RETURN(std::optional<Val> lv, c.Opt(1, "length"));
+  if (lv && IsIntJ(lv->get())) length = NumI(lv->get());
+  BORA_ASSIGN_OR_RETURN(std::optional<Val> kv, c.Opt(2, "killwords"));
+  if (kv) killwords = IsTruthy(kv->get());
+  BORA_ASSIGN_OR_RETURN(std::optional<Val> ev2, c.Opt(3, "end"));
+  if (ev2 && (*ev2)->is_string()) end = std::string((*ev2)->get_string());
+  BORA_ASSIGN_OR_RETURN(std::optional<Val> wv, c.Opt(4, "leeway"));
+  if (wv && IsIntJ(wv->get())) leeway = NumI(wv->get());
+  if (length < static_cast<int64_t>(end.size())) return InvalidArgument("expected length >= " +
+                                                                      std::to_string(end.size()));
+  if (static_cast<int64_t>(s.size()) <= length + leeway) return Val::Own(Str(s));
+  std::string cut = s.substr(0, static_cast<size_t>(length) - end.size());
+  if (!killwords) {
+    size_t sp = cut.rfind(' ');
+    if (sp != std::string::npos) cut.resize(sp);
+  }
+  return Val::Own(Str(cut + end));
+}
+
+// Jinja's format filter: printf-style, `"%s-%s" | format(a, b)`.
+ValResult FnFormatFilter(Evaluator& ev, const Node& node, Val* recv) {
+  Call c(ev, node, recv);
+  BORA_ASSIGN_OR_RETURN(std::string fmt, StrArg(c, 0));
+  Json args;
+  if (c.has_kw()) {
+    JsonObject kw;
+    for (const Node* k : c.kw_nodes()) {
+      BORA_ASSIGN_OR_RETURN(Json v, ev.EvalJson(*k->kids[1]));
+      kw[k->name] = std::move(v);
+    }
+    args = Json(std::move(kw));
+  } else {
+    JsonArray pos;
+    for (size_t i = 1; i < c.size(); ++i) {
+      BORA_ASSIGN_OR_RETURN(Val v, c.Arg(i));
+      pos.push_back(std::move(v).Take());
+    }
+    args = Json(std::move(pos));
+  }
+  BORA_ASSIGN_OR_RETURN(std::string out, PercentFormat(fmt, args));
+  BORA_RETURN_IF_ERROR(ev.CheckSize(out.size()));
+  return Val::Own(Str(out));
+}
+
 ValResult FnCapitalize(Evaluator& ev, const Node& node, Val* recv) {
   Call c(ev, node, recv);
   BORA_ASSIGN_OR_RETURN(Val v, c.Arg(0));
@@ -2458,6 +2563,10 @@ const Builtin kJinjaFilters[] = {
     {"dictsort", FnDictSort},
     {"first", FnFirst},
     {"float", FnFloat},
+    {"format", FnFormatFilter},
+    {"groupby", FnGroupByFilter},
+    {"indent", FnIndent},
+    {"truncate", FnTruncate},
     {"int", FnInt},
     {"join", FnJoin},
     {"last", FnLast},

@@ -89,6 +89,117 @@ std::string JinjaTypeRepr(const Json& v) {
 
 std::string TypeName(const Json& v) { return std::string(PythonTypeName(v)); }
 
+Result<std::string> PercentFormat(std::string_view fmt, const Json& args) {
+  std::string out;
+  size_t next = 0;
+  const bool is_tuple = args.is_array();
+  auto take = [&]() -> Result<const Json*> {
+    if (!is_tuple) {
+      if (next++ > 0) return InvalidArgument("not enough arguments for format string");
+      return &args;
+    }
+    if (next >= args.get_array().size()) return InvalidArgument("not enough arguments for format string");
+    return &args.get_array()[next++];
+  };
+  for (size_t i = 0; i < fmt.size(); ++i) {
+    char c = fmt[i];
+    if (c != '%') {
+      out += c;
+      continue;
+    }
+    if (++i >= fmt.size()) return InvalidArgument("incomplete format");
+    const Json* value = nullptr;
+    if (fmt[i] == '(') {
+      size_t close = fmt.find(')', i);
+      if (close == std::string_view::npos) return InvalidArgument("incomplete format key");
+      std::string_view key = fmt.substr(i + 1, close - i - 1);
+      if (!args.is_object()) return InvalidArgument("format requires a mapping");
+      auto it = args.get_object().find(key);
+      if (it == args.get_object().end()) return InvalidArgument("KeyError: '" + std::string(key) + "'");
+      value = &it->value();
+      i = close + 1;
+      if (i >= fmt.size()) return InvalidArgument("incomplete format");
+    }
+    std::string flags;
+    while (i < fmt.size() && std::string_view("-+ 0#").find(fmt[i]) != std::string_view::npos)
+      flags += fmt[i++];
+    int width = 0, precision = -1;
+    while (i < fmt.size() && std::isdigit(static_cast<unsigned char>(fmt[i])))
+      width = std::min(width * 10 + (fmt[i++] - '0'), 4096);
+    if (i < fmt.size() && fmt[i] == '.') {
+      precision = 0;
+      ++i;
+      while (i < fmt.size() && std::isdigit(static_cast<unsigned char>(fmt[i])))
+        precision = std::min(precision * 10 + (fmt[i++] - '0'), 100);
+    }
+    if (i >= fmt.size()) return InvalidArgument("incomplete format");
+    char conv = fmt[i];
+    if (conv == '%') {
+      out += '%';
+      continue;
+    }
+    if (!value) {
+      BORA_ASSIGN_OR_RETURN(value, take());
+    }
+    std::string text;
+    switch (conv) {
+      case 's': text = PythonStr(*value); break;
+      case 'r': case 'a': text = PythonRepr(*value); break;
+      case 'd': case 'i': case 'u': case 'x': case 'X': case 'o': case 'c': {
+        if (!value->is_number() && !value->is_bool())
+          return InvalidArgument(std::string("%") + conv + " format: a number is required, not " +
+                                 TypeName(*value));
+        int64_t x = value->is_double() ? static_cast<int64_t>(value->as_double())
+                    : value->is_bool() ? (value->as_bool() ? 1 : 0)
+                    : value->is_int64() ? value->as_int64()
+                                        : static_cast<int64_t>(value->as_uint64());
+        char buf[64];
+        if (conv == 'x') std::snprintf(buf, sizeof(buf), "%llx", static_cast<long long>(x));
+        else if (conv == 'X') std::snprintf(buf, sizeof(buf), "%llX", static_cast<long long>(x));
+        else if (conv == 'o') std::snprintf(buf, sizeof(buf), "%llo", static_cast<long long>(x));
+        else if (conv == 'c') std::snprintf(buf, sizeof(buf), "%c", static_cast<char>(x));
+        else std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(x));
+        text = buf;
+        if (flags.find('+') != std::string::npos && x >= 0 && conv != 'c') text = "+" + text;
+        break;
+      }
+      case 'f': case 'F': case 'e': case 'E': case 'g': case 'G': {
+        if (!value->is_number() && !value->is_bool())
+          return InvalidArgument(std::string("%") + conv + " format: a real number is required, not " +
+                                 TypeName(*value));
+        double d = value->is_double() ? value->as_double()
+                   : value->is_bool() ? (value->as_bool() ? 1.0 : 0.0)
+                   : value->is_int64() ? static_cast<double>(value->as_int64())
+                                       : static_cast<double>(value->as_uint64());
+        char spec[8] = {'%', '.', '*', conv, 0};
+        char buf[512];
+        std::snprintf(buf, sizeof(buf), spec, precision < 0 ? 6 : precision, d);
+        text = buf;
+        if (flags.find('+') != std::string::npos && d >= 0) text = "+" + text;
+        break;
+      }
+      default:
+        return InvalidArgument(std::string("unsupported format character '") + conv + "'");
+    }
+    if (precision >= 0 && (conv == 's' || conv == 'r') && text.size() > static_cast<size_t>(precision))
+      text.resize(precision);
+    if (static_cast<int>(text.size()) < width) {
+      size_t pad = width - text.size();
+      if (flags.find('-') != std::string::npos) text.append(pad, ' ');
+      else if (flags.find('0') != std::string::npos && conv != 's' && conv != 'r') {
+        size_t sign = (!text.empty() && (text[0] == '-' || text[0] == '+')) ? 1 : 0;
+        text.insert(sign, pad, '0');
+      } else {
+        text.insert(0, pad, ' ');
+      }
+    }
+    out += text;
+  }
+  if (is_tuple && next < args.get_array().size())
+    return InvalidArgument("not all arguments converted during string formatting");
+  return out;
+}
+
 std::string YaqlStr(const Json& v) {
   if (v.is_null()) return "null";
   if (v.is_bool()) return v.as_bool() ? "true" : "false";
@@ -240,7 +351,9 @@ Result<Json> Arith(Op op, const Json& a, const Json& b, Lang lang, const Evaluat
     }
   }
   if (op == Op::kMod && lang == Lang::kJinja && a.is_string()) {
-    return InvalidArgument("printf-style '%' formatting is not supported");
+    BORA_ASSIGN_OR_RETURN(std::string s, PercentFormat(a.get_string(), b));
+    BORA_RETURN_IF_ERROR(ev.CheckSize(s.size()));
+    return Json(boost::json::string(s));
   }
   return TypeError(op, a, b, lang);
 }

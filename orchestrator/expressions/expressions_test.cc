@@ -400,3 +400,81 @@ TEST(Conformance, CorpusExpressionsCompile) {
 
 }  // namespace
 }  // namespace bora::expr
+
+namespace bora::expr {
+namespace {
+
+TEST(Template, CopiesShareCompiledState) {
+  auto t = Template::Compile(J(R"({"a": "<% $.x * 2 %>", "b": ["{{ _.x }} items"]})"));
+  ASSERT_TRUE(t.ok());
+  Template copy = *t;
+  Json d1 = J(R"({"x": 2})"), d2 = J(R"({"x": 5})");
+  auto r1 = copy.Evaluate(EvalContext{&d1, nullptr, Limits()});
+  auto r2 = t->Evaluate(EvalContext{&d2, nullptr, Limits()});
+  ASSERT_TRUE(r1.ok() && r2.ok());
+  EXPECT_EQ(*r1, J(R"({"a": 4, "b": ["2 items"]})"));
+  EXPECT_EQ(*r2, J(R"({"a": 10, "b": ["5 items"]})"));
+  EXPECT_EQ(copy.Source(), t->Source());
+}
+
+TEST(Template, ErrorInNestedValueNamesExpression) {
+  auto t = Template::Compile(J(R"({"ok": "<% $.x %>", "list": [1, {"bad": "<% $.nope %>"}]})"));
+  ASSERT_TRUE(t.ok());
+  Json data = J(R"({"x": 1})");
+  auto r = t->Evaluate(EvalContext{&data, nullptr, Limits()});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("[expression=$.nope, error=key 'nope' not found"),
+            std::string::npos)
+      << r.status().message();
+}
+
+TEST(Template, NullDataIsRejected) {
+  auto t = Template::CompileString("<% $ %>");
+  ASSERT_TRUE(t.ok());
+  auto r = t->Evaluate(EvalContext{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Template, JinjaBlockTemplateInNestedJson) {
+  auto t = Template::Compile(
+      J(R"({"msg": "{% for u in _.users %}{{ u }}{% if not loop.last %}, {% endif %}{% endfor %}"})"));
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  Json data = J(R"({"users": ["a", "b", "c"]})");
+  auto r = t->Evaluate(EvalContext{&data, nullptr, Limits()});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, J(R"({"msg": "a, b, c"})"));
+}
+
+TEST(Limits, ResourceExhaustedKeepsMistralShape) {
+  Json data = J("{}");
+  Limits l;
+  l.max_steps = 50;
+  auto r = EvaluateOnce("{{ range(100) | map('string') | list }}", data, nullptr, l);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(r.status().message().rfind("Can not evaluate Jinja expression [expression=", 0), 0u);
+  EXPECT_NE(r.status().message().find("more than 50 steps"), std::string::npos);
+}
+
+TEST(Host, KwargsAndMethodReceiver) {
+  FakeHost host;
+  Json data = J("{}");
+  auto r = EvaluateOnce("<% tasks(workflow_execution_id => 'x', state => SUCCESS).len() %>", data,
+                        &host);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, Json(2));
+  EXPECT_EQ(host.calls.back(), "tasks(workflow_execution_id='x', state='SUCCESS')");
+  r = EvaluateOnce("{{ tasks(state='ERROR') | length }}", data, &host);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, Json(1));
+  // executions() is a host function even when the host does not provide it.
+  r = EvaluateOnce("<% executions() %>", data, &host);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("no such host function"), std::string::npos)
+      << r.status().message();
+}
+
+}  // namespace
+}  // namespace bora::expr

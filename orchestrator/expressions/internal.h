@@ -308,6 +308,9 @@ Result<bool> Contains(const Json& container, const Json& item);
 Result<int> Order(const Json& a, const Json& b);
 // Approximate size in bytes of a value (bounded walk).
 size_t ApproxSize(const Json& v);
+// Python's printf-style `fmt % args` (%s %r %d %i %f %e %g %x %o %c %%, flags, width, precision,
+// %(name)s with a dict). `args` is a list (tuple), a dict, or a single value.
+Result<std::string> PercentFormat(std::string_view fmt, const Json& args);
 // YAQL str(): null/true/false lowercase, otherwise Python str().
 std::string YaqlStr(const Json& v);
 // Python-ish type name for error messages.

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "orchestrator/language/inline_params.h"
 
@@ -555,6 +557,34 @@ TEST(ParserTest, HostileDocumentsFailCleanly) {
   auto big = ParseDocument(std::string(200, '#'), options);
   EXPECT_EQ(big.status().code(), StatusCode::kResourceExhausted);
   EXPECT_NE(big.status().message().find("max_document_bytes"), std::string::npos);
+}
+
+TEST(ParserTest, ConcurrentParsesAgree) {
+  const std::string text = R"(
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.echo output=<% $.x %> n=0x10
+      with-items: x in [1, 2]
+      on-success: [t2]
+    t2:
+      publish: {done: yes}
+)";
+  std::vector<std::string> results(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      for (int n = 0; n < 50; ++n) {
+        auto r = ParseDocument(text);
+        results[i] = r.ok() ? DumpJson(r->workflows[0].tasks[0].inline_params.Source()) +
+                                  DumpJson(r->workflows[0].tasks[1].publish->Source())
+                            : r.status().ToString();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& r : results) EXPECT_EQ(r, R"({"output":"<% $.x %>","n":"0x10"}{"done":true})");
 }
 
 TEST(ParserTest, ExamplesParse) {

@@ -420,8 +420,9 @@ class TreeBuilder final : public YAML::EventHandler {
         }
       }
     }
-    Abort(InvalidArgument("invalid YAML: quoted scalar is not closed before the end of the document"),
-          mark);
+    Abort(
+        InvalidArgument("invalid YAML: quoted scalar is not closed before the end of the document"),
+        mark);
   }
 
   [[noreturn]] void Abort(Status status, const YAML::Mark& mark) {

@@ -271,7 +271,8 @@ TEST(YamlLoaderTest, ErrorsAndLimits) {
        "must be a scalar", 0},
       {"open double quote", "a: 1\nb: \"open\n", YamlLimits{}, StatusCode::kInvalidArgument,
        "not closed", 2},
-      {"open single quote", "a: 'it''s\n", YamlLimits{}, StatusCode::kInvalidArgument, "not closed", 1},
+      {"open single quote", "a: 'it''s\n", YamlLimits{}, StatusCode::kInvalidArgument, "not closed",
+       1},
       {"merge of scalar", "a:\n  <<: 3\n", YamlLimits{}, StatusCode::kInvalidArgument, "merge key",
        0},
   };

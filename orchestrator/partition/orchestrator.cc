@@ -9,12 +9,6 @@
 
 namespace bora::partition {
 
-namespace {
-
-std::string EventsTopic() { return std::string(protocol::kEventsTopic); }
-
-}  // namespace
-
 Orchestrator::Orchestrator(OrchestratorOptions options, Bus* bus, store::StateStore* store,
                            const engine::Engine* engine, const Clock* clock, ExecutionObserver* observer)
     : options_(std::move(options)),
@@ -29,7 +23,7 @@ Orchestrator::~Orchestrator() = default;
 Status Orchestrator::Start() {
   ConsumerOptions co;
   co.group = options_.group;
-  co.topics = {EventsTopic()};
+  co.topics = {protocol::EventsTopic(options_.topic_prefix)};
   co.listener = this;
   BORA_ASSIGN_OR_RETURN(consumer_, bus_->Subscribe(co));
   return Status::Ok();
@@ -127,7 +121,7 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
   std::unordered_map<std::string, std::shared_ptr<engine::ExecutionState>> touched;
   std::vector<std::pair<std::shared_ptr<engine::ExecutionState>, engine::Event>> applied;
   std::vector<engine::Command> commands;
-  const std::string events_topic = EventsTopic();
+  const std::string events_topic = protocol::EventsTopic(options_.topic_prefix);
 
   auto reject = [&](const std::string& id, const Status& why) {
     ++stats_.events_rejected;
@@ -185,7 +179,7 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
           [&](auto& c) {
             using T = std::decay_t<decltype(c)>;
             if constexpr (std::is_same_v<T, engine::RunAction>) {
-              put(protocol::ActionsTopic(c.target), c.execution_id, protocol::EncodeRunAction(c));
+              put(protocol::ActionsTopic(c.target, options_.topic_prefix), c.execution_id, protocol::EncodeRunAction(c));
             } else if constexpr (std::is_same_v<T, engine::StartSubWorkflow>) {
               put(events_topic, c.sub_execution_id, protocol::EncodeEvent(engine::Event(c.start)));
             } else if constexpr (std::is_same_v<T, engine::SetTimer>) {
@@ -268,7 +262,7 @@ Status Orchestrator::Produce(int partition, Owned& owned) {
 
 Result<size_t> Orchestrator::FireTimers(int partition, Owned& owned) {
   BORA_ASSIGN_OR_RETURN(auto due, store_->DueTimers(partition, clock_->NowUs(), options_.max_timers));
-  const std::string events_topic = EventsTopic();
+  const std::string events_topic = protocol::EventsTopic(options_.topic_prefix);
   for (const auto& t : due) {
     BORA_RETURN_IF_ERROR(bus_->Publish(
         events_topic, t.execution_id,

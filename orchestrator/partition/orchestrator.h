@@ -40,6 +40,7 @@ class ExecutionObserver {
 
 struct OrchestratorOptions {
   std::string group = "bora-orchestrator";
+  std::string topic_prefix;    // see protocol::EventsTopic
   size_t max_batch = 512;      // events per poll
   size_t max_timers = 512;     // timers fired per poll and partition
 };

@@ -48,7 +48,7 @@ class Recorder final : public ExecutionObserver {
 class OrchestratorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(bus_.CreateTopic(protocol::kEventsTopic, kPartitions).ok());
+    ASSERT_TRUE(bus_.CreateTopic(protocol::EventsTopic(), kPartitions).ok());
     ASSERT_TRUE(bus_.CreateTopic(protocol::ActionsTopic("default"), 1).ok());
     ASSERT_TRUE(definitions_
                     .AddYaml("version: '2.0'\n"
@@ -75,7 +75,7 @@ class OrchestratorTest : public ::testing::Test {
     engine::StartExecution start;
     start.execution_id = id;
     start.workflow_name = "two";
-    ASSERT_TRUE(bus_.Publish(protocol::kEventsTopic, id, protocol::EncodeEvent(start)).ok());
+    ASSERT_TRUE(bus_.Publish(protocol::EventsTopic(), id, protocol::EncodeEvent(start)).ok());
   }
 
   // Runs the orchestrator and an inline worker until neither has anything to do.
@@ -120,8 +120,8 @@ TEST_F(OrchestratorTest, BadMessagesAreRejectedAndTheLoopGoesOn) {
   auto o = NewOrchestrator(&bus_);
   runtime::ActionWorker w({}, &bus_, &registry_);
   ASSERT_TRUE(w.Start().ok());
-  ASSERT_TRUE(bus_.Publish(protocol::kEventsTopic, "x", "{not json").ok());
-  ASSERT_TRUE(bus_.Publish(protocol::kEventsTopic, "ghost",
+  ASSERT_TRUE(bus_.Publish(protocol::EventsTopic(), "x", "{not json").ok());
+  ASSERT_TRUE(bus_.Publish(protocol::EventsTopic(), "ghost",
                            protocol::EncodeEvent(engine::PauseExecution{"ghost"}))
                   .ok());
   StartExecution("exec-2");

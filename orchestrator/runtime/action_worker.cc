@@ -12,7 +12,7 @@ ActionWorker::ActionWorker(ActionWorkerOptions options, Bus* bus, const workers:
     : options_(std::move(options)), bus_(bus), registry_(registry), executor_(std::move(executor)) {}
 
 Status ActionWorker::Start() {
-  std::string topic = protocol::ActionsTopic(options_.pool);
+  std::string topic = protocol::ActionsTopic(options_.pool, options_.topic_prefix);
   auto count = bus_->PartitionCount(topic);
   if (!count.ok()) BORA_RETURN_IF_ERROR(bus_->CreateTopic(topic, 1));
   ConsumerOptions co;
@@ -60,7 +60,7 @@ void ActionWorker::Publish(const std::string& execution_id, const std::string& t
       break;
   }
   done.data = result.data;
-  Status s = bus_->Publish(protocol::kEventsTopic, execution_id,
+  Status s = bus_->Publish(protocol::EventsTopic(options_.topic_prefix), execution_id,
                            protocol::EncodeEvent(engine::Event(std::move(done))));
   if (!s.ok()) {
     // The request stays unacknowledged only in distributed mode (redelivery); log loudly here.
@@ -69,14 +69,46 @@ void ActionWorker::Publish(const std::string& execution_id, const std::string& t
   }
 }
 
+void ActionWorker::Finished(const TopicPartition& tp, int64_t offset) {
+  std::lock_guard lock(progress_mu_);
+  progress_[tp].in_flight.erase(offset);
+}
+
+Status ActionWorker::CommitProgress() {
+  std::vector<std::pair<TopicPartition, int64_t>> to_commit;
+  {
+    std::lock_guard lock(progress_mu_);
+    for (auto& [tp, p] : progress_) {
+      int64_t position = p.in_flight.empty() ? p.next : *p.in_flight.begin();
+      if (position > p.committed) to_commit.emplace_back(tp, position);
+    }
+  }
+  if (to_commit.empty()) return Status::Ok();
+  BORA_RETURN_IF_ERROR(bus_->Flush(std::chrono::seconds(30)));
+  for (const auto& [tp, position] : to_commit) {
+    BORA_RETURN_IF_ERROR(consumer_->Commit(tp, position));
+    std::lock_guard lock(progress_mu_);
+    progress_[tp].committed = position;
+  }
+  return Status::Ok();
+}
+
 Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
   if (!consumer_) return FailedPrecondition("ActionWorker::Start was not called");
   BORA_ASSIGN_OR_RETURN(auto messages, consumer_->Poll(options_.max_batch, timeout));
   for (const auto& m : messages) {
+    TopicPartition tp{m.topic, m.partition};
+    {
+      std::lock_guard lock(progress_mu_);
+      Progress& p = progress_[tp];
+      p.in_flight.insert(m.offset);
+      p.next = std::max(p.next, m.offset + 1);
+    }
     auto run = protocol::DecodeRunAction(m.value);
     if (!run.ok()) {
       BORA_LOG_WARN("dropping a bad action request at {}:{}@{}: {}", m.topic, m.partition, m.offset,
                     run.status().ToString());
+      Finished(tp, m.offset);
       continue;
     }
     workers::ActionRequest request;
@@ -95,12 +127,16 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
     if (!executor_ || impl == nullptr || !impl->MayBlock(request)) {
       // Quick actions (std.noop, std.echo without delay...) run here: a pool hop costs more than they do.
       Publish(exec, task, action, RunInline(*registry_, request));
+      Finished(tp, m.offset);
       continue;
     }
-    executor_(std::move(request), [this, exec, task, action](workers::ActionResult result) {
+    int64_t offset = m.offset;
+    executor_(std::move(request), [this, exec, task, action, tp, offset](workers::ActionResult result) {
       Publish(exec, task, action, result);
+      Finished(tp, offset);
     });
   }
+  BORA_RETURN_IF_ERROR(CommitProgress());
   return messages.size();
 }
 

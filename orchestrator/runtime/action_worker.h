@@ -8,10 +8,18 @@
 // inline on the polling thread even with an executor. Delivery is at least once; the engine ignores duplicate
 // results, so actions with side effects should be idempotent (documented in workers/README.md).
 //
+// Offsets: a request's offset is committed to the bus (the consumer group) only after its result was
+// published and flushed, so a worker killed mid-action leaves the request to the partition's next owner, which
+// runs it again (at least once; the engine ignores the duplicate result). Kafka's group session timeout is the
+// lease that detects the dead worker.
+//
 // Threading: PollOnce() from one thread at a time; the Executor may call `done` from any thread.
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "common/bus/bus.h"
@@ -23,6 +31,7 @@ namespace bora::runtime {
 struct ActionWorkerOptions {
   std::string pool = "default";
   std::string group = "bora-workers";  // the pool name is appended
+  std::string topic_prefix;            // see protocol::EventsTopic
   size_t max_batch = 512;
 };
 
@@ -49,6 +58,17 @@ class ActionWorker {
  private:
   void Publish(const std::string& execution_id, const std::string& task_execution_id,
                const std::string& action_execution_id, const workers::ActionResult& result);
+  void Finished(const TopicPartition& tp, int64_t offset);
+  // Flushes published results, then commits each partition's offset below which every request is done.
+  Status CommitProgress();
+
+  struct Progress {
+    std::set<int64_t> in_flight;
+    int64_t next = 0;       // one past the highest offset taken
+    int64_t committed = 0;  // last committed position
+  };
+  std::mutex progress_mu_;
+  std::map<TopicPartition, Progress> progress_;
 
   ActionWorkerOptions options_;
   Bus* bus_;

@@ -59,7 +59,7 @@ EmbeddedRuntime::EmbeddedRuntime(EmbeddedOptions options)
   client_ = std::make_unique<ExecutionClient>(&bus_, &store_, engine_.get(), &definitions_,
                                               options_.partitions);
   // Topics exist from the start, so requests may be queued before Start().
-  (void)bus_.CreateTopic(protocol::kEventsTopic, options_.partitions);
+  (void)bus_.CreateTopic(protocol::EventsTopic(), options_.partitions);
   (void)bus_.CreateTopic(protocol::ActionsTopic("default"), 1);
 }
 

@@ -5,8 +5,14 @@
 namespace bora::runtime {
 
 ExecutionClient::ExecutionClient(Bus* bus, store::StateStore* store, const engine::Engine* engine,
-                                 const engine::Definitions* definitions, int partitions)
-    : bus_(bus), store_(store), engine_(engine), definitions_(definitions), partitions_(partitions) {}
+                                 const engine::Definitions* definitions, int partitions,
+                                 std::string topic_prefix)
+    : bus_(bus),
+      store_(store),
+      engine_(engine),
+      definitions_(definitions),
+      partitions_(partitions),
+      events_topic_(protocol::EventsTopic(topic_prefix)) {}
 
 int ExecutionClient::PartitionOf(const std::string& execution_id) const {
   return PartitionForKey(execution_id, partitions_);
@@ -15,7 +21,7 @@ int ExecutionClient::PartitionOf(const std::string& execution_id) const {
 Status ExecutionClient::Send(const engine::Event& event) {
   const std::string& id = engine::EventExecutionId(event);
   if (id.empty()) return InvalidArgument("an event needs an execution id");
-  return bus_->Publish(protocol::kEventsTopic, id, protocol::EncodeEvent(event));
+  return bus_->Publish(events_topic_, id, protocol::EncodeEvent(event));
 }
 
 Result<std::string> ExecutionClient::Start(const StartRequest& request) {

@@ -29,7 +29,7 @@ class ExecutionClient {
  public:
   // Nothing is owned; all must outlive the client. `partitions` is the partition count of bora.events.
   ExecutionClient(Bus* bus, store::StateStore* store, const engine::Engine* engine,
-                  const engine::Definitions* definitions, int partitions);
+                  const engine::Definitions* definitions, int partitions, std::string topic_prefix = "");
 
   // Validates and publishes a start request; returns the execution id. kNotFound for an unknown workflow,
   // kInvalidArgument for bad input ("Invalid input ...").
@@ -61,6 +61,7 @@ class ExecutionClient {
   const engine::Engine* engine_;
   const engine::Definitions* definitions_;
   int partitions_;
+  std::string events_topic_;
 };
 
 }  // namespace bora::runtime

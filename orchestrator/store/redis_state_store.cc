@@ -1,7 +1,5 @@
 #include "orchestrator/store/redis_state_store.h"
 
-#include <hiredis/hiredis.h>
-
 #include <charconv>
 
 #include "common/json.h"
@@ -80,26 +78,10 @@ Result<int64_t> ToInt(std::string_view s) {
 
 }  // namespace
 
-struct RedisStateStore::Reply {
-  redisReply* r = nullptr;
-  ~Reply() {
-    if (r) freeReplyObject(r);
-  }
-};
-
 namespace {
-std::string Str(const redisReply* r) {
-  if (r == nullptr) return {};
-  if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_ERROR) {
-    return std::string(r->str, r->len);
-  }
-  if (r->type == REDIS_REPLY_INTEGER) return std::to_string(r->integer);
-  return {};
-}
-
-Result<std::shared_ptr<engine::ExecutionState>> DecodeState(const redisReply* r, const std::string& id) {
-  if (r->type == REDIS_REPLY_NIL) return std::shared_ptr<engine::ExecutionState>();
-  auto json = ParseJson(Str(r), 512);
+Result<std::shared_ptr<engine::ExecutionState>> DecodeState(const RedisReply& r, const std::string& id) {
+  if (r.IsNil()) return std::shared_ptr<engine::ExecutionState>();
+  auto json = ParseJson(r.Str(), 512);
   if (!json.ok()) return json.status().WithContext("stored state of " + id);
   auto state = engine::ExecutionState::FromJson(*json);
   if (!state.ok()) return state.status().WithContext("stored state of " + id);
@@ -107,88 +89,15 @@ Result<std::shared_ptr<engine::ExecutionState>> DecodeState(const redisReply* r,
 }
 }  // namespace
 
-RedisStateStore::RedisStateStore(RedisStoreOptions options) : options_(std::move(options)) {}
+RedisStateStore::RedisStateStore(RedisStoreOptions options, std::unique_ptr<RedisClient> client)
+    : options_(std::move(options)), client_(std::move(client)) {}
 
-RedisStateStore::~RedisStateStore() {
-  if (ctx_) redisFree(ctx_);
-}
+RedisStateStore::~RedisStateStore() = default;
 
 Result<std::unique_ptr<RedisStateStore>> RedisStateStore::Connect(const RedisStoreOptions& options) {
-  std::unique_ptr<RedisStateStore> store(new RedisStateStore(options));
-  std::string rest = options.url;
-  if (rest.rfind("redis://", 0) == 0) rest = rest.substr(8);
-  if (auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
-  auto colon = rest.rfind(':');
-  store->host_ = colon == std::string::npos ? rest : rest.substr(0, colon);
-  if (colon != std::string::npos) {
-    auto port = ToInt(rest.substr(colon + 1));
-    if (!port.ok() || *port <= 0 || *port > 65535) {
-      return InvalidArgument("redis url " + options.url + ": bad port");
-    }
-    store->port_ = static_cast<int>(*port);
-  }
-  if (store->host_.empty()) return InvalidArgument("redis url " + options.url + ": no host");
-  std::lock_guard lock(store->mu_);
-  BORA_RETURN_IF_ERROR(store->EnsureConnected());
-  return store;
-}
-
-Status RedisStateStore::EnsureConnected() {
-  if (ctx_ && ctx_->err == 0) return Status::Ok();
-  if (ctx_) {
-    redisFree(ctx_);
-    ctx_ = nullptr;
-  }
-  timeval tv{options_.timeout_ms / 1000, (options_.timeout_ms % 1000) * 1000};
-  ctx_ = redisConnectWithTimeout(host_.c_str(), port_, tv);
-  if (ctx_ == nullptr || ctx_->err) {
-    std::string why = ctx_ ? ctx_->errstr : "out of memory";
-    if (ctx_) {
-      redisFree(ctx_);
-      ctx_ = nullptr;
-    }
-    return Unavailable("redis " + host_ + ":" + std::to_string(port_) + ": " + why);
-  }
-  redisSetTimeout(ctx_, tv);
-  return Status::Ok();
-}
-
-Result<std::shared_ptr<RedisStateStore::Reply>> RedisStateStore::Command(const std::vector<std::string>& argv) {
-  BORA_RETURN_IF_ERROR(EnsureConnected());
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  ptrs.reserve(argv.size());
-  lens.reserve(argv.size());
-  for (const auto& a : argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  ++commands_;
-  auto* raw = static_cast<redisReply*>(
-      redisCommandArgv(ctx_, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
-  if (raw == nullptr) {
-    std::string why = ctx_->errstr;
-    redisFree(ctx_);
-    ctx_ = nullptr;
-    return Unavailable("redis " + argv[0] + ": " + why);
-  }
-  auto reply = std::make_shared<Reply>();
-  reply->r = raw;
-  if (raw->type == REDIS_REPLY_ERROR) {
-    std::string msg = Str(raw);
-    if (msg.rfind("FENCED", 0) == 0) return Aborted("partition is fenced: " + msg);
-    if (msg.rfind("NOSCRIPT", 0) == 0) return NotFound(msg);
-    return Unavailable("redis " + argv[0] + ": " + msg);
-  }
-  return reply;
-}
-
-Result<std::shared_ptr<RedisStateStore::Reply>> RedisStateStore::Script(
-    const std::string& body, const std::vector<std::string>& keys, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"EVAL", body, std::to_string(keys.size())};
-  argv.insert(argv.end(), keys.begin(), keys.end());
-  argv.insert(argv.end(), args.begin(), args.end());
-  return Command(argv);
+  if (options.partitions < 1) return InvalidArgument("a store needs at least one partition");
+  BORA_ASSIGN_OR_RETURN(auto client, RedisClient::Connect(options.url, options.timeout_ms));
+  return std::unique_ptr<RedisStateStore>(new RedisStateStore(options, std::move(client)));
 }
 
 Status RedisStateStore::CheckPartition(int partition) const {
@@ -205,17 +114,15 @@ std::string RedisStateStore::Key(int partition, const char* what) const {
 
 Result<PartitionClaim> RedisStateStore::ClaimPartition(int partition) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
-  std::lock_guard lock(mu_);
-  BORA_ASSIGN_OR_RETURN(auto reply, Script(kClaimScript, {Key(partition, "meta"), Key(partition, "outbox")}, {}));
-  const redisReply* r = reply->r;
-  if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) return Internal("redis claim: unexpected reply");
+  BORA_ASSIGN_OR_RETURN(auto reply, client_->Eval(kClaimScript, {Key(partition, "meta"), Key(partition, "outbox")}, {}));
+  if (!reply->IsArray() || reply->Size() < 2) return Internal("redis claim: unexpected reply");
   PartitionClaim claim;
-  BORA_ASSIGN_OR_RETURN(int64_t epoch, ToInt(Str(r->element[0])));
-  BORA_ASSIGN_OR_RETURN(claim.next_offset, ToInt(Str(r->element[1])));
+  BORA_ASSIGN_OR_RETURN(int64_t epoch, ToInt(reply->StrAt(0)));
+  BORA_ASSIGN_OR_RETURN(claim.next_offset, ToInt(reply->StrAt(1)));
   claim.epoch = static_cast<uint64_t>(epoch);
-  for (size_t i = 2; i + 1 < r->elements; i += 2) {
-    BORA_ASSIGN_OR_RETURN(int64_t seq, ToInt(Str(r->element[i])));
-    auto entry = ParseJson(Str(r->element[i + 1]));
+  for (size_t i = 2; i + 1 < reply->Size(); i += 2) {
+    BORA_ASSIGN_OR_RETURN(int64_t seq, ToInt(reply->StrAt(i)));
+    auto entry = ParseJson(reply->StrAt(i + 1));
     if (!entry.ok() || !entry->is_array() || entry->get_array().size() != 3) {
       return Internal("redis claim: bad outbox entry " + std::to_string(seq));
     }
@@ -231,9 +138,8 @@ Result<PartitionClaim> RedisStateStore::ClaimPartition(int partition) {
 Result<std::shared_ptr<engine::ExecutionState>> RedisStateStore::LoadExecution(
     int partition, const std::string& execution_id) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
-  std::lock_guard lock(mu_);
-  BORA_ASSIGN_OR_RETURN(auto reply, Command({"HGET", Key(partition, "states"), execution_id}));
-  return DecodeState(reply->r, execution_id);
+  BORA_ASSIGN_OR_RETURN(auto reply, client_->Command({"HGET", Key(partition, "states"), execution_id}));
+  return DecodeState(*reply, execution_id);
 }
 
 Status RedisStateStore::Commit(int partition, uint64_t epoch, CommitBatch* batch) {
@@ -255,40 +161,35 @@ Status RedisStateStore::Commit(int partition, uint64_t epoch, CommitBatch* batch
     args.push_back(std::to_string(t.fire_at));
     args.push_back(TimerMember(t.execution_id, t.timer_id));
   }
-  std::lock_guard lock(mu_);
-  BORA_ASSIGN_OR_RETURN(auto reply, Script(kCommitScript,
+  BORA_ASSIGN_OR_RETURN(auto reply, client_->Eval(kCommitScript,
                                            {Key(partition, "meta"), Key(partition, "states"),
                                             Key(partition, "outbox"), Key(partition, "timers")},
                                            args));
-  const redisReply* r = reply->r;
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != batch->outbox.size()) {
+  if (!reply->IsArray() || reply->Size() != batch->outbox.size()) {
     return Internal("redis commit: unexpected reply");
   }
-  for (size_t i = 0; i < r->elements; ++i) batch->outbox[i].seq = static_cast<uint64_t>(r->element[i]->integer);
+  for (size_t i = 0; i < reply->Size(); ++i) batch->outbox[i].seq = static_cast<uint64_t>(reply->IntAt(i));
   return Status::Ok();
 }
 
 Status RedisStateStore::AckOutbox(int partition, uint64_t epoch, uint64_t up_to_seq) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
-  std::lock_guard lock(mu_);
-  return Script(kAckScript, {Key(partition, "meta"), Key(partition, "outbox")},
+  return client_->Eval(kAckScript, {Key(partition, "meta"), Key(partition, "outbox")},
                 {std::to_string(epoch), std::to_string(up_to_seq)})
       .status();
 }
 
 Result<std::vector<TimerEntry>> RedisStateStore::DueTimers(int partition, TimestampUs now, size_t max) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
-  std::lock_guard lock(mu_);
-  BORA_ASSIGN_OR_RETURN(auto reply, Command({"ZRANGEBYSCORE", Key(partition, "timers"), "-inf",
+  BORA_ASSIGN_OR_RETURN(auto reply, client_->Command({"ZRANGEBYSCORE", Key(partition, "timers"), "-inf",
                                              std::to_string(now), "WITHSCORES", "LIMIT", "0",
                                              std::to_string(max)}));
   std::vector<TimerEntry> out;
-  const redisReply* r = reply->r;
-  for (size_t i = 0; i + 1 < r->elements; i += 2) {
-    std::string member = Str(r->element[i]);
+  for (size_t i = 0; i + 1 < reply->Size(); i += 2) {
+    std::string member = reply->StrAt(i);
     auto sep = member.find(kSep);
     if (sep == std::string::npos) continue;
-    BORA_ASSIGN_OR_RETURN(int64_t at, ToInt(Str(r->element[i + 1])));
+    BORA_ASSIGN_OR_RETURN(int64_t at, ToInt(reply->StrAt(i + 1)));
     out.push_back({member.substr(0, sep), member.substr(sep + 1), at});
   }
   return out;
@@ -296,8 +197,7 @@ Result<std::vector<TimerEntry>> RedisStateStore::DueTimers(int partition, Timest
 
 Status RedisStateStore::RemoveTimer(int partition, uint64_t epoch, const TimerEntry& timer) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
-  std::lock_guard lock(mu_);
-  return Script(kRemoveTimerScript, {Key(partition, "meta"), Key(partition, "timers")},
+  return client_->Eval(kRemoveTimerScript, {Key(partition, "meta"), Key(partition, "timers")},
                 {std::to_string(epoch), TimerMember(timer.execution_id, timer.timer_id),
                  std::to_string(timer.fire_at)})
       .status();
@@ -305,11 +205,9 @@ Status RedisStateStore::RemoveTimer(int partition, uint64_t epoch, const TimerEn
 
 Result<std::optional<TimestampUs>> RedisStateStore::NextTimer(int partition) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
-  std::lock_guard lock(mu_);
-  BORA_ASSIGN_OR_RETURN(auto reply, Command({"ZRANGE", Key(partition, "timers"), "0", "0", "WITHSCORES"}));
-  const redisReply* r = reply->r;
-  if (r->elements < 2) return std::optional<TimestampUs>();
-  BORA_ASSIGN_OR_RETURN(int64_t at, ToInt(Str(r->element[1])));
+  BORA_ASSIGN_OR_RETURN(auto reply, client_->Command({"ZRANGE", Key(partition, "timers"), "0", "0", "WITHSCORES"}));
+  if (reply->Size() < 2) return std::optional<TimestampUs>();
+  BORA_ASSIGN_OR_RETURN(int64_t at, ToInt(reply->StrAt(1)));
   return std::optional<TimestampUs>(at);
 }
 
@@ -322,10 +220,9 @@ Result<std::optional<engine::ExecutionState>> RedisStateStore::ReadExecution(
 
 Result<std::vector<std::string>> RedisStateStore::ListExecutionIds(int partition) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
-  std::lock_guard lock(mu_);
-  BORA_ASSIGN_OR_RETURN(auto reply, Command({"HKEYS", Key(partition, "states")}));
+  BORA_ASSIGN_OR_RETURN(auto reply, client_->Command({"HKEYS", Key(partition, "states")}));
   std::vector<std::string> out;
-  for (size_t i = 0; i < reply->r->elements; ++i) out.push_back(Str(reply->r->element[i]));
+  for (size_t i = 0; i < reply->Size(); ++i) out.push_back(reply->StrAt(i));
   return out;
 }
 

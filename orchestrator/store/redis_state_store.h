@@ -8,15 +8,13 @@
 // Commit is one EVAL: it checks the epoch and writes states, next offset, outbox and timer changes
 // atomically, or nothing (a stale epoch gets kAborted). ClaimPartition bumps the epoch in one script too.
 //
-// Threading: one connection guarded by a mutex; every method may be called from any thread. A lost
-// connection is re-established on the next call (the call that saw the loss fails with kUnavailable).
+// Threading: one RedisClient (a mutex-guarded connection with reconnect); every method may be called from any
+// thread.
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "common/redis/redis_client.h"
 #include "orchestrator/store/state_store.h"
-
-struct redisContext;
 
 namespace bora::store {
 
@@ -45,26 +43,15 @@ class RedisStateStore final : public StateStore {
   Result<std::vector<std::string>> ListExecutionIds(int partition) override;
 
   // Redis commands sent so far (for benchmarks: commands per task).
-  uint64_t commands_sent() const { return commands_; }
+  uint64_t commands_sent() const { return client_->commands_sent(); }
 
  private:
-  explicit RedisStateStore(RedisStoreOptions options);
-  struct Reply;
-  Status EnsureConnected();  // requires mu_
-  // Runs a command (argv form). Requires mu_.
-  Result<std::shared_ptr<Reply>> Command(const std::vector<std::string>& argv);
-  // Runs a Lua script with EVAL (atomic on the server). Requires mu_.
-  Result<std::shared_ptr<Reply>> Script(const std::string& body, const std::vector<std::string>& keys,
-                                        const std::vector<std::string>& args);
+  RedisStateStore(RedisStoreOptions options, std::unique_ptr<RedisClient> client);
   std::string Key(int partition, const char* what) const;
   Status CheckPartition(int partition) const;
 
   RedisStoreOptions options_;
-  std::string host_;
-  int port_ = 6379;
-  std::mutex mu_;
-  redisContext* ctx_ = nullptr;
-  uint64_t commands_ = 0;
+  std::unique_ptr<RedisClient> client_;
 };
 
 }  // namespace bora::store

@@ -101,8 +101,12 @@ std::string_view ActionKindName(engine::ActionCompleted::Kind k) {
 
 }  // namespace
 
-std::string ActionsTopic(std::string_view pool) {
-  return std::string(kActionsTopicPrefix) + std::string(pool.empty() ? "default" : pool);
+std::string EventsTopic(std::string_view prefix) {
+  return std::string(prefix) + std::string(kEventsTopic);
+}
+
+std::string ActionsTopic(std::string_view pool, std::string_view prefix) {
+  return std::string(prefix) + std::string(kActionsTopicPrefix) + std::string(pool.empty() ? "default" : pool);
 }
 
 Json EventToJson(const engine::Event& event) {

@@ -22,8 +22,10 @@ inline constexpr std::string_view kEventsTopic = "bora.events";
 inline constexpr std::string_view kActionsTopicPrefix = "bora.actions.";
 inline constexpr size_t kMaxMessageBytes = 8 << 20;  // larger messages are rejected on decode
 
-// "bora.actions.<pool>"; an empty pool is "default".
-std::string ActionsTopic(std::string_view pool);
+// Topic names. `prefix` isolates deployments (and tests) sharing one Kafka cluster: "<prefix>bora.events".
+std::string EventsTopic(std::string_view prefix = "");
+// "<prefix>bora.actions.<pool>"; an empty pool is "default".
+std::string ActionsTopic(std::string_view pool, std::string_view prefix = "");
 
 Json EventToJson(const engine::Event& event);
 std::string EncodeEvent(const engine::Event& event);

@@ -54,6 +54,8 @@ TEST(ProtocolTest, RunActionRoundTrips) {
   EXPECT_EQ(DumpJson(back->input), R"({"output":"hi"})");
   EXPECT_EQ(ActionsTopic(""), "bora.actions.default");
   EXPECT_EQ(ActionsTopic("gpu"), "bora.actions.gpu");
+  EXPECT_EQ(ActionsTopic("", "t1."), "t1.bora.actions.default");
+  EXPECT_EQ(EventsTopic("t1."), "t1.bora.events");
 }
 
 TEST(ProtocolTest, BadMessagesSayWhatIsWrong) {

@@ -13,7 +13,8 @@
 #include <sstream>
 
 #include "common/json.h"
-#include "orchestrator/runtime/embedded_runtime.h"
+#include "orchestrator/engine/state.h"
+#include "tests/conformance/driver.h"
 
 namespace bora {
 namespace {
@@ -83,9 +84,13 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(expect.ok()) << expect.status().ToString();
     ASSERT_TRUE(expect->is_object());
     expect_ = expect->get_object();
-    runtime::EmbeddedOptions options;
-    options.deterministic = true;
-    rt_ = std::make_unique<runtime::EmbeddedRuntime>(options);
+#ifdef BORA_DISTRIBUTED
+    auto d = conformance::MakeDistributedDriver(GetParam().substr(0, 3));
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    rt_ = std::move(*d);
+#else
+    rt_ = conformance::MakeEmbeddedDriver();
+#endif
   }
 
   const Json* Key(std::string_view k) {
@@ -157,7 +162,7 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
   fs::path dir_;
   JsonObject expect_;
   std::set<std::string> checked_;
-  std::unique_ptr<runtime::EmbeddedRuntime> rt_;
+  std::unique_ptr<conformance::Driver> rt_;
   std::string execution_id_;
 };
 
@@ -413,7 +418,8 @@ void ConformanceTest::RunSteps(const Json& steps) {
     } else {
       FAIL() << where << ": unknown op";
     }
-    ASSERT_TRUE(rt_->RunUntilIdle().ok());
+    Status settled = rt_->Settle(execution_id_);
+    ASSERT_TRUE(settled.ok()) << settled.ToString();
     auto s = State();
     if (auto it = step.find("expect_state"); it != step.end()) {
       EXPECT_EQ(engine::StateName(s.state), AsText(it->value())) << where << " " << s.state_info.value_or("");
@@ -432,7 +438,8 @@ void ConformanceTest::RunSteps(const Json& steps) {
 
 TEST_P(ConformanceTest, Case) {
   const std::string yaml_file = (dir_ / (GetParam() + ".yaml")).string();
-  ASSERT_TRUE(rt_->LoadYaml(ReadText(yaml_file), yaml_file).ok()) << rt_->LoadYaml(ReadText(yaml_file), yaml_file).ToString();
+  Status loaded = rt_->Load(ReadText(yaml_file), yaml_file);
+  ASSERT_TRUE(loaded.ok()) << loaded.ToString();
 
   runtime::StartRequest request;
   request.workflow_name = AsText(*Key("workflow"));
@@ -444,7 +451,8 @@ TEST_P(ConformanceTest, Case) {
   auto id = rt_->client().Start(request);
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   execution_id_ = *id;
-  ASSERT_TRUE(rt_->RunUntilIdle().ok());
+  Status settled = rt_->Settle(execution_id_);
+  ASSERT_TRUE(settled.ok()) << settled.ToString();
   CheckOutcome(State());
   if (const Json* v = Key("steps")) RunSteps(*v);
 

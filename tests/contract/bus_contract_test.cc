@@ -139,6 +139,24 @@ TEST_P(BusContractTest, GroupMembersSplitPartitionsAndRebalanceOnLeave) {
   EXPECT_EQ(la.assigned.size(), 4u);
 }
 
+TEST_P(BusContractTest, ANewGroupMemberStartsAtTheCommittedOffset) {
+  ASSERT_TRUE(bus_->CreateTopic(T("t.commit"), 1).ok());
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(bus_->Publish(T("t.commit"), "k", std::to_string(i)).ok());
+  ASSERT_TRUE(bus_->Flush(5000ms).ok());
+  {
+    auto first = *bus_->Subscribe({T("g-commit"), {T("t.commit")}, nullptr});
+    auto got = PollN(*first, 6);
+    ASSERT_EQ(got.size(), 6u);
+    ASSERT_TRUE(first->Commit({T("t.commit"), 0}, got[4].offset).ok());  // 0..3 done, 4 and 5 not
+    ASSERT_TRUE(first->Poll(1, 200ms).ok());  // lets an asynchronous commit go out
+  }
+  auto second = *bus_->Subscribe({T("g-commit"), {T("t.commit")}, nullptr});
+  auto again = PollN(*second, 2);
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[0].value, "4");
+  EXPECT_EQ(again[1].value, "5");
+}
+
 TEST_P(BusContractTest, UnknownTopicIsAnErrorAndCreateIsIdempotent) {
   EXPECT_FALSE(bus_->PartitionCount(T("missing")).ok());
   EXPECT_FALSE(bus_->CreateTopic(T("bad"), 0).ok());

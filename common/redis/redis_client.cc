@@ -1,0 +1,128 @@
+#include "common/redis/redis_client.h"
+
+#include <hiredis/hiredis.h>
+
+#include <charconv>
+
+namespace bora {
+
+RedisReply::~RedisReply() {
+  if (r_) freeReplyObject(r_);
+}
+
+bool RedisReply::IsNil() const { return r_->type == REDIS_REPLY_NIL; }
+bool RedisReply::IsArray() const { return r_->type == REDIS_REPLY_ARRAY; }
+size_t RedisReply::Size() const { return r_->type == REDIS_REPLY_ARRAY ? r_->elements : 0; }
+
+namespace {
+std::string Text(const redisReply* r) {
+  if (r == nullptr) return {};
+  switch (r->type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+    case REDIS_REPLY_ERROR: return std::string(r->str, r->len);
+    case REDIS_REPLY_INTEGER: return std::to_string(r->integer);
+    default: return {};
+  }
+}
+}  // namespace
+
+std::string RedisReply::Str() const { return Text(r_); }
+std::string RedisReply::StrAt(size_t i) const { return i < Size() ? Text(r_->element[i]) : std::string(); }
+long long RedisReply::IntAt(size_t i) const {
+  if (i >= Size()) return 0;
+  const redisReply* e = r_->element[i];
+  if (e->type == REDIS_REPLY_INTEGER) return e->integer;
+  long long v = 0;
+  std::string s = Text(e);
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+Result<std::unique_ptr<RedisClient>> RedisClient::Connect(const std::string& url, int timeout_ms) {
+  std::unique_ptr<RedisClient> c(new RedisClient());
+  std::string rest = url;
+  if (rest.rfind("redis://", 0) == 0) rest = rest.substr(8);
+  if (auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
+  auto colon = rest.rfind(':');
+  c->host_ = colon == std::string::npos ? rest : rest.substr(0, colon);
+  if (colon != std::string::npos) {
+    std::string p = rest.substr(colon + 1);
+    int port = 0;
+    auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+    if (ec != std::errc() || ptr != p.data() + p.size() || port <= 0 || port > 65535) {
+      return InvalidArgument("redis url " + url + ": bad port");
+    }
+    c->port_ = port;
+  }
+  if (c->host_.empty()) return InvalidArgument("redis url " + url + ": no host");
+  c->timeout_ms_ = timeout_ms;
+  c->address_ = c->host_ + ":" + std::to_string(c->port_);
+  std::lock_guard lock(c->mu_);
+  BORA_RETURN_IF_ERROR(c->EnsureConnected());
+  return c;
+}
+
+RedisClient::~RedisClient() {
+  if (ctx_) redisFree(ctx_);
+}
+
+Status RedisClient::EnsureConnected() {
+  if (ctx_ && ctx_->err == 0) return Status::Ok();
+  if (ctx_) {
+    redisFree(ctx_);
+    ctx_ = nullptr;
+  }
+  timeval tv{timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000};
+  ctx_ = redisConnectWithTimeout(host_.c_str(), port_, tv);
+  if (ctx_ == nullptr || ctx_->err) {
+    std::string why = ctx_ ? ctx_->errstr : "out of memory";
+    if (ctx_) {
+      redisFree(ctx_);
+      ctx_ = nullptr;
+    }
+    return Unavailable("redis " + address_ + ": " + why);
+  }
+  redisSetTimeout(ctx_, tv);
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<RedisReply>> RedisClient::Command(const std::vector<std::string>& argv) {
+  std::lock_guard lock(mu_);
+  BORA_RETURN_IF_ERROR(EnsureConnected());
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  ptrs.reserve(argv.size());
+  lens.reserve(argv.size());
+  for (const auto& a : argv) {
+    ptrs.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  ++commands_;
+  auto* raw = static_cast<redisReply*>(
+      redisCommandArgv(ctx_, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
+  if (raw == nullptr) {
+    std::string why = ctx_->errstr;
+    redisFree(ctx_);
+    ctx_ = nullptr;
+    return Unavailable("redis " + argv[0] + ": " + why);
+  }
+  auto reply = std::make_unique<RedisReply>(raw);
+  if (raw->type == REDIS_REPLY_ERROR) {
+    std::string msg = reply->Str();
+    if (msg.rfind("FENCED", 0) == 0) return Aborted("partition is fenced: " + msg);
+    return Unavailable("redis " + argv[0] + ": " + msg);
+  }
+  return reply;
+}
+
+Result<std::unique_ptr<RedisReply>> RedisClient::Eval(const std::string& body,
+                                                      const std::vector<std::string>& keys,
+                                                      const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"EVAL", body, std::to_string(keys.size())};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Command(argv);
+}
+
+}  // namespace bora

@@ -1,0 +1,68 @@
+#pragma once
+// RedisClient: one hiredis connection with reconnect, for the Redis adapters (RedisStateStore,
+// RedisDefinitions). hiredis errors become Status values here and nowhere else.
+//
+// Threading: a mutex serialises commands; any thread may call. A lost connection is re-established on the next
+// command (the command that saw the loss fails with kUnavailable).
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+struct redisContext;
+struct redisReply;
+
+namespace bora {
+
+// A reply, owned. Accessors read the hiredis reply without copying the tree.
+class RedisReply {
+ public:
+  explicit RedisReply(redisReply* r) : r_(r) {}
+  ~RedisReply();
+  RedisReply(const RedisReply&) = delete;
+  RedisReply& operator=(const RedisReply&) = delete;
+
+  const redisReply* get() const { return r_; }
+  bool IsNil() const;
+  bool IsArray() const;
+  size_t Size() const;                    // array elements
+  std::string Str() const;                // string/status/integer as text
+  std::string StrAt(size_t i) const;      // element i as text
+  long long IntAt(size_t i) const;        // element i as an integer reply
+
+ private:
+  redisReply* r_;
+};
+
+class RedisClient {
+ public:
+  // `url`: "redis://host:port" or "host:port".
+  static Result<std::unique_ptr<RedisClient>> Connect(const std::string& url, int timeout_ms = 5000);
+  ~RedisClient();
+
+  // Runs a command in argv form. Redis error replies become kUnavailable with the message, except
+  // "FENCED ..." script errors, which become kAborted.
+  Result<std::unique_ptr<RedisReply>> Command(const std::vector<std::string>& argv);
+  // EVAL `body` (atomic on the server).
+  Result<std::unique_ptr<RedisReply>> Eval(const std::string& body, const std::vector<std::string>& keys,
+                                           const std::vector<std::string>& args);
+
+  uint64_t commands_sent() const { return commands_; }
+  const std::string& address() const { return address_; }
+
+ private:
+  RedisClient() = default;
+  Status EnsureConnected();  // requires mu_
+
+  std::string host_;
+  int port_ = 6379;
+  int timeout_ms_ = 5000;
+  std::string address_;
+  std::mutex mu_;
+  redisContext* ctx_ = nullptr;
+  uint64_t commands_ = 0;
+};
+
+}  // namespace bora

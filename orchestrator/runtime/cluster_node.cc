@@ -1,0 +1,110 @@
+#include "orchestrator/runtime/cluster_node.h"
+
+#include "common/log.h"
+#include "sdk/protocol/protocol.h"
+
+namespace bora::runtime {
+
+using namespace std::chrono_literals;
+
+Result<std::unique_ptr<ClusterNode>> ClusterNode::Create(const ClusterOptions& options) {
+  if (options.partitions < 1) return InvalidArgument("--partitions must be at least 1");
+  std::unique_ptr<ClusterNode> node(new ClusterNode(options));
+  KafkaBusOptions ko;
+  ko.brokers = options.kafka;
+  ko.session_timeout_ms = options.session_timeout_ms;
+  BORA_ASSIGN_OR_RETURN(node->bus_, KafkaBus::Create(ko));
+  store::RedisStoreOptions ro;
+  ro.url = options.redis;
+  ro.key_prefix = options.prefix;
+  ro.partitions = options.partitions;
+  BORA_ASSIGN_OR_RETURN(node->store_, store::RedisStateStore::Connect(ro));
+  BORA_ASSIGN_OR_RETURN(node->definitions_, store::RedisDefinitions::Connect(options.redis, options.prefix));
+  workers::RegisterStdActions(node->registry_, options.std_actions);
+  node->engine_ = std::make_unique<engine::Engine>(node->definitions_.get(), &node->registry_);
+  node->client_ = std::make_unique<ExecutionClient>(node->bus_.get(), node->store_.get(), node->engine_.get(),
+                                                    node->definitions_.get(), options.partitions,
+                                                    options.prefix);
+  BORA_RETURN_IF_ERROR(node->bus_->CreateTopic(protocol::EventsTopic(options.prefix), options.partitions));
+  // An action topic's partition count only bounds worker parallelism: an existing one of another size is fine.
+  Status actions = node->bus_->CreateTopic(protocol::ActionsTopic(options.pool, options.prefix),
+                                           options.action_partitions);
+  if (!actions.ok() && actions.code() != StatusCode::kAlreadyExists) return actions;
+  return node;
+}
+
+ClusterNode::~ClusterNode() { Stop(); }
+
+Status ClusterNode::Start() {
+  if (started_) return Status::Ok();
+  if (options_.orchestrator) {
+    partition::OrchestratorOptions oo;
+    oo.group = options_.prefix + "bora-orchestrator";
+    oo.topic_prefix = options_.prefix;
+    orchestrator_ = std::make_unique<partition::Orchestrator>(oo, bus_.get(), store_.get(), engine_.get(),
+                                                              SystemClock::Get(), nullptr);
+    BORA_RETURN_IF_ERROR(orchestrator_->Start());
+  }
+  if (options_.worker) {
+    workers::WorkerPoolOptions po;
+    po.concurrency = std::max(1, options_.worker_threads);
+    po.max_queue = 1 << 20;
+    pool_ = std::make_unique<workers::WorkerPool>(&registry_, po);
+    ActionWorkerOptions wo;
+    wo.pool = options_.pool;
+    wo.group = options_.prefix + "bora-workers";
+    wo.topic_prefix = options_.prefix;
+    worker_ = std::make_unique<ActionWorker>(
+        wo, bus_.get(), &registry_, [this](workers::ActionRequest request, ActionWorker::Done done) {
+          Status s = pool_->Submit(std::move(request),
+                                   [done](const workers::ActionRequest&, workers::ActionResult r) {
+                                     done(std::move(r));
+                                   });
+          if (!s.ok()) done(workers::ActionResult::Error(Json("worker pool refused the run: " + s.message())));
+        });
+    BORA_RETURN_IF_ERROR(worker_->Start());
+  }
+  started_ = true;
+  if (orchestrator_) {
+    orchestrator_thread_ = std::thread([this] {
+      while (!stopping_) {
+        auto wait = 100ms;
+        if (auto next = orchestrator_->NextTimer()) {
+          auto until = std::chrono::microseconds(std::max<int64_t>(0, *next - SystemClock::Get()->NowUs()));
+          wait = std::min<std::chrono::milliseconds>(
+              wait, std::chrono::duration_cast<std::chrono::milliseconds>(until) + 1ms);
+        }
+        auto r = orchestrator_->PollOnce(wait);
+        if (!r.ok()) {
+          BORA_LOG_ERROR("orchestrator: {}", r.status().ToString());
+          std::this_thread::sleep_for(100ms);  // back off while a service is down
+        }
+      }
+    });
+  }
+  if (worker_) {
+    worker_thread_ = std::thread([this] {
+      while (!stopping_) {
+        auto r = worker_->PollOnce(100ms);
+        if (!r.ok()) {
+          BORA_LOG_ERROR("worker: {}", r.status().ToString());
+          std::this_thread::sleep_for(100ms);  // back off while a service is down
+        }
+      }
+    });
+  }
+  return Status::Ok();
+}
+
+void ClusterNode::Stop() {
+  if (!started_) return;
+  stopping_ = true;
+  if (orchestrator_) orchestrator_->Wakeup();
+  if (worker_) worker_->Wakeup();
+  if (orchestrator_thread_.joinable()) orchestrator_thread_.join();
+  if (worker_thread_.joinable()) worker_thread_.join();
+  if (pool_) pool_->Shutdown(false);
+  started_ = false;
+}
+
+}  // namespace bora::runtime

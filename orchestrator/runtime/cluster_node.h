@@ -1,0 +1,73 @@
+#pragma once
+// ClusterNode: the distributed roles of one process over a real Kafka (KafkaBus) and Redis (RedisStateStore,
+// RedisDefinitions): the orchestrator role (consume bora.events, apply, commit, produce), the worker role
+// (consume bora.actions.<pool>, run actions), or both (`bora serve --kafka ... --redis ...`). Any number of
+// nodes may run; Kafka's consumer groups share the partitions and Redis epochs fence lost owners.
+//
+// Threading: Start() spawns one loop thread per role; Stop() joins them. client() and definitions() from any
+// thread.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "common/kafka/kafka_bus.h"
+#include "orchestrator/engine/engine.h"
+#include "orchestrator/partition/orchestrator.h"
+#include "orchestrator/runtime/action_worker.h"
+#include "orchestrator/runtime/execution_client.h"
+#include "orchestrator/store/redis_definitions.h"
+#include "orchestrator/store/redis_state_store.h"
+#include "workers/std_actions.h"
+#include "workers/worker_pool.h"
+
+namespace bora::runtime {
+
+struct ClusterOptions {
+  std::string kafka;        // brokers, "host:port"
+  std::string redis;        // "redis://host:port"
+  std::string prefix;       // topic and Redis key prefix; isolates clusters (and tests) sharing the services
+  int partitions = 8;       // partitions of bora.events (fixed for the cluster's life)
+  int action_partitions = 4;
+  bool orchestrator = true;
+  bool worker = true;
+  std::string pool = "default";
+  int worker_threads = 4;
+  int session_timeout_ms = 10000;  // Kafka group session: how fast a dead process is detected
+  workers::StdActionOptions std_actions;
+};
+
+class ClusterNode {
+ public:
+  static Result<std::unique_ptr<ClusterNode>> Create(const ClusterOptions& options);
+  ~ClusterNode();  // Stop()
+
+  Status Start();
+  void Stop();
+
+  ExecutionClient& client() { return *client_; }
+  store::RedisDefinitions& definitions() { return *definitions_; }
+  workers::ActionRegistry& actions() { return registry_; }
+  const partition::OrchestratorStats* orchestrator_stats() const {
+    return orchestrator_ ? &orchestrator_->stats() : nullptr;
+  }
+
+ private:
+  explicit ClusterNode(ClusterOptions options) : options_(std::move(options)) {}
+
+  ClusterOptions options_;
+  std::unique_ptr<KafkaBus> bus_;
+  std::unique_ptr<store::RedisStateStore> store_;
+  std::unique_ptr<store::RedisDefinitions> definitions_;
+  workers::ActionRegistry registry_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<partition::Orchestrator> orchestrator_;
+  std::unique_ptr<workers::WorkerPool> pool_;
+  std::unique_ptr<ActionWorker> worker_;
+  std::unique_ptr<ExecutionClient> client_;
+  std::atomic<bool> stopping_{false};
+  std::thread orchestrator_thread_, worker_thread_;
+  bool started_ = false;
+};
+
+}  // namespace bora::runtime

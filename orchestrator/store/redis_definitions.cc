@@ -1,0 +1,99 @@
+#include "orchestrator/store/redis_definitions.h"
+
+#include "common/log.h"
+#include "orchestrator/language/parser.h"
+
+namespace bora::store {
+
+namespace {
+constexpr char kSep = '\x1f';
+}
+
+RedisDefinitions::RedisDefinitions(std::unique_ptr<RedisClient> client, std::string prefix)
+    : client_(std::move(client)),
+      hash_key_(prefix + "bora:definitions"),
+      version_key_(prefix + "bora:definitions:version"),
+      cache_(std::make_unique<engine::MemoryDefinitions>()) {}
+
+Result<std::unique_ptr<RedisDefinitions>> RedisDefinitions::Connect(const std::string& url,
+                                                                    const std::string& key_prefix) {
+  BORA_ASSIGN_OR_RETURN(auto client, RedisClient::Connect(url));
+  std::unique_ptr<RedisDefinitions> defs(new RedisDefinitions(std::move(client), key_prefix));
+  BORA_RETURN_IF_ERROR(defs->Refresh());
+  return defs;
+}
+
+Status RedisDefinitions::Put(const std::string& document_key, std::string_view yaml_text,
+                             const std::string& namespace_name, const std::string& file_name) {
+  lang::ParseOptions po;
+  po.file_name = file_name.empty() ? document_key : file_name;
+  BORA_ASSIGN_OR_RETURN(lang::Document doc, lang::ParseDocument(yaml_text, po));
+  (void)doc;
+  BORA_RETURN_IF_ERROR(
+      client_->Command({"HSET", hash_key_, namespace_name + kSep + document_key, std::string(yaml_text)}).status());
+  BORA_RETURN_IF_ERROR(client_->Command({"INCR", version_key_}).status());
+  return Refresh();
+}
+
+Status RedisDefinitions::Refresh() {
+  std::lock_guard lock(mu_);
+  return RefreshLocked();
+}
+
+Status RedisDefinitions::RefreshLocked() const {
+  BORA_ASSIGN_OR_RETURN(auto version, client_->Command({"GET", version_key_}));
+  long long v = version->IsNil() ? 0 : std::stoll(version->Str());
+  BORA_ASSIGN_OR_RETURN(auto all, client_->Command({"HGETALL", hash_key_}));
+  auto fresh = std::make_unique<engine::MemoryDefinitions>();
+  for (size_t i = 0; i + 1 < all->Size(); i += 2) {
+    std::string field = all->StrAt(i);
+    auto sep = field.find(kSep);
+    std::string ns = sep == std::string::npos ? "" : field.substr(0, sep);
+    std::string key = sep == std::string::npos ? field : field.substr(sep + 1);
+    lang::ParseOptions po;
+    po.file_name = key;
+    auto doc = lang::ParseDocument(all->StrAt(i + 1), po);
+    if (!doc.ok()) {
+      BORA_LOG_WARN("stored definition {} does not parse: {}", key, doc.status().message());
+      continue;
+    }
+    fresh->Add(std::make_shared<const lang::Document>(std::move(*doc)), ns);
+  }
+  cache_ = std::move(fresh);
+  version_ = v;
+  last_check_ = std::chrono::steady_clock::now();
+  return Status::Ok();
+}
+
+void RedisDefinitions::MaybeRefreshLocked() const {
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_check_ < std::chrono::seconds(1)) return;
+  last_check_ = now;
+  auto version = client_->Command({"GET", version_key_});
+  if (!version.ok()) return;
+  long long v = (*version)->IsNil() ? 0 : std::stoll((*version)->Str());
+  if (v != version_) {
+    Status s = RefreshLocked();
+    if (!s.ok()) BORA_LOG_WARN("definitions refresh failed: {}", s.ToString());
+  }
+}
+
+std::shared_ptr<const lang::WorkflowSpec> RedisDefinitions::FindWorkflow(
+    std::string_view full_name, std::string_view namespace_name) const {
+  std::lock_guard lock(mu_);
+  MaybeRefreshLocked();
+  auto found = cache_->FindWorkflow(full_name, namespace_name);
+  if (!found && RefreshLocked().ok()) found = cache_->FindWorkflow(full_name, namespace_name);
+  return found;
+}
+
+std::shared_ptr<const lang::AdhocActionSpec> RedisDefinitions::FindAction(
+    std::string_view full_name, std::string_view namespace_name) const {
+  std::lock_guard lock(mu_);
+  MaybeRefreshLocked();
+  auto found = cache_->FindAction(full_name, namespace_name);
+  if (!found && RefreshLocked().ok()) found = cache_->FindAction(full_name, namespace_name);
+  return found;
+}
+
+}  // namespace bora::store
