@@ -8,7 +8,7 @@ PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   librdkafka-dev libhiredis-dev libsimdjson-dev prometheus-cpp-dev
   libyaml-cpp-dev libspdlog-dev libcli11-dev libcurl4-openssl-dev libssh-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev duktape-dev
   python3 redis-server default-jre-headless maven
 )
 

@@ -141,6 +141,7 @@ using internal::ToDouble;
 
 class NoopAction final : public Action {
  public:
+  bool MayBlock(const ActionRequest&) const override { return false; }
   ActionResult Run(const ActionRequest&, const CancelToken&) override {
     return ActionResult::Success(nullptr);
   }
@@ -148,6 +149,7 @@ class NoopAction final : public Action {
 
 class AsyncNoopAction final : public Action {
  public:
+  bool MayBlock(const ActionRequest&) const override { return false; }
   ActionResult Run(const ActionRequest&, const CancelToken&) override {
     return ActionResult::Async();
   }
@@ -163,6 +165,9 @@ const Json& Param(const ActionRequest& request, std::string_view name) {
 
 class EchoAction final : public Action {
  public:
+  bool MayBlock(const ActionRequest& request) const override {
+    return ToDouble(Param(request, "delay")).value_or(0.0) > 0;
+  }
   ActionResult Run(const ActionRequest& request, const CancelToken& cancel) override {
     // Mistral: float(delay), negative or unparsable ⇒ 0.
     double delay = ToDouble(Param(request, "delay")).value_or(0.0);
@@ -178,6 +183,7 @@ class EchoAction final : public Action {
 
 class FailAction final : public Action {
  public:
+  bool MayBlock(const ActionRequest&) const override { return false; }
   ActionResult Run(const ActionRequest& request, const CancelToken&) override {
     const Json& error_data = Param(request, "error_data");
     if (IsTruthy(error_data)) return ActionResult::Error(error_data);
@@ -228,6 +234,7 @@ class TestDictAction final : public Action {
 
 class UnsupportedAction final : public Action {
  public:
+  bool MayBlock(const ActionRequest&) const override { return false; }
   explicit UnsupportedAction(std::string message) : message_(std::move(message)) {}
   ActionResult Run(const ActionRequest&, const CancelToken&) override {
     return ActionResult::Error(message_);

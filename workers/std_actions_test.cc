@@ -54,6 +54,22 @@ TEST_F(StdActionsTest, AllStdActionsAreRegistered) {
   EXPECT_FALSE(registry_.FindSignature("std.echo")->is_async);
 }
 
+TEST_F(StdActionsTest, OnlyInstantActionsClaimTheyDoNotBlock) {
+  auto may_block = [&](const std::string& name, const char* input) {
+    ActionRequest req;
+    req.action_name = name;
+    req.input = *ParseJson(input);
+    return registry_.FindAction(name)->MayBlock(req);
+  };
+  EXPECT_FALSE(may_block("std.noop", "{}"));
+  EXPECT_FALSE(may_block("std.fail", "{}"));
+  EXPECT_FALSE(may_block("std.echo", R"({"output": 1})"));
+  EXPECT_FALSE(may_block("std.echo", R"({"output": 1, "delay": 0})"));
+  EXPECT_TRUE(may_block("std.echo", R"({"output": 1, "delay": 0.5})"));
+  EXPECT_TRUE(may_block("std.sleep", R"({"seconds": 1})"));
+  EXPECT_TRUE(may_block("std.http", R"({"url": "http://example.invalid"})"));
+}
+
 TEST_F(StdActionsTest, SignaturesMatchMistral) {
   struct Case {
     const char* action;

@@ -1101,6 +1101,7 @@ ValResult FnContains(Evaluator& ev, const Node& node, Val* recv) {
   BORA_RETURN_IF_ERROR(c.Arity(2, 2));
   BORA_ASSIGN_OR_RETURN(Val coll, c.Arg(0));
   BORA_ASSIGN_OR_RETURN(Val item, c.Arg(1));
+  BORA_RETURN_IF_ERROR(ev.Step(WorkOf(coll.get())));
   BORA_ASSIGN_OR_RETURN(bool r, Contains(coll.get(), item.get()));
   return Val::Own(Json(r));
 }
@@ -1401,6 +1402,7 @@ ValResult FnLastIndexOf(Evaluator& ev, const Node& node, Val* recv) {
   BORA_RETURN_IF_ERROR(c.Arity(2, 2));
   BORA_ASSIGN_OR_RETURN(Val coll, c.Arg(0));
   BORA_ASSIGN_OR_RETURN(Val item, c.Arg(1));
+  BORA_RETURN_IF_ERROR(ev.Step(WorkOf(coll.get())));
   if (coll->is_string() && item->is_string()) {
     size_t p = SV(coll.get()).rfind(SV(item.get()));
     return Val::Own(Json(p == std::string_view::npos ? int64_t{-1} : static_cast<int64_t>(p)));
@@ -1488,6 +1490,7 @@ ValResult FnContainsValue(Evaluator& ev, const Node& node, Val* recv) {
   BORA_RETURN_IF_ERROR(c.Arity(2, 2));
   BORA_ASSIGN_OR_RETURN(Val d, c.Arg(0));
   BORA_ASSIGN_OR_RETURN(Val v, c.Arg(1));
+  BORA_RETURN_IF_ERROR(ev.Step(WorkOf(d.get())));
   if (!d->is_object()) return c.TypeErr(d.get(), "a dict");
   for (const auto& kv : d->get_object())
     if (JsonEquals(kv.value(), v.get())) return Val::Own(Json(true));
@@ -1499,6 +1502,7 @@ ValResult FnIndexOf(Evaluator& ev, const Node& node, Val* recv) {
   BORA_RETURN_IF_ERROR(c.Arity(2, 2));
   BORA_ASSIGN_OR_RETURN(Val coll, c.Arg(0));
   BORA_ASSIGN_OR_RETURN(Val item, c.Arg(1));
+  BORA_RETURN_IF_ERROR(ev.Step(WorkOf(coll.get())));
   if (coll->is_string() && item->is_string()) {
     size_t p = SV(coll.get()).find(SV(item.get()));
     return Val::Own(Json(p == std::string_view::npos ? int64_t{-1} : static_cast<int64_t>(p)));
@@ -2198,8 +2202,10 @@ ValResult FnIndent(Evaluator& ev, const Node& node, Val* recv) {
   std::string s = v->is_string() ? std::string(v->get_string()) : PythonStr(v.get());
   std::string pad(4, ' ');
   BORA_ASSIGN_OR_RETURN(std::optional<Val> wv, c.Opt(1, "width"));
-  if (wv && IsIntJ(wv->get())) pad = std::string(std::clamp<int64_t>(NumI(wv->get()), 0, 256), ' ');
-  else if (wv && (*wv)->is_string()) pad = std::string((*wv)->get_string());
+  if (wv && IsIntJ(wv->get()))
+    pad = std::string(std::clamp<int64_t>(NumI(wv->get()), 0, 256), ' ');
+  else if (wv && (*wv)->is_string())
+    pad = std::string((*wv)->get_string());
   BORA_ASSIGN_OR_RETURN(std::optional<Val> fv, c.Opt(2, "first"));
   BORA_ASSIGN_OR_RETURN(std::optional<Val> bv, c.Opt(3, "blank"));
   bool first = fv && IsTruthy(fv->get()), blank = bv && IsTruthy(bv->get());
@@ -2207,8 +2213,8 @@ ValResult FnIndent(Evaluator& ev, const Node& node, Val* recv) {
   size_t start = 0, line_no = 0;
   while (start <= s.size()) {
     size_t nl = s.find('\n', start);
-    std::string_view line = std::string_view(s).substr(start, nl == std::string::npos ? std::string::npos
-                                                                                       : nl - start);
+    std::string_view line =
+        std::string_view(s).substr(start, nl == std::string::npos ? std::string::npos : nl - start);
     bool indent = (line_no > 0 || first) && (blank || !line.empty());
     if (indent) out += pad;
     out += line;
@@ -2237,8 +2243,8 @@ ValResult FnTruncate(Evaluator& ev, const Node& node, Val* recv) {
   if (ev2 && (*ev2)->is_string()) end = std::string((*ev2)->get_string());
   BORA_ASSIGN_OR_RETURN(std::optional<Val> wv, c.Opt(4, "leeway"));
   if (wv && IsIntJ(wv->get())) leeway = NumI(wv->get());
-  if (length < static_cast<int64_t>(end.size())) return InvalidArgument("expected length >= " +
-                                                                      std::to_string(end.size()));
+  if (length < static_cast<int64_t>(end.size()))
+    return InvalidArgument("expected length >= " + std::to_string(end.size()));
   if (static_cast<int64_t>(s.size()) <= length + leeway) return Val::Own(Str(s));
   std::string cut = s.substr(0, static_cast<size_t>(length) - end.size());
   if (!killwords) {

@@ -98,7 +98,8 @@ Result<std::string> PercentFormat(std::string_view fmt, const Json& args) {
       if (next++ > 0) return InvalidArgument("not enough arguments for format string");
       return &args;
     }
-    if (next >= args.get_array().size()) return InvalidArgument("not enough arguments for format string");
+    if (next >= args.get_array().size())
+      return InvalidArgument("not enough arguments for format string");
     return &args.get_array()[next++];
   };
   for (size_t i = 0; i < fmt.size(); ++i) {
@@ -115,7 +116,8 @@ Result<std::string> PercentFormat(std::string_view fmt, const Json& args) {
       std::string_view key = fmt.substr(i + 1, close - i - 1);
       if (!args.is_object()) return InvalidArgument("format requires a mapping");
       auto it = args.get_object().find(key);
-      if (it == args.get_object().end()) return InvalidArgument("KeyError: '" + std::string(key) + "'");
+      if (it == args.get_object().end())
+        return InvalidArgument("KeyError: '" + std::string(key) + "'");
       value = &it->value();
       i = close + 1;
       if (i >= fmt.size()) return InvalidArgument("incomplete format");
@@ -143,32 +145,53 @@ Result<std::string> PercentFormat(std::string_view fmt, const Json& args) {
     }
     std::string text;
     switch (conv) {
-      case 's': text = PythonStr(*value); break;
-      case 'r': case 'a': text = PythonRepr(*value); break;
-      case 'd': case 'i': case 'u': case 'x': case 'X': case 'o': case 'c': {
+      case 's':
+        text = PythonStr(*value);
+        break;
+      case 'r':
+      case 'a':
+        text = PythonRepr(*value);
+        break;
+      case 'd':
+      case 'i':
+      case 'u':
+      case 'x':
+      case 'X':
+      case 'o':
+      case 'c': {
         if (!value->is_number() && !value->is_bool())
           return InvalidArgument(std::string("%") + conv + " format: a number is required, not " +
                                  TypeName(*value));
-        int64_t x = value->is_double() ? static_cast<int64_t>(value->as_double())
-                    : value->is_bool() ? (value->as_bool() ? 1 : 0)
+        int64_t x = value->is_double()  ? static_cast<int64_t>(value->as_double())
+                    : value->is_bool()  ? (value->as_bool() ? 1 : 0)
                     : value->is_int64() ? value->as_int64()
                                         : static_cast<int64_t>(value->as_uint64());
         char buf[64];
-        if (conv == 'x') std::snprintf(buf, sizeof(buf), "%llx", static_cast<long long>(x));
-        else if (conv == 'X') std::snprintf(buf, sizeof(buf), "%llX", static_cast<long long>(x));
-        else if (conv == 'o') std::snprintf(buf, sizeof(buf), "%llo", static_cast<long long>(x));
-        else if (conv == 'c') std::snprintf(buf, sizeof(buf), "%c", static_cast<char>(x));
-        else std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(x));
+        if (conv == 'x')
+          std::snprintf(buf, sizeof(buf), "%llx", static_cast<long long>(x));
+        else if (conv == 'X')
+          std::snprintf(buf, sizeof(buf), "%llX", static_cast<long long>(x));
+        else if (conv == 'o')
+          std::snprintf(buf, sizeof(buf), "%llo", static_cast<long long>(x));
+        else if (conv == 'c')
+          std::snprintf(buf, sizeof(buf), "%c", static_cast<char>(x));
+        else
+          std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(x));
         text = buf;
         if (flags.find('+') != std::string::npos && x >= 0 && conv != 'c') text = "+" + text;
         break;
       }
-      case 'f': case 'F': case 'e': case 'E': case 'g': case 'G': {
+      case 'f':
+      case 'F':
+      case 'e':
+      case 'E':
+      case 'g':
+      case 'G': {
         if (!value->is_number() && !value->is_bool())
-          return InvalidArgument(std::string("%") + conv + " format: a real number is required, not " +
-                                 TypeName(*value));
-        double d = value->is_double() ? value->as_double()
-                   : value->is_bool() ? (value->as_bool() ? 1.0 : 0.0)
+          return InvalidArgument(std::string("%") + conv +
+                                 " format: a real number is required, not " + TypeName(*value));
+        double d = value->is_double()  ? value->as_double()
+                   : value->is_bool()  ? (value->as_bool() ? 1.0 : 0.0)
                    : value->is_int64() ? static_cast<double>(value->as_int64())
                                        : static_cast<double>(value->as_uint64());
         char spec[8] = {'%', '.', '*', conv, 0};
@@ -181,11 +204,13 @@ Result<std::string> PercentFormat(std::string_view fmt, const Json& args) {
       default:
         return InvalidArgument(std::string("unsupported format character '") + conv + "'");
     }
-    if (precision >= 0 && (conv == 's' || conv == 'r') && text.size() > static_cast<size_t>(precision))
+    if (precision >= 0 && (conv == 's' || conv == 'r') &&
+        text.size() > static_cast<size_t>(precision))
       text.resize(precision);
     if (static_cast<int>(text.size()) < width) {
       size_t pad = width - text.size();
-      if (flags.find('-') != std::string::npos) text.append(pad, ' ');
+      if (flags.find('-') != std::string::npos)
+        text.append(pad, ' ');
       else if (flags.find('0') != std::string::npos && conv != 's' && conv != 'r') {
         size_t sign = (!text.empty() && (text[0] == '-' || text[0] == '+')) ? 1 : 0;
         text.insert(sign, pad, '0');
@@ -204,6 +229,13 @@ std::string YaqlStr(const Json& v) {
   if (v.is_null()) return "null";
   if (v.is_bool()) return v.as_bool() ? "true" : "false";
   return PythonStr(v);
+}
+
+int64_t WorkOf(const Json& v) {
+  if (v.is_array()) return static_cast<int64_t>(v.get_array().size());
+  if (v.is_object()) return static_cast<int64_t>(v.get_object().size());
+  if (v.is_string()) return static_cast<int64_t>(v.get_string().size() / 64);
+  return 0;
 }
 
 size_t ApproxSize(const Json& v) {
@@ -595,11 +627,13 @@ ValResult Evaluator::EvalBinary(const Node& n) {
     case Op::kGt:
     case Op::kLe:
     case Op::kGe: {
+      BORA_RETURN_IF_ERROR(Step(WorkOf(a.get())));
       BORA_ASSIGN_OR_RETURN(bool r, Compare(n.op, a.get(), b.get(), lang_));
       return Val::Own(Json(r));
     }
     case Op::kIn:
     case Op::kNotIn: {
+      BORA_RETURN_IF_ERROR(Step(WorkOf(b.get())));
       BORA_ASSIGN_OR_RETURN(bool r, Contains(b.get(), a.get()));
       return Val::Own(Json(n.op == Op::kIn ? r : !r));
     }

@@ -438,8 +438,8 @@ TEST(Template, NullDataIsRejected) {
 }
 
 TEST(Template, JinjaBlockTemplateInNestedJson) {
-  auto t = Template::Compile(
-      J(R"({"msg": "{% for u in _.users %}{{ u }}{% if not loop.last %}, {% endif %}{% endfor %}"})"));
+  auto t = Template::Compile(J(R"({"msg": "{% for u in _.users %}{{ u }})"
+                               R"({% if not loop.last %}, {% endif %}{% endfor %}"})"));
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   Json data = J(R"({"users": ["a", "b", "c"]})");
   auto r = t->Evaluate(EvalContext{&data, nullptr, Limits()});

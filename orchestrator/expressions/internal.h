@@ -306,6 +306,8 @@ Result<bool> Compare(Op op, const Json& a, const Json& b, Lang lang);
 Result<bool> Contains(const Json& container, const Json& item);
 // Total order used by sort/orderBy/min/max: numbers, then strings; errors across other types.
 Result<int> Order(const Json& a, const Json& b);
+// Steps charged for an operation that scans `v` once (containment, equality): its top-level size.
+int64_t WorkOf(const Json& v);
 // Approximate size in bytes of a value (bounded walk).
 size_t ApproxSize(const Json& v);
 // Python's printf-style `fmt % args` (%s %r %d %i %f %e %g %x %o %c %%, flags, width, precision,

@@ -702,7 +702,8 @@ class TemplateParser {
       AppendText(out, text);
       std::string_view close = kind == '{' ? "}}" : kind == '%' ? "%}" : "#}";
       size_t inner_start = open + 2 + (strip_before ? 1 : 0);
-      size_t close_pos = text_.find(close, inner_start);
+      size_t close_pos =
+          kind == '#' ? text_.find(close, inner_start) : FindClose(inner_start, close);
       if (close_pos == std::string_view::npos)
         return InvalidArgument("unterminated '" + std::string(text_.substr(open, 2)) + "'");
       size_t inner_end = close_pos;
@@ -823,6 +824,46 @@ class TemplateParser {
     if (!p.AtEnd()) return p.Error("unexpected '" + p.tok().text + "'");
     BORA_RETURN_IF_ERROR(CheckAstDepth(*n, limits_.max_depth));
     return n;
+  }
+
+  // Like Jinja's lexer: the end delimiter only counts outside string literals and when every (, [
+  // and { opened inside the tag is closed (`{{ {'a': {'b': 1}} }}`, `{{ '}}' }}`).
+  size_t FindClose(size_t from, std::string_view close) const {
+    int depth = 0;
+    char quote = 0;
+    for (size_t i = from; i < text_.size(); ++i) {
+      char c = text_[i];
+      if (quote) {
+        if (c == '\\')
+          ++i;
+        else if (c == quote)
+          quote = 0;
+        continue;
+      }
+      if (depth == 0 && text_.compare(i, close.size(), close) == 0) return i;
+      if (depth == 0 && close[0] == '}' && c == '-' &&
+          text_.compare(i + 1, close.size(), close) == 0)
+        return i + 1;
+      switch (c) {
+        case '\'':
+        case '"':
+          quote = c;
+          break;
+        case '(':
+        case '[':
+        case '{':
+          ++depth;
+          break;
+        case ')':
+        case ']':
+        case '}':
+          if (depth > 0) --depth;
+          break;
+        default:
+          break;
+      }
+    }
+    return std::string_view::npos;
   }
 
   size_t FindOpen(size_t from) const {
