@@ -1,6 +1,8 @@
 // The `bora` command. Thin: parses the command line and calls the subcommand implementations in cli/.
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -36,8 +38,8 @@ int main(int argc, char** argv) {
   bora::cli::ClusterArgs cluster;
   std::string log_level = "info";
   auto add_cluster_flags = [&](CLI::App* cmd) {
-    cmd->add_option("--kafka", cluster.options.kafka, "Kafka brokers host:port")->envname("BORA_KAFKA")->required();
-    cmd->add_option("--redis", cluster.options.redis, "Redis URL redis://host:port")->envname("BORA_REDIS")->required();
+    cmd->add_option("--kafka", cluster.options.kafka, "Kafka brokers host:port (default: $BORA_KAFKA)");
+    cmd->add_option("--redis", cluster.options.redis, "Redis URL redis://host:port (default: $BORA_REDIS)");
     cmd->add_option("--prefix", cluster.options.prefix, "Topic and Redis key prefix (isolates clusters)");
     cmd->add_option("--partitions", cluster.options.partitions, "Partitions of bora.events");
     cmd->add_option("--session-timeout-ms", cluster.options.session_timeout_ms,
@@ -72,6 +74,13 @@ int main(int argc, char** argv) {
   if (run->parsed()) return bora::cli::RunRun(run_args);
   if (orch->parsed() || worker->parsed() || serve->parsed()) {
     bora::InitLogging(log_level);
+    // A flag wins over the environment.
+    if (cluster.options.kafka.empty() && std::getenv("BORA_KAFKA")) cluster.options.kafka = std::getenv("BORA_KAFKA");
+    if (cluster.options.redis.empty() && std::getenv("BORA_REDIS")) cluster.options.redis = std::getenv("BORA_REDIS");
+    if (cluster.options.kafka.empty() || cluster.options.redis.empty()) {
+      std::cerr << "bora: --kafka and --redis (or BORA_KAFKA and BORA_REDIS) are required\n";
+      return 2;
+    }
     cluster.options.orchestrator = !worker->parsed();
     cluster.options.worker = !orch->parsed();
     return bora::cli::RunCluster(cluster);

@@ -1,7 +1,7 @@
 # Helper functions every module uses. One CMake library per module folder.
 #
 #   bora_library(NAME SRCS a.cc b.cc DEPS other_lib ...)
-#   bora_test(NAME SRCS a_test.cc DEPS lib ... [LABELS l1 l2] [PREFIX p.])
+#   bora_test(NAME SRCS a_test.cc DEPS lib ... [LABELS l1 l2] [PREFIX p.] [SERIAL])
 #                                                              -> one gtest binary, tests discovered by CTest
 #   bora_benchmark(NAME SRCS a_bench.cc DEPS lib ...)           -> Google Benchmark binary (not run by CTest)
 #   bora_fuzzer(NAME SRCS a_fuzz.cc DEPS lib ...)               -> libFuzzer target, only with BORA_FUZZ=ON (clang)
@@ -15,7 +15,7 @@ function(bora_library name)
 endfunction()
 
 function(bora_test name)
-  cmake_parse_arguments(ARG "" "PREFIX" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "PREFIX" "SRCS;DEPS;LABELS" ${ARGN})
   if(NOT BORA_BUILD_TESTS)
     return()
   endif()
@@ -25,7 +25,11 @@ function(bora_test name)
   if(ARG_LABELS)
     set(labels ${ARG_LABELS})
   endif()
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${labels}"
+  set(serial FALSE)
+  if(ARG_SERIAL)
+    set(serial TRUE)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${labels}" RUN_SERIAL ${serial}
                        WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} TEST_PREFIX "${ARG_PREFIX}")
 endfunction()
 

@@ -9,7 +9,10 @@
 #                               `export BORA_REDIS=... BORA_KAFKA=...` lines
 #   scripts/services.sh env     prints the export lines of running services (exit 1 if not running)
 #   scripts/services.sh stop    stops only what `start` started (by pid file), removes the data
+#   scripts/services.sh kill redis|kafka     kill -9 one service, keeping its port and data (fault tests)
+#   scripts/services.sh revive redis|kafka   start a killed service again on the same port with the same data
 #
+# BORA_REDIS_AOF=1 starts Redis with appendonly yes and appendfsync everysec (durability tests).
 # BORA_SERVICES_DIR (default /tmp/bora-services-$UID) holds pid files, ports, logs and data.
 # BORA_SERVICES=redis or kafka limits start to one of them.
 set -euo pipefail
@@ -53,9 +56,15 @@ start_redis() {
   command -v redis-server >/dev/null || { log "redis-server is missing (scripts/setup.sh installs it)"; exit 1; }
   local port
   port="$(free_port)"
-  redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/redis" --save "" --appendonly no \
-    --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >/dev/null
   echo "$port" >"$dir/redis.port"
+  run_redis "$port"
+}
+
+run_redis() {
+  local port=$1 aof=no
+  if [ "${BORA_REDIS_AOF:-0}" = 1 ]; then aof=yes; fi
+  redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/redis" --save "" --appendonly "$aof" \
+    --appendfsync everysec --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >/dev/null
   for _ in $(seq 1 100); do
     if redis_ready "$port"; then log "redis ready on 127.0.0.1:$port"; return 0; fi
     sleep 0.1
@@ -114,12 +123,17 @@ PROPS
   kafka_cli kafka.tools.StorageTool format --standalone -t "$cluster_id" \
     -c "$dir/kafka/server.properties" >"$dir/kafka.format.log" 2>&1 || {
     log "kafka storage format failed; see $dir/kafka.format.log"; exit 1; }
+  echo "$port" >"$dir/kafka.port"
+  run_kafka "$port"
+}
+
+run_kafka() {
+  local port=$1
   nohup java -Xmx512m -Xms256m -XX:+UseG1GC -cp "$kafka_libs/*" \
     -Dlog4j.configuration="file:$dir/kafka/log4j.properties" \
     kafka.Kafka "$dir/kafka/server.properties" >"$dir/kafka.log" 2>&1 &
   echo $! >"$dir/kafka.pid"
-  echo "$port" >"$dir/kafka.port"
-  for _ in $(seq 1 60); do
+  for _ in $(seq 1 120); do
     if ! alive "$dir/kafka.pid"; then log "kafka exited; see $dir/kafka.log"; exit 1; fi
     if kafka_ready "$port"; then log "kafka ready on 127.0.0.1:$port"; return 0; fi
     sleep 0.5
@@ -152,7 +166,23 @@ stop_one() {
   rm -f "$dir/$name.pid" "$dir/$name.port"
 }
 
+kill_one() {
+  local name=$1
+  if alive "$dir/$name.pid"; then kill -9 "$(cat "$dir/$name.pid")" 2>/dev/null || true; fi
+  for _ in $(seq 1 100); do alive "$dir/$name.pid" || break; sleep 0.05; done
+  log "$name killed (port and data kept)"
+}
+
+revive_one() {
+  local name=$1
+  [ -f "$dir/$name.port" ] || { log "$name was never started here"; exit 1; }
+  if alive "$dir/$name.pid"; then return 0; fi
+  "run_$name" "$(cat "$dir/$name.port")"
+}
+
 case "${1:-}" in
+  kill) kill_one "${2:?service}" ;;
+  revive) revive_one "${2:?service}" ;;
   start)
     mkdir -p "$dir"
     for s in $which_services; do "start_$s"; done
@@ -165,7 +195,7 @@ case "${1:-}" in
     rm -rf "$dir/kafka/data" "$dir/redis"
     ;;
   *)
-    echo "usage: $0 start|env|stop" >&2
+    echo "usage: $0 start|env|stop|kill SERVICE|revive SERVICE" >&2
     exit 2
     ;;
 esac

@@ -19,9 +19,11 @@ class MemoryBus::MemoryConsumer final : public Consumer {
       uint64_t seen = bus_->version_;
       Collect(max_messages, &out);
       if (!out.empty() || woken_ || RebalancePending()) break;
-      if (bus_->cv_.wait_until(lock, deadline, [&] { return bus_->version_ != seen || woken_; })) {
-        continue;
-      }
+      ++bus_->waiters_;
+      bool changed =
+          bus_->cv_.wait_until(lock, deadline, [&] { return bus_->version_ != seen || woken_; });
+      --bus_->waiters_;
+      if (changed) continue;
       break;  // timed out
     }
     woken_ = false;
@@ -101,8 +103,8 @@ class MemoryBus::MemoryConsumer final : public Consumer {
       const Partition& p = t->second.partitions[static_cast<size_t>(tp.partition)];
       int64_t& pos = positions_[tp];
       if (pos < p.trimmed) pos = p.trimmed;
-      while (pos < static_cast<int64_t>(p.log.size()) && out->size() < max_messages) {
-        out->push_back(p.log[static_cast<size_t>(pos)]);
+      while (pos < p.end() && out->size() < max_messages) {
+        out->push_back(p.log[static_cast<size_t>(pos - p.trimmed)]);
         ++pos;
       }
     }
@@ -145,20 +147,24 @@ Result<int> MemoryBus::PartitionCount(std::string_view topic) {
 }
 
 Status MemoryBus::Publish(std::string_view topic, std::string_view key, std::string value) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   auto it = topics_.find(topic);
   if (it == topics_.end()) return NotFound("no topic " + std::string(topic));
   int partition = PartitionForKey(key, static_cast<int>(it->second.partitions.size()));
   Partition& p = it->second.partitions[static_cast<size_t>(partition)];
-  BusMessage m;
-  m.topic = std::string(topic);
+  BusMessage& m = p.log.emplace_back();
+  m.topic = it->first;
   m.partition = partition;
-  m.offset = static_cast<int64_t>(p.log.size());
+  m.offset = p.end() - 1;
   m.key = std::string(key);
   m.value = std::move(value);
-  p.log.push_back(std::move(m));
   ++version_;
-  cv_.notify_all();
+  // Wake pollers only when one waits (most publishes find none: a wakeup per message would turn the
+  // orchestrator/worker pair into a ping-pong of context switches).
+  if (waiters_ > 0) {
+    lock.unlock();  // the woken poller need not block on mu_ right away
+    cv_.notify_all();
+  }
   return Status::Ok();
 }
 
@@ -175,7 +181,7 @@ int64_t MemoryBus::EndOffset(const TopicPartition& tp) {
   std::lock_guard lock(mu_);
   auto it = topics_.find(tp.topic);
   if (it == topics_.end() || tp.partition >= static_cast<int>(it->second.partitions.size())) return 0;
-  return static_cast<int64_t>(it->second.partitions[static_cast<size_t>(tp.partition)].log.size());
+  return it->second.partitions[static_cast<size_t>(tp.partition)].end();
 }
 
 void MemoryBus::TrimBefore(const TopicPartition& tp, int64_t offset) {
@@ -183,13 +189,11 @@ void MemoryBus::TrimBefore(const TopicPartition& tp, int64_t offset) {
   auto it = topics_.find(tp.topic);
   if (it == topics_.end() || tp.partition >= static_cast<int>(it->second.partitions.size())) return;
   Partition& p = it->second.partitions[static_cast<size_t>(tp.partition)];
-  offset = std::min<int64_t>(offset, static_cast<int64_t>(p.log.size()));
-  for (int64_t i = p.trimmed; i < offset; ++i) {
-    BusMessage& m = p.log[static_cast<size_t>(i)];
-    std::string().swap(m.value);
-    std::string().swap(m.key);
+  offset = std::min<int64_t>(offset, p.end());
+  while (p.trimmed < offset) {
+    p.log.pop_front();
+    ++p.trimmed;
   }
-  p.trimmed = std::max(p.trimmed, offset);
 }
 
 void MemoryBus::Rebalance(const std::string& group_name) {

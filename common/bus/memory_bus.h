@@ -6,6 +6,7 @@
 //
 // Thread-safety: every method may be called from any thread (one mutex; Poll waits on a condition variable).
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,14 +31,18 @@ class MemoryBus final : public Bus {
 
   // Messages published to `tp` so far (its end offset).
   int64_t EndOffset(const TopicPartition& tp);
-  // Frees messages of `tp` below `offset` (their slots stay, empty), to bound memory in long runs.
+  // Frees messages of `tp` below `offset`, to bound memory in long runs (consumers positioned below it
+  // continue at `offset`).
   void TrimBefore(const TopicPartition& tp, int64_t offset);
 
  private:
   class MemoryConsumer;
   struct Partition {
-    std::vector<BusMessage> log;
+    // Messages from offset `trimmed` on (a deque: appending never moves the log under mu_, and trimming
+    // frees the consumed prefix).
+    std::deque<BusMessage> log;
     int64_t trimmed = 0;  // messages below this offset were freed
+    int64_t end() const { return trimmed + static_cast<int64_t>(log.size()); }
   };
   struct Topic {
     std::vector<Partition> partitions;
@@ -53,6 +58,7 @@ class MemoryBus final : public Bus {
   std::mutex mu_;
   std::condition_variable cv_;
   uint64_t version_ = 0;  // bumped on every publish and rebalance; pollers wait for a change
+  int waiters_ = 0;       // pollers blocked on cv_ (guarded by mu_)
   std::map<std::string, Topic, std::less<>> topics_;
   std::map<std::string, Group> groups_;
 };

@@ -358,6 +358,14 @@ class Runner {
     st_.params = std::move(params);
     st_.state = State::kRunning;
     st_.RebuildIndex();
+    // Most executions run each task about once: size the task vector and the indexes up front so
+    // they do not reallocate (moving every TaskExecution) as the execution advances.
+    const size_t expected_tasks = spec->tasks.size();
+    st_.tasks.reserve(expected_tasks);
+    st_.index.task_by_id.reserve(expected_tasks);
+    st_.index.latest_task_by_name.reserve(expected_tasks);
+    st_.index.tasks_by_name.reserve(expected_tasks);
+    st_.index.action_by_id.reserve(expected_tasks);
 
     auto input = engine_->ValidateWorkflowInput(*spec, ev.input);
     if (!input.ok()) {

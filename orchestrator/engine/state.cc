@@ -299,13 +299,23 @@ std::string DeriveId(std::string_view seed, uint64_t counter) {
   uint64_t h2 = Fnv1a(seed, 0x84222325cbf29ce4ULL ^ 0x5bd1e995ULL);
   uint64_t a = Mix(h1 ^ Mix(counter));
   uint64_t b = Mix(h2 + counter * 0x9e3779b97f4a7c15ULL);
-  // Version 4 layout: xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx with y in 8..b.
-  char buf[37];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
-                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
+  // Version 4 layout: xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx with y in 8..b. Hand-formatted (this is on
+  // the hot path: several ids per task); same digits as "%08x-%04x-4%03x-%04x-%012llx".
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  auto put = [&](size_t pos, uint64_t v, int digits) {
+    for (int i = digits - 1; i >= 0; --i) {
+      out[pos + static_cast<size_t>(i)] = kHex[v & 0xf];
+      v >>= 4;
+    }
+  };
+  put(0, a >> 32, 8);
+  put(9, (a >> 16) & 0xffff, 4);
+  out[14] = '4';
+  put(15, a & 0xfff, 3);
+  put(19, 0x8000 | ((b >> 48) & 0x3fff), 4);
+  put(24, b & 0xffffffffffffULL, 12);
+  return out;
 }
 
 Json TaskExecution::Result() const {

@@ -934,6 +934,24 @@ std::string ReplaceAll(std::string_view s, std::string_view old, std::string_vie
   return out;
 }
 
+// Fails before building a replacement result that would exceed the output limit.
+Status CheckReplaceSize(const Evaluator& ev, std::string_view s, std::string_view old,
+                        std::string_view neu, int64_t count) {
+  if (neu.size() <= old.size()) return Status::Ok();
+  size_t max_occurrences = old.empty() ? s.size() + 1 : s.size() / old.size();
+  if (s.size() + max_occurrences * (neu.size() - old.size()) <= ev.ctx().limits.max_output_bytes)
+    return Status::Ok();
+  size_t actual = 0;
+  if (old.empty()) {
+    actual = s.size() + 1;
+  } else {
+    for (size_t p = s.find(old); p != std::string_view::npos; p = s.find(old, p + old.size()))
+      ++actual;
+  }
+  if (count >= 0) actual = std::min<size_t>(actual, static_cast<size_t>(count));
+  return ev.CheckSize(s.size() + actual * (neu.size() - old.size()));
+}
+
 ValResult FnReplace(Evaluator& ev, const Node& node, Val* recv) {
   Call c(ev, node, recv);
   BORA_RETURN_IF_ERROR(c.Arity(2, 4));
@@ -949,6 +967,7 @@ ValResult FnReplace(Evaluator& ev, const Node& node, Val* recv) {
       BORA_RETURN_IF_ERROR(ev.Step());
       std::string neu =
           kv.value().is_string() ? std::string(kv.value().get_string()) : YaqlStr(kv.value());
+      BORA_RETURN_IF_ERROR(CheckReplaceSize(ev, s, kv.key(), neu, count));
       s = ReplaceAll(s, kv.key(), neu, count);
       BORA_RETURN_IF_ERROR(ev.CheckSize(s.size()));
     }
@@ -962,21 +981,7 @@ ValResult FnReplace(Evaluator& ev, const Node& node, Val* recv) {
   if (c.size() == 4) {
     BORA_ASSIGN_OR_RETURN(count, IntArg(c, 3));
   }
-  // Worst-case size, checked before building the string.
-  size_t old_len = old->get_string().size(), new_len = neu->get_string().size();
-  size_t occurrences = old_len == 0 ? s.size() + 1 : s.size() / old_len;
-  if (new_len > old_len && occurrences > 0 &&
-      s.size() + occurrences * (new_len - old_len) > ev.ctx().limits.max_output_bytes &&
-      count < 0) {
-    size_t actual = 0;
-    if (old_len == 0)
-      actual = s.size() + 1;
-    else
-      for (size_t p = s.find(SV(old.get())); p != std::string::npos;
-           p = s.find(SV(old.get()), p + old_len))
-        ++actual;
-    BORA_RETURN_IF_ERROR(ev.CheckSize(s.size() + actual * (new_len - old_len)));
-  }
+  BORA_RETURN_IF_ERROR(CheckReplaceSize(ev, s, SV(old.get()), SV(neu.get()), count));
   std::string out = ReplaceAll(s, SV(old.get()), SV(neu.get()), count);
   BORA_RETURN_IF_ERROR(ev.CheckSize(out.size()));
   BORA_RETURN_IF_ERROR(ev.Step(static_cast<int64_t>(out.size() / 64)));
@@ -1256,7 +1261,7 @@ ValResult FnFormat(Evaluator& ev, const Node& node, Val* recv) {
     BORA_ASSIGN_OR_RETURN(Json v, ev.EvalJson(*k->kids[1]));
     kwargs.emplace_back(k->name, std::move(v));
   }
-  BORA_ASSIGN_OR_RETURN(std::string out, PyFormat(fmt, args, kwargs, IsYaql(c)));
+  BORA_ASSIGN_OR_RETURN(std::string out, PyFormat(fmt, args, kwargs, false));
   BORA_RETURN_IF_ERROR(ev.CheckSize(out.size()));
   return Val::Own(Str(out));
 }
@@ -2634,6 +2639,7 @@ const Builtin kJinjaMethods[] = {
     {"endswith", MethodDispatch}, {"format", MethodDispatch},     {"join", MethodDispatch},
     {"title", MethodDispatch},    {"capitalize", MethodDispatch}, {"index", MethodDispatch},
     {"count", MethodDispatch},    {"find", MethodDispatch},       {"isdigit", MethodDispatch},
+    {"cycle", MethodDispatch},
 };
 
 template <size_t N>
@@ -2649,6 +2655,12 @@ ValResult MethodDispatch(Evaluator& ev, const Node& node, Val* recv) {
   if (r.is_object()) {
     if (m == "get") return FnGet(ev, node, recv);
     if (m == "keys") return FnKeys(ev, node, recv);
+    if (m == "cycle" && r.get_object().contains("index0")) {  // loop.cycle('odd', 'even')
+      Call c(ev, node, recv);
+      if (c.size() < 2) return InvalidArgument("loop.cycle() needs at least one value");
+      int64_t i = NumI(r.get_object().at("index0"));
+      return c.Arg(1 + static_cast<size_t>(i % static_cast<int64_t>(c.size() - 1)));
+    }
     if (m == "values") return FnValues(ev, node, recv);
     if (m == "items") return FnItems(ev, node, recv);
   }

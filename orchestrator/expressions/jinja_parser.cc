@@ -744,6 +744,24 @@ class TemplateParser {
           return Status::Ok();
         }
       }
+      if (keyword == "raw") {  // {% raw %}...{% endraw %}: literal text
+        size_t search = pos_;
+        while (true) {
+          size_t open_end = text_.find("{%", search);
+          if (open_end == std::string_view::npos) return InvalidArgument("missing '{% endraw %}'");
+          size_t close_end = text_.find("%}", open_end + 2);
+          if (close_end == std::string_view::npos) return InvalidArgument("missing '{% endraw %}'");
+          std::string_view tag = text_.substr(open_end + 2, close_end - open_end - 2);
+          size_t b = tag.find_first_not_of(" \t-"), e = tag.find_last_not_of(" \t-");
+          if (b != std::string_view::npos && tag.substr(b, e - b + 1) == "endraw") {
+            AppendText(out, text_.substr(pos_, open_end - pos_));
+            pos_ = close_end + 2;
+            break;
+          }
+          search = close_end + 2;
+        }
+        continue;
+      }
       if (keyword == "endif" || keyword == "endfor" || keyword == "elif" || keyword == "else")
         return InvalidArgument("unexpected '{% " + keyword + " %}'");
       BORA_RETURN_IF_ERROR(p.Next());

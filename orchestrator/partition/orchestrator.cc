@@ -29,22 +29,29 @@ Status Orchestrator::Start() {
   return Status::Ok();
 }
 
+Status Orchestrator::Claim(int partition, Owned& owned) {
+  BORA_ASSIGN_OR_RETURN(store::PartitionClaim claim, store_->ClaimPartition(partition));
+  owned.epoch = claim.epoch;
+  owned.next_offset = claim.next_offset;
+  owned.unsent = std::move(claim.outbox);
+  owned.needs_claim = false;
+  BORA_RETURN_IF_ERROR(
+      consumer_->Seek({protocol::EventsTopic(options_.topic_prefix), partition}, owned.next_offset));
+  BORA_LOG_DEBUG("partition {} claimed: epoch {}, offset {}, {} outbox entries to re-send", partition,
+                 owned.epoch, owned.next_offset, owned.unsent.size());
+  return Status::Ok();
+}
+
 void Orchestrator::OnAssigned(const std::vector<TopicPartition>& partitions) {
   for (const auto& tp : partitions) {
-    auto claim = store_->ClaimPartition(tp.partition);
-    if (!claim.ok()) {
-      BORA_LOG_ERROR("cannot claim partition {}: {}", tp.partition, claim.status().ToString());
-      continue;
+    Owned& owned = owned_[tp.partition];
+    owned = Owned();
+    Status s = Claim(tp.partition, owned);
+    if (!s.ok()) {
+      // Keep the partition, marked: PollOnce claims it again before reading it, so nothing is skipped.
+      owned.needs_claim = true;
+      BORA_LOG_ERROR("cannot claim partition {} yet: {}", tp.partition, s.ToString());
     }
-    Owned owned;
-    owned.epoch = claim->epoch;
-    owned.next_offset = claim->next_offset;
-    owned.unsent = std::move(claim->outbox);
-    Status s = consumer_->Seek(tp, owned.next_offset);
-    if (!s.ok()) BORA_LOG_ERROR("seek of partition {} failed: {}", tp.partition, s.ToString());
-    BORA_LOG_DEBUG("partition {} claimed: epoch {}, offset {}, {} outbox entries to re-send",
-                   tp.partition, owned.epoch, owned.next_offset, owned.unsent.size());
-    owned_[tp.partition] = std::move(owned);
   }
 }
 
@@ -55,6 +62,13 @@ void Orchestrator::OnRevoked(const std::vector<TopicPartition>& partitions) {
 std::vector<int> Orchestrator::OwnedPartitions() const {
   std::vector<int> out;
   for (const auto& [p, _] : owned_) out.push_back(p);
+  return out;
+}
+
+std::vector<std::pair<int, int64_t>> Orchestrator::AppliedOffsets() const {
+  std::vector<std::pair<int, int64_t>> out;
+  out.reserve(owned_.size());
+  for (const auto& [p, owned] : owned_) out.emplace_back(p, owned.next_offset);
   return out;
 }
 
@@ -72,10 +86,23 @@ std::optional<TimestampUs> Orchestrator::NextTimer() {
 }
 
 Result<size_t> Orchestrator::PollOnce(std::chrono::milliseconds timeout) {
+  auto r = PollOnceImpl(timeout);
+  if (!r.ok()) {
+    // A store or bus failure may mean a restart that lost recent writes (Redis with appendfsync everysec
+    // loses up to a second). Claim every partition again before going on: each one resumes from what the
+    // store really holds and replays the rest of the log deterministically, so nothing is skipped.
+    for (auto& [p, owned] : owned_) owned.needs_claim = true;
+  }
+  return r;
+}
+
+Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
   if (!consumer_) return FailedPrecondition("Orchestrator::Start was not called");
   size_t done = 0;
-  // Re-send what an earlier round committed but did not produce.
+  // Claim again what the store failed us on (nothing is read from such a partition until this succeeds),
+  // then re-send what an earlier round committed but did not produce.
   for (auto& [p, owned] : owned_) {
+    if (owned.needs_claim) BORA_RETURN_IF_ERROR(Claim(p, owned));
     if (!owned.unsent.empty()) BORA_RETURN_IF_ERROR(Produce(p, owned));
   }
   // Don't block when a timer is already due.
@@ -85,6 +112,7 @@ Result<size_t> Orchestrator::PollOnce(std::chrono::milliseconds timeout) {
   // A partition assigned during this poll brings its previous owner's unacknowledged outbox: send it first,
   // before anything new for the partition.
   for (auto& [p, owned] : owned_) {
+    if (owned.needs_claim) BORA_RETURN_IF_ERROR(Claim(p, owned));
     if (owned.unsent.empty()) continue;
     done += owned.unsent.size();
     BORA_RETURN_IF_ERROR(Produce(p, owned));
@@ -95,6 +123,7 @@ Result<size_t> Orchestrator::PollOnce(std::chrono::milliseconds timeout) {
   for (auto& [p, msgs] : by_partition) {
     auto it = owned_.find(p);
     if (it == owned_.end()) continue;  // revoked meanwhile; the new owner replays them
+    if (it->second.needs_claim) continue;  // re-read after the claim (Claim seeks back)
     Status s = ApplyPartitionBatch(p, it->second, msgs);
     if (s.code() == StatusCode::kAborted) {
       ++stats_.fenced;
@@ -102,10 +131,15 @@ Result<size_t> Orchestrator::PollOnce(std::chrono::milliseconds timeout) {
       owned_.erase(it);
       continue;
     }
-    BORA_RETURN_IF_ERROR(s);
+    if (!s.ok()) {
+      // The batch is not committed (or not acknowledged): claim again and re-read from the stored offset.
+      it->second.needs_claim = true;
+      return s;
+    }
     done += msgs.size();
   }
   for (auto& [p, owned] : owned_) {
+    if (owned.needs_claim) continue;
     BORA_ASSIGN_OR_RETURN(size_t fired, FireTimers(p, owned));
     done += fired;
   }
@@ -118,10 +152,16 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
   const TimestampUs now = clock_->NowUs();
   store::CommitBatch batch;
   batch.next_offset = owned.next_offset;
-  std::unordered_map<std::string, std::shared_ptr<engine::ExecutionState>> touched;
-  std::vector<std::pair<std::shared_ptr<engine::ExecutionState>, engine::Event>> applied;
-  std::vector<engine::Command> commands;
+  // Scratch containers are members, cleared (capacity kept) per batch: no large per-batch allocations.
+  auto& touched = scratch_touched_;
+  auto& applied = scratch_applied_;
+  auto& commands = scratch_commands_;
+  touched.clear();
+  applied.clear();
+  batch.outbox.reserve(msgs.size());
   const std::string events_topic = protocol::EventsTopic(options_.topic_prefix);
+  std::string actions_topic_pool;  // ActionsTopic() of the last RunAction target (usually the only one)
+  std::string actions_topic;
 
   auto reject = [&](const std::string& id, const Status& why) {
     ++stats_.events_rejected;
@@ -171,7 +211,7 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
       continue;
     }
     ++stats_.events_applied;
-    touched[id] = state;
+    touched.try_emplace(id, state);
     applied.emplace_back(state, std::move(event));
 
     for (auto& cmd : commands) {
@@ -179,7 +219,11 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
           [&](auto& c) {
             using T = std::decay_t<decltype(c)>;
             if constexpr (std::is_same_v<T, engine::RunAction>) {
-              put(protocol::ActionsTopic(c.target, options_.topic_prefix), c.execution_id, protocol::EncodeRunAction(c));
+              if (actions_topic.empty() || c.target != actions_topic_pool) {
+                actions_topic_pool = c.target;
+                actions_topic = protocol::ActionsTopic(c.target, options_.topic_prefix);
+              }
+              put(actions_topic, c.execution_id, protocol::EncodeRunAction(c));
             } else if constexpr (std::is_same_v<T, engine::StartSubWorkflow>) {
               put(events_topic, c.sub_execution_id, protocol::EncodeEvent(engine::Event(c.start)));
             } else if constexpr (std::is_same_v<T, engine::SetTimer>) {
@@ -232,6 +276,8 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
   if (observer_) {
     for (const auto& [st, ev] : applied) observer_->OnApplied(*st, ev);
   }
+  applied.clear();
+  touched.clear();
   writer_lock = {};
   for (auto& entry : batch.outbox) owned.unsent.push_back(std::move(entry));
   return Produce(partition, owned);

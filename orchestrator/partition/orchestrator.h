@@ -18,6 +18,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/bus/bus.h"
@@ -76,6 +78,9 @@ class Orchestrator final : public RebalanceListener {
   void Wakeup();
 
   const OrchestratorStats& stats() const { return stats_; }
+  // (partition, next offset) of each owned partition: every event below it is applied and committed.
+  // Same thread as PollOnce.
+  std::vector<std::pair<int, int64_t>> AppliedOffsets() const;
   std::vector<int> OwnedPartitions() const;
 
   // RebalanceListener (called inside PollOnce).
@@ -87,8 +92,15 @@ class Orchestrator final : public RebalanceListener {
     uint64_t epoch = 0;
     int64_t next_offset = 0;
     std::vector<store::OutboxEntry> unsent;  // committed, not yet produced
+    // The store failed us (down, or restarted and possibly behind): claim again and re-seek to the stored
+    // offset before touching the partition, so no event is skipped and none is applied on stale state.
+    bool needs_claim = true;
   };
 
+  // Claims `partition` in the store, seeks the consumer to its stored offset and takes its outbox.
+  Status Claim(int partition, Owned& owned);
+
+  Result<size_t> PollOnceImpl(std::chrono::milliseconds timeout);
   Status ApplyPartitionBatch(int partition, Owned& owned, const std::vector<const BusMessage*>& msgs);
   Status Produce(int partition, Owned& owned);
   Result<size_t> FireTimers(int partition, Owned& owned);
@@ -102,6 +114,10 @@ class Orchestrator final : public RebalanceListener {
   std::unique_ptr<Consumer> consumer_;
   std::map<int, Owned> owned_;
   OrchestratorStats stats_;
+  // ApplyPartitionBatch scratch (reused so batches do not allocate and free large buffers each time).
+  std::unordered_map<std::string, std::shared_ptr<engine::ExecutionState>> scratch_touched_;
+  std::vector<std::pair<std::shared_ptr<engine::ExecutionState>, engine::Event>> scratch_applied_;
+  std::vector<engine::Command> scratch_commands_;
 };
 
 }  // namespace bora::partition

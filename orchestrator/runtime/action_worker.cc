@@ -1,5 +1,6 @@
 #include "orchestrator/runtime/action_worker.h"
 
+#include <algorithm>
 #include <exception>
 
 #include "common/log.h"
@@ -74,6 +75,14 @@ void ActionWorker::Finished(const TopicPartition& tp, int64_t offset) {
   progress_[tp].in_flight.erase(offset);
 }
 
+std::vector<std::pair<TopicPartition, int64_t>> ActionWorker::CommittedPositions() {
+  std::lock_guard lock(progress_mu_);
+  std::vector<std::pair<TopicPartition, int64_t>> out;
+  out.reserve(progress_.size());
+  for (const auto& [tp, p] : progress_) out.emplace_back(tp, p.committed);
+  return out;
+}
+
 Status ActionWorker::CommitProgress() {
   std::vector<std::pair<TopicPartition, int64_t>> to_commit;
   {
@@ -96,45 +105,53 @@ Status ActionWorker::CommitProgress() {
 Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
   if (!consumer_) return FailedPrecondition("ActionWorker::Start was not called");
   BORA_ASSIGN_OR_RETURN(auto messages, consumer_->Poll(options_.max_batch, timeout));
-  for (const auto& m : messages) {
+  // Requests run here (quick actions, bad messages) are done before the next one is looked at: they only
+  // advance `next`. Requests handed to the executor are tracked in `in_flight` until their result is out.
+  auto done_inline = [this](const TopicPartition& tp, int64_t offset) {
+    std::lock_guard lock(progress_mu_);
+    Progress& p = progress_[tp];
+    p.next = std::max(p.next, offset + 1);
+  };
+  for (auto& m : messages) {
     TopicPartition tp{m.topic, m.partition};
+    auto run = protocol::DecodeRunAction(m.value);
+    if (!run.ok()) {
+      BORA_LOG_WARN("dropping a bad action request at {}:{}@{}: {}", m.topic, m.partition, m.offset,
+                    run.status().ToString());
+      done_inline(tp, m.offset);
+      continue;
+    }
+    workers::ActionRequest request;
+    request.action_name = std::move(run->action_name);
+    request.input = std::move(run->input);
+    request.execution_id = run->execution_id;
+    request.workflow_name = std::move(run->workflow_name);
+    request.task_execution_id = run->task_execution_id;
+    request.task_name = std::move(run->task_name);
+    request.action_execution_id = run->action_execution_id;
+    request.attempt = run->attempt;
+    request.timeout_ms = run->timeout_s * 1000;
+    workers::Action* impl = registry_->FindAction(request.action_name);
+    if (!executor_ || impl == nullptr || !impl->MayBlock(request)) {
+      // Quick actions (std.noop, std.echo without delay...) run here: a pool hop costs more than they do.
+      Publish(run->execution_id, run->task_execution_id, run->action_execution_id,
+              RunInline(*registry_, request));
+      done_inline(tp, m.offset);
+      continue;
+    }
     {
       std::lock_guard lock(progress_mu_);
       Progress& p = progress_[tp];
       p.in_flight.insert(m.offset);
       p.next = std::max(p.next, m.offset + 1);
     }
-    auto run = protocol::DecodeRunAction(m.value);
-    if (!run.ok()) {
-      BORA_LOG_WARN("dropping a bad action request at {}:{}@{}: {}", m.topic, m.partition, m.offset,
-                    run.status().ToString());
-      Finished(tp, m.offset);
-      continue;
-    }
-    workers::ActionRequest request;
-    request.action_name = run->action_name;
-    request.input = std::move(run->input);
-    request.execution_id = run->execution_id;
-    request.workflow_name = run->workflow_name;
-    request.task_execution_id = run->task_execution_id;
-    request.task_name = run->task_name;
-    request.action_execution_id = run->action_execution_id;
-    request.attempt = run->attempt;
-    request.timeout_ms = run->timeout_s * 1000;
-    std::string exec = run->execution_id, task = run->task_execution_id,
-                action = run->action_execution_id;
-    workers::Action* impl = registry_->FindAction(request.action_name);
-    if (!executor_ || impl == nullptr || !impl->MayBlock(request)) {
-      // Quick actions (std.noop, std.echo without delay...) run here: a pool hop costs more than they do.
-      Publish(exec, task, action, RunInline(*registry_, request));
-      Finished(tp, m.offset);
-      continue;
-    }
     int64_t offset = m.offset;
-    executor_(std::move(request), [this, exec, task, action, tp, offset](workers::ActionResult result) {
-      Publish(exec, task, action, result);
-      Finished(tp, offset);
-    });
+    executor_(std::move(request),
+              [this, exec = std::move(run->execution_id), task = std::move(run->task_execution_id),
+               action = std::move(run->action_execution_id), tp, offset](workers::ActionResult result) {
+                Publish(exec, task, action, result);
+                Finished(tp, offset);
+              });
   }
   BORA_RETURN_IF_ERROR(CommitProgress());
   return messages.size();

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/bus/bus.h"
 #include "common/status.h"
@@ -50,6 +51,10 @@ class ActionWorker {
   // number of requests taken.
   Result<size_t> PollOnce(std::chrono::milliseconds timeout);
   void Wakeup();
+
+  // Per partition, the committed position: every request below it is done and its result published.
+  // Thread-safe.
+  std::vector<std::pair<TopicPartition, int64_t>> CommittedPositions();
 
   // Runs one request with the registry on the calling thread (unknown action ⇒ error result).
   static workers::ActionResult RunInline(const workers::ActionRegistry& registry,

@@ -22,7 +22,10 @@ class EmbeddedRuntime::FanOut final : public partition::ExecutionObserver {
  public:
   explicit FanOut(EmbeddedRuntime* rt) : rt_(rt) {}
   void OnApplied(const engine::ExecutionState& state, const engine::Event& event) override {
-    for (auto* o : rt_->observers_) o->OnApplied(state, event);
+    if (!rt_->observers_.empty()) {
+      std::lock_guard lock(observers_mu_);  // several orchestrator threads; observers see one call at a time
+      for (auto* o : rt_->observers_) o->OnApplied(state, event);
+    }
     if (IsSettled(state.state)) {
       std::lock_guard lock(rt_->settle_mu_);
       ++rt_->settle_version_;
@@ -30,7 +33,10 @@ class EmbeddedRuntime::FanOut final : public partition::ExecutionObserver {
     }
   }
   void OnRejected(const std::string& execution_id, const Status& why) override {
-    for (auto* o : rt_->observers_) o->OnRejected(execution_id, why);
+    if (!rt_->observers_.empty()) {
+      std::lock_guard lock(observers_mu_);
+      for (auto* o : rt_->observers_) o->OnRejected(execution_id, why);
+    }
     std::lock_guard lock(rt_->settle_mu_);
     rt_->rejected_[execution_id] = why;
     ++rt_->settle_version_;
@@ -39,6 +45,7 @@ class EmbeddedRuntime::FanOut final : public partition::ExecutionObserver {
 
  private:
   EmbeddedRuntime* rt_;
+  std::mutex observers_mu_;
 };
 
 EmbeddedRuntime::EmbeddedRuntime(EmbeddedOptions options)
@@ -53,9 +60,13 @@ EmbeddedRuntime::EmbeddedRuntime(EmbeddedOptions options)
   workers::RegisterStdActions(registry_, options_.std_actions);
   engine_ = std::make_unique<engine::Engine>(&definitions_, &registry_);
   fan_out_ = std::make_unique<FanOut>(this);
-  orchestrator_ = std::make_unique<partition::Orchestrator>(partition::OrchestratorOptions{}, &bus_,
-                                                            &store_, engine_.get(), clock_,
-                                                            fan_out_.get());
+  int orchestrators = options_.deterministic
+                          ? 1
+                          : std::clamp(options_.orchestrator_threads, 1, options_.partitions);
+  for (int i = 0; i < orchestrators; ++i) {
+    orchestrators_.push_back(std::make_unique<partition::Orchestrator>(
+        partition::OrchestratorOptions{}, &bus_, &store_, engine_.get(), clock_, fan_out_.get()));
+  }
   client_ = std::make_unique<ExecutionClient>(&bus_, &store_, engine_.get(), &definitions_,
                                               options_.partitions);
   // Topics exist from the start, so requests may be queued before Start().
@@ -76,7 +87,8 @@ Status EmbeddedRuntime::LoadYaml(std::string_view yaml_text, const std::string& 
 
 Status EmbeddedRuntime::Start() {
   if (started_) return Status::Ok();
-  BORA_RETURN_IF_ERROR(orchestrator_->Start());
+  // All subscribe before any polls, so the first assignment is already the final one (no rebalance).
+  for (auto& o : orchestrators_) BORA_RETURN_IF_ERROR(o->Start());
   ActionWorker::Executor executor;
   if (!options_.deterministic) {
     workers::WorkerPoolOptions po;
@@ -95,7 +107,9 @@ Status EmbeddedRuntime::Start() {
   BORA_RETURN_IF_ERROR(worker_->Start());
   started_ = true;
   if (!options_.deterministic) {
-    orchestrator_thread_ = std::thread([this] { OrchestratorLoop(); });
+    for (auto& o : orchestrators_) {
+      orchestrator_threads_.emplace_back([this, orch = o.get()] { OrchestratorLoop(orch); });
+    }
     worker_thread_ = std::thread([this] { WorkerLoop(); });
   }
   return Status::Ok();
@@ -104,31 +118,65 @@ Status EmbeddedRuntime::Start() {
 void EmbeddedRuntime::Stop() {
   if (!started_) return;
   stopping_ = true;
-  orchestrator_->Wakeup();
+  for (auto& o : orchestrators_) o->Wakeup();
   worker_->Wakeup();
-  if (orchestrator_thread_.joinable()) orchestrator_thread_.join();
+  for (auto& t : orchestrator_threads_) {
+    if (t.joinable()) t.join();
+  }
+  orchestrator_threads_.clear();
   if (worker_thread_.joinable()) worker_thread_.join();
   if (pool_) pool_->Shutdown(true);
   started_ = false;
 }
 
-void EmbeddedRuntime::OrchestratorLoop() {
+const partition::OrchestratorStats& EmbeddedRuntime::orchestrator_stats() const {
+  partition::OrchestratorStats sum;
+  for (const auto& o : orchestrators_) {
+    const auto& st = o->stats();
+    sum.events_applied += st.events_applied;
+    sum.events_skipped += st.events_skipped;
+    sum.events_rejected += st.events_rejected;
+    sum.commits += st.commits;
+    sum.messages_produced += st.messages_produced;
+    sum.timers_fired += st.timers_fired;
+    sum.fenced += st.fenced;
+  }
+  stats_sum_ = sum;
+  return stats_sum_;
+}
+
+void EmbeddedRuntime::OrchestratorLoop(partition::Orchestrator* orchestrator) {
   while (!stopping_) {
     auto wait = 100ms;
-    if (auto next = orchestrator_->NextTimer()) {
+    if (auto next = orchestrator->NextTimer()) {
       auto until = std::chrono::microseconds(std::max<int64_t>(0, *next - clock_->NowUs()));
       wait = std::min<std::chrono::milliseconds>(
           wait, std::chrono::duration_cast<std::chrono::milliseconds>(until) + 1ms);
     }
-    auto r = orchestrator_->PollOnce(wait);
+    auto r = orchestrator->PollOnce(wait);
     if (!r.ok()) BORA_LOG_ERROR("orchestrator: {}", r.status().ToString());
+    if (r.ok() && *r > 0) TrimApplied(*orchestrator);
   }
+}
+
+// Nothing but the runtime's own consumers reads this bus, and they never go back below what they applied
+// (orchestrators) or committed (the worker): free those messages, so memory follows the live executions
+// rather than the history.
+void EmbeddedRuntime::TrimApplied(const partition::Orchestrator& orchestrator) {
+  for (const auto& [partition, offset] : orchestrator.AppliedOffsets()) {
+    bus_.TrimBefore({events_topic_, partition}, offset);
+  }
+}
+
+void EmbeddedRuntime::TrimWorked() {
+  for (const auto& [tp, offset] : worker_->CommittedPositions()) bus_.TrimBefore(tp, offset);
 }
 
 void EmbeddedRuntime::WorkerLoop() {
   while (!stopping_) {
     auto r = worker_->PollOnce(100ms);
     if (!r.ok()) BORA_LOG_ERROR("worker: {}", r.status().ToString());
+    if (r.ok() && *r > 0) TrimWorked();
   }
 }
 
@@ -136,10 +184,12 @@ Status EmbeddedRuntime::RunUntilIdle(size_t max_rounds) {
   if (!options_.deterministic) return FailedPrecondition("RunUntilIdle needs deterministic mode");
   if (!started_) BORA_RETURN_IF_ERROR(Start());
   for (size_t round = 0; round < max_rounds; ++round) {
-    BORA_ASSIGN_OR_RETURN(size_t applied, orchestrator_->PollOnce(0ms));
+    BORA_ASSIGN_OR_RETURN(size_t applied, orchestrators_[0]->PollOnce(0ms));
     BORA_ASSIGN_OR_RETURN(size_t ran, worker_->PollOnce(0ms));
+    if (applied > 0) TrimApplied(*orchestrators_[0]);
+    if (ran > 0) TrimWorked();
     if (applied + ran > 0) continue;
-    auto next = orchestrator_->NextTimer();
+    auto next = orchestrators_[0]->NextTimer();
     if (!next) return Status::Ok();
     if (*next > manual_clock_->NowUs()) manual_clock_->Set(*next);
   }

@@ -4,13 +4,17 @@
 // and an ActionWorker for the `default` pool over the std actions.
 //
 // Two ways to drive it:
-//  - threaded (default): Start() spawns an orchestrator thread and a worker thread (actions run on a
-//    WorkerPool); WaitUntilSettled() blocks until an execution is SUCCESS, ERROR, CANCELLED or PAUSED.
+//  - threaded (default): Start() spawns `orchestrator_threads` orchestrator threads (each one Orchestrator,
+//    a member of the same consumer group, so each owns some of the partitions exactly as separate
+//    processes would) and a worker thread (actions run on a WorkerPool); WaitUntilSettled() blocks until
+//    an execution is SUCCESS, ERROR, CANCELLED or PAUSED. Observer callbacks are serialised (one at a
+//    time) but may come from any orchestrator thread.
 //  - deterministic (options.deterministic): nothing runs by itself; RunUntilIdle() pumps the orchestrator and
 //    runs actions inline on the calling thread, and when nothing is left to do it advances the ManualClock to
 //    the next timer. No sleeps, no threads: the conformance runner and engine scenario tests use this.
 //
 // Thread-safety: Load*/actions()/AddObserver before Start(); client() from any thread; RunUntilIdle from one.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -27,6 +31,7 @@
 #include "orchestrator/runtime/action_worker.h"
 #include "orchestrator/runtime/execution_client.h"
 #include "orchestrator/store/memory_state_store.h"
+#include "sdk/protocol/protocol.h"
 #include "workers/std_actions.h"
 #include "workers/worker_pool.h"
 
@@ -35,6 +40,8 @@ namespace bora::runtime {
 struct EmbeddedOptions {
   int partitions = 4;
   int worker_threads = 4;
+  // Threaded mode: orchestrator loops (at most `partitions`). Deterministic mode always uses one.
+  int orchestrator_threads = 2;
   bool deterministic = false;
   workers::StdActionOptions std_actions;
 };
@@ -69,25 +76,32 @@ class EmbeddedRuntime {
   Result<engine::ExecutionState> WaitUntilSettled(const std::string& execution_id,
                                                   std::chrono::milliseconds timeout);
 
-  const partition::OrchestratorStats& orchestrator_stats() const { return orchestrator_->stats(); }
+  // Summed over the orchestrators. Read it when the runtime is idle or stopped (the counters are not
+  // synchronised).
+  const partition::OrchestratorStats& orchestrator_stats() const;
 
  private:
   class FanOut;
 
-  void OrchestratorLoop();
+  void OrchestratorLoop(partition::Orchestrator* orchestrator);
   void WorkerLoop();
+  // Frees bus messages the orchestrator applied / the worker finished (see the .cc).
+  void TrimApplied(const partition::Orchestrator& orchestrator);
+  void TrimWorked();
 
   EmbeddedOptions options_;
   std::unique_ptr<ManualClock> manual_clock_;
   const Clock* clock_;
   MemoryBus bus_;
+  const std::string events_topic_ = protocol::EventsTopic();
   store::MemoryStateStore store_;
   engine::MemoryDefinitions definitions_;
   workers::ActionRegistry registry_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<FanOut> fan_out_;
   std::vector<partition::ExecutionObserver*> observers_;
-  std::unique_ptr<partition::Orchestrator> orchestrator_;
+  std::vector<std::unique_ptr<partition::Orchestrator>> orchestrators_;  // [0] drives deterministic mode
+  mutable partition::OrchestratorStats stats_sum_;
   std::unique_ptr<workers::WorkerPool> pool_;
   std::unique_ptr<ActionWorker> worker_;
   std::unique_ptr<ExecutionClient> client_;
@@ -99,7 +113,8 @@ class EmbeddedRuntime {
 
   bool started_ = false;
   std::atomic<bool> stopping_{false};
-  std::thread orchestrator_thread_, worker_thread_;
+  std::vector<std::thread> orchestrator_threads_;
+  std::thread worker_thread_;
 };
 
 }  // namespace bora::runtime

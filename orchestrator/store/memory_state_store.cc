@@ -33,7 +33,7 @@ Result<PartitionClaim> MemoryStateStore::ClaimPartition(int partition) {
   PartitionClaim claim;
   claim.epoch = ++p->epoch;
   claim.next_offset = p->next_offset;
-  for (const auto& [seq, entry] : p->outbox) claim.outbox.push_back(entry);
+  claim.outbox.assign(p->outbox.begin(), p->outbox.end());
   return claim;
 }
 
@@ -54,7 +54,7 @@ Status MemoryStateStore::Commit(int partition, uint64_t epoch, CommitBatch* batc
   p->next_offset = batch->next_offset;
   for (auto& entry : batch->outbox) {
     entry.seq = p->next_seq++;
-    p->outbox.emplace(entry.seq, entry);
+    p->outbox.push_back(entry);
   }
   for (const auto& t : batch->timers_cancelled) {
     auto it = p->timer_at.find({t.execution_id, t.timer_id});
@@ -76,7 +76,7 @@ Status MemoryStateStore::AckOutbox(int partition, uint64_t epoch, uint64_t up_to
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   std::lock_guard lock(p->meta_mu);
   BORA_RETURN_IF_ERROR(CheckEpoch(*p, partition, epoch));
-  p->outbox.erase(p->outbox.begin(), p->outbox.upper_bound(up_to_seq));
+  while (!p->outbox.empty() && p->outbox.front().seq <= up_to_seq) p->outbox.pop_front();
   return Status::Ok();
 }
 

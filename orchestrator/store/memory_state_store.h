@@ -4,6 +4,7 @@
 //
 // Thread-safety: each partition has a mutex. The owning partition holds it (PartitionLock) while it applies a
 // batch and commits, so ReadExecution from another thread sees a state between batches, never in the middle.
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,7 +42,7 @@ class MemoryStateStore final : public StateStore {
     uint64_t epoch = 0;
     int64_t next_offset = 0;
     uint64_t next_seq = 1;
-    std::map<uint64_t, OutboxEntry> outbox;
+    std::deque<OutboxEntry> outbox;  // ascending seq (assigned in order, acknowledged as a prefix)
     std::unordered_map<std::string, std::shared_ptr<engine::ExecutionState>> states;
     std::set<std::pair<TimestampUs, std::pair<std::string, std::string>>> timers;  // (at, (exec, id))
     std::map<std::pair<std::string, std::string>, TimestampUs> timer_at;          // (exec, id) -> at

@@ -1,5 +1,11 @@
 #include "sdk/protocol/protocol.h"
 
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/serializer.hpp>
+#include <boost/json/stream_parser.hpp>
+#include <algorithm>
+#include <charconv>
+#include <optional>
 #include <type_traits>
 
 namespace bora::protocol {
@@ -47,9 +53,10 @@ class Reader {
     }
     return it->value().get_bool();
   }
+  // Sub-values are deep-copied into the default storage: the parsed tree may live in a scratch arena.
   Json Any(std::string_view key, Json fallback = nullptr) {
     auto it = o_.find(key);
-    return it == o_.end() ? fallback : it->value();
+    return it == o_.end() ? fallback : Json(it->value(), boost::json::storage_ptr());
   }
   Json Obj(std::string_view key) {
     auto it = o_.find(key);
@@ -58,7 +65,7 @@ class Reader {
       Fail(std::string("field '") + std::string(key) + "' must be an object");
       return JsonObject();
     }
-    return it->value();
+    return Json(it->value(), boost::json::storage_ptr());
   }
   std::optional<Json> OptObj(std::string_view key) {
     auto it = o_.find(key);
@@ -86,8 +93,111 @@ class Reader {
   std::string error_;
 };
 
-void PutOpt(JsonObject& o, std::string_view key, const std::optional<std::string>& v) {
-  if (v) o[key] = *v;
+// Two sinks for one field list (WriteEvent / WriteRunAction): ObjectSink builds a JsonObject, TextSink
+// writes the compact JSON text directly (byte-identical to DumpJson of the object, without building it:
+// the encoders are on the hot path).
+class ObjectSink {
+ public:
+  explicit ObjectSink(JsonObject& o) : o_(o) {}
+  void Str(std::string_view key, std::string_view v) { o_[key] = v; }
+  void Int(std::string_view key, int64_t v) { o_[key] = v; }
+  void Bool(std::string_view key, bool v) { o_[key] = v; }
+  void Value(std::string_view key, const Json& v) { o_[key] = v; }
+
+ private:
+  JsonObject& o_;
+};
+
+class TextSink {
+ public:
+  explicit TextSink(std::string& out) : out_(out) { out_.push_back('{'); }
+  void Finish() { out_.push_back('}'); }
+  void Str(std::string_view key, std::string_view v) {
+    Key(key);
+    Quoted(v);
+  }
+  void Int(std::string_view key, int64_t v) {
+    Key(key);
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof(buf), v);
+    out_.append(buf, r.ptr);
+  }
+  void Bool(std::string_view key, bool v) {
+    Key(key);
+    out_.append(v ? "true" : "false");
+  }
+  void Value(std::string_view key, const Json& v) {
+    Key(key);
+    if (v.is_null()) {
+      out_.append("null");
+    } else if (v.is_string()) {
+      Quoted(v.get_string());
+    } else if (v.is_object() && v.get_object().empty()) {
+      out_.append("{}");
+    } else {
+      boost::json::serializer sr;
+      sr.reset(&v);
+      char buf[2048];
+      while (!sr.done()) {
+        auto part = sr.read(buf, sizeof(buf));
+        out_.append(part.data(), part.size());
+      }
+    }
+  }
+
+ private:
+  // Keys are this file's literals (plain ASCII): no escaping needed.
+  void Key(std::string_view key) {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    out_.push_back('"');
+    out_.append(key);
+    out_.append("\":", 2);
+  }
+  // Escapes like Boost.JSON's serializer: \" \\ \b \t \n \f \r, other controls as \u00xx.
+  void Quoted(std::string_view v) {
+    const auto* d = reinterpret_cast<const unsigned char*>(v.data());
+    size_t i = 0;
+    while (i < v.size() && d[i] >= 0x20 && d[i] != '"' && d[i] != '\\') ++i;
+    out_.push_back('"');
+    if (i == v.size()) {  // the usual case: nothing to escape
+      out_.append(v);
+      out_.push_back('"');
+      return;
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    size_t run = 0;
+    for (; i < v.size(); ++i) {
+      unsigned char c = d[i];
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      out_.append(v.data() + run, i - run);
+      run = i + 1;
+      out_.push_back('\\');
+      switch (c) {
+        case '"': out_.push_back('"'); break;
+        case '\\': out_.push_back('\\'); break;
+        case '\b': out_.push_back('b'); break;
+        case '\t': out_.push_back('t'); break;
+        case '\n': out_.push_back('n'); break;
+        case '\f': out_.push_back('f'); break;
+        case '\r': out_.push_back('r'); break;
+        default:
+          out_.append("u00");
+          out_.push_back(kHex[c >> 4]);
+          out_.push_back(kHex[c & 15]);
+      }
+    }
+    out_.append(v.data() + run, v.size() - run);
+    out_.push_back('"');
+  }
+
+  std::string& out_;
+  bool first_ = true;
+};
+
+template <typename Sink>
+void PutOpt(Sink& o, std::string_view key, const std::optional<std::string>& v) {
+  if (v) o.Str(key, *v);
 }
 
 std::string_view ActionKindName(engine::ActionCompleted::Kind k) {
@@ -109,59 +219,413 @@ std::string ActionsTopic(std::string_view pool, std::string_view prefix) {
   return std::string(prefix) + std::string(kActionsTopicPrefix) + std::string(pool.empty() ? "default" : pool);
 }
 
-Json EventToJson(const engine::Event& event) {
-  JsonObject o;
-  o["schema_version"] = kSchemaVersion;
-  o["type"] = EventName(event);
+namespace {
+
+template <typename Sink>
+void WriteEvent(const engine::Event& event, Sink& o) {
+  o.Int("schema_version", kSchemaVersion);
+  o.Str("type", EventName(event));
   std::visit(
       [&](const auto& e) {
         using T = std::decay_t<decltype(e)>;
-        o["execution_id"] = e.execution_id;
+        o.Str("execution_id", e.execution_id);
         if constexpr (std::is_same_v<T, engine::StartExecution>) {
-          o["workflow_name"] = e.workflow_name;
-          o["workflow_namespace"] = e.workflow_namespace;
-          o["input"] = e.input;
-          o["params"] = e.params;
-          o["description"] = e.description;
+          o.Str("workflow_name", e.workflow_name);
+          o.Str("workflow_namespace", e.workflow_namespace);
+          o.Value("input", e.input);
+          o.Value("params", e.params);
+          o.Str("description", e.description);
           if (!e.parent_execution_id.empty()) {
-            o["parent_execution_id"] = e.parent_execution_id;
-            o["parent_task_execution_id"] = e.parent_task_execution_id;
-            o["root_execution_id"] = e.root_execution_id;
-            o["parent_item_index"] = e.parent_item_index;
+            o.Str("parent_execution_id", e.parent_execution_id);
+            o.Str("parent_task_execution_id", e.parent_task_execution_id);
+            o.Str("root_execution_id", e.root_execution_id);
+            o.Int("parent_item_index", e.parent_item_index);
           }
         } else if constexpr (std::is_same_v<T, engine::ActionCompleted>) {
-          o["task_execution_id"] = e.task_execution_id;
-          o["action_execution_id"] = e.action_execution_id;
-          o["result"] = ActionKindName(e.kind);
-          o["data"] = e.data;
+          o.Str("task_execution_id", e.task_execution_id);
+          o.Str("action_execution_id", e.action_execution_id);
+          o.Str("result", ActionKindName(e.kind));
+          o.Value("data", e.data);
         } else if constexpr (std::is_same_v<T, engine::SubWorkflowCompleted>) {
-          o["task_execution_id"] = e.task_execution_id;
-          o["sub_execution_id"] = e.sub_execution_id;
-          o["state"] = engine::StateName(e.state);
-          o["output"] = e.output;
+          o.Str("task_execution_id", e.task_execution_id);
+          o.Str("sub_execution_id", e.sub_execution_id);
+          o.Str("state", engine::StateName(e.state));
+          o.Value("output", e.output);
           PutOpt(o, "state_info", e.state_info);
         } else if constexpr (std::is_same_v<T, engine::TimerFired>) {
-          o["timer_id"] = e.timer_id;
+          o.Str("timer_id", e.timer_id);
         } else if constexpr (std::is_same_v<T, engine::ResumeExecution>) {
-          if (e.env) o["env"] = *e.env;
+          if (e.env) o.Value("env", *e.env);
         } else if constexpr (std::is_same_v<T, engine::CancelExecution>) {
           PutOpt(o, "state_info", e.state_info);
         } else if constexpr (std::is_same_v<T, engine::StopExecution>) {
-          o["state"] = engine::StateName(e.state);
+          o.Str("state", engine::StateName(e.state));
           PutOpt(o, "state_info", e.state_info);
         } else if constexpr (std::is_same_v<T, engine::RerunTask>) {
-          o["task_execution_id"] = e.task_execution_id;
-          o["reset"] = e.reset;
-          if (e.env) o["env"] = *e.env;
+          o.Str("task_execution_id", e.task_execution_id);
+          o.Bool("reset", e.reset);
+          if (e.env) o.Value("env", *e.env);
         } else if constexpr (std::is_same_v<T, engine::SkipTask>) {
-          o["task_execution_id"] = e.task_execution_id;
+          o.Str("task_execution_id", e.task_execution_id);
         }
       },
       event);
+}
+
+template <typename Sink>
+void WriteRunAction(const engine::RunAction& run, Sink& o) {
+  o.Int("schema_version", kSchemaVersion);
+  o.Str("type", "RunAction");
+  o.Str("execution_id", run.execution_id);
+  o.Str("workflow_name", run.workflow_name);
+  o.Str("task_execution_id", run.task_execution_id);
+  o.Str("task_name", run.task_name);
+  o.Str("action_execution_id", run.action_execution_id);
+  o.Str("action_name", run.action_name);
+  o.Value("input", run.input);
+  o.Str("target", run.target);
+  o.Int("timeout_s", run.timeout_s);
+  o.Bool("safe_rerun", run.safe_rerun);
+  o.Bool("is_async", run.is_async);
+  o.Int("attempt", run.attempt);
+}
+
+// Parses a hot-path message into a scratch arena (no per-node malloc); the Reader copies what it keeps.
+class ScratchParse {
+ public:
+  Status Parse(std::string_view text) {
+    boost::json::parse_options opts;
+    opts.max_depth = 64;
+    boost::json::stream_parser p(boost::json::storage_ptr(&arena_), opts, parser_buf_,
+                                 sizeof(parser_buf_));
+    boost::system::error_code ec;
+    size_t n = p.write_some(text.data(), text.size(), ec);
+    if (!ec && n < text.size()) ec = boost::json::make_error_code(boost::json::error::extra_data);
+    if (!ec) p.finish(ec);
+    if (ec) return ParseJson(text).status();  // the same error text as everywhere else
+    value_.emplace(p.release());  // move construction keeps the arena storage (no copy)
+    return Status::Ok();
+  }
+  const Json& value() const { return *value_; }
+
+ private:
+  unsigned char arena_buf_[8192];
+  unsigned char parser_buf_[2048];
+  boost::json::monotonic_resource arena_{arena_buf_, sizeof(arena_buf_)};
+  std::optional<Json> value_;  // declared last: destroyed before the arena
+};
+
+
+// Fast path for the two hot messages (ActionCompleted events and RunAction requests): one pass over a
+// flat object whose strings are plain printable ASCII without escapes, integers, booleans, null and nested
+// values (parsed on their own). Anything else — escapes, non-ASCII, floats, duplicate keys, a missing or
+// mistyped field, any syntax error — makes it give up, and the caller decodes with the general path, which
+// also produces the error message. So it accepts exactly what the general path accepts, with the same
+// result, only for well-formed common messages.
+class FlatMessage {
+ public:
+  enum class Kind { kString, kInt, kBool, kNull, kNested };
+  struct Field {
+    std::string_view key;
+    Kind kind = Kind::kNull;
+    std::string_view text;  // string contents, or the nested value's JSON text
+    int64_t number = 0;     // kInt; kBool: 0/1
+    uint32_t sig = 0;       // Signature(key)
+  };
+
+  // False when the text is not in the simple shape (the caller falls back).
+  bool Parse(std::string_view text) {
+    p_ = text.data();
+    end_ = p_ + text.size();
+    SkipWs();
+    if (!Eat('{')) return false;
+    SkipWs();
+    if (Eat('}')) return Tail();
+    while (true) {
+      SkipWs();
+      Field f;
+      if (!String(&f.key)) return false;
+      f.sig = Signature(f.key);
+      for (size_t i = 0; i < count_; ++i) {
+        if (fields_[i].sig == f.sig && fields_[i].key == f.key) return false;  // duplicate key
+      }
+      SkipWs();
+      if (!Eat(':')) return false;
+      SkipWs();
+      if (!Value(&f)) return false;
+      if (count_ == kMaxFields) return false;
+      fields_[count_++] = f;
+      SkipWs();
+      if (Eat(',')) continue;
+      if (Eat('}')) return Tail();
+      return false;
+    }
+  }
+
+  // Nested values the decoder does not read must still be valid JSON (the general path checks the
+  // whole document). Used ones are parsed anyway; "{}" needs no check.
+  bool NestedValid(std::string_view read_key) const {
+    for (size_t i = 0; i < count_; ++i) {
+      const Field& f = fields_[i];
+      if (f.kind != Kind::kNested || f.text == "{}" || f.key == read_key) continue;
+      if (!ParseJson(f.text, 63).ok()) return false;
+    }
+    return true;
+  }
+
+  // Keys are unique (Parse checks). Lookups usually come in the order the fields were written, so the
+  // search starts after the previous hit.
+  const Field* Find(std::string_view key) const {
+    const uint32_t sig = Signature(key);
+    for (size_t n = 0; n < count_; ++n) {
+      size_t i = cursor_ + n < count_ ? cursor_ + n : cursor_ + n - count_;
+      if (fields_[i].sig == sig && fields_[i].key == key) {
+        cursor_ = i + 1 < count_ ? i + 1 : 0;
+        return &fields_[i];
+      }
+    }
+    return nullptr;
+  }
+  // Required string field.
+  bool Str(std::string_view key, std::string* out) const {
+    const Field* f = Find(key);
+    if (f == nullptr || f->kind != Kind::kString) return false;
+    out->assign(f->text);
+    return true;
+  }
+  // Optional string field: missing or null gives "".
+  bool OptStr(std::string_view key, std::string* out) const {
+    const Field* f = Find(key);
+    if (f == nullptr || f->kind == Kind::kNull) return true;
+    if (f->kind != Kind::kString) return false;
+    out->assign(f->text);
+    return true;
+  }
+  // Optional integer field: missing or null keeps `*out`.
+  bool Int(std::string_view key, int64_t* out) const {
+    const Field* f = Find(key);
+    if (f == nullptr || f->kind == Kind::kNull) return true;
+    if (f->kind != Kind::kInt) return false;
+    *out = f->number;
+    return true;
+  }
+  bool Bool(std::string_view key, bool* out) const {
+    const Field* f = Find(key);
+    if (f == nullptr || f->kind == Kind::kNull) return true;
+    if (f->kind != Kind::kBool) return false;
+    *out = f->number != 0;
+    return true;
+  }
+  // Any JSON value: missing gives `fallback`.
+  bool Any(std::string_view key, Json* out, Json fallback) const {
+    const Field* f = Find(key);
+    if (f == nullptr) {
+      *out = std::move(fallback);
+      return true;
+    }
+    return ToJson(*f, out);
+  }
+  // Object field: missing or null gives {}.
+  bool Obj(std::string_view key, Json* out) const {
+    const Field* f = Find(key);
+    if (f == nullptr || f->kind == Kind::kNull) {
+      *out = JsonObject();
+      return true;
+    }
+    if (f->kind != Kind::kNested || f->text.front() != '{') return false;
+    return ToJson(*f, out) && out->is_object();
+  }
+
+ private:
+  static constexpr size_t kMaxFields = 24;
+
+  // Cheap filter before comparing keys: length and three characters.
+  static uint32_t Signature(std::string_view key) {
+    if (key.empty()) return 0;
+    return static_cast<uint32_t>(key.size()) ^
+           (static_cast<uint32_t>(static_cast<unsigned char>(key.front())) << 8) ^
+           (static_cast<uint32_t>(static_cast<unsigned char>(key[key.size() / 2])) << 16) ^
+           (static_cast<uint32_t>(static_cast<unsigned char>(key.back())) << 24);
+  }
+
+  static bool ToJson(const Field& f, Json* out) {
+    switch (f.kind) {
+      case Kind::kString: *out = Json(f.text); return true;
+      case Kind::kInt: *out = Json(f.number); return true;
+      case Kind::kBool: *out = Json(f.number != 0); return true;
+      case Kind::kNull: *out = Json(nullptr); return true;
+      case Kind::kNested: {
+        if (f.text == "{}") {
+          *out = JsonObject();
+          return true;
+        }
+        auto v = ParseJson(f.text, 63);  // one level is the message itself
+        if (!v.ok()) return false;
+        *out = std::move(v).value();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void SkipWs() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+  bool Eat(char c) {
+    if (p_ < end_ && *p_ == c) {
+      ++p_;
+      return true;
+    }
+    return false;
+  }
+  bool Tail() {
+    SkipWs();
+    return p_ == end_;
+  }
+  // A string of printable ASCII without escapes.
+  bool String(std::string_view* out) {
+    if (!Eat('"')) return false;
+    const char* start = p_;
+    while (p_ < end_) {
+      unsigned char c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        *out = std::string_view(start, static_cast<size_t>(p_ - start));
+        ++p_;
+        return true;
+      }
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
+      ++p_;
+    }
+    return false;
+  }
+  bool Literal(std::string_view word) {
+    if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) {
+      return false;
+    }
+    p_ += word.size();
+    return true;
+  }
+  bool Value(Field* f) {
+    if (p_ >= end_) return false;
+    char c = *p_;
+    if (c == '"') {
+      f->kind = Kind::kString;
+      return String(&f->text);
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      const char* start = p_;
+      if (*p_ == '-') ++p_;
+      if (p_ >= end_ || *p_ < '0' || *p_ > '9') return false;
+      if (*p_ == '0' && p_ + 1 < end_ && p_[1] >= '0' && p_[1] <= '9') return false;
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+      if (p_ < end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return false;  // a double
+      auto r = std::from_chars(start, p_, f->number);
+      if (r.ec != std::errc() || r.ptr != p_) return false;  // e.g. beyond int64
+      f->kind = Kind::kInt;
+      return true;
+    }
+    if (c == 't' || c == 'f') {
+      f->kind = Kind::kBool;
+      f->number = c == 't';
+      return Literal(c == 't' ? "true" : "false");
+    }
+    if (c == 'n') {
+      f->kind = Kind::kNull;
+      return Literal("null");
+    }
+    if (c == '{' || c == '[') {
+      // The extent of the nested value; it is parsed (and validated) on its own when used.
+      const char* start = p_;
+      int depth = 0;
+      while (p_ < end_) {
+        char d = *p_;
+        if (d == '"') {
+          ++p_;
+          while (p_ < end_ && *p_ != '"') {
+            if (*p_ == '\\' && p_ + 1 >= end_) return false;
+            p_ += (*p_ == '\\') ? 2 : 1;
+          }
+          if (p_ >= end_) return false;
+        } else if (d == '{' || d == '[') {
+          ++depth;
+        } else if (d == '}' || d == ']') {
+          if (--depth == 0) {
+            ++p_;
+            f->kind = Kind::kNested;
+            f->text = std::string_view(start, static_cast<size_t>(p_ - start));
+            return true;
+          }
+        }
+        ++p_;
+      }
+      return false;
+    }
+    return false;
+  }
+
+  const char* p_ = nullptr;
+  const char* end_ = nullptr;
+  Field fields_[kMaxFields];
+  size_t count_ = 0;
+  mutable size_t cursor_ = 0;
+};
+
+bool FastActionCompleted(const FlatMessage& m, engine::Event* out) {
+  const FlatMessage::Field* v = m.Find("schema_version");
+  const FlatMessage::Field* t = m.Find("type");
+  if (v == nullptr || v->kind != FlatMessage::Kind::kInt || v->number != kSchemaVersion) return false;
+  if (t == nullptr || t->kind != FlatMessage::Kind::kString || t->text != "ActionCompleted") return false;
+  engine::ActionCompleted e;
+  std::string kind;
+  if (!m.Str("execution_id", &e.execution_id) || !m.Str("task_execution_id", &e.task_execution_id) ||
+      !m.Str("action_execution_id", &e.action_execution_id) || !m.Str("result", &kind)) {
+    return false;
+  }
+  if (kind == "success") e.kind = engine::ActionCompleted::Kind::kSuccess;
+  else if (kind == "error") e.kind = engine::ActionCompleted::Kind::kError;
+  else if (kind == "cancelled") e.kind = engine::ActionCompleted::Kind::kCancelled;
+  else return false;
+  if (!m.Any("data", &e.data, nullptr)) return false;
+  *out = std::move(e);
+  return true;
+}
+
+bool FastRunAction(const FlatMessage& m, engine::RunAction* run) {
+  const FlatMessage::Field* v = m.Find("schema_version");
+  const FlatMessage::Field* t = m.Find("type");
+  if (v == nullptr || v->kind != FlatMessage::Kind::kInt || v->number != kSchemaVersion) return false;
+  if (t == nullptr || t->kind != FlatMessage::Kind::kString || t->text != "RunAction") return false;
+  int64_t attempt = 0;
+  if (!m.Str("execution_id", &run->execution_id) || !m.OptStr("workflow_name", &run->workflow_name) ||
+      !m.Str("task_execution_id", &run->task_execution_id) || !m.OptStr("task_name", &run->task_name) ||
+      !m.Str("action_execution_id", &run->action_execution_id) ||
+      !m.Str("action_name", &run->action_name) || !m.Obj("input", &run->input) ||
+      !m.OptStr("target", &run->target) || !m.Int("timeout_s", &run->timeout_s) ||
+      !m.Bool("safe_rerun", &run->safe_rerun) || !m.Bool("is_async", &run->is_async) ||
+      !m.Int("attempt", &attempt)) {
+    return false;
+  }
+  run->attempt = static_cast<int>(attempt);
+  return true;
+}
+
+}  // namespace
+
+Json EventToJson(const engine::Event& event) {
+  JsonObject o;
+  ObjectSink sink(o);
+  WriteEvent(event, sink);
   return o;
 }
 
-std::string EncodeEvent(const engine::Event& event) { return DumpJson(EventToJson(event)); }
+std::string EncodeEvent(const engine::Event& event) {
+  std::string out;
+  out.reserve(320);
+  TextSink sink(out);
+  WriteEvent(event, sink);
+  sink.Finish();
+  return out;
+}
 
 Result<engine::Event> EventFromJson(const Json& json) {
   if (!json.is_object()) return InvalidArgument("bad event message: not a JSON object");
@@ -263,41 +727,46 @@ Result<engine::Event> DecodeEvent(std::string_view text) {
     return InvalidArgument("bad event message: " + std::to_string(text.size()) +
                            " bytes, more than the limit of " + std::to_string(kMaxMessageBytes));
   }
-  auto json = ParseJson(text);
-  if (!json.ok()) return json.status().WithContext("bad event message");
-  return EventFromJson(*json);
+  {
+    FlatMessage flat;
+    engine::Event fast;
+    if (flat.Parse(text) && flat.NestedValid("data") && FastActionCompleted(flat, &fast)) return fast;
+  }
+  ScratchParse parsed;
+  if (Status s = parsed.Parse(text); !s.ok()) return s.WithContext("bad event message");
+  return EventFromJson(parsed.value());
 }
 
 Json RunActionToJson(const engine::RunAction& run) {
   JsonObject o;
-  o["schema_version"] = kSchemaVersion;
-  o["type"] = "RunAction";
-  o["execution_id"] = run.execution_id;
-  o["workflow_name"] = run.workflow_name;
-  o["task_execution_id"] = run.task_execution_id;
-  o["task_name"] = run.task_name;
-  o["action_execution_id"] = run.action_execution_id;
-  o["action_name"] = run.action_name;
-  o["input"] = run.input;
-  o["target"] = run.target;
-  o["timeout_s"] = run.timeout_s;
-  o["safe_rerun"] = run.safe_rerun;
-  o["is_async"] = run.is_async;
-  o["attempt"] = run.attempt;
+  ObjectSink sink(o);
+  WriteRunAction(run, sink);
   return o;
 }
 
-std::string EncodeRunAction(const engine::RunAction& run) { return DumpJson(RunActionToJson(run)); }
+std::string EncodeRunAction(const engine::RunAction& run) {
+  std::string out;
+  out.reserve(512);
+  TextSink sink(out);
+  WriteRunAction(run, sink);
+  sink.Finish();
+  return out;
+}
 
 Result<engine::RunAction> DecodeRunAction(std::string_view text) {
   if (text.size() > kMaxMessageBytes) {
     return InvalidArgument("bad RunAction message: " + std::to_string(text.size()) +
                            " bytes, more than the limit of " + std::to_string(kMaxMessageBytes));
   }
-  auto json = ParseJson(text);
-  if (!json.ok()) return json.status().WithContext("bad RunAction message");
-  if (!json->is_object()) return InvalidArgument("bad RunAction message: not a JSON object");
-  const JsonObject& o = json->get_object();
+  {
+    FlatMessage flat;
+    engine::RunAction fast;
+    if (flat.Parse(text) && flat.NestedValid("input") && FastRunAction(flat, &fast)) return fast;
+  }
+  ScratchParse parsed;
+  if (Status s = parsed.Parse(text); !s.ok()) return s.WithContext("bad RunAction message");
+  if (!parsed.value().is_object()) return InvalidArgument("bad RunAction message: not a JSON object");
+  const JsonObject& o = parsed.value().get_object();
   Reader r(o, "RunAction");
   if (r.Int("schema_version", -1) != kSchemaVersion) {
     return InvalidArgument("bad RunAction message: missing or unsupported schema_version");
