@@ -108,7 +108,9 @@ Status Cluster::CheckProcesses() {
   return Status::Ok();
 }
 
-Status Cluster::Load(const std::string& yaml) { return node_->definitions().Put("test", yaml, "", "test.yaml"); }
+Status Cluster::Load(const std::string& yaml, const std::string& file_name) {
+  return node_->definitions().Put("test", yaml, "", file_name);
+}
 
 Result<std::vector<std::string>> Cluster::StartMany(const std::string& workflow, int n, const Json& input) {
   std::vector<std::string> ids;

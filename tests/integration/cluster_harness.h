@@ -39,7 +39,7 @@ class Cluster {
   // kInternal naming any started process that exited although no test signal killed it.
   Status CheckProcesses();
 
-  Status Load(const std::string& yaml);
+  Status Load(const std::string& yaml, const std::string& file_name = "test.yaml");
   runtime::ExecutionClient& client() { return node_->client(); }
 
   // Starts `n` executions of `workflow`; returns their ids.
