@@ -37,6 +37,39 @@ class FlakyBus final : public Bus {
   Bus* inner_;
 };
 
+// A store whose next `fail_commits` commits fail as if Redis were down.
+class FlakyStore final : public store::StateStore {
+ public:
+  explicit FlakyStore(store::StateStore* inner) : inner_(inner) {}
+  Result<store::PartitionClaim> ClaimPartition(int p) override { return inner_->ClaimPartition(p); }
+  Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(int p, const std::string& id) override {
+    return inner_->LoadExecution(p, id);
+  }
+  Status Commit(int p, uint64_t epoch, store::CommitBatch* batch) override {
+    if (fail_commits > 0) {
+      --fail_commits;
+      return Unavailable("injected: redis is down");
+    }
+    return inner_->Commit(p, epoch, batch);
+  }
+  Status AckOutbox(int p, uint64_t epoch, uint64_t seq) override { return inner_->AckOutbox(p, epoch, seq); }
+  Result<std::vector<store::TimerEntry>> DueTimers(int p, TimestampUs now, size_t max) override {
+    return inner_->DueTimers(p, now, max);
+  }
+  Status RemoveTimer(int p, uint64_t epoch, const store::TimerEntry& t) override {
+    return inner_->RemoveTimer(p, epoch, t);
+  }
+  Result<std::optional<TimestampUs>> NextTimer(int p) override { return inner_->NextTimer(p); }
+  Result<std::optional<engine::ExecutionState>> ReadExecution(int p, const std::string& id) override {
+    return inner_->ReadExecution(p, id);
+  }
+  Result<std::vector<std::string>> ListExecutionIds(int p) override { return inner_->ListExecutionIds(p); }
+  int fail_commits = 0;
+
+ private:
+  store::StateStore* inner_;
+};
+
 class Recorder final : public ExecutionObserver {
  public:
   void OnApplied(const engine::ExecutionState& s, const engine::Event&) override { ++applied; }
@@ -167,6 +200,33 @@ TEST_F(OrchestratorTest, AFencedOwnerCannotWrite) {
   EXPECT_EQ(o->stats().fenced, 1u);
   EXPECT_FALSE(Read("exec-4").has_value()) << "a zombie's write landed";
   EXPECT_EQ(o->OwnedPartitions().size(), static_cast<size_t>(kPartitions - 1));
+}
+
+TEST_F(OrchestratorTest, AFailedCommitSkipsNoEvent) {
+  // Events consumed in a batch whose commit failed must be read again, not skipped: the orchestrator claims
+  // its partitions again and seeks back to the stored offset.
+  FlakyStore flaky(&store_);
+  Orchestrator o(OrchestratorOptions{}, &bus_, &flaky, engine_.get(), &clock_, &recorder_);
+  ASSERT_TRUE(o.Start().ok());
+  runtime::ActionWorker w({}, &bus_, &registry_);
+  ASSERT_TRUE(w.Start().ok());
+  for (int i = 0; i < 6; ++i) StartExecution("exec-f" + std::to_string(i));
+  flaky.fail_commits = 2;
+  EXPECT_EQ(o.PollOnce(0ms).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(o.PollOnce(0ms).status().code(), StatusCode::kUnavailable);
+  for (int i = 0; i < 1000; ++i) {
+    auto a = o.PollOnce(0ms);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    auto b = w.PollOnce(0ms);
+    ASSERT_TRUE(b.ok());
+    if (*a + *b == 0) break;
+  }
+  for (int i = 0; i < 6; ++i) {
+    auto s = Read("exec-f" + std::to_string(i));
+    ASSERT_TRUE(s.has_value()) << "the start of exec-f" << i << " was skipped";
+    EXPECT_EQ(s->state, engine::State::kSuccess);
+    EXPECT_EQ(s->tasks.size(), 2u);
+  }
 }
 
 TEST_F(OrchestratorTest, OutboxIsResentByTheNextOwnerAfterAFailedProduce) {
