@@ -46,6 +46,12 @@ int main(int argc, char** argv) {
                     "Kafka group session timeout: how fast a dead process is detected");
     cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error");
   };
+  auto add_external_flag = [&](CLI::App* cmd) {
+    cmd->add_option("--external-action", cluster.options.external_actions,
+                    "Accept this custom action, run by an external (SDK) worker (repeatable)")
+        ->take_all()
+        ->allow_extra_args(false);
+  };
   auto add_worker_flags = [&](CLI::App* cmd) {
     cmd->add_option("--pool", cluster.options.pool, "Action pool (a task's `target`)");
     cmd->add_option("--concurrency", cluster.options.worker_threads, "Actions run at once");
@@ -56,6 +62,7 @@ int main(int argc, char** argv) {
   CLI::App* orch = app.add_subcommand("orchestrator", "Run the orchestrator role on Kafka and Redis");
   add_cluster_flags(orch);
   orch->add_option("--load", cluster.load, "Store these definition files in Redis first");
+  add_external_flag(orch);
   CLI::App* worker = app.add_subcommand("worker", "Run a worker pool on Kafka");
   add_cluster_flags(worker);
   add_worker_flags(worker);
@@ -63,6 +70,7 @@ int main(int argc, char** argv) {
   add_cluster_flags(serve);
   add_worker_flags(serve);
   serve->add_option("--load", cluster.load, "Store these definition files in Redis first");
+  add_external_flag(serve);
 
   try {
     app.parse(argc, argv);

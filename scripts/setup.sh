@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Bora's build and tests need. Idempotent: when everything is present it only
-# checks (dpkg-query, well under a second) and installs nothing.
+# Installs the Debian 12 packages Bora's build and tests need, and the Python SDK's virtualenv
+# (${BORA_VENV:-$HOME/.cache/bora/venv}, with sdk/python/requirements.txt). Idempotent: when
+# everything is present it only checks (dpkg-query and a hash of the requirements, about a second).
 set -euo pipefail
 
 PACKAGES=(
@@ -9,7 +10,7 @@ PACKAGES=(
   librdkafka-dev libhiredis-dev libsimdjson-dev prometheus-cpp-dev
   libyaml-cpp-dev libspdlog-dev libcli11-dev libcurl4-openssl-dev libssh-dev
   libgtest-dev libgmock-dev libbenchmark-dev duktape-dev
-  python3 redis-server default-jre-headless maven
+  python3 python3-venv redis-server default-jre-headless maven
 )
 
 missing=()
@@ -19,17 +20,33 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  # Refresh the package lists only when an install fails on stale ones, to keep repeat runs quick.
+  if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+      >/tmp/bora-setup.log 2>&1; then
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+  echo "setup: done"
 fi
 
-echo "setup: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-# Refresh the package lists only when an install fails on stale ones, to keep repeat runs quick.
-if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/bora-setup.log 2>&1; then
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The Python SDK's virtualenv (used by the python_sdk_* tests). pip runs only when the requirements
+# changed since the last successful install (a stamp file holds their hash).
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REQUIREMENTS="$REPO/sdk/python/requirements.txt"
+VENV="${BORA_VENV:-$HOME/.cache/bora/venv}"
+STAMP="$VENV/.bora-requirements.sha256"
+want="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
+  echo "setup: python venv $VENV"
+  if [ ! -x "$VENV/bin/python" ]; then
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+  fi
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQUIREMENTS"
+  echo "$want" >"$STAMP"
 fi
-echo "setup: done"

@@ -366,8 +366,13 @@ Result<Json> Arith(Op op, const Json& a, const Json& b, Lang lang, const Evaluat
     if ((b.is_string() || b.is_array()) && IsInt(a) && !a.is_bool()) seq = &b, count = &a;
     if (seq) {
       int64_t n = std::max<int64_t>(0, ToInt(*count));
-      size_t unit = seq->is_string() ? seq->get_string().size() : seq->get_array().size() * 16;
-      if (unit > 0 && static_cast<uint64_t>(n) > ev.ctx().limits.max_output_bytes / unit)
+      // Repeating an empty sequence gives an empty one at once: no loop of `n` turns (a fuzzer found
+      // `[] * 1000000000000` spinning).
+      if (seq->is_string() ? seq->get_string().empty() : seq->get_array().empty()) {
+        return seq->is_string() ? Json(boost::json::string()) : Json(JsonArray());
+      }
+      size_t unit = seq->is_string() ? seq->get_string().size() : std::max<size_t>(16, ApproxSize(*seq));
+      if (static_cast<uint64_t>(n) > ev.ctx().limits.max_output_bytes / unit)
         return ev.SizeExceeded(static_cast<size_t>(n) * unit);
       if (seq->is_string()) {
         std::string s;

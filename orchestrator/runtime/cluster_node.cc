@@ -7,6 +7,22 @@ namespace bora::runtime {
 
 using namespace std::chrono_literals;
 
+namespace {
+
+// Stands in for an action implemented by an external worker: only its signature matters to the
+// engine. A C++ worker that receives a request for it answers with an error.
+class ExternalAction : public workers::Action {
+ public:
+  workers::ActionResult Run(const workers::ActionRequest& request,
+                            const workers::CancelToken&) override {
+    return workers::ActionResult::Error("action " + request.action_name +
+                                        " runs in an external worker");
+  }
+  bool MayBlock(const workers::ActionRequest&) const override { return false; }
+};
+
+}  // namespace
+
 Result<std::unique_ptr<ClusterNode>> ClusterNode::Create(const ClusterOptions& options) {
   if (options.partitions < 1) return InvalidArgument("--partitions must be at least 1");
   std::unique_ptr<ClusterNode> node(new ClusterNode(options));
@@ -21,6 +37,14 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Create(const ClusterOptions& o
   BORA_ASSIGN_OR_RETURN(node->store_, store::RedisStateStore::Connect(ro));
   BORA_ASSIGN_OR_RETURN(node->definitions_, store::RedisDefinitions::Connect(options.redis, options.prefix));
   workers::RegisterStdActions(node->registry_, options.std_actions);
+  for (const auto& name : options.external_actions) {
+    if (name.empty()) return InvalidArgument("--external-action needs a name");
+    workers::ActionSignature signature;
+    signature.name = name;
+    signature.accepts_any_params = true;
+    signature.description = "runs in an external worker";
+    node->registry_.Register(std::move(signature), std::make_shared<ExternalAction>());
+  }
   node->engine_ = std::make_unique<engine::Engine>(node->definitions_.get(), &node->registry_);
   node->client_ = std::make_unique<ExecutionClient>(node->bus_.get(), node->store_.get(), node->engine_.get(),
                                                     node->definitions_.get(), options.partitions,

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/kafka/kafka_bus.h"
 #include "orchestrator/engine/engine.h"
@@ -35,6 +36,9 @@ struct ClusterOptions {
   int worker_threads = 4;
   int session_timeout_ms = 10000;  // Kafka group session: how fast a dead process is detected
   workers::StdActionOptions std_actions;
+  // Custom actions run by external (SDK) workers on their own pools: the engine accepts them with
+  // any parameters; a C++ worker that receives one answers with an error.
+  std::vector<std::string> external_actions;
 };
 
 class ClusterNode {

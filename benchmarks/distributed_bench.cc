@@ -1,0 +1,161 @@
+// Distributed-mode benchmark: one `bora orchestrator` and one `bora worker` process on the real Kafka broker
+// and redis-server of scripts/services.sh, 10-task std.noop chains.
+//   eval "$(scripts/services.sh start)"
+//   ./build/benchmarks/distributed_bench [executions=2000] [latency_seconds=20]
+// Prints (1) peak throughput: executions started as fast as possible, tasks/s until all finish; (2) per-hop
+// latency under open-loop arrivals at half the peak rate: the time from one task's end to the next task's end
+// in a chain (orchestrator timestamps), p50/p99 from a histogram; (3) Redis commands and Kafka messages per
+// task. The producer uses acks=all (idempotent); Redis runs as scripts/services.sh starts it (no AOF unless
+// BORA_REDIS_AOF=1, then appendfsync everysec).
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+#include "common/redis/redis_client.h"
+#include "tests/integration/cluster_harness.h"
+
+namespace bora {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr int kTasks = 10;
+
+std::string ChainYaml() {
+  std::string y = "version: '2.0'\nchain:\n  tasks:\n";
+  for (int i = 1; i <= kTasks; ++i) {
+    y += "    t" + std::to_string(i) + ":\n      action: std.noop\n";
+    if (i < kTasks) y += "      on-success: t" + std::to_string(i + 1) + "\n";
+  }
+  return y;
+}
+
+// Total calls of all commands on the Redis server (INFO commandstats).
+long long RedisCalls(RedisClient& redis) {
+  auto info = redis.Command({"INFO", "commandstats"});
+  if (!info.ok()) return 0;
+  std::string text = (*info)->Str();
+  long long total = 0;
+  for (size_t at = text.find("calls="); at != std::string::npos; at = text.find("calls=", at + 1)) {
+    total += std::atoll(text.c_str() + at + 6);
+  }
+  return total;
+}
+
+// Messages in the cluster's topics: the sum of end offsets, read with Kafka's own GetOffsetShell.
+long long KafkaMessages(const std::string& brokers, const std::string& prefix) {
+  std::string libs = std::string(std::getenv("HOME") ? std::getenv("HOME") : "/root") + "/.cache/bora";
+  std::string cmd = "java -Xmx128m -cp \"$(ls -d " + libs + "/kafka-*/libs | head -1)/*\" "
+                    "org.apache.kafka.tools.GetOffsetShell --bootstrap-server " + brokers +
+                    " --topic-partitions '" + prefix + ".*' 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  std::array<char, 512> buf;
+  long long total = 0;
+  while (fgets(buf.data(), buf.size(), p)) {
+    std::string line = buf.data();
+    auto last = line.rfind(':');
+    if (last != std::string::npos) total += std::atoll(line.c_str() + last + 1);
+  }
+  pclose(p);
+  return total;
+}
+
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+}
+
+int Run(int executions, int latency_seconds) {
+  auto services = testing::ServiceAddresses::FromEnv();
+  if (!services.ok()) {
+    std::fprintf(stderr, "%s\n", services.status().ToString().c_str());
+    return 2;
+  }
+  auto cluster = testing::Cluster::Create("bench", *services, 8);
+  if (!cluster.ok()) {
+    std::fprintf(stderr, "%s\n", cluster.status().ToString().c_str());
+    return 1;
+  }
+  testing::Cluster& c = **cluster;
+  if (!c.Load(ChainYaml()).ok()) return 1;
+  c.StartOrchestrator();
+  c.StartWorker({"--concurrency", "4"});
+  auto redis = RedisClient::Connect(services->redis);
+  if (!redis.ok()) return 1;
+
+  // Warm-up: group joins, topic metadata, first allocations.
+  auto warm = c.StartMany("chain", 50);
+  if (!warm.ok() || c.WaitTerminal(*warm, 120s) != warm->size()) {
+    std::fprintf(stderr, "warm-up did not finish\n");
+    return 1;
+  }
+
+  // (1) Peak.
+  long long calls0 = RedisCalls(**redis);
+  long long msgs0 = KafkaMessages(services->kafka, c.prefix());
+  auto t0 = Clock::now();
+  auto ids = c.StartMany("chain", executions);
+  if (!ids.ok()) return 1;
+  // Watch only the last execution (one read per 20 ms) so the benchmark adds few Redis commands of its own.
+  long long polls = 0;
+  while (c.CountTerminal({ids->back()}) == 0 && Clock::now() - t0 < 600s) {
+    ++polls;
+    std::this_thread::sleep_for(20ms);
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  long long calls = RedisCalls(**redis) - calls0 - polls - 1;
+  size_t done = c.WaitTerminal(*ids, 600s);  // executions finish nearly in start order; check them all
+  long long msgs = KafkaMessages(services->kafka, c.prefix()) - msgs0;
+  double tasks = static_cast<double>(executions) * kTasks;
+  double peak_exec_rate = executions / secs;
+  std::printf("peak: %zu/%d executions x %d std.noop tasks in %.2f s: %.0f tasks/s (%.0f executions/s)\n", done,
+              executions, kTasks, secs, tasks / secs, peak_exec_rate);
+  std::printf("      %.2f Redis commands per task (INFO commandstats, the benchmark's own reads taken out), "
+              "%.2f Kafka messages per task\n",
+              calls / tasks, msgs / tasks);
+
+  // (2) Latency at half the peak rate, open loop: starts are scheduled on a fixed timetable.
+  double rate = peak_exec_rate / 2;
+  auto interval = std::chrono::duration<double>(1.0 / rate);
+  std::vector<std::string> lat_ids;
+  auto start = Clock::now();
+  for (int i = 0; std::chrono::duration<double>(Clock::now() - start).count() < latency_seconds; ++i) {
+    auto due = start + std::chrono::duration_cast<Clock::duration>(interval * i);
+    std::this_thread::sleep_until(due);
+    runtime::StartRequest r;
+    r.workflow_name = "chain";
+    auto id = c.client().Start(r);
+    if (id.ok()) lat_ids.push_back(*id);
+  }
+  c.WaitTerminal(lat_ids, 600s);
+  std::vector<double> hops;
+  for (const auto& id : lat_ids) {
+    auto s = c.client().Get(id);
+    if (!s.ok() || !s->has_value()) continue;
+    const auto& tasks_v = (*s)->tasks;
+    for (size_t i = 1; i < tasks_v.size(); ++i) {
+      hops.push_back(static_cast<double>(tasks_v[i].finished_at - tasks_v[i - 1].finished_at) / 1000.0);
+    }
+  }
+  std::printf("latency: %zu executions at %.0f executions/s (%.0f tasks/s, half the peak) for %d s: per-hop "
+              "p50 %.2f ms, p99 %.2f ms, max %.2f ms (%zu hops)\n",
+              lat_ids.size(), rate, rate * kTasks, latency_seconds, Percentile(hops, 0.50),
+              Percentile(hops, 0.99), Percentile(hops, 1.0), hops.size());
+  return done == ids->size() ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace bora
+
+int main(int argc, char** argv) {
+  int executions = argc > 1 ? std::atoi(argv[1]) : 2000;
+  int seconds = argc > 2 ? std::atoi(argv[2]) : 20;
+  return bora::Run(executions, seconds);
+}
