@@ -34,9 +34,13 @@ Status Orchestrator::Claim(int partition, Owned& owned) {
   owned.epoch = claim.epoch;
   owned.next_offset = claim.next_offset;
   owned.unsent = std::move(claim.outbox);
-  owned.needs_claim = false;
+  owned.pending_ack = 0;
+  owned.batches_since_ack = 0;
+  owned.cache.clear();
+  BORA_ASSIGN_OR_RETURN(owned.next_timer, store_->NextTimer(partition));
   BORA_RETURN_IF_ERROR(
       consumer_->Seek({protocol::EventsTopic(options_.topic_prefix), partition}, owned.next_offset));
+  owned.needs_claim = false;
   BORA_LOG_DEBUG("partition {} claimed: epoch {}, offset {}, {} outbox entries to re-send", partition,
                  owned.epoch, owned.next_offset, owned.unsent.size());
   return Status::Ok();
@@ -78,9 +82,8 @@ void Orchestrator::Wakeup() {
 
 std::optional<TimestampUs> Orchestrator::NextTimer() {
   std::optional<TimestampUs> best;
-  for (const auto& [p, _] : owned_) {
-    auto t = store_->NextTimer(p);
-    if (t.ok() && t->has_value() && (!best || **t < *best)) best = **t;
+  for (const auto& [p, owned] : owned_) {
+    if (owned.next_timer && (!best || *owned.next_timer < *best)) best = owned.next_timer;
   }
   return best;
 }
@@ -142,6 +145,8 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
     if (owned.needs_claim) continue;
     BORA_ASSIGN_OR_RETURN(size_t fired, FireTimers(p, owned));
     done += fired;
+    // Nothing new came in: a good moment to acknowledge what was produced.
+    if (messages.empty()) BORA_RETURN_IF_ERROR(Ack(p, owned));
   }
   return done;
 }
@@ -191,6 +196,8 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
     std::shared_ptr<engine::ExecutionState> state;
     if (auto t = touched.find(id); t != touched.end()) {
       state = t->second;
+    } else if (auto c = owned.cache.find(id); c != owned.cache.end()) {
+      state = c->second;
     } else {
       BORA_ASSIGN_OR_RETURN(state, store_->LoadExecution(partition, id));
     }
@@ -273,6 +280,20 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
   BORA_RETURN_IF_ERROR(store_->Commit(partition, owned.epoch, &batch));
   ++stats_.commits;
   owned.next_offset = batch.next_offset;
+  // Keep live executions cached; finished ones rarely get another event (a miss just reads the store).
+  constexpr size_t kMaxCached = 100'000;
+  if (owned.cache.size() > kMaxCached) owned.cache.clear();
+  for (auto& [id, st] : touched) {
+    if (st->state == engine::State::kSuccess || st->state == engine::State::kError ||
+        st->state == engine::State::kCancelled) {
+      owned.cache.erase(id);
+    } else {
+      owned.cache[id] = st;
+    }
+  }
+  for (const auto& t : batch.timers_set) {
+    if (!owned.next_timer || t.fire_at < *owned.next_timer) owned.next_timer = t.fire_at;
+  }
   if (observer_) {
     for (const auto& [st, ev] : applied) observer_->OnApplied(*st, ev);
   }
@@ -301,13 +322,24 @@ Status Orchestrator::Produce(int partition, Owned& owned) {
     BORA_RETURN_IF_ERROR(bus_->Flush(std::chrono::seconds(30)));
     stats_.messages_produced += sent;
     owned.unsent.erase(owned.unsent.begin(), owned.unsent.begin() + static_cast<long>(sent));
-    BORA_RETURN_IF_ERROR(store_->AckOutbox(partition, owned.epoch, last_seq));
+    owned.pending_ack = last_seq;
+    if (++owned.batches_since_ack >= kAckEvery) BORA_RETURN_IF_ERROR(Ack(partition, owned));
   }
   return result;
 }
 
+Status Orchestrator::Ack(int partition, Owned& owned) {
+  if (owned.pending_ack == 0) return Status::Ok();
+  BORA_RETURN_IF_ERROR(store_->AckOutbox(partition, owned.epoch, owned.pending_ack));
+  owned.pending_ack = 0;
+  owned.batches_since_ack = 0;
+  return Status::Ok();
+}
+
 Result<size_t> Orchestrator::FireTimers(int partition, Owned& owned) {
-  BORA_ASSIGN_OR_RETURN(auto due, store_->DueTimers(partition, clock_->NowUs(), options_.max_timers));
+  const TimestampUs now = clock_->NowUs();
+  if (!owned.next_timer || *owned.next_timer > now) return 0;
+  BORA_ASSIGN_OR_RETURN(auto due, store_->DueTimers(partition, now, options_.max_timers));
   const std::string events_topic = protocol::EventsTopic(options_.topic_prefix);
   for (const auto& t : due) {
     BORA_RETURN_IF_ERROR(bus_->Publish(
@@ -316,6 +348,7 @@ Result<size_t> Orchestrator::FireTimers(int partition, Owned& owned) {
     BORA_RETURN_IF_ERROR(store_->RemoveTimer(partition, owned.epoch, t));
     ++stats_.timers_fired;
   }
+  BORA_ASSIGN_OR_RETURN(owned.next_timer, store_->NextTimer(partition));
   return due.size();
 }
 

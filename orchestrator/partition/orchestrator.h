@@ -95,7 +95,23 @@ class Orchestrator final : public RebalanceListener {
     // The store failed us (down, or restarted and possibly behind): claim again and re-seek to the stored
     // offset before touching the partition, so no event is skipped and none is applied on stale state.
     bool needs_claim = true;
+    // States of this partition as last committed by this owner (the only writer while the epoch holds), so
+    // hot executions are not read back from the store for every event. Cleared on every claim.
+    std::unordered_map<std::string, std::shared_ptr<engine::ExecutionState>> cache;
+    // The earliest timer of the partition as far as this owner knows (read at claim, lowered by the timers it
+    // sets, re-read after firing); the store is asked for due timers only when it has come.
+    std::optional<TimestampUs> next_timer;
+    // Outbox entries up to this sequence number were produced and flushed but not yet acknowledged in the
+    // store: acknowledgements are batched (every kAckEvery batches, and whenever a poll finds nothing new), so
+    // a busy partition pays one store round trip per batch. A new owner re-sends what was not acknowledged;
+    // duplicates are harmless (commands carry deterministic ids).
+    uint64_t pending_ack = 0;
+    int batches_since_ack = 0;
   };
+  static constexpr int kAckEvery = 32;
+
+  // Acknowledges `owned.pending_ack` in the store.
+  Status Ack(int partition, Owned& owned);
 
   // Claims `partition` in the store, seeks the consumer to its stored offset and takes its outbox.
   Status Claim(int partition, Owned& owned);

@@ -65,6 +65,16 @@ Status RedisDefinitions::RefreshLocked() const {
   return Status::Ok();
 }
 
+bool RedisDefinitions::RefreshIfChangedLocked() const {
+  // A miss is common (names are tried in the workbook, then globally): one cheap GET, and a reload only when
+  // another process stored a document since.
+  auto version = client_->Command({"GET", version_key_});
+  if (!version.ok()) return false;
+  long long v = (*version)->IsNil() ? 0 : std::stoll((*version)->Str());
+  if (v == version_) return false;
+  return RefreshLocked().ok();
+}
+
 void RedisDefinitions::MaybeRefreshLocked() const {
   auto now = std::chrono::steady_clock::now();
   if (now - last_check_ < std::chrono::seconds(1)) return;
@@ -83,7 +93,7 @@ std::shared_ptr<const lang::WorkflowSpec> RedisDefinitions::FindWorkflow(
   std::lock_guard lock(mu_);
   MaybeRefreshLocked();
   auto found = cache_->FindWorkflow(full_name, namespace_name);
-  if (!found && RefreshLocked().ok()) found = cache_->FindWorkflow(full_name, namespace_name);
+  if (!found && RefreshIfChangedLocked()) found = cache_->FindWorkflow(full_name, namespace_name);
   return found;
 }
 
@@ -92,7 +102,7 @@ std::shared_ptr<const lang::AdhocActionSpec> RedisDefinitions::FindAction(
   std::lock_guard lock(mu_);
   MaybeRefreshLocked();
   auto found = cache_->FindAction(full_name, namespace_name);
-  if (!found && RefreshLocked().ok()) found = cache_->FindAction(full_name, namespace_name);
+  if (!found && RefreshIfChangedLocked()) found = cache_->FindAction(full_name, namespace_name);
   return found;
 }
 

@@ -2,7 +2,7 @@
 // RedisDefinitions: workflow and ad-hoc action definitions shared by every process of a distributed
 // deployment. Documents (YAML text) live in the Redis hash `<prefix>bora:definitions` (field
 // "<namespace>\x1f<document key>") with a version counter; each process keeps a parsed cache and reloads it
-// when a lookup misses or, at most once a second, when the version moved.
+// when the version moved: checked on a lookup that misses, and at most once a second otherwise.
 //
 // Threading: all methods may be called from any thread (a mutex guards the cache).
 #include <chrono>
@@ -36,6 +36,7 @@ class RedisDefinitions final : public engine::Definitions {
   RedisDefinitions(std::unique_ptr<RedisClient> client, std::string prefix);
   Status RefreshLocked() const;    // requires mu_
   void MaybeRefreshLocked() const;  // requires mu_: at most once a second, when the version moved
+  bool RefreshIfChangedLocked() const;  // requires mu_: reloads now if the version moved; true if reloaded
 
   std::unique_ptr<RedisClient> client_;
   std::string hash_key_, version_key_;
