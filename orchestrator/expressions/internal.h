@@ -57,6 +57,31 @@ inline bool DecodeU4(std::string_view src, size_t& pos, std::string& out) {
   return true;
 }
 
+// Appends what the escape `\e` of a quoted string literal means (the backslash and `e` already read);
+// `\u` takes four hex digits at src[pos]. Unknown escapes stay as written. YAQL also knows "\`".
+inline void AppendEscape(char e, std::string_view src, size_t& pos, std::string& out, bool backtick) {
+  switch (e) {
+    case 'n': out += '\n'; return;
+    case 't': out += '\t'; return;
+    case 'r': out += '\r'; return;
+    case '\\': out += '\\'; return;
+    case '\'': out += '\''; return;
+    case '"': out += '"'; return;
+    case 'u':
+      if (!DecodeU4(src, pos, out)) out += "\\u";
+      return;
+    case '`':
+      if (backtick) {
+        out += '`';
+        return;
+      }
+      break;
+    default: break;
+  }
+  out += '\\';
+  out += e;
+}
+
 enum class Lang : uint8_t { kYaql, kJinja };
 
 enum class Op : uint8_t {

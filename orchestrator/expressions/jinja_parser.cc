@@ -155,35 +155,7 @@ class JinjaExprParser {
       if (c == quote) break;
       if (c == '\\' && pos_ < src_.size()) {
         char e = src_[pos_++];
-        switch (e) {
-          case 'n':
-            out += '\n';
-            break;
-          case 't':
-            out += '\t';
-            break;
-          case 'r':
-            out += '\r';
-            break;
-          case '\\':
-            out += '\\';
-            break;
-          case '\'':
-            out += '\'';
-            break;
-          case '"':
-            out += '"';
-            break;
-          case 'u':
-            if (!DecodeU4(src_, pos_, out)) {
-              out += "\\u";
-            }
-            break;
-          default:
-            out += '\\';
-            out += e;
-            break;
-        }
+        AppendEscape(e, src_, pos_, out, /*backtick=*/false);
         continue;
       }
       out += c;
