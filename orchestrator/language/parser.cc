@@ -217,6 +217,7 @@ class Parser {
   void ParseAction(const Entry& entry, const std::string& workbook, AdhocActionSpec* action);
   void CheckVersion(const YamlNode& node);
 
+  bool IsEntryToParse(const Entry& e, const char* kind, bool workbook_names);
   void ParseWorkflowsMap(const YamlNode& map, const std::string& workbook, bool workbook_names,
                          Document* doc);
   void ParseActionsMap(const YamlNode& map, const std::string& workbook, bool workbook_names,
@@ -1145,24 +1146,28 @@ void Parser::CheckVersion(const YamlNode& root) {
   }
 }
 
+// Checks one entry of a workflows or actions map: a `version` entry is validated and skipped; inside a
+// workbook, names are restricted as Mistral restricts them. True when the entry is a definition to parse.
+bool Parser::IsEntryToParse(const Entry& e, const char* kind, bool workbook_names) {
+  if (e.key == "version") {
+    if (!VersionIsTwo(*e.value))
+      Error(*e.value, "unsupported 'version' " + Snippet(*e.value) + " (expected '2.0')");
+    return false;
+  }
+  if (!workbook_names) return true;
+  bool ok = !e.key.empty();
+  for (char c : e.key) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+  if (!ok) {
+    KeyError(e, std::string(kind) + " name '" + e.key +
+                    "' in a workbook must contain only letters, digits, '_' and '-'");
+  }
+  return ok;
+}
+
 void Parser::ParseWorkflowsMap(const YamlNode& map, const std::string& workbook,
                                bool workbook_names, Document* doc) {
   for (const auto& e : map.entries) {
-    if (e.key == "version") {
-      if (!VersionIsTwo(*e.value))
-        Error(*e.value, "unsupported 'version' " + Snippet(*e.value) + " (expected '2.0')");
-      continue;
-    }
-    if (workbook_names) {
-      bool ok = !e.key.empty();
-      for (char c : e.key)
-        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
-      if (!ok) {
-        KeyError(e, "workflow name '" + e.key +
-                        "' in a workbook must contain only letters, digits, '_' and '-'");
-        continue;
-      }
-    }
+    if (!IsEntryToParse(e, "workflow", workbook_names)) continue;
     WorkflowSpec wf;
     ParseWorkflow(e, workbook, &wf);
     doc->workflows.push_back(std::move(wf));
@@ -1174,21 +1179,7 @@ void Parser::ParseWorkflowsMap(const YamlNode& map, const std::string& workbook,
 void Parser::ParseActionsMap(const YamlNode& map, const std::string& workbook, bool workbook_names,
                              Document* doc) {
   for (const auto& e : map.entries) {
-    if (e.key == "version") {
-      if (!VersionIsTwo(*e.value))
-        Error(*e.value, "unsupported 'version' " + Snippet(*e.value) + " (expected '2.0')");
-      continue;
-    }
-    if (workbook_names) {
-      bool ok = !e.key.empty();
-      for (char c : e.key)
-        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
-      if (!ok) {
-        KeyError(e, "action name '" + e.key +
-                        "' in a workbook must contain only letters, digits, '_' and '-'");
-        continue;
-      }
-    }
+    if (!IsEntryToParse(e, "action", workbook_names)) continue;
     AdhocActionSpec action;
     ParseAction(e, workbook, &action);
     doc->actions.push_back(std::move(action));
