@@ -11,6 +11,7 @@ PACKAGES=(
   libyaml-cpp-dev libspdlog-dev libcli11-dev libcurl4-openssl-dev libssh-dev
   libgtest-dev libgmock-dev libbenchmark-dev duktape-dev
   python3 python3-venv redis-server default-jre-headless maven
+  python3-mistralclient wrk prometheus
 )
 
 missing=()

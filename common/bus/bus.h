@@ -11,11 +11,15 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
 
 namespace bora {
+
+// Message headers (Kafka record headers): name/value pairs in order; a name may repeat.
+using BusHeaders = std::vector<std::pair<std::string, std::string>>;
 
 struct BusMessage {
   std::string topic;
@@ -23,6 +27,7 @@ struct BusMessage {
   int64_t offset = 0;
   std::string key;
   std::string value;
+  BusHeaders headers;  // empty for most messages (Bora's own messages carry none)
 };
 
 struct TopicPartition {
@@ -73,6 +78,13 @@ class Bus {
   // Appends a message to the partition of `key`. Durable (acknowledged) when it returns OK, unless the
   // implementation documents batching; then Flush() waits for acknowledgements.
   virtual Status Publish(std::string_view topic, std::string_view key, std::string value) = 0;
+  // Publish with record headers (CloudEvents' Kafka binary mode). Both real buses implement it; a bus
+  // that cannot carry headers answers kUnimplemented.
+  virtual Status PublishWithHeaders(std::string_view topic, std::string_view key, std::string value,
+                                    const BusHeaders& headers) {
+    if (headers.empty()) return Publish(topic, key, std::move(value));
+    return Unimplemented("this bus does not carry message headers");
+  }
   virtual Status Flush(std::chrono::milliseconds timeout) = 0;
   virtual Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerOptions& options) = 0;
 };

@@ -147,6 +147,11 @@ Result<int> MemoryBus::PartitionCount(std::string_view topic) {
 }
 
 Status MemoryBus::Publish(std::string_view topic, std::string_view key, std::string value) {
+  return PublishWithHeaders(topic, key, std::move(value), {});
+}
+
+Status MemoryBus::PublishWithHeaders(std::string_view topic, std::string_view key, std::string value,
+                                     const BusHeaders& headers) {
   std::unique_lock lock(mu_);
   auto it = topics_.find(topic);
   if (it == topics_.end()) return NotFound("no topic " + std::string(topic));
@@ -158,6 +163,7 @@ Status MemoryBus::Publish(std::string_view topic, std::string_view key, std::str
   m.offset = p.end() - 1;
   m.key = std::string(key);
   m.value = std::move(value);
+  m.headers = headers;
   ++version_;
   // Wake pollers only when one waits (most publishes find none: a wakeup per message would turn the
   // orchestrator/worker pair into a ping-pong of context switches).

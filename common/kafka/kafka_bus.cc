@@ -135,6 +135,18 @@ class KafkaConsumer final : public Consumer {
       bm.offset = m->offset;
       if (m->key) bm.key.assign(static_cast<const char*>(m->key), m->key_len);
       if (m->payload) bm.value.assign(static_cast<const char*>(m->payload), m->len);
+      rd_kafka_headers_t* hdrs = nullptr;
+      if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs != nullptr) {
+        const char* name = nullptr;
+        const void* val = nullptr;
+        size_t size = 0;
+        for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) ==
+                           RD_KAFKA_RESP_ERR_NO_ERROR;
+             ++i) {
+          bm.headers.emplace_back(name, val ? std::string(static_cast<const char*>(val), size)
+                                            : std::string());
+        }
+      }
       rd_kafka_message_destroy(m);
       out.push_back(std::move(bm));
     }
@@ -322,13 +334,33 @@ Result<int> KafkaBus::PartitionCount(std::string_view topic_view) {
 }
 
 Status KafkaBus::Publish(std::string_view topic, std::string_view key, std::string value) {
+  return PublishWithHeaders(topic, key, std::move(value), {});
+}
+
+Status KafkaBus::PublishWithHeaders(std::string_view topic, std::string_view key, std::string value,
+                                    const BusHeaders& headers) {
   std::string t(topic);
   for (int attempt = 0; attempt < 600; ++attempt) {
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        impl_->producer, RD_KAFKA_V_TOPIC(t.c_str()),
-        RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
-        RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err;
+    if (headers.empty()) {
+      err = rd_kafka_producev(impl_->producer, RD_KAFKA_V_TOPIC(t.c_str()),
+                              RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+                              RD_KAFKA_V_VALUE(value.data(), value.size()),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    } else {
+      // The producer takes ownership of the headers only on success.
+      rd_kafka_headers_t* hdrs = rd_kafka_headers_new(headers.size());
+      for (const auto& [name, val] : headers) {
+        rd_kafka_header_add(hdrs, name.data(), static_cast<ssize_t>(name.size()), val.data(),
+                            static_cast<ssize_t>(val.size()));
+      }
+      err = rd_kafka_producev(impl_->producer, RD_KAFKA_V_TOPIC(t.c_str()),
+                              RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+                              RD_KAFKA_V_VALUE(value.data(), value.size()),
+                              RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_END);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(hdrs);
+    }
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_poll(impl_->producer, 0);  // serve delivery reports
       return Status::Ok();

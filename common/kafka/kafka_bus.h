@@ -35,6 +35,8 @@ class KafkaBus final : public Bus {
   Status CreateTopic(std::string_view topic, int partitions) override;
   Result<int> PartitionCount(std::string_view topic) override;
   Status Publish(std::string_view topic, std::string_view key, std::string value) override;
+  Status PublishWithHeaders(std::string_view topic, std::string_view key, std::string value,
+                            const BusHeaders& headers) override;
   Status Flush(std::chrono::milliseconds timeout) override;
   Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerOptions& options) override;
 

@@ -65,6 +65,10 @@ class EmbeddedRuntime {
 
   ExecutionClient& client() { return *client_; }
   const engine::Engine& engine() const { return *engine_; }
+  store::MemoryStateStore& store() { return store_; }
+  MemoryBus& bus() { return bus_; }
+  const Clock* clock() const { return clock_; }
+  int partitions() const { return options_.partitions; }
 
   // Deterministic mode: processes until nothing is runnable, firing timers by advancing the manual clock.
   // Returns kResourceExhausted after `max_rounds` rounds (a workflow that never ends, e.g. an endless cycle).

@@ -111,6 +111,22 @@ TEST_P(BusContractTest, SeekReplaysFromOffset) {
   EXPECT_EQ(again[2].value, "9");
 }
 
+TEST_P(BusContractTest, HeadersTravelWithTheMessage) {
+  ASSERT_TRUE(bus_->CreateTopic(T("t.headers"), 2).ok());
+  BusHeaders headers = {{"ce_type", "com.example.created"}, {"ce_id", "1"}, {"empty", ""},
+                        {"ce_id", "repeated"}};
+  ASSERT_TRUE(bus_->PublishWithHeaders(T("t.headers"), "k", "{\"a\":1}", headers).ok());
+  ASSERT_TRUE(bus_->Publish(T("t.headers"), "k", "plain").ok());
+  ASSERT_TRUE(bus_->Flush(5000ms).ok());
+  auto consumer = *bus_->Subscribe({T("g-headers"), {T("t.headers")}, nullptr});
+  auto messages = PollN(*consumer, 2);
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].value, "{\"a\":1}");
+  EXPECT_EQ(messages[0].headers, headers);
+  EXPECT_EQ(messages[1].value, "plain");
+  EXPECT_TRUE(messages[1].headers.empty());
+}
+
 TEST_P(BusContractTest, PollTimesOutEmptyAndWakeupReturnsEarly) {
   ASSERT_TRUE(bus_->CreateTopic(T("t.empty"), 1).ok());
   auto consumer = *bus_->Subscribe({T("g-empty"), {T("t.empty")}, nullptr});

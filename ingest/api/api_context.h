@@ -1,0 +1,46 @@
+#pragma once
+// ApiContext: what the REST resource handlers work with, in either mode. The embedded `bora serve` fills it
+// from an EmbeddedRuntime (MemoryBus, MemoryStateStore, MemoryResourceStore, MemoryDefinitions); the
+// distributed one from a ClusterNode (KafkaBus, RedisStateStore, RedisResourceStore, RedisDefinitions).
+// Each resource file exposes `void Register<Resource>Routes(http::Router&, ApiContext&)`; rest_api.cc
+// registers them all.
+//
+// Ownership: nothing is owned; everything outlives the server. Thread-safety: every pointee may be used from
+// any server thread.
+#include <string>
+
+#include "common/bus/bus.h"
+#include "common/clock.h"
+#include "orchestrator/engine/engine.h"
+#include "orchestrator/runtime/execution_client.h"
+#include "orchestrator/store/resource_store.h"
+#include "orchestrator/store/state_store.h"
+#include "workers/action.h"
+
+namespace bora::api {
+
+class Catalog;  // ingest/api/catalog.h: workbooks, workflows, actions, environments
+
+struct ApiLimits {
+  size_t max_limit = 1000;             // largest page (`limit`)
+  size_t max_body_bytes = 1 << 20;     // larger bodies: 413 (enforced by the server)
+  size_t max_definition_bytes = 1 << 20;
+  size_t max_events_per_batch = 1000;  // CloudEvents batch mode
+};
+
+struct ApiContext {
+  runtime::ExecutionClient* executions = nullptr;  // start, pause/resume/cancel, rerun, complete actions
+  store::StateStore* states = nullptr;             // execution reads and listings
+  int partitions = 0;                              // partitions of bora.events
+  store::ResourceStore* resources = nullptr;       // triggers, environments, dedupe keys, ...
+  Catalog* catalog = nullptr;                      // definitions (workbooks/workflows/actions/environments)
+  const engine::Engine* engine = nullptr;
+  const workers::ActionRegistry* actions = nullptr;  // system actions (GET /v2/actions, direct runs)
+  Bus* bus = nullptr;                              // publishes events (ExecutionClient) and ingest
+  std::string topic_prefix;                        // as ClusterOptions::prefix
+  const Clock* clock = nullptr;
+  ApiLimits limits;
+  std::string project_id = "<default-project>";
+};
+
+}  // namespace bora::api
