@@ -1,5 +1,8 @@
 #include "common/redis/redis_client.h"
 
+#include <boost/uuid/detail/sha1.hpp>
+#include <cstdio>
+
 #include <hiredis/hiredis.h>
 
 #include <charconv>
@@ -116,12 +119,33 @@ Result<std::unique_ptr<RedisReply>> RedisClient::Command(const std::vector<std::
   return reply;
 }
 
+namespace {
+
+// Lower-case hex SHA-1 of a script body: the name EVALSHA knows it by.
+std::string ScriptSha1(const std::string& body) {
+  boost::uuids::detail::sha1 sha;
+  sha.process_bytes(body.data(), body.size());
+  boost::uuids::detail::sha1::digest_type digest;
+  sha.get_digest(digest);
+  char hex[41];
+  for (int i = 0; i < 5; ++i) std::snprintf(hex + i * 8, 9, "%08x", digest[i]);
+  return std::string(hex, 40);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<RedisReply>> RedisClient::Eval(const std::string& body,
                                                       const std::vector<std::string>& keys,
                                                       const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"EVAL", body, std::to_string(keys.size())};
+  // EVALSHA sends 40 bytes instead of the script; a server that does not know the script yet (first use,
+  // or a restart) answers NOSCRIPT, and EVAL then runs and caches it.
+  std::vector<std::string> argv{"EVALSHA", ScriptSha1(body), std::to_string(keys.size())};
   argv.insert(argv.end(), keys.begin(), keys.end());
   argv.insert(argv.end(), args.begin(), args.end());
+  auto reply = Command(argv);
+  if (reply.ok() || reply.status().message().find("NOSCRIPT") == std::string::npos) return reply;
+  argv[0] = "EVAL";
+  argv[1] = body;
   return Command(argv);
 }
 

@@ -103,6 +103,24 @@ Status ClusterNode::Start() {
           BORA_LOG_ERROR("orchestrator: {}", r.status().ToString());
           std::this_thread::sleep_for(100ms);  // back off while a service is down
         }
+        if (!partition_tasks_.empty()) {
+          std::vector<int> owned = orchestrator_->OwnedPartitions();
+          for (PartitionTask* task : partition_tasks_) {
+            auto t = task->RunOwned(owned);
+            if (!t.ok()) BORA_LOG_ERROR("partition task: {}", t.status().ToString());
+          }
+        }
+      }
+    });
+  }
+  for (const PollLoop& loop : poll_loops_) {
+    poll_threads_.emplace_back([this, &loop] {
+      while (!stopping_) {
+        auto r = loop.poll_once(100ms);
+        if (!r.ok()) {
+          BORA_LOG_ERROR("{}: {}", loop.name, r.status().ToString());
+          std::this_thread::sleep_for(100ms);  // back off while a service is down
+        }
       }
     });
   }
@@ -127,6 +145,10 @@ void ClusterNode::Stop() {
   if (worker_) worker_->Wakeup();
   if (orchestrator_thread_.joinable()) orchestrator_thread_.join();
   if (worker_thread_.joinable()) worker_thread_.join();
+  for (auto& t : poll_threads_) {
+    if (t.joinable()) t.join();
+  }
+  poll_threads_.clear();
   if (pool_) pool_->Shutdown(false);
   started_ = false;
 }

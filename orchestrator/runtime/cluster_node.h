@@ -17,6 +17,7 @@
 #include "orchestrator/partition/orchestrator.h"
 #include "orchestrator/runtime/action_worker.h"
 #include "orchestrator/runtime/execution_client.h"
+#include "orchestrator/runtime/loop_hooks.h"
 #include "orchestrator/store/redis_definitions.h"
 #include "orchestrator/store/redis_state_store.h"
 #include "workers/std_actions.h"
@@ -46,11 +47,21 @@ class ClusterNode {
   static Result<std::unique_ptr<ClusterNode>> Create(const ClusterOptions& options);
   ~ClusterNode();  // Stop()
 
+  // Work owned by partition (cron triggers), run by the orchestrator loop (orchestrator role only). Not
+  // owned. Before Start().
+  void AddPartitionTask(PartitionTask* task) { partition_tasks_.push_back(task); }
+  // A consumer of its own (the ingest processor), polled in a thread of its own. Before Start().
+  void AddPollLoop(PollLoop loop) { poll_loops_.push_back(std::move(loop)); }
+
   Status Start();
   void Stop();
 
   ExecutionClient& client() { return *client_; }
   store::RedisDefinitions& definitions() { return *definitions_; }
+  KafkaBus& bus() { return *bus_; }
+  store::RedisStateStore& store() { return *store_; }
+  const engine::Engine& engine() const { return *engine_; }
+  const ClusterOptions& options() const { return options_; }
   workers::ActionRegistry& actions() { return registry_; }
   const partition::OrchestratorStats* orchestrator_stats() const {
     return orchestrator_ ? &orchestrator_->stats() : nullptr;
@@ -71,6 +82,9 @@ class ClusterNode {
   std::unique_ptr<ExecutionClient> client_;
   std::atomic<bool> stopping_{false};
   std::thread orchestrator_thread_, worker_thread_;
+  std::vector<PartitionTask*> partition_tasks_;
+  std::vector<PollLoop> poll_loops_;
+  std::vector<std::thread> poll_threads_;
   bool started_ = false;
 };
 

@@ -111,6 +111,17 @@ Status EmbeddedRuntime::Start() {
       orchestrator_threads_.emplace_back([this, orch = o.get()] { OrchestratorLoop(orch); });
     }
     worker_thread_ = std::thread([this] { WorkerLoop(); });
+    for (const PollLoop& loop : poll_loops_) {
+      poll_threads_.emplace_back([this, &loop] {
+        while (!stopping_) {
+          auto r = loop.poll_once(100ms);
+          if (!r.ok()) {
+            BORA_LOG_ERROR("{}: {}", loop.name, r.status().ToString());
+            std::this_thread::sleep_for(100ms);  // back off
+          }
+        }
+      });
+    }
   }
   return Status::Ok();
 }
@@ -124,6 +135,10 @@ void EmbeddedRuntime::Stop() {
     if (t.joinable()) t.join();
   }
   orchestrator_threads_.clear();
+  for (auto& t : poll_threads_) {
+    if (t.joinable()) t.join();
+  }
+  poll_threads_.clear();
   if (worker_thread_.joinable()) worker_thread_.join();
   if (pool_) pool_->Shutdown(true);
   started_ = false;
@@ -156,7 +171,23 @@ void EmbeddedRuntime::OrchestratorLoop(partition::Orchestrator* orchestrator) {
     auto r = orchestrator->PollOnce(wait);
     if (!r.ok()) BORA_LOG_ERROR("orchestrator: {}", r.status().ToString());
     if (r.ok() && *r > 0) TrimApplied(*orchestrator);
+    RunPartitionTasks(*orchestrator);
   }
+}
+
+size_t EmbeddedRuntime::RunPartitionTasks(const partition::Orchestrator& orchestrator) {
+  if (partition_tasks_.empty()) return 0;
+  std::vector<int> owned = orchestrator.OwnedPartitions();
+  size_t done = 0;
+  for (PartitionTask* task : partition_tasks_) {
+    auto r = task->RunOwned(owned);
+    if (r.ok()) {
+      done += *r;
+    } else {
+      BORA_LOG_ERROR("partition task: {}", r.status().ToString());
+    }
+  }
+  return done;
 }
 
 // Nothing but the runtime's own consumers reads this bus, and they never go back below what they applied
@@ -188,6 +219,11 @@ Status EmbeddedRuntime::RunUntilIdle(size_t max_rounds) {
     BORA_ASSIGN_OR_RETURN(size_t ran, worker_->PollOnce(0ms));
     if (applied > 0) TrimApplied(*orchestrators_[0]);
     if (ran > 0) TrimWorked();
+    for (const PollLoop& loop : poll_loops_) {
+      BORA_ASSIGN_OR_RETURN(size_t n, loop.poll_once(0ms));
+      ran += n;
+    }
+    ran += RunPartitionTasks(*orchestrators_[0]);
     if (applied + ran > 0) continue;
     auto next = orchestrators_[0]->NextTimer();
     if (!next) return Status::Ok();

@@ -30,6 +30,7 @@
 #include "orchestrator/partition/orchestrator.h"
 #include "orchestrator/runtime/action_worker.h"
 #include "orchestrator/runtime/execution_client.h"
+#include "orchestrator/runtime/loop_hooks.h"
 #include "orchestrator/store/memory_state_store.h"
 #include "sdk/protocol/protocol.h"
 #include "workers/std_actions.h"
@@ -59,6 +60,11 @@ class EmbeddedRuntime {
   workers::ActionRegistry& actions() { return registry_; }
   // Adds an observer (not owned). Before Start().
   void AddObserver(partition::ExecutionObserver* observer) { observers_.push_back(observer); }
+  // Work owned by partition (cron triggers), run by the orchestrator loops. Not owned. Before Start().
+  void AddPartitionTask(PartitionTask* task) { partition_tasks_.push_back(task); }
+  // A consumer of its own (the ingest processor): a thread in threaded mode, a step of each RunUntilIdle
+  // round in deterministic mode. Before Start().
+  void AddPollLoop(PollLoop loop) { poll_loops_.push_back(std::move(loop)); }
 
   Status Start();
   void Stop();
@@ -88,6 +94,8 @@ class EmbeddedRuntime {
   class FanOut;
 
   void OrchestratorLoop(partition::Orchestrator* orchestrator);
+  // Runs the partition tasks for `orchestrator`'s partitions; returns how much they did.
+  size_t RunPartitionTasks(const partition::Orchestrator& orchestrator);
   void WorkerLoop();
   // Frees bus messages the orchestrator applied / the worker finished (see the .cc).
   void TrimApplied(const partition::Orchestrator& orchestrator);
@@ -104,6 +112,9 @@ class EmbeddedRuntime {
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<FanOut> fan_out_;
   std::vector<partition::ExecutionObserver*> observers_;
+  std::vector<PartitionTask*> partition_tasks_;
+  std::vector<PollLoop> poll_loops_;
+  std::vector<std::thread> poll_threads_;
   std::vector<std::unique_ptr<partition::Orchestrator>> orchestrators_;  // [0] drives deterministic mode
   mutable partition::OrchestratorStats stats_sum_;
   std::unique_ptr<workers::WorkerPool> pool_;
