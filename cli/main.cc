@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "cli/client_command.h"
 #include "cli/cluster_command.h"
 #include "cli/run_command.h"
+#include "cli/serve_command.h"
 #include "common/log.h"
 #include "cli/validate_command.h"
 
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
   // Distributed roles. Each needs the Kafka and Redis addresses (flags or BORA_KAFKA / BORA_REDIS).
   bora::cli::ClusterArgs cluster;
   std::string log_level = "info";
+  std::string log_format = "text";
   auto add_cluster_flags = [&](CLI::App* cmd) {
     cmd->add_option("--kafka", cluster.options.kafka, "Kafka brokers host:port (default: $BORA_KAFKA)");
     cmd->add_option("--redis", cluster.options.redis, "Redis URL redis://host:port (default: $BORA_REDIS)");
@@ -45,6 +48,12 @@ int main(int argc, char** argv) {
     cmd->add_option("--session-timeout-ms", cluster.options.session_timeout_ms,
                     "Kafka group session timeout: how fast a dead process is detected");
     cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error");
+    cmd->add_option("--log-format", log_format,
+                    "text, or json (JSON lines with execution_id, task_id, partition)")
+        ->check(CLI::IsMember({"text", "json"}));
+    cmd->add_option("--metrics-port", cluster.metrics_port,
+                    "Serve /metrics, /health/live and /health/ready on this port (0: any free port)");
+    cmd->add_option("--metrics-address", cluster.metrics_address, "Listen address of --metrics-port");
   };
   auto add_external_flag = [&](CLI::App* cmd) {
     cmd->add_option("--external-action", cluster.options.external_actions,
@@ -66,11 +75,30 @@ int main(int argc, char** argv) {
   CLI::App* worker = app.add_subcommand("worker", "Run a worker pool on Kafka");
   add_cluster_flags(worker);
   add_worker_flags(worker);
-  CLI::App* serve = app.add_subcommand("serve", "Run every role in one process on Kafka and Redis");
+  // The REST API (Mistral v2) of `serve` and `api`.
+  bora::cli::ApiArgs api_args;
+  auto add_api_flags = [&](CLI::App* cmd) {
+    cmd->add_option("--port", api_args.port, "REST API port (0: any free port)");
+    cmd->add_option("--address", api_args.address, "REST API listen address");
+    cmd->add_option("--port-file", api_args.port_file, "Write the bound REST API port to this file");
+    cmd->add_option("--auth-token-file", api_args.auth_token_file,
+                    "Require this bearer token (file content) on every endpoint but /health/*");
+    cmd->add_option("--api-threads", api_args.threads, "HTTP threads");
+    cmd->add_option("--max-body-bytes", api_args.max_body_bytes, "Largest request body (413 above)");
+  };
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Run every role and the REST API in one process: embedded, or on Kafka and Redis");
   add_cluster_flags(serve);
   add_worker_flags(serve);
-  serve->add_option("--load", cluster.load, "Store these definition files in Redis first");
+  add_api_flags(serve);
+  serve->add_option("--load", cluster.load, "Store these definition files first");
   add_external_flag(serve);
+  CLI::App* api = app.add_subcommand("api", "Run the REST API alone on Kafka and Redis");
+  add_cluster_flags(api);
+  add_api_flags(api);
+
+  // REST API client: workflow, execution, task, cron, event (cli/client_command.h).
+  bora::cli::ClientCommands client(app);
 
   try {
     app.parse(argc, argv);
@@ -80,8 +108,23 @@ int main(int argc, char** argv) {
   }
   if (validate->parsed()) return bora::cli::RunValidate(validate_files);
   if (run->parsed()) return bora::cli::RunRun(run_args);
-  if (orch->parsed() || worker->parsed() || serve->parsed()) {
-    bora::InitLogging(log_level);
+  if (client.parsed()) return client.Run(std::cout, std::cerr);
+  if (serve->parsed() && cluster.options.kafka.empty() && cluster.options.redis.empty()) {
+    // No --kafka/--redis flags: embedded (BORA_KAFKA/BORA_REDIS in the environment do not switch modes).
+    bora::InitLogging(log_level,
+                      log_format == "json" ? bora::LogFormat::kJson : bora::LogFormat::kText);
+    bora::cli::EmbeddedServeArgs serve_args;
+    serve_args.api = api_args;
+    serve_args.load = cluster.load;
+    serve_args.workers = cluster.options.worker_threads;
+    serve_args.partitions = cluster.options.partitions;
+    serve_args.allow_shell = cluster.options.std_actions.allow_shell;
+    serve_args.allow_loopback_http = cluster.options.std_actions.allow_loopback_http;
+    return bora::cli::RunEmbeddedServe(serve_args);
+  }
+  if (orch->parsed() || worker->parsed() || serve->parsed() || api->parsed()) {
+    bora::InitLogging(log_level,
+                      log_format == "json" ? bora::LogFormat::kJson : bora::LogFormat::kText);
     // A flag wins over the environment.
     if (cluster.options.kafka.empty() && std::getenv("BORA_KAFKA")) cluster.options.kafka = std::getenv("BORA_KAFKA");
     if (cluster.options.redis.empty() && std::getenv("BORA_REDIS")) cluster.options.redis = std::getenv("BORA_REDIS");
@@ -89,8 +132,9 @@ int main(int argc, char** argv) {
       std::cerr << "bora: --kafka and --redis (or BORA_KAFKA and BORA_REDIS) are required\n";
       return 2;
     }
-    cluster.options.orchestrator = !worker->parsed();
-    cluster.options.worker = !orch->parsed();
+    cluster.options.orchestrator = orch->parsed() || serve->parsed();
+    cluster.options.worker = worker->parsed() || serve->parsed();
+    if (serve->parsed() || api->parsed()) cluster.api = api_args;
     return bora::cli::RunCluster(cluster);
   }
   return 2;

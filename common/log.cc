@@ -1,22 +1,174 @@
 #include "common/log.h"
 
+#include <spdlog/formatter.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include <chrono>
+#include <ctime>
+#include <memory>
 #include <string>
 
 namespace bora {
 
-void InitLogging(std::string_view level, bool json_lines) {
-  auto logger = spdlog::stderr_color_mt("bora");
+namespace {
+
+thread_local LogFields current_fields;
+
+void AppendEscaped(std::string& out, std::string_view s) {
+  static const char kHex[] = "0123456789abcdef";
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[(c >> 4) & 0xf]);
+          out.push_back(kHex[c & 0xf]);
+        } else {
+          out.push_back(c);  // UTF-8 passes through
+        }
+    }
+  }
+}
+
+void AppendField(std::string& out, std::string_view key, std::string_view value) {
+  out += ",\"";
+  out += key;
+  out += "\":\"";
+  AppendEscaped(out, value);
+  out += '"';
+}
+
+void AppendFields(std::string& out, const LogFields& f) {
+  if (!f.execution_id.empty()) AppendField(out, "execution_id", f.execution_id);
+  if (!f.task_id.empty()) AppendField(out, "task_id", f.task_id);
+  if (f.partition >= 0) {
+    out += ",\"partition\":";
+    out += std::to_string(f.partition);
+  }
+}
+
+std::string IsoTime(spdlog::log_clock::time_point tp) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(us / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof(buf) - n, ".%06lldZ", static_cast<long long>(us % 1000000));
+  return buf;
+}
+
+// One JSON object per line; the message is escaped (the pattern formatter would not).
+class JsonFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    std::string line = "{\"time\":\"" + IsoTime(msg.time) + "\",\"level\":\"";
+    auto level = spdlog::level::to_string_view(msg.level);
+    line.append(level.data(), level.size());
+    line += "\",\"thread\":";
+    line += std::to_string(msg.thread_id);
+    line += ",\"msg\":\"";
+    AppendEscaped(line, std::string_view(msg.payload.data(), msg.payload.size()));
+    line += '"';
+    AppendFields(line, current_fields);
+    line += "}\n";
+    dest.append(line.data(), line.data() + line.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>();
+  }
+};
+
+// The text format's " [execution_id=... task_id=... partition=N]" suffix (%*), empty without
+// fields.
+class FieldsFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const LogFields& f = current_fields;
+    if (f.execution_id.empty() && f.task_id.empty() && f.partition < 0) return;
+    std::string s = " [";
+    auto add = [&](std::string_view k, std::string_view v) {
+      if (s.size() > 2) s += ' ';
+      s += k;
+      s += '=';
+      s += v;
+    };
+    if (!f.execution_id.empty()) add("execution_id", f.execution_id);
+    if (!f.task_id.empty()) add("task_id", f.task_id);
+    if (f.partition >= 0) add("partition", std::to_string(f.partition));
+    s += ']';
+    dest.append(s.data(), s.data() + s.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<FieldsFlag>();
+  }
+};
+
+}  // namespace
+
+void InitLogging(std::string_view level, LogFormat format) {
+  auto logger = spdlog::get("bora");
+  if (!logger) logger = spdlog::stderr_color_mt("bora");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(std::string(level)));
-  if (json_lines) {
-    spdlog::set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","thread":%t,"msg":"%v"})",
-        spdlog::pattern_time_type::utc);
+  if (format == LogFormat::kJson) {
+    spdlog::set_formatter(std::make_unique<JsonFormatter>());
   } else {
-    spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+    auto f = std::make_unique<spdlog::pattern_formatter>();
+    f->add_flag<FieldsFlag>('*').set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v%*");
+    spdlog::set_formatter(std::move(f));
   }
+}
+
+bool ParseLogFormat(std::string_view name, LogFormat* out) {
+  if (name == "text") {
+    *out = LogFormat::kText;
+    return true;
+  }
+  if (name == "json") {
+    *out = LogFormat::kJson;
+    return true;
+  }
+  return false;
+}
+
+ScopedLogFields::ScopedLogFields(LogFields fields) : saved_(current_fields) {
+  if (!fields.execution_id.empty()) current_fields.execution_id = fields.execution_id;
+  if (!fields.task_id.empty()) current_fields.task_id = fields.task_id;
+  if (fields.partition >= 0) current_fields.partition = fields.partition;
+}
+
+ScopedLogFields::~ScopedLogFields() { current_fields = saved_; }
+
+const LogFields& CurrentLogFields() { return current_fields; }
+
+std::string FormatJsonLogLine(std::string_view level, std::string_view message,
+                              const LogFields& fields) {
+  spdlog::details::log_msg msg("bora", spdlog::level::from_str(std::string(level)),
+                               spdlog::string_view_t(message.data(), message.size()));
+  LogFields saved = current_fields;
+  current_fields = fields;
+  spdlog::memory_buf_t buf;
+  JsonFormatter().format(msg, buf);
+  current_fields = saved;
+  return std::string(buf.data(), buf.size());
 }
 
 }  // namespace bora

@@ -1,17 +1,58 @@
 #include "workers/worker_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 
+#include "common/clock.h"
 #include "common/log.h"
+#include "common/metrics/metrics.h"
 
 namespace bora::workers {
+
+namespace {
+thread_local std::string_view submit_pool;
+thread_local int64_t submit_scheduled_at_us = 0;
+
+std::string_view ResultName(ActionResult::Kind kind) {
+  switch (kind) {
+    case ActionResult::Kind::kSuccess: return "success";
+    case ActionResult::Kind::kError: return "error";
+    case ActionResult::Kind::kCancelled: return "cancelled";
+    case ActionResult::Kind::kAsync: return "async";
+  }
+  return "unknown";
+}
+}  // namespace
+
+ScopedSubmitContext::ScopedSubmitContext(std::string_view pool, int64_t scheduled_at_us)
+    : saved_pool_(submit_pool), saved_at_(submit_scheduled_at_us) {
+  submit_pool = pool;
+  submit_scheduled_at_us = scheduled_at_us;
+}
+
+ScopedSubmitContext::~ScopedSubmitContext() {
+  submit_pool = saved_pool_;
+  submit_scheduled_at_us = saved_at_;
+}
+
+void WorkerPool::UpdateGaugesLocked() {
+  if (name_.empty()) return;  // unnamed until the first Submit
+  if (gauges_.slots_used == nullptr) gauges_ = metrics::WorkerPoolGauges(name_);
+  size_t threads = threads_.size();
+  gauges_.slots_used->Set(static_cast<double>(running_count_));
+  gauges_.slots_free->Set(static_cast<double>(threads > running_count_ ? threads - running_count_ : 0));
+  gauges_.queue_depth->Set(static_cast<double>(queue_.size()));
+}
 
 WorkerPool::WorkerPool(const ActionRegistry* registry, WorkerPoolOptions options)
     : registry_(registry), options_(options) {
   int n = std::max(1, options_.concurrency);
   threads_.reserve(n);
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
+  std::lock_guard<std::mutex> lock(mu_);
+  name_ = options_.name;
+  UpdateGaugesLocked();
 }
 
 WorkerPool::~WorkerPool() { Shutdown(); }
@@ -31,8 +72,10 @@ Status WorkerPool::Submit(ActionRequest request, Completion done) {
       return AlreadyExists("action execution " + id + " is already queued or running");
     }
   }
-  queue_.push_back(
-      Job{std::move(request), std::move(done), std::make_shared<CancelToken>(), next_seq_++});
+  if (name_.empty()) name_ = submit_pool.empty() ? std::string("default") : std::string(submit_pool);
+  queue_.push_back(Job{std::move(request), std::move(done), std::make_shared<CancelToken>(), next_seq_++,
+                       submit_pool.empty() ? name_ : std::string(submit_pool), submit_scheduled_at_us});
+  UpdateGaugesLocked();
   cv_.notify_one();
   return Status::Ok();
 }
@@ -53,6 +96,7 @@ bool WorkerPool::Cancel(const std::string& action_execution_id) {
     }
     cancelled = std::move(*it);
     queue_.erase(it);
+    UpdateGaugesLocked();
   }
   if (cancelled.done) cancelled.done(cancelled.request, ActionResult::Cancelled());
   return true;
@@ -65,6 +109,7 @@ void WorkerPool::Shutdown(bool cancel_running) {
       std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
       dropped.swap(queue_);
+      UpdateGaugesLocked();
       if (cancel_running) {
         for (auto& [_, token] : running_) token->cancelled.store(true);
       }
@@ -124,12 +169,25 @@ void WorkerPool::WorkerLoop() {
       if (!job.request.action_execution_id.empty()) {
         running_[job.request.action_execution_id] = job.cancel;
       }
+      UpdateGaugesLocked();
     }
-    ActionResult result = RunJob(job);
+    if (job.scheduled_at_us > 0) {
+      int64_t waited_us = SystemClock::Get()->NowUs() - job.scheduled_at_us;
+      metrics::ActionScheduledToStart(job.pool, static_cast<double>(waited_us) / 1e6);
+    }
+    auto started = std::chrono::steady_clock::now();
+    ActionResult result;
+    {
+      ScopedLogFields log_fields({job.request.execution_id, job.request.task_execution_id, -1});
+      result = RunJob(job);
+    }
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    metrics::ActionFinished(job.pool, job.request.action_name, ResultName(result.kind), took.count());
     {
       std::lock_guard<std::mutex> lock(mu_);
       --running_count_;
       if (!job.request.action_execution_id.empty()) running_.erase(job.request.action_execution_id);
+      UpdateGaugesLocked();
     }
     if (job.done) {
       try {

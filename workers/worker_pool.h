@@ -17,9 +17,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "common/metrics/metrics.h"
 #include "common/status.h"
 #include "workers/action.h"
 
@@ -28,6 +30,26 @@ namespace bora::workers {
 struct WorkerPoolOptions {
   int concurrency = 4;      // worker threads (>= 1)
   size_t max_queue = 1024;  // runs waiting for a thread; Submit() beyond it is refused
+  // The `pool` label of the pool's metrics (bora_worker_slots_used/free, bora_worker_queue_depth).
+  // Empty: taken from the first ScopedSubmitContext that names one, else "default".
+  std::string name = "";
+};
+
+// Metrics context of the Submit() calls made on this thread while the scope lives: the pool the run
+// belongs to and when it was scheduled (wall clock, µs since the epoch; 0 = unknown). The pool observes
+// bora_action_schedule_to_start_seconds when a thread starts the run, and
+// bora_action_duration_seconds. Set by runtime::ActionWorker around its executor call (which submits to
+// the pool on the same thread).
+class ScopedSubmitContext {
+ public:
+  ScopedSubmitContext(std::string_view pool, int64_t scheduled_at_us);
+  ~ScopedSubmitContext();
+  ScopedSubmitContext(const ScopedSubmitContext&) = delete;
+  ScopedSubmitContext& operator=(const ScopedSubmitContext&) = delete;
+
+ private:
+  std::string_view saved_pool_;
+  int64_t saved_at_ = 0;
 };
 
 class WorkerPool {
@@ -62,7 +84,12 @@ class WorkerPool {
     Completion done;
     std::shared_ptr<CancelToken> cancel;
     uint64_t seq = 0;
+    std::string pool;              // metrics label
+    int64_t scheduled_at_us = 0;   // see ScopedSubmitContext
   };
+
+  // Publishes the slot and queue gauges; requires mu_.
+  void UpdateGaugesLocked();
 
   void WorkerLoop();
   ActionResult RunJob(const Job& job);
@@ -78,6 +105,8 @@ class WorkerPool {
   size_t running_count_ = 0;
   bool stopping_ = false;
   uint64_t next_seq_ = 0;
+  std::string name_;  // metrics label (guarded by mu_)
+  metrics::PoolGauges gauges_;  // of name_, looked up once it is known (guarded by mu_)
   std::vector<std::thread> threads_;
   std::once_flag shutdown_once_;
 };

@@ -6,9 +6,11 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/log.h"
+#include "common/metrics/metrics.h"
 
 namespace bora {
 
@@ -51,6 +53,7 @@ struct KafkaBus::Impl {
 
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    metrics::KafkaProduceError();
     auto* self = static_cast<Impl*>(opaque);
     std::lock_guard lock(self->mu);
     if (self->delivery_errors++ == 0) {
@@ -124,6 +127,7 @@ class KafkaConsumer final : public Consumer {
       }
       if (m->err) {
         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+          metrics::KafkaConsumeError();
           BORA_LOG_WARN("kafka consumer: {}", rd_kafka_message_errstr(m));
         }
         rd_kafka_message_destroy(m);
@@ -151,6 +155,7 @@ class KafkaConsumer final : public Consumer {
       out.push_back(std::move(bm));
     }
     woken_ = false;
+    UpdateLagMetrics();
     return out;
   }
 
@@ -192,6 +197,35 @@ class KafkaConsumer final : public Consumer {
   }
 
  private:
+  // bora_kafka_consumer_lag_messages per assigned partition (high watermark - position), from librdkafka's
+  // cached watermarks (no broker round trip), at most once a second.
+  void UpdateLagMetrics() {
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_lag_update_) return;
+    next_lag_update_ = now + 1s;
+    rd_kafka_topic_partition_list_t* list = nullptr;
+    if (rd_kafka_assignment(rk_, &list) != RD_KAFKA_RESP_ERR_NO_ERROR || list == nullptr) return;
+    rd_kafka_position(rk_, list);
+    std::set<std::pair<std::string, int>> reported;
+    for (int i = 0; i < list->cnt; ++i) {
+      const auto& e = list->elems[i];
+      reported.emplace(e.topic, e.partition);
+      int64_t low = 0, high = 0;
+      if (rd_kafka_get_watermark_offsets(rk_, e.topic, e.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+          high < 0) {
+        continue;
+      }
+      int64_t position = e.offset >= 0 ? e.offset : low;
+      metrics::SetConsumerLag(e.topic, e.partition, high - position);
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    // Partitions given away: their lag is the new owner's to report.
+    for (const auto& [topic, partition] : lag_reported_) {
+      if (!reported.contains({topic, partition})) metrics::SetConsumerLag(topic, partition, 0);
+    }
+    lag_reported_ = std::move(reported);
+  }
+
   static std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list) {
     std::vector<TopicPartition> out;
     for (int i = 0; i < list->cnt; ++i) out.push_back({list->elems[i].topic, list->elems[i].partition});
@@ -203,6 +237,9 @@ class KafkaConsumer final : public Consumer {
     auto* self = static_cast<KafkaConsumer*>(opaque);
     const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     RebalanceListener* listener = self->closing_ ? nullptr : self->options_.listener;
+    metrics::KafkaRebalance(err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS   ? "assign"
+                            : err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? "revoke"
+                                                                          : "error");
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       self->in_rebalance_ = true;
       self->pending_seeks_.clear();
@@ -242,6 +279,8 @@ class KafkaConsumer final : public Consumer {
   bool closing_ = false;
   bool in_rebalance_ = false;
   std::map<TopicPartition, int64_t> pending_seeks_;
+  std::chrono::steady_clock::time_point next_lag_update_;
+  std::set<std::pair<std::string, int>> lag_reported_;
 };
 
 }  // namespace
@@ -365,7 +404,10 @@ Status KafkaBus::PublishWithHeaders(std::string_view topic, std::string_view key
       rd_kafka_poll(impl_->producer, 0);  // serve delivery reports
       return Status::Ok();
     }
-    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return Unavailable("kafka produce to " + t + ": " + ErrName(err));
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      metrics::KafkaProduceError();
+      return Unavailable("kafka produce to " + t + ": " + ErrName(err));
+    }
     rd_kafka_poll(impl_->producer, 100);  // queue full: wait for deliveries
   }
   return Unavailable("kafka produce to " + t + ": the local queue stayed full for 60 s");

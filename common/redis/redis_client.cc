@@ -6,6 +6,9 @@
 #include <hiredis/hiredis.h>
 
 #include <charconv>
+#include <chrono>
+
+#include "common/metrics/metrics.h"
 
 namespace bora {
 
@@ -102,8 +105,12 @@ Result<std::unique_ptr<RedisReply>> RedisClient::Command(const std::vector<std::
     lens.push_back(a.size());
   }
   ++commands_;
+  auto started = std::chrono::steady_clock::now();
   auto* raw = static_cast<redisReply*>(
       redisCommandArgv(ctx_, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
+  metrics::RedisCommand(argv.empty() ? std::string_view() : std::string_view(argv[0]),
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                        raw != nullptr && raw->type != REDIS_REPLY_ERROR);
   if (raw == nullptr) {
     std::string why = ctx_->errstr;
     redisFree(ctx_);

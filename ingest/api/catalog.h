@@ -1,28 +1,204 @@
 #pragma once
-// Catalog: Bora's definitions as Mistral's REST API sees them: workbooks, workflows, ad-hoc actions and
-// environments, each a record in Mistral's REST shape (id, name, namespace, definition, scope, project_id,
-// created_at, updated_at, ...), kept in a ResourceStore; workflow and action documents are also handed to the
-// engine's definitions so executions can use them at once (in every process, in distributed mode).
+// Catalog: Bora's definitions as Mistral's REST API sees them: workbooks, workflows, ad-hoc actions
+// and environments, each a record in Mistral's REST shape (id, name, namespace, definition, scope,
+// project_id, created_at, updated_at, ...), kept in a ResourceStore; workflow and action documents
+// are also handed to the engine's definitions (through a DefinitionsSink) so executions can use
+// them at once (in every process, in distributed mode).
 //
-// Thread-safety: all methods may be called from any thread.
-// (Work in progress: the full API is being written; the two lookups below are what other resources use.)
+// Records (all JSON objects, as GET returns them except that json-typed fields are plain JSON here:
+// the environment's `variables` is an object; the REST layer encodes it as a string):
+//   workflow    {id, name, namespace, input ('a, b="2"'), definition, tags, scope, project_id,
+//                created_at, updated_at, interface {input, output}, checksum (MD5 of definition)}
+//   workbook    {id, name, namespace, definition, tags, scope, project_id, created_at, updated_at}
+//   action      {id, name, namespace, is_system, input, description, tags, definition, scope,
+//                project_id, created_at, updated_at}; system actions (from the ActionRegistry) are
+//                listed with is_system true, definition null, and cannot be changed or deleted.
+//   environment {id, name, description, variables (object), scope, project_id, created_at,
+//                updated_at}
+// updated_at is null until the first update (as Mistral's).
+//
+// Storage: ResourceStore kinds "workflows", "workbooks", "actions" (key "<namespace>\x1f<name>")
+// and "environments" (key = name). Fields starting with '_' are internal (e.g. `_workbook`) and
+// never returned. Documents go to the sink under "workflow:<name>", "action:<name>" (each
+// workflow/action of a multi-entity document as its own single-entity document) and
+// "workbook:<name>".
+//
+// Errors: invalid YAML/DSL kInvalidArgument "Invalid DSL: <input>:line:column: ..." (the parser's
+// message); duplicates kAlreadyExists ("Duplicate entry for WorkflowDefinition ..."); unknown names
+// kNotFound ("WorkflowDefinition not found [...]"); the API maps them with FaultFrom (400/409/404).
+//
+// Not checked (differs from Mistral): deleting a workflow that executions, cron or event triggers
+// still use.
+//
+// Ownership: nothing is owned; the store, sink, clock and registry must outlive the Catalog.
+// Thread-safety: all methods may be called from any thread; a Catalog-wide mutex serialises writes
+// within the process (between processes the store's atomic Create keeps names unique).
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "common/clock.h"
 #include "common/json.h"
 #include "common/status.h"
+#include "orchestrator/engine/engine.h"
+#include "orchestrator/store/resource_store.h"
+#include "workers/action.h"
+
+namespace bora::store {
+class RedisDefinitions;
+}
 
 namespace bora::api {
 
+// Where the Catalog registers workflow and ad-hoc action documents for the engine. A document is
+// stored under a key; putting a key again replaces that document (workflows/actions it no longer
+// defines go away). Implementations must be thread-safe.
+class DefinitionsSink {
+ public:
+  virtual ~DefinitionsSink() = default;
+  // Registers the document `yaml_text` (already validated; `document` is it parsed) under
+  // `document_key` in `namespace_name`, replacing what that key held.
+  virtual Status Put(const std::string& document_key, std::string_view yaml_text,
+                     std::shared_ptr<const lang::Document> document,
+                     const std::string& namespace_name) = 0;
+  // Unregisters the document under `document_key` (nothing if unknown).
+  virtual Status Remove(const std::string& document_key, const std::string& namespace_name) = 0;
+};
+
+// Embedded mode: engine::MemoryDefinitions (not owned). Remembers which names each key defined.
+class MemoryDefinitionsSink final : public DefinitionsSink {
+ public:
+  explicit MemoryDefinitionsSink(engine::MemoryDefinitions* definitions)
+      : definitions_(definitions) {}
+  Status Put(const std::string& document_key, std::string_view yaml_text,
+             std::shared_ptr<const lang::Document> document,
+             const std::string& namespace_name) override;
+  Status Remove(const std::string& document_key, const std::string& namespace_name) override;
+
+ private:
+  struct Names {
+    std::vector<std::string> workflows, actions;
+  };
+  engine::MemoryDefinitions* definitions_;
+  std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, Names> documents_;  // (namespace, key) -> names
+};
+
+// Distributed mode: store::RedisDefinitions (not owned); every process sees changes via its version
+// counter.
+class RedisDefinitionsSink final : public DefinitionsSink {
+ public:
+  explicit RedisDefinitionsSink(store::RedisDefinitions* definitions) : definitions_(definitions) {}
+  Status Put(const std::string& document_key, std::string_view yaml_text,
+             std::shared_ptr<const lang::Document> document,
+             const std::string& namespace_name) override;
+  Status Remove(const std::string& document_key, const std::string& namespace_name) override;
+
+ private:
+  store::RedisDefinitions* definitions_;
+};
+
+struct CatalogOptions {
+  std::string project_id = "<default-project>";
+  size_t max_definition_bytes = 1 << 20;  // larger documents: kResourceExhausted
+};
+
+// What a definition write carries besides the YAML.
+struct DefinitionScope {
+  std::string namespace_name;     // "" = the default namespace
+  std::string scope = "private";  // "private" | "public" (others: kInvalidArgument)
+};
+
 class Catalog {
  public:
+  // `actions` (may be null) provides the system actions listed under /v2/actions.
+  Catalog(store::ResourceStore* store, DefinitionsSink* sink, const Clock* clock,
+          const workers::ActionRegistry* actions = nullptr, CatalogOptions options = {});
   virtual ~Catalog() = default;
-  // The workflow record (REST shape, as GET /v2/workflows/{id} returns it) by name or id in `namespace_name`
-  // (Mistral's lookup: the namespace first, then the default namespace ""), or nullopt.
+
+  // Re-registers every stored workflow, workbook and ad-hoc action with the sink (start-up of an
+  // embedded server whose store outlives the process, or a fresh MemoryDefinitions).
+  Status Reload();
+
+  // ---- workflows ----
+  // Creates one record per workflow of the document. All or nothing: any duplicate name is
+  // kAlreadyExists.
+  Result<std::vector<Json>> CreateWorkflows(std::string_view yaml_text,
+                                            const DefinitionScope& where);
+  // Replaces existing workflows (each must exist: kNotFound). With `id`, the document must hold
+  // exactly one workflow and the record with that id is replaced (its name may change).
+  Result<std::vector<Json>> UpdateWorkflows(std::string_view yaml_text,
+                                            const DefinitionScope& where,
+                                            const std::string& id = "");
+  // The workflow record (REST shape, as GET /v2/workflows/{id} returns it) by name or id in
+  // `namespace_name` (Mistral's lookup: the namespace first, then the default namespace ""), or
+  // nullopt.
   virtual Result<std::optional<Json>> GetWorkflow(const std::string& name_or_id,
-                                                  const std::string& namespace_name) = 0;
+                                                  const std::string& namespace_name);
+  Result<std::vector<Json>> ListWorkflows();
+  // kNotFound if unknown; kInvalidArgument for a workflow defined by a workbook (delete the
+  // workbook).
+  Status DeleteWorkflow(const std::string& name_or_id, const std::string& namespace_name);
+
+  // ---- workbooks ----
+  Result<Json> CreateWorkbook(std::string_view yaml_text, const DefinitionScope& where);
+  Result<Json> UpdateWorkbook(std::string_view yaml_text, const DefinitionScope& where);
+  Result<std::optional<Json>> GetWorkbook(const std::string& name,
+                                          const std::string& namespace_name);
+  Result<std::vector<Json>> ListWorkbooks();
+  Status DeleteWorkbook(const std::string& name, const std::string& namespace_name);
+
+  // ---- actions (ad-hoc; system actions are read-only) ----
+  Result<std::vector<Json>> CreateActions(std::string_view yaml_text, const DefinitionScope& where);
+  // As UpdateWorkflows (with `id`: one action, the record with that id).
+  Result<std::vector<Json>> UpdateActions(std::string_view yaml_text, const DefinitionScope& where,
+                                          const std::string& id = "");
+  Result<std::optional<Json>> GetAction(const std::string& name_or_id,
+                                        const std::string& namespace_name);
+  // Ad-hoc actions, then system actions.
+  Result<std::vector<Json>> ListActions();
+  // kInvalidArgument for a system action or one defined by a workbook.
+  Status DeleteAction(const std::string& name_or_id, const std::string& namespace_name);
+
+  // ---- environments ----
+  // `body`: {name (required), description?, variables? (object or a JSON string), scope?}.
+  Result<Json> CreateEnvironment(const JsonObject& body);
+  // `body` names the environment; the fields present replace the stored ones.
+  Result<Json> UpdateEnvironment(const JsonObject& body);
   // The environment record {name, description, variables (object), scope, ...} or nullopt.
-  virtual Result<std::optional<Json>> GetEnvironment(const std::string& name) = 0;
+  virtual Result<std::optional<Json>> GetEnvironment(const std::string& name);
+  Result<std::vector<Json>> ListEnvironments();
+  Status DeleteEnvironment(const std::string& name);
+
+  // ---- validation ----
+  enum class DocumentKind { kWorkflows, kWorkbook, kActions };
+  // {"valid": true} or {"valid": false, "error": "<parser message>"} (Mistral's validate
+  // endpoints).
+  Json Validate(std::string_view yaml_text, DocumentKind kind) const;
+
+ private:
+  struct Entity;  // one workflow or action of a document (catalog.cc)
+
+  Result<std::vector<Json>> WriteEntities(std::string_view yaml_text, const DefinitionScope& where,
+                                          DocumentKind kind, bool update, const std::string& id);
+  Result<std::optional<std::pair<std::string, Json>>> FindRecord(std::string_view kind,
+                                                                 const std::string& name_or_id,
+                                                                 const std::string& namespace_name);
+  Result<Json> WriteWorkbook(std::string_view yaml_text, const DefinitionScope& where, bool update);
+  std::vector<Json> SystemActions() const;
+  Json Stamp(Json record, const Json* previous) const;
+
+  store::ResourceStore* store_;
+  DefinitionsSink* sink_;
+  const Clock* clock_;
+  const workers::ActionRegistry* actions_;
+  CatalogOptions options_;
+  TimestampUs system_actions_time_;
+  std::mutex write_mu_;
 };
 
 }  // namespace bora::api

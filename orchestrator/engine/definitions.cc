@@ -23,6 +23,16 @@ Status MemoryDefinitions::AddYaml(std::string_view yaml_text, const std::string&
   return Status::Ok();
 }
 
+bool MemoryDefinitions::RemoveWorkflow(std::string_view full_name, std::string_view namespace_name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return workflows_.erase(std::make_pair(std::string(namespace_name), std::string(full_name))) > 0;
+}
+
+bool MemoryDefinitions::RemoveAction(std::string_view full_name, std::string_view namespace_name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return actions_.erase(std::make_pair(std::string(namespace_name), std::string(full_name))) > 0;
+}
+
 std::shared_ptr<const lang::WorkflowSpec> MemoryDefinitions::FindWorkflow(
     std::string_view full_name, std::string_view namespace_name) const {
   std::lock_guard<std::mutex> lock(mu_);

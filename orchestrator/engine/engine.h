@@ -48,6 +48,10 @@ class MemoryDefinitions final : public Definitions {
   void Add(std::shared_ptr<const lang::Document> document, const std::string& namespace_name = "");
   // Convenience: parses YAML text and adds it.
   Status AddYaml(std::string_view yaml_text, const std::string& namespace_name = "");
+  // Unregisters one workflow / ad-hoc action by its full name ("wb.wf" inside workbooks) in
+  // `namespace_name`; true if it was registered. Executions already holding the spec keep it.
+  bool RemoveWorkflow(std::string_view full_name, std::string_view namespace_name = "");
+  bool RemoveAction(std::string_view full_name, std::string_view namespace_name = "");
 
   std::shared_ptr<const lang::WorkflowSpec> FindWorkflow(
       std::string_view full_name, std::string_view namespace_name) const override;

@@ -5,9 +5,66 @@
 #include <unordered_map>
 
 #include "common/log.h"
+#include "common/metrics/metrics.h"
 #include "sdk/protocol/protocol.h"
 
 namespace bora::partition {
+
+namespace {
+
+// Label-free series bumped on the hot path (looked up once).
+struct HotMetrics {
+  prometheus::Counter& applied = metrics::Get().events_applied.Add({});
+  prometheus::Counter& commits = metrics::Get().commits.Add({});
+  prometheus::Counter& timers = metrics::Get().timers_fired.Add({});
+};
+HotMetrics& Hot() {
+  static HotMetrics* m = new HotMetrics();
+  return *m;
+}
+
+// The task execution `event` may complete, as known before it is applied (a view into `event` or, for a
+// timer, a copy in `scratch`, because applying removes the timer).
+std::string_view TaskOfEvent(const engine::ExecutionState& state, const engine::Event& event,
+                             std::string& scratch) {
+  if (auto* e = std::get_if<engine::ActionCompleted>(&event)) return e->task_execution_id;
+  if (auto* e = std::get_if<engine::SubWorkflowCompleted>(&event)) return e->task_execution_id;
+  if (auto* e = std::get_if<engine::SkipTask>(&event)) return e->task_execution_id;
+  if (auto* e = std::get_if<engine::TimerFired>(&event)) {
+    auto it = state.timers.find(e->timer_id);
+    if (it == state.timers.end()) return {};
+    scratch = it->second.task_execution_id;
+    return scratch;
+  }
+  return {};
+}
+
+// What a batch observed; bumped only once the batch is committed, so a refused commit counts nothing.
+struct BatchObservations {
+  struct Finished {
+    std::string workflow, task;  // task empty: an execution
+    engine::State state;
+    double seconds;
+  };
+  std::vector<std::string> started;  // workflow names
+  std::vector<Finished> finished;
+  std::vector<std::string> refused;  // reasons
+  size_t applied = 0;
+  void Publish() {
+    for (const auto& wf : started) metrics::ExecutionStarted(wf);
+    for (const auto& f : finished) {
+      if (f.task.empty()) {
+        metrics::ExecutionFinished(f.workflow, engine::StateName(f.state), f.seconds);
+      } else {
+        metrics::TaskFinished(f.workflow, f.task, engine::StateName(f.state), f.seconds);
+      }
+    }
+    for (const auto& r : refused) metrics::Get().events_refused.Add({{"reason", r}}).Increment();
+    if (applied > 0) Hot().applied.Increment(static_cast<double>(applied));
+  }
+};
+
+}  // namespace
 
 Orchestrator::Orchestrator(OrchestratorOptions options, Bus* bus, store::StateStore* store,
                            const engine::Engine* engine, const Clock* clock, ExecutionObserver* observer)
@@ -41,26 +98,35 @@ Status Orchestrator::Claim(int partition, Owned& owned) {
   BORA_RETURN_IF_ERROR(
       consumer_->Seek({protocol::EventsTopic(options_.topic_prefix), partition}, owned.next_offset));
   owned.needs_claim = false;
+  metrics::PartitionClaimed(partition, owned.epoch);
   BORA_LOG_DEBUG("partition {} claimed: epoch {}, offset {}, {} outbox entries to re-send", partition,
                  owned.epoch, owned.next_offset, owned.unsent.size());
   return Status::Ok();
 }
 
 void Orchestrator::OnAssigned(const std::vector<TopicPartition>& partitions) {
+  metrics::SetOrchestratorAssigned(true);
   for (const auto& tp : partitions) {
+    ScopedLogFields log_fields({{}, {}, tp.partition});
     Owned& owned = owned_[tp.partition];
     owned = Owned();
     Status s = Claim(tp.partition, owned);
-    if (!s.ok()) {
+    if (s.ok()) {
+      // Runtime debug level (BORA_LOG_DEBUG is compiled out): `--log-level debug` shows ownership changes.
+      spdlog::debug("partition {} assigned: epoch {}, next offset {}", tp.partition, owned.epoch,
+                    owned.next_offset);
+    } else {
       // Keep the partition, marked: PollOnce claims it again before reading it, so nothing is skipped.
       owned.needs_claim = true;
       BORA_LOG_ERROR("cannot claim partition {} yet: {}", tp.partition, s.ToString());
     }
   }
+  metrics::SetPartitionsOwned(owned_.size());
 }
 
 void Orchestrator::OnRevoked(const std::vector<TopicPartition>& partitions) {
   for (const auto& tp : partitions) owned_.erase(tp.partition);
+  metrics::SetPartitionsOwned(owned_.size());
 }
 
 std::vector<int> Orchestrator::OwnedPartitions() const {
@@ -131,7 +197,9 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
     if (s.code() == StatusCode::kAborted) {
       ++stats_.fenced;
       BORA_LOG_WARN("partition {} lost: {}", p, s.message());
+      metrics::PartitionFenced(p);
       owned_.erase(it);
+      metrics::SetPartitionsOwned(owned_.size());
       continue;
     }
     if (!s.ok()) {
@@ -153,8 +221,11 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
 
 Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
                                          const std::vector<const BusMessage*>& msgs) {
+  ScopedLogFields log_partition({{}, {}, partition});
   auto writer_lock = store_->WriterLock(partition);
   const TimestampUs now = clock_->NowUs();
+  BatchObservations observed;
+  std::string timer_task_scratch;
   store::CommitBatch batch;
   batch.next_offset = owned.next_offset;
   // Scratch containers are members, cleared (capacity kept) per batch: no large per-batch allocations.
@@ -170,6 +241,7 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
 
   auto reject = [&](const std::string& id, const Status& why) {
     ++stats_.events_rejected;
+    observed.refused.emplace_back(StatusCodeName(why.code()));
     BORA_LOG_DEBUG("event for {} rejected: {}", id, why.ToString());
     if (observer_) observer_->OnRejected(id, why);
   };
@@ -192,6 +264,7 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
     engine::Event& event = *decoded;
     const std::string& id = engine::EventExecutionId(event);
     const bool is_start = std::holds_alternative<engine::StartExecution>(event);
+    ScopedLogFields log_execution({id, {}, -1});
 
     std::shared_ptr<engine::ExecutionState> state;
     if (auto t = touched.find(id); t != touched.end()) {
@@ -211,6 +284,14 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
     }
     bool fresh = !state;
     if (fresh) state = std::make_shared<engine::ExecutionState>();
+    // A task this event may complete, and whether it was already complete (observed on transition).
+    std::string_view task_id =
+        fresh ? std::string_view() : TaskOfEvent(*state, event, timer_task_scratch);
+    bool task_was_done = false;
+    if (!task_id.empty()) {
+      const engine::TaskExecution* t = state->FindTaskById(task_id);
+      task_was_done = t == nullptr || engine::IsCompleted(t->state);
+    }
     commands.clear();
     Status s = engine_->Apply(*state, event, now, &commands);
     if (!s.ok()) {
@@ -218,6 +299,17 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
       continue;
     }
     ++stats_.events_applied;
+    ++observed.applied;
+    if (is_start) observed.started.push_back(state->workflow_name);
+    if (!task_id.empty() && !task_was_done) {
+      const engine::TaskExecution* t = state->FindTaskById(task_id);
+      if (t != nullptr && engine::IsCompleted(t->state)) {
+        TimestampUs from = t->started_at != 0 ? t->started_at : t->created_at;
+        TimestampUs to = t->finished_at != 0 ? t->finished_at : now;
+        observed.finished.push_back(
+            {state->workflow_name, t->name, t->state, static_cast<double>(to - from) / 1e6});
+      }
+    }
     touched.try_emplace(id, state);
     applied.emplace_back(state, std::move(event));
 
@@ -245,6 +337,8 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
                         set.end());
               batch.timers_cancelled.push_back({c.execution_id, c.timer_id, 0});
             } else if constexpr (std::is_same_v<T, engine::ExecutionFinished>) {
+              observed.finished.push_back({c.workflow_name, std::string(), c.state,
+                                           static_cast<double>(now - state->created_at) / 1e6});
               if (!c.parent_execution_id.empty()) {
                 engine::SubWorkflowCompleted done;
                 done.execution_id = c.parent_execution_id;
@@ -279,6 +373,8 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
   for (auto& [id, st] : touched) batch.states.push_back(st);
   BORA_RETURN_IF_ERROR(store_->Commit(partition, owned.epoch, &batch));
   ++stats_.commits;
+  Hot().commits.Increment();
+  observed.Publish();
   owned.next_offset = batch.next_offset;
   // Keep live executions cached; finished ones rarely get another event (a miss just reads the store).
   constexpr size_t kMaxCached = 100'000;
@@ -309,8 +405,16 @@ Status Orchestrator::Produce(int partition, Owned& owned) {
   uint64_t last_seq = 0;
   size_t sent = 0;
   Status result = Status::Ok();
+  const std::string events_topic = protocol::EventsTopic(options_.topic_prefix);
+  const BusHeaders scheduled_at = {
+      {metrics::kScheduledAtHeader, std::to_string(SystemClock::Get()->NowUs())}};
   for (auto& entry : owned.unsent) {
-    Status s = bus_->Publish(entry.topic, entry.key, entry.value);
+    // Everything else on the outbox is a RunAction: it carries the produce time (workers' metrics).
+    Status s = entry.topic == events_topic
+                   ? bus_->Publish(entry.topic, entry.key, entry.value)
+                   : bus_->PublishWithHeaders(entry.topic, entry.key, entry.value, scheduled_at);
+    // A bus without headers (a test double) takes the message without the timestamp.
+    if (s.code() == StatusCode::kUnimplemented) s = bus_->Publish(entry.topic, entry.key, entry.value);
     if (!s.ok()) {
       result = s.WithContext("produce to " + entry.topic);
       break;
@@ -347,6 +451,7 @@ Result<size_t> Orchestrator::FireTimers(int partition, Owned& owned) {
         protocol::EncodeEvent(engine::Event(engine::TimerFired{t.execution_id, t.timer_id}))));
     BORA_RETURN_IF_ERROR(store_->RemoveTimer(partition, owned.epoch, t));
     ++stats_.timers_fired;
+    Hot().timers.Increment();
   }
   BORA_ASSIGN_OR_RETURN(owned.next_timer, store_->NextTimer(partition));
   return due.size();

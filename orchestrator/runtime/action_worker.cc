@@ -1,12 +1,42 @@
 #include "orchestrator/runtime/action_worker.h"
 
 #include <algorithm>
+#include <charconv>
+#include <chrono>
 #include <exception>
 
+#include "common/clock.h"
 #include "common/log.h"
+#include "common/metrics/metrics.h"
 #include "sdk/protocol/protocol.h"
+#include "workers/worker_pool.h"
 
 namespace bora::runtime {
+
+namespace {
+
+// The orchestrator's produce time of a RunAction (metrics::kScheduledAtHeader), or 0.
+int64_t ScheduledAtUs(const BusMessage& m) {
+  for (const auto& [name, value] : m.headers) {
+    if (name != metrics::kScheduledAtHeader) continue;
+    int64_t us = 0;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), us);
+    return ec == std::errc() ? us : 0;
+  }
+  return 0;
+}
+
+std::string_view ResultName(workers::ActionResult::Kind kind) {
+  switch (kind) {
+    case workers::ActionResult::Kind::kSuccess: return "success";
+    case workers::ActionResult::Kind::kError: return "error";
+    case workers::ActionResult::Kind::kCancelled: return "cancelled";
+    case workers::ActionResult::Kind::kAsync: return "async";
+  }
+  return "unknown";
+}
+
+}  // namespace
 
 ActionWorker::ActionWorker(ActionWorkerOptions options, Bus* bus, const workers::ActionRegistry* registry,
                            Executor executor)
@@ -121,6 +151,9 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
       done_inline(tp, m.offset);
       continue;
     }
+    // The key is the execution id (and m outlives the scope; the ids in `run` are moved below).
+    ScopedLogFields log_fields({m.key, {}, -1});
+    const int64_t scheduled_at_us = ScheduledAtUs(m);
     workers::ActionRequest request;
     request.action_name = std::move(run->action_name);
     request.input = std::move(run->input);
@@ -134,8 +167,17 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
     workers::Action* impl = registry_->FindAction(request.action_name);
     if (!executor_ || impl == nullptr || !impl->MayBlock(request)) {
       // Quick actions (std.noop, std.echo without delay...) run here: a pool hop costs more than they do.
-      Publish(run->execution_id, run->task_execution_id, run->action_execution_id,
-              RunInline(*registry_, request));
+      if (scheduled_at_us > 0) {
+        metrics::ActionScheduledToStart(
+            options_.pool, static_cast<double>(SystemClock::Get()->NowUs() - scheduled_at_us) / 1e6);
+      }
+      ScopedLogFields log_task({{}, request.task_execution_id, -1});
+      auto started = std::chrono::steady_clock::now();
+      workers::ActionResult result = RunInline(*registry_, request);
+      std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+      metrics::ActionFinished(options_.pool, request.action_name, ResultName(result.kind),
+                              took.count());
+      Publish(run->execution_id, run->task_execution_id, run->action_execution_id, result);
       done_inline(tp, m.offset);
       continue;
     }
@@ -146,6 +188,8 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
       p.next = std::max(p.next, m.offset + 1);
     }
     int64_t offset = m.offset;
+    // A WorkerPool behind the executor observes schedule-to-start when a thread takes the run.
+    workers::ScopedSubmitContext submit_context(options_.pool, scheduled_at_us);
     executor_(std::move(request),
               [this, exec = std::move(run->execution_id), task = std::move(run->task_execution_id),
                action = std::move(run->action_execution_id), tp, offset](workers::ActionResult result) {

@@ -35,6 +35,17 @@ Status RedisDefinitions::Put(const std::string& document_key, std::string_view y
   return Refresh();
 }
 
+Result<bool> RedisDefinitions::Remove(const std::string& document_key,
+                                      const std::string& namespace_name) {
+  BORA_ASSIGN_OR_RETURN(auto removed,
+                        client_->Command({"HDEL", hash_key_, namespace_name + kSep + document_key}));
+  bool existed = removed->Str() == "1";
+  // Bumped even when nothing was removed: cheap, and never leaves a process on a stale cache.
+  BORA_RETURN_IF_ERROR(client_->Command({"INCR", version_key_}).status());
+  BORA_RETURN_IF_ERROR(Refresh());
+  return existed;
+}
+
 Status RedisDefinitions::Refresh() {
   std::lock_guard lock(mu_);
   return RefreshLocked();

@@ -24,6 +24,9 @@ class RedisDefinitions final : public engine::Definitions {
   // version. Errors name the file, line and column (`file_name` is used in messages).
   Status Put(const std::string& document_key, std::string_view yaml_text, const std::string& namespace_name = "",
              const std::string& file_name = "");
+  // Removes the document stored under `document_key` in `namespace_name` (its workflows and actions stop
+  // resolving in every process: the version is bumped), then refreshes. true if it existed.
+  Result<bool> Remove(const std::string& document_key, const std::string& namespace_name = "");
   // Reloads the cache from Redis now.
   Status Refresh();
 

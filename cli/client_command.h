@@ -1,0 +1,41 @@
+#pragma once
+// `bora workflow|execution|task|cron|event ...`: a small client for Bora's (Mistral-compatible)
+// REST API v2, talking to --url or $BORA_URL (default http://127.0.0.1:8989) with libcurl,
+// optionally with a bearer token
+// (--token or $BORA_TOKEN). Prints a table like python-mistralclient, or the server's JSON with
+// --json.
+//
+// Exit codes: 0 ok; 1 the server refused (its faultstring is printed); 2 bad local input (file,
+// JSON); 3 the server cannot be reached.
+//
+// Ownership and threads: ClientCommands registers its subcommands on a CLI::App the caller owns and
+// must outlive it; use from one thread (main). Run() performs blocking HTTP requests.
+#include <iosfwd>
+#include <memory>
+
+namespace CLI {
+class App;
+}
+
+namespace bora::cli {
+
+class ClientCommands {
+ public:
+  // Adds the subcommands `workflow`, `execution`, `task`, `cron` and `event` to `app`.
+  explicit ClientCommands(CLI::App& app);
+  ~ClientCommands();
+  ClientCommands(const ClientCommands&) = delete;
+  ClientCommands& operator=(const ClientCommands&) = delete;
+
+  // True when the parsed command line selected one of the client commands.
+  bool parsed() const;
+  // Runs the selected command; output to `out`, errors to `err`. Returns the exit code.
+  int Run(std::ostream& out, std::ostream& err) const;
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace bora::cli

@@ -1,0 +1,102 @@
+#include "cli/serve_command.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "common/log.h"
+#include "orchestrator/runtime/embedded_runtime.h"
+
+namespace bora::cli {
+
+Status ApplyApiArgs(const ApiArgs& args, api::ApiServiceOptions* options) {
+  options->http.address = args.address;
+  options->http.port = args.port;
+  options->http.threads = std::max(1, args.threads);
+  options->http.max_body_bytes = args.max_body_bytes;
+  options->limits.max_body_bytes = args.max_body_bytes;
+  options->limits.max_definition_bytes = args.max_body_bytes;
+  if (!args.auth_token_file.empty()) {
+    std::ifstream in(args.auth_token_file, std::ios::binary);
+    if (!in) return InvalidArgument("cannot read --auth-token-file " + args.auth_token_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string token = text.str();
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
+      token.pop_back();
+    }
+    if (token.empty()) return InvalidArgument("--auth-token-file " + args.auth_token_file + " is empty");
+    options->http.auth_token = token;
+  }
+  return Status::Ok();
+}
+
+Status WritePortFile(const ApiArgs& args, int port) {
+  if (args.port_file.empty()) return Status::Ok();
+  std::string tmp = args.port_file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return InvalidArgument("cannot write --port-file " + args.port_file);
+    out << port << "\n";
+  }
+  if (std::rename(tmp.c_str(), args.port_file.c_str()) != 0) {
+    return InvalidArgument("cannot write --port-file " + args.port_file);
+  }
+  return Status::Ok();
+}
+
+int RunEmbeddedServe(const EmbeddedServeArgs& args) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  runtime::EmbeddedOptions eo;
+  eo.partitions = std::max(1, args.partitions);
+  eo.worker_threads = std::max(1, args.workers);
+  eo.std_actions.allow_shell = args.allow_shell;
+  eo.std_actions.allow_loopback_http = args.allow_loopback_http;
+  runtime::EmbeddedRuntime runtime(eo);
+
+  api::ApiServiceOptions options;
+  if (Status s = ApplyApiArgs(args.api, &options); !s.ok()) {
+    std::cerr << "bora: " << s.message() << "\n";
+    return 2;
+  }
+  auto service = api::ApiService::ForEmbedded(&runtime, options);
+  if (!service.ok()) {
+    std::cerr << "bora: " << service.status().ToString() << "\n";
+    return 2;
+  }
+  for (const auto& file : args.load) {
+    if (Status s = (*service)->LoadFile(file); !s.ok()) {
+      std::cerr << "bora: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  if (Status s = runtime.Start(); !s.ok()) {
+    std::cerr << "bora: " << s.ToString() << "\n";
+    return 1;
+  }
+  if (Status s = (*service)->Start(); !s.ok()) {
+    std::cerr << "bora: " << s.ToString() << "\n";
+    return 1;
+  }
+  if (Status s = WritePortFile(args.api, (*service)->port()); !s.ok()) {
+    std::cerr << "bora: " << s.message() << "\n";
+    return 2;
+  }
+  BORA_LOG_INFO("bora serve (embedded): REST API on http://{}:{}/v2", args.api.address, (*service)->port());
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  BORA_LOG_INFO("signal {}: stopping", sig);
+  (*service)->Stop();
+  runtime.Stop();
+  return 0;
+}
+
+}  // namespace bora::cli

@@ -1,0 +1,40 @@
+#pragma once
+// The REST API in the `bora` command: `bora serve` without Kafka and Redis runs everything embedded (the
+// runtime, the API on --port, cron and event triggers); RunCluster (cluster_command.h) runs the API in the
+// distributed roles (`bora serve|api --kafka --redis`).
+#include <string>
+#include <vector>
+
+#include "ingest/api/api_service.h"
+
+namespace bora::cli {
+
+struct ApiArgs {
+  std::string address = "127.0.0.1";
+  int port = 8989;             // 0: any free port (see port_file)
+  std::string port_file;       // when set, the bound port is written there once the API listens
+  std::string auth_token_file; // when set, every request but /health/* needs this bearer token
+  int threads = 4;             // HTTP threads (handlers may block)
+  size_t max_body_bytes = 1 << 20;
+};
+
+struct EmbeddedServeArgs {
+  ApiArgs api;
+  std::vector<std::string> load;  // definition files stored through the catalog before serving
+  int partitions = 4;
+  int workers = 4;
+  bool allow_shell = false;
+  bool allow_loopback_http = false;
+};
+
+// Fills the HTTP and limit options of `options` from `args`; kInvalidArgument when the token file cannot be
+// read or is empty.
+Status ApplyApiArgs(const ApiArgs& args, api::ApiServiceOptions* options);
+// Writes the bound port to args.port_file (write to a temporary file, then rename: readers never see half).
+Status WritePortFile(const ApiArgs& args, int port);
+
+// Runs until SIGINT or SIGTERM. Exit code 0 on a clean stop, 2 on bad arguments or definitions, 1 when the
+// port cannot be bound.
+int RunEmbeddedServe(const EmbeddedServeArgs& args);
+
+}  // namespace bora::cli

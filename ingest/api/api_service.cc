@@ -1,0 +1,210 @@
+#include "ingest/api/api_service.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "common/log.h"
+#include "common/metrics/http_routes.h"
+#include "ingest/api/catalog.h"
+#include "ingest/api/cron_triggers_api.h"
+#include "ingest/api/definitions_api.h"
+#include "ingest/api/events_api.h"
+#include "ingest/api/executions_api.h"
+#include "ingest/events/ingest_processor.h"
+#include "orchestrator/runtime/cluster_node.h"
+#include "orchestrator/runtime/embedded_runtime.h"
+#include "orchestrator/store/memory_resource_store.h"
+#include "orchestrator/store/redis_resource_store.h"
+#include "orchestrator/triggers/cron_scheduler.h"
+
+namespace bora::api {
+
+namespace {
+
+// Runs the cron scheduler for the partitions an orchestrator loop owns.
+class CronTask final : public runtime::PartitionTask {
+ public:
+  explicit CronTask(triggers::CronScheduler* scheduler) : scheduler_(scheduler) {}
+  Result<size_t> RunOwned(const std::vector<int>& owned) override { return scheduler_->RunDue(owned); }
+
+ private:
+  triggers::CronScheduler* scheduler_;
+};
+
+}  // namespace
+
+struct ApiService::Impl {
+  ApiServiceOptions options;
+  ApiContext context;
+  std::unique_ptr<store::ResourceStore> resources;
+  std::unique_ptr<DefinitionsSink> sink;
+  std::unique_ptr<Catalog> catalog;
+  std::unique_ptr<triggers::CronScheduler> cron;
+  std::unique_ptr<CronTask> cron_task;
+  std::unique_ptr<events::IngestProcessor> ingest;
+  std::function<Status()> ready;
+  http::Router router;
+  std::unique_ptr<http::HttpServer> server;
+};
+
+ApiService::ApiService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ApiService::~ApiService() { Stop(); }
+
+Result<std::unique_ptr<ApiService>> ApiService::ForEmbedded(runtime::EmbeddedRuntime* runtime,
+                                                            ApiServiceOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->resources = std::make_unique<store::MemoryResourceStore>(runtime->clock());
+  impl->sink = std::make_unique<MemoryDefinitionsSink>(&runtime->definitions());
+  CatalogOptions co;
+  co.max_definition_bytes = options.limits.max_definition_bytes;
+  impl->catalog = std::make_unique<Catalog>(impl->resources.get(), impl->sink.get(), runtime->clock(),
+                                            &runtime->actions(), co);
+  ApiContext& c = impl->context;
+  c.executions = &runtime->client();
+  c.states = &runtime->store();
+  c.partitions = runtime->partitions();
+  c.resources = impl->resources.get();
+  c.catalog = impl->catalog.get();
+  c.engine = &runtime->engine();
+  c.actions = &runtime->actions();
+  c.bus = &runtime->bus();
+  c.clock = runtime->clock();
+  c.limits = options.limits;
+  if (options.cron) {
+    impl->cron = std::make_unique<triggers::CronScheduler>(impl->resources.get(), &runtime->client(),
+                                                           runtime->clock(), c.partitions);
+    impl->cron_task = std::make_unique<CronTask>(impl->cron.get());
+    runtime->AddPartitionTask(impl->cron_task.get());
+  }
+  if (options.ingest) {
+    events::IngestOptions io;
+    impl->ingest = std::make_unique<events::IngestProcessor>(io, &runtime->bus(), impl->resources.get(),
+                                                             &runtime->client());
+    runtime->AddPollLoop({"ingest", [p = impl->ingest.get()](std::chrono::milliseconds timeout) {
+                            return p->PollOnce(timeout);
+                          }});
+  }
+  impl->ready = [] { return Status::Ok(); };
+  return std::unique_ptr<ApiService>(new ApiService(std::move(impl)));
+}
+
+Result<std::unique_ptr<ApiService>> ApiService::ForCluster(runtime::ClusterNode* node,
+                                                           ApiServiceOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  const runtime::ClusterOptions& co = node->options();
+  BORA_ASSIGN_OR_RETURN(auto redis, store::RedisResourceStore::Connect(co.redis, co.prefix));
+  impl->resources = std::move(redis);
+  impl->sink = std::make_unique<RedisDefinitionsSink>(&node->definitions());
+  CatalogOptions cat;
+  cat.max_definition_bytes = options.limits.max_definition_bytes;
+  impl->catalog = std::make_unique<Catalog>(impl->resources.get(), impl->sink.get(), SystemClock::Get(),
+                                            &node->actions(), cat);
+  ApiContext& c = impl->context;
+  c.executions = &node->client();
+  c.states = &node->store();
+  c.partitions = co.partitions;
+  c.resources = impl->resources.get();
+  c.catalog = impl->catalog.get();
+  c.engine = &node->engine();
+  c.actions = &node->actions();
+  c.bus = &node->bus();
+  c.topic_prefix = co.prefix;
+  c.clock = SystemClock::Get();
+  c.limits = options.limits;
+  if (co.orchestrator && options.cron) {
+    impl->cron = std::make_unique<triggers::CronScheduler>(impl->resources.get(), &node->client(),
+                                                           SystemClock::Get(), co.partitions);
+    impl->cron_task = std::make_unique<CronTask>(impl->cron.get());
+    node->AddPartitionTask(impl->cron_task.get());
+  }
+  if (co.orchestrator && options.ingest) {
+    events::IngestOptions io;
+    io.topic_prefix = co.prefix;
+    io.group = co.prefix + "bora-ingest";
+    io.partitions = co.partitions;
+    impl->ingest = std::make_unique<events::IngestProcessor>(io, &node->bus(), impl->resources.get(),
+                                                             &node->client());
+    node->AddPollLoop({"ingest", [p = impl->ingest.get()](std::chrono::milliseconds timeout) {
+                         return p->PollOnce(timeout);
+                       }});
+  }
+  // Ready when Redis answers (the resource store reads a key).
+  store::ResourceStore* resources = impl->resources.get();
+  impl->ready = [resources]() -> Status {
+    auto r = resources->Get("health", "ping");
+    return r.ok() ? Status::Ok() : r.status();
+  };
+  return std::unique_ptr<ApiService>(new ApiService(std::move(impl)));
+}
+
+Status ApiService::LoadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgument("cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string yaml = text.str();
+  bool workbook = false;
+  try {
+    YAML::Node root = YAML::Load(yaml);
+    workbook = root.IsMap() && root["name"] && (root["workflows"] || root["actions"]);
+  } catch (const YAML::Exception&) {
+    // The catalog reports the parse error with its line and column.
+  }
+  DefinitionScope where;
+  Status s;
+  if (workbook) {
+    auto created = impl_->catalog->CreateWorkbook(yaml, where);
+    if (!created.ok() && created.status().code() == StatusCode::kAlreadyExists) {
+      created = impl_->catalog->UpdateWorkbook(yaml, where);
+    }
+    s = created.status();
+  } else {
+    auto created = impl_->catalog->CreateWorkflows(yaml, where);
+    if (!created.ok() && created.status().code() == StatusCode::kAlreadyExists) {
+      created = impl_->catalog->UpdateWorkflows(yaml, where);
+    }
+    s = created.status();
+  }
+  if (!s.ok()) return Status(s.code(), path + ": " + s.message());
+  return Status::Ok();
+}
+
+void RegisterRestApi(http::Router& router, ApiContext& context, std::function<Status()> ready) {
+  RegisterDefinitionsRoutes(router, context);
+  RegisterExecutionsRoutes(router, context);
+  RegisterCronTriggersRoutes(router, context);
+  RegisterEventsRoutes(router, context);
+  metrics::AddRoutes(router, std::move(ready));
+}
+
+Status ApiService::Start() {
+  if (!impl_->options.serve_http || impl_->server) return Status::Ok();
+  RegisterRestApi(impl_->router, impl_->context, impl_->ready);
+  http::HttpServerOptions ho = impl_->options.http;
+  ho.max_body_bytes = std::max(ho.max_body_bytes, impl_->options.limits.max_definition_bytes);
+  impl_->server = std::make_unique<http::HttpServer>(
+      ho, [router = &impl_->router](const http::HttpRequest& request) { return router->Dispatch(request); });
+  Status s = impl_->server->Start();
+  if (!s.ok()) {
+    impl_->server.reset();
+    return s;
+  }
+  BORA_LOG_INFO("REST API on http://{}", impl_->server->endpoint());
+  return Status::Ok();
+}
+
+void ApiService::Stop() {
+  if (impl_ && impl_->server) impl_->server->Stop();
+  if (impl_ && impl_->ingest) impl_->ingest->Wakeup();
+}
+
+int ApiService::port() const { return impl_->server ? impl_->server->port() : 0; }
+ApiContext& ApiService::context() { return impl_->context; }
+Catalog& ApiService::catalog() { return *impl_->catalog; }
+http::Router& ApiService::router() { return impl_->router; }
+
+}  // namespace bora::api

@@ -1,0 +1,894 @@
+#include "ingest/api/catalog.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+
+#include "common/ids.h"
+#include "ingest/api/mistral_format.h"
+#include "orchestrator/language/parser.h"
+#include "orchestrator/store/redis_definitions.h"
+
+namespace bora::api {
+
+namespace {
+
+constexpr char kSep = '\x1f';
+constexpr std::string_view kWorkflows = "workflows";
+constexpr std::string_view kWorkbooks = "workbooks";
+constexpr std::string_view kActions = "actions";
+constexpr std::string_view kEnvironments = "environments";
+
+std::string Key(const std::string& ns, const std::string& name) { return ns + kSep + name; }
+
+std::string Str(const Json& record, std::string_view field) {
+  const auto* obj = record.if_object();
+  if (obj == nullptr) return {};
+  const auto* v = obj->if_contains(field);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+// The record without internal ('_') fields.
+Json Public(const Json& record) {
+  JsonObject out;
+  for (const auto& [k, v] : record.as_object()) {
+    if (!k.empty() && k[0] == '_') continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+JsonArray Tags(const std::vector<std::string>& tags) {
+  JsonArray a;
+  for (const auto& t : tags) a.emplace_back(t);
+  return a;
+}
+
+// Mistral's `input` string: 'a, b="2"' (defaults as json.dumps).
+std::string InputString(const std::vector<lang::InputParam>& input) {
+  std::string out;
+  for (const auto& p : input) {
+    if (!out.empty()) out += ", ";
+    out += p.name;
+    if (p.has_default) out += "=" + PythonJsonDumps(p.default_value);
+  }
+  return out;
+}
+
+JsonArray InterfaceInput(const std::vector<lang::InputParam>& input) {
+  JsonArray a;
+  for (const auto& p : input) {
+    if (p.has_default) {
+      a.emplace_back(JsonObject{{p.name, p.default_value}});
+    } else {
+      a.emplace_back(p.name);
+    }
+  }
+  return a;
+}
+
+// Mistral's workflow `checksum`: the MD5 hex digest of the definition text.
+std::string Md5Hex(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &len, EVP_md5(), nullptr) != 1) return {};
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+Status CheckScope(const std::string& scope) {
+  if (scope == "private" || scope == "public") return Status::Ok();
+  return InvalidArgument("Scope must be one of the following: ['private', 'public']; actual: " +
+                         scope);
+}
+
+// A stable UUID-shaped id for a name (system actions have no stored record).
+std::string StableId(std::string_view name) {
+  uint64_t a = 1469598103934665603ull, b = 1099511628211ull * 31;
+  for (unsigned char c : name) {
+    a = (a ^ c) * 1099511628211ull;
+    b = (b ^ c) * 0x100000001b3ull + 0x9e3779b97f4a7c15ull;
+  }
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-5%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffull));
+  return buf;
+}
+
+std::vector<std::string> Lines(std::string_view text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) {
+      if (start < text.size()) lines.emplace_back(text.substr(start));
+      break;
+    }
+    lines.emplace_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return lines;
+}
+
+size_t Indent(const std::string& line) {
+  size_t i = 0;
+  while (i < line.size() && line[i] == ' ') ++i;
+  return i;
+}
+
+// The block of `text` that starts at the key on 1-based `line` / `column` (block-style YAML): the
+// key line and every following line indented deeper (blank and comment lines kept), dedented to
+// column 1. Mistral cuts workbook entities the same way. Empty when the key is not where expected
+// (flow style).
+std::string CutBlock(std::string_view text, int line, int column) {
+  auto lines = Lines(text);
+  if (line < 1 || static_cast<size_t>(line) > lines.size() || column < 1) return {};
+  const std::string& first = lines[line - 1];
+  size_t indent = static_cast<size_t>(column - 1);
+  if (Indent(first) != indent) return {};
+  std::string out = first.substr(indent) + "\n";
+  std::string pending;  // blank/comment lines, kept only if the block goes on
+  for (size_t i = line; i < lines.size(); ++i) {
+    const std::string& l = lines[i];
+    size_t first_char = l.find_first_not_of(" \t\r");
+    if (first_char == std::string::npos || l[first_char] == '#') {
+      pending += (Indent(l) >= indent ? l.substr(std::min(indent, l.size())) : l) + "\n";
+      continue;
+    }
+    if (Indent(l) <= indent) break;
+    out += pending + l.substr(indent) + "\n";
+    pending.clear();
+  }
+  return out;
+}
+
+Result<lang::Document> ParseKind(std::string_view text, Catalog::DocumentKind kind) {
+  lang::ParseOptions po;
+  switch (kind) {
+    case Catalog::DocumentKind::kWorkflows:
+      po.expect = lang::ParseOptions::Expect::kWorkflows;
+      break;
+    case Catalog::DocumentKind::kWorkbook:
+      po.expect = lang::ParseOptions::Expect::kWorkbook;
+      break;
+    case Catalog::DocumentKind::kActions:
+      po.expect = lang::ParseOptions::Expect::kActions;
+      break;
+  }
+  po.max_document_bytes = std::max(po.max_document_bytes, text.size());
+  auto doc = lang::ParseDocument(text, po);
+  // Mistral's DSL errors start with "Invalid DSL: " (clients look for it); ours keep
+  // file:line:column.
+  if (!doc.ok() && doc.status().code() == StatusCode::kInvalidArgument) {
+    return InvalidArgument("Invalid DSL: " + doc.status().message());
+  }
+  return doc;
+}
+
+const char* ModelName(std::string_view kind) {
+  if (kind == kWorkflows) return "WorkflowDefinition";
+  if (kind == kActions) return "ActionDefinition";
+  if (kind == kWorkbooks) return "Workbook";
+  return "Environment";
+}
+
+Status Duplicate(std::string_view kind, const std::string& name, const std::string& ns,
+                 const std::string& project) {
+  return AlreadyExists(std::string("Duplicate entry for ") + ModelName(kind) +
+                       " ['name', 'namespace', 'project_id']: " + name + ", " + ns + ", " +
+                       project);
+}
+
+Status Missing(std::string_view kind, const std::string& identifier, const std::string& ns) {
+  std::string what = kind == kWorkbooks ? "name" : "identifier";
+  return NotFound(std::string(ModelName(kind)) + " not found [" + what + "=" + identifier +
+                  ", namespace=" + ns + "]");
+}
+
+}  // namespace
+
+// ---- sinks ----
+
+Status MemoryDefinitionsSink::Put(const std::string& document_key, std::string_view,
+                                  std::shared_ptr<const lang::Document> document,
+                                  const std::string& namespace_name) {
+  std::lock_guard lock(mu_);
+  Names fresh;
+  for (const auto& wf : document->workflows) fresh.workflows.push_back(wf.full_name);
+  for (const auto& a : document->actions) fresh.actions.push_back(a.full_name);
+  auto& slot = documents_[{namespace_name, document_key}];
+  for (const auto& n : slot.workflows) {
+    if (std::find(fresh.workflows.begin(), fresh.workflows.end(), n) == fresh.workflows.end()) {
+      definitions_->RemoveWorkflow(n, namespace_name);
+    }
+  }
+  for (const auto& n : slot.actions) {
+    if (std::find(fresh.actions.begin(), fresh.actions.end(), n) == fresh.actions.end()) {
+      definitions_->RemoveAction(n, namespace_name);
+    }
+  }
+  definitions_->Add(std::move(document), namespace_name);
+  slot = std::move(fresh);
+  return Status::Ok();
+}
+
+Status MemoryDefinitionsSink::Remove(const std::string& document_key,
+                                     const std::string& namespace_name) {
+  std::lock_guard lock(mu_);
+  auto it = documents_.find({namespace_name, document_key});
+  if (it == documents_.end()) return Status::Ok();
+  for (const auto& n : it->second.workflows) definitions_->RemoveWorkflow(n, namespace_name);
+  for (const auto& n : it->second.actions) definitions_->RemoveAction(n, namespace_name);
+  documents_.erase(it);
+  return Status::Ok();
+}
+
+Status RedisDefinitionsSink::Put(const std::string& document_key, std::string_view yaml_text,
+                                 std::shared_ptr<const lang::Document>,
+                                 const std::string& namespace_name) {
+  return definitions_->Put(document_key, yaml_text, namespace_name);
+}
+
+Status RedisDefinitionsSink::Remove(const std::string& document_key,
+                                    const std::string& namespace_name) {
+  return definitions_->Remove(document_key, namespace_name).status();
+}
+
+// ---- catalog ----
+
+// One workflow or ad-hoc action of a document, ready to be stored and registered.
+struct Catalog::Entity {
+  std::string name;                                // full name ("wb.wf" inside workbooks)
+  std::string definition;                          // its own definition text
+  std::shared_ptr<const lang::Document> document;  // `definition` parsed (standalone entities)
+  Json record;                                     // REST shape without id/timestamps
+};
+
+Catalog::Catalog(store::ResourceStore* store, DefinitionsSink* sink, const Clock* clock,
+                 const workers::ActionRegistry* actions, CatalogOptions options)
+    : store_(store),
+      sink_(sink),
+      clock_(clock),
+      actions_(actions),
+      options_(std::move(options)),
+      system_actions_time_(clock->NowUs()) {}
+
+Json Catalog::Stamp(Json record, const Json* previous) const {
+  auto& obj = record.as_object();
+  std::string now = FormatMistralTime(clock_->NowUs());
+  if (previous != nullptr) {
+    obj["id"] = previous->as_object().at("id");
+    obj["created_at"] = previous->as_object().at("created_at");
+  } else {
+    obj["id"] = NewUuid();
+    obj["created_at"] = now;
+  }
+  obj["updated_at"] = previous != nullptr ? Json(now) : Json(nullptr);
+  // Keep Mistral's field order: id first.
+  JsonObject ordered;
+  ordered["id"] = obj["id"];
+  for (const auto& [k, v] : obj) {
+    if (k != "id") ordered[k] = v;
+  }
+  return ordered;
+}
+
+Result<std::optional<std::pair<std::string, Json>>> Catalog::FindRecord(
+    std::string_view kind, const std::string& name_or_id, const std::string& namespace_name) {
+  using Found = std::optional<std::pair<std::string, Json>>;
+  if (IsUuidLike(name_or_id)) {
+    BORA_ASSIGN_OR_RETURN(auto all, store_->List(kind));
+    for (auto& [k, v] : all) {
+      if (Str(v, "id") == name_or_id) return Found(std::make_pair(k, std::move(v)));
+    }
+  }
+  for (const std::string& ns : {namespace_name, std::string()}) {
+    std::string key = Key(ns, name_or_id);
+    BORA_ASSIGN_OR_RETURN(auto rec, store_->Get(kind, key));
+    if (rec) return Found(std::make_pair(key, std::move(*rec)));
+    if (namespace_name.empty()) break;
+  }
+  return Found();
+}
+
+Result<std::vector<Json>> Catalog::WriteEntities(std::string_view yaml_text,
+                                                 const DefinitionScope& where, DocumentKind kind,
+                                                 bool update, const std::string& id) {
+  BORA_RETURN_IF_ERROR(CheckScope(where.scope));
+  if (yaml_text.size() > options_.max_definition_bytes) {
+    return ResourceExhausted("Definition is too large: " + std::to_string(yaml_text.size()) +
+                             " bytes (limit " + std::to_string(options_.max_definition_bytes) +
+                             ")");
+  }
+  const bool is_wf = kind == DocumentKind::kWorkflows;
+  const std::string_view store_kind = is_wf ? kWorkflows : kActions;
+  BORA_ASSIGN_OR_RETURN(lang::Document parsed, ParseKind(yaml_text, kind));
+  auto whole = std::make_shared<const lang::Document>(std::move(parsed));
+  size_t count = is_wf ? whole->workflows.size() : whole->actions.size();
+  if (count == 0)
+    return InvalidArgument(is_wf ? "No workflows found in the definition"
+                                 : "No actions found in the definition");
+  if (!id.empty() && count != 1) {
+    return InvalidArgument(std::string("More than one ") + (is_wf ? "workflows" : "actions") +
+                           " are not supported for update with identifier. [identifier: " + id +
+                           "]");
+  }
+
+  // Entities with their own definition texts.
+  std::vector<Entity> entities;
+  for (size_t i = 0; i < count; ++i) {
+    Entity e;
+    JsonObject rec;
+    const lang::SourceLocation& loc =
+        is_wf ? whole->workflows[i].location : whole->actions[i].location;
+    e.name = is_wf ? whole->workflows[i].full_name : whole->actions[i].full_name;
+    if (count == 1) {
+      e.definition = std::string(yaml_text);
+      e.document = whole;
+    } else {
+      std::string block = CutBlock(yaml_text, loc.line, loc.column);
+      std::shared_ptr<const lang::Document> own;
+      if (!block.empty()) {
+        std::string text = "version: '" + whole->version + "'\n\n" + block;
+        auto doc = ParseKind(text, kind);
+        if (doc.ok() && (is_wf ? doc->workflows.size() : doc->actions.size()) == 1) {
+          e.definition = std::move(text);
+          own = std::make_shared<const lang::Document>(std::move(doc).value());
+        }
+      }
+      if (own == nullptr) {  // not block style: every entity keeps the whole document
+        e.definition = std::string(yaml_text);
+        own = whole;
+      }
+      e.document = std::move(own);
+    }
+    rec["name"] = e.name;
+    rec["namespace"] = where.namespace_name;
+    if (is_wf) {
+      const auto& wf = whole->workflows[i];
+      rec["input"] = InputString(wf.input);
+      rec["definition"] = e.definition;
+      rec["tags"] = Tags(wf.tags);
+      rec["scope"] = where.scope;
+      rec["project_id"] = options_.project_id;
+      JsonArray outputs;
+      if (wf.output && wf.output->Source().is_object()) {
+        for (const auto& [k, v] : wf.output->Source().as_object()) outputs.emplace_back(k);
+      }
+      rec["interface"] = JsonObject{{"input", InterfaceInput(wf.input)}, {"output", outputs}};
+      rec["checksum"] = Md5Hex(e.definition);
+    } else {
+      const auto& a = whole->actions[i];
+      rec["is_system"] = false;
+      rec["input"] = InputString(a.input);
+      rec["description"] = a.description;
+      rec["tags"] = Tags(a.tags);
+      rec["definition"] = e.definition;
+      rec["scope"] = where.scope;
+      rec["project_id"] = options_.project_id;
+    }
+    e.record = std::move(rec);
+    entities.push_back(std::move(e));
+  }
+
+  std::lock_guard lock(write_mu_);
+  std::vector<Json> out;
+  std::vector<std::string> created;                    // create: keys written
+  std::vector<std::pair<std::string, Json>> previous;  // update: (key, record) replaced
+  if (!update) {
+    for (const auto& e : entities) {
+      BORA_ASSIGN_OR_RETURN(auto existing,
+                            store_->Get(store_kind, Key(where.namespace_name, e.name)));
+      if (existing) return Duplicate(store_kind, e.name, where.namespace_name, options_.project_id);
+    }
+    for (const auto& e : entities) {
+      Json rec = Stamp(e.record, nullptr);
+      std::string key = Key(where.namespace_name, e.name);
+      auto ok = store_->Create(store_kind, key, rec);
+      if (!ok.ok() || !*ok) {
+        for (const auto& k : created) (void)store_->Delete(store_kind, k);
+        if (!ok.ok()) return ok.status();
+        return Duplicate(store_kind, e.name, where.namespace_name, options_.project_id);
+      }
+      created.push_back(key);
+      out.push_back(Public(rec));
+    }
+  } else {
+    // Every target must exist (and not belong to a workbook) before anything is written.
+    for (const auto& e : entities) {
+      BORA_ASSIGN_OR_RETURN(auto found, id.empty()
+                                            ? FindRecord(store_kind, e.name, where.namespace_name)
+                                            : FindRecord(store_kind, id, where.namespace_name));
+      if (found && !id.empty() && Str(found->second, "id") != id) found.reset();
+      if (found && Str(found->second, "namespace") != where.namespace_name && id.empty())
+        found.reset();
+      if (!found) return Missing(store_kind, id.empty() ? e.name : id, where.namespace_name);
+      if (!Str(found->second, "_workbook").empty()) {
+        return InvalidArgument(std::string(ModelName(store_kind)) + " " +
+                               Str(found->second, "name") + " belongs to workbook " +
+                               Str(found->second, "_workbook") + "; update the workbook instead");
+      }
+      previous.push_back(std::move(*found));
+    }
+    for (size_t i = 0; i < entities.size(); ++i) {
+      const auto& e = entities[i];
+      const auto& [old_key, old] = previous[i];
+      std::string key = Key(where.namespace_name, e.name);
+      if (key != old_key) {
+        // Renamed through PUT /v2/workflows/{id}: the new name must be free.
+        BORA_ASSIGN_OR_RETURN(auto clash, store_->Get(store_kind, key));
+        if (clash) return Duplicate(store_kind, e.name, where.namespace_name, options_.project_id);
+        BORA_RETURN_IF_ERROR(store_->Delete(store_kind, old_key).status());
+        BORA_RETURN_IF_ERROR(
+            sink_->Remove(std::string(is_wf ? "workflow:" : "action:") + Str(old, "name"),
+                          Str(old, "namespace")));
+      }
+      Json rec = Stamp(e.record, &old);
+      BORA_RETURN_IF_ERROR(store_->Put(store_kind, key, rec));
+      out.push_back(Public(rec));
+    }
+  }
+  const std::string prefix = is_wf ? "workflow:" : "action:";
+  for (size_t i = 0; i < entities.size(); ++i) {
+    const auto& e = entities[i];
+    Status s = sink_->Put(prefix + e.name, e.definition, e.document, where.namespace_name);
+    if (s.ok()) continue;
+    // The engine could not take the document (e.g. Redis unreachable): undo the records, best
+    // effort, so the store does not advertise what executions cannot use.
+    if (!update) {
+      for (size_t j = 0; j < i; ++j)
+        (void)sink_->Remove(prefix + entities[j].name, where.namespace_name);
+      for (const auto& k : created) (void)store_->Delete(store_kind, k);
+    } else {
+      for (size_t j = 0; j < entities.size(); ++j) {
+        const auto& [old_key, old] = previous[j];
+        std::string key = Key(where.namespace_name, entities[j].name);
+        if (key != old_key) (void)store_->Delete(store_kind, key);
+        (void)store_->Put(store_kind, old_key, old);
+      }
+    }
+    return s.WithContext("registering " + e.name + " with the engine");
+  }
+  return out;
+}
+
+Result<std::vector<Json>> Catalog::CreateWorkflows(std::string_view yaml_text,
+                                                   const DefinitionScope& where) {
+  return WriteEntities(yaml_text, where, DocumentKind::kWorkflows, false, "");
+}
+
+Result<std::vector<Json>> Catalog::UpdateWorkflows(std::string_view yaml_text,
+                                                   const DefinitionScope& where,
+                                                   const std::string& id) {
+  return WriteEntities(yaml_text, where, DocumentKind::kWorkflows, true, id);
+}
+
+Result<std::optional<Json>> Catalog::GetWorkflow(const std::string& name_or_id,
+                                                 const std::string& namespace_name) {
+  BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kWorkflows, name_or_id, namespace_name));
+  if (!found) return std::optional<Json>();
+  return std::optional<Json>(Public(found->second));
+}
+
+namespace {
+Result<std::vector<Json>> ListPublic(store::ResourceStore* store, std::string_view kind) {
+  BORA_ASSIGN_OR_RETURN(auto all, store->List(kind));
+  std::vector<Json> out;
+  out.reserve(all.size());
+  for (const auto& [k, v] : all) out.push_back(Public(v));
+  return out;
+}
+}  // namespace
+
+Result<std::vector<Json>> Catalog::ListWorkflows() { return ListPublic(store_, kWorkflows); }
+
+Status Catalog::DeleteWorkflow(const std::string& name_or_id, const std::string& namespace_name) {
+  std::lock_guard lock(write_mu_);
+  BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kWorkflows, name_or_id, namespace_name));
+  if (!found || (!IsUuidLike(name_or_id) && Str(found->second, "namespace") != namespace_name)) {
+    return Missing(kWorkflows, name_or_id, namespace_name);
+  }
+  if (!Str(found->second, "_workbook").empty()) {
+    return InvalidArgument("WorkflowDefinition " + Str(found->second, "name") +
+                           " belongs to workbook " + Str(found->second, "_workbook") +
+                           "; delete or update the workbook instead");
+  }
+  // The engine first: a failed delete must not leave a record whose workflow still runs unseen.
+  BORA_RETURN_IF_ERROR(
+      sink_->Remove("workflow:" + Str(found->second, "name"), Str(found->second, "namespace")));
+  return store_->Delete(kWorkflows, found->first).status();
+}
+
+// ---- workbooks ----
+
+Result<Json> Catalog::CreateWorkbook(std::string_view yaml_text, const DefinitionScope& where) {
+  return WriteWorkbook(yaml_text, where, false);
+}
+
+Result<Json> Catalog::UpdateWorkbook(std::string_view yaml_text, const DefinitionScope& where) {
+  return WriteWorkbook(yaml_text, where, true);
+}
+
+Result<Json> Catalog::WriteWorkbook(std::string_view yaml_text, const DefinitionScope& where,
+                                    bool update) {
+  BORA_RETURN_IF_ERROR(CheckScope(where.scope));
+  if (yaml_text.size() > options_.max_definition_bytes) {
+    return ResourceExhausted("Definition is too large: " + std::to_string(yaml_text.size()) +
+                             " bytes (limit " + std::to_string(options_.max_definition_bytes) +
+                             ")");
+  }
+  BORA_ASSIGN_OR_RETURN(lang::Document parsed, ParseKind(yaml_text, DocumentKind::kWorkbook));
+  auto doc = std::make_shared<const lang::Document>(std::move(parsed));
+  const std::string& ns = where.namespace_name;
+  const std::string wb_key = Key(ns, doc->name);
+
+  std::lock_guard lock(write_mu_);
+  BORA_ASSIGN_OR_RETURN(auto previous, store_->Get(kWorkbooks, wb_key));
+  if (!update && previous) return Duplicate(kWorkbooks, doc->name, ns, options_.project_id);
+  if (update && !previous) return Missing(kWorkbooks, doc->name, ns);
+
+  // Names the previous version defined (replaced below).
+  std::set<std::string> old_workflows, old_actions;
+  if (previous) {
+    for (const auto& n : previous->as_object().at("_workflows").as_array())
+      old_workflows.insert(std::string(n.as_string()));
+    for (const auto& n : previous->as_object().at("_actions").as_array())
+      old_actions.insert(std::string(n.as_string()));
+  }
+  // Entity names must not clash with standalone workflows/actions.
+  for (const auto& wf : doc->workflows) {
+    if (old_workflows.count(wf.full_name)) continue;
+    BORA_ASSIGN_OR_RETURN(auto clash, store_->Get(kWorkflows, Key(ns, wf.full_name)));
+    if (clash) return Duplicate(kWorkflows, wf.full_name, ns, options_.project_id);
+  }
+  for (const auto& a : doc->actions) {
+    if (old_actions.count(a.full_name)) continue;
+    BORA_ASSIGN_OR_RETURN(auto clash, store_->Get(kActions, Key(ns, a.full_name)));
+    if (clash) return Duplicate(kActions, a.full_name, ns, options_.project_id);
+  }
+
+  JsonObject rec;
+  rec["name"] = doc->name;
+  rec["namespace"] = ns;
+  rec["definition"] = std::string(yaml_text);
+  rec["tags"] = Tags(doc->tags);
+  rec["scope"] = where.scope;
+  rec["project_id"] = options_.project_id;
+  JsonArray wf_names, action_names;
+  for (const auto& wf : doc->workflows) wf_names.emplace_back(wf.full_name);
+  for (const auto& a : doc->actions) action_names.emplace_back(a.full_name);
+  rec["_workflows"] = wf_names;
+  rec["_actions"] = action_names;
+  Json record = Stamp(rec, previous ? &*previous : nullptr);
+  if (update) {
+    BORA_RETURN_IF_ERROR(store_->Put(kWorkbooks, wb_key, record));
+  } else {
+    BORA_ASSIGN_OR_RETURN(bool created, store_->Create(kWorkbooks, wb_key, record));
+    if (!created) return Duplicate(kWorkbooks, doc->name, ns, options_.project_id);
+  }
+  // Undo log: every store write with what it replaced, so a failure part-way (or a sink that
+  // refuses the document) leaves the store as it was (best effort).
+  struct Undo {
+    std::string_view kind;
+    std::string key;
+    std::optional<Json> before;
+  };
+  std::vector<Undo> undo{{kWorkbooks, wb_key, previous}};
+  auto fail = [&](Status s) {
+    for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+      if (it->before) {
+        (void)store_->Put(it->kind, it->key, *it->before);
+      } else {
+        (void)store_->Delete(it->kind, it->key);
+      }
+    }
+    return s;
+  };
+
+  // The workbook's workflows and actions as their own records ("<wb>.<name>").
+  auto entity_record = [&](std::string_view kind, const std::string& full_name,
+                           const lang::SourceLocation& loc, JsonObject fields) -> Status {
+    std::string key = Key(ns, full_name);
+    BORA_ASSIGN_OR_RETURN(auto old, store_->Get(kind, key));
+    fields["name"] = full_name;
+    fields["namespace"] = ns;
+    std::string block = CutBlock(yaml_text, loc.line, loc.column);
+    fields["definition"] = block.empty() ? std::string(yaml_text) : block;
+    if (kind == kWorkflows) fields["checksum"] = Md5Hex(fields["definition"].as_string());
+    fields["scope"] = where.scope;
+    fields["project_id"] = options_.project_id;
+    fields["_workbook"] = doc->name;
+    undo.push_back({kind, key, old});
+    return store_->Put(kind, key, Stamp(fields, old ? &*old : nullptr));
+  };
+  for (const auto& wf : doc->workflows) {
+    JsonArray outputs;
+    if (wf.output && wf.output->Source().is_object()) {
+      for (const auto& [k, v] : wf.output->Source().as_object()) outputs.emplace_back(k);
+    }
+    JsonObject f;
+    f["input"] = InputString(wf.input);
+    f["tags"] = Tags(wf.tags);
+    f["interface"] = JsonObject{{"input", InterfaceInput(wf.input)}, {"output", outputs}};
+    Status s = entity_record(kWorkflows, wf.full_name, wf.location, std::move(f));
+    if (!s.ok()) return fail(s);
+    old_workflows.erase(wf.full_name);
+  }
+  for (const auto& a : doc->actions) {
+    JsonObject f;
+    f["is_system"] = false;
+    f["input"] = InputString(a.input);
+    f["description"] = a.description;
+    f["tags"] = Tags(a.tags);
+    Status s = entity_record(kActions, a.full_name, a.location, std::move(f));
+    if (!s.ok()) return fail(s);
+    old_actions.erase(a.full_name);
+  }
+  // Entities the previous version had and this one does not.
+  for (auto [kind, names] :
+       {std::pair{kWorkflows, &old_workflows}, std::pair{kActions, &old_actions}}) {
+    for (const auto& n : *names) {
+      auto old = store_->Get(kind, Key(ns, n));
+      if (!old.ok()) return fail(old.status());
+      undo.push_back({kind, Key(ns, n), *old});
+      auto deleted = store_->Delete(kind, Key(ns, n));
+      if (!deleted.ok()) return fail(deleted.status());
+    }
+  }
+  Status s = sink_->Put("workbook:" + doc->name, yaml_text, doc, ns);
+  if (!s.ok()) return fail(s.WithContext("registering workbook " + doc->name + " with the engine"));
+  return Public(record);
+}
+
+Result<std::optional<Json>> Catalog::GetWorkbook(const std::string& name,
+                                                 const std::string& namespace_name) {
+  BORA_ASSIGN_OR_RETURN(auto rec, store_->Get(kWorkbooks, Key(namespace_name, name)));
+  if (!rec) return std::optional<Json>();
+  return std::optional<Json>(Public(*rec));
+}
+
+Result<std::vector<Json>> Catalog::ListWorkbooks() { return ListPublic(store_, kWorkbooks); }
+
+Status Catalog::DeleteWorkbook(const std::string& name, const std::string& namespace_name) {
+  std::lock_guard lock(write_mu_);
+  const std::string key = Key(namespace_name, name);
+  BORA_ASSIGN_OR_RETURN(auto rec, store_->Get(kWorkbooks, key));
+  if (!rec) return Missing(kWorkbooks, name, namespace_name);
+  BORA_RETURN_IF_ERROR(sink_->Remove("workbook:" + name, namespace_name));
+  for (const auto& n : rec->as_object().at("_workflows").as_array()) {
+    BORA_RETURN_IF_ERROR(
+        store_->Delete(kWorkflows, Key(namespace_name, std::string(n.as_string()))).status());
+  }
+  for (const auto& n : rec->as_object().at("_actions").as_array()) {
+    BORA_RETURN_IF_ERROR(
+        store_->Delete(kActions, Key(namespace_name, std::string(n.as_string()))).status());
+  }
+  return store_->Delete(kWorkbooks, key).status();
+}
+
+// ---- actions ----
+
+Result<std::vector<Json>> Catalog::CreateActions(std::string_view yaml_text,
+                                                 const DefinitionScope& where) {
+  return WriteEntities(yaml_text, where, DocumentKind::kActions, false, "");
+}
+
+Result<std::vector<Json>> Catalog::UpdateActions(std::string_view yaml_text,
+                                                 const DefinitionScope& where,
+                                                 const std::string& id) {
+  return WriteEntities(yaml_text, where, DocumentKind::kActions, true, id);
+}
+
+std::vector<Json> Catalog::SystemActions() const {
+  std::vector<Json> out;
+  if (actions_ == nullptr) return out;
+  Json when(FormatMistralTime(system_actions_time_));
+  for (const auto& name : actions_->Names()) {
+    const workers::ActionSignature* sig = actions_->FindSignature(name);
+    std::string input;
+    if (sig != nullptr) {
+      for (const auto& p : sig->params) {
+        if (!input.empty()) input += ", ";
+        input += p.name;
+        if (!p.required) input += "=" + PythonJsonDumps(p.default_value);
+      }
+    }
+    JsonObject rec;
+    rec["id"] = StableId("action:" + name);
+    rec["name"] = name;
+    rec["namespace"] = "";
+    rec["is_system"] = true;
+    rec["input"] = input;
+    rec["description"] = sig != nullptr ? sig->description : std::string();
+    rec["tags"] = JsonArray();
+    rec["definition"] = nullptr;
+    rec["scope"] = "public";
+    rec["project_id"] = options_.project_id;
+    rec["created_at"] = when;
+    rec["updated_at"] = nullptr;
+    out.emplace_back(std::move(rec));
+  }
+  return out;
+}
+
+Result<std::optional<Json>> Catalog::GetAction(const std::string& name_or_id,
+                                               const std::string& namespace_name) {
+  BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kActions, name_or_id, namespace_name));
+  if (found) return std::optional<Json>(Public(found->second));
+  for (auto& rec : SystemActions()) {
+    if (Str(rec, "name") == name_or_id || Str(rec, "id") == name_or_id)
+      return std::optional<Json>(rec);
+  }
+  return std::optional<Json>();
+}
+
+Result<std::vector<Json>> Catalog::ListActions() {
+  BORA_ASSIGN_OR_RETURN(auto out, ListPublic(store_, kActions));
+  for (auto& rec : SystemActions()) out.push_back(std::move(rec));
+  return out;
+}
+
+Status Catalog::DeleteAction(const std::string& name_or_id, const std::string& namespace_name) {
+  std::lock_guard lock(write_mu_);
+  BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kActions, name_or_id, namespace_name));
+  if (!found || (!IsUuidLike(name_or_id) && Str(found->second, "namespace") != namespace_name)) {
+    for (const auto& rec : SystemActions()) {
+      if (Str(rec, "name") == name_or_id || Str(rec, "id") == name_or_id) {
+        return InvalidArgument("Attempt to delete a system action: " + name_or_id);
+      }
+    }
+    return Missing(kActions, name_or_id, namespace_name);
+  }
+  if (!Str(found->second, "_workbook").empty()) {
+    return InvalidArgument("ActionDefinition " + Str(found->second, "name") +
+                           " belongs to workbook " + Str(found->second, "_workbook") +
+                           "; delete or update the workbook instead");
+  }
+  BORA_RETURN_IF_ERROR(
+      sink_->Remove("action:" + Str(found->second, "name"), Str(found->second, "namespace")));
+  return store_->Delete(kActions, found->first).status();
+}
+
+// ---- environments ----
+
+namespace {
+
+Status ApplyEnvironmentFields(const JsonObject& body, JsonObject* rec) {
+  for (const auto& [k, v] : body) {
+    if (k == "name" || k == "id" || k == "created_at" || k == "updated_at" || k == "project_id")
+      continue;
+    if (k == "description") {
+      if (!v.is_string() && !v.is_null())
+        return InvalidArgument("Environment description must be a string");
+      (*rec)["description"] = v;
+    } else if (k == "variables") {
+      auto vars = JsonFromField(v, "variables");
+      if (!vars.ok()) return vars.status();
+      if (!vars->is_object() && !vars->is_null()) {
+        return InvalidArgument("Environment variables must be a JSON object");
+      }
+      (*rec)["variables"] = vars->is_null() ? Json(JsonObject()) : *vars;
+    } else if (k == "scope") {
+      if (!v.is_string()) return InvalidArgument("Environment scope must be a string");
+      BORA_RETURN_IF_ERROR(CheckScope(std::string(v.as_string())));
+      (*rec)["scope"] = v;
+    } else {
+      return InvalidArgument("Unknown environment field: " + std::string(k));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Json> Catalog::CreateEnvironment(const JsonObject& body) {
+  const auto* name = body.if_contains("name");
+  if (name == nullptr || !name->is_string() || name->as_string().empty()) {
+    return InvalidArgument("Environment name is required (a non-empty string)");
+  }
+  JsonObject rec;
+  rec["name"] = *name;
+  rec["description"] = "";
+  rec["variables"] = JsonObject();
+  rec["scope"] = "private";
+  rec["project_id"] = options_.project_id;
+  BORA_RETURN_IF_ERROR(ApplyEnvironmentFields(body, &rec));
+  std::string key(name->as_string());
+  std::lock_guard lock(write_mu_);
+  Json record = Stamp(rec, nullptr);
+  BORA_ASSIGN_OR_RETURN(bool created, store_->Create(kEnvironments, key, record));
+  if (!created) {
+    return AlreadyExists("Duplicate entry for Environment ['name', 'project_id']: " + key + ", " +
+                         options_.project_id);
+  }
+  return record;
+}
+
+Result<Json> Catalog::UpdateEnvironment(const JsonObject& body) {
+  const auto* name = body.if_contains("name");
+  if (name == nullptr || !name->is_string() || name->as_string().empty()) {
+    return InvalidArgument("Environment name is required (a non-empty string)");
+  }
+  std::string key(name->as_string());
+  std::lock_guard lock(write_mu_);
+  BORA_ASSIGN_OR_RETURN(auto previous, store_->Get(kEnvironments, key));
+  if (!previous) return NotFound("Environment not found [name=" + key + "]");
+  JsonObject rec = previous->as_object();
+  BORA_RETURN_IF_ERROR(ApplyEnvironmentFields(body, &rec));
+  Json record = Stamp(rec, &*previous);
+  BORA_RETURN_IF_ERROR(store_->Put(kEnvironments, key, record));
+  return record;
+}
+
+Result<std::optional<Json>> Catalog::GetEnvironment(const std::string& name) {
+  BORA_ASSIGN_OR_RETURN(auto rec, store_->Get(kEnvironments, name));
+  if (rec) return std::optional<Json>(Public(*rec));
+  if (IsUuidLike(name)) {
+    BORA_ASSIGN_OR_RETURN(auto all, store_->List(kEnvironments));
+    for (auto& [k, v] : all) {
+      if (Str(v, "id") == name) return std::optional<Json>(Public(v));
+    }
+  }
+  return std::optional<Json>();
+}
+
+Result<std::vector<Json>> Catalog::ListEnvironments() { return ListPublic(store_, kEnvironments); }
+
+Status Catalog::DeleteEnvironment(const std::string& name) {
+  std::lock_guard lock(write_mu_);
+  BORA_ASSIGN_OR_RETURN(bool deleted, store_->Delete(kEnvironments, name));
+  if (!deleted) return NotFound("Environment not found [name=" + name + "]");
+  return Status::Ok();
+}
+
+// ---- misc ----
+
+Json Catalog::Validate(std::string_view yaml_text, DocumentKind kind) const {
+  if (yaml_text.size() > options_.max_definition_bytes) {
+    return JsonObject{
+        {"valid", false},
+        {"error", "Definition is too large: " + std::to_string(yaml_text.size()) + " bytes"}};
+  }
+  auto doc = ParseKind(yaml_text, kind);
+  if (doc.ok()) return JsonObject{{"valid", true}, {"error", nullptr}};
+  return JsonObject{{"valid", false}, {"error", doc.status().message()}};
+}
+
+Status Catalog::Reload() {
+  std::lock_guard lock(write_mu_);
+  BORA_ASSIGN_OR_RETURN(auto workbooks, store_->List(kWorkbooks));
+  for (const auto& [key, rec] : workbooks) {
+    std::string text = Str(rec, "definition");
+    auto doc = ParseKind(text, DocumentKind::kWorkbook);
+    if (!doc.ok()) return doc.status().WithContext("stored workbook " + Str(rec, "name"));
+    BORA_RETURN_IF_ERROR(sink_->Put("workbook:" + Str(rec, "name"), text,
+                                    std::make_shared<const lang::Document>(std::move(doc).value()),
+                                    Str(rec, "namespace")));
+  }
+  for (auto [kind, prefix, doc_kind] :
+       {std::tuple{kWorkflows, "workflow:", DocumentKind::kWorkflows},
+        std::tuple{kActions, "action:", DocumentKind::kActions}}) {
+    BORA_ASSIGN_OR_RETURN(auto all, store_->List(kind));
+    for (const auto& [key, rec] : all) {
+      if (!Str(rec, "_workbook").empty()) continue;  // registered with its workbook
+      std::string text = Str(rec, "definition");
+      auto doc = ParseKind(text, doc_kind);
+      if (!doc.ok()) return doc.status().WithContext("stored definition " + Str(rec, "name"));
+      BORA_RETURN_IF_ERROR(sink_->Put(
+          prefix + Str(rec, "name"), text,
+          std::make_shared<const lang::Document>(std::move(doc).value()), Str(rec, "namespace")));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace bora::api

@@ -1,0 +1,267 @@
+#include "ingest/api/definitions_api.h"
+
+#include <set>
+#include <string>
+
+#include "ingest/api/catalog.h"
+#include "ingest/api/list_query.h"
+#include "ingest/api/mistral_format.h"
+
+namespace bora::api {
+
+namespace {
+
+using http::HttpRequest;
+using http::HttpResponse;
+using http::PathParams;
+
+// "http://<host>" from the Host header (Mistral's pecan.request.host_url).
+std::string HostUrl(const HttpRequest& r) {
+  std::string host = r.Header("host");
+  if (host.empty()) host = "localhost:8989";
+  std::string proto = r.Header("x-forwarded-proto");
+  return (proto.empty() ? "http" : proto) + "://" + host;
+}
+
+HttpResponse NoContent() {
+  HttpResponse r;
+  r.status = 204;
+  r.body.clear();
+  return r;
+}
+
+DefinitionScope ScopeOf(const HttpRequest& r) {
+  DefinitionScope where;
+  where.namespace_name = r.Query("namespace");
+  where.scope = r.Query("scope", "private");
+  return where;
+}
+
+// 413 for a definition over the limit, else nullopt.
+std::optional<HttpResponse> TooLarge(const HttpRequest& r, const ApiContext& ctx) {
+  if (r.body.size() <= ctx.limits.max_definition_bytes) return std::nullopt;
+  return Fault(413, "Definition is too large: " + std::to_string(r.body.size()) + " bytes (limit " +
+                        std::to_string(ctx.limits.max_definition_bytes) + ")");
+}
+
+HttpResponse ListReply(const HttpRequest& r, const ApiContext& ctx,
+                       Result<std::vector<Json>> records, const std::set<std::string>& filterable,
+                       const std::string& collection, Json (*shape)(const Json&) = nullptr) {
+  auto query = ParseListQuery(r, filterable, ctx.limits.max_limit);
+  if (!query.ok()) return FaultFrom(query.status());
+  if (!records.ok()) return FaultFrom(records.status());
+  std::vector<Json> shaped = std::move(records).value();
+  if (shape != nullptr) {
+    for (auto& rec : shaped) rec = shape(rec);
+  }
+  return JsonReply(200, ApplyListQuery(std::move(shaped), *query, collection, r));
+}
+
+Json Collection(const std::string& name, const std::vector<Json>& records) {
+  JsonArray a(records.begin(), records.end());
+  return JsonObject{{name, std::move(a)}};
+}
+
+// Environments as the API returns them: `variables` JSON-encoded.
+Json EnvironmentShape(const Json& record) {
+  Json out = record;
+  auto& obj = out.as_object();
+  if (auto* vars = obj.if_contains("variables")) *vars = JsonString(*vars);
+  return out;
+}
+
+const std::set<std::string> kWorkbookFilters = {"id",         "name",       "namespace",
+                                                "definition", "tags",       "scope",
+                                                "project_id", "created_at", "updated_at"};
+const std::set<std::string> kWorkflowFilters = {
+    "id",   "name",  "namespace",  "input",      "definition",
+    "tags", "scope", "project_id", "created_at", "updated_at"};
+const std::set<std::string> kActionFilters = {"id",    "name",        "namespace",  "is_system",
+                                              "input", "description", "definition", "tags",
+                                              "scope", "project_id",  "created_at", "updated_at"};
+const std::set<std::string> kEnvironmentFilters = {
+    "id", "name", "description", "variables", "scope", "project_id", "created_at", "updated_at"};
+
+void RegisterRoot(http::Router& router, ApiContext&) {
+  router.Add("GET", "/", [](const HttpRequest& r, const PathParams&) {
+    // Mistral answers a bare list: [{"id": "v2.0", "status": "CURRENT", "link": {"href",
+    // "target"}}].
+    JsonObject link{{"href", HostUrl(r) + "/v2"}, {"target", "v2"}};
+    JsonObject v2{{"id", "v2.0"}, {"status", "CURRENT"}, {"link", link}};
+    return JsonReply(200, JsonArray{v2});
+  });
+  router.Add("GET", "/v2", [](const HttpRequest& r, const PathParams&) {
+    return JsonReply(200, JsonObject{{"uri", HostUrl(r) + "/v2"}});
+  });
+  router.Add("GET", "/info", [](const HttpRequest&, const PathParams&) {
+    return JsonReply(200,
+                     JsonObject{{"name", "bora"},
+                                {"description",
+                                 "Bora: an event-driven workflow orchestrator that "
+                                 "runs Mistral workflows"},
+                                {"api", JsonObject{{"v2", "Mistral REST API v2 compatible"}}}});
+  });
+}
+
+void RegisterWorkbooks(http::Router& router, ApiContext& ctx) {
+  Catalog* c = ctx.catalog;
+  router.Add("GET", "/v2/workbooks", [c, &ctx](const HttpRequest& r, const PathParams&) {
+    return ListReply(r, ctx, c->ListWorkbooks(), kWorkbookFilters, "workbooks");
+  });
+  router.Add("GET", "/v2/workbooks/{name}", [c](const HttpRequest& r, const PathParams& p) {
+    std::string ns = r.Query("namespace");
+    auto wb = c->GetWorkbook(p.at("name"), ns);
+    if (!wb.ok()) return FaultFrom(wb.status());
+    if (!*wb)
+      return Fault(404, "Workbook not found [name=" + p.at("name") + ", namespace=" + ns + "]");
+    return JsonReply(200, **wb);
+  });
+  auto write = [c, &ctx](bool update) {
+    return [c, &ctx, update](const HttpRequest& r, const PathParams&) {
+      if (auto big = TooLarge(r, ctx)) return *big;
+      auto wb =
+          update ? c->UpdateWorkbook(r.body, ScopeOf(r)) : c->CreateWorkbook(r.body, ScopeOf(r));
+      if (!wb.ok()) return FaultFrom(wb.status());
+      return JsonReply(update ? 200 : 201, *wb);
+    };
+  };
+  router.Add("POST", "/v2/workbooks", write(false));
+  router.Add("PUT", "/v2/workbooks", write(true));
+  router.Add("DELETE", "/v2/workbooks/{name}", [c](const HttpRequest& r, const PathParams& p) {
+    Status s = c->DeleteWorkbook(p.at("name"), r.Query("namespace"));
+    return s.ok() ? NoContent() : FaultFrom(s);
+  });
+  router.Add("POST", "/v2/workbooks/validate", [c, &ctx](const HttpRequest& r, const PathParams&) {
+    if (auto big = TooLarge(r, ctx)) return *big;
+    return JsonReply(200, c->Validate(r.body, Catalog::DocumentKind::kWorkbook));
+  });
+}
+
+void RegisterWorkflows(http::Router& router, ApiContext& ctx) {
+  Catalog* c = ctx.catalog;
+  router.Add("GET", "/v2/workflows", [c, &ctx](const HttpRequest& r, const PathParams&) {
+    return ListReply(r, ctx, c->ListWorkflows(), kWorkflowFilters, "workflows");
+  });
+  router.Add("GET", "/v2/workflows/{identifier}", [c](const HttpRequest& r, const PathParams& p) {
+    std::string ns = r.Query("namespace");
+    auto wf = c->GetWorkflow(p.at("identifier"), ns);
+    if (!wf.ok()) return FaultFrom(wf.status());
+    if (!*wf) {
+      return Fault(404, "WorkflowDefinition not found [identifier=" + p.at("identifier") +
+                            ", namespace=" + ns + "]");
+    }
+    return JsonReply(200, **wf);
+  });
+  router.Add("POST", "/v2/workflows", [c, &ctx](const HttpRequest& r, const PathParams&) {
+    if (auto big = TooLarge(r, ctx)) return *big;
+    auto wfs = c->CreateWorkflows(r.body, ScopeOf(r));
+    if (!wfs.ok()) return FaultFrom(wfs.status());
+    return JsonReply(201, Collection("workflows", *wfs));
+  });
+  router.Add("PUT", "/v2/workflows", [c, &ctx](const HttpRequest& r, const PathParams&) {
+    if (auto big = TooLarge(r, ctx)) return *big;
+    auto wfs = c->UpdateWorkflows(r.body, ScopeOf(r));
+    if (!wfs.ok()) return FaultFrom(wfs.status());
+    return JsonReply(200, Collection("workflows", *wfs));
+  });
+  router.Add("PUT", "/v2/workflows/{identifier}",
+             [c, &ctx](const HttpRequest& r, const PathParams& p) {
+               if (auto big = TooLarge(r, ctx)) return *big;
+               auto wfs = c->UpdateWorkflows(r.body, ScopeOf(r), p.at("identifier"));
+               if (!wfs.ok()) return FaultFrom(wfs.status());
+               return JsonReply(200, wfs->front());
+             });
+  router.Add("DELETE", "/v2/workflows/{identifier}",
+             [c](const HttpRequest& r, const PathParams& p) {
+               Status s = c->DeleteWorkflow(p.at("identifier"), r.Query("namespace"));
+               return s.ok() ? NoContent() : FaultFrom(s);
+             });
+  router.Add("POST", "/v2/workflows/validate", [c, &ctx](const HttpRequest& r, const PathParams&) {
+    if (auto big = TooLarge(r, ctx)) return *big;
+    return JsonReply(200, c->Validate(r.body, Catalog::DocumentKind::kWorkflows));
+  });
+}
+
+void RegisterActions(http::Router& router, ApiContext& ctx) {
+  Catalog* c = ctx.catalog;
+  router.Add("GET", "/v2/actions", [c, &ctx](const HttpRequest& r, const PathParams&) {
+    return ListReply(r, ctx, c->ListActions(), kActionFilters, "actions");
+  });
+  router.Add("GET", "/v2/actions/{identifier}", [c](const HttpRequest& r, const PathParams& p) {
+    std::string ns = r.Query("namespace");
+    auto a = c->GetAction(p.at("identifier"), ns);
+    if (!a.ok()) return FaultFrom(a.status());
+    if (!*a) {
+      return Fault(404, "ActionDefinition not found [identifier=" + p.at("identifier") +
+                            ", namespace=" + ns + "]");
+    }
+    return JsonReply(200, **a);
+  });
+  auto write = [c, &ctx](bool update) {
+    return [c, &ctx, update](const HttpRequest& r, const PathParams&) {
+      if (auto big = TooLarge(r, ctx)) return *big;
+      auto as =
+          update ? c->UpdateActions(r.body, ScopeOf(r)) : c->CreateActions(r.body, ScopeOf(r));
+      if (!as.ok()) return FaultFrom(as.status());
+      return JsonReply(update ? 200 : 201, Collection("actions", *as));
+    };
+  };
+  router.Add("POST", "/v2/actions", write(false));
+  router.Add("PUT", "/v2/actions", write(true));
+  router.Add("PUT", "/v2/actions/{identifier}",
+             [c, &ctx](const HttpRequest& r, const PathParams& p) {
+               if (auto big = TooLarge(r, ctx)) return *big;
+               auto as = c->UpdateActions(r.body, ScopeOf(r), p.at("identifier"));
+               if (!as.ok()) return FaultFrom(as.status());
+               return JsonReply(200, Collection("actions", *as));
+             });
+  router.Add("DELETE", "/v2/actions/{identifier}", [c](const HttpRequest& r, const PathParams& p) {
+    Status s = c->DeleteAction(p.at("identifier"), r.Query("namespace"));
+    return s.ok() ? NoContent() : FaultFrom(s);
+  });
+  router.Add("POST", "/v2/actions/validate", [c, &ctx](const HttpRequest& r, const PathParams&) {
+    if (auto big = TooLarge(r, ctx)) return *big;
+    return JsonReply(200, c->Validate(r.body, Catalog::DocumentKind::kActions));
+  });
+}
+
+void RegisterEnvironments(http::Router& router, ApiContext& ctx) {
+  Catalog* c = ctx.catalog;
+  router.Add("GET", "/v2/environments", [c, &ctx](const HttpRequest& r, const PathParams&) {
+    return ListReply(r, ctx, c->ListEnvironments(), kEnvironmentFilters, "environments",
+                     &EnvironmentShape);
+  });
+  router.Add("GET", "/v2/environments/{name}", [c](const HttpRequest&, const PathParams& p) {
+    auto env = c->GetEnvironment(p.at("name"));
+    if (!env.ok()) return FaultFrom(env.status());
+    if (!*env) return Fault(404, "Environment not found [name=" + p.at("name") + "]");
+    return JsonReply(200, EnvironmentShape(**env));
+  });
+  auto write = [c](bool update) {
+    return [c, update](const HttpRequest& r, const PathParams&) {
+      auto body = ParseJsonBody(r);
+      if (!body.ok()) return FaultFrom(body.status());
+      auto env = update ? c->UpdateEnvironment(*body) : c->CreateEnvironment(*body);
+      if (!env.ok()) return FaultFrom(env.status());
+      return JsonReply(update ? 200 : 201, EnvironmentShape(*env));
+    };
+  };
+  router.Add("POST", "/v2/environments", write(false));
+  router.Add("PUT", "/v2/environments", write(true));
+  router.Add("DELETE", "/v2/environments/{name}", [c](const HttpRequest&, const PathParams& p) {
+    Status s = c->DeleteEnvironment(p.at("name"));
+    return s.ok() ? NoContent() : FaultFrom(s);
+  });
+}
+
+}  // namespace
+
+void RegisterDefinitionsRoutes(http::Router& router, ApiContext& ctx) {
+  RegisterRoot(router, ctx);
+  RegisterWorkbooks(router, ctx);
+  RegisterWorkflows(router, ctx);
+  RegisterActions(router, ctx);
+  RegisterEnvironments(router, ctx);
+}
+
+}  // namespace bora::api

@@ -1,0 +1,72 @@
+#pragma once
+// HttpServer: the HTTP/1.1 server in front of the REST API (Boost.Beast + Asio, kept out of this
+// header). One handler (usually Router::Dispatch) answers every request; the server enforces the
+// limits below, the optional bearer token, and turns malformed input into 400/413/431 with a
+// Mistral fault body. See ingest/http/README.md for the limits table.
+//
+// Ownership and threads: the owner calls Start() and Stop() (or lets the destructor stop) from one
+// thread. The handler is called on the server's `threads` I/O threads, concurrently for different
+// connections; it may block (it holds one I/O thread while it does). Stop() closes the listener and
+// every connection without waiting for responses in flight, then joins the threads; a handler still
+// running is waited for.
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "common/status.h"
+#include "ingest/http/http_types.h"
+
+namespace bora::http {
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpServerOptions {
+  std::string address = "127.0.0.1";  // listen address (IPv4 or IPv6 literal)
+  int port = 0;                       // 0 = ephemeral; HttpServer::port() gives the bound one
+  int threads = 2;                    // I/O threads (handlers run on them)
+  size_t max_body_bytes = 1 << 20;    // larger bodies -> 413
+  size_t max_header_bytes = 8 << 10;  // request line + headers; larger -> 431
+  // Time allowed to receive one whole request (headers and body) and, between requests on a
+  // kept-alive connection, the idle time. A slow or silent client is disconnected after it
+  // (slowloris-safe).
+  std::chrono::milliseconds read_timeout{30000};
+  bool keep_alive = true;  // false: "Connection: close" after every response
+  // When not empty every request needs "Authorization: Bearer <token>" or "X-Auth-Token: <token>"
+  // (else 401), except the paths in `unauthenticated_paths` (exact match on the decoded path,
+  // trailing '/' ignored).
+  std::string auth_token;
+  std::set<std::string> unauthenticated_paths = {"/health/live", "/health/ready"};
+  std::string server_name = "bora";  // the Server header
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, HttpHandler handler);
+  ~HttpServer();  // Stop()s
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds, listens and starts the I/O threads. Bind/listen errors (address in use, bad address)
+  // come back as kUnavailable / kInvalidArgument. Calling Start() twice is kFailedPrecondition.
+  Status Start();
+  // Idempotent. Closes the listener and all connections, joins the threads.
+  void Stop();
+
+  // The bound port (valid after a successful Start()).
+  int port() const;
+  // "127.0.0.1:PORT".
+  std::string endpoint() const;
+  const HttpServerOptions& options() const { return options_; }
+
+  struct Impl;  // opaque (defined in http_server.cc)
+
+ private:
+  HttpServerOptions options_;
+  HttpHandler handler_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bora::http

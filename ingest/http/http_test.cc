@@ -1,0 +1,457 @@
+// Tests for the router, the HttpServer (limits, auth, parsing, keep-alive, concurrency, stop) and
+// HttpCall.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "common/json.h"
+#include "ingest/http/fault.h"
+#include "ingest/http/http_server.h"
+#include "ingest/http/router.h"
+#include "ingest/http/test_client.h"
+
+namespace bora::http {
+namespace {
+
+HttpResponse Text(std::string body) {
+  HttpResponse r;
+  r.content_type = "text/plain";
+  r.body = std::move(body);
+  return r;
+}
+
+// A handler answering "tag k=v k=v" so cases can check which route won and what it captured.
+RouteHandler Tagged(std::string tag) {
+  return [tag](const HttpRequest&, const PathParams& params) {
+    std::string out = tag;
+    for (const auto& [k, v] : params) out += " " + k + "=" + v;
+    return Text(out);
+  };
+}
+
+Router MakeRouter() {
+  Router r;
+  r.Add("GET", "/v2/executions", Tagged("list"));
+  r.Add("POST", "/v2/executions", Tagged("create"));
+  r.Add("GET", "/v2/executions/{id}", Tagged("get"));
+  r.Add("PUT", "/v2/executions/{id}", Tagged("put"));
+  r.Add("DELETE", "/v2/executions/{id}", Tagged("delete"));
+  r.Add("GET", "/v2/executions/report-all", Tagged("literal"));
+  r.Add("GET", "/v2/executions/{id}/tasks", Tagged("tasks"));
+  r.Add("GET", "/v2/{kind}/{name}/members", Tagged("members"));
+  r.Add("GET", "/v2/workflows/{name}/members", Tagged("wf-members"));
+  r.Add("GET", "/", Tagged("root"));
+  r.Add("GET", "/boom", [](const HttpRequest&, const PathParams&) -> HttpResponse {
+    throw std::runtime_error("kaboom");
+  });
+  return r;
+}
+
+HttpRequest Req(std::string method, std::string path) {
+  HttpRequest req;
+  req.method = std::move(method);
+  req.path = path;
+  req.target = std::move(path);
+  return req;
+}
+
+Json BodyJson(const HttpResponse& r) {
+  auto parsed = ParseJson(r.body);
+  return parsed.ok() ? *parsed : Json(nullptr);
+}
+
+std::string FaultString(const HttpResponse& r) {
+  Json j = BodyJson(r);
+  if (!j.is_object() || !j.as_object().contains("faultstring")) return "<no fault: " + r.body + ">";
+  return std::string(j.as_object().at("faultstring").as_string());
+}
+
+TEST(RouterTest, Table) {
+  struct Case {
+    std::string method, path;
+    int status;
+    std::string body;  // for 2xx
+  };
+  const std::vector<Case> cases = {
+      {"GET", "/v2/executions", 200, "list"},
+      {"GET", "/v2/executions/", 200, "list"},  // trailing slash tolerated
+      {"POST", "/v2/executions", 200, "create"},
+      {"GET", "/v2/executions/abc", 200, "get id=abc"},
+      {"GET", "/v2/executions/abc/", 200, "get id=abc"},
+      {"PUT", "/v2/executions/abc", 200, "put id=abc"},
+      {"DELETE", "/v2/executions/a b", 200, "delete id=a b"},
+      {"GET", "/v2/executions/report-all", 200, "literal"},  // literal beats capture
+      {"GET", "/v2/executions/x1/tasks", 200, "tasks id=x1"},
+      {"GET", "/v2/workflows/wf/members", 200, "wf-members name=wf"},
+      {"GET", "/v2/actions/std.echo/members", 200, "members kind=actions name=std.echo"},
+      {"GET", "/", 200, "root"},
+      {"GET", "/v2/nothing", 404, ""},
+      {"GET", "/v2/executions/a/b/c", 404, ""},
+      {"PATCH", "/v2/executions/abc", 405, ""},
+      {"DELETE", "/v2/executions", 405, ""},
+      {"GET", "/boom", 500, ""},
+  };
+  Router router = MakeRouter();
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.method + " " + c.path);
+    HttpResponse r = router.Dispatch(Req(c.method, c.path));
+    EXPECT_EQ(r.status, c.status);
+    if (c.status < 300) {
+      EXPECT_EQ(r.body, c.body);
+    } else {
+      Json j = BodyJson(r);
+      ASSERT_TRUE(j.is_object()) << r.body;
+      EXPECT_EQ(j.as_object().at("faultcode"), Json(c.status >= 500 ? "Server" : "Client"));
+      EXPECT_TRUE(j.as_object().at("debuginfo").is_null());
+    }
+  }
+}
+
+TEST(RouterTest, MethodNotAllowedListsAllowHeaderAndThrowGivesMessage) {
+  Router router = MakeRouter();
+  HttpResponse r = router.Dispatch(Req("PATCH", "/v2/executions/x"));
+  ASSERT_EQ(r.status, 405);
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0].first, "Allow");
+  EXPECT_EQ(r.headers[0].second, "DELETE, GET, PUT");
+  HttpResponse boom = router.Dispatch(Req("GET", "/boom"));
+  EXPECT_EQ(FaultString(boom), "Internal error: kaboom");
+}
+
+// Echo handler: the request as JSON.
+HttpResponse Echo(const HttpRequest& req) {
+  JsonArray query;
+  for (const auto& [k, v] : req.query) query.push_back(JsonArray{Json(k), Json(v)});
+  JsonObject headers;
+  for (const auto& [k, v] : req.headers) headers[k] = v;
+  HttpResponse r;
+  r.body = DumpJson(JsonObject{{"method", req.method},
+                               {"target", req.target},
+                               {"path", req.path},
+                               {"query", query},
+                               {"headers", headers},
+                               {"body", req.body},
+                               {"remote", req.remote}});
+  r.headers.emplace_back("X-Echo", "1");
+  return r;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void StartServer(HttpServerOptions options = {}, HttpHandler handler = Echo) {
+    server_ = std::make_unique<HttpServer>(std::move(options), std::move(handler));
+    Status s = server_->Start();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_GT(server_->port(), 0);
+  }
+  Result<HttpResponse> Call(const std::string& method, const std::string& target,
+                            const std::string& body = "",
+                            const std::map<std::string, std::string>& headers = {}) {
+    return HttpCall("127.0.0.1", server_->port(), method, target, body, headers);
+  }
+  // Sends raw bytes on a fresh connection and returns everything until the server closes.
+  std::string Raw(const std::string& bytes) {
+    HttpTestConnection conn;
+    EXPECT_TRUE(conn.Connect("127.0.0.1", server_->port()).ok());
+    EXPECT_TRUE(conn.SendRaw(bytes).ok());
+    auto out = conn.ReadUntilClose();
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    return out.ok() ? *out : "";
+  }
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(ServerTest, FillsRequestAndPercentDecodes) {
+  StartServer();
+  auto r = Call("POST", "/v2/echo/a%20b%2Fc?x=1%2B2&y=a+b&x=3&flag&e=", "{\"k\": 1}",
+                {{"X-Custom-Header", "Value"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  Json j = BodyJson(*r);
+  const JsonObject& o = j.as_object();
+  EXPECT_EQ(o.at("method"), Json("POST"));
+  EXPECT_EQ(o.at("target"), Json("/v2/echo/a%20b%2Fc?x=1%2B2&y=a+b&x=3&flag&e="));
+  EXPECT_EQ(o.at("path"), Json("/v2/echo/a b/c"));
+  auto expected_query = ParseJson(R"([["x","1+2"],["y","a b"],["x","3"],["flag",""],["e",""]])");
+  EXPECT_EQ(DumpJson(o.at("query")), DumpJson(*expected_query));
+  EXPECT_EQ(o.at("body"), Json("{\"k\": 1}"));
+  EXPECT_EQ(o.at("headers").as_object().at("x-custom-header"), Json("Value"));
+  EXPECT_EQ(o.at("headers").as_object().at("content-type"), Json("application/json"));
+  EXPECT_EQ(std::string(o.at("remote").as_string()).rfind("127.0.0.1:", 0), 0u);
+  bool saw_echo = false;
+  for (const auto& [k, v] : r->headers) saw_echo |= (k == "x-echo" && v == "1");
+  EXPECT_TRUE(saw_echo);
+}
+
+TEST_F(ServerTest, RouterBehindServer) {
+  auto router = std::make_shared<Router>(MakeRouter());
+  StartServer({}, [router](const HttpRequest& req) { return router->Dispatch(req); });
+  auto ok = Call("GET", "/v2/executions/id%201?x=1");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(ok->body, "get id=id 1");
+  EXPECT_EQ(ok->content_type, "text/plain");
+  auto missing = Call("GET", "/nope");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(missing->content_type, "application/json");
+  auto boom = Call("GET", "/boom");
+  ASSERT_TRUE(boom.ok());
+  EXPECT_EQ(boom->status, 500);
+}
+
+TEST_F(ServerTest, HandlerExceptionIs500) {
+  StartServer({}, [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("bad"); });
+  auto r = Call("GET", "/");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 500);
+  EXPECT_EQ(FaultString(*r), "Internal error: bad");
+}
+
+TEST_F(ServerTest, BodyTooLargeIs413) {
+  HttpServerOptions options;
+  options.max_body_bytes = 16;
+  StartServer(options);
+  auto small = Call("POST", "/x", std::string(16, 'a'));
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->status, 200);
+  auto big = Call("POST", "/x", std::string(100, 'a'));
+  ASSERT_TRUE(big.ok()) << big.status().ToString();
+  EXPECT_EQ(big->status, 413);
+  EXPECT_EQ(FaultString(*big), "Request body too large (100 bytes; limit 16)");
+  // A large body the server refuses still gets the answer rather than a reset.
+  auto huge = Call("POST", "/x", std::string(3 << 20, 'a'));
+  ASSERT_TRUE(huge.ok()) << huge.status().ToString();
+  EXPECT_EQ(huge->status, 413);
+  // Chunked without a length: refused while reading.
+  std::string raw =
+      Raw("POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+          "20\r\n" +
+          std::string(32, 'b') + "\r\n0\r\n\r\n");
+  EXPECT_NE(raw.find("HTTP/1.1 413"), std::string::npos) << raw;
+}
+
+TEST_F(ServerTest, HeadersTooLargeIs431) {
+  StartServer();
+  auto r = Call("GET", "/x", "", {{"X-Big", std::string(9000, 'h')}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 431);
+  auto fine = Call("GET", "/x", "", {{"X-Big", std::string(4000, 'h')}});
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ(fine->status, 200);
+}
+
+TEST_F(ServerTest, BearerToken) {
+  HttpServerOptions options;
+  options.auth_token = "s3cret";
+  StartServer(options);
+  struct Case {
+    std::string name, path;
+    std::map<std::string, std::string> headers;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {"no header", "/v2/workflows", {}, 401},
+      {"bearer", "/v2/workflows", {{"Authorization", "Bearer s3cret"}}, 200},
+      {"bearer lower-case scheme", "/v2/workflows", {{"Authorization", "bearer s3cret"}}, 200},
+      {"x-auth-token", "/v2/workflows", {{"X-Auth-Token", "s3cret"}}, 200},
+      {"wrong bearer", "/v2/workflows", {{"Authorization", "Bearer s3cre"}}, 401},
+      {"longer bearer", "/v2/workflows", {{"Authorization", "Bearer s3cret1"}}, 401},
+      {"wrong x-auth-token", "/v2/workflows", {{"X-Auth-Token", "nope"}}, 401},
+      {"basic scheme", "/v2/workflows", {{"Authorization", "Basic s3cret"}}, 401},
+      {"health live", "/health/live", {}, 200},
+      {"health ready trailing slash", "/health/ready/", {}, 200},
+      {"health prefix is not exempt", "/health/live/x", {}, 401},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto r = Call("GET", c.path, "", c.headers);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, c.status);
+    if (c.status == 401) {
+      EXPECT_EQ(FaultString(*r), "Authentication required: missing or invalid token");
+    }
+  }
+}
+
+TEST_F(ServerTest, MalformedRequestsAre400) {
+  StartServer();
+  const std::vector<std::string> cases = {
+      "GARBAGE\r\n\r\n",
+      "GET\r\n\r\n",
+      "GET /x HTTP/9.9\r\n\r\n",
+      "G(T /x HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET /x%zz HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET /x%4 HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET relative HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET /x HTTP/1.1\r\nBad Header\r\n\r\n",
+      "POST /x HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+      "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+  };
+  for (const std::string& raw : cases) {
+    SCOPED_TRACE(raw);
+    std::string out = Raw(raw);
+    EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
+    EXPECT_NE(out.find("\"faultcode\":\"Client\""), std::string::npos) << out;
+  }
+  // The server still serves afterwards.
+  auto r = Call("GET", "/x");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(ServerTest, RepeatedHeadersAreJoined) {
+  StartServer();
+  std::string out =
+      Raw("GET /h HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nx-a: 2\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(out.find("\"x-a\":\"1, 2\""), std::string::npos) << out;
+}
+
+TEST_F(ServerTest, AbsoluteFormTarget) {
+  StartServer();
+  std::string out =
+      Raw("GET http://example.com/a%2Fb?q=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+  EXPECT_NE(out.find("\"path\":\"/a/b\""), std::string::npos) << out;
+}
+
+TEST_F(ServerTest, ExpectContinueAndHttp10) {
+  HttpServerOptions options;
+  options.max_body_bytes = 8;
+  StartServer(options);
+  std::string out =
+      Raw("POST /c HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n"
+          "Connection: close\r\n\r\nhello");
+  EXPECT_EQ(out.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK", 0), 0u) << out;
+  EXPECT_NE(out.find("\"body\":\"hello\""), std::string::npos) << out;
+  // Too large: refused up front, without a 100.
+  std::string big =
+      Raw("POST /c HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 9\r\n\r\n");
+  EXPECT_EQ(big.rfind("HTTP/1.1 413", 0), 0u) << big;
+  // HTTP/1.0 without keep-alive: answered in 1.0 and closed.
+  std::string old = Raw("GET /old HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(old.rfind("HTTP/1.0 200 OK", 0), 0u) << old;
+}
+
+TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  StartServer();
+  HttpTestConnection conn;
+  ASSERT_TRUE(conn.Connect("127.0.0.1", server_->port()).ok());
+  std::string remote;
+  for (int i = 0; i < 5; ++i) {
+    auto r = conn.Call("POST", "/n/" + std::to_string(i), "body" + std::to_string(i));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    Json j = BodyJson(*r);
+    EXPECT_EQ(j.as_object().at("path"), Json("/n/" + std::to_string(i)));
+    EXPECT_EQ(j.as_object().at("body"), Json("body" + std::to_string(i)));
+    std::string this_remote(j.as_object().at("remote").as_string());
+    if (i == 0) remote = this_remote;
+    EXPECT_EQ(this_remote, remote);  // same client port: same connection
+  }
+}
+
+TEST_F(ServerTest, KeepAliveOffClosesAfterResponse) {
+  HttpServerOptions options;
+  options.keep_alive = false;
+  StartServer(options);
+  std::string out =
+      Raw("GET /a HTTP/1.1\r\nHost: h\r\n\r\n");  // returns only because the server closes
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+  EXPECT_NE(out.find("Connection: close"), std::string::npos) << out;
+}
+
+TEST_F(ServerTest, ConcurrentClients) {
+  std::atomic<int> handled{0};
+  HttpServerOptions options;
+  options.threads = 4;
+  StartServer(options, [&](const HttpRequest& req) {
+    ++handled;
+    return Text(req.body);
+  });
+  constexpr int kClients = 8, kRequests = 25;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      HttpTestConnection conn;
+      if (!conn.Connect("127.0.0.1", server_->port()).ok()) return;
+      for (int i = 0; i < kRequests; ++i) {
+        std::string body = std::to_string(c) + "-" + std::to_string(i);
+        auto r = (i % 2) ? conn.Call("POST", "/", body) : Call("POST", "/", body);
+        if (r.ok() && r->status == 200 && r->body == body) ++ok;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), kClients * kRequests);
+  EXPECT_EQ(handled.load(), kClients * kRequests);
+}
+
+TEST_F(ServerTest, SlowClientIsDisconnectedAfterReadTimeout) {
+  HttpServerOptions options;
+  options.read_timeout = std::chrono::milliseconds(200);
+  StartServer(options);
+  HttpTestConnection conn;
+  ASSERT_TRUE(conn.Connect("127.0.0.1", server_->port()).ok());
+  ASSERT_TRUE(conn.SendRaw("GET /x HTTP/1.1\r\nHost: h\r\nX-Slow: ").ok());
+  auto out = conn.ReadUntilClose(std::chrono::seconds(20));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();  // closed by the server, well before 20 s
+  EXPECT_EQ(*out, "");
+}
+
+TEST_F(ServerTest, StopWhileClientHoldsConnectionDoesNotHang) {
+  StartServer();
+  HttpTestConnection idle, partial;
+  ASSERT_TRUE(idle.Connect("127.0.0.1", server_->port()).ok());
+  auto r = idle.Call("GET", "/first");
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(partial.Connect("127.0.0.1", server_->port()).ok());
+  ASSERT_TRUE(partial.SendRaw("POST /x HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc").ok());
+  server_->Stop();
+  auto a = idle.ReadUntilClose(std::chrono::seconds(20));
+  auto b = partial.ReadUntilClose(std::chrono::seconds(20));
+  EXPECT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_TRUE(b.ok()) << b.status().ToString();
+  server_->Stop();  // idempotent
+  EXPECT_FALSE(HttpCall("127.0.0.1", server_->options().port, "GET", "/").ok() &&
+               server_->options().port != 0);
+}
+
+TEST_F(ServerTest, StartErrorsAreValues) {
+  StartServer();
+  HttpServerOptions taken;
+  taken.port = server_->port();
+  HttpServer second(taken, Echo);
+  Status s = second.Start();
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  HttpServerOptions bad;
+  bad.address = "not an address";
+  HttpServer third(bad, Echo);
+  EXPECT_EQ(third.Start().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(server_->Start().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(HttpCallTest, ConnectionRefusedIsUnavailable) {
+  int port;
+  {
+    HttpServer s({}, Echo);
+    ASSERT_TRUE(s.Start().ok());
+    port = s.port();
+  }
+  auto r = HttpCall("127.0.0.1", port, "GET", "/");
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+}
+
+TEST(FaultTest, Shape) {
+  HttpResponse r = MistralFault(413, "too big");
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.body, R"({"faultstring":"too big","faultcode":"Client","debuginfo":null})");
+  EXPECT_EQ(MistralFault(503, "x").body,
+            R"({"faultstring":"x","faultcode":"Server","debuginfo":null})");
+}
+
+}  // namespace
+}  // namespace bora::http

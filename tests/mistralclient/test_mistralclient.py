@@ -1,0 +1,201 @@
+"""Drives a running `bora serve` with the real python-mistralclient CLI (Debian's python3-mistralclient).
+
+Usage: test_mistralclient.py BORA_BINARY embedded|distributed
+Starts `bora serve` on an ephemeral port (written to a port file), runs `mistral --os-mistral-url ... <cmd> -f json`
+for the commands issue 5 lists and checks each output. Distributed mode needs BORA_KAFKA and BORA_REDIS (it fails,
+never skips, without them) and uses a fresh topic/key prefix.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+BORA = None
+MODE = None
+
+WORKFLOWS = """\
+version: '2.0'
+mc_hello:
+  input:
+    - name: world
+  output:
+    greeting: <% $.greeting %>
+  tasks:
+    greet:
+      action: std.echo output="Hello, <% $.name %>"
+      publish:
+        greeting: <% task().result %>
+mc_wait:
+  tasks:
+    hold:
+      action: std.async_noop
+      on-success: after
+    after:
+      action: std.noop
+"""
+
+
+def wait_for(predicate, timeout=60.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+
+
+class MistralClientTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        port_file = os.path.join(cls.tmp.name, "port")
+        args = [BORA, "serve", "--port", "0", "--port-file", port_file, "--log-level", "warn"]
+        if MODE == "distributed":
+            kafka, redis = os.environ.get("BORA_KAFKA"), os.environ.get("BORA_REDIS")
+            if not kafka or not redis:
+                raise RuntimeError("distributed mode needs BORA_KAFKA and BORA_REDIS "
+                                   "(eval \"$(scripts/services.sh start)\")")
+            args += ["--kafka", kafka, "--redis", redis, "--prefix", "mc%s." % uuid.uuid4().hex[:8],
+                     "--partitions", "2", "--session-timeout-ms", "6000"]
+        cls.log = open(os.path.join(cls.tmp.name, "serve.log"), "w")
+        cls.server = subprocess.Popen(args, stdout=cls.log, stderr=subprocess.STDOUT)
+
+        def port():
+            if cls.server.poll() is not None:
+                raise RuntimeError("bora serve exited with %s" % cls.server.returncode)
+            try:
+                with open(port_file) as f:
+                    text = f.read().strip()
+                return int(text) if text else None
+            except FileNotFoundError:
+                return None
+
+        cls.url = "http://127.0.0.1:%d/v2" % wait_for(port, what="bora serve's port file")
+        cls.wf_file = os.path.join(cls.tmp.name, "wf.yaml")
+        with open(cls.wf_file, "w") as f:
+            f.write(WORKFLOWS)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.terminate()
+        try:
+            cls.server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            cls.server.kill()
+        cls.log.close()
+        if cls.server.returncode not in (0, -15):
+            with open(os.path.join(cls.tmp.name, "serve.log")) as f:
+                sys.stderr.write(f.read()[-4000:])
+        cls.tmp.cleanup()
+
+    def mistral(self, *args, fmt="json", check=True):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+        cmd = ["mistral", "--os-mistral-url", self.url] + list(args)
+        if fmt:
+            cmd += ["-f", fmt]
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+        if check and p.returncode != 0:
+            self.fail("%s failed (%d):\n%s\n%s" % (" ".join(cmd), p.returncode, p.stdout, p.stderr))
+        if fmt == "json" and p.returncode == 0:
+            return json.loads(p.stdout) if p.stdout.strip() else None
+        return p
+
+    def execution(self, ex_id):
+        return self.mistral("execution-get", ex_id)
+
+    def test_1_workflows(self):
+        created = self.mistral("workflow-create", self.wf_file)
+        names = sorted(w["Name"] for w in created)
+        self.assertEqual(names, ["mc_hello", "mc_wait"])
+        listed = {w["Name"]: w for w in self.mistral("workflow-list")}
+        self.assertIn("mc_hello", listed)
+        self.assertEqual(listed["mc_hello"]["Input"], 'name="world"')
+        got = self.mistral("workflow-get", "mc_hello")
+        self.assertEqual(got["Name"], "mc_hello")
+        self.assertEqual(got["Namespace"], "")
+        definition = self.mistral("workflow-get-definition", "mc_hello", fmt=None).stdout
+        self.assertIn("mc_hello", definition)
+        # Creating the same workflows again is a conflict, reported by the client.
+        dup = self.mistral("workflow-create", self.wf_file, check=False)
+        self.assertNotEqual(dup.returncode, 0)
+        self.assertIn("Duplicate", dup.stderr + dup.stdout)
+
+    def test_2_execution_runs_to_success(self):
+        ex = self.mistral("execution-create", "mc_hello", json.dumps({"name": "Bora"}))
+        self.assertEqual(ex["Workflow name"], "mc_hello")
+        final = wait_for(lambda: (lambda e: e if e["State"] == "SUCCESS" else None)(self.execution(ex["ID"])),
+                         what="mc_hello to succeed")
+        self.assertEqual(final["Workflow name"], "mc_hello")
+        given = self.mistral("execution-get-input", ex["ID"], fmt=None).stdout
+        self.assertEqual(json.loads(given), {"name": "Bora"})
+        out = self.mistral("execution-get-output", ex["ID"], fmt=None).stdout
+        self.assertEqual(json.loads(out), {"greeting": "Hello, Bora"})
+        tasks = self.mistral("task-list", ex["ID"])
+        self.assertEqual([(t["Name"], t["State"]) for t in tasks], [("greet", "SUCCESS")])
+        actions = self.mistral("action-execution-list", tasks[0]["ID"])
+        self.assertEqual([(a["Name"], a["State"]) for a in actions], [("std.echo", "SUCCESS")])
+        listed = [e["ID"] for e in self.mistral("execution-list")]
+        self.assertIn(ex["ID"], listed)
+
+    def test_3_pause_resume_and_complete_async_action(self):
+        ex = self.mistral("execution-create", "mc_wait")
+        tasks = wait_for(lambda: self.mistral("task-list", ex["ID"]) or None, what="task hold")
+        self.assertEqual(tasks[0]["Name"], "hold")
+        paused = self.mistral("execution-update", ex["ID"], "-s", "PAUSED")
+        self.assertEqual(paused["ID"], ex["ID"])
+        wait_for(lambda: self.execution(ex["ID"])["State"] == "PAUSED", what="PAUSED")
+        self.mistral("execution-update", ex["ID"], "-s", "RUNNING")
+        wait_for(lambda: self.execution(ex["ID"])["State"] == "RUNNING", what="RUNNING again")
+        actions = wait_for(lambda: self.mistral("action-execution-list", tasks[0]["ID"]) or None,
+                           what="the async action execution")
+        self.assertEqual(actions[0]["State"], "RUNNING")
+        self.mistral("action-execution-update", actions[0]["ID"], "--state", "SUCCESS", "--output",
+                     json.dumps({"done": True}))
+        wait_for(lambda: self.execution(ex["ID"])["State"] == "SUCCESS", what="SUCCESS after completion")
+        names = sorted(t["Name"] for t in self.mistral("task-list", ex["ID"]))
+        self.assertEqual(names, ["after", "hold"])
+
+    def test_4_environment(self):
+        env_file = os.path.join(self.tmp.name, "env.json")
+        with open(env_file, "w") as f:
+            json.dump({"name": "mc_env", "description": "for the client test",
+                       "variables": {"region": "r1", "n": 3}}, f)
+        env = self.mistral("environment-create", env_file)
+        self.assertEqual(env["Name"], "mc_env")
+        self.assertEqual(json.loads(env["Variables"]), {"region": "r1", "n": 3})
+        got = self.mistral("environment-get", "mc_env")
+        self.assertEqual(got["Description"], "for the client test")
+
+    def test_5_cron_triggers(self):
+        trig = self.mistral("cron-trigger-create", "mc_cron", "mc_hello", json.dumps({"name": "cron"}),
+                            "--pattern", "0 4 * * *", "--count", "3")
+        self.assertEqual(trig["Name"], "mc_cron")
+        self.assertEqual(trig["Workflow"], "mc_hello")
+        self.assertEqual(trig["Pattern"], "0 4 * * *")
+        self.assertEqual(trig["Remaining executions"], 3)
+        self.assertTrue(trig["Next execution time"].endswith("04:00:00"))
+        listed = [t["Name"] for t in self.mistral("cron-trigger-list")]
+        self.assertIn("mc_cron", listed)
+        self.mistral("cron-trigger-delete", "mc_cron", fmt=None)
+        listed = [t["Name"] for t in self.mistral("cron-trigger-list")]
+        self.assertNotIn("mc_cron", listed)
+
+    def test_6_delete_workflow(self):
+        self.mistral("workflow-delete", "mc_wait", fmt=None)
+        names = [w["Name"] for w in self.mistral("workflow-list")]
+        self.assertNotIn("mc_wait", names)
+        missing = self.mistral("workflow-get", "mc_wait", check=False)
+        self.assertNotEqual(missing.returncode, 0)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    BORA, MODE = sys.argv[1], sys.argv[2]
+    unittest.main(argv=sys.argv[:1], verbosity=2)
