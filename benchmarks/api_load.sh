@@ -63,7 +63,7 @@ request = function()
   n = n + 1
   local body = string.format(
     '{"specversion": "1.0", "id": "%d-%d", "source": "bench/%d", "type": "bench.event", "data": {"n": %d}}',
-    math.random(1, 1000000000), n, wrk.thread and 0 or 0, n)
+    math.random(1, 1000000000), n, n % 16, n)
   return wrk.format("POST", "/v2/events", {["Content-Type"] = "application/cloudevents+json"}, body)
 end
 LUA
@@ -71,6 +71,6 @@ LUA
 echo "mode: $MODE, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores, server $URL"
 for endpoint in executions events; do
   echo "== POST /v2/$endpoint"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/$endpoint.lua" "$URL" |
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/$endpoint.lua" "$URL/v2/$endpoint" |
     grep -E "Requests/sec|Latency|50%|90%|99%|requests in|Non-2xx|Socket errors"
 done

@@ -286,6 +286,36 @@ class RestApiTest(unittest.TestCase):
         self.assertEqual(status, 401, reply)
         self.ok("POST", "/v2/webhooks/no_such_hook", body, expect=404)
 
+    def bora(self, *args, check=True):
+        env = dict(os.environ, BORA_URL=self.base)
+        p = subprocess.run([BORA] + list(args), capture_output=True, text=True, env=env, timeout=120)
+        if check and p.returncode != 0:
+            self.fail("bora %s failed (%d):\n%s\n%s" % (" ".join(args), p.returncode, p.stdout, p.stderr))
+        return p
+
+    def test_bora_client_cli(self):
+        # The `bora` client commands against the real server (their unit test uses canned replies).
+        listed = json.loads(self.bora("workflow", "list", "--json").stdout)
+        self.assertIn("rt_echo", [w["name"] for w in listed["workflows"]])
+        table = self.bora("workflow", "list").stdout
+        self.assertIn("rt_echo", table)
+        started = json.loads(self.bora("execution", "start", "rt_echo", "--input", '{"n": 4}', "--json").stdout)
+        done = self.execution_state(started["id"], ["SUCCESS", "ERROR"])
+        self.assertEqual(json.loads(done["output"]), {"doubled": 8})
+        got = json.loads(self.bora("execution", "get", started["id"], "--json").stdout)
+        self.assertEqual(got["state"], "SUCCESS")
+        tasks = json.loads(self.bora("task", "list", "--execution", started["id"], "--json").stdout)
+        self.assertEqual([t["name"] for t in tasks["tasks"]], ["double"])
+        published = json.loads(self.bora("event", "publish", "--type", "rt.cli", "--source", "/cli",
+                                         "--data", '{"k": 1}', "--json").stdout)
+        self.assertEqual(published["accepted"], 1)
+        missing = self.bora("execution", "get", str(uuid.uuid4()), check=False)
+        self.assertEqual(missing.returncode, 1)
+        self.assertIn("not found", missing.stdout + missing.stderr)
+        unreachable = subprocess.run([BORA, "workflow", "list", "--url", "http://127.0.0.1:1"],
+                                     capture_output=True, text=True, timeout=60)
+        self.assertEqual(unreachable.returncode, 3)
+
     def test_errors(self):
         status, reply = self.call("GET", "/v2/executions/" + str(uuid.uuid4()))
         self.assertEqual(status, 404)
