@@ -12,6 +12,7 @@
 #include "ingest/api/definitions_api.h"
 #include "ingest/api/events_api.h"
 #include "ingest/api/executions_api.h"
+#include "ingest/api/openapi.h"
 #include "ingest/events/ingest_processor.h"
 #include "orchestrator/runtime/cluster_node.h"
 #include "orchestrator/runtime/embedded_runtime.h"
@@ -179,6 +180,7 @@ void RegisterRestApi(http::Router& router, ApiContext& context, std::function<St
   RegisterCronTriggersRoutes(router, context);
   RegisterEventsRoutes(router, context);
   metrics::AddRoutes(router, std::move(ready));
+  RegisterOpenApiRoutes(router);
 }
 
 Status ApiService::Start() {

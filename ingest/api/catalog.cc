@@ -408,7 +408,10 @@ Result<std::vector<Json>> Catalog::WriteEntities(std::string_view yaml_text,
       BORA_ASSIGN_OR_RETURN(auto found, id.empty()
                                             ? FindRecord(store_kind, e.name, where.namespace_name)
                                             : FindRecord(store_kind, id, where.namespace_name));
-      if (found && !id.empty() && Str(found->second, "id") != id) found.reset();
+      // The identifier is an id, or (Mistral's actions) a name.
+      if (found && !id.empty() && Str(found->second, "id") != id && Str(found->second, "name") != id) {
+        found.reset();
+      }
       if (found && Str(found->second, "namespace") != where.namespace_name && id.empty())
         found.reset();
       if (!found) return Missing(store_kind, id.empty() ? e.name : id, where.namespace_name);

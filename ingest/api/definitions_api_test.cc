@@ -648,6 +648,12 @@ TEST_F(DefinitionsApiTest, PutActionById) {
   EXPECT_EQ(runtime_.definitions().FindAction("greet", ""), nullptr);
   EXPECT_NE(runtime_.definitions().FindAction("hello", ""), nullptr);
   EXPECT_EQ(Call("PUT", "/v2/actions/00000000-0000-4000-8000-000000000000", kActions).status, 404);
+  // Mistral's identifier is an id or a name.
+  auto by_name =
+      Call("PUT", "/v2/actions/hello", "version: '2.0'\nhello:\n  base: std.echo output=again\n");
+  ASSERT_EQ(by_name.status, 200) << by_name.body;
+  EXPECT_EQ(Str(Body(by_name).at("actions").as_array()[0].as_object(), "id"), id);
+  EXPECT_EQ(Call("PUT", "/v2/actions/nope", kActions).status, 404);
 }
 
 TEST_F(DefinitionsApiTest, UnknownRouteAndMethod) {

@@ -2,6 +2,6 @@
 if(TARGET bora_http)
   bora_library(bora_api
     SRCS api_service.cc
-    PUBLIC_DEPS bora_api_definitions bora_api_executions bora_api_cron bora_api_events bora_events
+    PUBLIC_DEPS bora_api_openapi bora_api_definitions bora_api_executions bora_api_cron bora_api_events bora_events
       bora_triggers bora_metrics_http bora_http bora_cluster bora_runtime yaml-cpp)
 endif()
