@@ -175,10 +175,16 @@ Status ApiService::LoadFile(const std::string& path) {
 }
 
 void RegisterRestApi(http::Router& router, ApiContext& context, std::function<Status()> ready) {
+  // Every route is counted and timed under its pattern (bora_http_requests_total and its histogram);
+  // metrics::AddRoutes wraps its own.
+  router.SetWrapper([](const std::string& pattern, http::RouteHandler handler) {
+    return metrics::Instrumented(pattern, std::move(handler));
+  });
   RegisterDefinitionsRoutes(router, context);
   RegisterExecutionsRoutes(router, context);
   RegisterCronTriggersRoutes(router, context);
   RegisterEventsRoutes(router, context);
+  router.SetWrapper(nullptr);
   metrics::AddRoutes(router, std::move(ready));
   RegisterOpenApiRoutes(router);
 }

@@ -1,5 +1,7 @@
 #include "ingest/api/events_api.h"
 
+#include "common/metrics/metrics.h"
+
 #include <set>
 
 #include "common/ids.h"
@@ -54,6 +56,7 @@ class EventsApi::Impl {
         return Fault(503, "Events could not be stored: " + published.message());
       }
     }
+    for (size_t i = 0; i < list.size(); ++i) metrics::EventReceived();
     JsonArray ids;
     for (const auto& e : list) ids.emplace_back(e.id);
     JsonObject reply;
@@ -65,7 +68,10 @@ class EventsApi::Impl {
   // ------------------------------------------------------------------------------------ /v2/events
   HttpResponse PostEvents(const HttpRequest& request) {
     auto list = events::ParseHttpEvents(request.headers, request.body, Limits());
-    if (!list.ok()) return ErrorReply(list.status());
+    if (!list.ok()) {
+      metrics::EventRejected();
+      return ErrorReply(list.status());
+    }
     return Accept(*list);
   }
 
@@ -79,6 +85,18 @@ class EventsApi::Impl {
   }
 
   HttpResponse PostWebhook(const HttpRequest& request, const std::string& name) {
+    HttpResponse reply = DeliverWebhook(request, name);
+    const char* result = reply.status < 300   ? "accepted"
+                         : reply.status == 401 ? "unauthorized"
+                         : reply.status == 404 ? "unknown_webhook"
+                         : reply.status < 500  ? "bad_request"
+                                               : "error";
+    metrics::WebhookRequest(result);
+    if (reply.status >= 400 && reply.status < 500 && reply.status != 404) metrics::EventRejected();
+    return reply;
+  }
+
+  HttpResponse DeliverWebhook(const HttpRequest& request, const std::string& name) {
     auto config = LoadWebhook(name);
     if (!config.ok()) return ErrorReply(config.status());
     if (!*config) return Fault(404, "Webhook not found [name=" + name + "]");

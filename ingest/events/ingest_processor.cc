@@ -1,5 +1,7 @@
 #include "ingest/events/ingest_processor.h"
 
+#include "common/metrics/metrics.h"
+
 #include <map>
 
 #include "common/log.h"
@@ -113,6 +115,7 @@ Result<EventOutcome> IngestProcessor::ProcessWith(const std::vector<EventTrigger
   stats_[kEvents]++;
   if (!first) {
     stats_[kDuplicates]++;
+    metrics::EventDeduplicated();
     outcome.duplicate = true;
   }
   Json event_json = CloudEventToJson(event);

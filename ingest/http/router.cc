@@ -60,6 +60,7 @@ HttpResponse MistralFault(int status, std::string_view message) {
 }
 
 void Router::Add(std::string method, std::string pattern, RouteHandler handler) {
+  if (wrapper_) handler = wrapper_(pattern, std::move(handler));
   routes_.push_back(Route{std::move(method), SplitPath(pattern), std::move(handler)});
 }
 

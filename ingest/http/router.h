@@ -6,6 +6,7 @@
 // message (handlers should return errors as responses; this is the last line of defence).
 //
 // Thread-safety: Add() before serving; Dispatch() from any thread.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,11 @@ namespace bora::http {
 
 class Router {
  public:
+  // Wraps every handler added from now on: wrapper(pattern, handler) returns the handler to register (used
+  // to count and time requests per route pattern). Before the Add calls it should apply to.
+  using Wrapper = std::function<RouteHandler(const std::string& pattern, RouteHandler handler)>;
+  void SetWrapper(Wrapper wrapper) { wrapper_ = std::move(wrapper); }
+
   void Add(std::string method, std::string pattern, RouteHandler handler);
   HttpResponse Dispatch(const HttpRequest& request) const;
 
@@ -25,6 +31,7 @@ class Router {
     RouteHandler handler;
   };
   std::vector<Route> routes_;
+  Wrapper wrapper_;
 };
 
 }  // namespace bora::http

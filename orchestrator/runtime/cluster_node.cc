@@ -72,6 +72,7 @@ Status ClusterNode::Start() {
   if (options_.worker) {
     workers::WorkerPoolOptions po;
     po.concurrency = std::max(1, options_.worker_threads);
+    po.name = options_.pool;
     po.max_queue = 1 << 20;
     pool_ = std::make_unique<workers::WorkerPool>(&registry_, po);
     ActionWorkerOptions wo;

@@ -1,5 +1,7 @@
 #include "orchestrator/triggers/cron_scheduler.h"
 
+#include "common/metrics/metrics.h"
+
 #include <algorithm>
 #include <boost/uuid/name_generator_sha1.hpp>
 #include <boost/uuid/string_generator.hpp>
@@ -111,6 +113,10 @@ Result<bool> CronScheduler::FireLocked(const Entry& cached, TimestampUs now) {
     }
   }
   if (started.ok()) started = client_->Start(start);
+  if (started.ok()) {
+    metrics::CronFired(static_cast<double>(std::max<int64_t>(0, now - trigger.next_execution_time)) /
+                       1e6);
+  }
   if (!started.ok()) {
     if (!IsPermanent(started.status())) return started.status();
     BORA_LOG_WARN("cron trigger '{}' ({}): the workflow could not be started, tick {} skipped: {}",
