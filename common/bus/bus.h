@@ -86,6 +86,21 @@ class Bus {
     return Unimplemented("this bus does not carry message headers");
   }
   virtual Status Flush(std::chrono::milliseconds timeout) = 0;
+  // Publishes `records` to `topic` and returns once each of them is durable (acknowledged), without waiting
+  // for other publishers' messages (Flush waits for everything in flight, which under steady concurrent
+  // traffic may never drain). What an API uses before it answers "accepted".
+  struct Record {
+    std::string key;
+    std::string value;
+    BusHeaders headers;
+  };
+  virtual Status PublishAndWait(std::string_view topic, std::vector<Record> records,
+                                std::chrono::milliseconds timeout) {
+    for (auto& r : records) {
+      BORA_RETURN_IF_ERROR(PublishWithHeaders(topic, r.key, std::move(r.value), r.headers));
+    }
+    return Flush(timeout);
+  }
   virtual Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerOptions& options) = 0;
 };
 

@@ -37,6 +37,13 @@ struct ConfDeleter {
 
 }  // namespace
 
+// What PublishAndWait waits on: its records' delivery reports count `pending` down.
+struct DeliveryWaiter {
+  std::mutex mu;
+  size_t pending = 0;
+  std::string error;  // the first failed delivery
+};
+
 struct KafkaBus::Impl {
   KafkaBusOptions options;
   rd_kafka_t* producer = nullptr;
@@ -52,6 +59,20 @@ struct KafkaBus::Impl {
   }
 
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    if (m->_private != nullptr) {  // a PublishAndWait record
+      auto* handle = static_cast<std::shared_ptr<DeliveryWaiter>*>(m->_private);
+      {
+        std::lock_guard lock((*handle)->mu);
+        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && (*handle)->error.empty()) {
+          (*handle)->error = std::string("delivery to ") + rd_kafka_topic_name(m->rkt) +
+                             " failed: " + ErrName(m->err);
+        }
+        --(*handle)->pending;
+      }
+      delete handle;
+      if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) metrics::KafkaProduceError();
+      return;
+    }
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
     metrics::KafkaProduceError();
     auto* self = static_cast<Impl*>(opaque);
@@ -378,14 +399,19 @@ Status KafkaBus::Publish(std::string_view topic, std::string_view key, std::stri
 
 Status KafkaBus::PublishWithHeaders(std::string_view topic, std::string_view key, std::string value,
                                     const BusHeaders& headers) {
-  std::string t(topic);
+  return Produce(std::string(topic), key, value, headers, nullptr);
+}
+
+Status KafkaBus::Produce(const std::string& t, std::string_view key, std::string_view value,
+                         const BusHeaders& headers, void* opaque) {
   for (int attempt = 0; attempt < 600; ++attempt) {
     rd_kafka_resp_err_t err;
     if (headers.empty()) {
       err = rd_kafka_producev(impl_->producer, RD_KAFKA_V_TOPIC(t.c_str()),
                               RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
-                              RD_KAFKA_V_VALUE(value.data(), value.size()),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                              RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_END);
     } else {
       // The producer takes ownership of the headers only on success.
       rd_kafka_headers_t* hdrs = rd_kafka_headers_new(headers.size());
@@ -395,9 +421,9 @@ Status KafkaBus::PublishWithHeaders(std::string_view topic, std::string_view key
       }
       err = rd_kafka_producev(impl_->producer, RD_KAFKA_V_TOPIC(t.c_str()),
                               RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
-                              RD_KAFKA_V_VALUE(value.data(), value.size()),
-                              RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                              RD_KAFKA_V_END);
+                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                              RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(hdrs);
     }
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -411,6 +437,42 @@ Status KafkaBus::PublishWithHeaders(std::string_view topic, std::string_view key
     rd_kafka_poll(impl_->producer, 100);  // queue full: wait for deliveries
   }
   return Unavailable("kafka produce to " + t + ": the local queue stayed full for 60 s");
+}
+
+Status KafkaBus::PublishAndWait(std::string_view topic, std::vector<Record> records,
+                                std::chrono::milliseconds timeout) {
+  auto waiter = std::make_shared<DeliveryWaiter>();
+  std::string t(topic);
+  for (auto& r : records) {
+    {
+      std::lock_guard lock(waiter->mu);
+      ++waiter->pending;
+    }
+    // The delivery report owns (and deletes) this handle; if the produce fails there is no report.
+    auto* handle = new std::shared_ptr<DeliveryWaiter>(waiter);
+    Status s = Produce(t, r.key, r.value, r.headers, handle);
+    if (!s.ok()) {
+      delete handle;
+      return s;  // earlier records may still be delivered: the caller reports the failure, not success
+    }
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    {
+      std::lock_guard lock(waiter->mu);
+      if (waiter->pending == 0) {
+        if (!waiter->error.empty()) return Unavailable(waiter->error);
+        return Status::Ok();
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return DeadlineExceeded("kafka: " + std::to_string(records.size()) +
+                              " message(s) still unacknowledged after " + std::to_string(timeout.count()) +
+                              " ms");
+    }
+    // Serves delivery reports (any thread's); ours may also be served by another thread's poll.
+    rd_kafka_poll(impl_->producer, 2);
+  }
 }
 
 Status KafkaBus::Flush(std::chrono::milliseconds timeout) {

@@ -38,9 +38,15 @@ class KafkaBus final : public Bus {
   Status PublishWithHeaders(std::string_view topic, std::string_view key, std::string value,
                             const BusHeaders& headers) override;
   Status Flush(std::chrono::milliseconds timeout) override;
+  // Waits for these records' own delivery reports (not for the whole producer queue).
+  Status PublishAndWait(std::string_view topic, std::vector<Record> records,
+                        std::chrono::milliseconds timeout) override;
   Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerOptions& options) override;
 
   struct Impl;
+  // One producev with retries while the local queue is full; `opaque` is handed to the delivery report.
+  Status Produce(const std::string& topic, std::string_view key, std::string_view value,
+                 const BusHeaders& headers, void* opaque);
 
  private:
   explicit KafkaBus(std::unique_ptr<Impl> impl);

@@ -8,6 +8,7 @@ if(TARGET bora_http)
     PUBLIC_DEPS bora_api_common bora_http bora_triggers bora_runtime bora_store)
   if(TARGET bora_redis_store AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/catalog.cc)
     bora_test(cron_triggers_api_test SRCS cron_triggers_api_test.cc
-      DEPS bora_api_cron bora_api_definitions bora_triggers bora_runtime bora_store LABELS unit)
+      DEPS bora_api_cron bora_api_definitions bora_api_test_support bora_triggers bora_runtime bora_store
+        LABELS unit)
   endif()
 endif()

@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "ingest/api/api_test_support.h"
 #include "ingest/api/catalog.h"
 #include "ingest/http/router.h"
 #include "orchestrator/runtime/embedded_runtime.h"
-#include "orchestrator/store/memory_resource_store.h"
 #include "orchestrator/triggers/cron.h"
 #include "orchestrator/triggers/cron_scheduler.h"
 
@@ -25,60 +25,26 @@ wf:
 
 class CronTriggersApiTest : public ::testing::Test {
  protected:
-  CronTriggersApiTest()
-      : runtime_(Options()),
-        resources_(runtime_.clock()),
-        sink_(&runtime_.definitions()),
-        catalog_(&resources_, &sink_, runtime_.clock(), &runtime_.actions()) {
+  CronTriggersApiTest() {
     runtime_.manual_clock()->Set(*triggers::ParseMinuteTime("2026-01-01 10:00"));
-    auto created = catalog_.CreateWorkflows(kWorkflows, {});
+    auto created = backend_.catalog().CreateWorkflows(kWorkflows, {});
     EXPECT_TRUE(created.ok()) << created.status().ToString();
     if (created.ok()) workflow_id_ = std::string((*created)[0].as_object().at("id").as_string());
-    ctx_.executions = &runtime_.client();
-    ctx_.states = &runtime_.store();
-    ctx_.partitions = runtime_.partitions();
-    ctx_.resources = &resources_;
-    ctx_.catalog = &catalog_;
-    ctx_.engine = &runtime_.engine();
-    ctx_.actions = &runtime_.actions();
-    ctx_.bus = &runtime_.bus();
-    ctx_.clock = runtime_.clock();
-    RegisterCronTriggersRoutes(router_, ctx_);
-  }
-  static runtime::EmbeddedOptions Options() {
-    runtime::EmbeddedOptions o;
-    o.deterministic = true;
-    return o;
+    RegisterCronTriggersRoutes(router_, backend_.context());
   }
 
+  // The query is given apart from the path.
   http::HttpResponse Call(const std::string& method, const std::string& path,
                           const std::string& body = "",
                           std::vector<std::pair<std::string, std::string>> query = {}) {
-    http::HttpRequest r;
-    r.method = method;
-    r.path = path;
-    r.target = path;
+    http::HttpRequest r = MakeRequest(method, path, body);
     r.query = std::move(query);
-    r.body = body;
-    if (!body.empty()) r.headers["content-type"] = "application/json";
     return router_.Dispatch(r);
   }
-  static JsonObject Body(const http::HttpResponse& r) {
-    auto j = ParseJson(r.body);
-    EXPECT_TRUE(j.ok() && j->is_object()) << r.body;
-    return j.ok() && j->is_object() ? j->as_object() : JsonObject();
-  }
-  static std::string Str(const JsonObject& o, const char* key) {
-    const Json* v = o.if_contains(key);
-    if (v == nullptr) return "<missing>";
-    return v->is_string() ? std::string(v->as_string()) : DumpJson(*v);
-  }
 
-  runtime::EmbeddedRuntime runtime_;
-  store::MemoryResourceStore resources_;
-  MemoryDefinitionsSink sink_;
-  Catalog catalog_;
-  ApiContext ctx_;
+  ApiTestBackend backend_;
+  runtime::EmbeddedRuntime& runtime_ = backend_.runtime();
+  store::ResourceStore& resources_ = backend_.resources();
   http::Router router_;
   std::string workflow_id_;
 };
@@ -89,21 +55,21 @@ TEST_F(CronTriggersApiTest, CreateWithStringFieldsAnswersMistralShape) {
                     "workflow_input": "{\"x\": 1}", "workflow_params": "{\"env\": {\"a\": 1}}",
                     "remaining_executions": 3})");
   ASSERT_EQ(r.status, 201) << r.body;
-  JsonObject o = Body(r);
-  EXPECT_EQ(Str(o, "name"), "every5");
-  EXPECT_EQ(Str(o, "workflow_name"), "wf");
-  EXPECT_EQ(Str(o, "workflow_id"), workflow_id_);
-  EXPECT_EQ(Str(o, "workflow_input"), R"({"x": 1})");
-  EXPECT_EQ(Str(o, "workflow_params"), R"({"env": {"a": 1}})");
-  EXPECT_EQ(Str(o, "pattern"), "*/5 * * * *");
-  EXPECT_EQ(Str(o, "scope"), "private");
-  EXPECT_EQ(Str(o, "remaining_executions"), "3");
-  EXPECT_EQ(Str(o, "first_execution_time"), "null");
-  EXPECT_EQ(Str(o, "next_execution_time"), "2026-01-01 10:05:00");
-  EXPECT_EQ(Str(o, "created_at"), "2026-01-01 10:00:00");
-  EXPECT_EQ(Str(o, "updated_at"), "2026-01-01 10:00:00");
-  EXPECT_EQ(Str(o, "project_id"), "<default-project>");
-  EXPECT_TRUE(IsUuidLike(Str(o, "id")));
+  JsonObject o = BodyObject(r);
+  EXPECT_EQ(Field(o, "name"), "every5");
+  EXPECT_EQ(Field(o, "workflow_name"), "wf");
+  EXPECT_EQ(Field(o, "workflow_id"), workflow_id_);
+  EXPECT_EQ(Field(o, "workflow_input"), R"({"x": 1})");
+  EXPECT_EQ(Field(o, "workflow_params"), R"({"env": {"a": 1}})");
+  EXPECT_EQ(Field(o, "pattern"), "*/5 * * * *");
+  EXPECT_EQ(Field(o, "scope"), "private");
+  EXPECT_EQ(Field(o, "remaining_executions"), "3");
+  EXPECT_EQ(Field(o, "first_execution_time"), "null");
+  EXPECT_EQ(Field(o, "next_execution_time"), "2026-01-01 10:05:00");
+  EXPECT_EQ(Field(o, "created_at"), "2026-01-01 10:00:00");
+  EXPECT_EQ(Field(o, "updated_at"), "2026-01-01 10:00:00");
+  EXPECT_EQ(Field(o, "project_id"), "<default-project>");
+  EXPECT_TRUE(IsUuidLike(Field(o, "id")));
   EXPECT_EQ(o.size(), 14u);
 }
 
@@ -113,15 +79,15 @@ TEST_F(CronTriggersApiTest, CreateWithObjectsByWorkflowIdAndFirstTime) {
                     R"(", "first_execution_time": "2026-01-01 12:30",
                     "workflow_input": {"x": [1, 2]}, "scope": "public"})");
   ASSERT_EQ(r.status, 201) << r.body;
-  JsonObject o = Body(r);
-  EXPECT_EQ(Str(o, "workflow_name"), "wf");
-  EXPECT_EQ(Str(o, "workflow_input"), R"({"x": [1, 2]})");
-  EXPECT_EQ(Str(o, "workflow_params"), "{}");
-  EXPECT_EQ(Str(o, "pattern"), "null");
-  EXPECT_EQ(Str(o, "remaining_executions"), "1");
-  EXPECT_EQ(Str(o, "first_execution_time"), "2026-01-01 12:30:00");
-  EXPECT_EQ(Str(o, "next_execution_time"), "2026-01-01 12:30:00");
-  EXPECT_EQ(Str(o, "scope"), "public");
+  JsonObject o = BodyObject(r);
+  EXPECT_EQ(Field(o, "workflow_name"), "wf");
+  EXPECT_EQ(Field(o, "workflow_input"), R"({"x": [1, 2]})");
+  EXPECT_EQ(Field(o, "workflow_params"), "{}");
+  EXPECT_EQ(Field(o, "pattern"), "null");
+  EXPECT_EQ(Field(o, "remaining_executions"), "1");
+  EXPECT_EQ(Field(o, "first_execution_time"), "2026-01-01 12:30:00");
+  EXPECT_EQ(Field(o, "next_execution_time"), "2026-01-01 12:30:00");
+  EXPECT_EQ(Field(o, "scope"), "public");
 }
 
 TEST_F(CronTriggersApiTest, CreateRefusals) {
@@ -171,15 +137,16 @@ TEST_F(CronTriggersApiTest, CreateRefusals) {
     SCOPED_TRACE(c.body);
     auto r = Call("POST", "/v2/cron_triggers", c.body);
     EXPECT_EQ(r.status, c.status) << r.body;
-    JsonObject o = Body(r);
-    EXPECT_EQ(Str(o, "faultstring"), c.faultstring);
-    EXPECT_EQ(Str(o, "faultcode"), "Client");
+    JsonObject o = BodyObject(r);
+    EXPECT_EQ(Field(o, "faultstring"), c.faultstring);
+    EXPECT_EQ(Field(o, "faultcode"), "Client");
   }
   // Input validated like an execution start: the engine's message, 400.
   auto bad_input = Call("POST", "/v2/cron_triggers",
                         R"({"name": "a", "workflow_name": "wf", "pattern": "@daily"})");
   EXPECT_EQ(bad_input.status, 400) << bad_input.body;
-  EXPECT_NE(Str(Body(bad_input), "faultstring").find("x"), std::string::npos) << bad_input.body;
+  EXPECT_NE(Field(BodyObject(bad_input), "faultstring").find("x"), std::string::npos)
+      << bad_input.body;
   auto bad_json = Call("POST", "/v2/cron_triggers", "{nope");
   EXPECT_EQ(bad_json.status, 400);
   // Nothing but the first trigger was stored.
@@ -197,39 +164,39 @@ TEST_F(CronTriggersApiTest, GetListAndDelete) {
   }
   auto by_name = Call("GET", "/v2/cron_triggers/a");
   ASSERT_EQ(by_name.status, 200) << by_name.body;
-  const std::string id = Str(Body(by_name), "id");
+  const std::string id = Field(BodyObject(by_name), "id");
   auto by_id = Call("GET", "/v2/cron_triggers/" + id);
   ASSERT_EQ(by_id.status, 200);
   EXPECT_EQ(by_id.body, by_name.body);
   auto missing = Call("GET", "/v2/cron_triggers/zzz");
   EXPECT_EQ(missing.status, 404);
-  EXPECT_EQ(Str(Body(missing), "faultstring"), "Cron trigger not found [identifier=zzz]");
+  EXPECT_EQ(Field(BodyObject(missing), "faultstring"), "Cron trigger not found [identifier=zzz]");
 
   auto list = Call("GET", "/v2/cron_triggers");
   ASSERT_EQ(list.status, 200) << list.body;
-  JsonObject lo = Body(list);
+  JsonObject lo = BodyObject(list);
   ASSERT_TRUE(lo.contains("cron_triggers"));
   std::vector<std::string> names;
   for (const Json& t : lo.at("cron_triggers").as_array())
-    names.push_back(Str(t.as_object(), "name"));
+    names.push_back(Field(t.as_object(), "name"));
   EXPECT_EQ(names, (std::vector<std::string>{"b", "a", "c"}));  // by created_at
 
   auto filtered = Call("GET", "/v2/cron_triggers", "", {{"name", "in:a,c"}, {"sort_keys", "name"}});
   ASSERT_EQ(filtered.status, 200) << filtered.body;
   names.clear();
-  JsonObject fo = Body(filtered);
+  JsonObject fo = BodyObject(filtered);
   for (const Json& t : fo.at("cron_triggers").as_array()) {
-    names.push_back(Str(t.as_object(), "name"));
+    names.push_back(Field(t.as_object(), "name"));
   }
   EXPECT_EQ(names, (std::vector<std::string>{"a", "c"}));
 
   auto all_projects = Call("GET", "/v2/cron_triggers", "", {{"all_projects", "true"}});
   ASSERT_EQ(all_projects.status, 200) << all_projects.body;
-  EXPECT_EQ(Body(all_projects).at("cron_triggers").as_array().size(), 3u);
+  EXPECT_EQ(BodyObject(all_projects).at("cron_triggers").as_array().size(), 3u);
 
   auto page = Call("GET", "/v2/cron_triggers", "", {{"limit", "1"}});
   ASSERT_EQ(page.status, 200) << page.body;
-  JsonObject po = Body(page);
+  JsonObject po = BodyObject(page);
   EXPECT_EQ(po.at("cron_triggers").as_array().size(), 1u);
   EXPECT_TRUE(po.contains("next")) << page.body;
 
@@ -242,7 +209,7 @@ TEST_F(CronTriggersApiTest, GetListAndDelete) {
   EXPECT_EQ(Call("DELETE", "/v2/cron_triggers/a").status, 404);
   auto del_name = Call("DELETE", "/v2/cron_triggers/b");
   EXPECT_EQ(del_name.status, 204);
-  EXPECT_EQ(Body(Call("GET", "/v2/cron_triggers")).at("cron_triggers").as_array().size(), 1u);
+  EXPECT_EQ(BodyObject(Call("GET", "/v2/cron_triggers")).at("cron_triggers").as_array().size(), 1u);
 }
 
 TEST_F(CronTriggersApiTest, ACreatedTriggerIsFiredByTheScheduler) {
@@ -250,7 +217,7 @@ TEST_F(CronTriggersApiTest, ACreatedTriggerIsFiredByTheScheduler) {
                 R"({"name": "t", "workflow_name": "wf", "pattern": "*/5 * * * *",
                     "workflow_input": "{\"x\": 42}"})");
   ASSERT_EQ(r.status, 201) << r.body;
-  const std::string id = Str(Body(r), "id");
+  const std::string id = Field(BodyObject(r), "id");
   triggers::CronScheduler scheduler(&resources_, &runtime_.client(), runtime_.clock(),
                                     runtime_.partitions());
   runtime_.manual_clock()->Set(*triggers::ParseMinuteTime("2026-01-01 10:05"));
@@ -263,7 +230,7 @@ TEST_F(CronTriggersApiTest, ACreatedTriggerIsFiredByTheScheduler) {
   ASSERT_TRUE(state.ok() && state->has_value());
   EXPECT_EQ(DumpJson((*state)->input), R"({"x":42,"y":2})");
   EXPECT_EQ((*state)->state, engine::State::kSuccess);
-  EXPECT_EQ(Str(Body(Call("GET", "/v2/cron_triggers/t")), "next_execution_time"),
+  EXPECT_EQ(Field(BodyObject(Call("GET", "/v2/cron_triggers/t")), "next_execution_time"),
             "2026-01-01 10:10:00");
 }
 

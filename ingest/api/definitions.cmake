@@ -7,7 +7,8 @@ if(TARGET bora_redis_store AND TARGET bora_http AND TARGET OpenSSL::Crypto)
     PUBLIC_DEPS bora_api_common bora_http bora_runtime bora_redis_store bora_language bora_store
     DEPS OpenSSL::Crypto)
 
-  bora_test(definitions_api_test SRCS definitions_api_test.cc DEPS bora_api_definitions LABELS unit)
+  bora_test(definitions_api_test SRCS definitions_api_test.cc
+    DEPS bora_api_definitions bora_api_test_support LABELS unit)
   # Needs $BORA_REDIS (scripts/services.sh start); fails without it.
   bora_test(catalog_redis_test SRCS catalog_redis_test.cc DEPS bora_api_definitions LABELS integration)
 endif()

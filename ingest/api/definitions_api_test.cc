@@ -1,6 +1,7 @@
 // The definitions routes (root, workbooks, workflows, actions, environments) through
-// Router::Dispatch with plain HttpRequest values, over an EmbeddedRuntime in deterministic mode, a
-// MemoryResourceStore and a Catalog feeding the runtime's MemoryDefinitions.
+// Router::Dispatch with plain HttpRequest values, over an ApiTestBackend (api_test_support.h): an
+// EmbeddedRuntime in deterministic mode, a MemoryResourceStore and a Catalog feeding the runtime's
+// MemoryDefinitions.
 #include "ingest/api/definitions_api.h"
 
 #include <gtest/gtest.h>
@@ -9,9 +10,9 @@
 #include <thread>
 
 #include "common/ids.h"
+#include "ingest/api/api_test_support.h"
 #include "ingest/api/catalog.h"
 #include "orchestrator/runtime/embedded_runtime.h"
-#include "orchestrator/store/memory_resource_store.h"
 
 namespace bora::api {
 namespace {
@@ -66,77 +67,27 @@ greet:
 
 class DefinitionsApiTest : public ::testing::Test {
  protected:
-  DefinitionsApiTest()
-      : runtime_(Options()),
-        resources_(runtime_.clock()),
-        sink_(&runtime_.definitions()),
-        catalog_(&resources_, &sink_, runtime_.clock(), &runtime_.actions()) {
-    ctx_.executions = &runtime_.client();
-    ctx_.states = &runtime_.store();
-    ctx_.partitions = runtime_.partitions();
-    ctx_.resources = &resources_;
-    ctx_.catalog = &catalog_;
-    ctx_.engine = &runtime_.engine();
-    ctx_.actions = &runtime_.actions();
-    ctx_.bus = &runtime_.bus();
-    ctx_.clock = runtime_.clock();
-    RegisterDefinitionsRoutes(router_, ctx_);
-  }
-  static runtime::EmbeddedOptions Options() {
-    runtime::EmbeddedOptions o;
-    o.deterministic = true;
-    return o;
-  }
+  DefinitionsApiTest() { RegisterDefinitionsRoutes(router_, ctx_); }
 
-  // "GET", "/v2/workflows?namespace=x&limit=1".
+  // "GET", "/v2/workflows?namespace=x&limit=1"; definitions are sent as text/plain.
   http::HttpResponse Call(const std::string& method, const std::string& target,
                           const std::string& body = "",
                           const std::string& content_type = "text/plain") {
-    http::HttpRequest r;
-    r.method = method;
-    r.target = target;
-    auto q = target.find('?');
-    r.path = target.substr(0, q);
-    if (q != std::string::npos) {
-      std::string rest = target.substr(q + 1);
-      size_t i = 0;
-      while (i <= rest.size()) {
-        size_t amp = rest.find('&', i);
-        if (amp == std::string::npos) amp = rest.size();
-        std::string kv = rest.substr(i, amp - i);
-        if (!kv.empty()) {
-          auto eq = kv.find('=');
-          r.query.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
-        }
-        i = amp + 1;
-      }
-    }
-    r.headers["host"] = "bora.test:8989";
-    if (!body.empty()) r.headers["content-type"] = content_type;
-    r.body = body;
-    return router_.Dispatch(r);
-  }
-  static JsonObject Body(const http::HttpResponse& r) {
-    auto j = ParseJson(r.body);
-    EXPECT_TRUE(j.ok() && j->is_object()) << r.body;
-    return j.ok() && j->is_object() ? j->as_object() : JsonObject();
-  }
-  static std::string Str(const JsonObject& o, const char* key) {
-    const Json* v = o.if_contains(key);
-    if (v == nullptr) return "<missing>";
-    return v->is_string() ? std::string(v->as_string()) : DumpJson(*v);
+    return router_.Dispatch(
+        MakeRequest(method, target, body, content_type, {{"host", "bora.test:8989"}}));
   }
   static std::vector<std::string> Names(const JsonObject& list, const char* collection) {
     std::vector<std::string> out;
-    for (const auto& r : list.at(collection).as_array()) out.push_back(Str(r.as_object(), "name"));
+    for (const auto& r : list.at(collection).as_array())
+      out.push_back(Field(r.as_object(), "name"));
     return out;
   }
 
-  runtime::EmbeddedRuntime runtime_;
-  store::MemoryResourceStore resources_;
-  MemoryDefinitionsSink sink_;
-  Catalog catalog_;
-  ApiContext ctx_;
+  ApiTestBackend backend_;
+  runtime::EmbeddedRuntime& runtime_ = backend_.runtime();
+  store::ResourceStore& resources_ = backend_.resources();
+  Catalog& catalog_ = backend_.catalog();
+  ApiContext& ctx_ = backend_.context();
   http::Router router_;
 };
 
@@ -151,41 +102,41 @@ TEST_F(DefinitionsApiTest, RootAndVersionDocuments) {
   EXPECT_EQ(v2.body, R"({"uri":"http://bora.test:8989/v2"})");
   auto info = Call("GET", "/info");
   ASSERT_EQ(info.status, 200);
-  EXPECT_EQ(Str(Body(info), "name"), "bora");
+  EXPECT_EQ(Field(BodyObject(info), "name"), "bora");
 }
 
 TEST_F(DefinitionsApiTest, CreateWorkflowsGivesOneRecordEachInMistralShape) {
   auto r = Call("POST", "/v2/workflows", kTwoWorkflows);
   ASSERT_EQ(r.status, 201) << r.body;
-  auto wfs = Body(r).at("workflows").as_array();
+  auto wfs = BodyObject(r).at("workflows").as_array();
   ASSERT_EQ(wfs.size(), 2u);
   const JsonObject& wf1 = wfs[0].as_object();
-  EXPECT_TRUE(IsUuidLike(Str(wf1, "id")));
-  EXPECT_EQ(Str(wf1, "name"), "wf1");
-  EXPECT_EQ(Str(wf1, "namespace"), "");
-  EXPECT_EQ(Str(wf1, "input"), R"(a, b="2")");
-  EXPECT_EQ(Str(wf1, "tags"), "[]");
-  EXPECT_EQ(Str(wf1, "scope"), "private");
-  EXPECT_EQ(Str(wf1, "project_id"), "<default-project>");
-  EXPECT_EQ(Str(wf1, "created_at"), "2026-01-01 00:00:00");
-  EXPECT_EQ(Str(wf1, "updated_at"), "null");
-  EXPECT_EQ(Str(wf1, "interface"), R"({"input":["a",{"b":"2"}],"output":["sum"]})");
-  EXPECT_EQ(Str(wf1, "checksum").size(), 32u);
+  EXPECT_TRUE(IsUuidLike(Field(wf1, "id")));
+  EXPECT_EQ(Field(wf1, "name"), "wf1");
+  EXPECT_EQ(Field(wf1, "namespace"), "");
+  EXPECT_EQ(Field(wf1, "input"), R"(a, b="2")");
+  EXPECT_EQ(Field(wf1, "tags"), "[]");
+  EXPECT_EQ(Field(wf1, "scope"), "private");
+  EXPECT_EQ(Field(wf1, "project_id"), "<default-project>");
+  EXPECT_EQ(Field(wf1, "created_at"), "2026-01-01 00:00:00");
+  EXPECT_EQ(Field(wf1, "updated_at"), "null");
+  EXPECT_EQ(Field(wf1, "interface"), R"({"input":["a",{"b":"2"}],"output":["sum"]})");
+  EXPECT_EQ(Field(wf1, "checksum").size(), 32u);
   // Each workflow keeps its own definition text (a standalone document).
-  std::string def1 = Str(wf1, "definition");
+  std::string def1 = Field(wf1, "definition");
   EXPECT_NE(def1.find("wf1:"), std::string::npos);
   EXPECT_EQ(def1.find("wf2:"), std::string::npos);
-  std::string def2 = Str(wfs[1].as_object(), "definition");
+  std::string def2 = Field(wfs[1].as_object(), "definition");
   EXPECT_EQ(def2, "version: '2.0'\n\nwf2:\n  tasks:\n    only:\n      action: std.noop\n");
-  EXPECT_EQ(Str(wfs[1].as_object(), "checksum"), "1bd480bd6dca8a51e5d0f730a6572279")
+  EXPECT_EQ(Field(wfs[1].as_object(), "checksum"), "1bd480bd6dca8a51e5d0f730a6572279")
       << "md5 of def2";
   // GET by name and by id return the same record.
   auto by_name = Call("GET", "/v2/workflows/wf1");
   ASSERT_EQ(by_name.status, 200);
-  auto by_id = Call("GET", "/v2/workflows/" + Str(wf1, "id"));
+  auto by_id = Call("GET", "/v2/workflows/" + Field(wf1, "id"));
   ASSERT_EQ(by_id.status, 200);
   EXPECT_EQ(by_name.body, by_id.body);
-  EXPECT_EQ(Body(by_name), wf1);
+  EXPECT_EQ(BodyObject(by_name), wf1);
 }
 
 TEST_F(DefinitionsApiTest, WorkflowCreatedThroughTheApiIsStartable) {
@@ -207,9 +158,10 @@ TEST_F(DefinitionsApiTest, WorkflowErrors) {
   // Invalid YAML: 400 with the parser's location.
   auto bad = Call("POST", "/v2/workflows", "version: '2.0'\nwf:\n  tasks: [\n");
   EXPECT_EQ(bad.status, 400) << bad.body;
-  EXPECT_EQ(Str(Body(bad), "faultstring").rfind("Invalid DSL: <input>:4:1: invalid YAML", 0), 0u)
+  EXPECT_EQ(
+      Field(BodyObject(bad), "faultstring").rfind("Invalid DSL: <input>:4:1: invalid YAML", 0), 0u)
       << bad.body;
-  EXPECT_EQ(Str(Body(bad), "faultcode"), "Client");
+  EXPECT_EQ(Field(BodyObject(bad), "faultcode"), "Client");
   // Invalid DSL: unknown key.
   auto dsl = Call("POST", "/v2/workflows", "version: '2.0'\nwf:\n  taskz: {}\n");
   EXPECT_EQ(dsl.status, 400) << dsl.body;
@@ -217,7 +169,7 @@ TEST_F(DefinitionsApiTest, WorkflowErrors) {
   ASSERT_EQ(Call("POST", "/v2/workflows", kTwoWorkflows).status, 201);
   auto dup = Call("POST", "/v2/workflows", kTwoWorkflows);
   EXPECT_EQ(dup.status, 409);
-  EXPECT_EQ(Str(Body(dup), "faultstring"),
+  EXPECT_EQ(Field(BodyObject(dup), "faultstring"),
             "Duplicate entry for WorkflowDefinition ['name', 'namespace', 'project_id']: wf1, , "
             "<default-project>");
   auto partial = Call("POST", "/v2/workflows",
@@ -228,7 +180,7 @@ TEST_F(DefinitionsApiTest, WorkflowErrors) {
   // Unknown.
   auto missing = Call("GET", "/v2/workflows/nope");
   EXPECT_EQ(missing.status, 404);
-  EXPECT_EQ(Str(Body(missing), "faultstring"),
+  EXPECT_EQ(Field(BodyObject(missing), "faultstring"),
             "WorkflowDefinition not found [identifier=nope, namespace=]");
   EXPECT_EQ(Call("DELETE", "/v2/workflows/nope").status, 404);
   EXPECT_EQ(
@@ -246,25 +198,26 @@ TEST_F(DefinitionsApiTest, DefinitionOverTheLimitIs413) {
     SCOPED_TRACE(path);
     auto r = Call("POST", path, kTwoWorkflows);
     EXPECT_EQ(r.status, 413);
-    EXPECT_NE(Str(Body(r), "faultstring").find("too large"), std::string::npos);
+    EXPECT_NE(Field(BodyObject(r), "faultstring").find("too large"), std::string::npos);
   }
   EXPECT_EQ(Call("PUT", "/v2/workflows", kTwoWorkflows).status, 413);
 }
 
 TEST_F(DefinitionsApiTest, UpdateReplacesAndTheEngineSeesItAtOnce) {
-  auto created = Body(Call("POST", "/v2/workflows", kTwoWorkflows)).at("workflows").as_array();
-  std::string id = Str(created[1].as_object(), "id");
+  auto created =
+      BodyObject(Call("POST", "/v2/workflows", kTwoWorkflows)).at("workflows").as_array();
+  std::string id = Field(created[1].as_object(), "id");
   runtime_.manual_clock()->AdvanceSeconds(60);
   auto put = Call(
       "PUT", "/v2/workflows",
       "version: '2.0'\nwf2:\n  input: [x]\n  tasks:\n    t:\n      action: std.echo output=1\n");
   ASSERT_EQ(put.status, 200) << put.body;
-  JsonObject put_body = Body(put);
+  JsonObject put_body = BodyObject(put);
   const JsonObject& wf2 = put_body.at("workflows").as_array()[0].as_object();
-  EXPECT_EQ(Str(wf2, "id"), id);
-  EXPECT_EQ(Str(wf2, "input"), "x");
-  EXPECT_EQ(Str(wf2, "created_at"), "2026-01-01 00:00:00");
-  EXPECT_EQ(Str(wf2, "updated_at"), "2026-01-01 00:01:00");
+  EXPECT_EQ(Field(wf2, "id"), id);
+  EXPECT_EQ(Field(wf2, "input"), "x");
+  EXPECT_EQ(Field(wf2, "created_at"), "2026-01-01 00:00:00");
+  EXPECT_EQ(Field(wf2, "updated_at"), "2026-01-01 00:01:00");
   auto spec = runtime_.definitions().FindWorkflow("wf2", "");
   ASSERT_NE(spec, nullptr);
   ASSERT_EQ(spec->input.size(), 1u);
@@ -272,8 +225,8 @@ TEST_F(DefinitionsApiTest, UpdateReplacesAndTheEngineSeesItAtOnce) {
   auto by_id = Call("PUT", "/v2/workflows/" + id,
                     "version: '2.0'\nwf3:\n  tasks:\n    t: {action: std.noop}\n");
   ASSERT_EQ(by_id.status, 200) << by_id.body;
-  EXPECT_EQ(Str(Body(by_id), "name"), "wf3");
-  EXPECT_EQ(Str(Body(by_id), "id"), id);
+  EXPECT_EQ(Field(BodyObject(by_id), "name"), "wf3");
+  EXPECT_EQ(Field(BodyObject(by_id), "id"), id);
   EXPECT_EQ(runtime_.definitions().FindWorkflow("wf2", ""), nullptr);
   EXPECT_NE(runtime_.definitions().FindWorkflow("wf3", ""), nullptr);
   EXPECT_EQ(Call("PUT", "/v2/workflows/" + id, kTwoWorkflows).status,
@@ -301,18 +254,18 @@ TEST_F(DefinitionsApiTest, NamespacesAreSeparateWithFallbackToDefault) {
             201);  // same names, default namespace
   auto team = Call("GET", "/v2/workflows/wf1?namespace=team");
   ASSERT_EQ(team.status, 200);
-  EXPECT_EQ(Str(Body(team), "namespace"), "team");
+  EXPECT_EQ(Field(BodyObject(team), "namespace"), "team");
   // Lookup falls back to the default namespace.
   ASSERT_EQ(Call("DELETE", "/v2/workflows/wf2?namespace=team").status, 204);
   auto fallback = Call("GET", "/v2/workflows/wf2?namespace=team");
   ASSERT_EQ(fallback.status, 200);
-  EXPECT_EQ(Str(Body(fallback), "namespace"), "");
+  EXPECT_EQ(Field(BodyObject(fallback), "namespace"), "");
   EXPECT_NE(runtime_.definitions().FindWorkflow("wf1", "team"), nullptr);
   EXPECT_EQ(runtime_.definitions().FindWorkflow("wf2", "team"), nullptr);
   // List with a namespace filter.
   auto list = Call("GET", "/v2/workflows?namespace=team");
   ASSERT_EQ(list.status, 200) << list.body;
-  EXPECT_EQ(Names(Body(list), "workflows"), (std::vector<std::string>{"wf1"}));
+  EXPECT_EQ(Names(BodyObject(list), "workflows"), (std::vector<std::string>{"wf1"}));
 }
 
 TEST_F(DefinitionsApiTest, ListParamsSortLimitFieldsAndErrors) {
@@ -324,16 +277,16 @@ TEST_F(DefinitionsApiTest, ListParamsSortLimitFieldsAndErrors) {
       201);
   auto all = Call("GET", "/v2/workflows?sort_keys=name&sort_dirs=desc");
   ASSERT_EQ(all.status, 200) << all.body;
-  EXPECT_EQ(Names(Body(all), "workflows"), (std::vector<std::string>{"wf2", "wf1", "wf0"}));
+  EXPECT_EQ(Names(BodyObject(all), "workflows"), (std::vector<std::string>{"wf2", "wf1", "wf0"}));
   auto page = Call("GET", "/v2/workflows?sort_keys=name&limit=2&fields=name");
   ASSERT_EQ(page.status, 200) << page.body;
-  JsonObject p = Body(page);
+  JsonObject p = BodyObject(page);
   EXPECT_EQ(Names(p, "workflows"), (std::vector<std::string>{"wf0", "wf1"}));
   EXPECT_TRUE(p.contains("next")) << page.body;
   EXPECT_FALSE(p.at("workflows").as_array()[0].as_object().contains("definition"));
   auto filtered = Call("GET", "/v2/workflows?name=in:wf0,wf2");
   ASSERT_EQ(filtered.status, 200) << filtered.body;
-  EXPECT_EQ(Names(Body(filtered), "workflows").size(), 2u);
+  EXPECT_EQ(Names(BodyObject(filtered), "workflows").size(), 2u);
   EXPECT_EQ(Call("GET", "/v2/workflows?bogus=1").status, 400);
   EXPECT_EQ(Call("GET", "/v2/workflows?limit=0").status, 400);
 }
@@ -356,12 +309,12 @@ TEST_F(DefinitionsApiTest, ValidateEndpoints) {
     SCOPED_TRACE(std::string(c.path) + " " + c.body);
     auto r = Call("POST", c.path, c.body);
     ASSERT_EQ(r.status, 200) << r.body;
-    JsonObject o = Body(r);
+    JsonObject o = BodyObject(r);
     EXPECT_EQ(o.at("valid").as_bool(), c.valid);
     if (c.valid) {
       EXPECT_TRUE(o.at("error").is_null());
     } else {
-      EXPECT_FALSE(Str(o, "error").empty());
+      EXPECT_FALSE(Field(o, "error").empty());
     }
   }
   EXPECT_EQ(Call("GET", "/v2/workflows").body, R"({"workflows":[]})");  // validate stores nothing
@@ -370,22 +323,22 @@ TEST_F(DefinitionsApiTest, ValidateEndpoints) {
 TEST_F(DefinitionsApiTest, WorkbookLifecycle) {
   auto created = Call("POST", "/v2/workbooks?scope=public", kWorkbook);
   ASSERT_EQ(created.status, 201) << created.body;
-  JsonObject wb = Body(created);
-  EXPECT_EQ(Str(wb, "name"), "wb");
-  EXPECT_EQ(Str(wb, "definition"), kWorkbook);
-  EXPECT_EQ(Str(wb, "tags"), R"(["book"])");
-  EXPECT_EQ(Str(wb, "scope"), "public");
-  EXPECT_EQ(Str(wb, "namespace"), "");
-  EXPECT_TRUE(IsUuidLike(Str(wb, "id")));
+  JsonObject wb = BodyObject(created);
+  EXPECT_EQ(Field(wb, "name"), "wb");
+  EXPECT_EQ(Field(wb, "definition"), kWorkbook);
+  EXPECT_EQ(Field(wb, "tags"), R"(["book"])");
+  EXPECT_EQ(Field(wb, "scope"), "public");
+  EXPECT_EQ(Field(wb, "namespace"), "");
+  EXPECT_TRUE(IsUuidLike(Field(wb, "id")));
   for (const char* hidden : {"_workflows", "_actions"}) EXPECT_FALSE(wb.contains(hidden));
   EXPECT_EQ(Call("POST", "/v2/workbooks", kWorkbook).status, 409);
-  EXPECT_EQ(Body(Call("GET", "/v2/workbooks/wb")), wb);
-  EXPECT_EQ(Names(Body(Call("GET", "/v2/workbooks")), "workbooks"),
+  EXPECT_EQ(BodyObject(Call("GET", "/v2/workbooks/wb")), wb);
+  EXPECT_EQ(Names(BodyObject(Call("GET", "/v2/workbooks")), "workbooks"),
             (std::vector<std::string>{"wb"}));
   // Its workflows and actions are registered as "<workbook>.<name>".
   auto wf = Call("GET", "/v2/workflows/wb.main");
   ASSERT_EQ(wf.status, 200);
-  EXPECT_EQ(Str(Body(wf), "definition").rfind("main:\n  tasks:", 0), 0u) << Body(wf);
+  EXPECT_EQ(Field(BodyObject(wf), "definition").rfind("main:\n  tasks:", 0), 0u) << BodyObject(wf);
   EXPECT_EQ(Call("GET", "/v2/actions/wb.local_echo").status, 200);
   EXPECT_EQ(Call("DELETE", "/v2/workflows/wb.main").status, 400);  // belongs to the workbook
   runtime::StartRequest start;
@@ -401,7 +354,7 @@ TEST_F(DefinitionsApiTest, WorkbookLifecycle) {
   v2 = v2.substr(0, v2.find("  other:")) + v2.substr(v2.find("actions:"));
   auto put = Call("PUT", "/v2/workbooks", v2);
   ASSERT_EQ(put.status, 200) << put.body;
-  EXPECT_EQ(Str(Body(put), "id"), Str(wb, "id"));
+  EXPECT_EQ(Field(BodyObject(put), "id"), Field(wb, "id"));
   EXPECT_EQ(Call("GET", "/v2/workflows/wb.other").status, 404);
   EXPECT_EQ(runtime_.definitions().FindWorkflow("wb.other", ""), nullptr);
   EXPECT_NE(runtime_.definitions().FindWorkflow("wb.main", ""), nullptr);
@@ -419,34 +372,35 @@ TEST_F(DefinitionsApiTest, WorkbookLifecycle) {
 TEST_F(DefinitionsApiTest, AdhocAndSystemActions) {
   auto created = Call("POST", "/v2/actions", kActions);
   ASSERT_EQ(created.status, 201) << created.body;
-  JsonObject created_body = Body(created);
+  JsonObject created_body = BodyObject(created);
   const JsonObject& greet = created_body.at("actions").as_array()[0].as_object();
-  EXPECT_EQ(Str(greet, "name"), "greet");
-  EXPECT_EQ(Str(greet, "is_system"), "false");
-  EXPECT_EQ(Str(greet, "input"), "who");
-  EXPECT_EQ(Str(greet, "description"), "says hello");
-  EXPECT_EQ(Str(greet, "definition"), kActions);
+  EXPECT_EQ(Field(greet, "name"), "greet");
+  EXPECT_EQ(Field(greet, "is_system"), "false");
+  EXPECT_EQ(Field(greet, "input"), "who");
+  EXPECT_EQ(Field(greet, "description"), "says hello");
+  EXPECT_EQ(Field(greet, "definition"), kActions);
   EXPECT_EQ(Call("POST", "/v2/actions", kActions).status, 409);
   ASSERT_NE(runtime_.definitions().FindAction("greet", ""), nullptr);
   // System actions are listed and readable, not deletable.
   auto echo = Call("GET", "/v2/actions/std.echo");
   ASSERT_EQ(echo.status, 200) << echo.body;
-  EXPECT_EQ(Str(Body(echo), "is_system"), "true");
-  EXPECT_NE(Str(Body(echo), "input").find("output"), std::string::npos);
-  EXPECT_EQ(Call("GET", "/v2/actions/" + Str(Body(echo), "id")).body, echo.body);
+  EXPECT_EQ(Field(BodyObject(echo), "is_system"), "true");
+  EXPECT_NE(Field(BodyObject(echo), "input").find("output"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/v2/actions/" + Field(BodyObject(echo), "id")).body, echo.body);
   auto del_system = Call("DELETE", "/v2/actions/std.echo");
   EXPECT_EQ(del_system.status, 400);
-  EXPECT_EQ(Str(Body(del_system), "faultstring"), "Attempt to delete a system action: std.echo");
+  EXPECT_EQ(Field(BodyObject(del_system), "faultstring"),
+            "Attempt to delete a system action: std.echo");
   auto list = Call("GET", "/v2/actions?is_system=false");
   ASSERT_EQ(list.status, 200) << list.body;
-  EXPECT_EQ(Names(Body(list), "actions"), (std::vector<std::string>{"greet"}));
-  auto all = Body(Call("GET", "/v2/actions"));
+  EXPECT_EQ(Names(BodyObject(list), "actions"), (std::vector<std::string>{"greet"}));
+  auto all = BodyObject(Call("GET", "/v2/actions"));
   EXPECT_GT(all.at("actions").as_array().size(), 5u);
   // Update, then delete.
   auto put = Call("PUT", "/v2/actions",
                   "version: '2.0'\ngreet:\n  base: std.echo output=hi\n  input:\n    - who: x\n");
   ASSERT_EQ(put.status, 200) << put.body;
-  EXPECT_EQ(Str(Body(put).at("actions").as_array()[0].as_object(), "input"), R"(who="x")");
+  EXPECT_EQ(Field(BodyObject(put).at("actions").as_array()[0].as_object(), "input"), R"(who="x")");
   EXPECT_EQ(Call("DELETE", "/v2/actions/greet").status, 204);
   EXPECT_EQ(Call("GET", "/v2/actions/greet").status, 404);
   EXPECT_EQ(runtime_.definitions().FindAction("greet", ""), nullptr);
@@ -461,15 +415,16 @@ TEST_F(DefinitionsApiTest, EnvironmentLifecycle) {
            R"({"name": "env1", "description": "d", "variables": "{\"k\": 1, \"s\": \"x\"}"})",
            "application/json");
   ASSERT_EQ(created.status, 201) << created.body;
-  JsonObject env = Body(created);
-  EXPECT_EQ(Str(env, "name"), "env1");
-  EXPECT_EQ(Str(env, "description"), "d");
-  EXPECT_EQ(Str(env, "variables"), R"({"k": 1, "s": "x"})");  // JSON-encoded string, Python spacing
-  EXPECT_EQ(Str(env, "scope"), "private");
-  EXPECT_EQ(Str(env, "project_id"), "<default-project>");
-  EXPECT_TRUE(IsUuidLike(Str(env, "id")));
+  JsonObject env = BodyObject(created);
+  EXPECT_EQ(Field(env, "name"), "env1");
+  EXPECT_EQ(Field(env, "description"), "d");
+  EXPECT_EQ(Field(env, "variables"),
+            R"({"k": 1, "s": "x"})");  // JSON-encoded string, Python spacing
+  EXPECT_EQ(Field(env, "scope"), "private");
+  EXPECT_EQ(Field(env, "project_id"), "<default-project>");
+  EXPECT_TRUE(IsUuidLike(Field(env, "id")));
   EXPECT_EQ(Call("POST", "/v2/environments", R"({"name": "env1"})").status, 409);
-  EXPECT_EQ(Body(Call("GET", "/v2/environments/env1")), env);
+  EXPECT_EQ(BodyObject(Call("GET", "/v2/environments/env1")), env);
   // The Catalog lookup others use returns variables as an object.
   auto looked = catalog_.GetEnvironment("env1");
   ASSERT_TRUE(looked.ok() && looked->has_value());
@@ -477,14 +432,14 @@ TEST_F(DefinitionsApiTest, EnvironmentLifecycle) {
 
   auto put = Call("PUT", "/v2/environments", R"({"name": "env1", "variables": {"k": 2}})");
   ASSERT_EQ(put.status, 200) << put.body;
-  EXPECT_EQ(Str(Body(put), "variables"), R"({"k": 2})");
-  EXPECT_EQ(Str(Body(put), "description"), "d");
-  EXPECT_EQ(Str(Body(put), "id"), Str(env, "id"));
+  EXPECT_EQ(Field(BodyObject(put), "variables"), R"({"k": 2})");
+  EXPECT_EQ(Field(BodyObject(put), "description"), "d");
+  EXPECT_EQ(Field(BodyObject(put), "id"), Field(env, "id"));
 
   ASSERT_EQ(Call("POST", "/v2/environments", R"({"name": "env2", "variables": {}})").status, 201);
   auto list = Call("GET", "/v2/environments?sort_keys=name");
   ASSERT_EQ(list.status, 200) << list.body;
-  JsonObject l = Body(list);
+  JsonObject l = BodyObject(list);
   EXPECT_EQ(Names(l, "environments"), (std::vector<std::string>{"env1", "env2"}));
   EXPECT_TRUE(l.at("environments").as_array()[0].as_object().at("variables").is_string());
 
@@ -542,7 +497,7 @@ TEST_F(DefinitionsApiTest, MoreBadDocuments) {
     SCOPED_TRACE(c.name);
     auto r = Call("POST", c.path, c.body);
     EXPECT_EQ(r.status, 400) << r.body;
-    EXPECT_EQ(Str(Body(r), "faultcode"), "Client");
+    EXPECT_EQ(Field(BodyObject(r), "faultcode"), "Client");
   }
   EXPECT_EQ(Call("GET", "/v2/workflows").body, R"({"workflows":[]})");
 }
@@ -553,9 +508,9 @@ TEST_F(DefinitionsApiTest, FlowStyleDocumentsKeepTheWholeTextPerWorkflow) {
       "b: {tasks: {t: {action: std.noop}}}}\n";
   auto r = Call("POST", "/v2/workflows", doc);
   ASSERT_EQ(r.status, 201) << r.body;
-  auto wfs = Body(r).at("workflows").as_array();
+  auto wfs = BodyObject(r).at("workflows").as_array();
   ASSERT_EQ(wfs.size(), 2u);
-  EXPECT_EQ(Str(wfs[0].as_object(), "definition"), doc);
+  EXPECT_EQ(Field(wfs[0].as_object(), "definition"), doc);
   EXPECT_NE(runtime_.definitions().FindWorkflow("a", ""), nullptr);
   EXPECT_NE(runtime_.definitions().FindWorkflow("b", ""), nullptr);
 }
@@ -583,7 +538,8 @@ TEST_F(DefinitionsApiTest, ConcurrentCreatesOfOneNameHaveOneWinner) {
 TEST_F(DefinitionsApiTest, CatalogEnforcesItsOwnDefinitionLimit) {
   CatalogOptions options;
   options.max_definition_bytes = 32;
-  Catalog small(&resources_, &sink_, runtime_.clock(), nullptr, options);
+  MemoryDefinitionsSink sink(&runtime_.definitions());
+  Catalog small(&resources_, &sink, runtime_.clock(), nullptr, options);
   EXPECT_EQ(small.CreateWorkflows(kTwoWorkflows, {}).status().code(),
             StatusCode::kResourceExhausted);
   EXPECT_EQ(small.CreateWorkbook(kWorkbook, {}).status().code(), StatusCode::kResourceExhausted);
@@ -638,13 +594,13 @@ TEST_F(DefinitionsApiTest, ASinkFailureLeavesNoRecordBehind) {
 TEST_F(DefinitionsApiTest, PutActionById) {
   auto created = Call("POST", "/v2/actions", kActions);
   ASSERT_EQ(created.status, 201) << created.body;
-  std::string id = Str(Body(created).at("actions").as_array()[0].as_object(), "id");
+  std::string id = Field(BodyObject(created).at("actions").as_array()[0].as_object(), "id");
   auto put =
       Call("PUT", "/v2/actions/" + id, "version: '2.0'\nhello:\n  base: std.echo output=hi\n");
   ASSERT_EQ(put.status, 200) << put.body;
-  JsonObject body = Body(put);
-  EXPECT_EQ(Str(body.at("actions").as_array()[0].as_object(), "name"), "hello");
-  EXPECT_EQ(Str(body.at("actions").as_array()[0].as_object(), "id"), id);
+  JsonObject body = BodyObject(put);
+  EXPECT_EQ(Field(body.at("actions").as_array()[0].as_object(), "name"), "hello");
+  EXPECT_EQ(Field(body.at("actions").as_array()[0].as_object(), "id"), id);
   EXPECT_EQ(runtime_.definitions().FindAction("greet", ""), nullptr);
   EXPECT_NE(runtime_.definitions().FindAction("hello", ""), nullptr);
   EXPECT_EQ(Call("PUT", "/v2/actions/00000000-0000-4000-8000-000000000000", kActions).status, 404);
@@ -652,7 +608,7 @@ TEST_F(DefinitionsApiTest, PutActionById) {
   auto by_name =
       Call("PUT", "/v2/actions/hello", "version: '2.0'\nhello:\n  base: std.echo output=again\n");
   ASSERT_EQ(by_name.status, 200) << by_name.body;
-  EXPECT_EQ(Str(Body(by_name).at("actions").as_array()[0].as_object(), "id"), id);
+  EXPECT_EQ(Field(BodyObject(by_name).at("actions").as_array()[0].as_object(), "id"), id);
   EXPECT_EQ(Call("PUT", "/v2/actions/nope", kActions).status, 404);
 }
 

@@ -9,6 +9,7 @@ if(TARGET bora_http AND EXISTS ${PROJECT_SOURCE_DIR}/ingest/events/CMakeLists.tx
   # HTTP are available).
   if(TARGET bora_api_definitions AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/events_api_test.cc)
     bora_test(events_api_test SRCS events_api_test.cc
-      DEPS bora_api_events bora_api_definitions bora_events bora_runtime bora_store LABELS unit)
+      DEPS bora_api_events bora_api_definitions bora_api_test_support bora_events bora_runtime bora_store
+        LABELS unit)
   endif()
 endif()

@@ -2,6 +2,8 @@
 
 #include "common/metrics/metrics.h"
 
+#include <atomic>
+
 #include <set>
 
 #include "common/ids.h"
@@ -37,6 +39,7 @@ const std::set<std::string> kTriggerFilters = {
 class EventsApi::Impl {
  public:
   explicit Impl(ApiContext& ctx) : ctx_(ctx) {}
+  std::atomic<bool> topic_ready_{false};
 
   TimestampUs Now() const { return (ctx_.clock ? ctx_.clock : SystemClock::Get())->NowUs(); }
 
@@ -48,8 +51,11 @@ class EventsApi::Impl {
 
   HttpResponse Accept(const std::vector<events::CloudEvent>& list) {
     if (!list.empty()) {
-      Status published = events::PublishIngestEvents(ctx_.bus, ctx_.topic_prefix, list,
-                                                     ctx_.partitions > 0 ? ctx_.partitions : 1);
+      // The topic is checked (a metadata round trip on Kafka) until it was found once.
+      Status published = events::PublishIngestEvents(
+          ctx_.bus, ctx_.topic_prefix, list, ctx_.partitions > 0 ? ctx_.partitions : 1,
+          std::chrono::seconds(10), !topic_ready_.load());
+      if (published.ok()) topic_ready_ = true;
       if (!published.ok()) {
         BORA_LOG_ERROR("events: could not publish {} event(s) to {}: {}", list.size(),
                        events::IngestTopic(ctx_.topic_prefix), published.ToString());

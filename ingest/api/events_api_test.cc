@@ -1,6 +1,6 @@
-// End-to-end tests of the events routes: Router::Dispatch (no sockets) over an EmbeddedRuntime in
-// deterministic mode; an IngestProcessor consumes the runtime's MemoryBus, RunUntilIdle runs the
-// workflows.
+// End-to-end tests of the events routes: Router::Dispatch (no sockets) over an ApiTestBackend (an
+// EmbeddedRuntime in deterministic mode, api_test_support.h); an IngestProcessor consumes the
+// runtime's MemoryBus, RunUntilIdle runs the workflows.
 #include "ingest/api/events_api.h"
 
 #include <gtest/gtest.h>
@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "ingest/api/api_test_support.h"
 #include "ingest/api/catalog.h"
 #include "ingest/events/ingest_processor.h"
 #include "ingest/events/signature.h"
 #include "orchestrator/runtime/embedded_runtime.h"
-#include "orchestrator/store/memory_resource_store.h"
 
 namespace bora::api {
 namespace {
@@ -66,55 +66,31 @@ constexpr const char* kAlertmanagerPayload = R"({
 
 class EventsApiTest : public ::testing::Test {
  protected:
+  // The workflows go into the runtime directly (no catalog: triggers resolve them by engine
+  // name); the test's own IngestProcessor consumes the MemoryBus.
   EventsApiTest()
-      : runtime_(Options()),
-        resources_(runtime_.clock()),
-        processor_(events::IngestOptions(), &runtime_.bus(), &resources_, &runtime_.client()) {
+      : backend_(Service()),
+        processor_(events::IngestOptions(), &runtime_.bus(), &backend_.resources(),
+                   &runtime_.client()) {
     EXPECT_TRUE(runtime_.LoadYaml(kWorkflows, "wf.yaml").ok());
-    ctx_.executions = &runtime_.client();
-    ctx_.states = &runtime_.store();
-    ctx_.partitions = runtime_.partitions();
-    ctx_.resources = &resources_;
-    ctx_.engine = &runtime_.engine();
-    ctx_.actions = &runtime_.actions();
-    ctx_.bus = &runtime_.bus();
-    ctx_.clock = runtime_.clock();
-    ctx_.limits.max_events_per_batch = 3;
-    RegisterEventsRoutes(router_, ctx_);
+    backend_.context().catalog = nullptr;
+    RegisterEventsRoutes(router_, backend_.context());
   }
-  static runtime::EmbeddedOptions Options() {
-    runtime::EmbeddedOptions o;
-    o.deterministic = true;
+  static ApiServiceOptions Service() {
+    ApiServiceOptions o = ApiTestBackend::DefaultServiceOptions();
+    o.limits.max_events_per_batch = 3;
     return o;
   }
 
   http::HttpResponse Call(const std::string& method, const std::string& path,
                           const std::string& body = "",
                           std::map<std::string, std::string> headers = {}) {
-    http::HttpRequest r;
-    r.method = method;
-    r.path = path;
-    r.target = path;
-    r.body = body;
-    r.headers = std::move(headers);
-    if (!body.empty() && !r.headers.contains("content-type"))
-      r.headers["content-type"] = "application/json";
-    return router_.Dispatch(r);
-  }
-  static JsonObject Body(const http::HttpResponse& r) {
-    auto j = ParseJson(r.body);
-    EXPECT_TRUE(j.ok() && j->is_object()) << r.body;
-    return j.ok() && j->is_object() ? j->as_object() : JsonObject();
-  }
-  static std::string Str(const JsonObject& o, const char* key) {
-    const Json* v = o.if_contains(key);
-    if (v == nullptr) return "<missing>";
-    return v->is_string() ? std::string(v->as_string()) : DumpJson(*v);
+    return router_.Dispatch(MakeRequest(method, path, body, "", headers));
   }
   std::string CreateTrigger(const std::string& json) {
     auto r = Call("POST", "/v2/event_triggers", json);
     EXPECT_EQ(r.status, 201) << r.body;
-    return Str(Body(r), "id");
+    return Field(BodyObject(r), "id");
   }
   // Runs the ingest processor and the workflows; returns the messages the processor handled.
   size_t Process() {
@@ -138,10 +114,9 @@ class EventsApiTest : public ::testing::Test {
   }
   int64_t NowSeconds() { return runtime_.clock()->NowUs() / 1'000'000; }
 
-  runtime::EmbeddedRuntime runtime_;
-  store::MemoryResourceStore resources_;
+  ApiTestBackend backend_;
+  runtime::EmbeddedRuntime& runtime_ = backend_.runtime();
   events::IngestProcessor processor_;
-  ApiContext ctx_;
   http::Router router_;
 };
 
@@ -153,7 +128,7 @@ TEST_F(EventsApiTest, AodhWebhookStartsMappedWorkflowAndDuplicateStartsNothing) 
   std::map<std::string, std::string> headers = {{"x-openstack-request-id", "req-1"}};
   auto r = Call("POST", "/v2/webhooks/aodh", kAodhPayload, headers);
   ASSERT_EQ(r.status, 202) << r.body;
-  EXPECT_EQ(Str(Body(r), "accepted"), "1");
+  EXPECT_EQ(Field(BodyObject(r), "accepted"), "1");
   EXPECT_EQ(Process(), 1u);
   auto all = Executions();
   ASSERT_EQ(all.size(), 1u);
@@ -213,7 +188,7 @@ TEST_F(EventsApiTest, AlertmanagerWebhookWithStandardSignature) {
   auto bad = signed_headers("msg_3", "{}");
   auto r401 = Call("POST", "/v2/webhooks/am", kAlertmanagerPayload, bad);
   EXPECT_EQ(r401.status, 401) << r401.body;
-  EXPECT_EQ(Str(Body(r401), "faultcode"), "Client");
+  EXPECT_EQ(Field(BodyObject(r401), "faultcode"), "Client");
   EXPECT_EQ(Call("POST", "/v2/webhooks/am", kAlertmanagerPayload).status, 401);
   auto expired = signed_headers("msg_4", kAlertmanagerPayload);
   runtime_.manual_clock()->AdvanceSeconds(301);
@@ -321,14 +296,14 @@ TEST_F(EventsApiTest, EventTriggerResource) {
                           "topic":"notifications","event":"compute.instance.create.end",
                           "workflow_input":"{\"host\": \"h\"}","workflow_params":{"env":{"a":1}}})");
   ASSERT_EQ(created.status, 201) << created.body;
-  auto body = Body(created);
-  std::string id = Str(body, "id");
-  EXPECT_EQ(Str(body, "workflow_input"), "{\"host\": \"h\"}");
-  EXPECT_EQ(Str(body, "workflow_params"), "{\"env\": {\"a\": 1}}");
-  EXPECT_EQ(Str(body, "event"), "compute.instance.create.end");
-  EXPECT_EQ(Str(body, "project_id"), "<default-project>");
-  EXPECT_EQ(Str(body, "created_at"), "2026-01-01 00:00:00");
-  EXPECT_EQ(Str(body, "scope"), "private");
+  auto body = BodyObject(created);
+  std::string id = Field(body, "id");
+  EXPECT_EQ(Field(body, "workflow_input"), "{\"host\": \"h\"}");
+  EXPECT_EQ(Field(body, "workflow_params"), "{\"env\": {\"a\": 1}}");
+  EXPECT_EQ(Field(body, "event"), "compute.instance.create.end");
+  EXPECT_EQ(Field(body, "project_id"), "<default-project>");
+  EXPECT_EQ(Field(body, "created_at"), "2026-01-01 00:00:00");
+  EXPECT_EQ(Field(body, "scope"), "private");
 
   struct Case {
     std::string method, path, body;
@@ -402,39 +377,20 @@ TEST_F(EventsApiTest, WebhookConfigResource) {
 // With a Catalog (as `bora serve` runs): workflow_id may be the workflow's catalog id (what
 // python-mistralclient sends) or its name; the trigger stores the id and starts the named workflow.
 TEST(EventsApiCatalogTest, WorkflowIdResolvesThroughTheCatalog) {
-  runtime::EmbeddedOptions options;
-  options.deterministic = true;
-  runtime::EmbeddedRuntime runtime(options);
-  store::MemoryResourceStore resources(runtime.clock());
-  MemoryDefinitionsSink sink(&runtime.definitions());
-  Catalog catalog(&resources, &sink, runtime.clock(), &runtime.actions());
-  auto created = catalog.CreateWorkflows(kWorkflows, {});
+  ApiTestBackend backend;
+  runtime::EmbeddedRuntime& runtime = backend.runtime();
+  auto created = backend.catalog().CreateWorkflows(kWorkflows, {});
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   std::string workflow_uuid;
   for (const auto& w : *created)
     if (w.as_object().at("name") == Json("handle_alarm"))
       workflow_uuid = std::string(w.as_object().at("id").as_string());
   ASSERT_FALSE(workflow_uuid.empty());
-  ApiContext ctx;
-  ctx.executions = &runtime.client();
-  ctx.states = &runtime.store();
-  ctx.partitions = runtime.partitions();
-  ctx.resources = &resources;
-  ctx.catalog = &catalog;
-  ctx.engine = &runtime.engine();
-  ctx.bus = &runtime.bus();
-  ctx.clock = runtime.clock();
-  EventsApi api(ctx);
-  auto post =
-      [](const std::string& path, const std::string& body,
-         std::map<std::string, std::string> headers = {{"content-type", "application/json"}}) {
-        http::HttpRequest r;
-        r.method = "POST";
-        r.path = r.target = path;
-        r.body = body;
-        r.headers = std::move(headers);
-        return r;
-      };
+  EventsApi api(backend.context());
+  auto post = [](const std::string& path, const std::string& body,
+                 const std::map<std::string, std::string>& headers = {}) {
+    return MakeRequest("POST", path, body, "", headers);
+  };
   // Mistral's client shape: workflow_id is the UUID, json fields pre-dumped as strings.
   auto by_id = api.CreateEventTrigger(
       post("/v2/event_triggers",
@@ -462,7 +418,7 @@ TEST(EventsApiCatalogTest, WorkflowIdResolvesThroughTheCatalog) {
                                        {"ce-type", "compute.instance.update"},
                                        {"content-type", "application/json"}}));
   ASSERT_EQ(accepted.status, 202) << accepted.body;
-  events::IngestProcessor processor(events::IngestOptions(), &runtime.bus(), &resources,
+  events::IngestProcessor processor(events::IngestOptions(), &runtime.bus(), &backend.resources(),
                                     &runtime.client());
   auto n = processor.PollOnce(std::chrono::milliseconds(0));
   ASSERT_TRUE(n.ok()) << n.status().ToString();

@@ -5,6 +5,6 @@ if(TARGET bora_http)
     PUBLIC_DEPS bora_api_common bora_http bora_runtime bora_store)
   if(TARGET bora_api_definitions AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/executions_api_test.cc)
     bora_test(executions_api_test SRCS executions_api_test.cc
-      DEPS bora_api_executions bora_api_definitions bora_runtime bora_store LABELS unit)
+      DEPS bora_api_executions bora_api_definitions bora_api_test_support bora_runtime bora_store LABELS unit)
   endif()
 endif()

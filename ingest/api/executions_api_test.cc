@@ -5,10 +5,10 @@
 #include <memory>
 #include <set>
 
+#include "ingest/api/api_test_support.h"
 #include "ingest/api/catalog.h"
 #include "ingest/http/router.h"
 #include "orchestrator/runtime/embedded_runtime.h"
-#include "orchestrator/store/memory_resource_store.h"
 
 namespace bora::api {
 namespace {
@@ -71,58 +71,9 @@ struct Reply {
   }
 };
 
-std::string Decode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out.push_back(static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
-      i += 2;
-    } else if (s[i] == '+') {
-      out.push_back(' ');
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-http::HttpRequest MakeRequest(const std::string& method, const std::string& target,
-                              const std::string& body) {
-  http::HttpRequest r;
-  r.method = method;
-  r.target = target;
-  size_t q = target.find('?');
-  r.path = Decode(target.substr(0, q));
-  if (q != std::string::npos) {
-    std::string rest = target.substr(q + 1);
-    size_t start = 0;
-    while (start < rest.size()) {
-      size_t amp = rest.find('&', start);
-      if (amp == std::string::npos) amp = rest.size();
-      std::string kv = rest.substr(start, amp - start);
-      size_t eq = kv.find('=');
-      if (!kv.empty()) {
-        r.query.emplace_back(Decode(kv.substr(0, eq)),
-                             eq == std::string::npos ? "" : Decode(kv.substr(eq + 1)));
-      }
-      start = amp + 1;
-    }
-  }
-  r.headers["host"] = "localhost:8989";
-  if (!body.empty()) r.headers["content-type"] = "application/json";
-  r.body = body;
-  return r;
-}
-
 class ExecutionsApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    runtime::EmbeddedOptions options;
-    options.deterministic = true;
-    rt_ = std::make_unique<runtime::EmbeddedRuntime>(options);
-    resources_ = std::make_unique<store::MemoryResourceStore>(rt_->clock());
-    sink_ = std::make_unique<MemoryDefinitionsSink>(&rt_->definitions());
-    catalog_ = std::make_unique<Catalog>(resources_.get(), sink_.get(), rt_->clock(), &rt_->actions());
     auto created = catalog_->CreateWorkflows(kWorkflows, DefinitionScope{});
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     for (const auto& w : *created) {
@@ -132,16 +83,6 @@ class ExecutionsApiTest : public ::testing::Test {
     env["name"] = "myenv";
     env["variables"] = JsonObject{{"greeting", "hello from env"}};
     ASSERT_TRUE(catalog_->CreateEnvironment(env).ok());
-
-    ctx_.executions = &rt_->client();
-    ctx_.states = &rt_->store();
-    ctx_.partitions = rt_->partitions();
-    ctx_.resources = resources_.get();
-    ctx_.catalog = catalog_.get();
-    ctx_.engine = &rt_->engine();
-    ctx_.actions = &rt_->actions();
-    ctx_.bus = &rt_->bus();
-    ctx_.clock = rt_->clock();
     ExecutionsApiOptions opts;
     opts.change_wait = std::chrono::milliseconds(0);  // deterministic: nothing runs until RunUntilIdle
     RegisterExecutionsRoutes(router_, ctx_, opts);
@@ -179,12 +120,11 @@ class ExecutionsApiTest : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<runtime::EmbeddedRuntime> rt_;
-  std::unique_ptr<store::MemoryResourceStore> resources_;
-  std::unique_ptr<MemoryDefinitionsSink> sink_;
-  std::unique_ptr<Catalog> catalog_;
+  ApiTestBackend backend_;
+  runtime::EmbeddedRuntime* rt_ = &backend_.runtime();
+  Catalog* catalog_ = &backend_.catalog();
+  ApiContext& ctx_ = backend_.context();
   std::map<std::string, std::string> workflow_ids_;
-  ApiContext ctx_;
   http::Router router_;
 };
 

@@ -30,6 +30,6 @@ const size_t kOpenApiDocumentSize = sizeof(kOpenApiDocumentText) - 1;
      AND TARGET bora_api_events AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/openapi_test.cc)
     bora_test(openapi_test SRCS openapi_test.cc
       DEPS bora_api_openapi bora_api bora_api_definitions bora_api_executions bora_api_cron
-        bora_api_events bora_runtime bora_store LABELS unit)
+        bora_api_events bora_api_test_support bora_runtime bora_store LABELS unit)
   endif()
 endif()

@@ -29,6 +29,7 @@
 #include "common/json.h"
 #include "common/metrics/http_routes.h"
 #include "ingest/api/api_service.h"
+#include "ingest/api/api_test_support.h"
 #include "ingest/api/cron_triggers_api.h"
 #include "ingest/api/definitions_api.h"
 #include "ingest/api/events_api.h"
@@ -621,23 +622,15 @@ TEST(OpenApiCoverageTest, SourceRoutesEqualDocumentedOperations) {
   EXPECT_GE(routes.size(), 60u);
 }
 
-http::HttpRequest MakeRequest(const std::string& method, const std::string& target,
-                              const std::string& body,
-                              const std::map<std::string, std::string>& headers = {});
-
 // Every documented operation reaches a handler of RegisterRestApi (+ RegisterOpenApiRoutes):
 // dispatching it never gets the Router's own 404 ("Resource not found") or 405. The replies are
 // checked too.
 TEST(OpenApiCoverageTest, EveryDocumentedOperationReachesAHandler) {
-  runtime::EmbeddedOptions ro;
-  ro.deterministic = true;
-  runtime::EmbeddedRuntime rt(ro);
-  ApiServiceOptions options;
+  ApiServiceOptions options;  // cron and ingest on, as `bora serve` runs
   options.serve_http = false;
-  auto service = ApiService::ForEmbedded(&rt, options);
-  ASSERT_TRUE(service.ok()) << service.status().ToString();
+  ApiTestBackend backend(options);
   http::Router router;
-  RegisterRestApi(router, (*service)->context(), [] { return Status::Ok(); });
+  RegisterRestApi(router, backend.context(), [] { return Status::Ok(); });
   // Until RegisterRestApi adds it itself.
   if (router.Dispatch(MakeRequest("GET", "/v2/openapi.json", "")).status == 404)
     RegisterOpenApiRoutes(router);
@@ -661,53 +654,6 @@ TEST(OpenApiCoverageTest, EveryDocumentedOperationReachesAHandler) {
 }
 
 // ---------------------------------------------------------------------------------- (c) scenario
-
-std::string Decode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out.push_back(static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
-      i += 2;
-    } else if (s[i] == '+') {
-      out.push_back(' ');
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-http::HttpRequest MakeRequest(const std::string& method, const std::string& target,
-                              const std::string& body,
-                              const std::map<std::string, std::string>& headers) {
-  http::HttpRequest r;
-  r.method = method;
-  r.target = target;
-  size_t q = target.find('?');
-  r.path = Decode(target.substr(0, q));
-  if (q != std::string::npos) {
-    std::string rest = target.substr(q + 1);
-    size_t start = 0;
-    while (start < rest.size()) {
-      size_t amp = rest.find('&', start);
-      if (amp == std::string::npos) amp = rest.size();
-      std::string kv = rest.substr(start, amp - start);
-      size_t eq = kv.find('=');
-      if (!kv.empty()) {
-        r.query.emplace_back(Decode(kv.substr(0, eq)),
-                             eq == std::string::npos ? "" : Decode(kv.substr(eq + 1)));
-      }
-      start = amp + 1;
-    }
-  }
-  r.headers = headers;
-  r.headers["host"] = "localhost:8989";
-  if (!body.empty() && !r.headers.contains("content-type"))
-    r.headers["content-type"] = "application/json";
-  r.body = body;
-  r.remote = "127.0.0.1:1";
-  return r;
-}
 
 constexpr const char* kWorkflows = R"(version: '2.0'
 wf:
@@ -785,20 +731,19 @@ constexpr const char* kAodhPayload = R"({
 
 class OpenApiScenarioTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    runtime::EmbeddedOptions ro;
-    ro.deterministic = true;
-    rt_ = std::make_unique<runtime::EmbeddedRuntime>(ro);
-    ApiServiceOptions options;
-    options.serve_http = false;
-    options.cron = false;  // the API is under test, not the scheduler (RunUntilIdle stays finite)
+  // The ingest processor runs (a poll loop of the runtime); cron does not: the API is under test,
+  // not the scheduler (RunUntilIdle stays finite).
+  static ApiServiceOptions ServiceOptions() {
+    ApiServiceOptions options = ApiTestBackend::DefaultServiceOptions();
+    options.ingest = true;
     options.limits.max_events_per_batch = 3;
     options.limits.max_definition_bytes = 16 * 1024;
-    auto service = ApiService::ForEmbedded(rt_.get(), options);
-    ASSERT_TRUE(service.ok()) << service.status().ToString();
-    service_ = std::move(*service);
+    return options;
+  }
+
+  void SetUp() override {
     // RegisterRestApi's routes, with the executions API not waiting for the (deterministic) engine.
-    ApiContext& ctx = service_->context();
+    ApiContext& ctx = backend_.context();
     RegisterDefinitionsRoutes(router_, ctx);
     ExecutionsApiOptions eo;
     eo.change_wait = std::chrono::milliseconds(0);
@@ -821,7 +766,8 @@ class OpenApiScenarioTest : public ::testing::Test {
     if (!body.empty() && !h.contains("content-type") && first != std::string::npos &&
         body[first] != '{' && body[first] != '[')
       h["content-type"] = "text/plain";  // definitions (YAML), as python-mistralclient sends them
-    http::HttpRequest request = MakeRequest(method, target, body, h);
+    http::HttpRequest request = MakeRequest(method, target, body, "", h);
+    request.remote = "127.0.0.1:1";
     http::HttpResponse r = router_.Dispatch(request);
     if (!body.empty() && r.status < 300) {
       for (const auto& e : CheckRequest(doc_, *validator_, request)) ADD_FAILURE() << e;
@@ -876,8 +822,8 @@ class OpenApiScenarioTest : public ::testing::Test {
     return Str(a.at("action_executions").as_array()[0], "id");
   }
 
-  std::unique_ptr<runtime::EmbeddedRuntime> rt_;
-  std::unique_ptr<ApiService> service_;
+  ApiTestBackend backend_{ServiceOptions()};
+  runtime::EmbeddedRuntime* rt_ = &backend_.runtime();
   http::Router router_;
   Json doc_;
   std::unique_ptr<SchemaValidator> validator_;

@@ -33,14 +33,17 @@ Status EnsureIngestTopic(Bus* bus, std::string_view prefix, int partitions) {
 }
 
 Status PublishIngestEvents(Bus* bus, std::string_view prefix, const std::vector<CloudEvent>& events,
-                           int partitions, std::chrono::milliseconds flush_timeout) {
+                           int partitions, std::chrono::milliseconds flush_timeout, bool ensure_topic) {
   if (bus == nullptr) return FailedPrecondition("no bus to publish events to");
   std::string topic = IngestTopic(prefix);
-  BORA_RETURN_IF_ERROR(EnsureIngestTopic(bus, prefix, partitions));
-  for (const auto& e : events)
-    BORA_RETURN_IF_ERROR(
-        bus->Publish(topic, e.source + "\x1f" + e.id, DumpJson(CloudEventToJson(e))));
-  return bus->Flush(flush_timeout);
+  if (ensure_topic) BORA_RETURN_IF_ERROR(EnsureIngestTopic(bus, prefix, partitions));
+  std::vector<Bus::Record> records;
+  records.reserve(events.size());
+  for (const auto& e : events) {
+    records.push_back({e.source + "\x1f" + e.id, DumpJson(CloudEventToJson(e)), {}});
+  }
+  // Each accepted event is acknowledged (durable) before the caller answers 202.
+  return bus->PublishAndWait(topic, std::move(records), flush_timeout);
 }
 
 IngestProcessor::IngestProcessor(IngestOptions options, Bus* bus, store::ResourceStore* resources,

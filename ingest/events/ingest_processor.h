@@ -37,11 +37,13 @@ std::string IngestTopic(std::string_view prefix = "");
 // Creates the topic with `partitions` if it does not exist yet (an existing topic is kept as it
 // is).
 Status EnsureIngestTopic(Bus* bus, std::string_view prefix, int partitions = 1);
-// Ensures the topic (partitions >= 1), publishes every event (structured JSON, key source+id) and
-// flushes, so the events are durable when it returns OK.
+// Ensures the topic (partitions >= 1; skipped when !ensure_topic), publishes every event (structured JSON,
+// key source+id) and waits for their acknowledgements (Bus::PublishAndWait), so the events are durable
+// when it returns OK.
 Status PublishIngestEvents(Bus* bus, std::string_view prefix, const std::vector<CloudEvent>& events,
                            int partitions = 1,
-                           std::chrono::milliseconds flush_timeout = std::chrono::seconds(10));
+                           std::chrono::milliseconds flush_timeout = std::chrono::seconds(10),
+                           bool ensure_topic = true);
 
 struct IngestOptions {
   std::string topic_prefix;

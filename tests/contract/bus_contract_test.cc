@@ -8,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <thread>
+#include <atomic>
 
 #include "common/bus/bus.h"
 #include "common/bus/memory_bus.h"
@@ -125,6 +127,39 @@ TEST_P(BusContractTest, HeadersTravelWithTheMessage) {
   EXPECT_EQ(messages[0].headers, headers);
   EXPECT_EQ(messages[1].value, "plain");
   EXPECT_TRUE(messages[1].headers.empty());
+}
+
+TEST_P(BusContractTest, PublishAndWaitReturnsOnceItsOwnRecordsAreDurable) {
+  ASSERT_TRUE(bus_->CreateTopic(T("t.wait"), 2).ok());
+  // Another publisher keeps messages in flight the whole time: PublishAndWait must not wait for them
+  // (a Flush could wait for a moment with nothing in flight).
+  std::atomic<bool> stop{false};
+  std::thread noise([&] {
+    while (!stop) (void)bus_->Publish(T("t.wait"), "noise", "n");
+  });
+  std::vector<Bus::Record> records = {{"a", "1", {}}, {"b", "2", {{"h", "v"}}}, {"a", "3", {}}};
+  Status s = bus_->PublishAndWait(T("t.wait"), records, 10000ms);
+  stop = true;
+  noise.join();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(bus_->Flush(10000ms).ok());
+  auto consumer = *bus_->Subscribe({T("g-wait"), {T("t.wait")}, nullptr});
+  std::map<std::string, std::vector<std::string>> by_key;
+  std::map<std::string, BusHeaders> headers;
+  while (by_key["a"].size() < 2 || by_key["b"].size() < 1) {
+    auto r = consumer->Poll(1000, 15000ms);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_FALSE(r->empty()) << "records missing";
+    for (const auto& m : *r) {
+      if (m.key == "noise") continue;
+      by_key[m.key].push_back(m.value);
+      headers[m.value] = m.headers;
+    }
+  }
+  EXPECT_EQ(by_key["a"], (std::vector<std::string>{"1", "3"}));
+  EXPECT_EQ(by_key["b"], (std::vector<std::string>{"2"}));
+  EXPECT_EQ(headers["2"], (BusHeaders{{"h", "v"}}));
+  EXPECT_FALSE(bus_->PublishAndWait(T("no.such.topic.") + NewUuid(), {{"k", "v", {}}}, 2000ms).ok());
 }
 
 TEST_P(BusContractTest, PollTimesOutEmptyAndWakeupReturnsEarly) {
