@@ -14,7 +14,7 @@ struct ApiArgs {
   int port = 8989;             // 0: any free port (see port_file)
   std::string port_file;       // when set, the bound port is written there once the API listens
   std::string auth_token_file; // when set, every request but /health/* needs this bearer token
-  int threads = 4;             // HTTP threads (handlers may block)
+  int threads = 16;            // HTTP threads (handlers block while a change is applied)
   size_t max_body_bytes = 1 << 20;
 };
 

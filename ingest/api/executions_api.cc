@@ -258,6 +258,9 @@ class ExecutionsApi::Impl {
     std::optional<ExecutionState> last;
     std::mutex mu;
     std::condition_variable cv;  // never notified: a bounded pause between reads
+    // The first reads come quickly (an embedded orchestrator applies a change in well under a
+    // millisecond), then the pause doubles up to poll_interval.
+    std::chrono::microseconds pause{250};
     while (true) {
       auto st = ReadRaw(id);
       if (st.ok() && st->has_value()) {
@@ -266,7 +269,8 @@ class ExecutionsApi::Impl {
       }
       if (std::chrono::steady_clock::now() >= deadline) return last;
       std::unique_lock lock(mu);
-      cv.wait_for(lock, options_.poll_interval);
+      cv.wait_for(lock, pause);
+      pause = std::min<std::chrono::microseconds>(pause * 2, options_.poll_interval);
     }
   }
 

@@ -197,7 +197,11 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
                 Finished(tp, offset);
               });
   }
-  BORA_RETURN_IF_ERROR(CommitProgress());
+  auto now = std::chrono::steady_clock::now();
+  if (now >= next_commit_) {
+    next_commit_ = now + options_.commit_interval;
+    BORA_RETURN_IF_ERROR(CommitProgress());
+  }
   return messages.size();
 }
 

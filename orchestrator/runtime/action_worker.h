@@ -34,6 +34,11 @@ struct ActionWorkerOptions {
   std::string group = "bora-workers";  // the pool name is appended
   std::string topic_prefix;            // see protocol::EventsTopic
   size_t max_batch = 512;
+  // Offsets are committed (after a flush of the results) at most this often. Kafka sends a group's offset
+  // commits and heartbeats over one coordinator connection: a commit per batch under load queues commits
+  // ahead of heartbeats until the session times out (a rebalance and a stall of many seconds). 0 = every
+  // poll (the in-memory bus). A crash re-runs at most this much finished work (actions run at least once).
+  std::chrono::milliseconds commit_interval{0};
 };
 
 class ActionWorker {
@@ -80,6 +85,7 @@ class ActionWorker {
   const workers::ActionRegistry* registry_;
   Executor executor_;
   std::unique_ptr<Consumer> consumer_;
+  std::chrono::steady_clock::time_point next_commit_{};
 };
 
 }  // namespace bora::runtime

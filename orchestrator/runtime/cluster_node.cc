@@ -79,6 +79,7 @@ Status ClusterNode::Start() {
     wo.pool = options_.pool;
     wo.group = options_.prefix + "bora-workers";
     wo.topic_prefix = options_.prefix;
+    wo.commit_interval = std::chrono::milliseconds(200);
     worker_ = std::make_unique<ActionWorker>(
         wo, bus_.get(), &registry_, [this](workers::ActionRequest request, ActionWorker::Done done) {
           Status s = pool_->Submit(std::move(request),
