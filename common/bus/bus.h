@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -101,6 +102,32 @@ class Bus {
     }
     return Flush(timeout);
   }
+
+  // Counts the acknowledgements of tracked publishes without waiting for them: `pending` goes back to 0 when
+  // every tracked message was acknowledged; `error` holds the first failed delivery. Shared between the
+  // publisher and the bus's delivery reports (hence the mutex).
+  struct DeliveryTracker {
+    mutable std::mutex mu;
+    size_t pending = 0;
+    std::string error;
+    bool Done() const {
+      std::lock_guard lock(mu);
+      return pending == 0;
+    }
+    std::string Error() const {
+      std::lock_guard lock(mu);
+      return error;
+    }
+  };
+  // Publishes and counts the message in `tracker` until it is acknowledged (ServeDeliveries serves the
+  // acknowledgements that arrived). Buses whose Publish is durable when it returns (MemoryBus) count nothing.
+  virtual Status PublishTracked(std::string_view topic, std::string_view key, std::string value,
+                                const BusHeaders& headers,
+                                const std::shared_ptr<DeliveryTracker>& tracker) {
+    return PublishWithHeaders(topic, key, std::move(value), headers);
+  }
+  // Serves acknowledgements (delivery reports) that arrived since the last call; never blocks.
+  virtual void ServeDeliveries() {}
   virtual Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerOptions& options) = 0;
 };
 

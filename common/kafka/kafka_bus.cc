@@ -37,12 +37,8 @@ struct ConfDeleter {
 
 }  // namespace
 
-// What PublishAndWait waits on: its records' delivery reports count `pending` down.
-struct DeliveryWaiter {
-  std::mutex mu;
-  size_t pending = 0;
-  std::string error;  // the first failed delivery
-};
+// What PublishAndWait waits on and PublishTracked counts in: delivery reports count `pending` down.
+using DeliveryWaiter = Bus::DeliveryTracker;
 
 struct KafkaBus::Impl {
   KafkaBusOptions options;
@@ -438,6 +434,27 @@ Status KafkaBus::Produce(const std::string& t, std::string_view key, std::string
   }
   return Unavailable("kafka produce to " + t + ": the local queue stayed full for 60 s");
 }
+
+Status KafkaBus::PublishTracked(std::string_view topic, std::string_view key, std::string value,
+                                const BusHeaders& headers,
+                                const std::shared_ptr<DeliveryTracker>& tracker) {
+  {
+    std::lock_guard lock(tracker->mu);
+    ++tracker->pending;
+  }
+  // The delivery report owns (and deletes) this handle; if the produce fails there is no report.
+  auto* handle = new std::shared_ptr<DeliveryTracker>(tracker);
+  Status s = Produce(std::string(topic), key, value, headers, handle);
+  if (!s.ok()) {
+    delete handle;
+    std::lock_guard lock(tracker->mu);
+    --tracker->pending;
+    if (tracker->error.empty()) tracker->error = s.message();
+  }
+  return s;
+}
+
+void KafkaBus::ServeDeliveries() { rd_kafka_poll(impl_->producer, 0); }
 
 Status KafkaBus::PublishAndWait(std::string_view topic, std::vector<Record> records,
                                 std::chrono::milliseconds timeout) {

@@ -41,6 +41,10 @@ class KafkaBus final : public Bus {
   // Waits for these records' own delivery reports (not for the whole producer queue).
   Status PublishAndWait(std::string_view topic, std::vector<Record> records,
                         std::chrono::milliseconds timeout) override;
+  Status PublishTracked(std::string_view topic, std::string_view key, std::string value,
+                        const BusHeaders& headers,
+                        const std::shared_ptr<DeliveryTracker>& tracker) override;
+  void ServeDeliveries() override;
   Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerOptions& options) override;
 
   struct Impl;

@@ -93,6 +93,7 @@ Status Orchestrator::Claim(int partition, Owned& owned) {
   owned.unsent = std::move(claim.outbox);
   owned.pending_ack = 0;
   owned.batches_since_ack = 0;
+  owned.in_flight.clear();  // the stored outbox (just taken) holds whatever they carried
   owned.cache.clear();
   BORA_ASSIGN_OR_RETURN(owned.next_timer, store_->NextTimer(partition));
   BORA_RETURN_IF_ERROR(
@@ -213,8 +214,11 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
     if (owned.needs_claim) continue;
     BORA_ASSIGN_OR_RETURN(size_t fired, FireTimers(p, owned));
     done += fired;
-    // Nothing new came in: a good moment to acknowledge what was produced.
-    if (messages.empty()) BORA_RETURN_IF_ERROR(Ack(p, owned));
+    // Nothing new came in: a good moment to acknowledge what was produced (and confirmed).
+    if (messages.empty()) {
+      BORA_RETURN_IF_ERROR(ReapDeliveries(p, owned));
+      BORA_RETURN_IF_ERROR(Ack(p, owned));
+    }
   }
   return done;
 }
@@ -408,13 +412,16 @@ Status Orchestrator::Produce(int partition, Owned& owned) {
   const std::string events_topic = protocol::EventsTopic(options_.topic_prefix);
   const BusHeaders scheduled_at = {
       {metrics::kScheduledAtHeader, std::to_string(SystemClock::Get()->NowUs())}};
+  auto tracker = std::make_shared<Bus::DeliveryTracker>();
+  static const BusHeaders kNoHeaders;
   for (auto& entry : owned.unsent) {
     // Everything else on the outbox is a RunAction: it carries the produce time (workers' metrics).
-    Status s = entry.topic == events_topic
-                   ? bus_->Publish(entry.topic, entry.key, entry.value)
-                   : bus_->PublishWithHeaders(entry.topic, entry.key, entry.value, scheduled_at);
+    const BusHeaders& headers = entry.topic == events_topic ? kNoHeaders : scheduled_at;
+    Status s = bus_->PublishTracked(entry.topic, entry.key, entry.value, headers, tracker);
     // A bus without headers (a test double) takes the message without the timestamp.
-    if (s.code() == StatusCode::kUnimplemented) s = bus_->Publish(entry.topic, entry.key, entry.value);
+    if (s.code() == StatusCode::kUnimplemented) {
+      s = bus_->PublishTracked(entry.topic, entry.key, entry.value, kNoHeaders, tracker);
+    }
     if (!s.ok()) {
       result = s.WithContext("produce to " + entry.topic);
       break;
@@ -423,13 +430,31 @@ Status Orchestrator::Produce(int partition, Owned& owned) {
     ++sent;
   }
   if (sent > 0) {
-    BORA_RETURN_IF_ERROR(bus_->Flush(std::chrono::seconds(30)));
     stats_.messages_produced += sent;
     owned.unsent.erase(owned.unsent.begin(), owned.unsent.begin() + static_cast<long>(sent));
-    owned.pending_ack = last_seq;
+    // Not awaited: the next batch goes on while Kafka acknowledges this one (ReapDeliveries).
+    owned.in_flight.emplace_back(std::move(tracker), last_seq);
+  }
+  BORA_RETURN_IF_ERROR(ReapDeliveries(partition, owned));
+  return result;
+}
+
+Status Orchestrator::ReapDeliveries(int partition, Owned& owned) {
+  if (owned.in_flight.empty()) return Status::Ok();
+  bus_->ServeDeliveries();
+  while (!owned.in_flight.empty() && owned.in_flight.front().first->Done()) {
+    std::string error = owned.in_flight.front().first->Error();
+    if (!error.empty()) {
+      // Claim again: the stored outbox (never acknowledged past this batch) is re-sent.
+      owned.in_flight.clear();
+      owned.needs_claim = true;
+      return Unavailable("produce: " + error);
+    }
+    owned.pending_ack = owned.in_flight.front().second;
+    owned.in_flight.pop_front();
     if (++owned.batches_since_ack >= kAckEvery) BORA_RETURN_IF_ERROR(Ack(partition, owned));
   }
-  return result;
+  return Status::Ok();
 }
 
 Status Orchestrator::Ack(int partition, Owned& owned) {
@@ -445,10 +470,21 @@ Result<size_t> Orchestrator::FireTimers(int partition, Owned& owned) {
   if (!owned.next_timer || *owned.next_timer > now) return 0;
   BORA_ASSIGN_OR_RETURN(auto due, store_->DueTimers(partition, now, options_.max_timers));
   const std::string events_topic = protocol::EventsTopic(options_.topic_prefix);
+  if (due.empty()) {
+    BORA_ASSIGN_OR_RETURN(owned.next_timer, store_->NextTimer(partition));
+    return 0;
+  }
+  // The TimerFired events must be durable before their timers leave the store: a crash in between would
+  // otherwise lose the wake-up (a timer removed, its event only in the producer's memory).
+  std::vector<Bus::Record> fired;
+  fired.reserve(due.size());
   for (const auto& t : due) {
-    BORA_RETURN_IF_ERROR(bus_->Publish(
-        events_topic, t.execution_id,
-        protocol::EncodeEvent(engine::Event(engine::TimerFired{t.execution_id, t.timer_id}))));
+    fired.push_back({t.execution_id,
+                     protocol::EncodeEvent(engine::Event(engine::TimerFired{t.execution_id, t.timer_id})),
+                     {}});
+  }
+  BORA_RETURN_IF_ERROR(bus_->PublishAndWait(events_topic, std::move(fired), std::chrono::seconds(30)));
+  for (const auto& t : due) {
     BORA_RETURN_IF_ERROR(store_->RemoveTimer(partition, owned.epoch, t));
     ++stats_.timers_fired;
     Hot().timers.Increment();

@@ -13,6 +13,7 @@
 // Threading: PollOnce() is called by one thread at a time (the orchestrator's loop thread); Wakeup() from any.
 // Observer callbacks run on that thread while it holds the partition's writer lock: keep them short.
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -101,10 +102,15 @@ class Orchestrator final : public RebalanceListener {
     // The earliest timer of the partition as far as this owner knows (read at claim, lowered by the timers it
     // sets, re-read after firing); the store is asked for due timers only when it has come.
     std::optional<TimestampUs> next_timer;
-    // Outbox entries up to this sequence number were produced and flushed but not yet acknowledged in the
-    // store: acknowledgements are batched (every kAckEvery batches, and whenever a poll finds nothing new), so
-    // a busy partition pays one store round trip per batch. A new owner re-sends what was not acknowledged;
-    // duplicates are harmless (commands carry deterministic ids).
+    // Produced batches whose Kafka acknowledgements have not all come back yet (oldest first), each with its
+    // last outbox sequence number. The orchestrator does not wait for them: it goes on with the next batch,
+    // and a batch's entries become acknowledgeable in the store once its deliveries are confirmed. A failed
+    // delivery makes the owner claim the partition again (which re-sends the stored outbox).
+    std::deque<std::pair<std::shared_ptr<Bus::DeliveryTracker>, uint64_t>> in_flight;
+    // Outbox entries up to this sequence number were produced and acknowledged by the bus but not yet
+    // acknowledged in the store: store acknowledgements are batched (every kAckEvery batches, and whenever a
+    // poll finds nothing new), so a busy partition pays one store round trip per batch. A new owner re-sends
+    // what was not acknowledged; duplicates are harmless (commands carry deterministic ids).
     uint64_t pending_ack = 0;
     int batches_since_ack = 0;
   };
@@ -119,6 +125,9 @@ class Orchestrator final : public RebalanceListener {
   Result<size_t> PollOnceImpl(std::chrono::milliseconds timeout);
   Status ApplyPartitionBatch(int partition, Owned& owned, const std::vector<const BusMessage*>& msgs);
   Status Produce(int partition, Owned& owned);
+  // Moves batches whose deliveries were all confirmed from `in_flight` to `pending_ack` (and acknowledges
+  // them in the store every kAckEvery batches). kUnavailable if a delivery failed.
+  Status ReapDeliveries(int partition, Owned& owned);
   Result<size_t> FireTimers(int partition, Owned& owned);
 
   OrchestratorOptions options_;

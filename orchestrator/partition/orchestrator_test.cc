@@ -37,6 +37,45 @@ class FlakyBus final : public Bus {
   Bus* inner_;
 };
 
+// A bus whose tracked publishes are acknowledged only when the test says so (as Kafka's delivery reports
+// come later), or fail.
+class DeferredAckBus final : public Bus {
+ public:
+  explicit DeferredAckBus(Bus* inner) : inner_(inner) {}
+  Status CreateTopic(std::string_view t, int p) override { return inner_->CreateTopic(t, p); }
+  Result<int> PartitionCount(std::string_view t) override { return inner_->PartitionCount(t); }
+  Status Publish(std::string_view t, std::string_view k, std::string v) override {
+    return inner_->Publish(t, k, std::move(v));
+  }
+  Status PublishTracked(std::string_view t, std::string_view k, std::string v, const BusHeaders& h,
+                        const std::shared_ptr<DeliveryTracker>& tracker) override {
+    BORA_RETURN_IF_ERROR(inner_->PublishWithHeaders(t, k, std::move(v), h));
+    std::lock_guard lock(tracker->mu);
+    ++tracker->pending;
+    unacked_.push_back(tracker);
+    return Status::Ok();
+  }
+  void ServeDeliveries() override {
+    if (!deliver) return;
+    for (auto& t : unacked_) {
+      std::lock_guard lock(t->mu);
+      if (fail && t->error.empty()) t->error = "injected: delivery failed";
+      t->pending = 0;
+    }
+    unacked_.clear();
+  }
+  Status Flush(std::chrono::milliseconds t) override { return inner_->Flush(t); }
+  Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerOptions& o) override {
+    return inner_->Subscribe(o);
+  }
+  bool deliver = false;  // ServeDeliveries confirms what was published
+  bool fail = false;     // ...as failed deliveries
+
+ private:
+  Bus* inner_;
+  std::vector<std::shared_ptr<DeliveryTracker>> unacked_;
+};
+
 // A store whose next `fail_commits` commits fail as if Redis were down.
 class FlakyStore final : public store::StateStore {
  public:
@@ -246,6 +285,46 @@ TEST_F(OrchestratorTest, OutboxIsResentByTheNextOwnerAfterAFailedProduce) {
   auto o2 = NewOrchestrator(&bus_);
   Drain(*o2, w);
   EXPECT_EQ(Read("exec-5")->state, engine::State::kSuccess);
+}
+
+TEST_F(OrchestratorTest, OutboxIsAcknowledgedOnlyAfterTheBusConfirmedDelivery) {
+  DeferredAckBus bus(&bus_);
+  {
+    auto o = NewOrchestrator(&bus);
+    StartExecution("exec-6");
+    ASSERT_TRUE(o->PollOnce(0ms).ok());  // applies the start, produces RunAction (not yet acknowledged)
+    ASSERT_TRUE(o->PollOnce(0ms).ok());  // idle: nothing confirmed, so nothing acknowledged in the store
+  }
+  int p = PartitionForKey("exec-6", kPartitions);
+  auto claim = store_.ClaimPartition(p);
+  ASSERT_TRUE(claim.ok());
+  EXPECT_EQ(claim->outbox.size(), 1u) << "an unconfirmed RunAction must stay in the outbox";
+
+  bus.deliver = true;
+  auto o = NewOrchestrator(&bus);
+  ASSERT_TRUE(o->PollOnce(0ms).ok());  // claims (re-sends the outbox), then confirms and acknowledges it
+  ASSERT_TRUE(o->PollOnce(0ms).ok());
+  o.reset();
+  claim = store_.ClaimPartition(p);
+  ASSERT_TRUE(claim.ok());
+  EXPECT_TRUE(claim->outbox.empty());
+}
+
+TEST_F(OrchestratorTest, AFailedDeliveryClaimsAgainAndResendsTheOutbox) {
+  DeferredAckBus bus(&bus_);
+  bus.deliver = true;
+  bus.fail = true;
+  auto o = NewOrchestrator(&bus);
+  StartExecution("exec-7");
+  auto r = o->PollOnce(0ms);
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+  bus.fail = false;
+  runtime::ActionWorker w({}, &bus_, &registry_);
+  ASSERT_TRUE(w.Start().ok());
+  Drain(*o, w);
+  EXPECT_EQ(Read("exec-7")->state, engine::State::kSuccess);
+  // The RunAction of task a went out twice (first delivery failed); the second result changed nothing.
+  EXPECT_EQ(Read("exec-7")->tasks.size(), 2u);
 }
 
 }  // namespace
