@@ -22,12 +22,14 @@ build: configure
 run: build
 	@./$(BUILD)/cli/bora run $(DEMO)
 
-# Tests of the distributed parts talk to a real redis-server and Kafka broker, started (idempotently) by
-# scripts/services.sh; their addresses reach the tests as BORA_REDIS and BORA_KAFKA.
+# Tests of the distributed parts talk to a real redis-server and Kafka broker, started by
+# scripts/services.sh; their addresses reach the tests as BORA_REDIS and BORA_KAFKA. The services of a test run
+# live in the build folder, so `make test` never stops services a developer started by hand (in /tmp).
+SERVICES_DIR := $(abspath $(BUILD))/services
 test: build
-	@eval "$$(bash scripts/services.sh start)" && cd $(BUILD) && \
-	  ctest --output-on-failure -j $(JOBS) --timeout 600; rc=$$?; \
-	  cd $(CURDIR) && bash scripts/services.sh stop; exit $$rc
+	@export BORA_SERVICES_DIR=$(SERVICES_DIR) && eval "$$(bash scripts/services.sh start)" && \
+	  cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600; rc=$$?; \
+	  cd $(CURDIR) && BORA_SERVICES_DIR=$(SERVICES_DIR) bash scripts/services.sh stop; exit $$rc
 
 clean:
 	rm -rf $(BUILD)
