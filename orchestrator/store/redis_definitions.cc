@@ -71,6 +71,7 @@ Status RedisDefinitions::RefreshLocked() const {
     fresh->Add(std::make_shared<const lang::Document>(std::move(*doc)), ns);
   }
   cache_ = std::move(fresh);
+  action_misses_.clear();
   version_ = v;
   last_check_ = std::chrono::steady_clock::now();
   return Status::Ok();
@@ -113,7 +114,17 @@ std::shared_ptr<const lang::AdhocActionSpec> RedisDefinitions::FindAction(
   std::lock_guard lock(mu_);
   MaybeRefreshLocked();
   auto found = cache_->FindAction(full_name, namespace_name);
-  if (!found && RefreshIfChangedLocked()) found = cache_->FindAction(full_name, namespace_name);
+  if (found) return found;
+  // Most action names are not ad-hoc actions (std.*, the engine asks for every task): a name that missed at
+  // the current version is not asked of Redis again until the once-a-second check (or a workflow miss)
+  // reloads, so the hot path pays no GET per task.
+  auto key = std::make_pair(std::string(namespace_name), std::string(full_name));
+  if (action_misses_.count(key)) return nullptr;
+  if (RefreshIfChangedLocked()) found = cache_->FindAction(full_name, namespace_name);
+  if (!found) {
+    if (action_misses_.size() >= 10000) action_misses_.clear();
+    action_misses_.insert(std::move(key));
+  }
   return found;
 }
 

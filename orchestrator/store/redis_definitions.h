@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "common/redis/redis_client.h"
@@ -46,6 +47,8 @@ class RedisDefinitions final : public engine::Definitions {
   mutable std::mutex mu_;
   mutable std::unique_ptr<engine::MemoryDefinitions> cache_;
   mutable long long version_ = -1;
+  // (namespace, name) of action lookups that missed at `version_` (cleared on every reload).
+  mutable std::set<std::pair<std::string, std::string>> action_misses_;
   mutable std::chrono::steady_clock::time_point last_check_{};
 };
 
