@@ -454,7 +454,12 @@ Status KafkaBus::PublishTracked(std::string_view topic, std::string_view key, st
   return s;
 }
 
-void KafkaBus::ServeDeliveries() { rd_kafka_poll(impl_->producer, 0); }
+void KafkaBus::ServeDeliveries() {
+  // A zero-timeout flush sends what is queued now instead of after linger.ms (a caller that does not wait
+  // for acknowledgements still wants its messages on the wire at once) and serves the delivery reports that
+  // arrived; it does not wait.
+  rd_kafka_flush(impl_->producer, 0);
+}
 
 Status KafkaBus::PublishAndWait(std::string_view topic, std::vector<Record> records,
                                 std::chrono::milliseconds timeout) {

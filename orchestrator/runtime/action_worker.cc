@@ -184,6 +184,9 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
     {
       std::lock_guard lock(progress_mu_);
       Progress& p = progress_[tp];
+      // The same message again while this worker still runs it (the partition came back after a rebalance
+      // and was re-read from the committed offset): the run in progress will publish the result.
+      if (p.in_flight.count(m.offset)) continue;
       p.in_flight.insert(m.offset);
       p.next = std::max(p.next, m.offset + 1);
     }
@@ -197,6 +200,8 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
                 Finished(tp, offset);
               });
   }
+  // Results of inline actions go out now rather than after the producer's linger.
+  if (!messages.empty()) bus_->ServeDeliveries();
   auto now = std::chrono::steady_clock::now();
   if (now >= next_commit_) {
     next_commit_ = now + options_.commit_interval;

@@ -86,7 +86,14 @@ Status ClusterNode::Start() {
                                    [done](const workers::ActionRequest&, workers::ActionResult r) {
                                      done(std::move(r));
                                    });
-          if (!s.ok()) done(workers::ActionResult::Error(Json("worker pool refused the run: " + s.message())));
+          // The same action execution is already queued or running here (the orchestrator re-sent its
+          // outbox): that run publishes the result; this copy publishes nothing (an async-kind result only
+          // marks its message done).
+          if (s.code() == StatusCode::kAlreadyExists) {
+            done(workers::ActionResult::Async());
+          } else if (!s.ok()) {
+            done(workers::ActionResult::Error(Json("worker pool refused the run: " + s.message())));
+          }
         });
     BORA_RETURN_IF_ERROR(worker_->Start());
   }

@@ -100,7 +100,12 @@ Status EmbeddedRuntime::Start() {
                                [done](const workers::ActionRequest&, workers::ActionResult r) {
                                  done(std::move(r));
                                });
-      if (!s.ok()) done(workers::ActionResult::Error(Json("worker pool refused the run: " + s.message())));
+      // Already queued or running (a re-sent request): that run publishes the result; this copy nothing.
+      if (s.code() == StatusCode::kAlreadyExists) {
+        done(workers::ActionResult::Async());
+      } else if (!s.ok()) {
+        done(workers::ActionResult::Error(Json("worker pool refused the run: " + s.message())));
+      }
     };
   }
   worker_ = std::make_unique<ActionWorker>(ActionWorkerOptions{}, &bus_, &registry_, executor);
