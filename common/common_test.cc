@@ -46,6 +46,16 @@ TEST(IdsTest, UuidV4Shape) {
   EXPECT_EQ(gen.Next(), "00000000-0000-4000-8000-000000000001");
 }
 
+TEST(IdsTest, NameBasedUuidMatchesRfc4122Version5) {
+  // Python: uuid.uuid5(uuid.NAMESPACE_DNS, "python.org"), and one in the events namespace.
+  EXPECT_EQ(NameBasedUuid("6ba7b810-9dad-11d1-80b4-00c04fd430c8", "python.org"),
+            "886313e1-3b8a-5372-9b90-0c9aee199e5d");
+  EXPECT_EQ(NameBasedUuid("b07a0000-e7e1-5000-8000-000000000001", "x"),
+            "4ca39f42-ec56-5cde-b3b0-bf64600bbb48");
+  EXPECT_NE(NameBasedUuid("b07a0000-e7e1-5000-8000-000000000001", "y"),
+            NameBasedUuid("b07a0000-e7e1-5000-8000-000000000001", "x"));
+}
+
 TEST(JsonTest, ParseErrorsSayWhere) {
   auto r = ParseJson("{\"a\": 1,\n \"b\": }");
   ASSERT_FALSE(r.ok());

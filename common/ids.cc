@@ -1,5 +1,9 @@
 #include "common/ids.h"
 
+#include <boost/uuid/name_generator_sha1.hpp>
+#include <boost/uuid/string_generator.hpp>
+#include <boost/uuid/uuid_io.hpp>
+
 #include <cctype>
 #include <cstdio>
 #include <random>
@@ -40,6 +44,12 @@ std::string SequentialIdGenerator::Next() {
   char buf[37];
   std::snprintf(buf, sizeof(buf), "00000000-0000-4000-8000-%012llx", next_++);
   return buf;
+}
+
+std::string NameBasedUuid(std::string_view namespace_uuid, std::string_view name) {
+  boost::uuids::uuid ns = boost::uuids::string_generator()(namespace_uuid.begin(), namespace_uuid.end());
+  boost::uuids::name_generator_sha1 gen(ns);
+  return boost::uuids::to_string(gen(name.data(), name.size()));
 }
 
 }  // namespace bora

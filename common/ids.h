@@ -8,6 +8,10 @@ namespace bora {
 std::string NewUuid();
 // True when `s` has the 8-4-4-4-12 hex shape of a UUID (any version). Mistral refuses such workflow names.
 bool IsUuidLike(std::string_view s);
+// A name-based (version 5, SHA-1) UUID of `name` in the namespace `namespace_uuid` (a UUID string): the same
+// inputs give the same id in every process. Deterministic execution ids (cron ticks, event triggers) and stable
+// record ids use it. An invalid `namespace_uuid` is a programming error (callers pass constants).
+std::string NameBasedUuid(std::string_view namespace_uuid, std::string_view name);
 
 // Deterministic ids for tests and replays: a generator that yields "00000000-0000-4000-8000-<counter>".
 class IdGenerator {

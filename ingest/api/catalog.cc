@@ -91,17 +91,8 @@ Status CheckScope(const std::string& scope) {
 
 // A stable UUID-shaped id for a name (system actions have no stored record).
 std::string StableId(std::string_view name) {
-  uint64_t a = 1469598103934665603ull, b = 1099511628211ull * 31;
-  for (unsigned char c : name) {
-    a = (a ^ c) * 1099511628211ull;
-    b = (b ^ c) * 0x100000001b3ull + 0x9e3779b97f4a7c15ull;
-  }
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-5%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
-                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
-                static_cast<unsigned long long>(b & 0xffffffffffffull));
-  return buf;
+  // A fixed namespace for the ids of records Bora derives (system actions).
+  return NameBasedUuid("5b0a7c1e-2f3d-4e6a-8b9c-0d1e2f3a4b5c", name);
 }
 
 std::vector<std::string> Lines(std::string_view text) {

@@ -1,9 +1,10 @@
 #include "ingest/events/signature.h"
 
+#include "common/ids.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/sha.h>
 
 #include <cstdlib>
 #include <vector>
@@ -120,18 +121,8 @@ Status VerifySignature(SignatureStyle style, std::string_view secret, const Head
 }
 
 std::string NameBasedUuid(std::string_view name) {
-  // Namespace: a fixed UUID for Bora events (b07a0000-e7e1-5000-8000-000000000001).
-  static constexpr unsigned char kNamespace[16] = {0xb0, 0x7a, 0x00, 0x00, 0xe7, 0xe1, 0x50, 0x00,
-                                                   0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01};
-  std::string input(reinterpret_cast<const char*>(kNamespace), 16);
-  input.append(name);
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x50);
-  digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);
-  std::string hex = HexEncode(std::string_view(reinterpret_cast<const char*>(digest), 16));
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20, 12);
+  // Namespace: a fixed UUID for Bora events.
+  return bora::NameBasedUuid("b07a0000-e7e1-5000-8000-000000000001", name);
 }
 
 }  // namespace bora::events

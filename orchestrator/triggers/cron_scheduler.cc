@@ -3,9 +3,6 @@
 #include "common/metrics/metrics.h"
 
 #include <algorithm>
-#include <boost/uuid/name_generator_sha1.hpp>
-#include <boost/uuid/string_generator.hpp>
-#include <boost/uuid/uuid_io.hpp>
 
 #include "common/bus/bus.h"
 #include "common/log.h"
@@ -27,10 +24,8 @@ bool IsPermanent(const Status& s) {
 
 std::string CronExecutionId(const std::string& trigger_id, TimestampUs tick) {
   // A fixed namespace for Bora's cron execution ids (a random UUID chosen once).
-  static const boost::uuids::uuid kNamespace =
-      boost::uuids::string_generator()("6b0f3c52-8d7e-4a1b-9f2c-3e5d7a9b1c40");
-  boost::uuids::name_generator_sha1 gen(kNamespace);
-  return boost::uuids::to_string(gen("cron_trigger/" + trigger_id + "/" + std::to_string(tick)));
+  return NameBasedUuid("6b0f3c52-8d7e-4a1b-9f2c-3e5d7a9b1c40",
+                       "cron_trigger/" + trigger_id + "/" + std::to_string(tick));
 }
 
 std::string CronExecutionDescription(const CronTrigger& trigger) {
