@@ -72,6 +72,20 @@ workers::ActionResult ActionWorker::RunInline(const workers::ActionRegistry& reg
   }
 }
 
+ActionWorker::Executor ActionWorker::PoolExecutor(workers::WorkerPool* pool) {
+  return [pool](workers::ActionRequest request, Done done) {
+    Status s = pool->Submit(std::move(request),
+                            [done](const workers::ActionRequest&, workers::ActionResult r) {
+                              done(std::move(r));
+                            });
+    if (s.code() == StatusCode::kAlreadyExists) {
+      done(workers::ActionResult::Async());  // an async-kind result publishes nothing, only marks it done
+    } else if (!s.ok()) {
+      done(workers::ActionResult::Error(Json("worker pool refused the run: " + s.message())));
+    }
+  };
+}
+
 void ActionWorker::Publish(const std::string& execution_id, const std::string& task_execution_id,
                            const std::string& action_execution_id, const workers::ActionResult& result) {
   if (result.kind == workers::ActionResult::Kind::kAsync) return;

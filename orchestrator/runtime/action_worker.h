@@ -26,6 +26,7 @@
 #include "common/bus/bus.h"
 #include "common/status.h"
 #include "workers/action.h"
+#include "workers/worker_pool.h"
 
 namespace bora::runtime {
 
@@ -62,6 +63,10 @@ class ActionWorker {
   std::vector<std::pair<TopicPartition, int64_t>> CommittedPositions();
 
   // Runs one request with the registry on the calling thread (unknown action ⇒ error result).
+  // An Executor that runs actions on `pool` (not owned). A request whose action execution is already queued
+  // or running there (the orchestrator re-sent its outbox) publishes nothing: that run publishes the result.
+  static Executor PoolExecutor(workers::WorkerPool* pool);
+
   static workers::ActionResult RunInline(const workers::ActionRegistry& registry,
                                          const workers::ActionRequest& request);
 

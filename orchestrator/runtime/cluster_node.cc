@@ -80,21 +80,8 @@ Status ClusterNode::Start() {
     wo.group = options_.prefix + "bora-workers";
     wo.topic_prefix = options_.prefix;
     wo.commit_interval = std::chrono::milliseconds(200);
-    worker_ = std::make_unique<ActionWorker>(
-        wo, bus_.get(), &registry_, [this](workers::ActionRequest request, ActionWorker::Done done) {
-          Status s = pool_->Submit(std::move(request),
-                                   [done](const workers::ActionRequest&, workers::ActionResult r) {
-                                     done(std::move(r));
-                                   });
-          // The same action execution is already queued or running here (the orchestrator re-sent its
-          // outbox): that run publishes the result; this copy publishes nothing (an async-kind result only
-          // marks its message done).
-          if (s.code() == StatusCode::kAlreadyExists) {
-            done(workers::ActionResult::Async());
-          } else if (!s.ok()) {
-            done(workers::ActionResult::Error(Json("worker pool refused the run: " + s.message())));
-          }
-        });
+    worker_ = std::make_unique<ActionWorker>(wo, bus_.get(), &registry_,
+                                             ActionWorker::PoolExecutor(pool_.get()));
     BORA_RETURN_IF_ERROR(worker_->Start());
   }
   started_ = true;

@@ -95,18 +95,7 @@ Status EmbeddedRuntime::Start() {
     po.concurrency = std::max(1, options_.worker_threads);
     po.max_queue = 1 << 22;  // the bus is the real queue; never refuse here
     pool_ = std::make_unique<workers::WorkerPool>(&registry_, po);
-    executor = [this](workers::ActionRequest request, ActionWorker::Done done) {
-      Status s = pool_->Submit(std::move(request),
-                               [done](const workers::ActionRequest&, workers::ActionResult r) {
-                                 done(std::move(r));
-                               });
-      // Already queued or running (a re-sent request): that run publishes the result; this copy nothing.
-      if (s.code() == StatusCode::kAlreadyExists) {
-        done(workers::ActionResult::Async());
-      } else if (!s.ok()) {
-        done(workers::ActionResult::Error(Json("worker pool refused the run: " + s.message())));
-      }
-    };
+    executor = ActionWorker::PoolExecutor(pool_.get());
   }
   worker_ = std::make_unique<ActionWorker>(ActionWorkerOptions{}, &bus_, &registry_, executor);
   BORA_RETURN_IF_ERROR(worker_->Start());
