@@ -75,6 +75,7 @@ RedisClient::~RedisClient() {
 
 Status RedisClient::EnsureConnected() {
   if (ctx_ && ctx_->err == 0) return Status::Ok();
+  loaded_scripts_.clear();
   if (ctx_) {
     redisFree(ctx_);
     ctx_ = nullptr;
@@ -93,6 +94,24 @@ Status RedisClient::EnsureConnected() {
   return Status::Ok();
 }
 
+Result<std::unique_ptr<RedisReply>> RedisClient::TakeReply(void* raw_reply, std::string_view name) {
+  auto* raw = static_cast<redisReply*>(raw_reply);
+  if (raw == nullptr) {
+    std::string why = ctx_ ? ctx_->errstr : "not connected";
+    if (ctx_) redisFree(ctx_);
+    ctx_ = nullptr;
+    loaded_scripts_.clear();
+    return Unavailable("redis " + std::string(name) + ": " + why);
+  }
+  auto reply = std::make_unique<RedisReply>(raw);
+  if (raw->type == REDIS_REPLY_ERROR) {
+    std::string msg = reply->Str();
+    if (msg.rfind("FENCED", 0) == 0) return Aborted("partition is fenced: " + msg);
+    return Unavailable("redis " + std::string(name) + ": " + msg);
+  }
+  return reply;
+}
+
 Result<std::unique_ptr<RedisReply>> RedisClient::Command(const std::vector<std::string>& argv) {
   std::lock_guard lock(mu_);
   BORA_RETURN_IF_ERROR(EnsureConnected());
@@ -108,22 +127,64 @@ Result<std::unique_ptr<RedisReply>> RedisClient::Command(const std::vector<std::
   auto started = std::chrono::steady_clock::now();
   auto* raw = static_cast<redisReply*>(
       redisCommandArgv(ctx_, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
-  metrics::RedisCommand(argv.empty() ? std::string_view() : std::string_view(argv[0]),
+  std::string_view name = argv.empty() ? std::string_view() : std::string_view(argv[0]);
+  metrics::RedisCommand(name,
                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
                         raw != nullptr && raw->type != REDIS_REPLY_ERROR);
-  if (raw == nullptr) {
-    std::string why = ctx_->errstr;
-    redisFree(ctx_);
-    ctx_ = nullptr;
-    return Unavailable("redis " + argv[0] + ": " + why);
+  return TakeReply(raw, name);
+}
+
+std::vector<Result<std::unique_ptr<RedisReply>>> RedisClient::Pipeline(const std::vector<Argv>& commands) {
+  std::lock_guard lock(mu_);
+  return PipelineLocked(commands);
+}
+
+std::vector<Result<std::unique_ptr<RedisReply>>> RedisClient::PipelineLocked(
+    const std::vector<Argv>& commands) {
+  std::vector<Result<std::unique_ptr<RedisReply>>> out;
+  out.reserve(commands.size());
+  if (commands.empty()) return out;
+  if (Status s = EnsureConnected(); !s.ok()) {
+    for (size_t i = 0; i < commands.size(); ++i) out.emplace_back(s);
+    return out;
   }
-  auto reply = std::make_unique<RedisReply>(raw);
-  if (raw->type == REDIS_REPLY_ERROR) {
-    std::string msg = reply->Str();
-    if (msg.rfind("FENCED", 0) == 0) return Aborted("partition is fenced: " + msg);
-    return Unavailable("redis " + argv[0] + ": " + msg);
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  auto started = std::chrono::steady_clock::now();
+  size_t appended = 0;
+  for (const auto& argv : commands) {
+    ptrs.clear();
+    lens.clear();
+    for (const auto& a : argv) {
+      ptrs.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    // Appending only buffers (hiredis writes when the first reply is read); it fails on out-of-memory.
+    if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), ptrs.data(), lens.data()) != REDIS_OK) {
+      break;
+    }
+    ++appended;
   }
-  return reply;
+  commands_ += appended;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    std::string_view name = commands[i].empty() ? std::string_view() : commands[i][0];
+    void* raw = nullptr;
+    if (i < appended && ctx_ != nullptr && redisGetReply(ctx_, &raw) != REDIS_OK) raw = nullptr;
+    if (i < appended) {
+      // The round trip is shared: each command is recorded with the pipeline's time so far.
+      auto* r = static_cast<redisReply*>(raw);
+      metrics::RedisCommand(
+          name, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+          r != nullptr && r->type != REDIS_REPLY_ERROR);
+    }
+    if (ctx_ == nullptr) {
+      if (raw) freeReplyObject(raw);
+      out.emplace_back(Unavailable("redis " + std::string(name) + ": connection lost in a pipeline"));
+      continue;
+    }
+    out.push_back(TakeReply(raw, name));
+  }
+  return out;
 }
 
 namespace {
@@ -154,6 +215,49 @@ Result<std::unique_ptr<RedisReply>> RedisClient::Eval(const std::string& body,
   argv[0] = "EVAL";
   argv[1] = body;
   return Command(argv);
+}
+
+std::vector<Result<std::unique_ptr<RedisReply>>> RedisClient::EvalMany(const std::string& body,
+                                                                       const std::vector<EvalCall>& calls) {
+  std::lock_guard lock(mu_);
+  const std::string sha = ScriptSha1(body);
+  std::vector<Argv> commands;
+  commands.reserve(calls.size() + 1);
+  // A connection that has not loaded the script yet loads it first, in the same round trip.
+  const bool load = (ctx_ == nullptr || ctx_->err != 0 || !loaded_scripts_.count(sha));
+  if (load) commands.push_back({"SCRIPT", "LOAD", body});
+  std::vector<std::string> counts;
+  counts.reserve(calls.size());
+  for (const auto& c : calls) counts.push_back(std::to_string(c.keys.size()));
+  for (size_t i = 0; i < calls.size(); ++i) {
+    Argv argv;
+    argv.reserve(3 + calls[i].keys.size() + calls[i].args.size());
+    argv.push_back("EVALSHA");
+    argv.push_back(sha);
+    argv.push_back(counts[i]);
+    for (const auto& k : calls[i].keys) argv.push_back(k);
+    for (const auto& a : calls[i].args) argv.push_back(a);
+    commands.push_back(std::move(argv));
+  }
+  auto replies = PipelineLocked(commands);
+  std::vector<Result<std::unique_ptr<RedisReply>>> out;
+  out.reserve(calls.size());
+  size_t first = load ? 1 : 0;
+  if (load && replies[0].ok()) loaded_scripts_.insert(sha);
+  for (size_t i = 0; i < calls.size(); ++i) {
+    auto& r = replies[first + i];
+    if (!r.ok() && r.status().message().find("NOSCRIPT") != std::string::npos) {
+      // Flushed meanwhile (SCRIPT FLUSH): the script did not run; run it with its body.
+      loaded_scripts_.erase(sha);
+      Argv argv = commands[first + i];
+      argv[0] = "EVAL";
+      argv[1] = body;
+      out.push_back(std::move(PipelineLocked({argv})[0]));
+      continue;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 }  // namespace bora

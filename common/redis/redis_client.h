@@ -7,6 +7,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "common/status.h"
@@ -49,12 +51,31 @@ class RedisClient {
   Result<std::unique_ptr<RedisReply>> Eval(const std::string& body, const std::vector<std::string>& keys,
                                            const std::vector<std::string>& args);
 
+  // Sends every command, then reads every reply: one round trip for all. The i-th result answers the i-th
+  // command, with the errors Command() gives. A lost connection fails every command not yet answered (those
+  // may or may not have run, as with Command()).
+  using Argv = std::vector<std::string_view>;
+  std::vector<Result<std::unique_ptr<RedisReply>>> Pipeline(const std::vector<Argv>& commands);
+
+  // One script run per element of `calls`, pipelined (EVALSHA; a script the server does not know is loaded
+  // first, and a NOSCRIPT reply is retried with EVAL). Each script runs atomically on its own.
+  struct EvalCall {
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+  };
+  std::vector<Result<std::unique_ptr<RedisReply>>> EvalMany(const std::string& body,
+                                                           const std::vector<EvalCall>& calls);
+
   uint64_t commands_sent() const { return commands_; }
   const std::string& address() const { return address_; }
 
  private:
   RedisClient() = default;
   Status EnsureConnected();  // requires mu_
+  // The reply (or error) of a command that returned `raw` (owned); requires mu_. Drops the connection when
+  // `raw` is null.
+  Result<std::unique_ptr<RedisReply>> TakeReply(void* raw, std::string_view name);
+  std::vector<Result<std::unique_ptr<RedisReply>>> PipelineLocked(const std::vector<Argv>& commands);
 
   std::string host_;
   int port_ = 6379;
@@ -63,6 +84,7 @@ class RedisClient {
   std::mutex mu_;
   redisContext* ctx_ = nullptr;
   uint64_t commands_ = 0;
+  std::unordered_set<std::string> loaded_scripts_;  // SHA-1s loaded on this connection (cleared on reconnect)
 };
 
 }  // namespace bora

@@ -66,6 +66,28 @@ struct BatchObservations {
 
 }  // namespace
 
+struct Orchestrator::PartitionBatch {
+  int partition = 0;
+  Owned* owned = nullptr;
+  std::vector<const BusMessage*> msgs;
+  // DecodeBatch: one decoded event (or the decoding error) per message at or above the stored offset.
+  struct Item {
+    const BusMessage* msg;
+    Result<engine::Event> event;
+  };
+  std::vector<Item> items;
+  size_t skipped = 0;  // replays below the stored offset
+  // Executions neither touched nor cached: read from the store before ApplyBatch (null = none stored).
+  std::vector<std::string> to_load;
+  std::unordered_map<std::string, std::shared_ptr<engine::ExecutionState>> loaded;
+  // ApplyBatch: the states it changed, the events applied (for the observer), what to commit.
+  std::unordered_map<std::string, std::shared_ptr<engine::ExecutionState>> touched;
+  std::vector<std::pair<std::shared_ptr<engine::ExecutionState>, engine::Event>> applied;
+  store::CommitBatch commit;
+  BatchObservations observed;
+  std::unique_lock<std::mutex> writer_lock;  // from ApplyBatch to FinishBatch
+};
+
 Orchestrator::Orchestrator(OrchestratorOptions options, Bus* bus, store::StateStore* store,
                            const engine::Engine* engine, const Clock* clock, ExecutionObserver* observer)
     : options_(std::move(options)),
@@ -175,6 +197,7 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
     if (owned.needs_claim) BORA_RETURN_IF_ERROR(Claim(p, owned));
     if (!owned.unsent.empty()) BORA_RETURN_IF_ERROR(Produce(p, owned));
   }
+  BORA_RETURN_IF_ERROR(ServeAndReap());
   // Don't block when a timer is already due.
   auto next_timer = NextTimer();
   if (next_timer && *next_timer <= clock_->NowUs()) timeout = std::chrono::milliseconds(0);
@@ -187,58 +210,135 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
     done += owned.unsent.size();
     BORA_RETURN_IF_ERROR(Produce(p, owned));
   }
+  BORA_RETURN_IF_ERROR(ServeAndReap());
 
   std::map<int, std::vector<const BusMessage*>> by_partition;
   for (const auto& m : messages) by_partition[m.partition].push_back(&m);
+  std::vector<PartitionBatch> batches;
+  batches.reserve(by_partition.size());
   for (auto& [p, msgs] : by_partition) {
     auto it = owned_.find(p);
     if (it == owned_.end()) continue;  // revoked meanwhile; the new owner replays them
     if (it->second.needs_claim) continue;  // re-read after the claim (Claim seeks back)
-    Status s = ApplyPartitionBatch(p, it->second, msgs);
+    PartitionBatch& b = batches.emplace_back();
+    b.partition = p;
+    b.owned = &it->second;
+    b.msgs = std::move(msgs);
+    DecodeBatch(b);
+  }
+  // Every execution the poll needs and no cache holds, in one store round trip.
+  std::vector<store::ExecutionKey> keys;
+  for (auto& b : batches) {
+    for (auto& id : b.to_load) keys.push_back({b.partition, std::move(id)});
+  }
+  if (!keys.empty()) {
+    auto states = store_->LoadExecutions(keys);
+    size_t k = 0;
+    for (auto& b : batches) {
+      for (size_t i = 0; i < b.to_load.size(); ++i, ++k) {
+        if (!states[k].ok()) {
+          b.owned->needs_claim = true;
+          return states[k].status();
+        }
+        b.loaded[keys[k].execution_id] = std::move(*states[k]);
+      }
+    }
+  }
+  std::vector<store::PartitionCommit> commits;
+  commits.reserve(batches.size());
+  for (auto& b : batches) {
+    if (Status s = ApplyBatch(b); !s.ok()) {
+      b.owned->needs_claim = true;
+      return s;
+    }
+    commits.push_back({b.partition, b.owned->epoch, &b.commit});
+  }
+  std::vector<Status> committed = store_->CommitMany(commits);
+  Status first_error = Status::Ok();
+  for (size_t i = 0; i < batches.size(); ++i) {
+    PartitionBatch& b = batches[i];
+    const int p = b.partition;
+    Status s = committed[i];
+    if (s.ok()) {
+      s = FinishBatch(b);
+    } else {
+      b.writer_lock = {};
+    }
     if (s.code() == StatusCode::kAborted) {
       ++stats_.fenced;
       BORA_LOG_WARN("partition {} lost: {}", p, s.message());
       metrics::PartitionFenced(p);
-      owned_.erase(it);
+      owned_.erase(p);
       metrics::SetPartitionsOwned(owned_.size());
       continue;
     }
     if (!s.ok()) {
-      // The batch is not committed (or not acknowledged): claim again and re-read from the stored offset.
-      it->second.needs_claim = true;
-      return s;
+      // The batch is not committed (or not produced): claim again and re-read from the stored offset.
+      b.owned->needs_claim = true;
+      if (first_error.ok()) first_error = s;
+      continue;
     }
-    done += msgs.size();
+    done += b.msgs.size();
   }
+  // Everything produced this round goes on the wire now, in one go.
+  Status reaped = ServeAndReap();
+  BORA_RETURN_IF_ERROR(first_error);
+  BORA_RETURN_IF_ERROR(reaped);
   for (auto& [p, owned] : owned_) {
     if (owned.needs_claim) continue;
     BORA_ASSIGN_OR_RETURN(size_t fired, FireTimers(p, owned));
     done += fired;
     // Nothing new came in: a good moment to acknowledge what was produced (and confirmed).
-    if (messages.empty()) {
-      BORA_RETURN_IF_ERROR(ReapDeliveries(p, owned));
-      BORA_RETURN_IF_ERROR(Ack(p, owned));
-    }
+    if (messages.empty()) BORA_RETURN_IF_ERROR(Ack(p, owned));
   }
   return done;
 }
 
-Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
-                                         const std::vector<const BusMessage*>& msgs) {
+Status Orchestrator::ServeAndReap() {
+  bool any = false;
+  for (auto& [p, owned] : owned_) any = any || !owned.in_flight.empty();
+  if (!any) return Status::Ok();
+  bus_->ServeDeliveries();
+  Status first_error = Status::Ok();
+  for (auto& [p, owned] : owned_) {
+    Status s = ReapDeliveries(p, owned);
+    if (!s.ok() && first_error.ok()) first_error = s;
+  }
+  return first_error;
+}
+
+void Orchestrator::DecodeBatch(PartitionBatch& b) {
+  Owned& owned = *b.owned;
+  b.items.reserve(b.msgs.size());
+  std::unordered_map<std::string_view, bool> seen;  // ids already asked for
+  for (const BusMessage* m : b.msgs) {
+    if (m->offset < owned.next_offset) {
+      ++b.skipped;
+      continue;
+    }
+    auto& item = b.items.emplace_back(PartitionBatch::Item{m, protocol::DecodeEvent(m->value)});
+    if (!item.event.ok()) continue;
+    const std::string& id = engine::EventExecutionId(*item.event);
+    if (owned.cache.count(id) || !seen.emplace(id, true).second) continue;
+    b.to_load.push_back(id);
+  }
+}
+
+Status Orchestrator::ApplyBatch(PartitionBatch& b) {
+  const int partition = b.partition;
+  Owned& owned = *b.owned;
   ScopedLogFields log_partition({{}, {}, partition});
-  auto writer_lock = store_->WriterLock(partition);
+  b.writer_lock = store_->WriterLock(partition);
   const TimestampUs now = clock_->NowUs();
-  BatchObservations observed;
+  BatchObservations& observed = b.observed;
   std::string timer_task_scratch;
-  store::CommitBatch batch;
+  store::CommitBatch& batch = b.commit;
   batch.next_offset = owned.next_offset;
-  // Scratch containers are members, cleared (capacity kept) per batch: no large per-batch allocations.
-  auto& touched = scratch_touched_;
-  auto& applied = scratch_applied_;
+  auto& touched = b.touched;
+  auto& applied = b.applied;
   auto& commands = scratch_commands_;
-  touched.clear();
-  applied.clear();
-  batch.outbox.reserve(msgs.size());
+  stats_.events_skipped += b.skipped;
+  batch.outbox.reserve(b.items.size());
   const std::string events_topic = protocol::EventsTopic(options_.topic_prefix);
   std::string actions_topic_pool;  // ActionsTopic() of the last RunAction target (usually the only one)
   std::string actions_topic;
@@ -253,19 +353,15 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
     batch.outbox.push_back({0, std::move(topic), std::move(key), std::move(value)});
   };
 
-  for (const BusMessage* m : msgs) {
-    if (m->offset < owned.next_offset) {
-      ++stats_.events_skipped;
-      continue;
-    }
+  for (auto& item : b.items) {
+    const BusMessage* m = item.msg;
     batch.next_offset = m->offset + 1;
-    auto decoded = protocol::DecodeEvent(m->value);
-    if (!decoded.ok()) {
-      reject(m->key, decoded.status().WithContext("partition " + std::to_string(partition) +
-                                                  " offset " + std::to_string(m->offset)));
+    if (!item.event.ok()) {
+      reject(m->key, item.event.status().WithContext("partition " + std::to_string(partition) +
+                                                     " offset " + std::to_string(m->offset)));
       continue;
     }
-    engine::Event& event = *decoded;
+    engine::Event& event = *item.event;
     const std::string& id = engine::EventExecutionId(event);
     const bool is_start = std::holds_alternative<engine::StartExecution>(event);
     ScopedLogFields log_execution({id, {}, -1});
@@ -275,6 +371,8 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
       state = t->second;
     } else if (auto c = owned.cache.find(id); c != owned.cache.end()) {
       state = c->second;
+    } else if (auto l = b.loaded.find(id); l != b.loaded.end()) {
+      state = l->second;
     } else {
       BORA_ASSIGN_OR_RETURN(state, store_->LoadExecution(partition, id));
     }
@@ -375,15 +473,19 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
 
   batch.states.reserve(touched.size());
   for (auto& [id, st] : touched) batch.states.push_back(st);
-  BORA_RETURN_IF_ERROR(store_->Commit(partition, owned.epoch, &batch));
+  return Status::Ok();
+}
+
+Status Orchestrator::FinishBatch(PartitionBatch& b) {
+  Owned& owned = *b.owned;
   ++stats_.commits;
   Hot().commits.Increment();
-  observed.Publish();
-  owned.next_offset = batch.next_offset;
+  b.observed.Publish();
+  owned.next_offset = b.commit.next_offset;
   // Keep live executions cached; finished ones rarely get another event (a miss just reads the store).
   constexpr size_t kMaxCached = 100'000;
   if (owned.cache.size() > kMaxCached) owned.cache.clear();
-  for (auto& [id, st] : touched) {
+  for (auto& [id, st] : b.touched) {
     if (st->state == engine::State::kSuccess || st->state == engine::State::kError ||
         st->state == engine::State::kCancelled) {
       owned.cache.erase(id);
@@ -391,17 +493,15 @@ Status Orchestrator::ApplyPartitionBatch(int partition, Owned& owned,
       owned.cache[id] = st;
     }
   }
-  for (const auto& t : batch.timers_set) {
+  for (const auto& t : b.commit.timers_set) {
     if (!owned.next_timer || t.fire_at < *owned.next_timer) owned.next_timer = t.fire_at;
   }
   if (observer_) {
-    for (const auto& [st, ev] : applied) observer_->OnApplied(*st, ev);
+    for (const auto& [st, ev] : b.applied) observer_->OnApplied(*st, ev);
   }
-  applied.clear();
-  touched.clear();
-  writer_lock = {};
-  for (auto& entry : batch.outbox) owned.unsent.push_back(std::move(entry));
-  return Produce(partition, owned);
+  b.writer_lock = {};
+  for (auto& entry : b.commit.outbox) owned.unsent.push_back(std::move(entry));
+  return Produce(b.partition, owned);
 }
 
 Status Orchestrator::Produce(int partition, Owned& owned) {
@@ -432,16 +532,14 @@ Status Orchestrator::Produce(int partition, Owned& owned) {
   if (sent > 0) {
     stats_.messages_produced += sent;
     owned.unsent.erase(owned.unsent.begin(), owned.unsent.begin() + static_cast<long>(sent));
-    // Not awaited: the next batch goes on while Kafka acknowledges this one (ReapDeliveries).
+    // Not awaited: the next batch goes on while Kafka acknowledges this one (ServeAndReap).
     owned.in_flight.emplace_back(std::move(tracker), last_seq);
   }
-  BORA_RETURN_IF_ERROR(ReapDeliveries(partition, owned));
   return result;
 }
 
 Status Orchestrator::ReapDeliveries(int partition, Owned& owned) {
   if (owned.in_flight.empty()) return Status::Ok();
-  bus_->ServeDeliveries();
   while (!owned.in_flight.empty() && owned.in_flight.front().first->Done()) {
     std::string error = owned.in_flight.front().first->Error();
     if (!error.empty()) {

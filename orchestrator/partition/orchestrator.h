@@ -122,12 +122,25 @@ class Orchestrator final : public RebalanceListener {
   // Claims `partition` in the store, seeks the consumer to its stored offset and takes its outbox.
   Status Claim(int partition, Owned& owned);
 
+  // One partition's share of a poll, from decoding to the commit (defined in orchestrator.cc).
+  struct PartitionBatch;
+
   Result<size_t> PollOnceImpl(std::chrono::milliseconds timeout);
-  Status ApplyPartitionBatch(int partition, Owned& owned, const std::vector<const BusMessage*>& msgs);
+  // The phases of a poll, each run for every partition before the next: decode the events and note which
+  // executions are neither cached nor loaded; read those from the store (one LoadExecutions call for the
+  // whole poll); apply the events to the states and collect the outgoing messages; commit every partition
+  // at once (CommitMany); then, per partition, publish what the commit made durable.
+  void DecodeBatch(PartitionBatch& b);
+  Status ApplyBatch(PartitionBatch& b);
+  Status FinishBatch(PartitionBatch& b);
+  // Hands `owned.unsent` to the bus (not waiting for acknowledgements) and moves it to `in_flight`.
   Status Produce(int partition, Owned& owned);
   // Moves batches whose deliveries were all confirmed from `in_flight` to `pending_ack` (and acknowledges
   // them in the store every kAckEvery batches). kUnavailable if a delivery failed.
   Status ReapDeliveries(int partition, Owned& owned);
+  // Sends what the bus holds and serves its delivery reports (once), then ReapDeliveries for every owned
+  // partition; the first error, after all were reaped.
+  Status ServeAndReap();
   Result<size_t> FireTimers(int partition, Owned& owned);
 
   OrchestratorOptions options_;
@@ -139,10 +152,7 @@ class Orchestrator final : public RebalanceListener {
   std::unique_ptr<Consumer> consumer_;
   std::map<int, Owned> owned_;
   OrchestratorStats stats_;
-  // ApplyPartitionBatch scratch (reused so batches do not allocate and free large buffers each time).
-  std::unordered_map<std::string, std::shared_ptr<engine::ExecutionState>> scratch_touched_;
-  std::vector<std::pair<std::shared_ptr<engine::ExecutionState>, engine::Event>> scratch_applied_;
-  std::vector<engine::Command> scratch_commands_;
+  std::vector<engine::Command> scratch_commands_;  // ApplyBatch scratch (capacity kept between events)
 };
 
 }  // namespace bora::partition

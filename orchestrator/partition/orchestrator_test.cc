@@ -2,6 +2,8 @@
 // nothing, a fenced owner cannot write, and the outbox survives a failed produce.
 #include "orchestrator/partition/orchestrator.h"
 
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "common/bus/memory_bus.h"
@@ -85,11 +87,19 @@ class FlakyStore final : public store::StateStore {
     return inner_->LoadExecution(p, id);
   }
   Status Commit(int p, uint64_t epoch, store::CommitBatch* batch) override {
-    if (fail_commits > 0) {
-      --fail_commits;
-      return Unavailable("injected: redis is down");
+    if (p == fail_partition && fail_partition_commits > 0) {
+      --fail_partition_commits;
+      return Unavailable("injected: partition " + std::to_string(p) + " failed to commit");
     }
     return inner_->Commit(p, epoch, batch);
+  }
+  // A failed round fails every commit of that round (the orchestrator commits all partitions at once).
+  std::vector<Status> CommitMany(const std::vector<store::PartitionCommit>& commits) override {
+    if (fail_commits > 0) {
+      --fail_commits;
+      return std::vector<Status>(commits.size(), Unavailable("injected: redis is down"));
+    }
+    return StateStore::CommitMany(commits);
   }
   Status AckOutbox(int p, uint64_t epoch, uint64_t seq) override { return inner_->AckOutbox(p, epoch, seq); }
   Result<std::vector<store::TimerEntry>> DueTimers(int p, TimestampUs now, size_t max) override {
@@ -103,7 +113,9 @@ class FlakyStore final : public store::StateStore {
     return inner_->ReadExecution(p, id);
   }
   Result<std::vector<std::string>> ListExecutionIds(int p) override { return inner_->ListExecutionIds(p); }
-  int fail_commits = 0;
+  int fail_commits = 0;            // commit rounds (CommitMany calls) to fail
+  int fail_partition = -1;         // this partition's commits fail...
+  int fail_partition_commits = 0;  // ...this many times, while the others' commits go through
 
  private:
   store::StateStore* inner_;
@@ -265,6 +277,48 @@ TEST_F(OrchestratorTest, AFailedCommitSkipsNoEvent) {
     ASSERT_TRUE(s.has_value()) << "the start of exec-f" << i << " was skipped";
     EXPECT_EQ(s->state, engine::State::kSuccess);
     EXPECT_EQ(s->tasks.size(), 2u);
+  }
+}
+
+TEST_F(OrchestratorTest, OnePartitionFailingToCommitLosesAndDuplicatesNothing) {
+  // All partitions of a poll commit together; when one of them fails, the others' commits stand and the
+  // failed one is claimed again and re-read from its stored offset.
+  FlakyStore flaky(&store_);
+  Orchestrator o(OrchestratorOptions{}, &bus_, &flaky, engine_.get(), &clock_, &recorder_);
+  ASSERT_TRUE(o.Start().ok());
+  runtime::ActionWorker w({}, &bus_, &registry_);
+  ASSERT_TRUE(w.Start().ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i) ids.push_back("exec-p" + std::to_string(i));
+  std::set<int> partitions;
+  for (const auto& id : ids) {
+    partitions.insert(PartitionForKey(id, kPartitions));
+    StartExecution(id);
+  }
+  ASSERT_GE(partitions.size(), 2u) << "the test needs executions on two partitions";
+  flaky.fail_partition = PartitionForKey(ids[0], kPartitions);
+  flaky.fail_partition_commits = 3;
+  int failed_polls = 0;
+  for (int i = 0; i < 1000; ++i) {
+    auto a = o.PollOnce(0ms);
+    if (!a.ok()) {
+      EXPECT_EQ(a.status().code(), StatusCode::kUnavailable) << a.status().ToString();
+      ++failed_polls;
+      continue;
+    }
+    auto b = w.PollOnce(0ms);
+    ASSERT_TRUE(b.ok());
+    if (*a + *b == 0) break;
+  }
+  EXPECT_EQ(failed_polls, 3);
+  EXPECT_EQ(flaky.fail_partition_commits, 0);
+  for (const auto& id : ids) {
+    auto s = Read(id);
+    ASSERT_TRUE(s.has_value()) << "the start of " << id << " was skipped";
+    EXPECT_EQ(s->state, engine::State::kSuccess) << id;
+    // Exactly two tasks, each with one action execution: nothing was applied twice.
+    ASSERT_EQ(s->tasks.size(), 2u) << id;
+    for (const auto& t : s->tasks) EXPECT_EQ(t.actions.size(), 1u) << id << " " << t.name;
   }
 }
 

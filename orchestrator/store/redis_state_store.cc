@@ -142,34 +142,89 @@ Result<std::shared_ptr<engine::ExecutionState>> RedisStateStore::LoadExecution(
   return DecodeState(*reply, execution_id);
 }
 
-Status RedisStateStore::Commit(int partition, uint64_t epoch, CommitBatch* batch) {
-  BORA_RETURN_IF_ERROR(CheckPartition(partition));
-  std::vector<std::string> args{std::to_string(epoch), std::to_string(batch->next_offset)};
-  args.push_back(std::to_string(batch->states.size()));
-  for (const auto& s : batch->states) {
+RedisClient::EvalCall RedisStateStore::CommitCall(int partition, uint64_t epoch,
+                                                  const CommitBatch& batch) const {
+  RedisClient::EvalCall call;
+  call.keys = {Key(partition, "meta"), Key(partition, "states"), Key(partition, "outbox"),
+               Key(partition, "timers")};
+  auto& args = call.args;
+  args.reserve(6 + 2 * batch.states.size() + batch.outbox.size() + batch.timers_cancelled.size() +
+               2 * batch.timers_set.size());
+  args.push_back(std::to_string(epoch));
+  args.push_back(std::to_string(batch.next_offset));
+  args.push_back(std::to_string(batch.states.size()));
+  for (const auto& s : batch.states) {
     args.push_back(s->id);
     args.push_back(DumpJson(s->ToJson()));
   }
-  args.push_back(std::to_string(batch->outbox.size()));
-  for (const auto& e : batch->outbox) {
+  args.push_back(std::to_string(batch.outbox.size()));
+  for (const auto& e : batch.outbox) {
     args.push_back(DumpJson(JsonArray{Json(e.topic), Json(e.key), Json(e.value)}));
   }
-  args.push_back(std::to_string(batch->timers_cancelled.size()));
-  for (const auto& t : batch->timers_cancelled) args.push_back(TimerMember(t.execution_id, t.timer_id));
-  args.push_back(std::to_string(batch->timers_set.size()));
-  for (const auto& t : batch->timers_set) {
+  args.push_back(std::to_string(batch.timers_cancelled.size()));
+  for (const auto& t : batch.timers_cancelled) args.push_back(TimerMember(t.execution_id, t.timer_id));
+  args.push_back(std::to_string(batch.timers_set.size()));
+  for (const auto& t : batch.timers_set) {
     args.push_back(std::to_string(t.fire_at));
     args.push_back(TimerMember(t.execution_id, t.timer_id));
   }
-  BORA_ASSIGN_OR_RETURN(auto reply, client_->Eval(kCommitScript,
-                                           {Key(partition, "meta"), Key(partition, "states"),
-                                            Key(partition, "outbox"), Key(partition, "timers")},
-                                           args));
-  if (!reply->IsArray() || reply->Size() != batch->outbox.size()) {
+  return call;
+}
+
+Status RedisStateStore::ReadCommitReply(const RedisReply& reply, CommitBatch* batch) {
+  if (!reply.IsArray() || reply.Size() != batch->outbox.size()) {
     return Internal("redis commit: unexpected reply");
   }
-  for (size_t i = 0; i < reply->Size(); ++i) batch->outbox[i].seq = static_cast<uint64_t>(reply->IntAt(i));
+  for (size_t i = 0; i < reply.Size(); ++i) batch->outbox[i].seq = static_cast<uint64_t>(reply.IntAt(i));
   return Status::Ok();
+}
+
+Status RedisStateStore::Commit(int partition, uint64_t epoch, CommitBatch* batch) {
+  return CommitMany({{partition, epoch, batch}})[0];
+}
+
+std::vector<Status> RedisStateStore::CommitMany(const std::vector<PartitionCommit>& commits) {
+  std::vector<Status> out(commits.size(), Status::Ok());
+  std::vector<RedisClient::EvalCall> calls;
+  std::vector<size_t> index;  // calls[i] is commits[index[i]]
+  calls.reserve(commits.size());
+  for (size_t i = 0; i < commits.size(); ++i) {
+    out[i] = CheckPartition(commits[i].partition);
+    if (!out[i].ok()) continue;
+    calls.push_back(CommitCall(commits[i].partition, commits[i].epoch, *commits[i].batch));
+    index.push_back(i);
+  }
+  auto replies = client_->EvalMany(kCommitScript, calls);
+  for (size_t k = 0; k < replies.size(); ++k) {
+    size_t i = index[k];
+    out[i] = replies[k].ok() ? ReadCommitReply(**replies[k], commits[i].batch) : replies[k].status();
+  }
+  return out;
+}
+
+std::vector<Result<std::shared_ptr<engine::ExecutionState>>> RedisStateStore::LoadExecutions(
+    const std::vector<ExecutionKey>& keys) {
+  std::vector<Result<std::shared_ptr<engine::ExecutionState>>> out;
+  out.reserve(keys.size());
+  std::vector<std::string> hashes;
+  hashes.reserve(keys.size());
+  std::vector<RedisClient::Argv> commands;
+  commands.reserve(keys.size());
+  for (const auto& k : keys) {
+    hashes.push_back(Key(k.partition, "states"));
+  }
+  for (size_t i = 0; i < keys.size(); ++i) commands.push_back({"HGET", hashes[i], keys[i].execution_id});
+  auto replies = client_->Pipeline(commands);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (Status s = CheckPartition(keys[i].partition); !s.ok()) {
+      out.emplace_back(s);
+    } else if (!replies[i].ok()) {
+      out.emplace_back(replies[i].status());
+    } else {
+      out.push_back(DecodeState(**replies[i], keys[i].execution_id));
+    }
+  }
+  return out;
 }
 
 Status RedisStateStore::AckOutbox(int partition, uint64_t epoch, uint64_t up_to_seq) {

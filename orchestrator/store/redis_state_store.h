@@ -34,6 +34,10 @@ class RedisStateStore final : public StateStore {
   Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(int partition,
                                                                 const std::string& execution_id) override;
   Status Commit(int partition, uint64_t epoch, CommitBatch* batch) override;
+  // One pipelined round trip: an EVALSHA per partition / an HGET per execution.
+  std::vector<Status> CommitMany(const std::vector<PartitionCommit>& commits) override;
+  std::vector<Result<std::shared_ptr<engine::ExecutionState>>> LoadExecutions(
+      const std::vector<ExecutionKey>& keys) override;
   Status AckOutbox(int partition, uint64_t epoch, uint64_t up_to_seq) override;
   Result<std::vector<TimerEntry>> DueTimers(int partition, TimestampUs now, size_t max) override;
   Status RemoveTimer(int partition, uint64_t epoch, const TimerEntry& timer) override;
@@ -49,6 +53,9 @@ class RedisStateStore final : public StateStore {
   RedisStateStore(RedisStoreOptions options, std::unique_ptr<RedisClient> client);
   std::string Key(int partition, const char* what) const;
   Status CheckPartition(int partition) const;
+  // The script arguments of a commit / its reply read back into `batch` (outbox sequence numbers).
+  RedisClient::EvalCall CommitCall(int partition, uint64_t epoch, const CommitBatch& batch) const;
+  static Status ReadCommitReply(const RedisReply& reply, CommitBatch* batch);
 
   RedisStoreOptions options_;
   std::unique_ptr<RedisClient> client_;

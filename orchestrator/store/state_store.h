@@ -50,6 +50,19 @@ struct CommitBatch {
   std::vector<TimerEntry> timers_cancelled;  // matched by (execution_id, timer_id)
 };
 
+// One partition's commit in a CommitMany() call.
+struct PartitionCommit {
+  int partition = 0;
+  uint64_t epoch = 0;
+  CommitBatch* batch = nullptr;
+};
+
+// An execution to read in a LoadExecutions() call.
+struct ExecutionKey {
+  int partition = 0;
+  std::string execution_id;
+};
+
 class StateStore {
  public:
   virtual ~StateStore() = default;
@@ -64,6 +77,25 @@ class StateStore {
   // Atomically applies `batch` if `epoch` is current; kAborted otherwise (nothing written). Assigns outbox
   // sequence numbers into `batch->outbox`.
   virtual Status Commit(int partition, uint64_t epoch, CommitBatch* batch) = 0;
+
+  // Commit() of each element, each atomic and fenced on its own; the i-th status answers the i-th commit.
+  // Stores with a network round trip send them all at once (the orchestrator commits every partition of a
+  // poll together).
+  virtual std::vector<Status> CommitMany(const std::vector<PartitionCommit>& commits) {
+    std::vector<Status> out;
+    out.reserve(commits.size());
+    for (const auto& c : commits) out.push_back(Commit(c.partition, c.epoch, c.batch));
+    return out;
+  }
+
+  // LoadExecution() of each key, in one round trip where the store has one.
+  virtual std::vector<Result<std::shared_ptr<engine::ExecutionState>>> LoadExecutions(
+      const std::vector<ExecutionKey>& keys) {
+    std::vector<Result<std::shared_ptr<engine::ExecutionState>>> out;
+    out.reserve(keys.size());
+    for (const auto& k : keys) out.push_back(LoadExecution(k.partition, k.execution_id));
+    return out;
+  }
 
   // Drops outbox entries with seq <= `up_to_seq` once they were produced. Fenced like Commit.
   virtual Status AckOutbox(int partition, uint64_t epoch, uint64_t up_to_seq) = 0;

@@ -116,6 +116,70 @@ TEST_P(StateStoreContractTest, ReadsAndListsExecutions) {
   EXPECT_FALSE(store_->ClaimPartition(99).ok());
 }
 
+TEST_P(StateStoreContractTest, CommitManyCommitsEachPartitionOnItsOwn) {
+  // Partition 1 was taken over by another owner; partitions 0 and 2 are still ours.
+  auto p0 = *store_->ClaimPartition(0);
+  auto p1 = *store_->ClaimPartition(1);
+  auto p2 = *store_->ClaimPartition(2);
+  ASSERT_TRUE(store_->ClaimPartition(1).ok());
+  CommitBatch b0, b1, b2;
+  b0.next_offset = 3;
+  b0.states.push_back(MakeState("m0", engine::State::kRunning));
+  b0.outbox.push_back({0, "bora.actions.default", "m0", "run-m0"});
+  b1.next_offset = 4;
+  b1.states.push_back(MakeState("m1", engine::State::kRunning));
+  b2.next_offset = 5;
+  b2.states.push_back(MakeState("m2", engine::State::kSuccess));
+  b2.outbox.push_back({0, "bora.events", "m2", "a"});
+  b2.outbox.push_back({0, "bora.events", "m2", "b"});
+  b2.timers_set.push_back({"m2", "t", 50});
+  std::vector<Status> out = store_->CommitMany({{0, p0.epoch, &b0}, {1, p1.epoch, &b1}, {2, p2.epoch, &b2}});
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(out[0].ok()) << out[0].ToString();
+  EXPECT_EQ(out[1].code(), StatusCode::kAborted) << out[1].ToString();
+  EXPECT_TRUE(out[2].ok()) << out[2].ToString();
+  EXPECT_GT(b0.outbox[0].seq, 0u);
+  EXPECT_LT(b2.outbox[0].seq, b2.outbox[1].seq);
+  EXPECT_TRUE(store_->ReadExecution(0, "m0")->has_value());
+  EXPECT_FALSE(store_->ReadExecution(1, "m1")->has_value()) << "a fenced commit wrote its state";
+  EXPECT_EQ((*store_->ReadExecution(2, "m2"))->state, engine::State::kSuccess);
+  EXPECT_EQ(**store_->NextTimer(2), 50);
+  EXPECT_EQ(store_->ClaimPartition(0)->next_offset, 3);
+  EXPECT_EQ(store_->ClaimPartition(1)->next_offset, 0);
+  auto reclaim2 = *store_->ClaimPartition(2);
+  EXPECT_EQ(reclaim2.next_offset, 5);
+  EXPECT_EQ(reclaim2.outbox.size(), 2u);
+  // A partition the store does not have fails alone.
+  CommitBatch b9;
+  auto bad = store_->CommitMany({{99, 1, &b9}});
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_FALSE(bad[0].ok());
+  EXPECT_TRUE(store_->CommitMany({}).empty());
+}
+
+TEST_P(StateStoreContractTest, LoadExecutionsReadsManyAtOnce) {
+  auto p0 = *store_->ClaimPartition(0);
+  auto p3 = *store_->ClaimPartition(3);
+  CommitBatch b0, b3;
+  b0.states.push_back(MakeState("x0", engine::State::kRunning));
+  b3.states.push_back(MakeState("x3", engine::State::kError));
+  ASSERT_TRUE(store_->Commit(0, p0.epoch, &b0).ok());
+  ASSERT_TRUE(store_->Commit(3, p3.epoch, &b3).ok());
+  auto got = store_->LoadExecutions({{3, "x3"}, {0, "absent"}, {0, "x0"}, {42, "x0"}});
+  ASSERT_EQ(got.size(), 4u);
+  ASSERT_TRUE(got[0].ok());
+  ASSERT_NE(*got[0], nullptr);
+  EXPECT_EQ((*got[0])->id, "x3");
+  EXPECT_EQ((*got[0])->state, engine::State::kError);
+  ASSERT_TRUE(got[1].ok());
+  EXPECT_EQ(*got[1], nullptr);
+  ASSERT_TRUE(got[2].ok());
+  ASSERT_NE(*got[2], nullptr);
+  EXPECT_EQ((*got[2])->state, engine::State::kRunning);
+  EXPECT_FALSE(got[3].ok()) << "partition 42 does not exist";
+  EXPECT_TRUE(store_->LoadExecutions({}).empty());
+}
+
 std::unique_ptr<StateStore> MakeRedis(int partitions) {
   const char* url = std::getenv("BORA_REDIS");
   if (url == nullptr || *url == 0) return nullptr;
