@@ -3,14 +3,14 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/json_text.h"
+
 namespace bora::engine {
 
 namespace {
 
 constexpr std::string_view kStateNames[] = {"IDLE",    "WAITING", "RUNNING",   "DELAYED", "PAUSED",
                                             "SUCCESS", "ERROR",   "CANCELLED", "SKIPPED"};
-
-Json OptString(const std::optional<std::string>& s) { return s ? Json(*s) : Json(nullptr); }
 
 // Reading helpers: tolerant of missing keys (defaults), strict about types where it matters.
 const Json* Get(const JsonObject& o, std::string_view key) {
@@ -48,22 +48,254 @@ Result<State> GetState(const JsonObject& o, std::string_view key) {
   return *s;
 }
 
-Json ActionToJson(const ActionExecution& a) {
-  JsonObject o;
-  o["id"] = a.id;
-  o["name"] = a.name;
-  if (!a.adhoc_name.empty()) o["adhoc_name"] = a.adhoc_name;
-  o["is_workflow"] = a.is_workflow;
-  o["index"] = a.index;
-  o["state"] = StateName(a.state);
-  o["accepted"] = a.accepted;
-  o["input"] = a.input;
-  o["output"] = a.output;
-  o["state_info"] = OptString(a.state_info);
-  o["attempt"] = a.attempt;
-  o["created_at"] = a.created_at;
-  o["updated_at"] = a.updated_at;
-  return o;
+std::string_view TimerKindName(TimerInfo::Kind k) {
+  switch (k) {
+    case TimerInfo::Kind::kWaitBefore:
+      return "wait-before";
+    case TimerInfo::Kind::kWaitAfter:
+      return "wait-after";
+    case TimerInfo::Kind::kRetry:
+      return "retry";
+    case TimerInfo::Kind::kTimeout:
+      return "timeout";
+  }
+  return "wait-before";
+}
+
+// Serialisation: ONE field list (WriteState / WriteTask / WriteAction, templated on the sink) feeds
+// two sinks. ObjectSink builds the Json tree (ToJson); TextSink writes the same members as compact
+// JSON text (ToJsonText), byte-identical to DumpJson(ToJson()) without building the tree (this runs
+// for every changed execution of every store commit). Keyed methods add an object member; Elem*
+// methods add an array element. Both sinks start inside the root object.
+class ObjectSink {
+ public:
+  explicit ObjectSink(Json& root) { stack_.push_back(&root); }
+
+  void Str(std::string_view key, std::string_view v) { Slot(key) = v; }
+  void Int(std::string_view key, int64_t v) { Slot(key) = v; }
+  void UInt(std::string_view key, uint64_t v) { Slot(key) = v; }
+  void Bool(std::string_view key, bool v) { Slot(key) = v; }
+  void Null(std::string_view key) { Slot(key) = nullptr; }
+  void Value(std::string_view key, const Json& v) { Slot(key) = v; }
+  void BeginObject(std::string_view key) { OpenObject(Slot(key)); }
+  void BeginArray(std::string_view key, size_t size_hint) {
+    Json& slot = Slot(key);
+    slot.emplace_array().reserve(size_hint);
+    stack_.push_back(&slot);
+  }
+  void EndObject() { stack_.pop_back(); }
+  void EndArray() { stack_.pop_back(); }
+
+  void ElemStr(std::string_view v) { stack_.back()->get_array().emplace_back(v); }
+  void ElemInt(int64_t v) { stack_.back()->get_array().emplace_back(v); }
+  void BeginElemObject() { OpenObject(stack_.back()->get_array().emplace_back(nullptr)); }
+
+ private:
+  Json& Slot(std::string_view key) { return stack_.back()->get_object()[key]; }
+  // The parent container is not touched while a child is being filled: the pointer stays valid.
+  void OpenObject(Json& slot) {
+    slot.emplace_object();
+    stack_.push_back(&slot);
+  }
+
+  std::vector<Json*> stack_;  // innermost open container last
+};
+
+class TextSink {
+ public:
+  explicit TextSink(std::string& out) : w_(out) { w_.BeginObject(); }
+  void Finish() { w_.EndObject(); }
+
+  void Str(std::string_view key, std::string_view v) {
+    w_.Key(key);
+    w_.Str(v);
+  }
+  void Int(std::string_view key, int64_t v) {
+    w_.Key(key);
+    w_.Int(v);
+  }
+  void UInt(std::string_view key, uint64_t v) {
+    w_.Key(key);
+    w_.UInt(v);
+  }
+  void Bool(std::string_view key, bool v) {
+    w_.Key(key);
+    w_.Bool(v);
+  }
+  void Null(std::string_view key) {
+    w_.Key(key);
+    w_.Null();
+  }
+  void Value(std::string_view key, const Json& v) {
+    w_.Key(key);
+    w_.Value(v);
+  }
+  void BeginObject(std::string_view key) {
+    w_.Key(key);
+    w_.BeginObject();
+  }
+  void BeginArray(std::string_view key, size_t /*size_hint*/) {
+    w_.Key(key);
+    w_.BeginArray();
+  }
+  void EndObject() { w_.EndObject(); }
+  void EndArray() { w_.EndArray(); }
+
+  void ElemStr(std::string_view v) { w_.Str(v); }
+  void ElemInt(int64_t v) { w_.Int(v); }
+  void BeginElemObject() { w_.BeginObject(); }
+
+ private:
+  JsonTextWriter w_;
+};
+
+template <typename Sink>
+void PutOptStr(Sink& o, std::string_view key, const std::optional<std::string>& v) {
+  if (v) {
+    o.Str(key, *v);
+  } else {
+    o.Null(key);
+  }
+}
+
+template <typename Sink>
+void WriteAction(const ActionExecution& a, Sink& o) {
+  o.Str("id", a.id);
+  o.Str("name", a.name);
+  if (!a.adhoc_name.empty()) o.Str("adhoc_name", a.adhoc_name);
+  o.Bool("is_workflow", a.is_workflow);
+  o.Int("index", a.index);
+  o.Str("state", StateName(a.state));
+  o.Bool("accepted", a.accepted);
+  o.Value("input", a.input);
+  o.Value("output", a.output);
+  PutOptStr(o, "state_info", a.state_info);
+  o.Int("attempt", a.attempt);
+  o.Int("created_at", a.created_at);
+  o.Int("updated_at", a.updated_at);
+}
+
+template <typename Sink>
+void WriteTask(const TaskExecution& t, Sink& o) {
+  o.Str("id", t.id);
+  o.Str("name", t.name);
+  o.Str("type", t.type == TaskExecution::Type::kWorkflow ? "WORKFLOW" : "ACTION");
+  o.Bool("is_join", t.is_join);
+  o.Str("state", StateName(t.state));
+  PutOptStr(o, "state_info", t.state_info);
+  o.Value("in_context", t.in_context);
+  o.Value("published", t.published);
+  o.Value("published_global", t.published_global);
+  o.BeginObject("context_versions");
+  for (const auto& [k, v] : t.context_versions) o.Int(k, v);
+  o.EndObject();
+  o.BeginArray("actions", t.actions.size());
+  for (const auto& a : t.actions) {
+    o.BeginElemObject();
+    WriteAction(a, o);
+    o.EndObject();
+  }
+  o.EndArray();
+  const WithItemsState& wi = t.with_items;
+  o.BeginObject("with_items");
+  o.Bool("enabled", wi.enabled);
+  o.Value("items", wi.items);
+  o.Int("count", wi.count);
+  o.Int("concurrency", wi.concurrency);
+  // Only the part still to launch (FromJson restarts at position 0).
+  const size_t pending_from = std::min(wi.pending_pos, wi.pending.size());
+  o.BeginArray("pending", wi.pending.size() - pending_from);
+  for (size_t i = pending_from; i < wi.pending.size(); ++i) o.ElemInt(wi.pending[i]);
+  o.EndArray();
+  o.Int("running", wi.running);
+  o.Int("succeeded", wi.succeeded);
+  o.Int("failed", wi.failed);
+  o.Int("cancelled", wi.cancelled);
+  o.EndObject();
+  o.Int("retry_no", t.retry_no);
+  o.Bool("retry_started", t.retry_started);
+  o.BeginArray("triggered_by", t.triggered_by.size());
+  for (const auto& tb : t.triggered_by) {
+    o.BeginElemObject();
+    o.Str("task_id", tb.task_id);
+    o.Str("event", tb.event);
+    o.EndObject();
+  }
+  o.EndArray();
+  o.Bool("keep_result", t.keep_result);
+  o.Bool("safe_rerun", t.safe_rerun);
+  o.Bool("processed", t.processed);
+  o.Bool("error_handled", t.error_handled);
+  o.Bool("has_next_tasks", t.has_next_tasks);
+  o.Bool("force_failed", t.force_failed);
+  o.BeginArray("next_task_names", t.next_task_names.size());
+  for (const auto& n : t.next_task_names) o.ElemStr(n);
+  o.EndArray();
+  o.Str("final_state", StateName(t.final_state));
+  o.Bool("paused_before", t.paused_before);
+  o.Str("pending_timer_id", t.pending_timer_id);
+  o.Str("timeout_timer_id", t.timeout_timer_id);
+  o.Int("created_at", t.created_at);
+  o.Int("started_at", t.started_at);
+  o.Int("finished_at", t.finished_at);
+  o.Int("updated_at", t.updated_at);
+}
+
+template <typename Sink>
+void WriteState(const ExecutionState& s, Sink& o) {
+  o.Int("format", 1);
+  o.Str("id", s.id);
+  o.Str("workflow_name", s.workflow_name);
+  o.Str("workflow_namespace", s.workflow_namespace);
+  o.Str("description", s.description);
+  o.Str("parent_execution_id", s.parent_execution_id);
+  o.Str("parent_task_execution_id", s.parent_task_execution_id);
+  o.Str("root_execution_id", s.root_execution_id);
+  o.Int("parent_item_index", s.parent_item_index);
+  o.Value("input", s.input);
+  o.Value("params", s.params);
+  o.Str("state", StateName(s.state));
+  PutOptStr(o, "state_info", s.state_info);
+  o.Value("output", s.output);
+  o.Value("global_context", s.global_context);
+  o.BeginArray("tasks", s.tasks.size());
+  for (const auto& t : s.tasks) {
+    o.BeginElemObject();
+    WriteTask(t, o);
+    o.EndObject();
+  }
+  o.EndArray();
+  o.BeginObject("timers");
+  for (const auto& [tid, ti] : s.timers) {
+    o.BeginObject(tid);
+    o.Str("kind", TimerKindName(ti.kind));
+    o.Str("task_execution_id", ti.task_execution_id);
+    o.Int("fire_at", ti.fire_at);
+    o.Bool("fired", ti.fired);
+    o.EndObject();
+  }
+  o.EndObject();
+  o.BeginArray("backlog", s.backlog.size());
+  for (const auto& b : s.backlog) {
+    o.BeginElemObject();
+    o.Str("task_name", b.task_name);
+    o.Str("triggered_by_task_id", b.triggered_by_task_id);
+    o.Str("event", b.event);
+    o.EndObject();
+  }
+  o.EndArray();
+  o.Bool("finished_notified", s.finished_notified);
+  o.UInt("id_counter", s.id_counter);
+  o.Int("created_at", s.created_at);
+  o.Int("updated_at", s.updated_at);
+}
+
+// A first guess of the text size (Json members and long strings can only be guessed; the string
+// grows geometrically past it).
+size_t EstimateTextSize(const ExecutionState& s) {
+  size_t n = 640 + s.timers.size() * 160 + s.backlog.size() * 120;
+  for (const auto& t : s.tasks) n += 900 + t.actions.size() * 300 + t.context_versions.size() * 24;
+  return n;
 }
 
 Result<ActionExecution> ActionFromJson(const Json& j) {
@@ -85,66 +317,6 @@ Result<ActionExecution> ActionFromJson(const Json& j) {
   a.created_at = GetInt(o, "created_at");
   a.updated_at = GetInt(o, "updated_at");
   return a;
-}
-
-Json TaskToJson(const TaskExecution& t) {
-  JsonObject o;
-  o["id"] = t.id;
-  o["name"] = t.name;
-  o["type"] = t.type == TaskExecution::Type::kWorkflow ? "WORKFLOW" : "ACTION";
-  o["is_join"] = t.is_join;
-  o["state"] = StateName(t.state);
-  o["state_info"] = OptString(t.state_info);
-  o["in_context"] = t.in_context;
-  o["published"] = t.published;
-  o["published_global"] = t.published_global;
-  JsonObject versions;
-  for (const auto& [k, v] : t.context_versions) versions[k] = v;
-  o["context_versions"] = std::move(versions);
-  JsonArray actions;
-  actions.reserve(t.actions.size());
-  for (const auto& a : t.actions) actions.push_back(ActionToJson(a));
-  o["actions"] = std::move(actions);
-  JsonObject wi;
-  wi["enabled"] = t.with_items.enabled;
-  wi["items"] = t.with_items.items;
-  wi["count"] = t.with_items.count;
-  wi["concurrency"] = t.with_items.concurrency;
-  JsonArray pending;
-  for (size_t i = t.with_items.pending_pos; i < t.with_items.pending.size(); ++i) {
-    pending.push_back(t.with_items.pending[i]);
-  }
-  wi["pending"] = std::move(pending);
-  wi["running"] = t.with_items.running;
-  wi["succeeded"] = t.with_items.succeeded;
-  wi["failed"] = t.with_items.failed;
-  wi["cancelled"] = t.with_items.cancelled;
-  o["with_items"] = std::move(wi);
-  o["retry_no"] = t.retry_no;
-  o["retry_started"] = t.retry_started;
-  JsonArray trig;
-  for (const auto& tb : t.triggered_by) {
-    trig.push_back(JsonObject{{"task_id", tb.task_id}, {"event", tb.event}});
-  }
-  o["triggered_by"] = std::move(trig);
-  o["keep_result"] = t.keep_result;
-  o["safe_rerun"] = t.safe_rerun;
-  o["processed"] = t.processed;
-  o["error_handled"] = t.error_handled;
-  o["has_next_tasks"] = t.has_next_tasks;
-  o["force_failed"] = t.force_failed;
-  JsonArray next;
-  for (const auto& n : t.next_task_names) next.push_back(Json(n));
-  o["next_task_names"] = std::move(next);
-  o["final_state"] = StateName(t.final_state);
-  o["paused_before"] = t.paused_before;
-  o["pending_timer_id"] = t.pending_timer_id;
-  o["timeout_timer_id"] = t.timeout_timer_id;
-  o["created_at"] = t.created_at;
-  o["started_at"] = t.started_at;
-  o["finished_at"] = t.finished_at;
-  o["updated_at"] = t.updated_at;
-  return o;
 }
 
 Result<TaskExecution> TaskFromJson(const Json& j) {
@@ -238,20 +410,6 @@ Result<TaskExecution> TaskFromJson(const Json& j) {
   t.finished_at = GetInt(o, "finished_at");
   t.updated_at = GetInt(o, "updated_at");
   return t;
-}
-
-std::string_view TimerKindName(TimerInfo::Kind k) {
-  switch (k) {
-    case TimerInfo::Kind::kWaitBefore:
-      return "wait-before";
-    case TimerInfo::Kind::kWaitAfter:
-      return "wait-after";
-    case TimerInfo::Kind::kRetry:
-      return "retry";
-    case TimerInfo::Kind::kTimeout:
-      return "timeout";
-  }
-  return "wait-before";
 }
 
 TimerInfo::Kind TimerKindFromName(std::string_view s) {
@@ -431,46 +589,23 @@ const Json& ExecutionState::Env() const {
 }
 
 Json ExecutionState::ToJson() const {
-  JsonObject o;
-  o["format"] = 1;
-  o["id"] = id;
-  o["workflow_name"] = workflow_name;
-  o["workflow_namespace"] = workflow_namespace;
-  o["description"] = description;
-  o["parent_execution_id"] = parent_execution_id;
-  o["parent_task_execution_id"] = parent_task_execution_id;
-  o["root_execution_id"] = root_execution_id;
-  o["parent_item_index"] = parent_item_index;
-  o["input"] = input;
-  o["params"] = params;
-  o["state"] = StateName(state);
-  o["state_info"] = OptString(state_info);
-  o["output"] = output;
-  o["global_context"] = global_context;
-  JsonArray ts;
-  ts.reserve(tasks.size());
-  for (const auto& t : tasks) ts.push_back(TaskToJson(t));
-  o["tasks"] = std::move(ts);
-  JsonObject timers_json;
-  for (const auto& [tid, ti] : timers) {
-    timers_json[tid] = JsonObject{{"kind", TimerKindName(ti.kind)},
-                                  {"task_execution_id", ti.task_execution_id},
-                                  {"fire_at", ti.fire_at},
-                                  {"fired", ti.fired}};
-  }
-  o["timers"] = std::move(timers_json);
-  JsonArray bl;
-  for (const auto& b : backlog) {
-    bl.push_back(JsonObject{{"task_name", b.task_name},
-                            {"triggered_by_task_id", b.triggered_by_task_id},
-                            {"event", b.event}});
-  }
-  o["backlog"] = std::move(bl);
-  o["finished_notified"] = finished_notified;
-  o["id_counter"] = id_counter;
-  o["created_at"] = created_at;
-  o["updated_at"] = updated_at;
-  return o;
+  Json root = JsonObject();
+  ObjectSink sink(root);
+  WriteState(*this, sink);
+  return root;
+}
+
+std::string ExecutionState::ToJsonText() const {
+  std::string out;
+  out.reserve(EstimateTextSize(*this));
+  AppendJsonText(out);
+  return out;
+}
+
+void ExecutionState::AppendJsonText(std::string& out) const {
+  TextSink sink(out);
+  WriteState(*this, sink);
+  sink.Finish();
 }
 
 Result<ExecutionState> ExecutionState::FromJson(const Json& json) {

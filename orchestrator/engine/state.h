@@ -205,6 +205,11 @@ struct ExecutionState {
 
   // Serialisation (all fields except `index`). FromJson rebuilds the index.
   Json ToJson() const;
+  // The same document as compact JSON text, byte-identical to DumpJson(ToJson()) but written
+  // directly (no Json tree): what the state store writes. Both come from one field list.
+  std::string ToJsonText() const;
+  // Appends ToJsonText() to `out` (lets a caller reuse one buffer).
+  void AppendJsonText(std::string& out) const;
   static Result<ExecutionState> FromJson(const Json& json);
 };
 

@@ -155,7 +155,7 @@ RedisClient::EvalCall RedisStateStore::CommitCall(int partition, uint64_t epoch,
   args.push_back(std::to_string(batch.states.size()));
   for (const auto& s : batch.states) {
     args.push_back(s->id);
-    args.push_back(DumpJson(s->ToJson()));
+    args.push_back(s->ToJsonText());
   }
   args.push_back(std::to_string(batch.outbox.size()));
   for (const auto& e : batch.outbox) {

@@ -1,12 +1,13 @@
 #include "sdk/protocol/protocol.h"
 
 #include <boost/json/monotonic_resource.hpp>
-#include <boost/json/serializer.hpp>
 #include <boost/json/stream_parser.hpp>
 #include <algorithm>
 #include <charconv>
 #include <optional>
 #include <type_traits>
+
+#include "common/json_text.h"
 
 namespace bora::protocol {
 
@@ -110,89 +111,27 @@ class ObjectSink {
 
 class TextSink {
  public:
-  explicit TextSink(std::string& out) : out_(out) { out_.push_back('{'); }
-  void Finish() { out_.push_back('}'); }
+  explicit TextSink(std::string& out) : w_(out) { w_.BeginObject(); }
+  void Finish() { w_.EndObject(); }
   void Str(std::string_view key, std::string_view v) {
-    Key(key);
-    Quoted(v);
+    w_.Key(key);
+    w_.Str(v);
   }
   void Int(std::string_view key, int64_t v) {
-    Key(key);
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof(buf), v);
-    out_.append(buf, r.ptr);
+    w_.Key(key);
+    w_.Int(v);
   }
   void Bool(std::string_view key, bool v) {
-    Key(key);
-    out_.append(v ? "true" : "false");
+    w_.Key(key);
+    w_.Bool(v);
   }
   void Value(std::string_view key, const Json& v) {
-    Key(key);
-    if (v.is_null()) {
-      out_.append("null");
-    } else if (v.is_string()) {
-      Quoted(v.get_string());
-    } else if (v.is_object() && v.get_object().empty()) {
-      out_.append("{}");
-    } else {
-      boost::json::serializer sr;
-      sr.reset(&v);
-      char buf[2048];
-      while (!sr.done()) {
-        auto part = sr.read(buf, sizeof(buf));
-        out_.append(part.data(), part.size());
-      }
-    }
+    w_.Key(key);
+    w_.Value(v);
   }
 
  private:
-  // Keys are this file's literals (plain ASCII): no escaping needed.
-  void Key(std::string_view key) {
-    if (!first_) out_.push_back(',');
-    first_ = false;
-    out_.push_back('"');
-    out_.append(key);
-    out_.append("\":", 2);
-  }
-  // Escapes like Boost.JSON's serializer: \" \\ \b \t \n \f \r, other controls as \u00xx.
-  void Quoted(std::string_view v) {
-    const auto* d = reinterpret_cast<const unsigned char*>(v.data());
-    size_t i = 0;
-    while (i < v.size() && d[i] >= 0x20 && d[i] != '"' && d[i] != '\\') ++i;
-    out_.push_back('"');
-    if (i == v.size()) {  // the usual case: nothing to escape
-      out_.append(v);
-      out_.push_back('"');
-      return;
-    }
-    static constexpr char kHex[] = "0123456789abcdef";
-    size_t run = 0;
-    for (; i < v.size(); ++i) {
-      unsigned char c = d[i];
-      if (c >= 0x20 && c != '"' && c != '\\') continue;
-      out_.append(v.data() + run, i - run);
-      run = i + 1;
-      out_.push_back('\\');
-      switch (c) {
-        case '"': out_.push_back('"'); break;
-        case '\\': out_.push_back('\\'); break;
-        case '\b': out_.push_back('b'); break;
-        case '\t': out_.push_back('t'); break;
-        case '\n': out_.push_back('n'); break;
-        case '\f': out_.push_back('f'); break;
-        case '\r': out_.push_back('r'); break;
-        default:
-          out_.append("u00");
-          out_.push_back(kHex[c >> 4]);
-          out_.push_back(kHex[c & 15]);
-      }
-    }
-    out_.append(v.data() + run, v.size() - run);
-    out_.push_back('"');
-  }
-
-  std::string& out_;
-  bool first_ = true;
+  JsonTextWriter w_;  // escaping and number formats: common/json_text.h
 };
 
 template <typename Sink>
