@@ -88,8 +88,26 @@ class KafkaConsumer final : public Consumer {
   ~KafkaConsumer() override {
     if (rk_ == nullptr) return;
     closing_ = true;  // no listener callbacks while closing: the listener may already be gone
+    AwaitFirstAssignment();
     rd_kafka_consumer_close(rk_);
     rd_kafka_destroy(rk_);
+  }
+
+  // librdkafka before 2.3 (Debian 12 has 2.0.2) aborts in rd_kafka_destroy (assertion `assignor_state` in
+  // rd_kafka_sticky_assignor_state_destroy, librdkafka issue #4312) when a cooperative-sticky consumer is
+  // destroyed after joining its group but before its first assignment. So a consumer that has a member id
+  // and has not been assigned yet waits (at most 10 s) for that assignment before closing; messages polled
+  // meanwhile are dropped (offsets are not committed: the next owner reads them again).
+  void AwaitFirstAssignment() {
+    if (assigned_once_) return;
+    char* member = rd_kafka_memberid(rk_);
+    const bool joined = member != nullptr && *member != 0;
+    if (member) rd_kafka_mem_free(rk_, member);
+    if (!joined) return;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!assigned_once_ && std::chrono::steady_clock::now() < deadline) {
+      if (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, 50)) rd_kafka_message_destroy(m);
+    }
   }
 
   Status Init(const KafkaBusOptions& bus) {
@@ -258,6 +276,7 @@ class KafkaConsumer final : public Consumer {
                             : err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? "revoke"
                                                                           : "error");
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      self->assigned_once_ = true;
       self->in_rebalance_ = true;
       self->pending_seeks_.clear();
       if (listener) listener->OnAssigned(ToVector(partitions));
@@ -294,6 +313,7 @@ class KafkaConsumer final : public Consumer {
   rd_kafka_t* rk_ = nullptr;
   std::atomic<bool> woken_{false};
   bool closing_ = false;
+  bool assigned_once_ = false;  // an assignment (even an empty one) came: see AwaitFirstAssignment
   bool in_rebalance_ = false;
   std::map<TopicPartition, int64_t> pending_seeks_;
   std::chrono::steady_clock::time_point next_lag_update_;
