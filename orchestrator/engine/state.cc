@@ -149,152 +149,197 @@ class TextSink {
   JsonTextWriter w_;
 };
 
+// Members equal to what FromJson assumes for a missing key are left out (format 2): most of a task's
+// fields keep their defaults, and the whole state is written on every commit, so this halves the text.
+// FromJson reads format 1 (every member written) the same way.
 template <typename Sink>
 void PutOptStr(Sink& o, std::string_view key, const std::optional<std::string>& v) {
-  if (v) {
-    o.Str(key, *v);
-  } else {
-    o.Null(key);
-  }
+  if (v) o.Str(key, *v);
+}
+template <typename Sink>
+void PutStr(Sink& o, std::string_view key, std::string_view v) {
+  if (!v.empty()) o.Str(key, v);
+}
+template <typename Sink>
+void PutInt(Sink& o, std::string_view key, int64_t v) {
+  if (v != 0) o.Int(key, v);
+}
+template <typename Sink>
+void PutBool(Sink& o, std::string_view key, bool v, bool missing_means = false) {
+  if (v != missing_means) o.Bool(key, v);
+}
+// A Json member FromJson reads as {} when missing.
+template <typename Sink>
+void PutObject(Sink& o, std::string_view key, const Json& v) {
+  if (!(v.is_object() && v.get_object().empty())) o.Value(key, v);
+}
+// A Json member FromJson reads as null when missing.
+template <typename Sink>
+void PutNullable(Sink& o, std::string_view key, const Json& v) {
+  if (!v.is_null()) o.Value(key, v);
 }
 
 template <typename Sink>
 void WriteAction(const ActionExecution& a, Sink& o) {
   o.Str("id", a.id);
   o.Str("name", a.name);
-  if (!a.adhoc_name.empty()) o.Str("adhoc_name", a.adhoc_name);
-  o.Bool("is_workflow", a.is_workflow);
-  o.Int("index", a.index);
+  PutStr(o, "adhoc_name", a.adhoc_name);
+  PutBool(o, "is_workflow", a.is_workflow);
+  PutInt(o, "index", a.index);
   o.Str("state", StateName(a.state));
-  o.Bool("accepted", a.accepted);
-  o.Value("input", a.input);
-  o.Value("output", a.output);
+  PutBool(o, "accepted", a.accepted, true);
+  PutNullable(o, "input", a.input);
+  PutNullable(o, "output", a.output);
   PutOptStr(o, "state_info", a.state_info);
-  o.Int("attempt", a.attempt);
-  o.Int("created_at", a.created_at);
-  o.Int("updated_at", a.updated_at);
+  PutInt(o, "attempt", a.attempt);
+  PutInt(o, "created_at", a.created_at);
+  PutInt(o, "updated_at", a.updated_at);
+}
+
+bool IsDefault(const WithItemsState& wi) {
+  return !wi.enabled && wi.items.is_null() && wi.count == 0 && wi.concurrency == 0 &&
+         wi.pending_pos >= wi.pending.size() && wi.running == 0 && wi.succeeded == 0 &&
+         wi.failed == 0 && wi.cancelled == 0;
 }
 
 template <typename Sink>
 void WriteTask(const TaskExecution& t, Sink& o) {
   o.Str("id", t.id);
   o.Str("name", t.name);
-  o.Str("type", t.type == TaskExecution::Type::kWorkflow ? "WORKFLOW" : "ACTION");
-  o.Bool("is_join", t.is_join);
+  if (t.type == TaskExecution::Type::kWorkflow) o.Str("type", "WORKFLOW");
+  PutBool(o, "is_join", t.is_join);
   o.Str("state", StateName(t.state));
   PutOptStr(o, "state_info", t.state_info);
-  o.Value("in_context", t.in_context);
-  o.Value("published", t.published);
-  o.Value("published_global", t.published_global);
-  o.BeginObject("context_versions");
-  for (const auto& [k, v] : t.context_versions) o.Int(k, v);
-  o.EndObject();
-  o.BeginArray("actions", t.actions.size());
-  for (const auto& a : t.actions) {
-    o.BeginElemObject();
-    WriteAction(a, o);
+  PutObject(o, "in_context", t.in_context);
+  PutObject(o, "published", t.published);
+  PutObject(o, "published_global", t.published_global);
+  if (!t.context_versions.empty()) {
+    o.BeginObject("context_versions");
+    for (const auto& [k, v] : t.context_versions) o.Int(k, v);
     o.EndObject();
   }
-  o.EndArray();
+  if (!t.actions.empty()) {
+    o.BeginArray("actions", t.actions.size());
+    for (const auto& a : t.actions) {
+      o.BeginElemObject();
+      WriteAction(a, o);
+      o.EndObject();
+    }
+    o.EndArray();
+  }
   const WithItemsState& wi = t.with_items;
-  o.BeginObject("with_items");
-  o.Bool("enabled", wi.enabled);
-  o.Value("items", wi.items);
-  o.Int("count", wi.count);
-  o.Int("concurrency", wi.concurrency);
-  // Only the part still to launch (FromJson restarts at position 0).
-  const size_t pending_from = std::min(wi.pending_pos, wi.pending.size());
-  o.BeginArray("pending", wi.pending.size() - pending_from);
-  for (size_t i = pending_from; i < wi.pending.size(); ++i) o.ElemInt(wi.pending[i]);
-  o.EndArray();
-  o.Int("running", wi.running);
-  o.Int("succeeded", wi.succeeded);
-  o.Int("failed", wi.failed);
-  o.Int("cancelled", wi.cancelled);
-  o.EndObject();
-  o.Int("retry_no", t.retry_no);
-  o.Bool("retry_started", t.retry_started);
-  o.BeginArray("triggered_by", t.triggered_by.size());
-  for (const auto& tb : t.triggered_by) {
-    o.BeginElemObject();
-    o.Str("task_id", tb.task_id);
-    o.Str("event", tb.event);
+  if (!IsDefault(wi)) {
+    o.BeginObject("with_items");
+    PutBool(o, "enabled", wi.enabled);
+    PutNullable(o, "items", wi.items);
+    PutInt(o, "count", wi.count);
+    PutInt(o, "concurrency", wi.concurrency);
+    // Only the part still to launch (FromJson restarts at position 0).
+    const size_t pending_from = std::min(wi.pending_pos, wi.pending.size());
+    if (pending_from < wi.pending.size()) {
+      o.BeginArray("pending", wi.pending.size() - pending_from);
+      for (size_t i = pending_from; i < wi.pending.size(); ++i) o.ElemInt(wi.pending[i]);
+      o.EndArray();
+    }
+    PutInt(o, "running", wi.running);
+    PutInt(o, "succeeded", wi.succeeded);
+    PutInt(o, "failed", wi.failed);
+    PutInt(o, "cancelled", wi.cancelled);
     o.EndObject();
   }
-  o.EndArray();
-  o.Bool("keep_result", t.keep_result);
-  o.Bool("safe_rerun", t.safe_rerun);
-  o.Bool("processed", t.processed);
-  o.Bool("error_handled", t.error_handled);
-  o.Bool("has_next_tasks", t.has_next_tasks);
-  o.Bool("force_failed", t.force_failed);
-  o.BeginArray("next_task_names", t.next_task_names.size());
-  for (const auto& n : t.next_task_names) o.ElemStr(n);
-  o.EndArray();
+  PutInt(o, "retry_no", t.retry_no);
+  PutBool(o, "retry_started", t.retry_started);
+  if (!t.triggered_by.empty()) {
+    o.BeginArray("triggered_by", t.triggered_by.size());
+    for (const auto& tb : t.triggered_by) {
+      o.BeginElemObject();
+      o.Str("task_id", tb.task_id);
+      o.Str("event", tb.event);
+      o.EndObject();
+    }
+    o.EndArray();
+  }
+  PutBool(o, "keep_result", t.keep_result, true);
+  PutBool(o, "safe_rerun", t.safe_rerun);
+  PutBool(o, "processed", t.processed);
+  PutBool(o, "error_handled", t.error_handled);
+  PutBool(o, "has_next_tasks", t.has_next_tasks);
+  PutBool(o, "force_failed", t.force_failed);
+  if (!t.next_task_names.empty()) {
+    o.BeginArray("next_task_names", t.next_task_names.size());
+    for (const auto& n : t.next_task_names) o.ElemStr(n);
+    o.EndArray();
+  }
   o.Str("final_state", StateName(t.final_state));
-  o.Bool("paused_before", t.paused_before);
-  o.Str("pending_timer_id", t.pending_timer_id);
-  o.Str("timeout_timer_id", t.timeout_timer_id);
-  o.Int("created_at", t.created_at);
-  o.Int("started_at", t.started_at);
-  o.Int("finished_at", t.finished_at);
-  o.Int("updated_at", t.updated_at);
+  PutBool(o, "paused_before", t.paused_before);
+  PutStr(o, "pending_timer_id", t.pending_timer_id);
+  PutStr(o, "timeout_timer_id", t.timeout_timer_id);
+  PutInt(o, "created_at", t.created_at);
+  PutInt(o, "started_at", t.started_at);
+  PutInt(o, "finished_at", t.finished_at);
+  PutInt(o, "updated_at", t.updated_at);
 }
 
 template <typename Sink>
 void WriteState(const ExecutionState& s, Sink& o) {
-  o.Int("format", 1);
+  o.Int("format", 2);
   o.Str("id", s.id);
-  o.Str("workflow_name", s.workflow_name);
-  o.Str("workflow_namespace", s.workflow_namespace);
-  o.Str("description", s.description);
-  o.Str("parent_execution_id", s.parent_execution_id);
-  o.Str("parent_task_execution_id", s.parent_task_execution_id);
-  o.Str("root_execution_id", s.root_execution_id);
-  o.Int("parent_item_index", s.parent_item_index);
-  o.Value("input", s.input);
-  o.Value("params", s.params);
+  PutStr(o, "workflow_name", s.workflow_name);
+  PutStr(o, "workflow_namespace", s.workflow_namespace);
+  PutStr(o, "description", s.description);
+  PutStr(o, "parent_execution_id", s.parent_execution_id);
+  PutStr(o, "parent_task_execution_id", s.parent_task_execution_id);
+  PutStr(o, "root_execution_id", s.root_execution_id);
+  PutInt(o, "parent_item_index", s.parent_item_index);
+  PutObject(o, "input", s.input);
+  PutObject(o, "params", s.params);
   o.Str("state", StateName(s.state));
   PutOptStr(o, "state_info", s.state_info);
-  o.Value("output", s.output);
-  o.Value("global_context", s.global_context);
-  o.BeginArray("tasks", s.tasks.size());
-  for (const auto& t : s.tasks) {
-    o.BeginElemObject();
-    WriteTask(t, o);
+  PutObject(o, "output", s.output);
+  PutObject(o, "global_context", s.global_context);
+  if (!s.tasks.empty()) {
+    o.BeginArray("tasks", s.tasks.size());
+    for (const auto& t : s.tasks) {
+      o.BeginElemObject();
+      WriteTask(t, o);
+      o.EndObject();
+    }
+    o.EndArray();
+  }
+  if (!s.timers.empty()) {
+    o.BeginObject("timers");
+    for (const auto& [tid, ti] : s.timers) {
+      o.BeginObject(tid);
+      o.Str("kind", TimerKindName(ti.kind));
+      PutStr(o, "task_execution_id", ti.task_execution_id);
+      PutInt(o, "fire_at", ti.fire_at);
+      PutBool(o, "fired", ti.fired);
+      o.EndObject();
+    }
     o.EndObject();
   }
-  o.EndArray();
-  o.BeginObject("timers");
-  for (const auto& [tid, ti] : s.timers) {
-    o.BeginObject(tid);
-    o.Str("kind", TimerKindName(ti.kind));
-    o.Str("task_execution_id", ti.task_execution_id);
-    o.Int("fire_at", ti.fire_at);
-    o.Bool("fired", ti.fired);
-    o.EndObject();
+  if (!s.backlog.empty()) {
+    o.BeginArray("backlog", s.backlog.size());
+    for (const auto& b : s.backlog) {
+      o.BeginElemObject();
+      o.Str("task_name", b.task_name);
+      o.Str("triggered_by_task_id", b.triggered_by_task_id);
+      o.Str("event", b.event);
+      o.EndObject();
+    }
+    o.EndArray();
   }
-  o.EndObject();
-  o.BeginArray("backlog", s.backlog.size());
-  for (const auto& b : s.backlog) {
-    o.BeginElemObject();
-    o.Str("task_name", b.task_name);
-    o.Str("triggered_by_task_id", b.triggered_by_task_id);
-    o.Str("event", b.event);
-    o.EndObject();
-  }
-  o.EndArray();
-  o.Bool("finished_notified", s.finished_notified);
-  o.UInt("id_counter", s.id_counter);
-  o.Int("created_at", s.created_at);
-  o.Int("updated_at", s.updated_at);
+  PutBool(o, "finished_notified", s.finished_notified);
+  if (s.id_counter != 0) o.UInt("id_counter", s.id_counter);
+  PutInt(o, "created_at", s.created_at);
+  PutInt(o, "updated_at", s.updated_at);
 }
 
 // A first guess of the text size (Json members and long strings can only be guessed; the string
 // grows geometrically past it).
 size_t EstimateTextSize(const ExecutionState& s) {
-  size_t n = 640 + s.timers.size() * 160 + s.backlog.size() * 120;
-  for (const auto& t : s.tasks) n += 900 + t.actions.size() * 300 + t.context_versions.size() * 24;
+  size_t n = 320 + s.timers.size() * 120 + s.backlog.size() * 120;
+  for (const auto& t : s.tasks) n += 420 + t.actions.size() * 240 + t.context_versions.size() * 24;
   return n;
 }
 

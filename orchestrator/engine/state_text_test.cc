@@ -477,7 +477,69 @@ TEST(StateTextTest, DefaultAndEdgeStates) {
   odd.global_context = JsonObject();
   odd.tasks[0].in_context = JsonObject();
   ExpectIdenticalText(odd, "pending_pos past the end");
-  EXPECT_NE(odd.ToJsonText().find("\"pending\":[]"), std::string::npos);
+  // Nothing left to launch: the member is left out (FromJson reads a missing one as empty).
+  EXPECT_EQ(odd.ToJsonText().find("\"pending\""), std::string::npos);
+}
+
+TEST(StateTextTest, Format1StatesAreStillRead) {
+  // What the store held before format 2 (every member written), as a 10-task chain stored it.
+  const char* v1 =
+      R"({"format":1,"id":"e1","workflow_name":"chain","workflow_namespace":"","description":"",)"
+      R"("parent_execution_id":"","parent_task_execution_id":"","root_execution_id":"","parent_item_index":0,)"
+      R"("input":{},"params":{"namespace":""},"state":"RUNNING","state_info":null,"output":{},)"
+      R"("global_context":{},"tasks":[{"id":"t-1","name":"t1","type":"ACTION","is_join":false,)"
+      R"("state":"SUCCESS","state_info":null,"in_context":{},"published":{},"published_global":{},)"
+      R"("context_versions":{},"actions":[{"id":"a-1","name":"std.noop","is_workflow":false,"index":0,)"
+      R"("state":"SUCCESS","accepted":true,"input":{},"output":{"result":null},"state_info":null,)"
+      R"("attempt":0,"created_at":5,"updated_at":6}],"with_items":{"enabled":false,"items":null,)"
+      R"("count":0,"concurrency":0,"pending":[],"running":0,"succeeded":0,"failed":0,"cancelled":0},)"
+      R"("retry_no":0,"retry_started":false,"triggered_by":[],"keep_result":true,"safe_rerun":false,)"
+      R"("processed":true,"error_handled":false,"has_next_tasks":true,"force_failed":false,)"
+      R"("next_task_names":["t2"],"final_state":"IDLE","paused_before":true,"pending_timer_id":"",)"
+      R"("timeout_timer_id":"","created_at":5,"started_at":5,"finished_at":6,"updated_at":6}],)"
+      R"("timers":{},"backlog":[],"finished_notified":false,"id_counter":3,"created_at":4,"updated_at":6})";
+  auto s = ExecutionState::FromJson(*ParseJson(v1));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->ToJsonText(),
+            R"({"format":2,"id":"e1","workflow_name":"chain","params":{"namespace":""},"state":"RUNNING",)"
+            R"("tasks":[{"id":"t-1","name":"t1","state":"SUCCESS","actions":[{"id":"a-1","name":"std.noop",)"
+            R"("state":"SUCCESS","input":{},"output":{"result":null},"created_at":5,"updated_at":6}],)"
+            R"("processed":true,"has_next_tasks":true,"next_task_names":["t2"],"final_state":"IDLE",)"
+            R"("paused_before":true,"created_at":5,"started_at":5,"finished_at":6,"updated_at":6}],)"
+            R"("id_counter":3,"created_at":4,"updated_at":6})");
+  ASSERT_NE(s->FindTaskById("t-1"), nullptr);
+  EXPECT_TRUE(s->tasks[0].keep_result);
+}
+
+TEST(StateTextTest, MembersWithTheirDefaultValueAreLeftOut) {
+  ExecutionState s;
+  s.id = "e";
+  s.state = State::kRunning;
+  TaskExecution t;
+  t.id = "t-1";
+  t.name = "a";
+  t.state = State::kRunning;
+  s.tasks.push_back(t);
+  s.RebuildIndex();
+  EXPECT_EQ(s.ToJsonText(),
+            R"({"format":2,"id":"e","state":"RUNNING","tasks":[{"id":"t-1","name":"a","state":"RUNNING",)"
+            R"("final_state":"IDLE"}]})");
+  // Defaults that are not what a missing member means are written: accepted=false, keep_result=false.
+  s.tasks[0].keep_result = false;
+  ActionExecution a;
+  a.id = "a-1";
+  a.accepted = false;
+  s.tasks[0].actions.push_back(a);
+  s.RebuildIndex();
+  std::string text = s.ToJsonText();
+  EXPECT_NE(text.find(R"("keep_result":false)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("accepted":false)"), std::string::npos) << text;
+  auto back = ExecutionState::FromJson(*ParseJson(text));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->ToJsonText(), text);
+  EXPECT_FALSE(back->tasks[0].keep_result);
+  EXPECT_FALSE(back->tasks[0].actions[0].accepted);
+  EXPECT_TRUE(back->tasks[0].in_context.is_object());
 }
 
 // The escaping and value writer on their own, against Boost's serializer, every byte value.
