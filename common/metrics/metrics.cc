@@ -61,6 +61,9 @@ Families* Create() {
       Reg(BuildCounter(), "bora_orchestrator_commits_total",
           "State commits (one per applied batch of a partition)", "counter"),
       Reg(BuildCounter(), "bora_timers_fired_total", "Engine timers fired", "counter"),
+      Reg(BuildHistogram(), "bora_orchestrator_loop_phase_seconds",
+          "Time an orchestrator poll spends per phase (wait, load, apply, commit, produce, timers)",
+          "histogram"),
       Reg(BuildGauge(), "bora_partitions_owned", "Partitions of bora.events this orchestrator owns",
           "gauge"),
       Reg(BuildCounter(), "bora_partition_claims_total",
@@ -215,6 +218,18 @@ void PartitionClaimed(int partition, uint64_t epoch) {
 void PartitionFenced(int partition) { Get().partitions_fenced.Add({}).Increment(); }
 
 void SetPartitionsOwned(size_t n) { Get().partitions_owned.Add({}).Set(static_cast<double>(n)); }
+
+LoopPhases& OrchestratorLoopPhases() {
+  static LoopPhases* phases = [] {
+    auto& f = Get().loop_phase;
+    auto child = [&](const char* phase) -> prometheus::Histogram& {
+      return f.Add({{"phase", phase}}, LatencyBuckets());
+    };
+    return new LoopPhases{child("wait"),   child("load"),    child("apply"),
+                          child("commit"), child("produce"), child("timers")};
+  }();
+  return *phases;
+}
 
 void ActionScheduledToStart(std::string_view pool, double seconds) {
   Get()

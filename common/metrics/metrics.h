@@ -74,6 +74,7 @@ struct Families {
   prometheus::Family<prometheus::Counter>& events_refused;  // {reason}: engine refused / unknown
   prometheus::Family<prometheus::Counter>& commits;         // state commits (one per batch)
   prometheus::Family<prometheus::Counter>& timers_fired;
+  prometheus::Family<prometheus::Histogram>& loop_phase;  // {phase}: where an orchestrator poll goes
   // Partitions (orchestrator).
   prometheus::Family<prometheus::Gauge>& partitions_owned;
   prometheus::Family<prometheus::Counter>& partition_claims;  // {partition}: epoch changes we made
@@ -136,6 +137,18 @@ void TaskFinished(std::string_view workflow, std::string_view task, std::string_
 void PartitionClaimed(int partition, uint64_t epoch);
 void PartitionFenced(int partition);
 void SetPartitionsOwned(size_t n);
+// The orchestrator loop's phase histograms (children cached): wait = blocked in the consumer poll,
+// load = reading executions no cache holds, apply = decoding and applying events, commit = the store
+// round trip, produce = handing the outbox to the bus and serving its deliveries, timers = firing timers.
+struct LoopPhases {
+  prometheus::Histogram& wait;
+  prometheus::Histogram& load;
+  prometheus::Histogram& apply;
+  prometheus::Histogram& commit;
+  prometheus::Histogram& produce;
+  prometheus::Histogram& timers;
+};
+LoopPhases& OrchestratorLoopPhases();
 void ActionScheduledToStart(std::string_view pool, double seconds);
 void ActionFinished(std::string_view pool, std::string_view action, std::string_view result,
                     double seconds);

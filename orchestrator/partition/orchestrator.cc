@@ -201,7 +201,16 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
   // Don't block when a timer is already due.
   auto next_timer = NextTimer();
   if (next_timer && *next_timer <= clock_->NowUs()) timeout = std::chrono::milliseconds(0);
+  // Phase timings (bora_orchestrator_loop_phase_seconds): each Mark observes the time since the last one.
+  metrics::LoopPhases& phases = metrics::OrchestratorLoopPhases();
+  auto phase_start = std::chrono::steady_clock::now();
+  auto mark = [&phase_start](prometheus::Histogram& h) {
+    auto now = std::chrono::steady_clock::now();
+    h.Observe(std::chrono::duration<double>(now - phase_start).count());
+    phase_start = now;
+  };
   BORA_ASSIGN_OR_RETURN(std::vector<BusMessage> messages, consumer_->Poll(options_.max_batch, timeout));
+  mark(phases.wait);
   // A partition assigned during this poll brings its previous owner's unacknowledged outbox: send it first,
   // before anything new for the partition.
   for (auto& [p, owned] : owned_) {
@@ -243,6 +252,7 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
         b.loaded[keys[k].execution_id] = std::move(*states[k]);
       }
     }
+    mark(phases.load);
   }
   std::vector<store::PartitionCommit> commits;
   commits.reserve(batches.size());
@@ -253,7 +263,9 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
     }
     commits.push_back({b.partition, b.owned->epoch, &b.commit});
   }
+  if (!batches.empty()) mark(phases.apply);
   std::vector<Status> committed = store_->CommitMany(commits);
+  if (!batches.empty()) mark(phases.commit);
   Status first_error = Status::Ok();
   for (size_t i = 0; i < batches.size(); ++i) {
     PartitionBatch& b = batches[i];
@@ -282,15 +294,19 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
   }
   // Everything produced this round goes on the wire now, in one go.
   Status reaped = ServeAndReap();
+  if (!batches.empty()) mark(phases.produce);
   BORA_RETURN_IF_ERROR(first_error);
   BORA_RETURN_IF_ERROR(reaped);
+  size_t fired_total = 0;
   for (auto& [p, owned] : owned_) {
     if (owned.needs_claim) continue;
     BORA_ASSIGN_OR_RETURN(size_t fired, FireTimers(p, owned));
-    done += fired;
+    fired_total += fired;
     // Nothing new came in: a good moment to acknowledge what was produced (and confirmed).
     if (messages.empty()) BORA_RETURN_IF_ERROR(Ack(p, owned));
   }
+  if (fired_total > 0) mark(phases.timers);
+  done += fired_total;
   return done;
 }
 
