@@ -5,13 +5,21 @@
 // Prints (1) peak throughput: executions started as fast as possible, tasks/s until all finish; (2) per-hop
 // latency under open-loop arrivals at half the peak rate: the time from one task's end to the next task's end
 // in a chain (orchestrator timestamps), p50/p99 from a histogram; (3) Redis commands and Kafka messages per
-// task. The producer uses acks=all (idempotent); Redis runs as scripts/services.sh starts it (no AOF unless
-// BORA_REDIS_AOF=1, then appendfsync everysec).
+// task; (4) where the orchestrator's loop spent its time during (2) (bora_orchestrator_loop_phase_seconds from
+// its /metrics). The producer uses acks=all (idempotent); Redis runs as scripts/services.sh starts it (no AOF
+// unless BORA_REDIS_AOF=1, then appendfsync everysec).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -66,6 +74,62 @@ long long KafkaMessages(const std::string& brokers, const std::string& prefix) {
   return total;
 }
 
+// A free loopback port (bound then released; the orchestrator binds it right after).
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+// GET http://127.0.0.1:<port>/metrics (HTTP/1.0, read to the end); empty on failure.
+std::string FetchMetrics(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  std::string out;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    const std::string req = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
+      std::array<char, 65536> buf;
+      for (ssize_t n; (n = read(fd, buf.data(), buf.size())) > 0;) out.append(buf.data(), static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  return out;
+}
+
+// phase -> {sum of seconds, count} of bora_orchestrator_loop_phase_seconds.
+std::map<std::string, std::pair<double, double>> LoopPhases(int port) {
+  std::map<std::string, std::pair<double, double>> out;
+  std::string text = FetchMetrics(port);
+  const std::string base = "bora_orchestrator_loop_phase_seconds_";
+  for (size_t at = text.find(base); at != std::string::npos; at = text.find(base, at + 1)) {
+    size_t eol = text.find('\n', at);
+    std::string line = text.substr(at, eol - at);
+    bool sum = line.compare(base.size(), 4, "sum{") == 0;
+    bool count = line.compare(base.size(), 6, "count{") == 0;
+    if (!sum && !count) continue;
+    size_t p = line.find("phase=\"");
+    if (p == std::string::npos) continue;
+    p += 7;
+    std::string phase = line.substr(p, line.find('"', p) - p);
+    double v = std::atof(line.c_str() + line.rfind(' ') + 1);
+    (sum ? out[phase].first : out[phase].second) = v;
+  }
+  return out;
+}
+
 double Percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -85,7 +149,8 @@ int Run(int executions, int latency_seconds) {
   }
   testing::Cluster& c = **cluster;
   if (!c.Load(ChainYaml()).ok()) return 1;
-  c.StartOrchestrator();
+  const int metrics_port = FreePort();
+  c.StartOrchestrator({"--metrics-port", std::to_string(metrics_port)});
   c.StartWorker({"--concurrency", "4"});
   auto redis = RedisClient::Connect(services->redis);
   if (!redis.ok()) return 1;
@@ -125,6 +190,7 @@ int Run(int executions, int latency_seconds) {
   double rate = peak_exec_rate / 2;
   auto interval = std::chrono::duration<double>(1.0 / rate);
   std::vector<std::string> lat_ids;
+  auto phases0 = LoopPhases(metrics_port);
   auto start = Clock::now();
   for (int i = 0; std::chrono::duration<double>(Clock::now() - start).count() < latency_seconds; ++i) {
     auto due = start + std::chrono::duration_cast<Clock::duration>(interval * i);
@@ -135,6 +201,8 @@ int Run(int executions, int latency_seconds) {
     if (id.ok()) lat_ids.push_back(*id);
   }
   c.WaitTerminal(lat_ids, 600s);
+  auto phases1 = LoopPhases(metrics_port);
+  double loop_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::vector<double> hops;
   for (const auto& id : lat_ids) {
     auto s = c.client().Get(id);
@@ -148,6 +216,18 @@ int Run(int executions, int latency_seconds) {
               "p50 %.2f ms, p99 %.2f ms, max %.2f ms (%zu hops)\n",
               lat_ids.size(), rate, rate * kTasks, latency_seconds, Percentile(hops, 0.50),
               Percentile(hops, 0.99), Percentile(hops, 1.0), hops.size());
+  // Polls = observations of "wait" (one per poll); the other phases are observed only when a poll had events.
+  double loops = phases1["wait"].second - phases0["wait"].second;
+  if (loops > 0) {
+    std::printf("orchestrator loop during (2): %.0f polls/s; mean ms per poll:", loops / loop_seconds);
+    for (const char* phase : {"wait", "load", "apply", "commit", "produce", "timers"}) {
+      double sum = phases1[phase].first - phases0[phase].first;
+      std::printf(" %s %.3f", phase, sum * 1000 / loops);
+    }
+    std::printf("\n");
+  } else {
+    std::printf("orchestrator loop: no phase metrics from port %d\n", metrics_port);
+  }
   return done == ids->size() ? 0 : 1;
 }
 
