@@ -241,7 +241,9 @@ TEST_F(ClientTest, SendsMistralRequests) {
     const HttpRequest& req = requests.back();
     EXPECT_EQ(req.method, c.method);
     EXPECT_EQ(req.target, c.target);
-    if (!c.content_type.empty()) EXPECT_EQ(req.Header("content-type"), c.content_type);
+    if (!c.content_type.empty()) {
+      EXPECT_EQ(req.Header("content-type"), c.content_type);
+    }
     EXPECT_EQ(req.Header("authorization"), "");
     auto want = ParseJson(c.body);
     if (!c.body.empty() && want.ok()) {

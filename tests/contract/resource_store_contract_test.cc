@@ -151,7 +151,9 @@ TEST_P(ResourceStoreContractTest, CompareAndSwapReplacesOnlyTheExpectedValue) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     std::string key = std::string("k-") + c.name;
-    if (c.stored) ASSERT_TRUE(store_->Put("cas", key, J(c.stored)).ok());
+    if (c.stored) {
+      ASSERT_TRUE(store_->Put("cas", key, J(c.stored)).ok());
+    }
     std::optional<Json> replacement;
     if (c.replacement) replacement = J(c.replacement);
     auto swapped = store_->CompareAndSwap("cas", key, J(c.expected), replacement);
