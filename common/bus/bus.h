@@ -126,8 +126,7 @@ class Bus {
                                 const std::shared_ptr<DeliveryTracker>& tracker) {
     return PublishWithHeaders(topic, key, std::move(value), headers);
   }
-  // Sends what is queued without further batching delay and serves acknowledgements (delivery reports)
-  // that arrived since the last call; never blocks.
+  // Serves the acknowledgements (delivery reports) that arrived since the last call; never blocks.
   virtual void ServeDeliveries() {}
   virtual Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerOptions& options) = 0;
 };

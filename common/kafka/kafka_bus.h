@@ -20,7 +20,8 @@ namespace bora {
 struct KafkaBusOptions {
   std::string brokers;                 // "host:port[,host:port]"
   std::string client_id = "bora";
-  int linger_ms = 1;                   // producer batching delay
+  int linger_ms = 0;                   // producer batching delay (librdkafka still batches what queues while
+                                       // requests are in flight; 1 ms cost ~1 ms per produce leg at low load)
   int session_timeout_ms = 10000;      // consumer group session timeout (failure detection)
   int max_poll_interval_ms = 300000;
   int replication_factor = 1;          // for topics created by CreateTopic
@@ -54,6 +55,8 @@ class KafkaBus final : public Bus {
 
  private:
   explicit KafkaBus(std::unique_ptr<Impl> impl);
+  // Waits (at most 30 s) until every partition of `topic` has a leader that serves requests.
+  Status WaitForLeaders(const std::string& topic, int partitions);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -214,7 +214,7 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
                 Finished(tp, offset);
               });
   }
-  // Results of inline actions go out now rather than after the producer's linger.
+  // Serve the delivery reports of the results published above (the producer sends them at once: linger 0).
   if (!messages.empty()) bus_->ServeDeliveries();
   auto now = std::chrono::steady_clock::now();
   if (now >= next_commit_) {
