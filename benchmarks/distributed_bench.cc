@@ -109,23 +109,28 @@ std::string FetchMetrics(int port) {
   return out;
 }
 
-// phase -> {sum of seconds, count} of bora_orchestrator_loop_phase_seconds.
-std::map<std::string, std::pair<double, double>> LoopPhases(int port) {
+// label value (of `label`, or "" for all series) -> {sum, count} of histogram `name` in `port`'s /metrics.
+std::map<std::string, std::pair<double, double>> HistogramSums(int port, const std::string& name,
+                                                               const std::string& label) {
   std::map<std::string, std::pair<double, double>> out;
   std::string text = FetchMetrics(port);
-  const std::string base = "bora_orchestrator_loop_phase_seconds_";
+  const std::string base = name + "_";
   for (size_t at = text.find(base); at != std::string::npos; at = text.find(base, at + 1)) {
+    if (at > 0 && text[at - 1] != '\n') continue;
     size_t eol = text.find('\n', at);
     std::string line = text.substr(at, eol - at);
-    bool sum = line.compare(base.size(), 4, "sum{") == 0;
-    bool count = line.compare(base.size(), 6, "count{") == 0;
+    bool sum = line.compare(base.size(), 4, "sum{") == 0 || line.compare(base.size(), 4, "sum ") == 0;
+    bool count = line.compare(base.size(), 6, "count{") == 0 || line.compare(base.size(), 6, "count ") == 0;
     if (!sum && !count) continue;
-    size_t p = line.find("phase=\"");
-    if (p == std::string::npos) continue;
-    p += 7;
-    std::string phase = line.substr(p, line.find('"', p) - p);
+    std::string key;
+    if (!label.empty()) {
+      size_t p = line.find(label + "=\"");
+      if (p == std::string::npos) continue;
+      p += label.size() + 2;
+      key = line.substr(p, line.find('"', p) - p);
+    }
     double v = std::atof(line.c_str() + line.rfind(' ') + 1);
-    (sum ? out[phase].first : out[phase].second) = v;
+    (sum ? out[key].first : out[key].second) += v;
   }
   return out;
 }
@@ -151,7 +156,8 @@ int Run(int executions, int latency_seconds) {
   if (!c.Load(ChainYaml()).ok()) return 1;
   const int metrics_port = FreePort();
   c.StartOrchestrator({"--metrics-port", std::to_string(metrics_port)});
-  c.StartWorker({"--concurrency", "4"});
+  const int worker_metrics_port = FreePort();
+  c.StartWorker({"--concurrency", "4", "--metrics-port", std::to_string(worker_metrics_port)});
   auto redis = RedisClient::Connect(services->redis);
   if (!redis.ok()) return 1;
 
@@ -190,7 +196,10 @@ int Run(int executions, int latency_seconds) {
   double rate = peak_exec_rate / 2;
   auto interval = std::chrono::duration<double>(1.0 / rate);
   std::vector<std::string> lat_ids;
-  auto phases0 = LoopPhases(metrics_port);
+  const std::string kPhases = "bora_orchestrator_loop_phase_seconds";
+  const std::string kToStart = "bora_action_schedule_to_start_seconds";
+  auto phases0 = HistogramSums(metrics_port, kPhases, "phase");
+  auto to_start0 = HistogramSums(worker_metrics_port, kToStart, "");
   auto start = Clock::now();
   for (int i = 0; std::chrono::duration<double>(Clock::now() - start).count() < latency_seconds; ++i) {
     auto due = start + std::chrono::duration_cast<Clock::duration>(interval * i);
@@ -201,7 +210,8 @@ int Run(int executions, int latency_seconds) {
     if (id.ok()) lat_ids.push_back(*id);
   }
   c.WaitTerminal(lat_ids, 600s);
-  auto phases1 = LoopPhases(metrics_port);
+  auto phases1 = HistogramSums(metrics_port, kPhases, "phase");
+  auto to_start1 = HistogramSums(worker_metrics_port, kToStart, "");
   double loop_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::vector<double> hops;
   for (const auto& id : lat_ids) {
@@ -225,6 +235,12 @@ int Run(int executions, int latency_seconds) {
       std::printf(" %s %.3f", phase, sum * 1000 / loops);
     }
     std::printf("\n");
+    double n = to_start1[""].second - to_start0[""].second;
+    if (n > 0) {
+      std::printf("RunAction leg (orchestrator produce -> worker start, bora_action_schedule_to_start_seconds): "
+                  "mean %.3f ms\n",
+                  (to_start1[""].first - to_start0[""].first) * 1000 / n);
+    }
   } else {
     std::printf("orchestrator loop: no phase metrics from port %d\n", metrics_port);
   }
