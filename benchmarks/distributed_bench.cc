@@ -6,7 +6,7 @@
 // latency under open-loop arrivals at half the peak rate: the time from one task's end to the next task's end
 // in a chain (orchestrator timestamps), p50/p99 from a histogram; (3) Redis commands and Kafka messages per
 // task; (4) where the orchestrator's loop spent its time during (2) (bora_orchestrator_loop_phase_seconds from
-// its /metrics). The producer uses acks=all (idempotent); Redis runs as scripts/services.sh starts it (no AOF
+// its /metrics). BORA_BENCH_ORCHESTRATOR_LOOPS sets the orchestrator's --orchestrator-loops. The producer uses acks=all (idempotent); Redis runs as scripts/services.sh starts it (no AOF
 // unless BORA_REDIS_AOF=1, then appendfsync everysec).
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -155,7 +155,9 @@ int Run(int executions, int latency_seconds) {
   testing::Cluster& c = **cluster;
   if (!c.Load(ChainYaml()).ok()) return 1;
   const int metrics_port = FreePort();
-  c.StartOrchestrator({"--metrics-port", std::to_string(metrics_port)});
+  const char* loops_env = std::getenv("BORA_BENCH_ORCHESTRATOR_LOOPS");  // --orchestrator-loops (default 1)
+  c.StartOrchestrator({"--metrics-port", std::to_string(metrics_port), "--orchestrator-loops",
+                       loops_env != nullptr && *loops_env != 0 ? loops_env : "1"});
   const int worker_metrics_port = FreePort();
   c.StartWorker({"--concurrency", "4", "--metrics-port", std::to_string(worker_metrics_port)});
   auto redis = RedisClient::Connect(services->redis);

@@ -70,6 +70,12 @@ int main(int argc, char** argv) {
   };
   CLI::App* orch = app.add_subcommand("orchestrator", "Run the orchestrator role on Kafka and Redis");
   add_cluster_flags(orch);
+  auto add_loops_flag = [&](CLI::App* cmd) {
+    cmd->add_option("--orchestrator-loops", cluster.options.orchestrator_loops,
+                    "Orchestrator threads, each owning some of the partitions with its own Kafka consumer "
+                    "and Redis connection (1 to --partitions; distributed mode)");
+  };
+  add_loops_flag(orch);
   orch->add_option("--load", cluster.load, "Store these definition files in Redis first");
   add_external_flag(orch);
   CLI::App* worker = app.add_subcommand("worker", "Run a worker pool on Kafka");
@@ -90,6 +96,7 @@ int main(int argc, char** argv) {
       "serve", "Run every role and the REST API in one process: embedded, or on Kafka and Redis");
   add_cluster_flags(serve);
   add_worker_flags(serve);
+  add_loops_flag(serve);
   add_api_flags(serve);
   serve->add_option("--load", cluster.load, "Store these definition files first");
   add_external_flag(serve);

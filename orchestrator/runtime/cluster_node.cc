@@ -25,6 +25,10 @@ class ExternalAction : public workers::Action {
 
 Result<std::unique_ptr<ClusterNode>> ClusterNode::Create(const ClusterOptions& options) {
   if (options.partitions < 1) return InvalidArgument("--partitions must be at least 1");
+  if (options.orchestrator_loops < 1 || options.orchestrator_loops > options.partitions) {
+    return InvalidArgument("--orchestrator-loops must be between 1 and the number of partitions (" +
+                           std::to_string(options.partitions) + ")");
+  }
   std::unique_ptr<ClusterNode> node(new ClusterNode(options));
   KafkaBusOptions ko;
   ko.brokers = options.kafka;
@@ -65,9 +69,18 @@ Status ClusterNode::Start() {
     partition::OrchestratorOptions oo;
     oo.group = options_.prefix + "bora-orchestrator";
     oo.topic_prefix = options_.prefix;
-    orchestrator_ = std::make_unique<partition::Orchestrator>(oo, bus_.get(), store_.get(), engine_.get(),
-                                                              SystemClock::Get(), nullptr);
-    BORA_RETURN_IF_ERROR(orchestrator_->Start());
+    store::RedisStoreOptions ro;
+    ro.url = options_.redis;
+    ro.key_prefix = options_.prefix;
+    ro.partitions = options_.partitions;
+    loops_.clear();
+    loops_.resize(static_cast<size_t>(options_.orchestrator_loops));
+    for (Loop& loop : loops_) {
+      BORA_ASSIGN_OR_RETURN(loop.store, store::RedisStateStore::Connect(ro));
+      loop.orchestrator = std::make_unique<partition::Orchestrator>(oo, bus_.get(), loop.store.get(),
+                                                                   engine_.get(), SystemClock::Get(), nullptr);
+      BORA_RETURN_IF_ERROR(loop.orchestrator->Start());
+    }
   }
   if (options_.worker) {
     workers::WorkerPoolOptions po;
@@ -85,22 +98,22 @@ Status ClusterNode::Start() {
     BORA_RETURN_IF_ERROR(worker_->Start());
   }
   started_ = true;
-  if (orchestrator_) {
-    orchestrator_thread_ = std::thread([this] {
+  for (Loop& loop : loops_) {
+    loop.thread = std::thread([this, orchestrator = loop.orchestrator.get()] {
       while (!stopping_) {
         auto wait = 100ms;
-        if (auto next = orchestrator_->NextTimer()) {
+        if (auto next = orchestrator->NextTimer()) {
           auto until = std::chrono::microseconds(std::max<int64_t>(0, *next - SystemClock::Get()->NowUs()));
           wait = std::min<std::chrono::milliseconds>(
               wait, std::chrono::duration_cast<std::chrono::milliseconds>(until) + 1ms);
         }
-        auto r = orchestrator_->PollOnce(wait);
+        auto r = orchestrator->PollOnce(wait);
         if (!r.ok()) {
           BORA_LOG_ERROR("orchestrator: {}", r.status().ToString());
           std::this_thread::sleep_for(100ms);  // back off while a service is down
         }
         if (!partition_tasks_.empty()) {
-          std::vector<int> owned = orchestrator_->OwnedPartitions();
+          std::vector<int> owned = orchestrator->OwnedPartitions();
           for (PartitionTask* task : partition_tasks_) {
             auto t = task->RunOwned(owned);
             if (!t.ok()) BORA_LOG_ERROR("partition task: {}", t.status().ToString());
@@ -137,9 +150,11 @@ Status ClusterNode::Start() {
 void ClusterNode::Stop() {
   if (!started_) return;
   stopping_ = true;
-  if (orchestrator_) orchestrator_->Wakeup();
+  for (Loop& loop : loops_) loop.orchestrator->Wakeup();
   if (worker_) worker_->Wakeup();
-  if (orchestrator_thread_.joinable()) orchestrator_thread_.join();
+  for (Loop& loop : loops_) {
+    if (loop.thread.joinable()) loop.thread.join();
+  }
   if (worker_thread_.joinable()) worker_thread_.join();
   for (auto& t : poll_threads_) {
     if (t.joinable()) t.join();

@@ -4,8 +4,10 @@
 // (consume bora.actions.<pool>, run actions), or both (`bora serve --kafka ... --redis ...`). Any number of
 // nodes may run; Kafka's consumer groups share the partitions and Redis epochs fence lost owners.
 //
-// Threading: Start() spawns one loop thread per role; Stop() joins them. client() and definitions() from any
-// thread.
+// Threading: Start() spawns the loop threads (`orchestrator_loops` for the orchestrator role, each with its
+// own Kafka consumer in the orchestrators' group and its own Redis connection, so the loops own disjoint
+// partitions and overlap each other's round trips; one for the worker role); Stop() joins them. client() and
+// definitions() from any thread.
 #include <atomic>
 #include <memory>
 #include <string>
@@ -35,6 +37,7 @@ struct ClusterOptions {
   bool worker = true;
   std::string pool = "default";
   int worker_threads = 4;
+  int orchestrator_loops = 1;      // orchestrator threads in this process (each owns some partitions)
   int session_timeout_ms = 10000;  // Kafka group session: how fast a dead process is detected
   workers::StdActionOptions std_actions;
   // Custom actions run by external (SDK) workers on their own pools: the engine accepts them with
@@ -63,9 +66,6 @@ class ClusterNode {
   const engine::Engine& engine() const { return *engine_; }
   const ClusterOptions& options() const { return options_; }
   workers::ActionRegistry& actions() { return registry_; }
-  const partition::OrchestratorStats* orchestrator_stats() const {
-    return orchestrator_ ? &orchestrator_->stats() : nullptr;
-  }
 
  private:
   explicit ClusterNode(ClusterOptions options) : options_(std::move(options)) {}
@@ -76,12 +76,18 @@ class ClusterNode {
   std::unique_ptr<store::RedisDefinitions> definitions_;
   workers::ActionRegistry registry_;
   std::unique_ptr<engine::Engine> engine_;
-  std::unique_ptr<partition::Orchestrator> orchestrator_;
+  // One per orchestrator loop, with the store connection it commits through.
+  struct Loop {
+    std::unique_ptr<store::RedisStateStore> store;
+    std::unique_ptr<partition::Orchestrator> orchestrator;
+    std::thread thread;
+  };
+  std::vector<Loop> loops_;
   std::unique_ptr<workers::WorkerPool> pool_;
   std::unique_ptr<ActionWorker> worker_;
   std::unique_ptr<ExecutionClient> client_;
   std::atomic<bool> stopping_{false};
-  std::thread orchestrator_thread_, worker_thread_;
+  std::thread worker_thread_;
   std::vector<PartitionTask*> partition_tasks_;
   std::vector<PollLoop> poll_loops_;
   std::vector<std::thread> poll_threads_;
