@@ -22,6 +22,11 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kChainLength = 5;
+// Each step waits 20 ms on a worker thread (32 per worker), so a run of hundreds of chains lasts seconds and
+// the fault lands while executions are running (with std.noop a run of 1,000 chains ended in ~0.3 s, before
+// the fault).
+constexpr char kPacedAction[] = "std.echo output=x delay=0.02";
+const std::vector<std::string> kPacedWorker = {"--concurrency", "32"};
 
 std::string Chain(const std::string& name, const std::string& action) {
   std::string y = "version: '2.0'\n" + name + ":\n  tasks:\n";
@@ -54,15 +59,18 @@ void ExpectIntact(Cluster& cluster, const std::vector<std::string>& ids) {
   EXPECT_EQ(bad, 0) << bad << " of " << ids.size() << " executions are not intact";
 }
 
-// Waits until at least `n` of `ids` are terminal (the run is well under way).
+// Waits until at least `n` of `ids` are terminal (the run is well under way) and fails if all of them are:
+// a fault injected after that would test nothing.
 void WaitProgress(Cluster& cluster, const std::vector<std::string>& ids, size_t n) {
   auto deadline = Clock::now() + 60s;
   while (Clock::now() < deadline && cluster.CountTerminal(ids) < n) {
     Status alive = cluster.CheckProcesses();
     ASSERT_TRUE(alive.ok()) << alive.ToString();
-    std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(20ms);
   }
-  ASSERT_GE(cluster.CountTerminal(ids), n) << "the run made no progress";
+  size_t done = cluster.CountTerminal(ids);
+  ASSERT_GE(done, n) << "the run made no progress";
+  ASSERT_LT(done, ids.size()) << "the run finished before the fault: it would test nothing";
 }
 
 class FaultTest : public ::testing::Test {
@@ -75,14 +83,16 @@ class FaultTest : public ::testing::Test {
   ServiceAddresses services_;
 };
 
-TEST_F(FaultTest, KillOneOfTwoOrchestratorsMidRun) {
-  auto cluster = Cluster::Create("fault-orch", services_, 8);
+// Two orchestrator processes with `loops` orchestrator loops each (--orchestrator-loops); one is killed.
+void KillOneOfTwoOrchestrators(const ServiceAddresses& services, int loops) {
+  auto cluster = Cluster::Create("fault-orch", services, 8);
   ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
   Cluster& c = **cluster;
-  ASSERT_TRUE(c.Load(Chain("chain", "std.noop")).ok());
-  pid_t a = c.StartOrchestrator();
-  c.StartOrchestrator();
-  c.StartWorker();
+  ASSERT_TRUE(c.Load(Chain("chain", kPacedAction)).ok());
+  const std::vector<std::string> flags = {"--orchestrator-loops", std::to_string(loops)};
+  pid_t a = c.StartOrchestrator(flags);
+  c.StartOrchestrator(flags);
+  c.StartWorker(kPacedWorker);
   auto ids = c.StartMany("chain", 1000);
   ASSERT_TRUE(ids.ok()) << ids.status().ToString();
   ASSERT_NO_FATAL_FAILURE(WaitProgress(c, *ids, 100));
@@ -91,11 +101,17 @@ TEST_F(FaultTest, KillOneOfTwoOrchestratorsMidRun) {
   c.Signal(a, SIGKILL);
   size_t done = c.WaitTerminal(*ids, 180s);
   double recovery = Seconds(Clock::now() - killed_at);
-  std::printf("[fault] kill -9 of 1 of 2 orchestrators with %zu/1000 done: all %zu finished %.1f s later\n",
-              before, done, recovery);
+  std::printf("[fault] kill -9 of 1 of 2 orchestrators (%d loop(s) each) with %zu/1000 done: all %zu finished "
+              "%.1f s later\n",
+              loops, before, done, recovery);
   ASSERT_EQ(done, ids->size());
   ExpectIntact(c, *ids);
 }
+
+TEST_F(FaultTest, KillOneOfTwoOrchestratorsMidRun) { KillOneOfTwoOrchestrators(services_, 1); }
+
+// The same with three loops per process: six members of the orchestrators' group in two processes.
+TEST_F(FaultTest, KillOneOfTwoMultiLoopOrchestratorsMidRun) { KillOneOfTwoOrchestrators(services_, 3); }
 
 TEST_F(FaultTest, KillAWorkerMidAction) {
   auto cluster = Cluster::Create("fault-worker", services_, 4);
@@ -122,11 +138,11 @@ TEST_F(FaultTest, ZombieOrchestratorCannotWrite) {
   auto cluster = Cluster::Create("fault-zombie", services_, 8);
   ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
   Cluster& c = **cluster;
-  ASSERT_TRUE(c.Load(Chain("chain", "std.noop")).ok());
+  ASSERT_TRUE(c.Load(Chain("chain", kPacedAction)).ok());
   std::string log = "/tmp/" + c.prefix() + "zombie.log";
   pid_t zombie = c.StartOrchestrator({}, log);
   c.StartOrchestrator();
-  c.StartWorker();
+  c.StartWorker(kPacedWorker);
   auto ids = c.StartMany("chain", 600);
   ASSERT_TRUE(ids.ok()) << ids.status().ToString();
   ASSERT_NO_FATAL_FAILURE(WaitProgress(c, *ids, 50));
@@ -162,9 +178,9 @@ void KillAndRestartService(const ServiceAddresses& shared, const std::string& se
   auto cluster = Cluster::Create("fault-" + service, services, 4);
   ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
   Cluster& c = **cluster;
-  ASSERT_TRUE(c.Load(Chain("chain", "std.noop")).ok());
+  ASSERT_TRUE(c.Load(Chain("chain", kPacedAction)).ok());
   c.StartOrchestrator();
-  c.StartWorker();
+  c.StartWorker(kPacedWorker);
   auto ids = c.StartMany("chain", 500);
   ASSERT_TRUE(ids.ok()) << ids.status().ToString();
   ASSERT_NO_FATAL_FAILURE(WaitProgress(c, *ids, 50));
