@@ -77,4 +77,55 @@ class JsonTextWriter {
   bool comma_ = false;  // a value was written at this level: the next one needs a ','
 };
 
+// A keyed front end of JsonTextWriter for templated field lists that also feed an object-building sink
+// (ExecutionState::ToJson/ToJsonText, the bus message encoders): it opens the root object on construction;
+// keyed methods add an object member, Elem* methods add an array element; Finish() closes the root.
+class JsonTextSink {
+ public:
+  explicit JsonTextSink(std::string& out) : w_(out) { w_.BeginObject(); }
+  void Finish() { w_.EndObject(); }
+
+  void Str(std::string_view key, std::string_view v) {
+    w_.Key(key);
+    w_.Str(v);
+  }
+  void Int(std::string_view key, int64_t v) {
+    w_.Key(key);
+    w_.Int(v);
+  }
+  void UInt(std::string_view key, uint64_t v) {
+    w_.Key(key);
+    w_.UInt(v);
+  }
+  void Bool(std::string_view key, bool v) {
+    w_.Key(key);
+    w_.Bool(v);
+  }
+  void Null(std::string_view key) {
+    w_.Key(key);
+    w_.Null();
+  }
+  void Value(std::string_view key, const Json& v) {
+    w_.Key(key);
+    w_.Value(v);
+  }
+  void BeginObject(std::string_view key) {
+    w_.Key(key);
+    w_.BeginObject();
+  }
+  void BeginArray(std::string_view key, size_t /*size_hint*/) {
+    w_.Key(key);
+    w_.BeginArray();
+  }
+  void EndObject() { w_.EndObject(); }
+  void EndArray() { w_.EndArray(); }
+
+  void ElemStr(std::string_view v) { w_.Str(v); }
+  void ElemInt(int64_t v) { w_.Int(v); }
+  void BeginElemObject() { w_.BeginObject(); }
+
+ private:
+  JsonTextWriter w_;
+};
+
 }  // namespace bora

@@ -219,6 +219,7 @@ Result<std::unique_ptr<RedisReply>> RedisClient::Eval(const std::string& body,
 
 std::vector<Result<std::unique_ptr<RedisReply>>> RedisClient::EvalMany(const std::string& body,
                                                                        const std::vector<EvalCall>& calls) {
+  if (calls.empty()) return {};
   std::lock_guard lock(mu_);
   const std::string sha = ScriptSha1(body);
   std::vector<Argv> commands;

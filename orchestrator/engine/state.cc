@@ -101,53 +101,7 @@ class ObjectSink {
   std::vector<Json*> stack_;  // innermost open container last
 };
 
-class TextSink {
- public:
-  explicit TextSink(std::string& out) : w_(out) { w_.BeginObject(); }
-  void Finish() { w_.EndObject(); }
-
-  void Str(std::string_view key, std::string_view v) {
-    w_.Key(key);
-    w_.Str(v);
-  }
-  void Int(std::string_view key, int64_t v) {
-    w_.Key(key);
-    w_.Int(v);
-  }
-  void UInt(std::string_view key, uint64_t v) {
-    w_.Key(key);
-    w_.UInt(v);
-  }
-  void Bool(std::string_view key, bool v) {
-    w_.Key(key);
-    w_.Bool(v);
-  }
-  void Null(std::string_view key) {
-    w_.Key(key);
-    w_.Null();
-  }
-  void Value(std::string_view key, const Json& v) {
-    w_.Key(key);
-    w_.Value(v);
-  }
-  void BeginObject(std::string_view key) {
-    w_.Key(key);
-    w_.BeginObject();
-  }
-  void BeginArray(std::string_view key, size_t /*size_hint*/) {
-    w_.Key(key);
-    w_.BeginArray();
-  }
-  void EndObject() { w_.EndObject(); }
-  void EndArray() { w_.EndArray(); }
-
-  void ElemStr(std::string_view v) { w_.Str(v); }
-  void ElemInt(int64_t v) { w_.Int(v); }
-  void BeginElemObject() { w_.BeginObject(); }
-
- private:
-  JsonTextWriter w_;
-};
+using TextSink = JsonTextSink;
 
 // Members equal to what FromJson assumes for a missing key are left out (format 2): most of a task's
 // fields keep their defaults, and the whole state is written on every commit, so this halves the text.

@@ -91,52 +91,27 @@ void Report(benchmark::State& bench, size_t bytes) {
   bench.counters["bytes"] = static_cast<double>(bytes);
 }
 
-void BM_DumpToJson_Chain10(benchmark::State& bench) {
-  const ExecutionState& s = ChainState();
+// Times `write` (state -> text) on `s`.
+template <typename Write>
+void Serialise(benchmark::State& bench, const ExecutionState& s, Write write) {
   size_t n = 0;
   for (auto _ : bench) {
-    std::string text = DumpJson(s.ToJson());
+    std::string text = write(s);
     n = text.size();
     benchmark::DoNotOptimize(text.data());
   }
   Report(bench, n);
 }
+std::string ViaTree(const ExecutionState& s) { return DumpJson(s.ToJson()); }
+std::string AsText(const ExecutionState& s) { return s.ToJsonText(); }
+
+void BM_DumpToJson_Chain10(benchmark::State& bench) { Serialise(bench, ChainState(), ViaTree); }
 BENCHMARK(BM_DumpToJson_Chain10);
-
-void BM_ToJsonText_Chain10(benchmark::State& bench) {
-  const ExecutionState& s = ChainState();
-  size_t n = 0;
-  for (auto _ : bench) {
-    std::string text = s.ToJsonText();
-    n = text.size();
-    benchmark::DoNotOptimize(text.data());
-  }
-  Report(bench, n);
-}
+void BM_ToJsonText_Chain10(benchmark::State& bench) { Serialise(bench, ChainState(), AsText); }
 BENCHMARK(BM_ToJsonText_Chain10);
-
-void BM_DumpToJson_WithItems1000(benchmark::State& bench) {
-  const ExecutionState& s = WithItemsState();
-  size_t n = 0;
-  for (auto _ : bench) {
-    std::string text = DumpJson(s.ToJson());
-    n = text.size();
-    benchmark::DoNotOptimize(text.data());
-  }
-  Report(bench, n);
-}
+void BM_DumpToJson_WithItems1000(benchmark::State& bench) { Serialise(bench, WithItemsState(), ViaTree); }
 BENCHMARK(BM_DumpToJson_WithItems1000);
-
-void BM_ToJsonText_WithItems1000(benchmark::State& bench) {
-  const ExecutionState& s = WithItemsState();
-  size_t n = 0;
-  for (auto _ : bench) {
-    std::string text = s.ToJsonText();
-    n = text.size();
-    benchmark::DoNotOptimize(text.data());
-  }
-  Report(bench, n);
-}
+void BM_ToJsonText_WithItems1000(benchmark::State& bench) { Serialise(bench, WithItemsState(), AsText); }
 BENCHMARK(BM_ToJsonText_WithItems1000);
 
 // Into a reused buffer (no allocation at all once warm).

@@ -109,30 +109,7 @@ class ObjectSink {
   JsonObject& o_;
 };
 
-class TextSink {
- public:
-  explicit TextSink(std::string& out) : w_(out) { w_.BeginObject(); }
-  void Finish() { w_.EndObject(); }
-  void Str(std::string_view key, std::string_view v) {
-    w_.Key(key);
-    w_.Str(v);
-  }
-  void Int(std::string_view key, int64_t v) {
-    w_.Key(key);
-    w_.Int(v);
-  }
-  void Bool(std::string_view key, bool v) {
-    w_.Key(key);
-    w_.Bool(v);
-  }
-  void Value(std::string_view key, const Json& v) {
-    w_.Key(key);
-    w_.Value(v);
-  }
-
- private:
-  JsonTextWriter w_;  // escaping and number formats: common/json_text.h
-};
+using TextSink = JsonTextSink;
 
 template <typename Sink>
 void PutOpt(Sink& o, std::string_view key, const std::optional<std::string>& v) {
