@@ -18,6 +18,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Reconnection to a broker backs off exponentially up to this (librdkafka's default is 10 s): a restarted
+// broker is found again within a second.
+constexpr char kReconnectBackoffMaxMs[] = "1000";
+
 std::string ErrName(rd_kafka_resp_err_t err) { return rd_kafka_err2str(err); }
 
 // Sets `key=value` on `conf`; returns an error naming the property.
@@ -126,6 +130,7 @@ class KafkaConsumer final : public Consumer {
     BORA_RETURN_IF_ERROR(Set(conf.get(), "fetch.wait.max.ms", "10"));
     // Small request/response messages: without this, Nagle plus delayed ACKs add ~40 ms per hop.
     BORA_RETURN_IF_ERROR(Set(conf.get(), "socket.nagle.disable", "true"));
+    BORA_RETURN_IF_ERROR(Set(conf.get(), "reconnect.backoff.max.ms", kReconnectBackoffMaxMs));
     BORA_RETURN_IF_ERROR(Set(conf.get(), "allow.auto.create.topics", "false"));
     rd_kafka_conf_set_rebalance_cb(conf.get(), &KafkaConsumer::OnRebalance);
     rd_kafka_conf_set_opaque(conf.get(), this);
@@ -343,6 +348,7 @@ Result<std::unique_ptr<KafkaBus>> KafkaBus::Create(const KafkaBusOptions& option
   BORA_RETURN_IF_ERROR(Set(conf.get(), "max.in.flight.requests.per.connection", "1"));
   BORA_RETURN_IF_ERROR(Set(conf.get(), "partitioner", "murmur2_random"));
   BORA_RETURN_IF_ERROR(Set(conf.get(), "socket.nagle.disable", "true"));
+  BORA_RETURN_IF_ERROR(Set(conf.get(), "reconnect.backoff.max.ms", kReconnectBackoffMaxMs));
   BORA_RETURN_IF_ERROR(Set(conf.get(), "message.max.bytes", std::to_string(16 << 20)));
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::OnDelivery);
   rd_kafka_conf_set_opaque(conf.get(), impl.get());
