@@ -3,14 +3,16 @@
 #include <charconv>
 
 #include "common/json.h"
+#include "common/json_text.h"
 
 namespace bora::store {
 
 namespace {
 
 // Commit: KEYS meta, states, outbox, timers. ARGV epoch, next_offset, then four counted sections:
-// states (id, json)*, outbox (entry)*, cancelled timers (member)*, set timers (score, member)*.
-// Returns the outbox sequence numbers assigned, in order.
+// states (id, json)*, outbox (n, then ONE argument: the JSON array of the n entries, when n > 0), cancelled
+// timers (member)*, set timers (score, member)*. The batch's entries take the sequence numbers first..first+n-1
+// and are stored as one field "first:last" (one write per batch, not per message). Returns first (0 if n = 0).
 constexpr const char* kCommitScript = R"lua(
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if tostring(epoch) ~= ARGV[1] then return redis.error_reply('FENCED current epoch ' .. tostring(epoch)) end
@@ -19,35 +21,42 @@ local i = 3
 local n = tonumber(ARGV[i]); i = i + 1
 for k = 1, n do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]); i = i + 2 end
 n = tonumber(ARGV[i]); i = i + 1
-local seqs = {}
-for k = 1, n do
-  local seq = redis.call('HINCRBY', KEYS[1], 'next_seq', 1)
-  redis.call('HSET', KEYS[3], seq, ARGV[i]); seqs[#seqs + 1] = seq; i = i + 1
+local first = 0
+if n > 0 then
+  local last = redis.call('HINCRBY', KEYS[1], 'next_seq', n)
+  first = last - n + 1
+  redis.call('HSET', KEYS[3], first .. ':' .. last, ARGV[i]); i = i + 1
 end
 n = tonumber(ARGV[i]); i = i + 1
 for k = 1, n do redis.call('ZREM', KEYS[4], ARGV[i]); i = i + 1 end
 n = tonumber(ARGV[i]); i = i + 1
 for k = 1, n do redis.call('ZADD', KEYS[4], ARGV[i], ARGV[i + 1]); i = i + 2 end
-return seqs
+return first
 )lua";
 
-// Claim: KEYS meta, outbox. Bumps the epoch; returns {epoch, next_offset, seq1, entry1, seq2, entry2...}.
+// Claim: KEYS meta, outbox. Bumps the epoch; returns {epoch, next_offset, acked, field1, batch1, field2,
+// batch2...}: entries with a sequence number <= acked were acknowledged already (their batch was only partly).
 constexpr const char* kClaimScript = R"lua(
 local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
 local offset = redis.call('HGET', KEYS[1], 'next_offset') or '0'
-local out = {tostring(epoch), tostring(offset)}
+local acked = redis.call('HGET', KEYS[1], 'acked') or '0'
+local out = {tostring(epoch), tostring(offset), tostring(acked)}
 local all = redis.call('HGETALL', KEYS[2])
 for k = 1, #all do out[#out + 1] = all[k] end
 return out
 )lua";
 
-// Ack: KEYS meta, outbox. ARGV epoch, up_to_seq.
+// Ack: KEYS meta, outbox. ARGV epoch, up_to_seq. Drops the batches whose last entry is acknowledged and
+// remembers the mark (a claim skips the acknowledged entries of a batch acknowledged in part).
 constexpr const char* kAckScript = R"lua(
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if tostring(epoch) ~= ARGV[1] then return redis.error_reply('FENCED current epoch ' .. tostring(epoch)) end
 local up = tonumber(ARGV[2])
-for _, seq in ipairs(redis.call('HKEYS', KEYS[2])) do
-  if tonumber(seq) <= up then redis.call('HDEL', KEYS[2], seq) end
+local acked = tonumber(redis.call('HGET', KEYS[1], 'acked') or '0')
+if up > acked then redis.call('HSET', KEYS[1], 'acked', ARGV[2]) end
+for _, field in ipairs(redis.call('HKEYS', KEYS[2])) do
+  local last = tonumber(string.match(field, ':(%d+)$') or field)  -- "first:last", or "seq" (one entry)
+  if last ~= nil and last <= up then redis.call('HDEL', KEYS[2], field) end
 end
 return 1
 )lua";
@@ -115,20 +124,38 @@ std::string RedisStateStore::Key(int partition, const char* what) const {
 Result<PartitionClaim> RedisStateStore::ClaimPartition(int partition) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   BORA_ASSIGN_OR_RETURN(auto reply, client_->Eval(kClaimScript, {Key(partition, "meta"), Key(partition, "outbox")}, {}));
-  if (!reply->IsArray() || reply->Size() < 2) return Internal("redis claim: unexpected reply");
+  if (!reply->IsArray() || reply->Size() < 3) return Internal("redis claim: unexpected reply");
   PartitionClaim claim;
   BORA_ASSIGN_OR_RETURN(int64_t epoch, ToInt(reply->StrAt(0)));
   BORA_ASSIGN_OR_RETURN(claim.next_offset, ToInt(reply->StrAt(1)));
+  BORA_ASSIGN_OR_RETURN(int64_t acked, ToInt(reply->StrAt(2)));
   claim.epoch = static_cast<uint64_t>(epoch);
-  for (size_t i = 2; i + 1 < reply->Size(); i += 2) {
-    BORA_ASSIGN_OR_RETURN(int64_t seq, ToInt(reply->StrAt(i)));
-    auto entry = ParseJson(reply->StrAt(i + 1));
-    if (!entry.ok() || !entry->is_array() || entry->get_array().size() != 3) {
-      return Internal("redis claim: bad outbox entry " + std::to_string(seq));
+  for (size_t i = 3; i + 1 < reply->Size(); i += 2) {
+    // Field "first:last", value [[topic, key, value], ...] with last - first + 1 entries; or (written before
+    // batches were stored whole) field "seq", value [topic, key, value].
+    const std::string field = reply->StrAt(i);
+    const auto colon = field.find(':');
+    auto first = ToInt(std::string_view(field).substr(0, colon));
+    auto last = colon == std::string::npos ? first : ToInt(std::string_view(field).substr(colon + 1));
+    auto entries = ParseJson(reply->StrAt(i + 1));
+    if (colon == std::string::npos && entries.ok()) entries = Json(JsonArray{*entries});
+    if (!first.ok() || !last.ok() || !entries.ok() || !entries->is_array() ||
+        static_cast<int64_t>(entries->get_array().size()) != *last - *first + 1) {
+      return Internal("redis claim: bad outbox batch '" + field + "'");
     }
-    const auto& a = entry->get_array();
-    claim.outbox.push_back({static_cast<uint64_t>(seq), std::string(a[0].as_string()),
-                            std::string(a[1].as_string()), std::string(a[2].as_string())});
+    int64_t seq = *first;
+    for (const auto& e : entries->get_array()) {
+      if (!e.is_array() || e.get_array().size() != 3 || !e.get_array()[0].is_string() ||
+          !e.get_array()[1].is_string() || !e.get_array()[2].is_string()) {
+        return Internal("redis claim: bad outbox entry " + std::to_string(seq));
+      }
+      const auto& a = e.get_array();
+      if (seq > acked) {
+        claim.outbox.push_back({static_cast<uint64_t>(seq), std::string(a[0].as_string()),
+                                std::string(a[1].as_string()), std::string(a[2].as_string())});
+      }
+      ++seq;
+    }
   }
   std::sort(claim.outbox.begin(), claim.outbox.end(),
             [](const OutboxEntry& a, const OutboxEntry& b) { return a.seq < b.seq; });
@@ -158,8 +185,19 @@ RedisClient::EvalCall RedisStateStore::CommitCall(int partition, uint64_t epoch,
     args.push_back(s->ToJsonText());
   }
   args.push_back(std::to_string(batch.outbox.size()));
-  for (const auto& e : batch.outbox) {
-    args.push_back(DumpJson(JsonArray{Json(e.topic), Json(e.key), Json(e.value)}));
+  if (!batch.outbox.empty()) {
+    std::string entries;
+    JsonTextWriter w(entries);
+    w.BeginArray();
+    for (const auto& e : batch.outbox) {
+      w.BeginArray();
+      w.Str(e.topic);
+      w.Str(e.key);
+      w.Str(e.value);
+      w.EndArray();
+    }
+    w.EndArray();
+    args.push_back(std::move(entries));
   }
   args.push_back(std::to_string(batch.timers_cancelled.size()));
   for (const auto& t : batch.timers_cancelled) args.push_back(TimerMember(t.execution_id, t.timer_id));
@@ -172,10 +210,10 @@ RedisClient::EvalCall RedisStateStore::CommitCall(int partition, uint64_t epoch,
 }
 
 Status RedisStateStore::ReadCommitReply(const RedisReply& reply, CommitBatch* batch) {
-  if (!reply.IsArray() || reply.Size() != batch->outbox.size()) {
-    return Internal("redis commit: unexpected reply");
-  }
-  for (size_t i = 0; i < reply.Size(); ++i) batch->outbox[i].seq = static_cast<uint64_t>(reply.IntAt(i));
+  auto first = ToInt(reply.Str());
+  if (!first.ok() || (*first <= 0 && !batch->outbox.empty())) return Internal("redis commit: unexpected reply");
+  uint64_t seq = static_cast<uint64_t>(*first);
+  for (auto& e : batch->outbox) e.seq = seq++;
   return Status::Ok();
 }
 

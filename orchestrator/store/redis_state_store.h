@@ -1,9 +1,10 @@
 #pragma once
 // RedisStateStore: StateStore on redis-server (hiredis). Every key of a partition carries the hash tag
 // `{<prefix>p<N>}` so a partition lives on one Redis Cluster slot and one Lua script can touch all of it:
-//   {..}:meta    hash    epoch, next_offset, next_seq
+//   {..}:meta    hash    epoch, next_offset, next_seq, acked
 //   {..}:states  hash    execution id -> ExecutionState JSON
-//   {..}:outbox  hash    seq -> ["topic", "key", "value"]
+//   {..}:outbox  hash    "first:last" -> [["topic", "key", "value"], ...]: one field per committed batch,
+//                        its entries numbered first..last (meta's `acked` marks what was acknowledged)
 //   {..}:timers  zset    "<execution id>\x1f<timer id>" scored by fire time (µs)
 // Commit is one EVAL: it checks the epoch and writes states, next offset, outbox and timer changes
 // atomically, or nothing (a stale epoch gets kAborted). ClaimPartition bumps the epoch in one script too.
