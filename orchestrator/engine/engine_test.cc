@@ -17,6 +17,7 @@ namespace bora::engine {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::ListCaseStems;
 using testing::RunCase;
 using testing::TestDriver;
 
@@ -41,17 +42,7 @@ fs::path ScenarioDir() {
 }
 
 std::vector<std::string> ListCases(const fs::path& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return {"absent"};
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    std::string name = e.path().filename().string();
-    if (name.size() > 5 && name.ends_with(".yaml")) {
-      std::string stem = name.substr(0, name.size() - 5);
-      if (fs::exists(dir / (stem + ".expect.json"))) out.push_back(stem);
-    }
-  }
-  std::sort(out.begin(), out.end());
+  std::vector<std::string> out = ListCaseStems(dir.string());
   if (out.empty()) out.push_back("absent");
   return out;
 }

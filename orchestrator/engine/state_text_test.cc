@@ -81,18 +81,7 @@ fs::path ConformanceDir() {
 std::vector<std::string> ListCases() {
   std::vector<std::string> out;
   for (const fs::path& dir : {ScenarioDir(), ConformanceDir()}) {
-    std::error_code ec;
-    std::vector<std::string> stems;
-    if (fs::is_directory(dir, ec)) {
-      for (const auto& e : fs::directory_iterator(dir, ec)) {
-        std::string name = e.path().filename().string();
-        if (name.size() > 5 && name.ends_with(".yaml")) {
-          std::string stem = name.substr(0, name.size() - 5);
-          if (fs::exists(dir / (stem + ".expect.json"))) stems.push_back(stem);
-        }
-      }
-    }
-    std::sort(stems.begin(), stems.end());
+    std::vector<std::string> stems = testing::ListCaseStems(dir.string());
     if (stems.empty()) out.push_back("absent|" + dir.string());
     for (const auto& s : stems) out.push_back(dir.string() + "|" + s);
   }

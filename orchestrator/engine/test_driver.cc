@@ -1,6 +1,7 @@
 #include "orchestrator/engine/test_driver.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "orchestrator/language/parser.h"
@@ -658,6 +659,22 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect, bo
   }
   for (const auto& err : d.errors()) failures.push_back("apply error: " + err);
   return failures;
+}
+
+std::vector<std::string> ListCaseStems(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.size() > 5 && name.ends_with(".yaml")) {
+      std::string stem = name.substr(0, name.size() - 5);
+      if (fs::exists(fs::path(dir) / (stem + ".expect.json"))) out.push_back(stem);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace bora::engine::testing

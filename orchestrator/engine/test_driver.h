@@ -82,4 +82,8 @@ class TestDriver {
 std::vector<std::string> RunCase(const std::string& yaml, const Json& expect,
                                  bool round_trip = false);
 
+// The stems of every <stem>.yaml in `dir` that has a <stem>.expect.json beside it, sorted; empty if the
+// folder is absent or holds none.
+std::vector<std::string> ListCaseStems(const std::string& dir);
+
 }  // namespace bora::engine::testing
