@@ -147,7 +147,10 @@ int Run(int executions, int latency_seconds) {
     std::fprintf(stderr, "%s\n", services.status().ToString().c_str());
     return 2;
   }
-  auto cluster = testing::Cluster::Create("bench", *services, 8);
+  const char* partitions_env = std::getenv("BORA_BENCH_PARTITIONS");  // of bora.events (default 8)
+  const int partitions =
+      partitions_env != nullptr && *partitions_env != 0 ? std::atoi(partitions_env) : 8;
+  auto cluster = testing::Cluster::Create("bench", *services, partitions);
   if (!cluster.ok()) {
     std::fprintf(stderr, "%s\n", cluster.status().ToString().c_str());
     return 1;

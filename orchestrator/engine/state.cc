@@ -234,8 +234,9 @@ void WriteTask(const TaskExecution& t, Sink& o) {
   PutInt(o, "updated_at", t.updated_at);
 }
 
+// `with_tasks` false: the head of a split state (AppendHeadJsonText), "task_count" for "tasks".
 template <typename Sink>
-void WriteState(const ExecutionState& s, Sink& o) {
+void WriteState(const ExecutionState& s, Sink& o, bool with_tasks = true) {
   o.Int("format", 2);
   o.Str("id", s.id);
   PutStr(o, "workflow_name", s.workflow_name);
@@ -251,7 +252,9 @@ void WriteState(const ExecutionState& s, Sink& o) {
   PutOptStr(o, "state_info", s.state_info);
   PutObject(o, "output", s.output);
   PutObject(o, "global_context", s.global_context);
-  if (!s.tasks.empty()) {
+  if (!with_tasks) {
+    o.UInt("task_count", s.tasks.size());
+  } else if (!s.tasks.empty()) {
     o.BeginArray("tasks", s.tasks.size());
     for (const auto& t : s.tasks) {
       o.BeginElemObject();
@@ -605,6 +608,38 @@ void ExecutionState::AppendJsonText(std::string& out) const {
   TextSink sink(out);
   WriteState(*this, sink);
   sink.Finish();
+}
+
+void ExecutionState::AppendHeadJsonText(std::string& out) const {
+  TextSink sink(out);
+  WriteState(*this, sink, /*with_tasks=*/false);
+  sink.Finish();
+}
+
+void ExecutionState::AppendTaskJsonText(const TaskExecution& task, std::string& out) {
+  TextSink sink(out);
+  WriteTask(task, sink);
+  sink.Finish();
+}
+
+Result<ExecutionState> ExecutionState::FromJsonParts(Json head, std::vector<Json> tasks) {
+  if (!head.is_object()) return InvalidArgument("execution state JSON: not an object");
+  JsonObject& o = head.get_object();
+  const Json* count = Get(o, "task_count");
+  if (count == nullptr || !count->is_number()) {
+    return InvalidArgument("execution state JSON: the head has no 'task_count'");
+  }
+  const int64_t n = GetInt(o, "task_count");
+  if (n != static_cast<int64_t>(tasks.size())) {
+    return InvalidArgument("execution state JSON: the head counts " + std::to_string(n) +
+                           " tasks, " + std::to_string(tasks.size()) + " were given");
+  }
+  o.erase("task_count");
+  JsonArray arr;
+  arr.reserve(tasks.size());
+  for (auto& t : tasks) arr.push_back(std::move(t));
+  o["tasks"] = std::move(arr);
+  return FromJson(head);
 }
 
 Result<ExecutionState> ExecutionState::FromJson(const Json& json) {

@@ -211,6 +211,13 @@ struct ExecutionState {
   // Appends ToJsonText() to `out` (lets a caller reuse one buffer).
   void AppendJsonText(std::string& out) const;
   static Result<ExecutionState> FromJson(const Json& json);
+
+  // Split serialisation, for stores that write only the tasks that changed: the head is
+  // ToJsonText() with "task_count" in place of "tasks"; a task's text is its element of "tasks".
+  void AppendHeadJsonText(std::string& out) const;
+  static void AppendTaskJsonText(const TaskExecution& task, std::string& out);
+  // FromJson of a head and its tasks (in order); refuses a head whose task_count differs.
+  static Result<ExecutionState> FromJsonParts(Json head, std::vector<Json> tasks);
 };
 
 // A UUID-shaped id derived deterministically from `seed` and `counter` (hash-based, version-4

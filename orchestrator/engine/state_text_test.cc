@@ -44,6 +44,26 @@ void ExpectIdenticalText(const ExecutionState& s, const std::string& where,
   auto back = ExecutionState::FromJson(*parsed);
   ASSERT_TRUE(back.ok()) << where << ": " << back.status().ToString();
   const std::string again = back->ToJsonText();
+  // The split form (head + one text per task) reads back into the same state.
+  std::string head;
+  s.AppendHeadJsonText(head);
+  auto head_json = ParseJson(head, 256);
+  ASSERT_TRUE(head_json.ok()) << where << ": " << head_json.status().ToString();
+  std::vector<Json> tasks;
+  for (const auto& t : s.tasks) {
+    std::string task_text;
+    ExecutionState::AppendTaskJsonText(t, task_text);
+    auto task_json = ParseJson(task_text, 256);
+    ASSERT_TRUE(task_json.ok()) << where << ": " << task_json.status().ToString();
+    tasks.push_back(std::move(*task_json));
+  }
+  auto joined = ExecutionState::FromJsonParts(*head_json, std::move(tasks));
+  ASSERT_TRUE(joined.ok()) << where << ": " << joined.status().ToString();
+  EXPECT_EQ(joined->ToJsonText(), again) << where << ": the split form read back differs";
+  if (!s.tasks.empty()) {
+    auto short_by_one = ExecutionState::FromJsonParts(*head_json, {});
+    EXPECT_FALSE(short_by_one.ok()) << where << ": a head without its tasks was accepted";
+  }
   if (again != text) {
     size_t i = 0;
     while (i < again.size() && i < text.size() && again[i] == text[i]) ++i;

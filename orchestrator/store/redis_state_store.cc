@@ -9,8 +9,9 @@ namespace bora::store {
 
 namespace {
 
-// Commit: KEYS meta, states, outbox, timers. ARGV epoch, next_offset, then four counted sections:
-// states (id, json)*, outbox (n, then ONE argument: the JSON array of the n entries, when n > 0), cancelled
+// Commit: KEYS meta, states, outbox, timers, then the tasks hash of each state of the batch (in order).
+// ARGV epoch, next_offset, then four counted sections: states (id, head, m, (task index, task json)*m)*,
+// outbox (n, then ONE argument: the JSON array of the n entries, when n > 0), cancelled
 // timers (member)*, set timers (score, member)*. The batch's entries take the sequence numbers first..first+n-1
 // and are stored as one field "first:last" (one write per batch, not per message). Returns first (0 if n = 0).
 constexpr const char* kCommitScript = R"lua(
@@ -19,7 +20,15 @@ if tostring(epoch) ~= ARGV[1] then return redis.error_reply('FENCED current epoc
 redis.call('HSET', KEYS[1], 'next_offset', ARGV[2])
 local i = 3
 local n = tonumber(ARGV[i]); i = i + 1
-for k = 1, n do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]); i = i + 2 end
+for k = 1, n do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  local m = tonumber(ARGV[i + 2]); i = i + 3
+  while m > 0 do
+    local c = math.min(m, 100)
+    redis.call('HSET', KEYS[4 + k], unpack(ARGV, i, i + 2 * c - 1))
+    i = i + 2 * c; m = m - c
+  end
+end
 n = tonumber(ARGV[i]); i = i + 1
 local first = 0
 if n > 0 then
@@ -61,6 +70,18 @@ end
 return 1
 )lua";
 
+// Load: KEYS states, tasks hash of the execution. ARGV id. Returns {} when there is no state, else
+// {head, field1, task1, field2, task2, ...} (a state written whole before states were split has no
+// tasks hash).
+constexpr const char* kLoadScript = R"lua(
+local head = redis.call('HGET', KEYS[1], ARGV[1])
+if not head then return {} end
+local out = {head}
+local all = redis.call('HGETALL', KEYS[2])
+for k = 1, #all do out[#out + 1] = all[k] end
+return out
+)lua";
+
 // Remove a fired timer: KEYS meta, timers. ARGV epoch, member, score.
 constexpr const char* kRemoveTimerScript = R"lua(
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
@@ -88,18 +109,58 @@ Result<int64_t> ToInt(std::string_view s) {
 }  // namespace
 
 namespace {
+// A load script's reply: {} (no state), {whole state} (written before states were split), or
+// {head, index, task, index, task, ...}.
 Result<std::shared_ptr<engine::ExecutionState>> DecodeState(const RedisReply& r, const std::string& id) {
-  if (r.IsNil()) return std::shared_ptr<engine::ExecutionState>();
-  auto json = ParseJson(r.Str(), 512);
-  if (!json.ok()) return json.status().WithContext("stored state of " + id);
-  auto state = engine::ExecutionState::FromJson(*json);
+  if (!r.IsArray()) return Internal("stored state of " + id + ": unexpected reply");
+  if (r.Size() == 0) return std::shared_ptr<engine::ExecutionState>();
+  auto head = ParseJson(r.StrAt(0), 512);
+  if (!head.ok()) return head.status().WithContext("stored state of " + id);
+  Result<engine::ExecutionState> state = InvalidArgument("");
+  const bool split = head->is_object() && head->get_object().contains("task_count");
+  if (!split) {
+    state = engine::ExecutionState::FromJson(*head);
+  } else {
+    const Json& count = head->get_object().at("task_count");
+    const int64_t n = count.is_int64()    ? count.get_int64()
+                      : count.is_uint64() ? static_cast<int64_t>(count.get_uint64())
+                                          : -1;
+    if (n < 0) return Internal("stored state of " + id + ": bad task_count");
+    // At most one slot more than there are stored tasks: a count beyond that finds a missing task there.
+    const size_t slots = std::min(static_cast<size_t>(n), (r.Size() - 1) / 2 + 1);
+    std::vector<Json> tasks(slots);
+    std::vector<bool> seen(tasks.size(), false);
+    for (size_t i = 1; i + 1 < r.Size(); i += 2) {
+      auto index = ToInt(r.StrAt(i));
+      if (!index.ok() || *index < 0) {
+        return Internal("stored state of " + id + ": bad task field '" + r.StrAt(i) + "'");
+      }
+      if (static_cast<size_t>(*index) >= slots) continue;  // not part of this state
+      auto task = ParseJson(r.StrAt(i + 1), 512);
+      if (!task.ok()) return task.status().WithContext("stored state of " + id + ", task " + r.StrAt(i));
+      tasks[static_cast<size_t>(*index)] = std::move(*task);
+      seen[static_cast<size_t>(*index)] = true;
+    }
+    for (size_t i = 0; i < seen.size(); ++i) {
+      if (!seen[i]) {
+        return Internal("stored state of " + id + ": task " + std::to_string(i) + " is missing");
+      }
+    }
+    state = engine::ExecutionState::FromJsonParts(std::move(*head), std::move(tasks));
+  }
   if (!state.ok()) return state.status().WithContext("stored state of " + id);
   return std::make_shared<engine::ExecutionState>(std::move(*state));
+}
+
+uint64_t Digest(std::string_view text) { return std::hash<std::string_view>{}(text) ^ text.size(); }
+
+bool IsFinal(engine::State s) {
+  return s == engine::State::kSuccess || s == engine::State::kError || s == engine::State::kCancelled;
 }
 }  // namespace
 
 RedisStateStore::RedisStateStore(RedisStoreOptions options, std::unique_ptr<RedisClient> client)
-    : options_(std::move(options)), client_(std::move(client)) {}
+    : options_(std::move(options)), client_(std::move(client)), written_(options_.partitions) {}
 
 RedisStateStore::~RedisStateStore() = default;
 
@@ -121,8 +182,23 @@ std::string RedisStateStore::Key(int partition, const char* what) const {
   return "{" + options_.key_prefix + "p" + std::to_string(partition) + "}:" + what;
 }
 
+std::string RedisStateStore::TasksKey(int partition, const std::string& execution_id) const {
+  return "{" + options_.key_prefix + "p" + std::to_string(partition) + "}:tasks:" + execution_id;
+}
+
+void RedisStateStore::ForgetWritten(int partition, const std::string* execution_id) {
+  std::lock_guard<std::mutex> lock(written_mu_);
+  auto& m = written_[static_cast<size_t>(partition)];
+  if (execution_id == nullptr) {
+    m.clear();
+  } else {
+    m.erase(*execution_id);
+  }
+}
+
 Result<PartitionClaim> RedisStateStore::ClaimPartition(int partition) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
+  ForgetWritten(partition, nullptr);  // another owner may have written since
   BORA_ASSIGN_OR_RETURN(auto reply, client_->Eval(kClaimScript, {Key(partition, "meta"), Key(partition, "outbox")}, {}));
   if (!reply->IsArray() || reply->Size() < 3) return Internal("redis claim: unexpected reply");
   PartitionClaim claim;
@@ -164,25 +240,54 @@ Result<PartitionClaim> RedisStateStore::ClaimPartition(int partition) {
 
 Result<std::shared_ptr<engine::ExecutionState>> RedisStateStore::LoadExecution(
     int partition, const std::string& execution_id) {
-  BORA_RETURN_IF_ERROR(CheckPartition(partition));
-  BORA_ASSIGN_OR_RETURN(auto reply, client_->Command({"HGET", Key(partition, "states"), execution_id}));
-  return DecodeState(*reply, execution_id);
+  return std::move(LoadExecutions({{partition, execution_id}})[0]);
 }
 
-RedisClient::EvalCall RedisStateStore::CommitCall(int partition, uint64_t epoch,
-                                                  const CommitBatch& batch) const {
+RedisClient::EvalCall RedisStateStore::LoadCall(int partition, const std::string& execution_id) const {
+  return {{Key(partition, "states"), TasksKey(partition, execution_id)}, {execution_id}};
+}
+
+RedisClient::EvalCall RedisStateStore::CommitCall(int partition, uint64_t epoch, const CommitBatch& batch,
+                                                  std::vector<WrittenTasks>* written) const {
   RedisClient::EvalCall call;
   call.keys = {Key(partition, "meta"), Key(partition, "states"), Key(partition, "outbox"),
                Key(partition, "timers")};
   auto& args = call.args;
-  args.reserve(6 + 2 * batch.states.size() + batch.outbox.size() + batch.timers_cancelled.size() +
+  args.reserve(6 + 5 * batch.states.size() + batch.outbox.size() + batch.timers_cancelled.size() +
                2 * batch.timers_set.size());
   args.push_back(std::to_string(epoch));
   args.push_back(std::to_string(batch.next_offset));
   args.push_back(std::to_string(batch.states.size()));
-  for (const auto& s : batch.states) {
-    args.push_back(s->id);
-    args.push_back(s->ToJsonText());
+  {
+    std::lock_guard<std::mutex> lock(written_mu_);
+    const auto& known = written_[static_cast<size_t>(partition)];
+    std::string text;
+    for (const auto& s : batch.states) {
+      call.keys.push_back(TasksKey(partition, s->id));
+      args.push_back(s->id);
+      args.emplace_back();
+      s->AppendHeadJsonText(args.back());
+      const size_t count_at = args.size();
+      args.emplace_back();
+      // Only the tasks whose text differs from what this store last wrote (all when it does not know).
+      auto it = known.find(s->id);
+      const std::vector<uint64_t>* before = it == known.end() ? nullptr : &it->second;
+      WrittenTasks w{s->id, IsFinal(s->state), {}};
+      w.digests.reserve(s->tasks.size());
+      size_t changed = 0;
+      for (size_t t = 0; t < s->tasks.size(); ++t) {
+        text.clear();
+        engine::ExecutionState::AppendTaskJsonText(s->tasks[t], text);
+        const uint64_t d = Digest(text);
+        w.digests.push_back(d);
+        if (before != nullptr && t < before->size() && (*before)[t] == d) continue;
+        args.push_back(std::to_string(t));
+        args.push_back(text);
+        ++changed;
+      }
+      args[count_at] = std::to_string(changed);
+      written->push_back(std::move(w));
+    }
   }
   args.push_back(std::to_string(batch.outbox.size()));
   if (!batch.outbox.empty()) {
@@ -225,41 +330,64 @@ std::vector<Status> RedisStateStore::CommitMany(const std::vector<PartitionCommi
   std::vector<Status> out(commits.size(), Status::Ok());
   std::vector<RedisClient::EvalCall> calls;
   std::vector<size_t> index;  // calls[i] is commits[index[i]]
+  std::vector<std::vector<WrittenTasks>> written;  // written[i]: what calls[i] writes, remembered if it commits
   calls.reserve(commits.size());
+  written.reserve(commits.size());
   for (size_t i = 0; i < commits.size(); ++i) {
     out[i] = CheckPartition(commits[i].partition);
     if (!out[i].ok()) continue;
-    calls.push_back(CommitCall(commits[i].partition, commits[i].epoch, *commits[i].batch));
+    written.emplace_back();
+    calls.push_back(CommitCall(commits[i].partition, commits[i].epoch, *commits[i].batch, &written.back()));
     index.push_back(i);
   }
   auto replies = client_->EvalMany(kCommitScript, calls);
+  std::lock_guard<std::mutex> lock(written_mu_);
   for (size_t k = 0; k < replies.size(); ++k) {
     size_t i = index[k];
     out[i] = replies[k].ok() ? ReadCommitReply(**replies[k], commits[i].batch) : replies[k].status();
+    auto& known = written_[static_cast<size_t>(commits[i].partition)];
+    // A finished execution is forgotten (a later event, e.g. a rerun, writes all its tasks again); so is
+    // everything when the map outgrows the orchestrator's cache.
+    if (known.size() > kMaxRemembered) known.clear();
+    for (auto& w : written[k]) {
+      if (!out[i].ok() || w.final) {
+        known.erase(w.id);  // a failed commit may or may not have written: the next one writes all tasks
+      } else {
+        known[w.id] = std::move(w.digests);
+      }
+    }
   }
   return out;
 }
 
 std::vector<Result<std::shared_ptr<engine::ExecutionState>>> RedisStateStore::LoadExecutions(
     const std::vector<ExecutionKey>& keys) {
+  auto out = Read(keys);
+  // What is stored is the truth now: the next commit of these executions writes all their tasks.
+  for (const auto& k : keys) {
+    if (CheckPartition(k.partition).ok()) ForgetWritten(k.partition, &k.execution_id);
+  }
+  return out;
+}
+
+std::vector<Result<std::shared_ptr<engine::ExecutionState>>> RedisStateStore::Read(
+    const std::vector<ExecutionKey>& keys) {
   std::vector<Result<std::shared_ptr<engine::ExecutionState>>> out;
   out.reserve(keys.size());
-  std::vector<std::string> hashes;
-  hashes.reserve(keys.size());
-  std::vector<RedisClient::Argv> commands;
-  commands.reserve(keys.size());
+  std::vector<RedisClient::EvalCall> calls;
+  calls.reserve(keys.size());
   for (const auto& k : keys) {
-    hashes.push_back(Key(k.partition, "states"));
+    if (CheckPartition(k.partition).ok()) calls.push_back(LoadCall(k.partition, k.execution_id));
   }
-  for (size_t i = 0; i < keys.size(); ++i) commands.push_back({"HGET", hashes[i], keys[i].execution_id});
-  auto replies = client_->Pipeline(commands);
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (Status s = CheckPartition(keys[i].partition); !s.ok()) {
+  auto replies = client_->EvalMany(kLoadScript, calls);
+  size_t r = 0;
+  for (const auto& k : keys) {
+    if (Status s = CheckPartition(k.partition); !s.ok()) {
       out.emplace_back(s);
-    } else if (!replies[i].ok()) {
-      out.emplace_back(replies[i].status());
+    } else if (const auto& reply = replies[r++]; !reply.ok()) {
+      out.emplace_back(reply.status());
     } else {
-      out.push_back(DecodeState(**replies[i], keys[i].execution_id));
+      out.push_back(DecodeState(**reply, k.execution_id));
     }
   }
   return out;
@@ -306,7 +434,8 @@ Result<std::optional<TimestampUs>> RedisStateStore::NextTimer(int partition) {
 
 Result<std::optional<engine::ExecutionState>> RedisStateStore::ReadExecution(
     int partition, const std::string& execution_id) {
-  BORA_ASSIGN_OR_RETURN(auto state, LoadExecution(partition, execution_id));
+  BORA_RETURN_IF_ERROR(CheckPartition(partition));
+  BORA_ASSIGN_OR_RETURN(auto state, std::move(Read({{partition, execution_id}})[0]));
   if (!state) return std::optional<engine::ExecutionState>();
   return std::optional<engine::ExecutionState>(std::move(*state));
 }

@@ -2,7 +2,12 @@
 // RedisStateStore: StateStore on redis-server (hiredis). Every key of a partition carries the hash tag
 // `{<prefix>p<N>}` so a partition lives on one Redis Cluster slot and one Lua script can touch all of it:
 //   {..}:meta    hash    epoch, next_offset, next_seq, acked
-//   {..}:states  hash    execution id -> ExecutionState JSON
+//   {..}:states  hash    execution id -> the state's head: its JSON without the tasks, with "task_count"
+//                        (a state written before states were split: the whole JSON, still read)
+//   {..}:tasks:<execution id>  hash  task index -> that task execution's JSON
+// A commit writes the head of every changed state and only the tasks whose text changed since this store
+// last wrote them (a digest per task, remembered from the claim of the partition on, forgotten when the
+// execution finishes, is loaded again or a commit fails): a chain's step writes two tasks, not all of them.
 //   {..}:outbox  hash    "first:last" -> [["topic", "key", "value"], ...]: one field per committed batch,
 //                        its entries numbered first..last (meta's `acked` marks what was acknowledged)
 //   {..}:timers  zset    "<execution id>\x1f<timer id>" scored by fire time (µs)
@@ -12,7 +17,10 @@
 // Threading: one RedisClient (a mutex-guarded connection with reconnect); every method may be called from any
 // thread.
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "common/redis/redis_client.h"
 #include "orchestrator/store/state_store.h"
@@ -52,14 +60,33 @@ class RedisStateStore final : public StateStore {
 
  private:
   RedisStateStore(RedisStoreOptions options, std::unique_ptr<RedisClient> client);
+  // The task digests a commit writes for one state (remembered once it committed).
+  struct WrittenTasks {
+    std::string id;
+    bool final = false;  // the execution finished: nothing is remembered
+    std::vector<uint64_t> digests;
+  };
+  static constexpr size_t kMaxRemembered = 100'000;  // per partition
+
   std::string Key(int partition, const char* what) const;
+  std::string TasksKey(int partition, const std::string& execution_id) const;
   Status CheckPartition(int partition) const;
-  // The script arguments of a commit / its reply read back into `batch` (outbox sequence numbers).
-  RedisClient::EvalCall CommitCall(int partition, uint64_t epoch, const CommitBatch& batch) const;
+  // The script arguments of a commit (adding what it writes to `written`) / its reply read back into `batch`
+  // (outbox sequence numbers).
+  RedisClient::EvalCall CommitCall(int partition, uint64_t epoch, const CommitBatch& batch,
+                                   std::vector<WrittenTasks>* written) const;
   static Status ReadCommitReply(const RedisReply& reply, CommitBatch* batch);
+  RedisClient::EvalCall LoadCall(int partition, const std::string& execution_id) const;
+  // The stored states (one pipelined round trip), without touching the remembered digests.
+  std::vector<Result<std::shared_ptr<engine::ExecutionState>>> Read(const std::vector<ExecutionKey>& keys);
+  // Drops the remembered digests of one execution (or of the whole partition when null).
+  void ForgetWritten(int partition, const std::string* execution_id);
 
   RedisStoreOptions options_;
   std::unique_ptr<RedisClient> client_;
+  mutable std::mutex written_mu_;
+  // Per partition: execution id -> digest of each task's JSON as this store last committed it.
+  std::vector<std::unordered_map<std::string, std::vector<uint64_t>>> written_;
 };
 
 }  // namespace bora::store

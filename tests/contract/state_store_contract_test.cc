@@ -232,6 +232,139 @@ TEST_P(StateStoreContractTest, StatesRoundTripWithTasks) {
   ASSERT_NE(back->FindTaskById("task-1"), nullptr);
 }
 
+engine::TaskExecution MakeTask(int i, engine::State st) {
+  engine::TaskExecution t;
+  t.id = "task-" + std::to_string(i);
+  t.name = "t" + std::to_string(i);
+  t.state = st;
+  return t;
+}
+
+// Commits a state step by step as the engine changes it (some tasks change, tasks are added, only the head
+// changes) and reads it back whole after each step. RedisStateStore writes only the tasks that changed.
+TEST_P(StateStoreContractTest, StatesChangedStepByStepReadBackWhole) {
+  auto claim = *store_->ClaimPartition(2);
+  auto s = MakeState("steps", engine::State::kRunning);
+  for (int i = 0; i < 3; ++i) s->tasks.push_back(MakeTask(i, engine::State::kRunning));
+  std::vector<std::function<void()>> steps = {
+      [] {},
+      [&] { s->tasks[1].state = engine::State::kSuccess; },
+      [&] {
+        s->tasks[2].published = *ParseJson(R"({"v": [1, 2]})");
+        for (int i = 3; i < 6; ++i) s->tasks.push_back(MakeTask(i, engine::State::kRunning));
+      },
+      [&] { s->global_context = *ParseJson(R"({"only": "the head"})"); },
+      [&] {  // many tasks at once (the commit script writes them in chunks)
+        for (int i = 6; i < 260; ++i) s->tasks.push_back(MakeTask(i, engine::State::kWaiting));
+        s->tasks[0].state_info = "changed";
+      },
+      [&] {
+        for (auto& t : s->tasks) t.state = engine::State::kSuccess;
+        s->state = engine::State::kSuccess;
+      },
+  };
+  for (size_t step = 0; step < steps.size(); ++step) {
+    steps[step]();
+    s->RebuildIndex();
+    CommitBatch batch;
+    batch.next_offset = static_cast<int64_t>(step + 1);
+    batch.states.push_back(s);
+    ASSERT_TRUE(store_->Commit(2, claim.epoch, &batch).ok()) << "step " << step;
+    auto back = store_->ReadExecution(2, "steps");
+    ASSERT_TRUE(back.ok() && back->has_value()) << "step " << step;
+    ASSERT_EQ((*back)->ToJsonText(), s->ToJsonText()) << "step " << step;
+    auto loaded = store_->LoadExecution(2, "steps");
+    ASSERT_TRUE(loaded.ok() && *loaded != nullptr) << "step " << step;
+    EXPECT_EQ((*loaded)->tasks.size(), s->tasks.size()) << "step " << step;
+  }
+}
+
+std::unique_ptr<RedisStateStore> ConnectRedis(const std::string& prefix) {
+  const char* url = std::getenv("BORA_REDIS");
+  if (url == nullptr || *url == 0) return nullptr;
+  RedisStoreOptions options;
+  options.url = url;
+  options.key_prefix = prefix;
+  options.partitions = 1;
+  auto store = RedisStateStore::Connect(options);
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+// Redis only: a store that lost its partition and claims it again must not trust what it wrote before: the
+// other owner may have changed a task back and forth.
+TEST(RedisStateStoreTest, AnotherOwnersWritesAreNotMasked) {
+  const std::string prefix = "test-" + NewUuid().substr(0, 8) + ":";
+  auto a = ConnectRedis(prefix);
+  auto b = ConnectRedis(prefix);
+  ASSERT_TRUE(a && b) << "run scripts/services.sh start and export BORA_REDIS";
+  auto s = MakeState("moved", engine::State::kRunning);
+  s->tasks.push_back(MakeTask(0, engine::State::kRunning));
+  s->tasks[0].state_info = "by a";
+  auto commit = [](RedisStateStore& store, uint64_t epoch, std::shared_ptr<engine::ExecutionState> st) {
+    CommitBatch batch;
+    batch.states.push_back(std::move(st));
+    return store.Commit(0, epoch, &batch);
+  };
+  auto claim_a = a->ClaimPartition(0);
+  ASSERT_TRUE(claim_a.ok());
+  ASSERT_TRUE(commit(*a, claim_a->epoch, s).ok());
+  // b takes the partition and changes the task.
+  auto claim_b = b->ClaimPartition(0);
+  ASSERT_TRUE(claim_b.ok());
+  auto at_b = *b->LoadExecution(0, "moved");
+  ASSERT_NE(at_b, nullptr);
+  at_b->tasks[0].state_info = "by b";
+  ASSERT_TRUE(commit(*b, claim_b->epoch, at_b).ok());
+  EXPECT_EQ(commit(*a, claim_a->epoch, s).code(), StatusCode::kAborted);  // a is fenced
+  // a takes it back and sets the text it wrote first: it must be written again.
+  auto again = a->ClaimPartition(0);
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(commit(*a, again->epoch, s).ok());
+  auto back = *b->ReadExecution(0, "moved");
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->tasks[0].state_info.value_or(""), "by a");
+}
+
+// Redis only: a state stored whole (before states were split into a head and tasks) is read, and its next
+// commit writes every task, the next ones only the tasks that changed; a head whose tasks are missing is
+// refused with an error naming the task.
+TEST(RedisStateStoreTest, ReadsStatesStoredWholeAndRefusesMissingTasks) {
+  const std::string prefix = "test-" + NewUuid().substr(0, 8) + ":";
+  auto store = ConnectRedis(prefix);
+  ASSERT_TRUE(store) << "run scripts/services.sh start and export BORA_REDIS";
+  auto raw = RedisClient::Connect(std::getenv("BORA_REDIS"));
+  ASSERT_TRUE(raw.ok());
+  const std::string states = "{" + prefix + "p0}:states";
+  auto s = MakeState("whole", engine::State::kRunning);
+  for (int i = 0; i < 3; ++i) s->tasks.push_back(MakeTask(i, engine::State::kSuccess));
+  s->RebuildIndex();
+  ASSERT_TRUE((*raw)->Command({"HSET", states, "whole", s->ToJsonText()}).ok());
+  auto claim = store->ClaimPartition(0);
+  ASSERT_TRUE(claim.ok());
+  auto loaded = store->LoadExecution(0, "whole");
+  ASSERT_TRUE(loaded.ok() && *loaded != nullptr) << loaded.status().ToString();
+  EXPECT_EQ((*loaded)->ToJsonText(), s->ToJsonText());
+  (*loaded)->description = "written split";
+  CommitBatch batch;
+  batch.states.push_back(*loaded);
+  ASSERT_TRUE(store->Commit(0, claim->epoch, &batch).ok());
+  auto back = store->ReadExecution(0, "whole");
+  ASSERT_TRUE(back.ok() && back->has_value());
+  EXPECT_EQ((*back)->ToJsonText(), (*loaded)->ToJsonText());
+  EXPECT_EQ((*back)->tasks.size(), 3u);
+
+  // Only the tasks that changed are written: a task removed behind the store's back stays missing.
+  ASSERT_TRUE((*raw)->Command({"HDEL", "{" + prefix + "p0}:tasks:whole", "1"}).ok());
+  (*loaded)->tasks[2].state_info = "changed";
+  CommitBatch next;
+  next.states.push_back(*loaded);
+  ASSERT_TRUE(store->Commit(0, claim->epoch, &next).ok());
+  auto broken = store->ReadExecution(0, "whole");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("task 1 is missing"), std::string::npos)
+      << broken.status().ToString();
+}
+
 // Redis only: outbox entries stored one per field (before batches were stored whole) are still re-sent by a
 // claim and dropped by an acknowledgement.
 TEST(RedisStateStoreTest, ReadsOutboxEntriesStoredOneByOne) {

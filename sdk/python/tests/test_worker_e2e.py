@@ -79,11 +79,23 @@ def redis_cli(url, *args):
 
 def read_state(redis, prefix, execution_id):
     """The execution's state JSON, looked up in every partition's hash (no need to hash the id
-    here)."""
+    here). The hash holds the state's head ("task_count" in place of "tasks"); the tasks are in
+    {<prefix>p<N>}:tasks:<execution id>, field = task index (orchestrator/store/README.md)."""
     for p in range(PARTITIONS):
         text = redis_cli(redis, "HGET", f"{{{prefix}p{p}}}:states", execution_id)
-        if text:
-            return json.loads(text)
+        if not text:
+            continue
+        state = json.loads(text)
+        if "task_count" in state:
+            count = state.pop("task_count")
+            fields = [str(i) for i in range(count)]
+            texts = (
+                redis_cli(redis, "HMGET", f"{{{prefix}p{p}}}:tasks:{execution_id}", *fields)
+                if count
+                else ""
+            )
+            state["tasks"] = [json.loads(t) for t in texts.split("\n")] if count else []
+        return state
     return None
 
 
