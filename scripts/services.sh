@@ -16,6 +16,7 @@
 # BORA_SERVICES_DIR (default /tmp/bora-services-$UID) holds pid files, ports, logs and data.
 # BORA_SERVICES=redis or kafka limits start to one of them.
 # BORA_KAFKA_JVM_OPTS replaces the broker's JVM options (heap and garbage collector, see run_kafka).
+# BORA_KAFKA_PROPS adds broker properties (space-separated key=value; a key given twice: the last wins).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -118,6 +119,8 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 log.flush.interval.messages=9223372036854775807
 PROPS
+  local prop
+  for prop in ${BORA_KAFKA_PROPS:-}; do echo "$prop" >>"$dir/kafka/server.properties"; done
   local cluster_id
   cluster_id="$(kafka_cli org.apache.kafka.tools.StorageTool random-uuid 2>/dev/null \
     || kafka_cli kafka.tools.StorageTool random-uuid)"
