@@ -6,8 +6,10 @@
 // latency under open-loop arrivals at half the peak rate: the time from one task's end to the next task's end
 // in a chain (orchestrator timestamps), p50/p99 from a histogram; (3) Redis commands and Kafka messages per
 // task; (4) where the orchestrator's loop spent its time during (2) (bora_orchestrator_loop_phase_seconds from
-// its /metrics). BORA_BENCH_ORCHESTRATOR_LOOPS sets the orchestrator's --orchestrator-loops. The producer uses acks=all (idempotent); Redis runs as scripts/services.sh starts it (no AOF
-// unless BORA_REDIS_AOF=1, then appendfsync everysec).
+// its /metrics). BORA_BENCH_ORCHESTRATOR_LOOPS sets the orchestrator's --orchestrator-loops,
+// BORA_BENCH_PARTITIONS the partitions of bora.events (default 8), BORA_BENCH_WARMUP the untimed
+// executions run first (default 2000). The producer uses acks=all (idempotent); Redis runs as
+// scripts/services.sh starts it (no AOF unless BORA_REDIS_AOF=1, then appendfsync everysec).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -166,8 +168,12 @@ int Run(int executions, int latency_seconds) {
   auto redis = RedisClient::Connect(services->redis);
   if (!redis.ok()) return 1;
 
-  // Warm-up: group joins, topic metadata, first allocations.
-  auto warm = c.StartMany("chain", 50);
+  // Warm-up: group joins, topic metadata, first allocations, and the broker's JIT: on a broker just
+  // started, a 50-execution warm-up left the first run's half-peak hop p50 at 24-33 ms against 9-10 ms
+  // in the next run. BORA_BENCH_WARMUP executions (default 2000) are run first, untimed.
+  const char* warmup_env = std::getenv("BORA_BENCH_WARMUP");
+  const int warmup = warmup_env != nullptr && *warmup_env != 0 ? std::atoi(warmup_env) : 2000;
+  auto warm = c.StartMany("chain", std::max(1, warmup));
   if (!warm.ok() || c.WaitTerminal(*warm, 120s) != warm->size()) {
     std::fprintf(stderr, "warm-up did not finish\n");
     return 1;

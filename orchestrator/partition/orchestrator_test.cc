@@ -112,6 +112,9 @@ class FlakyStore final : public store::StateStore {
   Result<std::optional<engine::ExecutionState>> ReadExecution(int p, const std::string& id) override {
     return inner_->ReadExecution(p, id);
   }
+  Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int p) override {
+    return inner_->ReadExecutionHeads(p);
+  }
   Result<std::vector<std::string>> ListExecutionIds(int p) override { return inner_->ListExecutionIds(p); }
   int fail_commits = 0;            // commit rounds (CommitMany calls) to fail
   int fail_partition = -1;         // this partition's commits fail...

@@ -122,6 +122,21 @@ Result<std::optional<engine::ExecutionState>> MemoryStateStore::ReadExecution(
   return std::optional<engine::ExecutionState>(*it->second);
 }
 
+Result<std::vector<engine::ExecutionState>> MemoryStateStore::ReadExecutionHeads(int partition) {
+  BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
+  std::lock_guard owner(p->mu);
+  std::lock_guard lock(p->meta_mu);
+  std::vector<engine::ExecutionState> out;
+  out.reserve(p->states.size());
+  for (const auto& [id, st] : p->states) {
+    // The shared object is never modified here, not even for a moment: copied whole, tasks dropped.
+    out.push_back(*st);
+    out.back().tasks.clear();
+    out.back().index = {};
+  }
+  return out;
+}
+
 Result<std::vector<std::string>> MemoryStateStore::ListExecutionIds(int partition) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   std::lock_guard lock(p->meta_mu);

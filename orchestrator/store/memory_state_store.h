@@ -33,6 +33,7 @@ class MemoryStateStore final : public StateStore {
   Result<std::optional<TimestampUs>> NextTimer(int partition) override;
   Result<std::optional<engine::ExecutionState>> ReadExecution(int partition,
                                                               const std::string& execution_id) override;
+  Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int partition) override;
   Result<std::vector<std::string>> ListExecutionIds(int partition) override;
 
  private:

@@ -1,6 +1,9 @@
 #include "orchestrator/store/redis_state_store.h"
 
 #include <charconv>
+#include <unordered_set>
+
+#include <hiredis/hiredis.h>
 
 #include "common/json.h"
 #include "common/json_text.h"
@@ -438,6 +441,58 @@ Result<std::optional<engine::ExecutionState>> RedisStateStore::ReadExecution(
   BORA_ASSIGN_OR_RETURN(auto state, std::move(Read({{partition, execution_id}})[0]));
   if (!state) return std::optional<engine::ExecutionState>();
   return std::optional<engine::ExecutionState>(std::move(*state));
+}
+
+std::vector<Result<std::optional<engine::ExecutionState>>> RedisStateStore::ReadExecutions(
+    const std::vector<ExecutionKey>& keys) {
+  std::vector<Result<std::optional<engine::ExecutionState>>> out;
+  out.reserve(keys.size());
+  for (size_t from = 0; from < keys.size(); from += kReadChunk) {
+    std::vector<ExecutionKey> chunk(keys.begin() + static_cast<long>(from),
+                                    keys.begin() + static_cast<long>(std::min(keys.size(), from + kReadChunk)));
+    for (auto& r : Read(chunk)) {
+      if (!r.ok()) {
+        out.emplace_back(r.status());
+      } else if (*r == nullptr) {
+        out.emplace_back(std::optional<engine::ExecutionState>());
+      } else {
+        out.emplace_back(std::optional<engine::ExecutionState>(std::move(**r)));
+      }
+    }
+  }
+  return out;
+}
+
+Result<std::vector<engine::ExecutionState>> RedisStateStore::ReadExecutionHeads(int partition) {
+  BORA_RETURN_IF_ERROR(CheckPartition(partition));
+  const std::string states = Key(partition, "states");
+  std::vector<engine::ExecutionState> out;
+  std::unordered_set<std::string> seen;  // HSCAN may return an entry twice (while the hash is rehashed)
+  std::string cursor = "0";
+  do {
+    BORA_ASSIGN_OR_RETURN(auto reply, client_->Command({"HSCAN", states, cursor, "COUNT",
+                                                        std::to_string(kReadChunk)}));
+    const redisReply* r = reply->get();
+    if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY) {
+      return Internal("redis HSCAN " + states + ": unexpected reply");
+    }
+    cursor.assign(r->element[0]->str, r->element[0]->len);
+    const redisReply* items = r->element[1];
+    for (size_t i = 0; i + 1 < items->elements; i += 2) {
+      std::string id(items->element[i]->str, items->element[i]->len);
+      if (!seen.insert(id).second) continue;
+      // A head (tasks in their own hash, not read) or a state stored whole (its tasks dropped).
+      auto json = ParseJson(std::string_view(items->element[i + 1]->str, items->element[i + 1]->len), 512);
+      if (!json.ok()) return json.status().WithContext("stored state of " + id);
+      auto state = engine::ExecutionState::FromJson(*json);
+      if (!state.ok()) return state.status().WithContext("stored state of " + id);
+      state->tasks.clear();
+      state->index = {};
+      out.push_back(std::move(*state));
+    }
+  } while (cursor != "0");
+  return out;
 }
 
 Result<std::vector<std::string>> RedisStateStore::ListExecutionIds(int partition) {

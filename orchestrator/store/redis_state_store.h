@@ -53,6 +53,11 @@ class RedisStateStore final : public StateStore {
   Result<std::optional<TimestampUs>> NextTimer(int partition) override;
   Result<std::optional<engine::ExecutionState>> ReadExecution(int partition,
                                                               const std::string& execution_id) override;
+  // One load script per execution, pipelined (in chunks of kReadChunk).
+  std::vector<Result<std::optional<engine::ExecutionState>>> ReadExecutions(
+      const std::vector<ExecutionKey>& keys) override;
+  // The partition's heads by HSCAN (kReadChunk per round trip): no task is read.
+  Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int partition) override;
   Result<std::vector<std::string>> ListExecutionIds(int partition) override;
 
   // Redis commands sent so far (for benchmarks: commands per task).
@@ -67,6 +72,7 @@ class RedisStateStore final : public StateStore {
     std::vector<uint64_t> digests;
   };
   static constexpr size_t kMaxRemembered = 100'000;  // per partition
+  static constexpr size_t kReadChunk = 500;           // executions per round trip of a listing read
 
   std::string Key(int partition, const char* what) const;
   std::string TasksKey(int partition, const std::string& execution_id) const;

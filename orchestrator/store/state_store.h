@@ -111,6 +111,17 @@ class StateStore {
   // execution's partition (PartitionForKey of its id).
   virtual Result<std::optional<engine::ExecutionState>> ReadExecution(int partition,
                                                                       const std::string& execution_id) = 0;
+  // ReadExecution() of each key (nullopt for an unknown one), in one round trip where the store has one.
+  virtual std::vector<Result<std::optional<engine::ExecutionState>>> ReadExecutions(
+      const std::vector<ExecutionKey>& keys) {
+    std::vector<Result<std::optional<engine::ExecutionState>>> out;
+    out.reserve(keys.size());
+    for (const auto& k : keys) out.push_back(ReadExecution(k.partition, k.execution_id));
+    return out;
+  }
+  // Every execution stored under `partition` WITHOUT its tasks (`tasks` empty; for listings that show
+  // executions only), in no particular order.
+  virtual Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int partition) = 0;
   // Ids of all executions stored under `partition` (for listings), in no particular order.
   virtual Result<std::vector<std::string>> ListExecutionIds(int partition) = 0;
 

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <functional>
+#include <map>
 
 #include "common/ids.h"
 #include "orchestrator/store/memory_state_store.h"
@@ -277,6 +278,44 @@ TEST_P(StateStoreContractTest, StatesChangedStepByStepReadBackWhole) {
     ASSERT_TRUE(loaded.ok() && *loaded != nullptr) << "step " << step;
     EXPECT_EQ((*loaded)->tasks.size(), s->tasks.size()) << "step " << step;
   }
+}
+
+// Listings: every execution's head (no tasks) per partition, and many full states at once.
+TEST_P(StateStoreContractTest, ReadsHeadsAndManyExecutions) {
+  auto claim = *store_->ClaimPartition(3);
+  CommitBatch batch;
+  std::vector<ExecutionKey> keys;
+  for (int i = 0; i < 620; ++i) {  // more than one read chunk
+    auto s = MakeState("h" + std::to_string(i), i % 2 ? engine::State::kSuccess : engine::State::kRunning);
+    s->input = *ParseJson(R"({"i": )" + std::to_string(i) + "}");
+    for (int t = 0; t < i % 3; ++t) s->tasks.push_back(MakeTask(t, engine::State::kSuccess));
+    s->RebuildIndex();
+    batch.states.push_back(s);
+    keys.push_back({3, s->id});
+  }
+  keys.push_back({3, "unknown"});
+  ASSERT_TRUE(store_->Commit(3, claim.epoch, &batch).ok());
+  auto heads = store_->ReadExecutionHeads(3);
+  ASSERT_TRUE(heads.ok()) << heads.status().ToString();
+  ASSERT_EQ(heads->size(), 620u);
+  std::map<std::string, const engine::ExecutionState*> by_id;
+  for (const auto& h : *heads) by_id[h.id] = &h;
+  ASSERT_EQ(by_id.size(), 620u);
+  const engine::ExecutionState& h5 = *by_id.at("h5");
+  EXPECT_EQ(h5.state, engine::State::kSuccess);
+  EXPECT_EQ(DumpJson(h5.input), R"({"i":5})");
+  EXPECT_EQ(h5.workflow_name, "wf");
+  EXPECT_TRUE(h5.tasks.empty());
+  EXPECT_TRUE(store_->ReadExecutionHeads(1)->empty());
+
+  auto full = store_->ReadExecutions(keys);
+  ASSERT_EQ(full.size(), keys.size());
+  for (size_t i = 0; i < 620; ++i) {
+    ASSERT_TRUE(full[i].ok() && full[i]->has_value()) << i;
+    EXPECT_EQ((*full[i])->ToJsonText(), batch.states[i]->ToJsonText()) << i;
+  }
+  ASSERT_TRUE(full.back().ok());
+  EXPECT_FALSE(full.back()->has_value());
 }
 
 std::unique_ptr<RedisStateStore> ConnectRedis(const std::string& prefix) {
