@@ -141,7 +141,10 @@ int CompareValues(const Json& a, const Json& b) {
       return x < y ? -1 : (x > y ? 1 : 0);
     }
     default: {
-      int c = TextOf(a).compare(TextOf(b));
+      // Strings compare in place (this runs O(n log n) times per sorted listing); other values by text.
+      int c = a.is_string() && b.is_string()
+                  ? std::string_view(a.get_string()).compare(std::string_view(b.get_string()))
+                  : TextOf(a).compare(TextOf(b));
       return c < 0 ? -1 : (c > 0 ? 1 : 0);
     }
   }
@@ -264,12 +267,37 @@ Applied Apply(std::vector<Json> records, const ListQuery& query, const std::stri
     if (ok) kept.push_back(std::move(r));
   }
   if (result.marker_unknown) kept.clear();
-  std::stable_sort(kept.begin(), kept.end(),
-                   [&](const Json& a, const Json& b) { return order.Compare(a, b) < 0; });
 
+  // Sort positions, not records: each record's sort fields are looked up once, ties keep the input
+  // order (as a stable sort would), and with a limit only the first `limit` are ordered
+  // (partial_sort: O(n log limit) for a listing of many thousand records).
+  const size_t nkeys = order.keys.size();
+  std::vector<const Json*> sort_fields(kept.size() * nkeys);
+  for (size_t i = 0; i < kept.size(); ++i) {
+    for (size_t k = 0; k < nkeys; ++k) sort_fields[i * nkeys + k] = &FieldOf(kept[i], order.keys[k].first);
+  }
+  auto before = [&](size_t i, size_t j) {
+    for (size_t k = 0; k < nkeys; ++k) {
+      int c = CompareValues(*sort_fields[i * nkeys + k], *sort_fields[j * nkeys + k]);
+      if (c != 0) return order.keys[k].second ? c > 0 : c < 0;
+    }
+    return i < j;
+  };
+  std::vector<size_t> positions(kept.size());
+  for (size_t i = 0; i < positions.size(); ++i) positions[i] = i;
   size_t limit = query.limit != 0 ? query.limit : query.max_limit;
   bool more = limit != 0 && kept.size() > limit;
-  if (more) kept.resize(limit);
+  if (more) {
+    std::partial_sort(positions.begin(), positions.begin() + static_cast<long>(limit), positions.end(),
+                      before);
+    positions.resize(limit);
+  } else {
+    std::sort(positions.begin(), positions.end(), before);
+  }
+  std::vector<Json> sorted;
+  sorted.reserve(positions.size());
+  for (size_t i : positions) sorted.push_back(std::move(kept[i]));
+  kept = std::move(sorted);
 
   JsonArray items;
   items.reserve(kept.size());
