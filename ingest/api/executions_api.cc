@@ -236,18 +236,39 @@ class ExecutionsApi::Impl {
     return out;
   }
 
-  // The execution holding task `task_id` (a scan of every execution; see the README).
-  Result<std::optional<std::pair<ExecutionState, size_t>>> FindTask(const std::string& task_id,
-                                                                    const Overlays& overlays) {
-    BORA_ASSIGN_OR_RETURN(auto all, All(overlays));
-    for (auto& st : all) {
-      auto it = st.index.task_by_id.find(task_id);
-      if (it != st.index.task_by_id.end()) {
-        size_t ti = it->second;
-        return std::optional<std::pair<ExecutionState, size_t>>(std::make_pair(std::move(st), ti));
+  // Calls `found` on the execution the store's id index names for `id` (StateStore::FindExecutionOf);
+  // if that one does not hold it (an id stored before the index existed, or an unknown id), on every
+  // execution until `found` returns true (a scan; see the README).
+  Status Search(const std::string& id, const Overlays& overlays,
+                const std::function<bool(ExecutionState&)>& found) {
+    BORA_RETURN_IF_ERROR(CheckBackend());
+    BORA_ASSIGN_OR_RETURN(auto key, ctx_.states->FindExecutionOf(id));
+    if (key && !overlays.deleted.count(key->execution_id)) {
+      BORA_ASSIGN_OR_RETURN(auto st, ctx_.states->ReadExecution(key->partition, key->execution_id));
+      if (st) {
+        EnsureIndex(*st);
+        if (found(*st)) return Status::Ok();
       }
     }
-    return std::optional<std::pair<ExecutionState, size_t>>();
+    BORA_ASSIGN_OR_RETURN(auto all, All(overlays));
+    for (auto& st : all) {
+      if (found(st)) return Status::Ok();
+    }
+    return Status::Ok();
+  }
+
+  // The execution holding task `task_id`.
+  Result<std::optional<std::pair<ExecutionState, size_t>>> FindTask(const std::string& task_id,
+                                                                    const Overlays& overlays) {
+    std::optional<std::pair<ExecutionState, size_t>> out;
+    BORA_RETURN_IF_ERROR(Search(task_id, overlays, [&](ExecutionState& st) {
+      auto it = st.index.task_by_id.find(task_id);
+      if (it == st.index.task_by_id.end()) return false;
+      size_t ti = it->second;
+      out.emplace(std::move(st), ti);
+      return true;
+    }));
+    return out;
   }
 
   struct ActionRef {
@@ -257,18 +278,20 @@ class ExecutionsApi::Impl {
   };
 
   Result<std::optional<ActionRef>> FindAction(const std::string& action_id, const Overlays& overlays) {
-    BORA_ASSIGN_OR_RETURN(auto all, All(overlays));
-    for (auto& st : all) {
+    std::optional<ActionRef> out;
+    BORA_RETURN_IF_ERROR(Search(action_id, overlays, [&](ExecutionState& st) {
       for (size_t ti = 0; ti < st.tasks.size(); ++ti) {
         const auto& actions = st.tasks[ti].actions;
         for (size_t ai = 0; ai < actions.size(); ++ai) {
           if (actions[ai].id == action_id && !actions[ai].is_workflow) {
-            return std::optional<ActionRef>(ActionRef{std::move(st), ti, ai});
+            out = ActionRef{std::move(st), ti, ai};
+            return true;
           }
         }
       }
-    }
-    return std::optional<ActionRef>();
+      return false;
+    }));
+    return out;
   }
 
   // Reads the execution until `done` holds or options_.change_wait passes; the last state read (or nullopt).

@@ -112,6 +112,9 @@ class FlakyStore final : public store::StateStore {
   Result<std::optional<engine::ExecutionState>> ReadExecution(int p, const std::string& id) override {
     return inner_->ReadExecution(p, id);
   }
+  Result<std::optional<store::ExecutionKey>> FindExecutionOf(const std::string& id) override {
+    return inner_->FindExecutionOf(id);
+  }
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int p) override {
     return inner_->ReadExecutionHeads(p);
   }

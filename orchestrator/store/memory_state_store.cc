@@ -137,6 +137,20 @@ Result<std::vector<engine::ExecutionState>> MemoryStateStore::ReadExecutionHeads
   return out;
 }
 
+Result<std::optional<ExecutionKey>> MemoryStateStore::FindExecutionOf(const std::string& id) {
+  for (size_t partition = 0; partition < parts_.size(); ++partition) {
+    Part* p = parts_[partition].get();
+    std::lock_guard owner(p->mu);
+    std::lock_guard lock(p->meta_mu);
+    for (const auto& [exec_id, st] : p->states) {
+      if (st->index.task_by_id.count(id) || st->index.action_by_id.count(id)) {
+        return std::optional<ExecutionKey>(ExecutionKey{static_cast<int>(partition), exec_id});
+      }
+    }
+  }
+  return std::optional<ExecutionKey>();
+}
+
 Result<std::vector<std::string>> MemoryStateStore::ListExecutionIds(int partition) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   std::lock_guard lock(p->meta_mu);

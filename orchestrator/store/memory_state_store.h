@@ -34,6 +34,8 @@ class MemoryStateStore final : public StateStore {
   Result<std::optional<engine::ExecutionState>> ReadExecution(int partition,
                                                               const std::string& execution_id) override;
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int partition) override;
+  // A scan of the states in memory.
+  Result<std::optional<ExecutionKey>> FindExecutionOf(const std::string& id) override;
   Result<std::vector<std::string>> ListExecutionIds(int partition) override;
 
  private:

@@ -12,11 +12,12 @@ namespace bora::store {
 
 namespace {
 
-// Commit: KEYS meta, states, outbox, timers, then the tasks hash of each state of the batch (in order).
-// ARGV epoch, next_offset, then four counted sections: states (id, head, m, (task index, task json)*m)*,
-// outbox (n, then ONE argument: the JSON array of the n entries, when n > 0), cancelled
-// timers (member)*, set timers (score, member)*. The batch's entries take the sequence numbers first..first+n-1
-// and are stored as one field "first:last" (one write per batch, not per message). Returns first (0 if n = 0).
+// Commit: KEYS meta, states, outbox, timers, ids, then the tasks hash of each state of the batch (in
+// order). ARGV epoch, next_offset, then five counted sections: states (id, head, m, (task index, task
+// json)*m)*, outbox (n, then ONE argument: the JSON array of the n entries, when n > 0), cancelled
+// timers (member)*, set timers (score, member)*, new task / action execution ids (id, execution id)*.
+// The batch's entries take the sequence numbers first..first+n-1 and are stored as one field "first:last"
+// (one write per batch, not per message). Returns first (0 if n = 0).
 constexpr const char* kCommitScript = R"lua(
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if tostring(epoch) ~= ARGV[1] then return redis.error_reply('FENCED current epoch ' .. tostring(epoch)) end
@@ -28,7 +29,7 @@ for k = 1, n do
   local m = tonumber(ARGV[i + 2]); i = i + 3
   while m > 0 do
     local c = math.min(m, 100)
-    redis.call('HSET', KEYS[4 + k], unpack(ARGV, i, i + 2 * c - 1))
+    redis.call('HSET', KEYS[5 + k], unpack(ARGV, i, i + 2 * c - 1))
     i = i + 2 * c; m = m - c
   end
 end
@@ -43,6 +44,12 @@ n = tonumber(ARGV[i]); i = i + 1
 for k = 1, n do redis.call('ZREM', KEYS[4], ARGV[i]); i = i + 1 end
 n = tonumber(ARGV[i]); i = i + 1
 for k = 1, n do redis.call('ZADD', KEYS[4], ARGV[i], ARGV[i + 1]); i = i + 2 end
+n = tonumber(ARGV[i]); i = i + 1
+while n > 0 do
+  local c = math.min(n, 100)
+  redis.call('HSET', KEYS[5], unpack(ARGV, i, i + 2 * c - 1))
+  i = i + 2 * c; n = n - c
+end
 return first
 )lua";
 
@@ -254,10 +261,12 @@ RedisClient::EvalCall RedisStateStore::CommitCall(int partition, uint64_t epoch,
                                                   std::vector<WrittenTasks>* written) const {
   RedisClient::EvalCall call;
   call.keys = {Key(partition, "meta"), Key(partition, "states"), Key(partition, "outbox"),
-               Key(partition, "timers")};
+               Key(partition, "timers"), Key(partition, "ids")};
   auto& args = call.args;
-  args.reserve(6 + 5 * batch.states.size() + batch.outbox.size() + batch.timers_cancelled.size() +
+  args.reserve(8 + 5 * batch.states.size() + batch.outbox.size() + batch.timers_cancelled.size() +
                2 * batch.timers_set.size());
+  // Task and action execution ids not indexed yet: (id, execution id).
+  std::vector<std::pair<const std::string*, const std::string*>> new_ids;
   args.push_back(std::to_string(epoch));
   args.push_back(std::to_string(batch.next_offset));
   args.push_back(std::to_string(batch.states.size()));
@@ -274,16 +283,26 @@ RedisClient::EvalCall RedisStateStore::CommitCall(int partition, uint64_t epoch,
       args.emplace_back();
       // Only the tasks whose text differs from what this store last wrote (all when it does not know).
       auto it = known.find(s->id);
-      const std::vector<uint64_t>* before = it == known.end() ? nullptr : &it->second;
+      const Known* before = it == known.end() ? nullptr : &it->second;
       WrittenTasks w{s->id, IsFinal(s->state), {}};
-      w.digests.reserve(s->tasks.size());
+      w.known.digests.reserve(s->tasks.size());
+      w.known.actions.reserve(s->tasks.size());
       size_t changed = 0;
       for (size_t t = 0; t < s->tasks.size(); ++t) {
+        const engine::TaskExecution& task = s->tasks[t];
+        // Ids of tasks and actions this store has not written yet go to the index (again, harmlessly,
+        // after a claim or a load).
+        const bool new_task = before == nullptr || t >= before->digests.size();
+        if (new_task) new_ids.emplace_back(&task.id, &s->id);
+        for (size_t a = new_task ? 0 : before->actions[t]; a < task.actions.size(); ++a) {
+          new_ids.emplace_back(&task.actions[a].id, &s->id);
+        }
+        w.known.actions.push_back(static_cast<uint32_t>(task.actions.size()));
         text.clear();
-        engine::ExecutionState::AppendTaskJsonText(s->tasks[t], text);
+        engine::ExecutionState::AppendTaskJsonText(task, text);
         const uint64_t d = Digest(text);
-        w.digests.push_back(d);
-        if (before != nullptr && t < before->size() && (*before)[t] == d) continue;
+        w.known.digests.push_back(d);
+        if (!new_task && before->digests[t] == d) continue;
         args.push_back(std::to_string(t));
         args.push_back(text);
         ++changed;
@@ -313,6 +332,11 @@ RedisClient::EvalCall RedisStateStore::CommitCall(int partition, uint64_t epoch,
   for (const auto& t : batch.timers_set) {
     args.push_back(std::to_string(t.fire_at));
     args.push_back(TimerMember(t.execution_id, t.timer_id));
+  }
+  args.push_back(std::to_string(new_ids.size()));
+  for (const auto& [id, exec] : new_ids) {
+    args.push_back(*id);
+    args.push_back(*exec);
   }
   return call;
 }
@@ -356,7 +380,7 @@ std::vector<Status> RedisStateStore::CommitMany(const std::vector<PartitionCommi
       if (!out[i].ok() || w.final) {
         known.erase(w.id);  // a failed commit may or may not have written: the next one writes all tasks
       } else {
-        known[w.id] = std::move(w.digests);
+        known[w.id] = std::move(w.known);
       }
     }
   }
@@ -493,6 +517,22 @@ Result<std::vector<engine::ExecutionState>> RedisStateStore::ReadExecutionHeads(
     }
   } while (cursor != "0");
   return out;
+}
+
+Result<std::optional<ExecutionKey>> RedisStateStore::FindExecutionOf(const std::string& id) {
+  std::vector<std::string> hashes;
+  std::vector<RedisClient::Argv> commands;
+  hashes.reserve(static_cast<size_t>(options_.partitions));
+  for (int p = 0; p < options_.partitions; ++p) hashes.push_back(Key(p, "ids"));
+  for (const auto& h : hashes) commands.push_back({"HGET", h, id});
+  auto replies = client_->Pipeline(commands);
+  for (size_t p = 0; p < replies.size(); ++p) {
+    if (!replies[p].ok()) return replies[p].status();
+    if (!(*replies[p])->IsNil()) {
+      return std::optional<ExecutionKey>(ExecutionKey{static_cast<int>(p), (*replies[p])->Str()});
+    }
+  }
+  return std::optional<ExecutionKey>();
 }
 
 Result<std::vector<std::string>> RedisStateStore::ListExecutionIds(int partition) {

@@ -5,6 +5,8 @@
 //   {..}:states  hash    execution id -> the state's head: its JSON without the tasks, with "task_count"
 //                        (a state written before states were split: the whole JSON, still read)
 //   {..}:tasks:<execution id>  hash  task index -> that task execution's JSON
+//   {..}:ids     hash    task / action execution id -> execution id (for lookups by id; written by the
+//                        commit that first writes the task or action)
 // A commit writes the head of every changed state and only the tasks whose text changed since this store
 // last wrote them (a digest per task, remembered from the claim of the partition on, forgotten when the
 // execution finishes, is loaded again or a commit fails): a chain's step writes two tasks, not all of them.
@@ -56,6 +58,8 @@ class RedisStateStore final : public StateStore {
   // One load script per execution, pipelined (in chunks of kReadChunk).
   std::vector<Result<std::optional<engine::ExecutionState>>> ReadExecutions(
       const std::vector<ExecutionKey>& keys) override;
+  // One HGET per partition's ids hash, pipelined.
+  Result<std::optional<ExecutionKey>> FindExecutionOf(const std::string& id) override;
   // The partition's heads by HSCAN (kReadChunk per round trip): no task is read.
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int partition) override;
   Result<std::vector<std::string>> ListExecutionIds(int partition) override;
@@ -65,11 +69,17 @@ class RedisStateStore final : public StateStore {
 
  private:
   RedisStateStore(RedisStoreOptions options, std::unique_ptr<RedisClient> client);
-  // The task digests a commit writes for one state (remembered once it committed).
+  // What this store last committed of an execution's tasks: a digest of each task's text and how many
+  // action executions each had (the ones after that are new to the id index).
+  struct Known {
+    std::vector<uint64_t> digests;
+    std::vector<uint32_t> actions;
+  };
+  // What a commit writes for one state (remembered once it committed).
   struct WrittenTasks {
     std::string id;
     bool final = false;  // the execution finished: nothing is remembered
-    std::vector<uint64_t> digests;
+    Known known;
   };
   static constexpr size_t kMaxRemembered = 100'000;  // per partition
   static constexpr size_t kReadChunk = 500;           // executions per round trip of a listing read
@@ -91,8 +101,8 @@ class RedisStateStore final : public StateStore {
   RedisStoreOptions options_;
   std::unique_ptr<RedisClient> client_;
   mutable std::mutex written_mu_;
-  // Per partition: execution id -> digest of each task's JSON as this store last committed it.
-  std::vector<std::unordered_map<std::string, std::vector<uint64_t>>> written_;
+  // Per partition: execution id -> what this store last committed of its tasks.
+  std::vector<std::unordered_map<std::string, Known>> written_;
 };
 
 }  // namespace bora::store

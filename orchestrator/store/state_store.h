@@ -119,6 +119,10 @@ class StateStore {
     for (const auto& k : keys) out.push_back(ReadExecution(k.partition, k.execution_id));
     return out;
   }
+  // The execution holding the task execution or action execution `id` (its partition and id), or nullopt
+  // when the store knows no such id. Lets the API find a task by id without reading every execution; a
+  // store may not know ids written before it kept this index (the caller then scans).
+  virtual Result<std::optional<ExecutionKey>> FindExecutionOf(const std::string& id) = 0;
   // Every execution stored under `partition` WITHOUT its tasks (`tasks` empty; for listings that show
   // executions only), in no particular order.
   virtual Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int partition) = 0;

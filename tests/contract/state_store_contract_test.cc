@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <tuple>
 
 #include "common/ids.h"
 #include "orchestrator/store/memory_state_store.h"
@@ -316,6 +317,59 @@ TEST_P(StateStoreContractTest, ReadsHeadsAndManyExecutions) {
   }
   ASSERT_TRUE(full.back().ok());
   EXPECT_FALSE(full.back()->has_value());
+}
+
+engine::ActionExecution MakeAction(const std::string& id) {
+  engine::ActionExecution a;
+  a.id = id;
+  a.name = "std.noop";
+  return a;
+}
+
+// Lookups by task or action execution id find the execution (and its partition), also for tasks and
+// actions added by later commits; an unknown id finds nothing.
+TEST_P(StateStoreContractTest, FindsTheExecutionOfATaskOrActionId) {
+  auto c1 = *store_->ClaimPartition(1);
+  auto c2 = *store_->ClaimPartition(2);
+  auto a = MakeState("exec-a", engine::State::kRunning);
+  a->tasks.push_back(MakeTask(0, engine::State::kRunning));
+  a->tasks[0].id = "a-task-0";
+  a->tasks[0].actions.push_back(MakeAction("a-action-0"));
+  a->RebuildIndex();
+  auto b = MakeState("exec-b", engine::State::kRunning);
+  b->tasks.push_back(MakeTask(0, engine::State::kRunning));
+  b->tasks[0].id = "b-task-0";
+  b->RebuildIndex();
+  auto commit = [&](int p, uint64_t epoch, std::shared_ptr<engine::ExecutionState> st) {
+    CommitBatch batch;
+    batch.states.push_back(std::move(st));
+    return store_->Commit(p, epoch, &batch);
+  };
+  ASSERT_TRUE(commit(1, c1.epoch, a).ok());
+  ASSERT_TRUE(commit(2, c2.epoch, b).ok());
+  // Later commits: a retry adds an action to a's task, b gets a second task with an action.
+  a->tasks[0].actions.push_back(MakeAction("a-action-1"));
+  a->RebuildIndex();
+  ASSERT_TRUE(commit(1, c1.epoch, a).ok());
+  b->tasks.push_back(MakeTask(1, engine::State::kRunning));
+  b->tasks[1].id = "b-task-1";
+  b->tasks[1].actions.push_back(MakeAction("b-action-1"));
+  b->RebuildIndex();
+  ASSERT_TRUE(commit(2, c2.epoch, b).ok());
+  const std::vector<std::tuple<std::string, int, std::string>> cases = {
+      {"a-task-0", 1, "exec-a"},   {"a-action-0", 1, "exec-a"}, {"a-action-1", 1, "exec-a"},
+      {"b-task-0", 2, "exec-b"},   {"b-task-1", 2, "exec-b"},   {"b-action-1", 2, "exec-b"},
+  };
+  for (const auto& [id, partition, exec] : cases) {
+    auto found = store_->FindExecutionOf(id);
+    ASSERT_TRUE(found.ok()) << id << ": " << found.status().ToString();
+    ASSERT_TRUE(found->has_value()) << id;
+    EXPECT_EQ((*found)->partition, partition) << id;
+    EXPECT_EQ((*found)->execution_id, exec) << id;
+  }
+  auto none = store_->FindExecutionOf("no-such-id");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
 }
 
 std::unique_ptr<RedisStateStore> ConnectRedis(const std::string& prefix) {
