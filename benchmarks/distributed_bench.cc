@@ -2,6 +2,7 @@
 // and redis-server of scripts/services.sh, 10-task std.noop chains.
 //   eval "$(scripts/services.sh start)"
 //   ./build/benchmarks/distributed_bench [executions=2000] [latency_seconds=20]
+//   ./build/benchmarks/distributed_bench with_items [items=10000] [concurrency=100]
 // Prints (1) peak throughput: executions started as fast as possible, tasks/s until all finish; (2) per-hop
 // latency under open-loop arrivals at half the peak rate: the time from one task's end to the next task's end
 // in a chain (orchestrator timestamps), p50/p99 from a histogram; (3) Redis commands and Kafka messages per
@@ -261,7 +262,49 @@ int Run(int executions, int latency_seconds) {
 }  // namespace
 }  // namespace bora
 
+namespace bora {
+namespace {
+
+// `with_items N C`: one execution of a task over N items (std.noop each, concurrency C), start to finish.
+int RunWithItems(int items, int concurrency) {
+  auto services = testing::ServiceAddresses::FromEnv();
+  if (!services.ok()) {
+    std::fprintf(stderr, "%s\n", services.status().ToString().c_str());
+    return 2;
+  }
+  auto cluster = testing::Cluster::Create("bench", *services, 8);
+  if (!cluster.ok()) return 1;
+  testing::Cluster& c = **cluster;
+  const std::string yaml =
+      "version: '2.0'\nfan:\n  input: [n]\n  tasks:\n    each:\n"
+      "      with-items: i in <% range($.n) %>\n      concurrency: " +
+      std::to_string(concurrency) + "\n      action: std.noop\n";
+  if (!c.Load(yaml).ok()) return 1;
+  c.StartOrchestrator({});
+  c.StartWorker({"--concurrency", "4"});
+  auto warm = c.StartMany("fan", 1, Json(JsonObject{{"n", 10}}));
+  if (!warm.ok() || c.WaitTerminal(*warm, 120s) != 1) return 1;
+  auto t0 = Clock::now();
+  auto ids = c.StartMany("fan", 1, Json(JsonObject{{"n", items}}));
+  if (!ids.ok() || c.WaitTerminal(*ids, 1800s) != 1) {
+    std::fprintf(stderr, "with-items run did not finish\n");
+    return 1;
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  auto st = c.client().Get(ids->front());
+  std::printf("with-items: %d items, concurrency %d: %.2f s (%.0f items/s), final state %s\n", items,
+              concurrency, secs, items / secs,
+              st.ok() && st->has_value() ? std::string(engine::StateName((*st)->state)).c_str() : "?");
+  return 0;
+}
+
+}  // namespace
+}  // namespace bora
+
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "with_items") {
+    return bora::RunWithItems(argc > 2 ? std::atoi(argv[2]) : 10000, argc > 3 ? std::atoi(argv[3]) : 100);
+  }
   int executions = argc > 1 ? std::atoi(argv[1]) : 2000;
   int seconds = argc > 2 ? std::atoi(argv[2]) : 20;
   return bora::Run(executions, seconds);
