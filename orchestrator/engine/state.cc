@@ -156,8 +156,9 @@ bool IsDefault(const WithItemsState& wi) {
          wi.failed == 0 && wi.cancelled == 0;
 }
 
+// `with_actions` false: the head of a split task (AppendTaskHeadJsonText), "action_count" for "actions".
 template <typename Sink>
-void WriteTask(const TaskExecution& t, Sink& o) {
+void WriteTask(const TaskExecution& t, Sink& o, bool with_actions = true) {
   o.Str("id", t.id);
   o.Str("name", t.name);
   if (t.type == TaskExecution::Type::kWorkflow) o.Str("type", "WORKFLOW");
@@ -172,7 +173,9 @@ void WriteTask(const TaskExecution& t, Sink& o) {
     for (const auto& [k, v] : t.context_versions) o.Int(k, v);
     o.EndObject();
   }
-  if (!t.actions.empty()) {
+  if (!with_actions) {
+    o.UInt("action_count", t.actions.size());
+  } else if (!t.actions.empty()) {
     o.BeginArray("actions", t.actions.size());
     for (const auto& a : t.actions) {
       o.BeginElemObject();
@@ -622,24 +625,55 @@ void ExecutionState::AppendTaskJsonText(const TaskExecution& task, std::string& 
   sink.Finish();
 }
 
-Result<ExecutionState> ExecutionState::FromJsonParts(Json head, std::vector<Json> tasks) {
-  if (!head.is_object()) return InvalidArgument("execution state JSON: not an object");
+void ExecutionState::AppendTaskHeadJsonText(const TaskExecution& task, std::string& out) {
+  TextSink sink(out);
+  WriteTask(task, sink, /*with_actions=*/false);
+  sink.Finish();
+}
+
+void ExecutionState::AppendActionJsonText(const ActionExecution& action, std::string& out) {
+  TextSink sink(out);
+  WriteAction(action, sink);
+  sink.Finish();
+}
+
+namespace {
+// Joins a split head and its parts: `head[count_key]` must equal parts.size(); the parts become
+// `head[array_key]` (left out when empty, as the writer does). `what` names the document in errors.
+Result<Json> JoinParts(Json head, std::vector<Json> parts, std::string_view count_key,
+                       std::string_view array_key, std::string_view what) {
+  const std::string doc(what);
+  if (!head.is_object()) return InvalidArgument(doc + " JSON: not an object");
   JsonObject& o = head.get_object();
-  const Json* count = Get(o, "task_count");
+  const Json* count = Get(o, count_key);
   if (count == nullptr || !count->is_number()) {
-    return InvalidArgument("execution state JSON: the head has no 'task_count'");
+    return InvalidArgument(doc + " JSON: the head has no '" + std::string(count_key) + "'");
   }
-  const int64_t n = GetInt(o, "task_count");
-  if (n != static_cast<int64_t>(tasks.size())) {
-    return InvalidArgument("execution state JSON: the head counts " + std::to_string(n) +
-                           " tasks, " + std::to_string(tasks.size()) + " were given");
+  const int64_t n = GetInt(o, count_key);
+  if (n != static_cast<int64_t>(parts.size())) {
+    return InvalidArgument(doc + " JSON: the head counts " + std::to_string(n) + " " +
+                           std::string(array_key) + ", " + std::to_string(parts.size()) +
+                           " were given");
   }
-  o.erase("task_count");
-  JsonArray arr;
-  arr.reserve(tasks.size());
-  for (auto& t : tasks) arr.push_back(std::move(t));
-  o["tasks"] = std::move(arr);
-  return FromJson(head);
+  o.erase(count_key);
+  if (!parts.empty()) {
+    JsonArray arr;
+    arr.reserve(parts.size());
+    for (auto& p : parts) arr.push_back(std::move(p));
+    o[array_key] = std::move(arr);
+  }
+  return head;
+}
+}  // namespace
+
+Result<Json> ExecutionState::TaskFromJsonParts(Json head, std::vector<Json> actions) {
+  return JoinParts(std::move(head), std::move(actions), "action_count", "actions", "task execution");
+}
+
+Result<ExecutionState> ExecutionState::FromJsonParts(Json head, std::vector<Json> tasks) {
+  BORA_ASSIGN_OR_RETURN(Json joined, JoinParts(std::move(head), std::move(tasks), "task_count", "tasks",
+                                                "execution state"));
+  return FromJson(joined);
 }
 
 Result<ExecutionState> ExecutionState::FromJson(const Json& json) {

@@ -218,6 +218,12 @@ struct ExecutionState {
   static void AppendTaskJsonText(const TaskExecution& task, std::string& out);
   // FromJson of a head and its tasks (in order); refuses a head whose task_count differs.
   static Result<ExecutionState> FromJsonParts(Json head, std::vector<Json> tasks);
+  // One level down, for tasks with many action executions (with-items): a task's head is its text
+  // with "action_count" in place of "actions"; TaskFromJsonParts joins a head and its actions' JSON
+  // (in order) into the task's JSON, refusing a head whose action_count differs.
+  static void AppendTaskHeadJsonText(const TaskExecution& task, std::string& out);
+  static void AppendActionJsonText(const ActionExecution& action, std::string& out);
+  static Result<Json> TaskFromJsonParts(Json head, std::vector<Json> actions);
 };
 
 // A UUID-shaped id derived deterministically from `seed` and `counter` (hash-based, version-4

@@ -55,6 +55,25 @@ void ExpectIdenticalText(const ExecutionState& s, const std::string& where,
     ExecutionState::AppendTaskJsonText(t, task_text);
     auto task_json = ParseJson(task_text, 256);
     ASSERT_TRUE(task_json.ok()) << where << ": " << task_json.status().ToString();
+    // The task split again into its head and its actions joins back into the same JSON.
+    std::string task_head;
+    ExecutionState::AppendTaskHeadJsonText(t, task_head);
+    auto head_of_task = ParseJson(task_head, 256);
+    ASSERT_TRUE(head_of_task.ok()) << where << ": " << head_of_task.status().ToString();
+    std::vector<Json> actions;
+    for (const auto& a : t.actions) {
+      std::string action_text;
+      ExecutionState::AppendActionJsonText(a, action_text);
+      auto action_json = ParseJson(action_text, 256);
+      ASSERT_TRUE(action_json.ok()) << where << ": " << action_json.status().ToString();
+      actions.push_back(std::move(*action_json));
+    }
+    auto joined_task = ExecutionState::TaskFromJsonParts(*head_of_task, std::move(actions));
+    ASSERT_TRUE(joined_task.ok()) << where << ": " << joined_task.status().ToString();
+    EXPECT_EQ(*joined_task, *task_json) << where << ": task " << t.id << " split and joined differs";
+    if (!t.actions.empty()) {
+      EXPECT_FALSE(ExecutionState::TaskFromJsonParts(*head_of_task, {}).ok()) << where;
+    }
     tasks.push_back(std::move(*task_json));
   }
   auto joined = ExecutionState::FromJsonParts(*head_json, std::move(tasks));

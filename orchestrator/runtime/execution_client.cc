@@ -87,4 +87,8 @@ Result<std::optional<engine::ExecutionState>> ExecutionClient::Get(const std::st
   return store_->ReadExecution(PartitionOf(id), id);
 }
 
+Result<std::optional<engine::ExecutionState>> ExecutionClient::GetHead(const std::string& id) {
+  return store_->ReadExecutionHead(PartitionOf(id), id);
+}
+
 }  // namespace bora::runtime

@@ -49,6 +49,8 @@ class ExecutionClient {
 
   // A copy of the execution's current state, or nullopt.
   Result<std::optional<engine::ExecutionState>> Get(const std::string& execution_id);
+  // The same without its tasks (StateStore::ReadExecutionHead): cheap for executions of many tasks.
+  Result<std::optional<engine::ExecutionState>> GetHead(const std::string& execution_id);
 
   // Publishes any event (used by tests and tools).
   Status Send(const engine::Event& event);

@@ -1,6 +1,8 @@
 #include "orchestrator/store/redis_state_store.h"
 
+#include <algorithm>
 #include <charconv>
+#include <optional>
 #include <unordered_set>
 
 #include <hiredis/hiredis.h>
@@ -138,23 +140,59 @@ Result<std::shared_ptr<engine::ExecutionState>> DecodeState(const RedisReply& r,
     if (n < 0) return Internal("stored state of " + id + ": bad task_count");
     // At most one slot more than there are stored tasks: a count beyond that finds a missing task there.
     const size_t slots = std::min(static_cast<size_t>(n), (r.Size() - 1) / 2 + 1);
-    std::vector<Json> tasks(slots);
-    std::vector<bool> seen(tasks.size(), false);
+    // Fields "<task>" (the task's head, or a whole task as written before actions were split) and
+    // "<task>.<action>".
+    std::vector<std::optional<Json>> task_heads(slots);
+    std::vector<std::vector<std::pair<int64_t, Json>>> actions(slots);
     for (size_t i = 1; i + 1 < r.Size(); i += 2) {
-      auto index = ToInt(r.StrAt(i));
-      if (!index.ok() || *index < 0) {
-        return Internal("stored state of " + id + ": bad task field '" + r.StrAt(i) + "'");
+      const std::string field = r.StrAt(i);
+      const auto dot = field.find('.');
+      auto index = ToInt(std::string_view(field).substr(0, dot));
+      auto action = dot == std::string::npos ? Result<int64_t>(int64_t{-1})
+                                             : ToInt(std::string_view(field).substr(dot + 1));
+      if (!index.ok() || *index < 0 || !action.ok() || (dot != std::string::npos && *action < 0)) {
+        return Internal("stored state of " + id + ": bad task field '" + field + "'");
       }
       if (static_cast<size_t>(*index) >= slots) continue;  // not part of this state
-      auto task = ParseJson(r.StrAt(i + 1), 512);
-      if (!task.ok()) return task.status().WithContext("stored state of " + id + ", task " + r.StrAt(i));
-      tasks[static_cast<size_t>(*index)] = std::move(*task);
-      seen[static_cast<size_t>(*index)] = true;
-    }
-    for (size_t i = 0; i < seen.size(); ++i) {
-      if (!seen[i]) {
-        return Internal("stored state of " + id + ": task " + std::to_string(i) + " is missing");
+      auto json = ParseJson(r.StrAt(i + 1), 512);
+      if (!json.ok()) return json.status().WithContext("stored state of " + id + ", field " + field);
+      if (dot == std::string::npos) {
+        task_heads[static_cast<size_t>(*index)] = std::move(*json);
+      } else {
+        actions[static_cast<size_t>(*index)].emplace_back(*action, std::move(*json));
       }
+    }
+    std::vector<Json> tasks;
+    tasks.reserve(slots);
+    for (size_t t = 0; t < slots; ++t) {
+      const std::string where = "stored state of " + id + ": task " + std::to_string(t);
+      if (!task_heads[t]) return Internal(where + " is missing");
+      Json& task = *task_heads[t];
+      if (!task.is_object() || !task.get_object().contains("action_count")) {
+        tasks.push_back(std::move(task));  // a whole task (actions inside)
+        continue;
+      }
+      const Json& count = task.get_object().at("action_count");
+      const int64_t m = count.is_int64()    ? count.get_int64()
+                        : count.is_uint64() ? static_cast<int64_t>(count.get_uint64())
+                                            : -1;
+      if (m < 0) return Internal(where + ": bad action_count");
+      auto& mine = actions[t];
+      std::sort(mine.begin(), mine.end(),
+                [](const auto& x, const auto& y) { return x.first < y.first; });
+      std::vector<Json> ordered;
+      ordered.reserve(std::min<size_t>(static_cast<size_t>(m), mine.size()));
+      for (auto& [a, json] : mine) {
+        if (a >= m) break;  // not part of this task
+        if (a != static_cast<int64_t>(ordered.size())) break;  // a gap: reported below
+        ordered.push_back(std::move(json));
+      }
+      if (static_cast<int64_t>(ordered.size()) != m) {
+        return Internal(where + " action " + std::to_string(ordered.size()) + " is missing");
+      }
+      auto joined = engine::ExecutionState::TaskFromJsonParts(std::move(task), std::move(ordered));
+      if (!joined.ok()) return joined.status().WithContext(where);
+      tasks.push_back(std::move(*joined));
     }
     state = engine::ExecutionState::FromJsonParts(std::move(*head), std::move(tasks));
   }
@@ -285,27 +323,41 @@ RedisClient::EvalCall RedisStateStore::CommitCall(int partition, uint64_t epoch,
       auto it = known.find(s->id);
       const Known* before = it == known.end() ? nullptr : &it->second;
       WrittenTasks w{s->id, IsFinal(s->state), {}};
-      w.known.digests.reserve(s->tasks.size());
-      w.known.actions.reserve(s->tasks.size());
+      w.known.tasks.reserve(s->tasks.size());
       size_t changed = 0;
       for (size_t t = 0; t < s->tasks.size(); ++t) {
         const engine::TaskExecution& task = s->tasks[t];
+        const KnownTask* kt =
+            before != nullptr && t < before->tasks.size() ? &before->tasks[t] : nullptr;
         // Ids of tasks and actions this store has not written yet go to the index (again, harmlessly,
         // after a claim or a load).
-        const bool new_task = before == nullptr || t >= before->digests.size();
-        if (new_task) new_ids.emplace_back(&task.id, &s->id);
-        for (size_t a = new_task ? 0 : before->actions[t]; a < task.actions.size(); ++a) {
-          new_ids.emplace_back(&task.actions[a].id, &s->id);
-        }
-        w.known.actions.push_back(static_cast<uint32_t>(task.actions.size()));
+        if (kt == nullptr) new_ids.emplace_back(&task.id, &s->id);
+        KnownTask now;
         text.clear();
-        engine::ExecutionState::AppendTaskJsonText(task, text);
-        const uint64_t d = Digest(text);
-        w.known.digests.push_back(d);
-        if (!new_task && before->digests[t] == d) continue;
-        args.push_back(std::to_string(t));
-        args.push_back(text);
-        ++changed;
+        engine::ExecutionState::AppendTaskHeadJsonText(task, text);
+        now.head = Digest(text);
+        const std::string field = std::to_string(t);
+        if (kt == nullptr || kt->head != now.head) {
+          args.push_back(field);
+          args.push_back(text);
+          ++changed;
+        }
+        // A task's action executions are fields of their own ("<task>.<action>"): a with-items task of
+        // many items writes the few that changed, not all of them.
+        now.actions.reserve(task.actions.size());
+        for (size_t a = 0; a < task.actions.size(); ++a) {
+          const bool known_action = kt != nullptr && a < kt->actions.size();
+          if (!known_action) new_ids.emplace_back(&task.actions[a].id, &s->id);
+          text.clear();
+          engine::ExecutionState::AppendActionJsonText(task.actions[a], text);
+          const uint64_t d = Digest(text);
+          now.actions.push_back(d);
+          if (known_action && kt->actions[a] == d) continue;
+          args.push_back(field + "." + std::to_string(a));
+          args.push_back(text);
+          ++changed;
+        }
+        w.known.tasks.push_back(std::move(now));
       }
       args[count_at] = std::to_string(changed);
       written->push_back(std::move(w));
@@ -517,6 +569,20 @@ Result<std::vector<engine::ExecutionState>> RedisStateStore::ReadExecutionHeads(
     }
   } while (cursor != "0");
   return out;
+}
+
+Result<std::optional<engine::ExecutionState>> RedisStateStore::ReadExecutionHead(
+    int partition, const std::string& execution_id) {
+  BORA_RETURN_IF_ERROR(CheckPartition(partition));
+  BORA_ASSIGN_OR_RETURN(auto reply, client_->Command({"HGET", Key(partition, "states"), execution_id}));
+  if (reply->IsNil()) return std::optional<engine::ExecutionState>();
+  auto json = ParseJson(reply->Str(), 512);
+  if (!json.ok()) return json.status().WithContext("stored state of " + execution_id);
+  auto state = engine::ExecutionState::FromJson(*json);  // a head, or a state stored whole
+  if (!state.ok()) return state.status().WithContext("stored state of " + execution_id);
+  state->tasks.clear();
+  state->index = {};
+  return std::optional<engine::ExecutionState>(std::move(*state));
 }
 
 Result<std::optional<ExecutionKey>> RedisStateStore::FindExecutionOf(const std::string& id) {

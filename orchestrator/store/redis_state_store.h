@@ -4,7 +4,9 @@
 //   {..}:meta    hash    epoch, next_offset, next_seq, acked
 //   {..}:states  hash    execution id -> the state's head: its JSON without the tasks, with "task_count"
 //                        (a state written before states were split: the whole JSON, still read)
-//   {..}:tasks:<execution id>  hash  task index -> that task execution's JSON
+//   {..}:tasks:<execution id>  hash  "<task index>" -> that task execution's JSON without its actions
+//                        (with "action_count"), "<task index>.<action index>" -> an action execution's JSON
+//                        (a task written whole, actions inside, before actions were split: still read)
 //   {..}:ids     hash    task / action execution id -> execution id (for lookups by id; written by the
 //                        commit that first writes the task or action)
 // A commit writes the head of every changed state and only the tasks whose text changed since this store
@@ -58,6 +60,9 @@ class RedisStateStore final : public StateStore {
   // One load script per execution, pipelined (in chunks of kReadChunk).
   std::vector<Result<std::optional<engine::ExecutionState>>> ReadExecutions(
       const std::vector<ExecutionKey>& keys) override;
+  // One HGET of the head.
+  Result<std::optional<engine::ExecutionState>> ReadExecutionHead(int partition,
+                                                                  const std::string& execution_id) override;
   // One HGET per partition's ids hash, pipelined.
   Result<std::optional<ExecutionKey>> FindExecutionOf(const std::string& id) override;
   // The partition's heads by HSCAN (kReadChunk per round trip): no task is read.
@@ -69,11 +74,15 @@ class RedisStateStore final : public StateStore {
 
  private:
   RedisStateStore(RedisStoreOptions options, std::unique_ptr<RedisClient> client);
-  // What this store last committed of an execution's tasks: a digest of each task's text and how many
-  // action executions each had (the ones after that are new to the id index).
+  // What this store last committed of a task: a digest of its head's text and of each action
+  // execution's text (those beyond are new to the id index).
+  struct KnownTask {
+    uint64_t head = 0;
+    std::vector<uint64_t> actions;
+  };
+  // ... and of an execution's tasks.
   struct Known {
-    std::vector<uint64_t> digests;
-    std::vector<uint32_t> actions;
+    std::vector<KnownTask> tasks;
   };
   // What a commit writes for one state (remembered once it committed).
   struct WrittenTasks {

@@ -111,6 +111,17 @@ class StateStore {
   // execution's partition (PartitionForKey of its id).
   virtual Result<std::optional<engine::ExecutionState>> ReadExecution(int partition,
                                                                       const std::string& execution_id) = 0;
+  // ReadExecution() without the tasks (`tasks` empty): its state, input, output... cheaply, however many
+  // tasks and actions it has.
+  virtual Result<std::optional<engine::ExecutionState>> ReadExecutionHead(int partition,
+                                                                          const std::string& execution_id) {
+    BORA_ASSIGN_OR_RETURN(auto st, ReadExecution(partition, execution_id));
+    if (st) {
+      st->tasks.clear();
+      st->index = {};
+    }
+    return st;
+  }
   // ReadExecution() of each key (nullopt for an unknown one), in one round trip where the store has one.
   virtual std::vector<Result<std::optional<engine::ExecutionState>>> ReadExecutions(
       const std::vector<ExecutionKey>& keys) {

@@ -254,6 +254,26 @@ TEST_P(StateStoreContractTest, StatesChangedStepByStepReadBackWhole) {
       [&] {
         s->tasks[2].published = *ParseJson(R"({"v": [1, 2]})");
         for (int i = 3; i < 6; ++i) s->tasks.push_back(MakeTask(i, engine::State::kRunning));
+        for (int a = 0; a < 3; ++a) {
+          engine::ActionExecution ax;
+          ax.id = "act-" + std::to_string(a);
+          ax.name = "std.noop";
+          s->tasks[4].actions.push_back(ax);
+        }
+      },
+      [&] { s->tasks[4].actions[1].state = engine::State::kSuccess; },  // one action of a task
+      [&] {  // a with-items-like task: many actions (written in chunks), then a few change
+        for (int a = 3; a < 250; ++a) {
+          engine::ActionExecution ax;
+          ax.id = "act-" + std::to_string(a);
+          ax.name = "std.noop";
+          ax.index = a;
+          s->tasks[4].actions.push_back(ax);
+        }
+      },
+      [&] {
+        s->tasks[4].actions[7].output = *ParseJson(R"({"result": 7})");
+        s->tasks[4].actions[249].state = engine::State::kError;
       },
       [&] { s->global_context = *ParseJson(R"({"only": "the head"})"); },
       [&] {  // many tasks at once (the commit script writes them in chunks)
@@ -308,6 +328,14 @@ TEST_P(StateStoreContractTest, ReadsHeadsAndManyExecutions) {
   EXPECT_EQ(h5.workflow_name, "wf");
   EXPECT_TRUE(h5.tasks.empty());
   EXPECT_TRUE(store_->ReadExecutionHeads(1)->empty());
+  auto one = store_->ReadExecutionHead(3, "h5");
+  ASSERT_TRUE(one.ok() && one->has_value());
+  EXPECT_EQ((*one)->state, engine::State::kSuccess);
+  EXPECT_EQ(DumpJson((*one)->input), R"({"i":5})");
+  EXPECT_TRUE((*one)->tasks.empty());
+  auto missing = store_->ReadExecutionHead(3, "unknown");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
 
   auto full = store_->ReadExecutions(keys);
   ASSERT_EQ(full.size(), keys.size());
@@ -448,6 +476,9 @@ TEST(RedisStateStoreTest, ReadsStatesStoredWholeAndRefusesMissingTasks) {
 
   // Only the tasks that changed are written: a task removed behind the store's back stays missing.
   ASSERT_TRUE((*raw)->Command({"HDEL", "{" + prefix + "p0}:tasks:whole", "1"}).ok());
+  (*loaded)->tasks[2].actions.push_back(engine::ActionExecution{});
+  (*loaded)->tasks[2].actions.back().id = "act";
+  (*loaded)->tasks[2].actions.back().name = "std.noop";
   (*loaded)->tasks[2].state_info = "changed";
   CommitBatch next;
   next.states.push_back(*loaded);
@@ -456,6 +487,15 @@ TEST(RedisStateStoreTest, ReadsStatesStoredWholeAndRefusesMissingTasks) {
   ASSERT_FALSE(broken.ok());
   EXPECT_NE(broken.status().message().find("task 1 is missing"), std::string::npos)
       << broken.status().ToString();
+  // So does an action execution.
+  ASSERT_TRUE((*raw)->Command({"HSET", "{" + prefix + "p0}:tasks:whole", "1",
+                               (*raw)->Command({"HGET", "{" + prefix + "p0}:tasks:whole", "0"}).value()->Str()})
+                  .ok());
+  ASSERT_TRUE((*raw)->Command({"HDEL", "{" + prefix + "p0}:tasks:whole", "2.0"}).ok());
+  auto no_action = store->ReadExecution(0, "whole");
+  ASSERT_FALSE(no_action.ok());
+  EXPECT_NE(no_action.status().message().find("task 2 action 0 is missing"), std::string::npos)
+      << no_action.status().ToString();
 }
 
 // Redis only: outbox entries stored one per field (before batches were stored whole) are still re-sent by a

@@ -80,21 +80,30 @@ def redis_cli(url, *args):
 def read_state(redis, prefix, execution_id):
     """The execution's state JSON, looked up in every partition's hash (no need to hash the id
     here). The hash holds the state's head ("task_count" in place of "tasks"); the tasks are in
-    {<prefix>p<N>}:tasks:<execution id>, field = task index (orchestrator/store/README.md)."""
+    {<prefix>p<N>}:tasks:<execution id>: field "<task index>" is a task without its actions
+    ("action_count" in their place), "<task index>.<action index>" an action execution
+    (orchestrator/store/README.md)."""
+
+    def hmget(key, fields):
+        if not fields:
+            return []
+        return [json.loads(t) for t in redis_cli(redis, "HMGET", key, *fields).split("\n")]
+
     for p in range(PARTITIONS):
         text = redis_cli(redis, "HGET", f"{{{prefix}p{p}}}:states", execution_id)
         if not text:
             continue
         state = json.loads(text)
         if "task_count" in state:
-            count = state.pop("task_count")
-            fields = [str(i) for i in range(count)]
-            texts = (
-                redis_cli(redis, "HMGET", f"{{{prefix}p{p}}}:tasks:{execution_id}", *fields)
-                if count
-                else ""
-            )
-            state["tasks"] = [json.loads(t) for t in texts.split("\n")] if count else []
+            key = f"{{{prefix}p{p}}}:tasks:{execution_id}"
+            tasks = hmget(key, [str(i) for i in range(state.pop("task_count"))])
+            for i, task in enumerate(tasks):
+                if "action_count" in task:
+                    count = task.pop("action_count")
+                    actions = hmget(key, [f"{i}.{a}" for a in range(count)])
+                    if actions:
+                        task["actions"] = actions
+            state["tasks"] = tasks
         return state
     return None
 
