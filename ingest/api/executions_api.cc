@@ -198,6 +198,13 @@ class ExecutionsApi::Impl {
     return ReadRaw(id);
   }
 
+  // Find() without the tasks (StateStore::ReadExecutionHead): cheap however large the execution.
+  Result<std::optional<ExecutionState>> FindHead(const std::string& id, const Overlays& overlays) {
+    BORA_RETURN_IF_ERROR(CheckBackend());
+    if (id.empty() || overlays.deleted.count(id)) return std::optional<ExecutionState>();
+    return ctx_.states->ReadExecutionHead(PartitionOf(id), id);
+  }
+
   // Every (not deleted) execution. Scans all partitions: O(executions) per call, read in batches
   // (StateStore::ReadExecutions: one round trip per 500 executions on Redis).
   Result<std::vector<ExecutionState>> All(const Overlays& overlays) {
@@ -371,7 +378,7 @@ class ExecutionsApi::Impl {
   HttpResponse GetExecution(const HttpRequest&, const std::string& id) {
     auto overlays = LoadOverlays();
     if (!overlays.ok()) return FaultFrom(overlays.status());
-    auto st = Find(id, *overlays);
+    auto st = FindHead(id, *overlays);  // an execution record shows no task
     if (!st.ok()) return FaultFrom(st.status());
     if (!*st) return Fault(404, NotFoundMessage("WorkflowExecution", id));
     MistralViews views(ctx_);
