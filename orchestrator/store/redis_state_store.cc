@@ -21,6 +21,16 @@ namespace {
 // The batch's entries take the sequence numbers first..first+n-1 and are stored as one field "first:last"
 // (one write per batch, not per message). Returns first (0 if n = 0).
 constexpr const char* kCommitScript = R"lua(
+-- HSET key with the n (field, value) pairs from ARGV[i] on, 100 pairs per call (unpack's stack limit);
+-- returns the index after them.
+local function hset_pairs(key, i, n)
+  while n > 0 do
+    local c = math.min(n, 100)
+    redis.call('HSET', key, unpack(ARGV, i, i + 2 * c - 1))
+    i = i + 2 * c; n = n - c
+  end
+  return i
+end
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if tostring(epoch) ~= ARGV[1] then return redis.error_reply('FENCED current epoch ' .. tostring(epoch)) end
 redis.call('HSET', KEYS[1], 'next_offset', ARGV[2])
@@ -28,12 +38,7 @@ local i = 3
 local n = tonumber(ARGV[i]); i = i + 1
 for k = 1, n do
   redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
-  local m = tonumber(ARGV[i + 2]); i = i + 3
-  while m > 0 do
-    local c = math.min(m, 100)
-    redis.call('HSET', KEYS[5 + k], unpack(ARGV, i, i + 2 * c - 1))
-    i = i + 2 * c; m = m - c
-  end
+  i = hset_pairs(KEYS[5 + k], i + 3, tonumber(ARGV[i + 2]))
 end
 n = tonumber(ARGV[i]); i = i + 1
 local first = 0
@@ -46,12 +51,7 @@ n = tonumber(ARGV[i]); i = i + 1
 for k = 1, n do redis.call('ZREM', KEYS[4], ARGV[i]); i = i + 1 end
 n = tonumber(ARGV[i]); i = i + 1
 for k = 1, n do redis.call('ZADD', KEYS[4], ARGV[i], ARGV[i + 1]); i = i + 2 end
-n = tonumber(ARGV[i]); i = i + 1
-while n > 0 do
-  local c = math.min(n, 100)
-  redis.call('HSET', KEYS[5], unpack(ARGV, i, i + 2 * c - 1))
-  i = i + 2 * c; n = n - c
-end
+i = hset_pairs(KEYS[5], i + 1, tonumber(ARGV[i]))
 return first
 )lua";
 
@@ -121,6 +121,24 @@ Result<int64_t> ToInt(std::string_view s) {
 }  // namespace
 
 namespace {
+// A stored count ("task_count", "action_count"): a non-negative integer, or -1.
+int64_t CountOf(const Json& count) {
+  if (count.is_int64()) return count.get_int64() < 0 ? -1 : count.get_int64();
+  if (count.is_uint64()) return static_cast<int64_t>(count.get_uint64());
+  return -1;
+}
+
+// A stored head (or a state stored whole) as an execution without its tasks.
+Result<engine::ExecutionState> DecodeHead(std::string_view text, const std::string& id) {
+  auto json = ParseJson(text, 512);
+  if (!json.ok()) return json.status().WithContext("stored state of " + id);
+  auto state = engine::ExecutionState::FromJson(*json);
+  if (!state.ok()) return state.status().WithContext("stored state of " + id);
+  state->tasks.clear();
+  state->index = {};
+  return state;
+}
+
 // A load script's reply: {} (no state), {whole state} (written before states were split), or
 // {head, index, task, index, task, ...}.
 Result<std::shared_ptr<engine::ExecutionState>> DecodeState(const RedisReply& r, const std::string& id) {
@@ -133,10 +151,7 @@ Result<std::shared_ptr<engine::ExecutionState>> DecodeState(const RedisReply& r,
   if (!split) {
     state = engine::ExecutionState::FromJson(*head);
   } else {
-    const Json& count = head->get_object().at("task_count");
-    const int64_t n = count.is_int64()    ? count.get_int64()
-                      : count.is_uint64() ? static_cast<int64_t>(count.get_uint64())
-                                          : -1;
+    const int64_t n = CountOf(head->get_object().at("task_count"));
     if (n < 0) return Internal("stored state of " + id + ": bad task_count");
     // At most one slot more than there are stored tasks: a count beyond that finds a missing task there.
     const size_t slots = std::min(static_cast<size_t>(n), (r.Size() - 1) / 2 + 1);
@@ -172,10 +187,7 @@ Result<std::shared_ptr<engine::ExecutionState>> DecodeState(const RedisReply& r,
         tasks.push_back(std::move(task));  // a whole task (actions inside)
         continue;
       }
-      const Json& count = task.get_object().at("action_count");
-      const int64_t m = count.is_int64()    ? count.get_int64()
-                        : count.is_uint64() ? static_cast<int64_t>(count.get_uint64())
-                                            : -1;
+      const int64_t m = CountOf(task.get_object().at("action_count"));
       if (m < 0) return Internal(where + ": bad action_count");
       auto& mine = actions[t];
       std::sort(mine.begin(), mine.end(),
@@ -226,12 +238,12 @@ Status RedisStateStore::CheckPartition(int partition) const {
   return Status::Ok();
 }
 
-std::string RedisStateStore::Key(int partition, const char* what) const {
-  return "{" + options_.key_prefix + "p" + std::to_string(partition) + "}:" + what;
+std::string RedisStateStore::Key(int partition, std::string_view what) const {
+  return "{" + options_.key_prefix + "p" + std::to_string(partition) + "}:" + std::string(what);
 }
 
 std::string RedisStateStore::TasksKey(int partition, const std::string& execution_id) const {
-  return "{" + options_.key_prefix + "p" + std::to_string(partition) + "}:tasks:" + execution_id;
+  return Key(partition, "tasks:" + execution_id);
 }
 
 void RedisStateStore::ForgetWritten(int partition, const std::string* execution_id) {
@@ -513,10 +525,7 @@ Result<std::optional<TimestampUs>> RedisStateStore::NextTimer(int partition) {
 
 Result<std::optional<engine::ExecutionState>> RedisStateStore::ReadExecution(
     int partition, const std::string& execution_id) {
-  BORA_RETURN_IF_ERROR(CheckPartition(partition));
-  BORA_ASSIGN_OR_RETURN(auto state, std::move(Read({{partition, execution_id}})[0]));
-  if (!state) return std::optional<engine::ExecutionState>();
-  return std::optional<engine::ExecutionState>(std::move(*state));
+  return std::move(ReadExecutions({{partition, execution_id}})[0]);
 }
 
 std::vector<Result<std::optional<engine::ExecutionState>>> RedisStateStore::ReadExecutions(
@@ -559,13 +568,10 @@ Result<std::vector<engine::ExecutionState>> RedisStateStore::ReadExecutionHeads(
       std::string id(items->element[i]->str, items->element[i]->len);
       if (!seen.insert(id).second) continue;
       // A head (tasks in their own hash, not read) or a state stored whole (its tasks dropped).
-      auto json = ParseJson(std::string_view(items->element[i + 1]->str, items->element[i + 1]->len), 512);
-      if (!json.ok()) return json.status().WithContext("stored state of " + id);
-      auto state = engine::ExecutionState::FromJson(*json);
-      if (!state.ok()) return state.status().WithContext("stored state of " + id);
-      state->tasks.clear();
-      state->index = {};
-      out.push_back(std::move(*state));
+      BORA_ASSIGN_OR_RETURN(auto state, DecodeHead(std::string_view(items->element[i + 1]->str,
+                                                                    items->element[i + 1]->len),
+                                                   id));
+      out.push_back(std::move(state));
     }
   } while (cursor != "0");
   return out;
@@ -576,13 +582,8 @@ Result<std::optional<engine::ExecutionState>> RedisStateStore::ReadExecutionHead
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   BORA_ASSIGN_OR_RETURN(auto reply, client_->Command({"HGET", Key(partition, "states"), execution_id}));
   if (reply->IsNil()) return std::optional<engine::ExecutionState>();
-  auto json = ParseJson(reply->Str(), 512);
-  if (!json.ok()) return json.status().WithContext("stored state of " + execution_id);
-  auto state = engine::ExecutionState::FromJson(*json);  // a head, or a state stored whole
-  if (!state.ok()) return state.status().WithContext("stored state of " + execution_id);
-  state->tasks.clear();
-  state->index = {};
-  return std::optional<engine::ExecutionState>(std::move(*state));
+  BORA_ASSIGN_OR_RETURN(auto state, DecodeHead(reply->Str(), execution_id));
+  return std::optional<engine::ExecutionState>(std::move(state));
 }
 
 Result<std::optional<ExecutionKey>> RedisStateStore::FindExecutionOf(const std::string& id) {

@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -93,7 +94,7 @@ class RedisStateStore final : public StateStore {
   static constexpr size_t kMaxRemembered = 100'000;  // per partition
   static constexpr size_t kReadChunk = 500;           // executions per round trip of a listing read
 
-  std::string Key(int partition, const char* what) const;
+  std::string Key(int partition, std::string_view what) const;
   std::string TasksKey(int partition, const std::string& execution_id) const;
   Status CheckPartition(int partition) const;
   // The script arguments of a commit (adding what it writes to `written`) / its reply read back into `batch`
