@@ -6,10 +6,10 @@
 // Prints (1) peak throughput: executions started as fast as possible, tasks/s until all finish; (2) per-hop
 // latency under open-loop arrivals at half the peak rate: the time from one task's end to the next task's end
 // in a chain (orchestrator timestamps), p50/p99 from a histogram; (3) Redis commands and Kafka messages per
-// task; (4) where the orchestrator's loop spent its time during (2) (bora_orchestrator_loop_phase_seconds from
-// its /metrics). BORA_BENCH_ORCHESTRATOR_LOOPS sets the orchestrator's --orchestrator-loops,
+// task; (4) where the orchestrator's loop spent its time during (1) and (2) (bora_orchestrator_loop_phase_seconds
+// from its /metrics). BORA_BENCH_ORCHESTRATOR_LOOPS sets the orchestrator's --orchestrator-loops,
 // BORA_BENCH_PARTITIONS the partitions of bora.events (default 8), BORA_BENCH_WARMUP the untimed
-// executions run first (default 2000). The producer uses acks=all (idempotent); Redis runs as
+// executions run first (default 2000), BORA_BENCH_NO_OVERLAP=1 passes --no-overlap-commits. The producer uses acks=all (idempotent); Redis runs as
 // scripts/services.sh starts it (no AOF unless BORA_REDIS_AOF=1, then appendfsync everysec).
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -138,6 +138,35 @@ std::map<std::string, std::pair<double, double>> HistogramSums(int port, const s
   return out;
 }
 
+// BORA_BENCH_NO_OVERLAP=1: the orchestrator awaits each commit before the next poll (--no-overlap-commits).
+bool NoOverlap() {
+  const char* v = std::getenv("BORA_BENCH_NO_OVERLAP");
+  return v != nullptr && std::string(v) == "1";
+}
+
+// Where the orchestrator's loop spent a window of `seconds` (bora_orchestrator_loop_phase_seconds before and
+// after): polls per second, mean ms per poll in each phase, and the share of the window each phase took.
+// Polls = observations of "wait" (one per poll); the other phases are observed only when a poll had events.
+void PrintLoopPhases(const char* window, const std::map<std::string, std::pair<double, double>>& before,
+                     const std::map<std::string, std::pair<double, double>>& after, double seconds) {
+  auto get = [](const auto& m, const char* k) {
+    auto it = m.find(k);
+    return it == m.end() ? std::pair<double, double>{0, 0} : it->second;
+  };
+  double loops = get(after, "wait").second - get(before, "wait").second;
+  if (loops <= 0 || seconds <= 0) {
+    std::printf("orchestrator loop during %s: no phase metrics\n", window);
+    return;
+  }
+  std::printf("orchestrator loop during %s: %.0f polls/s; mean ms per poll (share of the time):", window,
+              loops / seconds);
+  for (const char* phase : {"wait", "load", "apply", "commit", "await", "produce", "timers"}) {
+    double sum = get(after, phase).first - get(before, phase).first;
+    std::printf(" %s %.3f (%.0f%%)", phase, sum * 1000 / loops, sum * 100 / seconds);
+  }
+  std::printf("\n");
+}
+
 double Percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -162,8 +191,11 @@ int Run(int executions, int latency_seconds) {
   if (!c.Load(ChainYaml()).ok()) return 1;
   const int metrics_port = FreePort();
   const char* loops_env = std::getenv("BORA_BENCH_ORCHESTRATOR_LOOPS");  // --orchestrator-loops (default 1)
-  c.StartOrchestrator({"--metrics-port", std::to_string(metrics_port), "--orchestrator-loops",
-                       loops_env != nullptr && *loops_env != 0 ? loops_env : "1"});
+  std::vector<std::string> orchestrator_flags = {"--metrics-port", std::to_string(metrics_port),
+                                                 "--orchestrator-loops",
+                                                 loops_env != nullptr && *loops_env != 0 ? loops_env : "1"};
+  if (NoOverlap()) orchestrator_flags.push_back("--no-overlap-commits");
+  c.StartOrchestrator(orchestrator_flags);
   const int worker_metrics_port = FreePort();
   c.StartWorker({"--concurrency", "4", "--metrics-port", std::to_string(worker_metrics_port)});
   auto redis = RedisClient::Connect(services->redis);
@@ -181,6 +213,8 @@ int Run(int executions, int latency_seconds) {
   }
 
   // (1) Peak.
+  const std::string kPhases = "bora_orchestrator_loop_phase_seconds";
+  auto peak_phases0 = HistogramSums(metrics_port, kPhases, "phase");
   long long calls0 = RedisCalls(**redis);
   long long msgs0 = KafkaMessages(services->kafka, c.prefix());
   auto t0 = Clock::now();
@@ -193,6 +227,7 @@ int Run(int executions, int latency_seconds) {
     std::this_thread::sleep_for(20ms);
   }
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  auto peak_phases1 = HistogramSums(metrics_port, kPhases, "phase");
   long long calls = RedisCalls(**redis) - calls0 - polls - 1;
   size_t done = c.WaitTerminal(*ids, 600s);  // executions finish nearly in start order; check them all
   long long msgs = KafkaMessages(services->kafka, c.prefix()) - msgs0;
@@ -203,12 +238,12 @@ int Run(int executions, int latency_seconds) {
   std::printf("      %.2f Redis commands per task (INFO commandstats, the benchmark's own reads taken out), "
               "%.2f Kafka messages per task\n",
               calls / tasks, msgs / tasks);
+  PrintLoopPhases("(1)", peak_phases0, peak_phases1, secs);
 
   // (2) Latency at half the peak rate, open loop: starts are scheduled on a fixed timetable.
   double rate = peak_exec_rate / 2;
   auto interval = std::chrono::duration<double>(1.0 / rate);
   std::vector<std::string> lat_ids;
-  const std::string kPhases = "bora_orchestrator_loop_phase_seconds";
   const std::string kToStart = "bora_action_schedule_to_start_seconds";
   auto phases0 = HistogramSums(metrics_port, kPhases, "phase");
   auto to_start0 = HistogramSums(worker_metrics_port, kToStart, "");
@@ -222,7 +257,6 @@ int Run(int executions, int latency_seconds) {
     if (id.ok()) lat_ids.push_back(*id);
   }
   c.WaitTerminal(lat_ids, 600s);
-  auto phases1 = HistogramSums(metrics_port, kPhases, "phase");
   auto to_start1 = HistogramSums(worker_metrics_port, kToStart, "");
   double loop_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::vector<double> hops;
@@ -238,23 +272,12 @@ int Run(int executions, int latency_seconds) {
               "p50 %.2f ms, p99 %.2f ms, max %.2f ms (%zu hops)\n",
               lat_ids.size(), rate, rate * kTasks, latency_seconds, Percentile(hops, 0.50),
               Percentile(hops, 0.99), Percentile(hops, 1.0), hops.size());
-  // Polls = observations of "wait" (one per poll); the other phases are observed only when a poll had events.
-  double loops = phases1["wait"].second - phases0["wait"].second;
-  if (loops > 0) {
-    std::printf("orchestrator loop during (2): %.0f polls/s; mean ms per poll:", loops / loop_seconds);
-    for (const char* phase : {"wait", "load", "apply", "commit", "produce", "timers"}) {
-      double sum = phases1[phase].first - phases0[phase].first;
-      std::printf(" %s %.3f", phase, sum * 1000 / loops);
-    }
-    std::printf("\n");
-    double n = to_start1[""].second - to_start0[""].second;
-    if (n > 0) {
-      std::printf("RunAction leg (orchestrator produce -> worker start, bora_action_schedule_to_start_seconds): "
-                  "mean %.3f ms\n",
-                  (to_start1[""].first - to_start0[""].first) * 1000 / n);
-    }
-  } else {
-    std::printf("orchestrator loop: no phase metrics from port %d\n", metrics_port);
+  PrintLoopPhases("(2)", phases0, HistogramSums(metrics_port, kPhases, "phase"), loop_seconds);
+  double n = to_start1[""].second - to_start0[""].second;
+  if (n > 0) {
+    std::printf("RunAction leg (orchestrator produce -> worker start, bora_action_schedule_to_start_seconds): "
+                "mean %.3f ms\n",
+                (to_start1[""].first - to_start0[""].first) * 1000 / n);
   }
   return done == ids->size() ? 0 : 1;
 }
@@ -280,7 +303,7 @@ int RunWithItems(int items, int concurrency) {
       "      with-items: i in <% range($.n) %>\n      concurrency: " +
       std::to_string(concurrency) + "\n      action: std.noop\n";
   if (!c.Load(yaml).ok()) return 1;
-  c.StartOrchestrator({});
+  c.StartOrchestrator(NoOverlap() ? std::vector<std::string>{"--no-overlap-commits"} : std::vector<std::string>{});
   c.StartWorker({"--concurrency", "4"});
   auto warm = c.StartMany("fan", 1, Json(JsonObject{{"n", 10}}));
   if (!warm.ok() || c.WaitTerminal(*warm, 120s) != 1) return 1;

@@ -74,6 +74,9 @@ int main(int argc, char** argv) {
     cmd->add_option("--orchestrator-loops", cluster.options.orchestrator_loops,
                     "Orchestrator threads, each owning some of the partitions with its own Kafka consumer "
                     "and Redis connection (1 to --partitions; distributed mode)");
+    cmd->add_flag("!--no-overlap-commits", cluster.options.overlap_commits,
+                  "Await each poll's Redis commit before the next poll (by default the next poll is "
+                  "applied while Redis writes; nothing is produced before it is durable either way)");
   };
   add_loops_flag(orch);
   orch->add_option("--load", cluster.load, "Store these definition files in Redis first");

@@ -29,7 +29,20 @@ function(bora_test name)
   if(ARG_SERIAL)
     set(serial TRUE)
   endif()
+  # Integration tests run the Redis store verifying that every task the engine did not mark changed
+  # (TaskExecution::revision) really is unchanged: a missed mark fails the commit, naming the task.
+  set(environment "")
+  if("integration" IN_LIST labels)
+    set(environment "BORA_VERIFY_REVISIONS=1")
+  endif()
+  # One label only: gtest_discover_tests passes a list of them unescaped, which shifts every property after it
+  # (a second label silently dropped RUN_SERIAL and ENVIRONMENT).
+  list(LENGTH labels label_count)
+  if(label_count GREATER 1)
+    message(FATAL_ERROR "bora_test(${name}): one label only, got ${labels}")
+  endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${labels}" RUN_SERIAL ${serial}
+                       ENVIRONMENT "${environment}"
                        WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} TEST_PREFIX "${ARG_PREFIX}")
 endfunction()
 

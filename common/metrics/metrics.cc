@@ -225,8 +225,8 @@ LoopPhases& OrchestratorLoopPhases() {
     auto child = [&](const char* phase) -> prometheus::Histogram& {
       return f.Add({{"phase", phase}}, LatencyBuckets());
     };
-    return new LoopPhases{child("wait"),   child("load"),    child("apply"),
-                          child("commit"), child("produce"), child("timers")};
+    return new LoopPhases{child("wait"),  child("load"),    child("apply"), child("commit"),
+                          child("await"), child("produce"), child("timers")};
   }();
   return *phases;
 }

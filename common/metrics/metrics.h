@@ -138,13 +138,16 @@ void PartitionClaimed(int partition, uint64_t epoch);
 void PartitionFenced(int partition);
 void SetPartitionsOwned(size_t n);
 // The orchestrator loop's phase histograms (children cached): wait = blocked in the consumer poll,
-// load = reading executions no cache holds, apply = decoding and applying events, commit = the store
-// round trip, produce = handing the outbox to the bus and serving its deliveries, timers = firing timers.
+// load = reading executions no cache holds, apply = decoding and applying events, commit = sending the
+// commit to the store, await = waiting for a sent commit's reply and handing its outbox to the bus (with
+// overlapped commits: the previous poll's, awaited after this poll's apply), produce = sending what the bus
+// holds and serving its deliveries, timers = firing timers.
 struct LoopPhases {
   prometheus::Histogram& wait;
   prometheus::Histogram& load;
   prometheus::Histogram& apply;
   prometheus::Histogram& commit;
+  prometheus::Histogram& await;
   prometheus::Histogram& produce;
   prometheus::Histogram& timers;
 };

@@ -116,6 +116,7 @@ Result<std::unique_ptr<RedisReply>> RedisClient::TakeReply(void* raw_reply, std:
 
 Result<std::unique_ptr<RedisReply>> RedisClient::Command(const std::vector<std::string>& argv) {
   std::lock_guard lock(mu_);
+  DrainLocked();
   BORA_RETURN_IF_ERROR(EnsureConnected());
   std::vector<const char*> ptrs;
   std::vector<size_t> lens;
@@ -146,25 +147,16 @@ std::vector<Result<std::unique_ptr<RedisReply>>> RedisClient::PipelineLocked(
   std::vector<Result<std::unique_ptr<RedisReply>>> out;
   out.reserve(commands.size());
   if (commands.empty()) return out;
+  DrainLocked();
   if (Status s = EnsureConnected(); !s.ok()) {
     for (size_t i = 0; i < commands.size(); ++i) out.emplace_back(s);
     return out;
   }
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
   auto started = std::chrono::steady_clock::now();
   size_t appended = 0;
   for (const auto& argv : commands) {
-    ptrs.clear();
-    lens.clear();
-    for (const auto& a : argv) {
-      ptrs.push_back(a.data());
-      lens.push_back(a.size());
-    }
     // Appending only buffers (hiredis writes when the first reply is read); it fails on out-of-memory.
-    if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), ptrs.data(), lens.data()) != REDIS_OK) {
-      break;
-    }
+    if (!AppendLocked(argv)) break;
     ++appended;
   }
   commands_ += appended;
@@ -215,6 +207,132 @@ std::string CachedScriptSha1(const std::string& body) {
 
 }  // namespace
 
+bool RedisClient::AppendLocked(const Argv& argv) {
+  if (ctx_ == nullptr) return false;
+  constexpr size_t kInline = 16;
+  const char* ptrs_inline[kInline];
+  size_t lens_inline[kInline];
+  std::vector<const char*> ptrs_heap;
+  std::vector<size_t> lens_heap;
+  const char** ptrs = ptrs_inline;
+  size_t* lens = lens_inline;
+  if (argv.size() > kInline) {
+    ptrs_heap.resize(argv.size());
+    lens_heap.resize(argv.size());
+    ptrs = ptrs_heap.data();
+    lens = lens_heap.data();
+  }
+  for (size_t i = 0; i < argv.size(); ++i) {
+    ptrs[i] = argv[i].data();
+    lens[i] = argv[i].size();
+  }
+  return redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), ptrs, lens) == REDIS_OK;
+}
+
+void RedisClient::DrainLocked() {
+  for (Outstanding& o : outstanding_) {
+    if (o.read) continue;
+    o.read = true;
+    const size_t expected = o.calls + (o.load ? 1 : 0);
+    o.replies.reserve(o.calls);
+    for (size_t i = 0; i < expected; ++i) {
+      if (ctx_ == nullptr) {
+        if (i >= (o.load ? 1u : 0u)) {
+          o.replies.emplace_back(Unavailable("redis EVALSHA: connection lost before the reply"));
+        }
+        continue;
+      }
+      void* raw = nullptr;
+      if (redisGetReply(ctx_, &raw) != REDIS_OK) raw = nullptr;
+      auto* r = static_cast<redisReply*>(raw);
+      const bool is_load = o.load && i == 0;
+      metrics::RedisCommand(
+          is_load ? "SCRIPT" : "EVALSHA",
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - o.started).count(),
+          r != nullptr && r->type != REDIS_REPLY_ERROR);
+      auto reply = TakeReply(raw, is_load ? "SCRIPT LOAD" : "EVALSHA");
+      if (is_load) {
+        if (reply.ok()) loaded_scripts_.insert(o.sha);
+        continue;
+      }
+      if (!reply.ok() && reply.status().message().find("NOSCRIPT") != std::string::npos) {
+        loaded_scripts_.erase(o.sha);  // the next send loads it again
+      }
+      o.replies.push_back(std::move(reply));
+    }
+  }
+}
+
+uint64_t RedisClient::SendEvalMany(const std::string& body, std::vector<EvalCall> calls) {
+  std::lock_guard lock(mu_);
+  Status connected = Status::Ok();
+  if (!calls.empty() && (ctx_ == nullptr || ctx_->err != 0)) {
+    DrainLocked();  // what was sent on the lost connection fails first
+    connected = EnsureConnected();
+  }
+  Outstanding& o = outstanding_.emplace_back();
+  o.ticket = next_ticket_++;
+  o.calls = calls.size();
+  o.sha = CachedScriptSha1(body);
+  o.started = std::chrono::steady_clock::now();
+  auto fail_all = [&o](const Status& s) {
+    o.read = true;
+    o.replies.clear();
+    for (size_t i = 0; i < o.calls; ++i) o.replies.emplace_back(s);
+  };
+  if (calls.empty()) {
+    o.read = true;
+    return o.ticket;
+  }
+  if (!connected.ok()) {
+    fail_all(connected);
+    return o.ticket;
+  }
+  o.load = !loaded_scripts_.count(o.sha);
+  bool appended = !o.load || AppendLocked({"SCRIPT", "LOAD", body});
+  Argv argv;
+  std::string count;
+  for (size_t i = 0; appended && i < calls.size(); ++i) {
+    count = std::to_string(calls[i].keys.size());
+    argv.clear();
+    argv.reserve(3 + calls[i].keys.size() + calls[i].args.size());
+    argv.push_back("EVALSHA");
+    argv.push_back(o.sha);
+    argv.push_back(count);
+    for (const auto& k : calls[i].keys) argv.push_back(k);
+    for (const auto& a : calls[i].args) argv.push_back(a);
+    appended = AppendLocked(argv);
+  }
+  // Write now (a blocking socket with the client's timeout): the server starts on them while we go on.
+  int done = 0;
+  while (appended && done == 0) {
+    if (redisBufferWrite(ctx_, &done) != REDIS_OK) appended = false;
+  }
+  if (!appended) {
+    // Nothing is known of what reached the server: the connection is dropped, and so is every reply.
+    std::string why = ctx_ != nullptr && ctx_->err != 0 ? ctx_->errstr : "cannot buffer the commands";
+    if (ctx_ != nullptr) redisFree(ctx_);
+    ctx_ = nullptr;
+    loaded_scripts_.clear();
+    fail_all(Unavailable("redis EVALSHA: " + why));
+    return o.ticket;
+  }
+  commands_ += calls.size() + (o.load ? 1 : 0);
+  return o.ticket;
+}
+
+std::vector<Result<std::unique_ptr<RedisReply>>> RedisClient::ReceiveEvalMany(uint64_t ticket) {
+  std::lock_guard lock(mu_);
+  DrainLocked();
+  for (auto it = outstanding_.begin(); it != outstanding_.end(); ++it) {
+    if (it->ticket != ticket) continue;
+    auto out = std::move(it->replies);
+    outstanding_.erase(it);
+    return out;
+  }
+  return {};
+}
+
 Result<std::unique_ptr<RedisReply>> RedisClient::Eval(const std::string& body,
                                                       const std::vector<std::string>& keys,
                                                       const std::vector<std::string>& args) {
@@ -231,9 +349,19 @@ Result<std::unique_ptr<RedisReply>> RedisClient::Eval(const std::string& body,
 }
 
 std::vector<Result<std::unique_ptr<RedisReply>>> RedisClient::EvalMany(const std::string& body,
-                                                                       const std::vector<EvalCall>& calls) {
+                                                                       const std::vector<EvalCall>& calls,
+                                                                       bool idempotent) {
   if (calls.empty()) return {};
   std::lock_guard lock(mu_);
+  DrainLocked();
+  const bool was_connected = ctx_ != nullptr && ctx_->err == 0;
+  auto out = EvalManyLocked(body, calls);
+  if (idempotent && was_connected && ctx_ == nullptr) out = EvalManyLocked(body, calls);
+  return out;
+}
+
+std::vector<Result<std::unique_ptr<RedisReply>>> RedisClient::EvalManyLocked(const std::string& body,
+                                                                             const std::vector<EvalCall>& calls) {
   const std::string sha = CachedScriptSha1(body);
   std::vector<Argv> commands;
   commands.reserve(calls.size() + 1);

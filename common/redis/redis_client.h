@@ -4,6 +4,9 @@
 //
 // Threading: a mutex serialises commands; any thread may call. A lost connection is re-established on the next
 // command (the command that saw the loss fails with kUnavailable).
+#include <chrono>
+#include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -63,8 +66,21 @@ class RedisClient {
     std::vector<std::string> keys;
     std::vector<std::string> args;
   };
+  // `idempotent` (scripts that only read): a connection found lost during the call (a Redis restart since
+  // the last command) is made again and the calls run once more, instead of failing them.
   std::vector<Result<std::unique_ptr<RedisReply>>> EvalMany(const std::string& body,
-                                                           const std::vector<EvalCall>& calls);
+                                                           const std::vector<EvalCall>& calls,
+                                                           bool idempotent = false);
+
+  // EvalMany in two halves, for a caller that has other work to do while the server runs the scripts:
+  // SendEvalMany writes the commands and returns at once; ReceiveEvalMany(ticket) reads their replies
+  // (blocking until they come). Meanwhile any call on this client may be made, from any thread: the server
+  // answers in order, so a later call first reads the replies still owed to earlier sends and keeps them for
+  // their ReceiveEvalMany. Each ticket must be received exactly once. Unlike EvalMany, a NOSCRIPT reply
+  // (the script cache flushed after this connection loaded it) is not retried: later commands may already
+  // have run, so that call fails (kUnavailable) like any other lost reply.
+  uint64_t SendEvalMany(const std::string& body, std::vector<EvalCall> calls);
+  std::vector<Result<std::unique_ptr<RedisReply>>> ReceiveEvalMany(uint64_t ticket);
 
   uint64_t commands_sent() const { return commands_; }
   const std::string& address() const { return address_; }
@@ -76,6 +92,24 @@ class RedisClient {
   // `raw` is null.
   Result<std::unique_ptr<RedisReply>> TakeReply(void* raw, std::string_view name);
   std::vector<Result<std::unique_ptr<RedisReply>>> PipelineLocked(const std::vector<Argv>& commands);
+  std::vector<Result<std::unique_ptr<RedisReply>>> EvalManyLocked(const std::string& body,
+                                                                 const std::vector<EvalCall>& calls);
+  // Reads the replies still owed to SendEvalMany calls, oldest first, and keeps them; requires mu_. Every
+  // other command reads its own reply only after this.
+  void DrainLocked();
+  // Appends `argv` to hiredis's output buffer; false if it cannot (out of memory or no connection).
+  bool AppendLocked(const Argv& argv);
+
+  // A SendEvalMany whose replies were not all handed out yet.
+  struct Outstanding {
+    uint64_t ticket = 0;
+    size_t calls = 0;
+    bool load = false;  // a SCRIPT LOAD precedes the calls
+    std::string sha;
+    std::chrono::steady_clock::time_point started;
+    bool read = false;  // replies below read off the connection (or failed)
+    std::vector<Result<std::unique_ptr<RedisReply>>> replies;
+  };
 
   std::string host_;
   int port_ = 6379;
@@ -84,6 +118,8 @@ class RedisClient {
   std::mutex mu_;
   redisContext* ctx_ = nullptr;
   uint64_t commands_ = 0;
+  std::deque<Outstanding> outstanding_;  // oldest first
+  uint64_t next_ticket_ = 1;
   std::unordered_set<std::string> loaded_scripts_;  // SHA-1s loaded on this connection (cleared on reconnect)
 };
 

@@ -192,8 +192,24 @@ class Runner {
 
   void Touch(TaskExecution& t) { t.updated_at = now_; }
 
-  void SetTaskState(size_t ti, State s) {
+  // Every access to a task or an action execution that may change it goes through these (reads too, where
+  // it is simpler: a needless mark only costs a store a serialisation). See TaskExecution::revision.
+  TaskExecution& MutTask(size_t ti) {
     TaskExecution& t = st_.tasks[ti];
+    t.revision = NextRevision();
+    return t;
+  }
+  ActionExecution& MutAction(size_t ti, size_t ai) {
+    ActionExecution& a = MutTask(ti).actions[ai];
+    a.revision = NextRevision();
+    return a;
+  }
+  static void MarkActions(TaskExecution& t) {
+    for (auto& a : t.actions) a.revision = NextRevision();
+  }
+
+  void SetTaskState(size_t ti, State s) {
+    TaskExecution& t = MutTask(ti);
     bool was = IsCompleted(t.state);
     bool is = IsCompleted(s);
     if (was && !is) ++st_.index.incomplete_tasks;
@@ -206,7 +222,7 @@ class Runner {
   std::string SetTimerFor(size_t ti, TimerInfo::Kind kind, int64_t seconds) {
     std::string timer_id = st_.NextId();
     TimestampUs fire_at = now_ + seconds * kUsPerSecond;
-    st_.timers[timer_id] = TimerInfo{kind, st_.tasks[ti].id, fire_at, false};
+    st_.timers[timer_id] = TimerInfo{kind, MutTask(ti).id, fire_at, false};
     Emit(SetTimer{st_.id, timer_id, fire_at});
     return timer_id;
   }
@@ -423,19 +439,19 @@ class Runner {
     if (ts->join != lang::JoinKind::kNone) {
       auto it = st_.index.join_task_by_name.find(name);
       if (it != st_.index.join_task_by_name.end()) {
-        TaskExecution& jt = st_.tasks[it->second];
+        TaskExecution& jt = MutTask(it->second);
         if (trig) jt.triggered_by.push_back(*trig);
         Touch(jt);
         return;  // joins are evaluated after every completion
       }
       size_t ti = NewTask(name, State::kWaiting);
-      st_.tasks[ti].is_join = true;
-      if (trig) st_.tasks[ti].triggered_by.push_back(*trig);
+      MutTask(ti).is_join = true;
+      if (trig) MutTask(ti).triggered_by.push_back(*trig);
       st_.index.join_task_by_name[name] = ti;
       return;
     }
     size_t ti = NewTask(name, State::kIdle);
-    TaskExecution& t = st_.tasks[ti];
+    TaskExecution& t = MutTask(ti);
     t.in_context = std::move(in_ctx);
     t.context_versions = std::move(versions);
     if (trig) t.triggered_by.push_back(*trig);
@@ -453,7 +469,7 @@ class Runner {
     if (ts && ts->workflow) t.type = TaskExecution::Type::kWorkflow;
     size_t ti = st_.tasks.size();
     st_.tasks.push_back(std::move(t));
-    st_.index.task_by_id[st_.tasks[ti].id] = ti;
+    st_.index.task_by_id[MutTask(ti).id] = ti;
     st_.index.latest_task_by_name[name] = ti;
     st_.index.tasks_by_name[name].push_back(ti);
     if (!IsCompleted(s)) ++st_.index.incomplete_tasks;
@@ -462,13 +478,13 @@ class Runner {
 
   // pause-before and wait-before, then the task body.
   void RunTaskPolicies(size_t ti) {
-    const lang::TaskSpec& ts = *spec_->FindTask(st_.tasks[ti].name);
+    const lang::TaskSpec& ts = *spec_->FindTask(MutTask(ti).name);
     current_task_ = ti;
-    if (ts.pause_before && !st_.tasks[ti].paused_before) {
+    if (ts.pause_before && !MutTask(ti).paused_before) {
       auto v = Eval(*ts.pause_before, TaskData(ti), ti);
       if (!v.ok()) return ForceFail(ti, RunError(ti, v.status().message()));
       if (IsTruthy(*v)) {
-        st_.tasks[ti].paused_before = true;
+        MutTask(ti).paused_before = true;
         if (WfRunning()) {
           st_.state = State::kPaused;
           PauseChildren();
@@ -476,7 +492,7 @@ class Runner {
         return;  // stays IDLE until resume
       }
     }
-    st_.tasks[ti].paused_before = true;
+    MutTask(ti).paused_before = true;
     if (ts.wait_before) {
       auto v = Eval(*ts.wait_before, TaskData(ti), ti);
       if (!v.ok()) return ForceFail(ti, RunError(ti, v.status().message()));
@@ -484,7 +500,7 @@ class Runner {
       if (!secs.ok()) return ForceFail(ti, RunError(ti, secs.status().message()));
       if (*secs > 0) {
         SetTaskState(ti, State::kDelayed);
-        st_.tasks[ti].pending_timer_id = SetTimerFor(ti, TimerInfo::Kind::kWaitBefore, *secs);
+        MutTask(ti).pending_timer_id = SetTimerFor(ti, TimerInfo::Kind::kWaitBefore, *secs);
         return;
       }
     }
@@ -502,10 +518,10 @@ class Runner {
 
   // Starts the task's action(s) / sub-workflow(s).
   void RunTaskBody(size_t ti) {
-    const lang::TaskSpec& ts = *spec_->FindTask(st_.tasks[ti].name);
+    const lang::TaskSpec& ts = *spec_->FindTask(MutTask(ti).name);
     current_task_ = ti;
     SetTaskState(ti, State::kRunning);
-    TaskExecution& t0 = st_.tasks[ti];
+    TaskExecution& t0 = MutTask(ti);
     if (t0.started_at == 0) t0.started_at = now_;
     t0.processed = false;
     Json data = TaskData(ti);
@@ -513,20 +529,20 @@ class Runner {
     // safe-rerun / keep-result flags.
     {
       auto sr = Eval(ts.safe_rerun, data, ti);
-      st_.tasks[ti].safe_rerun = sr.ok() && IsTruthy(*sr);
+      MutTask(ti).safe_rerun = sr.ok() && IsTruthy(*sr);
     }
     // Timeout policy (once per task execution).
-    if (ts.timeout && st_.tasks[ti].timeout_timer_id.empty()) {
+    if (ts.timeout && MutTask(ti).timeout_timer_id.empty()) {
       auto v = Eval(*ts.timeout, data, ti);
       if (!v.ok()) return ForceFail(ti, RunError(ti, v.status().message()));
       auto secs = ToNonNegativeInt(*v, "timeout");
       if (!secs.ok()) return ForceFail(ti, RunError(ti, secs.status().message()));
       if (*secs > 0)
-        st_.tasks[ti].timeout_timer_id = SetTimerFor(ti, TimerInfo::Kind::kTimeout, *secs);
+        MutTask(ti).timeout_timer_id = SetTimerFor(ti, TimerInfo::Kind::kTimeout, *secs);
     }
 
     if (!ts.with_items.empty()) {
-      WithItemsState& w = st_.tasks[ti].with_items;
+      WithItemsState& w = MutTask(ti).with_items;
       w = WithItemsState();
       w.enabled = true;
       JsonObject items;
@@ -575,9 +591,9 @@ class Runner {
         if (!c.ok()) return ForceFail(ti, RunError(ti, c.status().message()));
         auto n = ToNonNegativeInt(*c, "concurrency");
         if (!n.ok()) return ForceFail(ti, RunError(ti, n.status().message()));
-        st_.tasks[ti].with_items.concurrency = *n;
+        MutTask(ti).with_items.concurrency = *n;
       }
-      WithItemsState& w2 = st_.tasks[ti].with_items;
+      WithItemsState& w2 = MutTask(ti).with_items;
       w2.pending.clear();
       w2.pending.reserve(static_cast<size_t>(w2.count));
       for (int64_t i = 0; i < w2.count; ++i) w2.pending.push_back(i);
@@ -591,7 +607,7 @@ class Runner {
 
   void LaunchPendingItems(size_t ti) {
     while (true) {
-      TaskExecution& t = st_.tasks[ti];
+      TaskExecution& t = MutTask(ti);
       WithItemsState& w = t.with_items;
       if (t.state != State::kRunning || st_.state == State::kPaused) return;
       if (w.pending_pos >= w.pending.size()) break;
@@ -606,7 +622,7 @@ class Runner {
       Json extra_json(std::move(extra));
       if (!LaunchOne(ti, idx, &extra_json)) return;
     }
-    WithItemsState& w = st_.tasks[ti].with_items;
+    WithItemsState& w = MutTask(ti).with_items;
     if (w.pending_pos >= w.pending.size()) {
       w.pending.clear();
       w.pending_pos = 0;
@@ -615,7 +631,7 @@ class Runner {
 
   // Launches one action / sub-workflow for item `index`. False if the task was force-failed.
   bool LaunchOne(size_t ti, int64_t index, const Json* extra) {
-    const lang::TaskSpec& ts = *spec_->FindTask(st_.tasks[ti].name);
+    const lang::TaskSpec& ts = *spec_->FindTask(MutTask(ti).name);
     current_task_ = ti;
     Json data = TaskData(ti, extra);
     // Input: inline params, then `input:` (wins).
@@ -682,7 +698,7 @@ class Runner {
       start.input = std::move(valid).value();
       start.params = std::move(sub_params);
       start.parent_execution_id = st_.id;
-      start.parent_task_execution_id = st_.tasks[ti].id;
+      start.parent_task_execution_id = MutTask(ti).id;
       start.root_execution_id = st_.root_execution_id.empty() ? st_.id : st_.root_execution_id;
       start.parent_item_index = static_cast<int>(index);
       AddAction(ti, std::move(a));
@@ -720,8 +736,8 @@ class Runner {
     RunAction cmd;
     cmd.execution_id = st_.id;
     cmd.workflow_name = st_.workflow_name;
-    cmd.task_execution_id = st_.tasks[ti].id;
-    cmd.task_name = st_.tasks[ti].name;
+    cmd.task_execution_id = MutTask(ti).id;
+    cmd.task_name = MutTask(ti).name;
     cmd.action_execution_id = a.id;
     cmd.action_name = concrete->name;
     cmd.input = std::move(concrete->input);
@@ -730,7 +746,7 @@ class Runner {
       auto tv = Eval(*ts.timeout, data, ti);
       if (tv.ok()) cmd.timeout_s = ToNonNegativeInt(*tv, "timeout").value_or(0);
     }
-    cmd.safe_rerun = st_.tasks[ti].safe_rerun;
+    cmd.safe_rerun = MutTask(ti).safe_rerun;
     cmd.is_async = concrete->is_async;
     AddAction(ti, std::move(a));
     Emit(std::move(cmd));
@@ -738,7 +754,7 @@ class Runner {
   }
 
   void AddAction(size_t ti, ActionExecution a) {
-    TaskExecution& t = st_.tasks[ti];
+    TaskExecution& t = MutTask(ti);
     st_.index.action_by_id[a.id] = {ti, t.actions.size()};
     t.actions.push_back(std::move(a));
   }
@@ -751,7 +767,7 @@ class Runner {
                       st_.id);
     }
     auto [ti, ai] = it->second;
-    ActionExecution& a = st_.tasks[ti].actions[ai];
+    ActionExecution& a = MutAction(ti, ai);
     if (a.is_workflow)
       return InvalidArgument("execution " + a.id + " is a sub-workflow, not an action");
     if (IsCompleted(a.state)) return Status::Ok();  // duplicate delivery
@@ -769,7 +785,7 @@ class Runner {
         result = std::move(transformed).value();
       }
     }
-    ActionExecution& a2 = st_.tasks[ti].actions[ai];
+    ActionExecution& a2 = MutAction(ti, ai);
     a2.state = s;
     a2.output = JsonObject{{"result", result}};
     // Mistral: state_info = str(result) for unsuccessful actions (None when the result is empty).
@@ -785,7 +801,7 @@ class Runner {
                       st_.id);
     }
     auto [ti, ai] = it->second;
-    ActionExecution& a = st_.tasks[ti].actions[ai];
+    ActionExecution& a = MutAction(ti, ai);
     State new_state = IsCompleted(ev.state) ? ev.state : State::kError;
     if (IsCompleted(a.state)) {
       // A failed sub-execution finished again after a task inside it was rerun: reopen this task
@@ -793,7 +809,7 @@ class Runner {
       // outcome are ignored.
       if (!ReopenForChildRerun(ti, ai, new_state)) return Status::Ok();
     }
-    ActionExecution& a2 = st_.tasks[ti].actions[ai];
+    ActionExecution& a2 = MutAction(ti, ai);
     a2.state = new_state;
     a2.output = ev.output;
     a2.state_info = ev.state_info;
@@ -802,8 +818,8 @@ class Runner {
   }
 
   bool ReopenForChildRerun(size_t ti, size_t ai, State new_state) {
-    TaskExecution& t = st_.tasks[ti];
-    ActionExecution& a = t.actions[ai];
+    TaskExecution& t = MutTask(ti);
+    ActionExecution& a = MutAction(ti, ai);
     if (a.state != State::kError || new_state == State::kError || !a.accepted) return false;
     if (t.state != State::kError || st_.index.latest_task_by_name[t.name] != ti) return false;
     if (st_.state == State::kPaused || st_.state == State::kCancelled) return false;
@@ -830,7 +846,7 @@ class Runner {
 
   // Bookkeeping after one child (action or sub-workflow) completed.
   Status ChildDone(size_t ti, size_t ai) {
-    TaskExecution& t = st_.tasks[ti];
+    TaskExecution& t = MutTask(ti);
     const ActionExecution& a = t.actions[ai];
     if (!a.accepted) return Status::Ok();
     if (t.with_items.enabled) {
@@ -852,11 +868,11 @@ class Runner {
 
   // Launches more items or completes the task if every child finished.
   void ContinueTask(size_t ti) {
-    TaskExecution& t = st_.tasks[ti];
+    TaskExecution& t = MutTask(ti);
     if (t.state != State::kRunning) return;
     if (t.with_items.enabled) {
       LaunchPendingItems(ti);
-      TaskExecution& t2 = st_.tasks[ti];
+      TaskExecution& t2 = MutTask(ti);
       const WithItemsState& w = t2.with_items;
       if (t2.state != State::kRunning) return;
       // Mistral completes a with-items task as soon as one accepted execution was cancelled.
@@ -882,7 +898,7 @@ class Runner {
 
   // fail-on, retry, wait-after; then Finalize.
   void AfterActionsComplete(size_t ti, State s, std::optional<std::string> info) {
-    const lang::TaskSpec& ts = *spec_->FindTask(st_.tasks[ti].name);
+    const lang::TaskSpec& ts = *spec_->FindTask(MutTask(ti).name);
     current_task_ = ti;
     if (s == State::kSuccess && ts.fail_on) {
       auto v = Eval(*ts.fail_on, TaskData(ti), ti);
@@ -896,13 +912,13 @@ class Runner {
     // still-running tasks: no retry, no wait-after.
     bool wf_done = IsCompleted(st_.state);
     if (ts.retry && s != State::kCancelled && !wf_done) {
-      st_.tasks[ti].retry_started = true;
+      MutTask(ti).retry_started = true;
       // Conditions see the outbound context (with what would be published).
-      State saved = st_.tasks[ti].state;
-      st_.tasks[ti].state = s;
+      State saved = MutTask(ti).state;
+      MutTask(ti).state = s;
       Json data = TaskData(ti);
       if (auto pub = ComputePublish(ti, s, data); pub.ok()) Overlay(data.get_object(), pub->first);
-      st_.tasks[ti].state = saved;
+      MutTask(ti).state = saved;
       auto count = Eval(ts.retry->count, data, ti);
       if (!count.ok()) return ForceFail(ti, CompleteError(ti, count.status().message()));
       auto n = ToNonNegativeInt(*count, "retry count");
@@ -918,7 +934,7 @@ class Runner {
         if (!v.ok()) return ForceFail(ti, CompleteError(ti, v.status().message()));
         break_on = IsTruthy(*v);
       }
-      bool remain = st_.tasks[ti].retry_no < *n;
+      bool remain = MutTask(ti).retry_no < *n;
       bool stop_continue = (s == State::kSuccess && !ts.retry->continue_on) ||
                            (ts.retry->continue_on && !continue_on);
       bool break_triggered = s == State::kError && break_on;
@@ -931,7 +947,8 @@ class Runner {
           if (!ds.ok()) return ForceFail(ti, CompleteError(ti, ds.status().message()));
           delay = *ds;
         }
-        TaskExecution& t = st_.tasks[ti];
+        TaskExecution& t = MutTask(ti);
+        MarkActions(t);
         for (auto& a : t.actions) a.accepted = false;
         ++t.retry_no;
         t.state_info = info;
@@ -950,7 +967,7 @@ class Runner {
       auto secs = ToNonNegativeInt(*v, "wait-after");
       if (!secs.ok()) return ForceFail(ti, CompleteError(ti, secs.status().message()));
       if (*secs > 0) {
-        TaskExecution& t = st_.tasks[ti];
+        TaskExecution& t = MutTask(ti);
         t.final_state = s;
         t.state_info = info;
         SetTaskState(ti, State::kDelayed);
@@ -965,7 +982,7 @@ class Runner {
   // Precedence: on-complete.publish > publish / publish-on-error / publish-on-skip >
   // on-<state>.publish.
   Result<std::pair<JsonObject, JsonObject>> ComputePublish(size_t ti, State s, const Json& data) {
-    const lang::TaskSpec& ts = *spec_->FindTask(st_.tasks[ti].name);
+    const lang::TaskSpec& ts = *spec_->FindTask(MutTask(ti).name);
     JsonObject branch, global;
     auto apply = [&](const std::optional<expr::Template>& tmpl, JsonObject& dst) -> Status {
       if (!tmpl) return Status::Ok();
@@ -996,10 +1013,10 @@ class Runner {
 
   // Completes the task: publish, keep-result, transitions, workflow completion check.
   void Finalize(size_t ti, State s, std::optional<std::string> info) {
-    const lang::TaskSpec& ts = *spec_->FindTask(st_.tasks[ti].name);
+    const lang::TaskSpec& ts = *spec_->FindTask(MutTask(ti).name);
     current_task_ = ti;
     {
-      TaskExecution& t = st_.tasks[ti];
+      TaskExecution& t = MutTask(ti);
       CancelTimerIfAny(t.timeout_timer_id);
       CancelTimerIfAny(t.pending_timer_id);
       t.state_info = s == State::kSuccess ? std::nullopt : info;
@@ -1009,7 +1026,7 @@ class Runner {
     auto pub = ComputePublish(ti, s, data);
     if (!pub.ok()) return ForceFail(ti, CompleteError(ti, pub.status().message()));
     {
-      TaskExecution& t = st_.tasks[ti];
+      TaskExecution& t = MutTask(ti);
       t.published = JsonObject();
       for (const auto& kv : pub->first) {
         t.published.get_object()[kv.key()] = kv.value();
@@ -1021,7 +1038,7 @@ class Runner {
       t.keep_result = !keep.ok() || IsTruthy(*keep);
     }
     if (st_.state == State::kPaused) {
-      st_.tasks[ti].processed = false;  // transitions are evaluated on resume
+      MutTask(ti).processed = false;  // transitions are evaluated on resume
       return;
     }
     ProcessCompleted(ti);
@@ -1030,7 +1047,7 @@ class Runner {
   // Evaluates the transitions of a completed task (direct) or schedules dependents (reverse).
   void ProcessCompleted(size_t ti) {
     if (spec_->type == lang::WorkflowType::kReverse) {
-      st_.tasks[ti].processed = true;
+      MutTask(ti).processed = true;
       if (WfRunning()) ReverseContinue();
     } else {
       ProcessTransitions(ti);
@@ -1059,8 +1076,8 @@ class Runner {
   }
 
   void ProcessTransitions(size_t ti) {
-    const lang::TaskSpec& ts = *spec_->FindTask(st_.tasks[ti].name);
-    State s = st_.tasks[ti].state;
+    const lang::TaskSpec& ts = *spec_->FindTask(MutTask(ti).name);
+    State s = MutTask(ti).state;
     Json data = TaskData(ti, nullptr, /*outbound=*/true);
     std::vector<FiredItem> fired;
     bool error_handled = false;
@@ -1082,7 +1099,7 @@ class Runner {
       if (status.ok() && fired.empty()) status = add(ts.on_success, "on-success");
     }
     if (!status.ok()) return ForceFail(ti, CompleteError(ti, status.message()));
-    TaskExecution& t = st_.tasks[ti];
+    TaskExecution& t = MutTask(ti);
     t.processed = true;
     t.error_handled = error_handled;
     t.next_task_names.clear();
@@ -1099,7 +1116,7 @@ class Runner {
   // Mistral's dispatcher: tasks start in order until a state command; fail/succeed drop the rest,
   // pause backlogs the rest.
   void Dispatch(size_t ti, const std::vector<FiredItem>& fired) {
-    std::string from_id = st_.tasks[ti].id;
+    std::string from_id = MutTask(ti).id;
     bool paused_by_cmd = false;
     for (const auto& f : fired) {
       switch (f.kind) {
@@ -1185,12 +1202,12 @@ class Runner {
       changed = false;
       std::vector<std::pair<std::string, size_t>> waiting;
       for (const auto& [name, ti] : st_.index.join_task_by_name) {
-        if (st_.tasks[ti].state == State::kWaiting) waiting.emplace_back(name, ti);
+        if (MutTask(ti).state == State::kWaiting) waiting.emplace_back(name, ti);
       }
       std::sort(waiting.begin(), waiting.end(),
                 [](auto& a, auto& b) { return a.second < b.second; });
       for (const auto& [name, ti] : waiting) {
-        if (st_.tasks[ti].state != State::kWaiting) continue;
+        if (MutTask(ti).state != State::kWaiting) continue;
         if (EvaluateJoin(ti, /*force=*/false)) changed = true;
       }
     }
@@ -1198,7 +1215,7 @@ class Runner {
 
   // Returns true if the join left WAITING.
   bool EvaluateJoin(size_t ti, bool force) {
-    const std::string name = st_.tasks[ti].name;
+    const std::string name = MutTask(ti).name;
     const lang::TaskSpec& ts = *spec_->FindTask(name);
     std::vector<std::string> inbound = InboundOf(name);
     std::vector<std::string> satisfied, errors, blocked;
@@ -1244,7 +1261,7 @@ class Runner {
           }
         }
       }
-      TaskExecution& t = st_.tasks[ti];
+      TaskExecution& t = MutTask(ti);
       t.in_context = std::move(ctx);
       t.context_versions = std::move(versions);
       SetTaskState(ti, State::kIdle);
@@ -1344,7 +1361,7 @@ class Runner {
       int64_t waiting_joins = 0;
       std::vector<size_t> joins;
       for (const auto& [name, ti] : st_.index.join_task_by_name) {
-        if (st_.tasks[ti].state == State::kWaiting) {
+        if (MutTask(ti).state == State::kWaiting) {
           ++waiting_joins;
           joins.push_back(ti);
         }
@@ -1434,7 +1451,7 @@ class Runner {
 
   // Task and workflow fail at once; on-error does not run.
   void ForceFail(size_t ti, std::string msg) {
-    TaskExecution& t = st_.tasks[ti];
+    TaskExecution& t = MutTask(ti);
     CancelTimerIfAny(t.timeout_timer_id);
     CancelTimerIfAny(t.pending_timer_id);
     t.state_info = msg;
@@ -1480,7 +1497,7 @@ class Runner {
     auto tit = st_.index.task_by_id.find(info.task_execution_id);
     if (tit == st_.index.task_by_id.end()) return;
     size_t ti = tit->second;
-    TaskExecution& t = st_.tasks[ti];
+    TaskExecution& t = MutTask(ti);
     switch (info.kind) {
       case TimerInfo::Kind::kWaitBefore:
       case TimerInfo::Kind::kRetry:
@@ -1558,13 +1575,13 @@ class Runner {
     // pause-before tasks, then completions that arrived while paused.
     size_t n = st_.tasks.size();
     for (size_t ti = 0; ti < n && WfRunning(); ++ti) {
-      if (st_.tasks[ti].state == State::kIdle && st_.tasks[ti].paused_before) RunTaskPolicies(ti);
+      if (MutTask(ti).state == State::kIdle && MutTask(ti).paused_before) RunTaskPolicies(ti);
     }
     for (size_t ti = 0; ti < n && WfRunning(); ++ti) {
-      if (st_.tasks[ti].state == State::kRunning) ContinueTask(ti);
+      if (MutTask(ti).state == State::kRunning) ContinueTask(ti);
     }
     for (size_t ti = 0; ti < n && WfRunning(); ++ti) {
-      const TaskExecution& t = st_.tasks[ti];
+      const TaskExecution& t = MutTask(ti);
       if (IsCompleted(t.state) && !t.processed) ProcessCompleted(ti);
     }
     // Task starts held back by a `pause` command.
@@ -1601,7 +1618,7 @@ class Runner {
     if (it == st_.index.task_by_id.end())
       return NotFound("task execution " + ev.task_execution_id + " not found");
     size_t ti = it->second;
-    TaskExecution& t = st_.tasks[ti];
+    TaskExecution& t = MutTask(ti);
     if (st_.state == State::kPaused) {
       return FailedPrecondition("execution " + st_.id +
                                 " is paused; resume it before rerunning tasks");
@@ -1630,6 +1647,7 @@ class Runner {
     t.has_next_tasks = false;
     t.next_task_names.clear();
     t.published = JsonObject();
+    MarkActions(t);
     if (ev.reset || !t.with_items.enabled) {
       for (auto& a : t.actions) a.accepted = false;
       RunTaskBody(ti);
@@ -1659,9 +1677,9 @@ class Runner {
     if (it == st_.index.task_by_id.end())
       return NotFound("task execution " + ev.task_execution_id + " not found");
     size_t ti = it->second;
-    if (st_.tasks[ti].state != State::kError) {
-      return FailedPrecondition("task " + st_.tasks[ti].name + " must be in ERROR to skip, it is " +
-                                std::string(StateName(st_.tasks[ti].state)));
+    if (MutTask(ti).state != State::kError) {
+      return FailedPrecondition("task " + MutTask(ti).name + " must be in ERROR to skip, it is " +
+                                std::string(StateName(MutTask(ti).state)));
     }
     if (st_.state == State::kPaused)
       return FailedPrecondition("execution " + st_.id + " is paused");
@@ -1670,7 +1688,7 @@ class Runner {
       st_.state_info.reset();
       st_.finished_notified = false;
     }
-    TaskExecution& t = st_.tasks[ti];
+    TaskExecution& t = MutTask(ti);
     t.force_failed = false;
     t.error_handled = false;
     t.published = JsonObject();

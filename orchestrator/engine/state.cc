@@ -1,5 +1,7 @@
 #include "orchestrator/engine/state.h"
 
+#include <atomic>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -570,6 +572,11 @@ void ExecutionState::RebuildIndex() {
 const TaskExecution* ExecutionState::FindLatestTask(std::string_view name) const {
   auto it = index.latest_task_by_name.find(std::string(name));
   return it == index.latest_task_by_name.end() ? nullptr : &tasks[it->second];
+}
+
+uint64_t NextRevision() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 TaskExecution* ExecutionState::FindTaskById(std::string_view task_id) {

@@ -46,6 +46,9 @@ bool IsCompleted(State state);
 
 // One run of an action (or of a sub-workflow) on behalf of a task. With-items tasks have one per
 // item and attempt; retries and reruns add new ones and mark the superseded ones accepted=false.
+// A process-wide increasing number, never 0 (TaskExecution::revision). Thread-safe.
+uint64_t NextRevision();
+
 struct ActionExecution {
   std::string id;            // UUID-shaped, deterministic
   std::string name;          // concrete action name ("std.echo"), or the sub-workflow's full name
@@ -60,6 +63,8 @@ struct ActionExecution {
   int attempt = 0;  // redelivery attempt counter (RunAction.attempt)
   TimestampUs created_at = 0;
   TimestampUs updated_at = 0;
+  // Not stored: see TaskExecution::revision.
+  uint64_t revision = 0;
 };
 
 // with-items bookkeeping of one task execution (counters make per-completion work O(1)).
@@ -123,6 +128,13 @@ struct TaskExecution {
   TimestampUs started_at = 0;
   TimestampUs finished_at = 0;
   TimestampUs updated_at = 0;
+
+  // Not stored, not compared: a new value (NextRevision) whenever the engine may have changed this task
+  // (its head; each action execution has its own), 0 as loaded. A store that remembers the revision it
+  // last wrote skips serialising a task, or an action, whose revision did not move. The engine marks every
+  // access that can write (Runner::MutTask / MutAction); code outside the engine must not change a task
+  // it does not give a new revision.
+  uint64_t revision = 0;
 
   // Mistral's task result: one accepted execution ⇒ its result, several (or with-items) ⇒ list in
   // item order, workflow task ⇒ the sub-workflow output; null when keep-result is false or nothing

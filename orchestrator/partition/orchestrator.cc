@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 
 #include "common/log.h"
 #include "common/metrics/metrics.h"
@@ -88,6 +89,13 @@ struct Orchestrator::PartitionBatch {
   std::unique_lock<std::mutex> writer_lock;  // from ApplyBatch to FinishBatch
 };
 
+struct Orchestrator::Pending {
+  std::vector<BusMessage> messages;
+  std::vector<PartitionBatch> batches;
+  std::vector<store::PartitionCommit> commits;
+  std::unique_ptr<store::StateStore::SentCommits> sent;
+};
+
 Orchestrator::Orchestrator(OrchestratorOptions options, Bus* bus, store::StateStore* store,
                            const engine::Engine* engine, const Clock* clock, ExecutionObserver* observer)
     : options_(std::move(options)),
@@ -97,7 +105,7 @@ Orchestrator::Orchestrator(OrchestratorOptions options, Bus* bus, store::StateSt
       clock_(clock),
       observer_(observer) {}
 
-Orchestrator::~Orchestrator() = default;
+Orchestrator::~Orchestrator() { AbandonPending(); }
 
 Status Orchestrator::Start() {
   ConsumerOptions co;
@@ -129,6 +137,7 @@ Status Orchestrator::Claim(int partition, Owned& owned) {
 
 void Orchestrator::OnAssigned(const std::vector<TopicPartition>& partitions) {
   metrics::SetOrchestratorAssigned(true);
+  if (Status s = Flush(); !s.ok() && callback_error_.ok()) callback_error_ = s;
   for (const auto& tp : partitions) {
     ScopedLogFields log_fields({{}, {}, tp.partition});
     Owned& owned = owned_[tp.partition];
@@ -148,6 +157,8 @@ void Orchestrator::OnAssigned(const std::vector<TopicPartition>& partitions) {
 }
 
 void Orchestrator::OnRevoked(const std::vector<TopicPartition>& partitions) {
+  // The outstanding commit's batches point at the partitions' state: finish them first.
+  if (Status s = Flush(); !s.ok() && callback_error_.ok()) callback_error_ = s;
   for (const auto& tp : partitions) owned_.erase(tp.partition);
   metrics::SetPartitionsOwned(owned_.size());
 }
@@ -182,25 +193,104 @@ Result<size_t> Orchestrator::PollOnce(std::chrono::milliseconds timeout) {
   if (!r.ok()) {
     // A store or bus failure may mean a restart that lost recent writes (Redis with appendfsync everysec
     // loses up to a second). Claim every partition again before going on: each one resumes from what the
-    // store really holds and replays the rest of the log deterministically, so nothing is skipped.
+    // store really holds and replays the rest of the log deterministically, so nothing is skipped. An
+    // outstanding commit is awaited and forgotten (the claim re-sends whatever outbox it stored).
+    AbandonPending();
     for (auto& [p, owned] : owned_) owned.needs_claim = true;
   }
   return r;
+}
+
+Status Orchestrator::Flush() {
+  size_t done = 0;
+  return CompletePending(nullptr, &done);
+}
+
+void Orchestrator::AbandonPending() {
+  if (!pending_) return;
+  (void)pending_->sent->Await();
+  pending_.reset();
+}
+
+void Orchestrator::MarkSent(PartitionBatch& b) {
+  Owned& owned = *b.owned;
+  owned.next_offset = b.commit.next_offset;
+  // Keep live executions cached; finished ones rarely get another event (a miss just reads the store), and
+  // are evicted once the commit is awaited: until then the cache must hold every state it writes, since a
+  // load may not see them yet.
+  constexpr size_t kMaxCached = 100'000;
+  if (owned.cache.size() > kMaxCached) owned.cache.clear();
+  for (auto& [id, st] : b.touched) owned.cache[id] = st;
+  for (const auto& t : b.commit.timers_set) {
+    if (!owned.next_timer || t.fire_at < *owned.next_timer) owned.next_timer = t.fire_at;
+  }
+}
+
+Status Orchestrator::CompletePending(std::vector<PartitionBatch>* next, size_t* done) {
+  if (!pending_) return Status::Ok();
+  std::unique_ptr<Pending> pending = std::move(pending_);
+  std::vector<Status> committed = pending->sent->Await();
+  Status first_error = Status::Ok();
+  std::vector<int> lost;
+  for (size_t i = 0; i < pending->batches.size(); ++i) {
+    PartitionBatch& b = pending->batches[i];
+    const int p = b.partition;
+    Status s = i < committed.size() ? committed[i] : Internal("commit: no status");
+    if (s.ok()) {
+      s = FinishBatch(b);
+    } else {
+      b.writer_lock = {};
+    }
+    if (s.code() == StatusCode::kAborted) {
+      ++stats_.fenced;
+      BORA_LOG_WARN("partition {} lost: {}", p, s.message());
+      metrics::PartitionFenced(p);
+      lost.push_back(p);
+      continue;
+    }
+    if (!s.ok()) {
+      // The batch is not committed (or not produced): claim again and re-read from the stored offset.
+      b.owned->needs_claim = true;
+      if (first_error.ok()) first_error = s;
+      continue;
+    }
+    *done += b.msgs.size();
+  }
+  if (next != nullptr) {
+    if (!first_error.ok()) {
+      next->clear();  // applied on top of a commit that failed; PollOnce claims every partition again
+    } else if (!lost.empty()) {
+      next->erase(std::remove_if(next->begin(), next->end(),
+                                 [&](const PartitionBatch& b) {
+                                   return std::find(lost.begin(), lost.end(), b.partition) != lost.end();
+                                 }),
+                  next->end());
+    }
+  }
+  pending.reset();  // the batches point at the partitions erased below
+  for (int p : lost) owned_.erase(p);
+  if (!lost.empty()) metrics::SetPartitionsOwned(owned_.size());
+  return first_error;
 }
 
 Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
   if (!consumer_) return FailedPrecondition("Orchestrator::Start was not called");
   size_t done = 0;
   // Claim again what the store failed us on (nothing is read from such a partition until this succeeds),
-  // then re-send what an earlier round committed but did not produce.
+  // then re-send what an earlier round committed but did not produce. A claim resets the partition's
+  // cache and offset: an outstanding commit is finished first.
+  for (auto& [p, owned] : owned_) {
+    if (owned.needs_claim && pending_) BORA_RETURN_IF_ERROR(CompletePending(nullptr, &done));
+  }
   for (auto& [p, owned] : owned_) {
     if (owned.needs_claim) BORA_RETURN_IF_ERROR(Claim(p, owned));
     if (!owned.unsent.empty()) BORA_RETURN_IF_ERROR(Produce(p, owned));
   }
   BORA_RETURN_IF_ERROR(ServeAndReap());
-  // Don't block when a timer is already due.
+  // Don't block when a timer is already due, nor while a commit is outstanding (its outbox waits).
   auto next_timer = NextTimer();
   if (next_timer && *next_timer <= clock_->NowUs()) timeout = std::chrono::milliseconds(0);
+  if (pending_) timeout = std::chrono::milliseconds(0);
   // Phase timings (bora_orchestrator_loop_phase_seconds): each Mark observes the time since the last one.
   metrics::LoopPhases& phases = metrics::OrchestratorLoopPhases();
   auto phase_start = std::chrono::steady_clock::now();
@@ -211,6 +301,11 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
   };
   BORA_ASSIGN_OR_RETURN(std::vector<BusMessage> messages, consumer_->Poll(options_.max_batch, timeout));
   mark(phases.wait);
+  BORA_RETURN_IF_ERROR(std::exchange(callback_error_, Status::Ok()));
+  if (messages.empty() && pending_) {
+    BORA_RETURN_IF_ERROR(CompletePending(nullptr, &done));
+    mark(phases.await);
+  }
   // A partition assigned during this poll brings its previous owner's unacknowledged outbox: send it first,
   // before anything new for the partition.
   for (auto& [p, owned] : owned_) {
@@ -221,6 +316,7 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
   }
   BORA_RETURN_IF_ERROR(ServeAndReap());
 
+  const bool idle = messages.empty();
   std::map<int, std::vector<const BusMessage*>> by_partition;
   for (const auto& m : messages) by_partition[m.partition].push_back(&m);
   std::vector<PartitionBatch> batches;
@@ -254,47 +350,42 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
     }
     mark(phases.load);
   }
-  std::vector<store::PartitionCommit> commits;
-  commits.reserve(batches.size());
   for (auto& b : batches) {
     if (Status s = ApplyBatch(b); !s.ok()) {
       b.owned->needs_claim = true;
       return s;
     }
-    commits.push_back({b.partition, b.owned->epoch, &b.commit});
   }
   if (!batches.empty()) mark(phases.apply);
-  std::vector<Status> committed = store_->CommitMany(commits);
-  if (!batches.empty()) mark(phases.commit);
+  // The previous poll's commit (which these batches were applied on top of), then this one's.
   Status first_error = Status::Ok();
-  for (size_t i = 0; i < batches.size(); ++i) {
-    PartitionBatch& b = batches[i];
-    const int p = b.partition;
-    Status s = committed[i];
-    if (s.ok()) {
-      s = FinishBatch(b);
-    } else {
-      b.writer_lock = {};
+  if (pending_) {
+    first_error = CompletePending(&batches, &done);
+    mark(phases.await);
+  }
+  const bool had_batches = !batches.empty();
+  if (had_batches) {
+    auto pending = std::make_unique<Pending>();
+    pending->commits.reserve(batches.size());
+    for (auto& b : batches) {
+      MarkSent(b);
+      pending->commits.push_back({b.partition, b.owned->epoch, &b.commit});
     }
-    if (s.code() == StatusCode::kAborted) {
-      ++stats_.fenced;
-      BORA_LOG_WARN("partition {} lost: {}", p, s.message());
-      metrics::PartitionFenced(p);
-      owned_.erase(p);
-      metrics::SetPartitionsOwned(owned_.size());
-      continue;
-    }
-    if (!s.ok()) {
-      // The batch is not committed (or not produced): claim again and re-read from the stored offset.
-      b.owned->needs_claim = true;
+    pending->messages = std::move(messages);  // the batches point into it (moving keeps the elements)
+    pending->batches = std::move(batches);
+    pending->sent = store_->SendCommits(pending->commits);
+    pending_ = std::move(pending);
+    mark(phases.commit);
+    // An observer is told about each state as its commit left it: no overlap with one.
+    if (!options_.overlap_commits || !store_->PipelinesCommits() || observer_ != nullptr) {
+      Status s = CompletePending(nullptr, &done);
       if (first_error.ok()) first_error = s;
-      continue;
+      mark(phases.await);
     }
-    done += b.msgs.size();
   }
   // Everything produced this round goes on the wire now, in one go.
   Status reaped = ServeAndReap();
-  if (!batches.empty()) mark(phases.produce);
+  if (had_batches) mark(phases.produce);
   BORA_RETURN_IF_ERROR(first_error);
   BORA_RETURN_IF_ERROR(reaped);
   size_t fired_total = 0;
@@ -303,7 +394,7 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
     BORA_ASSIGN_OR_RETURN(size_t fired, FireTimers(p, owned));
     fired_total += fired;
     // Nothing new came in: a good moment to acknowledge what was produced (and confirmed).
-    if (messages.empty()) BORA_RETURN_IF_ERROR(Ack(p, owned));
+    if (idle) BORA_RETURN_IF_ERROR(Ack(p, owned));
   }
   if (fired_total > 0) mark(phases.timers);
   done += fired_total;
@@ -497,20 +588,12 @@ Status Orchestrator::FinishBatch(PartitionBatch& b) {
   ++stats_.commits;
   Hot().commits.Increment();
   b.observed.Publish();
-  owned.next_offset = b.commit.next_offset;
-  // Keep live executions cached; finished ones rarely get another event (a miss just reads the store).
-  constexpr size_t kMaxCached = 100'000;
-  if (owned.cache.size() > kMaxCached) owned.cache.clear();
+  // Finished executions leave the cache (MarkSent kept them while the commit was outstanding).
   for (auto& [id, st] : b.touched) {
     if (st->state == engine::State::kSuccess || st->state == engine::State::kError ||
         st->state == engine::State::kCancelled) {
       owned.cache.erase(id);
-    } else {
-      owned.cache[id] = st;
     }
-  }
-  for (const auto& t : b.commit.timers_set) {
-    if (!owned.next_timer || t.fire_at < *owned.next_timer) owned.next_timer = t.fire_at;
   }
   if (observer_) {
     for (const auto& [st, ev] : b.applied) observer_->OnApplied(*st, ev);

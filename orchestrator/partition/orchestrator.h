@@ -46,6 +46,8 @@ struct OrchestratorOptions {
   std::string topic_prefix;    // see protocol::EventsTopic
   size_t max_batch = 512;      // events per poll
   size_t max_timers = 512;     // timers fired per poll and partition
+  // With a store that pipelines commits: apply the next poll while the last commit is written (PollOnce).
+  bool overlap_commits = true;
 };
 
 struct OrchestratorStats {
@@ -71,7 +73,19 @@ class Orchestrator final : public RebalanceListener {
   // One round: polls up to max_batch events (waiting at most `timeout` when none is ready), applies and
   // commits them, produces the outbox, then publishes due timers. Returns the number of events applied or
   // skipped plus timers fired (0 = nothing happened).
+  //
+  // With a store that pipelines commits (StateStore::PipelinesCommits, Redis), a round sends its commit and
+  // returns without waiting for it: the next round polls and applies its events while the store writes,
+  // then awaits that commit before sending its own, and only then produces the awaited commit's outbox.
+  // Nothing leaves before it is durable, and the next batch is applied to the states the sent commit
+  // writes (kept in the cache until it is awaited); if that commit fails, the next batch of its partition is
+  // dropped and the partition claimed again, as after any failed commit. A round with a commit outstanding
+  // does not block in the poll: with nothing new it awaits the commit at once.
   Result<size_t> PollOnce(std::chrono::milliseconds timeout);
+
+  // Completes the commit the last PollOnce sent and did not await (see PollOnce), producing its outbox.
+  // Call before stopping; PollOnce does it whenever it has nothing else to do.
+  Status Flush();
 
   // The earliest pending timer of the owned partitions.
   std::optional<TimestampUs> NextTimer();
@@ -126,6 +140,19 @@ class Orchestrator final : public RebalanceListener {
   struct PartitionBatch;
 
   Result<size_t> PollOnceImpl(std::chrono::milliseconds timeout);
+  // A poll's commit, sent and not awaited yet: its messages (the batches point into them), its batches and
+  // the store's handle.
+  struct Pending;
+  // Awaits pending_ and finishes its batches (FinishBatch). Partitions whose commit failed are claimed again
+  // (or, when fenced, given up) and their batches in `next` (the poll being built, applied on top of the
+  // pending commit) are dropped; on any failure other than fencing every batch of `next` is dropped and the
+  // error returned. Adds the events committed to `*done`.
+  Status CompletePending(std::vector<PartitionBatch>* next, size_t* done);
+  // Awaits pending_ and forgets it (the caller claims every partition again).
+  void AbandonPending();
+  // After a batch's commit was sent: its states stay cached (the next batch is applied to them), its
+  // offset counts as applied and its timers are known.
+  void MarkSent(PartitionBatch& b);
   // The phases of a poll, each run for every partition before the next: decode the events and note which
   // executions are neither cached nor loaded; read those from the store (one LoadExecutions call for the
   // whole poll); apply the events to the states and collect the outgoing messages; commit every partition
@@ -153,6 +180,8 @@ class Orchestrator final : public RebalanceListener {
   std::map<int, Owned> owned_;
   OrchestratorStats stats_;
   std::vector<engine::Command> scratch_commands_;  // ApplyBatch scratch (capacity kept between events)
+  std::unique_ptr<Pending> pending_;
+  Status callback_error_ = Status::Ok();  // of a CompletePending in a rebalance callback
 };
 
 }  // namespace bora::partition

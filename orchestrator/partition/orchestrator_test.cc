@@ -1,7 +1,10 @@
 // Orchestrator behaviour over MemoryBus + MemoryStateStore: bad input never stops the loop, replays change
-// nothing, a fenced owner cannot write, and the outbox survives a failed produce.
+// nothing, a fenced owner cannot write, the outbox survives a failed produce, and with a store that
+// overlaps commits (as Redis does) nothing leaves before it is durable and a failed or fenced commit takes
+// the batch applied on top of it down with it.
 #include "orchestrator/partition/orchestrator.h"
 
+#include <algorithm>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -78,28 +81,16 @@ class DeferredAckBus final : public Bus {
   std::vector<std::shared_ptr<DeliveryTracker>> unacked_;
 };
 
-// A store whose next `fail_commits` commits fail as if Redis were down.
-class FlakyStore final : public store::StateStore {
+// A store that hands every call to another one: the test stores below override what they change.
+class ForwardingStore : public store::StateStore {
  public:
-  explicit FlakyStore(store::StateStore* inner) : inner_(inner) {}
+  explicit ForwardingStore(store::StateStore* inner) : inner_(inner) {}
   Result<store::PartitionClaim> ClaimPartition(int p) override { return inner_->ClaimPartition(p); }
   Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(int p, const std::string& id) override {
     return inner_->LoadExecution(p, id);
   }
   Status Commit(int p, uint64_t epoch, store::CommitBatch* batch) override {
-    if (p == fail_partition && fail_partition_commits > 0) {
-      --fail_partition_commits;
-      return Unavailable("injected: partition " + std::to_string(p) + " failed to commit");
-    }
     return inner_->Commit(p, epoch, batch);
-  }
-  // A failed round fails every commit of that round (the orchestrator commits all partitions at once).
-  std::vector<Status> CommitMany(const std::vector<store::PartitionCommit>& commits) override {
-    if (fail_commits > 0) {
-      --fail_commits;
-      return std::vector<Status>(commits.size(), Unavailable("injected: redis is down"));
-    }
-    return StateStore::CommitMany(commits);
   }
   Status AckOutbox(int p, uint64_t epoch, uint64_t seq) override { return inner_->AckOutbox(p, epoch, seq); }
   Result<std::vector<store::TimerEntry>> DueTimers(int p, TimestampUs now, size_t max) override {
@@ -119,12 +110,126 @@ class FlakyStore final : public store::StateStore {
     return inner_->ReadExecutionHeads(p);
   }
   Result<std::vector<std::string>> ListExecutionIds(int p) override { return inner_->ListExecutionIds(p); }
+
+ protected:
+  store::StateStore* inner_;
+};
+
+// A store whose next `fail_commits` commits fail as if Redis were down.
+class FlakyStore final : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Status Commit(int p, uint64_t epoch, store::CommitBatch* batch) override {
+    if (p == fail_partition && fail_partition_commits > 0) {
+      --fail_partition_commits;
+      return Unavailable("injected: partition " + std::to_string(p) + " failed to commit");
+    }
+    return inner_->Commit(p, epoch, batch);
+  }
+  // A failed round fails every commit of that round (the orchestrator commits all partitions at once).
+  std::vector<Status> CommitMany(const std::vector<store::PartitionCommit>& commits) override {
+    if (fail_commits > 0) {
+      --fail_commits;
+      return std::vector<Status>(commits.size(), Unavailable("injected: redis is down"));
+    }
+    return StateStore::CommitMany(commits);
+  }
   int fail_commits = 0;            // commit rounds (CommitMany calls) to fail
   int fail_partition = -1;         // this partition's commits fail...
   int fail_partition_commits = 0;  // ...this many times, while the others' commits go through
+};
+
+// A store that overlaps commits as RedisStateStore does: SendCommits takes a copy of the batches (as Redis
+// would serialise them) and writes them only when awaited, or when any later call other than a load or a
+// read comes (the order one Redis connection keeps); loads meanwhile see what was written before.
+// `fail_partition`'s next `fail_partition_commits` sent commits fail when awaited, without writing.
+class PipeliningStore final : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  bool PipelinesCommits() const override { return true; }
+  std::unique_ptr<SentCommits> SendCommits(const std::vector<store::PartitionCommit>& commits) override {
+    auto sent = std::make_shared<Sent>();
+    for (const auto& c : commits) {
+      Sent::One one{c.partition, c.epoch, c.batch, *c.batch};
+      one.copy.states.clear();
+      for (const auto& st : c.batch->states) one.copy.states.push_back(std::make_shared<engine::ExecutionState>(*st));
+      sent->commits.push_back(std::move(one));
+    }
+    outstanding_.push_back(sent);
+    ++sends;
+    class Handle final : public SentCommits {
+     public:
+      Handle(PipeliningStore* store, std::shared_ptr<Sent> sent) : store_(store), sent_(std::move(sent)) {}
+      std::vector<Status> Await() override {
+        store_->WriteOutstanding();
+        return std::move(sent_->statuses);
+      }
+
+     private:
+      PipeliningStore* store_;
+      std::shared_ptr<Sent> sent_;
+    };
+    return std::make_unique<Handle>(this, std::move(sent));
+  }
+  Status Commit(int p, uint64_t epoch, store::CommitBatch* batch) override {
+    WriteOutstanding();
+    return inner_->Commit(p, epoch, batch);
+  }
+  Result<store::PartitionClaim> ClaimPartition(int p) override {
+    WriteOutstanding();
+    return inner_->ClaimPartition(p);
+  }
+  Status AckOutbox(int p, uint64_t epoch, uint64_t seq) override {
+    WriteOutstanding();
+    return inner_->AckOutbox(p, epoch, seq);
+  }
+  Result<std::vector<store::TimerEntry>> DueTimers(int p, TimestampUs now, size_t max) override {
+    WriteOutstanding();
+    return inner_->DueTimers(p, now, max);
+  }
+  Status RemoveTimer(int p, uint64_t epoch, const store::TimerEntry& t) override {
+    WriteOutstanding();
+    return inner_->RemoveTimer(p, epoch, t);
+  }
+  Result<std::optional<TimestampUs>> NextTimer(int p) override {
+    WriteOutstanding();
+    return inner_->NextTimer(p);
+  }
+  int fail_partition = -1;
+  int fail_partition_commits = 0;
+  int sends = 0;
+  size_t outstanding() const { return outstanding_.size(); }
 
  private:
-  store::StateStore* inner_;
+  struct Sent {
+    struct One {
+      int partition;
+      uint64_t epoch;
+      store::CommitBatch* batch;  // the caller's: gets the outbox sequence numbers
+      store::CommitBatch copy;
+    };
+    std::vector<One> commits;
+    std::vector<Status> statuses;
+  };
+  void WriteOutstanding() {
+    for (auto& sent : outstanding_) {
+      for (auto& one : sent->commits) {
+        if (one.partition == fail_partition && fail_partition_commits > 0) {
+          --fail_partition_commits;
+          sent->statuses.push_back(Unavailable("injected: the sent commit of partition " +
+                                               std::to_string(one.partition) + " failed"));
+          continue;
+        }
+        Status s = inner_->Commit(one.partition, one.epoch, &one.copy);
+        for (size_t i = 0; s.ok() && i < one.copy.outbox.size(); ++i) {
+          one.batch->outbox[i].seq = one.copy.outbox[i].seq;
+        }
+        sent->statuses.push_back(s);
+      }
+    }
+    outstanding_.clear();
+  }
+  std::vector<std::shared_ptr<Sent>> outstanding_;
 };
 
 class Recorder final : public ExecutionObserver {
@@ -178,6 +283,18 @@ class OrchestratorTest : public ::testing::Test {
       if (*a + *b == 0) return;
     }
     FAIL() << "did not drain";
+  }
+
+  // Each execution SUCCESS with exactly its two tasks, each with one action execution: nothing was lost or
+  // applied twice.
+  void ExpectEachRanOnce(const std::vector<std::string>& ids) {
+    for (const auto& id : ids) {
+      auto s = Read(id);
+      ASSERT_TRUE(s.has_value()) << "the start of " << id << " was lost";
+      EXPECT_EQ(s->state, engine::State::kSuccess) << id;
+      ASSERT_EQ(s->tasks.size(), 2u) << id;
+      for (const auto& t : s->tasks) EXPECT_EQ(t.actions.size(), 1u) << id << " " << t.name;
+    }
   }
 
   std::optional<engine::ExecutionState> Read(const std::string& id) {
@@ -318,14 +435,7 @@ TEST_F(OrchestratorTest, OnePartitionFailingToCommitLosesAndDuplicatesNothing) {
   }
   EXPECT_EQ(failed_polls, 3);
   EXPECT_EQ(flaky.fail_partition_commits, 0);
-  for (const auto& id : ids) {
-    auto s = Read(id);
-    ASSERT_TRUE(s.has_value()) << "the start of " << id << " was skipped";
-    EXPECT_EQ(s->state, engine::State::kSuccess) << id;
-    // Exactly two tasks, each with one action execution: nothing was applied twice.
-    ASSERT_EQ(s->tasks.size(), 2u) << id;
-    for (const auto& t : s->tasks) EXPECT_EQ(t.actions.size(), 1u) << id << " " << t.name;
-  }
+  ExpectEachRanOnce(ids);
 }
 
 TEST_F(OrchestratorTest, OutboxIsResentByTheNextOwnerAfterAFailedProduce) {
@@ -385,6 +495,100 @@ TEST_F(OrchestratorTest, AFailedDeliveryClaimsAgainAndResendsTheOutbox) {
   EXPECT_EQ(Read("exec-7")->state, engine::State::kSuccess);
   // The RunAction of task a went out twice (first delivery failed); the second result changed nothing.
   EXPECT_EQ(Read("exec-7")->tasks.size(), 2u);
+}
+
+// With a store that overlaps commits, a poll sends its commit and the next poll applies on top of it: the
+// outbox leaves only once the commit was awaited, and everything still runs exactly once.
+TEST_F(OrchestratorTest, OverlappedCommitsProduceOnlyWhatIsDurable) {
+  PipeliningStore piped(&store_);
+  Orchestrator o(OrchestratorOptions{}, &bus_, &piped, engine_.get(), &clock_, nullptr);
+  ASSERT_TRUE(o.Start().ok());
+  runtime::ActionWorker w({}, &bus_, &registry_);
+  ASSERT_TRUE(w.Start().ok());
+  StartExecution("exec-o0");
+  auto first = o.PollOnce(0ms);  // applies the start and sends its commit, not awaited
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(piped.outstanding(), 1u);
+  EXPECT_FALSE(Read("exec-o0").has_value()) << "the test store writes only when the commit is awaited";
+  EXPECT_EQ(bus_.EndOffset({protocol::ActionsTopic("default"), 0}), 0) << "produced before it was durable";
+  auto second = o.PollOnce(0ms);  // nothing new: awaits the commit, then produces its RunAction
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(piped.outstanding(), 0u);
+  ASSERT_TRUE(Read("exec-o0").has_value());
+  EXPECT_EQ(bus_.EndOffset({protocol::ActionsTopic("default"), 0}), 1);
+
+  // Many executions at once: each poll applies on top of the commit still outstanding.
+  std::vector<std::string> ids;
+  for (int i = 1; i <= 20; ++i) ids.push_back("exec-o" + std::to_string(i));
+  for (int round = 0; round < 1000; ++round) {
+    if (round < static_cast<int>(ids.size())) StartExecution(ids[static_cast<size_t>(round)]);
+    auto a = o.PollOnce(0ms);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    auto b = w.PollOnce(0ms);
+    ASSERT_TRUE(b.ok());
+    if (round >= static_cast<int>(ids.size()) && *a + *b == 0 && piped.outstanding() == 0) break;
+  }
+  ids.push_back("exec-o0");
+  ExpectEachRanOnce(ids);
+  EXPECT_GT(piped.sends, 10);
+}
+
+// The sent commit of one partition fails after the next poll was applied on top of it: that partition's
+// next batch is dropped and the partition claimed again; nothing is lost or applied twice.
+TEST_F(OrchestratorTest, AFailedOverlappedCommitDropsTheBatchAppliedOnTopOfIt) {
+  PipeliningStore piped(&store_);
+  Orchestrator o(OrchestratorOptions{}, &bus_, &piped, engine_.get(), &clock_, nullptr);
+  ASSERT_TRUE(o.Start().ok());
+  runtime::ActionWorker w({}, &bus_, &registry_);
+  ASSERT_TRUE(w.Start().ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i) ids.push_back("exec-q" + std::to_string(i));
+  std::set<int> partitions;
+  for (const auto& id : ids) partitions.insert(PartitionForKey(id, kPartitions));
+  ASSERT_GE(partitions.size(), 2u) << "the test needs executions on two partitions";
+  for (size_t i = 0; i < 6; ++i) StartExecution(ids[i]);
+  ASSERT_TRUE(o.PollOnce(0ms).ok());  // sends the first six starts
+  piped.fail_partition = PartitionForKey(ids[0], kPartitions);
+  piped.fail_partition_commits = 1;
+  for (size_t i = 6; i < ids.size(); ++i) StartExecution(ids[i]);
+  // Applies the next six on top, then awaits the first commit: one partition failed.
+  auto failed = o.PollOnce(0ms);
+  EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable) << failed.status().ToString();
+  EXPECT_EQ(piped.fail_partition_commits, 0);
+  for (int i = 0; i < 1000; ++i) {
+    auto a = o.PollOnce(0ms);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    auto b = w.PollOnce(0ms);
+    ASSERT_TRUE(b.ok());
+    if (*a + *b == 0 && piped.outstanding() == 0) break;
+  }
+  ExpectEachRanOnce(ids);
+}
+
+// Another owner claims the partitions while a commit is outstanding: the commit is fenced, the batch
+// applied on top of it never reaches the store, and the partitions are given up.
+TEST_F(OrchestratorTest, AnOverlappedCommitOfAZombieIsFencedWithTheBatchOnTopOfIt) {
+  PipeliningStore piped(&store_);
+  Orchestrator o(OrchestratorOptions{}, &bus_, &piped, engine_.get(), &clock_, nullptr);
+  ASSERT_TRUE(o.Start().ok());
+  ASSERT_TRUE(o.PollOnce(0ms).ok());  // takes the assignment
+  ASSERT_EQ(o.OwnedPartitions().size(), static_cast<size_t>(kPartitions));
+  StartExecution("exec-z1");
+  ASSERT_TRUE(o.PollOnce(0ms).ok());  // sends the start's commit
+  ASSERT_EQ(piped.outstanding(), 1u);
+  for (int p = 0; p < kPartitions; ++p) ASSERT_TRUE(store_.ClaimPartition(p).ok());  // another process
+  StartExecution("exec-z2");
+  const int z1 = PartitionForKey("exec-z1", kPartitions);
+  auto r = o.PollOnce(0ms);  // applies z2 on top, then awaits: fenced
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(o.stats().fenced, 1u);
+  EXPECT_FALSE(Read("exec-z1").has_value()) << "a zombie's write landed";
+  EXPECT_FALSE(Read("exec-z2").has_value()) << "a zombie's write landed";
+  auto owned = o.OwnedPartitions();
+  EXPECT_EQ(std::count(owned.begin(), owned.end(), z1), 0);
+  EXPECT_TRUE(o.Flush().ok());
+  EXPECT_FALSE(Read("exec-z2").has_value()) << "a zombie's write landed";
+  EXPECT_EQ(bus_.EndOffset({protocol::ActionsTopic("default"), 0}), 0);
 }
 
 }  // namespace

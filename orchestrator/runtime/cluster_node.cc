@@ -69,6 +69,7 @@ Status ClusterNode::Start() {
     partition::OrchestratorOptions oo;
     oo.group = options_.prefix + "bora-orchestrator";
     oo.topic_prefix = options_.prefix;
+    oo.overlap_commits = options_.overlap_commits;
     store::RedisStoreOptions ro;
     ro.url = options_.redis;
     ro.key_prefix = options_.prefix;
@@ -120,6 +121,8 @@ Status ClusterNode::Start() {
           }
         }
       }
+      // The last poll's commit is awaited and its outbox produced (a new owner would re-send it anyway).
+      if (Status s = orchestrator->Flush(); !s.ok()) BORA_LOG_ERROR("orchestrator: {}", s.ToString());
     });
   }
   for (const PollLoop& loop : poll_loops_) {

@@ -38,6 +38,7 @@ struct ClusterOptions {
   std::string pool = "default";
   int worker_threads = 4;
   int orchestrator_loops = 1;      // orchestrator threads in this process (each owns some partitions)
+  bool overlap_commits = true;     // OrchestratorOptions::overlap_commits
   int session_timeout_ms = 10000;  // Kafka group session: how fast a dead process is detected
   workers::StdActionOptions std_actions;
   // Custom actions run by external (SDK) workers on their own pools: the engine accepts them with

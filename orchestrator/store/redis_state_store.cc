@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <optional>
 #include <unordered_set>
 
 #include <hiredis/hiredis.h>
 
 #include "common/json.h"
+#include "common/log.h"
 #include "common/json_text.h"
 
 namespace bora::store {
@@ -219,15 +221,24 @@ bool IsFinal(engine::State s) {
 }
 }  // namespace
 
-RedisStateStore::RedisStateStore(RedisStoreOptions options, std::unique_ptr<RedisClient> client)
-    : options_(std::move(options)), client_(std::move(client)), written_(options_.partitions) {}
+RedisStateStore::RedisStateStore(RedisStoreOptions options, std::unique_ptr<RedisClient> client,
+                                 std::unique_ptr<RedisClient> reader)
+    : options_(std::move(options)),
+      client_(std::move(client)),
+      reader_(std::move(reader)),
+      written_(options_.partitions) {
+  const char* verify = std::getenv("BORA_VERIFY_REVISIONS");
+  verify_revisions_ = verify != nullptr && std::string_view(verify) == "1";
+}
 
 RedisStateStore::~RedisStateStore() = default;
 
 Result<std::unique_ptr<RedisStateStore>> RedisStateStore::Connect(const RedisStoreOptions& options) {
   if (options.partitions < 1) return InvalidArgument("a store needs at least one partition");
   BORA_ASSIGN_OR_RETURN(auto client, RedisClient::Connect(options.url, options.timeout_ms));
-  return std::unique_ptr<RedisStateStore>(new RedisStateStore(options, std::move(client)));
+  BORA_ASSIGN_OR_RETURN(auto reader, RedisClient::Connect(options.url, options.timeout_ms));
+  return std::unique_ptr<RedisStateStore>(
+      new RedisStateStore(options, std::move(client), std::move(reader)));
 }
 
 Status RedisStateStore::CheckPartition(int partition) const {
@@ -307,8 +318,9 @@ RedisClient::EvalCall RedisStateStore::LoadCall(int partition, const std::string
   return {{Key(partition, "states"), TasksKey(partition, execution_id)}, {execution_id}};
 }
 
-RedisClient::EvalCall RedisStateStore::CommitCall(int partition, uint64_t epoch, const CommitBatch& batch,
-                                                  std::vector<WrittenTasks>* written) const {
+Result<RedisClient::EvalCall> RedisStateStore::CommitCall(int partition, uint64_t epoch,
+                                                          const CommitBatch& batch,
+                                                          std::vector<WrittenTasks>* written) const {
   RedisClient::EvalCall call;
   call.keys = {Key(partition, "meta"), Key(partition, "states"), Key(partition, "outbox"),
                Key(partition, "timers"), Key(partition, "ids")};
@@ -345,26 +357,49 @@ RedisClient::EvalCall RedisStateStore::CommitCall(int partition, uint64_t epoch,
         // after a claim or a load).
         if (kt == nullptr) new_ids.emplace_back(&task.id, &s->id);
         KnownTask now;
-        text.clear();
-        engine::ExecutionState::AppendTaskHeadJsonText(task, text);
-        now.head = Digest(text);
+        now.revision = task.revision;
         const std::string field = std::to_string(t);
-        if (kt == nullptr || kt->head != now.head) {
-          args.push_back(field);
-          args.push_back(text);
-          ++changed;
+        // A task (an action) whose revision did not move since this store wrote it is unchanged: it is not
+        // even serialised (unless verifying). Otherwise its text is written if its digest changed.
+        if (kt != nullptr && kt->revision == task.revision && !verify_revisions_) {
+          now.head = kt->head;
+        } else {
+          text.clear();
+          engine::ExecutionState::AppendTaskHeadJsonText(task, text);
+          now.head = Digest(text);
+          if (kt != nullptr && kt->revision == task.revision && kt->head != now.head) {
+            return Internal("execution " + s->id + " task " + task.name + " [id=" + task.id +
+                            "] changed without a new revision");
+          }
+          if (kt == nullptr || kt->head != now.head) {
+            args.push_back(field);
+            args.push_back(text);
+            ++changed;
+          }
         }
         // A task's action executions are fields of their own ("<task>.<action>"): a with-items task of
         // many items writes the few that changed, not all of them.
         now.actions.reserve(task.actions.size());
+        now.action_revisions.reserve(task.actions.size());
         for (size_t a = 0; a < task.actions.size(); ++a) {
+          const engine::ActionExecution& action = task.actions[a];
           const bool known_action = kt != nullptr && a < kt->actions.size();
-          if (!known_action) new_ids.emplace_back(&task.actions[a].id, &s->id);
+          now.action_revisions.push_back(action.revision);
+          const bool same_revision = known_action && kt->action_revisions[a] == action.revision;
+          if (same_revision && !verify_revisions_) {
+            now.actions.push_back(kt->actions[a]);
+            continue;
+          }
+          if (!known_action) new_ids.emplace_back(&action.id, &s->id);
           text.clear();
-          engine::ExecutionState::AppendActionJsonText(task.actions[a], text);
+          engine::ExecutionState::AppendActionJsonText(action, text);
           const uint64_t d = Digest(text);
           now.actions.push_back(d);
           if (known_action && kt->actions[a] == d) continue;
+          if (same_revision) {
+            return Internal("execution " + s->id + " task " + task.name + " action " + action.id +
+                            " changed without a new revision");
+          }
           args.push_back(field + "." + std::to_string(a));
           args.push_back(text);
           ++changed;
@@ -417,38 +452,70 @@ Status RedisStateStore::Commit(int partition, uint64_t epoch, CommitBatch* batch
   return CommitMany({{partition, epoch, batch}})[0];
 }
 
-std::vector<Status> RedisStateStore::CommitMany(const std::vector<PartitionCommit>& commits) {
-  std::vector<Status> out(commits.size(), Status::Ok());
-  std::vector<RedisClient::EvalCall> calls;
-  std::vector<size_t> index;  // calls[i] is commits[index[i]]
-  std::vector<std::vector<WrittenTasks>> written;  // written[i]: what calls[i] writes, remembered if it commits
-  calls.reserve(commits.size());
-  written.reserve(commits.size());
-  for (size_t i = 0; i < commits.size(); ++i) {
-    out[i] = CheckPartition(commits[i].partition);
-    if (!out[i].ok()) continue;
-    written.emplace_back();
-    calls.push_back(CommitCall(commits[i].partition, commits[i].epoch, *commits[i].batch, &written.back()));
-    index.push_back(i);
+// Commits sent by SendCommits (or CommitMany): the script calls' replies are read back in Await.
+class RedisStateStore::Sent final : public StateStore::SentCommits {
+ public:
+  Sent(RedisStateStore* store, const std::vector<PartitionCommit>& commits) : store_(store), commits_(commits) {
+    out_.assign(commits.size(), Status::Ok());
+    std::vector<RedisClient::EvalCall> calls;
+    calls.reserve(commits.size());
+    written_.reserve(commits.size());
+    for (size_t i = 0; i < commits.size(); ++i) {
+      out_[i] = store->CheckPartition(commits[i].partition);
+      if (!out_[i].ok()) continue;
+      std::vector<WrittenTasks> written;
+      auto call = store->CommitCall(commits[i].partition, commits[i].epoch, *commits[i].batch, &written);
+      if (!call.ok()) {
+        BORA_LOG_ERROR("commit of partition {}: {}", commits[i].partition, call.status().ToString());
+        out_[i] = call.status();
+        continue;
+      }
+      written_.push_back(std::move(written));
+      calls.push_back(std::move(*call));
+      index_.push_back(i);
+    }
+    ticket_ = store->client_->SendEvalMany(kCommitScript, std::move(calls));
   }
-  auto replies = client_->EvalMany(kCommitScript, calls);
-  std::lock_guard<std::mutex> lock(written_mu_);
-  for (size_t k = 0; k < replies.size(); ++k) {
-    size_t i = index[k];
-    out[i] = replies[k].ok() ? ReadCommitReply(**replies[k], commits[i].batch) : replies[k].status();
-    auto& known = written_[static_cast<size_t>(commits[i].partition)];
-    // A finished execution is forgotten (a later event, e.g. a rerun, writes all its tasks again); so is
-    // everything when the map outgrows the orchestrator's cache.
-    if (known.size() > kMaxRemembered) known.clear();
-    for (auto& w : written[k]) {
-      if (!out[i].ok() || w.final) {
-        known.erase(w.id);  // a failed commit may or may not have written: the next one writes all tasks
-      } else {
-        known[w.id] = std::move(w.known);
+
+  std::vector<Status> Await() override {
+    auto replies = store_->client_->ReceiveEvalMany(ticket_);
+    std::lock_guard<std::mutex> lock(store_->written_mu_);
+    for (size_t k = 0; k < index_.size(); ++k) {
+      size_t i = index_[k];
+      out_[i] = k >= replies.size()   ? Internal("redis commit: no reply")
+                : replies[k].ok() ? ReadCommitReply(**replies[k], commits_[i].batch)
+                                  : replies[k].status();
+      auto& known = store_->written_[static_cast<size_t>(commits_[i].partition)];
+      // A finished execution is forgotten (a later event, e.g. a rerun, writes all its tasks again); so is
+      // everything when the map outgrows the orchestrator's cache.
+      if (known.size() > kMaxRemembered) known.clear();
+      for (auto& w : written_[k]) {
+        if (!out_[i].ok() || w.final) {
+          known.erase(w.id);  // a failed commit may or may not have written: the next one writes all tasks
+        } else {
+          known[w.id] = std::move(w.known);
+        }
       }
     }
+    return std::move(out_);
   }
-  return out;
+
+ private:
+  RedisStateStore* store_;
+  std::vector<PartitionCommit> commits_;
+  std::vector<Status> out_;
+  std::vector<size_t> index_;  // the k-th script call is commits_[index_[k]]
+  std::vector<std::vector<WrittenTasks>> written_;  // what the k-th call writes, remembered if it commits
+  uint64_t ticket_ = 0;
+};
+
+std::vector<Status> RedisStateStore::CommitMany(const std::vector<PartitionCommit>& commits) {
+  return Sent(this, commits).Await();
+}
+
+std::unique_ptr<StateStore::SentCommits> RedisStateStore::SendCommits(
+    const std::vector<PartitionCommit>& commits) {
+  return std::make_unique<Sent>(this, commits);
 }
 
 std::vector<Result<std::shared_ptr<engine::ExecutionState>>> RedisStateStore::LoadExecutions(
@@ -470,7 +537,7 @@ std::vector<Result<std::shared_ptr<engine::ExecutionState>>> RedisStateStore::Re
   for (const auto& k : keys) {
     if (CheckPartition(k.partition).ok()) calls.push_back(LoadCall(k.partition, k.execution_id));
   }
-  auto replies = client_->EvalMany(kLoadScript, calls);
+  auto replies = reader_->EvalMany(kLoadScript, calls, /*idempotent=*/true);
   size_t r = 0;
   for (const auto& k : keys) {
     if (Status s = CheckPartition(k.partition); !s.ok()) {

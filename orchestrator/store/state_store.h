@@ -88,6 +88,31 @@ class StateStore {
     return out;
   }
 
+  // CommitMany() in two halves, for an owner with other work to do while the store writes:
+  // `SendCommits(commits)->Await()` is `CommitMany(commits)`. The batches must outlive Await(). Between the two
+  // calls the caller may use the store (from the same thread): calls other than loads see the sent commits
+  // as if they had completed (a store runs its requests in order), and LoadExecution(s) of an execution the
+  // sent commits do not write returns its stored state. A store that cannot overlap (PipelinesCommits()
+  // false) commits in SendCommits and keeps the statuses for Await().
+  class SentCommits {
+   public:
+    virtual ~SentCommits() = default;
+    // The i-th status answers the i-th commit. Call once.
+    virtual std::vector<Status> Await() = 0;
+  };
+  virtual std::unique_ptr<SentCommits> SendCommits(const std::vector<PartitionCommit>& commits) {
+    class Done final : public SentCommits {
+     public:
+      explicit Done(std::vector<Status> s) : statuses_(std::move(s)) {}
+      std::vector<Status> Await() override { return std::move(statuses_); }
+
+     private:
+      std::vector<Status> statuses_;
+    };
+    return std::make_unique<Done>(CommitMany(commits));
+  }
+  virtual bool PipelinesCommits() const { return false; }
+
   // LoadExecution() of each key, in one round trip where the store has one.
   virtual std::vector<Result<std::shared_ptr<engine::ExecutionState>>> LoadExecutions(
       const std::vector<ExecutionKey>& keys) {

@@ -15,6 +15,18 @@
 namespace bora::store {
 namespace {
 
+// What the engine does on every change (Runner::MutTask / MutAction): a new revision, without which a store
+// may take the task (the action) for unchanged and not write it.
+engine::TaskExecution& Changed(engine::TaskExecution& t) {
+  t.revision = engine::NextRevision();
+  return t;
+}
+engine::ActionExecution& Changed(engine::TaskExecution& t, size_t action) {
+  Changed(t);
+  t.actions[action].revision = engine::NextRevision();
+  return t.actions[action];
+}
+
 struct StoreFactory {
   std::string name;
   std::function<std::unique_ptr<StateStore>(int partitions)> make;
@@ -250,9 +262,9 @@ TEST_P(StateStoreContractTest, StatesChangedStepByStepReadBackWhole) {
   for (int i = 0; i < 3; ++i) s->tasks.push_back(MakeTask(i, engine::State::kRunning));
   std::vector<std::function<void()>> steps = {
       [] {},
-      [&] { s->tasks[1].state = engine::State::kSuccess; },
+      [&] { Changed(s->tasks[1]).state = engine::State::kSuccess; },
       [&] {
-        s->tasks[2].published = *ParseJson(R"({"v": [1, 2]})");
+        Changed(s->tasks[2]).published = *ParseJson(R"({"v": [1, 2]})");
         for (int i = 3; i < 6; ++i) s->tasks.push_back(MakeTask(i, engine::State::kRunning));
         for (int a = 0; a < 3; ++a) {
           engine::ActionExecution ax;
@@ -261,27 +273,27 @@ TEST_P(StateStoreContractTest, StatesChangedStepByStepReadBackWhole) {
           s->tasks[4].actions.push_back(ax);
         }
       },
-      [&] { s->tasks[4].actions[1].state = engine::State::kSuccess; },  // one action of a task
+      [&] { Changed(s->tasks[4], 1).state = engine::State::kSuccess; },  // one action of a task
       [&] {  // a with-items-like task: many actions (written in chunks), then a few change
         for (int a = 3; a < 250; ++a) {
           engine::ActionExecution ax;
           ax.id = "act-" + std::to_string(a);
           ax.name = "std.noop";
           ax.index = a;
-          s->tasks[4].actions.push_back(ax);
+          Changed(s->tasks[4]).actions.push_back(ax);
         }
       },
       [&] {
-        s->tasks[4].actions[7].output = *ParseJson(R"({"result": 7})");
-        s->tasks[4].actions[249].state = engine::State::kError;
+        Changed(s->tasks[4], 7).output = *ParseJson(R"({"result": 7})");
+        Changed(s->tasks[4], 249).state = engine::State::kError;
       },
       [&] { s->global_context = *ParseJson(R"({"only": "the head"})"); },
       [&] {  // many tasks at once (the commit script writes them in chunks)
         for (int i = 6; i < 260; ++i) s->tasks.push_back(MakeTask(i, engine::State::kWaiting));
-        s->tasks[0].state_info = "changed";
+        Changed(s->tasks[0]).state_info = "changed";
       },
       [&] {
-        for (auto& t : s->tasks) t.state = engine::State::kSuccess;
+        for (auto& t : s->tasks) Changed(t).state = engine::State::kSuccess;
         s->state = engine::State::kSuccess;
       },
   };
@@ -292,13 +304,15 @@ TEST_P(StateStoreContractTest, StatesChangedStepByStepReadBackWhole) {
     batch.next_offset = static_cast<int64_t>(step + 1);
     batch.states.push_back(s);
     ASSERT_TRUE(store_->Commit(2, claim.epoch, &batch).ok()) << "step " << step;
+    // ReadExecution (unlike LoadExecution) leaves the store's memory of what it wrote alone: the next
+    // step writes only what changed.
     auto back = store_->ReadExecution(2, "steps");
     ASSERT_TRUE(back.ok() && back->has_value()) << "step " << step;
     ASSERT_EQ((*back)->ToJsonText(), s->ToJsonText()) << "step " << step;
-    auto loaded = store_->LoadExecution(2, "steps");
-    ASSERT_TRUE(loaded.ok() && *loaded != nullptr) << "step " << step;
-    EXPECT_EQ((*loaded)->tasks.size(), s->tasks.size()) << "step " << step;
   }
+  auto loaded = store_->LoadExecution(2, "steps");
+  ASSERT_TRUE(loaded.ok() && *loaded != nullptr);
+  EXPECT_EQ((*loaded)->ToJsonText(), s->ToJsonText());
 }
 
 // Listings: every execution's head (no tasks) per partition, and many full states at once.
@@ -450,6 +464,60 @@ TEST(RedisStateStoreTest, AnotherOwnersWritesAreNotMasked) {
   EXPECT_EQ(back->tasks[0].state_info.value_or(""), "by a");
 }
 
+// Redis only: a task or an action whose revision did not move is taken for unchanged and not even
+// serialised (the engine gives every change a new revision); with BORA_VERIFY_REVISIONS=1 (set in the
+// integration tests) such a change is caught and the commit refused, naming the task.
+TEST(RedisStateStoreTest, UnchangedRevisionsAreSkippedAndVerifiedOnRequest) {
+  const std::string prefix = "test-" + NewUuid().substr(0, 8) + ":";
+  auto plain = ConnectRedis(prefix);
+  ASSERT_NE(plain, nullptr) << "run scripts/services.sh start and export BORA_REDIS";
+  auto claim = plain->ClaimPartition(0);
+  ASSERT_TRUE(claim.ok());
+  auto s = MakeState("revs", engine::State::kRunning);
+  for (int i = 0; i < 2; ++i) s->tasks.push_back(MakeTask(i, engine::State::kRunning));
+  s->tasks[1].actions.push_back(MakeAction("revs-action"));
+  s->RebuildIndex();
+  auto commit = [&](RedisStateStore& store, uint64_t epoch) {
+    CommitBatch batch;
+    batch.states.push_back(s);
+    return store.Commit(0, epoch, &batch);
+  };
+  ASSERT_TRUE(commit(*plain, claim->epoch).ok());
+  // Changed behind the revisions' back: not written.
+  s->tasks[0].state_info = "no revision";
+  s->tasks[1].actions[0].state_info = "no revision either";
+  ASSERT_TRUE(commit(*plain, claim->epoch).ok());
+  auto back = plain->ReadExecution(0, "revs");
+  ASSERT_TRUE(back.ok() && back->has_value());
+  EXPECT_FALSE((*back)->tasks[0].state_info.has_value());
+  EXPECT_FALSE((*back)->tasks[1].actions[0].state_info.has_value());
+  // With new revisions: written.
+  Changed(s->tasks[0]);
+  Changed(s->tasks[1], 0);
+  ASSERT_TRUE(commit(*plain, claim->epoch).ok());
+  back = plain->ReadExecution(0, "revs");
+  ASSERT_TRUE(back.ok() && back->has_value());
+  EXPECT_EQ((*back)->ToJsonText(), s->ToJsonText());
+
+  ASSERT_EQ(setenv("BORA_VERIFY_REVISIONS", "1", 1), 0);
+  auto verifying = ConnectRedis(prefix);
+  unsetenv("BORA_VERIFY_REVISIONS");
+  ASSERT_NE(verifying, nullptr);
+  auto claim2 = verifying->ClaimPartition(0);
+  ASSERT_TRUE(claim2.ok());
+  ASSERT_TRUE(commit(*verifying, claim2->epoch).ok());
+  s->tasks[0].state_info = "sneaky";
+  Status refused = commit(*verifying, claim2->epoch);
+  EXPECT_EQ(refused.code(), StatusCode::kInternal) << refused.ToString();
+  EXPECT_NE(refused.message().find("changed without a new revision"), std::string::npos) << refused.ToString();
+  Changed(s->tasks[0]);
+  ASSERT_TRUE(commit(*verifying, claim2->epoch).ok());
+  s->tasks[1].actions[0].output = *ParseJson(R"({"result": "sneaky"})");
+  refused = commit(*verifying, claim2->epoch);
+  EXPECT_NE(refused.message().find("action revs-action changed without a new revision"), std::string::npos)
+      << refused.ToString();
+}
+
 // Redis only: a state stored whole (before states were split into a head and tasks) is read, and its next
 // commit writes every task, the next ones only the tasks that changed; a head whose tasks are missing is
 // refused with an error naming the task.
@@ -480,7 +548,7 @@ TEST(RedisStateStoreTest, ReadsStatesStoredWholeAndRefusesMissingTasks) {
 
   // Only the tasks that changed are written: a task removed behind the store's back stays missing.
   ASSERT_TRUE((*raw)->Command({"HDEL", "{" + prefix + "p0}:tasks:whole", "1"}).ok());
-  (*loaded)->tasks[2].actions.push_back(engine::ActionExecution{});
+  Changed((*loaded)->tasks[2]).actions.push_back(engine::ActionExecution{});
   (*loaded)->tasks[2].actions.back().id = "act";
   (*loaded)->tasks[2].actions.back().name = "std.noop";
   (*loaded)->tasks[2].state_info = "changed";
