@@ -9,7 +9,8 @@
 // task; (4) where the orchestrator's loop spent its time during (1) and (2) (bora_orchestrator_loop_phase_seconds
 // from its /metrics). BORA_BENCH_ORCHESTRATOR_LOOPS sets the orchestrator's --orchestrator-loops,
 // BORA_BENCH_PARTITIONS the partitions of bora.events (default 8), BORA_BENCH_WARMUP the untimed
-// executions run first (default 2000), BORA_BENCH_NO_OVERLAP=1 passes --no-overlap-commits. The producer uses acks=all (idempotent); Redis runs as
+// executions run first (default 2000), BORA_BENCH_NO_OVERLAP=1 passes --no-overlap-commits, BORA_BENCH_RATE
+// sets the latency run's rate in tasks/s (default half the measured peak). The producer uses acks=all (idempotent); Redis runs as
 // scripts/services.sh starts it (no AOF unless BORA_REDIS_AOF=1, then appendfsync everysec).
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -240,8 +241,12 @@ int Run(int executions, int latency_seconds) {
               calls / tasks, msgs / tasks);
   PrintLoopPhases("(1)", peak_phases0, peak_phases1, secs);
 
-  // (2) Latency at half the peak rate, open loop: starts are scheduled on a fixed timetable.
+  // (2) Latency at half the peak rate (or BORA_BENCH_RATE tasks/s, to compare builds at one load), open
+  // loop: starts are scheduled on a fixed timetable.
   double rate = peak_exec_rate / 2;
+  const char* rate_env = std::getenv("BORA_BENCH_RATE");
+  const bool fixed_rate = rate_env != nullptr && std::atof(rate_env) > 0;
+  if (fixed_rate) rate = std::atof(rate_env) / kTasks;
   auto interval = std::chrono::duration<double>(1.0 / rate);
   std::vector<std::string> lat_ids;
   const std::string kToStart = "bora_action_schedule_to_start_seconds";
@@ -268,9 +273,9 @@ int Run(int executions, int latency_seconds) {
       hops.push_back(static_cast<double>(tasks_v[i].finished_at - tasks_v[i - 1].finished_at) / 1000.0);
     }
   }
-  std::printf("latency: %zu executions at %.0f executions/s (%.0f tasks/s, half the peak) for %d s: per-hop "
+  std::printf("latency: %zu executions at %.0f executions/s (%.0f tasks/s, %s) for %d s: per-hop "
               "p50 %.2f ms, p99 %.2f ms, max %.2f ms (%zu hops)\n",
-              lat_ids.size(), rate, rate * kTasks, latency_seconds, Percentile(hops, 0.50),
+              lat_ids.size(), rate, rate * kTasks, fixed_rate ? "BORA_BENCH_RATE" : "half the peak", latency_seconds, Percentile(hops, 0.50),
               Percentile(hops, 0.99), Percentile(hops, 1.0), hops.size());
   PrintLoopPhases("(2)", phases0, HistogramSums(metrics_port, kPhases, "phase"), loop_seconds);
   double n = to_start1[""].second - to_start0[""].second;

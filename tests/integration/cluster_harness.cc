@@ -54,7 +54,9 @@ Cluster::~Cluster() {
 
 pid_t Cluster::Spawn(const std::string& role, const std::vector<std::string>& extra,
                      const std::string& log_file) {
-  std::vector<std::string> args = {BORA_BINARY, role, "--kafka", services_.kafka, "--redis", services_.redis,
+  // BORA_BINARY in the environment runs another build's `bora` (benchmarks compare builds that way).
+  const char* binary = std::getenv("BORA_BINARY");
+  std::vector<std::string> args = {binary != nullptr && *binary != 0 ? binary : BORA_BINARY, role, "--kafka", services_.kafka, "--redis", services_.redis,
                                    "--prefix", prefix_, "--partitions", std::to_string(partitions_),
                                    "--session-timeout-ms", "6000", "--log-level",
                                    std::getenv("BORA_TEST_LOG_LEVEL") ? std::getenv("BORA_TEST_LOG_LEVEL") : "warn"};
