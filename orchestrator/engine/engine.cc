@@ -585,6 +585,7 @@ class Runner {
         items[var.name] = std::move(arr);
       }
       w.items = std::move(items);
+      w.items_revision = NextRevision();
       w.count = std::max<int64_t>(count, 0);
       if (ts.concurrency) {
         auto c = Eval(*ts.concurrency, data, ti);

@@ -190,15 +190,31 @@ void WriteTask(const TaskExecution& t, Sink& o, bool with_actions = true) {
   if (!IsDefault(wi)) {
     o.BeginObject("with_items");
     PutBool(o, "enabled", wi.enabled);
-    PutNullable(o, "items", wi.items);
+    if (!with_actions && ExecutionState::ItemsSplit(t)) {
+      o.Bool("items_split", true);  // AppendItemsJsonText
+    } else {
+      PutNullable(o, "items", wi.items);
+    }
     PutInt(o, "count", wi.count);
     PutInt(o, "concurrency", wi.concurrency);
-    // Only the part still to launch (FromJson restarts at position 0).
+    // Only the part still to launch (FromJson restarts at position 0); a contiguous ascending run (what a
+    // with-items task starts with: 0..count-1) as "pending_range": [first, end).
     const size_t pending_from = std::min(wi.pending_pos, wi.pending.size());
     if (pending_from < wi.pending.size()) {
-      o.BeginArray("pending", wi.pending.size() - pending_from);
-      for (size_t i = pending_from; i < wi.pending.size(); ++i) o.ElemInt(wi.pending[i]);
-      o.EndArray();
+      bool run = true;
+      for (size_t i = pending_from + 1; run && i < wi.pending.size(); ++i) {
+        run = wi.pending[i] == wi.pending[i - 1] + 1;
+      }
+      if (run && wi.pending.size() - pending_from > 2) {
+        o.BeginArray("pending_range", 2);
+        o.ElemInt(wi.pending[pending_from]);
+        o.ElemInt(wi.pending.back() + 1);
+        o.EndArray();
+      } else {
+        o.BeginArray("pending", wi.pending.size() - pending_from);
+        for (size_t i = pending_from; i < wi.pending.size(); ++i) o.ElemInt(wi.pending[i]);
+        o.EndArray();
+      }
     }
     PutInt(o, "running", wi.running);
     PutInt(o, "succeeded", wi.succeeded);
@@ -366,6 +382,14 @@ Result<TaskExecution> TaskFromJson(const Json& j) {
     if (const Json* p = Get(wi, "pending"); p && p->is_array()) {
       for (const auto& x : p->get_array())
         t.with_items.pending.push_back(x.is_int64() ? x.get_int64() : 0);
+    }
+    if (const Json* r = Get(wi, "pending_range"); r && r->is_array()) {
+      const JsonArray& a = r->get_array();
+      if (a.size() != 2 || !a[0].is_int64() || !a[1].is_int64() || a[0].get_int64() < 0 ||
+          a[1].get_int64() < a[0].get_int64() || a[1].get_int64() > t.with_items.count) {
+        return InvalidArgument("execution state JSON: bad with-items pending_range");
+      }
+      for (int64_t i = a[0].get_int64(); i < a[1].get_int64(); ++i) t.with_items.pending.push_back(i);
     }
     t.with_items.running = GetInt(wi, "running");
     t.with_items.succeeded = GetInt(wi, "succeeded");
@@ -638,6 +662,14 @@ void ExecutionState::AppendTaskHeadJsonText(const TaskExecution& task, std::stri
   sink.Finish();
 }
 
+bool ExecutionState::ItemsSplit(const TaskExecution& task) {
+  return task.with_items.enabled && !task.with_items.items.is_null();
+}
+
+void ExecutionState::AppendItemsJsonText(const TaskExecution& task, std::string& out) {
+  AppendJson(out, task.with_items.items);
+}
+
 void ExecutionState::AppendActionJsonText(const ActionExecution& action, std::string& out) {
   TextSink sink(out);
   WriteAction(action, sink);
@@ -673,8 +705,18 @@ Result<Json> JoinParts(Json head, std::vector<Json> parts, std::string_view coun
 }
 }  // namespace
 
-Result<Json> ExecutionState::TaskFromJsonParts(Json head, std::vector<Json> actions) {
-  return JoinParts(std::move(head), std::move(actions), "action_count", "actions", "task execution");
+Result<Json> ExecutionState::TaskFromJsonParts(Json head, std::vector<Json> actions,
+                                               std::optional<Json> items) {
+  BORA_ASSIGN_OR_RETURN(Json task, JoinParts(std::move(head), std::move(actions), "action_count", "actions",
+                                             "task execution"));
+  if (Json* wi = task.get_object().if_contains("with_items"); wi != nullptr && wi->is_object()) {
+    JsonObject& w = wi->get_object();
+    if (w.erase("items_split") > 0) {
+      if (!items) return InvalidArgument("task execution JSON: its with-items items are missing");
+      w["items"] = std::move(*items);
+    }
+  }
+  return task;
 }
 
 Result<ExecutionState> ExecutionState::FromJsonParts(Json head, std::vector<Json> tasks) {

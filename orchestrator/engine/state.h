@@ -79,6 +79,9 @@ struct WithItemsState {
   int64_t succeeded = 0;
   int64_t failed = 0;
   int64_t cancelled = 0;
+  // Not stored: a new value (NextRevision) whenever `items` is set (see TaskExecution::revision), so a
+  // store can keep the items, written once, out of the task head it writes on every change.
+  uint64_t items_revision = 0;
 };
 
 struct TriggeredBy {
@@ -233,9 +236,16 @@ struct ExecutionState {
   // One level down, for tasks with many action executions (with-items): a task's head is its text
   // with "action_count" in place of "actions"; TaskFromJsonParts joins a head and its actions' JSON
   // (in order) into the task's JSON, refusing a head whose action_count differs.
+  // A with-items task's head also leaves out the (large, set-once) `with_items.items`, marked
+  // "items_split": AppendItemsJsonText writes them, and TaskFromJsonParts takes them back (refusing a
+  // head that says they were split when none are given).
   static void AppendTaskHeadJsonText(const TaskExecution& task, std::string& out);
   static void AppendActionJsonText(const ActionExecution& action, std::string& out);
-  static Result<Json> TaskFromJsonParts(Json head, std::vector<Json> actions);
+  static void AppendItemsJsonText(const TaskExecution& task, std::string& out);
+  // Whether AppendTaskHeadJsonText leaves `task`'s items out.
+  static bool ItemsSplit(const TaskExecution& task);
+  static Result<Json> TaskFromJsonParts(Json head, std::vector<Json> actions,
+                                        std::optional<Json> items = std::nullopt);
 };
 
 // A UUID-shaped id derived deterministically from `seed` and `counter` (hash-based, version-4

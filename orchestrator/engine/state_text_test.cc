@@ -68,11 +68,24 @@ void ExpectIdenticalText(const ExecutionState& s, const std::string& where,
       ASSERT_TRUE(action_json.ok()) << where << ": " << action_json.status().ToString();
       actions.push_back(std::move(*action_json));
     }
-    auto joined_task = ExecutionState::TaskFromJsonParts(*head_of_task, std::move(actions));
+    // A with-items task's items are split off the head too.
+    std::optional<Json> items;
+    if (ExecutionState::ItemsSplit(t)) {
+      std::string items_text;
+      ExecutionState::AppendItemsJsonText(t, items_text);
+      auto items_json = ParseJson(items_text, 256);
+      ASSERT_TRUE(items_json.ok()) << where << ": " << items_json.status().ToString();
+      items = std::move(*items_json);
+      EXPECT_EQ(task_head.find("\"items\":"), std::string::npos) << where << ": items left in the head";
+      std::vector<Json> copy(actions);
+      EXPECT_FALSE(ExecutionState::TaskFromJsonParts(*head_of_task, std::move(copy)).ok())
+          << where << ": a head without its items was accepted";
+    }
+    auto joined_task = ExecutionState::TaskFromJsonParts(*head_of_task, std::move(actions), items);
     ASSERT_TRUE(joined_task.ok()) << where << ": " << joined_task.status().ToString();
     EXPECT_EQ(*joined_task, *task_json) << where << ": task " << t.id << " split and joined differs";
     if (!t.actions.empty()) {
-      EXPECT_FALSE(ExecutionState::TaskFromJsonParts(*head_of_task, {}).ok()) << where;
+      EXPECT_FALSE(ExecutionState::TaskFromJsonParts(*head_of_task, {}, items).ok()) << where;
     }
     tasks.push_back(std::move(*task_json));
   }

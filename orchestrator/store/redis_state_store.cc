@@ -158,22 +158,28 @@ Result<std::shared_ptr<engine::ExecutionState>> DecodeState(const RedisReply& r,
     // At most one slot more than there are stored tasks: a count beyond that finds a missing task there.
     const size_t slots = std::min(static_cast<size_t>(n), (r.Size() - 1) / 2 + 1);
     // Fields "<task>" (the task's head, or a whole task as written before actions were split) and
-    // "<task>.<action>".
+    // "<task>.<action>", and "<task>.items" (a with-items task's items).
     std::vector<std::optional<Json>> task_heads(slots);
     std::vector<std::vector<std::pair<int64_t, Json>>> actions(slots);
+    std::vector<std::optional<Json>> items(slots);  // "<task>.items"
     for (size_t i = 1; i + 1 < r.Size(); i += 2) {
       const std::string field = r.StrAt(i);
       const auto dot = field.find('.');
       auto index = ToInt(std::string_view(field).substr(0, dot));
-      auto action = dot == std::string::npos ? Result<int64_t>(int64_t{-1})
-                                             : ToInt(std::string_view(field).substr(dot + 1));
-      if (!index.ok() || *index < 0 || !action.ok() || (dot != std::string::npos && *action < 0)) {
+      const bool is_items = dot != std::string::npos && std::string_view(field).substr(dot + 1) == "items";
+      auto action = dot == std::string::npos || is_items
+                        ? Result<int64_t>(int64_t{-1})
+                        : ToInt(std::string_view(field).substr(dot + 1));
+      const bool bad_action = dot != std::string::npos && !is_items && (!action.ok() || *action < 0);
+      if (!index.ok() || *index < 0 || bad_action) {
         return Internal("stored state of " + id + ": bad task field '" + field + "'");
       }
       if (static_cast<size_t>(*index) >= slots) continue;  // not part of this state
       auto json = ParseJson(r.StrAt(i + 1), 512);
       if (!json.ok()) return json.status().WithContext("stored state of " + id + ", field " + field);
-      if (dot == std::string::npos) {
+      if (is_items) {
+        items[static_cast<size_t>(*index)] = std::move(*json);
+      } else if (dot == std::string::npos) {
         task_heads[static_cast<size_t>(*index)] = std::move(*json);
       } else {
         actions[static_cast<size_t>(*index)].emplace_back(*action, std::move(*json));
@@ -204,7 +210,8 @@ Result<std::shared_ptr<engine::ExecutionState>> DecodeState(const RedisReply& r,
       if (static_cast<int64_t>(ordered.size()) != m) {
         return Internal(where + " action " + std::to_string(ordered.size()) + " is missing");
       }
-      auto joined = engine::ExecutionState::TaskFromJsonParts(std::move(task), std::move(ordered));
+      auto joined =
+          engine::ExecutionState::TaskFromJsonParts(std::move(task), std::move(ordered), std::move(items[t]));
       if (!joined.ok()) return joined.status().WithContext(where);
       tasks.push_back(std::move(*joined));
     }
@@ -375,6 +382,28 @@ Result<RedisClient::EvalCall> RedisStateStore::CommitCall(int partition, uint64_
             args.push_back(field);
             args.push_back(text);
             ++changed;
+          }
+        }
+        // A with-items task's items are a field of their own ("<task>.items"), written when set.
+        if (engine::ExecutionState::ItemsSplit(task)) {
+          now.items_revision = task.with_items.items_revision;
+          const bool same_revision =
+              kt != nullptr && kt->items != 0 && kt->items_revision == now.items_revision;
+          if (same_revision && !verify_revisions_) {
+            now.items = kt->items;
+          } else {
+            text.clear();
+            engine::ExecutionState::AppendItemsJsonText(task, text);
+            now.items = Digest(text) | 1;  // never 0 ("none")
+            if (kt == nullptr || kt->items != now.items) {
+              if (same_revision) {
+                return Internal("execution " + s->id + " task " + task.name + " [id=" + task.id +
+                                "]: its with-items items changed without a new revision");
+              }
+              args.push_back(field + ".items");
+              args.push_back(text);
+              ++changed;
+            }
           }
         }
         // A task's action executions are fields of their own ("<task>.<action>"): a with-items task of

@@ -89,6 +89,8 @@ class RedisStateStore final : public StateStore {
     uint64_t revision = 0;  // TaskExecution::revision when written: unchanged means not serialised again
     std::vector<uint64_t> actions;
     std::vector<uint64_t> action_revisions;
+    uint64_t items = 0;  // digest of the with-items items ("<task>.items"), 0 if none
+    uint64_t items_revision = 0;
   };
   // ... and of an execution's tasks.
   struct Known {

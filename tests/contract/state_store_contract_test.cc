@@ -518,6 +518,80 @@ TEST(RedisStateStoreTest, UnchangedRevisionsAreSkippedAndVerifiedOnRequest) {
       << refused.ToString();
 }
 
+// Redis only: a with-items task's items are a field of their own ("<task>.items"), written when they are set
+// (their own revision), not with every change of the task; its not-yet-launched items are written as a
+// range. A head whose items are missing is refused.
+TEST(RedisStateStoreTest, WithItemsItemsAreAFieldOfTheirOwn) {
+  const std::string prefix = "test-" + NewUuid().substr(0, 8) + ":";
+  auto store = ConnectRedis(prefix);
+  ASSERT_NE(store, nullptr) << "run scripts/services.sh start and export BORA_REDIS";
+  auto raw = RedisClient::Connect(std::getenv("BORA_REDIS"));
+  ASSERT_TRUE(raw.ok());
+  auto claim = store->ClaimPartition(0);
+  ASSERT_TRUE(claim.ok());
+  auto s = MakeState("fan", engine::State::kRunning);
+  s->tasks.push_back(MakeTask(0, engine::State::kRunning));
+  engine::WithItemsState& w = s->tasks[0].with_items;
+  w.enabled = true;
+  JsonArray values;
+  for (int i = 0; i < 1000; ++i) values.push_back(i);
+  w.items = JsonObject{{"i", std::move(values)}};
+  w.items_revision = engine::NextRevision();
+  w.count = 1000;
+  w.concurrency = 10;
+  for (int i = 0; i < 1000; ++i) w.pending.push_back(i);
+  w.pending_pos = 10;
+  w.running = 10;
+  for (int a = 0; a < 10; ++a) s->tasks[0].actions.push_back(MakeAction("fan-action-" + std::to_string(a)));
+  s->RebuildIndex();
+  auto commit = [&] {
+    CommitBatch batch;
+    batch.states.push_back(s);
+    return store->Commit(0, claim->epoch, &batch);
+  };
+  ASSERT_TRUE(commit().ok());
+  const std::string tasks_key = "{" + prefix + "p0}:tasks:fan";
+  auto head = (*raw)->Command({"HGET", tasks_key, "0"});
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ((*head)->Str().find("\"items\":"), std::string::npos) << (*head)->Str();
+  EXPECT_NE((*head)->Str().find("\"pending_range\":[10,1000]"), std::string::npos) << (*head)->Str();
+  auto items = (*raw)->Command({"HGET", tasks_key, "0.items"});
+  ASSERT_TRUE(items.ok());
+  EXPECT_EQ((*items)->Str().substr(0, 12), "{\"i\":[0,1,2,");
+  auto back = store->ReadExecution(0, "fan");
+  ASSERT_TRUE(back.ok() && back->has_value()) << back.status().ToString();
+  EXPECT_EQ((*back)->ToJsonText(), s->ToJsonText());
+
+  // The task changes, its items do not: the items field is not written again (a marker text stays).
+  std::string same_items = (*items)->Str();
+  same_items.insert(1, " ");  // the same JSON, written differently
+  ASSERT_TRUE((*raw)->Command({"HSET", tasks_key, "0.items", same_items}).ok());
+  Changed(s->tasks[0], 3).state = engine::State::kSuccess;
+  w.pending_pos = 11;
+  ASSERT_TRUE(commit().ok());
+  items = (*raw)->Command({"HGET", tasks_key, "0.items"});
+  ASSERT_TRUE(items.ok());
+  EXPECT_EQ((*items)->Str(), same_items) << "unchanged items were written again";
+  back = store->ReadExecution(0, "fan");
+  ASSERT_TRUE(back.ok() && back->has_value());
+  EXPECT_EQ((*back)->ToJsonText(), s->ToJsonText());
+
+  // New items (a new revision) are written.
+  w.items.get_object()["i"].get_array()[0] = 42;
+  w.items_revision = engine::NextRevision();
+  Changed(s->tasks[0]);
+  ASSERT_TRUE(commit().ok());
+  back = store->ReadExecution(0, "fan");
+  ASSERT_TRUE(back.ok() && back->has_value());
+  EXPECT_EQ((*back)->ToJsonText(), s->ToJsonText());
+
+  ASSERT_TRUE((*raw)->Command({"HDEL", tasks_key, "0.items"}).ok());
+  auto missing = store->ReadExecution(0, "fan");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("items are missing"), std::string::npos)
+      << missing.status().ToString();
+}
+
 // Redis only: a state stored whole (before states were split into a head and tasks) is read, and its next
 // commit writes every task, the next ones only the tasks that changed; a head whose tasks are missing is
 // refused with an error naming the task.
