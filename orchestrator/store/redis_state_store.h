@@ -48,13 +48,14 @@ class RedisStateStore final : public StateStore {
   Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(int partition,
                                                                 const std::string& execution_id) override;
   Status Commit(int partition, uint64_t epoch, CommitBatch* batch) override;
-  // One pipelined round trip: an EVALSHA per partition / an HGET per execution.
+  // One pipelined round trip: an EVALSHA of the commit script per partition (SendCommits, awaited at once).
   std::vector<Status> CommitMany(const std::vector<PartitionCommit>& commits) override;
   // CommitMany's scripts sent without waiting for the replies (RedisClient::SendEvalMany); loads meanwhile
   // go through a second connection, so they do not wait for the commits either (the orchestrator loads only
   // executions the sent commits do not write).
   std::unique_ptr<SentCommits> SendCommits(const std::vector<PartitionCommit>& commits) override;
   bool PipelinesCommits() const override { return true; }
+  // One pipelined round trip on the second connection: the load script per execution.
   std::vector<Result<std::shared_ptr<engine::ExecutionState>>> LoadExecutions(
       const std::vector<ExecutionKey>& keys) override;
   Status AckOutbox(int partition, uint64_t epoch, uint64_t up_to_seq) override;

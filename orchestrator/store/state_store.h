@@ -1,7 +1,7 @@
 #pragma once
 // StateStore: where a partition's execution states, its next bus offset, its fencing epoch, its outbox and its
-// timers live. Implementations: MemoryStateStore (embedded mode, tests) and RedisStateStore (distributed mode,
-// later: one Lua script per commit). The same contract suite runs against both.
+// timers live. Implementations: MemoryStateStore (embedded mode, tests) and RedisStateStore (distributed mode:
+// one Lua script per commit). The same contract suite runs against both.
 //
 // Exactly-once: Commit() writes {states, next offset, outbox additions, timer changes} atomically and only if
 // `epoch` is the partition's current epoch; ClaimPartition() bumps the epoch, so a process that lost the
