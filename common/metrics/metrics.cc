@@ -61,6 +61,8 @@ Families* Create() {
       Reg(BuildCounter(), "bora_orchestrator_commits_total",
           "State commits (one per applied batch of a partition)", "counter"),
       Reg(BuildCounter(), "bora_timers_fired_total", "Engine timers fired", "counter"),
+      Reg(BuildCounter(), "bora_executions_purged_total",
+          "Completed executions deleted from the state store (retention policy or DELETE)", "counter"),
       Reg(BuildHistogram(), "bora_orchestrator_loop_phase_seconds",
           "Time an orchestrator poll spends per phase (wait, load, apply, commit, produce, timers)",
           "histogram"),
@@ -113,6 +115,7 @@ Families* Create() {
   f->events_applied.Add({});
   f->commits.Add({});
   f->timers_fired.Add({});
+  f->executions_purged.Add({});
   f->partitions_owned.Add({});
   f->kafka_produce_errors.Add({});
   f->partitions_fenced.Add({});

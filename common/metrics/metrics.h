@@ -74,6 +74,7 @@ struct Families {
   prometheus::Family<prometheus::Counter>& events_refused;  // {reason}: engine refused / unknown
   prometheus::Family<prometheus::Counter>& commits;         // state commits (one per batch)
   prometheus::Family<prometheus::Counter>& timers_fired;
+  prometheus::Family<prometheus::Counter>& executions_purged;  // deleted by retention or DELETE
   prometheus::Family<prometheus::Histogram>& loop_phase;  // {phase}: where an orchestrator poll goes
   // Partitions (orchestrator).
   prometheus::Family<prometheus::Gauge>& partitions_owned;

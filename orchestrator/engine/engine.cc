@@ -1873,6 +1873,21 @@ Status Engine::Apply(ExecutionState& state, const Event& event, TimestampUs now,
     return InvalidArgument("event for execution " + EventExecutionId(event) + " applied to " +
                            state.id);
   }
+  // A purge needs no definition (the workflow may be gone) and changes nothing in the state: the
+  // runtime deletes it.
+  if (std::holds_alternative<PurgeExecution>(event)) {
+    if (!IsCompleted(state.state)) {
+      return FailedPrecondition("execution " + state.id + " is " + std::string(StateName(state.state)) +
+                                "; only a completed execution can be purged");
+    }
+    for (const auto& t : state.tasks) {
+      for (const auto& a : t.actions) {
+        if (a.is_workflow) out->push_back(ControlSubExecution{state.id, a.id, ControlSubExecution::Op::kPurge});
+      }
+    }
+    out->push_back(DeleteExecution{state.id});
+    return Status::Ok();
+  }
   auto spec = definitions_->FindWorkflow(state.workflow_name, state.workflow_namespace);
   if (!spec && !state.workflow_namespace.empty())
     spec = definitions_->FindWorkflow(state.workflow_name, "");
@@ -1901,8 +1916,10 @@ Status Engine::Apply(ExecutionState& state, const Event& event, TimestampUs now,
           return r.Stop(ev.state, ev.state_info);
         } else if constexpr (std::is_same_v<T, RerunTask>) {
           return r.Rerun(ev);
-        } else {
+        } else if constexpr (std::is_same_v<T, SkipTask>) {
           return r.Skip(ev);
+        } else {
+          return Internal("unreachable");  // PurgeExecution, handled above
         }
       },
       event);

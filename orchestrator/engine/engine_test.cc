@@ -542,3 +542,64 @@ wf:
 
 }  // namespace
 }  // namespace bora::engine
+
+namespace bora::engine {
+namespace {
+
+TEST(EngineTest, PurgeDeletesACompletedExecutionAndItsSubExecutions) {
+  constexpr char kYaml[] = R"(
+version: '2.0'
+parent:
+  tasks:
+    t1:
+      workflow: child
+      on-success: t2
+    t2:
+      action: std.async_noop
+child:
+  tasks:
+    c1:
+      workflow: grandchild
+grandchild:
+  tasks:
+    g1:
+      action: std.noop
+)";
+  TestDriver d;
+  ASSERT_TRUE(d.LoadYaml(kYaml).ok());
+  auto id = d.Start("parent", JsonObject());
+  ASSERT_TRUE(id.ok());
+  ASSERT_EQ(d.executions().size(), 3u);
+  // Still running (t2 waits): refused, nothing changes.
+  EXPECT_EQ(d.Send(PurgeExecution{*id}).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.executions().size(), 3u);
+  ASSERT_EQ(d.pending_async().size(), 1u);
+  RunAction pending = d.pending_async()[0];
+  ASSERT_TRUE(d.Send(ActionCompleted{*id, pending.task_execution_id, pending.action_execution_id,
+                                     ActionCompleted::Kind::kSuccess, nullptr})
+                  .ok());
+  ASSERT_EQ(d.Find(*id)->state, State::kSuccess);
+  const TimestampUs updated = d.Find(*id)->updated_at;
+
+  // Applied directly: the state is unchanged and the commands name the child and the execution itself.
+  ExecutionState copy = *d.Find(*id);
+  std::vector<Command> out;
+  ASSERT_TRUE(d.engine().Apply(copy, PurgeExecution{*id}, updated + 1000, &out).ok());
+  EXPECT_EQ(copy.updated_at, updated);
+  ASSERT_EQ(out.size(), 2u);
+  const auto* child = std::get_if<ControlSubExecution>(&out[0]);
+  ASSERT_NE(child, nullptr);
+  EXPECT_EQ(child->op, ControlSubExecution::Op::kPurge);
+  EXPECT_EQ(child->sub_execution_id, d.Children(*id)[0]->id);
+  const auto* del = std::get_if<DeleteExecution>(&out[1]);
+  ASSERT_NE(del, nullptr);
+  EXPECT_EQ(del->execution_id, *id);
+
+  // Through the driver: every level goes.
+  ASSERT_TRUE(d.Send(PurgeExecution{*id}).ok());
+  EXPECT_TRUE(d.executions().empty());
+  EXPECT_TRUE(d.errors().empty()) << d.errors()[0];
+}
+
+}  // namespace
+}  // namespace bora::engine

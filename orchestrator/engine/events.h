@@ -14,8 +14,10 @@
 //  - ExecutionFinished: the execution reached SUCCESS / ERROR / CANCELLED. If it has a parent, the
 //  runtime turns
 //    it into SubWorkflowCompleted for the parent execution.
-//  - ControlSubExecution: pause / resume / cancel a child execution (Apply
-//  Pause/Resume/CancelExecution to it).
+//  - ControlSubExecution: pause / resume / cancel / purge a child execution (Apply
+//  Pause/Resume/Cancel/PurgeExecution to it).
+//  - DeleteExecution: remove the execution's stored state (after a PurgeExecution was accepted); later
+//  events for it find no execution.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -108,9 +110,15 @@ struct SkipTask {
   std::string task_execution_id;
 };
 
+// Removes a completed execution and, through ControlSubExecution, its sub-workflow executions
+// (execution retention, DELETE /v2/executions/{id}). Refused while the execution is not completed.
+struct PurgeExecution {
+  std::string execution_id;
+};
+
 using Event =
     std::variant<StartExecution, ActionCompleted, SubWorkflowCompleted, TimerFired, PauseExecution,
-                 ResumeExecution, CancelExecution, StopExecution, RerunTask, SkipTask>;
+                 ResumeExecution, CancelExecution, StopExecution, RerunTask, SkipTask, PurgeExecution>;
 
 // The execution id an event is addressed to.
 const std::string& EventExecutionId(const Event& event);
@@ -163,14 +171,20 @@ struct ExecutionFinished {
 };
 
 struct ControlSubExecution {
-  enum class Op { kPause, kResume, kCancel };
+  enum class Op { kPause, kResume, kCancel, kPurge };
   std::string execution_id;      // the parent
   std::string sub_execution_id;  // the child to act on
   Op op = Op::kPause;
 };
 
+// The execution was purged: the runtime deletes its stored state (and its task / action ids) in the same
+// commit, and forgets it.
+struct DeleteExecution {
+  std::string execution_id;
+};
+
 using Command = std::variant<RunAction, StartSubWorkflow, SetTimer, CancelTimer, ExecutionFinished,
-                             ControlSubExecution>;
+                             ControlSubExecution, DeleteExecution>;
 
 std::string_view CommandName(const Command& command);
 

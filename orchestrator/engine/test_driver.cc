@@ -188,7 +188,12 @@ void TestDriver::Handle(const Command& cmd) {
       case ControlSubExecution::Op::kCancel:
         queue_.push_back(CancelExecution{ctl->sub_execution_id, std::nullopt});
         break;
+      case ControlSubExecution::Op::kPurge:
+        queue_.push_back(PurgeExecution{ctl->sub_execution_id});
+        break;
     }
+  } else if (const auto* del = std::get_if<DeleteExecution>(&cmd)) {
+    executions_.erase(del->execution_id);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <type_traits>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "common/log.h"
@@ -51,7 +52,9 @@ struct BatchObservations {
   std::vector<Finished> finished;
   std::vector<std::string> refused;  // reasons
   size_t applied = 0;
+  size_t purged = 0;
   void Publish() {
+    if (purged > 0) metrics::Get().executions_purged.Add({}).Increment(static_cast<double>(purged));
     for (const auto& wf : started) metrics::ExecutionStarted(wf);
     for (const auto& f : finished) {
       if (f.task.empty()) {
@@ -83,6 +86,8 @@ struct Orchestrator::PartitionBatch {
   std::unordered_map<std::string, std::shared_ptr<engine::ExecutionState>> loaded;
   // ApplyBatch: the states it changed, the events applied (for the observer), what to commit.
   std::unordered_map<std::string, std::shared_ptr<engine::ExecutionState>> touched;
+  // Executions deleted by this batch (DeleteExecution) and not started again after.
+  std::unordered_set<std::string> purged;
   std::vector<std::pair<std::shared_ptr<engine::ExecutionState>, engine::Event>> applied;
   store::CommitBatch commit;
   BatchObservations observed;
@@ -221,6 +226,8 @@ void Orchestrator::MarkSent(PartitionBatch& b) {
   constexpr size_t kMaxCached = 100'000;
   if (owned.cache.size() > kMaxCached) owned.cache.clear();
   for (auto& [id, st] : b.touched) owned.cache[id] = st;
+  // Deleted ones are cached as absent until the commit is awaited (a load might still find them).
+  for (const auto& id : b.purged) owned.cache[id] = nullptr;
   for (const auto& t : b.commit.timers_set) {
     if (!owned.next_timer || t.fire_at < *owned.next_timer) owned.next_timer = t.fire_at;
   }
@@ -474,7 +481,9 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
     ScopedLogFields log_execution({id, {}, -1});
 
     std::shared_ptr<engine::ExecutionState> state;
-    if (auto t = touched.find(id); t != touched.end()) {
+    if (b.purged.count(id)) {
+      // Deleted earlier in this batch: later events find no execution (a start makes a new one).
+    } else if (auto t = touched.find(id); t != touched.end()) {
       state = t->second;
     } else if (auto c = owned.cache.find(id); c != owned.cache.end()) {
       state = c->second;
@@ -520,6 +529,7 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
       }
     }
     touched.try_emplace(id, state);
+    if (fresh) b.purged.erase(id);
     applied.emplace_back(state, std::move(event));
 
     for (auto& cmd : commands) {
@@ -570,8 +580,25 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
                 case engine::ControlSubExecution::Op::kCancel:
                   control = engine::CancelExecution{c.sub_execution_id, std::nullopt};
                   break;
+                case engine::ControlSubExecution::Op::kPurge:
+                  control = engine::PurgeExecution{c.sub_execution_id};
+                  break;
               }
               put(events_topic, c.sub_execution_id, protocol::EncodeEvent(control));
+            } else if constexpr (std::is_same_v<T, engine::DeleteExecution>) {
+              // The state goes in this commit, with its ids in the store's index and its live timers.
+              store::DeletedExecution& d = batch.deleted.emplace_back();
+              d.execution_id = c.execution_id;
+              for (const auto& t : state->tasks) {
+                d.indexed_ids.push_back(t.id);
+                for (const auto& a : t.actions) d.indexed_ids.push_back(a.id);
+              }
+              for (const auto& [timer_id, timer] : state->timers) {
+                batch.timers_cancelled.push_back({c.execution_id, timer_id, 0});
+              }
+              touched.erase(c.execution_id);
+              b.purged.insert(c.execution_id);
+              ++observed.purged;
             }
           },
           cmd);
@@ -595,6 +622,7 @@ Status Orchestrator::FinishBatch(PartitionBatch& b) {
       owned.cache.erase(id);
     }
   }
+  for (const auto& id : b.purged) owned.cache.erase(id);
   if (observer_) {
     for (const auto& [st, ev] : b.applied) observer_->OnApplied(*st, ev);
   }

@@ -593,3 +593,61 @@ TEST_F(OrchestratorTest, AnOverlappedCommitOfAZombieIsFencedWithTheBatchOnTopOfI
 
 }  // namespace
 }  // namespace bora::partition
+
+namespace bora::partition {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A purge deletes the state in the commit; with the commit still outstanding the next poll already finds no
+// execution (not the stored one a load would still return), and after it the store holds nothing of it.
+TEST_F(OrchestratorTest, APurgedExecutionIsGoneEvenBeforeItsCommitIsAwaited) {
+  PipeliningStore piped(&store_);
+  Orchestrator o(OrchestratorOptions{}, &bus_, &piped, engine_.get(), &clock_, nullptr);
+  ASSERT_TRUE(o.Start().ok());
+  runtime::ActionWorker w({}, &bus_, &registry_);
+  ASSERT_TRUE(w.Start().ok());
+  StartExecution("exec-p");
+  StartExecution("exec-q");
+  for (int i = 0; i < 100; ++i) {
+    auto a = o.PollOnce(0ms);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    auto b = w.PollOnce(0ms);
+    ASSERT_TRUE(b.ok());
+    if (*a + *b == 0 && piped.outstanding() == 0) break;
+  }
+  ExpectEachRanOnce({"exec-p", "exec-q"});
+  const std::string task_id = Read("exec-p")->tasks[0].id;
+  ASSERT_TRUE(store_.FindExecutionOf(task_id)->has_value());
+
+  auto publish = [&](const engine::Event& e) {
+    ASSERT_TRUE(bus_.Publish(protocol::EventsTopic(), engine::EventExecutionId(e), protocol::EncodeEvent(e)).ok());
+  };
+  const uint64_t applied = o.stats().events_applied;
+  const uint64_t rejected = o.stats().events_rejected;
+  publish(engine::PurgeExecution{"exec-p"});
+  ASSERT_TRUE(o.PollOnce(0ms).ok());
+  EXPECT_EQ(o.stats().events_applied, applied + 1);
+  ASSERT_EQ(piped.outstanding(), 1u);
+  EXPECT_TRUE(Read("exec-p").has_value()) << "the test store writes only when the commit is awaited";
+  // Applied on top of the outstanding purge: no execution any more.
+  publish(engine::PurgeExecution{"exec-p"});
+  publish(engine::PauseExecution{"exec-p"});
+  ASSERT_TRUE(o.PollOnce(0ms).ok());
+  ASSERT_TRUE(o.Flush().ok());
+  EXPECT_EQ(o.stats().events_applied, applied + 1);
+  EXPECT_EQ(o.stats().events_rejected, rejected + 2);
+  EXPECT_FALSE(Read("exec-p").has_value());
+  EXPECT_FALSE(store_.FindExecutionOf(task_id)->has_value());
+  ExpectEachRanOnce({"exec-q"});
+  // A running execution is not purged.
+  StartExecution("exec-r");
+  publish(engine::PurgeExecution{"exec-r"});
+  ASSERT_TRUE(o.PollOnce(0ms).ok());
+  ASSERT_TRUE(o.Flush().ok());
+  EXPECT_TRUE(Read("exec-r").has_value());
+  EXPECT_EQ(o.stats().events_rejected, rejected + 3);
+}
+
+}  // namespace
+}  // namespace bora::partition

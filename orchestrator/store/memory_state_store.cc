@@ -50,6 +50,7 @@ Status MemoryStateStore::Commit(int partition, uint64_t epoch, CommitBatch* batc
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   std::lock_guard lock(p->meta_mu);
   BORA_RETURN_IF_ERROR(CheckEpoch(*p, partition, epoch));
+  for (const auto& d : batch->deleted) p->states.erase(d.execution_id);
   for (const auto& state : batch->states) p->states[state->id] = state;
   p->next_offset = batch->next_offset;
   for (auto& entry : batch->outbox) {

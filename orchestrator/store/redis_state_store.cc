@@ -16,9 +16,9 @@ namespace bora::store {
 
 namespace {
 
-// Commit: KEYS meta, states, outbox, timers, ids, then the tasks hash of each state of the batch (in
-// order). ARGV epoch, next_offset, then five counted sections: states (id, head, m, (task index, task
-// json)*m)*, outbox (n, then ONE argument: the JSON array of the n entries, when n > 0), cancelled
+// Commit: KEYS meta, states, outbox, timers, ids, then the tasks hash of each deleted execution and of each
+// state of the batch (in order). ARGV epoch, next_offset, then six counted sections: deleted executions (id,
+// m, (indexed id)*m)*, deleted before anything is written; states (id, head, m, (task index, task json)*m)*, outbox (n, then ONE argument: the JSON array of the n entries, when n > 0), cancelled
 // timers (member)*, set timers (score, member)*, new task / action execution ids (id, execution id)*.
 // The batch's entries take the sequence numbers first..first+n-1 and are stored as one field "first:last"
 // (one write per batch, not per message). Returns first (0 if n = 0).
@@ -46,11 +46,22 @@ local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if tostring(epoch) ~= ARGV[1] then return redis.error_reply('FENCED current epoch ' .. tostring(epoch)) end
 redis.call('HSET', KEYS[1], 'next_offset', ARGV[2])
 local i = 3
+local nd = tonumber(ARGV[i]); i = i + 1
+for k = 1, nd do
+  redis.call('HDEL', KEYS[2], ARGV[i])
+  redis.call('UNLINK', KEYS[5 + k])
+  local m = tonumber(ARGV[i + 1]); i = i + 2
+  while m > 0 do
+    local c = math.min(m, 200)
+    redis.call('HDEL', KEYS[5], unpack(ARGV, i, i + c - 1))
+    i = i + c; m = m - c
+  end
+end
 local n = tonumber(ARGV[i]); i = i + 1
 local heads = {}  -- every state's head in one HSET (a call per state cost Redis ~1 us each)
 for k = 1, n do
   heads[#heads + 1] = ARGV[i]; heads[#heads + 1] = ARGV[i + 1]
-  i = hset_pairs(KEYS[5 + k], i + 3, tonumber(ARGV[i + 2]))
+  i = hset_pairs(KEYS[5 + nd + k], i + 3, tonumber(ARGV[i + 2]))
 end
 hset_table(KEYS[2], heads)
 n = tonumber(ARGV[i]); i = i + 1
@@ -349,6 +360,14 @@ Result<RedisClient::EvalCall> RedisStateStore::CommitCall(int partition, uint64_
   std::vector<std::pair<const std::string*, const std::string*>> new_ids;
   args.push_back(std::to_string(epoch));
   args.push_back(std::to_string(batch.next_offset));
+  args.push_back(std::to_string(batch.deleted.size()));
+  for (const auto& d : batch.deleted) {
+    call.keys.push_back(TasksKey(partition, d.execution_id));
+    args.push_back(d.execution_id);
+    args.push_back(std::to_string(d.indexed_ids.size()));
+    args.insert(args.end(), d.indexed_ids.begin(), d.indexed_ids.end());
+    written->push_back(WrittenTasks{d.execution_id, true, {}});  // forgotten
+  }
   args.push_back(std::to_string(batch.states.size()));
   {
     std::lock_guard<std::mutex> lock(written_mu_);

@@ -15,8 +15,9 @@
 //   {..}:outbox  hash    "first:last" -> [["topic", "key", "value"], ...]: one field per committed batch,
 //                        its entries numbered first..last (meta's `acked` marks what was acknowledged)
 //   {..}:timers  zset    "<execution id>\x1f<timer id>" scored by fire time (µs)
-// Commit is one EVAL: it checks the epoch and writes states, next offset, outbox and timer changes
-// atomically, or nothing (a stale epoch gets kAborted). ClaimPartition bumps the epoch in one script too.
+// Commit is one EVAL: it checks the epoch and deletes purged executions (head, tasks hash by UNLINK, id index
+// entries), then writes states, next offset, outbox and timer changes atomically, or nothing (a stale epoch
+// gets kAborted). ClaimPartition bumps the epoch in one script too.
 //
 // Threading: one RedisClient (a mutex-guarded connection with reconnect); every method may be called from any
 // thread.

@@ -41,6 +41,13 @@ struct PartitionClaim {
   std::vector<OutboxEntry> outbox;  // committed but not acknowledged: the new owner re-sends them
 };
 
+// An execution a commit deletes (a purge): its state and its task and action execution ids in the id index.
+// Its timers are not implied: the committer cancels them (CommitBatch::timers_cancelled).
+struct DeletedExecution {
+  std::string execution_id;
+  std::vector<std::string> indexed_ids;  // its task and action execution ids
+};
+
 struct CommitBatch {
   int64_t next_offset = 0;
   // States changed by the batch. The memory store keeps these objects (no copy); other stores serialise them.
@@ -48,6 +55,8 @@ struct CommitBatch {
   std::vector<OutboxEntry> outbox;  // seq assigned by the store
   std::vector<TimerEntry> timers_set;
   std::vector<TimerEntry> timers_cancelled;  // matched by (execution_id, timer_id)
+  // Deleted before `states` are written (a state of the same id in `states` is a new execution).
+  std::vector<DeletedExecution> deleted;
 };
 
 // One partition's commit in a CommitMany() call.

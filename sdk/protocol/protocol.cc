@@ -631,6 +631,8 @@ Result<engine::Event> EventFromJson(const Json& json) {
     e.execution_id = r.Str("execution_id");
     e.task_execution_id = r.Str("task_execution_id");
     out = std::move(e);
+  } else if (type == "PurgeExecution") {
+    out = engine::PurgeExecution{r.Str("execution_id")};
   } else {
     return InvalidArgument("bad event message: unknown type '" + type + "'");
   }

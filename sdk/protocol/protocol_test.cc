@@ -23,7 +23,8 @@ std::vector<Event> SampleEvents() {
   engine::StopExecution stop{"e1", engine::State::kSuccess, std::string("done")};
   engine::RerunTask rerun{"e1", "t1", false, std::nullopt};
   return {start, done, sub, engine::TimerFired{"e1", "tm1"}, engine::PauseExecution{"e1"}, resume,
-          engine::CancelExecution{"e1", std::nullopt}, stop, rerun, engine::SkipTask{"e1", "t1"}};
+          engine::CancelExecution{"e1", std::nullopt}, stop, rerun, engine::SkipTask{"e1", "t1"},
+          engine::PurgeExecution{"e1"}};
 }
 
 TEST(ProtocolTest, EveryEventRoundTrips) {

@@ -414,6 +414,71 @@ TEST_P(StateStoreContractTest, FindsTheExecutionOfATaskOrActionId) {
   EXPECT_FALSE(none->has_value());
 }
 
+// A commit that deletes an execution (a purge) removes its state, its tasks and its ids from the index,
+// fenced like any commit; the others stay; a later commit may create an execution of the same id anew.
+TEST_P(StateStoreContractTest, DeletedExecutionsAreGoneWithTheirIds) {
+  auto c1 = *store_->ClaimPartition(1);
+  auto make = [](const std::string& id) {
+    auto st = MakeState(id, engine::State::kSuccess);
+    for (int t = 0; t < 2; ++t) {
+      st->tasks.push_back(MakeTask(t, engine::State::kSuccess));
+      st->tasks[t].id = id + "-task-" + std::to_string(t);
+      st->tasks[t].actions.push_back(MakeAction(id + "-action-" + std::to_string(t)));
+    }
+    st->RebuildIndex();
+    return st;
+  };
+  auto gone = make("gone");
+  auto kept = make("kept");
+  {
+    CommitBatch batch;
+    batch.next_offset = 1;
+    batch.states = {gone, kept};
+    batch.timers_set.push_back({"gone", "tm", 100});
+    ASSERT_TRUE(store_->Commit(1, c1.epoch, &batch).ok());
+  }
+  CommitBatch purge;
+  purge.next_offset = 2;
+  purge.deleted.push_back({"gone", {"gone-task-0", "gone-action-0", "gone-task-1", "gone-action-1"}});
+  purge.timers_cancelled.push_back({"gone", "tm", 0});
+  // A stale owner cannot delete.
+  auto c1b = *store_->ClaimPartition(1);
+  EXPECT_EQ(store_->Commit(1, c1.epoch, &purge).code(), StatusCode::kAborted);
+  ASSERT_TRUE(store_->ReadExecution(1, "gone")->has_value());
+  ASSERT_TRUE(store_->Commit(1, c1b.epoch, &purge).ok());
+
+  EXPECT_FALSE(store_->ReadExecution(1, "gone")->has_value());
+  EXPECT_FALSE(store_->ReadExecutionHead(1, "gone")->has_value());
+  EXPECT_EQ(*store_->LoadExecution(1, "gone"), nullptr);
+  EXPECT_EQ(*store_->ListExecutionIds(1), std::vector<std::string>{"kept"});
+  ASSERT_EQ(store_->ReadExecutionHeads(1)->size(), 1u);
+  for (const char* id : {"gone-task-0", "gone-action-0", "gone-task-1", "gone-action-1"}) {
+    EXPECT_FALSE(store_->FindExecutionOf(id)->has_value()) << id;
+  }
+  EXPECT_TRUE(store_->FindExecutionOf("kept-action-1")->has_value());
+  EXPECT_FALSE(store_->NextTimer(1)->has_value());
+  auto kept_back = store_->ReadExecution(1, "kept");
+  ASSERT_TRUE(kept_back.ok() && kept_back->has_value());
+  EXPECT_EQ((*kept_back)->tasks.size(), 2u);
+
+  // Deleted and created again in one commit: the new one stays, with only its own tasks.
+  auto again = MakeState("kept", engine::State::kRunning);
+  again->tasks.push_back(MakeTask(0, engine::State::kRunning));
+  again->tasks[0].id = "kept-new-task";
+  again->RebuildIndex();
+  CommitBatch renew;
+  renew.next_offset = 3;
+  renew.deleted.push_back({"kept", {"kept-task-0", "kept-action-0", "kept-task-1", "kept-action-1"}});
+  renew.states.push_back(again);
+  ASSERT_TRUE(store_->Commit(1, c1b.epoch, &renew).ok());
+  auto renewed = store_->ReadExecution(1, "kept");
+  ASSERT_TRUE(renewed.ok() && renewed->has_value());
+  EXPECT_EQ((*renewed)->state, engine::State::kRunning);
+  ASSERT_EQ((*renewed)->tasks.size(), 1u);
+  EXPECT_EQ((*renewed)->tasks[0].id, "kept-new-task");
+  EXPECT_EQ(store_->ClaimPartition(1)->next_offset, 3);
+}
+
 std::unique_ptr<RedisStateStore> ConnectRedis(const std::string& prefix) {
   const char* url = std::getenv("BORA_REDIS");
   if (url == nullptr || *url == 0) return nullptr;
