@@ -79,6 +79,22 @@ int main(int argc, char** argv) {
                   "applied while Redis writes; nothing is produced before it is durable either way)");
   };
   add_loops_flag(orch);
+  bora::cli::RetentionArgs retention;
+  auto add_retention_flags = [&](CLI::App* cmd) {
+    cmd->add_option("--expiration-evaluation-interval", retention.evaluation_interval_min,
+                    "Execution expiration policy (Mistral's): evaluate every N minutes (0: off)");
+    cmd->add_option("--expiration-older-than", retention.older_than_min,
+                    "Purge completed top-level executions (with their sub-workflows) not updated for N minutes");
+    cmd->add_option("--expiration-max-finished", retention.max_finished_executions,
+                    "Keep only the newest N completed top-level executions (0: no limit)");
+    cmd->add_option("--expiration-batch-size", retention.batch_size,
+                    "At most N purges per evaluation (0: no limit); the rest at the next one");
+    cmd->add_option("--expiration-ignored-state", retention.ignored_states,
+                    "Never purge executions in this state: SUCCESS, ERROR or CANCELLED (repeatable)")
+        ->take_all()
+        ->allow_extra_args(false);
+  };
+  add_retention_flags(orch);
   orch->add_option("--load", cluster.load, "Store these definition files in Redis first");
   add_external_flag(orch);
   CLI::App* worker = app.add_subcommand("worker", "Run a worker pool on Kafka");
@@ -100,6 +116,7 @@ int main(int argc, char** argv) {
   add_cluster_flags(serve);
   add_worker_flags(serve);
   add_loops_flag(serve);
+  add_retention_flags(serve);
   add_api_flags(serve);
   serve->add_option("--load", cluster.load, "Store these definition files first");
   add_external_flag(serve);
@@ -119,6 +136,16 @@ int main(int argc, char** argv) {
   if (validate->parsed()) return bora::cli::RunValidate(validate_files);
   if (run->parsed()) return bora::cli::RunRun(run_args);
   if (client.parsed()) return client.Run(std::cout, std::cerr);
+  auto retention_policy = bora::cli::ToRetentionPolicy(retention);
+  if (!retention_policy.ok()) {
+    std::cerr << "bora: " << retention_policy.status().message() << "\n";
+    return 2;
+  }
+  if (retention.evaluation_interval_min > 0 && !retention_policy->enabled()) {
+    std::cerr << "bora: warning: the execution expiration policy is off: --expiration-evaluation-interval "
+                 "needs --expiration-older-than or --expiration-max-finished\n";
+  }
+  cluster.options.retention = *retention_policy;
   if (serve->parsed() && cluster.options.kafka.empty() && cluster.options.redis.empty()) {
     // No --kafka/--redis flags: embedded (BORA_KAFKA/BORA_REDIS in the environment do not switch modes).
     bora::InitLogging(log_level,
@@ -130,6 +157,7 @@ int main(int argc, char** argv) {
     serve_args.partitions = cluster.options.partitions;
     serve_args.allow_shell = cluster.options.std_actions.allow_shell;
     serve_args.allow_loopback_http = cluster.options.std_actions.allow_loopback_http;
+    serve_args.retention = *retention_policy;
     return bora::cli::RunEmbeddedServe(serve_args);
   }
   if (orch->parsed() || worker->parsed() || serve->parsed() || api->parsed()) {

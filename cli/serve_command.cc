@@ -48,6 +48,26 @@ Status WritePortFile(const ApiArgs& args, int port) {
   return Status::Ok();
 }
 
+Result<runtime::RetentionPolicy> ToRetentionPolicy(const RetentionArgs& args) {
+  if (args.evaluation_interval_min < 0 || args.older_than_min < 0) {
+    return InvalidArgument("--expiration-evaluation-interval and --expiration-older-than must not be negative");
+  }
+  auto seconds = [](double minutes) { return std::chrono::seconds(static_cast<int64_t>(minutes * 60 + 0.5)); };
+  runtime::RetentionPolicy p;
+  p.evaluation_interval = seconds(args.evaluation_interval_min);
+  if (args.evaluation_interval_min > 0 && p.evaluation_interval.count() == 0) p.evaluation_interval = std::chrono::seconds(1);
+  p.older_than = seconds(args.older_than_min);
+  p.max_finished_executions = args.max_finished_executions;
+  p.batch_size = args.batch_size;
+  for (const auto& name : args.ignored_states) {
+    auto st = engine::StateFromName(name);
+    if (!st) return InvalidArgument("--expiration-ignored-state: unknown state '" + name + "'");
+    p.ignored_states.insert(*st);
+  }
+  BORA_RETURN_IF_ERROR(p.Validate());
+  return p;
+}
+
 int RunEmbeddedServe(const EmbeddedServeArgs& args) {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -60,6 +80,7 @@ int RunEmbeddedServe(const EmbeddedServeArgs& args) {
   eo.worker_threads = std::max(1, args.workers);
   eo.std_actions.allow_shell = args.allow_shell;
   eo.std_actions.allow_loopback_http = args.allow_loopback_http;
+  eo.retention = args.retention;
   runtime::EmbeddedRuntime runtime(eo);
 
   api::ApiServiceOptions options;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ingest/api/api_service.h"
+#include "orchestrator/runtime/retention.h"
 
 namespace bora::cli {
 
@@ -18,6 +19,18 @@ struct ApiArgs {
   size_t max_body_bytes = 1 << 20;
 };
 
+// Mistral's [execution_expiration_policy] as flags (--expiration-*), durations in minutes as there
+// (fractions allowed).
+struct RetentionArgs {
+  double evaluation_interval_min = 0;
+  double older_than_min = 0;
+  size_t max_finished_executions = 0;
+  size_t batch_size = 0;
+  std::vector<std::string> ignored_states;  // SUCCESS, ERROR, CANCELLED
+};
+// kInvalidArgument for a negative duration or an unknown or not completed state.
+Result<runtime::RetentionPolicy> ToRetentionPolicy(const RetentionArgs& args);
+
 struct EmbeddedServeArgs {
   ApiArgs api;
   std::vector<std::string> load;  // definition files stored through the catalog before serving
@@ -25,6 +38,7 @@ struct EmbeddedServeArgs {
   int workers = 4;
   bool allow_shell = false;
   bool allow_loopback_http = false;
+  runtime::RetentionPolicy retention;
 };
 
 // Fills the HTTP and limit options of `options` from `args`; kInvalidArgument when the token file cannot be

@@ -675,6 +675,9 @@ class ExecutionsApi::Impl {
     for (const auto& d : ids) {
       if (Status s = ctx_.resources->Put(kDeletedKind, d, tomb); !s.ok()) return FaultFrom(s);
     }
+    // The tombstones hide it at once (and keep its id from being reused); the purge deletes the stored
+    // state with its sub-workflow executions (after the cancel above, in order, for a forced delete).
+    if (Status s = ctx_.executions->Send(engine::PurgeExecution{id}); !s.ok()) return FaultFrom(s);
     return NoContent();
   }
 

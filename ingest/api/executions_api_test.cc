@@ -398,6 +398,12 @@ TEST_F(ExecutionsApiTest, DeleteExecutions) {
   EXPECT_TRUE(Call("GET", "/v2/executions").body.at("executions").as_array().empty());
   EXPECT_TRUE(Call("GET", "/v2/tasks").body.at("tasks").as_array().empty());
   EXPECT_EQ(Call("DELETE", "/v2/executions/" + done).status, 404);
+  // Not only hidden: the stored states are gone (purged by their partitions' owner).
+  for (const auto& id : {done, running}) {
+    auto stored = rt_->store().ReadExecution(PartitionForKey(id, rt_->partitions()), id);
+    ASSERT_TRUE(stored.ok());
+    EXPECT_FALSE(stored->has_value()) << id;
+  }
   // A deleted id cannot be started again.
   EXPECT_EQ(Call("POST", "/v2/executions", R"({"workflow_name": "wf", "id": ")" + done + R"("})").status,
             409);
@@ -613,9 +619,15 @@ TEST_F(ExecutionsApiTest, SubWorkflowsAndReport) {
   EXPECT_EQ(shallow.body.at("statistics").at("total_tasks_count"), 1);
   EXPECT_EQ(Call("GET", "/v2/executions/nope/report").status, 404);
 
-  // Deleting the parent hides the child too.
+  // Deleting the parent hides the child too, and both states are purged.
   EXPECT_EQ(Call("DELETE", "/v2/executions/" + parent).status, 204);
   EXPECT_EQ(Call("GET", "/v2/executions/" + child_id).status, 404);
+  Run();
+  for (const auto& id : {parent, child_id}) {
+    auto stored = rt_->store().ReadExecution(PartitionForKey(id, rt_->partitions()), id);
+    ASSERT_TRUE(stored.ok());
+    EXPECT_FALSE(stored->has_value()) << id;
+  }
 }
 
 TEST_F(ExecutionsApiTest, RunActionsDirectly) {

@@ -82,6 +82,12 @@ Status ClusterNode::Start() {
                                                                    engine_.get(), SystemClock::Get(), nullptr);
       BORA_RETURN_IF_ERROR(loop.orchestrator->Start());
     }
+    if (options_.retention.enabled() && retention_ == nullptr) {
+      BORA_RETURN_IF_ERROR(options_.retention.Validate());
+      retention_ = std::make_unique<ExecutionRetention>(options_.retention, store_.get(), client_.get(),
+                                                        SystemClock::Get(), options_.partitions);
+      partition_tasks_.push_back(retention_.get());
+    }
   }
   if (options_.worker) {
     workers::WorkerPoolOptions po;

@@ -20,6 +20,7 @@
 #include "orchestrator/runtime/action_worker.h"
 #include "orchestrator/runtime/execution_client.h"
 #include "orchestrator/runtime/loop_hooks.h"
+#include "orchestrator/runtime/retention.h"
 #include "orchestrator/store/redis_definitions.h"
 #include "orchestrator/store/redis_state_store.h"
 #include "workers/std_actions.h"
@@ -41,6 +42,7 @@ struct ClusterOptions {
   bool overlap_commits = true;     // OrchestratorOptions::overlap_commits
   int session_timeout_ms = 10000;  // Kafka group session: how fast a dead process is detected
   workers::StdActionOptions std_actions;
+  RetentionPolicy retention;  // orchestrator role; off unless enabled()
   // Custom actions run by external (SDK) workers on their own pools: the engine accepts them with
   // any parameters; a C++ worker that receives one answers with an error.
   std::vector<std::string> external_actions;
@@ -90,6 +92,7 @@ class ClusterNode {
   std::atomic<bool> stopping_{false};
   std::thread worker_thread_;
   std::vector<PartitionTask*> partition_tasks_;
+  std::unique_ptr<ExecutionRetention> retention_;  // orchestrator role, when options_.retention is enabled
   std::vector<PollLoop> poll_loops_;
   std::vector<std::thread> poll_threads_;
   bool started_ = false;

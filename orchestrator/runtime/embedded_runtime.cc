@@ -69,6 +69,11 @@ EmbeddedRuntime::EmbeddedRuntime(EmbeddedOptions options)
   }
   client_ = std::make_unique<ExecutionClient>(&bus_, &store_, engine_.get(), &definitions_,
                                               options_.partitions);
+  if (options_.retention.enabled()) {
+    retention_ = std::make_unique<ExecutionRetention>(options_.retention, &store_, client_.get(), clock_,
+                                                      options_.partitions);
+    partition_tasks_.push_back(retention_.get());
+  }
   // Topics exist from the start, so requests may be queued before Start().
   (void)bus_.CreateTopic(protocol::EventsTopic(), options_.partitions);
   (void)bus_.CreateTopic(protocol::ActionsTopic("default"), 1);

@@ -31,6 +31,7 @@
 #include "orchestrator/runtime/action_worker.h"
 #include "orchestrator/runtime/execution_client.h"
 #include "orchestrator/runtime/loop_hooks.h"
+#include "orchestrator/runtime/retention.h"
 #include "orchestrator/store/memory_state_store.h"
 #include "sdk/protocol/protocol.h"
 #include "workers/std_actions.h"
@@ -45,6 +46,7 @@ struct EmbeddedOptions {
   int orchestrator_threads = 2;
   bool deterministic = false;
   workers::StdActionOptions std_actions;
+  RetentionPolicy retention;  // off unless enabled() (an ExecutionRetention partition task)
 };
 
 class EmbeddedRuntime {
@@ -113,6 +115,7 @@ class EmbeddedRuntime {
   std::unique_ptr<FanOut> fan_out_;
   std::vector<partition::ExecutionObserver*> observers_;
   std::vector<PartitionTask*> partition_tasks_;
+  std::unique_ptr<ExecutionRetention> retention_;  // when options_.retention is enabled
   std::vector<PollLoop> poll_loops_;
   std::vector<std::thread> poll_threads_;
   std::vector<std::unique_ptr<partition::Orchestrator>> orchestrators_;  // [0] drives deterministic mode

@@ -354,6 +354,44 @@ class RestApiTest(unittest.TestCase):
         self.assertEqual(len(fired()), 2)
 
 
+class RetentionTest(unittest.TestCase):
+    """The execution expiration policy (--expiration-*): only the newest completed executions stay."""
+
+    def test_keeps_the_newest_finished_executions(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            args = ["serve", "--port", "0", "--log-level", "warn",
+                    "--expiration-evaluation-interval", "0.02", "--expiration-max-finished", "2"]
+            if MODE == "distributed":
+                args += cluster_args() + ["--prefix", "rtr%s." % uuid.uuid4().hex[:8]]
+            server = Server(tmp, "retention", args)
+            try:
+                base = "http://127.0.0.1:%d" % server.port()
+                call = lambda *a, **kw: RestApiTest.call(*a, base=base, **kw)
+                self.assertEqual(call("POST", "/v2/workflows", WORKFLOWS, "text/plain")[0], 201)
+                status, held = call("POST", "/v2/executions", {"workflow_name": "rt_hold"})
+                self.assertEqual(status, 201, held)
+                done = []
+                for n in range(5):  # one after the other: each finishes after the previous one
+                    status, ex = call("POST", "/v2/executions",
+                                      {"workflow_name": "rt_echo", "input": {"n": n}})
+                    self.assertEqual(status, 201, ex)
+                    wait_for(lambda: call("GET", "/v2/executions/" + ex["id"])[1].get("state") == "SUCCESS",
+                             what="execution %d done" % n)
+                    done.append(ex["id"])
+
+                def listed():
+                    status, reply = call("GET", "/v2/executions")
+                    ids = sorted(e["id"] for e in reply["executions"])
+                    return ids if len(ids) == 3 else None
+                # The running one and the two newest completed ones stay; the three oldest are purged.
+                self.assertEqual(wait_for(listed, what="three executions left"),
+                                 sorted([held["id"]] + done[3:]))
+                for gone in done[:3]:
+                    self.assertEqual(call("GET", "/v2/executions/" + gone)[0], 404)
+            finally:
+                server.stop()
+
+
 class AuthTokenTest(unittest.TestCase):
     def test_token_required_except_health(self):
         with tempfile.TemporaryDirectory() as tmp:
