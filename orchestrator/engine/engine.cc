@@ -200,12 +200,16 @@ class Runner {
     return t;
   }
   ActionExecution& MutAction(size_t ti, size_t ai) {
-    ActionExecution& a = MutTask(ti).actions[ai];
+    TaskExecution& t = MutTask(ti);
+    ActionExecution& a = t.actions[ai];
     a.revision = NextRevision();
+    if (!t.all_actions_changed) t.changed_actions.push_back(static_cast<uint32_t>(ai));
     return a;
   }
   static void MarkActions(TaskExecution& t) {
     for (auto& a : t.actions) a.revision = NextRevision();
+    t.all_actions_changed = true;
+    t.changed_actions.clear();
   }
 
   void SetTaskState(size_t ti, State s) {

@@ -580,6 +580,13 @@ Json TaskExecution::OutboundContext() const {
   return out;
 }
 
+void ExecutionState::ClearChangeLists() {
+  for (auto& t : tasks) {
+    t.changed_actions.clear();
+    t.all_actions_changed = false;
+  }
+}
+
 void ExecutionState::RebuildIndex() {
   index = ExecutionIndex();
   for (size_t i = 0; i < tasks.size(); ++i) {

@@ -138,6 +138,12 @@ struct TaskExecution {
   // access that can write (Runner::MutTask / MutAction); code outside the engine must not change a task
   // it does not give a new revision.
   uint64_t revision = 0;
+  // Not stored, not compared: which action executions got a new revision (indexes, possibly repeated) since
+  // the runtime last called ClearChangeLists(), or all of them (`all_actions_changed`). Lets a store look at
+  // the changed actions of a with-items task of many items, not at every one. Actions appended since are not
+  // listed (a store tells them by their index).
+  std::vector<uint32_t> changed_actions;
+  bool all_actions_changed = false;
 
   // Mistral's task result: one accepted execution ⇒ its result, several (or with-items) ⇒ list in
   // item order, workflow task ⇒ the sub-workflow output; null when keep-result is false or nothing
@@ -210,6 +216,9 @@ struct ExecutionState {
 
   // Rebuilds `index` from `tasks`.
   void RebuildIndex();
+  // Empties every task's change list (TaskExecution::changed_actions): the runtime calls it once a store has
+  // taken the state's changes (after it sent the commit), so the lists do not grow.
+  void ClearChangeLists();
   // The latest task execution with this name, or nullptr.
   const TaskExecution* FindLatestTask(std::string_view name) const;
   TaskExecution* FindTaskById(std::string_view id);

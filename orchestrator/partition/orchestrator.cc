@@ -381,6 +381,10 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
     pending->messages = std::move(messages);  // the batches point into it (moving keeps the elements)
     pending->batches = std::move(batches);
     pending->sent = store_->SendCommits(pending->commits);
+    // The store has taken the changes (TaskExecution::changed_actions): the next ones start afresh.
+    for (auto& b : pending->batches) {
+      for (auto& st : b.commit.states) st->ClearChangeLists();
+    }
     pending_ = std::move(pending);
     mark(phases.commit);
     // An observer is told about each state as its commit left it: no overlap with one.

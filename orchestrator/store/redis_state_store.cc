@@ -380,11 +380,15 @@ Result<RedisClient::EvalCall> RedisStateStore::CommitCall(int partition, uint64_
       s->AppendHeadJsonText(args.back());
       const size_t count_at = args.size();
       args.emplace_back();
-      // Only the tasks whose text differs from what this store last wrote (all when it does not know).
+      // Only the tasks whose text differs from what this store last wrote (all when it does not know, or
+      // when the same commit deletes the execution first: a new one of the same id).
       auto it = known.find(s->id);
       const Known* before = it == known.end() ? nullptr : &it->second;
+      for (const auto& d : batch.deleted) {
+        if (d.execution_id == s->id) before = nullptr;
+      }
       WrittenTasks w{s->id, IsFinal(s->state), {}};
-      w.known.tasks.reserve(s->tasks.size());
+      w.tasks.reserve(s->tasks.size());
       size_t changed = 0;
       for (size_t t = 0; t < s->tasks.size(); ++t) {
         const engine::TaskExecution& task = s->tasks[t];
@@ -393,7 +397,8 @@ Result<RedisClient::EvalCall> RedisStateStore::CommitCall(int partition, uint64_
         // Ids of tasks and actions this store has not written yet go to the index (again, harmlessly,
         // after a claim or a load).
         if (kt == nullptr) new_ids.emplace_back(&task.id, &s->id);
-        KnownTask now;
+        TaskWrite& tw = w.tasks.emplace_back();
+        KnownTask& now = tw.task;
         now.revision = task.revision;
         const std::string field = std::to_string(t);
         // A task (an action) whose revision did not move since this store wrote it is unchanged: it is not
@@ -437,33 +442,64 @@ Result<RedisClient::EvalCall> RedisStateStore::CommitCall(int partition, uint64_
           }
         }
         // A task's action executions are fields of their own ("<task>.<action>"): a with-items task of
-        // many items writes the few that changed, not all of them.
-        now.actions.reserve(task.actions.size());
-        now.action_revisions.reserve(task.actions.size());
-        for (size_t a = 0; a < task.actions.size(); ++a) {
-          const engine::ActionExecution& action = task.actions[a];
+        // many items writes the few that changed, not all of them. Looks at one action: writes it if its
+        // text changed; returns its (digest, revision).
+        auto action = [&](size_t a) -> Result<std::pair<uint64_t, uint64_t>> {
+          const engine::ActionExecution& ae = task.actions[a];
           const bool known_action = kt != nullptr && a < kt->actions.size();
-          now.action_revisions.push_back(action.revision);
-          const bool same_revision = known_action && kt->action_revisions[a] == action.revision;
-          if (same_revision && !verify_revisions_) {
-            now.actions.push_back(kt->actions[a]);
-            continue;
-          }
-          if (!known_action) new_ids.emplace_back(&action.id, &s->id);
+          const bool same_revision = known_action && kt->action_revisions[a] == ae.revision;
+          if (same_revision && !verify_revisions_) return std::make_pair(kt->actions[a], ae.revision);
+          if (!known_action) new_ids.emplace_back(&ae.id, &s->id);
           text.clear();
-          engine::ExecutionState::AppendActionJsonText(action, text);
+          engine::ExecutionState::AppendActionJsonText(ae, text);
           const uint64_t d = Digest(text);
-          now.actions.push_back(d);
-          if (known_action && kt->actions[a] == d) continue;
+          if (known_action && kt->actions[a] == d) return std::make_pair(d, ae.revision);
           if (same_revision) {
-            return Internal("execution " + s->id + " task " + task.name + " action " + action.id +
+            return Internal("execution " + s->id + " task " + task.name + " action " + ae.id +
                             " changed without a new revision");
           }
           args.push_back(field + "." + std::to_string(a));
           args.push_back(text);
           ++changed;
+          return std::make_pair(d, ae.revision);
+        };
+        // Only the listed actions and the new ones when the store knows the others as they are.
+        const bool delta =
+            kt != nullptr && !task.all_actions_changed && task.actions.size() >= kt->actions.size();
+        if (delta) {
+          tw.full = false;
+          tw.action_count = task.actions.size();
+          std::vector<uint32_t> look = task.changed_actions;
+          std::sort(look.begin(), look.end());
+          look.erase(std::unique(look.begin(), look.end()), look.end());
+          for (uint32_t a : look) {
+            if (a >= kt->actions.size()) break;  // new: below
+            BORA_ASSIGN_OR_RETURN(auto dr, action(a));
+            tw.actions.emplace_back(a, dr.first, dr.second);
+          }
+          for (size_t a = kt->actions.size(); a < task.actions.size(); ++a) {
+            BORA_ASSIGN_OR_RETURN(auto dr, action(a));
+            tw.actions.emplace_back(static_cast<uint32_t>(a), dr.first, dr.second);
+          }
+          // Verifying: an action the engine did not list must be as this store wrote it.
+          for (size_t a = 0; verify_revisions_ && a < kt->actions.size(); ++a) {
+            if (std::binary_search(look.begin(), look.end(), static_cast<uint32_t>(a))) continue;
+            text.clear();
+            engine::ExecutionState::AppendActionJsonText(task.actions[a], text);
+            if (Digest(text) != kt->actions[a]) {
+              return Internal("execution " + s->id + " task " + task.name + " action " + task.actions[a].id +
+                              " changed without being listed as changed");
+            }
+          }
+        } else {
+          now.actions.reserve(task.actions.size());
+          now.action_revisions.reserve(task.actions.size());
+          for (size_t a = 0; a < task.actions.size(); ++a) {
+            BORA_ASSIGN_OR_RETURN(auto dr, action(a));
+            now.actions.push_back(dr.first);
+            now.action_revisions.push_back(dr.second);
+          }
         }
-        w.known.tasks.push_back(std::move(now));
       }
       args[count_at] = std::to_string(changed);
       written->push_back(std::move(w));
@@ -552,7 +588,7 @@ class RedisStateStore::Sent final : public StateStore::SentCommits {
         if (!out_[i].ok() || w.final) {
           known.erase(w.id);  // a failed commit may or may not have written: the next one writes all tasks
         } else {
-          known[w.id] = std::move(w.known);
+          Remember(known, w);
         }
       }
     }
@@ -567,6 +603,37 @@ class RedisStateStore::Sent final : public StateStore::SentCommits {
   std::vector<std::vector<WrittenTasks>> written_;  // what the k-th call writes, remembered if it commits
   uint64_t ticket_ = 0;
 };
+
+void RedisStateStore::Remember(std::unordered_map<std::string, Known>& known, WrittenTasks& w) {
+  auto it = known.find(w.id);
+  for (const TaskWrite& tw : w.tasks) {
+    // A delta needs what it was computed against (gone if the map was cleared meanwhile): forget instead.
+    if (!tw.full && it == known.end()) {
+      return;
+    }
+  }
+  if (it == known.end()) it = known.emplace(w.id, Known{}).first;
+  std::vector<KnownTask>& tasks = it->second.tasks;
+  tasks.resize(w.tasks.size());
+  for (size_t t = 0; t < w.tasks.size(); ++t) {
+    TaskWrite& tw = w.tasks[t];
+    if (tw.full) {
+      tasks[t] = std::move(tw.task);
+      continue;
+    }
+    KnownTask& kt = tasks[t];
+    kt.head = tw.task.head;
+    kt.revision = tw.task.revision;
+    kt.items = tw.task.items;
+    kt.items_revision = tw.task.items_revision;
+    kt.actions.resize(tw.action_count);
+    kt.action_revisions.resize(tw.action_count);
+    for (const auto& [a, digest, revision] : tw.actions) {
+      kt.actions[a] = digest;
+      kt.action_revisions[a] = revision;
+    }
+  }
+}
 
 std::vector<Status> RedisStateStore::CommitMany(const std::vector<PartitionCommit>& commits) {
   return Sent(this, commits).Await();

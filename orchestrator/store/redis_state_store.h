@@ -25,6 +25,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -98,12 +99,23 @@ class RedisStateStore final : public StateStore {
   struct Known {
     std::vector<KnownTask> tasks;
   };
+  // What a commit writes of one task: all of it (`full`), or, when the store knew the task and the engine
+  // listed its changed actions (TaskExecution::changed_actions), its head fields, its action count and the
+  // actions it looked at (index, digest, revision), so a with-items task of many items costs what changed.
+  struct TaskWrite {
+    KnownTask task;  // actions and action_revisions only when `full`
+    bool full = true;
+    size_t action_count = 0;
+    std::vector<std::tuple<uint32_t, uint64_t, uint64_t>> actions;
+  };
   // What a commit writes for one state (remembered once it committed).
   struct WrittenTasks {
     std::string id;
-    bool final = false;  // the execution finished: nothing is remembered
-    Known known;
+    bool final = false;  // the execution finished (or was deleted): nothing is remembered
+    std::vector<TaskWrite> tasks;
   };
+  // Remembers what a committed `w` wrote (applying its deltas to what was known).
+  static void Remember(std::unordered_map<std::string, Known>& known, WrittenTasks& w);
   static constexpr size_t kMaxRemembered = 100'000;  // per partition
   static constexpr size_t kReadChunk = 500;           // executions per round trip of a listing read
 

@@ -24,6 +24,7 @@ engine::TaskExecution& Changed(engine::TaskExecution& t) {
 engine::ActionExecution& Changed(engine::TaskExecution& t, size_t action) {
   Changed(t);
   t.actions[action].revision = engine::NextRevision();
+  t.changed_actions.push_back(static_cast<uint32_t>(action));
   return t.actions[action];
 }
 
@@ -492,6 +493,14 @@ std::unique_ptr<RedisStateStore> ConnectRedis(const std::string& prefix) {
 
 // Redis only: a store that lost its partition and claims it again must not trust what it wrote before: the
 // other owner may have changed a task back and forth.
+// A store that verifies revisions and change lists (BORA_VERIFY_REVISIONS=1 when it connects).
+std::unique_ptr<RedisStateStore> ConnectVerifying(const std::string& prefix) {
+  if (setenv("BORA_VERIFY_REVISIONS", "1", 1) != 0) return nullptr;
+  auto store = ConnectRedis(prefix);
+  unsetenv("BORA_VERIFY_REVISIONS");
+  return store;
+}
+
 TEST(RedisStateStoreTest, AnotherOwnersWritesAreNotMasked) {
   const std::string prefix = "test-" + NewUuid().substr(0, 8) + ":";
   auto a = ConnectRedis(prefix);
@@ -564,9 +573,7 @@ TEST(RedisStateStoreTest, UnchangedRevisionsAreSkippedAndVerifiedOnRequest) {
   ASSERT_TRUE(back.ok() && back->has_value());
   EXPECT_EQ((*back)->ToJsonText(), s->ToJsonText());
 
-  ASSERT_EQ(setenv("BORA_VERIFY_REVISIONS", "1", 1), 0);
-  auto verifying = ConnectRedis(prefix);
-  unsetenv("BORA_VERIFY_REVISIONS");
+  auto verifying = ConnectVerifying(prefix);
   ASSERT_NE(verifying, nullptr);
   auto claim2 = verifying->ClaimPartition(0);
   ASSERT_TRUE(claim2.ok());
@@ -580,6 +587,64 @@ TEST(RedisStateStoreTest, UnchangedRevisionsAreSkippedAndVerifiedOnRequest) {
   s->tasks[1].actions[0].output = *ParseJson(R"({"result": "sneaky"})");
   refused = commit(*verifying, claim2->epoch);
   EXPECT_NE(refused.message().find("action revs-action changed without a new revision"), std::string::npos)
+      << refused.ToString();
+}
+
+// Redis only: once the store knows a task, it looks only at the actions the engine listed as changed
+// (TaskExecution::changed_actions, emptied by the runtime after each commit is sent) and at new ones; an
+// action changed without being listed is not written, and a verifying store refuses the commit.
+TEST(RedisStateStoreTest, OnlyListedAndNewActionsAreLookedAt) {
+  const std::string prefix = "test-" + NewUuid().substr(0, 8) + ":";
+  auto plain = ConnectRedis(prefix);
+  ASSERT_NE(plain, nullptr) << "run scripts/services.sh start and export BORA_REDIS";
+  auto claim = plain->ClaimPartition(0);
+  ASSERT_TRUE(claim.ok());
+  auto s = MakeState("listed", engine::State::kRunning);
+  s->tasks.push_back(MakeTask(0, engine::State::kRunning));
+  for (int a = 0; a < 50; ++a) s->tasks[0].actions.push_back(MakeAction("listed-" + std::to_string(a)));
+  s->RebuildIndex();
+  auto commit = [&](RedisStateStore& store, uint64_t epoch) {
+    CommitBatch batch;
+    batch.states.push_back(s);
+    Status st = store.Commit(0, epoch, &batch);
+    s->ClearChangeLists();  // as the orchestrator does once a commit is sent
+    return st;
+  };
+  auto read = [&]() {
+    auto back = plain->ReadExecution(0, "listed");
+    EXPECT_TRUE(back.ok() && back->has_value());
+    return back.ok() && back->has_value() ? **back : engine::ExecutionState();
+  };
+  ASSERT_TRUE(commit(*plain, claim->epoch).ok());
+  Changed(s->tasks[0], 5).state = engine::State::kSuccess;
+  Changed(s->tasks[0], 5).output = *ParseJson(R"({"result": 5})");  // listed twice: written once
+  s->tasks[0].actions.push_back(MakeAction("listed-50"));          // new: written without a listing
+  ASSERT_TRUE(commit(*plain, claim->epoch).ok());
+  EXPECT_EQ(read().ToJsonText(), s->ToJsonText());
+  // A new revision the engine did not list (a bug): not looked at, so not written.
+  s->tasks[0].actions[7].revision = engine::NextRevision();
+  s->tasks[0].actions[7].state_info = "unlisted";
+  Changed(s->tasks[0]);
+  ASSERT_TRUE(commit(*plain, claim->epoch).ok());
+  EXPECT_FALSE(read().tasks[0].actions[7].state_info.has_value());
+  // All of them marked (a retry, a rerun): every action is looked at again.
+  for (auto& a : s->tasks[0].actions) a.revision = engine::NextRevision();
+  s->tasks[0].all_actions_changed = true;
+  ASSERT_TRUE(commit(*plain, claim->epoch).ok());
+  EXPECT_EQ(read().ToJsonText(), s->ToJsonText());
+
+  auto verifying = ConnectVerifying(prefix);
+  ASSERT_NE(verifying, nullptr);
+  auto claim2 = verifying->ClaimPartition(0);
+  ASSERT_TRUE(claim2.ok());
+  ASSERT_TRUE(commit(*verifying, claim2->epoch).ok());
+  Changed(s->tasks[0], 3).state_info = "listed";
+  ASSERT_TRUE(commit(*verifying, claim2->epoch).ok());
+  s->tasks[0].actions[9].revision = engine::NextRevision();
+  s->tasks[0].actions[9].state_info = "unlisted";
+  Status refused = commit(*verifying, claim2->epoch);
+  EXPECT_EQ(refused.code(), StatusCode::kInternal) << refused.ToString();
+  EXPECT_NE(refused.message().find("action listed-9 changed without being listed as changed"), std::string::npos)
       << refused.ToString();
 }
 
