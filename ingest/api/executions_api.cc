@@ -302,8 +302,11 @@ class ExecutionsApi::Impl {
   }
 
   // Reads the execution until `done` holds or options_.change_wait passes; the last state read (or nullopt).
+  // `head_only`: reads it without its tasks (StateStore::ReadExecutionHead), for conditions on the
+  // execution itself: cheap however many tasks and actions it has.
   std::optional<ExecutionState> WaitFor(const std::string& id,
-                                        const std::function<bool(const ExecutionState&)>& done) {
+                                        const std::function<bool(const ExecutionState&)>& done,
+                                        bool head_only = false) {
     auto deadline = std::chrono::steady_clock::now() + options_.change_wait;
     std::optional<ExecutionState> last;
     std::mutex mu;
@@ -312,7 +315,7 @@ class ExecutionsApi::Impl {
     // millisecond), then the pause doubles up to poll_interval.
     std::chrono::microseconds pause{250};
     while (true) {
-      auto st = ReadRaw(id);
+      auto st = head_only ? ctx_.states->ReadExecutionHead(PartitionOf(id), id) : ReadRaw(id);
       if (st.ok() && st->has_value()) {
         last = std::move(**st);
         if (done(*last)) return last;
@@ -422,7 +425,7 @@ class ExecutionsApi::Impl {
       if (overlays->deleted.count(id)) {
         return Fault(409, "Execution " + id + " was deleted; its id cannot be reused");
       }
-      auto existing = ReadRaw(id);
+      auto existing = FindHead(id, *overlays);
       if (!existing.ok()) return FaultFrom(existing.status());
       if (*existing) return Reply(201, ExecutionRecord(views, **existing, true, *overlays));
     }
@@ -508,7 +511,7 @@ class ExecutionsApi::Impl {
     if (!started.ok()) return FaultFrom(started.status());
     const std::string exec_id = *started;
 
-    auto st = WaitFor(exec_id, [](const ExecutionState&) { return true; });
+    auto st = WaitFor(exec_id, [](const ExecutionState&) { return true; }, /*head_only=*/true);
     if (st) return Reply(201, ExecutionRecord(views, *st, true, *overlays));
     // Not visible yet: the record as the orchestrator will create it.
     ExecutionState synth;
@@ -531,7 +534,7 @@ class ExecutionsApi::Impl {
     JsonObject& body = *body_r;
     auto overlays = LoadOverlays();
     if (!overlays.ok()) return FaultFrom(overlays.status());
-    auto found = Find(id, *overlays);
+    auto found = FindHead(id, *overlays);  // the record and the checks need no task
     if (!found.ok()) return FaultFrom(found.status());
     if (!*found) return Fault(404, NotFoundMessage("WorkflowExecution", id));
     ExecutionState st = std::move(**found);
@@ -624,7 +627,7 @@ class ExecutionsApi::Impl {
                             ". Allowed states are: 'RUNNING, PAUSED, SUCCESS, ERROR, CANCELLED");
     }
     if (!sent.ok()) return FaultFrom(sent);
-    auto after = WaitFor(id, [to](const ExecutionState& s) { return s.state == to; });
+    auto after = WaitFor(id, [to](const ExecutionState& s) { return s.state == to; }, /*head_only=*/true);
     if (after && after->state == to) return Reply(200, ExecutionRecord(views, *after, true, *overlays));
     // Not applied yet: answer with the state asked for (as Mistral's synchronous engine call would).
     if (after) st = std::move(*after);
