@@ -243,6 +243,37 @@ class ExecutionsApi::Impl {
     return out;
   }
 
+  // For a listing in the store's order (no filter, sorted by created_at ascending, the default): the
+  // executions after the marker, one more than the page holds (so the reply knows whether a next page
+  // follows), tombstoned ones skipped; nullopt when the listing needs every execution (other orders,
+  // filters, or a marker that is not an execution: the full path answers its 404).
+  Result<std::optional<std::vector<ExecutionState>>> Page(const ListQuery& q, const Overlays& overlays) {
+    using Out = std::optional<std::vector<ExecutionState>>;
+    BORA_RETURN_IF_ERROR(CheckBackend());
+    if (!q.filters.empty() || q.sort_keys != std::vector<std::string>{"created_at"} ||
+        q.sort_dirs != std::vector<std::string>{"asc"}) {
+      return Out();
+    }
+    std::optional<store::ListCursor> after;
+    if (q.marker) {
+      BORA_ASSIGN_OR_RETURN(auto m, FindHead(*q.marker, overlays));
+      if (!m) return Out();
+      after = store::ListCursor{store::ListSecond(m->created_at), m->id};
+    }
+    const size_t want = (q.limit > 0 ? q.limit : q.max_limit) + 1;
+    std::vector<ExecutionState> out;
+    while (out.size() < want) {
+      const size_t ask = want - out.size();
+      BORA_ASSIGN_OR_RETURN(auto heads, ctx_.states->ReadExecutionHeadsPage(after, ask));
+      for (auto& h : heads) {
+        after = store::ListCursor{store::ListSecond(h.created_at), h.id};
+        if (!overlays.deleted.count(h.id)) out.push_back(std::move(h));
+      }
+      if (heads.empty()) break;  // (a short page may only mean an execution deleted meanwhile)
+    }
+    return Out(std::move(out));
+  }
+
   // Calls `found` on the execution the store's id index names for `id` (StateStore::FindExecutionOf);
   // if that one does not hold it (an id stored before the index existed, or an unknown id), on every
   // execution until `found` returns true (a scan; see the README).
@@ -361,13 +392,23 @@ class ExecutionsApi::Impl {
     if (!include_output.ok()) return FaultFrom(include_output.status());
     auto overlays = LoadOverlays();
     if (!overlays.ok()) return FaultFrom(overlays.status());
-    auto all = AllHeads(*overlays);  // an execution record shows no task
+    // The default order without filters is the store's listing order: read the page only.
+    auto page = Page(*q, *overlays);
+    if (!page.ok()) return FaultFrom(page.status());
+    ListQuery query = *q;
+    Result<std::vector<ExecutionState>> all = std::vector<ExecutionState>();
+    if (*page) {
+      all = std::move(**page);
+      query.marker.reset();  // the page starts after it
+    } else {
+      all = AllHeads(*overlays);  // an execution record shows no task
+    }
     if (!all.ok()) return FaultFrom(all.status());
     MistralViews views(ctx_);
     std::vector<Json> records;
     records.reserve(all->size());
     for (const auto& st : *all) records.push_back(ExecutionRecord(views, st, true, *overlays));
-    auto reply = TryApplyListQuery(std::move(records), *q, "executions", request);
+    auto reply = TryApplyListQuery(std::move(records), query, "executions", request);
     if (!reply.ok()) return FaultFrom(reply.status());
     // Mistral defers `output` in lists unless include_output=true (or it is asked for in `fields`).
     bool output_in_fields =

@@ -110,6 +110,10 @@ class ForwardingStore : public store::StateStore {
     return inner_->ReadExecutionHeads(p);
   }
   Result<std::vector<std::string>> ListExecutionIds(int p) override { return inner_->ListExecutionIds(p); }
+  Result<std::vector<engine::ExecutionState>> ReadExecutionHeadsPage(const std::optional<store::ListCursor>& after,
+                                                                     size_t limit) override {
+    return inner_->ReadExecutionHeadsPage(after, limit);
+  }
 
  protected:
   store::StateStore* inner_;

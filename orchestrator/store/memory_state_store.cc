@@ -1,5 +1,7 @@
 #include "orchestrator/store/memory_state_store.h"
 
+#include <algorithm>
+
 namespace bora::store {
 
 MemoryStateStore::MemoryStateStore(int partitions) {
@@ -159,6 +161,29 @@ Result<std::vector<std::string>> MemoryStateStore::ListExecutionIds(int partitio
   ids.reserve(p->states.size());
   for (const auto& [id, _] : p->states) ids.push_back(id);
   return ids;
+}
+
+Result<std::vector<engine::ExecutionState>> MemoryStateStore::ReadExecutionHeadsPage(
+    const std::optional<ListCursor>& after, size_t limit) {
+  std::vector<engine::ExecutionState> all;
+  for (int p = 0; p < static_cast<int>(parts_.size()); ++p) {
+    BORA_ASSIGN_OR_RETURN(auto heads, ReadExecutionHeads(p));
+    for (auto& h : heads) all.push_back(std::move(h));
+  }
+  auto key = [](const engine::ExecutionState& s) { return std::make_pair(ListSecond(s.created_at), &s.id); };
+  auto less = [&](const engine::ExecutionState& a, const engine::ExecutionState& b) {
+    auto ka = key(a), kb = key(b);
+    return ka.first != kb.first ? ka.first < kb.first : *ka.second < *kb.second;
+  };
+  std::sort(all.begin(), all.end(), less);
+  std::vector<engine::ExecutionState> out;
+  for (auto& s : all) {
+    if (out.size() >= limit) break;
+    const int64_t sec = ListSecond(s.created_at);
+    if (after && (sec < after->created_s || (sec == after->created_s && s.id <= after->id))) continue;
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 }  // namespace bora::store

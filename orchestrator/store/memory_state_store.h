@@ -37,6 +37,9 @@ class MemoryStateStore final : public StateStore {
   // A scan of the states in memory.
   Result<std::optional<ExecutionKey>> FindExecutionOf(const std::string& id) override;
   Result<std::vector<std::string>> ListExecutionIds(int partition) override;
+  // Sorts every head (memory is not indexed).
+  Result<std::vector<engine::ExecutionState>> ReadExecutionHeadsPage(const std::optional<ListCursor>& after,
+                                                                     size_t limit) override;
 
  private:
   struct Part {

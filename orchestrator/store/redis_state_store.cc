@@ -16,12 +16,34 @@ namespace bora::store {
 
 namespace {
 
-// Commit: KEYS meta, states, outbox, timers, ids, then the tasks hash of each deleted execution and of each
-// state of the batch (in order). ARGV epoch, next_offset, then six counted sections: deleted executions (id,
+// Commit: KEYS meta, states, outbox, timers, ids, created, then the tasks hash of each deleted execution and of
+// each state of the batch (in order). ARGV epoch, next_offset, then six counted sections: deleted executions (id,
 // m, (indexed id)*m)*, deleted before anything is written; states (id, head, m, (task index, task json)*m)*, outbox (n, then ONE argument: the JSON array of the n entries, when n > 0), cancelled
-// timers (member)*, set timers (score, member)*, new task / action execution ids (id, execution id)*.
+// timers (member)*, set timers (score, member)*, new task / action execution ids (id, execution id)*, states
+// new to this store for the listing index (created_at, execution id)* (ZADD: idempotent).
 // The batch's entries take the sequence numbers first..first+n-1 and are stored as one field "first:last"
 // (one write per batch, not per message). Returns first (0 if n = 0).
+// A listing page of one partition: KEYS created; ARGV second, id ("" = from the start), limit. Members
+// after (second, id) in (score, member) order, as a flat [member, score, ...] list: first the ties in the
+// cursor's second (filtered here, so a busy second is not sent back), then the later seconds.
+constexpr const char* kPageScript = R"lua(
+local n = tonumber(ARGV[3])
+local out = {}
+local from = '-inf'
+if ARGV[2] ~= '' then
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])) do
+    if #out >= 2 * n then break end
+    if m > ARGV[2] then out[#out + 1] = m; out[#out + 1] = ARGV[1] end
+  end
+  from = '(' .. ARGV[1]
+end
+if #out < 2 * n then
+  local rest = redis.call('ZRANGEBYSCORE', KEYS[1], from, '+inf', 'WITHSCORES', 'LIMIT', 0, n - #out / 2)
+  for _, v in ipairs(rest) do out[#out + 1] = v end
+end
+return out
+)lua";
+
 constexpr const char* kCommitScript = R"lua(
 -- HSET key with the n (field, value) pairs from ARGV[i] on, 100 pairs per call (unpack's stack limit);
 -- returns the index after them.
@@ -49,7 +71,8 @@ local i = 3
 local nd = tonumber(ARGV[i]); i = i + 1
 for k = 1, nd do
   redis.call('HDEL', KEYS[2], ARGV[i])
-  redis.call('UNLINK', KEYS[5 + k])
+  redis.call('ZREM', KEYS[6], ARGV[i])
+  redis.call('UNLINK', KEYS[6 + k])
   local m = tonumber(ARGV[i + 1]); i = i + 2
   while m > 0 do
     local c = math.min(m, 200)
@@ -61,7 +84,7 @@ local n = tonumber(ARGV[i]); i = i + 1
 local heads = {}  -- every state's head in one HSET (a call per state cost Redis ~1 us each)
 for k = 1, n do
   heads[#heads + 1] = ARGV[i]; heads[#heads + 1] = ARGV[i + 1]
-  i = hset_pairs(KEYS[5 + nd + k], i + 3, tonumber(ARGV[i + 2]))
+  i = hset_pairs(KEYS[6 + nd + k], i + 3, tonumber(ARGV[i + 2]))
 end
 hset_table(KEYS[2], heads)
 n = tonumber(ARGV[i]); i = i + 1
@@ -76,6 +99,8 @@ for k = 1, n do redis.call('ZREM', KEYS[4], ARGV[i]); i = i + 1 end
 n = tonumber(ARGV[i]); i = i + 1
 for k = 1, n do redis.call('ZADD', KEYS[4], ARGV[i], ARGV[i + 1]); i = i + 2 end
 i = hset_pairs(KEYS[5], i + 1, tonumber(ARGV[i]))
+n = tonumber(ARGV[i]); i = i + 1
+if n > 0 then redis.call('ZADD', KEYS[6], unpack(ARGV, i, i + 2 * n - 1)) end
 return first
 )lua";
 
@@ -352,12 +377,14 @@ Result<RedisClient::EvalCall> RedisStateStore::CommitCall(int partition, uint64_
                                                           std::vector<WrittenTasks>* written) const {
   RedisClient::EvalCall call;
   call.keys = {Key(partition, "meta"), Key(partition, "states"), Key(partition, "outbox"),
-               Key(partition, "timers"), Key(partition, "ids")};
+               Key(partition, "timers"), Key(partition, "ids"), Key(partition, "created")};
   auto& args = call.args;
   args.reserve(8 + 5 * batch.states.size() + batch.outbox.size() + batch.timers_cancelled.size() +
                2 * batch.timers_set.size());
   // Task and action execution ids not indexed yet: (id, execution id).
   std::vector<std::pair<const std::string*, const std::string*>> new_ids;
+  // States this store does not know (new, or not written by it since the claim): into the listing index.
+  std::vector<const engine::ExecutionState*> new_states;
   args.push_back(std::to_string(epoch));
   args.push_back(std::to_string(batch.next_offset));
   args.push_back(std::to_string(batch.deleted.size()));
@@ -387,6 +414,7 @@ Result<RedisClient::EvalCall> RedisStateStore::CommitCall(int partition, uint64_
       for (const auto& d : batch.deleted) {
         if (d.execution_id == s->id) before = nullptr;
       }
+      if (before == nullptr) new_states.push_back(s.get());
       WrittenTasks w{s->id, IsFinal(s->state), {}};
       w.tasks.reserve(s->tasks.size());
       size_t changed = 0;
@@ -531,6 +559,11 @@ Result<RedisClient::EvalCall> RedisStateStore::CommitCall(int partition, uint64_
   for (const auto& [id, exec] : new_ids) {
     args.push_back(*id);
     args.push_back(*exec);
+  }
+  args.push_back(std::to_string(new_states.size()));
+  for (const auto* st : new_states) {
+    args.push_back(std::to_string(ListSecond(st->created_at)));
+    args.push_back(st->id);
   }
   return call;
 }
@@ -800,6 +833,53 @@ Result<std::vector<std::string>> RedisStateStore::ListExecutionIds(int partition
   BORA_ASSIGN_OR_RETURN(auto reply, client_->Command({"HKEYS", Key(partition, "states")}));
   std::vector<std::string> out;
   for (size_t i = 0; i < reply->Size(); ++i) out.push_back(reply->StrAt(i));
+  return out;
+}
+
+Result<std::vector<engine::ExecutionState>> RedisStateStore::ReadExecutionHeadsPage(
+    const std::optional<ListCursor>& after, size_t limit) {
+  std::vector<engine::ExecutionState> out;
+  if (limit == 0) return out;
+  std::vector<RedisClient::EvalCall> calls;
+  for (int p = 0; p < options_.partitions; ++p) {
+    calls.push_back({{Key(p, "created")},
+                     {after ? std::to_string(after->created_s) : "0", after ? after->id : "",
+                      std::to_string(limit)}});
+  }
+  auto replies = reader_->EvalMany(kPageScript, calls, /*idempotent=*/true);
+  struct Entry {
+    int64_t second;
+    std::string id;
+    int partition;
+  };
+  std::vector<Entry> entries;
+  for (int p = 0; p < options_.partitions; ++p) {
+    auto& reply = replies[static_cast<size_t>(p)];
+    if (!reply.ok()) return reply.status().WithContext("listing page of partition " + std::to_string(p));
+    for (size_t i = 0; i + 1 < (*reply)->Size(); i += 2) {
+      BORA_ASSIGN_OR_RETURN(int64_t second, ToInt((*reply)->StrAt(i + 1)));
+      entries.push_back({second, (*reply)->StrAt(i), p});
+    }
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.second != b.second ? a.second < b.second : a.id < b.id;
+  });
+  if (entries.size() > limit) entries.resize(limit);
+  std::vector<std::string> hashes;
+  hashes.reserve(entries.size());
+  std::vector<RedisClient::Argv> gets;
+  gets.reserve(entries.size());
+  for (const auto& e : entries) {
+    hashes.push_back(Key(e.partition, "states"));
+    gets.push_back({"HGET", hashes.back(), e.id});
+  }
+  auto heads = reader_->Pipeline(gets);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!heads[i].ok()) return heads[i].status();
+    if ((*heads[i])->IsNil()) continue;  // deleted since it was indexed
+    BORA_ASSIGN_OR_RETURN(auto state, DecodeHead((*heads[i])->Str(), entries[i].id));
+    out.push_back(std::move(state));
+  }
   return out;
 }
 

@@ -9,6 +9,8 @@
 //                        (a task written whole, actions inside, before actions were split: still read)
 //   {..}:ids     hash    task / action execution id -> execution id (for lookups by id; written by the
 //                        commit that first writes the task or action)
+//   {..}:created zset    execution id scored by its creation second (the default listing order; written by
+//                        the commit that first writes the execution after a claim, removed by a deletion)
 // A commit writes the head of every changed state and only the tasks whose text changed since this store
 // last wrote them (a digest per task, remembered from the claim of the partition on, forgotten when the
 // execution finishes, is loaded again or a commit fails): a chain's step writes two tasks, not all of them.
@@ -77,6 +79,10 @@ class RedisStateStore final : public StateStore {
   // The partition's heads by HSCAN (kReadChunk per round trip): no task is read.
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int partition) override;
   Result<std::vector<std::string>> ListExecutionIds(int partition) override;
+  // One script per partition over the `created` index (ties within the cursor's second filtered in Redis),
+  // then one pipelined HGET per head.
+  Result<std::vector<engine::ExecutionState>> ReadExecutionHeadsPage(const std::optional<ListCursor>& after,
+                                                                     size_t limit) override;
 
   // Redis commands sent so far (for benchmarks: commands per task).
   uint64_t commands_sent() const { return client_->commands_sent() + reader_->commands_sent(); }

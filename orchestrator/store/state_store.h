@@ -66,6 +66,17 @@ struct PartitionCommit {
   CommitBatch* batch = nullptr;
 };
 
+// Where a listing page starts: after the execution `id` created in second `created_s` (listing order is
+// (created_at in whole seconds, id), both ascending: Mistral's default order).
+struct ListCursor {
+  int64_t created_s = 0;
+  std::string id;
+};
+// The listing second of a creation time (µs since the epoch): floor(created_at / 1 s).
+inline int64_t ListSecond(TimestampUs created_at) {
+  return created_at >= 0 ? created_at / 1'000'000 : -((-created_at + 999'999) / 1'000'000);
+}
+
 // An execution to read in a LoadExecutions() call.
 struct ExecutionKey {
   int partition = 0;
@@ -173,6 +184,11 @@ class StateStore {
   virtual Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int partition) = 0;
   // Ids of all executions stored under `partition` (for listings), in no particular order.
   virtual Result<std::vector<std::string>> ListExecutionIds(int partition) = 0;
+  // Up to `limit` executions of every partition WITHOUT their tasks, in listing order (ListCursor), after
+  // `after` when given. The Redis store reads O(limit) entries of an index per partition, not every
+  // execution.
+  virtual Result<std::vector<engine::ExecutionState>> ReadExecutionHeadsPage(
+      const std::optional<ListCursor>& after, size_t limit) = 0;
 
   // Held by the partition owner while it mutates loaded states in place and commits them. Stores whose
   // readers see only committed copies (Redis) return an empty lock.

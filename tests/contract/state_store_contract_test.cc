@@ -3,6 +3,7 @@
 // own key prefix, so the server is shared.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -478,6 +479,63 @@ TEST_P(StateStoreContractTest, DeletedExecutionsAreGoneWithTheirIds) {
   ASSERT_EQ((*renewed)->tasks.size(), 1u);
   EXPECT_EQ((*renewed)->tasks[0].id, "kept-new-task");
   EXPECT_EQ(store_->ClaimPartition(1)->next_offset, 3);
+}
+
+// Listing pages: every partition's executions in (created second, id) order, page after page from a cursor,
+// ties within a second included once; deleted executions are not listed.
+TEST_P(StateStoreContractTest, PagesThroughExecutionsInListingOrder) {
+  std::map<int, uint64_t> epochs;
+  for (int p = 0; p < 4; ++p) epochs[p] = store_->ClaimPartition(p)->epoch;
+  std::vector<std::pair<int64_t, std::string>> expected;
+  auto put = [&](const std::string& id, TimestampUs created) {
+    auto st = MakeState(id, engine::State::kSuccess);
+    st->created_at = created;
+    CommitBatch batch;
+    batch.states.push_back(st);
+    const int p = static_cast<int>(std::hash<std::string>{}(id) % 4);
+    ASSERT_TRUE(store_->Commit(p, epochs[p], &batch).ok());
+    expected.emplace_back(ListSecond(created), id);
+  };
+  const TimestampUs base = 1'700'000'000'000'000;
+  for (int i = 0; i < 12; ++i) put("same-second-" + std::to_string(i), base + 5'000'000 + i * 1000);
+  for (int i = 0; i < 9; ++i) put("later-" + std::to_string(i), base + (10 + i) * 1'000'000);
+  put("first", base);
+  // Written again: listed once.
+  {
+    auto again = MakeState("later-3", engine::State::kSuccess);
+    again->created_at = base + 13 * 1'000'000;
+    CommitBatch batch;
+    batch.states.push_back(again);
+    const int p = static_cast<int>(std::hash<std::string>{}("later-3") % 4);
+    ASSERT_TRUE(store_->Commit(p, epochs[p], &batch).ok());
+  }
+  // Deleted: not listed.
+  {
+    CommitBatch batch;
+    batch.deleted.push_back({"later-5", {}});
+    const int p = static_cast<int>(std::hash<std::string>{}("later-5") % 4);
+    ASSERT_TRUE(store_->Commit(p, epochs[p], &batch).ok());
+    expected.erase(std::find(expected.begin(), expected.end(), std::make_pair(ListSecond(base + 15'000'000), std::string("later-5"))));
+  }
+  std::sort(expected.begin(), expected.end());
+  for (size_t limit : {1, 3, 5, 100}) {
+    std::vector<std::string> listed;
+    std::optional<ListCursor> after;
+    for (int page = 0; page < 100; ++page) {
+      auto heads = store_->ReadExecutionHeadsPage(after, limit);
+      ASSERT_TRUE(heads.ok()) << heads.status().ToString();
+      ASSERT_LE(heads->size(), limit);
+      for (const auto& h : *heads) {
+        EXPECT_TRUE(h.tasks.empty());
+        listed.push_back(h.id);
+      }
+      if (heads->size() < limit) break;
+      after = ListCursor{ListSecond(heads->back().created_at), heads->back().id};
+    }
+    std::vector<std::string> want;
+    for (const auto& [sec, id] : expected) want.push_back(id);
+    EXPECT_EQ(listed, want) << "limit " << limit;
+  }
 }
 
 std::unique_ptr<RedisStateStore> ConnectRedis(const std::string& prefix) {
