@@ -44,11 +44,12 @@ std::optional<State> StateFromName(std::string_view name);
 // SUCCESS, ERROR, CANCELLED or SKIPPED.
 bool IsCompleted(State state);
 
-// One run of an action (or of a sub-workflow) on behalf of a task. With-items tasks have one per
-// item and attempt; retries and reruns add new ones and mark the superseded ones accepted=false.
-// A process-wide increasing number, never 0 (TaskExecution::revision). Thread-safe.
+// A number unique in the process, never 0 (TaskExecution::revision): increasing within a thread (blocks
+// per thread), compared for equality only. Thread-safe.
 uint64_t NextRevision();
 
+// One run of an action (or of a sub-workflow) on behalf of a task. With-items tasks have one per
+// item and attempt; retries and reruns add new ones and mark the superseded ones accepted=false.
 struct ActionExecution {
   std::string id;            // UUID-shaped, deterministic
   std::string name;          // concrete action name ("std.echo"), or the sub-workflow's full name
