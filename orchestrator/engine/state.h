@@ -44,8 +44,8 @@ std::optional<State> StateFromName(std::string_view name);
 // SUCCESS, ERROR, CANCELLED or SKIPPED.
 bool IsCompleted(State state);
 
-// A number unique in the process, never 0 (TaskExecution::revision): increasing within a thread (blocks
-// per thread), compared for equality only. Thread-safe.
+// A process-wide increasing number, never 0 (TaskExecution::revision); stores compare revisions for
+// equality only. Thread-safe.
 uint64_t NextRevision();
 
 // One run of an action (or of a sub-workflow) on behalf of a task. With-items tasks have one per
