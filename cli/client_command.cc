@@ -378,6 +378,7 @@ struct ClientCommands::State {
   int count = -1;
   int limit = 0;
   bool reset = false;
+  bool force = false;
   std::vector<std::pair<CLI::App*, std::function<int(Client&)>>> leaves;
 };
 
@@ -490,6 +491,14 @@ ClientCommands::ClientCommands(CLI::App& app) : state_(std::make_unique<State>()
   leaf(ex, "cancel", "Cancel an execution", state_change("CANCELLED"))
       ->add_option("id", s.id, "Execution ID")
       ->required();
+  auto* ex_delete = leaf(ex, "delete", "Delete a completed execution (and its sub-workflow executions)",
+                         [&s](Client& c) {
+                           return c.Delete(WithQuery("/v2/executions/" + Escape(s.id),
+                                                     {{"force", s.force ? "true" : ""}}),
+                                           "execution " + s.id);
+                         });
+  ex_delete->add_option("id", s.id, "Execution ID")->required();
+  ex_delete->add_flag("--force", s.force, "Also a live execution (it is cancelled first)");
 
   // task
   CLI::App* task = app.add_subcommand("task", "Task executions (REST /v2/tasks)");

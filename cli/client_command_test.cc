@@ -79,6 +79,7 @@ class ClientTest : public ::testing::Test {
       return resp;
     });
     r.Add("DELETE", "/v2/workflows/{name}", canned(204, ""));
+    r.Add("DELETE", "/v2/executions/{id}", canned(204, ""));
     r.Add("POST", "/v2/executions", canned(201, kExecution));
     r.Add("GET", "/v2/executions", canned(200, list("executions", kExecution)));
     r.Add("GET", "/v2/executions/{id}", canned(200, kExecution));
@@ -200,6 +201,8 @@ TEST_F(ClientTest, SendsMistralRequests) {
        "/v2/executions/e1",
        "application/json",
        R"({"state":"CANCELLED"})"},
+      {{"execution", "delete", "e1"}, "DELETE", "/v2/executions/e1", "", ""},
+      {{"execution", "delete", "e1", "--force"}, "DELETE", "/v2/executions/e1?force=true", "", ""},
       {{"task", "list"}, "GET", "/v2/tasks", "", ""},
       {{"task", "list", "--execution", "e1"}, "GET", "/v2/executions/e1/tasks", "", ""},
       {{"task", "rerun", "t1"},
