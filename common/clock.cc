@@ -29,7 +29,7 @@ std::tm ToTm(TimestampUs t) {
 
 std::string FormatMistralTime(TimestampUs t) {
   std::tm tm = ToTm(t);
-  char buf[32];
+  char buf[80];  // room for any int fields (GCC checks the worst case)
   std::snprintf(buf, sizeof(buf), "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;

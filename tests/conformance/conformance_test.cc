@@ -172,7 +172,9 @@ void ConformanceTest::CheckOutcome(const engine::ExecutionState& s) {
     EXPECT_EQ(engine::StateName(s.state), AsText(*v)) << "state_info: " << info;
   }
   if (const Json* v = Key("tasks")) CheckTaskStates(s, *v, "tasks");
-  if (const Json* v = Key("task_count")) EXPECT_EQ(static_cast<int64_t>(s.tasks.size()), v->to_number<int64_t>());
+  if (const Json* v = Key("task_count")) {
+    EXPECT_EQ(static_cast<int64_t>(s.tasks.size()), v->to_number<int64_t>());
+  }
   if (const Json* v = Key("task_counts")) {
     for (const auto& kv : v->get_object()) {
       int64_t n = std::count_if(s.tasks.begin(), s.tasks.end(),
