@@ -243,15 +243,15 @@ class ExecutionsApi::Impl {
     return out;
   }
 
-  // For a listing in the store's order (no filter, sorted by created_at ascending, the default): the
-  // executions after the marker, one more than the page holds (so the reply knows whether a next page
-  // follows), tombstoned ones skipped; nullopt when the listing needs every execution (other orders,
-  // filters, or a marker that is not an execution: the full path answers its 404).
-  Result<std::optional<std::vector<ExecutionState>>> Page(const ListQuery& q, const Overlays& overlays) {
-    using Out = std::optional<std::vector<ExecutionState>>;
+  // For a listing in the store's order (sorted by created_at ascending, the default): the records of the
+  // executions after the marker that pass the filters, one more than the page holds (so the reply knows
+  // whether a next page follows), tombstoned ones skipped. Reads the store's index in order until the page
+  // is full: a filter few executions pass reads far, in chunks of at least 500. nullopt when the listing needs
+  // every execution (another order, or a marker that is not an execution: the full path answers its 404).
+  Result<std::optional<std::vector<Json>>> Page(const ListQuery& q, const Overlays& overlays, MistralViews& views) {
+    using Out = std::optional<std::vector<Json>>;
     BORA_RETURN_IF_ERROR(CheckBackend());
-    if (!q.filters.empty() || q.sort_keys != std::vector<std::string>{"created_at"} ||
-        q.sort_dirs != std::vector<std::string>{"asc"}) {
+    if (q.sort_keys != std::vector<std::string>{"created_at"} || q.sort_dirs != std::vector<std::string>{"asc"}) {
       return Out();
     }
     std::optional<store::ListCursor> after;
@@ -261,13 +261,18 @@ class ExecutionsApi::Impl {
       after = store::ListCursor{store::ListSecond(m->created_at), m->id};
     }
     const size_t want = (q.limit > 0 ? q.limit : q.max_limit) + 1;
-    std::vector<ExecutionState> out;
+    constexpr size_t kFilteredChunk = 500;
+    std::vector<Json> out;
     while (out.size() < want) {
-      const size_t ask = want - out.size();
+      const size_t ask = q.filters.empty() ? want - out.size() : std::max(want, kFilteredChunk);
       BORA_ASSIGN_OR_RETURN(auto heads, ctx_.states->ReadExecutionHeadsPage(after, ask));
       for (auto& h : heads) {
         after = store::ListCursor{store::ListSecond(h.created_at), h.id};
-        if (!overlays.deleted.count(h.id)) out.push_back(std::move(h));
+        if (overlays.deleted.count(h.id) || out.size() >= want) continue;
+        Json record = ExecutionRecord(views, h, true, overlays);
+        bool pass = true;
+        for (const auto& f : q.filters) pass = pass && MatchesFilter(record, f);
+        if (pass) out.push_back(std::move(record));
       }
       if (heads.empty()) break;  // (a short page may only mean an execution deleted meanwhile)
     }
@@ -392,22 +397,22 @@ class ExecutionsApi::Impl {
     if (!include_output.ok()) return FaultFrom(include_output.status());
     auto overlays = LoadOverlays();
     if (!overlays.ok()) return FaultFrom(overlays.status());
-    // The default order without filters is the store's listing order: read the page only.
-    auto page = Page(*q, *overlays);
+    // The default order is the store's listing order: read as far as the page needs only.
+    MistralViews views(ctx_);
+    auto page = Page(*q, *overlays, views);
     if (!page.ok()) return FaultFrom(page.status());
     ListQuery query = *q;
-    Result<std::vector<ExecutionState>> all = std::vector<ExecutionState>();
-    if (*page) {
-      all = std::move(**page);
-      query.marker.reset();  // the page starts after it
-    } else {
-      all = AllHeads(*overlays);  // an execution record shows no task
-    }
-    if (!all.ok()) return FaultFrom(all.status());
-    MistralViews views(ctx_);
     std::vector<Json> records;
-    records.reserve(all->size());
-    for (const auto& st : *all) records.push_back(ExecutionRecord(views, st, true, *overlays));
+    if (*page) {
+      records = std::move(**page);
+      query.marker.reset();  // the page starts after it
+      query.filters.clear();  // and passed them
+    } else {
+      auto all = AllHeads(*overlays);  // an execution record shows no task
+      if (!all.ok()) return FaultFrom(all.status());
+      records.reserve(all->size());
+      for (const auto& st : *all) records.push_back(ExecutionRecord(views, st, true, *overlays));
+    }
     auto reply = TryApplyListQuery(std::move(records), query, "executions", request);
     if (!reply.ok()) return FaultFrom(reply.status());
     // Mistral defers `output` in lists unless include_output=true (or it is asked for in `fields`).

@@ -234,7 +234,8 @@ TEST_F(ExecutionsApiTest, EnvironmentByNameAndByDict) {
 TEST_F(ExecutionsApiTest, PagesFromTheStoreMatchTheFullListing) {
   std::vector<std::string> ids;
   for (int i = 0; i < 7; ++i) {
-    Reply r = Call("POST", "/v2/executions", R"({"workflow_name": "wf", "input": {"num1": 1}})");
+    Reply r = Call("POST", "/v2/executions", i % 2 == 1 ? R"({"workflow_name": "wf_async"})"
+                                                       : R"({"workflow_name": "wf", "input": {"num1": 1}})");
     ASSERT_EQ(r.status, 201);
     ids.push_back(r.Str("id"));
     if (i % 3 == 2) rt_->manual_clock()->AdvanceSeconds(1);
@@ -262,6 +263,17 @@ TEST_F(ExecutionsApiTest, PagesFromTheStoreMatchTheFullListing) {
   EXPECT_EQ(follow("/v2/executions"), full);
   EXPECT_EQ(follow("/v2/executions?limit=2&marker=" + full[1]),
             std::vector<std::string>(full.begin() + 2, full.end()));
+  // With filters: read in order until the page is full, the same as filtering everything.
+  for (const std::string filter : {"state=RUNNING", "state=SUCCESS", "workflow_name=wf", "state=ERROR"}) {
+    const auto all = follow("/v2/executions?sort_keys=created_at,id&limit=1000&" + filter);
+    for (int limit : {1, 2, 5}) {
+      EXPECT_EQ(follow("/v2/executions?limit=" + std::to_string(limit) + "&" + filter), all)
+          << filter << " limit " << limit;
+    }
+  }
+  const auto after_first = follow("/v2/executions?sort_keys=created_at,id&state=RUNNING&marker=" + full[0]);
+  EXPECT_FALSE(after_first.empty());
+  EXPECT_EQ(follow("/v2/executions?state=RUNNING&limit=1&marker=" + full[0]), after_first);
 }
 
 TEST_F(ExecutionsApiTest, SourceExecutionReusesWorkflowAndInput) {
