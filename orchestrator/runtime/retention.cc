@@ -14,7 +14,8 @@ Status RetentionPolicy::Validate() const {
   }
   for (engine::State s : ignored_states) {
     if (!engine::IsCompleted(s)) {
-      return InvalidArgument("execution expiration policy: ignored state " + std::string(engine::StateName(s)) +
+      return InvalidArgument("execution expiration policy: ignored state " +
+                             std::string(engine::StateName(s)) +
                              " is not a completed state (SUCCESS, ERROR or CANCELLED)");
     }
   }
@@ -69,7 +70,8 @@ Result<size_t> ExecutionRetention::RunOwned(const std::vector<int>& owned) {
   return sent;
 }
 
-Result<std::vector<std::string>> ExecutionRetention::Expired(const std::vector<int>& due, TimestampUs now) {
+Result<std::vector<std::string>> ExecutionRetention::Expired(const std::vector<int>& due,
+                                                             TimestampUs now) {
   const bool by_count = policy_.max_finished_executions > 0;
   const bool by_age = policy_.older_than.count() > 0;
   const TimestampUs cutoff =
@@ -85,7 +87,9 @@ Result<std::vector<std::string>> ExecutionRetention::Expired(const std::vector<i
   auto purgeable = [&](const engine::ExecutionState& h) {
     return engine::IsCompleted(h.state) && !policy_.ignored_states.count(h.state);
   };
-  auto in_due = [&](const std::string& id) { return due_set.count(PartitionForKey(id, partitions_)) > 0; };
+  auto in_due = [&](const std::string& id) {
+    return due_set.count(PartitionForKey(id, partitions_)) > 0;
+  };
 
   std::vector<std::string> out;
   std::unordered_set<std::string> chosen;
@@ -95,7 +99,8 @@ Result<std::vector<std::string>> ExecutionRetention::Expired(const std::vector<i
   // Top-level executions past the age limit.
   if (by_age) {
     for (const auto& h : heads) {
-      if (h.parent_execution_id.empty() && purgeable(h) && h.updated_at < cutoff && in_due(h.id)) choose(h.id);
+      if (h.parent_execution_id.empty() && purgeable(h) && h.updated_at < cutoff && in_due(h.id))
+        choose(h.id);
     }
   }
   // The completed top-level executions beyond the newest max_finished_executions.
@@ -111,8 +116,8 @@ Result<std::vector<std::string>> ExecutionRetention::Expired(const std::vector<i
       if (in_due(finished[i - 1]->id)) choose(finished[i - 1]->id);
     }
   }
-  // Sub-workflow executions whose root is gone (purged while they still ran), once completed and past the
-  // age limit (any age under the count rule alone).
+  // Sub-workflow executions whose root is gone (purged while they still ran), once completed and
+  // past the age limit (any age under the count rule alone).
   std::unordered_set<std::string> known;
   if (by_count) {
     for (const auto& h : heads) known.insert(h.id);
@@ -120,12 +125,14 @@ Result<std::vector<std::string>> ExecutionRetention::Expired(const std::vector<i
   for (const auto& h : heads) {
     if (h.parent_execution_id.empty() || !purgeable(h) || !in_due(h.id)) continue;
     if (by_age && h.updated_at >= cutoff) continue;
-    const std::string& root = h.root_execution_id.empty() ? h.parent_execution_id : h.root_execution_id;
+    const std::string& root =
+        h.root_execution_id.empty() ? h.parent_execution_id : h.root_execution_id;
     bool root_exists;
     if (by_count) {
       root_exists = known.count(root) > 0;
     } else {
-      BORA_ASSIGN_OR_RETURN(auto r, store_->ReadExecutionHead(PartitionForKey(root, partitions_), root));
+      BORA_ASSIGN_OR_RETURN(auto r,
+                            store_->ReadExecutionHead(PartitionForKey(root, partitions_), root));
       root_exists = r.has_value();
     }
     if (!root_exists) choose(h.id);

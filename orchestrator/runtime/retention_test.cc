@@ -1,6 +1,7 @@
-// ExecutionRetention: which executions Mistral's expiration policy purges (unit tests over stored heads, the
-// PurgeExecution events read back from the bus), and end to end in the embedded runtime with a manual clock:
-// the purged executions and their sub-workflow executions are gone from the store, the others stay.
+// ExecutionRetention: which executions Mistral's expiration policy purges (unit tests over stored
+// heads, the PurgeExecution events read back from the bus), and end to end in the embedded runtime
+// with a manual clock: the purged executions and their sub-workflow executions are gone from the
+// store, the others stay.
 #include "orchestrator/runtime/retention.h"
 
 #include <gtest/gtest.h>
@@ -25,13 +26,15 @@ class RetentionTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(bus_.CreateTopic(protocol::EventsTopic(), kPartitions).ok());
     engine_ = std::make_unique<engine::Engine>(&definitions_, &registry_);
-    client_ = std::make_unique<ExecutionClient>(&bus_, &store_, engine_.get(), &definitions_, kPartitions);
+    client_ = std::make_unique<ExecutionClient>(&bus_, &store_, engine_.get(), &definitions_,
+                                                kPartitions);
     for (int p = 0; p < kPartitions; ++p) epochs_[p] = store_.ClaimPartition(p)->epoch;
     clock_.Set(1000 * kMinute);
   }
 
   // Stores an execution last updated `minutes_ago`.
-  void Put(const std::string& id, engine::State state, int minutes_ago, const std::string& parent = "") {
+  void Put(const std::string& id, engine::State state, int minutes_ago,
+           const std::string& parent = "") {
     auto st = std::make_shared<engine::ExecutionState>();
     st->id = id;
     st->workflow_name = "wf";
@@ -47,7 +50,8 @@ class RetentionTest : public ::testing::Test {
 
   // The executions ExecutionRetention asked to purge since the last call.
   std::set<std::string> Purged() {
-    if (reader_ == nullptr) reader_ = std::move(bus_.Subscribe({"reader", {protocol::EventsTopic()}, nullptr}).value());
+    if (reader_ == nullptr)
+      reader_ = std::move(bus_.Subscribe({"reader", {protocol::EventsTopic()}, nullptr}).value());
     std::set<std::string> out;
     for (;;) {
       auto msgs = reader_->Poll(1000, 0ms);
@@ -102,8 +106,9 @@ TEST_F(RetentionTest, PurgesCompletedTopLevelExecutionsOlderThanTheLimit) {
   Put("old-running", engine::State::kRunning, 90);
   Put("old-paused", engine::State::kPaused, 90);
   Put("young", engine::State::kSuccess, 20);
-  Put("old-child", engine::State::kSuccess, 40, "old-success");  // goes with its root, not on its own
-  Put("orphan", engine::State::kSuccess, 40, "gone-root");        // its root is gone
+  Put("old-child", engine::State::kSuccess, 40,
+      "old-success");                                       // goes with its root, not on its own
+  Put("orphan", engine::State::kSuccess, 40, "gone-root");  // its root is gone
   Put("young-orphan", engine::State::kSuccess, 10, "gone-root");
   RetentionPolicy policy;
   policy.evaluation_interval = 60s;
@@ -124,8 +129,9 @@ TEST_F(RetentionTest, PurgesCompletedTopLevelExecutionsOlderThanTheLimit) {
   // Only the partitions a loop owns.
   const int p_old = PartitionForKey("old-success", kPartitions);
   clock_.AdvanceUs(60'000'000);
-  EXPECT_EQ(*retention.RunOwned({p_old}), 1 + static_cast<size_t>(PartitionForKey("old-error", kPartitions) == p_old) +
-                                                 static_cast<size_t>(PartitionForKey("orphan", kPartitions) == p_old));
+  EXPECT_EQ(*retention.RunOwned({p_old}),
+            1 + static_cast<size_t>(PartitionForKey("old-error", kPartitions) == p_old) +
+                static_cast<size_t>(PartitionForKey("orphan", kPartitions) == p_old));
   EXPECT_TRUE(Purged().count("old-success"));
   EXPECT_EQ(retention.stats().evaluations, 3u);
 }
@@ -153,8 +159,8 @@ TEST_F(RetentionTest, KeepsTheNewestMaxFinishedExecutionsAcrossPartitions) {
   EXPECT_EQ(Purged(), (std::set<std::string>{"done-5", "done-6"}));
 }
 
-// End to end: the embedded runtime with the policy on purges the old execution with its sub-workflow
-// execution (through the engine's cascade); the young one and the running one stay.
+// End to end: the embedded runtime with the policy on purges the old execution with its
+// sub-workflow execution (through the engine's cascade); the young one and the running one stay.
 TEST(RetentionEmbeddedTest, PurgedExecutionsAndTheirSubWorkflowsLeaveTheStore) {
   EmbeddedOptions options;
   options.deterministic = true;

@@ -16,11 +16,13 @@ namespace bora::store {
 
 namespace {
 
-// Commit: KEYS meta, states, outbox, timers, ids, created, then the tasks hash of each deleted execution and of
-// each state of the batch (in order). ARGV epoch, next_offset, then six counted sections: deleted executions (id,
-// m, (indexed id)*m)*, deleted before anything is written; states (id, head, m, (task index, task json)*m)*, outbox (n, then ONE argument: the JSON array of the n entries, when n > 0), cancelled
-// timers (member)*, set timers (score, member)*, new task / action execution ids (id, execution id)*, states
-// new to this store for the listing index (created_at, execution id)* (ZADD: idempotent).
+// Commit: KEYS meta, states, outbox, timers, ids, created, then the tasks hash of each deleted execution
+// and of each state of the batch (in order). ARGV epoch, next_offset, then counted sections: deleted
+// executions (id, m, (indexed id)*m)*, deleted before anything is written; states (id, head, m, (task
+// index, task json)*m)*; outbox (n, then ONE argument: the JSON array of the n entries, when n > 0);
+// cancelled timers (member)*; set timers (score, member)*; new task / action execution ids (id,
+// execution id)*; states new to this store for the listing index (creation second, execution id)* (ZADD:
+// idempotent).
 // The batch's entries take the sequence numbers first..first+n-1 and are stored as one field "first:last"
 // (one write per batch, not per message). Returns first (0 if n = 0).
 // A listing page of one partition: KEYS created; ARGV second, id ("" = from the start), limit. Members
