@@ -49,13 +49,21 @@ Status WritePortFile(const ApiArgs& args, int port) {
 }
 
 Result<runtime::RetentionPolicy> ToRetentionPolicy(const RetentionArgs& args) {
-  if (args.evaluation_interval_min < 0 || args.older_than_min < 0) {
-    return InvalidArgument("--expiration-evaluation-interval and --expiration-older-than must not be negative");
+  constexpr double kMaxMinutes = 100.0 * 366 * 24 * 60;  // a century
+  for (double m : {args.evaluation_interval_min, args.older_than_min}) {
+    if (!(m >= 0 && m <= kMaxMinutes)) {  // also NaN
+      return InvalidArgument(
+          "--expiration-evaluation-interval and --expiration-older-than take minutes from 0 to " +
+          std::to_string(static_cast<int64_t>(kMaxMinutes)));
+    }
   }
-  auto seconds = [](double minutes) { return std::chrono::seconds(static_cast<int64_t>(minutes * 60 + 0.5)); };
+  // Whole seconds, at least one for a positive value (0 would mean "off" / "no age limit").
+  auto seconds = [](double minutes) {
+    auto s = std::chrono::seconds(static_cast<int64_t>(minutes * 60 + 0.5));
+    return minutes > 0 && s.count() == 0 ? std::chrono::seconds(1) : s;
+  };
   runtime::RetentionPolicy p;
   p.evaluation_interval = seconds(args.evaluation_interval_min);
-  if (args.evaluation_interval_min > 0 && p.evaluation_interval.count() == 0) p.evaluation_interval = std::chrono::seconds(1);
   p.older_than = seconds(args.older_than_min);
   p.max_finished_executions = args.max_finished_executions;
   p.batch_size = args.batch_size;

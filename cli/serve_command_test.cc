@@ -1,0 +1,59 @@
+// `--expiration-*` flags into a RetentionPolicy: minutes as Mistral's options, bad values refused with a
+// message naming the flag (never a crash: NaN and huge numbers included).
+#include "cli/serve_command.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+namespace bora::cli {
+namespace {
+
+TEST(RetentionArgsTest, MinutesBecomeAPolicy) {
+  RetentionArgs args;
+  args.evaluation_interval_min = 60;
+  args.older_than_min = 10080;
+  args.max_finished_executions = 500;
+  args.batch_size = 100;
+  args.ignored_states = {"ERROR", "CANCELLED"};
+  auto p = ToRetentionPolicy(args);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_TRUE(p->enabled());
+  EXPECT_EQ(p->evaluation_interval, std::chrono::seconds(3600));
+  EXPECT_EQ(p->older_than, std::chrono::seconds(604800));
+  EXPECT_EQ(p->max_finished_executions, 500u);
+  EXPECT_EQ(p->batch_size, 100u);
+  EXPECT_EQ(p->ignored_states, (std::set<engine::State>{engine::State::kError, engine::State::kCancelled}));
+  // A positive fraction of a second is one second, not "off".
+  args.evaluation_interval_min = 0.001;
+  args.older_than_min = 0.001;
+  p = ToRetentionPolicy(args);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->evaluation_interval, std::chrono::seconds(1));
+  EXPECT_EQ(p->older_than, std::chrono::seconds(1));
+  // Nothing given: off.
+  p = ToRetentionPolicy(RetentionArgs{});
+  ASSERT_TRUE(p.ok());
+  EXPECT_FALSE(p->enabled());
+}
+
+TEST(RetentionArgsTest, BadValuesAreRefused) {
+  for (double bad : {-1.0, std::nan(""), 1e300, std::numeric_limits<double>::infinity()}) {
+    RetentionArgs args;
+    args.evaluation_interval_min = 1;
+    args.older_than_min = bad;
+    auto p = ToRetentionPolicy(args);
+    EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(p.status().message().find("--expiration-older-than"), std::string::npos) << bad;
+  }
+  RetentionArgs args;
+  args.ignored_states = {"RUNNING"};
+  EXPECT_NE(ToRetentionPolicy(args).status().message().find("RUNNING is not a completed state"),
+            std::string::npos);
+  args.ignored_states = {"DONE"};
+  EXPECT_NE(ToRetentionPolicy(args).status().message().find("unknown state 'DONE'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bora::cli
