@@ -165,25 +165,37 @@ Result<std::vector<std::string>> MemoryStateStore::ListExecutionIds(int partitio
 
 Result<std::vector<engine::ExecutionState>> MemoryStateStore::ReadExecutionHeadsPage(
     const std::optional<ListCursor>& after, size_t limit) {
-  std::vector<engine::ExecutionState> all;
-  for (int p = 0; p < static_cast<int>(parts_.size()); ++p) {
-    BORA_ASSIGN_OR_RETURN(auto heads, ReadExecutionHeads(p));
-    for (auto& h : heads) all.push_back(std::move(h));
-  }
-  auto key = [](const engine::ExecutionState& s) { return std::make_pair(ListSecond(s.created_at), &s.id); };
-  auto less = [&](const engine::ExecutionState& a, const engine::ExecutionState& b) {
-    auto ka = key(a), kb = key(b);
-    return ka.first != kb.first ? ka.first < kb.first : *ka.second < *kb.second;
+  using Key = std::pair<int64_t, const std::string*>;
+  auto less = [](const Key& a, const Key& b) {
+    return a.first != b.first ? a.first < b.first : *a.second < *b.second;
   };
-  std::sort(all.begin(), all.end(), less);
-  std::vector<engine::ExecutionState> out;
-  for (auto& s : all) {
-    if (out.size() >= limit) break;
-    const int64_t sec = ListSecond(s.created_at);
-    if (after && (sec < after->created_s || (sec == after->created_s && s.id <= after->id))) continue;
-    out.push_back(std::move(s));
+  // Per partition (under its locks, as ReadExecutionHeads): the first `limit` after the cursor, copied
+  // without their tasks; then the first `limit` of those.
+  std::vector<engine::ExecutionState> candidates;
+  for (auto& part : parts_) {
+    std::lock_guard owner(part->mu);
+    std::lock_guard lock(part->meta_mu);
+    std::vector<std::pair<Key, const engine::ExecutionState*>> keys;
+    for (const auto& [id, st] : part->states) {
+      Key k{ListSecond(st->created_at), &st->id};
+      if (after && !less(Key{after->created_s, &after->id}, k)) continue;
+      keys.emplace_back(k, st.get());
+    }
+    const size_t n = std::min(limit, keys.size());
+    std::partial_sort(keys.begin(), keys.begin() + static_cast<long>(n), keys.end(),
+                      [&](const auto& a, const auto& b) { return less(a.first, b.first); });
+    for (size_t i = 0; i < n; ++i) {
+      // Copied whole, then the tasks dropped (the shared object is never modified), as ReadExecutionHeads.
+      candidates.push_back(*keys[i].second);
+      candidates.back().tasks.clear();
+      candidates.back().index = {};
+    }
   }
-  return out;
+  std::sort(candidates.begin(), candidates.end(), [&](const auto& a, const auto& b) {
+    return less(Key{ListSecond(a.created_at), &a.id}, Key{ListSecond(b.created_at), &b.id});
+  });
+  if (candidates.size() > limit) candidates.resize(limit);
+  return candidates;
 }
 
 }  // namespace bora::store
