@@ -540,12 +540,6 @@ wf:
   EXPECT_EQ(DumpJson(b), DumpJson(after));
 }
 
-}  // namespace
-}  // namespace bora::engine
-
-namespace bora::engine {
-namespace {
-
 TEST(EngineTest, PurgeDeletesACompletedExecutionAndItsSubExecutions) {
   constexpr char kYaml[] = R"(
 version: '2.0'
