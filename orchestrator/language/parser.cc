@@ -960,6 +960,38 @@ void Parser::ResolveDefaults(const TaskDefaultsSpec& d, WorkflowType type, bool 
   apply(task->on_skip, d.on_skip);
 }
 
+// The first cycle in a reverse workflow's `requires` graph, as task names ending with the first one
+// again (a -> b -> a); empty when there is none. Unknown required tasks are ignored (reported apart).
+std::vector<std::string> RequiresCycle(const WorkflowSpec& wf) {
+  enum class Mark { kNew, kOnPath, kDone };
+  std::vector<Mark> mark(wf.tasks.size(), Mark::kNew);
+  std::vector<size_t> path;
+  std::vector<std::string> cycle;
+  std::function<bool(size_t)> visit = [&](size_t i) {
+    mark[i] = Mark::kOnPath;
+    path.push_back(i);
+    for (const auto& r : wf.tasks[i].requires_tasks) {
+      auto it = wf.task_index.find(r);
+      if (it == wf.task_index.end()) continue;
+      size_t j = it->second;
+      if (mark[j] == Mark::kOnPath) {
+        auto from = std::find(path.begin(), path.end(), j);
+        for (auto p = from; p != path.end(); ++p) cycle.push_back(wf.tasks[*p].name);
+        cycle.push_back(wf.tasks[j].name);
+        return true;
+      }
+      if (mark[j] == Mark::kNew && visit(j)) return true;
+    }
+    path.pop_back();
+    mark[i] = Mark::kDone;
+    return false;
+  };
+  for (size_t i = 0; i < wf.tasks.size(); ++i) {
+    if (mark[i] == Mark::kNew && visit(i)) break;
+  }
+  return cycle;
+}
+
 void Parser::ValidateGraph(const YamlNode& node, WorkflowSpec* wf) {
   std::map<std::string, std::set<std::string>> inbound;
   for (auto& task : wf->tasks) {
@@ -990,6 +1022,18 @@ void Parser::ValidateGraph(const YamlNode& node, WorkflowSpec* wf) {
     }
   }
   task_.clear();
+  if (wf->type == WorkflowType::kReverse) {
+    if (auto cycle = RequiresCycle(*wf); !cycle.empty()) {
+      const TaskSpec& first = wf->tasks[wf->task_index.at(cycle.front())];
+      task_ = first.name;
+      std::string path;
+      for (const auto& name : cycle) path += (path.empty() ? "'" : " -> '") + name + "'";
+      AddError(first.location.line, first.location.column,
+               "tasks require each other in a cycle (" + path +
+                   "), so none of them could ever run");
+      task_.clear();
+    }
+  }
   if (wf->type != WorkflowType::kDirect || wf->tasks.empty()) return;
   bool has_start = false;
   for (const auto& task : wf->tasks) has_start = has_start || inbound[task.name].empty();
