@@ -1,5 +1,5 @@
 // Embedded-mode throughput benchmarks (issue "workflow engine", benchmarks a-c). Prints numbers; run with
-//   ./build/benchmarks/embedded_bench [chains|with_items|memory|all]
+//   ./build/benchmarks/embedded_bench [chains|chains_inline|with_items|with_items_input|memory|all]
 // Each workload runs the real EmbeddedRuntime in threaded mode: MemoryBus, MemoryStateStore, the Orchestrator,
 // the ActionWorker and its WorkerPool, exactly as `bora run` does.
 #include <sys/resource.h>
@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "orchestrator/runtime/embedded_runtime.h"
 
@@ -143,7 +144,9 @@ int Chains(int executions, int tasks, bool deterministic) {
   return 0;
 }
 
-double WithItems(int items, int concurrency) {
+// One with-items execution of `items` std.noop actions; `from_input`: the list is the execution's input
+// (`i in <% $.xs %>`, a list held in the context) instead of `range()`. concurrency 0 = unlimited.
+double WithItems(int items, int concurrency, bool from_input = false) {
   runtime::EmbeddedOptions options;
   options.partitions = 4;
   options.worker_threads = 2;
@@ -151,26 +154,35 @@ double WithItems(int items, int concurrency) {
   runtime::EmbeddedRuntime rt(options);
   Counter counter;
   rt.AddObserver(&counter);
-  std::string yaml =
-      "version: '2.0'\nfan:\n  input: [n]\n  tasks:\n    each:\n      with-items: i in <% range(0, $.n) %>\n"
-      "      concurrency: " + std::to_string(concurrency) + "\n      action: std.noop\n";
+  std::string yaml = std::string("version: '2.0'\nfan:\n  input: [n, xs]\n  tasks:\n    each:\n") +
+                     (from_input ? "      with-items: i in <% $.xs %>\n"
+                                 : "      with-items: i in <% range(0, $.n) %>\n") +
+                     (concurrency > 0 ? "      concurrency: " + std::to_string(concurrency) + "\n" : "") +
+                     "      action: std.noop\n";
   if (auto s = rt.LoadYaml(yaml, "fan.yaml"); !s.ok()) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     return -1;
   }
   if (!rt.Start().ok()) return -1;
-  auto t0 = Clock::now();
-  double cpu0 = CpuSeconds();
   runtime::StartRequest r;
   r.workflow_name = "fan";
-  r.input = JsonObject{{"n", items}};
+  JsonArray xs;
+  if (from_input) {
+    xs.reserve(static_cast<size_t>(items));
+    for (int i = 0; i < items; ++i) xs.push_back(Json(i));
+  }
+  r.input = JsonObject{{"n", items}, {"xs", std::move(xs)}};
+  auto t0 = Clock::now();
+  double cpu0 = CpuSeconds();
   auto id = rt.client().Start(r);
   if (!id.ok()) return -1;
   if (!counter.WaitFor(1, std::chrono::seconds(600))) return -1;
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   double cpu = CpuSeconds() - cpu0;
-  std::printf("with-items: %d items, concurrency %d: %.3f s (%.0f items/s), CPU %.3f s, failed %zu\n",
-              items, concurrency, secs, items / secs, cpu, counter.failed());
+  std::printf("with-items%s: %d items, concurrency %d: %.3f s (%.0f items/s, %.2f us per item), CPU %.3f s, "
+              "failed %zu\n",
+              from_input ? " over an input list" : "", items, concurrency, secs, items / secs,
+              secs * 1e6 / items, cpu, counter.failed());
   return secs;
 }
 
@@ -228,6 +240,24 @@ int main(int argc, char** argv) {
     double big = bora::WithItems(100000, 1000);
     if (small > 0 && big > 0) std::printf("with-items: 100k/10k time ratio %.1f\n", big / small);
     else rc = 1;
+  }
+  if (what == "with_items_input" || what == "all") {
+    // The list held in the execution's input, no concurrency limit: the cost per item must not grow with
+    // the list. Sizes: the arguments after the mode, or 10k, 100k and 1M.
+    std::vector<int> sizes;
+    for (int i = 2; i < argc && what != "all"; ++i) sizes.push_back(std::atoi(argv[i]));
+    if (sizes.empty()) sizes = {10000, 100000, 1000000};
+    double first = 0, last = 0;
+    for (int n : sizes) {
+      double secs = bora::WithItems(n, 0, true);
+      if (secs <= 0) rc = 1;
+      if (first == 0) first = secs / n;
+      last = secs / n;
+    }
+    if (rc == 0 && sizes.size() > 1) {
+      std::printf("with-items over an input list: time per item at %d items / at %d items: %.2f\n",
+                  sizes.back(), sizes.front(), last / first);
+    }
   }
   if (what == "memory" || what == "all") rc |= bora::Memory(10000);
   return rc;

@@ -35,6 +35,18 @@ int main(int argc, char** argv) {
   run->add_flag("--allow-shell", run_args.allow_shell, "Allow the std.shell action");
   run->add_flag("--allow-loopback-http", run_args.allow_loopback_http,
                 "Allow std.http to reach loopback addresses");
+  // Bounds on one execution (engine::EngineLimits; ARCHITECTURE.md "Limits").
+  auto add_limit_flags = [](CLI::App* cmd, bora::engine::EngineLimits& limits) {
+    cmd->add_option("--max-tasks-per-execution", limits.max_tasks_per_execution,
+                    "Task executions one execution may create; past it the execution fails")
+        ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
+        ->capture_default_str();
+    cmd->add_option("--max-subworkflow-depth", limits.max_subworkflow_depth,
+                    "Nesting of sub-workflows below a top-level execution; deeper fails the task")
+        ->check(CLI::Range(0, 1 << 20))
+        ->capture_default_str();
+  };
+  add_limit_flags(run, run_args.engine_limits);
 
   // Distributed roles. Each needs the Kafka and Redis addresses (flags or BORA_KAFKA / BORA_REDIS).
   bora::cli::ClusterArgs cluster;
@@ -95,6 +107,7 @@ int main(int argc, char** argv) {
         ->allow_extra_args(false);
   };
   add_retention_flags(orch);
+  add_limit_flags(orch, cluster.options.engine_limits);
   orch->add_option("--load", cluster.load, "Store these definition files in Redis first");
   add_external_flag(orch);
   CLI::App* worker = app.add_subcommand("worker", "Run a worker pool on Kafka");
@@ -117,6 +130,7 @@ int main(int argc, char** argv) {
   add_worker_flags(serve);
   add_loops_flag(serve);
   add_retention_flags(serve);
+  add_limit_flags(serve, cluster.options.engine_limits);
   add_api_flags(serve);
   serve->add_option("--load", cluster.load, "Store these definition files first");
   add_external_flag(serve);
@@ -158,6 +172,7 @@ int main(int argc, char** argv) {
     serve_args.allow_shell = cluster.options.std_actions.allow_shell;
     serve_args.allow_loopback_http = cluster.options.std_actions.allow_loopback_http;
     serve_args.retention = *retention_policy;
+    serve_args.engine_limits = cluster.options.engine_limits;
     return bora::cli::RunEmbeddedServe(serve_args);
   }
   if (orch->parsed() || worker->parsed() || serve->parsed() || api->parsed()) {

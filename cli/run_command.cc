@@ -145,6 +145,7 @@ int RunRun(const RunArgs& args) {
   options.worker_threads = args.workers;
   options.std_actions.allow_shell = args.allow_shell;
   options.std_actions.allow_loopback_http = args.allow_loopback_http;
+  options.engine_limits = args.engine_limits;
   runtime::EmbeddedRuntime rt(options);
   Progress progress(tty);
   if (tty) rt.AddObserver(&progress);

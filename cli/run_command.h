@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "orchestrator/engine/engine.h"
+
 namespace bora::cli {
 
 struct RunArgs {
@@ -17,6 +19,7 @@ struct RunArgs {
   int workers = 4;
   bool allow_shell = false;
   bool allow_loopback_http = false;
+  engine::EngineLimits engine_limits;
 };
 
 // Exit code: 0 SUCCESS, 1 ERROR or CANCELLED, 2 invalid definition or input, 3 PAUSED, 4 timed out.

@@ -89,6 +89,7 @@ int RunEmbeddedServe(const EmbeddedServeArgs& args) {
   eo.std_actions.allow_shell = args.allow_shell;
   eo.std_actions.allow_loopback_http = args.allow_loopback_http;
   eo.retention = args.retention;
+  eo.engine_limits = args.engine_limits;
   runtime::EmbeddedRuntime runtime(eo);
 
   api::ApiServiceOptions options;

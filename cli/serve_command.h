@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ingest/api/api_service.h"
+#include "orchestrator/engine/engine.h"
 #include "orchestrator/runtime/retention.h"
 
 namespace bora::cli {
@@ -39,6 +40,7 @@ struct EmbeddedServeArgs {
   bool allow_shell = false;
   bool allow_loopback_http = false;
   runtime::RetentionPolicy retention;
+  engine::EngineLimits engine_limits;
 };
 
 // Fills the HTTP and limit options of `options` from `args`; kInvalidArgument when the token file cannot be

@@ -179,6 +179,26 @@ class Runner {
     return d;
   }
 
+  // The same layers as TaskData without copying them (see expr::Scope): for evaluations during which
+  // nothing changes the input, the global context or the task list.
+  expr::Scope TaskScope(size_t ti, const Json* extra = nullptr) const {
+    expr::Scope scope;
+    scope.Push(st_.input);
+    scope.Push(st_.global_context);
+    if (extra) scope.Push(*extra);
+    scope.Push(st_.tasks[ti].in_context);
+    return scope;
+  }
+
+  Result<Json> Eval(const expr::Template& tmpl, const expr::Scope& scope,
+                    std::optional<size_t> current) {
+    StateHost host(this, current);
+    expr::EvalContext ctx;
+    ctx.scope = &scope;
+    ctx.host = &host;
+    return tmpl.Evaluate(ctx);
+  }
+
   Result<Json> Eval(const expr::Template& tmpl, const Json& data, std::optional<size_t> current) {
     StateHost host(this, current);
     expr::EvalContext ctx;
@@ -203,13 +223,12 @@ class Runner {
     TaskExecution& t = MutTask(ti);
     ActionExecution& a = t.actions[ai];
     a.revision = NextRevision();
-    if (!t.all_actions_changed) t.changed_actions.push_back(static_cast<uint32_t>(ai));
+    st_.ListChangedAction(ti, ai);
     return a;
   }
-  static void MarkActions(TaskExecution& t) {
-    for (auto& a : t.actions) a.revision = NextRevision();
-    t.all_actions_changed = true;
-    t.changed_actions.clear();
+  void MarkActions(size_t ti) {
+    for (auto& a : MutTask(ti).actions) a.revision = NextRevision();
+    st_.ListAllActionsChanged(ti);
   }
 
   void SetTaskState(size_t ti, State s) {
@@ -289,7 +308,8 @@ class Runner {
     bool is_async = false;
   };
 
-  Result<ConcreteAction> ExpandAction(const std::string& name, Json input, const Json& wf_data) {
+  Result<ConcreteAction> ExpandAction(const std::string& name, Json input,
+                                      const expr::Scope& wf_data) {
     ConcreteAction result;
     std::string current = name;
     std::string workbook = spec_->workbook;
@@ -318,10 +338,10 @@ class Runner {
                                adhoc->full_name + ", missing=" + PyList(missing) + "]");
       }
       // base-input sees the action input first, then the workflow context.
-      JsonObject data = wf_data.is_object() ? wf_data.get_object() : JsonObject();
-      Overlay(data, Json(in));
-      Json data_json(std::move(data));
-      BORA_ASSIGN_OR_RETURN(Json base_input, Eval(adhoc->base_input, data_json, current_task_));
+      const Json in_json(std::move(in));
+      expr::Scope data = wf_data;
+      data.Push(in_json);
+      BORA_ASSIGN_OR_RETURN(Json base_input, Eval(adhoc->base_input, data, current_task_));
       if (base_input.is_null()) base_input = JsonObject();
       input = std::move(base_input);
       current = adhoc->base;
@@ -370,6 +390,7 @@ class Runner {
     st_.parent_task_execution_id = ev.parent_task_execution_id;
     st_.root_execution_id = ev.root_execution_id;
     st_.parent_item_index = ev.parent_item_index;
+    st_.depth = ev.depth;
     st_.created_at = now_;
     st_.updated_at = now_;
     JsonObject params = ev.params.is_object() ? ev.params.get_object() : JsonObject();
@@ -440,6 +461,7 @@ class Runner {
                  std::optional<TriggeredBy> trig) {
     const lang::TaskSpec* ts = spec_->FindTask(name);
     if (ts == nullptr) return;
+    if (!WithinTaskLimit(name)) return;
     if (ts->join != lang::JoinKind::kNone) {
       auto it = st_.index.join_task_by_name.find(name);
       if (it != st_.index.join_task_by_name.end()) {
@@ -460,6 +482,20 @@ class Runner {
     t.context_versions = std::move(versions);
     if (trig) t.triggered_by.push_back(*trig);
     RunTaskPolicies(ti);
+  }
+
+  // False (and the execution fails) when creating one more task execution would cross
+  // EngineLimits::max_tasks_per_execution.
+  bool WithinTaskLimit(const std::string& name) {
+    const int64_t limit = engine_->limits().max_tasks_per_execution;
+    if (static_cast<int64_t>(st_.tasks.size()) < limit) return true;
+    if (!IsCompleted(st_.state)) {
+      CompleteWorkflow(State::kError, "Failed to start task [wf=" + st_.workflow_name + ", task=" +
+                                          name + "]: the execution already has " +
+                                          std::to_string(st_.tasks.size()) +
+                                          " task executions, the limit (max_tasks_per_execution)");
+    }
+    return false;
   }
 
   size_t NewTask(const std::string& name, State s) {
@@ -485,7 +521,7 @@ class Runner {
     const lang::TaskSpec& ts = *spec_->FindTask(MutTask(ti).name);
     current_task_ = ti;
     if (ts.pause_before && !MutTask(ti).paused_before) {
-      auto v = Eval(*ts.pause_before, TaskData(ti), ti);
+      auto v = Eval(*ts.pause_before, TaskScope(ti), ti);
       if (!v.ok()) return ForceFail(ti, RunError(ti, v.status().message()));
       if (IsTruthy(*v)) {
         MutTask(ti).paused_before = true;
@@ -498,7 +534,7 @@ class Runner {
     }
     MutTask(ti).paused_before = true;
     if (ts.wait_before) {
-      auto v = Eval(*ts.wait_before, TaskData(ti), ti);
+      auto v = Eval(*ts.wait_before, TaskScope(ti), ti);
       if (!v.ok()) return ForceFail(ti, RunError(ti, v.status().message()));
       auto secs = ToNonNegativeInt(*v, "wait-before");
       if (!secs.ok()) return ForceFail(ti, RunError(ti, secs.status().message()));
@@ -528,7 +564,7 @@ class Runner {
     TaskExecution& t0 = MutTask(ti);
     if (t0.started_at == 0) t0.started_at = now_;
     t0.processed = false;
-    Json data = TaskData(ti);
+    const expr::Scope data = TaskScope(ti);
 
     // safe-rerun / keep-result flags.
     {
@@ -598,7 +634,13 @@ class Runner {
         if (!n.ok()) return ForceFail(ti, RunError(ti, n.status().message()));
         MutTask(ti).with_items.concurrency = *n;
       }
-      WithItemsState& w2 = MutTask(ti).with_items;
+      // Every item becomes an action execution of this task: size the vector and the id index once
+      // instead of growing them item by item (a million items would move them ~20 times).
+      TaskExecution& t1 = MutTask(ti);
+      t1.actions.reserve(t1.actions.size() + static_cast<size_t>(t1.with_items.count));
+      st_.index.action_by_id.reserve(st_.index.action_by_id.size() +
+                                     static_cast<size_t>(t1.with_items.count));
+      WithItemsState& w2 = t1.with_items;
       w2.pending.clear();
       w2.pending.reserve(static_cast<size_t>(w2.count));
       for (int64_t i = 0; i < w2.count; ++i) w2.pending.push_back(i);
@@ -638,7 +680,7 @@ class Runner {
   bool LaunchOne(size_t ti, int64_t index, const Json* extra) {
     const lang::TaskSpec& ts = *spec_->FindTask(MutTask(ti).name);
     current_task_ = ti;
-    Json data = TaskData(ti, extra);
+    const expr::Scope data = TaskScope(ti, extra);
     // Input: inline params, then `input:` (wins).
     auto inl = Eval(ts.inline_params, data, ti);
     if (!inl.ok()) return ForceFail(ti, RunError(ti, inl.status().message())), false;
@@ -670,6 +712,13 @@ class Runner {
       if (!sub) {
         ForceFail(ti, RunError(ti, "Failed to find workflow [name=" + wf_name +
                                        ", namespace=" + st_.workflow_namespace + "]"));
+        return false;
+      }
+      if (const int limit = engine_->limits().max_subworkflow_depth; st_.depth >= limit) {
+        ForceFail(ti, RunError(ti, "sub-workflow " + wf_name + " would be nested " +
+                                       std::to_string(st_.depth + 1) +
+                                       " levels deep, over the limit of " +
+                                       std::to_string(limit) + " (max_subworkflow_depth)"));
         return false;
       }
       // Keys declared as the sub-workflow's input are input; others become execution params.
@@ -706,6 +755,7 @@ class Runner {
       start.parent_task_execution_id = MutTask(ti).id;
       start.root_execution_id = st_.root_execution_id.empty() ? st_.id : st_.root_execution_id;
       start.parent_item_index = static_cast<int>(index);
+      start.depth = st_.depth + 1;
       AddAction(ti, std::move(a));
       Emit(StartSubWorkflow{start.execution_id, std::move(start)});
       return true;
@@ -906,7 +956,7 @@ class Runner {
     const lang::TaskSpec& ts = *spec_->FindTask(MutTask(ti).name);
     current_task_ = ti;
     if (s == State::kSuccess && ts.fail_on) {
-      auto v = Eval(*ts.fail_on, TaskData(ti), ti);
+      auto v = Eval(*ts.fail_on, TaskScope(ti), ti);
       if (!v.ok()) return ForceFail(ti, CompleteError(ti, v.status().message()));
       if (IsTruthy(*v)) {
         s = State::kError;
@@ -953,7 +1003,7 @@ class Runner {
           delay = *ds;
         }
         TaskExecution& t = MutTask(ti);
-        MarkActions(t);
+        MarkActions(ti);
         for (auto& a : t.actions) a.accepted = false;
         ++t.retry_no;
         t.state_info = info;
@@ -967,7 +1017,7 @@ class Runner {
       }
     }
     if (ts.wait_after && !wf_done) {
-      auto v = Eval(*ts.wait_after, TaskData(ti), ti);
+      auto v = Eval(*ts.wait_after, TaskScope(ti), ti);
       if (!v.ok()) return ForceFail(ti, CompleteError(ti, v.status().message()));
       auto secs = ToNonNegativeInt(*v, "wait-after");
       if (!secs.ok()) return ForceFail(ti, CompleteError(ti, secs.status().message()));
@@ -1527,7 +1577,7 @@ class Runner {
         const lang::TaskSpec& ts = *spec_->FindTask(t.name);
         int64_t secs = 0;
         if (ts.timeout) {
-          auto v = Eval(*ts.timeout, TaskData(ti), ti);
+          auto v = Eval(*ts.timeout, TaskScope(ti), ti);
           if (v.ok()) secs = ToNonNegativeInt(*v, "timeout").value_or(0);
         }
         // A normal ERROR completion: retry and on-error apply; running actions are left alone.
@@ -1652,7 +1702,7 @@ class Runner {
     t.has_next_tasks = false;
     t.next_task_names.clear();
     t.published = JsonObject();
-    MarkActions(t);
+    MarkActions(ti);
     if (ev.reset || !t.with_items.enabled) {
       for (auto& a : t.actions) a.accepted = false;
       RunTaskBody(ti);
@@ -1764,8 +1814,9 @@ Result<Json> StateHost::Call(std::string_view name, std::span<const Json> args,
 // -------------------------------------------------------------------------------------------
 // Engine
 
-Engine::Engine(const Definitions* definitions, const workers::ActionRegistry* actions)
-    : definitions_(definitions), actions_(actions) {}
+Engine::Engine(const Definitions* definitions, const workers::ActionRegistry* actions,
+               EngineLimits limits)
+    : definitions_(definitions), actions_(actions), limits_(limits) {}
 
 Result<Json> Engine::ValidateWorkflowInput(const lang::WorkflowSpec& spec,
                                            const Json& input) const {

@@ -69,11 +69,25 @@ class MemoryDefinitions final : public Definitions {
       actions_;
 };
 
+// Bounds on one execution (ARCHITECTURE.md "Limits"). A workflow that would cross one fails with an
+// ERROR whose state_info names the limit, instead of growing without end (a task that transitions to
+// itself forever, a workflow that calls itself as a sub-workflow).
+struct EngineLimits {
+  // Task executions one workflow execution may create (loops and retried joins count each time; the
+  // items of a with-items task are action executions of one task and do not count).
+  int64_t max_tasks_per_execution = 100'000;
+  // Nesting of sub-workflow executions: a top-level execution is depth 0, its sub-workflows depth 1...
+  int max_subworkflow_depth = 32;
+};
+
 class Engine {
  public:
   // Both must outlive the Engine. `actions` is used for signatures only (input validation, async
   // flag).
-  Engine(const Definitions* definitions, const workers::ActionRegistry* actions);
+  Engine(const Definitions* definitions, const workers::ActionRegistry* actions,
+         EngineLimits limits = EngineLimits());
+
+  const EngineLimits& limits() const { return limits_; }
 
   // Applies one event to `state`, appending the resulting commands to `out`.
   //
@@ -103,6 +117,7 @@ class Engine {
  private:
   const Definitions* definitions_;
   const workers::ActionRegistry* actions_;
+  EngineLimits limits_;
 };
 
 }  // namespace bora::engine

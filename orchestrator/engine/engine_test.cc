@@ -375,6 +375,43 @@ wf:
   EXPECT_GT(max_in_flight, 0);
 }
 
+// The runtime empties the change lists after each commit; that must reach every task the engine
+// listed (and cost the listed tasks only: tasks_with_change_lists).
+TEST(EngineTest, ClearChangeListsEmptiesEveryListedTask) {
+  constexpr char kYaml[] = R"(
+version: '2.0'
+wf:
+  tasks:
+    fan:
+      with-items: i in [1, 2, 3]
+      action: std.async_noop
+      retry:
+        count: 1
+        delay: 0
+    other:
+      action: std.async_noop
+)";
+  TestDriver d;
+  ASSERT_TRUE(d.LoadYaml(kYaml).ok());
+  auto id = d.Start("wf");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ExecutionState& st = *d.Find(*id);
+  st.ClearChangeLists();
+  const RunAction first = d.pending_async().front();
+  ASSERT_TRUE(d.Send(ActionCompleted{*id, first.task_execution_id, first.action_execution_id,
+                                     ActionCompleted::Kind::kSuccess, Json(1)})
+                  .ok());
+  const TaskExecution& fan = *st.FindLatestTask("fan");
+  EXPECT_FALSE(fan.changed_actions.empty());
+  EXPECT_EQ(st.tasks_with_change_lists.size(), 1u);
+  st.ClearChangeLists();
+  for (const auto& t : st.tasks) {
+    EXPECT_TRUE(t.changed_actions.empty()) << t.name;
+    EXPECT_FALSE(t.all_actions_changed) << t.name;
+  }
+  EXPECT_TRUE(st.tasks_with_change_lists.empty());
+}
+
 TEST(EngineTest, SubWorkflowInheritsEnvAndRootId) {
   constexpr char kYaml[] = R"(
 version: '2.0'

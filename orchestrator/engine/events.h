@@ -48,6 +48,7 @@ struct StartExecution {
   std::string parent_task_execution_id;
   std::string root_execution_id;
   int parent_item_index = 0;
+  int depth = 0;  // nesting below the top-level execution (EngineLimits::max_subworkflow_depth)
 };
 
 // An action execution finished (also used by the API to complete async actions).

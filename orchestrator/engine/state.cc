@@ -267,6 +267,7 @@ void WriteState(const ExecutionState& s, Sink& o, bool with_tasks = true) {
   PutStr(o, "parent_task_execution_id", s.parent_task_execution_id);
   PutStr(o, "root_execution_id", s.root_execution_id);
   PutInt(o, "parent_item_index", s.parent_item_index);
+  PutInt(o, "depth", s.depth);
   PutObject(o, "input", s.input);
   PutObject(o, "params", s.params);
   o.Str("state", StateName(s.state));
@@ -580,11 +581,29 @@ Json TaskExecution::OutboundContext() const {
   return out;
 }
 
-void ExecutionState::ClearChangeLists() {
-  for (auto& t : tasks) {
-    t.changed_actions.clear();
-    t.all_actions_changed = false;
+void ExecutionState::ListChangedAction(size_t ti, size_t ai) {
+  TaskExecution& t = tasks[ti];
+  if (t.all_actions_changed) return;
+  if (t.changed_actions.empty()) tasks_with_change_lists.push_back(static_cast<uint32_t>(ti));
+  t.changed_actions.push_back(static_cast<uint32_t>(ai));
+}
+
+void ExecutionState::ListAllActionsChanged(size_t ti) {
+  TaskExecution& t = tasks[ti];
+  if (t.changed_actions.empty() && !t.all_actions_changed) {
+    tasks_with_change_lists.push_back(static_cast<uint32_t>(ti));
   }
+  t.all_actions_changed = true;
+  t.changed_actions.clear();
+}
+
+void ExecutionState::ClearChangeLists() {
+  for (uint32_t ti : tasks_with_change_lists) {
+    if (ti >= tasks.size()) continue;
+    tasks[ti].changed_actions.clear();
+    tasks[ti].all_actions_changed = false;
+  }
+  tasks_with_change_lists.clear();
 }
 
 void ExecutionState::RebuildIndex() {
@@ -745,6 +764,7 @@ Result<ExecutionState> ExecutionState::FromJson(const Json& json) {
   s.parent_task_execution_id = GetString(o, "parent_task_execution_id");
   s.root_execution_id = GetString(o, "root_execution_id");
   s.parent_item_index = static_cast<int>(GetInt(o, "parent_item_index"));
+  s.depth = static_cast<int>(GetInt(o, "depth"));
   s.input = GetJson(o, "input", JsonObject());
   s.params = GetJson(o, "params", JsonObject());
   BORA_ASSIGN_OR_RETURN(s.state, GetState(o, "state"));

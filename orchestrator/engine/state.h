@@ -196,6 +196,7 @@ struct ExecutionState {
   std::string parent_task_execution_id;  // the parent's task execution id
   std::string root_execution_id;         // empty for a top-level execution (Mistral's convention)
   int parent_item_index = 0;             // with-items index of this sub-workflow in its parent task
+  int depth = 0;                         // sub-workflow nesting: 0 for a top-level execution
 
   Json input = JsonObject();   // validated input with defaults
   Json params = JsonObject();  // {"namespace": "", "env": {...}, "task_name": ..., ...}
@@ -214,11 +215,18 @@ struct ExecutionState {
   TimestampUs updated_at = 0;
 
   ExecutionIndex index;  // derived
+  // Not stored: indexes of the tasks whose change list is not empty (changed_actions or
+  // all_actions_changed), so ClearChangeLists visits those instead of every task of the execution.
+  std::vector<uint32_t> tasks_with_change_lists;
 
   // Rebuilds `index` from `tasks`.
   void RebuildIndex();
+  // Lists action `ai` of task `ti` as changed (TaskExecution::changed_actions), or every action of it.
+  void ListChangedAction(size_t ti, size_t ai);
+  void ListAllActionsChanged(size_t ti);
   // Empties every task's change list (TaskExecution::changed_actions): the runtime calls it once a store has
-  // taken the state's changes (after it sent the commit), so the lists do not grow.
+  // taken the state's changes (after it sent the commit), so the lists do not grow. Costs the number of
+  // tasks listed in tasks_with_change_lists, not the number of tasks.
   void ClearChangeLists();
   // The latest task execution with this name, or nullptr.
   const TaskExecution* FindLatestTask(std::string_view name) const;

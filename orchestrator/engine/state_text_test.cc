@@ -156,11 +156,12 @@ std::string Text(const Json& v) { return v.is_string() ? std::string(v.get_strin
 // fails, other actions fail, async ones stay pending), timers fired in time order, sub-workflows
 // started and their completion delivered to the parent. Returns the number of Apply calls.
 int CompareAfterEveryApply(const std::string& yaml, const std::string& workflow, const Json& input,
-                           const Json& params, const std::string& where) {
+                           const Json& params, const EngineLimits& limits,
+                           const std::string& where) {
   MemoryDefinitions defs;
   if (!defs.AddYaml(yaml).ok()) return 0;
   TestDriver signatures;  // only for its registry of fake action signatures
-  Engine engine(&defs, &signatures.registry());
+  Engine engine(&defs, &signatures.registry(), limits);
   std::map<std::string, ExecutionState> execs;
   std::deque<Event> queue;
   std::multimap<TimestampUs, std::pair<std::string, std::string>> timers;
@@ -242,7 +243,7 @@ TEST_P(StateTextCorpusTest, TextIsIdenticalAfterEveryStep) {
   auto expect = ParseJson(ReadFile(dir / (stem + ".expect.json")));
   ASSERT_TRUE(expect.ok()) << expect.status().ToString();
   const JsonObject& e = expect->get_object();
-  TestDriver d;
+  TestDriver d(testing::LimitsOfCase(*expect));
   ASSERT_TRUE(d.LoadYaml(ReadFile(dir / (stem + ".yaml"))).ok());
   JsonObject params;
   if (const Json* p = e.if_contains("params")) params = p->get_object();
@@ -250,7 +251,8 @@ TEST_P(StateTextCorpusTest, TextIsIdenticalAfterEveryStep) {
   Json input = e.if_contains("input") ? e.at("input") : Json(JsonObject());
   const std::string yaml = ReadFile(dir / (stem + ".yaml"));
   const int applied =
-      CompareAfterEveryApply(yaml, Text(e.at("workflow")), input, Json(params), stem);
+      CompareAfterEveryApply(yaml, Text(e.at("workflow")), input, Json(params),
+                             testing::LimitsOfCase(*expect), stem);
   if (HasFatalFailure()) return;
   if (!e.contains("start_error_contains")) {
     EXPECT_GT(applied, 0);

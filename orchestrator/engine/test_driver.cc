@@ -35,9 +35,9 @@ void RegisterFakeSignatures(workers::ActionRegistry& r) {
 
 }  // namespace
 
-TestDriver::TestDriver() {
+TestDriver::TestDriver(EngineLimits limits) {
   RegisterFakeSignatures(registry_);
-  engine_ = std::make_unique<Engine>(&definitions_, &registry_);
+  engine_ = std::make_unique<Engine>(&definitions_, &registry_, limits);
 }
 
 Status TestDriver::LoadYaml(std::string_view yaml, const std::string& namespace_name) {
@@ -312,13 +312,24 @@ struct Checker {
 
 }  // namespace
 
+EngineLimits LimitsOfCase(const Json& expect) {
+  EngineLimits limits;
+  const Json* l = expect.is_object() ? expect.get_object().if_contains("limits") : nullptr;
+  if (l == nullptr || !l->is_object()) return limits;
+  if (const Json* v = l->get_object().if_contains("max_tasks_per_execution"))
+    limits.max_tasks_per_execution = v->to_number<int64_t>();
+  if (const Json* v = l->get_object().if_contains("max_subworkflow_depth"))
+    limits.max_subworkflow_depth = v->to_number<int>();
+  return limits;
+}
+
 std::vector<std::string> RunCase(const std::string& yaml, const Json& expect, bool round_trip) {
   std::vector<std::string> failures;
-  TestDriver d;
-  d.SetRoundTrip(round_trip);
-  if (Status s = d.LoadYaml(yaml); !s.ok()) return {"load: " + s.ToString()};
   const JsonObject& e = expect.get_object();
   auto get = [&](std::string_view k) -> const Json* { return e.if_contains(k); };
+  TestDriver d(LimitsOfCase(expect));
+  d.SetRoundTrip(round_trip);
+  if (Status s = d.LoadYaml(yaml); !s.ok()) return {"load: " + s.ToString()};
   JsonObject params;
   if (const Json* p = get("params")) params = p->get_object();
   if (const Json* env = get("env")) params["env"] = *env;
@@ -336,7 +347,7 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect, bo
   Checker c{d, *id, failures};
   ExecutionState& st = c.st();
   static const std::set<std::string> kIgnored = {
-      "workflow", "input", "env", "params", "notes", "source", "output_match", "description"};
+      "workflow", "input", "env", "params", "notes", "source", "output_match", "description", "limits"};
   for (const auto& kv : e) {
     std::string key(kv.key());
     const Json& v = kv.value();
@@ -355,6 +366,10 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect, bo
           c.Fail("task_counts." + std::string(tc.key()) + " " + std::to_string(n) +
                  " != " + Text(tc.value()));
         }
+      }
+    } else if (key == "execution_count") {
+      if (static_cast<int64_t>(d.executions().size()) != v.to_number<int64_t>()) {
+        c.Fail("execution_count " + std::to_string(d.executions().size()) + " != " + Text(v));
       }
     } else if (key == "all_tasks_state") {
       for (const auto& t : st.tasks) {

@@ -23,7 +23,7 @@ class TestDriver {
   // A scripted answer for `test.*` actions; nullopt = never completes (async).
   using Script = std::function<std::optional<ActionCompleted>(const RunAction&)>;
 
-  TestDriver();
+  explicit TestDriver(EngineLimits limits = EngineLimits());
 
   Status LoadYaml(std::string_view yaml, const std::string& namespace_name = "");
   void SetScript(Script script) { script_ = std::move(script); }
@@ -81,6 +81,9 @@ class TestDriver {
 // list of failed checks (empty = pass). Unknown keys are reported as "unchecked".
 std::vector<std::string> RunCase(const std::string& yaml, const Json& expect,
                                  bool round_trip = false);
+
+// The engine limits a case asks for (its optional "limits" object), defaults otherwise.
+EngineLimits LimitsOfCase(const Json& expect);
 
 // The stems of every <stem>.yaml in `dir` that has a <stem>.expect.json beside it, sorted; empty if the
 // folder is absent or holds none.

@@ -503,7 +503,7 @@ ValResult Evaluator::EvalInner(const Node& n) {
     case Op::kLiteral:
       return Val::Ref(n.value);
     case Op::kRoot:
-      return Val::Ref(*root_);
+      return Val::Ref(*root());
     case Op::kVar: {
       const Var* v = FindVar(n.name);
       if (v) {
@@ -655,6 +655,11 @@ ValResult Evaluator::EvalBinary(const Node& n) {
 }
 
 ValResult Evaluator::EvalMember(const Node& n) {
+  if (root_ == nullptr && n.kids[0]->op == Op::kRoot) {
+    // `$.key` over a layered scope: one lookup per layer instead of merging the whole context.
+    BORA_RETURN_IF_ERROR(Step());
+    if (const Json* v = ctx_.scope->Find(n.name)) return Val::Ref(*v);
+  }
   BORA_ASSIGN_OR_RETURN(Val recv, Eval(*n.kids[0]));
   if (recv.undefined()) return recv;
   const Json& r = recv.get();

@@ -167,9 +167,10 @@ std::string DataRepr(const Json& data) {
 }
 
 Status WrapError(const Status& st, Lang lang, std::string_view expr, const EvalContext& ctx) {
+  const Json& data = ctx.scope ? ctx.scope->Whole() : *ctx.data;
   std::string msg = std::string("Can not evaluate ") + (lang == Lang::kYaql ? "YAQL" : "Jinja") +
                     " expression [expression=" + std::string(expr) + ", error=" + st.message() +
-                    ", data=" + DataRepr(*ctx.data) + "]";
+                    ", data=" + DataRepr(data) + "]";
   StatusCode code = st.code() == StatusCode::kResourceExhausted ? StatusCode::kResourceExhausted
                                                                 : StatusCode::kInvalidArgument;
   return Status(code, std::move(msg));
@@ -239,6 +240,25 @@ Result<Json> EvalNode(const CompiledNode& node, const EvalContext& ctx) {
 
 }  // namespace
 
+const Json* Scope::Find(std::string_view key) const {
+  for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) {
+    const JsonObject& o = (*it)->get_object();
+    if (auto f = o.find(key); f != o.end()) return &f->value();
+  }
+  return nullptr;
+}
+
+const Json& Scope::Whole() const {
+  if (!merged_) {
+    JsonObject merged;
+    for (const Json* layer : layers_) {
+      for (const auto& kv : layer->get_object()) merged[kv.key()] = kv.value();
+    }
+    merged_.emplace(std::move(merged));
+  }
+  return *merged_;
+}
+
 Template::Template() = default;
 
 Result<Template> Template::Compile(const Json& value, const Limits& limits) {
@@ -259,7 +279,8 @@ Result<Template> Template::CompileString(std::string_view text, const Limits& li
 
 Result<Json> Template::Evaluate(const EvalContext& ctx) const {
   if (!root_) return Json();
-  if (ctx.data == nullptr) return InvalidArgument("EvalContext.data must not be null");
+  if (ctx.data == nullptr && ctx.scope == nullptr)
+    return InvalidArgument("EvalContext.data must not be null");
   return EvalNode(*root_, ctx);
 }
 

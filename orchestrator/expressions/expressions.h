@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -47,11 +48,39 @@ class Host {
   virtual Result<Json> Call(std::string_view name, std::span<const Json> args, const KwArgs& kwargs) = 0;
 };
 
-// What an evaluation sees: `$` (YAQL) and `_` (Jinja) are `*data`.
+// `$` of an evaluation built from objects layered over each other, later layers winning key by key (the
+// workflow input, then the global context, then a task's inbound context...). `$.key` is looked up through the
+// layers without building anything, so an evaluation over a large context costs what it reads, not the size
+// of the context; only a use of the whole `$` (`<% $ %>`, `$.keys()`, an error message that shows the data)
+// builds the merge, once per Scope. Layers that are not objects are skipped. The layers are borrowed: they
+// must outlive the Scope and stay unchanged while it is used. Not thread-safe (the merge is cached).
+class Scope {
+ public:
+  Scope() = default;
+  Scope(const Scope& other) : layers_(other.layers_) {}
+  Scope& operator=(const Scope&) = delete;
+
+  // Adds a layer above the ones added before.
+  void Push(const Json& layer) {
+    if (layer.is_object() && !layer.get_object().empty()) layers_.push_back(&layer);
+    merged_.reset();
+  }
+  // The value of the top-level `key`, or null if no layer has it.
+  const Json* Find(std::string_view key) const;
+  // The whole merged object.
+  const Json& Whole() const;
+
+ private:
+  std::vector<const Json*> layers_;
+  mutable std::optional<Json> merged_;
+};
+
+// What an evaluation sees: `$` (YAQL) and `_` (Jinja) are `*data`, or the merge of `scope` when it is set.
 struct EvalContext {
-  const Json* data = nullptr;  // must not be null
+  const Json* data = nullptr;  // must not be null unless `scope` is set
   Host* host = nullptr;        // may be null: host functions then fail with "no function named ..."
   Limits limits;
+  const Scope* scope = nullptr;  // when set, `data` is ignored
 };
 
 class CompiledNode;  // internal

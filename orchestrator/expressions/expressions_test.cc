@@ -476,5 +476,39 @@ TEST(Host, KwargsAndMethodReceiver) {
       << r.status().message();
 }
 
+// A layered scope: `$.key` reads the top-most layer that has the key without merging the layers;
+// the whole `$` and error messages see the merge.
+TEST(Expressions, ScopeLooksKeysUpThroughLayers) {
+  Json input = J(R"({"xs": [1, 2, 3], "name": "input", "only_input": true})");
+  Json global = J(R"({"name": "global", "g": 7})");
+  Json item = J(R"({"i": 2})");
+  Json empty = JsonObject();
+  Json not_an_object = Json(5);
+  Scope scope;
+  for (const Json* layer : {&input, &global, &item, &empty, &not_an_object}) scope.Push(*layer);
+  EvalContext ctx;
+  ctx.scope = &scope;
+  auto eval = [&](std::string_view text) {
+    auto t = Template::CompileString(text);
+    EXPECT_TRUE(t.ok()) << t.status().ToString();
+    return t->Evaluate(ctx);
+  };
+  EXPECT_EQ(*eval("<% $.name %>"), Json("global"));
+  EXPECT_EQ(*eval("<% $.xs[$.i] + $.g %>"), Json(10));
+  EXPECT_EQ(*eval("{{ _.only_input }}"), Json(true));
+  EXPECT_EQ(*eval("<% let(a => $.g) -> $a + $.i %>"), Json(9));
+  EXPECT_EQ(*eval("<% $.xs.select($ + 1) %>"), J("[2, 3, 4]")) << "a lambda's `$` is its item";
+  EXPECT_EQ(*eval("<% $ %>"),
+            J(R"({"xs": [1, 2, 3], "name": "global", "only_input": true, "g": 7, "i": 2})"));
+  EXPECT_EQ(*eval("<% $.keys().len() %>"), Json(5));
+  auto missing = eval("<% $.nope %>");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("key 'nope' not found"), std::string::npos);
+  EXPECT_NE(missing.status().message().find("'g': 7"), std::string::npos) << "data shows the merge";
+  auto undefined = eval("{{ _.nope }}");
+  ASSERT_FALSE(undefined.ok());
+  EXPECT_NE(undefined.status().message().find("has no attribute 'nope'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bora::expr

@@ -242,7 +242,9 @@ bool IsHostFunction(std::string_view name);
 // Evaluates ASTs for one evaluation. Not thread-safe; cheap to construct.
 class Evaluator {
  public:
-  Evaluator(const EvalContext& ctx, Lang lang) : ctx_(ctx), lang_(lang), root_(ctx.data) {}
+  // With a layered scope, root_ stays null until the whole `$` is needed (see Root()).
+  Evaluator(const EvalContext& ctx, Lang lang)
+      : ctx_(ctx), lang_(lang), root_(ctx.scope ? nullptr : ctx.data) {}
 
   ValResult Eval(const Node& n);
   // Evaluates `n` with `$` bound to `item` (a lambda body).
@@ -272,7 +274,8 @@ class Evaluator {
   Status SizeExceeded(size_t bytes) const;
 
   Lang lang() const { return lang_; }
-  const Json* root() const { return root_; }
+  // `$`: the current root value (merging a layered scope if that was not done yet).
+  const Json* root() { return root_ ? root_ : &ctx_.scope->Whole(); }
   const EvalContext& ctx() const { return ctx_; }
   // Variables in scope (innermost last). Heap-allocated so references to values stay valid while
   // the vector grows.

@@ -49,7 +49,8 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Create(const ClusterOptions& o
     signature.description = "runs in an external worker";
     node->registry_.Register(std::move(signature), std::make_shared<ExternalAction>());
   }
-  node->engine_ = std::make_unique<engine::Engine>(node->definitions_.get(), &node->registry_);
+  node->engine_ = std::make_unique<engine::Engine>(node->definitions_.get(), &node->registry_,
+                                                   options.engine_limits);
   node->client_ = std::make_unique<ExecutionClient>(node->bus_.get(), node->store_.get(), node->engine_.get(),
                                                     node->definitions_.get(), options.partitions,
                                                     options.prefix);

@@ -43,6 +43,7 @@ struct ClusterOptions {
   int session_timeout_ms = 10000;  // Kafka group session: how fast a dead process is detected
   workers::StdActionOptions std_actions;
   RetentionPolicy retention;  // orchestrator role; off unless enabled()
+  engine::EngineLimits engine_limits;  // orchestrator role
   // Custom actions run by external (SDK) workers on their own pools: the engine accepts them with
   // any parameters; a C++ worker that receives one answers with an error.
   std::vector<std::string> external_actions;

@@ -58,7 +58,7 @@ EmbeddedRuntime::EmbeddedRuntime(EmbeddedOptions options)
     clock_ = SystemClock::Get();
   }
   workers::RegisterStdActions(registry_, options_.std_actions);
-  engine_ = std::make_unique<engine::Engine>(&definitions_, &registry_);
+  engine_ = std::make_unique<engine::Engine>(&definitions_, &registry_, options_.engine_limits);
   fan_out_ = std::make_unique<FanOut>(this);
   int orchestrators = options_.deterministic
                           ? 1

@@ -47,6 +47,7 @@ struct EmbeddedOptions {
   bool deterministic = false;
   workers::StdActionOptions std_actions;
   RetentionPolicy retention;  // off unless enabled() (an ExecutionRetention partition task)
+  engine::EngineLimits engine_limits;
 };
 
 class EmbeddedRuntime {

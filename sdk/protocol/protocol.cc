@@ -156,6 +156,7 @@ void WriteEvent(const engine::Event& event, Sink& o) {
             o.Str("parent_task_execution_id", e.parent_task_execution_id);
             o.Str("root_execution_id", e.root_execution_id);
             o.Int("parent_item_index", e.parent_item_index);
+            o.Int("depth", e.depth);
           }
         } else if constexpr (std::is_same_v<T, engine::ActionCompleted>) {
           o.Str("task_execution_id", e.task_execution_id);
@@ -574,6 +575,7 @@ Result<engine::Event> EventFromJson(const Json& json) {
     e.parent_task_execution_id = r.Str("parent_task_execution_id", false);
     e.root_execution_id = r.Str("root_execution_id", false);
     e.parent_item_index = static_cast<int>(r.Int("parent_item_index"));
+    e.depth = static_cast<int>(std::clamp<int64_t>(r.Int("depth"), 0, 1 << 20));
     out = std::move(e);
   } else if (type == "ActionCompleted") {
     engine::ActionCompleted e;

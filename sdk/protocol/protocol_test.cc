@@ -17,6 +17,7 @@ std::vector<Event> SampleEvents() {
   start.parent_task_execution_id = "pt1";
   start.root_execution_id = "r1";
   start.parent_item_index = 3;
+  start.depth = 2;  // re-encoding the decoded event must give the same text
   engine::ActionCompleted done{"e1", "t1", "a1", engine::ActionCompleted::Kind::kError, Json("boom")};
   engine::SubWorkflowCompleted sub{"e1", "t1", "s1", engine::State::kError, JsonObject(), "bad"};
   engine::ResumeExecution resume{"e1", *ParseJson(R"({"x": 1})")};

@@ -22,10 +22,10 @@ engine::TaskExecution& Changed(engine::TaskExecution& t) {
   t.revision = engine::NextRevision();
   return t;
 }
-engine::ActionExecution& Changed(engine::TaskExecution& t, size_t action) {
-  Changed(t);
+engine::ActionExecution& Changed(engine::ExecutionState& s, size_t task, size_t action) {
+  engine::TaskExecution& t = Changed(s.tasks[task]);
   t.actions[action].revision = engine::NextRevision();
-  t.changed_actions.push_back(static_cast<uint32_t>(action));
+  s.ListChangedAction(task, action);
   return t.actions[action];
 }
 
@@ -275,7 +275,7 @@ TEST_P(StateStoreContractTest, StatesChangedStepByStepReadBackWhole) {
           s->tasks[4].actions.push_back(ax);
         }
       },
-      [&] { Changed(s->tasks[4], 1).state = engine::State::kSuccess; },  // one action of a task
+      [&] { Changed(*s, 4, 1).state = engine::State::kSuccess; },  // one action of a task
       [&] {  // a with-items-like task: many actions (written in chunks), then a few change
         for (int a = 3; a < 250; ++a) {
           engine::ActionExecution ax;
@@ -286,8 +286,8 @@ TEST_P(StateStoreContractTest, StatesChangedStepByStepReadBackWhole) {
         }
       },
       [&] {
-        Changed(s->tasks[4], 7).output = *ParseJson(R"({"result": 7})");
-        Changed(s->tasks[4], 249).state = engine::State::kError;
+        Changed(*s, 4, 7).output = *ParseJson(R"({"result": 7})");
+        Changed(*s, 4, 249).state = engine::State::kError;
       },
       [&] { s->global_context = *ParseJson(R"({"only": "the head"})"); },
       [&] {  // many tasks at once (the commit script writes them in chunks)
@@ -625,7 +625,7 @@ TEST(RedisStateStoreTest, UnchangedRevisionsAreSkippedAndVerifiedOnRequest) {
   EXPECT_FALSE((*back)->tasks[1].actions[0].state_info.has_value());
   // With new revisions: written.
   Changed(s->tasks[0]);
-  Changed(s->tasks[1], 0);
+  Changed(*s, 1, 0);
   ASSERT_TRUE(commit(*plain, claim->epoch).ok());
   back = plain->ReadExecution(0, "revs");
   ASSERT_TRUE(back.ok() && back->has_value());
@@ -674,8 +674,8 @@ TEST(RedisStateStoreTest, OnlyListedAndNewActionsAreLookedAt) {
     return back.ok() && back->has_value() ? **back : engine::ExecutionState();
   };
   ASSERT_TRUE(commit(*plain, claim->epoch).ok());
-  Changed(s->tasks[0], 5).state = engine::State::kSuccess;
-  Changed(s->tasks[0], 5).output = *ParseJson(R"({"result": 5})");  // listed twice: written once
+  Changed(*s, 0, 5).state = engine::State::kSuccess;
+  Changed(*s, 0, 5).output = *ParseJson(R"({"result": 5})");  // listed twice: written once
   s->tasks[0].actions.push_back(MakeAction("listed-50"));          // new: written without a listing
   ASSERT_TRUE(commit(*plain, claim->epoch).ok());
   EXPECT_EQ(read().ToJsonText(), s->ToJsonText());
@@ -687,7 +687,7 @@ TEST(RedisStateStoreTest, OnlyListedAndNewActionsAreLookedAt) {
   EXPECT_FALSE(read().tasks[0].actions[7].state_info.has_value());
   // All of them marked (a retry, a rerun): every action is looked at again.
   for (auto& a : s->tasks[0].actions) a.revision = engine::NextRevision();
-  s->tasks[0].all_actions_changed = true;
+  s->ListAllActionsChanged(0);
   ASSERT_TRUE(commit(*plain, claim->epoch).ok());
   EXPECT_EQ(read().ToJsonText(), s->ToJsonText());
 
@@ -696,7 +696,7 @@ TEST(RedisStateStoreTest, OnlyListedAndNewActionsAreLookedAt) {
   auto claim2 = verifying->ClaimPartition(0);
   ASSERT_TRUE(claim2.ok());
   ASSERT_TRUE(commit(*verifying, claim2->epoch).ok());
-  Changed(s->tasks[0], 3).state_info = "listed";
+  Changed(*s, 0, 3).state_info = "listed";
   ASSERT_TRUE(commit(*verifying, claim2->epoch).ok());
   s->tasks[0].actions[9].revision = engine::NextRevision();
   s->tasks[0].actions[9].state_info = "unlisted";
@@ -754,7 +754,7 @@ TEST(RedisStateStoreTest, WithItemsItemsAreAFieldOfTheirOwn) {
   std::string same_items = (*items)->Str();
   same_items.insert(1, " ");  // the same JSON, written differently
   ASSERT_TRUE((*raw)->Command({"HSET", tasks_key, "0.items", same_items}).ok());
-  Changed(s->tasks[0], 3).state = engine::State::kSuccess;
+  Changed(*s, 0, 3).state = engine::State::kSuccess;
   w.pending_pos = 11;
   ASSERT_TRUE(commit().ok());
   items = (*raw)->Command({"HGET", tasks_key, "0.items"});
