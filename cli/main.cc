@@ -123,6 +123,16 @@ int main(int argc, char** argv) {
                     "Require this bearer token (file content) on every endpoint but /health/*");
     cmd->add_option("--api-threads", api_args.threads, "HTTP threads");
     cmd->add_option("--max-body-bytes", api_args.max_body_bytes, "Largest request body (413 above)");
+    cmd->add_option(
+        "--public-url", api_args.public_url,
+        "URL clients reach the API at (https://bora.example.com): links in replies start "
+        "with it (default: http://<address>:<port>; the Host header is never used)");
+    cmd->add_option(
+           "--allowed-origin", api_args.allowed_origins,
+           "Browser origin (https://ui.example.com) allowed to send POST/PUT/PATCH/DELETE; "
+           "other Origin headers get 403 (repeatable)")
+        ->take_all()
+        ->allow_extra_args(false);
   };
   CLI::App* serve = app.add_subcommand(
       "serve", "Run every role and the REST API in one process: embedded, or on Kafka and Redis");

@@ -19,6 +19,12 @@ Status ApplyApiArgs(const ApiArgs& args, api::ApiServiceOptions* options) {
   options->http.max_body_bytes = args.max_body_bytes;
   options->limits.max_body_bytes = args.max_body_bytes;
   options->limits.max_definition_bytes = args.max_body_bytes;
+  if (!args.public_url.empty() && args.public_url.rfind("http://", 0) != 0 &&
+      args.public_url.rfind("https://", 0) != 0) {
+    return InvalidArgument("--public-url must start with http:// or https://: " + args.public_url);
+  }
+  options->http.public_url = args.public_url;
+  options->http.allowed_origins = args.allowed_origins;
   if (!args.auth_token_file.empty()) {
     std::ifstream in(args.auth_token_file, std::ios::binary);
     if (!in) return InvalidArgument("cannot read --auth-token-file " + args.auth_token_file);

@@ -18,6 +18,8 @@ struct ApiArgs {
   std::string auth_token_file; // when set, every request but /health/* needs this bearer token
   int threads = 16;            // HTTP threads (handlers block while a change is applied)
   size_t max_body_bytes = 1 << 20;
+  std::string public_url;  // links (`uri`, `next`) start with it; "" = the listener
+  std::vector<std::string> allowed_origins;  // browser origins allowed to POST/PUT/PATCH/DELETE
 };
 
 // Mistral's [execution_expiration_policy] as flags (--expiration-*), durations in minutes as there

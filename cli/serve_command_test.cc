@@ -55,5 +55,35 @@ TEST(RetentionArgsTest, BadValuesAreRefused) {
   EXPECT_NE(ToRetentionPolicy(args).status().message().find("unknown state 'DONE'"), std::string::npos);
 }
 
+// --public-url and --allowed-origin reach the HTTP server's options; a public URL must be http(s).
+TEST(ApiArgsTest, PublicUrlAndAllowedOrigins) {
+  ApiArgs args;
+  args.public_url = "https://bora.example.com";
+  args.allowed_origins = {"https://ui.example.com", "http://localhost:3000"};
+  api::ApiServiceOptions options;
+  ASSERT_TRUE(ApplyApiArgs(args, &options).ok());
+  EXPECT_EQ(options.http.public_url, "https://bora.example.com");
+  EXPECT_EQ(options.http.allowed_origins, args.allowed_origins);
+  args.public_url = "bora.example.com";
+  Status s = ApplyApiArgs(args, &options);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("--public-url"), std::string::npos) << s.message();
+}
+
+// The start-up warning: listening beyond loopback without a token.
+TEST(ApiArgsTest, ExposureWarningBeyondLoopbackWithoutToken) {
+  http::HttpServerOptions o;
+  for (const char* loopback : {"127.0.0.1", "127.0.0.2", "::1"}) {
+    o.address = loopback;
+    EXPECT_EQ(api::ExposureWarning(o), "") << loopback;
+  }
+  for (const char* exposed : {"0.0.0.0", "::", "192.168.1.10"}) {
+    o.address = exposed;
+    EXPECT_NE(api::ExposureWarning(o).find("without an auth token"), std::string::npos) << exposed;
+  }
+  o.auth_token = "t";
+  EXPECT_EQ(api::ExposureWarning(o), "");
+}
+
 }  // namespace
 }  // namespace bora::cli

@@ -7,6 +7,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <initializer_list>
 
 namespace bora::workers {
 
@@ -120,12 +121,54 @@ NetworkPolicy::NetworkPolicy(const std::vector<std::string>& denied_cidrs, bool 
   }
 }
 
-Status NetworkPolicy::Check(const IpAddress& raw) const {
-  IpAddress ip = raw.Unmapped();
-  if (!config_error_.ok()) {
-    return PermissionDenied("outbound connections are disabled by a bad SSRF configuration (" +
-                            config_error_.message() + ")");
+namespace {
+
+bool HasPrefix(const IpAddress& ip, std::initializer_list<uint8_t> prefix) {
+  size_t i = 0;
+  for (uint8_t b : prefix)
+    if (ip.bytes[i++] != b) return false;
+  return true;
+}
+
+IpAddress V4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+  IpAddress v4;
+  v4.bytes[0] = a;
+  v4.bytes[1] = b;
+  v4.bytes[2] = c;
+  v4.bytes[3] = d;
+  return v4;
+}
+
+struct Embedded {
+  IpAddress v4;
+  const char* form;
+};
+
+// The IPv4 addresses an IPv6 address carries (IPv4-mapped is unmapped before this).
+std::vector<Embedded> EmbeddedIpv4(const IpAddress& ip) {
+  const auto& b = ip.bytes;
+  std::vector<Embedded> out;
+  // NAT64 well-known prefix 64:ff9b::/96 (RFC 6052).
+  if (HasPrefix(ip, {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0}))
+    out.push_back({V4(b[12], b[13], b[14], b[15]), "NAT64 64:ff9b::/96"});
+  // IPv4-translated ::ffff:0:0:0/96 (RFC 2765, SIIT).
+  if (HasPrefix(ip, {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0}))
+    out.push_back({V4(b[12], b[13], b[14], b[15]), "IPv4-translated ::ffff:0:0:0/96"});
+  // 6to4 2002::/16 (RFC 3056): the relay's IPv4 address follows the prefix.
+  if (HasPrefix(ip, {0x20, 0x02})) out.push_back({V4(b[2], b[3], b[4], b[5]), "6to4 2002::/16"});
+  // Teredo 2001::/32 (RFC 4380): the server's IPv4 address, then the client's, inverted.
+  if (HasPrefix(ip, {0x20, 0x01, 0, 0})) {
+    out.push_back({V4(b[4], b[5], b[6], b[7]), "Teredo server, 2001::/32"});
+    out.push_back({V4(static_cast<uint8_t>(~b[12]), static_cast<uint8_t>(~b[13]),
+                      static_cast<uint8_t>(~b[14]), static_cast<uint8_t>(~b[15])),
+                   "Teredo client, 2001::/32"});
   }
+  return out;
+}
+
+}  // namespace
+
+Status NetworkPolicy::CheckDirect(const IpAddress& ip) const {
   if (ip.IsLoopback()) {
     if (allow_loopback_) return Status::Ok();
     return PermissionDenied(
@@ -137,6 +180,32 @@ Status NetworkPolicy::Check(const IpAddress& raw) const {
       return PermissionDenied("address " + ip.ToString() + " is in the denied network " +
                               block.base.ToString() + "/" + std::to_string(block.prefix_len));
     }
+  }
+  return Status::Ok();
+}
+
+Status NetworkPolicy::Check(const IpAddress& raw) const {
+  IpAddress ip = raw.Unmapped();
+  if (!config_error_.ok()) {
+    return PermissionDenied("outbound connections are disabled by a bad SSRF configuration (" +
+                            config_error_.message() + ")");
+  }
+  BORA_RETURN_IF_ERROR(CheckDirect(ip));
+  if (!ip.is_v6 || ip.IsLoopback()) return Status::Ok();
+  // Local-use NAT64 (RFC 8215): where the IPv4 address sits depends on the operator's prefix
+  // length, so the whole block is denied.
+  if (HasPrefix(ip, {0, 0x64, 0xff, 0x9b, 0, 0x01}))
+    return PermissionDenied("address " + ip.ToString() +
+                            " is in the local-use NAT64 network 64:ff9b:1::/48, which is denied");
+  // IPv4-compatible ::a.b.c.d (deprecated by RFC 4291; :: and ::1 are handled above).
+  if (HasPrefix(ip, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}))
+    return PermissionDenied("address " + ip.ToString() +
+                            " is an IPv4-compatible address (::/96, deprecated), which is denied");
+  for (const Embedded& e : EmbeddedIpv4(ip)) {
+    Status s = CheckDirect(e.v4);
+    if (!s.ok())
+      return PermissionDenied("address " + ip.ToString() + " embeds IPv4 " + e.v4.ToString() +
+                              " (" + e.form + "): " + s.message());
   }
   return Status::Ok();
 }

@@ -2,7 +2,10 @@
 // NetworkPolicy: the SSRF guard of std.http / std.mistral_http. It holds a list of denied CIDR
 // blocks and decides, for a resolved IP address, whether an outbound connection may be made.
 // Loopback addresses (127.0.0.0/8, ::1) are allowed only when `allow_loopback` is set, whatever the
-// list says. IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are checked as their IPv4 address.
+// list says. IPv6 addresses that carry an IPv4 address are also checked as that IPv4 address:
+// IPv4-mapped ::ffff:0:0/96, IPv4-translated ::ffff:0:0:0/96, NAT64 64:ff9b::/96, 6to4 2002::/16,
+// Teredo 2001::/32 (server and client address). The local-use NAT64 block 64:ff9b:1::/48 and the
+// deprecated IPv4-compatible block ::/96 (but ::1) are denied outright, whatever the list says.
 // Immutable after construction; safe to share between threads.
 #include <array>
 #include <cstdint>
@@ -48,6 +51,9 @@ class NetworkPolicy {
   const Status& config_error() const { return config_error_; }
 
  private:
+  // Loopback and the denied list only (no embedded IPv4 forms).
+  Status CheckDirect(const IpAddress& ip) const;
+
   std::vector<CidrBlock> denied_;
   bool allow_loopback_;
   Status config_error_;

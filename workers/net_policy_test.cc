@@ -70,6 +70,34 @@ TEST(NetworkPolicyTest, DefaultsDenyPrivateAndLoopbackUnlessAllowed) {
       {"8.8.8.8", true, true},
       {"2001:4860:4860::8888", true, true},
       {"172.15.255.255", true, true},
+      // IPv6 forms that carry an IPv4 address are checked as that IPv4 address; the local-use
+      // NAT64 prefix and the deprecated IPv4-compatible ::/96 are denied outright.
+      {"64:ff9b::7f00:1", false, true},      // NAT64 of 127.0.0.1
+      {"64:ff9b::127.0.0.1", false, true},   // the same, dotted
+      {"64:ff9b::a00:1", false, false},      // NAT64 of 10.0.0.1
+      {"64:ff9b::a9fe:a9fe", false, false},  // NAT64 of 169.254.169.254
+      {"64:ff9b::c0a8:101", false, false},   // NAT64 of 192.168.1.1
+      {"64:ff9b::", false, false},           // NAT64 of 0.0.0.0
+      {"64:ff9b::808:808", true, true},      // NAT64 of 8.8.8.8
+      {"64:ff9b:1::808:808", false, false},  // local-use NAT64: denied outright
+      {"64:ff9b:1:ffff::7f00:1", false, false},
+      {"::ffff:10.1.1.1", false, false},  // IPv4-mapped
+      {"::ffff:8.8.8.8", true, true},
+      {"::ffff:0:7f00:1", false, true},  // IPv4-translated 127.0.0.1
+      {"::ffff:0:a00:1", false, false},
+      {"::ffff:0:808:808", true, true},
+      {"::7f00:1", false, false},  // IPv4-compatible (deprecated): denied outright
+      {"::a00:1", false, false},
+      {"::808:808", false, false},
+      {"2002:7f00:1::1", false, true},                         // 6to4 of 127.0.0.1
+      {"2002:a00:1::1", false, false},                         // 6to4 of 10.0.0.1
+      {"2002:a9fe:a9fe::", false, false},                      // 6to4 of 169.254.169.254
+      {"2002:808:808::1", true, true},                         // 6to4 of 8.8.8.8
+      {"2001:0:4136:e378:8000:63bf:3fff:fdd2", true, true},    // Teredo: 65.54.227.120, 192.0.2.45
+      {"2001:0:a00:1:8000:63bf:3fff:fdd2", false, false},      // Teredo server 10.0.0.1
+      {"2001:0:4136:e378:8000:63bf:80ff:fffe", false, true},   // Teredo client 127.0.0.1
+      {"2001:0:4136:e378:8000:63bf:f5ff:fffe", false, false},  // Teredo client 10.0.0.1
+      {"2001:db8::7f00:1", true, true},  // documentation prefix: no IPv4 inside
   };
   for (const Case& c : cases) {
     IpAddress ip = *IpAddress::Parse(c.ip);
@@ -79,6 +107,9 @@ TEST(NetworkPolicyTest, DefaultsDenyPrivateAndLoopbackUnlessAllowed) {
       EXPECT_EQ(strict.Check(ip).code(), StatusCode::kPermissionDenied);
     }
   }
+  EXPECT_NE(
+      strict.Check(*IpAddress::Parse("64:ff9b::7f00:1")).message().find("embeds IPv4 127.0.0.1"),
+      std::string::npos);
 }
 
 TEST(NetworkPolicyTest, InvalidConfigDeniesEverything) {

@@ -2,8 +2,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <boost/asio/ip/address.hpp>
+#include <cctype>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <string_view>
 
 #include "common/log.h"
 #include "common/metrics/http_routes.h"
@@ -14,6 +18,7 @@
 #include "ingest/api/executions_api.h"
 #include "ingest/api/openapi.h"
 #include "ingest/events/ingest_processor.h"
+#include "ingest/http/fault.h"
 #include "orchestrator/runtime/cluster_node.h"
 #include "orchestrator/runtime/embedded_runtime.h"
 #include "orchestrator/store/memory_resource_store.h"
@@ -174,11 +179,65 @@ Status ApiService::LoadFile(const std::string& path) {
   return Status::Ok();
 }
 
+namespace {
+
+// Patterns whose POST/PUT bodies are not JSON (any Content-Type).
+bool TakesAnyBody(const std::string& pattern) {
+  // YAML definitions (python-mistralclient sends them as text/plain), and the event intake, whose
+  // content types are the senders' (CloudEvents binary mode, webhooks).
+  static const std::set<std::string> kPatterns = {"/v2/workbooks",
+                                                  "/v2/workbooks/validate",
+                                                  "/v2/workflows",
+                                                  "/v2/workflows/{identifier}",
+                                                  "/v2/workflows/validate",
+                                                  "/v2/actions",
+                                                  "/v2/actions/{identifier}",
+                                                  "/v2/actions/validate",
+                                                  "/v2/events",
+                                                  "/v2/webhooks/{name}"};
+  return kPatterns.count(pattern) > 0;
+}
+
+bool IsJsonMediaType(std::string_view content_type) {
+  std::string type(content_type.substr(0, content_type.find(';')));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return type == "application/json" || (type.rfind("application/", 0) == 0 && type.size() > 5 &&
+                                        type.compare(type.size() - 5, 5, "+json") == 0);
+}
+
+http::RouteHandler RequireJsonBody(const std::string& pattern, http::RouteHandler handler) {
+  if (TakesAnyBody(pattern)) return handler;
+  return [handler = std::move(handler)](const http::HttpRequest& r, const http::PathParams& p) {
+    bool has_body = r.method == "POST" || r.method == "PUT" || r.method == "PATCH";
+    std::string type = r.Header("content-type");
+    if (has_body && !r.body.empty() && !IsJsonMediaType(type)) {
+      return http::MistralFault(
+          415, "Unsupported Media Type: " + r.method + " " + r.path +
+                   " takes a JSON body (Content-Type: application/json), got " +
+                   (type.empty() ? std::string("no Content-Type") : "'" + type + "'"));
+    }
+    return handler(r, p);
+  };
+}
+
+}  // namespace
+
+std::string ExposureWarning(const http::HttpServerOptions& options) {
+  if (!options.auth_token.empty()) return "";
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(options.address, ec);
+  if (!ec && address.is_loopback()) return "";
+  return "the REST API listens on " + options.address +
+         ", beyond loopback, without an auth token: anyone who can reach it can read and start "
+         "workflows (use --auth-token-file)";
+}
+
 void RegisterRestApi(http::Router& router, ApiContext& context, std::function<Status()> ready) {
-  // Every route is counted and timed under its pattern (bora_http_requests_total and its histogram);
-  // metrics::AddRoutes wraps its own.
+  // Every route is counted and timed under its pattern (bora_http_requests_total and its
+  // histogram); metrics::AddRoutes wraps its own. Routes that take JSON refuse other bodies (415).
   router.SetWrapper([](const std::string& pattern, http::RouteHandler handler) {
-    return metrics::Instrumented(pattern, std::move(handler));
+    return metrics::Instrumented(pattern, RequireJsonBody(pattern, std::move(handler)));
   });
   RegisterDefinitionsRoutes(router, context);
   RegisterExecutionsRoutes(router, context);
@@ -202,6 +261,7 @@ Status ApiService::Start() {
     return s;
   }
   BORA_LOG_INFO("REST API on http://{}", impl_->server->endpoint());
+  if (std::string warning = ExposureWarning(ho); !warning.empty()) BORA_LOG_WARN("{}", warning);
   return Status::Ok();
 }
 

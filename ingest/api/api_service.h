@@ -60,9 +60,15 @@ class ApiService {
   std::unique_ptr<Impl> impl_;
 };
 
+// The warning `bora serve|api` logs at start when the API listens beyond loopback without an auth
+// token; empty when it does not.
+std::string ExposureWarning(const http::HttpServerOptions& options);
+
 // Registers every REST resource of `context` on `router` (definitions, executions/tasks/action
-// executions, cron triggers, events/webhooks/event triggers) plus /metrics and /health/* (`ready` decides
-// readiness).
+// executions, cron triggers, events/webhooks/event triggers) plus /metrics and /health/* (`ready`
+// decides readiness). A POST, PUT or PATCH with a body to a route that takes JSON needs a JSON
+// Content-Type (application/json or application/*+json), else 415; definitions (YAML), /v2/events
+// and /v2/webhooks/{name} take any.
 void RegisterRestApi(http::Router& router, ApiContext& context, std::function<Status()> ready);
 
 }  // namespace bora::api

@@ -91,6 +91,7 @@ http::HttpRequest MakeRequest(const std::string& method, const std::string& targ
   }
   r.headers = headers;
   if (!r.headers.contains("host")) r.headers["host"] = "localhost:8989";
+  r.base_url = "http://localhost:8989";  // as HttpServer sets it
   if (!body.empty() && !r.headers.contains("content-type"))
     r.headers["content-type"] = content_type.empty() ? "application/json" : content_type;
   r.body = body;

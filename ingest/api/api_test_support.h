@@ -48,7 +48,8 @@ class ApiTestBackend {
 };
 
 // A request for Router::Dispatch: `target` is "/path?query" (percent-encoded, '+' = space in the
-// query). Headers are `headers` plus host "localhost:8989" unless given, and `content_type` (or
+// query); base_url "http://localhost:8989". Headers are `headers` plus host "localhost:8989" unless
+// given, and `content_type` (or
 // application/json when empty) as content-type when a body is given and `headers` has none.
 http::HttpRequest MakeRequest(const std::string& method, const std::string& target,
                               const std::string& body = "", const std::string& content_type = "",

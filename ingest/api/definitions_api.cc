@@ -15,13 +15,9 @@ using http::HttpRequest;
 using http::HttpResponse;
 using http::PathParams;
 
-// "http://<host>" from the Host header (Mistral's pecan.request.host_url).
-std::string HostUrl(const HttpRequest& r) {
-  std::string host = r.Header("host");
-  if (host.empty()) host = "localhost:8989";
-  std::string proto = r.Header("x-forwarded-proto");
-  return (proto.empty() ? "http" : proto) + "://" + host;
-}
+// Where clients reach the server (set by the HTTP server from its configuration, never from the
+// Host header); empty without a server, which makes the links relative.
+std::string HostUrl(const HttpRequest& r) { return r.base_url; }
 
 HttpResponse NoContent() {
   HttpResponse r;

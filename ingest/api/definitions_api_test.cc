@@ -74,7 +74,7 @@ class DefinitionsApiTest : public ::testing::Test {
                           const std::string& body = "",
                           const std::string& content_type = "text/plain") {
     return router_.Dispatch(
-        MakeRequest(method, target, body, content_type, {{"host", "bora.test:8989"}}));
+        MakeRequest(method, target, body, content_type, {{"host", "evil.example:1"}}));
   }
   static std::vector<std::string> Names(const JsonObject& list, const char* collection) {
     std::vector<std::string> out;
@@ -96,10 +96,12 @@ TEST_F(DefinitionsApiTest, RootAndVersionDocuments) {
   ASSERT_EQ(root.status, 200) << root.body;
   EXPECT_EQ(
       root.body,
-      R"([{"id":"v2.0","status":"CURRENT","link":{"href":"http://bora.test:8989/v2","target":"v2"}}])");
+      R"([{"id":"v2.0","status":"CURRENT","link":{"href":"http://localhost:8989/v2","target":"v2"}}])");
+  // Links start with the server's base URL (MakeRequest: http://localhost:8989), not the Host
+  // header (evil.example:1 here).
   auto v2 = Call("GET", "/v2");
   ASSERT_EQ(v2.status, 200);
-  EXPECT_EQ(v2.body, R"({"uri":"http://bora.test:8989/v2"})");
+  EXPECT_EQ(v2.body, R"({"uri":"http://localhost:8989/v2"})");
   auto info = Call("GET", "/info");
   ASSERT_EQ(info.status, 200);
   EXPECT_EQ(Field(BodyObject(info), "name"), "bora");
@@ -189,6 +191,41 @@ TEST_F(DefinitionsApiTest, WorkflowErrors) {
       404);
   // Bad scope.
   EXPECT_EQ(Call("POST", "/v2/workflows?scope=galaxy", kTwoWorkflows).status, 400);
+}
+
+// A name that is not valid UTF-8 is refused with its location, so it is never stored (it would
+// break every listing's JSON).
+TEST_F(DefinitionsApiTest, InvalidUtf8NamesAreRefusedAndListingsStillWork) {
+  ASSERT_EQ(Call("POST", "/v2/workflows", kTwoWorkflows).status, 201);
+  const std::string bad_workflow = "version: '2.0'\nwf\xff:\n  tasks:\n    t: {action: std.noop}\n";
+  const std::string bad_task = "version: '2.0'\nwf3:\n  tasks:\n    t\xc3(: {action: std.noop}\n";
+  const std::string bad_action = "version: '2.0'\nact\xe2\x82:\n  base: std.noop\n";
+  const std::string bad_workbook =
+      "version: '2.0'\nname: wb\xff\nworkflows:\n  w:\n    tasks:\n      t: {}\n";
+  struct Case {
+    std::string target, body, location;
+  };
+  for (const Case& c : {Case{"/v2/workflows", bad_workflow, "<input>:2:3"},
+                        Case{"/v2/workflows", bad_task, "<input>:4:6"},
+                        Case{"/v2/actions", bad_action, "<input>:2:4"},
+                        Case{"/v2/workbooks", bad_workbook, "<input>:2:9"}}) {
+    SCOPED_TRACE(c.target + " " + c.location);
+    auto r = Call("POST", c.target, c.body);
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(Field(BodyObject(r), "faultstring"),
+              "Invalid DSL: " + c.location + ": YAML text is not valid UTF-8 (byte 0x" +
+                  (c.body.find('\xff') != std::string::npos   ? "ff"
+                   : c.body.find('\xc3') != std::string::npos ? "c3"
+                                                              : "e2") +
+                  ")");
+  }
+  for (const char* collection : {"workflows", "actions", "workbooks"}) {
+    auto list = Call("GET", std::string("/v2/") + collection);
+    ASSERT_EQ(list.status, 200) << list.body;
+    EXPECT_TRUE(ParseJson(list.body).ok()) << collection;
+  }
+  EXPECT_EQ(Names(BodyObject(Call("GET", "/v2/workflows")), "workflows"),
+            (std::vector<std::string>{"wf1", "wf2"}));
 }
 
 TEST_F(DefinitionsApiTest, DefinitionOverTheLimitIs413) {

@@ -202,9 +202,7 @@ std::string Join(const std::vector<std::string>& v) {
 
 std::string NextLink(const http::HttpRequest& request, const ListQuery& query, size_t limit,
                      const std::string& marker) {
-  std::string host = request.Header("host");
-  std::string url = host.empty() ? std::string() : "http://" + host;
-  url += request.path;
+  std::string url = request.base_url + request.path;
   // As Mistral's ResourceList.get_next: the other arguments first, then limit, marker and fields.
   std::string args = "sort_keys=" + Encode(Join(query.sort_keys)) +
                      "&sort_dirs=" + Encode(Join(query.sort_dirs)) + "&";

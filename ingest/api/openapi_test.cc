@@ -1148,5 +1148,52 @@ TEST_F(OpenApiScenarioTest, EveryResponseOfEveryEndpointMatchesTheDocument) {
   EXPECT_GT(checked_, 150);
 }
 
+// A route that takes JSON refuses a body of another type (415) before its handler, so a web page's
+// "simple" cross-site POST (text/plain, form) starts nothing; YAML definitions keep text/plain, as
+// python-mistralclient sends them. List `next` links start with the server's base URL.
+TEST(RestApiContentTypeTest, JsonRoutesRefuseOtherBodiesDefinitionsTakeYaml) {
+  ApiServiceOptions options;
+  options.serve_http = false;
+  ApiTestBackend backend(options);
+  http::Router router;
+  RegisterRestApi(router, backend.context(), [] { return Status::Ok(); });
+  auto call = [&](const std::string& method, const std::string& target, const std::string& body,
+                  const std::string& type) {
+    return router.Dispatch(MakeRequest(method, target, body, "", {{"content-type", type}}));
+  };
+  ASSERT_EQ(call("POST", "/v2/workflows", kWorkflows, "text/plain").status, 201);
+  const std::string start = R"({"workflow_id": "wf", "input": {"num1": 1}})";
+  for (std::string type : {"text/plain", "application/x-www-form-urlencoded",
+                           "multipart/form-data; boundary=x", "", "application/jsonx"}) {
+    SCOPED_TRACE(type);
+    http::HttpResponse r = call("POST", "/v2/executions", start, type);
+    EXPECT_EQ(r.status, 415) << r.body;
+    EXPECT_NE(Field(BodyObject(r), "faultstring").find("takes a JSON body"), std::string::npos)
+        << r.body;
+    EXPECT_EQ(call("POST", "/v2/environments", R"({"name": "e", "variables": {}})", type).status,
+              415);
+  }
+  auto listed = call("GET", "/v2/executions", "", "");
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_TRUE(BodyObject(listed).at("executions").as_array().empty()) << listed.body;
+  EXPECT_EQ(call("POST", "/v2/environments", R"({"name": "e1", "variables": {}})",
+                 "application/json; charset=utf-8")
+                .status,
+            201);
+  EXPECT_EQ(
+      call("POST", "/v2/environments", R"({"name": "e2", "variables": {}})", "Application/JSON")
+          .status,
+      201);
+  EXPECT_EQ(call("POST", "/v2/webhooks/none", "{}", "text/plain").status, 404);  // any type
+  // `next` comes from the base URL, whatever the Host header says.
+  http::HttpRequest page =
+      MakeRequest("GET", "/v2/workflows?limit=1", "", "", {{"host", "evil.example"}});
+  page.base_url = "https://bora.example.com";
+  auto reply = router.Dispatch(page);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(Field(BodyObject(reply), "next").rfind("https://bora.example.com/v2/workflows?", 0), 0u)
+      << reply.body;
+}
+
 }  // namespace
 }  // namespace bora::api

@@ -3,6 +3,7 @@
 // deterministic mode.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -376,6 +377,40 @@ TEST(Signature, Table) {
       EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << c.name;
       EXPECT_NE(s.message().find(c.error), std::string::npos) << c.name << ": " << s.message();
     }
+  }
+}
+
+// Timestamps at the ends of int64 and far from now are outside the tolerance (the age is computed
+// without overflow); numbers int64 cannot hold are not Unix times.
+TEST(Signature, ExtremeTimestampsAreOutsideTheTolerance) {
+  const std::string secret = "whsec_" + Base64Encode("0123456789abcdef0123456789abcdef");
+  const std::string body = "{}";
+  const int64_t now_s = kNow / 1'000'000;
+  auto signed_at = [&](int64_t ts) {
+    return Headers{{"webhook-id", "msg_1"},
+                   {"webhook-timestamp", std::to_string(ts)},
+                   {"webhook-signature", SignStandardWebhook(secret, "msg_1", ts, body)}};
+  };
+  const int64_t kMin = std::numeric_limits<int64_t>::min();
+  const int64_t kMax = std::numeric_limits<int64_t>::max();
+  for (int64_t ts :
+       {kMin, kMin + 1, kMin + now_s, kMax, kMax - now_s, int64_t{-1}, int64_t{0}, now_s - 301,
+        now_s + 301, now_s - 1'000'000'000'000, now_s + 1'000'000'000'000}) {
+    Status s = VerifyStandardWebhook(secret, signed_at(ts), body, kNow);
+    EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << ts << ": " << s.ToString();
+    EXPECT_NE(s.message().find("outside the 300 s tolerance"), std::string::npos)
+        << ts << ": " << s.message();
+  }
+  EXPECT_TRUE(VerifyStandardWebhook(secret, signed_at(now_s + 300), body, kNow).ok());
+  EXPECT_TRUE(VerifyStandardWebhook(secret, signed_at(now_s - 300), body, kNow).ok());
+  for (std::string text : {"9223372036854775808", "-9223372036854775809", "99999999999999999999",
+                           " 1767225600", "+1767225600", "1767225600 ", "0x10", ""}) {
+    Headers h = {{"webhook-id", "msg_1"},
+                 {"webhook-timestamp", text},
+                 {"webhook-signature", SignStandardWebhook(secret, "msg_1", now_s, body)}};
+    Status s = VerifyStandardWebhook(secret, h, body, kNow);
+    EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << "'" << text << "'";
+    EXPECT_FALSE(s.ok()) << "'" << text << "'";
   }
 }
 

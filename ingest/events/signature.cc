@@ -1,13 +1,15 @@
 #include "ingest/events/signature.h"
 
-#include "common/ids.h"
-
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <cstdlib>
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <vector>
+
+#include "common/ids.h"
 
 namespace bora::events {
 namespace {
@@ -72,13 +74,19 @@ Status VerifyStandardWebhook(std::string_view secret, const Headers& headers, st
     return PermissionDenied(
         "missing signature headers (webhook-id, webhook-timestamp and webhook-signature are "
         "required)");
-  char* end = nullptr;
-  long long ts = std::strtoll(timestamp.c_str(), &end, 10);
-  if (end == timestamp.c_str() || *end != '\0')
+  // Strict: an optional '-' and digits that fit int64 (no spaces, no '+', no overflow).
+  int64_t ts = 0;
+  const char* first = timestamp.data();
+  const char* last = first + timestamp.size();
+  auto [ptr, ec] = std::from_chars(first, last, ts);
+  if (ec != std::errc() || ptr != last)
     return PermissionDenied("webhook-timestamp is not a Unix time in seconds");
-  long long now_s = now / 1'000'000;
-  long long delta = now_s > ts ? now_s - ts : ts - now_s;
-  if (delta > tolerance.count())
+  // |now - ts| in unsigned arithmetic: exact for any two int64 values, so no overflow.
+  const int64_t now_s = now / 1'000'000;
+  const uint64_t age = now_s >= ts ? static_cast<uint64_t>(now_s) - static_cast<uint64_t>(ts)
+                                   : static_cast<uint64_t>(ts) - static_cast<uint64_t>(now_s);
+  const uint64_t allowed = static_cast<uint64_t>(std::max<int64_t>(tolerance.count(), 0));
+  if (age > allowed)
     return PermissionDenied("webhook-timestamp is outside the " +
                             std::to_string(tolerance.count()) + " s tolerance");
   std::string expected = SignStandardWebhook(secret, id, ts, body);

@@ -1,5 +1,7 @@
 #include "ingest/http/http_server.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
@@ -9,11 +11,13 @@
 #include <cctype>
 #include <exception>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "common/log.h"
 #include "ingest/http/fault.h"
+#include "ingest/http/request_reader.h"
 
 namespace bora::http {
 namespace {
@@ -23,102 +27,12 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decodes `in`; with `plus_as_space` (query strings) '+' becomes ' '. False on a bad
-// escape.
-bool PercentDecode(std::string_view in, bool plus_as_space, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      int hi = HexValue(in[i + 1]);
-      int lo = HexValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_as_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return true;
-}
-
-// Fills path and query of `req` from req.target. False when the target is not origin-form (or
-// absolute-form) or has a bad escape.
-bool ParseTarget(HttpRequest& req) {
-  std::string_view t = req.target;
-  for (std::string_view scheme : {"http://", "https://"}) {
-    if (t.size() >= scheme.size() &&
-        std::equal(scheme.begin(), scheme.end(), t.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
-      t.remove_prefix(scheme.size());
-      size_t slash = t.find_first_of("/?");
-      t = slash == std::string_view::npos ? std::string_view("/") : t.substr(slash);
-      break;
-    }
-  }
-  if (t.empty() || t.front() != '/') return false;
-  size_t hash = t.find('#');
-  if (hash != std::string_view::npos) t = t.substr(0, hash);
-  size_t q = t.find('?');
-  std::string_view raw_path = t.substr(0, q);
-  if (!PercentDecode(raw_path, false, req.path)) return false;
-  if (req.path.find('\0') != std::string::npos) return false;
-  req.query.clear();
-  if (q == std::string_view::npos) return true;
-  std::string_view qs = t.substr(q + 1);
-  size_t i = 0;
-  while (i <= qs.size()) {
-    size_t amp = qs.find('&', i);
-    if (amp == std::string_view::npos) amp = qs.size();
-    std::string_view item = qs.substr(i, amp - i);
-    if (!item.empty()) {
-      size_t eq = item.find('=');
-      std::string key, value;
-      if (!PercentDecode(item.substr(0, eq), true, key)) return false;
-      if (eq != std::string_view::npos && !PercentDecode(item.substr(eq + 1), true, value))
-        return false;
-      req.query.emplace_back(std::move(key), std::move(value));
-    }
-    i = amp + 1;
-  }
-  return true;
-}
-
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  // Runs over the longer length whatever the content, so timing reveals only the lengths.
-  size_t n = std::max(a.size(), b.size());
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < n; ++i) {
-    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= x ^ y;
-  }
-  return diff == 0;
-}
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string TrimSlash(const std::string& path) {
-  std::string p = path;
-  while (p.size() > 1 && p.back() == '/') p.pop_back();
-  return p;
+// "https://host:8443/prefix" -> "https://host:8443".
+std::string OriginOf(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  size_t path = url.find('/', scheme + 3);
+  return path == std::string::npos ? url : url.substr(0, path);
 }
 
 }  // namespace
@@ -131,32 +45,14 @@ struct HttpServer::Impl {
   std::vector<std::thread> threads;
   int port = 0;
   std::string address;
+  std::string base_url;  // links start with it (HttpRequest::base_url)
+  std::optional<internal::RequestGate> gate;
 
   Impl(const HttpServerOptions& o, const HttpHandler& h) : options(o), handler(h) {}
 
-  bool Authorized(const HttpRequest& req) const {
-    if (options.auth_token.empty()) return true;
-    if (options.unauthenticated_paths.count(TrimSlash(req.path)) ||
-        options.unauthenticated_paths.count(req.path))
-      return true;
-    std::string auth = req.Header("authorization");
-    bool ok = false;
-    if (auth.size() > 7 && ToLower(std::string_view(auth).substr(0, 7)) == "bearer ") {
-      std::string_view token = std::string_view(auth).substr(7);
-      while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-      ok |= ConstantTimeEquals(token, options.auth_token);
-    }
-    std::string x = req.Header("x-auth-token");
-    if (!x.empty()) ok |= ConstantTimeEquals(x, options.auth_token);
-    return ok;
-  }
-
-  HttpResponse Handle(const HttpRequest& req) const {
-    if (!Authorized(req)) {
-      HttpResponse r = MistralFault(401, "Authentication required: missing or invalid token");
-      r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return r;
-    }
+  HttpResponse Handle(HttpRequest& req) const {
+    req.base_url = base_url;
+    if (auto refused = gate->Check(req)) return *refused;
     try {
       return handler(req);
     } catch (const std::exception& e) {
@@ -189,30 +85,22 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void ReadHeader() {
-    parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
-    // The body limit is applied once the header is in, so a too-long Content-Length gets its own
-    // message.
-    parser_->body_limit(boost::none);
+    reader_.Begin();
     stream_.expires_after(server_.options.read_timeout);
     bhttp::async_read_header(
-        stream_, buffer_, *parser_,
+        stream_, reader_.buffer(), reader_.parser(),
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
-    if (ec) return OnReadError(ec, /*header=*/true);
-    auto& req = parser_->get();
-    if (auto length = parser_->content_length();
-        length && *length > server_.options.max_body_bytes) {
-      return SendFault(413,
-                       "Request body too large (" + std::to_string(*length) + " bytes; limit " +
-                           std::to_string(server_.options.max_body_bytes) + ")",
-                       /*close=*/true);
+    if (ec) return OnReadError(ec, /*in_body=*/false);
+    if (auto refused = reader_.OnHeader()) {
+      keep_alive_ = false;
+      return Send(std::move(*refused));
     }
-    parser_->body_limit(server_.options.max_body_bytes);
+    auto& req = reader_.parser().get();
     auto expect = req.find(bhttp::field::expect);
-    if (expect != req.end() && ToLower(expect->value()) == "100-continue") {
+    if (expect != req.end() && beast::iequals(expect->value(), "100-continue")) {
       static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       asio::async_write(stream_, asio::buffer(kContinue),
                         [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -225,68 +113,38 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
-    bhttp::async_read(stream_, buffer_, *parser_,
+    bhttp::async_read(stream_, reader_.buffer(), reader_.parser(),
                       [self = shared_from_this()](beast::error_code ec, size_t) {
-                        if (ec) return self->OnReadError(ec, /*header=*/false);
+                        if (ec) return self->OnReadError(ec, /*in_body=*/true);
                         self->OnRequest();
                       });
   }
 
-  void OnReadError(beast::error_code ec, bool header) {
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted || ec == asio::error::eof ||
-        ec == asio::error::connection_reset || ec == bhttp::error::partial_message) {
-      return Close();
+  void OnReadError(beast::error_code ec, bool in_body) {
+    auto outcome = reader_.OnError(ec, in_body);
+    switch (outcome.kind) {
+      case internal::RequestReader::ErrorOutcome::Kind::kContinue:
+        return ReadBody();
+      case internal::RequestReader::ErrorOutcome::Kind::kRespond:
+        keep_alive_ = false;
+        return Send(std::move(outcome.response));
+      case internal::RequestReader::ErrorOutcome::Kind::kClose:
+        return Close();
     }
-    if (ec == bhttp::error::header_limit) {
-      return SendFault(431,
-                       "Request header fields too large (limit " +
-                           std::to_string(server_.options.max_header_bytes) + " bytes)",
-                       true);
-    }
-    if (ec == bhttp::error::body_limit) {
-      return SendFault(413,
-                       "Request body too large (more than " +
-                           std::to_string(server_.options.max_body_bytes) + " bytes; limit " +
-                           std::to_string(server_.options.max_body_bytes) + ")",
-                       true);
-    }
-    if (ec.category() == beast::error_code(bhttp::error::bad_method).category()) {
-      return SendFault(400, "Malformed HTTP request: " + ec.message(), true);
-    }
-    Close();
   }
 
   void OnRequest() {
-    auto& breq = parser_->get();
     HttpRequest req;
-    req.method = std::string(breq.method_string());
-    req.target = std::string(breq.target());
-    req.remote = remote_;
-    for (const auto& field : breq) {
-      std::string name = ToLower(field.name_string());
-      auto [it, inserted] = req.headers.emplace(name, std::string(field.value()));
-      if (!inserted) it->second += ", " + std::string(field.value());
-    }
-    req.body = std::move(breq.body());
-    keep_alive_ = breq.keep_alive() && server_.options.keep_alive;
-    version_ = breq.version();
-    if (!ParseTarget(req)) {
-      return SendFault(400, "Malformed request target: " + req.target, true);
-    }
+    HttpResponse fault;
+    bool parsed = reader_.TakeRequest(remote_, &req, &fault);
+    keep_alive_ = parsed && reader_.keep_alive();
     // Handler may block: it runs here, on this connection's strand, on one of the I/O threads.
-    Send(server_.Handle(req));
-  }
-
-  void SendFault(int status, const std::string& message, bool close) {
-    if (close) keep_alive_ = false;
-    if (version_ == 0) version_ = 11;
-    Send(MistralFault(status, message));
+    Send(parsed ? server_.Handle(req) : std::move(fault));
   }
 
   void Send(HttpResponse r) {
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
-    res->version(version_ == 10 ? 10 : 11);
+    res->version(reader_.version() == 10 ? 10 : 11);
     res->result(static_cast<unsigned>(r.status));
     res->set(bhttp::field::server, server_.options.server_name);
     if (!r.content_type.empty()) res->set(bhttp::field::content_type, r.content_type);
@@ -298,7 +156,6 @@ class Session : public std::enable_shared_from_this<Session> {
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res](beast::error_code ec, size_t) {
                          if (ec || !self->keep_alive_) return self->Close();
-                         self->version_ = 0;
                          self->ReadHeader();
                        });
   }
@@ -324,11 +181,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   HttpServer::Impl& server_;
-  beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  internal::RequestReader reader_{server_.options};
   std::string remote_;
   bool keep_alive_ = false;
-  unsigned version_ = 0;
   char drain_[4096];
 };
 
@@ -376,6 +231,22 @@ Status HttpServer::Start() {
   if (ec) return fail("listen on");
   impl->port = impl->acceptor->local_endpoint(ec).port();
   impl->address = options_.address;
+  std::set<std::string> own_origins;
+  std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  if (address.is_unspecified()) {
+    char name[256] = {};
+    if (gethostname(name, sizeof(name) - 1) == 0 && name[0] != '\0') host = name;
+  }
+  std::string listener = "http://" + host + ":" + std::to_string(impl->port);
+  impl->base_url = options_.public_url.empty() ? listener : options_.public_url;
+  while (!impl->base_url.empty() && impl->base_url.back() == '/') impl->base_url.pop_back();
+  own_origins.insert(listener);
+  own_origins.insert(OriginOf(impl->base_url));
+  if (address.is_loopback() || address.is_unspecified()) {
+    for (const char* name : {"localhost", "127.0.0.1", "[::1]"})
+      own_origins.insert("http://" + std::string(name) + ":" + std::to_string(impl->port));
+  }
+  impl->gate.emplace(options_, own_origins);
   impl->Accept();
   for (int i = 0; i < options_.threads; ++i) {
     impl->threads.emplace_back([ioc = impl->ioc.get()] {

@@ -1,8 +1,9 @@
 #pragma once
 // HttpServer: the HTTP/1.1 server in front of the REST API (Boost.Beast + Asio, kept out of this
 // header). One handler (usually Router::Dispatch) answers every request; the server enforces the
-// limits below, the optional bearer token, and turns malformed input into 400/413/431 with a
-// Mistral fault body. See ingest/http/README.md for the limits table.
+// limits below, the optional bearer token, the Origin of state-changing requests, and turns
+// malformed input into 400/413/431 with a Mistral fault body. See ingest/http/README.md for the
+// limits table.
 //
 // Ownership and threads: the owner calls Start() and Stop() (or lets the destructor stop) from one
 // thread. The handler is called on the server's `threads` I/O threads, concurrently for different
@@ -15,6 +16,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "ingest/http/http_types.h"
@@ -28,7 +30,11 @@ struct HttpServerOptions {
   int port = 0;                       // 0 = ephemeral; HttpServer::port() gives the bound one
   int threads = 2;                    // I/O threads (handlers run on them)
   size_t max_body_bytes = 1 << 20;    // larger bodies -> 413
-  size_t max_header_bytes = 8 << 10;  // request line + headers; larger -> 431
+  size_t max_header_bytes =
+      8 << 10;  // request line + headers, and a chunked body's trailer; -> 431
+  // A chunk's line in a chunked body: its size and extensions (without CRLF); longer -> 400. The
+  // server holds at most this much of a chunk line.
+  size_t max_chunk_line_bytes = 1024;
   // Time allowed to receive one whole request (headers and body) and, between requests on a
   // kept-alive connection, the idle time. A slow or silent client is disconnected after it
   // (slowloris-safe).
@@ -40,6 +46,15 @@ struct HttpServerOptions {
   std::string auth_token;
   std::set<std::string> unauthenticated_paths = {"/health/live", "/health/ready"};
   std::string server_name = "bora";  // the Server header
+  // Where clients reach the server ("https://bora.example.com"): HttpRequest::base_url, which
+  // handlers build links from (`uri`, `next`), and an allowed Origin. Empty: the listener,
+  // "http://<address>:<port>" (the host name for a wildcard address). The Host header is not used.
+  std::string public_url;
+  // Origins ("https://ui.example.com") whose pages may send POST, PUT, PATCH and DELETE besides the
+  // server's own (the listener's, the public URL's; for a loopback or wildcard address also
+  // localhost, 127.0.0.1 and [::1] on the port). Such a request with any other Origin header is
+  // refused with 403 (cross-site request forgery); requests without Origin (CLIs, SDKs) pass.
+  std::vector<std::string> allowed_origins;
 };
 
 class HttpServer {

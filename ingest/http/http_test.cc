@@ -134,7 +134,8 @@ HttpResponse Echo(const HttpRequest& req) {
                                {"query", query},
                                {"headers", headers},
                                {"body", req.body},
-                               {"remote", req.remote}});
+                               {"remote", req.remote},
+                               {"base_url", req.base_url}});
   r.headers.emplace_back("X-Echo", "1");
   return r;
 }
@@ -242,6 +243,119 @@ TEST_F(ServerTest, HeadersTooLargeIs431) {
   auto fine = Call("GET", "/x", "", {{"X-Big", std::string(4000, 'h')}});
   ASSERT_TRUE(fine.ok());
   EXPECT_EQ(fine->status, 200);
+}
+
+// A chunk line (size and extensions) longer than max_chunk_line_bytes is refused as soon as the
+// server has that many bytes of it: the answer comes while the line is still unfinished, so the
+// server never holds more than the limit of it.
+TEST_F(ServerTest, LongChunkExtensionIsRefusedBeforeTheLineEnds) {
+  HttpServerOptions options;
+  options.read_timeout = std::chrono::seconds(3);
+  StartServer(options);
+  const std::string head = "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  HttpTestConnection conn;
+  ASSERT_TRUE(conn.Connect("127.0.0.1", server_->port()).ok());
+  ASSERT_TRUE(conn.SendRaw(head + "5;" + std::string(64 << 10, 'x')).ok());  // no CRLF, ever
+  auto out = conn.ReadUntilClose(std::chrono::seconds(20));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->rfind("HTTP/1.1 400", 0), 0u) << *out;
+  EXPECT_NE(out->find("chunk line longer than 1024 bytes"), std::string::npos) << *out;
+  // Extensions within the limit are accepted (and ignored), in every chunk and the last one.
+  std::string ext = ";" + std::string(1000, 'e');
+  std::string ok = Raw(head + "5" + ext + "\r\nhello\r\n1;a=\"b\"\r\n!\r\n0" + ext + "\r\n\r\n" +
+                       "GET /next HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(ok.rfind("HTTP/1.1 200", 0), 0u) << ok;
+  EXPECT_NE(ok.find("\"body\":\"hello!\""), std::string::npos) << ok;
+  EXPECT_NE(ok.find("\"path\":\"/next\""), std::string::npos) << ok;
+}
+
+// Trailer fields count like header fields: more than max_header_bytes of them is 431.
+TEST_F(ServerTest, TrailerOverTheHeaderLimitIs431) {
+  StartServer();
+  const std::string head = "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (size_t size : {size_t{9000}, size_t{70000}}) {
+    SCOPED_TRACE(size);
+    std::string out =
+        Raw(head + "5\r\nhello\r\n0\r\nX-Trailer: " + std::string(size, 't') + "\r\n\r\n");
+    EXPECT_EQ(out.rfind("HTTP/1.1 431", 0), 0u) << out.substr(0, 200);
+    EXPECT_NE(out.find("Request header fields too large"), std::string::npos) << out.substr(0, 200);
+  }
+  std::string fine =
+      Raw("POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+          "Connection: close\r\n\r\n5\r\nhello\r\n0\r\nX-Trailer: " +
+          std::string(4000, 't') + "\r\n\r\n");
+  EXPECT_EQ(fine.rfind("HTTP/1.1 200", 0), 0u) << fine.substr(0, 200);
+  // The server still serves afterwards.
+  auto r = Call("GET", "/x");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+}
+
+// A browser sends Origin with cross-site requests: POST, PUT, PATCH and DELETE from an origin
+// that is neither the server's nor allowed are refused (403) before the handler; requests without
+// Origin (CLIs, SDKs) and reads pass.
+TEST_F(ServerTest, CrossOriginStateChangingRequestsAre403) {
+  HttpServerOptions options;
+  options.allowed_origins = {"https://ui.example.com"};
+  std::atomic<int> handled{0};
+  StartServer(options, [&](const HttpRequest& req) {
+    ++handled;
+    return Echo(req);
+  });
+  const std::string port = std::to_string(server_->port());
+  struct Case {
+    std::string method, origin;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {"POST", "", 200},
+      {"POST", "https://evil.example", 403},
+      {"PUT", "https://evil.example", 403},
+      {"PATCH", "https://evil.example", 403},
+      {"DELETE", "https://evil.example", 403},
+      {"POST", "null", 403},
+      {"POST", "http://127.0.0.1:1", 403},
+      {"POST", "http://127.0.0.1.evil.example:" + port, 403},
+      {"GET", "https://evil.example", 200},
+      {"POST", "http://127.0.0.1:" + port, 200},
+      {"POST", "http://localhost:" + port, 200},
+      {"DELETE", "HTTPS://UI.example.com/", 200},
+  };
+  int allowed = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.method + " Origin: " + c.origin);
+    std::map<std::string, std::string> headers;
+    if (!c.origin.empty()) headers["Origin"] = c.origin;
+    auto r = Call(c.method, "/v2/executions", "{}", headers);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, c.status) << r->body;
+    if (c.status == 403) {
+      EXPECT_NE(FaultString(*r).find("Cross-origin request refused"), std::string::npos);
+    } else {
+      ++allowed;
+    }
+  }
+  EXPECT_EQ(handled.load(), allowed);
+}
+
+// Handlers build links from HttpRequest::base_url: the listener or the configured public URL,
+// never the Host header.
+TEST_F(ServerTest, BaseUrlIsTheListenerOrThePublicUrlNotTheHostHeader) {
+  StartServer();
+  auto r = Call("GET", "/x", "", {{"Host", "evil.example"}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(BodyJson(*r).as_object().at("base_url"),
+            Json("http://127.0.0.1:" + std::to_string(server_->port())));
+  HttpServerOptions options;
+  options.public_url = "https://bora.example.com/";
+  StartServer(options);
+  r = Call("GET", "/x", "", {{"Host", "evil.example"}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(BodyJson(*r).as_object().at("base_url"), Json("https://bora.example.com"));
+  // The public URL's origin is the server's own.
+  r = Call("POST", "/x", "{}", {{"Origin", "https://bora.example.com"}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
 }
 
 TEST_F(ServerTest, BearerToken) {

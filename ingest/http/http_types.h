@@ -20,6 +20,9 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;  // names lower-cased; repeated headers joined with ", "
   std::string body;
   std::string remote;  // "ip:port" of the peer
+  // "scheme://host[:port][/prefix]" without a trailing '/': where clients reach this server, set by
+  // the server from its configuration (never from the Host header). Links in replies start with it.
+  std::string base_url;
 
   // The first value of a query parameter, or `fallback`.
   std::string Query(const std::string& key, const std::string& fallback = "") const {

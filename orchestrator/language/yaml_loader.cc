@@ -635,6 +635,56 @@ Json ResolvePlainScalar(const std::string& text) {
   return boost::json::string(text);
 }
 
+namespace {
+
+// Length of the well-formed UTF-8 sequence at text[i] (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or 0.
+size_t Utf8SequenceLength(std::string_view text, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+             : c >= 0xe0 && c <= 0xef ? 3
+             : c >= 0xf0 && c <= 0xf4 ? 4
+                                      : 0;
+  if (n == 0 || i + n > text.size()) return 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // the second byte's range
+  if (c == 0xe0) lo = 0xa0;
+  if (c == 0xed) hi = 0x9f;
+  if (c == 0xf0) lo = 0x90;
+  if (c == 0xf4) hi = 0x8f;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k)
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
+  return n;
+}
+
+// kInvalidArgument at the first byte that is not valid UTF-8 (line and column in characters).
+Status CheckUtf8(std::string_view text, int* line, int* column) {
+  int l = 1, col = 1;
+  for (size_t i = 0; i < text.size();) {
+    size_t n = Utf8SequenceLength(text, i);
+    if (n == 0) {
+      *line = l;
+      *column = col;
+      static constexpr char kHex[] = "0123456789abcdef";
+      unsigned char c = static_cast<unsigned char>(text[i]);
+      return InvalidArgument(std::string("YAML text is not valid UTF-8 (byte 0x") + kHex[c >> 4] +
+                             kHex[c & 15] + ")");
+    }
+    if (text[i] == '\n') {
+      ++l;
+      col = 1;
+    } else {
+      ++col;
+    }
+    i += n;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<YamlNodePtr> LoadYaml(std::string_view text, const YamlLimits& limits, int* error_line,
                              int* error_column) {
   auto set_location = [&](int line, int column) {
@@ -646,6 +696,12 @@ Result<YamlNodePtr> LoadYaml(std::string_view text, const YamlLimits& limits, in
     return ResourceExhausted(
         "YAML document is " + std::to_string(text.size()) + " bytes, more than the limit of " +
         std::to_string(limits.max_document_bytes) + " bytes (ParseOptions::max_document_bytes)");
+  }
+  // Names and strings end up in JSON replies and logs: refuse bytes that are not UTF-8 up front.
+  int utf8_line = 0, utf8_column = 0;
+  if (Status utf8 = CheckUtf8(text, &utf8_line, &utf8_column); !utf8.ok()) {
+    set_location(utf8_line, utf8_column);
+    return utf8;
   }
   try {
     std::istringstream stream{std::string(text)};

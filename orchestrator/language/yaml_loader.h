@@ -69,10 +69,11 @@ Json YamlToJson(const YamlNode& node);
 // "list", "mapping".
 std::string_view YamlTypeName(const YamlNode& node);
 
-// A loaded document, or an error: kResourceExhausted for a limit, kInvalidArgument for bad YAML.
-// When `error_line`/`error_column` are given they receive the 1-based location of the problem (0 if
-// unknown). An empty document loads as a null scalar. More than one document in the stream is an
-// error.
+// A loaded document, or an error: kResourceExhausted for a limit, kInvalidArgument for bad YAML
+// (text that is not valid UTF-8 included: "YAML text is not valid UTF-8 (byte 0xff)" at its line
+// and column). When `error_line`/`error_column` are given they receive the 1-based location of the
+// problem (0 if unknown). An empty document loads as a null scalar. More than one document in the
+// stream is an error.
 Result<YamlNodePtr> LoadYaml(std::string_view text, const YamlLimits& limits,
                              int* error_line = nullptr, int* error_column = nullptr);
 

@@ -275,6 +275,16 @@ TEST(YamlLoaderTest, ErrorsAndLimits) {
        1},
       {"merge of scalar", "a:\n  <<: 3\n", YamlLimits{}, StatusCode::kInvalidArgument, "merge key",
        0},
+      {"invalid UTF-8 in a key", "version: '2.0'\nw\xff: {}\n", YamlLimits{},
+       StatusCode::kInvalidArgument, "not valid UTF-8 (byte 0xff)", 2},
+      {"truncated sequence", "a: \"\xc3\"\n", YamlLimits{}, StatusCode::kInvalidArgument,
+       "not valid UTF-8", 1},
+      {"overlong encoding", "a: b\nc: \xc0\xaf\n", YamlLimits{}, StatusCode::kInvalidArgument,
+       "not valid UTF-8", 2},
+      {"surrogate", "a: \xed\xa0\x80\n", YamlLimits{}, StatusCode::kInvalidArgument,
+       "not valid UTF-8", 1},
+      {"beyond U+10FFFF", "# \xf4\x90\x80\x80\n", YamlLimits{}, StatusCode::kInvalidArgument,
+       "not valid UTF-8", 1},
   };
   for (const auto& c : cases) {
     int line = -1, column = -1;
@@ -287,6 +297,19 @@ TEST(YamlLoaderTest, ErrorsAndLimits) {
       EXPECT_EQ(line, c.line) << c.name;
     }
   }
+}
+
+// The location of invalid UTF-8 is its line and column (in characters); valid multi-byte text
+// loads.
+TEST(YamlLoaderTest, InvalidUtf8IsRefusedWithItsLocation) {
+  int line = 0, column = 0;
+  auto r = LoadYaml("a: 1\nnäme\xe2\x82: x\n", YamlLimits{}, &line, &column);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(line, 2);
+  EXPECT_EQ(column, 5);
+  auto ok = LoadYaml("näme: \"€ 😀\"\n", YamlLimits{});
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ((*ok)->Find("näme")->value->scalar, Json("€ 😀"));
 }
 
 TEST(YamlLoaderTest, DeepBlockNestingWithinLimitLoads) {
