@@ -268,7 +268,34 @@ bool FindNonFiniteAt(const Json& v, std::string& path, int depth = 0) {
 
 }  // namespace
 
+namespace {
+
+// The quick check (no path) every parse and write pays; recursion ends at kMaxPathDepth.
+bool HasNonFiniteAt(const Json& v, int depth) {
+  switch (v.kind()) {
+    case boost::json::kind::double_:
+      return !std::isfinite(v.get_double());
+    case boost::json::kind::array:
+      if (depth > kMaxPathDepth) return HasNonFinite(v);
+      for (const Json& e : v.get_array()) {
+        if (HasNonFiniteAt(e, depth + 1)) return true;
+      }
+      return false;
+    case boost::json::kind::object:
+      if (depth > kMaxPathDepth) return HasNonFinite(v);
+      for (const auto& kv : v.get_object()) {
+        if (HasNonFiniteAt(kv.value(), depth + 1)) return true;
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 std::optional<std::string> FindNonFiniteNumber(const Json& v) {
+  if (!HasNonFiniteAt(v, 0)) return std::nullopt;
   std::string path;
   if (FindNonFiniteAt(v, path)) return path;
   return std::nullopt;
@@ -315,8 +342,9 @@ Result<Json> ParseJson(std::string_view text, int max_depth) {
 }
 
 std::string DumpJson(const Json& v) {
+  if (!HasNonFiniteAt(v, 0)) return boost::json::serialize(v);
   std::string out;
-  AppendJson(out, v);
+  AppendJson(out, v);  // null in place of each non-finite number
   return out;
 }
 
