@@ -137,6 +137,9 @@ int RunRun(const RunArgs& args) {
     if (eq == std::string::npos || eq == 0) return fail("--param expects key=value, got '" + kv + "'");
     std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
     auto parsed = ParseJson(value);
+    if (IsNonFiniteNumberError(parsed.status())) {
+      return fail("--param " + key + ": " + parsed.status().message());
+    }
     params.get_object()[key] = parsed.ok() ? *parsed : Json(value);
   }
 

@@ -12,7 +12,8 @@ struct RunArgs {
   std::string workflow;             // empty: the first workflow of the file
   std::string input = "{}";         // JSON text or @path
   std::string env;                  // JSON text or @path; empty = none
-  std::vector<std::string> params;  // key=value (value JSON-decoded when it parses, else a string)
+  std::vector<std::string> params;  // key=value (value JSON-decoded when it parses, else a string;
+                                    // a number out of range is refused, as in --input)
   bool json = false;
   double timeout_seconds = 3600;
   int partitions = 4;

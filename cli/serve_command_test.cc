@@ -1,11 +1,15 @@
-// `--expiration-*` flags into a RetentionPolicy: minutes as Mistral's options, bad values refused with a
-// message naming the flag (never a crash: NaN and huge numbers included).
+// `--expiration-*` flags into a RetentionPolicy: minutes as Mistral's options, bad values refused
+// with a message naming the flag (never a crash: NaN and huge numbers included); `bora run`
+// refusing numbers beyond a double in --input/--env/--param.
 #include "cli/serve_command.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <limits>
+
+#include "cli/run_command.h"
 
 namespace bora::cli {
 namespace {
@@ -83,6 +87,46 @@ TEST(ApiArgsTest, ExposureWarningBeyondLoopbackWithoutToken) {
   }
   o.auth_token = "t";
   EXPECT_EQ(api::ExposureWarning(o), "");
+}
+
+// JSON numbers are finite: `bora run --input/--env/--param` refuse a number beyond a double,
+// naming the flag and the field (exit 2, nothing runs); a finite one runs.
+TEST(RunCommandTest, NumbersBeyondADoubleAreRefusedNamingTheField) {
+  const std::string file = ::testing::TempDir() + "/numbers_wf.yaml";
+  std::ofstream(file) << "version: '2.0'\nwf:\n  input: [x]\n  tasks:\n"
+                         "    t:\n      action: std.echo output=<% $.x %>\n";
+  struct Case {
+    std::string input, env, param;
+    std::string message;
+  };
+  const Case cases[] = {
+      {R"({"x": 1e309})", "", "", "--input: number out of range at 'x'"},
+      {R"({"x": 1})", R"({"k": [-1e999]})", "", "--env: number out of range at 'k[0]'"},
+      {R"({"x": 1})", "", "n=1e309", "--param n: number out of range"},
+  };
+  for (const Case& c : cases) {
+    RunArgs args;
+    args.file = file;
+    args.input = c.input;
+    args.env = c.env;
+    if (!c.param.empty()) args.params = {c.param};
+    ::testing::internal::CaptureStderr();
+    ::testing::internal::CaptureStdout();
+    int code = RunRun(args);
+    std::string err = ::testing::internal::GetCapturedStderr();
+    std::string out = ::testing::internal::GetCapturedStdout();
+    EXPECT_EQ(code, 2) << c.input << " " << c.env << " " << c.param << "\n" << err << out;
+    EXPECT_NE((err + out).find(c.message), std::string::npos) << err << out;
+  }
+  RunArgs ok;
+  ok.file = file;
+  ok.input = R"({"x": 123456789012345678901234567890})";
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  int code = RunRun(ok);
+  std::string out =
+      ::testing::internal::GetCapturedStdout() + ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(code, 0) << out;
 }
 
 }  // namespace

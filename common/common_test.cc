@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/json.h"
+#include "common/json_text.h"
 #include "common/status.h"
 
 namespace bora {
@@ -63,6 +66,52 @@ TEST(JsonTest, ParseErrorsSayWhere) {
   EXPECT_FALSE(ParseJson("[[[[1]]]]", 3).ok());
   EXPECT_FALSE(ParseJson("1 2").ok());
   EXPECT_TRUE(ParseJson("[[[1]]]", 3).ok());
+}
+
+// The one rule for numbers: JSON numbers are finite. Text beyond a double (which Boost.JSON turns
+// into infinity) is refused naming the field; a finite integer beyond uint64 is a double.
+TEST(JsonTest, NumbersBeyondADoubleAreRefusedNamingTheField) {
+  const std::string digits400(400, '9');
+  struct Case {
+    std::string text;
+    std::string path;
+  } cases[] = {
+      {"1e309", "(the value itself)"},
+      {R"({"a": {"b": [0, -1e999]}})", "a.b[1]"},
+      {R"({"n": )" + digits400 + "}", "n"},
+      {"[[1], [2, 1E400]]", "[1][1]"},
+  };
+  for (const Case& c : cases) {
+    auto r = ParseJson(c.text);
+    ASSERT_FALSE(r.ok()) << c.text << " => " << DumpJson(*r);
+    EXPECT_NE(r.status().message().find("number out of range at '" + c.path + "'"),
+              std::string::npos)
+        << r.status().message();
+    EXPECT_TRUE(IsNonFiniteNumberError(r.status()));
+  }
+  EXPECT_EQ(DumpJson(*ParseJson("[1e308, 1e-400, 123456789012345678901234567890]")),
+            "[1E308,0E0,1.2345678901234568E29]");
+  EXPECT_EQ(CheckFiniteNumbers(JsonObject{{"x", std::nan("")}}, "input").message().substr(0, 34),
+            "number out of range at 'input.x': ");
+  EXPECT_TRUE(CheckFiniteNumbers(JsonObject{{"x", 1.5}}, "input").ok());
+}
+
+// Defence in depth: the writers never emit Infinity or NaN, which no JSON reader accepts.
+TEST(JsonTest, WritersNeverEmitInfinityOrNaN) {
+  Json v = JsonObject{{"a", HUGE_VAL}, {"b", JsonArray{-HUGE_VAL, std::nan(""), 1.5}}};
+  EXPECT_EQ(DumpJson(v), R"({"a":null,"b":[null,null,1.5E0]})");
+  EXPECT_EQ(PythonJsonDumps(v), R"({"a": null, "b": [null, null, 1.5]})");
+  std::string out;
+  EXPECT_FALSE(AppendJson(out, v));
+  EXPECT_EQ(out, DumpJson(v));
+  out.clear();
+  EXPECT_TRUE(AppendJson(out, JsonArray{1.5}));
+  Json deep = HUGE_VAL;  // deeper than the writer's recursion: Boost's serializer's part
+  for (int i = 0; i < 40; ++i) deep = JsonArray{deep};
+  out.clear();
+  EXPECT_FALSE(AppendJson(out, deep));
+  EXPECT_EQ(out, std::string(40, '[') + "null" + std::string(40, ']'));
+  EXPECT_TRUE(ParseJson(out, 64).ok());
 }
 
 TEST(JsonTest, PythonFormatting) {

@@ -7,6 +7,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <vector>
+
+#include "common/json_text.h"
 
 namespace bora {
 
@@ -93,9 +96,11 @@ void DumpsImpl(std::string& out, const Json& v, int indent, int level) {
     case boost::json::kind::uint64: AppendPythonNumber(out, v); break;
     case boost::json::kind::double_: {
       double d = v.get_double();
-      if (std::isnan(d)) out += "NaN";
-      else if (std::isinf(d)) out += d > 0 ? "Infinity" : "-Infinity";
-      else out += PythonFloatRepr(d);
+      if (std::isfinite(d)) {
+        out += PythonFloatRepr(d);
+      } else {
+        out += "null";  // never Infinity/NaN (json.dumps would): no JSON reader takes them
+      }
       break;
     }
     case boost::json::kind::string: AppendEscapedJsonString(out, v.get_string(), true); break;
@@ -205,7 +210,116 @@ double AsDouble(const Json& v) {
 
 bool IsNumberOrBool(const Json& v) { return v.is_number() || v.is_bool(); }
 
+constexpr std::string_view kNonFinitePrefix = "number out of range at ";
+
+// Without the path, and without recursion (for values nested deeper than kMaxPathDepth).
+bool HasNonFinite(const Json& root) {
+  std::vector<const Json*> todo{&root};
+  while (!todo.empty()) {
+    const Json* x = todo.back();
+    todo.pop_back();
+    if (x->is_double() && !std::isfinite(x->get_double())) return true;
+    if (x->is_array()) {
+      for (const Json& e : x->get_array()) todo.push_back(&e);
+    } else if (x->is_object()) {
+      for (const auto& kv : x->get_object()) todo.push_back(&kv.value());
+    }
+  }
+  return false;
+}
+
+constexpr int kMaxPathDepth = 64;
+
+// Leaves in `path` the path of the first non-finite number below `v` (".key" and "[i]" steps).
+bool FindNonFiniteAt(const Json& v, std::string& path, int depth = 0) {
+  if (depth > kMaxPathDepth && v.is_structured()) {
+    if (!HasNonFinite(v)) return false;
+    path += "...";
+    return true;
+  }
+  switch (v.kind()) {
+    case boost::json::kind::double_:
+      return !std::isfinite(v.get_double());
+    case boost::json::kind::array: {
+      const JsonArray& a = v.get_array();
+      for (size_t i = 0; i < a.size(); ++i) {
+        if (!a[i].is_structured() && !a[i].is_double()) continue;
+        const size_t at = path.size();
+        path += "[" + std::to_string(i) + "]";
+        if (FindNonFiniteAt(a[i], path, depth + 1)) return true;
+        path.resize(at);
+      }
+      return false;
+    }
+    case boost::json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (!kv.value().is_structured() && !kv.value().is_double()) continue;
+        const size_t at = path.size();
+        if (!path.empty()) path.push_back('.');
+        path.append(kv.key().data(), kv.key().size());
+        if (FindNonFiniteAt(kv.value(), path, depth + 1)) return true;
+        path.resize(at);
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
+
+namespace {
+
+// The quick check (no path) every parse and write pays; recursion ends at kMaxPathDepth.
+bool HasNonFiniteAt(const Json& v, int depth) {
+  switch (v.kind()) {
+    case boost::json::kind::double_:
+      return !std::isfinite(v.get_double());
+    case boost::json::kind::array:
+      if (depth > kMaxPathDepth) return HasNonFinite(v);
+      for (const Json& e : v.get_array()) {
+        if (HasNonFiniteAt(e, depth + 1)) return true;
+      }
+      return false;
+    case boost::json::kind::object:
+      if (depth > kMaxPathDepth) return HasNonFinite(v);
+      for (const auto& kv : v.get_object()) {
+        if (HasNonFiniteAt(kv.value(), depth + 1)) return true;
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> FindNonFiniteNumber(const Json& v) {
+  if (!HasNonFiniteAt(v, 0)) return std::nullopt;
+  std::string path;
+  if (FindNonFiniteAt(v, path)) return path;
+  return std::nullopt;
+}
+
+Status NonFiniteNumberError(std::string_view path) {
+  return InvalidArgument(std::string(kNonFinitePrefix) + "'" +
+                         std::string(path.empty() ? "(the value itself)" : path) +
+                         "': JSON numbers must be finite (at most 1.7976931348623157e+308 in "
+                         "magnitude; no Infinity or NaN)");
+}
+
+Status CheckFiniteNumbers(const Json& v, std::string_view name) {
+  std::optional<std::string> path = FindNonFiniteNumber(v);
+  if (!path) return Status::Ok();
+  if (name.empty()) return NonFiniteNumberError(*path);
+  std::string full(name);
+  if (!path->empty()) full += (path->front() == '[' ? "" : ".") + *path;
+  return NonFiniteNumberError(full);
+}
+
+bool IsNonFiniteNumberError(const Status& s) {
+  return !s.ok() && s.message().find(kNonFinitePrefix) != std::string::npos;
+}
 
 Result<Json> ParseJson(std::string_view text, int max_depth) {
   boost::json::parse_options opts;
@@ -222,10 +336,17 @@ Result<Json> ParseJson(std::string_view text, int max_depth) {
     return InvalidArgument("invalid JSON at line " + std::to_string(line) + ", column " +
                            std::to_string(col) + ": " + ec.message());
   }
-  return p.release();
+  Json v = p.release();
+  BORA_RETURN_IF_ERROR(CheckFiniteNumbers(v));
+  return v;
 }
 
-std::string DumpJson(const Json& v) { return boost::json::serialize(v); }
+std::string DumpJson(const Json& v) {
+  if (!HasNonFiniteAt(v, 0)) return boost::json::serialize(v);
+  std::string out;
+  AppendJson(out, v);  // null in place of each non-finite number
+  return out;
+}
 
 std::string PythonJsonDumps(const Json& v, int indent) {
   std::string out;

@@ -6,6 +6,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,9 +19,26 @@ using JsonObject = boost::json::object;
 using JsonArray = boost::json::array;
 
 // Parses JSON text. Errors say where ("line 3, column 7") and what. `max_depth` bounds nesting.
+// A number a double cannot hold (1e309, a 400-digit integer: Boost.JSON would make it infinity) is
+// refused with an error naming its path (NonFiniteNumberError); finite numbers beyond uint64 become
+// doubles.
 Result<Json> ParseJson(std::string_view text, int max_depth = 64);
 
-// Compact JSON ({"a":1}); what goes on the wire.
+// The one rule for numbers: JSON numbers are finite. Infinity and NaN (from an overflowing literal
+// or a computation) cannot be written as JSON, so they are refused where they enter.
+// The path of the first non-finite number in `v` ("a.b[2]", "" for `v` itself), if any.
+std::optional<std::string> FindNonFiniteNumber(const Json& v);
+// kInvalidArgument "number out of range at '<name>.<path>': JSON numbers must be finite ..." when
+// `v` holds a non-finite number; `name` (may be empty) prefixes the path.
+Status CheckFiniteNumbers(const Json& v, std::string_view name = "");
+// The error above, for a number at `path`.
+Status NonFiniteNumberError(std::string_view path);
+// True when `s` is that error (callers that otherwise keep unparsable text as a string refuse it).
+bool IsNonFiniteNumberError(const Status& s);
+
+// Compact JSON ({"a":1}); what goes on the wire. Never writes Infinity or NaN: a non-finite number
+// (which the rule above keeps out) is written as null; encoders that must fail instead use
+// AppendJson's result (common/json_text.h).
 std::string DumpJson(const Json& v);
 
 // Python's json.dumps(v): separators ", " and ": ", non-ASCII escaped as \uXXXX (ensure_ascii), and with

@@ -2,7 +2,9 @@
 
 #include <boost/json/serializer.hpp>
 #include <array>
+#include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace bora {
 
@@ -29,6 +31,29 @@ void AppendWithBoost(std::string& out, const Json& v) {
   }
 }
 
+// Deep containers: Boost's serializer when every number is finite (the usual case), else a copy
+// with null in place of each non-finite number.
+bool AppendDeep(std::string& out, const Json& v) {
+  if (!FindNonFiniteNumber(v)) {
+    AppendWithBoost(out, v);
+    return true;
+  }
+  Json copy = v;
+  std::vector<Json*> todo{&copy};
+  while (!todo.empty()) {
+    Json* x = todo.back();
+    todo.pop_back();
+    if (x->is_double() && !std::isfinite(x->get_double())) *x = nullptr;
+    if (x->is_array()) {
+      for (Json& e : x->get_array()) todo.push_back(&e);
+    } else if (x->is_object()) {
+      for (auto& kv : x->get_object()) todo.push_back(&kv.value());
+    }
+  }
+  AppendWithBoost(out, copy);
+  return false;
+}
+
 template <typename T>
 void AppendNumber(std::string& out, T v) {
   char buf[24];
@@ -36,44 +61,51 @@ void AppendNumber(std::string& out, T v) {
   out.append(buf, r.ptr);
 }
 
-void AppendJsonAt(std::string& out, const Json& v, int depth) {
+// Returns false when `v` holds a non-finite double (written as null).
+bool AppendJsonAt(std::string& out, const Json& v, int depth) {
   switch (v.kind()) {
     case boost::json::kind::null:
       out.append("null", 4);
-      return;
+      return true;
     case boost::json::kind::bool_:
       out.append(v.get_bool() ? std::string_view("true") : std::string_view("false"));
-      return;
+      return true;
     case boost::json::kind::int64:
       AppendNumber(out, v.get_int64());
-      return;
+      return true;
     case boost::json::kind::uint64:
       AppendNumber(out, v.get_uint64());
-      return;
+      return true;
     case boost::json::kind::double_:
+      if (!std::isfinite(v.get_double())) {
+        out.append("null", 4);  // Boost would write Infinity/NaN, which no reader accepts
+        return false;
+      }
       AppendWithBoost(out, v);  // Boost's own shortest round-trip format (1e+16, -0E0, ...)
-      return;
+      return true;
     case boost::json::kind::string:
       AppendJsonString(out, v.get_string());
-      return;
+      return true;
     case boost::json::kind::array: {
-      if (depth >= kMaxRecursion) return AppendWithBoost(out, v);
+      if (depth >= kMaxRecursion) return AppendDeep(out, v);
       const JsonArray& a = v.get_array();
       out.push_back('[');
       bool first = true;
+      bool finite = true;
       for (const Json& x : a) {
         if (!first) out.push_back(',');
         first = false;
-        AppendJsonAt(out, x, depth + 1);
+        finite &= AppendJsonAt(out, x, depth + 1);
       }
       out.push_back(']');
-      return;
+      return finite;
     }
     case boost::json::kind::object: {
-      if (depth >= kMaxRecursion) return AppendWithBoost(out, v);
+      if (depth >= kMaxRecursion) return AppendDeep(out, v);
       const JsonObject& o = v.get_object();
       out.push_back('{');
       bool first = true;
+      bool finite = true;
       for (const auto& kv : o) {
         const std::string_view key = kv.key();
         if (CleanPrefix(key) == key.size()) {
@@ -84,12 +116,13 @@ void AppendJsonAt(std::string& out, const Json& v, int depth) {
           out.push_back(':');
         }
         first = false;
-        AppendJsonAt(out, kv.value(), depth + 1);
+        finite &= AppendJsonAt(out, kv.value(), depth + 1);
       }
       out.push_back('}');
-      return;
+      return finite;
     }
   }
+  return true;
 }
 
 // Length of the prefix of `v` that needs no escaping.
@@ -147,7 +180,7 @@ void JsonTextWriter::Str(std::string_view v) {
 
 void JsonTextWriter::Value(const Json& v) {
   if (comma_) out_.push_back(',');
-  AppendJson(out_, v);
+  finite_ &= AppendJson(out_, v);
   comma_ = true;
 }
 
@@ -196,6 +229,6 @@ void AppendJsonString(std::string& out, std::string_view v) {
   out.push_back('"');
 }
 
-void AppendJson(std::string& out, const Json& v) { AppendJsonAt(out, v, 0); }
+bool AppendJson(std::string& out, const Json& v) { return AppendJsonAt(out, v, 0); }
 
 }  // namespace bora

@@ -27,8 +27,10 @@ namespace bora {
 void AppendJsonString(std::string& out, std::string_view s);
 
 // Appends DumpJson(v) (objects in insertion order, integers exactly, doubles as Boost.JSON formats
-// them).
-void AppendJson(std::string& out, const Json& v);
+// them). A non-finite double (which ParseJson and the expression evaluator keep out) is written as
+// null, never as Infinity/NaN, and the result is false: encoders that must not alter a value
+// (the bus messages) fail on it.
+bool AppendJson(std::string& out, const Json& v);
 
 class JsonTextWriter {
  public:
@@ -41,8 +43,10 @@ class JsonTextWriter {
   void UInt(uint64_t v) { Number(v); }
   void Bool(bool v) { Raw(v ? std::string_view(",true") : std::string_view(",false")); }
   void Null() { Raw(",null"); }
-  // Any Json value (DumpJson(v)).
+  // Any Json value (DumpJson(v)); a non-finite number in it is written as null and clears finite().
   void Value(const Json& v);
+  // False once Value() met a non-finite number.
+  bool finite() const { return finite_; }
   void BeginObject() { Open(",{"); }
   void EndObject() { Close('}'); }
   void BeginArray() { Open(",["); }
@@ -75,6 +79,7 @@ class JsonTextWriter {
 
   std::string& out_;
   bool comma_ = false;  // a value was written at this level: the next one needs a ','
+  bool finite_ = true;
 };
 
 // A keyed front end of JsonTextWriter for templated field lists that also feed an object-building sink
@@ -84,6 +89,8 @@ class JsonTextSink {
  public:
   explicit JsonTextSink(std::string& out) : w_(out) { w_.BeginObject(); }
   void Finish() { w_.EndObject(); }
+  // False when a Value() held a non-finite number (written as null).
+  bool finite() const { return w_.finite(); }
 
   void Str(std::string_view key, std::string_view v) {
     w_.Key(key);

@@ -208,6 +208,25 @@ TEST_F(HttpActionTest, ResponseLargerThanTheCapFails) {
       << r.data.as_string();
 }
 
+// The default body limit (4 MiB) keeps a result within the bus message limit (8 MiB) that it must
+// travel in; it was 10 MiB, and such results hung their task.
+TEST_F(HttpActionTest, DefaultBodyLimitFitsTheBusMessageLimit) {
+  TestHttpServer server([](const TestHttpServer::Request&) {
+    TestHttpServer::Response resp;
+    resp.body = std::string(5 << 20, 'x');
+    return resp;
+  });
+  StdActionOptions options;
+  options.allow_loopback_http = true;
+  ActionRegistry defaults;
+  RegisterStdActions(defaults, options);
+  ActionResult r = Run("std.http", JsonObject{{"url", server.Url("/big")}}, &defaults);
+  ASSERT_EQ(r.kind, ActionResult::Kind::kError);
+  EXPECT_NE(std::string(r.data.as_string()).find("larger than the limit of 4194304 bytes"),
+            std::string::npos)
+      << std::string(r.data.as_string()).substr(0, 200);
+}
+
 TEST_F(HttpActionTest, RedirectsFollowedOnlyWhenAllowed) {
   TestHttpServer server([](const TestHttpServer::Request& req) {
     TestHttpServer::Response resp;

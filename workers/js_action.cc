@@ -48,8 +48,22 @@ struct JsHeapState {
 // Every block carries its size in a header so the budget can be kept.
 constexpr size_t kHeader = alignof(std::max_align_t);
 
+// Duktape checks the deadline every 1024 bytecode instructions only, so one long native call
+// (`new Array(5e7).join('a')`) would run unchecked; such calls allocate as they go, so the
+// allocator checks it too: past the deadline (or once cancelled) every allocation fails, which
+// ends the script with an error the caller reports as the time limit.
+bool PastDeadline(JsHeapState* st) {
+  if (st->timed_out) return true;
+  if (st->cancel->cancelled.load(std::memory_order_relaxed) ||
+      std::chrono::steady_clock::now() >= st->deadline) {
+    st->timed_out = true;
+  }
+  return st->timed_out;
+}
+
 void* JsAlloc(void* udata, duk_size_t size) {
   auto* st = static_cast<JsHeapState*>(udata);
+  if (PastDeadline(st)) return nullptr;
   if (st->used_bytes + static_cast<int64_t>(size) > st->max_bytes) {
     st->out_of_memory = true;
     return nullptr;
@@ -82,6 +96,7 @@ void* JsRealloc(void* udata, void* ptr, duk_size_t size) {
   duk_size_t old_size;
   std::memcpy(&old_size, p, sizeof(old_size));
   int64_t delta = static_cast<int64_t>(size) - static_cast<int64_t>(old_size);
+  if (delta > 0 && PastDeadline(st)) return nullptr;
   if (st->used_bytes + delta > st->max_bytes) {
     st->out_of_memory = true;
     return nullptr;

@@ -27,8 +27,10 @@ struct StdActionOptions {
   // the list; redirects are checked hop by hop. An invalid entry makes every HTTP request fail
   // (fail closed).
   std::vector<std::string> denied_cidrs = DefaultDeniedCidrs();
-  // Larger HTTP responses (body bytes) fail the action.
-  int64_t max_response_bytes = 10 * 1024 * 1024;
+  // Larger HTTP responses (body bytes, after decompression) fail the action. 4 MiB: half the bus
+  // message limit (8 MiB) that the result (the body as JSON text, escaped, plus headers) must fit
+  // in; a result that still does not fit fails with the bus limit's error (ActionWorker).
+  int64_t max_response_bytes = 4 * 1024 * 1024;
   // std.http timeout when neither the `timeout` parameter nor the request's timeout_ms is set.
   double default_http_timeout_seconds = 60.0;
   // std.shell runs local commands only when this is set (the worker's explicit allow flag).

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <future>
 
@@ -430,6 +431,26 @@ TEST_F(StdActionsTest, JavaScript) {
     EXPECT_EQ(msg.rfind("JavaScriptAction failed: ", 0), 0u) << msg;
     EXPECT_NE(msg.find(c.message), std::string::npos) << c.script << " => " << msg;
   }
+}
+
+// Duktape checks its deadline between bytecode instructions only; one long native call (this
+// took 2.5 minutes) must still stop at the time limit. The heap limit is the default (64 MiB).
+TEST_F(StdActionsTest, JavaScriptTimeLimitCoversNativeCalls) {
+  if (!JavaScriptSupported()) GTEST_SKIP() << "built without duktape";
+  StdActionOptions options;
+  options.javascript_time_limit_seconds = 0.3;
+  ActionRegistry registry;
+  RegisterStdActions(registry, options);
+  auto start = std::chrono::steady_clock::now();
+  ActionResult r =
+      Run("std.javascript", JsonObject{{"script", "return new Array(5e7).join('a').length;"}},
+          &registry);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(r.kind, ActionResult::Kind::kError) << PythonStr(r.data);
+  EXPECT_NE(std::string(r.data.as_string()).find("longer than the time limit of 0.3 s"),
+            std::string::npos)
+      << r.data;
+  EXPECT_LT(seconds, 30) << "the limit is 0.3 s";
 }
 
 }  // namespace

@@ -389,6 +389,12 @@ Status KafkaBus::CreateTopic(std::string_view topic_view, int partitions) {
   rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions,
                                                   impl_->options.replication_factor, errstr, sizeof(errstr));
   if (nt == nullptr) return InvalidArgument("kafka topic " + topic + ": " + errstr);
+  const std::string max_message = std::to_string(impl_->options.topic_max_message_bytes);
+  if (rd_kafka_NewTopic_set_config(nt, "max.message.bytes", max_message.c_str()) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_NewTopic_destroy(nt);
+    return InvalidArgument("kafka topic " + topic + ": cannot set max.message.bytes");
+  }
   rd_kafka_queue_t* q = rd_kafka_queue_new(impl_->producer);
   rd_kafka_CreateTopics(impl_->producer, &nt, 1, nullptr, q);
   rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30000);

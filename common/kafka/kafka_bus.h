@@ -25,6 +25,10 @@ struct KafkaBusOptions {
   int session_timeout_ms = 10000;      // consumer group session timeout (failure detection)
   int max_poll_interval_ms = 300000;
   int replication_factor = 1;          // for topics created by CreateTopic
+  // Topic-level max.message.bytes of the topics CreateTopic makes: the bus message limit
+  // (sdk/protocol kMaxMessageBytes, 8 MiB) plus room for the record batch's own bytes. The
+  // broker's default (1 MiB) would refuse results the protocol accepts.
+  int64_t topic_max_message_bytes = (8 << 20) + (64 << 10);
 };
 
 class KafkaBus final : public Bus {

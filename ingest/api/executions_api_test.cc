@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <memory>
 #include <set>
 
@@ -9,6 +10,8 @@
 #include "ingest/api/catalog.h"
 #include "ingest/http/router.h"
 #include "orchestrator/runtime/embedded_runtime.h"
+#include "sdk/protocol/protocol.h"
+#include "workers/action.h"
 
 namespace bora::api {
 namespace {
@@ -55,7 +58,44 @@ wf_parent:
       workflow: wf
       input:
         num1: 10
+
+wf_big_result:
+  tasks:
+    big:
+      action: std.test_dict size=400000 key_prefix=key val=xxxxxxxxxxxxxxxxxxxxxxxx
+
+wf_infinity:
+  tasks:
+    inf:
+      action: test.infinity
+
+wf_big_input:
+  tasks:
+    big:
+      action: std.echo
+      input:
+        output: [<% 'x' * 3000000 %>, <% 'x' * 3000000 %>, <% 'x' * 3000000 %>]
+
+wf_big_child:
+  tasks:
+    t:
+      action: std.noop
+  output:
+    o: [<% 'x' * 3000000 %>, <% 'x' * 3000000 %>, <% 'x' * 3000000 %>]
+
+wf_big_parent:
+  tasks:
+    call:
+      workflow: wf_big_child
 )";
+
+// An action whose result holds a number JSON cannot carry (as a C++ action could return).
+class InfinityAction final : public workers::Action {
+ public:
+  workers::ActionResult Run(const workers::ActionRequest&, const workers::CancelToken&) override {
+    return workers::ActionResult::Success(JsonObject{{"x", HUGE_VAL}});
+  }
+};
 
 struct Reply {
   int status = 0;
@@ -74,6 +114,8 @@ struct Reply {
 class ExecutionsApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    rt_->actions().Register(workers::ActionSignature{"test.infinity", {}},
+                            std::make_shared<InfinityAction>());
     auto created = catalog_->CreateWorkflows(kWorkflows, DefinitionScope{});
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     for (const auto& w : *created) {
@@ -217,6 +259,81 @@ TEST_F(ExecutionsApiTest, CreateErrors) {
   }
   Run();
   EXPECT_TRUE(Call("GET", "/v2/executions").body.at("executions").as_array().empty());
+}
+
+// JSON numbers are finite: a number beyond a double in an execution's input or env is refused
+// with a 400 naming the field (it was accepted as infinity: 201 after 5 s, and the execution never
+// existed). A finite integer beyond uint64 is a float, as in Python's json.
+TEST_F(ExecutionsApiTest, NumbersBeyondADoubleAreRefusedNamingTheField) {
+  const std::string digits400(400, '9');
+  struct Case {
+    std::string body;
+    std::string field;
+  };
+  const Case cases[] = {
+      {R"({"workflow_name": "wf", "input": {"num1": 1e309}})", "'input.num1'"},
+      {R"({"workflow_name": "wf", "input": {"num1": [1, -1e999]}})", "'input.num1[1]'"},
+      {R"({"workflow_name": "wf", "input": {"num1": )" + digits400 + "}}", "'input.num1'"},
+      {R"({"workflow_name": "wf", "input": "{\"num1\": 1e309}"})", "'num1'"},
+      {R"({"workflow_name": "wf_env", "params": {"env": {"greeting": 1e309}}})",
+       "'params.env.greeting'"},
+      {R"({"workflow_name": "wf_env", "params": "{\"env\": {\"greeting\": 1e309}}"})",
+       "'env.greeting'"},
+  };
+  for (const auto& c : cases) {
+    Reply r = Call("POST", "/v2/executions", c.body);
+    EXPECT_EQ(r.status, 400) << c.body << " " << DumpJson(r.body);
+    EXPECT_NE(r.Fault().find("number out of range at " + c.field), std::string::npos)
+        << c.body << " -> " << r.Fault();
+  }
+  Run();
+  EXPECT_TRUE(Call("GET", "/v2/executions").body.at("executions").as_array().empty());
+  std::string id =
+      StartAndRun(R"({"workflow_name": "wf", "input": {"num1": 123456789012345678901234567890}})");
+  EXPECT_EQ(Call("GET", "/v2/executions/" + id).Str("state"), "SUCCESS");
+}
+
+// A message over the bus's 8 MiB limit is never sent: an action's result, an action's input or a
+// sub-workflow's output that does not fit fails its task naming the limit (the receiver refused
+// the message, and the task stayed RUNNING forever).
+TEST_F(ExecutionsApiTest, MessagesOverTheBusLimitFailTheTask) {
+  for (const char* wf : {"wf_big_result", "wf_big_input", "wf_big_parent"}) {
+    std::string id = StartAndRun(std::string(R"({"workflow_name": ")") + wf + "\"}");
+    Reply r = Call("GET", "/v2/executions/" + id);
+    EXPECT_EQ(r.Str("state"), "ERROR") << wf;
+    EXPECT_NE(r.Str("state_info").find("more than the bus message limit of 8388608 bytes (8 MiB)"),
+              std::string::npos)
+        << wf << ": " << r.Str("state_info").substr(0, 300);
+  }
+}
+
+// A result holding a number JSON cannot carry fails its task with a clear error, whether the
+// worker is this one (it sends an error result instead) or any other (the orchestrator reads the
+// ids of the message it cannot decode).
+TEST_F(ExecutionsApiTest, NonFiniteActionResultFailsTheTask) {
+  std::string id = StartAndRun(R"({"workflow_name": "wf_infinity"})");
+  Reply r = Call("GET", "/v2/executions/" + id);
+  EXPECT_EQ(r.Str("state"), "ERROR");
+  EXPECT_NE(r.Str("state_info").find("number out of range at 'data.x'"), std::string::npos)
+      << r.Str("state_info");
+
+  std::string id2 = StartAndRun(R"({"workflow_name": "wf_async"})");
+  Reply tasks = Call("GET", "/v2/executions/" + id2 + "/tasks");
+  std::string tid(tasks.body.at("tasks").as_array()[0].at("id").as_string());
+  std::string aid(Call("GET", "/v2/tasks/" + tid + "/action_executions")
+                      .body.at("action_executions")
+                      .as_array()[0]
+                      .at("id")
+                      .as_string());
+  std::string text = R"({"schema_version":1,"type":"ActionCompleted","execution_id":")" + id2 +
+                     R"(","task_execution_id":")" + tid + R"(","action_execution_id":")" + aid +
+                     R"(","result":"success","data":{"x":1e999}})";
+  ASSERT_TRUE(rt_->bus().Publish(protocol::EventsTopic(), id2, text).ok());
+  Run();
+  Reply r2 = Call("GET", "/v2/executions/" + id2);
+  EXPECT_EQ(r2.Str("state"), "ERROR");
+  EXPECT_NE(r2.Str("state_info").find("number out of range at 'data.x'"), std::string::npos)
+      << r2.Str("state_info");
 }
 
 TEST_F(ExecutionsApiTest, EnvironmentByNameAndByDict) {

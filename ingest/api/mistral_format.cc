@@ -52,8 +52,10 @@ Result<Json> JsonFromField(const Json& value, std::string_view field) {
   const auto& s = value.get_string();
   auto parsed = ParseJson(std::string_view(s.data(), s.size()));
   if (parsed.ok()) return std::move(parsed).value();
-  // Nesting beyond the parser's depth limit is refused rather than kept as text: the caller asked for JSON.
-  if (parsed.status().message().find("too deep") != std::string::npos) {
+  // Nesting beyond the parser's depth limit and numbers beyond a double are refused rather than
+  // kept as text: the caller asked for JSON.
+  if (parsed.status().message().find("too deep") != std::string::npos ||
+      IsNonFiniteNumberError(parsed.status())) {
     return InvalidArgument("Invalid value of '" + std::string(field) + "': " + parsed.status().message());
   }
   return value;

@@ -189,6 +189,8 @@ Result<Json> EvalNode(const CompiledNode& node, const EvalContext& ctx) {
         return WrapError(InvalidArgument(r->undefined_message()), node.lang, piece.expr, ctx);
       if (r->owned()) {
         Status st = ev.CheckSize(internal::ApproxSize(r->get()));
+        // An overflow (1e308 * 10) or float('nan') gives a number JSON cannot carry: an error.
+        if (st.ok()) st = CheckFiniteNumbers(r->get(), "the result");
         if (!st.ok()) return WrapError(st, node.lang, piece.expr, ctx);
       }
       return std::move(r).value().Take();

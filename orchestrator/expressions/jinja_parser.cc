@@ -5,6 +5,7 @@
 // comments #}, whitespace control with `-`).
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <string>
 
 #include "orchestrator/expressions/internal.h"
@@ -140,6 +141,11 @@ class JinjaExprParser {
         tok_.number = std::strtod(text.c_str(), nullptr);
       else
         tok_.number = v;
+    }
+    if (tok_.number.is_double() && !std::isfinite(tok_.number.get_double())) {
+      return InvalidArgument("number " + text +
+                             " is out of range: JSON numbers must be finite (at most "
+                             "1.7976931348623157e+308)");
     }
     return Status::Ok();
   }

@@ -4,6 +4,7 @@
 // call arguments and dicts.
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <string>
 
 #include "orchestrator/expressions/internal.h"
@@ -118,6 +119,11 @@ class YaqlParser {
       } else {
         tok_.number = v;
       }
+    }
+    if (tok_.number.is_double() && !std::isfinite(tok_.number.get_double())) {
+      return InvalidArgument("number " + text +
+                             " is out of range: JSON numbers must be finite (at most "
+                             "1.7976931348623157e+308)");
     }
     return Status::Ok();
   }

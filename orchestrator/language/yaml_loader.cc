@@ -141,9 +141,11 @@ bool ConstructFloat(const std::string& value, Json* out) {
       *out = sign * total;
       return true;
     }
-    size_t used = 0;
-    double d = std::stod(v, &used);
-    if (used != v.size()) return false;
+    // strtod, not stod: an out-of-range value must come back as infinity (refused by the caller,
+    // not kept as a string); an underflow is 0 or a denormal, as Python gives.
+    char* end = nullptr;
+    double d = std::strtod(v.c_str(), &end);
+    if (v.empty() || end != v.c_str() + v.size()) return false;
     *out = sign * d;
     return true;
   } catch (const std::exception&) {
@@ -348,6 +350,7 @@ class TreeBuilder final : public YAML::EventHandler {
     if (tag == "?") {
       node->scalar = ResolvePlainScalar(value);
       node->plain = true;
+      CheckFinite(node->scalar, value, mark);
     } else if (tag == "!" || tag.empty()) {
       CheckQuotedScalarClosed(mark);
       node->scalar = boost::json::string(value);
@@ -367,8 +370,10 @@ class TreeBuilder final : public YAML::EventHandler {
       } else if (kind == "int" && (typed.is_int64() || typed.is_uint64() ||
                                    (typed.is_double() && MatchesYamlInt(value)))) {
         node->scalar = typed;
+        CheckFinite(node->scalar, value, mark);
       } else if (kind == "float" && (typed.is_double() || typed.is_int64() || typed.is_uint64())) {
         node->scalar = typed.is_double() ? typed.get_double() : typed.to_number<double>();
+        CheckFinite(node->scalar, value, mark);
       } else if (kind == "bool" && typed.is_bool()) {
         node->scalar = typed;
       } else if (kind == "null" && typed.is_null()) {
@@ -427,6 +432,15 @@ class TreeBuilder final : public YAML::EventHandler {
 
   [[noreturn]] void Abort(Status status, const YAML::Mark& mark) {
     throw LoadAbort{std::move(status), mark.line + 1, mark.column + 1};
+  }
+
+  // JSON numbers are finite: .inf, .nan and literals beyond a double (1e309) are refused.
+  void CheckFinite(const Json& scalar, const std::string& text, const YAML::Mark& mark) {
+    if (!scalar.is_double() || std::isfinite(scalar.get_double())) return;
+    Abort(InvalidArgument("number " + text.substr(0, 40) +
+                          " is out of range: JSON numbers must be finite (at most "
+                          "1.7976931348623157e+308; no .inf or .nan)"),
+          mark);
   }
 
   void CheckContainerTag(const std::string& tag, std::string_view expected,

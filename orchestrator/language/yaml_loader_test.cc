@@ -133,11 +133,21 @@ TEST(YamlLoaderTest, NumberResolutionMatchesPyYamlRegexes) {
   EXPECT_GT(numbers, 1000);
 }
 
-TEST(YamlLoaderTest, SpecialFloats) {
-  EXPECT_TRUE(std::isinf(LoadValue(".inf").as_double()));
-  EXPECT_LT(LoadValue("-.inf").as_double(), 0);
-  EXPECT_TRUE(std::isnan(LoadValue(".nan").as_double()));
-  EXPECT_TRUE(std::isnan(LoadValue(".NaN").as_double()));
+// JSON numbers are finite: PyYAML's .inf and .nan, and floats beyond a double, are refused with
+// their location (they were loaded as infinity and NaN, which no JSON writer can carry).
+TEST(YamlLoaderTest, SpecialFloatsAreRefused) {
+  for (const char* text : {".inf", "-.inf", ".nan", ".NaN", "1.0e+309", "!!float 1.0e+400"}) {
+    int line = 0, column = 0;
+    auto r = LoadYaml(std::string("a: ") + text + "\n", YamlLimits{}, &line, &column);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_NE(r.status().message().find("is out of range: JSON numbers must be finite"),
+              std::string::npos)
+        << r.status().message();
+    EXPECT_EQ(line, 1);
+    EXPECT_EQ(column, 4);
+  }
+  EXPECT_EQ(LoadValue("1.0e-400"), Json(0.0));  // an underflow is 0.0, as in Python
+  EXPECT_EQ(LoadValue("1.5e+308"), Json(1.5e308));
 }
 
 TEST(YamlLoaderTest, BlockScalarsAreStrings) {

@@ -475,6 +475,9 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
     const BusMessage* m = item.msg;
     batch.next_offset = m->offset + 1;
     if (!item.event.ok()) {
+      // A message no decoder accepts is never normal (unlike a duplicate start): say so loudly.
+      BORA_LOG_WARN("partition {} offset {}: undecodable message for {} refused: {}", partition,
+                    m->offset, m->key, item.event.status().message());
       reject(m->key, item.event.status().WithContext("partition " + std::to_string(partition) +
                                                      " offset " + std::to_string(m->offset)));
       continue;
@@ -545,9 +548,34 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
                 actions_topic_pool = c.target;
                 actions_topic = protocol::ActionsTopic(c.target, options_.topic_prefix);
               }
-              put(actions_topic, c.execution_id, protocol::EncodeRunAction(c));
+              // A command the bus cannot carry (a non-finite number, more than 8 MiB) is not
+              // sent: the failure its receiver would have reported is sent instead.
+              Result<std::string> text = protocol::EncodeRunAction(c);
+              if (std::string why = protocol::WhyNotSendable(text, "the action's input");
+                  !why.empty()) {
+                engine::ActionCompleted failed{c.execution_id, c.task_execution_id,
+                                               c.action_execution_id,
+                                               engine::ActionCompleted::Kind::kError, Json(why)};
+                put(events_topic, c.execution_id, *protocol::EncodeEvent(engine::Event(failed)));
+              } else {
+                put(actions_topic, c.execution_id, std::move(*text));
+              }
             } else if constexpr (std::is_same_v<T, engine::StartSubWorkflow>) {
-              put(events_topic, c.sub_execution_id, protocol::EncodeEvent(engine::Event(c.start)));
+              Result<std::string> text = protocol::EncodeEvent(engine::Event(c.start));
+              if (std::string why = protocol::WhyNotSendable(text, "the sub-workflow's start");
+                  !why.empty()) {
+                engine::SubWorkflowCompleted failed;
+                failed.execution_id = c.start.parent_execution_id;
+                failed.task_execution_id = c.start.parent_task_execution_id;
+                failed.sub_execution_id = c.sub_execution_id;
+                failed.state = engine::State::kError;
+                failed.output = JsonObject();
+                failed.state_info = why;
+                put(events_topic, failed.execution_id,
+                    *protocol::EncodeEvent(engine::Event(failed)));
+              } else {
+                put(events_topic, c.sub_execution_id, std::move(*text));
+              }
             } else if constexpr (std::is_same_v<T, engine::SetTimer>) {
               batch.timers_set.push_back({c.execution_id, c.timer_id, c.fire_at});
             } else if constexpr (std::is_same_v<T, engine::CancelTimer>) {
@@ -570,7 +598,15 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
                 done.state = c.state;
                 done.output = c.output;
                 done.state_info = c.state_info;
-                put(events_topic, c.parent_execution_id, protocol::EncodeEvent(engine::Event(done)));
+                Result<std::string> text = protocol::EncodeEvent(engine::Event(done));
+                if (std::string why = protocol::WhyNotSendable(text, "the sub-workflow's output");
+                    !why.empty()) {
+                  done.state = engine::State::kError;
+                  done.output = JsonObject();
+                  done.state_info = why;
+                  text = protocol::EncodeEvent(engine::Event(done));
+                }
+                put(events_topic, c.parent_execution_id, std::move(*text));
               }
             } else if constexpr (std::is_same_v<T, engine::ControlSubExecution>) {
               engine::Event control;
@@ -588,7 +624,7 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
                   control = engine::PurgeExecution{c.sub_execution_id};
                   break;
               }
-              put(events_topic, c.sub_execution_id, protocol::EncodeEvent(control));
+              put(events_topic, c.sub_execution_id, *protocol::EncodeEvent(control));
             } else if constexpr (std::is_same_v<T, engine::DeleteExecution>) {
               // The state goes in this commit, with its ids in the store's index and its live timers.
               store::DeletedExecution& d = batch.deleted.emplace_back();
@@ -708,9 +744,10 @@ Result<size_t> Orchestrator::FireTimers(int partition, Owned& owned) {
   std::vector<Bus::Record> fired;
   fired.reserve(due.size());
   for (const auto& t : due) {
-    fired.push_back({t.execution_id,
-                     protocol::EncodeEvent(engine::Event(engine::TimerFired{t.execution_id, t.timer_id})),
-                     {}});
+    fired.push_back(
+        {t.execution_id,
+         *protocol::EncodeEvent(engine::Event(engine::TimerFired{t.execution_id, t.timer_id})),
+         {}});
   }
   BORA_RETURN_IF_ERROR(bus_->PublishAndWait(events_topic, std::move(fired), std::chrono::seconds(30)));
   for (const auto& t : due) {

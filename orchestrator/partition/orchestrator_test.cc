@@ -274,7 +274,7 @@ class OrchestratorTest : public ::testing::Test {
     engine::StartExecution start;
     start.execution_id = id;
     start.workflow_name = "two";
-    ASSERT_TRUE(bus_.Publish(protocol::EventsTopic(), id, protocol::EncodeEvent(start)).ok());
+    ASSERT_TRUE(bus_.Publish(protocol::EventsTopic(), id, *protocol::EncodeEvent(start)).ok());
   }
 
   // Runs the orchestrator and an inline worker until neither has anything to do (and `piped`, when
@@ -334,7 +334,7 @@ TEST_F(OrchestratorTest, BadMessagesAreRejectedAndTheLoopGoesOn) {
   ASSERT_TRUE(w.Start().ok());
   ASSERT_TRUE(bus_.Publish(protocol::EventsTopic(), "x", "{not json").ok());
   ASSERT_TRUE(bus_.Publish(protocol::EventsTopic(), "ghost",
-                           protocol::EncodeEvent(engine::PauseExecution{"ghost"}))
+                           *protocol::EncodeEvent(engine::PauseExecution{"ghost"}))
                   .ok());
   StartExecution("exec-2");
   StartExecution("exec-2");  // a duplicate start
@@ -606,7 +606,9 @@ TEST_F(OrchestratorTest, APurgedExecutionIsGoneEvenBeforeItsCommitIsAwaited) {
   ASSERT_TRUE(store_.FindExecutionOf(task_id)->has_value());
 
   auto publish = [&](const engine::Event& e) {
-    ASSERT_TRUE(bus_.Publish(protocol::EventsTopic(), engine::EventExecutionId(e), protocol::EncodeEvent(e)).ok());
+    ASSERT_TRUE(bus_.Publish(protocol::EventsTopic(), engine::EventExecutionId(e),
+                             *protocol::EncodeEvent(e))
+                    .ok());
   };
   const uint64_t applied = o.stats().events_applied;
   const uint64_t rejected = o.stats().events_rejected;

@@ -105,8 +105,18 @@ void ActionWorker::Publish(const std::string& execution_id, const std::string& t
       break;
   }
   done.data = result.data;
-  Status s = bus_->Publish(protocol::EventsTopic(options_.topic_prefix), execution_id,
-                           protocol::EncodeEvent(engine::Event(std::move(done))));
+  Result<std::string> text = protocol::EncodeEvent(engine::Event(done));
+  // A result the bus cannot carry becomes an error result naming why: the task fails rather than
+  // waits for a message the orchestrator would refuse.
+  if (std::string why = protocol::WhyNotSendable(text, "the action's result"); !why.empty()) {
+    BORA_LOG_WARN("action execution {}: {}", action_execution_id, why);
+    done.kind = engine::ActionCompleted::Kind::kError;
+    done.data = Json(why);
+    text = protocol::EncodeEvent(engine::Event(done));
+  }
+  Status s = text.ok() ? bus_->Publish(protocol::EventsTopic(options_.topic_prefix), execution_id,
+                                       std::move(*text))
+                       : text.status();
   if (!s.ok()) {
     // The request stays unacknowledged only in distributed mode (redelivery); log loudly here.
     BORA_LOG_ERROR("cannot publish the result of action execution {}: {}", action_execution_id,

@@ -21,7 +21,8 @@ int ExecutionClient::PartitionOf(const std::string& execution_id) const {
 Status ExecutionClient::Send(const engine::Event& event) {
   const std::string& id = engine::EventExecutionId(event);
   if (id.empty()) return InvalidArgument("an event needs an execution id");
-  return bus_->Publish(events_topic_, id, protocol::EncodeEvent(event));
+  BORA_ASSIGN_OR_RETURN(std::string text, protocol::EncodeEvent(event));
+  return bus_->Publish(events_topic_, id, std::move(text));
 }
 
 Result<std::string> ExecutionClient::Start(const StartRequest& request) {

@@ -221,7 +221,7 @@ class ScratchParse {
     if (!ec) p.finish(ec);
     if (ec) return ParseJson(text).status();  // the same error text as everywhere else
     value_.emplace(p.release());  // move construction keeps the arena storage (no copy)
-    return Status::Ok();
+    return CheckFiniteNumbers(*value_);
   }
   const Json& value() const { return *value_; }
 
@@ -250,8 +250,9 @@ class FlatMessage {
     uint32_t sig = 0;       // Signature(key)
   };
 
-  // False when the text is not in the simple shape (the caller falls back).
-  bool Parse(std::string_view text) {
+  // False when the text is not in the simple shape (the caller falls back). With `stop_key`, stops
+  // (true) on reaching that key: only the fields before it are read.
+  bool Parse(std::string_view text, std::string_view stop_key = {}) {
     p_ = text.data();
     end_ = p_ + text.size();
     SkipWs();
@@ -262,6 +263,7 @@ class FlatMessage {
       SkipWs();
       Field f;
       if (!String(&f.key)) return false;
+      if (!stop_key.empty() && f.key == stop_key) return true;
       f.sig = Signature(f.key);
       for (size_t i = 0; i < count_; ++i) {
         if (fields_[i].sig == f.sig && fields_[i].key == f.key) return false;  // duplicate key
@@ -507,6 +509,30 @@ bool FastActionCompleted(const FlatMessage& m, engine::Event* out) {
   return true;
 }
 
+// The ids of an ActionCompleted that cannot be decoded, from the fields before its `data` (within
+// the first 64 KiB): an error result saying why, so the task fails rather than waits forever.
+std::optional<engine::Event> SalvageActionCompleted(std::string_view text, const Status& why) {
+  FlatMessage head;
+  if (!head.Parse(text.substr(0, 64 << 10), "data")) return std::nullopt;
+  const FlatMessage::Field* v = head.Find("schema_version");
+  const FlatMessage::Field* t = head.Find("type");
+  if (v == nullptr || v->kind != FlatMessage::Kind::kInt || v->number != kSchemaVersion) {
+    return std::nullopt;
+  }
+  if (t == nullptr || t->kind != FlatMessage::Kind::kString || t->text != "ActionCompleted") {
+    return std::nullopt;
+  }
+  engine::ActionCompleted e;
+  if (!head.Str("execution_id", &e.execution_id) ||
+      !head.Str("task_execution_id", &e.task_execution_id) ||
+      !head.Str("action_execution_id", &e.action_execution_id)) {
+    return std::nullopt;
+  }
+  e.kind = engine::ActionCompleted::Kind::kError;
+  e.data = Json("the action's result message was refused: " + why.message());
+  return engine::Event(std::move(e));
+}
+
 bool FastRunAction(const FlatMessage& m, engine::RunAction* run) {
   const FlatMessage::Field* v = m.Find("schema_version");
   const FlatMessage::Field* t = m.Find("type");
@@ -535,12 +561,23 @@ Json EventToJson(const engine::Event& event) {
   return o;
 }
 
-std::string EncodeEvent(const engine::Event& event) {
+namespace {
+
+// The error of an encoder whose sink met a non-finite number, naming its field.
+Status NotEncodable(std::string_view type, const Json& message) {
+  return CheckFiniteNumbers(message).WithContext("cannot encode the " + std::string(type) +
+                                                 " message");
+}
+
+}  // namespace
+
+Result<std::string> EncodeEvent(const engine::Event& event) {
   std::string out;
   out.reserve(320);
   TextSink sink(out);
   WriteEvent(event, sink);
   sink.Finish();
+  if (!sink.finite()) return NotEncodable(EventName(event), EventToJson(event));
   return out;
 }
 
@@ -644,8 +681,11 @@ Result<engine::Event> EventFromJson(const Json& json) {
 
 Result<engine::Event> DecodeEvent(std::string_view text) {
   if (text.size() > kMaxMessageBytes) {
-    return InvalidArgument("bad event message: " + std::to_string(text.size()) +
-                           " bytes, more than the limit of " + std::to_string(kMaxMessageBytes));
+    Status too_big = InvalidArgument("bad event message: " + std::to_string(text.size()) +
+                                     " bytes, more than the bus message limit of " +
+                                     std::to_string(kMaxMessageBytes) + " bytes (8 MiB)");
+    if (auto salvaged = SalvageActionCompleted(text, too_big)) return *std::move(salvaged);
+    return too_big;
   }
   {
     FlatMessage flat;
@@ -653,7 +693,11 @@ Result<engine::Event> DecodeEvent(std::string_view text) {
     if (flat.Parse(text) && flat.NestedValid("data") && FastActionCompleted(flat, &fast)) return fast;
   }
   ScratchParse parsed;
-  if (Status s = parsed.Parse(text); !s.ok()) return s.WithContext("bad event message");
+  if (Status s = parsed.Parse(text); !s.ok()) {
+    s = s.WithContext("bad event message");
+    if (auto salvaged = SalvageActionCompleted(text, s)) return *std::move(salvaged);
+    return s;
+  }
   return EventFromJson(parsed.value());
 }
 
@@ -664,13 +708,22 @@ Json RunActionToJson(const engine::RunAction& run) {
   return o;
 }
 
-std::string EncodeRunAction(const engine::RunAction& run) {
+Result<std::string> EncodeRunAction(const engine::RunAction& run) {
   std::string out;
   out.reserve(512);
   TextSink sink(out);
   WriteRunAction(run, sink);
   sink.Finish();
+  if (!sink.finite()) return NotEncodable("RunAction", RunActionToJson(run));
   return out;
+}
+
+std::string WhyNotSendable(const Result<std::string>& encoded, std::string_view what) {
+  if (!encoded.ok()) return encoded.status().message();
+  if (encoded->size() <= kMaxMessageBytes) return {};
+  return std::string(what) + " is " + std::to_string(encoded->size()) +
+         " bytes encoded, more than the bus message limit of " + std::to_string(kMaxMessageBytes) +
+         " bytes (8 MiB)";
 }
 
 Result<engine::RunAction> DecodeRunAction(std::string_view text) {

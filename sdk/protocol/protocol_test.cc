@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace bora::protocol {
 namespace {
 
@@ -30,11 +32,11 @@ std::vector<Event> SampleEvents() {
 
 TEST(ProtocolTest, EveryEventRoundTrips) {
   for (const Event& e : SampleEvents()) {
-    std::string text = EncodeEvent(e);
+    std::string text = *EncodeEvent(e);
     auto back = DecodeEvent(text);
     ASSERT_TRUE(back.ok()) << back.status().ToString() << " for " << text;
     EXPECT_EQ(back->index(), e.index());
-    EXPECT_EQ(EncodeEvent(*back), text);
+    EXPECT_EQ(*EncodeEvent(*back), text);
   }
 }
 
@@ -48,7 +50,7 @@ TEST(ProtocolTest, RunActionRoundTrips) {
   run.target = "gpu";
   run.timeout_s = 5;
   run.attempt = 2;
-  auto back = DecodeRunAction(EncodeRunAction(run));
+  auto back = DecodeRunAction(*EncodeRunAction(run));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->action_name, "std.echo");
   EXPECT_EQ(back->target, "gpu");
@@ -90,6 +92,58 @@ TEST(ProtocolTest, BadMessagesSayWhatIsWrong) {
   }
   EXPECT_FALSE(DecodeEvent(std::string(kMaxMessageBytes + 1, ' ')).ok());
   EXPECT_FALSE(DecodeRunAction(R"({"schema_version":1,"type":"RunAction"})").ok());
+}
+
+// JSON cannot carry Infinity or NaN: an encoder meeting one fails, naming the field, instead of
+// writing text every decoder refuses.
+TEST(ProtocolTest, NonFiniteNumbersFailTheEncoders) {
+  engine::ActionCompleted done{"e1", "t1", "a1", engine::ActionCompleted::Kind::kSuccess,
+                               JsonObject{{"x", JsonArray{1, HUGE_VAL}}}};
+  auto text = EncodeEvent(done);
+  ASSERT_FALSE(text.ok()) << *text;
+  EXPECT_NE(text.status().message().find("number out of range at 'data.x[1]'"), std::string::npos)
+      << text.status().message();
+  engine::RunAction run;
+  run.execution_id = "e1";
+  run.action_name = "std.echo";
+  run.input = JsonObject{{"output", std::nan("")}};
+  auto run_text = EncodeRunAction(run);
+  ASSERT_FALSE(run_text.ok()) << *run_text;
+  EXPECT_NE(run_text.status().message().find("'input.output'"), std::string::npos)
+      << run_text.status().message();
+}
+
+// An ActionCompleted the orchestrator cannot decode, but whose ids it can read, fails its task
+// with the reason (it used to be refused, and the task stayed RUNNING forever).
+TEST(ProtocolTest, UndecodableActionResultBecomesAnErrorResult) {
+  const std::string head =
+      R"({"schema_version":1,"type":"ActionCompleted","execution_id":"e1",)"
+      R"("task_execution_id":"t1","action_execution_id":"a1","result":"success","data":)";
+  struct Case {
+    std::string text;
+    std::string expect;
+  } cases[] = {
+      {head + "{\"x\":1e999}}", "number out of range at 'data.x'"},
+      {head + "\"" + std::string(kMaxMessageBytes, 'a') + "\"}",
+       "more than the bus message limit of 8388608 bytes"},
+  };
+  for (const auto& c : cases) {
+    auto r = DecodeEvent(c.text);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const auto* e = std::get_if<engine::ActionCompleted>(&*r);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->action_execution_id, "a1");
+    EXPECT_EQ(e->kind, engine::ActionCompleted::Kind::kError);
+    ASSERT_TRUE(e->data.is_string());
+    EXPECT_NE(std::string(e->data.get_string()).find(c.expect), std::string::npos) << e->data;
+  }
+  // Other messages with such numbers stay refused, naming the field.
+  auto start = DecodeEvent(
+      R"({"schema_version":1,"type":"StartExecution","execution_id":"e","workflow_name":"w",)"
+      R"("input":{"n":-1e400}})");
+  ASSERT_FALSE(start.ok());
+  EXPECT_NE(start.status().message().find("'input.n'"), std::string::npos)
+      << start.status().message();
 }
 
 }  // namespace

@@ -129,6 +129,18 @@ TEST_P(BusContractTest, HeadersTravelWithTheMessage) {
   EXPECT_TRUE(messages[1].headers.empty());
 }
 
+// A message of the protocol's size limit (8 MiB, sdk/protocol kMaxMessageBytes) travels: Kafka's
+// default topic limit (1 MiB) refused action results the protocol accepts, and their tasks hung.
+TEST_P(BusContractTest, MessagesUpToTheProtocolLimitTravel) {
+  ASSERT_TRUE(bus_->CreateTopic(T("t.big"), 1).ok());
+  const std::string big(8 << 20, 'x');
+  ASSERT_TRUE(bus_->PublishAndWait(T("t.big"), {{"k", big, {}}}, 30000ms).ok());
+  auto consumer = *bus_->Subscribe({T("g-big"), {T("t.big")}, nullptr});
+  auto messages = PollN(*consumer, 1);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].value.size(), big.size());
+}
+
 TEST_P(BusContractTest, PublishAndWaitReturnsOnceItsOwnRecordsAreDurable) {
   ASSERT_TRUE(bus_->CreateTopic(T("t.wait"), 2).ok());
   // Another publisher keeps messages in flight the whole time: PublishAndWait must not wait for them

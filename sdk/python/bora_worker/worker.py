@@ -401,6 +401,14 @@ class Worker:
             value = encode_action_completed(
                 req, result, f"the result of action {req.action_name} is not JSON: {e}"
             )
+        if len(value) > MAX_MESSAGE_BYTES:
+            result = "error"
+            value = encode_action_completed(
+                req,
+                result,
+                f"the action's result is {len(value)} bytes encoded, more than the bus message "
+                f"limit of {MAX_MESSAGE_BYTES} bytes (8 MiB)",
+            )
         self.stats["succeeded" if result == "success" else "failed"] += 1
         return value
 

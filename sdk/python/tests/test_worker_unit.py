@@ -153,6 +153,14 @@ class RunTest(unittest.TestCase):
         def not_json(text):
             return {1, 2}
 
+        @w.action("py.infinity")
+        def infinity(text):
+            return {"x": float("inf")}
+
+        @w.action("py.huge")
+        def huge(text):
+            return "x" * (8 << 20)
+
     def run_action(self, name, **input_):
         req = decode_run_action(with_(action_name=name, input=input_))
         doc = json.loads(self.worker._run(req))
@@ -183,6 +191,14 @@ class RunTest(unittest.TestCase):
         self.assertEqual(result, "error")
         self.assertIn("is not JSON", data)
         self.assertEqual(self.worker.stats["failed"], 2)
+
+    def test_results_the_bus_cannot_carry_are_errors(self):
+        result, data = self.run_action("py.infinity", text="x")
+        self.assertEqual(result, "error")
+        self.assertIn("is not JSON", data)
+        result, data = self.run_action("py.huge", text="x")
+        self.assertEqual(result, "error")
+        self.assertIn("more than the bus message limit of 8388608 bytes", data)
 
     def test_names(self):
         self.assertEqual(self.worker.group, "p.bora-workers.python")
