@@ -174,6 +174,29 @@ Status MemoryBus::PublishWithHeaders(std::string_view topic, std::string_view ke
   return Status::Ok();
 }
 
+Status MemoryBus::PublishMany(std::vector<TopicRecord>& records) {
+  std::unique_lock lock(mu_);
+  for (auto& r : records) {
+    auto it = topics_.find(r.topic);
+    if (it == topics_.end()) return NotFound("no topic " + r.topic);
+    int partition = PartitionForKey(r.key, static_cast<int>(it->second.partitions.size()));
+    Partition& p = it->second.partitions[static_cast<size_t>(partition)];
+    BusMessage& m = p.log.emplace_back();
+    m.topic = it->first;
+    m.partition = partition;
+    m.offset = p.end() - 1;
+    m.key = r.key;
+    m.value = std::move(r.value);
+    ++version_;
+  }
+  // One wake-up for the whole batch (see PublishWithHeaders).
+  if (waiters_ > 0) {
+    lock.unlock();
+    cv_.notify_all();
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<Consumer>> MemoryBus::Subscribe(const ConsumerOptions& options) {
   if (options.group.empty()) return InvalidArgument("a consumer needs a group");
   auto consumer = std::make_unique<MemoryConsumer>(this, options);

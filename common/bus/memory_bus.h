@@ -26,6 +26,7 @@ class MemoryBus final : public Bus {
   Status CreateTopic(std::string_view topic, int partitions) override;
   Result<int> PartitionCount(std::string_view topic) override;
   Status Publish(std::string_view topic, std::string_view key, std::string value) override;
+  Status PublishMany(std::vector<TopicRecord>& records) override;
   Status PublishWithHeaders(std::string_view topic, std::string_view key, std::string value,
                             const BusHeaders& headers) override;
   Status Flush(std::chrono::milliseconds timeout) override { return Status::Ok(); }

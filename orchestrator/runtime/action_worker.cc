@@ -86,9 +86,11 @@ ActionWorker::Executor ActionWorker::PoolExecutor(workers::WorkerPool* pool) {
   };
 }
 
-void ActionWorker::Publish(const std::string& execution_id, const std::string& task_execution_id,
-                           const std::string& action_execution_id, const workers::ActionResult& result) {
-  if (result.kind == workers::ActionResult::Kind::kAsync) return;
+std::optional<std::string> ActionWorker::EncodeResult(const std::string& execution_id,
+                                                      const std::string& task_execution_id,
+                                                      const std::string& action_execution_id,
+                                                      const workers::ActionResult& result) {
+  if (result.kind == workers::ActionResult::Kind::kAsync) return std::nullopt;
   engine::ActionCompleted done;
   done.execution_id = execution_id;
   done.task_execution_id = task_execution_id;
@@ -114,9 +116,20 @@ void ActionWorker::Publish(const std::string& execution_id, const std::string& t
     done.data = Json(why);
     text = protocol::EncodeEvent(engine::Event(done));
   }
-  Status s = text.ok() ? bus_->Publish(protocol::EventsTopic(options_.topic_prefix), execution_id,
-                                       std::move(*text))
-                       : text.status();
+  if (!text.ok()) {
+    BORA_LOG_ERROR("cannot encode the result of action execution {}: {}", action_execution_id,
+                   text.status().ToString());
+    return std::nullopt;
+  }
+  return std::move(*text);
+}
+
+void ActionWorker::Publish(const std::string& execution_id, const std::string& task_execution_id,
+                           const std::string& action_execution_id, const workers::ActionResult& result) {
+  std::optional<std::string> text =
+      EncodeResult(execution_id, task_execution_id, action_execution_id, result);
+  if (!text) return;
+  Status s = bus_->Publish(protocol::EventsTopic(options_.topic_prefix), execution_id, std::move(*text));
   if (!s.ok()) {
     // The request stays unacknowledged only in distributed mode (redelivery); log loudly here.
     BORA_LOG_ERROR("cannot publish the result of action execution {}: {}", action_execution_id,
@@ -166,6 +179,12 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
     Progress& p = progress_[tp];
     p.next = std::max(p.next, offset + 1);
   };
+  // Results of the requests run here go out together after the loop (one PublishMany: on the MemoryBus one
+  // lock and one wake-up of the orchestrator per poll instead of per result); their requests count as done
+  // only then.
+  std::vector<Bus::TopicRecord> inline_results;
+  std::vector<std::pair<TopicPartition, int64_t>> published_inline;
+  const std::string events_topic = protocol::EventsTopic(options_.topic_prefix);
   for (auto& m : messages) {
     TopicPartition tp{m.topic, m.partition};
     auto run = protocol::DecodeRunAction(m.value);
@@ -201,8 +220,11 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
       std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
       metrics::ActionFinished(options_.pool, request.action_name, ResultName(result.kind),
                               took.count());
-      Publish(run->execution_id, run->task_execution_id, run->action_execution_id, result);
-      done_inline(tp, m.offset);
+      if (auto text = EncodeResult(run->execution_id, run->task_execution_id,
+                                   run->action_execution_id, result)) {
+        inline_results.push_back({events_topic, run->execution_id, std::move(*text)});
+      }
+      published_inline.emplace_back(std::move(tp), m.offset);
       continue;
     }
     {
@@ -224,6 +246,13 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
                 Finished(tp, offset);
               });
   }
+  if (!inline_results.empty()) {
+    if (Status s = bus_->PublishMany(inline_results); !s.ok()) {
+      // The requests stay unacknowledged only in distributed mode (redelivery); log loudly here.
+      BORA_LOG_ERROR("cannot publish {} action results: {}", inline_results.size(), s.ToString());
+    }
+  }
+  for (const auto& [tp, offset] : published_inline) done_inline(tp, offset);
   // Serve the delivery reports of the results published above (the producer sends them at once: linger 0).
   if (!messages.empty()) bus_->ServeDeliveries();
   auto now = std::chrono::steady_clock::now();

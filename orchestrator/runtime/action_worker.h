@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -73,6 +74,12 @@ class ActionWorker {
  private:
   void Publish(const std::string& execution_id, const std::string& task_execution_id,
                const std::string& action_execution_id, const workers::ActionResult& result);
+  // The ActionCompleted message of a result (an error result when the bus could not carry it); nullopt
+  // for an async result (nothing to send).
+  std::optional<std::string> EncodeResult(const std::string& execution_id,
+                                          const std::string& task_execution_id,
+                                          const std::string& action_execution_id,
+                                          const workers::ActionResult& result);
   void Finished(const TopicPartition& tp, int64_t offset);
   // Flushes published results, then commits each partition's offset below which every request is done.
   Status CommitProgress();
