@@ -1436,7 +1436,9 @@ class Runner {
     CompleteWorkflow(State::kSuccess, std::nullopt);
   }
 
-  Json FinalContext() const {
+  // Mistral's final context: the outbound contexts of the end tasks (completed, no next task) merged.
+  // `failed`: for a failed workflow, whose end tasks include the ERROR and CANCELLED ones.
+  Json FinalContext(bool failed = false) const {
     JsonObject ctx;
     if (spec_->type == lang::WorkflowType::kReverse) {
       std::string target;
@@ -1448,15 +1450,15 @@ class Runner {
     }
     Json out(std::move(ctx));
     for (const auto& t : st_.tasks) {
-      if ((t.state == State::kSuccess || t.state == State::kSkipped) && !t.has_next_tasks) {
-        DeepMerge(out, t.OutboundContext());
-      }
+      const bool end_state = t.state == State::kSuccess || t.state == State::kSkipped ||
+                             (failed && (t.state == State::kError || t.state == State::kCancelled));
+      if (end_state && !t.has_next_tasks) DeepMerge(out, t.OutboundContext());
     }
     return out;
   }
 
   void CompleteWorkflow(State s, std::optional<std::string> info) {
-    Json final_ctx = FinalContext();
+    Json final_ctx = FinalContext(/*failed=*/s == State::kError);
     JsonObject data;
     Overlay(data, st_.input);
     Overlay(data, st_.global_context);
@@ -1478,11 +1480,23 @@ class Runner {
       }
     }
     if (s == State::kError) {
-      JsonObject out{{"result", info ? Json(*info) : Json(nullptr)}};
+      // Mistral 15: {"result": state_info} merged with the evaluated output-on-error, or with the final
+      // context when there is none (or it evaluates to nothing); a key of theirs named "result" wins. An
+      // output-on-error that fails to evaluate replaces the message (and the state_info) with why.
+      Json extra = final_ctx;
       if (spec_->output_on_error) {
         auto v = Eval(*spec_->output_on_error, data_json, std::nullopt);
-        if (v.ok()) Overlay(out, *v);
+        if (!v.ok()) {
+          info = "Failed to evaluate expression in output-on-error! (output-on-error: '" +
+                 PythonStr(spec_->output_on_error->Source()) + "', exception: '" +
+                 v.status().message() + "' Cause: '" + info.value_or("") + "'";
+          extra = JsonObject();
+        } else if (IsTruthy(*v)) {
+          extra = std::move(v).value();
+        }
       }
+      Json out = JsonObject{{"result", info ? Json(*info) : Json(nullptr)}};
+      if (extra.is_object()) DeepMerge(out, extra);
       st_.output = std::move(out);
     }
     if (s == State::kCancelled && !st_.output.is_object()) st_.output = JsonObject();
