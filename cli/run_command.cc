@@ -106,6 +106,35 @@ void PrintTree(runtime::ExecutionClient& client, const engine::ExecutionState& s
   }
 }
 
+// Tasks of `state` (and of its sub-workflow executions) that will still change on their own: RUNNING with
+// an action in flight that is not async (nothing completes an async action in `bora run`) or a sub-workflow
+// that has such tasks, or DELAYED (a timer). A finished workflow can have them (`on-complete: [t2, fail]`:
+// Mistral finishes t2), and `bora run` waits for them before it prints.
+std::vector<std::string> InFlightTasks(runtime::ExecutionClient& client,
+                                       const workers::ActionRegistry& registry,
+                                       const engine::ExecutionState& state, int depth = 0) {
+  std::vector<std::string> names;
+  if (depth > 64) return names;
+  for (const auto& t : state.tasks) {
+    bool in_flight = t.state == engine::State::kDelayed;
+    if (t.state == engine::State::kRunning) {
+      for (const auto& a : t.actions) {
+        if (!a.accepted || engine::IsCompleted(a.state)) continue;
+        if (a.is_workflow) {
+          auto sub = client.Get(a.id);
+          in_flight |= sub.ok() && sub->has_value() &&
+                       !InFlightTasks(client, registry, **sub, depth + 1).empty();
+        } else {
+          const workers::ActionSignature* sig = registry.FindSignature(a.name);
+          in_flight |= sig == nullptr || !sig->is_async;
+        }
+      }
+    }
+    if (in_flight) names.push_back(t.name);
+  }
+  return names;
+}
+
 int ExitCode(engine::State s) {
   switch (s) {
     case engine::State::kSuccess: return 0;
@@ -174,6 +203,22 @@ int RunRun(const RunArgs& args) {
 
   auto timeout = std::chrono::milliseconds(static_cast<int64_t>(args.timeout_seconds * 1000));
   auto state = rt.WaitUntilSettled(*id, timeout);
+  // A finished workflow may still have tasks running: wait for them (saying so), so what is printed is
+  // final. A paused one is printed as it is.
+  if (state.ok() && engine::IsCompleted(state->state)) {
+    if (auto running = InFlightTasks(rt.client(), rt.actions(), *state); !running.empty()) {
+      std::string names;
+      for (const auto& n : running) names += (names.empty() ? "" : ", ") + n;
+      std::cerr << "bora run: workflow " << workflow << " is " << engine::StateName(state->state)
+                << "; waiting for " << running.size() << " task(s) still running: " << names << "\n";
+      auto remaining = timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::steady_clock::now() - t0);
+      state = rt.WaitUntil(*id, std::max(remaining, std::chrono::milliseconds(0)),
+                           [&](const engine::ExecutionState& st) {
+                             return InFlightTasks(rt.client(), rt.actions(), st).empty();
+                           });
+    }
+  }
   double elapsed_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   if (!state.ok()) {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <map>
 
 #include "cli/run_command.h"
 
@@ -127,6 +128,35 @@ TEST(RunCommandTest, NumbersBeyondADoubleAreRefusedNamingTheField) {
   std::string out =
       ::testing::internal::GetCapturedStdout() + ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(code, 0) << out;
+}
+
+// `on-complete: [t2, fail]` ends the workflow ERROR at once while t2 runs; Mistral 15 still finishes t2
+// (SUCCESS). `bora run` waits for it (saying so on stderr) and prints the final tree, not t2 RUNNING.
+TEST(RunCommandTest, WaitsForTasksStillRunningAfterTheWorkflowFinished) {
+  const std::string file = ::testing::TempDir() + "/still_running_wf.yaml";
+  std::ofstream(file) << "version: '2.0'\nwf:\n  tasks:\n"
+                         "    t1:\n      action: std.noop\n      on-complete: [t2, fail]\n"
+                         "    t2:\n      action: std.sleep seconds=1\n      publish:\n"
+                         "        done: true\n";
+  RunArgs args;
+  args.file = file;
+  args.json = true;
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  int code = RunRun(args);
+  std::string out = ::testing::internal::GetCapturedStdout();
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(code, 1) << out << err;
+  EXPECT_NE(err.find("waiting for 1 task(s) still running: t2"), std::string::npos) << err;
+  auto view = ParseJson(out);
+  ASSERT_TRUE(view.ok()) << out;
+  EXPECT_EQ(view->at("state"), Json("ERROR"));
+  std::map<std::string, std::string> states;
+  for (const auto& t : view->at("tasks").as_array()) {
+    states[std::string(t.at("name").as_string())] = std::string(t.at("state").as_string());
+  }
+  EXPECT_EQ(states["t1"], "SUCCESS");
+  EXPECT_EQ(states["t2"], "SUCCESS") << out;
 }
 
 }  // namespace

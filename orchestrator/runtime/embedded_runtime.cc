@@ -233,6 +233,12 @@ Status EmbeddedRuntime::RunUntilIdle(size_t max_rounds) {
 
 Result<engine::ExecutionState> EmbeddedRuntime::WaitUntilSettled(const std::string& execution_id,
                                                                   std::chrono::milliseconds timeout) {
+  return WaitUntil(execution_id, timeout, [](const engine::ExecutionState&) { return true; });
+}
+
+Result<engine::ExecutionState> EmbeddedRuntime::WaitUntil(
+    const std::string& execution_id, std::chrono::milliseconds timeout,
+    const std::function<bool(const engine::ExecutionState&)>& done) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     uint64_t seen;
@@ -243,7 +249,7 @@ Result<engine::ExecutionState> EmbeddedRuntime::WaitUntilSettled(const std::stri
       if (auto it = rejected_.find(execution_id); it != rejected_.end()) rejected = it->second;
     }
     BORA_ASSIGN_OR_RETURN(auto state, client_->Get(execution_id));
-    if (state && IsSettled(state->state)) return std::move(*state);
+    if (state && IsSettled(state->state) && done(*state)) return std::move(*state);
     if (!state && !rejected.ok()) return rejected;
     std::unique_lock lock(settle_mu_);
     if (!settle_cv_.wait_until(lock, deadline, [&] { return settle_version_ != seen; })) {

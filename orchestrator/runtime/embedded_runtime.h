@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -88,6 +89,11 @@ class EmbeddedRuntime {
   // (kDeadlineExceeded). Returns a copy of its state, or the reason its start was refused.
   Result<engine::ExecutionState> WaitUntilSettled(const std::string& execution_id,
                                                   std::chrono::milliseconds timeout);
+  // Threaded mode: waits until the execution is settled (as above) and `done` holds for its state, checked
+  // after every event applied to a settled execution (a late action result of a finished one...).
+  Result<engine::ExecutionState> WaitUntil(
+      const std::string& execution_id, std::chrono::milliseconds timeout,
+      const std::function<bool(const engine::ExecutionState&)>& done);
 
   // Summed over the orchestrators. Read it when the runtime is idle or stopped (the counters are not
   // synchronised).
