@@ -370,10 +370,7 @@ Result<ListQuery> ParseListQuery(const http::HttpRequest& request, const std::se
                                "'. unable to convert to int");
       }
       if (n <= 0) return InvalidArgument("Limit must be positive.");
-      if (max_limit != 0 && static_cast<size_t>(n) > max_limit) {
-        return InvalidArgument("Limit must not exceed " + std::to_string(max_limit) + ".");
-      }
-      q.limit = static_cast<size_t>(n);
+      q.limit = std::min(static_cast<size_t>(n), std::max(max_limit, kMaxRecordsPerResponse));
     } else if (key == "sort_keys") {
       if (!keys_given) q.sort_keys.clear();
       keys_given = true;

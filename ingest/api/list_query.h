@@ -23,6 +23,11 @@ struct Filter {
   std::vector<std::string> values;  // one, or several for in/nin
 };
 
+// The most records one list response holds. A `limit` above the resource's page size (max_limit) is served
+// in full up to this many (Mistral answers any limit; clients ask for a large one to list everything); above
+// it the response holds this many and a `next` link.
+inline constexpr size_t kMaxRecordsPerResponse = 100'000;
+
 struct ListQuery {
   std::optional<std::string> marker;  // id of the last record of the previous page
   size_t limit = 0;                   // 0: no limit given (max_limit applies)
@@ -34,7 +39,8 @@ struct ListQuery {
 };
 
 // Reads the list parameters of `request`. Query keys that are not list parameters are filters when they
-// are in `filterable` (others: kInvalidArgument naming the key). limit > max_limit or <= 0: kInvalidArgument.
+// are in `filterable` (others: kInvalidArgument naming the key). limit <= 0: kInvalidArgument; a limit
+// above kMaxRecordsPerResponse (or max_limit, if larger) is lowered to it.
 Result<ListQuery> ParseListQuery(const http::HttpRequest& request, const std::set<std::string>& filterable,
                                  size_t max_limit = 1000);
 

@@ -202,7 +202,6 @@ TEST(ListQueryTest, ParseErrors) {
       {{{"limit", "0"}}, "Limit must be positive."},
       {{{"limit", "-3"}}, "Limit must be positive."},
       {{{"limit", "abc"}}, "limit"},
-      {{{"limit", "1001"}}, "Limit must not exceed 1000."},
       {{{"sort_dirs", "up"}}, "Unknown sort direction, must be 'desc' or 'asc'."},
       {{{"sort_keys", "a"}, {"sort_dirs", "asc,desc"}},
        "Length of sort_keys must be equal or greater than sort_dirs."},
@@ -214,6 +213,27 @@ TEST(ListQueryTest, ParseErrors) {
     EXPECT_EQ(q.status().code(), StatusCode::kInvalidArgument);
     EXPECT_NE(q.status().message().find(c.error), std::string::npos) << q.status().message();
   }
+}
+
+// Mistral answers any limit (clients pass a large one to list everything): above the page size a limit is
+// served in full up to kMaxRecordsPerResponse, then lowered to it (the response carries a `next` link).
+TEST(ListQueryTest, LargeLimitsAreAnsweredNotRefused) {
+  auto q = ParseListQuery(Get("/v2/executions", {{"limit", "100000"}}), kFilterable, 1000);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  EXPECT_EQ(q->limit, 100000u);
+  q = ParseListQuery(Get("/v2/executions", {{"limit", "99999999999"}}), kFilterable, 1000);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  EXPECT_EQ(q->limit, kMaxRecordsPerResponse);
+  std::vector<Json> records;
+  for (int i = 0; i < 1500; ++i) {
+    records.push_back(JsonObject{{"id", "e" + std::to_string(10000 + i)},
+                                 {"created_at", "2026-01-01 00:00:00"}});
+  }
+  q = ParseListQuery(Get("/v2/executions", {{"limit", "5000"}}), kFilterable, 1000);
+  ASSERT_TRUE(q.ok());
+  Json page = ApplyListQuery(records, *q, "executions", Get("/v2/executions", {{"limit", "5000"}}));
+  EXPECT_EQ(page.at("executions").as_array().size(), 1500u) << "every record, past the page size";
+  EXPECT_FALSE(page.as_object().contains("next"));
 }
 
 TEST(ListQueryTest, ParseDefaultsAndIgnored) {
