@@ -572,9 +572,14 @@ class TreeBuilder final : public YAML::EventHandler {
     }
     top.pending.value = node;
     auto [it, inserted] = top.key_index.emplace(top.pending.key, top.node->entries.size());
-    if (!inserted) {  // PyYAML: the last value wins, at the first key's position
-      top.node->entries[it->second].value = node;
-      return;
+    if (!inserted) {
+      // PyYAML (and so Mistral) silently keeps the last value: a task or a workflow defined twice would
+      // lose the first definition without a word. Refused, at the second key.
+      const YamlNode::Entry& first = top.node->entries[it->second];
+      throw LoadAbort{InvalidArgument("duplicate key '" + top.pending.key + "' in a mapping (first at " +
+                                      std::to_string(first.key_line) + ":" +
+                                      std::to_string(first.key_column) + ")"),
+                      top.pending.key_line, top.pending.key_column};
     }
     top.node->entries.push_back(std::move(top.pending));
   }

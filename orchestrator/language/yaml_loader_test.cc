@@ -184,10 +184,17 @@ TEST(YamlLoaderTest, LocationsAreOneBased) {
   EXPECT_EQ(b->value->items[1]->column, 10);
 }
 
-TEST(YamlLoaderTest, DuplicateKeyLastValueWinsAtFirstPosition) {
-  auto r = LoadYaml("a: 1\nb: 2\na: 3\n", YamlLimits{});
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(DumpJson(YamlToJson(**r)), R"({"a":3,"b":2})");
+// PyYAML keeps the last of two equal keys silently; a definition must not lose a task that way.
+TEST(YamlLoaderTest, DuplicateKeyIsRefusedAtTheSecondKey) {
+  int line = 0, column = 0;
+  auto r = LoadYaml("a: 1\nb:\n  c: 2\n  c: 3\n", YamlLimits{}, &line, &column);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "duplicate key 'c' in a mapping (first at 3:3)");
+  EXPECT_EQ(line, 4);
+  EXPECT_EQ(column, 3);
+  // A merge key's values may be overridden by the mapping's own keys: not a duplicate.
+  auto merged = LoadYaml("base: &b {x: 1}\nuse:\n  <<: *b\n  x: 2\n", YamlLimits{});
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
 }
 
 TEST(YamlLoaderTest, AnchorsAliasesAndMergeKeys) {
