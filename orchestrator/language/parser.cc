@@ -1187,6 +1187,9 @@ void Parser::CheckVersion(const YamlNode& root) {
     if (!VersionIsTwo(*v->value)) {
       Error(*v->value, "unsupported 'version' " + Snippet(*v->value) + " (expected '2.0')");
     }
+  } else if (root.IsMapping()) {
+    // As Mistral 15: "'version' is a required property".
+    Error(root, "'version' is a required property (add version: '2.0' at the top)");
   }
 }
 
