@@ -4,6 +4,9 @@
 // disk test its own directory, removed after it.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -990,6 +993,55 @@ TEST(RocksDbStateStoreTest, ReopeningGivesBackEverythingCommitted) {
     ASSERT_TRUE((*store)->Commit(1, claim->epoch, &more).ok());
     EXPECT_GT(more.outbox[0].seq, sent[2].seq);
   }
+}
+
+// RocksDB only: without fsync (sync = false) every commit that returned survives kill -9 of the
+// process (the WAL record is in the OS before Commit returns). A forked child commits, says so through
+// a pipe once every commit returned, and is killed with SIGKILL; the parent reopens the directory.
+TEST(RocksDbStateStoreTest, UnsyncedCommitsSurviveKill9) {
+  TempDir dir;
+  RocksDbStoreOptions options;
+  options.path = dir.Sub("state");
+  options.partitions = 1;
+  options.sync = false;
+  constexpr int kCommits = 200;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    auto store = RocksDbStateStore::Open(options);
+    if (!store.ok()) _exit(2);
+    auto claim = (*store)->ClaimPartition(0);
+    if (!claim.ok()) _exit(3);
+    for (int i = 0; i < kCommits; ++i) {
+      CommitBatch batch;
+      batch.next_offset = i + 1;
+      batch.states.push_back(MakeState("k" + std::to_string(i), engine::State::kRunning));
+      batch.outbox.push_back({0, "bora.events", "k", std::to_string(i)});
+      if (!(*store)->Commit(0, claim->epoch, &batch).ok()) _exit(4);
+    }
+    const char done = 'y';
+    if (write(fds[1], &done, 1) != 1) _exit(5);
+    for (;;) pause();  // killed here, the store still open
+  }
+  close(fds[1]);
+  char done = 0;
+  ASSERT_EQ(read(fds[0], &done, 1), 1) << "the child failed before committing";
+  close(fds[0]);
+  ASSERT_EQ(kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  auto store = RocksDbStateStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ((*store)->ListExecutionIds(0)->size(), static_cast<size_t>(kCommits));
+  auto claim = (*store)->ClaimPartition(0);
+  ASSERT_TRUE(claim.ok());
+  EXPECT_EQ(claim->next_offset, kCommits);
+  ASSERT_EQ(claim->outbox.size(), static_cast<size_t>(kCommits));
+  EXPECT_EQ(claim->outbox.back().value, std::to_string(kCommits - 1));
 }
 
 // RocksDB only: the directory is locked while a store has it open (RocksDB's LOCK file), so a
