@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -184,6 +185,11 @@ Result<std::unique_ptr<RocksDbStateStore>> RocksDbStateStore::Open(
     const RocksDbStoreOptions& options) {
   if (options.partitions < 1) return InvalidArgument("a store needs at least one partition");
   if (options.path.empty()) return InvalidArgument("the state store needs a directory");
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);  // RocksDB makes the last level only
+  if (ec) {
+    return Unavailable("cannot create the state directory " + options.path + ": " + ec.message());
+  }
   rocksdb::Options o;
   o.create_if_missing = true;
   rocksdb::DB* raw = nullptr;

@@ -50,7 +50,7 @@ class WriteBatch;
 namespace bora::store {
 
 struct RocksDbStoreOptions {
-  std::string path;    // the directory (created if missing)
+  std::string path;    // the directory (created with its parents if missing)
   int partitions = 1;  // partitions of bora.events; must match what the directory was created with
   bool sync =
       true;  // fsync the WAL on every commit (see the header comment for what `false` may lose)

@@ -1001,7 +1001,7 @@ TEST(RocksDbStateStoreTest, ReopeningGivesBackEverythingCommitted) {
 TEST(RocksDbStateStoreTest, UnsyncedCommitsSurviveKill9) {
   TempDir dir;
   RocksDbStoreOptions options;
-  options.path = dir.Sub("state");
+  options.path = dir.Sub("data/state");  // parents are created too
   options.partitions = 1;
   options.sync = false;
   constexpr int kCommits = 200;
