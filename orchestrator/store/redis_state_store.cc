@@ -1,16 +1,17 @@
 #include "orchestrator/store/redis_state_store.h"
 
+#include <hiredis/hiredis.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <optional>
 #include <unordered_set>
 
-#include <hiredis/hiredis.h>
-
 #include "common/json.h"
-#include "common/log.h"
 #include "common/json_text.h"
+#include "common/log.h"
+#include "orchestrator/store/stored_state.h"
 
 namespace bora::store {
 
@@ -177,17 +178,6 @@ int64_t CountOf(const Json& count) {
   if (count.is_int64()) return count.get_int64() < 0 ? -1 : count.get_int64();
   if (count.is_uint64()) return static_cast<int64_t>(count.get_uint64());
   return -1;
-}
-
-// A stored head (or a state stored whole) as an execution without its tasks.
-Result<engine::ExecutionState> DecodeHead(std::string_view text, const std::string& id) {
-  auto json = ParseJson(text, 512);
-  if (!json.ok()) return json.status().WithContext("stored state of " + id);
-  auto state = engine::ExecutionState::FromJson(*json);
-  if (!state.ok()) return state.status().WithContext("stored state of " + id);
-  state->tasks.clear();
-  state->index = {};
-  return state;
 }
 
 // A load script's reply: {} (no state), {whole state} (written before states were split), or
@@ -796,9 +786,10 @@ Result<std::vector<engine::ExecutionState>> RedisStateStore::ReadExecutionHeads(
       std::string id(items->element[i]->str, items->element[i]->len);
       if (!seen.insert(id).second) continue;
       // A head (tasks in their own hash, not read) or a state stored whole (its tasks dropped).
-      BORA_ASSIGN_OR_RETURN(auto state, DecodeHead(std::string_view(items->element[i + 1]->str,
-                                                                    items->element[i + 1]->len),
-                                                   id));
+      BORA_ASSIGN_OR_RETURN(
+          auto state,
+          DecodeStoredHead(std::string_view(items->element[i + 1]->str, items->element[i + 1]->len),
+                           id));
       out.push_back(std::move(state));
     }
   } while (cursor != "0");
@@ -810,7 +801,7 @@ Result<std::optional<engine::ExecutionState>> RedisStateStore::ReadExecutionHead
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   BORA_ASSIGN_OR_RETURN(auto reply, client_->Command({"HGET", Key(partition, "states"), execution_id}));
   if (reply->IsNil()) return std::optional<engine::ExecutionState>();
-  BORA_ASSIGN_OR_RETURN(auto state, DecodeHead(reply->Str(), execution_id));
+  BORA_ASSIGN_OR_RETURN(auto state, DecodeStoredHead(reply->Str(), execution_id));
   return std::optional<engine::ExecutionState>(std::move(state));
 }
 
@@ -879,7 +870,7 @@ Result<std::vector<engine::ExecutionState>> RedisStateStore::ReadExecutionHeadsP
   for (size_t i = 0; i < entries.size(); ++i) {
     if (!heads[i].ok()) return heads[i].status();
     if ((*heads[i])->IsNil()) continue;  // deleted since it was indexed
-    BORA_ASSIGN_OR_RETURN(auto state, DecodeHead((*heads[i])->Str(), entries[i].id));
+    BORA_ASSIGN_OR_RETURN(auto state, DecodeStoredHead((*heads[i])->Str(), entries[i].id));
     out.push_back(std::move(state));
   }
   return out;

@@ -1,10 +1,16 @@
-// The StateStore contract: every implementation (MemoryStateStore, and RedisStateStore against the real
-// redis-server that scripts/services.sh starts; its address comes from $BORA_REDIS). Each Redis test uses its
-// own key prefix, so the server is shared.
+// The StateStore contract: every implementation (MemoryStateStore, RedisStateStore against the real
+// redis-server that scripts/services.sh starts, its address from $BORA_REDIS, and RocksDbStateStore
+// on a temporary directory). Each Redis test uses its own key prefix, so the server is shared; each
+// disk test its own directory, removed after it.
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <tuple>
@@ -12,6 +18,7 @@
 #include "common/ids.h"
 #include "orchestrator/store/memory_state_store.h"
 #include "orchestrator/store/redis_state_store.h"
+#include "orchestrator/store/rocksdb_state_store.h"
 
 namespace bora::store {
 namespace {
@@ -32,7 +39,43 @@ engine::ActionExecution& Changed(engine::ExecutionState& s, size_t task, size_t 
 struct StoreFactory {
   std::string name;
   std::function<std::unique_ptr<StateStore>(int partitions)> make;
+  std::function<void()> cleanup = nullptr;  // after the test's store is gone
 };
+
+// A fresh directory under the system's temporary directory, removed with this object.
+class TempDir {
+ public:
+  TempDir() : path_(std::filesystem::temp_directory_path() / ("bora-store-test-" + NewUuid())) {
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string Sub(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The directories of the disk stores the contract tests made (removed by RemoveDiskDirs after each
+// test).
+std::vector<std::unique_ptr<TempDir>>& DiskDirs() {
+  static std::vector<std::unique_ptr<TempDir>> dirs;
+  return dirs;
+}
+std::unique_ptr<StateStore> MakeDisk(int partitions) {
+  DiskDirs().push_back(std::make_unique<TempDir>());
+  RocksDbStoreOptions options;
+  options.path = DiskDirs().back()->Sub("state");
+  options.partitions = partitions;
+  auto store = RocksDbStateStore::Open(options);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::unique_ptr<StateStore>(std::move(*store)) : nullptr;
+}
+void RemoveDiskDirs() { DiskDirs().clear(); }
 
 std::shared_ptr<engine::ExecutionState> MakeState(const std::string& id, engine::State st) {
   auto s = std::make_shared<engine::ExecutionState>();
@@ -47,6 +90,10 @@ class StateStoreContractTest : public ::testing::TestWithParam<StoreFactory> {
   void SetUp() override {
     store_ = GetParam().make(4);
     ASSERT_NE(store_, nullptr) << "no store: for Redis run scripts/services.sh start and export BORA_REDIS";
+  }
+  void TearDown() override {
+    store_.reset();
+    if (GetParam().cleanup) GetParam().cleanup();
   }
   std::unique_ptr<StateStore> store_;
 };
@@ -866,13 +913,198 @@ TEST(RedisStateStoreTest, ReadsOutboxEntriesStoredOneByOne) {
   EXPECT_EQ(again->outbox[0].value, "new");
 }
 
+// RocksDB only: what a store committed is all there when the directory is opened again (a restart),
+// under either fsync policy: states with their tasks, the next offset, the epoch, the
+// unacknowledged outbox, the timers and the indexes.
+TEST(RocksDbStateStoreTest, ReopeningGivesBackEverythingCommitted) {
+  for (bool sync : {true, false}) {
+    SCOPED_TRACE(sync ? "sync" : "no sync");
+    TempDir dir;
+    RocksDbStoreOptions options;
+    options.path = dir.Sub("state");
+    options.partitions = 2;
+    options.sync = sync;
+    auto s = MakeState("exec-r", engine::State::kRunning);
+    s->created_at = 5'000'000;
+    s->input = *ParseJson(R"({"n": 1})");
+    s->tasks.push_back(MakeTask(0, engine::State::kSuccess));
+    s->tasks.push_back(MakeTask(1, engine::State::kRunning));
+    s->tasks[1].actions.push_back(MakeAction("action-r"));
+    s->RebuildIndex();
+    uint64_t epoch = 0;
+    std::vector<OutboxEntry> sent;
+    {
+      auto store = RocksDbStateStore::Open(options);
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      epoch = (*store)->ClaimPartition(1)->epoch;
+      CommitBatch batch;
+      batch.next_offset = 7;
+      batch.states.push_back(s);
+      batch.outbox = {{0, "bora.actions.default", "exec-r", "run"},
+                      {0, "bora.events", "exec-r", "e1"},
+                      {0, "bora.events", "exec-r", "e2"}};
+      batch.timers_set = {{"exec-r", "wait", 300}, {"exec-r", "timeout", 100}};
+      ASSERT_TRUE((*store)->Commit(1, epoch, &batch).ok());
+      ASSERT_TRUE((*store)->AckOutbox(1, epoch, batch.outbox[0].seq).ok());
+      sent = batch.outbox;
+    }
+    auto store = RocksDbStateStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto back = (*store)->ReadExecution(1, "exec-r");
+    ASSERT_TRUE(back.ok() && back->has_value()) << back.status().ToString();
+    EXPECT_EQ(DumpJson((*back)->ToJson()), DumpJson(s->ToJson()));
+    auto head = (*store)->ReadExecutionHead(1, "exec-r");
+    ASSERT_TRUE(head.ok() && head->has_value());
+    EXPECT_TRUE((*head)->tasks.empty());
+    EXPECT_EQ((*head)->input, s->input);
+    auto found = (*store)->FindExecutionOf("action-r");
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_EQ((*found)->partition, 1);
+    EXPECT_EQ((*found)->execution_id, "exec-r");
+    EXPECT_EQ(*(*store)->ListExecutionIds(1), std::vector<std::string>{"exec-r"});
+    EXPECT_TRUE((*store)->ListExecutionIds(0)->empty());
+    auto page = (*store)->ReadExecutionHeadsPage(std::nullopt, 10);
+    ASSERT_TRUE(page.ok());
+    ASSERT_EQ(page->size(), 1u);
+    EXPECT_EQ((*page)[0].id, "exec-r");
+    EXPECT_EQ(**(*store)->NextTimer(1), 100);
+    auto due = (*store)->DueTimers(1, 1000, 10);
+    ASSERT_TRUE(due.ok());
+    ASSERT_EQ(due->size(), 2u);
+    EXPECT_EQ((*due)[0].timer_id, "timeout");
+    EXPECT_EQ((*due)[1].timer_id, "wait");
+    EXPECT_EQ((*due)[1].fire_at, 300);
+    auto claim = (*store)->ClaimPartition(1);
+    ASSERT_TRUE(claim.ok());
+    EXPECT_EQ(claim->epoch, epoch + 1);
+    EXPECT_EQ(claim->next_offset, 7);
+    ASSERT_EQ(claim->outbox.size(), 2u);
+    EXPECT_EQ(claim->outbox[0].seq, sent[1].seq);
+    EXPECT_EQ(claim->outbox[0].value, "e1");
+    EXPECT_EQ(claim->outbox[1].topic, "bora.events");
+    EXPECT_EQ(claim->outbox[1].key, "exec-r");
+    EXPECT_EQ(claim->outbox[1].value, "e2");
+    // The old epoch stays fenced across the restart, and sequence numbers go on from where they
+    // were.
+    CommitBatch zombie;
+    EXPECT_EQ((*store)->Commit(1, epoch, &zombie).code(), StatusCode::kAborted);
+    CommitBatch more;
+    more.outbox = {{0, "bora.events", "exec-r", "e3"}};
+    ASSERT_TRUE((*store)->Commit(1, claim->epoch, &more).ok());
+    EXPECT_GT(more.outbox[0].seq, sent[2].seq);
+  }
+}
+
+// RocksDB only: without fsync (sync = false) every commit that returned survives kill -9 of the
+// process (the WAL record is in the OS before Commit returns). A forked child commits, says so through
+// a pipe once every commit returned, and is killed with SIGKILL; the parent reopens the directory.
+TEST(RocksDbStateStoreTest, UnsyncedCommitsSurviveKill9) {
+  TempDir dir;
+  RocksDbStoreOptions options;
+  options.path = dir.Sub("data/state");  // parents are created too
+  options.partitions = 1;
+  options.sync = false;
+  constexpr int kCommits = 200;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    auto store = RocksDbStateStore::Open(options);
+    if (!store.ok()) _exit(2);
+    auto claim = (*store)->ClaimPartition(0);
+    if (!claim.ok()) _exit(3);
+    for (int i = 0; i < kCommits; ++i) {
+      CommitBatch batch;
+      batch.next_offset = i + 1;
+      batch.states.push_back(MakeState("k" + std::to_string(i), engine::State::kRunning));
+      batch.outbox.push_back({0, "bora.events", "k", std::to_string(i)});
+      if (!(*store)->Commit(0, claim->epoch, &batch).ok()) _exit(4);
+    }
+    const char done = 'y';
+    if (write(fds[1], &done, 1) != 1) _exit(5);
+    for (;;) pause();  // killed here, the store still open
+  }
+  close(fds[1]);
+  char done = 0;
+  ASSERT_EQ(read(fds[0], &done, 1), 1) << "the child failed before committing";
+  close(fds[0]);
+  ASSERT_EQ(kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  auto store = RocksDbStateStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ((*store)->ListExecutionIds(0)->size(), static_cast<size_t>(kCommits));
+  auto claim = (*store)->ClaimPartition(0);
+  ASSERT_TRUE(claim.ok());
+  EXPECT_EQ(claim->next_offset, kCommits);
+  ASSERT_EQ(claim->outbox.size(), static_cast<size_t>(kCommits));
+  EXPECT_EQ(claim->outbox.back().value, std::to_string(kCommits - 1));
+}
+
+// RocksDB only: the directory is locked while a store has it open (RocksDB's LOCK file), so a
+// second bora on the same --data-dir fails at once with a clear error instead of corrupting it.
+TEST(RocksDbStateStoreTest, ASecondOpenOfTheSameDirectoryFails) {
+  TempDir dir;
+  RocksDbStoreOptions options;
+  options.path = dir.Sub("state");
+  auto first = RocksDbStateStore::Open(options);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = RocksDbStateStore::Open(options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition) << second.status().ToString();
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos)
+      << second.status().ToString();
+  EXPECT_NE(second.status().message().find(options.path), std::string::npos)
+      << second.status().ToString();
+  first->reset();
+  EXPECT_TRUE(RocksDbStateStore::Open(options).ok())
+      << "the lock is released when the store closes";
+}
+
+// RocksDB only: a directory written by a newer on-disk format (or another partition count) is
+// refused, naming what it found, and left as it was.
+TEST(RocksDbStateStoreTest, RefusesANewerFormatOrAnotherPartitionCount) {
+  TempDir dir;
+  RocksDbStoreOptions options;
+  options.path = dir.Sub("state");
+  options.partitions = 4;
+  ASSERT_TRUE(RocksDbStateStore::Open(options).ok());
+  options.partitions = 8;
+  auto other = RocksDbStateStore::Open(options);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(other.status().message().find("created with 4 partitions"), std::string::npos)
+      << other.status().ToString();
+  options.partitions = 4;
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), options.path, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    const auto key = RocksDbStateStore::kFormatKey;
+    const std::string newer = std::to_string(RocksDbStateStore::kFormatVersion + 1);
+    ASSERT_TRUE(
+        db->Put(rocksdb::WriteOptions(), rocksdb::Slice(key.data(), key.size()), newer).ok());
+  }
+  auto refused = RocksDbStateStore::Open(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("format version '2'"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("newer"), std::string::npos)
+      << refused.status().ToString();
+}
+
 INSTANTIATE_TEST_SUITE_P(AllStores, StateStoreContractTest,
                          ::testing::Values(StoreFactory{"memory",
                                                         [](int n) {
                                                           return std::unique_ptr<StateStore>(
                                                               std::make_unique<MemoryStateStore>(n));
                                                         }},
-                                           StoreFactory{"redis", MakeRedis}),
+                                           StoreFactory{"redis", MakeRedis},
+                                           StoreFactory{"rocksdb", MakeDisk, RemoveDiskDirs}),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace
