@@ -11,6 +11,7 @@
 #include <map>
 
 #include "cli/run_command.h"
+#include "cli/validate_command.h"
 
 namespace bora::cli {
 namespace {
@@ -157,6 +158,53 @@ TEST(RunCommandTest, WaitsForTasksStillRunningAfterTheWorkflowFinished) {
   }
   EXPECT_EQ(states["t1"], "SUCCESS");
   EXPECT_EQ(states["t2"], "SUCCESS") << out;
+}
+
+// `bora validate` reports what would otherwise only fail when the workflow runs, with file:line:column and
+// the task: an unknown action, a missing or unknown action input, an unknown function, a duplicate key, a
+// missing version. A definition without these is OK.
+TEST(ValidateCommandTest, ReportsWhatWouldFailAtRunTime) {
+  const std::string dir = ::testing::TempDir();
+  struct Case {
+    std::string name, yaml, message;
+  };
+  const Case cases[] = {
+      {"typo.yaml", "version: '2.0'\nwf:\n  tasks:\n    t1:\n      action: std.ehco output=1\n",
+       "typo.yaml:4:5: workflow 'wf', task 't1': unknown action 'std.ehco' (did you mean 'std.echo'?)"},
+      {"missing.yaml", "version: '2.0'\nwf:\n  tasks:\n    t1:\n      action: std.echo\n",
+       "missing.yaml:4:5: workflow 'wf', task 't1': action 'std.echo' needs the input 'output'"},
+      {"extra.yaml",
+       "version: '2.0'\nwf:\n  tasks:\n    t1:\n      action: std.echo output=1\n"
+       "      input:\n        outptu: 2\n",
+       "extra.yaml:4:5: workflow 'wf', task 't1': action 'std.echo' has no input 'outptu'"},
+      {"fn.yaml",
+       "version: '2.0'\nwf:\n  tasks:\n    t1:\n      action: std.echo output=<% nosuch(1) %>\n",
+       "fn.yaml:5:15: workflow 'wf', task 't1': unknown function nosuch()"},
+      {"dup.yaml",
+       "version: '2.0'\nwf:\n  tasks:\n    t1:\n      action: std.noop\n    t1:\n      action: "
+       "std.noop\n",
+       "dup.yaml:6:5: duplicate key 't1' in a mapping (first at 4:5)"},
+      {"noversion.yaml", "wf:\n  tasks:\n    t1:\n      action: std.noop\n",
+       "noversion.yaml:1:1: 'version' is a required property"},
+  };
+  for (const Case& c : cases) {
+    std::ofstream(dir + "/" + c.name) << c.yaml;
+    ::testing::internal::CaptureStdout();
+    int code = RunValidate({dir + "/" + c.name});
+    std::string out = ::testing::internal::GetCapturedStdout();
+    EXPECT_EQ(code, 2) << c.name << ": " << out;
+    EXPECT_NE(out.find(c.message), std::string::npos) << out;
+  }
+  // Fine as written: an ad-hoc action from another file, its defaults, an action named by an expression.
+  std::ofstream(dir + "/actions.yaml") << "version: '2.0'\ngreet:\n  base: std.echo\n  base-input:\n"
+                                          "    output: hi <% $.who %>\n  input:\n    - who: you\n";
+  std::ofstream(dir + "/uses.yaml")
+      << "version: '2.0'\nwf:\n  tasks:\n    t1:\n      action: greet\n      on-success: t2\n"
+         "    t2:\n      action: <% 'std.' + 'noop' %>\n";
+  ::testing::internal::CaptureStdout();
+  int code = RunValidate({dir + "/actions.yaml", dir + "/uses.yaml"});
+  std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(code, 0) << out;
 }
 
 }  // namespace

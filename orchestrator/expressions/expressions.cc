@@ -3,6 +3,7 @@
 // expressions are interpolated with Python's str(). Jinja is tried first, as in Mistral.
 #include "orchestrator/expressions/expressions.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,9 @@ namespace bora::expr {
 using internal::Evaluator;
 using internal::JinjaStmt;
 using internal::Lang;
+using internal::Node;
 using internal::NodePtr;
+using internal::Op;
 using internal::Val;
 using internal::ValResult;
 
@@ -287,6 +290,46 @@ Result<Json> Template::Evaluate(const EvalContext& ctx) const {
 }
 
 bool Template::HasExpressions() const { return root_ && root_->has_expressions; }
+
+namespace {
+
+void CollectUnknown(const Node& n, std::vector<std::string>& out) {
+  const bool call = n.op == Op::kCall || n.op == Op::kMethod || n.op == Op::kFilter;
+  if (call && n.builtin < 0 && !internal::IsHostFunction(n.name)) {
+    std::string shown = n.op == Op::kFilter ? "| " + n.name : n.name + "()";
+    if (std::find(out.begin(), out.end(), shown) == out.end()) out.push_back(std::move(shown));
+  }
+  for (const auto& k : n.kids) {
+    if (k) CollectUnknown(*k, out);
+  }
+}
+
+void CollectUnknown(const std::vector<JinjaStmt>& stmts, std::vector<std::string>& out) {
+  for (const auto& s : stmts) {
+    if (s.expr) CollectUnknown(*s.expr, out);
+    for (const auto& [cond, body] : s.branches) {
+      if (cond) CollectUnknown(*cond, out);
+      CollectUnknown(body, out);
+    }
+    CollectUnknown(s.else_body, out);
+  }
+}
+
+void CollectUnknown(const CompiledNode& c, std::vector<std::string>& out) {
+  for (const auto& p : c.pieces) {
+    if (p.ast) CollectUnknown(*p.ast, out);
+  }
+  CollectUnknown(c.stmts, out);
+  for (const auto& child : c.children) CollectUnknown(*child, out);
+}
+
+}  // namespace
+
+std::vector<std::string> Template::UnknownFunctions() const {
+  std::vector<std::string> out;
+  if (root_) CollectUnknown(*root_, out);
+  return out;
+}
 
 const Json& Template::Source() const {
   static const Json kNull;

@@ -189,6 +189,9 @@ class Parser {
                  std::string_view hint = {});
 
   std::optional<expr::Template> CompileNode(const YamlNode& node, std::string_view what);
+  // With options_.strict: an error per unknown function `t` calls, at the string leaf under `at` that
+  // calls it.
+  void ReportUnknownFunctions(const expr::Template& t, const YamlNode& at, std::string_view what);
   std::optional<expr::Template> CompileJson(const Json& value, const YamlNode& at,
                                             std::string_view what);
 
@@ -272,17 +275,55 @@ void Parser::CheckKeys(const YamlNode& map,
   }
 }
 
+void Parser::ReportUnknownFunctions(const expr::Template& t, const YamlNode& at,
+                                    std::string_view what) {
+  if (!options_.strict) return;
+  for (const auto& name : t.UnknownFunctions()) {
+    // The string leaf that calls it, for the location.
+    const YamlNode* where = &at;
+    std::function<bool(const YamlNode&)> find = [&](const YamlNode& n) {
+      if (n.IsString()) {
+        const auto& s = n.scalar.get_string();
+        auto one = expr::Template::CompileString(std::string_view(s.data(), s.size()));
+        if (one.ok()) {
+          auto names = one->UnknownFunctions();
+          if (std::find(names.begin(), names.end(), name) != names.end()) {
+            where = &n;
+            return true;
+          }
+        }
+      }
+      for (const auto& item : n.items) {
+        if (find(*item)) return true;
+      }
+      for (const auto& e : n.entries) {
+        if (find(*e.value)) return true;
+      }
+      return false;
+    };
+    find(at);
+    Error(*where, "unknown function " + name + " in '" + std::string(what) +
+                      "' (evaluating it would fail the task)");
+  }
+}
+
 std::optional<expr::Template> Parser::CompileJson(const Json& value, const YamlNode& at,
                                                   std::string_view what) {
   auto compiled = expr::Template::Compile(value);
-  if (compiled.ok()) return std::move(compiled).value();
+  if (compiled.ok()) {
+    ReportUnknownFunctions(*compiled, at, what);
+    return std::move(compiled).value();
+  }
   Error(at, "invalid expression in '" + std::string(what) + "': " + compiled.status().message());
   return std::nullopt;
 }
 
 std::optional<expr::Template> Parser::CompileNode(const YamlNode& node, std::string_view what) {
   auto compiled = expr::Template::Compile(YamlToJson(node));
-  if (compiled.ok()) return std::move(compiled).value();
+  if (compiled.ok()) {
+    ReportUnknownFunctions(*compiled, node, what);
+    return std::move(compiled).value();
+  }
   // Find the string leaf that fails, to report its location.
   const YamlNode* bad = nullptr;
   std::string message = compiled.status().message();

@@ -18,6 +18,9 @@ struct ParseOptions {
   size_t max_aliases = 64;                 // YAML alias (*ref) uses
   size_t max_nodes = 200000;               // YAML nodes after alias expansion
   enum class Expect { kAny, kWorkflows, kWorkbook, kActions } expect = Expect::kAny;
+  // Also report what would only fail when the workflow runs: calls of functions that are neither built in
+  // nor host functions (Mistral loads such a definition and fails the task; `bora validate` says so first).
+  bool strict = false;
 };
 
 // One validation problem, with where it is.

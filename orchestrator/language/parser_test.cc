@@ -495,6 +495,34 @@ TEST(ParserTest, VersionVariants) {
   }
 }
 
+// Mistral loads a definition calling an unknown function and fails the task when it runs; with
+// ParseOptions::strict (bora validate) each such call is an error at the string that makes it.
+TEST(ParserTest, StrictReportsUnknownFunctions) {
+  const char* yaml = R"(version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.echo output=<% nosuchfn(1) %>
+      publish:
+        a: '{{ _.y | nosuchfilter }}'
+        b: <% $.z.badmethod() + len($.x) + task().result.len() %>
+)";
+  ASSERT_TRUE(ParseDocument(yaml).ok()) << "not strict: loads, as Mistral does";
+  ParseOptions options;
+  options.file_name = "wf.yaml";
+  options.strict = true;
+  std::vector<ValidationError> errors;
+  ASSERT_FALSE(ParseDocument(yaml, options, &errors).ok());
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0].ToString(),
+            "wf.yaml:5:15: workflow 'wf', task 't1': unknown function nosuchfn() in 'action "
+            "parameters' (evaluating it would fail the task)");
+  EXPECT_EQ(errors[1].location.line, 7);
+  EXPECT_NE(errors[1].message.find("| nosuchfilter"), std::string::npos) << errors[1].message;
+  EXPECT_EQ(errors[2].location.line, 8);
+  EXPECT_NE(errors[2].message.find("badmethod()"), std::string::npos) << errors[2].message;
+}
+
 TEST(ParserTest, ErrorsAreCollectedWithContext) {
   ParseOptions options;
   options.file_name = "wf.yaml";
