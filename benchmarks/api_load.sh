@@ -32,6 +32,8 @@ if [ "$MODE" = distributed ]; then
   : "${BORA_KAFKA:?distributed mode needs BORA_KAFKA (eval \"\$(scripts/services.sh start)\")}"
   : "${BORA_REDIS:?distributed mode needs BORA_REDIS}"
   ARGS+=(--kafka "$BORA_KAFKA" --redis "$BORA_REDIS" --prefix "bench$RANDOM$RANDOM." --partitions 8)
+else
+  ARGS+=(--data-dir "$WORK/data")  # embedded, on disk (bora serve's default)
 fi
 "$BORA" "${ARGS[@]}" >"$WORK/serve.log" 2>&1 &
 SERVER=$!

@@ -144,6 +144,25 @@ int main(int argc, char** argv) {
   add_api_flags(serve);
   serve->add_option("--load", cluster.load, "Store these definition files first");
   add_external_flag(serve);
+  // The embedded server's durability (without --kafka/--redis).
+  std::string data_dir = "./bora-data";
+  bool in_memory = false;
+  std::string fsync = "interval";
+  int fsync_interval_ms = 10;
+  serve
+      ->add_option("--data-dir", data_dir,
+                   "Keep workflows, executions, triggers and the event log in this directory "
+                   "(created if missing; one process at a time)")
+      ->capture_default_str();
+  serve->add_flag("--in-memory", in_memory,
+                  "Keep nothing on disk: everything is lost when the process stops");
+  serve
+      ->add_option("--fsync", fsync,
+                   "When writes reach the disk: always (every commit), interval (every "
+                   "--fsync-interval-ms, and before the API acknowledges), never (the OS decides)")
+      ->capture_default_str();
+  serve->add_option("--fsync-interval-ms", fsync_interval_ms, "Period of --fsync interval")
+      ->capture_default_str();
   CLI::App* api = app.add_subcommand("api", "Run the REST API alone on Kafka and Redis");
   add_cluster_flags(api);
   add_api_flags(api);
@@ -183,6 +202,18 @@ int main(int argc, char** argv) {
     serve_args.allow_loopback_http = cluster.options.std_actions.allow_loopback_http;
     serve_args.retention = *retention_policy;
     serve_args.engine_limits = cluster.options.engine_limits;
+    serve_args.data_dir = in_memory ? "" : data_dir;
+    auto policy = bora::disk::ParseFsyncPolicy(fsync);
+    if (!policy.ok()) {
+      std::cerr << "bora: " << policy.status().message() << "\n";
+      return 2;
+    }
+    if (fsync_interval_ms < 1 || fsync_interval_ms > 60'000) {
+      std::cerr << "bora: --fsync-interval-ms takes 1 to 60000\n";
+      return 2;
+    }
+    serve_args.fsync = *policy;
+    serve_args.fsync_interval = std::chrono::milliseconds(fsync_interval_ms);
     return bora::cli::RunEmbeddedServe(serve_args);
   }
   if (orch->parsed() || worker->parsed() || serve->parsed() || api->parsed()) {

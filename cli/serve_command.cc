@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -96,7 +97,26 @@ int RunEmbeddedServe(const EmbeddedServeArgs& args) {
   eo.std_actions.allow_loopback_http = args.allow_loopback_http;
   eo.retention = args.retention;
   eo.engine_limits = args.engine_limits;
-  runtime::EmbeddedRuntime runtime(eo);
+  eo.data_dir = args.data_dir;
+  eo.fsync = args.fsync;
+  eo.fsync_interval = args.fsync_interval;
+  auto opened = runtime::EmbeddedRuntime::Open(eo);
+  if (!opened.ok()) {
+    std::cerr << "bora: " << opened.status().message() << "\n";
+    return 1;
+  }
+  runtime::EmbeddedRuntime& runtime = **opened;
+  if (args.data_dir.empty()) {
+    BORA_LOG_WARN("--in-memory: nothing is kept when this process stops");
+  } else {
+    std::error_code ec;
+    auto where = std::filesystem::absolute(args.data_dir, ec);
+    BORA_LOG_INFO("data directory {} (fsync {}{})", ec ? args.data_dir : where.string(),
+                  disk::FsyncPolicyName(args.fsync),
+                  args.fsync == disk::FsyncPolicy::kInterval
+                      ? " every " + std::to_string(args.fsync_interval.count()) + " ms"
+                      : "");
+  }
 
   api::ApiServiceOptions options;
   if (Status s = ApplyApiArgs(args.api, &options); !s.ok()) {
@@ -126,7 +146,9 @@ int RunEmbeddedServe(const EmbeddedServeArgs& args) {
     std::cerr << "bora: " << s.message() << "\n";
     return 2;
   }
-  BORA_LOG_INFO("bora serve (embedded): REST API on http://{}:{}/v2", args.api.address, (*service)->port());
+  BORA_LOG_INFO("bora serve (embedded{}): REST API on http://{}:{}/v2",
+                args.data_dir.empty() ? ", in memory" : ", on disk", args.api.address,
+                (*service)->port());
   int sig = 0;
   sigwait(&stop_signals, &sig);
   BORA_LOG_INFO("signal {}: stopping", sig);

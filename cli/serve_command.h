@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/disk/disk_db.h"
 #include "ingest/api/api_service.h"
 #include "orchestrator/engine/engine.h"
 #include "orchestrator/runtime/retention.h"
@@ -43,6 +44,9 @@ struct EmbeddedServeArgs {
   bool allow_loopback_http = false;
   runtime::RetentionPolicy retention;
   engine::EngineLimits engine_limits;
+  std::string data_dir;  // "" = in memory
+  disk::FsyncPolicy fsync = disk::FsyncPolicy::kInterval;
+  std::chrono::milliseconds fsync_interval{10};
 };
 
 // Fills the HTTP and limit options of `options` from `args`; kInvalidArgument when the token file cannot be
@@ -51,8 +55,9 @@ Status ApplyApiArgs(const ApiArgs& args, api::ApiServiceOptions* options);
 // Writes the bound port to args.port_file (write to a temporary file, then rename: readers never see half).
 Status WritePortFile(const ApiArgs& args, int port);
 
-// Runs until SIGINT or SIGTERM. Exit code 0 on a clean stop, 2 on bad arguments or definitions, 1 when the
-// port cannot be bound.
+// Runs until SIGINT or SIGTERM. Exit code 0 on a clean stop, 2 on bad arguments or definitions, 1
+// when the port cannot be bound or the data directory cannot be opened (in use by another process,
+// another format).
 int RunEmbeddedServe(const EmbeddedServeArgs& args);
 
 }  // namespace bora::cli

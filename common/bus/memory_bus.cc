@@ -49,7 +49,12 @@ class MemoryBus::MemoryConsumer final : public Consumer {
 
   Status Commit(const TopicPartition& tp, int64_t offset) override {
     std::lock_guard lock(bus_->mu_);
-    bus_->groups_[options_.group].committed[tp] = offset;
+    auto& committed = bus_->groups_[options_.group].committed;
+    if (auto it = committed.find(tp); it != committed.end() && it->second == offset) {
+      return Status::Ok();
+    }
+    if (bus_->journal_) BORA_RETURN_IF_ERROR(bus_->journal_->Commit(options_.group, tp, offset));
+    committed[tp] = offset;
     return Status::Ok();
   }
 
@@ -121,6 +126,42 @@ class MemoryBus::MemoryConsumer final : public Consumer {
 MemoryBus::MemoryBus() = default;
 MemoryBus::~MemoryBus() = default;
 
+Result<std::unique_ptr<MemoryBus>> MemoryBus::Open(std::unique_ptr<BusJournal> journal) {
+  BORA_ASSIGN_OR_RETURN(BusJournal::Contents contents, journal->Load());
+  auto bus = std::make_unique<MemoryBus>();
+  for (const auto& [name, partitions] : contents.topics) {
+    Topic t;
+    t.partitions.resize(static_cast<size_t>(std::max(1, partitions)));
+    bus->topics_.emplace(name, std::move(t));
+  }
+  for (auto& log : contents.logs) {
+    auto it = bus->topics_.find(log.tp.topic);
+    if (it == bus->topics_.end() ||
+        log.tp.partition >= static_cast<int>(it->second.partitions.size())) {
+      return Internal("bus journal: messages of unknown partition " + log.tp.topic + "/" +
+                      std::to_string(log.tp.partition));
+    }
+    Partition& p = it->second.partitions[static_cast<size_t>(log.tp.partition)];
+    p.trimmed = log.first_offset;
+    for (auto& m : log.messages) {
+      if (m.offset != p.end()) {
+        return Internal("bus journal: " + log.tp.topic + "/" + std::to_string(log.tp.partition) +
+                        " has offset " + std::to_string(m.offset) + " where " +
+                        std::to_string(p.end()) + " was expected");
+      }
+      m.topic = it->first;
+      p.log.push_back(std::move(m));
+    }
+  }
+  for (const auto& g : contents.positions) bus->groups_[g.group].committed[g.tp] = g.offset;
+  bus->journal_ = std::move(journal);
+  return bus;
+}
+
+Status MemoryBus::Flush(std::chrono::milliseconds) {
+  return journal_ ? journal_->Sync() : Status::Ok();
+}
+
 Status MemoryBus::CreateTopic(std::string_view topic, int partitions) {
   if (partitions < 1) return InvalidArgument("a topic needs at least one partition");
   std::lock_guard lock(mu_);
@@ -132,6 +173,7 @@ Status MemoryBus::CreateTopic(std::string_view topic, int partitions) {
     }
     return Status::Ok();
   }
+  if (journal_) BORA_RETURN_IF_ERROR(journal_->CreateTopic(topic, partitions));
   Topic t;
   t.partitions.resize(static_cast<size_t>(partitions));
   topics_.emplace(std::string(topic), std::move(t));
@@ -150,49 +192,85 @@ Status MemoryBus::Publish(std::string_view topic, std::string_view key, std::str
   return PublishWithHeaders(topic, key, std::move(value), {});
 }
 
-Status MemoryBus::PublishWithHeaders(std::string_view topic, std::string_view key, std::string value,
-                                     const BusHeaders& headers) {
-  std::unique_lock lock(mu_);
+Status MemoryBus::AppendLocked(std::string_view topic, std::string_view key, std::string&& value,
+                               const BusHeaders& headers) {
   auto it = topics_.find(topic);
   if (it == topics_.end()) return NotFound("no topic " + std::string(topic));
   int partition = PartitionForKey(key, static_cast<int>(it->second.partitions.size()));
   Partition& p = it->second.partitions[static_cast<size_t>(partition)];
-  BusMessage& m = p.log.emplace_back();
+  BusMessage m;
   m.topic = it->first;
   m.partition = partition;
-  m.offset = p.end() - 1;
+  m.offset = p.end();
   m.key = std::string(key);
   m.value = std::move(value);
   m.headers = headers;
+  if (journal_) BORA_RETURN_IF_ERROR(journal_->Append({&m}));
+  p.log.push_back(std::move(m));
   ++version_;
+  return Status::Ok();
+}
+
+Status MemoryBus::PublishWithHeaders(std::string_view topic, std::string_view key,
+                                     std::string value, const BusHeaders& headers) {
+  std::unique_lock lock(mu_);
+  BORA_RETURN_IF_ERROR(AppendLocked(topic, key, std::move(value), headers));
   // Wake pollers only when one waits (most publishes find none: a wakeup per message would turn the
   // orchestrator/worker pair into a ping-pong of context switches).
   if (waiters_ > 0) {
     lock.unlock();  // the woken poller need not block on mu_ right away
     cv_.notify_all();
   }
+  if (journal_) {
+    if (lock.owns_lock()) lock.unlock();
+    return journal_->AfterPublish();
+  }
   return Status::Ok();
 }
 
 Status MemoryBus::PublishMany(std::vector<TopicRecord>& records) {
   std::unique_lock lock(mu_);
-  for (auto& r : records) {
-    auto it = topics_.find(r.topic);
-    if (it == topics_.end()) return NotFound("no topic " + r.topic);
-    int partition = PartitionForKey(r.key, static_cast<int>(it->second.partitions.size()));
-    Partition& p = it->second.partitions[static_cast<size_t>(partition)];
-    BusMessage& m = p.log.emplace_back();
-    m.topic = it->first;
-    m.partition = partition;
-    m.offset = p.end() - 1;
-    m.key = r.key;
-    m.value = std::move(r.value);
-    ++version_;
+  if (journal_) {
+    // Journalled as one write: place every record first, then make them visible together.
+    std::vector<std::pair<Partition*, BusMessage>> placed;
+    placed.reserve(records.size());
+    std::map<Partition*, int64_t> next;
+    for (auto& r : records) {
+      auto it = topics_.find(r.topic);
+      if (it == topics_.end()) return NotFound("no topic " + r.topic);
+      int partition = PartitionForKey(r.key, static_cast<int>(it->second.partitions.size()));
+      Partition* p = &it->second.partitions[static_cast<size_t>(partition)];
+      auto [at, fresh] = next.emplace(p, p->end());
+      BusMessage m;
+      m.topic = it->first;
+      m.partition = partition;
+      m.offset = at->second++;
+      m.key = r.key;
+      m.value = std::move(r.value);
+      placed.emplace_back(p, std::move(m));
+    }
+    std::vector<const BusMessage*> messages;
+    messages.reserve(placed.size());
+    for (const auto& [p, m] : placed) messages.push_back(&m);
+    if (Status s = journal_->Append(messages); !s.ok()) {
+      for (size_t i = 0; i < placed.size(); ++i)
+        records[i].value = std::move(placed[i].second.value);
+      return s;
+    }
+    for (auto& [p, m] : placed) p->log.push_back(std::move(m));
+    version_ += placed.size();
+  } else {
+    for (auto& r : records)
+      BORA_RETURN_IF_ERROR(AppendLocked(r.topic, r.key, std::move(r.value), {}));
   }
   // One wake-up for the whole batch (see PublishWithHeaders).
   if (waiters_ > 0) {
     lock.unlock();
     cv_.notify_all();
+  }
+  if (journal_) {
+    if (lock.owns_lock()) lock.unlock();
+    return journal_->AfterPublish();
   }
   return Status::Ok();
 }
@@ -219,10 +297,27 @@ void MemoryBus::TrimBefore(const TopicPartition& tp, int64_t offset) {
   if (it == topics_.end() || tp.partition >= static_cast<int>(it->second.partitions.size())) return;
   Partition& p = it->second.partitions[static_cast<size_t>(tp.partition)];
   offset = std::min<int64_t>(offset, p.end());
+  if (offset <= p.trimmed) return;
+  if (journal_) journal_->Trim(tp, offset);
   while (p.trimmed < offset) {
     p.log.pop_front();
     ++p.trimmed;
   }
+}
+
+void MemoryBus::TrimCommitted(const std::set<std::string>& except) {
+  std::map<TopicPartition, int64_t> lowest;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, group] : groups_) {
+      for (const auto& [tp, offset] : group.committed) {
+        if (except.contains(tp.topic)) continue;
+        auto [it, fresh] = lowest.emplace(tp, offset);
+        if (!fresh) it->second = std::min(it->second, offset);
+      }
+    }
+  }
+  for (const auto& [tp, offset] : lowest) TrimBefore(tp, offset);
 }
 
 void MemoryBus::Rebalance(const std::string& group_name) {

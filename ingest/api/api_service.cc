@@ -62,17 +62,21 @@ Result<std::unique_ptr<ApiService>> ApiService::ForEmbedded(runtime::EmbeddedRun
                                                             ApiServiceOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  impl->resources = std::make_unique<store::MemoryResourceStore>(runtime->clock());
+  store::ResourceStore* resources = &runtime->resources();
   impl->sink = std::make_unique<MemoryDefinitionsSink>(&runtime->definitions());
   CatalogOptions co;
   co.max_definition_bytes = options.limits.max_definition_bytes;
-  impl->catalog = std::make_unique<Catalog>(impl->resources.get(), impl->sink.get(), runtime->clock(),
+  impl->catalog = std::make_unique<Catalog>(resources, impl->sink.get(), runtime->clock(),
                                             &runtime->actions(), co);
+  if (runtime->disk() != nullptr) {
+    // The definitions stored before a restart go back to the engine.
+    BORA_RETURN_IF_ERROR(impl->catalog->Reload());
+  }
   ApiContext& c = impl->context;
   c.executions = &runtime->client();
   c.states = &runtime->store();
   c.partitions = runtime->partitions();
-  c.resources = impl->resources.get();
+  c.resources = resources;
   c.catalog = impl->catalog.get();
   c.engine = &runtime->engine();
   c.actions = &runtime->actions();
@@ -80,20 +84,25 @@ Result<std::unique_ptr<ApiService>> ApiService::ForEmbedded(runtime::EmbeddedRun
   c.clock = runtime->clock();
   c.limits = options.limits;
   if (options.cron) {
-    impl->cron = std::make_unique<triggers::CronScheduler>(impl->resources.get(), &runtime->client(),
+    impl->cron = std::make_unique<triggers::CronScheduler>(resources, &runtime->client(),
                                                            runtime->clock(), c.partitions);
     impl->cron_task = std::make_unique<CronTask>(impl->cron.get());
     runtime->AddPartitionTask(impl->cron_task.get());
   }
   if (options.ingest) {
     events::IngestOptions io;
-    impl->ingest = std::make_unique<events::IngestProcessor>(io, &runtime->bus(), impl->resources.get(),
+    impl->ingest = std::make_unique<events::IngestProcessor>(io, &runtime->bus(), resources,
                                                              &runtime->client());
     runtime->AddPollLoop({"ingest", [p = impl->ingest.get()](std::chrono::milliseconds timeout) {
                             return p->PollOnce(timeout);
                           }});
   }
-  impl->ready = [] { return Status::Ok(); };
+  if (disk::DiskDb* db = runtime->disk()) {
+    // Ready while the data directory takes writes (not after a write failed for lack of space).
+    impl->ready = [db] { return db->Healthy(); };
+  } else {
+    impl->ready = [] { return Status::Ok(); };
+  }
   return std::unique_ptr<ApiService>(new ApiService(std::move(impl)));
 }
 

@@ -2,8 +2,13 @@
 
 #include <algorithm>
 
+#include "common/disk/disk_bus_journal.h"
 #include "common/log.h"
 #include "orchestrator/language/parser.h"
+#include "orchestrator/store/memory_resource_store.h"
+#include "orchestrator/store/memory_state_store.h"
+#include "orchestrator/store/rocksdb_resource_store.h"
+#include "orchestrator/store/rocksdb_state_store.h"
 #include "sdk/protocol/protocol.h"
 
 namespace bora::runtime {
@@ -48,14 +53,51 @@ class EmbeddedRuntime::FanOut final : public partition::ExecutionObserver {
   std::mutex observers_mu_;
 };
 
-EmbeddedRuntime::EmbeddedRuntime(EmbeddedOptions options)
-    : options_(std::move(options)), store_(std::max(1, options_.partitions)) {
+namespace {
+const Clock* ClockFor(const EmbeddedOptions& options, std::unique_ptr<ManualClock>* manual) {
+  if (!options.deterministic) return SystemClock::Get();
+  *manual = std::make_unique<ManualClock>();
+  return manual->get();
+}
+}  // namespace
+
+EmbeddedRuntime::EmbeddedRuntime(EmbeddedOptions options) : EmbeddedRuntime(options, Backend{}) {}
+
+Result<std::unique_ptr<EmbeddedRuntime>> EmbeddedRuntime::Open(EmbeddedOptions options) {
+  if (options.data_dir.empty()) return std::make_unique<EmbeddedRuntime>(std::move(options));
+  options.partitions = std::max(1, options.partitions);
+  Backend b;
+  disk::DiskDbOptions o;
+  o.path = options.data_dir;
+  o.fsync = options.fsync;
+  o.fsync_interval = options.fsync_interval;
+  BORA_ASSIGN_OR_RETURN(b.disk, disk::DiskDb::Open(o));
+  store::RocksDbStoreOptions so;
+  so.db = b.disk;
+  so.partitions = options.partitions;
+  BORA_ASSIGN_OR_RETURN(b.store, store::RocksDbStateStore::Open(so));
+  BORA_ASSIGN_OR_RETURN(b.bus, disk::OpenDiskBus(b.disk));
+  if (auto n = b.bus->PartitionCount(protocol::EventsTopic()); n.ok() && *n != options.partitions) {
+    return FailedPrecondition("data directory " + options.data_dir + " has " + std::to_string(*n) +
+                              " event partitions, not " + std::to_string(options.partitions));
+  }
+  // The resource store's clock is the runtime's (a manual one in deterministic mode): made in the
+  // constructor.
+  return std::unique_ptr<EmbeddedRuntime>(new EmbeddedRuntime(std::move(options), std::move(b)));
+}
+
+EmbeddedRuntime::EmbeddedRuntime(EmbeddedOptions options, Backend backend)
+    : options_(std::move(options)), disk_(std::move(backend.disk)) {
   if (options_.partitions < 1) options_.partitions = 1;
-  if (options_.deterministic) {
-    manual_clock_ = std::make_unique<ManualClock>();
-    clock_ = manual_clock_.get();
+  clock_ = ClockFor(options_, &manual_clock_);
+  if (disk_) {
+    bus_ = std::move(backend.bus);
+    store_ = std::move(backend.store);
+    resources_ = std::make_unique<store::RocksDbResourceStore>(disk_, clock_);
   } else {
-    clock_ = SystemClock::Get();
+    bus_ = std::make_unique<MemoryBus>();
+    store_ = std::make_unique<store::MemoryStateStore>(options_.partitions);
+    resources_ = std::make_unique<store::MemoryResourceStore>(clock_);
   }
   workers::RegisterStdActions(registry_, options_.std_actions);
   engine_ = std::make_unique<engine::Engine>(&definitions_, &registry_, options_.engine_limits);
@@ -65,18 +107,24 @@ EmbeddedRuntime::EmbeddedRuntime(EmbeddedOptions options)
                           : std::clamp(options_.orchestrator_threads, 1, options_.partitions);
   for (int i = 0; i < orchestrators; ++i) {
     orchestrators_.push_back(std::make_unique<partition::Orchestrator>(
-        partition::OrchestratorOptions{}, &bus_, &store_, engine_.get(), clock_, fan_out_.get()));
+        partition::OrchestratorOptions{}, bus_.get(), store_.get(), engine_.get(), clock_,
+        fan_out_.get()));
   }
-  client_ = std::make_unique<ExecutionClient>(&bus_, &store_, engine_.get(), &definitions_,
-                                              options_.partitions);
+  client_ = std::make_unique<ExecutionClient>(bus_.get(), store_.get(), engine_.get(),
+                                              &definitions_, options_.partitions);
   if (options_.retention.enabled()) {
-    retention_ = std::make_unique<ExecutionRetention>(options_.retention, &store_, client_.get(), clock_,
-                                                      options_.partitions);
+    retention_ = std::make_unique<ExecutionRetention>(options_.retention, store_.get(),
+                                                      client_.get(), clock_, options_.partitions);
     partition_tasks_.push_back(retention_.get());
   }
   // Topics exist from the start, so requests may be queued before Start().
-  (void)bus_.CreateTopic(protocol::EventsTopic(), options_.partitions);
-  (void)bus_.CreateTopic(protocol::ActionsTopic("default"), 1);
+  // (On disk they exist already after the first start; the partition counts were checked by Open.)
+  if (Status s = bus_->CreateTopic(protocol::EventsTopic(), options_.partitions); !s.ok()) {
+    BORA_LOG_ERROR("{}", s.ToString());
+  }
+  if (Status s = bus_->CreateTopic(protocol::ActionsTopic("default"), 1); !s.ok()) {
+    BORA_LOG_ERROR("{}", s.ToString());
+  }
 }
 
 EmbeddedRuntime::~EmbeddedRuntime() { Stop(); }
@@ -102,7 +150,7 @@ Status EmbeddedRuntime::Start() {
     pool_ = std::make_unique<workers::WorkerPool>(&registry_, po);
     executor = ActionWorker::PoolExecutor(pool_.get());
   }
-  worker_ = std::make_unique<ActionWorker>(ActionWorkerOptions{}, &bus_, &registry_, executor);
+  worker_ = std::make_unique<ActionWorker>(ActionWorkerOptions{}, bus_.get(), &registry_, executor);
   BORA_RETURN_IF_ERROR(worker_->Start());
   started_ = true;
   if (!options_.deterministic) {
@@ -117,6 +165,8 @@ Status EmbeddedRuntime::Start() {
           if (!r.ok()) {
             BORA_LOG_ERROR("{}: {}", loop.name, r.status().ToString());
             std::this_thread::sleep_for(100ms);  // back off
+          } else if (*r > 0) {
+            TrimCommitted();
           }
         }
       });
@@ -194,13 +244,15 @@ size_t EmbeddedRuntime::RunPartitionTasks(const partition::Orchestrator& orchest
 // rather than the history.
 void EmbeddedRuntime::TrimApplied(const partition::Orchestrator& orchestrator) {
   for (const auto& [partition, offset] : orchestrator.AppliedOffsets()) {
-    bus_.TrimBefore({events_topic_, partition}, offset);
+    bus_->TrimBefore({events_topic_, partition}, offset);
   }
 }
 
 void EmbeddedRuntime::TrimWorked() {
-  for (const auto& [tp, offset] : worker_->CommittedPositions()) bus_.TrimBefore(tp, offset);
+  for (const auto& [tp, offset] : worker_->CommittedPositions()) bus_->TrimBefore(tp, offset);
 }
+
+void EmbeddedRuntime::TrimCommitted() { bus_->TrimCommitted({events_topic_}); }
 
 void EmbeddedRuntime::WorkerLoop() {
   while (!stopping_) {
@@ -220,6 +272,7 @@ Status EmbeddedRuntime::RunUntilIdle(size_t max_rounds) {
     if (ran > 0) TrimWorked();
     for (const PollLoop& loop : poll_loops_) {
       BORA_ASSIGN_OR_RETURN(size_t n, loop.poll_once(0ms));
+      if (n > 0) TrimCommitted();
       ran += n;
     }
     ran += RunPartitionTasks(*orchestrators_[0]);

@@ -1,19 +1,35 @@
 #pragma once
-// EmbeddedRuntime: the whole of Bora in one process, with no servers: MemoryBus (N partitions, events keyed
-// by execution id), MemoryStateStore, the Orchestrator (the same partition loop the distributed mode runs),
-// and an ActionWorker for the `default` pool over the std actions.
+// EmbeddedRuntime: the whole of Bora in one process, with no servers: MemoryBus (N partitions,
+// events keyed by execution id), a StateStore and a ResourceStore, the Orchestrator (the same
+// partition loop the distributed mode runs), and an ActionWorker for the `default` pool over the
+// std actions.
+//
+// Two backends (EmbeddedOptions::data_dir):
+//  - in memory (data_dir empty; `bora run`, tests): MemoryStateStore, MemoryResourceStore, a
+//  MemoryBus;
+//    everything is gone when the process ends.
+//  - on disk (`bora serve --data-dir`): one DiskDb (common/disk) holds the bus's log (a MemoryBus
+//  with a
+//    DiskBusJournal), a RocksDbStateStore and a RocksDbResourceStore. Open() starts from what the
+//    directory holds: the orchestrators claim their partitions (re-sending the unacknowledged
+//    outbox and resuming timers), the worker resumes at its group's committed position (actions
+//    that were running run again: at least once; their results apply once).
 //
 // Two ways to drive it:
-//  - threaded (default): Start() spawns `orchestrator_threads` orchestrator threads (each one Orchestrator,
+//  - threaded (default): Start() spawns `orchestrator_threads` orchestrator threads (each one
+//  Orchestrator,
 //    a member of the same consumer group, so each owns some of the partitions exactly as separate
-//    processes would) and a worker thread (actions run on a WorkerPool); WaitUntilSettled() blocks until
-//    an execution is SUCCESS, ERROR, CANCELLED or PAUSED. Observer callbacks are serialised (one at a
-//    time) but may come from any orchestrator thread.
-//  - deterministic (options.deterministic): nothing runs by itself; RunUntilIdle() pumps the orchestrator and
-//    runs actions inline on the calling thread, and when nothing is left to do it advances the ManualClock to
-//    the next timer. No sleeps, no threads: the conformance runner and engine scenario tests use this.
+//    processes would) and a worker thread (actions run on a WorkerPool); WaitUntilSettled() blocks
+//    until an execution is SUCCESS, ERROR, CANCELLED or PAUSED. Observer callbacks are serialised
+//    (one at a time) but may come from any orchestrator thread.
+//  - deterministic (options.deterministic): nothing runs by itself; RunUntilIdle() pumps the
+//  orchestrator and
+//    runs actions inline on the calling thread, and when nothing is left to do it advances the
+//    ManualClock to the next timer. No sleeps, no threads: the conformance runner and engine
+//    scenario tests use this.
 //
-// Thread-safety: Load*/actions()/AddObserver before Start(); client() from any thread; RunUntilIdle from one.
+// Thread-safety: Load*/actions()/AddObserver before Start(); client() from any thread; RunUntilIdle
+// from one.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -27,13 +43,15 @@
 
 #include "common/bus/memory_bus.h"
 #include "common/clock.h"
+#include "common/disk/disk_db.h"
 #include "orchestrator/engine/engine.h"
 #include "orchestrator/partition/orchestrator.h"
 #include "orchestrator/runtime/action_worker.h"
 #include "orchestrator/runtime/execution_client.h"
 #include "orchestrator/runtime/loop_hooks.h"
 #include "orchestrator/runtime/retention.h"
-#include "orchestrator/store/memory_state_store.h"
+#include "orchestrator/store/resource_store.h"
+#include "orchestrator/store/state_store.h"
 #include "sdk/protocol/protocol.h"
 #include "workers/std_actions.h"
 #include "workers/worker_pool.h"
@@ -49,11 +67,19 @@ struct EmbeddedOptions {
   workers::StdActionOptions std_actions;
   RetentionPolicy retention;  // off unless enabled() (an ExecutionRetention partition task)
   engine::EngineLimits engine_limits;
+  // Where the state, the resources and the bus log are kept (a DiskDb directory); empty: in memory.
+  std::string data_dir;
+  disk::FsyncPolicy fsync = disk::FsyncPolicy::kInterval;
+  std::chrono::milliseconds fsync_interval{10};
 };
 
 class EmbeddedRuntime {
  public:
+  // In memory (`options.data_dir` must be empty; use Open for a directory).
   explicit EmbeddedRuntime(EmbeddedOptions options = {});
+  // In memory or, with `options.data_dir`, on disk: fails when the directory cannot be opened (in
+  // use by another process, another format or partition count, unreadable).
+  static Result<std::unique_ptr<EmbeddedRuntime>> Open(EmbeddedOptions options);
   ~EmbeddedRuntime();  // Stop()
 
   // Parses and registers a Workflow Language document (workflows, workbook or actions). Errors name the
@@ -75,8 +101,11 @@ class EmbeddedRuntime {
 
   ExecutionClient& client() { return *client_; }
   const engine::Engine& engine() const { return *engine_; }
-  store::MemoryStateStore& store() { return store_; }
-  MemoryBus& bus() { return bus_; }
+  store::StateStore& store() { return *store_; }
+  store::ResourceStore& resources() { return *resources_; }
+  MemoryBus& bus() { return *bus_; }
+  // The database of the on-disk backend, or null in memory.
+  disk::DiskDb* disk() const { return disk_.get(); }
   const Clock* clock() const { return clock_; }
   int partitions() const { return options_.partitions; }
 
@@ -101,6 +130,13 @@ class EmbeddedRuntime {
 
  private:
   class FanOut;
+  struct Backend {
+    std::shared_ptr<disk::DiskDb> disk;
+    std::unique_ptr<MemoryBus> bus;
+    std::unique_ptr<store::StateStore> store;
+    std::unique_ptr<store::ResourceStore> resources;
+  };
+  EmbeddedRuntime(EmbeddedOptions options, Backend backend);
 
   void OrchestratorLoop(partition::Orchestrator* orchestrator);
   // Runs the partition tasks for `orchestrator`'s partitions; returns how much they did.
@@ -109,13 +145,18 @@ class EmbeddedRuntime {
   // Frees bus messages the orchestrator applied / the worker finished (see the .cc).
   void TrimApplied(const partition::Orchestrator& orchestrator);
   void TrimWorked();
+  // Frees messages of the topics other consumers (the ingest processor) read, below their groups'
+  // committed positions.
+  void TrimCommitted();
 
   EmbeddedOptions options_;
   std::unique_ptr<ManualClock> manual_clock_;
   const Clock* clock_;
-  MemoryBus bus_;
+  std::shared_ptr<disk::DiskDb> disk_;  // the on-disk backend's database, or null
+  std::unique_ptr<MemoryBus> bus_;
   const std::string events_topic_ = protocol::EventsTopic();
-  store::MemoryStateStore store_;
+  std::unique_ptr<store::StateStore> store_;
+  std::unique_ptr<store::ResourceStore> resources_;
   engine::MemoryDefinitions definitions_;
   workers::ActionRegistry registry_;
   std::unique_ptr<engine::Engine> engine_;

@@ -10,6 +10,8 @@
 #include <map>
 #include <set>
 
+#include "common/disk/disk_db.h"
+#include "common/disk/key_encoding.h"
 #include "common/json.h"
 #include "orchestrator/store/stored_state.h"
 
@@ -17,49 +19,16 @@ namespace bora::store {
 
 namespace {
 
+using disk::GetI64;
+using disk::GetU16;
+using disk::GetU32;
+using disk::GetU64;
+using disk::PutI64;
+using disk::PutStr;
+using disk::PutU32;
+using disk::PutU64;
+
 constexpr std::string_view kPartitionsKey{"\0partitions", 11};
-
-void PutU16(std::string& out, uint16_t v) {
-  out.push_back(static_cast<char>(v >> 8));
-  out.push_back(static_cast<char>(v & 0xff));
-}
-void PutU32(std::string& out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
-void PutU64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
-// Signed, with the sign bit flipped: big-endian byte order is then numeric order.
-void PutI64(std::string& out, int64_t v) {
-  PutU64(out, static_cast<uint64_t>(v) ^ (uint64_t{1} << 63));
-}
-// A string of a key that more follows: length-prefixed (ids are far below 64 KiB; longer ones are
-// cut, which only the ordering of timers of one execution would notice).
-void PutStr(std::string& out, std::string_view s) {
-  const size_t n = std::min<size_t>(s.size(), 0xffff);
-  PutU16(out, static_cast<uint16_t>(n));
-  out.append(s.substr(0, n));
-}
-
-uint64_t GetU64(std::string_view in, size_t at) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(in[at + i]);
-  return v;
-}
-uint32_t GetU32(std::string_view in, size_t at) {
-  uint32_t v = 0;
-  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(in[at + i]);
-  return v;
-}
-uint16_t GetU16(std::string_view in, size_t at) {
-  return static_cast<uint16_t>((static_cast<unsigned char>(in[at]) << 8) |
-                               static_cast<unsigned char>(in[at + 1]));
-}
-int64_t GetI64(std::string_view in, size_t at) {
-  return static_cast<int64_t>(GetU64(in, at) ^ (uint64_t{1} << 63));
-}
 
 // "<tag><partition>"
 std::string PartKey(char tag, int partition) {
@@ -127,16 +96,6 @@ bool StartsWith(const rocksdb::Slice& s, std::string_view prefix) {
 }
 std::string_view View(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
-// RocksDB's status as ours, with the directory and the operation.
-Status FromRocks(const rocksdb::Status& s, const std::string& path, std::string_view what) {
-  if (s.ok()) return Status::Ok();
-  std::string msg = "rocksdb " + std::string(what) + " in " + path + ": " + s.ToString();
-  if (s.IsNotFound()) return NotFound(std::move(msg));
-  if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut()) return Unavailable(std::move(msg));
-  if (s.IsInvalidArgument()) return InvalidArgument(std::move(msg));
-  return Internal(std::move(msg));
-}
-
 // A snapshot for the length of a read.
 class Snapshot {
  public:
@@ -168,15 +127,24 @@ Result<int64_t> ParseInt(std::string_view s) {
 // commits leave them.
 struct RocksDbStateStore::Pending {
   rocksdb::WriteBatch wb;
+  // What each appended commit writes of each execution (nullopt: forget it).
+  struct Written {
+    int partition = 0;
+    std::string execution_id;
+    std::optional<KnownExecution> state;
+  };
+  std::vector<Written> written;
   std::map<int, Meta> meta;
   std::map<std::string, std::optional<TimestampUs>>
       timer_at;  // TimerAtKey -> fire_at (nullopt: removed)
 };
 
-RocksDbStateStore::RocksDbStateStore(RocksDbStoreOptions options, std::unique_ptr<rocksdb::DB> db)
-    : options_(std::move(options)), db_(std::move(db)) {
+RocksDbStateStore::RocksDbStateStore(RocksDbStoreOptions options,
+                                     std::shared_ptr<disk::DiskDb> disk)
+    : options_(std::move(options)), disk_(std::move(disk)), db_(disk_->db()) {
   for (int i = 0; i < options_.partitions; ++i)
     writer_mu_.push_back(std::make_unique<std::mutex>());
+  known_.resize(static_cast<size_t>(options_.partitions));
 }
 
 RocksDbStateStore::~RocksDbStateStore() = default;
@@ -184,70 +152,35 @@ RocksDbStateStore::~RocksDbStateStore() = default;
 Result<std::unique_ptr<RocksDbStateStore>> RocksDbStateStore::Open(
     const RocksDbStoreOptions& options) {
   if (options.partitions < 1) return InvalidArgument("a store needs at least one partition");
-  if (options.path.empty()) return InvalidArgument("the state store needs a directory");
-  std::error_code ec;
-  std::filesystem::create_directories(options.path, ec);  // RocksDB makes the last level only
-  if (ec) {
-    return Unavailable("cannot create the state directory " + options.path + ": " + ec.message());
+  std::shared_ptr<disk::DiskDb> disk = options.db;
+  if (!disk) {
+    if (options.path.empty()) return InvalidArgument("the state store needs a directory");
+    disk::DiskDbOptions o;
+    o.path = options.path;
+    o.fsync = options.sync ? disk::FsyncPolicy::kAlways : disk::FsyncPolicy::kNever;
+    BORA_ASSIGN_OR_RETURN(disk, disk::DiskDb::Open(o));
   }
-  rocksdb::Options o;
-  o.create_if_missing = true;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(o, options.path, &raw);
-  if (!s.ok()) {
-    // The LOCK file: another process (or another store in this one) has the directory open.
-    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
-      return FailedPrecondition(
-          "state directory " + options.path +
-          " is in use by another bora process or store (RocksDB LOCK file): " + s.ToString());
-    }
-    return FromRocks(s, options.path, "open");
-  }
-  std::unique_ptr<rocksdb::DB> db(raw);
-  std::string version;
-  s = db->Get(rocksdb::ReadOptions(), rocksdb::Slice(kFormatKey.data(), kFormatKey.size()),
-              &version);
+  rocksdb::DB* db = disk->db();
+  const rocksdb::Slice partitions_key(kPartitionsKey.data(), kPartitionsKey.size());
+  std::string partitions;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), partitions_key, &partitions);
   if (s.IsNotFound()) {
-    // A new directory (nothing in it), or not ours.
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-    it->SeekToFirst();
-    if (it->Valid()) {
-      return FailedPrecondition(
-          "state directory " + options.path +
-          " holds a RocksDB database without a Bora format version: not a Bora state "
-          "directory");
-    }
     rocksdb::WriteBatch wb;
-    wb.Put(rocksdb::Slice(kFormatKey.data(), kFormatKey.size()), std::to_string(kFormatVersion));
-    wb.Put(rocksdb::Slice(kPartitionsKey.data(), kPartitionsKey.size()),
-           std::to_string(options.partitions));
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    BORA_RETURN_IF_ERROR(
-        FromRocks(db->Write(wo, &wb), options.path, "write of the format version"));
-  } else if (!s.ok()) {
-    return FromRocks(s, options.path, "read of the format version");
+    wb.Put(partitions_key, std::to_string(options.partitions));
+    BORA_RETURN_IF_ERROR(disk->Write(&wb, "write of the partition count"));
+    BORA_RETURN_IF_ERROR(disk->WaitDurable());
   } else {
-    auto v = ParseInt(version);
-    if (!v.ok() || *v != kFormatVersion) {
-      return FailedPrecondition(
-          "state directory " + options.path + " has on-disk format version '" + version +
-          "'; this build reads version " + std::to_string(kFormatVersion) +
-          (v.ok() && *v > kFormatVersion ? " (written by a newer bora: upgrade bora)" : ""));
-    }
-    std::string partitions;
-    BORA_RETURN_IF_ERROR(FromRocks(
-        db->Get(rocksdb::ReadOptions(),
-                rocksdb::Slice(kPartitionsKey.data(), kPartitionsKey.size()), &partitions),
-        options.path, "read of the partition count"));
+    BORA_RETURN_IF_ERROR(disk->FromRocks(s, "read of the partition count"));
     auto n = ParseInt(partitions);
     if (!n.ok() || *n != options.partitions) {
-      return FailedPrecondition("state directory " + options.path + " was created with " +
+      return FailedPrecondition("data directory " + disk->path() + " was created with " +
                                 partitions + " partitions, not " +
                                 std::to_string(options.partitions));
     }
   }
-  return std::unique_ptr<RocksDbStateStore>(new RocksDbStateStore(options, std::move(db)));
+  RocksDbStoreOptions kept = options;
+  kept.path = disk->path();
+  return std::unique_ptr<RocksDbStateStore>(new RocksDbStateStore(kept, std::move(disk)));
 }
 
 Status RocksDbStateStore::CheckPartition(int partition) const {
@@ -263,9 +196,9 @@ Result<RocksDbStateStore::Meta> RocksDbStateStore::ReadMeta(int partition) const
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), PartKey('m', partition), &v);
   Meta m;
   if (s.IsNotFound()) return m;
-  BORA_RETURN_IF_ERROR(FromRocks(s, options_.path, "read of partition meta"));
+  BORA_RETURN_IF_ERROR(disk_->FromRocks(s, "read of partition meta"));
   if (v.size() != 24)
-    return Internal("state directory " + options_.path + ": bad meta of partition " +
+    return Internal("data directory " + options_.path + ": bad meta of partition " +
                     std::to_string(partition));
   m.epoch = GetU64(v, 0);
   m.next_offset = static_cast<int64_t>(GetU64(v, 8));
@@ -293,9 +226,7 @@ Status RocksDbStateStore::CheckEpoch(int partition, const Meta& meta, uint64_t e
 }
 
 Status RocksDbStateStore::Write(rocksdb::WriteBatch* batch, std::string_view what) const {
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
-  return FromRocks(db_->Write(wo, batch), options_.path, what);
+  return disk_->Write(batch, what);
 }
 
 Result<PartitionClaim> RocksDbStateStore::ClaimPartition(int partition) {
@@ -306,6 +237,10 @@ Result<PartitionClaim> RocksDbStateStore::ClaimPartition(int partition) {
   rocksdb::WriteBatch wb;
   wb.Put(PartKey('m', partition), EncodeMeta(m.epoch, m.next_offset, m.next_seq));
   BORA_RETURN_IF_ERROR(Write(&wb, "claim of partition " + std::to_string(partition)));
+  {
+    std::lock_guard known_lock(known_mu_);
+    known_[static_cast<size_t>(partition)].clear();
+  }
   PartitionClaim claim;
   claim.epoch = m.epoch;
   claim.next_offset = m.next_offset;
@@ -314,18 +249,22 @@ Result<PartitionClaim> RocksDbStateStore::ClaimPartition(int partition) {
   for (it->Seek(prefix); it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
     OutboxEntry e;
     if (it->key().size() != kPartPrefix + 8 || !DecodeOutbox(View(it->value()), &e)) {
-      return Internal("state directory " + options_.path + ": bad outbox entry in partition " +
+      return Internal("data directory " + options_.path + ": bad outbox entry in partition " +
                       std::to_string(partition));
     }
     e.seq = GetU64(View(it->key()), kPartPrefix);
     claim.outbox.push_back(std::move(e));
   }
-  BORA_RETURN_IF_ERROR(FromRocks(it->status(), options_.path, "read of the outbox"));
+  BORA_RETURN_IF_ERROR(disk_->FromRocks(it->status(), "read of the outbox"));
   return claim;
 }
 
 Result<std::shared_ptr<engine::ExecutionState>> RocksDbStateStore::LoadExecution(
     int partition, const std::string& execution_id) {
+  if (CheckPartition(partition).ok()) {
+    std::lock_guard known_lock(known_mu_);  // loaded states carry no revisions: write them whole
+    known_[static_cast<size_t>(partition)].erase(execution_id);
+  }
   BORA_ASSIGN_OR_RETURN(auto st, ReadState(partition, execution_id, /*with_tasks=*/true));
   if (!st) return std::shared_ptr<engine::ExecutionState>();
   return std::make_shared<engine::ExecutionState>(std::move(*st));
@@ -344,39 +283,89 @@ Status RocksDbStateStore::AppendCommit(int partition, uint64_t epoch, CommitBatc
       BORA_ASSIGN_OR_RETURN(auto st, DecodeStoredHead(head, d.execution_id));
       wb.Delete(CreatedKey(ListSecond(st.created_at), d.execution_id));
     } else if (!s.IsNotFound()) {
-      return FromRocks(s, options_.path, "read of " + d.execution_id + " to delete it");
+      return disk_->FromRocks(s, "read of " + d.execution_id + " to delete it");
     }
     wb.Delete(key);
     const std::string tasks = TasksPrefix(partition, d.execution_id);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
     for (it->Seek(tasks); it->Valid() && StartsWith(it->key(), tasks); it->Next())
       wb.Delete(it->key());
-    BORA_RETURN_IF_ERROR(
-        FromRocks(it->status(), options_.path, "read of the tasks of " + d.execution_id));
+    BORA_RETURN_IF_ERROR(disk_->FromRocks(it->status(), "read of the tasks of " + d.execution_id));
     for (const auto& id : d.indexed_ids) wb.Delete(IdKey(id));
   }
   std::string text;
   std::string part;
   PutU32(part, static_cast<uint32_t>(partition));
+  std::lock_guard known_lock(known_mu_);
+  auto& known = known_[static_cast<size_t>(partition)];
+  for (const auto& d : batch->deleted) {
+    pending->written.push_back({partition, d.execution_id, std::nullopt});
+  }
   for (const auto& st : batch->states) {
     text.clear();
     st->AppendHeadJsonText(text);
     wb.Put(StateKey(partition, st->id), text);
+    // Only what changed since this store last wrote the execution (everything when it does not
+    // know it: first write, after a claim, a load or a failed commit).
+    auto it = known.find(st->id);
+    const KnownExecution* before = it == known.end() ? nullptr : &it->second;
+    for (const auto& d : batch->deleted) {
+      if (d.execution_id == st->id) before = nullptr;  // deleted first: a new execution of that id
+    }
     const std::string tasks = TasksPrefix(partition, st->id);
-    std::string index_value = part + st->id;
+    const std::string index_value = part + st->id;
+    KnownExecution now;
+    now.tasks.reserve(st->tasks.size());
     for (size_t t = 0; t < st->tasks.size(); ++t) {
       const engine::TaskExecution& task = st->tasks[t];
+      const KnownTask* kt =
+          before != nullptr && t < before->tasks.size() ? &before->tasks[t] : nullptr;
+      KnownTask& nt = now.tasks.emplace_back();
+      nt.revision = task.revision;
+      nt.items_revision = task.with_items.items_revision;
+      nt.actions = task.actions.size();
       std::string key = tasks;
       PutU32(key, static_cast<uint32_t>(t));
-      text.clear();
-      engine::ExecutionState::AppendTaskJsonText(task, text);
-      wb.Put(key, text);
-      if (!task.id.empty()) wb.Put(IdKey(task.id), index_value);
-      for (const auto& a : task.actions) {
-        if (!a.id.empty()) wb.Put(IdKey(a.id), index_value);
+      if (kt == nullptr || kt->revision != task.revision || task.revision == 0) {
+        text.clear();
+        engine::ExecutionState::AppendTaskHeadJsonText(task, text);
+        wb.Put(key, text);
+      }
+      if (kt == nullptr && !task.id.empty()) wb.Put(IdKey(task.id), index_value);
+      if (engine::ExecutionState::ItemsSplit(task) &&
+          (kt == nullptr || kt->items_revision != nt.items_revision || nt.items_revision == 0)) {
+        text.clear();
+        engine::ExecutionState::AppendItemsJsonText(task, text);
+        wb.Put(key + 'i', text);
+      }
+      auto put_action = [&](size_t a) {
+        std::string ak = key + 'a';
+        PutU32(ak, static_cast<uint32_t>(a));
+        text.clear();
+        engine::ExecutionState::AppendActionJsonText(task.actions[a], text);
+        wb.Put(ak, text);
+      };
+      const bool delta =
+          kt != nullptr && !task.all_actions_changed && task.actions.size() >= kt->actions;
+      size_t first_new = 0;
+      if (delta) {
+        for (uint32_t a : task.changed_actions) {
+          if (a < kt->actions) put_action(a);  // (a repeated index is written twice: harmless)
+        }
+        first_new = kt->actions;
+      }
+      for (size_t a = first_new; a < task.actions.size(); ++a) {
+        put_action(a);
+        if (!task.actions[a].id.empty()) wb.Put(IdKey(task.actions[a].id), index_value);
       }
     }
-    wb.Put(CreatedKey(ListSecond(st->created_at), st->id), part);
+    if (before == nullptr) wb.Put(CreatedKey(ListSecond(st->created_at), st->id), part);
+    const bool final_state = st->state == engine::State::kSuccess ||
+                             st->state == engine::State::kError ||
+                             st->state == engine::State::kCancelled;
+    // A finished execution is forgotten (a later commit of it writes it whole).
+    pending->written.push_back(
+        {partition, st->id, final_state ? std::nullopt : std::optional(std::move(now))});
   }
   m.next_offset = batch->next_offset;
   for (auto& e : batch->outbox) {
@@ -390,8 +379,8 @@ Status RocksDbStateStore::AppendCommit(int partition, uint64_t epoch, CommitBatc
     std::string v;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), at_key, &v);
     if (s.IsNotFound()) return std::optional<TimestampUs>();
-    BORA_RETURN_IF_ERROR(FromRocks(s, options_.path, "read of a timer"));
-    if (v.size() != 8) return Internal("state directory " + options_.path + ": bad timer");
+    BORA_RETURN_IF_ERROR(disk_->FromRocks(s, "read of a timer"));
+    if (v.size() != 8) return Internal("data directory " + options_.path + ": bad timer");
     return std::optional<TimestampUs>(GetI64(v, 0));
   };
   for (const auto& t : batch->timers_cancelled) {
@@ -445,18 +434,39 @@ std::vector<Status> RocksDbStateStore::CommitMany(const std::vector<PartitionCom
     }
     pending.meta[c.partition] = *meta;
     pending.wb.SetSavePoint();
+    const size_t written_before = pending.written.size();
     out[i] = AppendCommit(c.partition, c.epoch, c.batch, &pending);
     if (out[i].ok()) {
       appended.push_back(i);
       (void)pending.wb.PopSavePoint();
     } else {
       (void)pending.wb.RollbackToSavePoint();  // nothing of a failed commit is written
+      pending.written.resize(written_before);
     }
   }
-  if (appended.empty()) return out;
-  Status written = Write(&pending.wb, "commit");
+  Status written = appended.empty() ? Status::Ok() : Write(&pending.wb, "commit");
   if (!written.ok()) {
     for (size_t i : appended) out[i] = written;
+  }
+  // What a written commit wrote becomes what the store knows; a failed commit's executions are
+  // forgotten (the next commit writes them whole).
+  std::lock_guard known_lock(known_mu_);
+  for (auto& w : pending.written) {
+    auto& known = known_[static_cast<size_t>(w.partition)];
+    if (written.ok() && w.state) {
+      if (known.size() >= kMaxKnownPerPartition && !known.contains(w.execution_id)) known.clear();
+      known[w.execution_id] = std::move(*w.state);
+    } else {
+      known.erase(w.execution_id);
+    }
+  }
+  // Commits refused (fenced...) after appending nothing: forget their executions too.
+  for (size_t i = 0; i < commits.size(); ++i) {
+    if (out[i].ok() || commits[i].batch == nullptr || !CheckPartition(commits[i].partition).ok()) {
+      continue;
+    }
+    auto& known = known_[static_cast<size_t>(commits[i].partition)];
+    for (const auto& st : commits[i].batch->states) known.erase(st->id);
   }
   return out;
 }
@@ -474,7 +484,7 @@ Status RocksDbStateStore::AckOutbox(int partition, uint64_t epoch, uint64_t up_t
       break;
     wb.Delete(it->key());
   }
-  BORA_RETURN_IF_ERROR(FromRocks(it->status(), options_.path, "read of the outbox"));
+  BORA_RETURN_IF_ERROR(disk_->FromRocks(it->status(), "read of the outbox"));
   if (wb.Count() == 0) return Status::Ok();
   return Write(&wb, "outbox acknowledgement");
 }
@@ -489,16 +499,16 @@ Result<std::vector<TimerEntry>> RocksDbStateStore::DueTimers(int partition, Time
        it->Next()) {
     std::string_view k = View(it->key());
     if (k.size() < kPartPrefix + 10)
-      return Internal("state directory " + options_.path + ": bad timer key");
+      return Internal("data directory " + options_.path + ": bad timer key");
     const TimestampUs at = GetI64(k, kPartPrefix);
     if (at > now) break;
     const size_t len = GetU16(k, kPartPrefix + 8);
     if (k.size() < kPartPrefix + 10 + len)
-      return Internal("state directory " + options_.path + ": bad timer key");
+      return Internal("data directory " + options_.path + ": bad timer key");
     out.push_back({std::string(k.substr(kPartPrefix + 10, len)),
                    std::string(k.substr(kPartPrefix + 10 + len)), at});
   }
-  BORA_RETURN_IF_ERROR(FromRocks(it->status(), options_.path, "read of the timers"));
+  BORA_RETURN_IF_ERROR(disk_->FromRocks(it->status(), "read of the timers"));
   return out;
 }
 
@@ -511,7 +521,7 @@ Status RocksDbStateStore::RemoveTimer(int partition, uint64_t epoch, const Timer
   std::string v;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), at_key, &v);
   if (s.IsNotFound()) return Status::Ok();
-  BORA_RETURN_IF_ERROR(FromRocks(s, options_.path, "read of a timer"));
+  BORA_RETURN_IF_ERROR(disk_->FromRocks(s, "read of a timer"));
   if (v.size() != 8 || GetI64(v, 0) != timer.fire_at)
     return Status::Ok();  // set again since it fired
   rocksdb::WriteBatch wb;
@@ -525,7 +535,7 @@ Result<std::optional<TimestampUs>> RocksDbStateStore::NextTimer(int partition) {
   const std::string prefix = PartKey('T', partition);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   it->Seek(prefix);
-  BORA_RETURN_IF_ERROR(FromRocks(it->status(), options_.path, "read of the timers"));
+  BORA_RETURN_IF_ERROR(disk_->FromRocks(it->status(), "read of the timers"));
   if (!it->Valid() || !StartsWith(it->key(), prefix) || it->key().size() < kPartPrefix + 8) {
     return std::optional<TimestampUs>();
   }
@@ -535,11 +545,11 @@ Result<std::optional<TimestampUs>> RocksDbStateStore::NextTimer(int partition) {
 Result<std::optional<engine::ExecutionState>> RocksDbStateStore::ReadState(
     int partition, const std::string& execution_id, bool with_tasks) const {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
-  Snapshot snap(db_.get());
+  Snapshot snap(db_);
   std::string head;
   rocksdb::Status s = db_->Get(snap.options(), StateKey(partition, execution_id), &head);
   if (s.IsNotFound()) return std::optional<engine::ExecutionState>();
-  BORA_RETURN_IF_ERROR(FromRocks(s, options_.path, "read of " + execution_id));
+  BORA_RETURN_IF_ERROR(disk_->FromRocks(s, "read of " + execution_id));
   if (!with_tasks) {
     BORA_ASSIGN_OR_RETURN(auto st, DecodeStoredHead(head, execution_id));
     return std::optional<engine::ExecutionState>(std::move(st));
@@ -558,20 +568,80 @@ Result<std::optional<engine::ExecutionState>> RocksDbStateStore::ReadState(
   tasks.reserve(n);
   const std::string prefix = TasksPrefix(partition, execution_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(snap.options()));
-  // Tasks beyond task_count (left by a state that had more) are not part of it.
-  for (it->Seek(prefix); it->Valid() && StartsWith(it->key(), prefix) && tasks.size() < n;
-       it->Next()) {
-    if (it->key().size() != prefix.size() + 4 ||
-        GetU32(View(it->key()), prefix.size()) != tasks.size()) {
-      return Internal(where + ": task " + std::to_string(tasks.size()) + " is missing");
+  // Per task, in key order: its head ("t"... <task>: a whole task, or a head with "action_count"),
+  // then its items (<task> 'i') and its actions (<task> 'a' <action>). Keys of tasks beyond
+  // task_count (left by a state that had more) and of actions beyond action_count are not part of
+  // it.
+  std::optional<Json> head_json;
+  std::optional<Json> items;
+  std::vector<Json> actions;
+  bool gap = false;
+  auto finish_task = [&]() -> Status {
+    if (!head_json) return Status::Ok();
+    const std::string at = where + ", task " + std::to_string(tasks.size());
+    Json task = std::move(*head_json);
+    head_json.reset();
+    if (task.is_object() && task.get_object().contains("action_count")) {
+      const Json& c = task.get_object().at("action_count");
+      const int64_t m = c.is_int64()    ? c.get_int64()
+                        : c.is_uint64() ? static_cast<int64_t>(c.get_uint64())
+                                        : -1;
+      if (m < 0) return Internal(at + ": bad action_count");
+      if (actions.size() < static_cast<size_t>(m)) {
+        return Internal(at + ": action " + std::to_string(actions.size()) + " is missing");
+      }
+      actions.resize(static_cast<size_t>(m));
+      auto joined = engine::ExecutionState::TaskFromJsonParts(std::move(task), std::move(actions),
+                                                              std::move(items));
+      if (!joined.ok()) return joined.status().WithContext(at);
+      task = std::move(*joined);
     }
-    auto task = ParseJson(View(it->value()), 512);
-    if (!task.ok())
-      return task.status().WithContext(where + ", task " + std::to_string(tasks.size()));
-    tasks.push_back(std::move(*task));
+    actions.clear();
+    items.reset();
+    gap = false;
+    tasks.push_back(std::move(task));
+    return Status::Ok();
+  };
+  size_t current = 0;
+  for (it->Seek(prefix); it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
+    std::string_view k = View(it->key()).substr(prefix.size());
+    if (k.size() < 4) return Internal(where + ": bad task key");
+    const size_t t = GetU32(k, 0);
+    if (t >= n) break;  // beyond task_count
+    std::string_view rest = k.substr(4);
+    if (rest.empty()) {
+      BORA_RETURN_IF_ERROR(finish_task());
+      if (t != tasks.size()) {
+        return Internal(where + ": task " + std::to_string(tasks.size()) + " is missing");
+      }
+      current = t;
+      auto task = ParseJson(View(it->value()), 512);
+      if (!task.ok()) return task.status().WithContext(where + ", task " + std::to_string(t));
+      head_json = std::move(*task);
+      continue;
+    }
+    if (!head_json || t != current) {
+      return Internal(where + ": task " + std::to_string(t) + " has parts but no head");
+    }
+    auto part = ParseJson(View(it->value()), 512);
+    if (!part.ok()) return part.status().WithContext(where + ", task " + std::to_string(t));
+    if (rest == "i") {
+      items = std::move(*part);
+    } else if (rest.size() == 5 && rest[0] == 'a') {
+      const size_t a = GetU32(rest, 1);
+      // After a gap the task's actions stop there: its action_count decides whether the missing
+      // one belongs to it (finish_task).
+      if (a == actions.size() && !gap) {
+        actions.push_back(std::move(*part));
+      } else {
+        gap = true;
+      }
+    } else {
+      return Internal(where + ": bad task key");
+    }
   }
-  BORA_RETURN_IF_ERROR(
-      FromRocks(it->status(), options_.path, "read of the tasks of " + execution_id));
+  BORA_RETURN_IF_ERROR(disk_->FromRocks(it->status(), "read of the tasks of " + execution_id));
+  BORA_RETURN_IF_ERROR(finish_task());
   if (tasks.size() != n)
     return Internal(where + ": task " + std::to_string(tasks.size()) + " is missing");
   auto st = engine::ExecutionState::FromJsonParts(std::move(*json), std::move(tasks));
@@ -593,9 +663,9 @@ Result<std::optional<ExecutionKey>> RocksDbStateStore::FindExecutionOf(const std
   std::string v;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), IdKey(id), &v);
   if (s.IsNotFound()) return std::optional<ExecutionKey>();
-  BORA_RETURN_IF_ERROR(FromRocks(s, options_.path, "read of the id index"));
+  BORA_RETURN_IF_ERROR(disk_->FromRocks(s, "read of the id index"));
   if (v.size() < 4)
-    return Internal("state directory " + options_.path + ": bad id index entry for " + id);
+    return Internal("data directory " + options_.path + ": bad id index entry for " + id);
   return std::optional<ExecutionKey>(ExecutionKey{static_cast<int>(GetU32(v, 0)), v.substr(4)});
 }
 
@@ -609,7 +679,7 @@ Result<std::vector<engine::ExecutionState>> RocksDbStateStore::ReadExecutionHead
     BORA_ASSIGN_OR_RETURN(auto st, DecodeStoredHead(View(it->value()), id));
     out.push_back(std::move(st));
   }
-  BORA_RETURN_IF_ERROR(FromRocks(it->status(), options_.path, "read of the executions"));
+  BORA_RETURN_IF_ERROR(disk_->FromRocks(it->status(), "read of the executions"));
   return out;
 }
 
@@ -621,7 +691,7 @@ Result<std::vector<std::string>> RocksDbStateStore::ListExecutionIds(int partiti
   for (it->Seek(prefix); it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
     out.emplace_back(View(it->key()).substr(prefix.size()));
   }
-  BORA_RETURN_IF_ERROR(FromRocks(it->status(), options_.path, "read of the execution ids"));
+  BORA_RETURN_IF_ERROR(disk_->FromRocks(it->status(), "read of the execution ids"));
   return out;
 }
 
@@ -629,7 +699,7 @@ Result<std::vector<engine::ExecutionState>> RocksDbStateStore::ReadExecutionHead
     const std::optional<ListCursor>& after, size_t limit) {
   std::vector<engine::ExecutionState> out;
   if (limit == 0) return out;
-  Snapshot snap(db_.get());
+  Snapshot snap(db_);
   const std::string from = after ? CreatedKey(after->created_s, after->id) : std::string("c");
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(snap.options()));
   for (it->Seek(from); it->Valid() && StartsWith(it->key(), "c") && out.size() < limit;
@@ -637,7 +707,7 @@ Result<std::vector<engine::ExecutionState>> RocksDbStateStore::ReadExecutionHead
     std::string_view k = View(it->key());
     if (after && k == from) continue;  // the cursor itself
     if (k.size() < 9 || it->value().size() != 4) {
-      return Internal("state directory " + options_.path + ": bad listing index entry");
+      return Internal("data directory " + options_.path + ": bad listing index entry");
     }
     const std::string id(k.substr(9));
     const int partition = static_cast<int>(GetU32(View(it->value()), 0));
@@ -645,11 +715,11 @@ Result<std::vector<engine::ExecutionState>> RocksDbStateStore::ReadExecutionHead
     std::string head;
     rocksdb::Status s = db_->Get(snap.options(), StateKey(partition, id), &head);
     if (s.IsNotFound()) continue;  // deleted since it was indexed
-    BORA_RETURN_IF_ERROR(FromRocks(s, options_.path, "read of " + id));
+    BORA_RETURN_IF_ERROR(disk_->FromRocks(s, "read of " + id));
     BORA_ASSIGN_OR_RETURN(auto st, DecodeStoredHead(head, id));
     out.push_back(std::move(st));
   }
-  BORA_RETURN_IF_ERROR(FromRocks(it->status(), options_.path, "read of the listing index"));
+  BORA_RETURN_IF_ERROR(disk_->FromRocks(it->status(), "read of the listing index"));
   return out;
 }
 

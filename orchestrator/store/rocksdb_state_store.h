@@ -1,43 +1,50 @@
 #pragma once
-// RocksDbStateStore: StateStore on local disk (RocksDB, one database in a directory), for the
-// durable single node (issue 15). Same exactly-once contract as RedisStateStore: Commit checks the
-// partition's epoch and writes {deleted executions, states, next offset, outbox entries, timer
-// changes} in ONE rocksdb::WriteBatch (one WAL record: all of it survives a crash, or none of it).
-// CommitMany checks each partition's epoch on its own and writes every commit that passed in one
-// WriteBatch: one WAL write (and one fsync) per poll.
+// RocksDbStateStore: StateStore on local disk, in the default column family of a DiskDb
+// (common/disk/disk_db.h: one RocksDB database per data directory, shared with the bus journal and
+// the resource store), for the durable single node (`bora serve --data-dir`). Same exactly-once
+// contract as RedisStateStore: Commit checks the partition's epoch and writes {deleted executions,
+// states, next offset, outbox entries, timer changes} in ONE rocksdb::WriteBatch (one WAL record:
+// all of it survives a crash, or none of it). CommitMany checks each partition's epoch on its own
+// and writes every commit that passed in one WriteBatch: one WAL write (and one fsync) per poll.
 //
-// Keys (one column family; <p> = partition as 4 bytes big-endian, <len> = 2 bytes big-endian,
-// integers fixed-width big-endian, signed ones with the sign bit flipped so they sort in numeric
-// order):
-//   "\0format"                        on-disk format version (decimal text); a newer one is refused
-//   "\0partitions"                    the partition count the directory was created with (decimal
-//   text) "m" <p>                           meta: epoch u64, next_offset i64, next_seq u64 (24
-//   bytes) "s" <p> <execution id>            the state's head: AppendHeadJsonText (the JSON with
-//   "task_count") "t" <p> <len> <execution id> <task index u32>   one task: AppendTaskJsonText
-//   (actions inside) "o" <p> <seq u64>                 an outbox entry (<len>topic <len>... see
-//   EncodeOutbox in the .cc) "T" <p> <fire_at i64> <len> <execution id> <timer id>   a timer, in
-//   firing order (value empty) "U" <p> <len> <execution id> <timer id>                  the same
-//   timer's fire_at (to cancel / replace) "i" <task or action execution id> -> <p> <execution id>
-//   FindExecutionOf's index "c" <created second i64> <execution id> -> <p>         the listing
-//   index (ReadExecutionHeadsPage)
-// A commit writes every task of each changed state (not only the changed ones, as the Redis store
-// does).
+// Keys (<p> = partition as 4 bytes big-endian, <len> = 2 bytes big-endian, integers fixed-width
+// big-endian, signed ones with the sign bit flipped so they sort in numeric order):
+//   "\0format"                 on-disk format version (DiskDb)
+//   "\0partitions"             the partition count the directory was created with (decimal text)
+//   "m" <p>                    meta: epoch u64, next_offset i64, next_seq u64 (24 bytes)
+//   "s" <p> <execution id>     the state's head: AppendHeadJsonText (the JSON with "task_count")
+//   "t" <p> <len> <execution id> <task u32>          a task's head: AppendTaskHeadJsonText
+//                                                    ("action_count" in place of its actions)
+//   "t" <p> <len> <execution id> <task u32> 'a' <action u32>   one action execution
+//   "t" <p> <len> <execution id> <task u32> 'i'       a with-items task's items (set once)
+//   "o" <p> <seq u64>          an outbox entry (<u32 len>topic <u32 len>key value)
+//   "T" <p> <fire_at i64> <len> <execution id> <timer id>   a timer, in firing order (value empty)
+//   "U" <p> <len> <execution id> <timer id>                  the same timer's fire_at
+//   "i" <task or action execution id> -> <p> <execution id>  FindExecutionOf's index
+//   "c" <created second i64> <execution id> -> <p>           the listing index
+// A commit writes the state's head and only what changed since this store last wrote the
+// execution: task heads whose revision moved (TaskExecution::revision), items whose items_revision
+// moved, the actions the engine listed as changed (TaskExecution::changed_actions) and new ones; a
+// with-items task of 100,000 items costs a commit the items that moved. What it wrote is remembered
+// per execution (revisions and action counts) from the partition's claim on, and forgotten when the
+// execution finishes, is loaded again, a commit of it fails, or the partition passes
+// kMaxKnownPerPartition executions; an execution the store does not know is written whole. (The
+// Redis store does the same, plus digests; BORA_VERIFY_REVISIONS checks the engine's lists there.)
 //
-// Durability (RocksDbStoreOptions::sync): with `sync` each commit returns after the WAL was
-// fsync'ed, so a commit that returned survives a power loss; without it the WAL record is written
-// to the OS (page cache) before the commit returns, which survives kill -9 of the process but may
-// lose the last commits on a power loss or kernel crash (never a part of one: a torn WAL record is
-// dropped whole on recovery).
+// Durability: as the DiskDb's FsyncPolicy (a store opened on its own directory: `sync` true is
+// kAlways, false kNever). Without an fsync a commit's WAL record is in the OS when Commit returns,
+// which survives kill -9 of the process; a power loss may lose the last commits, never a part of
+// one (a torn WAL record is dropped whole on recovery).
 //
 // Threading: every method may be called from any thread. Writers of a partition (Claim, Commit,
 // AckOutbox, RemoveTimer) are serialised by that partition's mutex, which makes the epoch check and
-// the write one step; readers use RocksDB snapshots and take no lock. A second process (or a second
-// store in the same process) opening the same directory fails: RocksDB locks the directory (its
-// LOCK file).
+// the write one step; readers use RocksDB snapshots and take no lock. A second process opening the
+// same directory fails (DiskDb: RocksDB's LOCK file).
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "orchestrator/store/state_store.h"
@@ -47,22 +54,22 @@ class DB;
 class WriteBatch;
 }  // namespace rocksdb
 
+namespace bora::disk {
+class DiskDb;
+}
+
 namespace bora::store {
 
 struct RocksDbStoreOptions {
-  std::string path;    // the directory (created with its parents if missing)
+  // The database to use (shared with the bus and resources); when null, `path` is opened alone.
+  std::shared_ptr<disk::DiskDb> db;
+  std::string path;    // the directory (created with its parents if missing), without `db`
   int partitions = 1;  // partitions of bora.events; must match what the directory was created with
-  bool sync =
-      true;  // fsync the WAL on every commit (see the header comment for what `false` may lose)
+  bool sync = true;    // without `db`: fsync every commit (see above for what `false` may lose)
 };
 
 class RocksDbStateStore final : public StateStore {
  public:
-  // The on-disk format this build writes and reads. A directory with another version is refused.
-  static constexpr int kFormatVersion = 1;
-  // The key holding the format version (for tests that fake a newer one).
-  static constexpr std::string_view kFormatKey{"\0format", 7};
-
   static Result<std::unique_ptr<RocksDbStateStore>> Open(const RocksDbStoreOptions& options);
   ~RocksDbStateStore() override;
 
@@ -95,8 +102,18 @@ class RocksDbStateStore final : public StateStore {
     uint64_t next_seq = 1;
   };
   struct Pending;  // a commit being built (in the .cc)
+  // What the store last wrote of an execution's task.
+  struct KnownTask {
+    uint64_t revision = 0;
+    uint64_t items_revision = 0;
+    size_t actions = 0;  // action executions written
+  };
+  struct KnownExecution {
+    std::vector<KnownTask> tasks;
+  };
+  static constexpr size_t kMaxKnownPerPartition = 100'000;
 
-  RocksDbStateStore(RocksDbStoreOptions options, std::unique_ptr<rocksdb::DB> db);
+  RocksDbStateStore(RocksDbStoreOptions options, std::shared_ptr<disk::DiskDb> disk);
   Status CheckPartition(int partition) const;
   Result<Meta> ReadMeta(int partition) const;
   Status CheckEpoch(int partition, const Meta& meta, uint64_t epoch) const;
@@ -109,9 +126,13 @@ class RocksDbStateStore final : public StateStore {
                                                           bool with_tasks) const;
 
   RocksDbStoreOptions options_;
-  std::unique_ptr<rocksdb::DB> db_;
+  std::shared_ptr<disk::DiskDb> disk_;
+  rocksdb::DB* db_;  // disk_->db()
   // One per partition: held by every writer of the partition across its epoch check and its write.
   std::vector<std::unique_ptr<std::mutex>> writer_mu_;
+  mutable std::mutex known_mu_;
+  // Per partition: execution id -> what this store last wrote of it. Guarded by known_mu_.
+  mutable std::vector<std::unordered_map<std::string, KnownExecution>> known_;
 };
 
 }  // namespace bora::store

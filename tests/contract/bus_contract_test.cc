@@ -3,16 +3,18 @@
 // and group names, so the broker is shared. No sleeps: Poll's timeout bounds every wait.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <set>
 #include <thread>
-#include <atomic>
 
 #include "common/bus/bus.h"
 #include "common/bus/memory_bus.h"
+#include "common/disk/disk_bus_journal.h"
 #include "common/ids.h"
 #include "common/kafka/kafka_bus.h"
 
@@ -269,10 +271,35 @@ std::unique_ptr<Bus> MakeKafka() {
   return bus.ok() ? std::unique_ptr<Bus>(std::move(*bus)) : nullptr;
 }
 
+// The single node's bus: a MemoryBus whose log is on disk (a DiskDb in a directory of its own under
+// one temporary directory, removed when the test program exits).
+std::unique_ptr<Bus> MakeDisk() {
+  static struct Root {
+    std::filesystem::path path;
+    Root() {
+      std::string tmpl = (std::filesystem::temp_directory_path() / "bora-bus-XXXXXX").string();
+      path = mkdtemp(tmpl.data()) != nullptr ? tmpl : "";
+    }
+    ~Root() {
+      std::error_code ec;
+      if (!path.empty()) std::filesystem::remove_all(path, ec);
+    }
+  } root;
+  disk::DiskDbOptions options;
+  options.path = (root.path / NewUuid()).string();
+  auto db = disk::DiskDb::Open(options);
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  if (!db.ok()) return nullptr;
+  auto bus = disk::OpenDiskBus(*db);
+  EXPECT_TRUE(bus.ok()) << bus.status().ToString();
+  return bus.ok() ? std::unique_ptr<Bus>(std::move(*bus)) : nullptr;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     AllBuses, BusContractTest,
-    ::testing::Values(BusFactory{"memory", [] { return std::unique_ptr<Bus>(std::make_unique<MemoryBus>()); }},
-                      BusFactory{"kafka", MakeKafka}),
+    ::testing::Values(
+        BusFactory{"memory", [] { return std::unique_ptr<Bus>(std::make_unique<MemoryBus>()); }},
+        BusFactory{"disk", MakeDisk}, BusFactory{"kafka", MakeKafka}),
     [](const auto& info) { return info.param.name; });
 
 TEST(PartitionForKeyTest, StableAndSpread) {

@@ -8,13 +8,16 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <thread>
 
+#include "common/disk/disk_db.h"
 #include "common/ids.h"
 #include "common/redis/redis_client.h"
 #include "orchestrator/store/memory_resource_store.h"
 #include "orchestrator/store/redis_resource_store.h"
+#include "orchestrator/store/rocksdb_resource_store.h"
 
 namespace bora::store {
 namespace {
@@ -42,6 +45,35 @@ Harness MakeMemory() {
     clock->AdvanceUs(1);                       // exactly at the TTL: expired
   };
   h.keep_alive = clock;
+  return h;
+}
+
+// On disk: a DiskDb in a temporary directory (removed with the harness), over a ManualClock.
+Harness MakeDisk() {
+  struct Keep {
+    std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>();
+    std::filesystem::path dir;
+    ~Keep() {
+      std::error_code ec;
+      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+    }
+  };
+  auto keep = std::make_shared<Keep>();
+  std::string tmpl = (std::filesystem::temp_directory_path() / "bora-res-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) return {};
+  keep->dir = tmpl;
+  disk::DiskDbOptions options;
+  options.path = (keep->dir / "data").string();
+  auto db = disk::DiskDb::Open(options);
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  if (!db.ok()) return {};
+  Harness h;
+  h.store = std::make_unique<RocksDbResourceStore>(*db, keep->clock.get());
+  h.expire = [clock = keep->clock](const std::string&, std::chrono::milliseconds ttl) {
+    clock->AdvanceUs(ttl.count() * 1000 - 1);  // not yet
+    clock->AdvanceUs(1);                       // exactly at the TTL: expired
+  };
+  h.keep_alive = keep;
   return h;
 }
 
@@ -79,6 +111,7 @@ class ResourceStoreContractTest : public ::testing::TestWithParam<StoreFactory> 
         << "no store: for Redis run scripts/services.sh start and export BORA_REDIS";
     store_ = h_.store.get();
   }
+  void TearDown() override { h_.store.reset(); }  // closes a disk store before its directory goes
   Json J(const char* text) { return *ParseJson(text); }
 
   Harness h_;
@@ -248,6 +281,7 @@ TEST_P(ResourceStoreContractTest, ConcurrentRememberHasOneFirst) {
 
 INSTANTIATE_TEST_SUITE_P(AllStores, ResourceStoreContractTest,
                          ::testing::Values(StoreFactory{"memory", MakeMemory},
+                                           StoreFactory{"disk", MakeDisk},
                                            StoreFactory{"redis", MakeRedis}),
                          [](const auto& info) { return info.param.name; });
 

@@ -15,6 +15,7 @@
 #include <map>
 #include <tuple>
 
+#include "common/disk/disk_db.h"
 #include "common/ids.h"
 #include "orchestrator/store/memory_state_store.h"
 #include "orchestrator/store/redis_state_store.h"
@@ -1066,6 +1067,74 @@ TEST(RocksDbStateStoreTest, ASecondOpenOfTheSameDirectoryFails) {
 
 // RocksDB only: a directory written by a newer on-disk format (or another partition count) is
 // refused, naming what it found, and left as it was.
+// The disk store writes what changed: listed and new actions, task heads whose revision moved, and
+// a with-items task's items when they are set. A change the engine did not list is not written
+// (which is what shows the commit was a delta); everything reads back as committed, and a reopen
+// (which knows nothing) writes everything again.
+TEST(RocksDbStateStoreTest, CommitsWriteOnlyWhatChanged) {
+  TempDir dir;
+  RocksDbStoreOptions options;
+  options.path = dir.Sub("state");
+  auto store = RocksDbStateStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto claim = (*store)->ClaimPartition(0);
+  ASSERT_TRUE(claim.ok());
+  auto s = MakeState("delta", engine::State::kRunning);
+  s->tasks.push_back(MakeTask(0, engine::State::kRunning));
+  s->tasks[0].with_items.items = JsonArray{1, 2, 3};
+  s->tasks[0].with_items.items_revision = engine::NextRevision();
+  for (int a = 0; a < 50; ++a)
+    s->tasks[0].actions.push_back(MakeAction("delta-" + std::to_string(a)));
+  s->tasks.push_back(MakeTask(1, engine::State::kRunning));
+  s->RebuildIndex();
+  auto commit = [&](RocksDbStateStore& st, uint64_t epoch) {
+    CommitBatch batch;
+    batch.states.push_back(s);
+    Status status = st.Commit(0, epoch, &batch);
+    s->ClearChangeLists();  // as the orchestrator does once a commit is sent
+    return status;
+  };
+  auto read = [&](RocksDbStateStore& st) {
+    auto back = st.ReadExecution(0, "delta");
+    EXPECT_TRUE(back.ok() && back->has_value()) << back.status().ToString();
+    return back.ok() && back->has_value() ? **back : engine::ExecutionState();
+  };
+  ASSERT_TRUE(commit(**store, claim->epoch).ok());
+  EXPECT_EQ(read(**store).ToJsonText(), s->ToJsonText());
+  Changed(*s, 0, 5).state = engine::State::kSuccess;
+  Changed(*s, 0, 5).output = *ParseJson(R"({"result": 5})");
+  s->tasks[0].actions.push_back(MakeAction("delta-50"));  // new: written without a listing
+  s->tasks[1].state_info = "moved";
+  Changed(s->tasks[1]);
+  ASSERT_TRUE(commit(**store, claim->epoch).ok());
+  EXPECT_EQ(read(**store).ToJsonText(), s->ToJsonText());
+  EXPECT_EQ(read(**store).tasks[0].actions.size(), 51u);
+  // Not listed: not written.
+  s->tasks[0].actions[7].state_info = "unlisted";
+  ASSERT_TRUE(commit(**store, claim->epoch).ok());
+  EXPECT_FALSE(read(**store).tasks[0].actions[7].state_info.has_value());
+  // All of them marked (a retry, a rerun): every action is written again.
+  for (auto& a : s->tasks[0].actions) a.revision = engine::NextRevision();
+  s->ListAllActionsChanged(0);
+  ASSERT_TRUE(commit(**store, claim->epoch).ok());
+  EXPECT_EQ(read(**store).ToJsonText(), s->ToJsonText());
+  // Fewer actions than written (a rerun that restarts a task): the extra ones are not read back.
+  s->tasks[0].actions.resize(3);
+  s->ListAllActionsChanged(0);
+  Changed(s->tasks[0]);
+  ASSERT_TRUE(commit(**store, claim->epoch).ok());
+  EXPECT_EQ(read(**store).ToJsonText(), s->ToJsonText());
+  // A reopened store knows nothing: an unlisted change is written with the rest.
+  store->reset();
+  auto reopened = RocksDbStateStore::Open(options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  auto claim2 = (*reopened)->ClaimPartition(0);
+  ASSERT_TRUE(claim2.ok());
+  s->tasks[0].actions[1].state_info = "after reopen";
+  ASSERT_TRUE(commit(**reopened, claim2->epoch).ok());
+  EXPECT_EQ(read(**reopened).ToJsonText(), s->ToJsonText());
+}
+
 TEST(RocksDbStateStoreTest, RefusesANewerFormatOrAnotherPartitionCount) {
   TempDir dir;
   RocksDbStoreOptions options;
@@ -1080,13 +1149,16 @@ TEST(RocksDbStateStoreTest, RefusesANewerFormatOrAnotherPartitionCount) {
       << other.status().ToString();
   options.partitions = 4;
   {
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), options.path, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    const auto key = RocksDbStateStore::kFormatKey;
-    const std::string newer = std::to_string(RocksDbStateStore::kFormatVersion + 1);
-    ASSERT_TRUE(
-        db->Put(rocksdb::WriteOptions(), rocksdb::Slice(key.data(), key.size()), newer).ok());
+    disk::DiskDbOptions o;
+    o.path = options.path;
+    auto db = disk::DiskDb::Open(o);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    const auto key = disk::DiskDb::kFormatKey;
+    const std::string newer = std::to_string(disk::DiskDb::kFormatVersion + 1);
+    ASSERT_TRUE((*db)
+                    ->db()
+                    ->Put(rocksdb::WriteOptions(), rocksdb::Slice(key.data(), key.size()), newer)
+                    .ok());
   }
   auto refused = RocksDbStateStore::Open(options);
   ASSERT_FALSE(refused.ok());

@@ -56,6 +56,8 @@ class MistralClientTest(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory()
         port_file = os.path.join(cls.tmp.name, "port")
         args = [BORA, "serve", "--port", "0", "--port-file", port_file, "--log-level", "warn"]
+        if MODE != "distributed":
+            args += ["--data-dir", os.path.join(cls.tmp.name, "data")]
         if MODE == "distributed":
             kafka, redis = os.environ.get("BORA_KAFKA"), os.environ.get("BORA_REDIS")
             if not kafka or not redis:

@@ -85,6 +85,10 @@ class Server:
         self.port_file = os.path.join(tmp, name + ".port")
         self.log_path = os.path.join(tmp, name + ".log")
         self.log = open(self.log_path, "w")
+        if args[0] == "serve" and "--kafka" not in args and "--data-dir" not in args:
+            # Embedded: on disk, in a directory of this server's own (the default ./bora-data would be
+            # shared by every server started from one directory).
+            args = args + ["--data-dir", os.path.join(tmp, name + ".data")]
         self.proc = subprocess.Popen([BORA] + args + ["--port-file", self.port_file] if "--port" in args
                                      else [BORA] + args, stdout=self.log, stderr=subprocess.STDOUT)
 

@@ -1,0 +1,265 @@
+// The durable single node (`bora serve --data-dir`), real processes and real signals, no Kafka or
+// Redis: kill -9 in the middle of 1,000 executions and of a 20,000-item with-items, restarted on
+// the same directory; a second process on the directory; everything the API stored comes back after
+// a restart. Each kill test asserts every execution ends SUCCESS with exactly its tasks and one
+// applied result per action execution, reading the directory itself once the process stopped.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "common/bus/bus.h"
+#include "common/disk/disk_db.h"
+#include "orchestrator/store/rocksdb_state_store.h"
+#include "tests/integration/serve_process.h"
+
+namespace bora::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr int kPartitions = 4;
+constexpr int kChainLength = 5;
+
+std::string Chain() {
+  std::string y = "version: '2.0'\nchain:\n  tasks:\n";
+  for (int i = 1; i <= kChainLength; ++i) {
+    // 20 ms per step on 32 worker threads: 1,000 chains take seconds, so the kill lands mid-run.
+    y += "    t" + std::to_string(i) + ":\n      action: std.echo output=" + std::to_string(i) +
+         " delay=0.02\n";
+    if (i < kChainLength) y += "      on-success: t" + std::to_string(i + 1) + "\n";
+  }
+  return y;
+}
+
+std::vector<std::string> NodeArgs(const std::string& dir) {
+  return {"--data-dir", dir, "--partitions", std::to_string(kPartitions), "--concurrency", "32"};
+}
+
+Result<std::string> StartExecution(ServeProcess& p, const std::string& workflow) {
+  BORA_ASSIGN_OR_RETURN(
+      Json r, p.Call("POST", "/v2/executions", R"({"workflow_name": ")" + workflow + R"("})"));
+  return std::string(r.at("id").as_string());
+}
+
+// Polls the process (a real one: there is nothing to wait on but its API) until `done` or
+// `timeout`.
+bool PollUntil(const std::function<bool()>& done, std::chrono::seconds timeout) {
+  auto deadline = SteadyClock::now() + timeout;
+  while (SteadyClock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return done();
+}
+
+// How many of `ids` the API lists as SUCCESS.
+size_t CountSuccess(ServeProcess& p, const std::set<std::string>& ids) {
+  auto r = p.Call("GET", "/v2/executions?limit=100000&fields=state");
+  if (!r.ok()) return 0;
+  size_t n = 0;
+  for (const auto& e : r->at("executions").as_array()) {
+    if (ids.contains(std::string(e.at("id").as_string())) && e.at("state").as_string() == "SUCCESS")
+      ++n;
+  }
+  return n;
+}
+
+// Opens the directory of a stopped process and reads the executions from it.
+std::unique_ptr<store::RocksDbStateStore> OpenStopped(const std::string& dir) {
+  disk::DiskDbOptions o;
+  o.path = dir;
+  o.create_if_missing = false;
+  auto db = disk::DiskDb::Open(o);
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  if (!db.ok()) return nullptr;
+  store::RocksDbStoreOptions so;
+  so.db = *db;
+  so.partitions = kPartitions;
+  auto store = store::RocksDbStateStore::Open(so);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+double Seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+TEST(SingleNodeTest, KillNineMidThousandChainsLosesNothing) {
+  TempDir dir;
+  const std::string data = dir.Sub("data");
+  auto node = ServeProcess::Start(NodeArgs(data));
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  ASSERT_TRUE((*node)->Call("POST", "/v2/workflows", Chain(), "text/plain").ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1000; ++i) {
+    auto id = StartExecution(**node, "chain");
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    ids.push_back(*id);
+  }
+  const std::set<std::string> all(ids.begin(), ids.end());
+  // Kill once a quarter of the ~6,000 events were applied.
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        auto applied = (*node)->Metric("bora_orchestrator_events_applied_total");
+        return applied.ok() && *applied >= 1500;
+      },
+      60s));
+  const size_t before = CountSuccess(**node, all);
+  (*node)->Kill9();
+  ASSERT_LT(before, all.size()) << "the run ended before the kill: nothing was tested";
+  const auto restarted_at = SteadyClock::now();
+  auto again = ServeProcess::Start(NodeArgs(data));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  const bool finished = PollUntil([&] { return CountSuccess(**again, all) == all.size(); }, 120s);
+  std::printf("killed with %zu of %zu executions SUCCESS; all SUCCESS %.2f s after the restart\n",
+              before, all.size(), Seconds(SteadyClock::now() - restarted_at));
+  EXPECT_TRUE(finished) << CountSuccess(**again, all) << " of " << all.size() << " SUCCESS\n"
+                        << (*again)->Output();
+  EXPECT_EQ((*again)->Stop(), 0);
+  auto store = OpenStopped(data);
+  ASSERT_NE(store, nullptr);
+  int bad = 0;
+  for (const auto& id : ids) {
+    auto st = store->ReadExecution(PartitionForKey(id, kPartitions), id);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    ASSERT_TRUE(st->has_value()) << "execution " << id << " is missing";
+    bool ok = (*st)->state == engine::State::kSuccess && (*st)->tasks.size() == kChainLength;
+    for (const auto& t : (*st)->tasks) {
+      ok = ok && t.state == engine::State::kSuccess && t.actions.size() == 1 &&
+           t.actions[0].accepted && t.actions[0].state == engine::State::kSuccess;
+    }
+    if (!ok && ++bad <= 3) {
+      ADD_FAILURE() << "execution " << id << ": " << DumpJson((*st)->ToJson()).substr(0, 2000);
+    }
+  }
+  EXPECT_EQ(bad, 0) << bad << " of " << ids.size() << " executions are not intact";
+}
+
+TEST(SingleNodeTest, KillNineMidWithItemsOf20000LosesNothing) {
+  constexpr int kItems = 20000;
+  TempDir dir;
+  const std::string data = dir.Sub("data");
+  auto node = ServeProcess::Start(NodeArgs(data));
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  const std::string yaml =
+      "version: '2.0'\nwi:\n  tasks:\n    a:\n      with-items: i in <% range(" +
+      std::to_string(kItems) +
+      ") %>\n      action: std.echo output=<% $.i %> delay=0.002\n"
+      "  output:\n    n: <% len(task(a).result) %>\n"
+      "    sum: <% sum(task(a).result) %>\n";
+  ASSERT_TRUE((*node)->Call("POST", "/v2/workflows", yaml, "text/plain").ok());
+  auto id = StartExecution(**node, "wi");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        auto applied = (*node)->Metric("bora_orchestrator_events_applied_total");
+        return applied.ok() && *applied >= kItems / 4;
+      },
+      60s));
+  auto head = (*node)->Call("GET", "/v2/executions/" + *id);
+  ASSERT_TRUE(head.ok());
+  (*node)->Kill9();
+  ASSERT_EQ(head->at("state").as_string(), "RUNNING") << "the run ended before the kill";
+  const auto restarted_at = SteadyClock::now();
+  auto again = ServeProcess::Start(NodeArgs(data));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  Json done;
+  const bool finished = PollUntil(
+      [&] {
+        auto r = (*again)->Call("GET", "/v2/executions/" + *id);
+        if (!r.ok() || r->at("state").as_string() == "RUNNING") return false;
+        done = *r;
+        return true;
+      },
+      120s);
+  std::printf("with-items of %d: SUCCESS %.2f s after the restart\n", kItems,
+              Seconds(SteadyClock::now() - restarted_at));
+  ASSERT_TRUE(finished) << (*again)->Output();
+  EXPECT_EQ(done.at("state").as_string(), "SUCCESS") << DumpJson(done);
+  auto output = ParseJson(done.at("output").as_string());
+  ASSERT_TRUE(output.ok());
+  EXPECT_EQ(DumpJson(*output), R"({"n":20000,"sum":199990000})");
+  EXPECT_EQ((*again)->Stop(), 0);
+  auto store = OpenStopped(data);
+  ASSERT_NE(store, nullptr);
+  auto st = store->ReadExecution(PartitionForKey(*id, kPartitions), *id);
+  ASSERT_TRUE(st.ok() && st->has_value()) << st.status().ToString();
+  ASSERT_EQ((*st)->tasks.size(), 1u);
+  const auto& actions = (*st)->tasks[0].actions;
+  ASSERT_EQ(actions.size(), static_cast<size_t>(kItems));
+  int bad = 0;
+  for (const auto& a : actions) {
+    if (!(a.accepted && a.state == engine::State::kSuccess)) ++bad;
+  }
+  EXPECT_EQ(bad, 0) << bad << " action executions are not SUCCESS with their result applied";
+}
+
+TEST(SingleNodeTest, ASecondProcessOnTheSameDirectoryIsRefused) {
+  TempDir dir;
+  const std::string data = dir.Sub("data");
+  auto first = ServeProcess::Start(NodeArgs(data));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto [code, out] = RunBora({"serve", "--port", "0", "--data-dir", data});
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("is in use by another bora process"), std::string::npos) << out;
+  EXPECT_NE(out.find(data), std::string::npos) << out;
+  // The first one is untouched.
+  EXPECT_TRUE((*first)->Call("GET", "/v2/workflows").ok());
+}
+
+TEST(SingleNodeTest, WhatTheApiStoredComesBackAfterARestart) {
+  TempDir dir;
+  const std::string data = dir.Sub("data");
+  std::string id;
+  {
+    auto node = ServeProcess::Start(NodeArgs(data));
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+    ASSERT_TRUE((*node)->Call("POST", "/v2/workflows", Chain(), "text/plain").ok());
+    ASSERT_TRUE(
+        (*node)
+            ->Call("POST", "/v2/environments", R"({"name": "env1", "variables": {"k": "v"}})")
+            .ok());
+    ASSERT_TRUE(
+        (*node)
+            ->Call("POST", "/v2/cron_triggers",
+                   R"({"name": "nightly", "workflow_name": "chain", "pattern": "0 3 * * *"})")
+            .ok());
+    auto started = StartExecution(**node, "chain");
+    ASSERT_TRUE(started.ok());
+    id = *started;
+    ASSERT_TRUE(PollUntil(
+        [&] {
+          auto r = (*node)->Call("GET", "/v2/executions/" + id);
+          return r.ok() && r->at("state").as_string() == "SUCCESS";
+        },
+        60s));
+    EXPECT_EQ((*node)->Stop(), 0);
+  }
+  auto node = ServeProcess::Start(NodeArgs(data));
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  auto wf = (*node)->Call("GET", "/v2/workflows/chain");
+  EXPECT_TRUE(wf.ok()) << wf.status().ToString();
+  auto env = (*node)->Call("GET", "/v2/environments/env1");
+  EXPECT_TRUE(env.ok()) << env.status().ToString();
+  auto cron = (*node)->Call("GET", "/v2/cron_triggers/nightly");
+  EXPECT_TRUE(cron.ok()) << cron.status().ToString();
+  auto ex = (*node)->Call("GET", "/v2/executions/" + id);
+  ASSERT_TRUE(ex.ok()) << ex.status().ToString();
+  EXPECT_EQ(ex->at("state").as_string(), "SUCCESS");
+  auto tasks = (*node)->Call("GET", "/v2/executions/" + id + "/tasks");
+  ASSERT_TRUE(tasks.ok());
+  EXPECT_EQ(tasks->at("tasks").as_array().size(), static_cast<size_t>(kChainLength));
+  // The restored definition runs.
+  auto second = StartExecution(**node, "chain");
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        auto r = (*node)->Call("GET", "/v2/executions/" + *second);
+        return r.ok() && r->at("state").as_string() == "SUCCESS";
+      },
+      60s));
+}
+
+}  // namespace
+}  // namespace bora::testing
