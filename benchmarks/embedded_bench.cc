@@ -1,7 +1,12 @@
-// Embedded-mode throughput benchmarks (issue "workflow engine", benchmarks a-c). Prints numbers; run with
-//   ./build/benchmarks/embedded_bench [chains|chains_inline|with_items|with_items_input|memory|all]
-// Each workload runs the real EmbeddedRuntime in threaded mode: MemoryBus, MemoryStateStore, the Orchestrator,
-// the ActionWorker and its WorkerPool, exactly as `bora run` does.
+// Embedded-mode throughput benchmarks (issue "workflow engine", benchmarks a-c). Prints numbers;
+// run with
+//   ./build/benchmarks/embedded_bench
+//   [chains|chains_inline|with_items|with_items_input|memory|durable|all]
+// Each workload runs the real EmbeddedRuntime in threaded mode: MemoryBus, MemoryStateStore, the
+// Orchestrator, the ActionWorker and its WorkerPool, exactly as `bora run` does. `durable` runs
+// chains and with-items in memory and on disk (`bora serve --data-dir`: RocksDB, each --fsync
+// policy) side by side, the bytes the process wrote per task, and the restart of a directory
+// holding 100,000 executions.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -11,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <string>
@@ -97,13 +103,54 @@ int OrchestratorThreads() {
   return v != nullptr && std::atoi(v) > 0 ? std::atoi(v) : runtime::EmbeddedOptions{}.orchestrator_threads;
 }
 
-int Chains(int executions, int tasks, bool deterministic) {
+// Bytes this process wrote with write(2) and friends so far (/proc/self/io wchar): the WAL, the SST
+// files of flushes and compactions.
+long long WrittenBytes() {
+  std::ifstream in("/proc/self/io");
+  std::string key;
+  long long value = 0;
+  while (in >> key >> value) {
+    if (key == "wchar:") return value;
+  }
+  return 0;
+}
+
+// Where a disk run keeps its directory (removed after the run); "" = in memory.
+struct Backend {
+  std::string name = "memory";
+  std::string dir;
+  disk::FsyncPolicy fsync = disk::FsyncPolicy::kInterval;
+};
+
+std::string TempDirFor(const std::string& what) {
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / ("bora-bench-" + what + "-XXXXXX")).string();
+  return mkdtemp(tmpl.data()) != nullptr ? tmpl : "";
+}
+
+std::unique_ptr<runtime::EmbeddedRuntime> OpenRuntime(runtime::EmbeddedOptions options,
+                                                      const Backend& backend) {
+  if (!backend.dir.empty()) {
+    options.data_dir = backend.dir + "/data";
+    options.fsync = backend.fsync;
+  }
+  auto rt = runtime::EmbeddedRuntime::Open(options);
+  if (!rt.ok()) {
+    std::fprintf(stderr, "%s\n", rt.status().ToString().c_str());
+    return nullptr;
+  }
+  return std::move(*rt);
+}
+
+int Chains(int executions, int tasks, bool deterministic, const Backend& backend = {}) {
   runtime::EmbeddedOptions options;
   options.partitions = 4;
   options.worker_threads = 2;
   options.orchestrator_threads = OrchestratorThreads();
   options.deterministic = deterministic;
-  runtime::EmbeddedRuntime rt(options);
+  auto rt_owned = OpenRuntime(options, backend);
+  if (rt_owned == nullptr) return 1;
+  runtime::EmbeddedRuntime& rt = *rt_owned;
   Counter counter;
   rt.AddObserver(&counter);
   if (auto s = rt.LoadYaml(ChainYaml(tasks), "chain.yaml"); !s.ok()) {
@@ -113,6 +160,7 @@ int Chains(int executions, int tasks, bool deterministic) {
   if (auto s = rt.Start(); !s.ok()) return 1;
   auto t0 = Clock::now();
   double cpu0 = CpuSeconds();
+  const long long written0 = WrittenBytes();
   for (int i = 0; i < executions; ++i) {
     runtime::StartRequest r;
     r.workflow_name = "chain";
@@ -129,10 +177,19 @@ int Chains(int executions, int tasks, bool deterministic) {
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   double cpu = CpuSeconds() - cpu0;
   double total_tasks = static_cast<double>(executions) * tasks;
-  std::printf("chains%s: %d executions x %d std.noop tasks: %.2f s, %.0f tasks/s, %.0f executions/s, "
-              "failed %zu, peak RSS %ld MiB\n",
-              deterministic ? " (one thread, actions inline)" : "", executions, tasks, secs, total_tasks / secs, executions / secs, counter.failed(),
-              PeakRssKiB() / 1024);
+  const std::string where =
+      backend.dir.empty()
+          ? ""
+          : " [disk, fsync " + std::string(disk::FsyncPolicyName(backend.fsync)) + "]";
+  std::printf(
+      "chains%s%s: %d executions x %d std.noop tasks: %.2f s, %.0f tasks/s, %.0f executions/s, "
+      "failed %zu, peak RSS %ld MiB\n",
+      deterministic ? " (one thread, actions inline)" : "", where.c_str(), executions, tasks, secs,
+      total_tasks / secs, executions / secs, counter.failed(), PeakRssKiB() / 1024);
+  if (!backend.dir.empty()) {
+    std::printf("        written %.0f bytes per task (write calls: WAL, flushes, compactions)\n",
+                static_cast<double>(WrittenBytes() - written0) / total_tasks);
+  }
   const auto& st = rt.orchestrator_stats();
   std::printf("        CPU %.2f s (%.0f tasks per CPU-second, %.2f cores busy)\n", cpu, total_tasks / cpu,
               cpu / secs);
@@ -146,12 +203,14 @@ int Chains(int executions, int tasks, bool deterministic) {
 
 // One with-items execution of `items` std.noop actions; `from_input`: the list is the execution's input
 // (`i in <% $.xs %>`, a list held in the context) instead of `range()`. concurrency 0 = unlimited.
-double WithItems(int items, int concurrency, bool from_input = false) {
+double WithItems(int items, int concurrency, bool from_input = false, const Backend& backend = {}) {
   runtime::EmbeddedOptions options;
   options.partitions = 4;
   options.worker_threads = 2;
   options.orchestrator_threads = OrchestratorThreads();
-  runtime::EmbeddedRuntime rt(options);
+  auto rt_owned = OpenRuntime(options, backend);
+  if (rt_owned == nullptr) return -1;
+  runtime::EmbeddedRuntime& rt = *rt_owned;
   Counter counter;
   rt.AddObserver(&counter);
   std::string yaml = std::string("version: '2.0'\nfan:\n  input: [n, xs]\n  tasks:\n    each:\n") +
@@ -179,10 +238,16 @@ double WithItems(int items, int concurrency, bool from_input = false) {
   if (!counter.WaitFor(1, std::chrono::seconds(600))) return -1;
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   double cpu = CpuSeconds() - cpu0;
-  std::printf("with-items%s: %d items, concurrency %d: %.3f s (%.0f items/s, %.2f us per item), CPU %.3f s, "
-              "failed %zu\n",
-              from_input ? " over an input list" : "", items, concurrency, secs, items / secs,
-              secs * 1e6 / items, cpu, counter.failed());
+  const std::string where =
+      backend.dir.empty()
+          ? ""
+          : " [disk, fsync " + std::string(disk::FsyncPolicyName(backend.fsync)) + "]";
+  std::printf(
+      "with-items%s%s: %d items, concurrency %d: %.3f s (%.0f items/s, %.2f us per item), CPU %.3f "
+      "s, "
+      "failed %zu\n",
+      from_input ? " over an input list" : "", where.c_str(), items, concurrency, secs,
+      items / secs, secs * 1e6 / items, cpu, counter.failed());
   return secs;
 }
 
@@ -226,6 +291,79 @@ int Memory(int executions) {
   return 0;
 }
 
+// A directory holding `executions` finished executions, reopened: the time from Open() to the first
+// new execution's SUCCESS (what a restarted `bora serve` costs before it runs work again).
+int Restart(int executions) {
+  Backend backend{"disk", TempDirFor("restart"), disk::FsyncPolicy::kNever};
+  runtime::EmbeddedOptions options;
+  options.partitions = 4;
+  options.worker_threads = 2;
+  {
+    auto rt = OpenRuntime(options, backend);
+    if (rt == nullptr) return 1;
+    Counter counter;
+    rt->AddObserver(&counter);
+    if (!rt->LoadYaml(ChainYaml(1), "chain.yaml").ok() || !rt->Start().ok()) return 1;
+    for (int i = 0; i < executions; ++i) {
+      runtime::StartRequest r;
+      r.workflow_name = "chain";
+      if (!rt->client().Start(r).ok()) return 1;
+    }
+    if (!counter.WaitFor(static_cast<size_t>(executions), std::chrono::seconds(600))) return 1;
+    rt->Stop();
+  }
+  std::error_code ec;
+  uintmax_t bytes = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(backend.dir, ec)) {
+    if (e.is_regular_file(ec)) bytes += e.file_size(ec);
+  }
+  auto t0 = Clock::now();
+  auto rt = OpenRuntime(options, backend);
+  if (rt == nullptr) return 1;
+  Counter counter;
+  rt->AddObserver(&counter);
+  if (!rt->LoadYaml(ChainYaml(1), "chain.yaml").ok() || !rt->Start().ok()) return 1;
+  auto opened = Clock::now();
+  runtime::StartRequest r;
+  r.workflow_name = "chain";
+  if (!rt->client().Start(r).ok() || !counter.WaitFor(1, std::chrono::seconds(60))) return 1;
+  auto t1 = Clock::now();
+  std::printf(
+      "restart: a directory of %d executions (%.0f MiB): open and start %.3f s, first new "
+      "execution "
+      "SUCCESS %.3f s after the open\n",
+      executions, static_cast<double>(bytes) / (1 << 20),
+      std::chrono::duration<double>(opened - t0).count(),
+      std::chrono::duration<double>(t1 - t0).count());
+  rt.reset();
+  std::filesystem::remove_all(backend.dir, ec);
+  return 0;
+}
+
+// In memory and on disk with each fsync policy, in the same run.
+int Durable() {
+  int rc = 0;
+  std::vector<Backend> backends = {{"memory", "", disk::FsyncPolicy::kNever},
+                                   {"disk", "", disk::FsyncPolicy::kNever},
+                                   {"disk", "", disk::FsyncPolicy::kInterval},
+                                   {"disk", "", disk::FsyncPolicy::kAlways}};
+  for (auto& b : backends) {
+    if (b.name == "disk") b.dir = TempDirFor("chains");
+    rc |= Chains(10000, 10, false, b);
+    std::error_code ec;
+    if (!b.dir.empty()) std::filesystem::remove_all(b.dir, ec);
+  }
+  for (auto& b : {backends[0], backends[2]}) {
+    Backend run = b;
+    if (run.name == "disk") run.dir = TempDirFor("with-items");
+    if (WithItems(100000, 1000, false, run) < 0) rc = 1;
+    std::error_code ec;
+    if (!run.dir.empty()) std::filesystem::remove_all(run.dir, ec);
+  }
+  rc |= Restart(100000);
+  return rc;
+}
+
 }  // namespace
 }  // namespace bora
 
@@ -260,5 +398,13 @@ int main(int argc, char** argv) {
     }
   }
   if (what == "memory" || what == "all") rc |= bora::Memory(10000);
+  if (what == "durable" || what == "all") rc |= bora::Durable();
+  if (what == "chains_disk") {  // one disk run (fsync interval), for profiling
+    bora::Backend b{"disk", bora::TempDirFor("chains"), bora::disk::FsyncPolicy::kInterval};
+    const char* n = std::getenv("BORA_BENCH_EXECUTIONS");
+    rc |= bora::Chains(n != nullptr ? std::atoi(n) : 10000, 10, false, b);
+    std::error_code ec;
+    std::filesystem::remove_all(b.dir, ec);
+  }
   return rc;
 }

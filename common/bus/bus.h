@@ -138,6 +138,31 @@ class Bus {
                                 const std::shared_ptr<DeliveryTracker>& tracker) {
     return PublishWithHeaders(topic, key, std::move(value), headers);
   }
+  // PublishTracked of each record in order, as one step where a bus can do better (MemoryBus: one
+  // lock, one journal write). Stops at the first error; `*published` counts the records published
+  // before it. A record whose headers this bus cannot carry (kUnimplemented) goes without them.
+  struct TrackedRecord {
+    std::string_view topic;
+    std::string_view key;
+    std::string_view value;
+    const BusHeaders* headers = nullptr;  // null: none
+  };
+  virtual Status PublishManyTracked(const std::vector<TrackedRecord>& records,
+                                    const std::shared_ptr<DeliveryTracker>& tracker,
+                                    size_t* published) {
+    static const BusHeaders kNone;
+    *published = 0;
+    for (const auto& r : records) {
+      const BusHeaders& headers = r.headers != nullptr ? *r.headers : kNone;
+      Status s = PublishTracked(r.topic, r.key, std::string(r.value), headers, tracker);
+      if (s.code() == StatusCode::kUnimplemented && !headers.empty()) {
+        s = PublishTracked(r.topic, r.key, std::string(r.value), kNone, tracker);
+      }
+      BORA_RETURN_IF_ERROR(s);
+      ++*published;
+    }
+    return Status::Ok();
+  }
   // Serves the acknowledgements (delivery reports) that arrived since the last call; never blocks.
   virtual void ServeDeliveries() {}
   virtual Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerOptions& options) = 0;

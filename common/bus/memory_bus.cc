@@ -228,16 +228,17 @@ Status MemoryBus::PublishWithHeaders(std::string_view topic, std::string_view ke
   return Status::Ok();
 }
 
-Status MemoryBus::PublishMany(std::vector<TopicRecord>& records) {
+Status MemoryBus::PublishBatch(std::vector<Outgoing>& batch, size_t* appended) {
+  *appended = 0;
   std::unique_lock lock(mu_);
   if (journal_) {
-    // Journalled as one write: place every record first, then make them visible together.
+    // Journalled as one write: place every message first, then make them visible together.
     std::vector<std::pair<Partition*, BusMessage>> placed;
-    placed.reserve(records.size());
+    placed.reserve(batch.size());
     std::map<Partition*, int64_t> next;
-    for (auto& r : records) {
+    for (auto& r : batch) {
       auto it = topics_.find(r.topic);
-      if (it == topics_.end()) return NotFound("no topic " + r.topic);
+      if (it == topics_.end()) return NotFound("no topic " + std::string(r.topic));
       int partition = PartitionForKey(r.key, static_cast<int>(it->second.partitions.size()));
       Partition* p = &it->second.partitions[static_cast<size_t>(partition)];
       auto [at, fresh] = next.emplace(p, p->end());
@@ -245,23 +246,28 @@ Status MemoryBus::PublishMany(std::vector<TopicRecord>& records) {
       m.topic = it->first;
       m.partition = partition;
       m.offset = at->second++;
-      m.key = r.key;
+      m.key = std::string(r.key);
       m.value = std::move(r.value);
+      if (r.headers != nullptr) m.headers = *r.headers;
       placed.emplace_back(p, std::move(m));
     }
     std::vector<const BusMessage*> messages;
     messages.reserve(placed.size());
     for (const auto& [p, m] : placed) messages.push_back(&m);
     if (Status s = journal_->Append(messages); !s.ok()) {
-      for (size_t i = 0; i < placed.size(); ++i)
-        records[i].value = std::move(placed[i].second.value);
+      for (size_t i = 0; i < placed.size(); ++i) batch[i].value = std::move(placed[i].second.value);
       return s;
     }
     for (auto& [p, m] : placed) p->log.push_back(std::move(m));
     version_ += placed.size();
+    *appended = placed.size();
   } else {
-    for (auto& r : records)
-      BORA_RETURN_IF_ERROR(AppendLocked(r.topic, r.key, std::move(r.value), {}));
+    static const BusHeaders kNone;
+    for (auto& r : batch) {
+      BORA_RETURN_IF_ERROR(
+          AppendLocked(r.topic, r.key, std::move(r.value), r.headers ? *r.headers : kNone));
+      ++*appended;
+    }
   }
   // One wake-up for the whole batch (see PublishWithHeaders).
   if (waiters_ > 0) {
@@ -273,6 +279,29 @@ Status MemoryBus::PublishMany(std::vector<TopicRecord>& records) {
     return journal_->AfterPublish();
   }
   return Status::Ok();
+}
+
+Status MemoryBus::PublishMany(std::vector<TopicRecord>& records) {
+  std::vector<Outgoing> batch;
+  batch.reserve(records.size());
+  for (auto& r : records) batch.push_back({r.topic, r.key, std::move(r.value), nullptr});
+  size_t appended = 0;
+  Status s = PublishBatch(batch, &appended);
+  if (!s.ok()) {
+    for (size_t i = appended; i < records.size(); ++i) records[i].value = std::move(batch[i].value);
+  }
+  return s;
+}
+
+Status MemoryBus::PublishManyTracked(const std::vector<TrackedRecord>& records,
+                                     const std::shared_ptr<DeliveryTracker>&, size_t* published) {
+  std::vector<Outgoing> batch;
+  batch.reserve(records.size());
+  for (const auto& r : records) {
+    batch.push_back({r.topic, r.key, std::string(r.value), r.headers});
+  }
+  // Journalled (or kept) when it returns: nothing to track.
+  return PublishBatch(batch, published);
 }
 
 Result<std::unique_ptr<Consumer>> MemoryBus::Subscribe(const ConsumerOptions& options) {

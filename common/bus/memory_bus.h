@@ -70,6 +70,10 @@ class MemoryBus final : public Bus {
   Result<int> PartitionCount(std::string_view topic) override;
   Status Publish(std::string_view topic, std::string_view key, std::string value) override;
   Status PublishMany(std::vector<TopicRecord>& records) override;
+  // All or nothing (one journal write).
+  Status PublishManyTracked(const std::vector<TrackedRecord>& records,
+                            const std::shared_ptr<DeliveryTracker>& tracker,
+                            size_t* published) override;
   Status PublishWithHeaders(std::string_view topic, std::string_view key, std::string value,
                             const BusHeaders& headers) override;
   Status Flush(std::chrono::milliseconds timeout) override;
@@ -104,6 +108,16 @@ class MemoryBus final : public Bus {
   void Rebalance(const std::string& group);  // requires mu_
   void Leave(MemoryConsumer* consumer);
 
+  // A message of a batch: views of its topic and key, its value (moved in), its headers (or null).
+  struct Outgoing {
+    std::string_view topic;
+    std::string_view key;
+    std::string value;
+    const BusHeaders* headers;
+  };
+  // Publishes `batch` in order under one lock; `*appended` counts the messages published. With a
+  // journal: one journal write, all or nothing (on an error the values are left in `batch`).
+  Status PublishBatch(std::vector<Outgoing>& batch, size_t* appended);
   // Appends one message to its partition; requires mu_.
   Status AppendLocked(std::string_view topic, std::string_view key, std::string&& value,
                       const BusHeaders& headers);

@@ -680,22 +680,16 @@ Status Orchestrator::Produce(int partition, Owned& owned) {
   const BusHeaders scheduled_at = {
       {metrics::kScheduledAtHeader, std::to_string(SystemClock::Get()->NowUs())}};
   auto tracker = std::make_shared<Bus::DeliveryTracker>();
-  static const BusHeaders kNoHeaders;
-  for (auto& entry : owned.unsent) {
-    // Everything else on the outbox is a RunAction: it carries the produce time (workers' metrics).
-    const BusHeaders& headers = entry.topic == events_topic ? kNoHeaders : scheduled_at;
-    Status s = bus_->PublishTracked(entry.topic, entry.key, entry.value, headers, tracker);
-    // A bus without headers (a test double) takes the message without the timestamp.
-    if (s.code() == StatusCode::kUnimplemented) {
-      s = bus_->PublishTracked(entry.topic, entry.key, entry.value, kNoHeaders, tracker);
-    }
-    if (!s.ok()) {
-      result = s.WithContext("produce to " + entry.topic);
-      break;
-    }
-    last_seq = entry.seq;
-    ++sent;
+  // Everything else on the outbox is a RunAction: it carries the produce time (workers' metrics).
+  std::vector<Bus::TrackedRecord> records;
+  records.reserve(owned.unsent.size());
+  for (const auto& entry : owned.unsent) {
+    records.push_back({entry.topic, entry.key, entry.value,
+                       entry.topic == events_topic ? nullptr : &scheduled_at});
   }
+  Status s = bus_->PublishManyTracked(records, tracker, &sent);
+  if (sent > 0) last_seq = owned.unsent[sent - 1].seq;
+  if (!s.ok()) result = s.WithContext("produce");
   if (sent > 0) {
     stats_.messages_produced += sent;
     owned.unsent.erase(owned.unsent.begin(), owned.unsent.begin() + static_cast<long>(sent));

@@ -13,8 +13,11 @@
 //   "\0partitions"             the partition count the directory was created with (decimal text)
 //   "m" <p>                    meta: epoch u64, next_offset i64, next_seq u64 (24 bytes)
 //   "s" <p> <execution id>     the state's head: AppendHeadJsonText (the JSON with "task_count")
-//   "t" <p> <len> <execution id> <task u32>          a task's head: AppendTaskHeadJsonText
-//                                                    ("action_count" in place of its actions)
+//   "t" <p> <len> <execution id> <task u32>          a task of at most one action execution, whole
+//                                                    (AppendTaskJsonText), or a task's head
+//                                                    (AppendTaskHeadJsonText: "action_count" in
+//                                                    place of its actions, which have keys of their
+//                                                    own)
 //   "t" <p> <len> <execution id> <task u32> 'a' <action u32>   one action execution
 //   "t" <p> <len> <execution id> <task u32> 'i'       a with-items task's items (set once)
 //   "o" <p> <seq u64>          an outbox entry (<u32 len>topic <u32 len>key value)
@@ -107,6 +110,7 @@ class RocksDbStateStore final : public StateStore {
     uint64_t revision = 0;
     uint64_t items_revision = 0;
     size_t actions = 0;  // action executions written
+    bool whole = false;  // written as one key, its actions inside
   };
   struct KnownExecution {
     std::vector<KnownTask> tasks;

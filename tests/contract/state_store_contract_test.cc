@@ -1124,6 +1124,18 @@ TEST(RocksDbStateStoreTest, CommitsWriteOnlyWhatChanged) {
   Changed(s->tasks[0]);
   ASSERT_TRUE(commit(**store, claim->epoch).ok());
   EXPECT_EQ(read(**store).ToJsonText(), s->ToJsonText());
+  // A task of one action is one key: a listed change of its action is written; when it gains
+  // actions it is split (its first action written again, as a key of its own).
+  s->tasks[1].actions.push_back(MakeAction("single-0"));
+  ASSERT_TRUE(commit(**store, claim->epoch).ok());
+  Changed(*s, 1, 0).state_info = "listed in a whole task";
+  ASSERT_TRUE(commit(**store, claim->epoch).ok());
+  EXPECT_EQ(read(**store).ToJsonText(), s->ToJsonText());
+  s->tasks[1].actions.push_back(MakeAction("single-1"));
+  s->tasks[1].actions.push_back(MakeAction("single-2"));
+  ASSERT_TRUE(commit(**store, claim->epoch).ok());
+  EXPECT_EQ(read(**store).ToJsonText(), s->ToJsonText());
+  EXPECT_EQ(read(**store).tasks[1].actions.size(), 3u);
   // A reopened store knows nothing: an unlisted change is written with the rest.
   store->reset();
   auto reopened = RocksDbStateStore::Open(options);
