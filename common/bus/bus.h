@@ -87,16 +87,20 @@ class Bus {
     return Unimplemented("this bus does not carry message headers");
   }
   virtual Status Flush(std::chrono::milliseconds timeout) = 0;
-  // Publishes `records` in order, each to its topic, without waiting, as one step where a bus can do better
-  // than one Publish each (MemoryBus takes its lock and wakes its consumers once). Stops at the first error;
-  // the values of the records published are moved out.
+  // Publishes `records` in order, each to its topic, without waiting, as one step where a bus can
+  // do better than one Publish each (MemoryBus takes its lock and wakes its consumers once). Stops
+  // at the first error; the values of the records published are moved out (or cleared); those not
+  // published keep theirs.
   struct TopicRecord {
     std::string topic;
     std::string key;
     std::string value;
   };
   virtual Status PublishMany(std::vector<TopicRecord>& records) {
-    for (auto& r : records) BORA_RETURN_IF_ERROR(Publish(r.topic, r.key, std::move(r.value)));
+    for (auto& r : records) {
+      BORA_RETURN_IF_ERROR(Publish(r.topic, r.key, r.value));  // a refused value stays
+      r.value.clear();
+    }
     return Status::Ok();
   }
   // Publishes `records` to `topic` and returns once each of them is durable (acknowledged), without waiting

@@ -4,6 +4,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <charconv>
@@ -69,6 +70,9 @@ Result<std::shared_ptr<DiskDb>> DiskDb::Open(const DiskDbOptions& options) {
   o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   o.max_background_jobs = 2;
   o.keep_log_file_num = 4;  // RocksDB's LOG files
+  // No preallocation of the write-ahead log: a write that does not fit fails there and then (disk
+  // full is seen by the write that meets it, not some megabytes later, at a flush).
+  o.allow_fallocate = false;
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   rocksdb::ColumnFamilyOptions cf;
   cf.OptimizeLevelStyleCompaction(64 << 20);
@@ -136,6 +140,14 @@ Result<std::shared_ptr<DiskDb>> DiskDb::Open(const DiskDbOptions& options) {
                                         : " (not a directory this bora can read)"));
     }
   }
+  self->min_free_bytes_ = options.min_free_bytes;
+  if (self->min_free_bytes_ == 0) {
+    struct statvfs fs {};
+    if (statvfs(options.path.c_str(), &fs) == 0) {
+      const uint64_t total = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize;
+      self->min_free_bytes_ = std::min<uint64_t>(uint64_t{256} << 20, total / 20);
+    }
+  }
   if (options.fsync == FsyncPolicy::kInterval) {
     self->sync_thread_ = std::thread([p = self.get()] { p->SyncLoop(); });
   }
@@ -158,7 +170,26 @@ DiskDb::~DiskDb() {
   delete db_;
 }
 
+Status DiskDb::CheckSpace() {
+  if (min_free_bytes_ == 0) return Status::Ok();
+  const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+  std::lock_guard lock(space_mu_);
+  if (now - space_checked_ns_ >= 10'000'000 || space_checked_ns_ == 0) {
+    struct statvfs fs {};
+    if (statvfs(options_.path.c_str(), &fs) == 0) {
+      free_bytes_ = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    }
+    space_checked_ns_ = now;
+  }
+  if (free_bytes_ >= min_free_bytes_) return Status::Ok();
+  return Unavailable("disk full: data directory " + options_.path + " has " +
+                     std::to_string(free_bytes_ >> 10) + " KiB free, below the " +
+                     std::to_string(min_free_bytes_ >> 10) +
+                     " KiB bora keeps free; writes resume once space is freed");
+}
+
 Status DiskDb::Write(rocksdb::WriteBatch* batch, std::string_view what, bool wait_for_disk) {
+  BORA_RETURN_IF_ERROR(CheckSpace());
   if (needs_resume_.load(std::memory_order_relaxed)) {
     // A write failed for lack of space: RocksDB stopped writing until resumed.
     rocksdb::Status r = db_->Resume();
@@ -210,7 +241,8 @@ void DiskDb::SyncLoop() {
   }
 }
 
-Status DiskDb::Healthy() const {
+Status DiskDb::Healthy() {
+  BORA_RETURN_IF_ERROR(CheckSpace());
   if (needs_resume_.load(std::memory_order_relaxed)) {
     return Unavailable("data directory " + options_.path + ": the last write failed (disk full?)");
   }

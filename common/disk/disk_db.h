@@ -58,6 +58,9 @@ struct DiskDbOptions {
   FsyncPolicy fsync = FsyncPolicy::kInterval;
   std::chrono::milliseconds fsync_interval{10};
   bool create_if_missing = true;
+  // Writes are refused below this much free space; 0: the smaller of 256 MiB and 5% of the file
+  // system.
+  uint64_t min_free_bytes = 0;
 };
 
 class DiskDb {
@@ -88,8 +91,9 @@ class DiskDb {
   // RocksDB's status as ours, naming the directory and `what` (kUnavailable "disk full" for lack of
   // space).
   Status FromRocks(const rocksdb::Status& s, std::string_view what) const;
-  // kUnavailable while the last write failed (disk full) and no write has succeeded since.
-  Status Healthy() const;
+  // kUnavailable while writes are refused for lack of space, or the last write failed and no write
+  // has succeeded since.
+  Status Healthy();
   // A consistent copy of the database in `dir` (which must not exist), taken while it runs.
   Status Checkpoint(const std::string& dir);
   // Bytes of the directory's files (SST and logs), as RocksDB counts them.
@@ -98,6 +102,9 @@ class DiskDb {
  private:
   explicit DiskDb(DiskDbOptions options) : options_(std::move(options)) {}
   void SyncLoop();
+  // kUnavailable "disk full: ..." while the file system has less than min_free_bytes free (a
+  // statvfs at most every 10 ms).
+  Status CheckSpace();
 
   DiskDbOptions options_;
   rocksdb::DB* db_ = nullptr;  // owned (deleted after the handles)
@@ -112,6 +119,10 @@ class DiskDb {
   uint64_t synced_seq_ = 0;  // guarded by sync_mu_: writes up to this sequence are on disk
   bool stopping_ = false;    // guarded by sync_mu_
   std::atomic<bool> needs_resume_{false};  // a write failed for lack of space
+  uint64_t min_free_bytes_ = 0;            // resolved at Open
+  std::mutex space_mu_;
+  int64_t space_checked_ns_ = 0;           // guarded by space_mu_: steady clock of the last statvfs
+  uint64_t free_bytes_ = 0;                // guarded by space_mu_: what it found
   std::thread sync_thread_;                // FsyncPolicy::kInterval
 };
 

@@ -45,6 +45,9 @@ struct ApiService::Impl {
   ApiServiceOptions options;
   ApiContext context;
   std::unique_ptr<store::ResourceStore> resources;
+  // The API's own client: it answers 201/202 once the event is durable (ExecutionClient
+  // wait_durable).
+  std::unique_ptr<runtime::ExecutionClient> client;
   std::unique_ptr<DefinitionsSink> sink;
   std::unique_ptr<Catalog> catalog;
   std::unique_ptr<triggers::CronScheduler> cron;
@@ -72,8 +75,11 @@ Result<std::unique_ptr<ApiService>> ApiService::ForEmbedded(runtime::EmbeddedRun
     // The definitions stored before a restart go back to the engine.
     BORA_RETURN_IF_ERROR(impl->catalog->Reload());
   }
+  impl->client = std::make_unique<runtime::ExecutionClient>(
+      &runtime->bus(), &runtime->store(), &runtime->engine(), &runtime->definitions(),
+      runtime->partitions(), "", /*wait_durable=*/true);
   ApiContext& c = impl->context;
-  c.executions = &runtime->client();
+  c.executions = impl->client.get();
   c.states = &runtime->store();
   c.partitions = runtime->partitions();
   c.resources = resources;
@@ -118,8 +124,11 @@ Result<std::unique_ptr<ApiService>> ApiService::ForCluster(runtime::ClusterNode*
   cat.max_definition_bytes = options.limits.max_definition_bytes;
   impl->catalog = std::make_unique<Catalog>(impl->resources.get(), impl->sink.get(), SystemClock::Get(),
                                             &node->actions(), cat);
+  impl->client = std::make_unique<runtime::ExecutionClient>(
+      &node->bus(), &node->store(), &node->engine(), &node->definitions(), co.partitions, co.prefix,
+      /*wait_durable=*/true);
   ApiContext& c = impl->context;
-  c.executions = &node->client();
+  c.executions = impl->client.get();
   c.states = &node->store();
   c.partitions = co.partitions;
   c.resources = impl->resources.get();

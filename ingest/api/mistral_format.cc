@@ -21,6 +21,8 @@ int HttpStatusFor(const Status& status) {
     case StatusCode::kPermissionDenied: return 403;
     case StatusCode::kResourceExhausted: return 413;
     case StatusCode::kFailedPrecondition: return 400;
+    case StatusCode::kUnavailable:
+      return 503;  // disk full, a store or broker away: retry later
     default: return 500;
   }
 }

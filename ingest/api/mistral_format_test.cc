@@ -30,9 +30,9 @@ TEST(MistralFormatTest, HttpStatusForEveryCode) {
     int http;
   };
   const Case cases[] = {
-      {InvalidArgument("x"), 400},   {NotFound("x"), 404},         {AlreadyExists("x"), 409},
-      {PermissionDenied("x"), 403},  {ResourceExhausted("x"), 413}, {FailedPrecondition("x"), 400},
-      {Internal("x"), 500},          {Unavailable("x"), 500},       {Aborted("x"), 500},
+      {InvalidArgument("x"), 400},  {NotFound("x"), 404},          {AlreadyExists("x"), 409},
+      {PermissionDenied("x"), 403}, {ResourceExhausted("x"), 413}, {FailedPrecondition("x"), 400},
+      {Internal("x"), 500},         {Unavailable("x"), 503},       {Aborted("x"), 500},
   };
   for (const auto& c : cases) EXPECT_EQ(HttpStatusFor(c.status), c.http) << c.status.ToString();
   http::HttpResponse r = FaultFrom(NotFound("Execution not found"));

@@ -462,6 +462,31 @@ TEST_F(OrchestratorTest, OutboxIsResentByTheNextOwnerAfterAFailedProduce) {
   EXPECT_EQ(Read("exec-5")->state, engine::State::kSuccess);
 }
 
+// A worker whose results the bus refuses (disk full, broker away) keeps them and sends them again:
+// no result is lost, the request is not committed past meanwhile, and nothing new is taken.
+TEST_F(OrchestratorTest, AWorkerKeepsTheResultsTheBusRefusedAndSendsThemAgain) {
+  FlakyBus flaky(&bus_);
+  auto o = NewOrchestrator(&bus_);
+  runtime::ActionWorker w({}, &flaky, &registry_);
+  ASSERT_TRUE(w.Start().ok());
+  StartExecution("exec-r");
+  ASSERT_TRUE(o->PollOnce(0ms).ok());  // RunAction of the first task
+  flaky.fail_topic = protocol::EventsTopic();
+  auto r = w.PollOnce(0ms);  // runs it; publishing its result fails
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, 1u);
+  const TopicPartition actions{protocol::ActionsTopic("default"), 0};
+  for (const auto& [tp, position] : w.CommittedPositions()) {
+    if (tp == actions) EXPECT_EQ(position, 0) << "committed past a request whose result is not out";
+  }
+  r = w.PollOnce(0ms);  // still refused: nothing new is taken
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, 0u);
+  flaky.fail_topic.clear();
+  Drain(*o, w);
+  ExpectEachRanOnce({"exec-r"});
+}
+
 TEST_F(OrchestratorTest, OutboxIsAcknowledgedOnlyAfterTheBusConfirmedDelivery) {
   DeferredAckBus bus(&bus_);
   {

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <exception>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -125,16 +126,61 @@ std::optional<std::string> ActionWorker::EncodeResult(const std::string& executi
 }
 
 void ActionWorker::Publish(const std::string& execution_id, const std::string& task_execution_id,
-                           const std::string& action_execution_id, const workers::ActionResult& result) {
+                           const std::string& action_execution_id,
+                           const workers::ActionResult& result, const TopicPartition& tp,
+                           int64_t offset) {
   std::optional<std::string> text =
       EncodeResult(execution_id, task_execution_id, action_execution_id, result);
-  if (!text) return;
+  if (!text) {
+    Finished(tp, offset);
+    return;
+  }
+  std::string copy = *text;
   Status s = bus_->Publish(protocol::EventsTopic(options_.topic_prefix), execution_id, std::move(*text));
   if (!s.ok()) {
-    // The request stays unacknowledged only in distributed mode (redelivery); log loudly here.
-    BORA_LOG_ERROR("cannot publish the result of action execution {}: {}", action_execution_id,
-                   s.ToString());
+    BORA_LOG_WARN("cannot publish the result of action execution {} (kept, sent again): {}",
+                  action_execution_id, s.ToString());
+    std::lock_guard lock(unpublished_mu_);
+    unpublished_.push_back({tp, offset, execution_id, std::move(copy)});
+    return;
   }
+  Finished(tp, offset);
+}
+
+std::optional<size_t> ActionWorker::RetryUnpublished() {
+  std::vector<Unpublished> pending;
+  {
+    std::lock_guard lock(unpublished_mu_);
+    pending.swap(unpublished_);
+  }
+  if (pending.empty()) return 0;
+  const std::string events_topic = protocol::EventsTopic(options_.topic_prefix);
+  std::vector<Bus::TopicRecord> records;
+  records.reserve(pending.size());
+  for (auto& u : pending) records.push_back({events_topic, u.key, u.value});
+  Status s = bus_->PublishMany(records);
+  std::vector<Unpublished> left;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    // PublishMany moves out the values it published; what is left was not.
+    if (!s.ok() && !records[i].value.empty()) {
+      left.push_back(std::move(pending[i]));
+    } else {
+      Finished(pending[i].tp, pending[i].offset);
+    }
+  }
+  if (left.empty()) {
+    if (publish_failing_) BORA_LOG_INFO("action results are published again");
+    publish_failing_ = false;
+    return pending.size();
+  }
+  if (!publish_failing_) {
+    BORA_LOG_ERROR("{} action results wait to be published: {}", left.size(), s.ToString());
+  }
+  publish_failing_ = true;
+  std::lock_guard lock(unpublished_mu_);
+  unpublished_.insert(unpublished_.end(), std::make_move_iterator(left.begin()),
+                      std::make_move_iterator(left.end()));
+  return std::nullopt;
 }
 
 void ActionWorker::Finished(const TopicPartition& tp, int64_t offset) {
@@ -171,6 +217,14 @@ Status ActionWorker::CommitProgress() {
 
 Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
   if (!consumer_) return FailedPrecondition("ActionWorker::Start was not called");
+  const std::optional<size_t> republished = RetryUnpublished();
+  if (!republished) {
+    // The bus refuses results: take no new requests (their results would pile up) until it takes
+    // them again; retried every 100 ms at most.
+    std::this_thread::sleep_for(
+        std::min<std::chrono::milliseconds>(timeout, std::chrono::milliseconds(100)));
+    return 0;
+  }
   BORA_ASSIGN_OR_RETURN(auto messages, consumer_->Poll(options_.max_batch, timeout));
   // Requests run here (quick actions, bad messages) are done before the next one is looked at: they only
   // advance `next`. Requests handed to the executor are tracked in `in_flight` until their result is out.
@@ -184,6 +238,7 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
   // only then.
   std::vector<Bus::TopicRecord> inline_results;
   std::vector<std::pair<TopicPartition, int64_t>> published_inline;
+  std::vector<std::pair<TopicPartition, int64_t>> inline_requests;  // of each inline_results[i]
   const std::string events_topic = protocol::EventsTopic(options_.topic_prefix);
   for (auto& m : messages) {
     TopicPartition tp{m.topic, m.partition};
@@ -223,6 +278,7 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
       if (auto text = EncodeResult(run->execution_id, run->task_execution_id,
                                    run->action_execution_id, result)) {
         inline_results.push_back({events_topic, run->execution_id, std::move(*text)});
+        inline_requests.emplace_back(tp, m.offset);
       }
       published_inline.emplace_back(std::move(tp), m.offset);
       continue;
@@ -239,17 +295,27 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
     int64_t offset = m.offset;
     // A WorkerPool behind the executor observes schedule-to-start when a thread takes the run.
     workers::ScopedSubmitContext submit_context(options_.pool, scheduled_at_us);
-    executor_(std::move(request),
-              [this, exec = std::move(run->execution_id), task = std::move(run->task_execution_id),
-               action = std::move(run->action_execution_id), tp, offset](workers::ActionResult result) {
-                Publish(exec, task, action, result);
-                Finished(tp, offset);
-              });
+    executor_(
+        std::move(request),
+        [this, exec = std::move(run->execution_id), task = std::move(run->task_execution_id),
+         action = std::move(run->action_execution_id), tp, offset](workers::ActionResult result) {
+          Publish(exec, task, action, result, tp, offset);
+        });
   }
   if (!inline_results.empty()) {
     if (Status s = bus_->PublishMany(inline_results); !s.ok()) {
-      // The requests stay unacknowledged only in distributed mode (redelivery); log loudly here.
-      BORA_LOG_ERROR("cannot publish {} action results: {}", inline_results.size(), s.ToString());
+      // What was not published (its value is still there) is kept and sent again; its request stays
+      // in flight meanwhile, so the committed position does not pass it.
+      BORA_LOG_WARN("cannot publish action results (kept, sent again): {}", s.ToString());
+      std::lock_guard progress(progress_mu_);
+      std::lock_guard lock(unpublished_mu_);
+      for (size_t i = 0; i < inline_results.size(); ++i) {
+        if (inline_results[i].value.empty()) continue;
+        const auto& [tp, offset] = inline_requests[i];
+        progress_[tp].in_flight.insert(offset);
+        unpublished_.push_back(
+            {tp, offset, std::move(inline_results[i].key), std::move(inline_results[i].value)});
+      }
     }
   }
   for (const auto& [tp, offset] : published_inline) done_inline(tp, offset);
@@ -260,7 +326,7 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
     next_commit_ = now + options_.commit_interval;
     BORA_RETURN_IF_ERROR(CommitProgress());
   }
-  return messages.size();
+  return messages.size() + *republished;
 }
 
 }  // namespace bora::runtime

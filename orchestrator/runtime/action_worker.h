@@ -54,8 +54,9 @@ class ActionWorker {
                Executor executor = nullptr);
 
   Status Start();
-  // Polls up to max_batch requests (waiting at most `timeout`) and hands them to the executor. Returns the
-  // number of requests taken.
+  // Publishes results the bus refused before, then polls up to max_batch requests (waiting at most
+  // `timeout`) and hands them to the executor. Returns the number of requests taken plus results
+  // sent again. While the bus still refuses results it takes no request (and waits up to 100 ms).
   Result<size_t> PollOnce(std::chrono::milliseconds timeout);
   void Wakeup();
 
@@ -72,8 +73,11 @@ class ActionWorker {
                                          const workers::ActionRequest& request);
 
  private:
+  // Publishes a result and marks its request (`tp`, `offset`) finished; a result the bus refuses is
+  // kept for RetryUnpublished (its request stays in flight).
   void Publish(const std::string& execution_id, const std::string& task_execution_id,
-               const std::string& action_execution_id, const workers::ActionResult& result);
+               const std::string& action_execution_id, const workers::ActionResult& result,
+               const TopicPartition& tp, int64_t offset);
   // The ActionCompleted message of a result (an error result when the bus could not carry it); nullopt
   // for an async result (nothing to send).
   std::optional<std::string> EncodeResult(const std::string& execution_id,
@@ -91,6 +95,20 @@ class ActionWorker {
   };
   std::mutex progress_mu_;
   std::map<TopicPartition, Progress> progress_;
+  // Results the bus refused (disk full, broker away): their requests stay in flight (the committed
+  // position does not pass them) and PollOnce publishes them again before it takes new requests.
+  struct Unpublished {
+    TopicPartition tp;
+    int64_t offset = 0;
+    std::string key;
+    std::string value;
+  };
+  std::mutex unpublished_mu_;
+  std::vector<Unpublished> unpublished_;  // guarded by unpublished_mu_
+  bool publish_failing_ = false;          // PollOnce's thread: a retry failed (logged once)
+  // Publishes the refused results again: how many went out, or nullopt while the bus still refuses
+  // some.
+  std::optional<size_t> RetryUnpublished();
 
   ActionWorkerOptions options_;
   Bus* bus_;

@@ -6,13 +6,14 @@ namespace bora::runtime {
 
 ExecutionClient::ExecutionClient(Bus* bus, store::StateStore* store, const engine::Engine* engine,
                                  const engine::Definitions* definitions, int partitions,
-                                 std::string topic_prefix)
+                                 std::string topic_prefix, bool wait_durable)
     : bus_(bus),
       store_(store),
       engine_(engine),
       definitions_(definitions),
       partitions_(partitions),
-      events_topic_(protocol::EventsTopic(topic_prefix)) {}
+      events_topic_(protocol::EventsTopic(topic_prefix)),
+      wait_durable_(wait_durable) {}
 
 int ExecutionClient::PartitionOf(const std::string& execution_id) const {
   return PartitionForKey(execution_id, partitions_);
@@ -22,6 +23,11 @@ Status ExecutionClient::Send(const engine::Event& event) {
   const std::string& id = engine::EventExecutionId(event);
   if (id.empty()) return InvalidArgument("an event needs an execution id");
   BORA_ASSIGN_OR_RETURN(std::string text, protocol::EncodeEvent(event));
+  if (wait_durable_) {
+    std::vector<Bus::Record> records;
+    records.push_back({id, std::move(text), {}});
+    return bus_->PublishAndWait(events_topic_, std::move(records), std::chrono::seconds(30));
+  }
   return bus_->Publish(events_topic_, id, std::move(text));
 }
 

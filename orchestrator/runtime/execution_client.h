@@ -27,9 +27,14 @@ struct StartRequest {
 
 class ExecutionClient {
  public:
-  // Nothing is owned; all must outlive the client. `partitions` is the partition count of bora.events.
+  // Nothing is owned; all must outlive the client. `partitions` is the partition count of
+  // bora.events. With `wait_durable` every operation returns once its event is durable on the bus
+  // (Bus::PublishAndWait: acknowledged by Kafka, fsync'ed by the disk bus): what an API that
+  // answers "accepted" needs. Without it an operation returns once the bus took the event (internal
+  // callers that flush or order their writes themselves: cron, the ingest processor).
   ExecutionClient(Bus* bus, store::StateStore* store, const engine::Engine* engine,
-                  const engine::Definitions* definitions, int partitions, std::string topic_prefix = "");
+                  const engine::Definitions* definitions, int partitions,
+                  std::string topic_prefix = "", bool wait_durable = false);
 
   // Validates and publishes a start request; returns the execution id. kNotFound for an unknown workflow,
   // kInvalidArgument for bad input ("Invalid input ...").
@@ -64,6 +69,7 @@ class ExecutionClient {
   const engine::Definitions* definitions_;
   int partitions_;
   std::string events_topic_;
+  bool wait_durable_;
 };
 
 }  // namespace bora::runtime

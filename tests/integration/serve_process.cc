@@ -19,10 +19,13 @@ const char* Binary() {
 }
 }  // namespace
 
-Result<std::unique_ptr<ServeProcess>> ServeProcess::Start(const std::vector<std::string>& args) {
+Result<std::unique_ptr<ServeProcess>> ServeProcess::Start(const std::vector<std::string>& args,
+                                                          const std::vector<std::string>& wrapper) {
   int fds[2];
   if (pipe(fds) != 0) return Internal("pipe failed");
-  std::vector<std::string> argv_s = {Binary(), "serve", "--port", "0", "--log-level", "info"};
+  std::vector<std::string> argv_s = wrapper;
+  for (const char* a : {Binary(), "serve", "--port", "0", "--log-level", "info"})
+    argv_s.push_back(a);
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   pid_t pid = fork();
   if (pid == 0) {
@@ -33,7 +36,7 @@ Result<std::unique_ptr<ServeProcess>> ServeProcess::Start(const std::vector<std:
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
-    execv(argv[0], argv.data());
+    execvp(argv[0], argv.data());
     _exit(127);
   }
   close(fds[1]);

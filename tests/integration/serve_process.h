@@ -20,7 +20,10 @@ class ServeProcess {
  public:
   // Starts `bora serve <args>` (add --data-dir or --in-memory) and waits until its REST API
   // listens. When the process exits first (a refused directory...), the error carries its output.
-  static Result<std::unique_ptr<ServeProcess>> Start(const std::vector<std::string>& args);
+  // `wrapper`: a command that runs bora with its arguments (e.g. `unshare ... sh -c '... exec "$0"
+  // "$@"'`); it must exec bora in the same process.
+  static Result<std::unique_ptr<ServeProcess>> Start(const std::vector<std::string>& args,
+                                                     const std::vector<std::string>& wrapper = {});
   ~ServeProcess();  // SIGKILL if still running
 
   int port() const { return port_; }

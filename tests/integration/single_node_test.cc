@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -259,6 +261,130 @@ TEST(SingleNodeTest, WhatTheApiStoredComesBackAfterARestart) {
         return r.ok() && r->at("state").as_string() == "SUCCESS";
       },
       60s));
+}
+
+// Executions of `workflow` the API lists.
+std::vector<Json> ExecutionsOf(ServeProcess& p, const std::string& workflow) {
+  std::vector<Json> out;
+  auto r = p.Call("GET", "/v2/executions?limit=100000");
+  if (!r.ok()) return out;
+  for (const auto& e : r->at("executions").as_array()) {
+    if (e.at("workflow_name").as_string() == workflow) out.push_back(e);
+  }
+  return out;
+}
+
+// A cron tick fires once although the process is killed right after it fired (before or after the
+// trigger was advanced: a restart fires the same tick again under the same execution id, which the
+// engine refuses). Waits for the next minute boundary (up to a minute).
+TEST(SingleNodeTest, KillNineDuringACronTickFiresItOnce) {
+  TempDir dir;
+  const std::string data = dir.Sub("data");
+  auto node = ServeProcess::Start(NodeArgs(data));
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  const std::string yaml =
+      "version: '2.0'\nticked:\n  tasks:\n    t:\n      action: std.echo output=tick\n";
+  ASSERT_TRUE((*node)->Call("POST", "/v2/workflows", yaml, "text/plain").ok());
+  ASSERT_TRUE(
+      (*node)
+          ->Call("POST", "/v2/cron_triggers",
+                 R"({"name": "every-minute", "workflow_name": "ticked", "pattern": "* * * * *",
+                             "remaining_executions": 1})")
+          .ok());
+  // Kill as soon as the tick's execution exists (polled every 20 ms).
+  ASSERT_TRUE(PollUntil([&] { return !ExecutionsOf(**node, "ticked").empty(); }, 75s))
+      << (*node)->Output();
+  (*node)->Kill9();
+  auto again = ServeProcess::Start(NodeArgs(data));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  // The trigger (one execution left) is deleted once its tick is done, in either case.
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        auto r = (*again)->Raw("GET", "/v2/cron_triggers/every-minute");
+        return r.ok() && r->first == 404;
+      },
+      30s))
+      << (*again)->Output();
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        auto list = ExecutionsOf(**again, "ticked");
+        return list.size() == 1 && list[0].at("state").as_string() == "SUCCESS";
+      },
+      30s));
+  EXPECT_EQ(ExecutionsOf(**again, "ticked").size(), 1u);
+}
+
+// Disk full: the data directory on a small tmpfs of the test's own (a mount namespace made by
+// `unshare`, so no root is needed), filled up through /proc/<pid>/root. Requests that must write
+// get 503 naming the disk; nothing acknowledged is lost; once space returns the process goes on.
+TEST(SingleNodeTest, DiskFullAnswers503AndTheProcessGoesOnWhenSpaceReturns) {
+  TempDir dir;
+  const std::string mount_point = dir.Sub("small");
+  ASSERT_TRUE(std::filesystem::create_directory(mount_point));
+  const std::string data = mount_point + "/data";
+  const std::vector<std::string> wrapper = {
+      "unshare",
+      "-rm",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      "mount -t tmpfs -o size=32m tmpfs '" + mount_point + "' && exec \"$0\" \"$@\""};
+  auto node = ServeProcess::Start(NodeArgs(data), wrapper);
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  ASSERT_TRUE((*node)->Call("POST", "/v2/workflows", Chain(), "text/plain").ok());
+  auto before = StartExecution(**node, "chain");
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  // Fill the tmpfs (as the process sees it).
+  const std::string filler =
+      "/proc/" + std::to_string((*node)->pid()) + "/root" + mount_point + "/filler";
+  {
+    FILE* f = std::fopen(filler.c_str(), "w");
+    ASSERT_NE(f, nullptr) << "cannot write " << filler;
+    std::string block(1 << 16, 'x');
+    while (std::fwrite(block.data(), 1, block.size(), f) == block.size()) {
+    }
+    std::fclose(f);
+  }
+  // Writes now fail: starting executions answers 503 (a few may still fit in what RocksDB had).
+  int refused = 0;
+  std::string answer;
+  for (int i = 0; i < 200 && refused == 0; ++i) {
+    auto r = (*node)->Raw("POST", "/v2/executions", R"({"workflow_name": "chain"})");
+    ASSERT_TRUE(r.ok()) << r.status().ToString() << "\n" << (*node)->Output();
+    if (r->first == 503) {
+      ++refused;
+      answer = r->second;
+    } else {
+      ASSERT_EQ(r->first, 201) << r->second;
+    }
+  }
+  ASSERT_EQ(refused, 1) << "the full disk was never noticed";
+  EXPECT_NE(answer.find("disk full"), std::string::npos) << answer;
+  auto ready = (*node)->Raw("GET", "/health/ready");
+  ASSERT_TRUE(ready.ok());
+  EXPECT_EQ(ready->first, 503) << ready->second;
+  // Space returns: the process takes writes again and finishes what it had.
+  ASSERT_EQ(std::remove(filler.c_str()), 0);
+  Result<std::string> after = Internal("not tried");
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        after = StartExecution(**node, "chain");
+        return after.ok();
+      },
+      30s))
+      << after.status().ToString() << "\n"
+      << (*node)->Output();
+  for (const std::string* id : {&*before, &*after}) {
+    EXPECT_TRUE(PollUntil(
+        [&] {
+          auto r = (*node)->Call("GET", "/v2/executions/" + *id);
+          return r.ok() && r->at("state").as_string() == "SUCCESS";
+        },
+        60s))
+        << *id << "\n"
+        << (*node)->Output().substr(0, 5000);
+  }
 }
 
 }  // namespace
