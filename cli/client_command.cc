@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -596,6 +597,32 @@ ClientCommands::ClientCommands(CLI::App& app) : state_(std::make_unique<State>()
   publish->add_option("--data", s.data, "Event data as JSON, or @file");
   publish->add_option("--id", s.event_id,
                       "Event id (default: a new UUID); the server dedupes on it");
+
+  // admin
+  CLI::App* admin = app.add_subcommand("admin", "Operations on a server's own data");
+  admin->require_subcommand(1);
+  leaf(admin, "backup",
+       "Copy the data directory of a running `bora serve --data-dir` into DIRECTORY, consistently "
+       "and without stopping it (on the server's host; DIRECTORY must not exist); `bora serve "
+       "--data-dir DIRECTORY` starts from the copy",
+       [&s](Client& c) {
+         std::error_code ec;
+         const std::string dir = std::filesystem::absolute(s.file, ec).lexically_normal().string();
+         JsonObject body;
+         body["directory"] = ec ? s.file : dir;
+         auto r = c.Call("POST", "/v2/admin/backup", DumpJson(body), "application/json");
+         return c.Finish(r, [&](const Json& reply) {
+           const auto* bytes = reply.is_object() ? reply.as_object().if_contains("bytes") : nullptr;
+           c.out() << "Backup written to " << std::string(body["directory"].as_string());
+           if (bytes != nullptr && bytes->is_number()) {
+             c.out() << " (" << DumpJson(*bytes) << " bytes)";
+           }
+           c.out() << ". Start from it with: bora serve --data-dir "
+                   << std::string(body["directory"].as_string()) << "\n";
+         });
+       })
+      ->add_option("directory", s.file, "A directory that does not exist yet")
+      ->required();
 }
 
 ClientCommands::~ClientCommands() = default;

@@ -1,7 +1,7 @@
 #pragma once
-// `bora workflow|execution|task|cron|event ...`: a small client for Bora's (Mistral-compatible)
-// REST API v2, talking to --url or $BORA_URL (default http://127.0.0.1:8989) with libcurl,
-// optionally with a bearer token
+// `bora workflow|execution|task|cron|event|admin ...`: a small client for Bora's
+// (Mistral-compatible) REST API v2, talking to --url or $BORA_URL (default http://127.0.0.1:8989)
+// with libcurl, optionally with a bearer token
 // (--token or $BORA_TOKEN). Prints a table like python-mistralclient, or the server's JSON with
 // --json.
 //
@@ -21,7 +21,7 @@ namespace bora::cli {
 
 class ClientCommands {
  public:
-  // Adds the subcommands `workflow`, `execution`, `task`, `cron` and `event` to `app`.
+  // Adds the subcommands `workflow`, `execution`, `task`, `cron`, `event` and `admin` to `app`.
   explicit ClientCommands(CLI::App& app);
   ~ClientCommands();
   ClientCommands(const ClientCommands&) = delete;

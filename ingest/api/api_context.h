@@ -17,6 +17,10 @@
 #include "orchestrator/store/state_store.h"
 #include "workers/action.h"
 
+namespace bora::disk {
+class DiskDb;
+}
+
 namespace bora::api {
 
 class Catalog;  // ingest/api/catalog.h: workbooks, workflows, actions, environments
@@ -41,6 +45,8 @@ struct ApiContext {
   const Clock* clock = nullptr;
   ApiLimits limits;
   std::string project_id = "<default-project>";
+  disk::DiskDb* disk =
+      nullptr;  // the data directory of `bora serve --data-dir` (admin backup), or null
 };
 
 }  // namespace bora::api

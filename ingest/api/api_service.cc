@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "common/metrics/http_routes.h"
+#include "ingest/api/admin_api.h"
 #include "ingest/api/catalog.h"
 #include "ingest/api/cron_triggers_api.h"
 #include "ingest/api/definitions_api.h"
@@ -80,6 +81,7 @@ Result<std::unique_ptr<ApiService>> ApiService::ForEmbedded(runtime::EmbeddedRun
       runtime->partitions(), "", /*wait_durable=*/true);
   ApiContext& c = impl->context;
   c.executions = impl->client.get();
+  c.disk = runtime->disk();
   c.states = &runtime->store();
   c.partitions = runtime->partitions();
   c.resources = resources;
@@ -261,6 +263,7 @@ void RegisterRestApi(http::Router& router, ApiContext& context, std::function<St
   RegisterExecutionsRoutes(router, context);
   RegisterCronTriggersRoutes(router, context);
   RegisterEventsRoutes(router, context);
+  RegisterAdminRoutes(router, context);
   router.SetWrapper(nullptr);
   metrics::AddRoutes(router, std::move(ready));
   RegisterOpenApiRoutes(router);

@@ -28,6 +28,7 @@
 
 #include "common/json.h"
 #include "common/metrics/http_routes.h"
+#include "ingest/api/admin_api.h"
 #include "ingest/api/api_service.h"
 #include "ingest/api/api_test_support.h"
 #include "ingest/api/cron_triggers_api.h"
@@ -750,6 +751,7 @@ class OpenApiScenarioTest : public ::testing::Test {
     RegisterExecutionsRoutes(router_, ctx, eo);
     RegisterCronTriggersRoutes(router_, ctx);
     RegisterEventsRoutes(router_, ctx);
+    RegisterAdminRoutes(router_, ctx);
     metrics::AddRoutes(router_, [this]() -> Status {
       return ready_ ? Status::Ok() : Unavailable("store down (test)");
     });
@@ -1132,6 +1134,8 @@ TEST_F(OpenApiScenarioTest, EveryResponseOfEveryEndpointMatchesTheDocument) {
   Call("DELETE", "/v2/workbooks/wb", 404);
   Call("DELETE", "/v2/workflows/wf_fail", 204);
   Call("DELETE", "/v2/workflows/wf_fail", 404);
+  // In memory: nothing to back up (201 is tested on a real data directory, single_node_test).
+  Call("POST", "/v2/admin/backup", 400, R"({"directory": "/tmp/bora-backup-never"})");
   Call("GET", "/metrics", 200);  // last: it has seen every route
 
   // Every documented operation was exercised.

@@ -263,6 +263,61 @@ TEST(SingleNodeTest, WhatTheApiStoredComesBackAfterARestart) {
       60s));
 }
 
+// `bora admin backup DIR` copies the directory while the server runs and executions go on; a server
+// started on the copy has the definitions and the executions finished before the backup.
+TEST(SingleNodeTest, AnOnlineBackupStartsAServerWithWhatItHeld) {
+  TempDir dir;
+  const std::string data = dir.Sub("data");
+  const std::string copy = dir.Sub("backup");
+  auto node = ServeProcess::Start(NodeArgs(data));
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  ASSERT_TRUE((*node)->Call("POST", "/v2/workflows", Chain(), "text/plain").ok());
+  std::vector<std::string> done;
+  for (int i = 0; i < 20; ++i) {
+    auto id = StartExecution(**node, "chain");
+    ASSERT_TRUE(id.ok());
+    done.push_back(*id);
+  }
+  const std::set<std::string> all(done.begin(), done.end());
+  ASSERT_TRUE(PollUntil([&] { return CountSuccess(**node, all) == all.size(); }, 60s));
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(StartExecution(**node, "chain").ok());  // running
+  const std::string url = "http://127.0.0.1:" + std::to_string((*node)->port());
+  auto [code, out] = RunBora({"admin", "backup", copy, "--url", url});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("Backup written to " + copy), std::string::npos) << out;
+  auto [again_code, again_out] = RunBora({"admin", "backup", copy, "--url", url});
+  EXPECT_EQ(again_code, 1) << again_out;
+  EXPECT_NE(again_out.find("exists"), std::string::npos) << again_out;
+  EXPECT_EQ((*node)->Stop(), 0);
+  auto restored = ServeProcess::Start(NodeArgs(copy));
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_TRUE((*restored)->Call("GET", "/v2/workflows/chain").ok());
+  EXPECT_EQ(CountSuccess(**restored, all), all.size());
+  // What was running at the backup runs on from the copy.
+  auto listed = (*restored)->Call("GET", "/v2/executions?limit=1000");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_GE(listed->at("executions").as_array().size(), all.size());
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        auto r = (*restored)->Call("GET", "/v2/executions?limit=1000&state=RUNNING");
+        return r.ok() && r->at("executions").as_array().empty();
+      },
+      60s));
+}
+
+// `bora serve --in-memory` keeps nothing: a restart starts empty (and says so at start).
+TEST(SingleNodeTest, InMemoryKeepsNothingAndSaysSo) {
+  TempDir dir;
+  auto node = ServeProcess::Start({"--in-memory"});
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  EXPECT_NE((*node)->Output().find("--in-memory: nothing is kept"), std::string::npos)
+      << (*node)->Output();
+  auto backup =
+      (*node)->Raw("POST", "/v2/admin/backup", R"({"directory": ")" + dir.Sub("b") + R"("})");
+  ASSERT_TRUE(backup.ok());
+  EXPECT_EQ(backup->first, 400) << backup->second;
+}
+
 // Executions of `workflow` the API lists.
 std::vector<Json> ExecutionsOf(ServeProcess& p, const std::string& workflow) {
   std::vector<Json> out;
