@@ -20,9 +20,11 @@
 #include <fstream>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
+#include "common/log.h"
 #include "orchestrator/runtime/embedded_runtime.h"
 
 namespace bora {
@@ -340,6 +342,57 @@ int Restart(int executions) {
   return 0;
 }
 
+// The directory's size under the expiration policy (executions purged 1 s after they finish):
+// rounds of 10,000 chains, the size after each once the round was purged. Without a policy it grows
+// with every round; with it, it stays bounded (RocksDB flushes and compactions reclaim the purged
+// ones).
+int Retention(int rounds) {
+  for (bool purge : {false, true}) {
+    Backend backend{"disk", TempDirFor("retention"), disk::FsyncPolicy::kInterval};
+    runtime::EmbeddedOptions options;
+    options.partitions = 4;
+    options.worker_threads = 2;
+    if (purge) {
+      options.retention.evaluation_interval = std::chrono::seconds(1);
+      options.retention.older_than = std::chrono::seconds(1);
+    }
+    auto rt = OpenRuntime(options, backend);
+    if (rt == nullptr) return 1;
+    Counter counter;
+    rt->AddObserver(&counter);
+    if (!rt->LoadYaml(ChainYaml(10), "chain.yaml").ok() || !rt->Start().ok()) return 1;
+    std::printf("retention %s:", purge ? "on (1 s)" : "off");
+    for (int round = 1; round <= rounds; ++round) {
+      for (int i = 0; i < 10000; ++i) {
+        runtime::StartRequest r;
+        r.workflow_name = "chain";
+        if (!rt->client().Start(r).ok()) return 1;
+      }
+      if (!counter.WaitFor(static_cast<size_t>(round) * 10000, std::chrono::seconds(600))) return 1;
+      if (purge) {
+        // Until the round is purged (benchmark only: polling a live run).
+        for (int spin = 0; spin < 600; ++spin) {
+          auto page = rt->store().ReadExecutionHeadsPage(std::nullopt, 1);
+          if (page.ok() && page->empty()) break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      }
+      std::error_code ec;
+      uintmax_t bytes = 0;
+      for (const auto& e : std::filesystem::recursive_directory_iterator(backend.dir, ec)) {
+        if (e.is_regular_file(ec)) bytes += e.file_size(ec);
+      }
+      std::printf(" %.0f", static_cast<double>(bytes) / (1 << 20));
+      std::fflush(stdout);
+    }
+    std::printf(" MiB after each round of 10,000 executions x 10 tasks\n");
+    rt.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(backend.dir, ec);
+  }
+  return 0;
+}
+
 // In memory and on disk with each fsync policy, in the same run.
 int Durable() {
   int rc = 0;
@@ -370,6 +423,7 @@ int Durable() {
 int main(int argc, char** argv) {
   std::string what = argc > 1 ? argv[1] : "all";
   int rc = 0;
+  bora::InitLogging("warn", bora::LogFormat::kText);
   std::printf("machine: %ld cores\n", sysconf(_SC_NPROCESSORS_ONLN));
   if (what == "chains" || what == "all") rc |= bora::Chains(10000, 10, false);
   if (what == "chains_inline" || what == "all") rc |= bora::Chains(10000, 10, true);
@@ -399,6 +453,7 @@ int main(int argc, char** argv) {
   }
   if (what == "memory" || what == "all") rc |= bora::Memory(10000);
   if (what == "durable" || what == "all") rc |= bora::Durable();
+  if (what == "retention") rc |= bora::Retention(argc > 2 ? std::atoi(argv[2]) : 10);
   if (what == "chains_disk") {  // one disk run (fsync interval), for profiling
     bora::Backend b{"disk", bora::TempDirFor("chains"), bora::disk::FsyncPolicy::kInterval};
     const char* n = std::getenv("BORA_BENCH_EXECUTIONS");

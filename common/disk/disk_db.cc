@@ -73,6 +73,9 @@ Result<std::shared_ptr<DiskDb>> DiskDb::Open(const DiskDbOptions& options) {
   // No preallocation of the write-ahead log: a write that does not fit fails there and then (disk
   // full is seen by the write that meets it, not some megabytes later, at a flush).
   o.allow_fallocate = false;
+  // Write-ahead log files are deleted once every column family flushed what they hold; a family
+  // that is seldom written (resources) would keep old logs alive: past this total, it is flushed.
+  o.max_total_wal_size = 64 << 20;
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   rocksdb::ColumnFamilyOptions cf;
   cf.OptimizeLevelStyleCompaction(64 << 20);

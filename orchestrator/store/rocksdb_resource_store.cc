@@ -63,7 +63,9 @@ Status RocksDbResourceStore::PutLocked(std::string_view kind, std::string_view k
   } else {
     wb.Delete(db_->resources(), RecordKey(kind, key));
   }
-  return db_->Write(&wb, "write of a " + std::string(kind) + " record");
+  BORA_RETURN_IF_ERROR(db_->Write(&wb, "write of a " + std::string(kind) + " record"));
+  // Records are few and the API acknowledges them (201): on disk before that, whatever the policy.
+  return db_->WaitDurable();
 }
 
 Result<std::optional<Json>> RocksDbResourceStore::Get(std::string_view kind, std::string_view key) {

@@ -10,7 +10,9 @@
 //   'd' <key>           -> the dedupe key's expiry <t>
 //   'e' <t expiry> <key> -> "" (the dedupe keys in expiry order)
 //
-// Durability: each write as the DiskDb's FsyncPolicy. Thread-safety: any thread.
+// Durability: a record write returns once it is on disk (DiskDb::WaitDurable; the API answers 201
+// after it), except with FsyncPolicy::kNever; dedupe keys (Remember) as the DiskDb's policy.
+// Thread-safety: any thread.
 #include <memory>
 #include <mutex>
 
