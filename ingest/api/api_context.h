@@ -1,12 +1,13 @@
 #pragma once
-// ApiContext: what the REST resource handlers work with, in either mode. The embedded `bora serve` fills it
-// from an EmbeddedRuntime (MemoryBus, MemoryStateStore, MemoryResourceStore, MemoryDefinitions); the
-// distributed one from a ClusterNode (KafkaBus, RedisStateStore, RedisResourceStore, RedisDefinitions).
-// Each resource file exposes `void Register<Resource>Routes(http::Router&, ApiContext&)`; rest_api.cc
-// registers them all.
+// ApiContext: what the REST resource handlers work with, in either mode. The embedded `bora serve`
+// fills it from an EmbeddedRuntime (its MemoryBus, state and resource stores in memory or on disk,
+// MemoryDefinitions); the distributed one from a ClusterNode (KafkaBus, RedisStateStore,
+// RedisResourceStore, RedisDefinitions). The API reads executions through the store's reader face
+// only (store::ExecutionReader). Each resource file exposes `void
+// Register<Resource>Routes(http::Router&, ApiContext&)`; rest_api.cc registers them all.
 //
-// Ownership: nothing is owned; everything outlives the server. Thread-safety: every pointee may be used from
-// any server thread.
+// Ownership: nothing is owned; everything outlives the server. Thread-safety: every pointee may be
+// used from any server thread.
 #include <string>
 
 #include "common/bus/bus.h"
@@ -34,7 +35,7 @@ struct ApiLimits {
 
 struct ApiContext {
   runtime::ExecutionClient* executions = nullptr;  // start, pause/resume/cancel, rerun, complete actions
-  store::StateStore* states = nullptr;             // execution reads and listings
+  store::ExecutionReader* states = nullptr;        // execution reads and listings
   int partitions = 0;                              // partitions of bora.events
   store::ResourceStore* resources = nullptr;       // triggers, environments, dedupe keys, ...
   Catalog* catalog = nullptr;                      // definitions (workbooks/workflows/actions/environments)

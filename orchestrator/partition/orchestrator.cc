@@ -98,11 +98,12 @@ struct Orchestrator::Pending {
   std::vector<BusMessage> messages;
   std::vector<PartitionBatch> batches;
   std::vector<store::PartitionCommit> commits;
-  std::unique_ptr<store::StateStore::SentCommits> sent;
+  std::unique_ptr<store::PartitionStore::SentCommits> sent;
 };
 
-Orchestrator::Orchestrator(OrchestratorOptions options, Bus* bus, store::StateStore* store,
-                           const engine::Engine* engine, const Clock* clock, ExecutionObserver* observer)
+Orchestrator::Orchestrator(OrchestratorOptions options, Bus* bus, store::PartitionStore* store,
+                           const engine::Engine* engine, const Clock* clock,
+                           ExecutionObserver* observer)
     : options_(std::move(options)),
       bus_(bus),
       store_(store),

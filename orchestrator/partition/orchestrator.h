@@ -1,17 +1,20 @@
 #pragma once
-// Orchestrator: the consume → apply → commit (fenced) → produce loop over the partitions of `bora.events`
-// that this process owns. The same code runs in embedded mode (MemoryBus + MemoryStateStore) and distributed
-// mode (KafkaBus + RedisStateStore).
+// Orchestrator: the consume → apply → commit (fenced) → produce loop over the partitions of
+// `bora.events` that this process owns. The same code runs in embedded mode (MemoryBus over memory
+// or its disk journal + MemoryStateStore or RocksDbStateStore) and distributed mode (KafkaBus +
+// RedisStateStore); it uses only the owner's face of the store (store::PartitionStore).
 //
-// Per owned partition: on assignment it claims the partition in the store (bumping the epoch, which fences any
-// previous owner), seeks the bus to the stored next offset and re-sends the unacknowledged outbox. For each
-// batch of events it loads each execution, applies the events with the pure engine, commits the changed states
-// together with the next offset, the outgoing messages (outbox) and timer changes in one StateStore::Commit,
-// then produces the outbox and acknowledges it. Events below the stored offset are skipped (replays are
-// no-ops). Due timers are published as TimerFired events, so the log stays the single ordered input.
+// Per owned partition: on assignment it claims the partition in the store (bumping the epoch, which
+// fences any previous owner), seeks the bus to the stored next offset and re-sends the
+// unacknowledged outbox. For each batch of events it loads each execution, applies the events with
+// the pure engine, commits the changed states together with the next offset, the outgoing messages
+// (outbox) and timer changes in one PartitionStore::Commit, then produces the outbox and
+// acknowledges it. Events below the stored offset are skipped (replays are no-ops). Due timers are
+// published as TimerFired events, so the log stays the single ordered input.
 //
-// Threading: PollOnce() is called by one thread at a time (the orchestrator's loop thread); Wakeup() from any.
-// Observer callbacks run on that thread while it holds the partition's writer lock: keep them short.
+// Threading: PollOnce() is called by one thread at a time (the orchestrator's loop thread);
+// Wakeup() from any. Observer callbacks run on that thread while it holds the partition's writer
+// lock: keep them short.
 #include <chrono>
 #include <deque>
 #include <cstdint>
@@ -63,24 +66,25 @@ struct OrchestratorStats {
 class Orchestrator final : public RebalanceListener {
  public:
   // None of the pointers is owned; all must outlive the Orchestrator. `observer` may be null.
-  Orchestrator(OrchestratorOptions options, Bus* bus, store::StateStore* store, const engine::Engine* engine,
-               const Clock* clock, ExecutionObserver* observer);
+  Orchestrator(OrchestratorOptions options, Bus* bus, store::PartitionStore* store,
+               const engine::Engine* engine, const Clock* clock, ExecutionObserver* observer);
   ~Orchestrator() override;
 
   // Subscribes to bora.events (which must exist).
   Status Start();
 
-  // One round: polls up to max_batch events (waiting at most `timeout` when none is ready), applies and
-  // commits them, produces the outbox, then publishes due timers. Returns the number of events applied or
-  // skipped plus timers fired (0 = nothing happened).
+  // One round: polls up to max_batch events (waiting at most `timeout` when none is ready), applies
+  // and commits them, produces the outbox, then publishes due timers. Returns the number of events
+  // applied or skipped plus timers fired (0 = nothing happened).
   //
-  // With a store that pipelines commits (StateStore::PipelinesCommits, Redis), a round sends its commit and
-  // returns without waiting for it: the next round polls and applies its events while the store writes,
-  // then awaits that commit before sending its own, and only then produces the awaited commit's outbox.
-  // Nothing leaves before it is durable, and the next batch is applied to the states the sent commit
-  // writes (kept in the cache until it is awaited); if that commit fails, the next batch of its partition is
-  // dropped and the partition claimed again, as after any failed commit. A round with a commit outstanding
-  // does not block in the poll: with nothing new it awaits the commit at once.
+  // With a store that pipelines commits (PartitionStore::PipelinesCommits, Redis), a round sends
+  // its commit and returns without waiting for it: the next round polls and applies its events
+  // while the store writes, then awaits that commit before sending its own, and only then produces
+  // the awaited commit's outbox. Nothing leaves before it is durable, and the next batch is applied
+  // to the states the sent commit writes (kept in the cache until it is awaited); if that commit
+  // fails, the next batch of its partition is dropped and the partition claimed again, as after any
+  // failed commit. A round with a commit outstanding does not block in the poll: with nothing new
+  // it awaits the commit at once.
   Result<size_t> PollOnce(std::chrono::milliseconds timeout);
 
   // Completes the commit the last PollOnce sent and did not await (see PollOnce), producing its outbox.
@@ -172,7 +176,7 @@ class Orchestrator final : public RebalanceListener {
 
   OrchestratorOptions options_;
   Bus* bus_;
-  store::StateStore* store_;
+  store::PartitionStore* store_;
   const engine::Engine* engine_;
   const Clock* clock_;
   ExecutionObserver* observer_;

@@ -4,7 +4,8 @@
 
 namespace bora::runtime {
 
-ExecutionClient::ExecutionClient(Bus* bus, store::StateStore* store, const engine::Engine* engine,
+ExecutionClient::ExecutionClient(Bus* bus, store::ExecutionReader* store,
+                                 const engine::Engine* engine,
                                  const engine::Definitions* definitions, int partitions,
                                  std::string topic_prefix, bool wait_durable)
     : bus_(bus),

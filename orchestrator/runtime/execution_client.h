@@ -1,7 +1,8 @@
 #pragma once
-// ExecutionClient: the operations on executions that the CLI, the REST API and tests use, in any mode. Every
-// operation is an event published to `bora.events` under the execution's key; reads come from the StateStore.
-// Start requests are checked first (workflow exists, input valid) so callers get an immediate error.
+// ExecutionClient: the operations on executions that the CLI, the REST API and tests use, in any
+// mode. Every operation is an event published to `bora.events` under the execution's key; reads
+// come from the store's reader face (store::ExecutionReader). Start requests are checked first
+// (workflow exists, input valid) so callers get an immediate error.
 //
 // Thread-safety: all methods may be called from any thread.
 #include <optional>
@@ -32,7 +33,7 @@ class ExecutionClient {
   // (Bus::PublishAndWait: acknowledged by Kafka, fsync'ed by the disk bus): what an API that
   // answers "accepted" needs. Without it an operation returns once the bus took the event (internal
   // callers that flush or order their writes themselves: cron, the ingest processor).
-  ExecutionClient(Bus* bus, store::StateStore* store, const engine::Engine* engine,
+  ExecutionClient(Bus* bus, store::ExecutionReader* store, const engine::Engine* engine,
                   const engine::Definitions* definitions, int partitions,
                   std::string topic_prefix = "", bool wait_durable = false);
 
@@ -54,7 +55,8 @@ class ExecutionClient {
 
   // A copy of the execution's current state, or nullopt.
   Result<std::optional<engine::ExecutionState>> Get(const std::string& execution_id);
-  // The same without its tasks (StateStore::ReadExecutionHead): cheap for executions of many tasks.
+  // The same without its tasks (ExecutionReader::ReadExecutionHead): cheap for executions of many
+  // tasks.
   Result<std::optional<engine::ExecutionState>> GetHead(const std::string& execution_id);
 
   // Publishes any event (used by tests and tools).
@@ -64,7 +66,7 @@ class ExecutionClient {
 
  private:
   Bus* bus_;
-  store::StateStore* store_;
+  store::ExecutionReader* store_;
   const engine::Engine* engine_;
   const engine::Definitions* definitions_;
   int partitions_;

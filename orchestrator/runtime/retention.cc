@@ -22,7 +22,7 @@ Status RetentionPolicy::Validate() const {
   return Status::Ok();
 }
 
-ExecutionRetention::ExecutionRetention(RetentionPolicy policy, store::StateStore* store,
+ExecutionRetention::ExecutionRetention(RetentionPolicy policy, store::ExecutionReader* store,
                                        ExecutionClient* client, const Clock* clock, int partitions)
     : policy_(std::move(policy)),
       store_(store),

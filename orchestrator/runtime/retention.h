@@ -57,7 +57,7 @@ struct RetentionStats {
 
 class ExecutionRetention final : public PartitionTask {
  public:
-  ExecutionRetention(RetentionPolicy policy, store::StateStore* store, ExecutionClient* client,
+  ExecutionRetention(RetentionPolicy policy, store::ExecutionReader* store, ExecutionClient* client,
                      const Clock* clock, int partitions);
 
   // Evaluates the owned partitions whose evaluation is due; returns the purges requested.
@@ -70,7 +70,7 @@ class ExecutionRetention final : public PartitionTask {
   Result<std::vector<std::string>> Expired(const std::vector<int>& due, TimestampUs now);
 
   const RetentionPolicy policy_;
-  store::StateStore* store_;
+  store::ExecutionReader* store_;
   ExecutionClient* client_;
   const Clock* clock_;
   const int partitions_;

@@ -1,13 +1,18 @@
 #pragma once
-// StateStore: where a partition's execution states, its next bus offset, its fencing epoch, its outbox and its
-// timers live. Implementations: MemoryStateStore (embedded mode, tests) and RedisStateStore (distributed mode:
-// one Lua script per commit). The same contract suite runs against both.
+// StateStore: where a partition's execution states, its next bus offset, its fencing epoch, its
+// outbox and its timers live. Two faces: PartitionStore, what the owner of a partition needs
+// (claim, load, fenced commit, outbox, timers: the Orchestrator), and ExecutionReader, what readers
+// need (reads by id, listings: the REST API, ExecutionClient, retention). Implementations (both
+// faces): MemoryStateStore (tests, `bora run`), RedisStateStore (distributed mode: one Lua script
+// per commit) and RocksDbStateStore (`bora serve
+// --data-dir`). The same contract suite runs against all three.
 //
-// Exactly-once: Commit() writes {states, next offset, outbox additions, timer changes} atomically and only if
-// `epoch` is the partition's current epoch; ClaimPartition() bumps the epoch, so a process that lost the
-// partition (a zombie) fails its next commit with kAborted.
+// Exactly-once: Commit() writes {states, next offset, outbox additions, timer changes} atomically
+// and only if `epoch` is the partition's current epoch; ClaimPartition() bumps the epoch, so a
+// process that lost the partition (a zombie) fails its next commit with kAborted.
 //
-// Thread-safety: all methods may be called from any thread. A partition is written by its one owner at a time.
+// Thread-safety: all methods may be called from any thread. A partition is written by its one owner
+// at a time.
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -83,9 +88,10 @@ struct ExecutionKey {
   std::string execution_id;
 };
 
-class StateStore {
+// What the owner of a partition needs.
+class PartitionStore {
  public:
-  virtual ~StateStore() = default;
+  virtual ~PartitionStore() = default;
 
   // Takes ownership of `partition`: bumps and returns its epoch, its next offset and the unacknowledged outbox.
   virtual Result<PartitionClaim> ClaimPartition(int partition) = 0;
@@ -152,6 +158,16 @@ class StateStore {
   // The earliest timer of `partition`, if any.
   virtual Result<std::optional<TimestampUs>> NextTimer(int partition) = 0;
 
+  // Held by the partition owner while it mutates loaded states in place and commits them. Stores
+  // whose readers see only committed copies (Redis, RocksDB) return an empty lock.
+  virtual std::unique_lock<std::mutex> WriterLock(int partition) { return {}; }
+};
+
+// What readers of executions need (any thread, any process).
+class ExecutionReader {
+ public:
+  virtual ~ExecutionReader() = default;
+
   // A consistent copy of an execution's state for readers (API, CLI, tests), or nullopt. `partition` is the
   // execution's partition (PartitionForKey of its id).
   virtual Result<std::optional<engine::ExecutionState>> ReadExecution(int partition,
@@ -189,10 +205,9 @@ class StateStore {
   // execution.
   virtual Result<std::vector<engine::ExecutionState>> ReadExecutionHeadsPage(
       const std::optional<ListCursor>& after, size_t limit) = 0;
-
-  // Held by the partition owner while it mutates loaded states in place and commits them. Stores whose
-  // readers see only committed copies (Redis) return an empty lock.
-  virtual std::unique_lock<std::mutex> WriterLock(int partition) { return {}; }
 };
+
+// Both faces: what every implementation provides.
+class StateStore : public PartitionStore, public ExecutionReader {};
 
 }  // namespace bora::store
