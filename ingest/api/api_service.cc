@@ -62,109 +62,89 @@ struct ApiService::Impl {
 ApiService::ApiService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ApiService::~ApiService() { Stop(); }
 
-Result<std::unique_ptr<ApiService>> ApiService::ForEmbedded(runtime::EmbeddedRuntime* runtime,
-                                                            ApiServiceOptions options) {
+Result<std::unique_ptr<ApiService>> ApiService::Create(const runtime::Roles& roles,
+                                                       ApiStorage storage,
+                                                       ApiServiceOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  store::ResourceStore* resources = &runtime->resources();
-  impl->sink = std::make_unique<MemoryDefinitionsSink>(&runtime->definitions());
+  impl->resources = std::move(storage.owned_resources);
+  store::ResourceStore* resources =
+      storage.resources != nullptr ? storage.resources : impl->resources.get();
+  if (resources == nullptr) return InvalidArgument("ApiService needs a resource store");
+  impl->sink = std::move(storage.sink);
   CatalogOptions co;
   co.max_definition_bytes = options.limits.max_definition_bytes;
-  impl->catalog = std::make_unique<Catalog>(resources, impl->sink.get(), runtime->clock(),
-                                            &runtime->actions(), co);
-  if (runtime->disk() != nullptr) {
-    // The definitions stored before a restart go back to the engine.
-    BORA_RETURN_IF_ERROR(impl->catalog->Reload());
-  }
+  impl->catalog =
+      std::make_unique<Catalog>(resources, impl->sink.get(), roles.clock, roles.actions, co);
+  // Definitions stored before a restart go back to the engine.
+  if (storage.reload_catalog) BORA_RETURN_IF_ERROR(impl->catalog->Reload());
+  // The API's own client answers 201/202 once the event is durable.
   impl->client = std::make_unique<runtime::ExecutionClient>(
-      &runtime->bus(), &runtime->store(), &runtime->engine(), &runtime->definitions(),
-      runtime->partitions(), "", /*wait_durable=*/true);
+      roles.bus, roles.executions, roles.engine, roles.definitions, roles.partitions,
+      roles.topic_prefix, /*wait_durable=*/true);
   ApiContext& c = impl->context;
   c.executions = impl->client.get();
-  c.disk = runtime->disk();
-  c.states = &runtime->store();
-  c.partitions = runtime->partitions();
+  c.states = roles.executions;
+  c.partitions = roles.partitions;
   c.resources = resources;
   c.catalog = impl->catalog.get();
-  c.engine = &runtime->engine();
-  c.actions = &runtime->actions();
-  c.bus = &runtime->bus();
-  c.clock = runtime->clock();
+  c.engine = roles.engine;
+  c.actions = roles.actions;
+  c.bus = roles.bus;
+  c.topic_prefix = roles.topic_prefix;
+  c.clock = roles.clock;
   c.limits = options.limits;
-  if (options.cron) {
-    impl->cron = std::make_unique<triggers::CronScheduler>(resources, &runtime->client(),
-                                                           runtime->clock(), c.partitions);
+  c.disk = roles.disk;
+  // Cron and ingest run where the orchestrator loops are.
+  if (roles.add_partition_task && options.cron) {
+    impl->cron = std::make_unique<triggers::CronScheduler>(resources, roles.client, roles.clock,
+                                                           roles.partitions);
     impl->cron_task = std::make_unique<CronTask>(impl->cron.get());
-    runtime->AddPartitionTask(impl->cron_task.get());
+    roles.add_partition_task(impl->cron_task.get());
   }
-  if (options.ingest) {
+  if (roles.add_poll_loop && options.ingest) {
     events::IngestOptions io;
-    impl->ingest = std::make_unique<events::IngestProcessor>(io, &runtime->bus(), resources,
-                                                             &runtime->client());
-    runtime->AddPollLoop({"ingest", [p = impl->ingest.get()](std::chrono::milliseconds timeout) {
-                            return p->PollOnce(timeout);
-                          }});
+    io.topic_prefix = roles.topic_prefix;
+    io.group = roles.topic_prefix + io.group;
+    io.partitions = storage.ingest_partitions;
+    impl->ingest =
+        std::make_unique<events::IngestProcessor>(io, roles.bus, resources, roles.client);
+    roles.add_poll_loop({"ingest", [p = impl->ingest.get()](std::chrono::milliseconds timeout) {
+                           return p->PollOnce(timeout);
+                         }});
   }
-  if (disk::DiskDb* db = runtime->disk()) {
-    // Ready while the data directory takes writes (not after a write failed for lack of space).
-    impl->ready = [db] { return db->Healthy(); };
-  } else {
-    impl->ready = [] { return Status::Ok(); };
-  }
+  impl->ready = storage.ready ? std::move(storage.ready) : [] { return Status::Ok(); };
   return std::unique_ptr<ApiService>(new ApiService(std::move(impl)));
+}
+
+Result<std::unique_ptr<ApiService>> ApiService::ForEmbedded(runtime::EmbeddedRuntime* runtime,
+                                                            ApiServiceOptions options) {
+  ApiStorage storage;
+  storage.resources = &runtime->resources();
+  storage.sink = std::make_unique<MemoryDefinitionsSink>(&runtime->definitions());
+  if (disk::DiskDb* db = runtime->disk()) {
+    storage.reload_catalog = true;
+    // Ready while the data directory takes writes (not while the disk is full).
+    storage.ready = [db] { return db->Healthy(); };
+  }
+  return Create(runtime->roles(), std::move(storage), options);
 }
 
 Result<std::unique_ptr<ApiService>> ApiService::ForCluster(runtime::ClusterNode* node,
                                                            ApiServiceOptions options) {
-  auto impl = std::make_unique<Impl>();
-  impl->options = options;
   const runtime::ClusterOptions& co = node->options();
-  BORA_ASSIGN_OR_RETURN(auto redis, store::RedisResourceStore::Connect(co.redis, co.prefix));
-  impl->resources = std::move(redis);
-  impl->sink = std::make_unique<RedisDefinitionsSink>(&node->definitions());
-  CatalogOptions cat;
-  cat.max_definition_bytes = options.limits.max_definition_bytes;
-  impl->catalog = std::make_unique<Catalog>(impl->resources.get(), impl->sink.get(), SystemClock::Get(),
-                                            &node->actions(), cat);
-  impl->client = std::make_unique<runtime::ExecutionClient>(
-      &node->bus(), &node->store(), &node->engine(), &node->definitions(), co.partitions, co.prefix,
-      /*wait_durable=*/true);
-  ApiContext& c = impl->context;
-  c.executions = impl->client.get();
-  c.states = &node->store();
-  c.partitions = co.partitions;
-  c.resources = impl->resources.get();
-  c.catalog = impl->catalog.get();
-  c.engine = &node->engine();
-  c.actions = &node->actions();
-  c.bus = &node->bus();
-  c.topic_prefix = co.prefix;
-  c.clock = SystemClock::Get();
-  c.limits = options.limits;
-  if (co.orchestrator && options.cron) {
-    impl->cron = std::make_unique<triggers::CronScheduler>(impl->resources.get(), &node->client(),
-                                                           SystemClock::Get(), co.partitions);
-    impl->cron_task = std::make_unique<CronTask>(impl->cron.get());
-    node->AddPartitionTask(impl->cron_task.get());
-  }
-  if (co.orchestrator && options.ingest) {
-    events::IngestOptions io;
-    io.topic_prefix = co.prefix;
-    io.group = co.prefix + "bora-ingest";
-    io.partitions = co.partitions;
-    impl->ingest = std::make_unique<events::IngestProcessor>(io, &node->bus(), impl->resources.get(),
-                                                             &node->client());
-    node->AddPollLoop({"ingest", [p = impl->ingest.get()](std::chrono::milliseconds timeout) {
-                         return p->PollOnce(timeout);
-                       }});
-  }
+  ApiStorage storage;
+  BORA_ASSIGN_OR_RETURN(storage.owned_resources,
+                        store::RedisResourceStore::Connect(co.redis, co.prefix));
+  storage.sink = std::make_unique<RedisDefinitionsSink>(&node->definitions());
+  storage.ingest_partitions = co.partitions;
   // Ready when Redis answers (the resource store reads a key).
-  store::ResourceStore* resources = impl->resources.get();
-  impl->ready = [resources]() -> Status {
+  store::ResourceStore* resources = storage.owned_resources.get();
+  storage.ready = [resources]() -> Status {
     auto r = resources->Get("health", "ping");
     return r.ok() ? Status::Ok() : r.status();
   };
-  return std::unique_ptr<ApiService>(new ApiService(std::move(impl)));
+  return Create(node->roles(), std::move(storage), options);
 }
 
 Status ApiService::LoadFile(const std::string& path) {

@@ -1,23 +1,31 @@
 #pragma once
-// ApiService: the REST API and the event paths around one runtime, in either mode.
-//  - Embedded (`bora serve`): over an EmbeddedRuntime: MemoryResourceStore, a Catalog writing into the
-//    runtime's MemoryDefinitions, the cron scheduler as a partition task of the orchestrator loops, the
-//    ingest processor (bora.ingest on the MemoryBus) as a poll loop.
-//  - Distributed (`bora serve|api|orchestrator --kafka --redis`): over a ClusterNode: RedisResourceStore
-//    and RedisDefinitions (shared by every process), cron and ingest in processes with the orchestrator role
-//    (cron triggers are fired by the owner of their partition; the ingest consumer group shares bora.ingest).
+// ApiService: the REST API and the event paths around one runtime, in any mode. Create() is the one
+// place that builds them (the catalog, the API's execution client, the cron scheduler as a
+// partition task of the orchestrator loops, the ingest processor as a poll loop) from a
+// runtime::Roles and the storage of the backend (ApiStorage); ForEmbedded and ForCluster only
+// gather those:
+//  - Embedded (`bora serve`): an EmbeddedRuntime's roles, its resource store (memory or on disk), a
+//  Catalog
+//    writing into its MemoryDefinitions (reloaded from the store on start when on disk).
+//  - Distributed (`bora serve|api|orchestrator --kafka --redis`): a ClusterNode's roles, a
+//    RedisResourceStore and RedisDefinitions (shared by every process); cron and ingest only in
+//    processes with the orchestrator role (cron triggers are fired by the owner of their partition;
+//    the ingest consumer group shares bora.ingest).
 // The HTTP server (ingest/http) serves every resource route (rest_api), /metrics and /health/*.
 //
-// Ownership: the service does not own the runtime; create it before the runtime's Start() (it registers
-// hooks), start its HTTP server after, stop it before the runtime stops. Thread-safety: Create/Start/Stop
-// from one thread; the context and catalog may be used from any thread.
+// Ownership: the service does not own the runtime; create it before the runtime's Start() (it
+// registers hooks), start its HTTP server after, stop it before the runtime stops. Thread-safety:
+// Create/Start/Stop from one thread; the context and catalog may be used from any thread.
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "common/status.h"
 #include "ingest/api/api_context.h"
+#include "ingest/api/catalog.h"
 #include "ingest/http/http_server.h"
 #include "ingest/http/router.h"
+#include "orchestrator/runtime/roles.h"
 
 namespace bora::runtime {
 class EmbeddedRuntime;
@@ -34,8 +42,22 @@ struct ApiServiceOptions {
   bool ingest = true;  // run the ingest processor (orchestrator role)
 };
 
+// What differs per backend around the roles: where definitions and triggers are kept and how
+// readiness is checked.
+struct ApiStorage {
+  store::ResourceStore* resources = nullptr;              // not owned; or:
+  std::unique_ptr<store::ResourceStore> owned_resources;  // owned by the service
+  std::unique_ptr<DefinitionsSink> sink;                  // where the catalog registers documents
+  bool reload_catalog =
+      false;  // re-register the stored definitions at creation (a store that outlives the process)
+  std::function<Status()> ready;  // /health/ready (null: always ready)
+  int ingest_partitions = 1;      // of bora.ingest, when the ingest processor creates it
+};
+
 class ApiService {
  public:
+  static Result<std::unique_ptr<ApiService>> Create(const runtime::Roles& roles, ApiStorage storage,
+                                                    ApiServiceOptions options);
   static Result<std::unique_ptr<ApiService>> ForEmbedded(runtime::EmbeddedRuntime* runtime,
                                                          ApiServiceOptions options);
   static Result<std::unique_ptr<ApiService>> ForCluster(runtime::ClusterNode* node, ApiServiceOptions options);

@@ -62,6 +62,24 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Create(const ClusterOptions& o
   return node;
 }
 
+Roles ClusterNode::roles() {
+  Roles r;
+  r.bus = bus_.get();
+  r.executions = store_.get();
+  r.engine = engine_.get();
+  r.definitions = definitions_.get();
+  r.actions = &registry_;
+  r.client = client_.get();
+  r.clock = SystemClock::Get();
+  r.partitions = options_.partitions;
+  r.topic_prefix = options_.prefix;
+  if (options_.orchestrator) {
+    r.add_partition_task = [this](PartitionTask* task) { AddPartitionTask(task); };
+    r.add_poll_loop = [this](PollLoop loop) { AddPollLoop(std::move(loop)); };
+  }
+  return r;
+}
+
 ClusterNode::~ClusterNode() { Stop(); }
 
 Status ClusterNode::Start() {

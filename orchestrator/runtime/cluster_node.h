@@ -21,6 +21,7 @@
 #include "orchestrator/runtime/execution_client.h"
 #include "orchestrator/runtime/loop_hooks.h"
 #include "orchestrator/runtime/retention.h"
+#include "orchestrator/runtime/roles.h"
 #include "orchestrator/store/redis_definitions.h"
 #include "orchestrator/store/redis_state_store.h"
 #include "workers/std_actions.h"
@@ -70,6 +71,9 @@ class ClusterNode {
   const engine::Engine& engine() const { return *engine_; }
   const ClusterOptions& options() const { return options_; }
   workers::ActionRegistry& actions() { return registry_; }
+  // What the parts built around the node use (api::ApiService::Create); the partition hooks only
+  // with the orchestrator role.
+  Roles roles();
 
  private:
   explicit ClusterNode(ClusterOptions options) : options_(std::move(options)) {}

@@ -129,6 +129,22 @@ EmbeddedRuntime::EmbeddedRuntime(EmbeddedOptions options, Backend backend)
 
 EmbeddedRuntime::~EmbeddedRuntime() { Stop(); }
 
+Roles EmbeddedRuntime::roles() {
+  Roles r;
+  r.bus = bus_.get();
+  r.executions = store_.get();
+  r.engine = engine_.get();
+  r.definitions = &definitions_;
+  r.actions = &registry_;
+  r.client = client_.get();
+  r.clock = clock_;
+  r.partitions = options_.partitions;
+  r.add_partition_task = [this](PartitionTask* task) { AddPartitionTask(task); };
+  r.add_poll_loop = [this](PollLoop loop) { AddPollLoop(std::move(loop)); };
+  r.disk = disk_.get();
+  return r;
+}
+
 Status EmbeddedRuntime::LoadYaml(std::string_view yaml_text, const std::string& file_name,
                                  const std::string& namespace_name) {
   lang::ParseOptions po;

@@ -50,6 +50,7 @@
 #include "orchestrator/runtime/execution_client.h"
 #include "orchestrator/runtime/loop_hooks.h"
 #include "orchestrator/runtime/retention.h"
+#include "orchestrator/runtime/roles.h"
 #include "orchestrator/store/resource_store.h"
 #include "orchestrator/store/state_store.h"
 #include "sdk/protocol/protocol.h"
@@ -106,6 +107,8 @@ class EmbeddedRuntime {
   MemoryBus& bus() { return *bus_; }
   // The database of the on-disk backend, or null in memory.
   disk::DiskDb* disk() const { return disk_.get(); }
+  // What the parts built around the runtime use (api::ApiService::Create).
+  Roles roles();
   const Clock* clock() const { return clock_; }
   int partitions() const { return options_.partitions; }
 
