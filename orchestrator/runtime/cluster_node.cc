@@ -1,6 +1,7 @@
 #include "orchestrator/runtime/cluster_node.h"
 
 #include "common/log.h"
+#include "orchestrator/runtime/loops.h"
 #include "sdk/protocol/protocol.h"
 
 namespace bora::runtime {
@@ -126,52 +127,13 @@ Status ClusterNode::Start() {
   started_ = true;
   for (Loop& loop : loops_) {
     loop.thread = std::thread([this, orchestrator = loop.orchestrator.get()] {
-      while (!stopping_) {
-        auto wait = 100ms;
-        if (auto next = orchestrator->NextTimer()) {
-          auto until = std::chrono::microseconds(std::max<int64_t>(0, *next - SystemClock::Get()->NowUs()));
-          wait = std::min<std::chrono::milliseconds>(
-              wait, std::chrono::duration_cast<std::chrono::milliseconds>(until) + 1ms);
-        }
-        auto r = orchestrator->PollOnce(wait);
-        if (!r.ok()) {
-          BORA_LOG_ERROR("orchestrator: {}", r.status().ToString());
-          std::this_thread::sleep_for(100ms);  // back off while a service is down
-        }
-        if (!partition_tasks_.empty()) {
-          std::vector<int> owned = orchestrator->OwnedPartitions();
-          for (PartitionTask* task : partition_tasks_) {
-            auto t = task->RunOwned(owned);
-            if (!t.ok()) BORA_LOG_ERROR("partition task: {}", t.status().ToString());
-          }
-        }
-      }
-      // The last poll's commit is awaited and its outbox produced (a new owner would re-send it anyway).
-      if (Status s = orchestrator->Flush(); !s.ok()) BORA_LOG_ERROR("orchestrator: {}", s.ToString());
+      RunOrchestratorLoop(*orchestrator, *SystemClock::Get(), stopping_, partition_tasks_);
     });
   }
   for (const PollLoop& loop : poll_loops_) {
-    poll_threads_.emplace_back([this, &loop] {
-      while (!stopping_) {
-        auto r = loop.poll_once(100ms);
-        if (!r.ok()) {
-          BORA_LOG_ERROR("{}: {}", loop.name, r.status().ToString());
-          std::this_thread::sleep_for(100ms);  // back off while a service is down
-        }
-      }
-    });
+    poll_threads_.emplace_back([this, &loop] { RunPollLoop(loop, stopping_); });
   }
-  if (worker_) {
-    worker_thread_ = std::thread([this] {
-      while (!stopping_) {
-        auto r = worker_->PollOnce(100ms);
-        if (!r.ok()) {
-          BORA_LOG_ERROR("worker: {}", r.status().ToString());
-          std::this_thread::sleep_for(100ms);  // back off while a service is down
-        }
-      }
-    });
-  }
+  if (worker_) worker_thread_ = std::thread([this] { RunWorkerLoop(*worker_, stopping_); });
   return Status::Ok();
 }
 

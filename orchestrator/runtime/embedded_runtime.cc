@@ -5,6 +5,7 @@
 #include "common/disk/disk_bus_journal.h"
 #include "common/log.h"
 #include "orchestrator/language/parser.h"
+#include "orchestrator/runtime/loops.h"
 #include "orchestrator/store/memory_resource_store.h"
 #include "orchestrator/store/memory_state_store.h"
 #include "orchestrator/store/rocksdb_resource_store.h"
@@ -171,21 +172,16 @@ Status EmbeddedRuntime::Start() {
   started_ = true;
   if (!options_.deterministic) {
     for (auto& o : orchestrators_) {
-      orchestrator_threads_.emplace_back([this, orch = o.get()] { OrchestratorLoop(orch); });
-    }
-    worker_thread_ = std::thread([this] { WorkerLoop(); });
-    for (const PollLoop& loop : poll_loops_) {
-      poll_threads_.emplace_back([this, &loop] {
-        while (!stopping_) {
-          auto r = loop.poll_once(100ms);
-          if (!r.ok()) {
-            BORA_LOG_ERROR("{}: {}", loop.name, r.status().ToString());
-            std::this_thread::sleep_for(100ms);  // back off
-          } else if (*r > 0) {
-            TrimCommitted();
-          }
-        }
+      orchestrator_threads_.emplace_back([this, orch = o.get()] {
+        RunOrchestratorLoop(*orch, *clock_, stopping_, partition_tasks_,
+                            [this, orch](size_t) { TrimApplied(*orch); });
       });
+    }
+    worker_thread_ = std::thread(
+        [this] { RunWorkerLoop(*worker_, stopping_, [this](size_t) { TrimWorked(); }); });
+    for (const PollLoop& loop : poll_loops_) {
+      poll_threads_.emplace_back(
+          [this, &loop] { RunPollLoop(loop, stopping_, [this](size_t) { TrimCommitted(); }); });
     }
   }
   return Status::Ok();
@@ -225,34 +221,9 @@ const partition::OrchestratorStats& EmbeddedRuntime::orchestrator_stats() const 
   return stats_sum_;
 }
 
-void EmbeddedRuntime::OrchestratorLoop(partition::Orchestrator* orchestrator) {
-  while (!stopping_) {
-    auto wait = 100ms;
-    if (auto next = orchestrator->NextTimer()) {
-      auto until = std::chrono::microseconds(std::max<int64_t>(0, *next - clock_->NowUs()));
-      wait = std::min<std::chrono::milliseconds>(
-          wait, std::chrono::duration_cast<std::chrono::milliseconds>(until) + 1ms);
-    }
-    auto r = orchestrator->PollOnce(wait);
-    if (!r.ok()) BORA_LOG_ERROR("orchestrator: {}", r.status().ToString());
-    if (r.ok() && *r > 0) TrimApplied(*orchestrator);
-    RunPartitionTasks(*orchestrator);
-  }
-}
-
 size_t EmbeddedRuntime::RunPartitionTasks(const partition::Orchestrator& orchestrator) {
   if (partition_tasks_.empty()) return 0;
-  std::vector<int> owned = orchestrator.OwnedPartitions();
-  size_t done = 0;
-  for (PartitionTask* task : partition_tasks_) {
-    auto r = task->RunOwned(owned);
-    if (r.ok()) {
-      done += *r;
-    } else {
-      BORA_LOG_ERROR("partition task: {}", r.status().ToString());
-    }
-  }
-  return done;
+  return runtime::RunPartitionTasks(partition_tasks_, orchestrator.OwnedPartitions());
 }
 
 // Nothing but the runtime's own consumers reads this bus, and they never go back below what they applied
@@ -269,14 +240,6 @@ void EmbeddedRuntime::TrimWorked() {
 }
 
 void EmbeddedRuntime::TrimCommitted() { bus_->TrimCommitted({events_topic_}); }
-
-void EmbeddedRuntime::WorkerLoop() {
-  while (!stopping_) {
-    auto r = worker_->PollOnce(100ms);
-    if (!r.ok()) BORA_LOG_ERROR("worker: {}", r.status().ToString());
-    if (r.ok() && *r > 0) TrimWorked();
-  }
-}
 
 Status EmbeddedRuntime::RunUntilIdle(size_t max_rounds) {
   if (!options_.deterministic) return FailedPrecondition("RunUntilIdle needs deterministic mode");

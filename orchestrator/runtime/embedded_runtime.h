@@ -141,10 +141,8 @@ class EmbeddedRuntime {
   };
   EmbeddedRuntime(EmbeddedOptions options, Backend backend);
 
-  void OrchestratorLoop(partition::Orchestrator* orchestrator);
   // Runs the partition tasks for `orchestrator`'s partitions; returns how much they did.
   size_t RunPartitionTasks(const partition::Orchestrator& orchestrator);
-  void WorkerLoop();
   // Frees bus messages the orchestrator applied / the worker finished (see the .cc).
   void TrimApplied(const partition::Orchestrator& orchestrator);
   void TrimWorked();
