@@ -14,6 +14,7 @@
 
 #include "common/ids.h"
 #include "orchestrator/expressions/internal.h"
+#include "orchestrator/expressions/regex.h"
 
 namespace bora::expr::internal {
 namespace {
@@ -882,13 +883,41 @@ JsonArray PySplit(std::string_view s, const std::optional<std::string>& sep, int
   return out;
 }
 
+// regex.split(string, maxSplit) / string.split(regex, maxSplit) (yaql's regex.py): `s` is split by
+// `spec`; the max split is parameter `max_at` / maxSplit.
+ValResult RegexSplitCall(Call& c, const RegexSpec& spec, std::string_view s, size_t max_at) {
+  int64_t max_split = 0;
+  BORA_ASSIGN_OR_RETURN(std::optional<Val> mv, c.Opt(max_at, "maxSplit"));
+  if (mv) {
+    if (!IsIntJ(mv->get())) return c.TypeErr(mv->get(), "an integer");
+    max_split = NumI(mv->get());
+  }
+  BORA_RETURN_IF_ERROR(c.ev().Step(static_cast<int64_t>(s.size() / 16)));
+  const size_t max_pieces = std::max<size_t>(16, c.ev().ctx().limits.max_output_bytes / 16);
+  BORA_ASSIGN_OR_RETURN(std::vector<Json> pieces, RegexSplit(spec, s, max_split, max_pieces));
+  JsonArray out;
+  out.reserve(pieces.size());
+  for (auto& p : pieces) out.push_back(std::move(p));
+  return Val::Own(Json(std::move(out)));
+}
+
 ValResult FnSplit(Evaluator& ev, const Node& node, Val* recv) {
   Call c(ev, node, recv);
   BORA_RETURN_IF_ERROR(c.Arity(1, 3));
-  BORA_ASSIGN_OR_RETURN(std::string s, StrArg(c, 0));
+  BORA_ASSIGN_OR_RETURN(Val first, c.Arg(0));
+  if (IsYaql(c) && IsRegexValue(first.get())) {  // regex(...).split(string, maxSplit)
+    BORA_RETURN_IF_ERROR(c.Arity(2, 3));
+    BORA_ASSIGN_OR_RETURN(std::string text, StrArg(c, 1));
+    return RegexSplitCall(c, RegexOfValue(first.get()), text, 2);
+  }
+  if (!first->is_string()) return c.TypeErr(first.get(), "a string");
+  std::string s(first->get_string());
   std::optional<std::string> sep;
   int64_t max_splits = -1;
   BORA_ASSIGN_OR_RETURN(std::optional<Val> sv, c.Opt(1, IsYaql(c) ? "separator" : "sep"));
+  if (IsYaql(c) && sv && IsRegexValue(sv->get())) {  // string.split(regex(...), maxSplit)
+    return RegexSplitCall(c, RegexOfValue(sv->get()), s, 2);
+  }
   if (sv && !(*sv)->is_null()) {
     if (!(*sv)->is_string()) return c.TypeErr(sv->get(), "a string separator");
     sep = std::string((*sv)->get_string());
@@ -952,12 +981,37 @@ Status CheckReplaceSize(const Evaluator& ev, std::string_view s, std::string_vie
   return ev.CheckSize(s.size() + actual * (neu.size() - old.size()));
 }
 
+// regex.replace(string, repl, count) / string.replace(regex, repl, count) (yaql's regex.py): the
+// replacement is parameter `repl_at`, the count the next one (0: every match).
+ValResult RegexReplaceCall(Call& c, const RegexSpec& spec, std::string_view s, size_t repl_at) {
+  BORA_ASSIGN_OR_RETURN(std::string repl, StrArg(c, repl_at));
+  int64_t count = 0;
+  BORA_ASSIGN_OR_RETURN(std::optional<Val> cv, c.Opt(repl_at + 1, "count"));
+  if (cv) {
+    if (!IsIntJ(cv->get())) return c.TypeErr(cv->get(), "an integer");
+    count = NumI(cv->get());
+  }
+  BORA_RETURN_IF_ERROR(c.ev().Step(static_cast<int64_t>(s.size() / 16)));
+  BORA_ASSIGN_OR_RETURN(std::string out,
+                        RegexReplace(spec, s, repl, count, c.ev().ctx().limits.max_output_bytes));
+  return Val::Own(Str(out));
+}
+
 ValResult FnReplace(Evaluator& ev, const Node& node, Val* recv) {
   Call c(ev, node, recv);
   BORA_RETURN_IF_ERROR(c.Arity(2, 4));
   BORA_ASSIGN_OR_RETURN(Val sv, c.Arg(0));
+  if (IsYaql(c) && IsRegexValue(sv.get())) {  // regex(...).replace(string, repl, count)
+    BORA_RETURN_IF_ERROR(c.Arity(3, 4));
+    BORA_ASSIGN_OR_RETURN(std::string text, StrArg(c, 1));
+    return RegexReplaceCall(c, RegexOfValue(sv.get()), text, 2);
+  }
   std::string s = sv->is_string() ? std::string(sv->get_string()) : PythonStr(sv.get());
   BORA_ASSIGN_OR_RETURN(Val old, c.Arg(1));
+  if (IsYaql(c) && IsRegexValue(old.get())) {  // string.replace(regex(...), repl, count)
+    BORA_RETURN_IF_ERROR(c.Arity(3, 4));
+    return RegexReplaceCall(c, RegexOfValue(old.get()), s, 2);
+  }
   if (old->is_object()) {  // replace({old => new, ...}, count)
     int64_t count = -1;
     if (c.size() >= 3) {
@@ -2453,6 +2507,91 @@ BORA_TEST(TestGeneric, n.name)
 ValResult MethodDispatch(Evaluator& ev, const Node& node, Val* recv);
 
 // ------------------------------------------------------------------------------------------------
+// YAQL regular expressions (yaql's standard_library/regex.py on RE2; see regex.h).
+
+// regex(pattern, ignoreCase => false, multiLine => false, dotAll => false)
+ValResult FnRegex(Evaluator& ev, const Node& node, Val* recv) {
+  Call c(ev, node, recv);
+  BORA_RETURN_IF_ERROR(c.Arity(1, 4));
+  RegexSpec spec;
+  BORA_ASSIGN_OR_RETURN(spec.pattern, StrArg(c, 0));
+  static constexpr std::pair<const char*, int> kFlags[] = {
+      {"ignoreCase", kIgnoreCase}, {"multiLine", kMultiLine}, {"dotAll", kDotAll}};
+  for (size_t i = 0; i < 3; ++i) {
+    BORA_ASSIGN_OR_RETURN(std::optional<Val> v, c.Opt(i + 1, kFlags[i].first));
+    if (v && IsTruthy(v->get())) spec.flags |= kFlags[i].second;
+  }
+  BORA_RETURN_IF_ERROR(CheckRegex(spec));
+  return Val::Own(MakeRegexValue(spec));
+}
+
+// The pattern of a regex() value or, with `strings`, of a pattern string; nullopt otherwise.
+std::optional<RegexSpec> RegexOf(const Json& v, bool strings) {
+  if (IsRegexValue(v)) return RegexOfValue(v);
+  if (strings && v.is_string()) return RegexSpec{std::string(v.get_string()), 0};
+  return std::nullopt;
+}
+
+// regex.matches(string) and string.matches(pattern or regex).
+ValResult FnMatches(Evaluator& ev, const Node& node, Val* recv) {
+  Call c(ev, node, recv);
+  BORA_RETURN_IF_ERROR(c.Arity(2, 2));
+  BORA_ASSIGN_OR_RETURN(Val a, c.Arg(0));
+  BORA_ASSIGN_OR_RETURN(Val b, c.Arg(1));
+  const bool regex_first = IsRegexValue(a.get());
+  const Json& text = regex_first ? b.get() : a.get();
+  if (!text.is_string()) return c.TypeErr(text, "a string");
+  std::optional<RegexSpec> spec = RegexOf(regex_first ? a.get() : b.get(), !regex_first);
+  if (!spec) return c.TypeErr(b.get(), "a regular expression (a string or regex())");
+  BORA_RETURN_IF_ERROR(ev.Step(static_cast<int64_t>(SV(text).size() / 16)));
+  BORA_ASSIGN_OR_RETURN(bool found, RegexSearch(*spec, SV(text)));
+  return Val::Own(Json(found));
+}
+
+// regex.search(string) -> the first match or null; regex.searchAll(string) -> every match. With a
+// selector (a lambda over the match) they are refused.
+template <bool kAll>
+ValResult RegexSearchFn(Evaluator& ev, const Node& node, Val* recv) {
+  Call c(ev, node, recv);
+  BORA_RETURN_IF_ERROR(c.Arity(2, 3));
+  if (c.size() > 2 || c.kw_node("selector") != nullptr) {
+    return InvalidArgument(c.Signature() +
+                           " with a selector is not supported: select from its result instead");
+  }
+  BORA_ASSIGN_OR_RETURN(Val re, c.Arg(0));
+  if (!IsRegexValue(re.get())) return c.TypeErr(re.get(), "a regex() value");
+  BORA_ASSIGN_OR_RETURN(std::string text, StrArg(c, 1));
+  BORA_RETURN_IF_ERROR(ev.Step(static_cast<int64_t>(text.size() / 16)));
+  const RegexSpec spec = RegexOfValue(re.get());
+  if constexpr (kAll) {
+    const size_t max = std::max<size_t>(16, ev.ctx().limits.max_output_bytes / 16);
+    BORA_ASSIGN_OR_RETURN(std::vector<std::string> all, RegexAll(spec, text, max));
+    ListBuilder out(ev);
+    for (auto& m : all) BORA_RETURN_IF_ERROR(out.Push(Str(m)));
+    return out.Done();
+  } else {
+    BORA_ASSIGN_OR_RETURN(std::optional<std::string> first, RegexFirst(spec, text));
+    return Val::Own(first ? Str(*first) : Json());
+  }
+}
+
+ValResult FnEscapeRegex(Evaluator& ev, const Node& node, Val* recv) {
+  Call c(ev, node, recv);
+  BORA_RETURN_IF_ERROR(c.Arity(1, 1));
+  BORA_ASSIGN_OR_RETURN(std::string s, StrArg(c, 0));
+  std::string out = EscapeRegex(s);
+  BORA_RETURN_IF_ERROR(ev.CheckSize(out.size()));
+  return Val::Own(Str(out));
+}
+
+ValResult FnIsRegex(Evaluator& ev, const Node& node, Val* recv) {
+  Call c(ev, node, recv);
+  BORA_RETURN_IF_ERROR(c.Arity(1, 1));
+  BORA_ASSIGN_OR_RETURN(Val v, c.Arg(0));
+  return Val::Own(Json(IsRegexValue(v.get())));
+}
+
+// ------------------------------------------------------------------------------------------------
 // Tables.
 
 const Builtin kYaql[] = {
@@ -2536,6 +2675,12 @@ const Builtin kYaql[] = {
     {"json_parse", FnJsonParse},
     {"yaml_dump", FnYamlDump},
     {"yaml_parse", FnYamlParse},
+    {"regex", FnRegex},
+    {"matches", FnMatches},
+    {"search", RegexSearchFn<false>},
+    {"searchAll", RegexSearchFn<true>},
+    {"escapeRegex", FnEscapeRegex},
+    {"isRegex", FnIsRegex},
 };
 
 const Builtin kJinjaGlobals[] = {

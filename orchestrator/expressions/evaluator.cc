@@ -6,6 +6,7 @@
 #include <string>
 
 #include "orchestrator/expressions/internal.h"
+#include "orchestrator/expressions/regex.h"
 
 namespace bora::expr::internal {
 namespace {
@@ -599,11 +600,31 @@ ValResult Evaluator::EvalInner(const Node& n) {
           "the inline if-expression evaluated to false and no else section was defined");
     }
     case Op::kRegexMatch:
-    case Op::kRegexNotMatch:
-      // std::regex backtracks exponentially on patterns like '(a*)*b' (found by the fuzzer) and
-      // cannot be bounded by the step budget, so the operators parse but are refused at evaluation.
-      return InvalidArgument(std::string("regular expression operator ") +
-                             (n.op == Op::kRegexMatch ? "=~" : "!~") + " is not supported");
+    case Op::kRegexNotMatch: {
+      // string =~ pattern (a string or a regex() value): Python's re.search, on RE2 (linear time).
+      const char* op = n.op == Op::kRegexMatch ? "=~" : "!~";
+      BORA_ASSIGN_OR_RETURN(Val text, Eval(*n.kids[0]));
+      BORA_RETURN_IF_ERROR(CheckDefined(text));
+      BORA_ASSIGN_OR_RETURN(Val pattern, Eval(*n.kids[1]));
+      BORA_RETURN_IF_ERROR(CheckDefined(pattern));
+      if (!text->is_string()) {
+        return InvalidArgument(std::string("operator ") + op +
+                               " expects a string on its left, got '" + TypeName(text.get()) + "'");
+      }
+      RegexSpec spec;
+      if (IsRegexValue(pattern.get())) {
+        spec = RegexOfValue(pattern.get());
+      } else if (pattern->is_string()) {
+        spec.pattern = std::string(pattern->get_string());
+      } else {
+        return InvalidArgument(std::string("operator ") + op +
+                               " expects a pattern (a string or regex()) on its right, got '" +
+                               TypeName(pattern.get()) + "'");
+      }
+      BORA_RETURN_IF_ERROR(Step(static_cast<int64_t>(text->get_string().size() / 16)));
+      BORA_ASSIGN_OR_RETURN(bool found, RegexSearch(spec, std::string_view(text->get_string())));
+      return Val::Own(Json(n.op == Op::kRegexMatch ? found : !found));
+    }
     default:
       return EvalBinary(n);
   }
