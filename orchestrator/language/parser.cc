@@ -962,13 +962,19 @@ void Parser::ParseTaskDefaults(const YamlNode& node, WorkflowType type, TaskDefa
 
 void Parser::ResolveDefaults(const TaskDefaultsSpec& d, WorkflowType type, bool own_safe_rerun,
                              TaskSpec* task) {
+  // Mistral builds a task's policy from its own value only when that value makes one (a number
+  // above 0, true, or an expression); otherwise from task-defaults: `timeout: 0` in a task does not
+  // turn off the default timeout (policies.py, construct_policies_list; settled on Mistral 15).
+  auto unset = [](const std::optional<expr::Template>& own) {
+    return !own || (!own->HasExpressions() && !IsTruthy(own->Source()));
+  };
   if (!task->retry && d.retry) task->retry = d.retry;
-  if (!task->wait_before && d.wait_before) task->wait_before = d.wait_before;
-  if (!task->wait_after && d.wait_after) task->wait_after = d.wait_after;
-  if (!task->timeout && d.timeout) task->timeout = d.timeout;
-  if (!task->pause_before && d.pause_before) task->pause_before = d.pause_before;
-  if (!task->concurrency && d.concurrency) task->concurrency = d.concurrency;
-  if (!task->fail_on && d.fail_on) task->fail_on = d.fail_on;
+  if (unset(task->wait_before) && d.wait_before) task->wait_before = d.wait_before;
+  if (unset(task->wait_after) && d.wait_after) task->wait_after = d.wait_after;
+  if (unset(task->timeout) && d.timeout) task->timeout = d.timeout;
+  if (unset(task->pause_before) && d.pause_before) task->pause_before = d.pause_before;
+  if (unset(task->concurrency) && d.concurrency) task->concurrency = d.concurrency;
+  if (unset(task->fail_on) && d.fail_on) task->fail_on = d.fail_on;
   if (d.safe_rerun && !own_safe_rerun) task->safe_rerun = *d.safe_rerun;
   if (type == WorkflowType::kReverse) {
     std::set<std::string> have(task->requires_tasks.begin(), task->requires_tasks.end());
