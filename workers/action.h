@@ -59,6 +59,22 @@ struct ActionResult {
   static ActionResult Cancelled(Json d = nullptr) { return {Kind::kCancelled, std::move(d)}; }
 };
 
+// The error Mistral's executor reports for an action that raised an exception (rather than returned
+// an error result): "The action raised an exception [action=<action>, action_ex_id=<id>,
+// msg='<message>']". `action` is the action's display name (std.fail's is "Fail action").
+inline std::string ActionRaisedMessage(std::string_view action,
+                                       std::string_view action_execution_id,
+                                       std::string_view message) {
+  return "The action raised an exception [action=" + std::string(action) +
+         ", action_ex_id=" + std::string(action_execution_id) + ", msg='" + std::string(message) +
+         "']";
+}
+// std.fail without error_data (settled on Mistral 15: it raises, so the task's result and
+// state_info are the executor's wrapper).
+inline std::string StdFailMessage(std::string_view action_execution_id) {
+  return ActionRaisedMessage("Fail action", action_execution_id, "Fail action expected exception.");
+}
+
 // Set by the runtime to ask a long-running action (sleep, http, shell) to stop early.
 struct CancelToken {
   std::atomic<bool> cancelled{false};

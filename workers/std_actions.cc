@@ -187,7 +187,7 @@ class FailAction final : public Action {
   ActionResult Run(const ActionRequest& request, const CancelToken&) override {
     const Json& error_data = Param(request, "error_data");
     if (IsTruthy(error_data)) return ActionResult::Error(error_data);
-    return ActionResult::Error("Fail action expected exception.");
+    return ActionResult::Error(StdFailMessage(request.action_execution_id));
   }
 };
 

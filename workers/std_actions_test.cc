@@ -167,7 +167,7 @@ TEST_F(StdActionsTest, SimpleActions) {
       {"std.echo", JsonObject{{"output", "x"}, {"delay", 0.01}}, ActionResult::Kind::kSuccess, "x"},
       {"std.echo", JsonObject{{"output", "x"}, {"delay", "bad"}}, ActionResult::Kind::kSuccess,
        "x"},
-      {"std.fail", JsonObject{}, ActionResult::Kind::kError, "Fail action expected exception."},
+      {"std.fail", JsonObject{}, ActionResult::Kind::kError, Json(StdFailMessage(""))},
       {"std.fail", JsonObject{{"error_data", JsonObject{{"code", 7}}}}, ActionResult::Kind::kError,
        JsonObject{{"code", 7}}},
       {"std.sleep", JsonObject{{"seconds", 0}}, ActionResult::Kind::kSuccess, nullptr},

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <deque>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -18,6 +18,7 @@
 #include "orchestrator/engine/engine.h"
 #include "orchestrator/engine/state.h"
 #include "orchestrator/engine/test_driver.h"
+#include "workers/action.h"
 
 namespace bora::engine {
 namespace {
@@ -207,7 +208,8 @@ int CompareAfterEveryApply(const std::string& yaml, const std::string& workflow,
         } else if (run->action_name == "std.fail") {
           done.kind = ActionCompleted::Kind::kError;
           const Json* ed = in.if_contains("error_data");
-          done.data = ed && !ed->is_null() ? *ed : Json("Fail action expected exception.");
+          done.data =
+              ed && !ed->is_null() ? *ed : Json(workers::StdFailMessage(run->action_execution_id));
         } else if (run->action_name != "std.noop" && run->action_name != "std.sleep") {
           done.kind = ActionCompleted::Kind::kError;
           done.data = "no fake for \"" + run->action_name + "\"\n";

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "orchestrator/language/parser.h"
+#include "workers/action.h"
 
 namespace bora::engine::testing {
 
@@ -135,7 +136,8 @@ void TestDriver::Handle(const Command& cmd) {
     } else if (n == "std.fail") {
       done.kind = ActionCompleted::Kind::kError;
       const Json* ed = in.if_contains("error_data");
-      done.data = ed && !ed->is_null() ? *ed : Json("Fail action expected exception.");
+      done.data =
+          ed && !ed->is_null() ? *ed : Json(workers::StdFailMessage(run->action_execution_id));
     } else if (n == "std.http") {
       done.kind = ActionCompleted::Kind::kError;
       done.data = "Invalid URL '" + PythonStr(in.at("url")) + "': No scheme supplied.";
