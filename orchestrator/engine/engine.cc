@@ -585,12 +585,18 @@ class Runner {
       WithItemsState& w = MutTask(ti).with_items;
       w = WithItemsState();
       w.enabled = true;
-      JsonObject items;
-      int64_t count = -1;
+      // Every variable's value first (Mistral evaluates the whole with-items clause, then checks
+      // it).
+      JsonObject evaluated;
       for (const auto& var : ts.with_items) {
         auto v = Eval(var.source, data, ti);
         if (!v.ok()) return ForceFail(ti, RunError(ti, v.status().message()));
-        Json arr = std::move(v).value();
+        evaluated[var.name] = std::move(v).value();
+      }
+      JsonObject items;
+      int64_t count = -1;
+      for (const auto& var : ts.with_items) {
+        Json arr = evaluated.at(var.name);
         if (arr.is_string()) {
           JsonArray chars;
           // Python iterates code points: split UTF-8 sequences, not bytes.
@@ -609,6 +615,12 @@ class Runner {
             i += len;
           }
           arr = std::move(chars);
+        } else if (arr.is_object()) {
+          // Python iterates a dict's keys, in order (settled on Mistral 15).
+          JsonArray keys;
+          keys.reserve(arr.get_object().size());
+          for (const auto& kv : arr.get_object()) keys.push_back(Json(std::string(kv.key())));
+          arr = std::move(keys);
         }
         if (!arr.is_array()) {
           return ForceFail(
@@ -618,7 +630,8 @@ class Runner {
         }
         int64_t n = static_cast<int64_t>(arr.get_array().size());
         if (count >= 0 && n != count) {
-          return ForceFail(ti, RunError(ti, "Wrong input format for: " + var.name +
+          // Mistral's text: the whole evaluated clause.
+          return ForceFail(ti, RunError(ti, "Wrong input format for: " + PythonRepr(evaluated) +
                                                 ". All arrays must have the same length."));
         }
         count = n;
