@@ -14,6 +14,8 @@ namespace {
 using lang::TransitionItem;
 
 constexpr int64_t kUsPerSecond = 1000000;
+// The state_info of a task that fail-on failed (Mistral's text).
+constexpr std::string_view kFailedByFailOn = "Failed by 'fail-on' policy";
 
 std::string JoinNames(const std::vector<std::string>& names, std::string_view sep = ", ") {
   std::string out;
@@ -973,7 +975,7 @@ class Runner {
       if (!v.ok()) return ForceFail(ti, CompleteError(ti, v.status().message()));
       if (IsTruthy(*v)) {
         s = State::kError;
-        info = "Failed by 'fail-on' policy";
+        info = std::string(kFailedByFailOn);
       }
     }
     // A workflow that already finished (succeed/fail command, stop) schedules nothing new for its
@@ -983,9 +985,12 @@ class Runner {
       MutTask(ti).retry_started = true;
       // Conditions see the outbound context (with what would be published).
       State saved = MutTask(ti).state;
-      MutTask(ti).state = s;
+      const State publish_as = PublishState(s, info);
+      MutTask(ti).state = publish_as;
       Json data = TaskData(ti);
-      if (auto pub = ComputePublish(ti, s, data); pub.ok()) Overlay(data.get_object(), pub->first);
+      if (auto pub = ComputePublish(ti, publish_as, data); pub.ok()) {
+        Overlay(data.get_object(), pub->first);
+      }
       MutTask(ti).state = saved;
       auto count = Eval(ts.retry->count, data, ti);
       if (!count.ok()) return ForceFail(ti, CompleteError(ti, count.status().message()));
@@ -1079,6 +1084,13 @@ class Runner {
     return std::make_pair(std::move(branch), std::move(global));
   }
 
+  // The state a task publishes as: a task failed by fail-on publishes as the success it was
+  // (Mistral publishes when the action completes and applies fail-on after; its transitions are
+  // on-error's).
+  static State PublishState(State s, const std::optional<std::string>& info) {
+    return s == State::kError && info && *info == kFailedByFailOn ? State::kSuccess : s;
+  }
+
   // Completes the task: publish, keep-result, transitions, workflow completion check.
   void Finalize(size_t ti, State s, std::optional<std::string> info) {
     const lang::TaskSpec& ts = *spec_->FindTask(MutTask(ti).name);
@@ -1090,8 +1102,12 @@ class Runner {
       t.state_info = s == State::kSuccess ? std::nullopt : info;
     }
     SetTaskState(ti, s);
+    // Publish sees the task as it publishes (SUCCESS for a task failed by fail-on).
+    const State publish_as = PublishState(s, info);
+    MutTask(ti).state = publish_as;
     Json data = TaskData(ti);
-    auto pub = ComputePublish(ti, s, data);
+    auto pub = ComputePublish(ti, publish_as, data);
+    MutTask(ti).state = s;
     if (!pub.ok()) return ForceFail(ti, CompleteError(ti, pub.status().message()));
     {
       TaskExecution& t = MutTask(ti);
