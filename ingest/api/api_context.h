@@ -9,6 +9,7 @@
 // Ownership: nothing is owned; everything outlives the server. Thread-safety: every pointee may be
 // used from any server thread.
 #include <string>
+#include <vector>
 
 #include "common/bus/bus.h"
 #include "common/clock.h"
@@ -48,6 +49,8 @@ struct ApiContext {
   std::string project_id = "<default-project>";
   disk::DiskDb* disk =
       nullptr;  // the data directory of `bora serve --data-dir` (admin backup), or null
+  // Mistral's service groups this process runs (GET /v2/services): api_group, engine_group, ...
+  std::vector<std::string> service_groups;
 };
 
 }  // namespace bora::api

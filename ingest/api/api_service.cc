@@ -18,6 +18,7 @@
 #include "ingest/api/events_api.h"
 #include "ingest/api/executions_api.h"
 #include "ingest/api/openapi.h"
+#include "ingest/api/services_api.h"
 #include "ingest/events/ingest_processor.h"
 #include "ingest/http/fault.h"
 #include "orchestrator/runtime/cluster_node.h"
@@ -95,6 +96,12 @@ Result<std::unique_ptr<ApiService>> ApiService::Create(const runtime::Roles& rol
   c.clock = roles.clock;
   c.limits = options.limits;
   c.disk = roles.disk;
+  if (options.serve_http) c.service_groups.push_back("api_group");
+  if (roles.add_partition_task) {
+    c.service_groups.push_back("engine_group");
+    c.service_groups.push_back("event_engine_group");
+  }
+  if (roles.worker) c.service_groups.push_back("executor_group");
   // Cron and ingest run where the orchestrator loops are.
   if (roles.add_partition_task && options.cron) {
     impl->cron = std::make_unique<triggers::CronScheduler>(resources, roles.client, roles.clock,
@@ -244,6 +251,7 @@ void RegisterRestApi(http::Router& router, ApiContext& context, std::function<St
   RegisterCronTriggersRoutes(router, context);
   RegisterEventsRoutes(router, context);
   RegisterAdminRoutes(router, context);
+  RegisterServicesRoutes(router, context);
   router.SetWrapper(nullptr);
   metrics::AddRoutes(router, std::move(ready));
   RegisterOpenApiRoutes(router);

@@ -35,6 +35,7 @@
 #include "ingest/api/definitions_api.h"
 #include "ingest/api/events_api.h"
 #include "ingest/api/executions_api.h"
+#include "ingest/api/services_api.h"
 #include "ingest/http/router.h"
 #include "orchestrator/runtime/embedded_runtime.h"
 
@@ -752,6 +753,7 @@ class OpenApiScenarioTest : public ::testing::Test {
     RegisterCronTriggersRoutes(router_, ctx);
     RegisterEventsRoutes(router_, ctx);
     RegisterAdminRoutes(router_, ctx);
+    RegisterServicesRoutes(router_, ctx);
     metrics::AddRoutes(router_, [this]() -> Status {
       return ready_ ? Status::Ok() : Unavailable("store down (test)");
     });
@@ -1134,6 +1136,8 @@ TEST_F(OpenApiScenarioTest, EveryResponseOfEveryEndpointMatchesTheDocument) {
   Call("DELETE", "/v2/workbooks/wb", 404);
   Call("DELETE", "/v2/workflows/wf_fail", 204);
   Call("DELETE", "/v2/workflows/wf_fail", 404);
+  Json services = Call("GET", "/v2/services", 200);
+  EXPECT_TRUE(services.at("services").is_array()) << DumpJson(services);
   // In memory: nothing to back up (201 is tested on a real data directory, single_node_test).
   Call("POST", "/v2/admin/backup", 400, R"({"directory": "/tmp/bora-backup-never"})");
   Call("GET", "/metrics", 200);  // last: it has seen every route

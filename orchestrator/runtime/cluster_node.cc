@@ -74,6 +74,7 @@ Roles ClusterNode::roles() {
   r.clock = SystemClock::Get();
   r.partitions = options_.partitions;
   r.topic_prefix = options_.prefix;
+  r.worker = options_.worker;
   if (options_.orchestrator) {
     r.add_partition_task = [this](PartitionTask* task) { AddPartitionTask(task); };
     r.add_poll_loop = [this](PollLoop loop) { AddPollLoop(std::move(loop)); };

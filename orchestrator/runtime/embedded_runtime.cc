@@ -143,6 +143,7 @@ Roles EmbeddedRuntime::roles() {
   r.add_partition_task = [this](PartitionTask* task) { AddPartitionTask(task); };
   r.add_poll_loop = [this](PollLoop loop) { AddPollLoop(std::move(loop)); };
   r.disk = disk_.get();
+  r.worker = true;
   return r;
 }
 

@@ -39,6 +39,7 @@ struct Roles {
   std::function<void(PartitionTask*)> add_partition_task;
   std::function<void(PollLoop)> add_poll_loop;
   disk::DiskDb* disk = nullptr;  // the data directory of `bora serve --data-dir`, or null
+  bool worker = false;           // the process runs actions (a worker pool)
 };
 
 }  // namespace bora::runtime

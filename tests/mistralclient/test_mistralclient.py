@@ -188,6 +188,13 @@ class MistralClientTest(unittest.TestCase):
         listed = [t["Name"] for t in self.mistral("cron-trigger-list")]
         self.assertNotIn("mc_cron", listed)
 
+    def test_7_service_list(self):
+        services = self.mistral("service-list")
+        types = sorted(s["Type"] for s in services)
+        expected = ["api_group", "engine_group", "event_engine_group", "executor_group"]
+        self.assertEqual(types, expected, services)
+        self.assertTrue(all("_" in s["Name"] for s in services), services)
+
     def test_6_delete_workflow(self):
         self.mistral("workflow-delete", "mc_wait", fmt=None)
         names = [w["Name"] for w in self.mistral("workflow-list")]
