@@ -530,6 +530,7 @@ class Runner {
         if (WfRunning()) {
           st_.state = State::kPaused;
           PauseChildren();
+          PauseParentIfAny();
         }
         return;  // stays IDLE until resume
       }
@@ -1226,6 +1227,7 @@ class Runner {
             st_.state = State::kPaused;
             st_.state_info = f.msg;
             PauseChildren();
+            PauseParentIfAny();
             paused_by_cmd = true;
           }
           break;
@@ -1574,6 +1576,13 @@ class Runner {
     }
   }
   void PauseChildren() { ForEachRunningChild(ControlSubExecution::Op::kPause); }
+  // A sub-workflow that paused by itself (a pause command, pause-before) pauses its parent
+  // (Mistral: the parent goes PAUSED; resuming it resumes this one). Not for a pause requested from
+  // outside, which may come from the parent itself (a parent resumed meanwhile would be paused
+  // again).
+  void PauseParentIfAny() {
+    if (!st_.parent_execution_id.empty()) Emit(PauseParent{st_.id, st_.parent_execution_id});
+  }
   void CancelChildren() { ForEachRunningChild(ControlSubExecution::Op::kCancel); }
 
   // -------------------------------------------------------------------------------------- timers

@@ -17,10 +17,9 @@ std::string_view EventName(const Event& event) {
 }
 
 std::string_view CommandName(const Command& command) {
-  static constexpr std::string_view kNames[] = {"RunAction",         "StartSubWorkflow",
-                                                "SetTimer",          "CancelTimer",
-                                                "ExecutionFinished", "ControlSubExecution",
-                                                "DeleteExecution"};
+  static constexpr std::string_view kNames[] = {
+      "RunAction",         "StartSubWorkflow",    "SetTimer",        "CancelTimer",
+      "ExecutionFinished", "ControlSubExecution", "DeleteExecution", "PauseParent"};
   return kNames[command.index()];
 }
 

@@ -184,8 +184,15 @@ struct DeleteExecution {
   std::string execution_id;
 };
 
+// A sub-workflow paused (its pause command, pause-before or a request): its parent pauses too, as
+// in Mistral; resuming the parent resumes it (the parent's Resume resumes its running children).
+struct PauseParent {
+  std::string execution_id;         // the paused sub-workflow
+  std::string parent_execution_id;  // to pause
+};
+
 using Command = std::variant<RunAction, StartSubWorkflow, SetTimer, CancelTimer, ExecutionFinished,
-                             ControlSubExecution, DeleteExecution>;
+                             ControlSubExecution, DeleteExecution, PauseParent>;
 
 std::string_view CommandName(const Command& command);
 

@@ -196,6 +196,8 @@ void TestDriver::Handle(const Command& cmd) {
     }
   } else if (const auto* del = std::get_if<DeleteExecution>(&cmd)) {
     executions_.erase(del->execution_id);
+  } else if (const auto* pp = std::get_if<PauseParent>(&cmd)) {
+    queue_.push_back(PauseExecution{pp->parent_execution_id});
   }
 }
 
