@@ -334,21 +334,6 @@ void MemoryBus::TrimBefore(const TopicPartition& tp, int64_t offset) {
   }
 }
 
-void MemoryBus::TrimCommitted(const std::set<std::string>& except) {
-  std::map<TopicPartition, int64_t> lowest;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [name, group] : groups_) {
-      for (const auto& [tp, offset] : group.committed) {
-        if (except.contains(tp.topic)) continue;
-        auto [it, fresh] = lowest.emplace(tp, offset);
-        if (!fresh) it->second = std::min(it->second, offset);
-      }
-    }
-  }
-  for (const auto& [tp, offset] : lowest) TrimBefore(tp, offset);
-}
-
 void MemoryBus::Rebalance(const std::string& group_name) {
   Group& group = groups_[group_name];
   if (group.members.empty()) return;

@@ -84,9 +84,6 @@ class MemoryBus final : public Bus {
   // Frees messages of `tp` below `offset`, to bound memory in long runs (consumers positioned below it
   // continue at `offset`).
   void TrimBefore(const TopicPartition& tp, int64_t offset);
-  // TrimBefore of every partition (of topics not in `except`) at the lowest position the groups
-  // that committed one for it have committed: for topics whose every reader commits its position.
-  void TrimCommitted(const std::set<std::string>& except);
 
  private:
   class MemoryConsumer;

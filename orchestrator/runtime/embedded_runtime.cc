@@ -181,8 +181,7 @@ Status EmbeddedRuntime::Start() {
     worker_thread_ = std::thread(
         [this] { RunWorkerLoop(*worker_, stopping_, [this](size_t) { TrimWorked(); }); });
     for (const PollLoop& loop : poll_loops_) {
-      poll_threads_.emplace_back(
-          [this, &loop] { RunPollLoop(loop, stopping_, [this](size_t) { TrimCommitted(); }); });
+      poll_threads_.emplace_back([this, &loop] { RunPollLoop(loop, stopping_); });
     }
   }
   return Status::Ok();
@@ -240,8 +239,6 @@ void EmbeddedRuntime::TrimWorked() {
   for (const auto& [tp, offset] : worker_->CommittedPositions()) bus_->TrimBefore(tp, offset);
 }
 
-void EmbeddedRuntime::TrimCommitted() { bus_->TrimCommitted({events_topic_}); }
-
 Status EmbeddedRuntime::RunUntilIdle(size_t max_rounds) {
   if (!options_.deterministic) return FailedPrecondition("RunUntilIdle needs deterministic mode");
   if (!started_) BORA_RETURN_IF_ERROR(Start());
@@ -252,7 +249,6 @@ Status EmbeddedRuntime::RunUntilIdle(size_t max_rounds) {
     if (ran > 0) TrimWorked();
     for (const PollLoop& loop : poll_loops_) {
       BORA_ASSIGN_OR_RETURN(size_t n, loop.poll_once(0ms));
-      if (n > 0) TrimCommitted();
       ran += n;
     }
     ran += RunPartitionTasks(*orchestrators_[0]);

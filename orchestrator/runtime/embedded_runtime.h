@@ -146,9 +146,6 @@ class EmbeddedRuntime {
   // Frees bus messages the orchestrator applied / the worker finished (see the .cc).
   void TrimApplied(const partition::Orchestrator& orchestrator);
   void TrimWorked();
-  // Frees messages of the topics other consumers (the ingest processor) read, below their groups'
-  // committed positions.
-  void TrimCommitted();
 
   EmbeddedOptions options_;
   std::unique_ptr<ManualClock> manual_clock_;

@@ -87,6 +87,28 @@ std::unique_ptr<store::RocksDbStateStore> OpenStopped(const std::string& dir) {
 
 double Seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+// Reads the directory of a stopped process: every execution of `ids` SUCCESS with exactly its
+// kChainLength tasks, each SUCCESS with one action execution whose result was applied (accepted).
+void ExpectChainsIntact(const std::string& data, const std::vector<std::string>& ids) {
+  auto store = OpenStopped(data);
+  ASSERT_NE(store, nullptr);
+  int bad = 0;
+  for (const auto& id : ids) {
+    auto st = store->ReadExecution(PartitionForKey(id, kPartitions), id);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    ASSERT_TRUE(st->has_value()) << "execution " << id << " is missing";
+    bool ok = (*st)->state == engine::State::kSuccess && (*st)->tasks.size() == kChainLength;
+    for (const auto& t : (*st)->tasks) {
+      ok = ok && t.state == engine::State::kSuccess && t.actions.size() == 1 &&
+           t.actions[0].accepted && t.actions[0].state == engine::State::kSuccess;
+    }
+    if (!ok && ++bad <= 3) {
+      ADD_FAILURE() << "execution " << id << ": " << DumpJson((*st)->ToJson()).substr(0, 2000);
+    }
+  }
+  EXPECT_EQ(bad, 0) << bad << " of " << ids.size() << " executions are not intact";
+}
+
 TEST(SingleNodeTest, KillNineMidThousandChainsLosesNothing) {
   TempDir dir;
   const std::string data = dir.Sub("data");
@@ -119,23 +141,7 @@ TEST(SingleNodeTest, KillNineMidThousandChainsLosesNothing) {
   EXPECT_TRUE(finished) << CountSuccess(**again, all) << " of " << all.size() << " SUCCESS\n"
                         << (*again)->Output();
   EXPECT_EQ((*again)->Stop(), 0);
-  auto store = OpenStopped(data);
-  ASSERT_NE(store, nullptr);
-  int bad = 0;
-  for (const auto& id : ids) {
-    auto st = store->ReadExecution(PartitionForKey(id, kPartitions), id);
-    ASSERT_TRUE(st.ok()) << st.status().ToString();
-    ASSERT_TRUE(st->has_value()) << "execution " << id << " is missing";
-    bool ok = (*st)->state == engine::State::kSuccess && (*st)->tasks.size() == kChainLength;
-    for (const auto& t : (*st)->tasks) {
-      ok = ok && t.state == engine::State::kSuccess && t.actions.size() == 1 &&
-           t.actions[0].accepted && t.actions[0].state == engine::State::kSuccess;
-    }
-    if (!ok && ++bad <= 3) {
-      ADD_FAILURE() << "execution " << id << ": " << DumpJson((*st)->ToJson()).substr(0, 2000);
-    }
-  }
-  EXPECT_EQ(bad, 0) << bad << " of " << ids.size() << " executions are not intact";
+  ExpectChainsIntact(data, ids);
 }
 
 // kill -9 mid-run, then the newest write-ahead log loses its last bytes (a write torn by the kill,
@@ -179,14 +185,7 @@ TEST(SingleNodeTest, ATornLogTailAfterAKillRecoversAndLosesNoExecution) {
       << CountSuccess(**again, all) << " of " << all.size() << " SUCCESS\n"
       << (*again)->Output();
   EXPECT_EQ((*again)->Stop(), 0);
-  auto store = OpenStopped(data);
-  ASSERT_NE(store, nullptr);
-  for (const auto& id : ids) {
-    auto st = store->ReadExecution(PartitionForKey(id, kPartitions), id);
-    ASSERT_TRUE(st.ok() && st->has_value()) << id;
-    ASSERT_EQ((*st)->tasks.size(), static_cast<size_t>(kChainLength)) << id;
-    for (const auto& t : (*st)->tasks) ASSERT_EQ(t.actions.size(), 1u) << id;
-  }
+  ExpectChainsIntact(data, ids);
 }
 
 TEST(SingleNodeTest, KillNineMidWithItemsOf20000LosesNothing) {
@@ -356,13 +355,24 @@ TEST(SingleNodeTest, AnOnlineBackupStartsAServerWithWhatItHeld) {
       60s));
 }
 
-// `bora serve --in-memory` keeps nothing: a restart starts empty (and says so at start).
+// `bora serve --in-memory` keeps nothing: a restart starts empty (and says so at start), and there
+// is no data directory to back up.
 TEST(SingleNodeTest, InMemoryKeepsNothingAndSaysSo) {
   TempDir dir;
+  {
+    auto first = ServeProcess::Start({"--in-memory"});
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    ASSERT_TRUE((*first)->Call("POST", "/v2/workflows", Chain(), "text/plain").ok());
+    ASSERT_TRUE((*first)->Call("GET", "/v2/workflows/chain").ok());
+    EXPECT_EQ((*first)->Stop(), 0);
+  }
   auto node = ServeProcess::Start({"--in-memory"});
   ASSERT_TRUE(node.ok()) << node.status().ToString();
   EXPECT_NE((*node)->Output().find("--in-memory: nothing is kept"), std::string::npos)
       << (*node)->Output();
+  auto gone = (*node)->Raw("GET", "/v2/workflows/chain");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->first, 404) << gone->second;
   auto backup =
       (*node)->Raw("POST", "/v2/admin/backup", R"({"directory": ")" + dir.Sub("b") + R"("})");
   ASSERT_TRUE(backup.ok());
