@@ -527,11 +527,7 @@ class Runner {
       if (!v.ok()) return ForceFail(ti, RunError(ti, v.status().message()));
       if (IsTruthy(*v)) {
         MutTask(ti).paused_before = true;
-        if (WfRunning()) {
-          st_.state = State::kPaused;
-          PauseChildren();
-          PauseParentIfAny();
-        }
+        if (WfRunning()) EnterPaused();
         return;  // stays IDLE until resume
       }
     }
@@ -1224,10 +1220,8 @@ class Runner {
           return;
         case TransitionItem::Kind::kPause:
           if (WfRunning()) {
-            st_.state = State::kPaused;
+            EnterPaused();
             st_.state_info = f.msg;
-            PauseChildren();
-            PauseParentIfAny();
             paused_by_cmd = true;
           }
           break;
@@ -1565,23 +1559,30 @@ class Runner {
   }
 
   // ------------------------------------------------------------------------------ sub-executions
-  void ForEachRunningChild(ControlSubExecution::Op op) {
+  void ForEachRunningChild(ControlSubExecution::Op op, const std::string& except = {}) {
     for (const auto& t : st_.tasks) {
       if (IsCompleted(t.state)) continue;
       for (const auto& a : t.actions) {
-        if (a.is_workflow && a.accepted && !IsCompleted(a.state)) {
+        if (a.is_workflow && a.accepted && !IsCompleted(a.state) && a.id != except) {
           Emit(ControlSubExecution{st_.id, a.id, op});
         }
       }
     }
   }
-  void PauseChildren() { ForEachRunningChild(ControlSubExecution::Op::kPause); }
-  // A sub-workflow that paused by itself (a pause command, pause-before) pauses its parent
-  // (Mistral: the parent goes PAUSED; resuming it resumes this one). Not for a pause requested from
-  // outside, which may come from the parent itself (a parent resumed meanwhile would be paused
-  // again).
-  void PauseParentIfAny() {
-    if (!st_.parent_execution_id.empty()) Emit(PauseParent{st_.id, st_.parent_execution_id});
+  // A sub-workflow tells its parent each time it pauses or resumes (Mistral's on_action_update):
+  // the parent's task shows PAUSED, the parent pauses with it and resumes when no task of it is
+  // paused.
+  void NotifyParentIfAny(State s) {
+    if (st_.parent_execution_id.empty()) return;
+    Emit(NotifyParent{st_.id, st_.parent_execution_id, st_.parent_task_execution_id, s});
+  }
+  // The workflow itself goes PAUSED: its running children are paused (all but `except`, the child
+  // whose pause caused this one) and its parent is told.
+  void EnterPaused(const std::string& except = {}) {
+    st_.state = State::kPaused;
+    st_.updated_at = now_;
+    ForEachRunningChild(ControlSubExecution::Op::kPause, except);
+    NotifyParentIfAny(State::kPaused);
   }
   void CancelChildren() { ForEachRunningChild(ControlSubExecution::Op::kCancel); }
 
@@ -1647,9 +1648,7 @@ class Runner {
       return FailedPrecondition("cannot pause execution " + st_.id + " in state " +
                                 std::string(StateName(st_.state)));
     }
-    st_.state = State::kPaused;
-    st_.updated_at = now_;
-    PauseChildren();
+    EnterPaused();
     return Status::Ok();
   }
 
@@ -1663,10 +1662,59 @@ class Runner {
       if (!env.is_object()) env = JsonObject();
       DeepMerge(env, *ev.env);
     }
+    ResumeRunning();
+    return Status::Ok();
+  }
+
+  // A child paused or resumed (Mistral's task_handler._on_action_update): its action and task show
+  // it (a task is PAUSED while any of its children is), this execution pauses with it, and resumes
+  // once none of its tasks is paused. Stale updates (a child or task already completed) change
+  // nothing.
+  Status OnSubWorkflowUpdated(const SubWorkflowUpdated& ev) {
+    if (ev.state != State::kPaused && ev.state != State::kRunning) {
+      return InvalidArgument("SubWorkflowUpdated carries PAUSED or RUNNING, not " +
+                             std::string(StateName(ev.state)));
+    }
+    auto it = st_.index.action_by_id.find(ev.sub_execution_id);
+    if (it == st_.index.action_by_id.end()) {
+      return NotFound("sub-workflow execution " + ev.sub_execution_id + " not found in execution " +
+                      st_.id);
+    }
+    auto [ti, ai] = it->second;
+    if (IsCompleted(MutAction(ti, ai).state) || IsCompleted(MutTask(ti).state)) return Status::Ok();
+    if (IsCompleted(st_.state)) return Status::Ok();
+    ActionExecution& a = MutAction(ti, ai);
+    a.state = ev.state;
+    a.updated_at = now_;
+    if (ev.state == State::kPaused) {
+      if (MutTask(ti).state == State::kRunning) SetTaskState(ti, State::kPaused);
+      if (WfRunning()) EnterPaused(ev.sub_execution_id);
+      return Status::Ok();
+    }
+    const TaskExecution& t = MutTask(ti);
+    bool child_paused = std::any_of(t.actions.begin(), t.actions.end(), [](const auto& x) {
+      return x.is_workflow && x.accepted && x.state == State::kPaused;
+    });
+    if (t.state == State::kPaused && !child_paused) SetTaskState(ti, State::kRunning);
+    bool task_paused = std::any_of(st_.tasks.begin(), st_.tasks.end(),
+                                   [](const auto& x) { return x.state == State::kPaused; });
+    if (st_.state == State::kPaused && !task_paused) {
+      ResumeRunning(ev.sub_execution_id);
+    } else if (WfRunning() && MutTask(ti).state == State::kRunning) {
+      ContinueTask(ti);  // children that completed while the task was paused
+      CheckCompletion();
+    }
+    return Status::Ok();
+  }
+
+  // Back to RUNNING: children resumed (all but `except`, the child whose resume caused this one),
+  // the parent told, then what waited for the pause to end.
+  void ResumeRunning(const std::string& except = {}) {
     st_.state = State::kRunning;
     st_.state_info.reset();
     st_.updated_at = now_;
-    ForEachRunningChild(ControlSubExecution::Op::kResume);
+    ForEachRunningChild(ControlSubExecution::Op::kResume, except);
+    NotifyParentIfAny(State::kRunning);
     // Timers that fired while paused.
     std::vector<std::pair<std::string, TimerInfo>> fired;
     for (const auto& [id, info] : st_.timers) {
@@ -1705,7 +1753,6 @@ class Runner {
     if (spec_->type == lang::WorkflowType::kReverse && WfRunning()) ReverseContinue();
     EvaluateJoins();
     CheckCompletion();
-    return Status::Ok();
   }
 
   Status Stop(State s, std::optional<std::string> info) {
@@ -2025,6 +2072,8 @@ Status Engine::Apply(ExecutionState& state, const Event& event, TimestampUs now,
           return r.Rerun(ev);
         } else if constexpr (std::is_same_v<T, SkipTask>) {
           return r.Skip(ev);
+        } else if constexpr (std::is_same_v<T, SubWorkflowUpdated>) {
+          return r.OnSubWorkflowUpdated(ev);
         } else {
           return Internal("unreachable");  // PurgeExecution, handled above
         }

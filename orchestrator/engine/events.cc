@@ -10,16 +10,16 @@ const std::string& EventExecutionId(const Event& event) {
 
 std::string_view EventName(const Event& event) {
   static constexpr std::string_view kNames[] = {
-      "StartExecution",  "ActionCompleted", "SubWorkflowCompleted", "TimerFired", "PauseExecution",
-      "ResumeExecution", "CancelExecution", "StopExecution",        "RerunTask",  "SkipTask",
-      "PurgeExecution"};
+      "StartExecution", "ActionCompleted", "SubWorkflowCompleted", "TimerFired",
+      "PauseExecution", "ResumeExecution", "CancelExecution",      "StopExecution",
+      "RerunTask",      "SkipTask",        "PurgeExecution",       "SubWorkflowUpdated"};
   return kNames[event.index()];
 }
 
 std::string_view CommandName(const Command& command) {
   static constexpr std::string_view kNames[] = {
       "RunAction",         "StartSubWorkflow",    "SetTimer",        "CancelTimer",
-      "ExecutionFinished", "ControlSubExecution", "DeleteExecution", "PauseParent"};
+      "ExecutionFinished", "ControlSubExecution", "DeleteExecution", "NotifyParent"};
   return kNames[command.index()];
 }
 

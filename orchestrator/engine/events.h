@@ -16,8 +16,10 @@
 //    it into SubWorkflowCompleted for the parent execution.
 //  - ControlSubExecution: pause / resume / cancel / purge a child execution (Apply
 //  Pause/Resume/Cancel/PurgeExecution to it).
-//  - DeleteExecution: remove the execution's stored state (after a PurgeExecution was accepted); later
-//  events for it find no execution.
+//  - NotifyParent: the execution paused or resumed; the runtime turns it into SubWorkflowUpdated
+//  for the parent execution.
+//  - DeleteExecution: remove the execution's stored state (after a PurgeExecution was accepted);
+//  later events for it find no execution.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -111,15 +113,25 @@ struct SkipTask {
   std::string task_execution_id;
 };
 
+// A child execution paused or resumed (the runtime builds this from the child's NotifyParent): the
+// parent's task shows it (PAUSED while any of its children is paused), the parent pauses with it
+// and resumes once none of its tasks is paused, as in Mistral.
+struct SubWorkflowUpdated {
+  std::string execution_id;  // the parent execution
+  std::string task_execution_id;
+  std::string sub_execution_id;
+  State state = State::kPaused;  // PAUSED or RUNNING
+};
+
 // Removes a completed execution and, through ControlSubExecution, its sub-workflow executions
 // (execution retention, DELETE /v2/executions/{id}). Refused while the execution is not completed.
 struct PurgeExecution {
   std::string execution_id;
 };
 
-using Event =
-    std::variant<StartExecution, ActionCompleted, SubWorkflowCompleted, TimerFired, PauseExecution,
-                 ResumeExecution, CancelExecution, StopExecution, RerunTask, SkipTask, PurgeExecution>;
+using Event = std::variant<StartExecution, ActionCompleted, SubWorkflowCompleted, TimerFired,
+                           PauseExecution, ResumeExecution, CancelExecution, StopExecution,
+                           RerunTask, SkipTask, PurgeExecution, SubWorkflowUpdated>;
 
 // The execution id an event is addressed to.
 const std::string& EventExecutionId(const Event& event);
@@ -184,15 +196,17 @@ struct DeleteExecution {
   std::string execution_id;
 };
 
-// A sub-workflow paused (its pause command, pause-before or a request): its parent pauses too, as
-// in Mistral; resuming the parent resumes it (the parent's Resume resumes its running children).
-struct PauseParent {
-  std::string execution_id;         // the paused sub-workflow
-  std::string parent_execution_id;  // to pause
+// A sub-workflow paused (its pause command, pause-before, a request) or resumed: the runtime
+// delivers SubWorkflowUpdated to its parent.
+struct NotifyParent {
+  std::string execution_id;  // the sub-workflow
+  std::string parent_execution_id;
+  std::string parent_task_execution_id;
+  State state = State::kPaused;  // PAUSED or RUNNING
 };
 
 using Command = std::variant<RunAction, StartSubWorkflow, SetTimer, CancelTimer, ExecutionFinished,
-                             ControlSubExecution, DeleteExecution, PauseParent>;
+                             ControlSubExecution, DeleteExecution, NotifyParent>;
 
 std::string_view CommandName(const Command& command);
 

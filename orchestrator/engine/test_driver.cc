@@ -196,8 +196,9 @@ void TestDriver::Handle(const Command& cmd) {
     }
   } else if (const auto* del = std::get_if<DeleteExecution>(&cmd)) {
     executions_.erase(del->execution_id);
-  } else if (const auto* pp = std::get_if<PauseParent>(&cmd)) {
-    queue_.push_back(PauseExecution{pp->parent_execution_id});
+  } else if (const auto* np = std::get_if<NotifyParent>(&cmd)) {
+    queue_.push_back(SubWorkflowUpdated{np->parent_execution_id, np->parent_task_execution_id,
+                                        np->execution_id, np->state});
   }
 }
 
@@ -581,6 +582,20 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect, bo
                            std::nullopt};
         if (const Json* x = step.if_contains("state_info")) stop.state_info = Text(*x);
         s = d.Send(stop);
+      } else if (op == "pause_sub" || op == "resume_sub") {
+        // Pauses / resumes the (latest) sub-execution of workflow `workflow` from outside.
+        const ExecutionState* sub = nullptr;
+        for (const auto* ch : d.Children(*id)) {
+          if (ch->workflow_name == Text(step.at("workflow"))) sub = ch;
+        }
+        if (!sub) {
+          c.Fail(what + ": no sub-execution of " + Text(step.at("workflow")));
+          continue;
+        }
+        if (op == "pause_sub")
+          s = d.Send(PauseExecution{sub->id});
+        else
+          s = d.Send(ResumeExecution{sub->id, std::nullopt});
       } else if (op == "rerun_sub_task") {
         // Reruns `task` inside the (latest) sub-execution of workflow `workflow`.
         const ExecutionState* sub = nullptr;
@@ -603,8 +618,17 @@ std::vector<std::string> RunCase(const std::string& yaml, const Json& expect, bo
         if (const Json* x = step.if_contains("env")) rr.env = *x;
         s = d.Send(rr);
       } else if (op == "complete_async") {
-        // Completes the oldest pending async action of `task` with `result` (or `error`).
-        const std::string tid = task_id(Text(step.at("task")));
+        // Completes the oldest pending async action of `task` (of the latest sub-execution of
+        // `workflow` when given) with `result` (or `error`).
+        std::string tid = task_id(Text(step.at("task")));
+        if (const Json* wf = step.if_contains("workflow")) {
+          tid = "<no sub-execution " + Text(*wf) + ">";
+          for (const auto* ch : d.Children(*id)) {
+            if (ch->workflow_name != Text(*wf)) continue;
+            const TaskExecution* t = ch->FindLatestTask(Text(step.at("task")));
+            tid = t ? t->id : "<no task " + Text(step.at("task")) + ">";
+          }
+        }
         const RunAction* pending = nullptr;
         for (const auto& p : d.pending_async()) {
           bool done = false;

@@ -626,10 +626,11 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
                   break;
               }
               put(events_topic, c.sub_execution_id, *protocol::EncodeEvent(control));
-            } else if constexpr (std::is_same_v<T, engine::PauseParent>) {
+            } else if constexpr (std::is_same_v<T, engine::NotifyParent>) {
               put(events_topic, c.parent_execution_id,
-                  *protocol::EncodeEvent(
-                      engine::Event(engine::PauseExecution{c.parent_execution_id})));
+                  *protocol::EncodeEvent(engine::Event(
+                      engine::SubWorkflowUpdated{c.parent_execution_id, c.parent_task_execution_id,
+                                                 c.execution_id, c.state})));
             } else if constexpr (std::is_same_v<T, engine::DeleteExecution>) {
               // The state goes in this commit, with its ids in the store's index and its live timers.
               store::DeletedExecution& d = batch.deleted.emplace_back();

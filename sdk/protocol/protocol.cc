@@ -184,6 +184,10 @@ void WriteEvent(const engine::Event& event, Sink& o) {
           if (e.env) o.Value("env", *e.env);
         } else if constexpr (std::is_same_v<T, engine::SkipTask>) {
           o.Str("task_execution_id", e.task_execution_id);
+        } else if constexpr (std::is_same_v<T, engine::SubWorkflowUpdated>) {
+          o.Str("task_execution_id", e.task_execution_id);
+          o.Str("sub_execution_id", e.sub_execution_id);
+          o.Str("state", engine::StateName(e.state));
         }
       },
       event);
@@ -672,6 +676,13 @@ Result<engine::Event> EventFromJson(const Json& json) {
     out = std::move(e);
   } else if (type == "PurgeExecution") {
     out = engine::PurgeExecution{r.Str("execution_id")};
+  } else if (type == "SubWorkflowUpdated") {
+    engine::SubWorkflowUpdated e;
+    e.execution_id = r.Str("execution_id");
+    e.task_execution_id = r.Str("task_execution_id");
+    e.sub_execution_id = r.Str("sub_execution_id");
+    e.state = r.StateField("state");
+    out = std::move(e);
   } else {
     return InvalidArgument("bad event message: unknown type '" + type + "'");
   }

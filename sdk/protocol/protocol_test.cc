@@ -25,9 +25,18 @@ std::vector<Event> SampleEvents() {
   engine::ResumeExecution resume{"e1", *ParseJson(R"({"x": 1})")};
   engine::StopExecution stop{"e1", engine::State::kSuccess, std::string("done")};
   engine::RerunTask rerun{"e1", "t1", false, std::nullopt};
-  return {start, done, sub, engine::TimerFired{"e1", "tm1"}, engine::PauseExecution{"e1"}, resume,
-          engine::CancelExecution{"e1", std::nullopt}, stop, rerun, engine::SkipTask{"e1", "t1"},
-          engine::PurgeExecution{"e1"}};
+  return {start,
+          done,
+          sub,
+          engine::TimerFired{"e1", "tm1"},
+          engine::PauseExecution{"e1"},
+          resume,
+          engine::CancelExecution{"e1", std::nullopt},
+          stop,
+          rerun,
+          engine::SkipTask{"e1", "t1"},
+          engine::PurgeExecution{"e1"},
+          engine::SubWorkflowUpdated{"e1", "t1", "s1", engine::State::kPaused}};
 }
 
 TEST(ProtocolTest, EveryEventRoundTrips) {
