@@ -11,10 +11,10 @@
 #include <mutex>
 #include <sstream>
 
+#include "common/http/http_server.h"
+#include "common/http/router.h"
 #include "common/ids.h"
 #include "common/json.h"
-#include "ingest/http/http_server.h"
-#include "ingest/http/router.h"
 
 namespace bora::cli {
 namespace {

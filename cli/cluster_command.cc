@@ -8,12 +8,12 @@
 #include <mutex>
 #include <sstream>
 
+#include "common/http/http_server.h"
+#include "common/http/router.h"
 #include "common/log.h"
 #include "common/metrics/http_routes.h"
 #include "common/metrics/metrics.h"
 #include "common/redis/redis_client.h"
-#include "ingest/http/http_server.h"
-#include "ingest/http/router.h"
 
 namespace bora::cli {
 

@@ -4,16 +4,16 @@
 // else 503 with the reason). Mounted on the API router by `bora serve`/`bora api` and on the
 // --metrics-port server of `bora orchestrator` and `bora worker`.
 //
-// The handlers only use the plain values of ingest/http/http_types.h; AddRoutes is inline so this
+// The handlers only use the plain values of common/http/http_types.h; AddRoutes is inline so this
 // library does not link the HTTP server (whoever owns a Router links it).
 //
 // Thread-safety: handlers may run on any thread at once; `ready` must be thread-safe.
 #include <functional>
 #include <string>
 
+#include "common/http/http_types.h"
+#include "common/http/router.h"
 #include "common/status.h"
-#include "ingest/http/http_types.h"
-#include "ingest/http/router.h"
 
 namespace bora::metrics {
 

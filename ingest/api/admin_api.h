@@ -12,8 +12,8 @@
 // `bora admin backup DIR` calls it.
 //
 // Ownership: the handlers keep a reference to the ApiContext. Thread-safety: any server thread.
+#include "common/http/router.h"
 #include "ingest/api/api_context.h"
-#include "ingest/http/router.h"
 
 namespace bora::api {
 

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "common/http/fault.h"
 #include "common/log.h"
 #include "common/metrics/http_routes.h"
 #include "ingest/api/admin_api.h"
@@ -20,7 +21,6 @@
 #include "ingest/api/openapi.h"
 #include "ingest/api/services_api.h"
 #include "ingest/events/ingest_processor.h"
-#include "ingest/http/fault.h"
 #include "orchestrator/runtime/cluster_node.h"
 #include "orchestrator/runtime/embedded_runtime.h"
 #include "orchestrator/store/memory_resource_store.h"

@@ -11,7 +11,7 @@
 //    RedisResourceStore and RedisDefinitions (shared by every process); cron and ingest only in
 //    processes with the orchestrator role (cron triggers are fired by the owner of their partition;
 //    the ingest consumer group shares bora.ingest).
-// The HTTP server (ingest/http) serves every resource route (rest_api), /metrics and /health/*.
+// The HTTP server (common/http) serves every resource route (rest_api), /metrics and /health/*.
 //
 // Ownership: the service does not own the runtime; create it before the runtime's Start() (it
 // registers hooks), start its HTTP server after, stop it before the runtime stops. Thread-safety:
@@ -20,11 +20,11 @@
 #include <memory>
 #include <string>
 
+#include "common/http/http_server.h"
+#include "common/http/router.h"
 #include "common/status.h"
 #include "ingest/api/api_context.h"
 #include "ingest/api/catalog.h"
-#include "ingest/http/http_server.h"
-#include "ingest/http/router.h"
 #include "orchestrator/runtime/roles.h"
 
 namespace bora::runtime {

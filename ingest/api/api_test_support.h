@@ -15,10 +15,10 @@
 #include <memory>
 #include <string>
 
+#include "common/http/http_types.h"
 #include "common/json.h"
 #include "ingest/api/api_context.h"
 #include "ingest/api/api_service.h"
-#include "ingest/http/http_types.h"
 #include "orchestrator/runtime/embedded_runtime.h"
 
 namespace bora::api {

@@ -17,10 +17,10 @@
 // router). Thread-safety: every handler may run on any server thread concurrently.
 #include <string>
 
+#include "common/http/http_types.h"
+#include "common/http/router.h"
 #include "common/json.h"
 #include "ingest/api/api_context.h"
-#include "ingest/http/http_types.h"
-#include "ingest/http/router.h"
 #include "orchestrator/triggers/cron_trigger.h"
 
 namespace bora::api {

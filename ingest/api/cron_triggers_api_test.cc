@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "common/http/router.h"
 #include "ingest/api/api_test_support.h"
 #include "ingest/api/catalog.h"
-#include "ingest/http/router.h"
 #include "orchestrator/runtime/embedded_runtime.h"
 #include "orchestrator/triggers/cron.h"
 #include "orchestrator/triggers/cron_scheduler.h"

@@ -7,8 +7,8 @@
 // definitions larger than ctx.limits.max_definition_bytes get 413.
 //
 // Thread-safety: register before serving; the handlers may run on any server thread.
+#include "common/http/router.h"
 #include "ingest/api/api_context.h"
-#include "ingest/http/router.h"
 
 namespace bora::api {
 

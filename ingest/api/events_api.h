@@ -19,9 +19,9 @@
 #include <memory>
 #include <string>
 
+#include "common/http/http_types.h"
+#include "common/http/router.h"
 #include "ingest/api/api_context.h"
-#include "ingest/http/http_types.h"
-#include "ingest/http/router.h"
 
 namespace bora::api {
 

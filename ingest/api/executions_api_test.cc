@@ -6,9 +6,9 @@
 #include <memory>
 #include <set>
 
+#include "common/http/router.h"
 #include "ingest/api/api_test_support.h"
 #include "ingest/api/catalog.h"
-#include "ingest/http/router.h"
 #include "orchestrator/runtime/embedded_runtime.h"
 #include "sdk/protocol/protocol.h"
 #include "workers/action.h"

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "common/http/http_types.h"
 #include "common/json.h"
 #include "common/status.h"
-#include "ingest/http/http_types.h"
 
 namespace bora::api {
 

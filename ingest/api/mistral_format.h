@@ -8,9 +8,9 @@
 #include <string_view>
 
 #include "common/clock.h"
+#include "common/http/http_types.h"
 #include "common/json.h"
 #include "common/status.h"
-#include "ingest/http/http_types.h"
 
 namespace bora::api {
 

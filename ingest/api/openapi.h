@@ -7,7 +7,7 @@
 // Thread-safety: the document is immutable; the handler may run on any thread.
 #include <string_view>
 
-#include "ingest/http/router.h"
+#include "common/http/router.h"
 
 namespace bora::api {
 

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/http/router.h"
 #include "common/json.h"
 #include "common/metrics/http_routes.h"
 #include "ingest/api/admin_api.h"
@@ -36,7 +37,6 @@
 #include "ingest/api/events_api.h"
 #include "ingest/api/executions_api.h"
 #include "ingest/api/services_api.h"
-#include "ingest/http/router.h"
 #include "orchestrator/runtime/embedded_runtime.h"
 
 namespace bora::api {

@@ -8,8 +8,8 @@
 // not supported.")
 //
 // Ownership: the handler keeps a reference to the ApiContext. Thread-safety: any server thread.
+#include "common/http/router.h"
 #include "ingest/api/api_context.h"
-#include "ingest/http/router.h"
 
 namespace bora::api {
 

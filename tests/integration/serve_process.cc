@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "ingest/http/test_client.h"
+#include "common/http/test_client.h"
 
 namespace bora::testing {
 

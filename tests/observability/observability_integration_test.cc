@@ -28,9 +28,9 @@
 #include <sstream>
 #include <thread>
 
+#include "common/http/test_client.h"
 #include "common/ids.h"
 #include "common/json.h"
-#include "ingest/http/test_client.h"
 #include "tests/integration/cluster_harness.h"
 #include "tests/observability/dashboard_check.h"
 

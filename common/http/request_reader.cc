@@ -1,4 +1,4 @@
-#include "ingest/http/request_reader.h"
+#include "common/http/request_reader.h"
 
 #include <algorithm>
 #include <boost/asio/error.hpp>
@@ -7,7 +7,7 @@
 #include <cctype>
 #include <string_view>
 
-#include "ingest/http/fault.h"
+#include "common/http/fault.h"
 
 namespace bora::http::internal {
 namespace {

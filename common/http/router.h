@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "ingest/http/http_types.h"
+#include "common/http/http_types.h"
 
 namespace bora::http {
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
-#include "ingest/http/request_reader.h"
-#include "ingest/http/router.h"
+#include "common/http/request_reader.h"
+#include "common/http/router.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
 // HttpServer: the HTTP/1.1 server in front of the REST API (Boost.Beast + Asio, kept out of this
 // header). One handler (usually Router::Dispatch) answers every request; the server enforces the
 // limits below, the optional bearer token, the Origin of state-changing requests, and turns
-// malformed input into 400/413/431 with a Mistral fault body. See ingest/http/README.md for the
+// malformed input into 400/413/431 with a Mistral fault body. See common/http/README.md for the
 // limits table.
 //
 // Ownership and threads: the owner calls Start() and Stop() (or lets the destructor stop) from one
@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "common/http/http_types.h"
 #include "common/status.h"
-#include "ingest/http/http_types.h"
 
 namespace bora::http {
 

@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "common/http/http_types.h"
 #include "common/status.h"
-#include "ingest/http/http_types.h"
 
 namespace bora::http {
 

@@ -1,4 +1,4 @@
-#include "ingest/http/test_client.h"
+#include "common/http/test_client.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -7,11 +7,11 @@
 #include <thread>
 #include <vector>
 
+#include "common/http/fault.h"
+#include "common/http/http_server.h"
+#include "common/http/router.h"
+#include "common/http/test_client.h"
 #include "common/json.h"
-#include "ingest/http/fault.h"
-#include "ingest/http/http_server.h"
-#include "ingest/http/router.h"
-#include "ingest/http/test_client.h"
 
 namespace bora::http {
 namespace {

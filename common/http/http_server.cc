@@ -1,4 +1,4 @@
-#include "ingest/http/http_server.h"
+#include "common/http/http_server.h"
 
 #include <unistd.h>
 
@@ -15,9 +15,9 @@
 #include <thread>
 #include <vector>
 
+#include "common/http/fault.h"
+#include "common/http/request_reader.h"
 #include "common/log.h"
-#include "ingest/http/fault.h"
-#include "ingest/http/request_reader.h"
 
 namespace bora::http {
 namespace {

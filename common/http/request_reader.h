@@ -6,7 +6,7 @@
 // silent close), and the conversion of a parsed message into an HttpRequest. RequestGate then
 // decides what a parsed request gets before the handler: 401 (token), 403 (Origin).
 //
-// Beast types are visible here: include it only from ingest/http. Thread-safety: one reader per
+// Beast types are visible here: include it only from common/http. Thread-safety: one reader per
 // connection, used from that connection's strand; a RequestGate is immutable and shared.
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -17,8 +17,8 @@
 #include <set>
 #include <string>
 
-#include "ingest/http/http_server.h"
-#include "ingest/http/http_types.h"
+#include "common/http/http_server.h"
+#include "common/http/http_types.h"
 
 namespace bora::http::internal {
 

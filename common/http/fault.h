@@ -7,7 +7,7 @@
 // Thread-safety: pure function.
 #include <string_view>
 
-#include "ingest/http/http_types.h"
+#include "common/http/http_types.h"
 
 namespace bora::http {
 

@@ -1,6 +1,6 @@
 #pragma once
-// Plain HTTP request/response values shared by the server (ingest/http/http_server.h), the router and every
-// REST handler. They carry no Beast types so handlers and their tests need no networking.
+// Plain HTTP request/response values shared by the server (common/http/http_server.h), the router
+// and every REST handler. They carry no Beast types so handlers and their tests need no networking.
 //
 // Thread-safety: values; a handler gets its own request and returns its own response.
 #include <functional>

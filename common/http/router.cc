@@ -1,11 +1,11 @@
-#include "ingest/http/router.h"
+#include "common/http/router.h"
 
 #include <exception>
 #include <set>
 #include <string_view>
 
+#include "common/http/fault.h"
 #include "common/json.h"
-#include "ingest/http/fault.h"
 
 namespace bora::http {
 namespace {
