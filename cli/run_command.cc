@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "common/json.h"
@@ -231,7 +232,13 @@ int RunRun(const RunArgs& args) {
   rt.Stop();
 
   if (args.json) {
-    std::cout << PythonJsonDumps(runtime::ExecutionView(*state)) << "\n";
+    // Sub-workflow executions nested under their action executions ("sub_execution"), recursively.
+    auto lookup = [&](const std::string& sub_id) -> std::optional<engine::ExecutionState> {
+      auto sub = rt.client().Get(sub_id);
+      if (!sub.ok() || !sub->has_value()) return std::nullopt;
+      return std::move(**sub);
+    };
+    std::cout << PythonJsonDumps(runtime::ExecutionTreeView(*state, lookup)) << "\n";
     return ExitCode(state->state);
   }
   std::printf("\nWorkflow %s: %s%s%s in %.1f ms\n", workflow.c_str(), StateColor(state->state, tty),

@@ -71,4 +71,24 @@ Json ExecutionView(const engine::ExecutionState& state) {
   return o;
 }
 
+Json ExecutionTreeView(const engine::ExecutionState& state, const SubExecutionLookup& lookup,
+                       int max_depth) {
+  Json view = ExecutionView(state);
+  JsonArray& tasks = view.get_object()["tasks"].get_array();
+  for (size_t ti = 0; ti < state.tasks.size(); ++ti) {
+    const auto& task = state.tasks[ti];
+    JsonArray& actions = tasks[ti].get_object()["action_executions"].get_array();
+    for (size_t ai = 0; ai < task.actions.size(); ++ai) {
+      const auto& action = task.actions[ai];
+      if (!action.is_workflow) continue;
+      Json sub = nullptr;
+      if (max_depth > 0) {
+        if (auto found = lookup(action.id)) sub = ExecutionTreeView(*found, lookup, max_depth - 1);
+      }
+      actions[ai].get_object()["sub_execution"] = std::move(sub);
+    }
+  }
+  return view;
+}
+
 }  // namespace bora::runtime

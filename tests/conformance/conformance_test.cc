@@ -1,8 +1,14 @@
-// The conformance runner: one test per case of the Mistral conformance corpus (../shared/conformance, or
-// $BORA_CONFORMANCE_DIR). Each case is run in the embedded runtime in deterministic mode (manual clock, actions
-// inline, no sleeps), through the same ExecutionClient operations the API uses, and every key of its
-// .expect.json is checked as ../shared/conformance/README.md defines it. A key this runner does not know fails
-// the case as "unchecked".
+// The conformance runner: one test per case of the Mistral conformance corpus
+// (../shared/conformance, or $BORA_CONFORMANCE_DIR), and every key of its .expect.json checked as
+// ../shared/conformance/README.md defines it. A key this runner does not know fails the case as
+// "unchecked". Built three times, one per driver (driver.h):
+// - conformance_test: the embedded runtime in deterministic mode (manual clock, actions inline, no
+//   sleeps), through the same ExecutionClient operations the API uses;
+// - conformance_distributed_test (BORA_DISTRIBUTED): separate `bora orchestrator` and `bora worker`
+//   processes on the real Kafka and Redis;
+// - conformance_cli_test (BORA_CLI): the built `bora run --json` per case, its printed execution
+//   tree (sub-workflows nested) read back. `bora run` exits at the first stop, so the cases with
+//   `steps` are checked up to there, then skipped: their steps run in the two other builds.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -88,6 +94,8 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
     auto d = conformance::MakeDistributedDriver(GetParam().substr(0, 3));
     ASSERT_TRUE(d.ok()) << d.status().ToString();
     rt_ = std::move(*d);
+#elif defined(BORA_CLI)
+    rt_ = conformance::MakeCliDriver(BORA_BINARY);
 #else
     rt_ = conformance::MakeEmbeddedDriver();
 #endif
@@ -100,7 +108,7 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
   }
 
   engine::ExecutionState State() {
-    auto s = rt_->client().Get(execution_id_);
+    auto s = rt_->Get(execution_id_);
     EXPECT_TRUE(s.ok() && s->has_value()) << "execution " << execution_id_ << " not found";
     return s.ok() && s->has_value() ? **s : engine::ExecutionState();
   }
@@ -120,7 +128,7 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
       for (const auto& t : s->tasks) {
         for (const auto& a : t.actions) {
           if (!a.is_workflow) continue;
-          auto sub = rt_->client().Get(a.id);
+          auto sub = rt_->Get(a.id);
           if (!sub.ok() || !sub->has_value()) continue;
           keep.push_back(std::make_unique<engine::ExecutionState>(**sub));
           out.push_back(**sub);
@@ -164,6 +172,9 @@ class ConformanceTest : public ::testing::TestWithParam<std::string> {
   std::set<std::string> checked_;
   std::unique_ptr<conformance::Driver> rt_;
   std::string execution_id_;
+  // Set when the driver cannot run the steps (the cli driver): the case ends skipped, once all else
+  // is checked.
+  std::string steps_not_run_;
 };
 
 void ConformanceTest::CheckOutcome(const engine::ExecutionState& s) {
@@ -410,16 +421,24 @@ void ConformanceTest::RunSteps(const Json& steps) {
     for (const auto& kv : step) {
       EXPECT_TRUE(known.contains(std::string(kv.key()))) << where << ": unchecked key " << kv.key();
     }
+    Status done;
     if (op == "resume") {
-      ASSERT_TRUE(rt_->client().Resume(execution_id_).ok());
+      done = rt_->Resume(execution_id_);
     } else if (op == "skip_task") {
       auto s = State();
       const auto* t = Latest(s, AsText(step.at("task")));
       ASSERT_NE(t, nullptr) << where << ": no task " << AsText(step.at("task"));
-      ASSERT_TRUE(rt_->client().SkipTask(execution_id_, t->id).ok());
+      done = rt_->SkipTask(execution_id_, t->id);
     } else {
       FAIL() << where << ": unknown op";
     }
+#ifdef BORA_CLI
+    if (done.code() == StatusCode::kUnimplemented) {
+      steps_not_run_ = where + " and after: " + done.message();
+      return;
+    }
+#endif
+    ASSERT_TRUE(done.ok()) << where << ": " << done.ToString();
     Status settled = rt_->Settle(execution_id_);
     ASSERT_TRUE(settled.ok()) << settled.ToString();
     auto s = State();
@@ -450,7 +469,7 @@ TEST_P(ConformanceTest, Case) {
   if (const Json* v = Key("env")) request.params.get_object()["env"] = *v;
   Key("source");
   Key("notes");
-  auto id = rt_->client().Start(request);
+  auto id = rt_->Start(request);
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   execution_id_ = *id;
   Status settled = rt_->Settle(execution_id_);
@@ -460,6 +479,10 @@ TEST_P(ConformanceTest, Case) {
 
   for (const auto& kv : expect_) {
     EXPECT_TRUE(checked_.contains(std::string(kv.key()))) << "unchecked key: " << kv.key();
+  }
+  // Only now, so a failure of any check before still fails the case.
+  if (!steps_not_run_.empty() && !HasFailure()) {
+    GTEST_SKIP() << "checked up to the first stop; " << steps_not_run_;
   }
 }
 

@@ -34,7 +34,16 @@ class DistributedDriver final : public Driver {
   Status Load(const std::string& yaml, const std::string& file_name) override {
     return cluster_->Load(yaml, file_name);
   }
-  runtime::ExecutionClient& client() override { return cluster_->client(); }
+  Result<std::string> Start(const runtime::StartRequest& request) override {
+    return cluster_->client().Start(request);
+  }
+  Result<std::optional<engine::ExecutionState>> Get(const std::string& id) override {
+    return cluster_->client().Get(id);
+  }
+  Status Resume(const std::string& id) override { return cluster_->client().Resume(id); }
+  Status SkipTask(const std::string& id, const std::string& task_id) override {
+    return cluster_->client().SkipTask(id, task_id);
+  }
 
   // Settled and unchanged over three polls 50 ms apart (tasks still running after the workflow finished,
   // as Mistral allows, are waited for).

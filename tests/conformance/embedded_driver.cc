@@ -14,7 +14,16 @@ class EmbeddedDriver final : public Driver {
   Status Load(const std::string& yaml, const std::string& file_name) override {
     return rt_->LoadYaml(yaml, file_name);
   }
-  runtime::ExecutionClient& client() override { return rt_->client(); }
+  Result<std::string> Start(const runtime::StartRequest& request) override {
+    return rt_->client().Start(request);
+  }
+  Result<std::optional<engine::ExecutionState>> Get(const std::string& id) override {
+    return rt_->client().Get(id);
+  }
+  Status Resume(const std::string& id) override { return rt_->client().Resume(id); }
+  Status SkipTask(const std::string& id, const std::string& task_id) override {
+    return rt_->client().SkipTask(id, task_id);
+  }
   Status Settle(const std::string&) override { return rt_->RunUntilIdle(); }
 
  private:
