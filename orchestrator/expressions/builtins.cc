@@ -14,8 +14,10 @@
 
 #include "common/ids.h"
 #include "orchestrator/expressions/builtin_call.h"
+#include "orchestrator/expressions/builtins_jinja_library.h"
 #include "orchestrator/expressions/internal.h"
 #include "orchestrator/expressions/regex.h"
+#include "orchestrator/expressions/yaql_library.h"
 
 namespace bora::expr::internal {
 namespace {
@@ -1598,6 +1600,7 @@ ValResult FnSet(Evaluator& ev, const Node& node, Val* recv) {
   Call c(ev, node, recv);
   if (c.size() < 1) return c.Arity(1, 3);
   BORA_ASSIGN_OR_RETURN(Val a, c.Arg(0));
+  if (!a->is_object() && !recv) return SetOfValues(c, std::move(a));  // yaql's set(1, 2)
   if (!a->is_object()) return c.TypeErr(a.get(), "a dict");
   Json r = std::move(a).Take();
   if (c.size() == 3) {
@@ -1800,6 +1803,9 @@ const Json* AttrPath(const Json& v, std::string_view path) {
       size_t i = std::strtoul(std::string(part).c_str(), nullptr, 10);
       if (i >= cur->get_array().size()) return nullptr;
       cur = &cur->get_array()[i];
+    } else if (cur->is_array() && cur->get_array().size() == 2 &&
+               (part == "grouper" || part == "list")) {  // a groupby() group
+      cur = &cur->get_array()[part == "grouper" ? 0 : 1];
     } else {
       return nullptr;
     }
@@ -1835,19 +1841,6 @@ ValResult FnSort(Evaluator& ev, const Node& node, Val* recv) {
     items.emplace_back(std::move(key), e);
   }
   BORA_RETURN_IF_ERROR(SortBy(ev, items, reverse));
-  JsonArray out;
-  for (auto& kv : items) out.push_back(std::move(kv.second));
-  return Val::Own(Json(std::move(out)));
-}
-
-ValResult FnDictSort(Evaluator& ev, const Node& node, Val* recv) {
-  Call c(ev, node, recv);
-  BORA_ASSIGN_OR_RETURN(Val d, c.Arg(0));
-  if (!d->is_object()) return c.TypeErr(d.get(), "a dict");
-  std::vector<std::pair<Json, Json>> items;
-  for (const auto& kv : d->get_object())
-    items.emplace_back(Str(kv.key()), Json(JsonArray{Str(kv.key()), kv.value()}));
-  BORA_RETURN_IF_ERROR(SortBy(ev, items, false));
   JsonArray out;
   for (auto& kv : items) out.push_back(std::move(kv.second));
   return Val::Own(Json(std::move(out)));
@@ -1955,17 +1948,6 @@ ValResult FnMap(Evaluator& ev, const Node& node, Val* recv) {
   return out.Done();
 }
 
-ValResult FnAttr(Evaluator& ev, const Node& node, Val* recv) {
-  Call c(ev, node, recv);
-  BORA_ASSIGN_OR_RETURN(Val v, c.Arg(0));
-  BORA_ASSIGN_OR_RETURN(std::string name, StrArg(c, 1));
-  if (v->is_object()) {
-    auto it = v->get_object().find(name);
-    if (it != v->get_object().end()) return Child(v, it->value());
-  }
-  return Val::Undefined("'" + TypeName(v.get()) + " object' has no attribute '" + name + "'");
-}
-
 ValResult FnDict2Items(Evaluator& ev, const Node& node, Val* recv) {
   Call c(ev, node, recv);
   BORA_ASSIGN_OR_RETURN(Val d, c.Arg(0));
@@ -2024,29 +2006,6 @@ ValResult FnCombine(Evaluator& ev, const Node& node, Val* recv) {
   return Val::Own(std::move(r));
 }
 
-// Jinja's groupby(attribute): [[grouper, [items...]], ...] sorted by the grouper.
-ValResult FnGroupByFilter(Evaluator& ev, const Node& node, Val* recv) {
-  Call c(ev, node, recv);
-  BORA_ASSIGN_OR_RETURN(Val list, ListArg(c, 0, true));
-  BORA_ASSIGN_OR_RETURN(std::optional<Val> av, c.Opt(1, "attribute"));
-  if (!av || !(*av)->is_string()) return InvalidArgument("groupby() needs an attribute name");
-  std::string attr((*av)->get_string());
-  std::vector<std::pair<Json, Json>> items;
-  for (const Json& e : list->get_array()) {
-    const Json* k = AttrPath(e, attr);
-    if (!k) return InvalidArgument("'" + TypeName(e) + " object' has no attribute '" + attr + "'");
-    items.emplace_back(*k, e);
-  }
-  BORA_RETURN_IF_ERROR(SortBy(ev, items, false));
-  JsonArray out;
-  for (auto& [k, e] : items) {
-    if (out.empty() || !JsonEquals(out.back().get_array()[0], k))
-      out.push_back(Json(JsonArray{k, Json(JsonArray{})}));
-    out.back().get_array()[1].get_array().push_back(std::move(e));
-  }
-  return Val::Own(Json(std::move(out)));
-}
-
 // indent(width=4, first=False, blank=False)
 ValResult FnIndent(Evaluator& ev, const Node& node, Val* recv) {
   Call c(ev, node, recv);
@@ -2095,8 +2054,10 @@ ValResult FnTruncate(Evaluator& ev, const Node& node, Val* recv) {
   if (ev2 && (*ev2)->is_string()) end = std::string((*ev2)->get_string());
   BORA_ASSIGN_OR_RETURN(std::optional<Val> wv, c.Opt(4, "leeway"));
   if (wv && IsIntJ(wv->get())) leeway = NumI(wv->get());
-  if (length < static_cast<int64_t>(end.size()))
-    return InvalidArgument("expected length >= " + std::to_string(end.size()));
+  if (length < static_cast<int64_t>(Utf8Len(end)))
+    return InvalidArgument("expected length >= " + std::to_string(Utf8Len(end)) + ", got " +
+                           std::to_string(length));
+  if (leeway < 0) return InvalidArgument("expected leeway >= 0, got " + std::to_string(leeway));
   if (static_cast<int64_t>(s.size()) <= length + leeway) return Val::Own(Str(s));
   std::string cut = s.substr(0, static_cast<size_t>(length) - end.size());
   if (!killwords) {
@@ -2156,46 +2117,6 @@ ValResult FnTitle(Evaluator& ev, const Node& node, Val* recv) {
     }
   }
   return Val::Own(Str(s));
-}
-
-ValResult FnWordCount(Evaluator& ev, const Node& node, Val* recv) {
-  Call c(ev, node, recv);
-  BORA_ASSIGN_OR_RETURN(Val v, c.Arg(0));
-  std::string s = v->is_string() ? std::string(v->get_string()) : PythonStr(v.get());
-  return Val::Own(Json(static_cast<int64_t>(PySplit(s, std::nullopt, -1).size())));
-}
-
-ValResult FnBatch(Evaluator& ev, const Node& node, Val* recv) {
-  Call c(ev, node, recv);
-  BORA_ASSIGN_OR_RETURN(Val list, ListArg(c, 0, true));
-  BORA_ASSIGN_OR_RETURN(int64_t n, IntArg(c, 1));
-  if (n <= 0) return InvalidArgument("batch size must be positive");
-  ListBuilder out(ev);
-  JsonArray cur;
-  for (const Json& e : list->get_array()) {
-    cur.push_back(e);
-    if (static_cast<int64_t>(cur.size()) == n) {
-      BORA_RETURN_IF_ERROR(out.Push(Json(std::move(cur))));
-      cur = JsonArray();
-    }
-  }
-  if (!cur.empty()) BORA_RETURN_IF_ERROR(out.Push(Json(std::move(cur))));
-  return out.Done();
-}
-
-ValResult FnCenter(Evaluator& ev, const Node& node, Val* recv) {
-  Call c(ev, node, recv);
-  BORA_ASSIGN_OR_RETURN(Val v, c.Arg(0));
-  std::string s = v->is_string() ? std::string(v->get_string()) : PythonStr(v.get());
-  int64_t width = 80;
-  if (c.size() > 1) {
-    BORA_ASSIGN_OR_RETURN(width, IntArg(c, 1));
-  }
-  BORA_RETURN_IF_ERROR(ev.CheckSize(static_cast<size_t>(std::max<int64_t>(width, 0))));
-  if (static_cast<int64_t>(s.size()) >= width) return Val::Own(Str(s));
-  size_t total = static_cast<size_t>(width) - s.size();
-  size_t left = total / 2 + (total & s.size() & 1);
-  return Val::Own(Str(std::string(left, ' ') + s + std::string(total - left, ' ')));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -2270,13 +2191,14 @@ ValResult RunTest(Evaluator& ev, std::string_view name, const Json& v, std::vect
     r = name == "sameas" ? (JsonEquals(v, args[0]) && v.kind() == args[0].kind())
                          : JsonEquals(v, args[0]);
   } else if (name == "ne" || name == "lt" || name == "gt" || name == "le" || name == "ge" ||
-             name == "lessthan" || name == "greaterthan") {
+             name == "lessthan" || name == "greaterthan" || name == "!=" || name == "<" ||
+             name == ">" || name == "<=" || name == ">=") {
     BORA_RETURN_IF_ERROR(need(1));
-    Op op = name == "ne"                              ? Op::kNe
-            : (name == "lt" || name == "lessthan")    ? Op::kLt
-            : (name == "gt" || name == "greaterthan") ? Op::kGt
-            : name == "le"                            ? Op::kLe
-                                                      : Op::kGe;
+    Op op = (name == "ne" || name == "!=")                           ? Op::kNe
+            : (name == "lt" || name == "lessthan" || name == "<")    ? Op::kLt
+            : (name == "gt" || name == "greaterthan" || name == ">") ? Op::kGt
+            : (name == "le" || name == "<=")                         ? Op::kLe
+                                                                     : Op::kGe;
     BORA_ASSIGN_OR_RETURN(r, Compare(op, v, args[0], Lang::kJinja));
   } else if (name == "in") {
     BORA_RETURN_IF_ERROR(need(1));
@@ -2474,6 +2396,71 @@ const Builtin kYaql[] = {
     {"searchAll", RegexSearchFn<true>},
     {"escapeRegex", FnEscapeRegex},
     {"isRegex", FnIsRegex},
+    // yaql 2.0 standard library (yaql_library.h; README "YAQL standard library (yaql 2.0)").
+    {"with", FnLet},
+    {"pow", FnPow},
+    {"sign", FnSign},
+    {"bitwiseAnd", FnBitwiseAnd},
+    {"bitwiseOr", FnBitwiseOr},
+    {"bitwiseXor", FnBitwiseXor},
+    {"bitwiseNot", FnBitwiseNot},
+    {"shiftBitsLeft", FnShiftBitsLeft},
+    {"shiftBitsRight", FnShiftBitsRight},
+    {"random", FnRandom},
+    {"hex", FnHex},
+    {"norm", FnNorm},
+    {"toCharArray", FnToCharArray},
+    {"characters", FnCharacters},
+    {"rightSplit", FnRightSplit},
+    {"map", FnSelect},
+    {"aggregate", FnAggregate},
+    {"reduce", FnAggregate},
+    {"accumulate", FnAccumulate},
+    {"thenBy", FnThenBy},
+    {"thenByDescending", FnThenBy},
+    {"zipLongest", FnZipLongest},
+    {"repeat", FnRepeat},
+    {"memorize", FnMemorize},
+    {"isIterable", FnIsIterable},
+    {"defaultIfEmpty", FnDefaultIfEmpty},
+    {"lastIndexWhere", FnLastIndexWhere},
+    {"slice", FnSlice},
+    {"splitAt", FnSplitAt},
+    {"splitWhere", FnSplitWhere},
+    {"sliceWhere", FnSliceWhere},
+    {"generate", FnGenerate},
+    {"toSet", FnToSet},
+    {"union", FnUnion},
+    {"intersect", FnIntersect},
+    {"difference", FnDifference},
+    {"symmetricDifference", FnSymmetricDifference},
+    {"add", FnSetAdd},
+    {"remove", FnSetRemove},
+    {"deleteAll", FnDeleteAll},
+    {"insert", FnInsert},
+    {"insertMany", FnInsertMany},
+    {"replaceMany", FnReplaceMany},
+    {"selectCase", FnSelectCase},
+    {"selectAllCases", FnSelectAllCases},
+    {"examine", FnExamine},
+    {"switchCase", FnSwitchCase},
+    {"assert", FnAssert},
+    {"json_pp", FnJsonPp},
+    {"datetime", FnDateTime},
+    {"timespan", FnTimespan},
+    {"now", FnNow},
+    {"localtz", FnLocalTz},
+    {"utctz", FnUtcTz},
+    {"isDatetime", FnIsDatetime},
+    {"isTimespan", FnIsTimespan},
+    {"sequence", FnRefused},
+    {"cycle", FnRefused},
+    {"generateMany", FnRefused},
+    {"isSet", FnRefused},
+    {"def", FnRefused},
+    {"call", FnRefused},
+    {"unpack", FnRefused},
+    {"replaceBy", FnRefused},
 };
 
 const Builtin kJinjaGlobals[] = {
@@ -2497,53 +2484,72 @@ const Builtin kJinjaGlobals[] = {
     {"zip", FnZip},
     {"enumerate", FnEnumerate},
     {"sorted", FnSort},
+    {"cycler", JGlobalCycler},
+    {"joiner", JGlobalJoiner},
+    {"namespace", JGlobalNamespace},
+    {"lipsum", JRefused},
 };
 
 const Builtin kJinjaFilters[] = {
+    // Jinja2 3.x's FILTERS (README "Jinja2 builtins").
     {"abs", FnAbs},
-    {"attr", FnAttr},
+    {"attr", JFilterAttr},
+    {"batch", JFilterBatch},
     {"capitalize", FnCapitalize},
-    {"center", FnCenter},
+    {"center", JFilterCenter},
     {"count", FnLen},
     {"d", FnDefault},
     {"default", FnDefault},
-    {"dict2items", FnDict2Items},
-    {"items2dict", FnItems2Dict},
-    {"dictsort", FnDictSort},
+    {"dictsort", JFilterDictSort},
+    {"e", JFilterEscape},
+    {"escape", JFilterEscape},
+    {"filesizeformat", JFilterFileSizeFormat},
     {"first", FnFirst},
     {"float", FnFloat},
+    {"forceescape", JFilterForceEscape},
     {"format", FnFormatFilter},
-    {"groupby", FnGroupByFilter},
+    {"groupby", JFilterGroupBy},
     {"indent", FnIndent},
-    {"truncate", FnTruncate},
-    {"int", FnInt},
-    {"join", FnJoin},
+    {"int", JFilterInt},
+    {"join", JFilterJoin},
     {"last", FnLast},
     {"length", FnLen},
     {"list", FnList},
     {"lower", CaseMap<std::tolower>},
-    {"upper", CaseMap<std::toupper>},
+    {"items", JFilterItems},
     {"map", FnMap},
-    {"max", FnMax},
-    {"min", FnMin},
+    {"min", JFilterMin},
+    {"max", JFilterMax},
+    {"pprint", JFilterPprint},
+    {"random", JFilterRandom},
+    {"reject", FnRejectF},
+    {"rejectattr", FnRejectAttr},
     {"replace", FnReplace},
     {"reverse", FnReverse},
-    {"round", FnRound},
+    {"round", JFilterRound},
+    {"safe", JFilterSafe},
     {"select", FnSelectF},
-    {"reject", FnRejectF},
     {"selectattr", FnSelectAttr},
-    {"rejectattr", FnRejectAttr},
-    {"sort", FnSort},
+    {"slice", JFilterSlice},
+    {"sort", JFilterSort},
     {"string", FnString},
-    {"sum", FnSum},
-    {"title", FnTitle},
-    {"tojson", FnToJson},
-    {"to_json", FnToJson},
+    {"striptags", JFilterStripTags},
+    {"sum", JFilterSum},
+    {"title", JFilterTitle},
     {"trim", FnTrim},
-    {"unique", FnDistinct},
-    {"wordcount", FnWordCount},
-    {"batch", FnBatch},
-    {"items", FnItems},
+    {"truncate", FnTruncate},
+    {"unique", JFilterUnique},
+    {"upper", CaseMap<std::toupper>},
+    {"urlencode", JFilterUrlEncode},
+    {"urlize", JRefused},
+    {"wordcount", JFilterWordCount},
+    {"wordwrap", JFilterWordWrap},
+    {"xmlattr", JFilterXmlAttr},
+    {"tojson", FnToJson},
+    // Mistral's functions and Bora's extensions (Ansible-style filters).
+    {"to_json", FnToJson},
+    {"dict2items", FnDict2Items},
+    {"items2dict", FnItems2Dict},
     {"combine", FnCombine},
     {"bool", FnBool},
     {"json_dump", FnJsonDump},
@@ -2566,7 +2572,8 @@ const Builtin kJinjaTests[] = {
     {"eq", TestGeneric},          {"equalto", TestGeneric},     {"sameas", TestGeneric},
     {"ne", TestGeneric},          {"lt", TestGeneric},          {"gt", TestGeneric},
     {"le", TestGeneric},          {"ge", TestGeneric},          {"lessthan", TestGeneric},
-    {"greaterthan", TestGeneric}, {"in", TestGeneric},
+    {"greaterthan", TestGeneric}, {"in", TestGeneric},          {"filter", JTestFilter},
+    {"test", JTestTest},          {"callable", JTestCallable},  {"escaped", JRefused},
 };
 
 const Builtin kJinjaMethods[] = {
@@ -2697,10 +2704,22 @@ int FindJinjaFilter(std::string_view name) { return Find(kJinjaFilters, name); }
 int FindJinjaTest(std::string_view name) { return Find(kJinjaTests, name); }
 int FindJinjaMethod(std::string_view name) { return Find(kJinjaMethods, name); }
 const Builtin& YaqlBuiltin(int i) { return kYaql[i]; }
+size_t YaqlBuiltinCount() { return sizeof(kYaql) / sizeof(kYaql[0]); }
 const Builtin& JinjaGlobal(int i) { return kJinjaGlobals[i]; }
 const Builtin& JinjaFilter(int i) { return kJinjaFilters[i]; }
 const Builtin& JinjaTest(int i) { return kJinjaTests[i]; }
 const Builtin& JinjaMethod(int i) { return kJinjaMethods[i]; }
+
+std::vector<std::string> JinjaBuiltinNames(std::string_view kind) {
+  std::vector<std::string> out;
+  auto add = [&](const auto& table) {
+    for (const Builtin& b : table) out.emplace_back(b.name);
+  };
+  if (kind == "filter") add(kJinjaFilters);
+  if (kind == "test") add(kJinjaTests);
+  if (kind == "global") add(kJinjaGlobals);
+  return out;
+}
 
 bool IsHostFunction(std::string_view name) {
   return name == "task" || name == "tasks" || name == "execution" || name == "executions" ||

@@ -5,8 +5,10 @@
 #include <limits>
 #include <string>
 
+#include "orchestrator/expressions/builtins_jinja_library.h"
 #include "orchestrator/expressions/internal.h"
 #include "orchestrator/expressions/regex.h"
+#include "orchestrator/expressions/yaql_library.h"
 
 namespace bora::expr::internal {
 namespace {
@@ -228,6 +230,8 @@ Result<std::string> PercentFormat(std::string_view fmt, const Json& args) {
 std::string YaqlStr(const Json& v) {
   if (v.is_null()) return "null";
   if (v.is_bool()) return v.as_bool() ? "true" : "false";
+  if (v.is_object())
+    if (auto s = TemporalStr(v)) return *s;
   return PythonStr(v);
 }
 
@@ -258,6 +262,8 @@ size_t ApproxSize(const Json& v) {
 }
 
 Result<Json> Arith(Op op, const Json& a, const Json& b, Lang lang, const Evaluator& ev) {
+  if (lang == Lang::kYaql && (a.is_object() || b.is_object()))
+    if (auto r = TemporalArith(op, a, b)) return std::move(*r);
   bool na = IsNum(a, lang), nb = IsNum(b, lang);
   if (na && nb) {
     bool ints = IsInt(a) && IsInt(b);
@@ -421,6 +427,8 @@ Result<int> Order(const Json& a, const Json& b) {
 }
 
 Result<bool> Compare(Op op, const Json& a, const Json& b, Lang lang) {
+  if (lang == Lang::kYaql && (a.is_object() || b.is_object()))
+    if (auto r = TemporalCompare(op, a, b)) return std::move(*r);
   switch (op) {
     case Op::kEq:
       return JsonEquals(a, b);
@@ -428,6 +436,20 @@ Result<bool> Compare(Op op, const Json& a, const Json& b, Lang lang) {
       return !JsonEquals(a, b);
     default:
       break;
+  }
+  if (lang == Lang::kYaql && (a.is_null() || b.is_null())) {
+    // yaql's common.py: null is less than any other value and equal to null.
+    int c = a.is_null() ? (b.is_null() ? 0 : -1) : 1;
+    switch (op) {
+      case Op::kLt:
+        return c < 0;
+      case Op::kGt:
+        return c > 0;
+      case Op::kLe:
+        return c <= 0;
+      default:
+        return c >= 0;
+    }
   }
   if (lang == Lang::kYaql && (a.is_bool() || b.is_bool()) && !(a.is_bool() && b.is_bool()))
     return InvalidArgument("cannot compare '" + TypeName(a) + "' with '" + TypeName(b) +
@@ -531,6 +553,11 @@ ValResult Evaluator::EvalInner(const Node& n) {
       BORA_ASSIGN_OR_RETURN(Val v, Eval(*n.kids[0]));
       BORA_RETURN_IF_ERROR(CheckDefined(v));
       const Json& j = v.get();
+      if (lang_ == Lang::kYaql && j.is_object())
+        if (auto r = TemporalUnary(n.op, j)) {
+          BORA_ASSIGN_OR_RETURN(Json t, std::move(*r));
+          return Val::Own(std::move(t));
+        }
       if (!IsNum(j, lang_))
         return InvalidArgument("bad operand type for unary " +
                                std::string(n.op == Op::kNeg ? "-" : "+") + ": '" + TypeName(j) +
@@ -684,6 +711,9 @@ ValResult Evaluator::EvalMember(const Node& n) {
   BORA_ASSIGN_OR_RETURN(Val recv, Eval(*n.kids[0]));
   if (recv.undefined()) return recv;
   const Json& r = recv.get();
+  if (lang_ == Lang::kJinja && IsJinjaObject(r)) {  // namespace attributes, cycler.current
+    if (auto m = JinjaObjectMember(recv, n.name)) return std::move(*m);
+  }
   if (r.is_object()) {
     const JsonObject& obj = r.get_object();
     auto it = obj.find(n.name);
@@ -693,9 +723,18 @@ ValResult Evaluator::EvalMember(const Node& n) {
     }
     if (lang_ == Lang::kJinja)
       return Val::Undefined("'dict object' has no attribute '" + n.name + "'");
+    if (auto p = TemporalProperty(r, n.name)) {  // dt.year, ts.hours
+      BORA_ASSIGN_OR_RETURN(Json t, std::move(*p));
+      return Val::Own(std::move(t));
+    }
     return InvalidArgument("key '" + n.name + "' not found");
   }
   if (r.is_null() && n.flag) return Val::Own(Json());
+  if (lang_ == Lang::kJinja && r.is_array() && r.get_array().size() == 2 &&
+      (n.name == "grouper" || n.name == "list")) {  // a groupby() group: (grouper, list)
+    const Json& part = r.get_array()[n.name == "grouper" ? 0 : 1];
+    return recv.owned() ? Val::Own(part) : Val::Ref(part);
+  }
   if (lang_ == Lang::kYaql && r.is_array()) {
     // Collection attribution: [{a: 1}, {a: 2}].a == [1, 2].
     JsonArray out;
@@ -806,7 +845,8 @@ ValResult Evaluator::EvalSlice(const Node& n) {
 ValResult Evaluator::EvalChain(const Node& n) {
   const Node& left = *n.kids[0];
   // `let(x => 1) -> expr` (or `$.let(...) -> expr`): binds variables for the right side.
-  if ((left.op == Op::kCall || left.op == Op::kMethod) && left.name == "let") {
+  if ((left.op == Op::kCall || left.op == Op::kMethod) &&
+      (left.name == "let" || left.name == "with")) {
     const Json* new_root = root_;
     Val recv;
     if (left.op == Op::kMethod) {
@@ -855,10 +895,25 @@ ValResult Evaluator::EvalCall(const Node& n) {
     BORA_ASSIGN_OR_RETURN(recv, Eval(*n.kids[0]));
     recv_ptr = &recv;
     if (n.op == Op::kMethod && n.flag && recv->is_null()) return Val::Own(Json());
+    // dt.format(...), dt.replace(...): date_time.py's methods take precedence for datetimes.
+    if (lang_ == Lang::kYaql && n.op == Op::kMethod && recv->is_object() &&
+        IsDateTimeValue(recv.get()))
+      if (BuiltinFn fn = TemporalMethod(n.name)) {
+        ValResult r = fn(*this, n, recv_ptr);
+        if (r.ok()) r->Materialize();
+        return r;
+      }
+  }
+  if (lang_ == Lang::kJinja && n.op == Op::kMethod && !recv.undefined() &&
+      IsJinjaObject(recv.get())) {  // cycler.next(), cycler.reset()
+    if (auto r = JinjaObjectMethod(*this, n, recv_ptr)) return std::move(*r);
+  }
+  if (lang_ == Lang::kJinja && n.op == Op::kCall && n.builtin < 0) {  // a joiner variable: j()
+    if (auto r = JinjaCallVariable(*this, n)) return std::move(*r);
   }
   if (n.builtin >= 0) {
     if (recv_ptr && recv.undefined() &&
-        !(n.op == Op::kFilter && (n.name == "default" || n.name == "d")))
+        !(n.op == Op::kFilter && (n.name == "default" || n.name == "d" || n.name == "items")))
       return InvalidArgument(recv.undefined_message());
     const Builtin& b = n.op == Op::kFilter    ? JinjaFilter(n.builtin)
                        : lang_ == Lang::kYaql ? YaqlBuiltin(n.builtin)
@@ -1023,6 +1078,12 @@ Status Evaluator::RenderBody(const std::vector<JinjaStmt>& stmts, std::string& o
         BORA_ASSIGN_OR_RETURN(Val v, Eval(*s.expr));
         v.Materialize();
         PushVar(s.names[0], std::move(v));
+        break;
+      }
+      case JinjaStmt::kSetAttr: {
+        BORA_ASSIGN_OR_RETURN(Val v, Eval(*s.expr));
+        BORA_RETURN_IF_ERROR(CheckDefined(v));
+        BORA_RETURN_IF_ERROR(JinjaSetAttribute(*this, s.names[0], s.names[1], std::move(v).Take()));
         break;
       }
     }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "orchestrator/expressions/internal.h"
+#include "orchestrator/expressions/yaql_library.h"
 
 namespace bora::expr {
 
@@ -195,6 +196,13 @@ Result<Json> EvalNode(const CompiledNode& node, const EvalContext& ctx) {
         // An overflow (1e308 * 10) or float('nan') gives a number JSON cannot carry: an error.
         if (st.ok()) st = CheckFiniteNumbers(r->get(), "the result");
         if (!st.ok()) return WrapError(st, node.lang, piece.expr, ctx);
+        if (node.lang == Lang::kYaql) {
+          // YAQL datetimes leave as Mistral serialises them (yaql_library.h).
+          Json out = std::move(r).value().Take();
+          st = internal::ConvertYaqlOutput(out);
+          if (!st.ok()) return WrapError(st, node.lang, piece.expr, ctx);
+          return out;
+        }
       }
       return std::move(r).value().Take();
     }
@@ -208,6 +216,12 @@ Result<Json> EvalNode(const CompiledNode& node, const EvalContext& ctx) {
         }
         ValResult r = ev.Eval(*piece.ast);
         if (!r.ok()) return WrapError(r.status(), node.lang, piece.expr, ctx);
+        if (node.lang == Lang::kYaql && r->get().is_object()) {
+          if (auto t = internal::TemporalStr(r->get())) {  // Python str(datetime)
+            out += *t;
+            continue;
+          }
+        }
         out += PythonStr(r->get());
         Status st = ev.CheckSize(out.size());
         if (!st.ok()) return WrapError(st, node.lang, piece.expr, ctx);

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/json.h"
 #include "common/status.h"
 
@@ -81,6 +82,7 @@ struct EvalContext {
   Host* host = nullptr;        // may be null: host functions then fail with "no function named ..."
   Limits limits;
   const Scope* scope = nullptr;  // when set, `data` is ignored
+  const Clock* clock = nullptr;  // YAQL now(); null: the system clock (SystemClock::Get())
 };
 
 class CompiledNode;  // internal

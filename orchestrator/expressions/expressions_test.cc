@@ -8,7 +8,8 @@
 //   failure) <template string> ==> exhausted: <substring>                      (kResourceExhausted)
 //   <template string> ==> syntax: <substring>                         (compile-time
 //   kInvalidArgument)
-// Cases run with a FakeHost (task(), tasks(), execution(), env(), global()).
+// Cases run with a FakeHost (task(), tasks(), execution(), env(), global()) and a ManualClock at
+// 2026-01-01 00:00:00 UTC (YAQL now()).
 // C++ tests below cover Host routing, Template over nested JSON (keys never evaluated), limits and
 // API.
 #include "orchestrator/expressions/expressions.h"
@@ -161,6 +162,8 @@ TEST(ExpressionTable, AllCases) {
         ctx.data = &data;
         ctx.host = &host;
         ctx.limits = limits;
+        static const ManualClock clock;  // YAQL now(): 2026-01-01 00:00:00 UTC
+        ctx.clock = &clock;
         return compiled->Evaluate(ctx);
       }()
                                           : Result<Json>(compiled.status());

@@ -149,10 +149,10 @@ Result<NodePtr> ParseJinjaExpression(std::string_view text, int max_depth);
 
 // Jinja template statements (`{% if %}`, `{% for %}`, `{% set %}`) and text/output pieces.
 struct JinjaStmt {
-  enum Kind : uint8_t { kText, kOutput, kIf, kFor, kSet } kind = kText;
+  enum Kind : uint8_t { kText, kOutput, kIf, kFor, kSet, kSetAttr } kind = kText;
   std::string text;                // kText
-  NodePtr expr;                    // kOutput, kFor (iterable), kSet (value)
-  std::vector<std::string> names;  // kFor loop vars, kSet target
+  NodePtr expr;                    // kOutput, kFor (iterable), kSet / kSetAttr (value)
+  std::vector<std::string> names;  // kFor loop vars, kSet target, kSetAttr {variable, attribute}
   std::vector<std::pair<NodePtr, std::vector<JinjaStmt>>>
       branches;                      // kIf: (cond, body)...; kFor: body
   std::vector<JinjaStmt> else_body;  // kIf / kFor
@@ -190,6 +190,14 @@ class Val {
     if (ptr_) return *ptr_;
     if (own_) return std::move(*own_);
     return Json();
+  }
+  // The owned value, to update in place (Jinja's namespace/cycler/joiner variables); borrowed
+  // values are copied first. Null for Undefined.
+  Json* Mutable() {
+    if (undefined_) return nullptr;
+    Materialize();
+    if (!own_) own_.emplace();
+    return &*own_;
   }
   // Makes the value independent of any borrowed storage.
   void Materialize() {
@@ -238,6 +246,8 @@ const Builtin& JinjaFilter(int i);
 const Builtin& JinjaTest(int i);
 const Builtin& JinjaMethod(int i);
 bool IsHostFunction(std::string_view name);
+// The names in the Jinja tables (kind: "filter", "test" or "global"), for the README table test.
+std::vector<std::string> JinjaBuiltinNames(std::string_view kind);
 
 // Evaluates ASTs for one evaluation. Not thread-safe; cheap to construct.
 class Evaluator {
@@ -285,6 +295,11 @@ class Evaluator {
   size_t VarMark() const { return vars_.size(); }
   void PopVars(size_t mark) { vars_.resize(mark); }
   const Var* FindVar(std::string_view name) const {
+    for (auto it = vars_.rbegin(); it != vars_.rend(); ++it)
+      if ((*it)->name == name) return it->get();
+    return nullptr;
+  }
+  Var* FindVarMut(std::string_view name) {
     for (auto it = vars_.rbegin(); it != vars_.rend(); ++it)
       if ((*it)->name == name) return it->get();
     return nullptr;

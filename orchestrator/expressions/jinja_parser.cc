@@ -544,13 +544,9 @@ class JinjaExprParser {
         if (tok_.type == Tok::kName) {
           name = tok_.text;
           BORA_RETURN_IF_ERROR(Next());
-        } else if (IsOp("==") || IsOp("!=") || IsOp("<") || IsOp(">") || IsOp("<=") || IsOp(">=")) {
-          static const std::pair<const char*, const char*> kAliases[] = {
-              {"==", "eq"}, {"!=", "ne"}, {"<", "lt"}, {">", "gt"}, {"<=", "le"}, {">=", "ge"}};
-          for (auto& [op, alias] : kAliases)
-            if (tok_.text == op) name = alias;
-          BORA_RETURN_IF_ERROR(Next());
         } else {
+          // As in Jinja's grammar, `x is == 1` is not valid: `==` & co. are test names only for
+          // select()/reject().
           return Error("expected a test name");
         }
         NodePtr n = Make(Op::kTest, column);
@@ -803,6 +799,12 @@ class TemplateParser {
         s.kind = JinjaStmt::kSet;
         BORA_ASSIGN_OR_RETURN(std::string var, p.ExpectName());
         s.names.push_back(var);
+        if (p.IsOp(".")) {  // {% set ns.attr = value %} (a namespace() attribute)
+          BORA_RETURN_IF_ERROR(p.Next());
+          BORA_ASSIGN_OR_RETURN(std::string attr, p.ExpectName());
+          s.kind = JinjaStmt::kSetAttr;
+          s.names.push_back(attr);
+        }
         if (!p.IsOp("="))
           return InvalidArgument("expected '=' in '{%" + std::string(inner) + "%}'");
         BORA_RETURN_IF_ERROR(p.Next());
