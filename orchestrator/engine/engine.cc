@@ -198,6 +198,7 @@ class Runner {
     expr::EvalContext ctx;
     ctx.scope = &scope;
     ctx.host = &host;
+    ctx.clock = &expression_clock_;
     return tmpl.Evaluate(ctx);
   }
 
@@ -206,6 +207,7 @@ class Runner {
     expr::EvalContext ctx;
     ctx.data = &data;
     ctx.host = &host;
+    ctx.clock = &expression_clock_;
     return tmpl.Evaluate(ctx);
   }
 
@@ -1859,6 +1861,8 @@ class Runner {
   ExecutionState& st_;
   std::shared_ptr<const lang::WorkflowSpec> spec_;
   TimestampUs now_;
+  // YAQL's now() reads the event's time, so applying an event twice gives the same state.
+  ManualClock expression_clock_{now_};
   std::vector<Command>* out_;
   std::optional<std::map<std::string, std::vector<std::string>>> inbound_;  // lazily built
 };
