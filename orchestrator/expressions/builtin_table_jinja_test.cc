@@ -1,7 +1,7 @@
 // The README's "Jinja2 builtins (Jinja2 3.x)" table against the code: every Jinja2 3.x filter,
 // test and default global has a row; each `implemented` one is used by a case in testdata/*.txt;
-// each `refused` one fails with an error naming it; every entry of the Jinja tables in builtins.cc
-// has a row.
+// each `refused` one fails with an error naming it; every entry of the Jinja tables in
+// builtins_tables.cc has a row.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -140,7 +140,8 @@ TEST(JinjaBuiltinTable, MatchesCodeAndTests) {
   // Every entry of the code's tables has a row.
   for (const char* kind : {"filter", "test", "global"}) {
     for (const std::string& n : internal::JinjaBuiltinNames(kind))
-      EXPECT_TRUE(by_key.count({kind, n})) << kind << " '" << n << "' of builtins.cc has no row";
+      EXPECT_TRUE(by_key.count({kind, n}))
+          << kind << " '" << n << "' of builtins_tables.cc has no row";
   }
 
   // The test cases.

@@ -1,7 +1,7 @@
 // The README's "YAQL standard library (yaql 2.0)" table (header `| function | module | status |
 // notes |`) against the code: each `implemented` row's name occurs in a case of testdata/*.txt;
 // each `refused` function fails with an error when called (operator rows are exempt: they are not
-// callable by name); every entry of builtins.cc's kYaql table has a row.
+// callable by name); every entry of builtins_tables.cc's kYaql table has a row.
 #include <gtest/gtest.h>
 
 #include <filesystem>

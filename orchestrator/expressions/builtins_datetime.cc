@@ -347,31 +347,27 @@ Result<Json> Strptime(std::string_view s, std::string_view fmt) {
     }
     char dch = fmt[++i];
     bool ok = true;
+    // Directives that read an integer of 1 or 2 digits (Y: exactly 4) into a field.
+    const struct {
+      char directive;
+      int min_digits, max_digits;
+      int64_t* field;
+    } kIntFields[] = {{'Y', 4, 4, &y}, {'m', 1, 2, &mo}, {'d', 1, 2, &d},  {'H', 1, 2, &h},
+                      {'I', 1, 2, &h}, {'M', 1, 2, &mi}, {'S', 1, 2, &sec}};
+    bool read = false;
+    for (const auto& f : kIntFields) {
+      if (f.directive != dch) continue;
+      ok = ReadInt(s, p, f.min_digits, f.max_digits, *f.field);
+      read = true;
+    }
+    if (read) {
+      if (!ok) return fail();
+      continue;
+    }
     switch (dch) {
-      case 'Y':
-        ok = ReadInt(s, p, 4, 4, y);
-        break;
       case 'y':
         ok = ReadInt(s, p, 2, 2, y);
         y += y < 69 ? 2000 : 1900;
-        break;
-      case 'm':
-        ok = ReadInt(s, p, 1, 2, mo);
-        break;
-      case 'd':
-        ok = ReadInt(s, p, 1, 2, d);
-        break;
-      case 'H':
-        ok = ReadInt(s, p, 1, 2, h);
-        break;
-      case 'I':
-        ok = ReadInt(s, p, 1, 2, h);
-        break;
-      case 'M':
-        ok = ReadInt(s, p, 1, 2, mi);
-        break;
-      case 'S':
-        ok = ReadInt(s, p, 1, 2, sec);
         break;
       case 'f': {
         size_t start = p;

@@ -1,8 +1,8 @@
 #pragma once
-// Jinja2 3.x builtin filters, tests and globals that builtins.cc does not implement itself, and the
-// Jinja objects with state (namespace(), cycler(), joiner()). Registered in builtins.cc's
-// kJinjaFilters / kJinjaTests / kJinjaGlobals tables; README "Jinja2 builtins (Jinja2 3.x)" lists
-// every name with its status.
+// Jinja2 3.x builtin filters, tests and globals that builtins_jinja.cc does not implement itself,
+// and the Jinja objects with state (namespace(), cycler(), joiner()). Registered in
+// builtins_tables.cc's kJinjaFilters / kJinjaTests / kJinjaGlobals tables; README "Jinja2 builtins
+// (Jinja2 3.x)" lists every name with its status.
 #include <optional>
 #include <string>
 #include <string_view>

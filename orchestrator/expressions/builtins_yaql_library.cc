@@ -10,26 +10,11 @@
 #include <string>
 
 #include "orchestrator/expressions/builtin_call.h"
+#include "orchestrator/expressions/builtin_util.h"
 #include "orchestrator/expressions/yaql_library.h"
 
 namespace bora::expr::internal {
 namespace {
-
-// Evaluates a two-argument lambda: `$1` = a, `$2` = b, `$` = a.
-Result<Json> Lambda2(Call& c, const Node* body, const Json& a, const Json& b) {
-  Evaluator& ev = c.ev();
-  size_t mark = ev.VarMark();
-  ev.PushVar("1", Val::Ref(a));
-  ev.PushVar("2", Val::Ref(b));
-  ValResult r = ev.EvalWith(*body, a);
-  Result<Json> out = r.ok() ? [&]() -> Result<Json> {
-    BORA_RETURN_IF_ERROR(ev.CheckDefined(*r));
-    return r->get();  // copy: the result may borrow a or b
-  }()
-      : Result<Json>(r.status());
-  ev.PopVars(mark);
-  return out;
-}
 
 Result<int64_t> StrictInt(Call& c, const Json& v, std::string_view what) {
   if (!IsIntJ(v))

@@ -373,12 +373,13 @@ Result<Json> Arith(Op op, const Json& a, const Json& b, Lang lang, const Evaluat
     if ((b.is_string() || b.is_array()) && IsInt(a) && !a.is_bool()) seq = &b, count = &a;
     if (seq) {
       int64_t n = std::max<int64_t>(0, ToInt(*count));
-      // Repeating an empty sequence gives an empty one at once: no loop of `n` turns (a fuzzer found
-      // `[] * 1000000000000` spinning).
+      // Repeating an empty sequence gives an empty one at once: no loop of `n` turns (a fuzzer
+      // found `[] * 1000000000000` spinning).
       if (seq->is_string() ? seq->get_string().empty() : seq->get_array().empty()) {
         return seq->is_string() ? Json(boost::json::string()) : Json(JsonArray());
       }
-      size_t unit = seq->is_string() ? seq->get_string().size() : std::max<size_t>(16, ApproxSize(*seq));
+      size_t unit =
+          seq->is_string() ? seq->get_string().size() : std::max<size_t>(16, ApproxSize(*seq));
       if (static_cast<uint64_t>(n) > ev.ctx().limits.max_output_bytes / unit)
         return ev.SizeExceeded(static_cast<size_t>(n) * unit);
       if (seq->is_string()) {
@@ -426,6 +427,24 @@ Result<int> Order(const Json& a, const Json& b) {
   return InvalidArgument("cannot compare '" + TypeName(a) + "' with '" + TypeName(b) + "'");
 }
 
+namespace {
+// Whether an ordering c (-1, 0, 1) satisfies the comparison operator op (< > <= >=).
+Result<bool> OrderHolds(Op op, int c) {
+  switch (op) {
+    case Op::kLt:
+      return c < 0;
+    case Op::kGt:
+      return c > 0;
+    case Op::kLe:
+      return c <= 0;
+    case Op::kGe:
+      return c >= 0;
+    default:
+      return Internal("bad comparison operator");
+  }
+}
+}  // namespace
+
 Result<bool> Compare(Op op, const Json& a, const Json& b, Lang lang) {
   if (lang == Lang::kYaql && (a.is_object() || b.is_object()))
     if (auto r = TemporalCompare(op, a, b)) return std::move(*r);
@@ -439,17 +458,14 @@ Result<bool> Compare(Op op, const Json& a, const Json& b, Lang lang) {
   }
   if (lang == Lang::kYaql && (a.is_null() || b.is_null())) {
     // yaql's common.py: null is less than any other value and equal to null.
-    int c = a.is_null() ? (b.is_null() ? 0 : -1) : 1;
-    switch (op) {
-      case Op::kLt:
-        return c < 0;
-      case Op::kGt:
-        return c > 0;
-      case Op::kLe:
-        return c <= 0;
-      default:
-        return c >= 0;
-    }
+    return OrderHolds(op, a.is_null() ? (b.is_null() ? 0 : -1) : 1);
+  }
+  if (lang == Lang::kYaql && a.is_array() && b.is_array()) {
+    // yaql 2.0 has no ordering of lists (`[1] < [2]` fails: no function "#operator_<"); its `<`
+    // on sets is the subset test, and sets are lists here, so neither can be answered.
+    return InvalidArgument(std::string("operator '") + OpSymbol(op, lang) +
+                           "' is not supported between two lists: yaql does not order lists, and "
+                           "compares sets (subset) where sets are lists here");
   }
   if (lang == Lang::kYaql && (a.is_bool() || b.is_bool()) && !(a.is_bool() && b.is_bool()))
     return InvalidArgument("cannot compare '" + TypeName(a) + "' with '" + TypeName(b) +
@@ -458,19 +474,7 @@ Result<bool> Compare(Op op, const Json& a, const Json& b, Lang lang) {
   if (!ord.ok())
     return InvalidArgument("'" + std::string(OpSymbol(op, lang)) + "' not supported between '" +
                            TypeName(a) + "' and '" + TypeName(b) + "'");
-  int c = *ord;
-  switch (op) {
-    case Op::kLt:
-      return c < 0;
-    case Op::kGt:
-      return c > 0;
-    case Op::kLe:
-      return c <= 0;
-    case Op::kGe:
-      return c >= 0;
-    default:
-      return Internal("bad comparison operator");
-  }
+  return OrderHolds(op, *ord);
 }
 
 Result<bool> Contains(const Json& container, const Json& item) {

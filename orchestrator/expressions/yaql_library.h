@@ -1,8 +1,8 @@
 #pragma once
-// yaql 2.0 standard library functions that live outside builtins.cc: date/time values
+// yaql 2.0 standard library functions beyond the core builtins (builtins.h): date/time values
 // (builtins_datetime.cc) and the rest of the library (builtins_yaql_library.cc: math, strings,
-// queries, collections, branching, refused functions). Their entries are in builtins.cc's kYaql
-// table. See README.md "YAQL standard library (yaql 2.0)".
+// queries, collections, branching, refused functions). Their entries are in builtins_tables.cc's
+// kYaql table. See README.md "YAQL standard library (yaql 2.0)".
 #include <optional>
 #include <string>
 #include <string_view>
@@ -93,14 +93,15 @@ ValResult FnAssert(Evaluator& ev, const Node& node, Val* recv);
 ValResult FnJsonPp(Evaluator& ev, const Node& node, Val* recv);
 class Call;
 // yaql's set(a, b, ...) (a function call whose first argument is not a dict): a list without
-// duplicates. Called by builtins.cc's `set` (which is also the dict method `d.set(k, v)`).
+// duplicates. Called by builtins_collections.cc's `set` (which is also the dict method `d.set(k,
+// v)`).
 ValResult SetOfValues(Call& c, Val first);
 // Functions refused on purpose (the error names the function and the reason).
 ValResult FnRefused(Evaluator& ev, const Node& node, Val* recv);
 // The reason a refused function gives (empty if `name` is not refused).
 std::string_view RefusalReason(std::string_view name);
 
-// Enumerates the kYaql table (builtins.cc), for the README coverage test.
+// Enumerates the kYaql table (builtins_tables.cc), for the README coverage test.
 size_t YaqlBuiltinCount();
 
 }  // namespace bora::expr::internal
