@@ -77,7 +77,11 @@ Fields FieldsOf(int64_t wall) {
   return f;
 }
 
+// Temporal values made on this thread: an evaluation that made none has none to convert.
+thread_local uint64_t temporals_made = 0;
+
 Json MakeDT(const DT& dt) {
+  ++temporals_made;
   JsonObject inner;
   inner["utc_us"] = dt.utc_us;
   inner["offset_us"] = dt.offset_us;
@@ -93,6 +97,7 @@ Result<Json> CheckedDT(const DT& dt) {
 }
 
 Json MakeTS(int64_t us) {
+  ++temporals_made;
   JsonObject o;
   o[kTsTag] = us;
   return Json(std::move(o));
@@ -671,6 +676,8 @@ BuiltinFn TemporalMethod(std::string_view name) {
   if (name == "replace") return DTReplace;
   return nullptr;
 }
+
+uint64_t TemporalsMade() { return temporals_made; }
 
 Status ConvertYaqlOutput(Json& v, int depth) {
   if (depth > 256) return Status::Ok();

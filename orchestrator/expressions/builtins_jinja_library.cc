@@ -561,7 +561,10 @@ ValResult JGlobalJoiner(Evaluator& ev, const Node& node, Val* recv) {
 }
 
 bool IsJinjaObject(const Json& v) {
-  return Marked(v, kNamespaceKey) || Marked(v, kCyclerKey) || Marked(v, kJoinerKey);
+  if (!v.is_object() || v.get_object().size() != 1) return false;
+  std::string_view key = v.get_object().begin()->key();
+  if (!key.starts_with("__jinja_")) return false;  // one comparison for every other one-key dict
+  return key == kNamespaceKey || key == kCyclerKey || key == kJoinerKey;
 }
 
 std::optional<ValResult> JinjaObjectMember(const Val& obj, const std::string& name) {

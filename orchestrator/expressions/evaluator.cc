@@ -715,7 +715,8 @@ ValResult Evaluator::EvalMember(const Node& n) {
   BORA_ASSIGN_OR_RETURN(Val recv, Eval(*n.kids[0]));
   if (recv.undefined()) return recv;
   const Json& r = recv.get();
-  if (lang_ == Lang::kJinja && IsJinjaObject(r)) {  // namespace attributes, cycler.current
+  if (lang_ == Lang::kJinja && r.is_object() && r.get_object().size() == 1 &&
+      IsJinjaObject(r)) {  // namespace attributes, cycler.current
     if (auto m = JinjaObjectMember(recv, n.name)) return std::move(*m);
   }
   if (r.is_object()) {

@@ -187,6 +187,7 @@ Result<Json> EvalNode(const CompiledNode& node, const EvalContext& ctx) {
     case CompiledNode::Kind::kSingle: {
       Evaluator ev(ctx, node.lang);
       const auto& piece = node.pieces[0];
+      const uint64_t temporals_before = internal::TemporalsMade();
       ValResult r = ev.Eval(*piece.ast);
       if (!r.ok()) return WrapError(r.status(), node.lang, piece.expr, ctx);
       if (r->undefined())
@@ -196,7 +197,7 @@ Result<Json> EvalNode(const CompiledNode& node, const EvalContext& ctx) {
         // An overflow (1e308 * 10) or float('nan') gives a number JSON cannot carry: an error.
         if (st.ok()) st = CheckFiniteNumbers(r->get(), "the result");
         if (!st.ok()) return WrapError(st, node.lang, piece.expr, ctx);
-        if (node.lang == Lang::kYaql) {
+        if (node.lang == Lang::kYaql && internal::TemporalsMade() != temporals_before) {
           // YAQL datetimes leave as Mistral serialises them (yaql_library.h).
           Json out = std::move(r).value().Take();
           st = internal::ConvertYaqlOutput(out);

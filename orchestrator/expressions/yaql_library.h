@@ -35,6 +35,9 @@ std::optional<std::string> TemporalStr(const Json& v);
 BuiltinFn TemporalMethod(std::string_view name);
 // Converts datetimes in an expression's result to Mistral's text; fails on a timespan.
 Status ConvertYaqlOutput(Json& v, int depth = 0);
+// How many datetime/timespan values this thread has made so far: EvalNode converts a result only
+// when its evaluation made one (a value in the data that looks like one is left as it is).
+uint64_t TemporalsMade();
 
 ValResult FnDateTime(Evaluator& ev, const Node& node, Val* recv);
 ValResult FnTimespan(Evaluator& ev, const Node& node, Val* recv);
