@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "orchestrator/expressions/builtins_jinja_library.h"
 #include "orchestrator/expressions/internal.h"
 #include "orchestrator/expressions/yaql_library.h"
 
@@ -308,22 +309,51 @@ bool Template::HasExpressions() const { return root_ && root_->has_expressions; 
 
 namespace {
 
-void CollectUnknown(const Node& n, std::vector<std::string>& out) {
-  const bool call = n.op == Op::kCall || n.op == Op::kMethod || n.op == Op::kFilter;
-  if (call && n.builtin < 0 && !internal::IsHostFunction(n.name)) {
-    std::string shown = n.op == Op::kFilter ? "| " + n.name : n.name + "()";
-    if (std::find(out.begin(), out.end(), shown) == out.end()) out.push_back(std::move(shown));
+// The reason a resolved built-in is refused on purpose (README tables), or empty.
+std::string_view RefusedReason(const Node& n, Lang lang) {
+  if (n.builtin < 0) return {};
+  if (lang == Lang::kYaql) {
+    if (n.op != Op::kCall && n.op != Op::kMethod) return {};
+    return internal::YaqlBuiltin(n.builtin).fn == internal::FnRefused
+               ? internal::RefusalReason(n.name)
+               : std::string_view();
   }
+  const internal::Builtin* b = n.op == Op::kFilter   ? &internal::JinjaFilter(n.builtin)
+                               : n.op == Op::kTest   ? &internal::JinjaTest(n.builtin)
+                               : n.op == Op::kCall   ? &internal::JinjaGlobal(n.builtin)
+                               : n.op == Op::kMethod ? &internal::JinjaMethod(n.builtin)
+                                                     : nullptr;
+  if (b == nullptr || b->fn != internal::JRefused) return {};
+  return internal::JinjaRefusalReason(n.op == Op::kFilter ? "filter"
+                                      : n.op == Op::kTest ? "test"
+                                                          : "global",
+                                      n.name);
+}
+
+void CollectUnknown(const Node& n, Lang lang, std::vector<std::string>& out) {
+  const bool call = n.op == Op::kCall || n.op == Op::kMethod || n.op == Op::kFilter;
+  std::string shown;
+  if (call && n.builtin < 0 && !internal::IsHostFunction(n.name)) {
+    shown = n.op == Op::kFilter ? "| " + n.name : n.name + "()";
+  } else if (std::string_view why = RefusedReason(n, lang); !why.empty()) {
+    shown = (n.op == Op::kFilter ? "| " + n.name
+             : n.op == Op::kTest ? "is " + n.name
+                                 : n.name + "()") +
+            " is not supported: " + std::string(why);
+  }
+  if (!shown.empty() && std::find(out.begin(), out.end(), shown) == out.end())
+    out.push_back(std::move(shown));
   for (const auto& k : n.kids) {
-    if (k) CollectUnknown(*k, out);
+    if (k) CollectUnknown(*k, lang, out);
   }
 }
 
 void CollectUnknown(const std::vector<JinjaStmt>& stmts, std::vector<std::string>& out) {
+  const Lang lang = Lang::kJinja;
   for (const auto& s : stmts) {
-    if (s.expr) CollectUnknown(*s.expr, out);
+    if (s.expr) CollectUnknown(*s.expr, lang, out);
     for (const auto& [cond, body] : s.branches) {
-      if (cond) CollectUnknown(*cond, out);
+      if (cond) CollectUnknown(*cond, lang, out);
       CollectUnknown(body, out);
     }
     CollectUnknown(s.else_body, out);
@@ -332,7 +362,7 @@ void CollectUnknown(const std::vector<JinjaStmt>& stmts, std::vector<std::string
 
 void CollectUnknown(const CompiledNode& c, std::vector<std::string>& out) {
   for (const auto& p : c.pieces) {
-    if (p.ast) CollectUnknown(*p.ast, out);
+    if (p.ast) CollectUnknown(*p.ast, c.lang, out);
   }
   CollectUnknown(c.stmts, out);
   for (const auto& child : c.children) CollectUnknown(*child, out);

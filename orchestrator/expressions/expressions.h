@@ -105,8 +105,9 @@ class Template {
   // True when at least one expression occurs anywhere in the value.
   bool HasExpressions() const;
   // Functions, methods and filters called anywhere in the value that are neither built in nor host
-  // functions ("nosuch()", "x.nosuch()", "x | nosuch"), each once, in order of appearance. Evaluating
-  // such a call fails (as in Mistral, which loads the definition and fails the task); `bora validate`
+  // functions ("nosuch()", "x.nosuch()", "x | nosuch"), and built-ins refused on purpose
+  // ("sequence() is not supported: <why>"), each once, in order of appearance. Evaluating such a
+  // call fails (as in Mistral, which loads the definition and fails the task); `bora validate`
   // reports them.
   std::vector<std::string> UnknownFunctions() const;
   // The value the template was compiled from.

@@ -302,8 +302,12 @@ void Parser::ReportUnknownFunctions(const expr::Template& t, const YamlNode& at,
       return false;
     };
     find(at);
-    Error(*where, "unknown function " + name + " in '" + std::string(what) +
-                      "' (evaluating it would fail the task)");
+    if (name.find(" is not supported: ") != std::string::npos) {
+      Error(*where, name + " (in '" + std::string(what) + "'; evaluating it would fail the task)");
+    } else {
+      Error(*where, "unknown function " + name + " in '" + std::string(what) +
+                        "' (evaluating it would fail the task)");
+    }
   }
 }
 

@@ -523,6 +523,38 @@ wf:
   EXPECT_NE(errors[2].message.find("badmethod()"), std::string::npos) << errors[2].message;
 }
 
+// Built-ins refused on purpose (the expressions README tables) fail the task when they run, so bora
+// validate reports them too, with the reason.
+TEST(ParserTest, StrictReportsRefusedFunctions) {
+  const char* yaml = R"(version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.echo output=<% sequence() %>
+      publish:
+        a: '{{ "x" | urlize }}'
+        b: '{{ lipsum() }}'
+        c: <% range(3).sum() %>
+)";
+  ASSERT_TRUE(ParseDocument(yaml).ok()) << "not strict: loads, as Mistral does";
+  ParseOptions options;
+  options.file_name = "wf.yaml";
+  options.strict = true;
+  std::vector<ValidationError> errors;
+  ASSERT_FALSE(ParseDocument(yaml, options, &errors).ok());
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0].ToString(),
+            "wf.yaml:5:15: workflow 'wf', task 't1': sequence() is not supported: an endless "
+            "iterator (results are plain lists here); use range() (in 'action parameters'; "
+            "evaluating it would fail the task)");
+  EXPECT_EQ(errors[1].location.line, 7);
+  EXPECT_NE(errors[1].message.find("| urlize is not supported: "), std::string::npos)
+      << errors[1].message;
+  EXPECT_EQ(errors[2].location.line, 8);
+  EXPECT_NE(errors[2].message.find("lipsum() is not supported: "), std::string::npos)
+      << errors[2].message;
+}
+
 TEST(ParserTest, ErrorsAreCollectedWithContext) {
   ParseOptions options;
   options.file_name = "wf.yaml";
