@@ -141,6 +141,43 @@ class Runner {
     return o;
   }
 
+  // tasks(workflow_execution_id, recursive, state, flat), as Mistral's std_functions.tasks_: this
+  // execution's tasks (the engine sees no other execution: another id gives []), then with
+  // `recursive` and an id those of each finished sub-execution, depth first (kept since the
+  // workflow calls tasks(recursive); a sub-execution still running has reported nothing yet);
+  // `state` keeps tasks in that state; `flat` drops workflow tasks whose sub-execution is in the
+  // task's own state.
+  Result<Json> Tasks(const Json* wf_id, const Json* recursive, const Json* state,
+                     const Json* flat) const {
+    if (wf_id && !wf_id->is_null() && !wf_id->is_string())
+      return InvalidArgument("tasks(): workflow_execution_id must be a string or null");
+    if (state && !state->is_null() && !state->is_string())
+      return InvalidArgument("tasks(): state must be a string or null");
+    JsonArray out;
+    if (wf_id && wf_id->is_string() && wf_id->get_string() != st_.id) return Json(std::move(out));
+    const bool rec = recursive && IsTruthy(*recursive) && wf_id && wf_id->is_string();
+    const bool only_flat = flat && IsTruthy(*flat);
+    const std::string_view want =
+        state && state->is_string() ? std::string_view(state->get_string()) : std::string_view();
+    JsonArray entries;
+    AppendOwnTasks(entries);
+    if (rec) AppendSubTasks(entries);
+    for (auto& e : entries) {
+      JsonObject& entry = e.get_object();
+      const Json& task = entry.at("task");
+      const JsonObject& t = task.get_object();
+      const Json& task_state = t.at("state");
+      if (!want.empty() && std::string_view(task_state.get_string()) != want) continue;
+      if (only_flat && t.at("type") == "WORKFLOW") {
+        const JsonArray& subs = entry.at("sub_states").get_array();
+        if (std::any_of(subs.begin(), subs.end(), [&](const Json& s) { return s == task_state; }))
+          continue;
+      }
+      out.push_back(std::move(entry.at("task")));
+    }
+    return Json(std::move(out));
+  }
+
   Json ExecutionDict() const {
     JsonObject spec;
     spec["name"] = spec_->name;
@@ -395,6 +432,7 @@ class Runner {
     st_.root_execution_id = ev.root_execution_id;
     st_.parent_item_index = ev.parent_item_index;
     st_.depth = ev.depth;
+    st_.report_tasks = ev.report_tasks;
     st_.created_at = now_;
     st_.updated_at = now_;
     JsonObject params = ev.params.is_object() ? ev.params.get_object() : JsonObject();
@@ -770,6 +808,7 @@ class Runner {
       start.root_execution_id = st_.root_execution_id.empty() ? st_.id : st_.root_execution_id;
       start.parent_item_index = static_cast<int>(index);
       start.depth = st_.depth + 1;
+      start.report_tasks = KeepsSubTasks();
       AddAction(ti, std::move(a));
       Emit(StartSubWorkflow{start.execution_id, std::move(start)});
       return true;
@@ -882,6 +921,7 @@ class Runner {
     a2.state = new_state;
     a2.output = ev.output;
     a2.state_info = ev.state_info;
+    a2.sub_tasks = KeepsSubTasks() ? ev.tasks : Json();
     a2.updated_at = now_;
     return ChildDone(ti, ai);
   }
@@ -1541,8 +1581,39 @@ class Runner {
     fin.parent_execution_id = st_.parent_execution_id;
     fin.parent_task_execution_id = st_.parent_task_execution_id;
     fin.root_execution_id = st_.root_execution_id;
+    if (st_.report_tasks) fin.tasks = ReportedTasks();
     st_.finished_notified = true;
     Emit(std::move(fin));
+  }
+
+  // Whether this execution keeps its finished sub-executions' tasks: it reads tasks(recursive) or
+  // reports them to a parent that does.
+  bool KeepsSubTasks() const { return spec_->reads_sub_tasks || st_.report_tasks; }
+
+  // This execution's tasks, then each finished sub-execution's (depth first), as Mistral's
+  // tasks(id, recursive=true) lists them: entries {"task": <task dict>, "sub_states": [...]}.
+  Json ReportedTasks() const {
+    JsonArray out;
+    AppendOwnTasks(out);
+    AppendSubTasks(out);
+    return Json(std::move(out));
+  }
+  void AppendOwnTasks(JsonArray& out) const {
+    for (const auto& t : st_.tasks) {
+      JsonArray sub_states;
+      for (const auto& a : t.actions)
+        if (a.is_workflow) sub_states.push_back(Json(StateName(a.state)));
+      out.push_back(JsonObject{{"task", TaskDict(t)}, {"sub_states", std::move(sub_states)}});
+    }
+  }
+  void AppendSubTasks(JsonArray& out) const {
+    for (const auto& t : st_.tasks) {
+      if (t.type != TaskExecution::Type::kWorkflow) continue;
+      for (const auto& a : t.actions) {
+        if (!a.is_workflow || !a.sub_tasks.is_array()) continue;
+        for (const auto& e : a.sub_tasks.get_array()) out.push_back(e);
+      }
+    }
   }
 
   // Task and workflow fail at once; on-error does not run.
@@ -1889,17 +1960,8 @@ Result<Json> StateHost::Call(std::string_view name, std::span<const Json> args,
     return runner_->TaskDict(*t);
   }
   if (name == "tasks") {
-    const Json* wf_id = kw("workflow_execution_id", 0);
-    const Json* state = kw("state", 2);
-    JsonArray out;
-    if (wf_id && wf_id->is_string() && wf_id->get_string() != st.id) return Json(std::move(out));
-    for (const auto& t : st.tasks) {
-      if (state && state->is_string() &&
-          StateName(t.state) != std::string_view(state->get_string()))
-        continue;
-      out.push_back(runner_->TaskDict(t));
-    }
-    return Json(std::move(out));
+    return runner_->Tasks(kw("workflow_execution_id", 0), kw("recursive", 1), kw("state", 2),
+                          kw("flat", 3));
   }
   if (name == "execution") return runner_->ExecutionDict();
   if (name == "env") return st.Env();

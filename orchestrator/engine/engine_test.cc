@@ -446,6 +446,47 @@ child:
                          JsonObject{{"got", JsonObject{{"env_from", "ek"}, {"v", 5}}}}));
 }
 
+// A sub-execution reports its tasks to its parent only when an ancestor reads tasks(...,
+// recursive): other workflows keep no copies of their children's tasks.
+TEST(EngineTest, SubExecutionsReportTasksOnlyWhenReadRecursively) {
+  constexpr char kYaml[] = R"(
+version: '2.0'
+plain:
+  tasks:
+    t1:
+      workflow: child
+      publish:
+        own: <% tasks(execution().id).len() %>
+reader:
+  tasks:
+    t1:
+      workflow: child
+      publish:
+        all: "{{ tasks(execution().id, recursive=true) | map(attribute='name') | list }}"
+child:
+  tasks:
+    c1:
+      action: std.noop
+)";
+  TestDriver d;
+  ASSERT_TRUE(d.LoadYaml(kYaml).ok());
+  for (const char* wf : {"plain", "reader"}) {
+    auto id = d.Start(wf);
+    ASSERT_TRUE(id.ok());
+    const ExecutionState& st = *d.Find(*id);
+    ASSERT_EQ(st.state, State::kSuccess) << wf << ": " << st.state_info.value_or("");
+    const bool reads = std::string(wf) == "reader";
+    const ActionExecution& call = st.FindLatestTask("t1")->actions.at(0);
+    EXPECT_EQ(call.sub_tasks.is_null(), !reads) << wf << ": " << DumpJson(call.sub_tasks);
+    EXPECT_EQ(d.Children(*id).at(0)->report_tasks, reads) << wf;
+    if (reads) {
+      EXPECT_TRUE(JsonEquals(st.FindLatestTask("t1")->published,
+                             JsonObject{{"all", JsonArray{"t1", "c1"}}}))
+          << DumpJson(st.FindLatestTask("t1")->published);
+    }
+  }
+}
+
 TEST(EngineTest, RunActionCarriesPolicyFields) {
   constexpr char kYaml[] = R"(
 version: '2.0'

@@ -51,6 +51,7 @@ struct StartExecution {
   std::string root_execution_id;
   int parent_item_index = 0;
   int depth = 0;  // nesting below the top-level execution (EngineLimits::max_subworkflow_depth)
+  bool report_tasks = false;  // ExecutionState::report_tasks
 };
 
 // An action execution finished (also used by the API to complete async actions).
@@ -71,6 +72,7 @@ struct SubWorkflowCompleted {
   State state = State::kSuccess;  // SUCCESS, ERROR or CANCELLED
   Json output = JsonObject();
   std::optional<std::string> state_info;
+  Json tasks;  // the child's reported tasks (ActionExecution::sub_tasks), null when not reported
 };
 
 struct TimerFired {
@@ -181,6 +183,7 @@ struct ExecutionFinished {
   std::string parent_execution_id;  // empty for top-level executions
   std::string parent_task_execution_id;
   std::string root_execution_id;
+  Json tasks;  // with report_tasks: ActionExecution::sub_tasks for the parent, else null
 };
 
 struct ControlSubExecution {

@@ -150,6 +150,7 @@ void WriteAction(const ActionExecution& a, Sink& o) {
   PutInt(o, "attempt", a.attempt);
   PutInt(o, "created_at", a.created_at);
   PutInt(o, "updated_at", a.updated_at);
+  PutNullable(o, "sub_tasks", a.sub_tasks);
 }
 
 bool IsDefault(const WithItemsState& wi) {
@@ -268,6 +269,7 @@ void WriteState(const ExecutionState& s, Sink& o, bool with_tasks = true) {
   PutStr(o, "root_execution_id", s.root_execution_id);
   PutInt(o, "parent_item_index", s.parent_item_index);
   PutInt(o, "depth", s.depth);
+  PutBool(o, "report_tasks", s.report_tasks);
   PutObject(o, "input", s.input);
   PutObject(o, "params", s.params);
   o.Str("state", StateName(s.state));
@@ -340,6 +342,7 @@ Result<ActionExecution> ActionFromJson(const Json& j) {
   a.attempt = static_cast<int>(GetInt(o, "attempt"));
   a.created_at = GetInt(o, "created_at");
   a.updated_at = GetInt(o, "updated_at");
+  a.sub_tasks = GetJson(o, "sub_tasks");
   return a;
 }
 
@@ -765,6 +768,7 @@ Result<ExecutionState> ExecutionState::FromJson(const Json& json) {
   s.root_execution_id = GetString(o, "root_execution_id");
   s.parent_item_index = static_cast<int>(GetInt(o, "parent_item_index"));
   s.depth = static_cast<int>(GetInt(o, "depth"));
+  s.report_tasks = GetBool(o, "report_tasks");
   s.input = GetJson(o, "input", JsonObject());
   s.params = GetJson(o, "params", JsonObject());
   BORA_ASSIGN_OR_RETURN(s.state, GetState(o, "state"));

@@ -64,6 +64,10 @@ struct ActionExecution {
   int attempt = 0;  // redelivery attempt counter (RunAction.attempt)
   TimestampUs created_at = 0;
   TimestampUs updated_at = 0;
+  // A finished sub-workflow's tasks and its own sub-executions' (depth first), kept only when the
+  // workflow reads them (tasks(..., recursive)): [{"task": <Mistral task dict>, "sub_states":
+  // [state of each of that task's sub-executions]}]. Null otherwise.
+  Json sub_tasks;
   // Not stored: see TaskExecution::revision.
   uint64_t revision = 0;
 };
@@ -197,6 +201,9 @@ struct ExecutionState {
   std::string root_execution_id;         // empty for a top-level execution (Mistral's convention)
   int parent_item_index = 0;             // with-items index of this sub-workflow in its parent task
   int depth = 0;                         // sub-workflow nesting: 0 for a top-level execution
+  // Report this execution's tasks (and its sub-executions') to the parent when finished: an
+  // ancestor reads tasks(..., recursive).
+  bool report_tasks = false;
 
   Json input = JsonObject();   // validated input with defaults
   Json params = JsonObject();  // {"namespace": "", "env": {...}, "task_name": ..., ...}

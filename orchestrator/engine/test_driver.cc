@@ -177,6 +177,7 @@ void TestDriver::Handle(const Command& cmd) {
       done.state = fin->state;
       done.output = fin->output;
       done.state_info = fin->state_info;
+      done.tasks = fin->tasks;
       queue_.push_back(std::move(done));
     }
   } else if (const auto* ctl = std::get_if<ControlSubExecution>(&cmd)) {

@@ -370,6 +370,50 @@ void CollectUnknown(const CompiledNode& c, std::vector<std::string>& out) {
 
 }  // namespace
 
+namespace {
+
+bool CallsRecursiveTasks(const Node& n) {
+  if (n.op == Op::kCall && n.name == "tasks" && n.builtin < 0) {
+    size_t positional = 0;
+    for (const auto& k : n.kids) {
+      if (!k) continue;
+      if (k->op == Op::kPair && !k->name.empty()) {
+        if (k->name == "recursive") return true;
+      } else {
+        ++positional;
+      }
+    }
+    if (positional >= 2) return true;
+  }
+  for (const auto& k : n.kids)
+    if (k && CallsRecursiveTasks(*k)) return true;
+  return false;
+}
+
+bool CallsRecursiveTasks(const std::vector<JinjaStmt>& stmts) {
+  for (const auto& s : stmts) {
+    if (s.expr && CallsRecursiveTasks(*s.expr)) return true;
+    for (const auto& [cond, body] : s.branches) {
+      if ((cond && CallsRecursiveTasks(*cond)) || CallsRecursiveTasks(body)) return true;
+    }
+    if (CallsRecursiveTasks(s.else_body)) return true;
+  }
+  return false;
+}
+
+bool CallsRecursiveTasks(const CompiledNode& c) {
+  for (const auto& p : c.pieces)
+    if (p.ast && CallsRecursiveTasks(*p.ast)) return true;
+  if (CallsRecursiveTasks(c.stmts)) return true;
+  for (const auto& child : c.children)
+    if (CallsRecursiveTasks(*child)) return true;
+  return false;
+}
+
+}  // namespace
+
+bool Template::CallsRecursiveTasks() const { return root_ && expr::CallsRecursiveTasks(*root_); }
+
 std::vector<std::string> Template::UnknownFunctions() const {
   std::vector<std::string> out;
   if (root_) CollectUnknown(*root_, out);

@@ -110,6 +110,9 @@ class Template {
   // call fails (as in Mistral, which loads the definition and fails the task); `bora validate`
   // reports them.
   std::vector<std::string> UnknownFunctions() const;
+  // Whether the value calls the host's tasks() with `recursive` (a second positional argument or
+  // the keyword): the engine then keeps its sub-executions' tasks (see the engine README).
+  bool CallsRecursiveTasks() const;
   // The value the template was compiled from.
   const Json& Source() const;
 

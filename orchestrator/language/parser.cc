@@ -230,6 +230,7 @@ class Parser {
   std::vector<ValidationError>* errors_;
   std::string file_;
   std::string workflow_;  // current context for errors
+  bool reads_sub_tasks_ = false;  // an expression of the current workflow calls tasks(recursive)
   std::string task_;
 
  public:
@@ -316,6 +317,7 @@ std::optional<expr::Template> Parser::CompileJson(const Json& value, const YamlN
   auto compiled = expr::Template::Compile(value);
   if (compiled.ok()) {
     ReportUnknownFunctions(*compiled, at, what);
+    reads_sub_tasks_ = reads_sub_tasks_ || compiled->CallsRecursiveTasks();
     return std::move(compiled).value();
   }
   Error(at, "invalid expression in '" + std::string(what) + "': " + compiled.status().message());
@@ -326,6 +328,7 @@ std::optional<expr::Template> Parser::CompileNode(const YamlNode& node, std::str
   auto compiled = expr::Template::Compile(YamlToJson(node));
   if (compiled.ok()) {
     ReportUnknownFunctions(*compiled, node, what);
+    reads_sub_tasks_ = reads_sub_tasks_ || compiled->CallsRecursiveTasks();
     return std::move(compiled).value();
   }
   // Find the string leaf that fails, to report its location.
@@ -1119,6 +1122,7 @@ void Parser::ParseWorkflow(const Entry& entry, const std::string& workbook, Work
   wf->location = Loc(entry);
   workflow_ = wf->name;
   task_.clear();
+  reads_sub_tasks_ = false;
   const YamlNode& node = *entry.value;
   if (!node.IsMapping() || node.entries.empty()) {
     Error(node, "workflow '" + wf->name + "' must be a non-empty mapping with 'tasks', got " +
@@ -1177,6 +1181,7 @@ void Parser::ParseWorkflow(const Entry& entry, const std::string& workbook, Work
   }
   task_.clear();
   ValidateGraph(node, wf);
+  wf->reads_sub_tasks = reads_sub_tasks_;
 }
 
 void Parser::ParseAction(const Entry& entry, const std::string& workbook, AdhocActionSpec* action) {

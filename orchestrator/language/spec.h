@@ -128,6 +128,10 @@ struct WorkflowSpec {
   std::optional<expr::Template> vars;              // dict template
   TaskDefaultsSpec task_defaults;
 
+  // An expression of the workflow calls tasks(..., recursive): its sub-executions report their
+  // tasks when they finish (engine README, "tasks(recursive)").
+  bool reads_sub_tasks = false;
+
   std::vector<TaskSpec> tasks;        // document order
   std::map<std::string, size_t> task_index;  // name -> index in tasks
 

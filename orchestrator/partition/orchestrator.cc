@@ -599,7 +599,18 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
                 done.state = c.state;
                 done.output = c.output;
                 done.state_info = c.state_info;
+                done.tasks = c.tasks;
                 Result<std::string> text = protocol::EncodeEvent(engine::Event(done));
+                if (!done.tasks.is_null() &&
+                    !protocol::WhyNotSendable(text, "the sub-workflow's tasks").empty()) {
+                  // Too large with its tasks: the output goes on, tasks(recursive) will miss them.
+                  BORA_LOG_WARN(
+                      "sub-workflow {}: its tasks for the parent's tasks(recursive) exceed "
+                      "the message limit and are not reported",
+                      c.execution_id);
+                  done.tasks = Json();
+                  text = protocol::EncodeEvent(engine::Event(done));
+                }
                 if (std::string why = protocol::WhyNotSendable(text, "the sub-workflow's output");
                     !why.empty()) {
                   done.state = engine::State::kError;

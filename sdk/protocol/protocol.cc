@@ -157,6 +157,7 @@ void WriteEvent(const engine::Event& event, Sink& o) {
             o.Str("root_execution_id", e.root_execution_id);
             o.Int("parent_item_index", e.parent_item_index);
             o.Int("depth", e.depth);
+            if (e.report_tasks) o.Bool("report_tasks", true);
           }
         } else if constexpr (std::is_same_v<T, engine::ActionCompleted>) {
           o.Str("task_execution_id", e.task_execution_id);
@@ -169,6 +170,7 @@ void WriteEvent(const engine::Event& event, Sink& o) {
           o.Str("state", engine::StateName(e.state));
           o.Value("output", e.output);
           PutOpt(o, "state_info", e.state_info);
+          if (!e.tasks.is_null()) o.Value("tasks", e.tasks);
         } else if constexpr (std::is_same_v<T, engine::TimerFired>) {
           o.Str("timer_id", e.timer_id);
         } else if constexpr (std::is_same_v<T, engine::ResumeExecution>) {
@@ -617,6 +619,7 @@ Result<engine::Event> EventFromJson(const Json& json) {
     e.root_execution_id = r.Str("root_execution_id", false);
     e.parent_item_index = static_cast<int>(r.Int("parent_item_index"));
     e.depth = static_cast<int>(std::clamp<int64_t>(r.Int("depth"), 0, 1 << 20));
+    e.report_tasks = r.Bool("report_tasks", false);
     out = std::move(e);
   } else if (type == "ActionCompleted") {
     engine::ActionCompleted e;
@@ -638,6 +641,7 @@ Result<engine::Event> EventFromJson(const Json& json) {
     e.state = r.StateField("state");
     e.output = r.Any("output", JsonObject());
     e.state_info = r.OptStr("state_info");
+    e.tasks = r.Any("tasks", Json());
     out = std::move(e);
   } else if (type == "TimerFired") {
     engine::TimerFired e;

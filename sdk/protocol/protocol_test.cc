@@ -20,8 +20,10 @@ std::vector<Event> SampleEvents() {
   start.root_execution_id = "r1";
   start.parent_item_index = 3;
   start.depth = 2;  // re-encoding the decoded event must give the same text
+  start.report_tasks = true;
   engine::ActionCompleted done{"e1", "t1", "a1", engine::ActionCompleted::Kind::kError, Json("boom")};
-  engine::SubWorkflowCompleted sub{"e1", "t1", "s1", engine::State::kError, JsonObject(), "bad"};
+  engine::SubWorkflowCompleted sub{"e1", "t1", "s1", engine::State::kError, JsonObject(), "bad",
+                                   *ParseJson(R"([{"task": {"name": "c1"}, "sub_states": []}])")};
   engine::ResumeExecution resume{"e1", *ParseJson(R"({"x": 1})")};
   engine::StopExecution stop{"e1", engine::State::kSuccess, std::string("done")};
   engine::RerunTask rerun{"e1", "t1", false, std::nullopt};
