@@ -1,7 +1,7 @@
 # Executions, tasks and action executions (Mistral REST v2): views over engine::ExecutionState and routes.
 if(TARGET bora_http)
   bora_library(bora_api_executions
-    SRCS executions_api.cc mistral_views.cc
+    SRCS executions_api.cc tasks_api.cc action_executions_api.cc executions_internal.cc mistral_views.cc
     PUBLIC_DEPS bora_api_common bora_http bora_runtime bora_store)
   if(TARGET bora_api_definitions AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/executions_api_test.cc)
     bora_test(executions_api_test SRCS executions_api_test.cc
