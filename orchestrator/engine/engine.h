@@ -19,9 +19,9 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "orchestrator/engine/events.h"
 #include "orchestrator/engine/state.h"
 #include "orchestrator/language/spec.h"
+#include "sdk/messages/events.h"
 #include "workers/action.h"
 
 namespace bora::engine {

@@ -11,9 +11,6 @@ namespace bora::engine {
 
 namespace {
 
-constexpr std::string_view kStateNames[] = {"IDLE",    "WAITING", "RUNNING",   "DELAYED", "PAUSED",
-                                            "SUCCESS", "ERROR",   "CANCELLED", "SKIPPED"};
-
 // Reading helpers: tolerant of missing keys (defaults), strict about types where it matters.
 const Json* Get(const JsonObject& o, std::string_view key) {
   auto it = o.find(key);
@@ -471,21 +468,6 @@ uint64_t Mix(uint64_t x) {  // splitmix64 finaliser
 }
 
 }  // namespace
-
-std::string_view StateName(State state) { return kStateNames[static_cast<int>(state)]; }
-
-std::optional<State> StateFromName(std::string_view name) {
-  for (size_t i = 0; i < std::size(kStateNames); ++i) {
-    if (kStateNames[i] == name) return static_cast<State>(i);
-  }
-  if (name == "RUNNING_DELAYED") return State::kDelayed;
-  return std::nullopt;
-}
-
-bool IsCompleted(State state) {
-  return state == State::kSuccess || state == State::kError || state == State::kCancelled ||
-         state == State::kSkipped;
-}
 
 std::string DeriveId(std::string_view seed, uint64_t counter) {
   uint64_t h1 = Fnv1a(seed, 14695981039346656037ULL);

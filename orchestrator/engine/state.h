@@ -21,28 +21,9 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/status.h"
+#include "sdk/messages/state.h"
 
 namespace bora::engine {
-
-// Mistral's states (mistral/workflow/states.py). kDelayed is Mistral's RUNNING_DELAYED ("DELAYED").
-enum class State {
-  kIdle,
-  kWaiting,
-  kRunning,
-  kDelayed,
-  kPaused,
-  kSuccess,
-  kError,
-  kCancelled,
-  kSkipped
-};
-
-// "IDLE", "WAITING", "RUNNING", "DELAYED", "PAUSED", "SUCCESS", "ERROR", "CANCELLED", "SKIPPED".
-std::string_view StateName(State state);
-// Inverse of StateName (also accepts "RUNNING_DELAYED"); nullopt for anything else.
-std::optional<State> StateFromName(std::string_view name);
-// SUCCESS, ERROR, CANCELLED or SKIPPED.
-bool IsCompleted(State state);
 
 // A process-wide increasing number, never 0 (TaskExecution::revision); stores compare revisions for
 // equality only. Thread-safe.

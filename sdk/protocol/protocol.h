@@ -13,7 +13,7 @@
 
 #include "common/json.h"
 #include "common/status.h"
-#include "orchestrator/engine/events.h"
+#include "sdk/messages/events.h"
 
 namespace bora::protocol {
 

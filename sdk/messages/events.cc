@@ -1,4 +1,4 @@
-#include "orchestrator/engine/events.h"
+#include "sdk/messages/events.h"
 
 #include <type_traits>
 

@@ -28,7 +28,7 @@
 
 #include "common/clock.h"
 #include "common/json.h"
-#include "orchestrator/engine/state.h"
+#include "sdk/messages/state.h"
 
 namespace bora::engine {
 
@@ -193,8 +193,8 @@ struct ControlSubExecution {
   Op op = Op::kPause;
 };
 
-// The execution was purged: the runtime deletes its stored state (and its task / action ids) in the same
-// commit, and forgets it.
+// The execution was purged: the runtime deletes its stored state (and its task / action ids) in the
+// same commit, and forgets it.
 struct DeleteExecution {
   std::string execution_id;
 };
