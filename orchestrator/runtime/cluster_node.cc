@@ -116,13 +116,13 @@ Status ClusterNode::Start() {
     po.name = options_.pool;
     po.max_queue = 1 << 20;
     pool_ = std::make_unique<workers::WorkerPool>(&registry_, po);
-    ActionWorkerOptions wo;
+    workers::ActionWorkerOptions wo;
     wo.pool = options_.pool;
     wo.group = options_.prefix + "bora-workers";
     wo.topic_prefix = options_.prefix;
     wo.commit_interval = std::chrono::milliseconds(200);
-    worker_ = std::make_unique<ActionWorker>(wo, bus_.get(), &registry_,
-                                             ActionWorker::PoolExecutor(pool_.get()));
+    worker_ = std::make_unique<workers::ActionWorker>(
+        wo, bus_.get(), &registry_, workers::ActionWorker::PoolExecutor(pool_.get()));
     BORA_RETURN_IF_ERROR(worker_->Start());
   }
   started_ = true;

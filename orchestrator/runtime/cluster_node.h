@@ -17,13 +17,13 @@
 #include "common/kafka/kafka_bus.h"
 #include "orchestrator/engine/engine.h"
 #include "orchestrator/partition/orchestrator.h"
-#include "orchestrator/runtime/action_worker.h"
 #include "orchestrator/runtime/execution_client.h"
 #include "orchestrator/runtime/loop_hooks.h"
 #include "orchestrator/runtime/retention.h"
 #include "orchestrator/runtime/roles.h"
 #include "orchestrator/store/redis_definitions.h"
 #include "orchestrator/store/redis_state_store.h"
+#include "workers/action_worker.h"
 #include "workers/std_actions.h"
 #include "workers/worker_pool.h"
 
@@ -92,7 +92,7 @@ class ClusterNode {
   };
   std::vector<Loop> loops_;
   std::unique_ptr<workers::WorkerPool> pool_;
-  std::unique_ptr<ActionWorker> worker_;
+  std::unique_ptr<workers::ActionWorker> worker_;
   std::unique_ptr<ExecutionClient> client_;
   std::atomic<bool> stopping_{false};
   std::thread worker_thread_;

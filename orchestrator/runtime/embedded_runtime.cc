@@ -160,15 +160,16 @@ Status EmbeddedRuntime::Start() {
   if (started_) return Status::Ok();
   // All subscribe before any polls, so the first assignment is already the final one (no rebalance).
   for (auto& o : orchestrators_) BORA_RETURN_IF_ERROR(o->Start());
-  ActionWorker::Executor executor;
+  workers::ActionWorker::Executor executor;
   if (!options_.deterministic) {
     workers::WorkerPoolOptions po;
     po.concurrency = std::max(1, options_.worker_threads);
     po.max_queue = 1 << 22;  // the bus is the real queue; never refuse here
     pool_ = std::make_unique<workers::WorkerPool>(&registry_, po);
-    executor = ActionWorker::PoolExecutor(pool_.get());
+    executor = workers::ActionWorker::PoolExecutor(pool_.get());
   }
-  worker_ = std::make_unique<ActionWorker>(ActionWorkerOptions{}, bus_.get(), &registry_, executor);
+  worker_ = std::make_unique<workers::ActionWorker>(workers::ActionWorkerOptions{}, bus_.get(),
+                                                    &registry_, executor);
   BORA_RETURN_IF_ERROR(worker_->Start());
   started_ = true;
   if (!options_.deterministic) {

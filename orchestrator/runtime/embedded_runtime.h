@@ -46,7 +46,6 @@
 #include "common/disk/disk_db.h"
 #include "orchestrator/engine/engine.h"
 #include "orchestrator/partition/orchestrator.h"
-#include "orchestrator/runtime/action_worker.h"
 #include "orchestrator/runtime/execution_client.h"
 #include "orchestrator/runtime/loop_hooks.h"
 #include "orchestrator/runtime/retention.h"
@@ -54,6 +53,7 @@
 #include "orchestrator/store/resource_store.h"
 #include "orchestrator/store/state_store.h"
 #include "sdk/protocol/protocol.h"
+#include "workers/action_worker.h"
 #include "workers/std_actions.h"
 #include "workers/worker_pool.h"
 
@@ -167,7 +167,7 @@ class EmbeddedRuntime {
   std::vector<std::unique_ptr<partition::Orchestrator>> orchestrators_;  // [0] drives deterministic mode
   mutable partition::OrchestratorStats stats_sum_;
   std::unique_ptr<workers::WorkerPool> pool_;
-  std::unique_ptr<ActionWorker> worker_;
+  std::unique_ptr<workers::ActionWorker> worker_;
   std::unique_ptr<ExecutionClient> client_;
 
   std::mutex settle_mu_;

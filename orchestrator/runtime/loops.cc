@@ -47,7 +47,7 @@ void RunOrchestratorLoop(partition::Orchestrator& orchestrator, const Clock& clo
   if (Status s = orchestrator.Flush(); !s.ok()) BORA_LOG_ERROR("orchestrator: {}", s.ToString());
 }
 
-void RunWorkerLoop(ActionWorker& worker, const std::atomic<bool>& stopping,
+void RunWorkerLoop(workers::ActionWorker& worker, const std::atomic<bool>& stopping,
                    const std::function<void(size_t)>& after_poll) {
   while (!stopping) {
     auto r = worker.PollOnce(100ms);

@@ -11,8 +11,8 @@
 
 #include "common/clock.h"
 #include "orchestrator/partition/orchestrator.h"
-#include "orchestrator/runtime/action_worker.h"
 #include "orchestrator/runtime/loop_hooks.h"
+#include "workers/action_worker.h"
 
 namespace bora::runtime {
 
@@ -26,7 +26,7 @@ void RunOrchestratorLoop(partition::Orchestrator& orchestrator, const Clock& clo
                          const std::function<void(size_t applied)>& after_poll = nullptr);
 
 // Polls `worker` (100 ms); `after_poll(taken)` when it took requests; logs and backs off on errors.
-void RunWorkerLoop(ActionWorker& worker, const std::atomic<bool>& stopping,
+void RunWorkerLoop(workers::ActionWorker& worker, const std::atomic<bool>& stopping,
                    const std::function<void(size_t taken)>& after_poll = nullptr);
 
 // Polls `loop` (100 ms); `after_poll(done)` when it did something; logs and backs off on errors.

@@ -1,4 +1,4 @@
-#include "orchestrator/runtime/action_worker.h"
+#include "workers/action_worker.h"
 
 #include <algorithm>
 #include <charconv>
@@ -12,7 +12,7 @@
 #include "sdk/protocol/protocol.h"
 #include "workers/worker_pool.h"
 
-namespace bora::runtime {
+namespace bora::workers {
 
 namespace {
 
@@ -29,19 +29,26 @@ int64_t ScheduledAtUs(const BusMessage& m) {
 
 std::string_view ResultName(workers::ActionResult::Kind kind) {
   switch (kind) {
-    case workers::ActionResult::Kind::kSuccess: return "success";
-    case workers::ActionResult::Kind::kError: return "error";
-    case workers::ActionResult::Kind::kCancelled: return "cancelled";
-    case workers::ActionResult::Kind::kAsync: return "async";
+    case workers::ActionResult::Kind::kSuccess:
+      return "success";
+    case workers::ActionResult::Kind::kError:
+      return "error";
+    case workers::ActionResult::Kind::kCancelled:
+      return "cancelled";
+    case workers::ActionResult::Kind::kAsync:
+      return "async";
   }
   return "unknown";
 }
 
 }  // namespace
 
-ActionWorker::ActionWorker(ActionWorkerOptions options, Bus* bus, const workers::ActionRegistry* registry,
-                           Executor executor)
-    : options_(std::move(options)), bus_(bus), registry_(registry), executor_(std::move(executor)) {}
+ActionWorker::ActionWorker(ActionWorkerOptions options, Bus* bus,
+                           const workers::ActionRegistry* registry, Executor executor)
+    : options_(std::move(options)),
+      bus_(bus),
+      registry_(registry),
+      executor_(std::move(executor)) {}
 
 Status ActionWorker::Start() {
   std::string topic = protocol::ActionsTopic(options_.pool, options_.topic_prefix);
@@ -75,12 +82,12 @@ workers::ActionResult ActionWorker::RunInline(const workers::ActionRegistry& reg
 
 ActionWorker::Executor ActionWorker::PoolExecutor(workers::WorkerPool* pool) {
   return [pool](workers::ActionRequest request, Done done) {
-    Status s = pool->Submit(std::move(request),
-                            [done](const workers::ActionRequest&, workers::ActionResult r) {
-                              done(std::move(r));
-                            });
+    Status s = pool->Submit(
+        std::move(request),
+        [done](const workers::ActionRequest&, workers::ActionResult r) { done(std::move(r)); });
     if (s.code() == StatusCode::kAlreadyExists) {
-      done(workers::ActionResult::Async());  // an async-kind result publishes nothing, only marks it done
+      done(workers::ActionResult::Async());  // an async-kind result publishes nothing, only marks
+                                             // it done
     } else if (!s.ok()) {
       done(workers::ActionResult::Error(Json("worker pool refused the run: " + s.message())));
     }
@@ -136,7 +143,8 @@ void ActionWorker::Publish(const std::string& execution_id, const std::string& t
     return;
   }
   std::string copy = *text;
-  Status s = bus_->Publish(protocol::EventsTopic(options_.topic_prefix), execution_id, std::move(*text));
+  Status s =
+      bus_->Publish(protocol::EventsTopic(options_.topic_prefix), execution_id, std::move(*text));
   if (!s.ok()) {
     BORA_LOG_WARN("cannot publish the result of action execution {} (kept, sent again): {}",
                   action_execution_id, s.ToString());
@@ -226,16 +234,17 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
     return 0;
   }
   BORA_ASSIGN_OR_RETURN(auto messages, consumer_->Poll(options_.max_batch, timeout));
-  // Requests run here (quick actions, bad messages) are done before the next one is looked at: they only
-  // advance `next`. Requests handed to the executor are tracked in `in_flight` until their result is out.
+  // Requests run here (quick actions, bad messages) are done before the next one is looked at: they
+  // only advance `next`. Requests handed to the executor are tracked in `in_flight` until their
+  // result is out.
   auto done_inline = [this](const TopicPartition& tp, int64_t offset) {
     std::lock_guard lock(progress_mu_);
     Progress& p = progress_[tp];
     p.next = std::max(p.next, offset + 1);
   };
-  // Results of the requests run here go out together after the loop (one PublishMany: on the MemoryBus one
-  // lock and one wake-up of the orchestrator per poll instead of per result); their requests count as done
-  // only then.
+  // Results of the requests run here go out together after the loop (one PublishMany: on the
+  // MemoryBus one lock and one wake-up of the orchestrator per poll instead of per result); their
+  // requests count as done only then.
   std::vector<Bus::TopicRecord> inline_results;
   std::vector<std::pair<TopicPartition, int64_t>> published_inline;
   std::vector<std::pair<TopicPartition, int64_t>> inline_requests;  // of each inline_results[i]
@@ -264,10 +273,12 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
     request.timeout_ms = run->timeout_s * 1000;
     workers::Action* impl = registry_->FindAction(request.action_name);
     if (!executor_ || impl == nullptr || !impl->MayBlock(request)) {
-      // Quick actions (std.noop, std.echo without delay...) run here: a pool hop costs more than they do.
+      // Quick actions (std.noop, std.echo without delay...) run here: a pool hop costs more than
+      // they do.
       if (scheduled_at_us > 0) {
         metrics::ActionScheduledToStart(
-            options_.pool, static_cast<double>(SystemClock::Get()->NowUs() - scheduled_at_us) / 1e6);
+            options_.pool,
+            static_cast<double>(SystemClock::Get()->NowUs() - scheduled_at_us) / 1e6);
       }
       ScopedLogFields log_task({{}, request.task_execution_id, -1});
       auto started = std::chrono::steady_clock::now();
@@ -286,8 +297,9 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
     {
       std::lock_guard lock(progress_mu_);
       Progress& p = progress_[tp];
-      // The same message again while this worker still runs it (the partition came back after a rebalance
-      // and was re-read from the committed offset): the run in progress will publish the result.
+      // The same message again while this worker still runs it (the partition came back after a
+      // rebalance and was re-read from the committed offset): the run in progress will publish the
+      // result.
       if (p.in_flight.count(m.offset)) continue;
       p.in_flight.insert(m.offset);
       p.next = std::max(p.next, m.offset + 1);
@@ -319,7 +331,8 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
     }
   }
   for (const auto& [tp, offset] : published_inline) done_inline(tp, offset);
-  // Serve the delivery reports of the results published above (the producer sends them at once: linger 0).
+  // Serve the delivery reports of the results published above (the producer sends them at once:
+  // linger 0).
   if (!messages.empty()) bus_->ServeDeliveries();
   auto now = std::chrono::steady_clock::now();
   if (now >= next_commit_) {
@@ -329,4 +342,4 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
   return messages.size() + *republished;
 }
 
-}  // namespace bora::runtime
+}  // namespace bora::workers

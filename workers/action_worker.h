@@ -1,25 +1,27 @@
 #pragma once
-// ActionWorker: consumes one pool's action topic (`bora.actions.<pool>`), runs each RunAction with the action
-// registry, and publishes the outcome as an ActionCompleted event on `bora.events` (keyed by execution id).
-// Async actions (ActionResult::kAsync) publish nothing: their completion comes through the API later.
+// ActionWorker: consumes one pool's action topic (`bora.actions.<pool>`), runs each RunAction with
+// the action registry, and publishes the outcome as an ActionCompleted event on `bora.events`
+// (keyed by execution id). Async actions (ActionResult::kAsync) publish nothing: their completion
+// comes through the API later.
 //
-// How an action runs is up to the Executor: inline on the polling thread (deterministic tests) or on a
-// thread pool (embedded and distributed workers). Actions whose Action::MayBlock is false for the request run
-// inline on the polling thread even with an executor. Delivery is at least once; the engine ignores duplicate
-// results, so actions with side effects should be idempotent (documented in workers/README.md).
+// How an action runs is up to the Executor: inline on the polling thread (deterministic tests) or
+// on a thread pool (embedded and distributed workers). Actions whose Action::MayBlock is false for
+// the request run inline on the polling thread even with an executor. Delivery is at least once;
+// the engine ignores duplicate results, so actions with side effects should be idempotent
+// (documented in workers/README.md).
 //
-// Offsets: a request's offset is committed to the bus (the consumer group) only after its result was
-// published and flushed, so a worker killed mid-action leaves the request to the partition's next owner, which
-// runs it again (at least once; the engine ignores the duplicate result). Kafka's group session timeout is the
-// lease that detects the dead worker.
+// Offsets: a request's offset is committed to the bus (the consumer group) only after its result
+// was published and flushed, so a worker killed mid-action leaves the request to the partition's
+// next owner, which runs it again (at least once; the engine ignores the duplicate result). Kafka's
+// group session timeout is the lease that detects the dead worker.
 //
 // Threading: PollOnce() from one thread at a time; the Executor may call `done` from any thread.
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,17 +31,18 @@
 #include "workers/action.h"
 #include "workers/worker_pool.h"
 
-namespace bora::runtime {
+namespace bora::workers {
 
 struct ActionWorkerOptions {
   std::string pool = "default";
   std::string group = "bora-workers";  // the pool name is appended
   std::string topic_prefix;            // see protocol::EventsTopic
   size_t max_batch = 512;
-  // Offsets are committed (after a flush of the results) at most this often. Kafka sends a group's offset
-  // commits and heartbeats over one coordinator connection: a commit per batch under load queues commits
-  // ahead of heartbeats until the session times out (a rebalance and a stall of many seconds). 0 = every
-  // poll (the in-memory bus). A crash re-runs at most this much finished work (actions run at least once).
+  // Offsets are committed (after a flush of the results) at most this often. Kafka sends a group's
+  // offset commits and heartbeats over one coordinator connection: a commit per batch under load
+  // queues commits ahead of heartbeats until the session times out (a rebalance and a stall of many
+  // seconds). 0 = every poll (the in-memory bus). A crash re-runs at most this much finished work
+  // (actions run at least once).
   std::chrono::milliseconds commit_interval{0};
 };
 
@@ -65,8 +68,9 @@ class ActionWorker {
   std::vector<std::pair<TopicPartition, int64_t>> CommittedPositions();
 
   // Runs one request with the registry on the calling thread (unknown action ⇒ error result).
-  // An Executor that runs actions on `pool` (not owned). A request whose action execution is already queued
-  // or running there (the orchestrator re-sent its outbox) publishes nothing: that run publishes the result.
+  // An Executor that runs actions on `pool` (not owned). A request whose action execution is
+  // already queued or running there (the orchestrator re-sent its outbox) publishes nothing: that
+  // run publishes the result.
   static Executor PoolExecutor(workers::WorkerPool* pool);
 
   static workers::ActionResult RunInline(const workers::ActionRegistry& registry,
@@ -78,14 +82,15 @@ class ActionWorker {
   void Publish(const std::string& execution_id, const std::string& task_execution_id,
                const std::string& action_execution_id, const workers::ActionResult& result,
                const TopicPartition& tp, int64_t offset);
-  // The ActionCompleted message of a result (an error result when the bus could not carry it); nullopt
-  // for an async result (nothing to send).
+  // The ActionCompleted message of a result (an error result when the bus could not carry it);
+  // nullopt for an async result (nothing to send).
   std::optional<std::string> EncodeResult(const std::string& execution_id,
                                           const std::string& task_execution_id,
                                           const std::string& action_execution_id,
                                           const workers::ActionResult& result);
   void Finished(const TopicPartition& tp, int64_t offset);
-  // Flushes published results, then commits each partition's offset below which every request is done.
+  // Flushes published results, then commits each partition's offset below which every request is
+  // done.
   Status CommitProgress();
 
   struct Progress {
@@ -118,4 +123,4 @@ class ActionWorker {
   std::chrono::steady_clock::time_point next_commit_{};
 };
 
-}  // namespace bora::runtime
+}  // namespace bora::workers
