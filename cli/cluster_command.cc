@@ -14,6 +14,7 @@
 #include "common/metrics/http_routes.h"
 #include "common/metrics/metrics.h"
 #include "common/redis/redis_client.h"
+#include "common/thread_annotations.h"
 
 namespace bora::cli {
 
@@ -31,7 +32,7 @@ class Readiness {
     if (orchestrator_ && !metrics::OrchestratorAssigned()) {
       return Unavailable("the orchestrator has no partition assignment yet");
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!redis_) {
       auto c = RedisClient::Connect(redis_url_, 1000);
       if (!c.ok()) return c.status();
@@ -45,8 +46,8 @@ class Readiness {
  private:
   std::string redis_url_;
   bool orchestrator_;
-  std::mutex mu_;
-  std::unique_ptr<RedisClient> redis_;
+  Mutex mu_;
+  std::unique_ptr<RedisClient> redis_ GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "common/json.h"
+#include "common/thread_annotations.h"
 #include "orchestrator/language/parser.h"
 #include "orchestrator/runtime/embedded_runtime.h"
 #include "orchestrator/runtime/views.h"
@@ -56,7 +57,7 @@ class Progress final : public partition::ExecutionObserver {
  public:
   explicit Progress(bool tty) : tty_(tty) {}
   void OnApplied(const engine::ExecutionState& state, const engine::Event&) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (const auto& t : state.tasks) {
       auto& last = seen_[t.id];
       if (last == t.state) continue;
@@ -71,8 +72,8 @@ class Progress final : public partition::ExecutionObserver {
 
  private:
   bool tty_;
-  std::mutex mu_;
-  std::map<std::string, engine::State> seen_;
+  Mutex mu_;
+  std::map<std::string, engine::State> seen_ GUARDED_BY(mu_);
 };
 
 std::string Short(const Json& v, size_t max = 100) {

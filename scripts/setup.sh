@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config ccache
+  build-essential cmake ninja-build pkg-config ccache clang
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   librdkafka-dev libhiredis-dev libsimdjson-dev prometheus-cpp-dev libjemalloc-dev
   libyaml-cpp-dev libspdlog-dev libcli11-dev libcurl4-openssl-dev libssh-dev

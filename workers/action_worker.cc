@@ -148,7 +148,7 @@ void ActionWorker::Publish(const std::string& execution_id, const std::string& t
   if (!s.ok()) {
     BORA_LOG_WARN("cannot publish the result of action execution {} (kept, sent again): {}",
                   action_execution_id, s.ToString());
-    std::lock_guard lock(unpublished_mu_);
+    MutexLock lock(unpublished_mu_);
     unpublished_.push_back({tp, offset, execution_id, std::move(copy)});
     return;
   }
@@ -158,7 +158,7 @@ void ActionWorker::Publish(const std::string& execution_id, const std::string& t
 std::optional<size_t> ActionWorker::RetryUnpublished() {
   std::vector<Unpublished> pending;
   {
-    std::lock_guard lock(unpublished_mu_);
+    MutexLock lock(unpublished_mu_);
     pending.swap(unpublished_);
   }
   if (pending.empty()) return 0;
@@ -185,19 +185,19 @@ std::optional<size_t> ActionWorker::RetryUnpublished() {
     BORA_LOG_ERROR("{} action results wait to be published: {}", left.size(), s.ToString());
   }
   publish_failing_ = true;
-  std::lock_guard lock(unpublished_mu_);
+  MutexLock lock(unpublished_mu_);
   unpublished_.insert(unpublished_.end(), std::make_move_iterator(left.begin()),
                       std::make_move_iterator(left.end()));
   return std::nullopt;
 }
 
 void ActionWorker::Finished(const TopicPartition& tp, int64_t offset) {
-  std::lock_guard lock(progress_mu_);
+  MutexLock lock(progress_mu_);
   progress_[tp].in_flight.erase(offset);
 }
 
 std::vector<std::pair<TopicPartition, int64_t>> ActionWorker::CommittedPositions() {
-  std::lock_guard lock(progress_mu_);
+  MutexLock lock(progress_mu_);
   std::vector<std::pair<TopicPartition, int64_t>> out;
   out.reserve(progress_.size());
   for (const auto& [tp, p] : progress_) out.emplace_back(tp, p.committed);
@@ -207,7 +207,7 @@ std::vector<std::pair<TopicPartition, int64_t>> ActionWorker::CommittedPositions
 Status ActionWorker::CommitProgress() {
   std::vector<std::pair<TopicPartition, int64_t>> to_commit;
   {
-    std::lock_guard lock(progress_mu_);
+    MutexLock lock(progress_mu_);
     for (auto& [tp, p] : progress_) {
       int64_t position = p.in_flight.empty() ? p.next : *p.in_flight.begin();
       if (position > p.committed) to_commit.emplace_back(tp, position);
@@ -217,7 +217,7 @@ Status ActionWorker::CommitProgress() {
   BORA_RETURN_IF_ERROR(bus_->Flush(std::chrono::seconds(30)));
   for (const auto& [tp, position] : to_commit) {
     BORA_RETURN_IF_ERROR(consumer_->Commit(tp, position));
-    std::lock_guard lock(progress_mu_);
+    MutexLock lock(progress_mu_);
     progress_[tp].committed = position;
   }
   return Status::Ok();
@@ -238,7 +238,7 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
   // only advance `next`. Requests handed to the executor are tracked in `in_flight` until their
   // result is out.
   auto done_inline = [this](const TopicPartition& tp, int64_t offset) {
-    std::lock_guard lock(progress_mu_);
+    MutexLock lock(progress_mu_);
     Progress& p = progress_[tp];
     p.next = std::max(p.next, offset + 1);
   };
@@ -295,7 +295,7 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
       continue;
     }
     {
-      std::lock_guard lock(progress_mu_);
+      MutexLock lock(progress_mu_);
       Progress& p = progress_[tp];
       // The same message again while this worker still runs it (the partition came back after a
       // rebalance and was re-read from the committed offset): the run in progress will publish the
@@ -319,8 +319,8 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
       // What was not published (its value is still there) is kept and sent again; its request stays
       // in flight meanwhile, so the committed position does not pass it.
       BORA_LOG_WARN("cannot publish action results (kept, sent again): {}", s.ToString());
-      std::lock_guard progress(progress_mu_);
-      std::lock_guard lock(unpublished_mu_);
+      MutexLock progress(progress_mu_);
+      MutexLock lock(unpublished_mu_);
       for (size_t i = 0; i < inline_results.size(); ++i) {
         if (inline_results[i].value.empty()) continue;
         const auto& [tp, offset] = inline_requests[i];

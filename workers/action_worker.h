@@ -28,6 +28,7 @@
 
 #include "common/bus/bus.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "workers/action.h"
 #include "workers/worker_pool.h"
 
@@ -98,8 +99,8 @@ class ActionWorker {
     int64_t next = 0;       // one past the highest offset taken
     int64_t committed = 0;  // last committed position
   };
-  std::mutex progress_mu_;
-  std::map<TopicPartition, Progress> progress_;
+  Mutex progress_mu_;  // taken before unpublished_mu_ when both are held
+  std::map<TopicPartition, Progress> progress_ GUARDED_BY(progress_mu_);
   // Results the bus refused (disk full, broker away): their requests stay in flight (the committed
   // position does not pass them) and PollOnce publishes them again before it takes new requests.
   struct Unpublished {
@@ -108,8 +109,8 @@ class ActionWorker {
     std::string key;
     std::string value;
   };
-  std::mutex unpublished_mu_;
-  std::vector<Unpublished> unpublished_;  // guarded by unpublished_mu_
+  Mutex unpublished_mu_;
+  std::vector<Unpublished> unpublished_ GUARDED_BY(unpublished_mu_);
   bool publish_failing_ = false;          // PollOnce's thread: a retry failed (logged once)
   // Publishes the refused results again: how many went out, or nullopt while the bus still refuses
   // some.

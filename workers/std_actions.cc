@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "common/thread_annotations.h"
 #include "workers/std_actions_internal.h"
 
 namespace bora::workers {
@@ -17,15 +18,15 @@ bool SleepUnlessCancelled(const CancelToken& cancel, std::chrono::nanoseconds du
   constexpr auto kSlice = std::chrono::milliseconds(20);
   // A private condition variable: nobody notifies it, so each wait_for is a timed, non-spinning
   // sleep of at most one slice; the token is re-checked between slices.
-  std::mutex mu;
-  std::condition_variable cv;
-  std::unique_lock<std::mutex> lock(mu);
+  Mutex mu;
+  CondVar cv;
+  MutexLock lock(mu);
   const auto deadline = Clock::now() + duration;
   while (!cancel.cancelled.load(std::memory_order_relaxed)) {
     auto now = Clock::now();
     if (now >= deadline) return true;
     auto wait = std::min<Clock::duration>(deadline - now, kSlice);
-    cv.wait_for(lock, wait, [&] { return cancel.cancelled.load(std::memory_order_relaxed); });
+    cv.WaitFor(mu, wait, [&] { return cancel.cancelled.load(std::memory_order_relaxed); });
   }
   return false;
 }

@@ -50,7 +50,7 @@ WorkerPool::WorkerPool(const ActionRegistry* registry, WorkerPoolOptions options
   int n = std::max(1, options_.concurrency);
   threads_.reserve(n);
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   name_ = options_.name;
   UpdateGaugesLocked();
 }
@@ -58,7 +58,7 @@ WorkerPool::WorkerPool(const ActionRegistry* registry, WorkerPoolOptions options
 WorkerPool::~WorkerPool() { Shutdown(); }
 
 Status WorkerPool::Submit(ActionRequest request, Completion done) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (stopping_) return FailedPrecondition("the worker pool is shut down");
   if (queue_.size() >= options_.max_queue) {
     return ResourceExhausted("the worker pool queue is full (" +
@@ -76,7 +76,7 @@ Status WorkerPool::Submit(ActionRequest request, Completion done) {
   queue_.push_back(Job{std::move(request), std::move(done), std::make_shared<CancelToken>(), next_seq_++,
                        submit_pool.empty() ? name_ : std::string(submit_pool), submit_scheduled_at_us});
   UpdateGaugesLocked();
-  cv_.notify_one();
+  cv_.NotifyOne();
   return Status::Ok();
 }
 
@@ -84,7 +84,7 @@ bool WorkerPool::Cancel(const std::string& action_execution_id) {
   if (action_execution_id.empty()) return false;
   Job cancelled;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = std::find_if(queue_.begin(), queue_.end(), [&](const Job& j) {
       return j.request.action_execution_id == action_execution_id;
     });
@@ -106,14 +106,14 @@ void WorkerPool::Shutdown(bool cancel_running) {
   std::call_once(shutdown_once_, [&] {
     std::deque<Job> dropped;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       stopping_ = true;
       dropped.swap(queue_);
       UpdateGaugesLocked();
       if (cancel_running) {
         for (auto& [_, token] : running_) token->cancelled.store(true);
       }
-      cv_.notify_all();
+      cv_.NotifyAll();
     }
     for (Job& job : dropped) {
       if (job.done) job.done(job.request, ActionResult::Cancelled());
@@ -125,12 +125,12 @@ void WorkerPool::Shutdown(bool cancel_running) {
 }
 
 size_t WorkerPool::QueuedCount() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return queue_.size();
 }
 
 size_t WorkerPool::RunningCount() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return running_count_;
 }
 
@@ -160,8 +160,8 @@ void WorkerPool::WorkerLoop() {
   while (true) {
     Job job;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(mu_);
       if (queue_.empty()) return;  // stopping and nothing left
       job = std::move(queue_.front());
       queue_.pop_front();
@@ -184,7 +184,7 @@ void WorkerPool::WorkerLoop() {
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     metrics::ActionFinished(job.pool, job.request.action_name, ResultName(result.kind), took.count());
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       --running_count_;
       if (!job.request.action_execution_id.empty()) running_.erase(job.request.action_execution_id);
       UpdateGaugesLocked();

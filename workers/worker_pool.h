@@ -23,6 +23,7 @@
 
 #include "common/metrics/metrics.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "workers/action.h"
 
 namespace bora::workers {
@@ -88,8 +89,8 @@ class WorkerPool {
     int64_t scheduled_at_us = 0;   // see ScopedSubmitContext
   };
 
-  // Publishes the slot and queue gauges; requires mu_.
-  void UpdateGaugesLocked();
+  // Publishes the slot and queue gauges.
+  void UpdateGaugesLocked() REQUIRES(mu_);
 
   void WorkerLoop();
   ActionResult RunJob(const Job& job);
@@ -97,16 +98,16 @@ class WorkerPool {
   const ActionRegistry* registry_;
   WorkerPoolOptions options_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Job> queue_;
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::deque<Job> queue_ GUARDED_BY(mu_);
   // Running jobs by action_execution_id (only those with an id).
-  std::map<std::string, std::shared_ptr<CancelToken>> running_;
-  size_t running_count_ = 0;
-  bool stopping_ = false;
-  uint64_t next_seq_ = 0;
-  std::string name_;  // metrics label (guarded by mu_)
-  metrics::PoolGauges gauges_;  // of name_, looked up once it is known (guarded by mu_)
+  std::map<std::string, std::shared_ptr<CancelToken>> running_ GUARDED_BY(mu_);
+  size_t running_count_ GUARDED_BY(mu_) = 0;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  uint64_t next_seq_ GUARDED_BY(mu_) = 0;
+  std::string name_ GUARDED_BY(mu_);            // metrics label
+  metrics::PoolGauges gauges_ GUARDED_BY(mu_);  // of name_, looked up once it is known
   std::vector<std::thread> threads_;
   std::once_flag shutdown_once_;
 };

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 
 namespace bora {
 
@@ -123,15 +124,15 @@ class Bus {
   // every tracked message was acknowledged; `error` holds the first failed delivery. Shared between the
   // publisher and the bus's delivery reports (hence the mutex).
   struct DeliveryTracker {
-    mutable std::mutex mu;
-    size_t pending = 0;
-    std::string error;
+    mutable Mutex mu;
+    size_t pending GUARDED_BY(mu) = 0;
+    std::string error GUARDED_BY(mu);
     bool Done() const {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       return pending == 0;
     }
     std::string Error() const {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       return error;
     }
   };

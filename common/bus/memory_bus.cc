@@ -13,15 +13,17 @@ class MemoryBus::MemoryConsumer final : public Consumer {
                                        std::chrono::milliseconds timeout) override {
     DeliverRebalance();
     std::vector<BusMessage> out;
-    std::unique_lock lock(bus_->mu_);
+    MutexLock lock(bus_->mu_);
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
       uint64_t seen = bus_->version_;
       Collect(max_messages, &out);
       if (!out.empty() || woken_ || RebalancePending()) break;
       ++bus_->waiters_;
-      bool changed =
-          bus_->cv_.wait_until(lock, deadline, [&] { return bus_->version_ != seen || woken_; });
+      bool changed = bus_->cv_.WaitUntil(bus_->mu_, deadline, [&] {
+        bus_->mu_.AssertHeld();
+        return bus_->version_ != seen || woken_;
+      });
       --bus_->waiters_;
       if (changed) continue;
       break;  // timed out
@@ -31,24 +33,24 @@ class MemoryBus::MemoryConsumer final : public Consumer {
   }
 
   Status Seek(const TopicPartition& tp, int64_t offset) override {
-    std::lock_guard lock(bus_->mu_);
+    MutexLock lock(bus_->mu_);
     positions_[tp] = offset;
     return Status::Ok();
   }
 
   std::vector<TopicPartition> Assignment() const override {
-    std::lock_guard lock(bus_->mu_);
+    MutexLock lock(bus_->mu_);
     return {assigned_.begin(), assigned_.end()};
   }
 
   void Wakeup() override {
-    std::lock_guard lock(bus_->mu_);
+    MutexLock lock(bus_->mu_);
     woken_ = true;
-    bus_->cv_.notify_all();
+    bus_->cv_.NotifyAll();
   }
 
   Status Commit(const TopicPartition& tp, int64_t offset) override {
-    std::lock_guard lock(bus_->mu_);
+    MutexLock lock(bus_->mu_);
     auto& committed = bus_->groups_[options_.group].committed;
     if (auto it = committed.find(tp); it != committed.end() && it->second == offset) {
       return Status::Ok();
@@ -60,8 +62,9 @@ class MemoryBus::MemoryConsumer final : public Consumer {
 
   const ConsumerOptions& options() const { return options_; }
 
-  // Requires bus_->mu_.
-  void SetAssignment(const std::set<TopicPartition>& next) {
+  // Requires bus_->mu_. Not annotated: MemoryBus::Rebalance calls it through the group's member
+  // list, where the analysis cannot see that each member's bus_ is `this`.
+  void SetAssignment(const std::set<TopicPartition>& next) NO_THREAD_SAFETY_ANALYSIS {
     for (const auto& tp : assigned_) {
       if (!next.contains(tp)) positions_.erase(tp);
     }
@@ -75,7 +78,7 @@ class MemoryBus::MemoryConsumer final : public Consumer {
   }
 
   // Requires bus_->mu_: true when the listener has not yet been told about the current assignment.
-  bool RebalancePending() const { return delivered_ != assigned_; }
+  bool RebalancePending() const REQUIRES(bus_->mu_) { return delivered_ != assigned_; }
 
  private:
   // Tells the listener the difference between what it was told last and the current assignment, without
@@ -83,7 +86,7 @@ class MemoryBus::MemoryConsumer final : public Consumer {
   void DeliverRebalance() {
     std::vector<TopicPartition> assigned, revoked;
     {
-      std::lock_guard lock(bus_->mu_);
+      MutexLock lock(bus_->mu_);
       for (const auto& tp : delivered_) {
         if (!assigned_.contains(tp)) revoked.push_back(tp);
       }
@@ -98,7 +101,7 @@ class MemoryBus::MemoryConsumer final : public Consumer {
   }
 
   // Requires bus_->mu_. Takes messages from each assigned partition in turn.
-  void Collect(size_t max_messages, std::vector<BusMessage>* out) {
+  void Collect(size_t max_messages, std::vector<BusMessage>* out) REQUIRES(bus_->mu_) {
     for (const auto& tp : assigned_) {
       if (out->size() >= max_messages) return;
       auto t = bus_->topics_.find(tp.topic);
@@ -117,10 +120,10 @@ class MemoryBus::MemoryConsumer final : public Consumer {
 
   MemoryBus* bus_;
   ConsumerOptions options_;
-  std::set<TopicPartition> assigned_;
-  std::map<TopicPartition, int64_t> positions_;
-  std::set<TopicPartition> delivered_;  // the assignment the listener knows
-  bool woken_ = false;
+  std::set<TopicPartition> assigned_ GUARDED_BY(bus_->mu_);
+  std::map<TopicPartition, int64_t> positions_ GUARDED_BY(bus_->mu_);
+  std::set<TopicPartition> delivered_ GUARDED_BY(bus_->mu_);  // the assignment the listener knows
+  bool woken_ GUARDED_BY(bus_->mu_) = false;
 };
 
 MemoryBus::MemoryBus() = default;
@@ -129,6 +132,7 @@ MemoryBus::~MemoryBus() = default;
 Result<std::unique_ptr<MemoryBus>> MemoryBus::Open(std::unique_ptr<BusJournal> journal) {
   BORA_ASSIGN_OR_RETURN(BusJournal::Contents contents, journal->Load());
   auto bus = std::make_unique<MemoryBus>();
+  MutexLock lock(bus->mu_);  // no other thread sees the bus yet: taken for the analysis only
   for (const auto& [name, partitions] : contents.topics) {
     Topic t;
     t.partitions.resize(static_cast<size_t>(std::max(1, partitions)));
@@ -164,7 +168,7 @@ Status MemoryBus::Flush(std::chrono::milliseconds) {
 
 Status MemoryBus::CreateTopic(std::string_view topic, int partitions) {
   if (partitions < 1) return InvalidArgument("a topic needs at least one partition");
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = topics_.find(topic);
   if (it != topics_.end()) {
     if (static_cast<int>(it->second.partitions.size()) != partitions) {
@@ -182,7 +186,7 @@ Status MemoryBus::CreateTopic(std::string_view topic, int partitions) {
 }
 
 Result<int> MemoryBus::PartitionCount(std::string_view topic) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = topics_.find(topic);
   if (it == topics_.end()) return NotFound("no topic " + std::string(topic));
   return static_cast<int>(it->second.partitions.size());
@@ -213,24 +217,20 @@ Status MemoryBus::AppendLocked(std::string_view topic, std::string_view key, std
 
 Status MemoryBus::PublishWithHeaders(std::string_view topic, std::string_view key,
                                      std::string value, const BusHeaders& headers) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   BORA_RETURN_IF_ERROR(AppendLocked(topic, key, std::move(value), headers));
   // Wake pollers only when one waits (most publishes find none: a wakeup per message would turn the
   // orchestrator/worker pair into a ping-pong of context switches).
-  if (waiters_ > 0) {
-    lock.unlock();  // the woken poller need not block on mu_ right away
-    cv_.notify_all();
-  }
-  if (journal_) {
-    if (lock.owns_lock()) lock.unlock();
-    return journal_->AfterPublish();
-  }
+  bool wake = waiters_ > 0;
+  lock.Unlock();  // the woken poller need not block on mu_ right away
+  if (wake) cv_.NotifyAll();
+  if (journal_) return journal_->AfterPublish();
   return Status::Ok();
 }
 
 Status MemoryBus::PublishBatch(std::vector<Outgoing>& batch, size_t* appended) {
   *appended = 0;
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   if (journal_) {
     // Journalled as one write: place every message first, then make them visible together.
     std::vector<std::pair<Partition*, BusMessage>> placed;
@@ -270,14 +270,10 @@ Status MemoryBus::PublishBatch(std::vector<Outgoing>& batch, size_t* appended) {
     }
   }
   // One wake-up for the whole batch (see PublishWithHeaders).
-  if (waiters_ > 0) {
-    lock.unlock();
-    cv_.notify_all();
-  }
-  if (journal_) {
-    if (lock.owns_lock()) lock.unlock();
-    return journal_->AfterPublish();
-  }
+  bool wake = waiters_ > 0;
+  lock.Unlock();
+  if (wake) cv_.NotifyAll();
+  if (journal_) return journal_->AfterPublish();
   return Status::Ok();
 }
 
@@ -307,21 +303,21 @@ Status MemoryBus::PublishManyTracked(const std::vector<TrackedRecord>& records,
 Result<std::unique_ptr<Consumer>> MemoryBus::Subscribe(const ConsumerOptions& options) {
   if (options.group.empty()) return InvalidArgument("a consumer needs a group");
   auto consumer = std::make_unique<MemoryConsumer>(this, options);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   groups_[options.group].members.push_back(consumer.get());
   Rebalance(options.group);
   return std::unique_ptr<Consumer>(std::move(consumer));
 }
 
 int64_t MemoryBus::EndOffset(const TopicPartition& tp) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = topics_.find(tp.topic);
   if (it == topics_.end() || tp.partition >= static_cast<int>(it->second.partitions.size())) return 0;
   return it->second.partitions[static_cast<size_t>(tp.partition)].end();
 }
 
 void MemoryBus::TrimBefore(const TopicPartition& tp, int64_t offset) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = topics_.find(tp.topic);
   if (it == topics_.end() || tp.partition >= static_cast<int>(it->second.partitions.size())) return;
   Partition& p = it->second.partitions[static_cast<size_t>(tp.partition)];
@@ -361,11 +357,11 @@ void MemoryBus::Rebalance(const std::string& group_name) {
   }
   for (size_t i = 0; i < group.members.size(); ++i) group.members[i]->SetAssignment(next[i]);
   ++version_;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void MemoryBus::Leave(MemoryConsumer* consumer) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& members = groups_[consumer->options().group].members;
   members.erase(std::remove(members.begin(), members.end(), consumer), members.end());
   Rebalance(consumer->options().group);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/bus/bus.h"
+#include "common/thread_annotations.h"
 
 namespace bora {
 
@@ -102,7 +103,7 @@ class MemoryBus final : public Bus {
     std::map<TopicPartition, int64_t> committed;
   };
 
-  void Rebalance(const std::string& group);  // requires mu_
+  void Rebalance(const std::string& group) REQUIRES(mu_);
   void Leave(MemoryConsumer* consumer);
 
   // A message of a batch: views of its topic and key, its value (moved in), its headers (or null).
@@ -115,17 +116,18 @@ class MemoryBus final : public Bus {
   // Publishes `batch` in order under one lock; `*appended` counts the messages published. With a
   // journal: one journal write, all or nothing (on an error the values are left in `batch`).
   Status PublishBatch(std::vector<Outgoing>& batch, size_t* appended);
-  // Appends one message to its partition; requires mu_.
+  // Appends one message to its partition.
   Status AppendLocked(std::string_view topic, std::string_view key, std::string&& value,
-                      const BusHeaders& headers);
+                      const BusHeaders& headers) REQUIRES(mu_);
 
   std::unique_ptr<BusJournal> journal_;  // null: memory only
-  std::mutex mu_;
-  std::condition_variable cv_;
-  uint64_t version_ = 0;  // bumped on every publish and rebalance; pollers wait for a change
-  int waiters_ = 0;       // pollers blocked on cv_ (guarded by mu_)
-  std::map<std::string, Topic, std::less<>> topics_;
-  std::map<std::string, Group> groups_;
+  Mutex mu_;
+  CondVar cv_;
+  // Bumped on every publish and rebalance; pollers wait for a change.
+  uint64_t version_ GUARDED_BY(mu_) = 0;
+  int waiters_ GUARDED_BY(mu_) = 0;  // pollers blocked on cv_
+  std::map<std::string, Topic, std::less<>> topics_ GUARDED_BY(mu_);
+  std::map<std::string, Group> groups_ GUARDED_BY(mu_);
 };
 
 }  // namespace bora

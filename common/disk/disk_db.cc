@@ -160,10 +160,10 @@ Result<std::shared_ptr<DiskDb>> DiskDb::Open(const DiskDbOptions& options) {
 
 DiskDb::~DiskDb() {
   {
-    std::lock_guard lock(sync_mu_);
+    MutexLock lock(sync_mu_);
     stopping_ = true;
   }
-  sync_cv_.notify_all();
+  sync_cv_.NotifyAll();
   if (sync_thread_.joinable()) sync_thread_.join();
   if (db_ == nullptr) return;
   if (options_.fsync != FsyncPolicy::kNever) (void)db_->SyncWAL();
@@ -177,7 +177,7 @@ DiskDb::~DiskDb() {
 Status DiskDb::CheckSpace() {
   if (min_free_bytes_ == 0) return Status::Ok();
   const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
-  std::lock_guard lock(space_mu_);
+  MutexLock lock(space_mu_);
   if (now - space_checked_ns_ >= 10'000'000 || space_checked_ns_ == 0) {
     struct statvfs fs {};
     if (statvfs(options_.path.c_str(), &fs) == 0) {
@@ -221,34 +221,37 @@ Status DiskDb::Write(rocksdb::WriteBatch* batch, std::string_view what, bool wai
 Status DiskDb::WaitDurable() {
   if (options_.fsync == FsyncPolicy::kNever) return Status::Ok();
   const uint64_t target = db_->GetLatestSequenceNumber();
-  std::unique_lock lock(sync_mu_);
+  MutexLock lock(sync_mu_);
   while (true) {
     if (synced_seq_ >= target) return Status::Ok();
     if (!syncing_) break;
-    sync_cv_.wait(lock);
+    sync_cv_.Wait(sync_mu_);
   }
   // This thread syncs for everyone waiting: every write up to `covering` is in the log file.
   syncing_ = true;
   const uint64_t covering = db_->GetLatestSequenceNumber();
-  lock.unlock();
+  lock.Unlock();
   rocksdb::Status s = db_->SyncWAL();
-  lock.lock();
+  lock.Lock();
   syncing_ = false;
   if (s.ok()) synced_seq_ = std::max(synced_seq_, covering);
-  sync_cv_.notify_all();
+  sync_cv_.NotifyAll();
   if (!s.ok() && IsNoSpace(s)) needs_resume_ = true;
   return FromRocks(s, "fsync of the write-ahead log");
 }
 
 void DiskDb::SyncLoop() {
-  std::unique_lock lock(sync_mu_);
+  MutexLock lock(sync_mu_);
   while (!stopping_) {
-    sync_cv_.wait_for(lock, options_.fsync_interval, [&] { return stopping_; });
+    sync_cv_.WaitFor(sync_mu_, options_.fsync_interval, [&] {
+      sync_mu_.AssertHeld();
+      return stopping_;
+    });
     if (stopping_) break;
-    lock.unlock();
+    lock.Unlock();
     Status s = WaitDurable();
     if (!s.ok()) BORA_LOG_WARN("{}", s.ToString());
-    lock.lock();
+    lock.Lock();
   }
 }
 

@@ -30,6 +30,7 @@
 #include <thread>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 
 namespace rocksdb {
 class DB;
@@ -87,7 +88,7 @@ class DiskDb {
   Status Write(rocksdb::WriteBatch* batch, std::string_view what, bool wait_for_disk = true);
   // Waits until every write that returned before this call is on disk (one fsync shared by the
   // threads waiting; kNever: returns at once). What an acknowledgement waits for.
-  Status WaitDurable();
+  Status WaitDurable() EXCLUDES(sync_mu_);
   // RocksDB's status as ours, naming the directory and `what` (kUnavailable "disk full" for lack of
   // space).
   Status FromRocks(const rocksdb::Status& s, std::string_view what) const;
@@ -101,10 +102,10 @@ class DiskDb {
 
  private:
   explicit DiskDb(DiskDbOptions options) : options_(std::move(options)) {}
-  void SyncLoop();
+  void SyncLoop() EXCLUDES(sync_mu_);
   // kUnavailable "disk full: ..." while the file system has less than min_free_bytes free (a
   // statvfs at most every 10 ms).
-  Status CheckSpace();
+  Status CheckSpace() EXCLUDES(space_mu_);
 
   DiskDbOptions options_;
   rocksdb::DB* db_ = nullptr;  // owned (deleted after the handles)
@@ -113,16 +114,16 @@ class DiskDb {
   rocksdb::ColumnFamilyHandle* resources_ = nullptr;
   rocksdb::ColumnFamilyHandle* default_ = nullptr;
 
-  std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
-  bool syncing_ = false;     // guarded by sync_mu_: a thread is in SyncWAL
-  uint64_t synced_seq_ = 0;  // guarded by sync_mu_: writes up to this sequence are on disk
-  bool stopping_ = false;    // guarded by sync_mu_
+  Mutex sync_mu_;
+  CondVar sync_cv_;
+  bool syncing_ GUARDED_BY(sync_mu_) = false;     // a thread is in SyncWAL
+  uint64_t synced_seq_ GUARDED_BY(sync_mu_) = 0;  // writes up to this sequence are on disk
+  bool stopping_ GUARDED_BY(sync_mu_) = false;
   std::atomic<bool> needs_resume_{false};  // a write failed for lack of space
   uint64_t min_free_bytes_ = 0;            // resolved at Open
-  std::mutex space_mu_;
-  int64_t space_checked_ns_ = 0;           // guarded by space_mu_: steady clock of the last statvfs
-  uint64_t free_bytes_ = 0;                // guarded by space_mu_: what it found
+  Mutex space_mu_;
+  int64_t space_checked_ns_ GUARDED_BY(space_mu_) = 0;  // steady clock of the last statvfs
+  uint64_t free_bytes_ GUARDED_BY(space_mu_) = 0;       // what it found
   std::thread sync_thread_;                // FsyncPolicy::kInterval
 };
 

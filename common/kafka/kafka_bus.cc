@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "common/metrics/metrics.h"
+#include "common/thread_annotations.h"
 
 namespace bora {
 
@@ -47,9 +48,9 @@ using DeliveryWaiter = Bus::DeliveryTracker;
 struct KafkaBus::Impl {
   KafkaBusOptions options;
   rd_kafka_t* producer = nullptr;
-  std::mutex mu;
-  std::string first_delivery_error;  // since the last Flush
-  uint64_t delivery_errors = 0;
+  Mutex mu;
+  std::string first_delivery_error GUARDED_BY(mu);  // since the last Flush
+  uint64_t delivery_errors GUARDED_BY(mu) = 0;
 
   ~Impl() {
     if (producer) {
@@ -62,7 +63,7 @@ struct KafkaBus::Impl {
     if (m->_private != nullptr) {  // a PublishAndWait record
       auto* handle = static_cast<std::shared_ptr<DeliveryWaiter>*>(m->_private);
       {
-        std::lock_guard lock((*handle)->mu);
+        MutexLock lock((*handle)->mu);
         if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && (*handle)->error.empty()) {
           (*handle)->error = std::string("delivery to ") + rd_kafka_topic_name(m->rkt) +
                              " failed: " + ErrName(m->err);
@@ -76,7 +77,7 @@ struct KafkaBus::Impl {
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
     metrics::KafkaProduceError();
     auto* self = static_cast<Impl*>(opaque);
-    std::lock_guard lock(self->mu);
+    MutexLock lock(self->mu);
     if (self->delivery_errors++ == 0) {
       self->first_delivery_error = std::string("delivery to ") + rd_kafka_topic_name(m->rkt) + " failed: " +
                                    ErrName(m->err);
@@ -500,7 +501,7 @@ Status KafkaBus::PublishTracked(std::string_view topic, std::string_view key, st
                                 const BusHeaders& headers,
                                 const std::shared_ptr<DeliveryTracker>& tracker) {
   {
-    std::lock_guard lock(tracker->mu);
+    MutexLock lock(tracker->mu);
     ++tracker->pending;
   }
   // The delivery report owns (and deletes) this handle; if the produce fails there is no report.
@@ -508,7 +509,7 @@ Status KafkaBus::PublishTracked(std::string_view topic, std::string_view key, st
   Status s = Produce(std::string(topic), key, value, headers, handle);
   if (!s.ok()) {
     delete handle;
-    std::lock_guard lock(tracker->mu);
+    MutexLock lock(tracker->mu);
     --tracker->pending;
     if (tracker->error.empty()) tracker->error = s.message();
   }
@@ -527,7 +528,7 @@ Status KafkaBus::PublishAndWait(std::string_view topic, std::vector<Record> reco
   std::string t(topic);
   for (auto& r : records) {
     {
-      std::lock_guard lock(waiter->mu);
+      MutexLock lock(waiter->mu);
       ++waiter->pending;
     }
     // The delivery report owns (and deletes) this handle; if the produce fails there is no report.
@@ -541,7 +542,7 @@ Status KafkaBus::PublishAndWait(std::string_view topic, std::vector<Record> reco
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     {
-      std::lock_guard lock(waiter->mu);
+      MutexLock lock(waiter->mu);
       if (waiter->pending == 0) {
         if (!waiter->error.empty()) return Unavailable(waiter->error);
         return Status::Ok();
@@ -559,7 +560,7 @@ Status KafkaBus::PublishAndWait(std::string_view topic, std::vector<Record> reco
 
 Status KafkaBus::Flush(std::chrono::milliseconds timeout) {
   rd_kafka_resp_err_t err = rd_kafka_flush(impl_->producer, static_cast<int>(timeout.count()));
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   if (impl_->delivery_errors > 0) {
     std::string msg = impl_->first_delivery_error + " (" + std::to_string(impl_->delivery_errors) +
                       " failed deliveries)";

@@ -139,7 +139,7 @@ Families* Create() {
 
 std::string LabelBounder::Bound(std::string_view value) {
   if (value.empty()) return empty_as_;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::string v(value);
   if (seen_.contains(v)) return v;
   if (seen_.size() >= cap_) return kOtherLabel;
@@ -148,7 +148,7 @@ std::string LabelBounder::Bound(std::string_view value) {
 }
 
 size_t LabelBounder::distinct() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return seen_.size();
 }
 

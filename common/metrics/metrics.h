@@ -29,6 +29,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/thread_annotations.h"
+
 namespace bora::metrics {
 
 // Kafka record header the orchestrator puts on RunAction messages: when it produced them (wall
@@ -50,8 +52,8 @@ class LabelBounder {
  private:
   size_t cap_;
   std::string empty_as_;
-  mutable std::mutex mu_;
-  std::unordered_set<std::string> seen_;
+  mutable Mutex mu_;
+  std::unordered_set<std::string> seen_ GUARDED_BY(mu_);
 };
 
 // Histogram bucket sets (seconds).

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 
 struct redisContext;
 struct redisReply;
@@ -82,23 +83,25 @@ class RedisClient {
   uint64_t SendEvalMany(const std::string& body, std::vector<EvalCall> calls);
   std::vector<Result<std::unique_ptr<RedisReply>>> ReceiveEvalMany(uint64_t ticket);
 
-  uint64_t commands_sent() const { return commands_; }
+  // Read without the lock (a statistic; the count may be a moment old).
+  uint64_t commands_sent() const NO_THREAD_SAFETY_ANALYSIS { return commands_; }
   const std::string& address() const { return address_; }
 
  private:
   RedisClient() = default;
-  Status EnsureConnected();  // requires mu_
-  // The reply (or error) of a command that returned `raw` (owned); requires mu_. Drops the connection when
-  // `raw` is null.
-  Result<std::unique_ptr<RedisReply>> TakeReply(void* raw, std::string_view name);
-  std::vector<Result<std::unique_ptr<RedisReply>>> PipelineLocked(const std::vector<Argv>& commands);
-  std::vector<Result<std::unique_ptr<RedisReply>>> EvalManyLocked(const std::string& body,
-                                                                 const std::vector<EvalCall>& calls);
-  // Reads the replies still owed to SendEvalMany calls, oldest first, and keeps them; requires mu_. Every
-  // other command reads its own reply only after this.
-  void DrainLocked();
+  Status EnsureConnected() REQUIRES(mu_);
+  // The reply (or error) of a command that returned `raw` (owned). Drops the connection when `raw`
+  // is null.
+  Result<std::unique_ptr<RedisReply>> TakeReply(void* raw, std::string_view name) REQUIRES(mu_);
+  std::vector<Result<std::unique_ptr<RedisReply>>> PipelineLocked(const std::vector<Argv>& commands)
+      REQUIRES(mu_);
+  std::vector<Result<std::unique_ptr<RedisReply>>> EvalManyLocked(
+      const std::string& body, const std::vector<EvalCall>& calls) REQUIRES(mu_);
+  // Reads the replies still owed to SendEvalMany calls, oldest first, and keeps them. Every other
+  // command reads its own reply only after this.
+  void DrainLocked() REQUIRES(mu_);
   // Appends `argv` to hiredis's output buffer; false if it cannot (out of memory or no connection).
-  bool AppendLocked(const Argv& argv);
+  bool AppendLocked(const Argv& argv) REQUIRES(mu_);
 
   // A SendEvalMany whose replies were not all handed out yet.
   struct Outstanding {
@@ -115,12 +118,13 @@ class RedisClient {
   int port_ = 6379;
   int timeout_ms_ = 5000;
   std::string address_;
-  std::mutex mu_;
-  redisContext* ctx_ = nullptr;
-  uint64_t commands_ = 0;
-  std::deque<Outstanding> outstanding_;  // oldest first
-  uint64_t next_ticket_ = 1;
-  std::unordered_set<std::string> loaded_scripts_;  // SHA-1s loaded on this connection (cleared on reconnect)
+  Mutex mu_;
+  redisContext* ctx_ GUARDED_BY(mu_) = nullptr;
+  uint64_t commands_ GUARDED_BY(mu_) = 0;
+  std::deque<Outstanding> outstanding_ GUARDED_BY(mu_);  // oldest first
+  uint64_t next_ticket_ GUARDED_BY(mu_) = 1;
+  // SHA-1s loaded on this connection (cleared on reconnect).
+  std::unordered_set<std::string> loaded_scripts_ GUARDED_BY(mu_);
 };
 
 }  // namespace bora

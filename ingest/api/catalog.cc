@@ -192,7 +192,7 @@ Status Missing(std::string_view kind, const std::string& identifier, const std::
 Status MemoryDefinitionsSink::Put(const std::string& document_key, std::string_view,
                                   std::shared_ptr<const lang::Document> document,
                                   const std::string& namespace_name) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   Names fresh;
   for (const auto& wf : document->workflows) fresh.workflows.push_back(wf.full_name);
   for (const auto& a : document->actions) fresh.actions.push_back(a.full_name);
@@ -214,7 +214,7 @@ Status MemoryDefinitionsSink::Put(const std::string& document_key, std::string_v
 
 Status MemoryDefinitionsSink::Remove(const std::string& document_key,
                                      const std::string& namespace_name) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = documents_.find({namespace_name, document_key});
   if (it == documents_.end()) return Status::Ok();
   for (const auto& n : it->second.workflows) definitions_->RemoveWorkflow(n, namespace_name);
@@ -371,7 +371,7 @@ Result<std::vector<Json>> Catalog::WriteEntities(std::string_view yaml_text,
     entities.push_back(std::move(e));
   }
 
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   std::vector<Json> out;
   std::vector<std::string> created;                    // create: keys written
   std::vector<std::pair<std::string, Json>> previous;  // update: (key, record) replaced
@@ -486,7 +486,7 @@ Result<std::vector<Json>> ListPublic(store::ResourceStore* store, std::string_vi
 Result<std::vector<Json>> Catalog::ListWorkflows() { return ListPublic(store_, kWorkflows); }
 
 Status Catalog::DeleteWorkflow(const std::string& name_or_id, const std::string& namespace_name) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kWorkflows, name_or_id, namespace_name));
   if (!found || (!IsUuidLike(name_or_id) && Str(found->second, "namespace") != namespace_name)) {
     return Missing(kWorkflows, name_or_id, namespace_name);
@@ -525,7 +525,7 @@ Result<Json> Catalog::WriteWorkbook(std::string_view yaml_text, const Definition
   const std::string& ns = where.namespace_name;
   const std::string wb_key = Key(ns, doc->name);
 
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   BORA_ASSIGN_OR_RETURN(auto previous, store_->Get(kWorkbooks, wb_key));
   if (!update && previous) return Duplicate(kWorkbooks, doc->name, ns, options_.project_id);
   if (update && !previous) return Missing(kWorkbooks, doc->name, ns);
@@ -653,7 +653,7 @@ Result<std::optional<Json>> Catalog::GetWorkbook(const std::string& name,
 Result<std::vector<Json>> Catalog::ListWorkbooks() { return ListPublic(store_, kWorkbooks); }
 
 Status Catalog::DeleteWorkbook(const std::string& name, const std::string& namespace_name) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   const std::string key = Key(namespace_name, name);
   BORA_ASSIGN_OR_RETURN(auto rec, store_->Get(kWorkbooks, key));
   if (!rec) return Missing(kWorkbooks, name, namespace_name);
@@ -732,7 +732,7 @@ Result<std::vector<Json>> Catalog::ListActions() {
 }
 
 Status Catalog::DeleteAction(const std::string& name_or_id, const std::string& namespace_name) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kActions, name_or_id, namespace_name));
   if (!found || (!IsUuidLike(name_or_id) && Str(found->second, "namespace") != namespace_name)) {
     for (const auto& rec : SystemActions()) {
@@ -797,7 +797,7 @@ Result<Json> Catalog::CreateEnvironment(const JsonObject& body) {
   rec["project_id"] = options_.project_id;
   BORA_RETURN_IF_ERROR(ApplyEnvironmentFields(body, &rec));
   std::string key(name->as_string());
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   Json record = Stamp(rec, nullptr);
   BORA_ASSIGN_OR_RETURN(bool created, store_->Create(kEnvironments, key, record));
   if (!created) {
@@ -813,7 +813,7 @@ Result<Json> Catalog::UpdateEnvironment(const JsonObject& body) {
     return InvalidArgument("Environment name is required (a non-empty string)");
   }
   std::string key(name->as_string());
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   BORA_ASSIGN_OR_RETURN(auto previous, store_->Get(kEnvironments, key));
   if (!previous) return NotFound("Environment not found [name=" + key + "]");
   JsonObject rec = previous->as_object();
@@ -838,7 +838,7 @@ Result<std::optional<Json>> Catalog::GetEnvironment(const std::string& name) {
 Result<std::vector<Json>> Catalog::ListEnvironments() { return ListPublic(store_, kEnvironments); }
 
 Status Catalog::DeleteEnvironment(const std::string& name) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   BORA_ASSIGN_OR_RETURN(bool deleted, store_->Delete(kEnvironments, name));
   if (!deleted) return NotFound("Environment not found [name=" + name + "]");
   return Status::Ok();
@@ -858,7 +858,7 @@ Json Catalog::Validate(std::string_view yaml_text, DocumentKind kind) const {
 }
 
 Status Catalog::Reload() {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   BORA_ASSIGN_OR_RETURN(auto workbooks, store_->List(kWorkbooks));
   for (const auto& [key, rec] : workbooks) {
     std::string text = Str(rec, "definition");

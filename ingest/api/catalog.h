@@ -44,6 +44,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "orchestrator/engine/engine.h"
 #include "orchestrator/store/resource_store.h"
 #include "workers/action.h"
@@ -84,8 +85,9 @@ class MemoryDefinitionsSink final : public DefinitionsSink {
     std::vector<std::string> workflows, actions;
   };
   engine::MemoryDefinitions* definitions_;
-  std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, Names> documents_;  // (namespace, key) -> names
+  Mutex mu_;
+  // (namespace, key) -> names
+  std::map<std::pair<std::string, std::string>, Names> documents_ GUARDED_BY(mu_);
 };
 
 // Distributed mode: store::RedisDefinitions (not owned); every process sees changes via its version
@@ -198,7 +200,7 @@ class Catalog {
   const workers::ActionRegistry* actions_;
   CatalogOptions options_;
   TimestampUs system_actions_time_;
-  std::mutex write_mu_;
+  Mutex write_mu_;  // serialises the writes (read-modify-writes of the store); guards no member
 };
 
 }  // namespace bora::api

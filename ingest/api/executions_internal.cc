@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "common/bus/bus.h"
+#include "common/thread_annotations.h"
 
 namespace bora::api {
 namespace executions_internal {
@@ -288,8 +289,8 @@ std::optional<ExecutionState> ExecutionsApi::Impl::WaitFor(
     const std::string& id, const std::function<bool(const ExecutionState&)>& done, bool head_only) {
   auto deadline = std::chrono::steady_clock::now() + options_.change_wait;
   std::optional<ExecutionState> last;
-  std::mutex mu;
-  std::condition_variable cv;  // never notified: a bounded pause between reads
+  Mutex mu;
+  CondVar cv;  // never notified: a bounded pause between reads
   // The first reads come quickly (an embedded orchestrator applies a change in well under a
   // millisecond), then the pause doubles up to poll_interval.
   std::chrono::microseconds pause{250};
@@ -300,8 +301,8 @@ std::optional<ExecutionState> ExecutionsApi::Impl::WaitFor(
       if (done(*last)) return last;
     }
     if (std::chrono::steady_clock::now() >= deadline) return last;
-    std::unique_lock lock(mu);
-    cv.wait_for(lock, pause);
+    MutexLock lock(mu);
+    cv.WaitFor(mu, pause);
     pause = std::min<std::chrono::microseconds>(pause * 2, options_.poll_interval);
   }
 }

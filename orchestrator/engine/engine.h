@@ -19,6 +19,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "orchestrator/engine/state.h"
 #include "orchestrator/language/spec.h"
 #include "sdk/messages/events.h"
@@ -59,14 +60,14 @@ class MemoryDefinitions final : public Definitions {
       std::string_view full_name, std::string_view namespace_name) const override;
 
  private:
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   // (namespace, full name) -> spec
   std::map<std::pair<std::string, std::string>, std::shared_ptr<const lang::WorkflowSpec>,
            std::less<>>
-      workflows_;
+      workflows_ GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::string>, std::shared_ptr<const lang::AdhocActionSpec>,
            std::less<>>
-      actions_;
+      actions_ GUARDED_BY(mu_);
 };
 
 // Bounds on one execution (ARCHITECTURE.md "Limits"). A workflow that would cross one fails with an

@@ -29,29 +29,30 @@ class EmbeddedRuntime::FanOut final : public partition::ExecutionObserver {
   explicit FanOut(EmbeddedRuntime* rt) : rt_(rt) {}
   void OnApplied(const engine::ExecutionState& state, const engine::Event& event) override {
     if (!rt_->observers_.empty()) {
-      std::lock_guard lock(observers_mu_);  // several orchestrator threads; observers see one call at a time
+      // Several orchestrator threads; observers see one call at a time.
+      MutexLock lock(observers_mu_);
       for (auto* o : rt_->observers_) o->OnApplied(state, event);
     }
     if (IsSettled(state.state)) {
-      std::lock_guard lock(rt_->settle_mu_);
+      MutexLock lock(rt_->settle_mu_);
       ++rt_->settle_version_;
-      rt_->settle_cv_.notify_all();
+      rt_->settle_cv_.NotifyAll();
     }
   }
   void OnRejected(const std::string& execution_id, const Status& why) override {
     if (!rt_->observers_.empty()) {
-      std::lock_guard lock(observers_mu_);
+      MutexLock lock(observers_mu_);
       for (auto* o : rt_->observers_) o->OnRejected(execution_id, why);
     }
-    std::lock_guard lock(rt_->settle_mu_);
+    MutexLock lock(rt_->settle_mu_);
     rt_->rejected_[execution_id] = why;
     ++rt_->settle_version_;
-    rt_->settle_cv_.notify_all();
+    rt_->settle_cv_.NotifyAll();
   }
 
  private:
   EmbeddedRuntime* rt_;
-  std::mutex observers_mu_;
+  Mutex observers_mu_;  // guards no data: serialises the observers' calls
 };
 
 namespace {
@@ -274,15 +275,18 @@ Result<engine::ExecutionState> EmbeddedRuntime::WaitUntil(
     uint64_t seen;
     Status rejected;
     {
-      std::lock_guard lock(settle_mu_);
+      MutexLock lock(settle_mu_);
       seen = settle_version_;
       if (auto it = rejected_.find(execution_id); it != rejected_.end()) rejected = it->second;
     }
     BORA_ASSIGN_OR_RETURN(auto state, client_->Get(execution_id));
     if (state && IsSettled(state->state) && done(*state)) return std::move(*state);
     if (!state && !rejected.ok()) return rejected;
-    std::unique_lock lock(settle_mu_);
-    if (!settle_cv_.wait_until(lock, deadline, [&] { return settle_version_ != seen; })) {
+    MutexLock lock(settle_mu_);
+    if (!settle_cv_.WaitUntil(settle_mu_, deadline, [&] {
+          settle_mu_.AssertHeld();
+          return settle_version_ != seen;
+        })) {
       return DeadlineExceeded("execution " + execution_id + " did not settle in time");
     }
   }

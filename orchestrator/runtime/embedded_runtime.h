@@ -44,6 +44,7 @@
 #include "common/bus/memory_bus.h"
 #include "common/clock.h"
 #include "common/disk/disk_db.h"
+#include "common/thread_annotations.h"
 #include "orchestrator/engine/engine.h"
 #include "orchestrator/partition/orchestrator.h"
 #include "orchestrator/runtime/execution_client.h"
@@ -170,10 +171,11 @@ class EmbeddedRuntime {
   std::unique_ptr<workers::ActionWorker> worker_;
   std::unique_ptr<ExecutionClient> client_;
 
-  std::mutex settle_mu_;
-  std::condition_variable settle_cv_;
-  uint64_t settle_version_ = 0;
-  std::map<std::string, Status> rejected_;  // why events for executions were refused (latest per id)
+  Mutex settle_mu_;
+  CondVar settle_cv_;
+  uint64_t settle_version_ GUARDED_BY(settle_mu_) = 0;
+  // Why events for executions were refused (latest per id).
+  std::map<std::string, Status> rejected_ GUARDED_BY(settle_mu_);
 
   bool started_ = false;
   std::atomic<bool> stopping_{false};

@@ -31,7 +31,7 @@ ExecutionRetention::ExecutionRetention(RetentionPolicy policy, store::ExecutionR
       partitions_(std::max(1, partitions)) {}
 
 RetentionStats ExecutionRetention::stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return stats_;
 }
 
@@ -42,7 +42,7 @@ Result<size_t> ExecutionRetention::RunOwned(const std::vector<int>& owned) {
       std::chrono::duration_cast<std::chrono::microseconds>(policy_.evaluation_interval).count();
   std::vector<int> due;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (int p : owned) {
       auto it = next_due_.find(p);
       if (it != next_due_.end() && it->second > now) continue;
@@ -53,7 +53,7 @@ Result<size_t> ExecutionRetention::RunOwned(const std::vector<int>& owned) {
   if (due.empty()) return size_t{0};
   auto expired = Expired(due, now);
   if (!expired.ok()) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (int p : due) next_due_.erase(p);  // evaluated again at the next call
     return expired.status().WithContext("execution retention");
   }
@@ -64,7 +64,7 @@ Result<size_t> ExecutionRetention::RunOwned(const std::vector<int>& owned) {
     ++sent;
   }
   if (sent > 0) BORA_LOG_INFO("execution retention: purging {} execution(s)", sent);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ++stats_.evaluations;
   stats_.purges_requested += sent;
   return sent;

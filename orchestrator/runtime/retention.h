@@ -25,6 +25,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "orchestrator/engine/state.h"
 #include "orchestrator/runtime/execution_client.h"
 #include "orchestrator/runtime/loop_hooks.h"
@@ -74,9 +75,10 @@ class ExecutionRetention final : public PartitionTask {
   ExecutionClient* client_;
   const Clock* clock_;
   const int partitions_;
-  mutable std::mutex mu_;
-  std::map<int, TimestampUs> next_due_;  // partition -> when it is evaluated next (absent: now)
-  RetentionStats stats_;
+  mutable Mutex mu_;
+  // partition -> when it is evaluated next (absent: now)
+  std::map<int, TimestampUs> next_due_ GUARDED_BY(mu_);
+  RetentionStats stats_ GUARDED_BY(mu_);
 };
 
 }  // namespace bora::runtime

@@ -3,7 +3,7 @@
 namespace bora::store {
 
 Result<std::optional<Json>> MemoryResourceStore::Get(std::string_view kind, std::string_view key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto kit = records_.find(kind);
   if (kit == records_.end()) return std::optional<Json>();
   auto it = kit->second.find(key);
@@ -12,19 +12,19 @@ Result<std::optional<Json>> MemoryResourceStore::Get(std::string_view kind, std:
 }
 
 Status MemoryResourceStore::Put(std::string_view kind, std::string_view key, const Json& record) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   records_[std::string(kind)][std::string(key)] = record;
   return Status::Ok();
 }
 
 Result<bool> MemoryResourceStore::Create(std::string_view kind, std::string_view key,
                                          const Json& record) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return records_[std::string(kind)].emplace(std::string(key), record).second;
 }
 
 Result<bool> MemoryResourceStore::Delete(std::string_view kind, std::string_view key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto kit = records_.find(kind);
   if (kit == records_.end()) return false;
   auto it = kit->second.find(key);
@@ -34,7 +34,7 @@ Result<bool> MemoryResourceStore::Delete(std::string_view kind, std::string_view
 }
 
 Result<std::vector<std::pair<std::string, Json>>> MemoryResourceStore::List(std::string_view kind) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<std::pair<std::string, Json>> out;
   auto kit = records_.find(kind);
   if (kit == records_.end()) return out;
@@ -46,7 +46,7 @@ Result<std::vector<std::pair<std::string, Json>>> MemoryResourceStore::List(std:
 Result<bool> MemoryResourceStore::CompareAndSwap(std::string_view kind, std::string_view key,
                                                  const Json& expected,
                                                  const std::optional<Json>& replacement) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto kit = records_.find(kind);
   if (kit == records_.end()) return false;
   auto it = kit->second.find(key);
@@ -62,7 +62,7 @@ Result<bool> MemoryResourceStore::CompareAndSwap(std::string_view kind, std::str
 Result<bool> MemoryResourceStore::Remember(std::string_view key, std::chrono::milliseconds ttl) {
   if (ttl.count() <= 0) return InvalidArgument("Remember: ttl must be positive");
   TimestampUs now = clock_->NowUs();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   // Lazy expiry, oldest first: O(log n) per expired key.
   while (!by_expiry_.empty() && by_expiry_.begin()->first <= now) {
     auto it = dedupe_.find(by_expiry_.begin()->second);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/thread_annotations.h"
 #include "orchestrator/store/resource_store.h"
 
 namespace bora::store {
@@ -29,11 +30,13 @@ class MemoryResourceStore final : public ResourceStore {
 
  private:
   const Clock* clock_;
-  std::mutex mu_;
-  std::map<std::string, std::map<std::string, Json, std::less<>>, std::less<>>
-      records_;                                             // kind -> key
-  std::map<std::string, TimestampUs, std::less<>> dedupe_;  // key -> expiry (µs)
-  std::multimap<TimestampUs, std::string> by_expiry_;       // expiry -> key, for lazy expiry
+  Mutex mu_;
+  // kind -> key -> record
+  std::map<std::string, std::map<std::string, Json, std::less<>>, std::less<>> records_
+      GUARDED_BY(mu_);
+  std::map<std::string, TimestampUs, std::less<>> dedupe_ GUARDED_BY(mu_);  // key -> expiry (µs)
+  // expiry -> key, for lazy expiry
+  std::multimap<TimestampUs, std::string> by_expiry_ GUARDED_BY(mu_);
 };
 
 }  // namespace bora::store

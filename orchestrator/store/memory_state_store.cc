@@ -26,12 +26,12 @@ Status MemoryStateStore::CheckEpoch(const Part& p, int partition, uint64_t epoch
 
 std::unique_lock<std::mutex> MemoryStateStore::WriterLock(int partition) {
   if (partition < 0 || partition >= static_cast<int>(parts_.size())) return {};
-  return std::unique_lock<std::mutex>(parts_[static_cast<size_t>(partition)]->mu);
+  return std::unique_lock<std::mutex>(parts_[static_cast<size_t>(partition)]->mu.native());
 }
 
 Result<PartitionClaim> MemoryStateStore::ClaimPartition(int partition) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
-  std::lock_guard lock(p->meta_mu);
+  MutexLock lock(p->meta_mu);
   PartitionClaim claim;
   claim.epoch = ++p->epoch;
   claim.next_offset = p->next_offset;
@@ -42,7 +42,7 @@ Result<PartitionClaim> MemoryStateStore::ClaimPartition(int partition) {
 Result<std::shared_ptr<engine::ExecutionState>> MemoryStateStore::LoadExecution(
     int partition, const std::string& execution_id) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
-  std::lock_guard lock(p->meta_mu);
+  MutexLock lock(p->meta_mu);
   auto it = p->states.find(execution_id);
   if (it == p->states.end()) return std::shared_ptr<engine::ExecutionState>();
   return it->second;
@@ -50,7 +50,7 @@ Result<std::shared_ptr<engine::ExecutionState>> MemoryStateStore::LoadExecution(
 
 Status MemoryStateStore::Commit(int partition, uint64_t epoch, CommitBatch* batch) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
-  std::lock_guard lock(p->meta_mu);
+  MutexLock lock(p->meta_mu);
   BORA_RETURN_IF_ERROR(CheckEpoch(*p, partition, epoch));
   for (const auto& d : batch->deleted) p->states.erase(d.execution_id);
   for (const auto& state : batch->states) p->states[state->id] = state;
@@ -77,7 +77,7 @@ Status MemoryStateStore::Commit(int partition, uint64_t epoch, CommitBatch* batc
 
 Status MemoryStateStore::AckOutbox(int partition, uint64_t epoch, uint64_t up_to_seq) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
-  std::lock_guard lock(p->meta_mu);
+  MutexLock lock(p->meta_mu);
   BORA_RETURN_IF_ERROR(CheckEpoch(*p, partition, epoch));
   while (!p->outbox.empty() && p->outbox.front().seq <= up_to_seq) p->outbox.pop_front();
   return Status::Ok();
@@ -86,7 +86,7 @@ Status MemoryStateStore::AckOutbox(int partition, uint64_t epoch, uint64_t up_to
 Result<std::vector<TimerEntry>> MemoryStateStore::DueTimers(int partition, TimestampUs now,
                                                             size_t max) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
-  std::lock_guard lock(p->meta_mu);
+  MutexLock lock(p->meta_mu);
   std::vector<TimerEntry> out;
   for (const auto& [at, ids] : p->timers) {
     if (at > now || out.size() >= max) break;
@@ -97,7 +97,7 @@ Result<std::vector<TimerEntry>> MemoryStateStore::DueTimers(int partition, Times
 
 Status MemoryStateStore::RemoveTimer(int partition, uint64_t epoch, const TimerEntry& timer) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
-  std::lock_guard lock(p->meta_mu);
+  MutexLock lock(p->meta_mu);
   BORA_RETURN_IF_ERROR(CheckEpoch(*p, partition, epoch));
   auto key = std::make_pair(timer.execution_id, timer.timer_id);
   auto it = p->timer_at.find(key);
@@ -110,7 +110,7 @@ Status MemoryStateStore::RemoveTimer(int partition, uint64_t epoch, const TimerE
 
 Result<std::optional<TimestampUs>> MemoryStateStore::NextTimer(int partition) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
-  std::lock_guard lock(p->meta_mu);
+  MutexLock lock(p->meta_mu);
   if (p->timers.empty()) return std::optional<TimestampUs>();
   return std::optional<TimestampUs>(p->timers.begin()->first);
 }
@@ -118,8 +118,8 @@ Result<std::optional<TimestampUs>> MemoryStateStore::NextTimer(int partition) {
 Result<std::optional<engine::ExecutionState>> MemoryStateStore::ReadExecution(
     int partition, const std::string& execution_id) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
-  std::lock_guard owner(p->mu);
-  std::lock_guard lock(p->meta_mu);
+  MutexLock owner(p->mu);
+  MutexLock lock(p->meta_mu);
   auto it = p->states.find(execution_id);
   if (it == p->states.end()) return std::optional<engine::ExecutionState>();
   return std::optional<engine::ExecutionState>(*it->second);
@@ -127,8 +127,8 @@ Result<std::optional<engine::ExecutionState>> MemoryStateStore::ReadExecution(
 
 Result<std::vector<engine::ExecutionState>> MemoryStateStore::ReadExecutionHeads(int partition) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
-  std::lock_guard owner(p->mu);
-  std::lock_guard lock(p->meta_mu);
+  MutexLock owner(p->mu);
+  MutexLock lock(p->meta_mu);
   std::vector<engine::ExecutionState> out;
   out.reserve(p->states.size());
   for (const auto& [id, st] : p->states) {
@@ -143,8 +143,8 @@ Result<std::vector<engine::ExecutionState>> MemoryStateStore::ReadExecutionHeads
 Result<std::optional<ExecutionKey>> MemoryStateStore::FindExecutionOf(const std::string& id) {
   for (size_t partition = 0; partition < parts_.size(); ++partition) {
     Part* p = parts_[partition].get();
-    std::lock_guard owner(p->mu);
-    std::lock_guard lock(p->meta_mu);
+    MutexLock owner(p->mu);
+    MutexLock lock(p->meta_mu);
     for (const auto& [exec_id, st] : p->states) {
       if (st->index.task_by_id.count(id) || st->index.action_by_id.count(id)) {
         return std::optional<ExecutionKey>(ExecutionKey{static_cast<int>(partition), exec_id});
@@ -156,7 +156,7 @@ Result<std::optional<ExecutionKey>> MemoryStateStore::FindExecutionOf(const std:
 
 Result<std::vector<std::string>> MemoryStateStore::ListExecutionIds(int partition) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
-  std::lock_guard lock(p->meta_mu);
+  MutexLock lock(p->meta_mu);
   std::vector<std::string> ids;
   ids.reserve(p->states.size());
   for (const auto& [id, _] : p->states) ids.push_back(id);
@@ -173,8 +173,8 @@ Result<std::vector<engine::ExecutionState>> MemoryStateStore::ReadExecutionHeads
   // without their tasks; then the first `limit` of those.
   std::vector<engine::ExecutionState> candidates;
   for (auto& part : parts_) {
-    std::lock_guard owner(part->mu);
-    std::lock_guard lock(part->meta_mu);
+    MutexLock owner(part->mu);
+    MutexLock lock(part->meta_mu);
     std::vector<std::pair<Key, const engine::ExecutionState*>> keys;
     for (const auto& [id, st] : part->states) {
       Key k{ListSecond(st->created_at), &st->id};

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "orchestrator/store/state_store.h"
 
 namespace bora::store {
@@ -43,18 +44,26 @@ class MemoryStateStore final : public StateStore {
 
  private:
   struct Part {
-    std::mutex mu;       // WriterLock: held by the owner across a batch; readers take it first
-    std::mutex meta_mu;  // guards the fields below (taken briefly by each call)
-    uint64_t epoch = 0;
-    int64_t next_offset = 0;
-    uint64_t next_seq = 1;
-    std::deque<OutboxEntry> outbox;  // ascending seq (assigned in order, acknowledged as a prefix)
-    std::unordered_map<std::string, std::shared_ptr<engine::ExecutionState>> states;
-    std::set<std::pair<TimestampUs, std::pair<std::string, std::string>>> timers;  // (at, (exec, id))
-    std::map<std::pair<std::string, std::string>, TimestampUs> timer_at;          // (exec, id) -> at
+    // WriterLock: held by the owner across a batch; readers take it first. It guards the contents
+    // of the shared states (which the analysis cannot name), handed out as std::unique_lock on
+    // native().
+    Mutex mu;
+    Mutex meta_mu;  // guards the fields below (taken briefly by each call)
+    uint64_t epoch GUARDED_BY(meta_mu) = 0;
+    int64_t next_offset GUARDED_BY(meta_mu) = 0;
+    uint64_t next_seq GUARDED_BY(meta_mu) = 1;
+    // ascending seq (assigned in order, acknowledged as a prefix)
+    std::deque<OutboxEntry> outbox GUARDED_BY(meta_mu);
+    std::unordered_map<std::string, std::shared_ptr<engine::ExecutionState>> states
+        GUARDED_BY(meta_mu);
+    // (at, (exec, id))
+    std::set<std::pair<TimestampUs, std::pair<std::string, std::string>>> timers
+        GUARDED_BY(meta_mu);
+    // (exec, id) -> at
+    std::map<std::pair<std::string, std::string>, TimestampUs> timer_at GUARDED_BY(meta_mu);
   };
   Result<Part*> Get(int partition);
-  static Status CheckEpoch(const Part& p, int partition, uint64_t epoch);
+  static Status CheckEpoch(const Part& p, int partition, uint64_t epoch) REQUIRES(p.meta_mu);
 
   std::vector<std::unique_ptr<Part>> parts_;
 };

@@ -47,7 +47,7 @@ Result<bool> RedisDefinitions::Remove(const std::string& document_key,
 }
 
 Status RedisDefinitions::Refresh() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return RefreshLocked();
 }
 
@@ -102,7 +102,7 @@ void RedisDefinitions::MaybeRefreshLocked() const {
 
 std::shared_ptr<const lang::WorkflowSpec> RedisDefinitions::FindWorkflow(
     std::string_view full_name, std::string_view namespace_name) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   MaybeRefreshLocked();
   auto found = cache_->FindWorkflow(full_name, namespace_name);
   if (!found && RefreshIfChangedLocked()) found = cache_->FindWorkflow(full_name, namespace_name);
@@ -111,7 +111,7 @@ std::shared_ptr<const lang::WorkflowSpec> RedisDefinitions::FindWorkflow(
 
 std::shared_ptr<const lang::AdhocActionSpec> RedisDefinitions::FindAction(
     std::string_view full_name, std::string_view namespace_name) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   MaybeRefreshLocked();
   auto found = cache_->FindAction(full_name, namespace_name);
   if (found) return found;

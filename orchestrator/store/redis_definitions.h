@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/redis/redis_client.h"
+#include "common/thread_annotations.h"
 #include "orchestrator/engine/engine.h"
 
 namespace bora::store {
@@ -38,18 +39,19 @@ class RedisDefinitions final : public engine::Definitions {
 
  private:
   RedisDefinitions(std::unique_ptr<RedisClient> client, std::string prefix);
-  Status RefreshLocked() const;    // requires mu_
-  void MaybeRefreshLocked() const;  // requires mu_: at most once a second, when the version moved
-  bool RefreshIfChangedLocked() const;  // requires mu_: reloads now if the version moved; true if reloaded
+  Status RefreshLocked() const REQUIRES(mu_);
+  void MaybeRefreshLocked() const REQUIRES(mu_);  // at most once a second, when the version moved
+  // Reloads now if the version moved; true if reloaded.
+  bool RefreshIfChangedLocked() const REQUIRES(mu_);
 
   std::unique_ptr<RedisClient> client_;
   std::string hash_key_, version_key_;
-  mutable std::mutex mu_;
-  mutable std::unique_ptr<engine::MemoryDefinitions> cache_;
-  mutable long long version_ = -1;
+  mutable Mutex mu_;
+  mutable std::unique_ptr<engine::MemoryDefinitions> cache_ GUARDED_BY(mu_);
+  mutable long long version_ GUARDED_BY(mu_) = -1;
   // (namespace, name) of action lookups that missed at `version_` (cleared on every reload).
-  mutable std::set<std::pair<std::string, std::string>> action_misses_;
-  mutable std::chrono::steady_clock::time_point last_check_{};
+  mutable std::set<std::pair<std::string, std::string>> action_misses_ GUARDED_BY(mu_);
+  mutable std::chrono::steady_clock::time_point last_check_ GUARDED_BY(mu_){};
 };
 
 }  // namespace bora::store

@@ -304,7 +304,7 @@ std::string RedisStateStore::TasksKey(int partition, const std::string& executio
 }
 
 void RedisStateStore::ForgetWritten(int partition, const std::string* execution_id) {
-  std::lock_guard<std::mutex> lock(written_mu_);
+  MutexLock lock(written_mu_);
   auto& m = written_[static_cast<size_t>(partition)];
   if (execution_id == nullptr) {
     m.clear();
@@ -389,7 +389,7 @@ Result<RedisClient::EvalCall> RedisStateStore::CommitCall(int partition, uint64_
   }
   args.push_back(std::to_string(batch.states.size()));
   {
-    std::lock_guard<std::mutex> lock(written_mu_);
+    MutexLock lock(written_mu_);
     const auto& known = written_[static_cast<size_t>(partition)];
     std::string text;
     for (const auto& s : batch.states) {
@@ -599,7 +599,7 @@ class RedisStateStore::Sent final : public StateStore::SentCommits {
 
   std::vector<Status> Await() override {
     auto replies = store_->client_->ReceiveEvalMany(ticket_);
-    std::lock_guard<std::mutex> lock(store_->written_mu_);
+    MutexLock lock(store_->written_mu_);
     for (size_t k = 0; k < index_.size(); ++k) {
       size_t i = index_[k];
       out_[i] = k >= replies.size()   ? Internal("redis commit: no reply")

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "common/redis/redis_client.h"
+#include "common/thread_annotations.h"
 #include "orchestrator/store/state_store.h"
 
 namespace bora::store {
@@ -146,9 +147,9 @@ class RedisStateStore final : public StateStore {
   bool verify_revisions_ = false;
   std::unique_ptr<RedisClient> client_;  // everything but the reads of whole executions
   std::unique_ptr<RedisClient> reader_;  // Read (loads and listings): not queued behind sent commits
-  mutable std::mutex written_mu_;
+  mutable Mutex written_mu_;
   // Per partition: execution id -> what this store last committed of its tasks.
-  std::vector<std::unordered_map<std::string, Known>> written_;
+  std::vector<std::unordered_map<std::string, Known>> written_ GUARDED_BY(written_mu_);
 };
 
 }  // namespace bora::store

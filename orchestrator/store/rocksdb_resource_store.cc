@@ -73,13 +73,13 @@ Result<std::optional<Json>> RocksDbResourceStore::Get(std::string_view kind, std
 }
 
 Status RocksDbResourceStore::Put(std::string_view kind, std::string_view key, const Json& record) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return PutLocked(kind, key, record);
 }
 
 Result<bool> RocksDbResourceStore::Create(std::string_view kind, std::string_view key,
                                           const Json& record) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   BORA_ASSIGN_OR_RETURN(auto existing, GetLocked(kind, key));
   if (existing) return false;
   BORA_RETURN_IF_ERROR(PutLocked(kind, key, record));
@@ -87,7 +87,7 @@ Result<bool> RocksDbResourceStore::Create(std::string_view kind, std::string_vie
 }
 
 Result<bool> RocksDbResourceStore::Delete(std::string_view kind, std::string_view key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   BORA_ASSIGN_OR_RETURN(auto existing, GetLocked(kind, key));
   if (!existing) return false;
   BORA_RETURN_IF_ERROR(PutLocked(kind, key, std::nullopt));
@@ -117,7 +117,7 @@ Result<std::vector<std::pair<std::string, Json>>> RocksDbResourceStore::List(
 Result<bool> RocksDbResourceStore::CompareAndSwap(std::string_view kind, std::string_view key,
                                                   const Json& expected,
                                                   const std::optional<Json>& replacement) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   BORA_ASSIGN_OR_RETURN(auto existing, GetLocked(kind, key));
   if (!existing || !JsonEquals(*existing, expected)) return false;
   BORA_RETURN_IF_ERROR(PutLocked(kind, key, replacement));
@@ -127,7 +127,7 @@ Result<bool> RocksDbResourceStore::CompareAndSwap(std::string_view kind, std::st
 Result<bool> RocksDbResourceStore::Remember(std::string_view key, std::chrono::milliseconds ttl) {
   if (ttl.count() <= 0) return InvalidArgument("Remember: ttl must be positive");
   const TimestampUs now = clock_->NowUs();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   rocksdb::WriteBatch wb;
   // Lazy expiry, oldest first (at most 1,000 per call, so one call stays short).
   {

@@ -17,6 +17,7 @@
 #include <mutex>
 
 #include "common/clock.h"
+#include "common/thread_annotations.h"
 #include "orchestrator/store/resource_store.h"
 
 namespace bora::disk {
@@ -39,12 +40,15 @@ class RocksDbResourceStore final : public ResourceStore {
   Result<bool> Remember(std::string_view key, std::chrono::milliseconds ttl) override;
 
  private:
+  // A point read: needs no lock itself (read-modify-writes call it under mu_).
   Result<std::optional<Json>> GetLocked(std::string_view kind, std::string_view key);
-  Status PutLocked(std::string_view kind, std::string_view key, const std::optional<Json>& record);
+  Status PutLocked(std::string_view kind, std::string_view key, const std::optional<Json>& record)
+      REQUIRES(mu_);
 
   std::shared_ptr<disk::DiskDb> db_;
   const Clock* clock_;
-  std::mutex mu_;  // serialises writes (and the reads of a read-modify-write)
+  // Serialises writes (and the reads of a read-modify-write); the data it guards is on disk.
+  Mutex mu_;
 };
 
 }  // namespace bora::store

@@ -50,6 +50,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "orchestrator/store/state_store.h"
 
 namespace rocksdb {
@@ -133,10 +134,11 @@ class RocksDbStateStore final : public StateStore {
   std::shared_ptr<disk::DiskDb> disk_;
   rocksdb::DB* db_;  // disk_->db()
   // One per partition: held by every writer of the partition across its epoch check and its write.
-  std::vector<std::unique_ptr<std::mutex>> writer_mu_;
-  mutable std::mutex known_mu_;
-  // Per partition: execution id -> what this store last wrote of it. Guarded by known_mu_.
-  mutable std::vector<std::unordered_map<std::string, KnownExecution>> known_;
+  // (Indexed by partition, so nothing names them in a GUARDED_BY: the data they guard is on disk.)
+  std::vector<std::unique_ptr<Mutex>> writer_mu_;
+  mutable Mutex known_mu_;
+  // Per partition: execution id -> what this store last wrote of it.
+  mutable std::vector<std::unordered_map<std::string, KnownExecution>> known_ GUARDED_BY(known_mu_);
 };
 
 }  // namespace bora::store

@@ -48,12 +48,12 @@ int CronScheduler::PartitionOf(const std::string& trigger_id) const {
 }
 
 void CronScheduler::SetParamsHook(ParamsHook hook) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   params_hook_ = std::move(hook);
 }
 
 void CronScheduler::Invalidate() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   last_refresh_.reset();
 }
 
@@ -134,7 +134,7 @@ Result<bool> CronScheduler::FireLocked(const Entry& cached, TimestampUs now) {
 }
 
 Result<size_t> CronScheduler::RunDue(const std::vector<int>& owned_partitions) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const TimestampUs now = clock_->NowUs();
   BORA_RETURN_IF_ERROR(RefreshLocked(now, false));
   size_t fired = 0;
@@ -181,7 +181,7 @@ std::optional<TimestampUs> CronScheduler::EarliestLocked(
 
 std::optional<TimestampUs> CronScheduler::NextDue(const std::vector<int>& owned_partitions) {
   if (owned_partitions.empty()) return std::nullopt;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const TimestampUs now = clock_->NowUs();
   Status s = RefreshLocked(now, false);
   if (!s.ok()) {
@@ -194,7 +194,7 @@ std::optional<TimestampUs> CronScheduler::NextDue(const std::vector<int>& owned_
 }
 
 std::optional<TimestampUs> CronScheduler::NextFireTime(const std::vector<int>& owned_partitions) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   Status s = RefreshLocked(clock_->NowUs(), false);
   if (!s.ok()) BORA_LOG_WARN("cron: cannot list triggers: {}", s.ToString());
   return EarliestLocked(owned_partitions);

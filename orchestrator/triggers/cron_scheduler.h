@@ -35,6 +35,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "orchestrator/runtime/execution_client.h"
 #include "orchestrator/store/resource_store.h"
 #include "orchestrator/triggers/cron_trigger.h"
@@ -96,21 +97,23 @@ class CronScheduler {
     int partition = 0;
   };
 
-  Status RefreshLocked(TimestampUs now, bool force);
-  std::optional<TimestampUs> EarliestLocked(const std::vector<int>& owned_partitions) const;
+  Status RefreshLocked(TimestampUs now, bool force) REQUIRES(mu_);
+  std::optional<TimestampUs> EarliestLocked(const std::vector<int>& owned_partitions) const
+      REQUIRES(mu_);
   // Re-reads, fires and advances one trigger. true if this scheduler advanced it.
-  Result<bool> FireLocked(const Entry& entry, TimestampUs now);
+  Result<bool> FireLocked(const Entry& entry, TimestampUs now) REQUIRES(mu_);
 
   store::ResourceStore* store_;
   runtime::ExecutionClient* client_;
   const Clock* clock_;
   int partitions_;
 
-  std::mutex mu_;
-  std::vector<Entry> cache_;
-  std::optional<TimestampUs> last_refresh_;
-  std::map<std::string, TimestampUs> retry_at_;  // key -> when a failed trigger is retried
-  ParamsHook params_hook_;
+  Mutex mu_;
+  std::vector<Entry> cache_ GUARDED_BY(mu_);
+  std::optional<TimestampUs> last_refresh_ GUARDED_BY(mu_);
+  // key -> when a failed trigger is retried
+  std::map<std::string, TimestampUs> retry_at_ GUARDED_BY(mu_);
+  ParamsHook params_hook_ GUARDED_BY(mu_);
 };
 
 }  // namespace bora::triggers
