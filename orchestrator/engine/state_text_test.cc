@@ -556,6 +556,32 @@ TEST(StateTextTest, Format1StatesAreStillRead) {
   EXPECT_TRUE(s->tasks[0].keep_result);
 }
 
+// A stored state with a bad member is refused with the path of the member, not read half-way.
+TEST(StateTextTest, BadMembersAreNamedWithTheirPath) {
+  struct Case {
+    const char* text;
+    const char* expect;
+  } cases[] = {
+      {R"({"id":"e","state":"RUNNING","tasks":[{"id":"t","name":"a","state":"RUNNING",)"
+       R"("final_state":"IDLE","actions":[{"id":"x","name":"n","state":"DONE"}]}]})",
+       "execution state JSON: tasks[0].actions[0]: field 'state' is not a state: 'DONE'"},
+      {R"({"id":"e","state":"RUNNING","tasks":[{"id":"t","name":"a","state":"RUNNING","retry_no":"2"}]})",
+       "execution state JSON: tasks[0]: field 'retry_no' must be an integer"},
+      {R"({"id":"e","state":"RUNNING","timers":{"tm":{"kind":"soon"}}})",
+       "execution state JSON: timers.tm: field 'kind' must be wait-before, wait-after, retry or "
+       "timeout, "
+       "not 'soon'"},
+      {R"({"id":"e","state":"RUNNING","input":[1]})",
+       "execution state JSON: field 'input' must be an object"},
+      {R"({"state":"RUNNING"})", "execution state JSON: missing field 'id'"},
+  };
+  for (const Case& c : cases) {
+    auto s = ExecutionState::FromJson(*ParseJson(c.text));
+    ASSERT_FALSE(s.ok()) << c.text;
+    EXPECT_EQ(s.status().message(), c.expect);
+  }
+}
+
 TEST(StateTextTest, MembersWithTheirDefaultValueAreLeftOut) {
   ExecutionState s;
   s.id = "e";

@@ -8,13 +8,7 @@ const std::string& EventExecutionId(const Event& event) {
   return std::visit([](const auto& e) -> const std::string& { return e.execution_id; }, event);
 }
 
-std::string_view EventName(const Event& event) {
-  static constexpr std::string_view kNames[] = {
-      "StartExecution", "ActionCompleted", "SubWorkflowCompleted", "TimerFired",
-      "PauseExecution", "ResumeExecution", "CancelExecution",      "StopExecution",
-      "RerunTask",      "SkipTask",        "PurgeExecution",       "SubWorkflowUpdated"};
-  return kNames[event.index()];
-}
+std::string_view EventName(const Event& event) { return kEventNames[event.index()]; }
 
 std::string_view CommandName(const Command& command) {
   static constexpr std::string_view kNames[] = {

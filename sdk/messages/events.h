@@ -21,8 +21,10 @@
 //  - DeleteExecution: remove the execution's stored state (after a PurgeExecution was accepted);
 //  later events for it find no execution.
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -134,6 +136,14 @@ struct PurgeExecution {
 using Event = std::variant<StartExecution, ActionCompleted, SubWorkflowCompleted, TimerFired,
                            PauseExecution, ResumeExecution, CancelExecution, StopExecution,
                            RerunTask, SkipTask, PurgeExecution, SubWorkflowUpdated>;
+
+// The name of each Event alternative, in variant order ("StartExecution", "ActionCompleted", ...):
+// the `type` of its bus message (sdk/protocol).
+inline constexpr std::string_view kEventNames[] = {
+    "StartExecution", "ActionCompleted", "SubWorkflowCompleted", "TimerFired",
+    "PauseExecution", "ResumeExecution", "CancelExecution",      "StopExecution",
+    "RerunTask",      "SkipTask",        "PurgeExecution",       "SubWorkflowUpdated"};
+static_assert(std::size(kEventNames) == std::variant_size_v<Event>);
 
 // The execution id an event is addressed to.
 const std::string& EventExecutionId(const Event& event);

@@ -1,129 +1,23 @@
 #include "sdk/protocol/protocol.h"
 
+#include <algorithm>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/stream_parser.hpp>
-#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <type_traits>
 
+#include "common/fields.h"
 #include "common/json_text.h"
+#include "sdk/messages/message_fields.h"
 
 namespace bora::protocol {
 
 namespace {
 
-using engine::State;
-
-// Reads typed fields out of a JSON object, remembering the first problem.
-class Reader {
- public:
-  Reader(const JsonObject& o, std::string_view type) : o_(o), type_(type) {}
-
-  std::string Str(std::string_view key, bool required = true) {
-    auto it = o_.find(key);
-    if (it == o_.end() || it->value().is_null()) {
-      if (required) Fail(std::string("missing field '") + std::string(key) + "'");
-      return {};
-    }
-    if (!it->value().is_string()) {
-      Fail(std::string("field '") + std::string(key) + "' must be a string");
-      return {};
-    }
-    return std::string(it->value().get_string());
-  }
-  std::optional<std::string> OptStr(std::string_view key) {
-    auto it = o_.find(key);
-    if (it == o_.end() || it->value().is_null()) return std::nullopt;
-    return Str(key);
-  }
-  int64_t Int(std::string_view key, int64_t fallback = 0) {
-    auto it = o_.find(key);
-    if (it == o_.end() || it->value().is_null()) return fallback;
-    if (it->value().is_int64()) return it->value().get_int64();
-    if (it->value().is_uint64()) return static_cast<int64_t>(it->value().get_uint64());
-    Fail(std::string("field '") + std::string(key) + "' must be an integer");
-    return fallback;
-  }
-  bool Bool(std::string_view key, bool fallback = false) {
-    auto it = o_.find(key);
-    if (it == o_.end() || it->value().is_null()) return fallback;
-    if (!it->value().is_bool()) {
-      Fail(std::string("field '") + std::string(key) + "' must be a boolean");
-      return fallback;
-    }
-    return it->value().get_bool();
-  }
-  // Sub-values are deep-copied into the default storage: the parsed tree may live in a scratch arena.
-  Json Any(std::string_view key, Json fallback = nullptr) {
-    auto it = o_.find(key);
-    return it == o_.end() ? fallback : Json(it->value(), boost::json::storage_ptr());
-  }
-  Json Obj(std::string_view key) {
-    auto it = o_.find(key);
-    if (it == o_.end() || it->value().is_null()) return JsonObject();
-    if (!it->value().is_object()) {
-      Fail(std::string("field '") + std::string(key) + "' must be an object");
-      return JsonObject();
-    }
-    return Json(it->value(), boost::json::storage_ptr());
-  }
-  std::optional<Json> OptObj(std::string_view key) {
-    auto it = o_.find(key);
-    if (it == o_.end() || it->value().is_null()) return std::nullopt;
-    return Obj(key);
-  }
-  State StateField(std::string_view key) {
-    std::string s = Str(key);
-    auto st = engine::StateFromName(s);
-    if (!st && ok()) Fail(std::string("field '") + std::string(key) + "' is not a state: '" + s + "'");
-    return st.value_or(State::kError);
-  }
-
-  void Fail(std::string why) {
-    if (error_.empty()) error_ = std::move(why);
-  }
-  bool ok() const { return error_.empty(); }
-  Status status() const {
-    return InvalidArgument("bad " + std::string(type_) + " message: " + error_);
-  }
-
- private:
-  const JsonObject& o_;
-  std::string_view type_;
-  std::string error_;
-};
-
-// Two sinks for one field list (WriteEvent / WriteRunAction): ObjectSink builds a JsonObject, TextSink
-// writes the compact JSON text directly (byte-identical to DumpJson of the object, without building it:
-// the encoders are on the hot path).
-class ObjectSink {
- public:
-  explicit ObjectSink(JsonObject& o) : o_(o) {}
-  void Str(std::string_view key, std::string_view v) { o_[key] = v; }
-  void Int(std::string_view key, int64_t v) { o_[key] = v; }
-  void Bool(std::string_view key, bool v) { o_[key] = v; }
-  void Value(std::string_view key, const Json& v) { o_[key] = v; }
-
- private:
-  JsonObject& o_;
-};
-
+// The sinks of the field-list writer: compact text on the hot path, a Json tree for EventToJson.
 using TextSink = JsonTextSink;
-
-template <typename Sink>
-void PutOpt(Sink& o, std::string_view key, const std::optional<std::string>& v) {
-  if (v) o.Str(key, *v);
-}
-
-std::string_view ActionKindName(engine::ActionCompleted::Kind k) {
-  switch (k) {
-    case engine::ActionCompleted::Kind::kSuccess: return "success";
-    case engine::ActionCompleted::Kind::kError: return "error";
-    case engine::ActionCompleted::Kind::kCancelled: return "cancelled";
-  }
-  return "error";
-}
+using TreeSink = fields::JsonTreeSink;
 
 }  // namespace
 
@@ -137,80 +31,33 @@ std::string ActionsTopic(std::string_view pool, std::string_view prefix) {
 
 namespace {
 
+// The message header, then the message's field list (sdk/messages/message_fields.h).
 template <typename Sink>
 void WriteEvent(const engine::Event& event, Sink& o) {
   o.Int("schema_version", kSchemaVersion);
   o.Str("type", EventName(event));
-  std::visit(
-      [&](const auto& e) {
-        using T = std::decay_t<decltype(e)>;
-        o.Str("execution_id", e.execution_id);
-        if constexpr (std::is_same_v<T, engine::StartExecution>) {
-          o.Str("workflow_name", e.workflow_name);
-          o.Str("workflow_namespace", e.workflow_namespace);
-          o.Value("input", e.input);
-          o.Value("params", e.params);
-          o.Str("description", e.description);
-          if (!e.parent_execution_id.empty()) {
-            o.Str("parent_execution_id", e.parent_execution_id);
-            o.Str("parent_task_execution_id", e.parent_task_execution_id);
-            o.Str("root_execution_id", e.root_execution_id);
-            o.Int("parent_item_index", e.parent_item_index);
-            o.Int("depth", e.depth);
-            if (e.report_tasks) o.Bool("report_tasks", true);
-          }
-        } else if constexpr (std::is_same_v<T, engine::ActionCompleted>) {
-          o.Str("task_execution_id", e.task_execution_id);
-          o.Str("action_execution_id", e.action_execution_id);
-          o.Str("result", ActionKindName(e.kind));
-          o.Value("data", e.data);
-        } else if constexpr (std::is_same_v<T, engine::SubWorkflowCompleted>) {
-          o.Str("task_execution_id", e.task_execution_id);
-          o.Str("sub_execution_id", e.sub_execution_id);
-          o.Str("state", engine::StateName(e.state));
-          o.Value("output", e.output);
-          PutOpt(o, "state_info", e.state_info);
-          if (!e.tasks.is_null()) o.Value("tasks", e.tasks);
-        } else if constexpr (std::is_same_v<T, engine::TimerFired>) {
-          o.Str("timer_id", e.timer_id);
-        } else if constexpr (std::is_same_v<T, engine::ResumeExecution>) {
-          if (e.env) o.Value("env", *e.env);
-        } else if constexpr (std::is_same_v<T, engine::CancelExecution>) {
-          PutOpt(o, "state_info", e.state_info);
-        } else if constexpr (std::is_same_v<T, engine::StopExecution>) {
-          o.Str("state", engine::StateName(e.state));
-          PutOpt(o, "state_info", e.state_info);
-        } else if constexpr (std::is_same_v<T, engine::RerunTask>) {
-          o.Str("task_execution_id", e.task_execution_id);
-          o.Bool("reset", e.reset);
-          if (e.env) o.Value("env", *e.env);
-        } else if constexpr (std::is_same_v<T, engine::SkipTask>) {
-          o.Str("task_execution_id", e.task_execution_id);
-        } else if constexpr (std::is_same_v<T, engine::SubWorkflowUpdated>) {
-          o.Str("task_execution_id", e.task_execution_id);
-          o.Str("sub_execution_id", e.sub_execution_id);
-          o.Str("state", engine::StateName(e.state));
-        }
-      },
-      event);
+  fields::JsonWriter<Sink> w(o);
+  std::visit([&](const auto& e) { VisitFields(e, w); }, event);
 }
 
 template <typename Sink>
 void WriteRunAction(const engine::RunAction& run, Sink& o) {
   o.Int("schema_version", kSchemaVersion);
   o.Str("type", "RunAction");
-  o.Str("execution_id", run.execution_id);
-  o.Str("workflow_name", run.workflow_name);
-  o.Str("task_execution_id", run.task_execution_id);
-  o.Str("task_name", run.task_name);
-  o.Str("action_execution_id", run.action_execution_id);
-  o.Str("action_name", run.action_name);
-  o.Value("input", run.input);
-  o.Str("target", run.target);
-  o.Int("timeout_s", run.timeout_s);
-  o.Bool("safe_rerun", run.safe_rerun);
-  o.Bool("is_async", run.is_async);
-  o.Int("attempt", run.attempt);
+  fields::JsonWriter<Sink> w(o);
+  VisitFields(run, w);
+}
+
+// Calls `f(std::in_place_type<T>)` for the Event alternative T named `type`; false when none is.
+template <typename F>
+bool WithEventType(std::string_view type, F&& f) {
+  return [&]<size_t... I>(std::index_sequence<I...>) {
+    return ((type == engine::kEventNames[I]
+                 ? (f(std::in_place_type<std::variant_alternative_t<I, engine::Event>>), true)
+                 : false) ||
+            ...);
+  }
+  (std::make_index_sequence<std::variant_size_v<engine::Event>>{});
 }
 
 // Parses a hot-path message into a scratch arena (no per-node malloc); the Reader copies what it keeps.
@@ -287,25 +134,26 @@ class FlatMessage {
     }
   }
 
-  // Nested values the decoder does not read must still be valid JSON (the general path checks the
-  // whole document). Used ones are parsed anyway; "{}" needs no check.
-  bool NestedValid(std::string_view read_key) const {
+  // Nested values the decoder did not read must still be valid JSON (the general path checks the
+  // whole document); those it read were parsed. "{}" needs no check.
+  bool UnreadNestedValid() const {
     for (size_t i = 0; i < count_; ++i) {
       const Field& f = fields_[i];
-      if (f.kind != Kind::kNested || f.text == "{}" || f.key == read_key) continue;
+      if (f.kind != Kind::kNested || f.text == "{}" || (read_ & (1u << i)) != 0) continue;
       if (!ParseJson(f.text, 63).ok()) return false;
     }
     return true;
   }
 
-  // Keys are unique (Parse checks). Lookups usually come in the order the fields were written, so the
-  // search starts after the previous hit.
+  // Keys are unique (Parse checks). Lookups usually come in the order the fields were written, so
+  // the search starts after the previous hit. A field found counts as read.
   const Field* Find(std::string_view key) const {
     const uint32_t sig = Signature(key);
     for (size_t n = 0; n < count_; ++n) {
       size_t i = cursor_ + n < count_ ? cursor_ + n : cursor_ + n - count_;
       if (fields_[i].sig == sig && fields_[i].key == key) {
         cursor_ = i + 1 < count_ ? i + 1 : 0;
+        read_ |= 1u << i;
         return &fields_[i];
       }
     }
@@ -317,60 +165,6 @@ class FlatMessage {
     if (f == nullptr || f->kind != Kind::kString) return false;
     out->assign(f->text);
     return true;
-  }
-  // Optional string field: missing or null gives "".
-  bool OptStr(std::string_view key, std::string* out) const {
-    const Field* f = Find(key);
-    if (f == nullptr || f->kind == Kind::kNull) return true;
-    if (f->kind != Kind::kString) return false;
-    out->assign(f->text);
-    return true;
-  }
-  // Optional integer field: missing or null keeps `*out`.
-  bool Int(std::string_view key, int64_t* out) const {
-    const Field* f = Find(key);
-    if (f == nullptr || f->kind == Kind::kNull) return true;
-    if (f->kind != Kind::kInt) return false;
-    *out = f->number;
-    return true;
-  }
-  bool Bool(std::string_view key, bool* out) const {
-    const Field* f = Find(key);
-    if (f == nullptr || f->kind == Kind::kNull) return true;
-    if (f->kind != Kind::kBool) return false;
-    *out = f->number != 0;
-    return true;
-  }
-  // Any JSON value: missing gives `fallback`.
-  bool Any(std::string_view key, Json* out, Json fallback) const {
-    const Field* f = Find(key);
-    if (f == nullptr) {
-      *out = std::move(fallback);
-      return true;
-    }
-    return ToJson(*f, out);
-  }
-  // Object field: missing or null gives {}.
-  bool Obj(std::string_view key, Json* out) const {
-    const Field* f = Find(key);
-    if (f == nullptr || f->kind == Kind::kNull) {
-      *out = JsonObject();
-      return true;
-    }
-    if (f->kind != Kind::kNested || f->text.front() != '{') return false;
-    return ToJson(*f, out) && out->is_object();
-  }
-
- private:
-  static constexpr size_t kMaxFields = 24;
-
-  // Cheap filter before comparing keys: length and three characters.
-  static uint32_t Signature(std::string_view key) {
-    if (key.empty()) return 0;
-    return static_cast<uint32_t>(key.size()) ^
-           (static_cast<uint32_t>(static_cast<unsigned char>(key.front())) << 8) ^
-           (static_cast<uint32_t>(static_cast<unsigned char>(key[key.size() / 2])) << 16) ^
-           (static_cast<uint32_t>(static_cast<unsigned char>(key.back())) << 24);
   }
 
   static bool ToJson(const Field& f, Json* out) {
@@ -391,6 +185,18 @@ class FlatMessage {
       }
     }
     return false;
+  }
+
+ private:
+  static constexpr size_t kMaxFields = 24;
+
+  // Cheap filter before comparing keys: length and three characters.
+  static uint32_t Signature(std::string_view key) {
+    if (key.empty()) return 0;
+    return static_cast<uint32_t>(key.size()) ^
+           (static_cast<uint32_t>(static_cast<unsigned char>(key.front())) << 8) ^
+           (static_cast<uint32_t>(static_cast<unsigned char>(key[key.size() / 2])) << 16) ^
+           (static_cast<uint32_t>(static_cast<unsigned char>(key.back())) << 24);
   }
 
   void SkipWs() {
@@ -493,26 +299,128 @@ class FlatMessage {
   Field fields_[kMaxFields];
   size_t count_ = 0;
   mutable size_t cursor_ = 0;
+  mutable uint32_t read_ = 0;  // bit i: fields_[i] was found
+};
+static_assert(sizeof(uint32_t) * 8 >= 24, "one bit of FlatMessage::read_ per field");
+
+// The field-list visitor over a FlatMessage (common/fields.h): the same reading rules as
+// fields::JsonReader, but it gives up (ok() false) wherever that reader could fail or the message
+// is not flat, and the caller then decodes with the general path.
+class FlatReader {
+ public:
+  static constexpr bool kWrites = false;
+  using Kind = FlatMessage::Kind;
+
+  explicit FlatReader(const FlatMessage& m) : m_(m) {}
+  bool ok() const { return ok_; }
+
+  void Str(std::string_view key, std::string& out, fields::Opt o = fields::kOptional) {
+    const FlatMessage::Field* f = Present(key, o);
+    if (f == nullptr) return;
+    if (f->kind != Kind::kString) return Fail();
+    out.assign(f->text);
+  }
+  void OptStr(std::string_view key, std::optional<std::string>& out) {
+    const FlatMessage::Field* f = Present(key, fields::kOptional);
+    if (f == nullptr) return;
+    if (f->kind != Kind::kString) return Fail();
+    out.emplace(f->text);
+  }
+  template <std::integral T>
+  requires(!std::same_as<T, bool>) void Int(std::string_view key, T& out,
+                                            fields::Opt o = fields::kOptional, T def = 0) {
+    out = def;
+    const FlatMessage::Field* f = Present(key, o);
+    if (f == nullptr) return;
+    if (f->kind != Kind::kInt) return Fail();
+    out = static_cast<T>(f->number);
+  }
+  void Bool(std::string_view key, bool& out, fields::Opt o = fields::kOptional, bool def = false) {
+    out = def;
+    const FlatMessage::Field* f = Present(key, o);
+    if (f == nullptr) return;
+    if (f->kind != Kind::kBool) return Fail();
+    out = f->number != 0;
+  }
+  void Value(std::string_view key, Json& out, fields::JsonOpt o) {
+    const FlatMessage::Field* f = m_.Find(key);
+    if (f == nullptr || (o.object_only && f->kind == Kind::kNull)) {
+      out = o.empty_object_default ? Json(JsonObject()) : Json(nullptr);
+      return;
+    }
+    if (o.object_only && (f->kind != Kind::kNested || f->text.front() != '{')) return Fail();
+    if (!FlatMessage::ToJson(*f, &out)) return Fail();
+  }
+  void OptValue(std::string_view key, std::optional<Json>& out) {
+    const FlatMessage::Field* f = Present(key, fields::kOptional);
+    if (f == nullptr) return;
+    if (f->kind != Kind::kNested || f->text.front() != '{') return Fail();
+    Json v;
+    if (!FlatMessage::ToJson(*f, &v)) return Fail();
+    out.emplace(std::move(v));
+  }
+  template <typename E>
+  void Enum(std::string_view key, E& out, const fields::EnumCodec<E>& codec,
+            fields::Opt o = fields::kRequired, E def = E{}) {
+    out = def;
+    const FlatMessage::Field* f = Present(key, o);
+    if (f == nullptr) return;
+    if (f->kind != Kind::kString) return Fail();
+    if (auto e = codec.parse(f->text)) {
+      out = *e;
+    } else {
+      Fail();
+    }
+  }
+  // Bus messages are flat: nested structs are for the general path.
+  template <typename T>
+  void Object(std::string_view, T&, bool = true) {
+    Fail();
+  }
+  template <typename T>
+  void Array(std::string_view, std::vector<T>&) {
+    Fail();
+  }
+  void Fail(std::string = {}) { ok_ = false; }
+
+ private:
+  // The field, or nullptr when missing or null (giving up when required).
+  const FlatMessage::Field* Present(std::string_view key, fields::Opt o) {
+    const FlatMessage::Field* f = m_.Find(key);
+    if (f == nullptr || f->kind == Kind::kNull) {
+      if (o.required) Fail();
+      return nullptr;
+    }
+    return f;
+  }
+
+  const FlatMessage& m_;
+  bool ok_ = true;
 };
 
-bool FastActionCompleted(const FlatMessage& m, engine::Event* out) {
+// The header of a flat message: schema_version 1 and the type.
+bool FlatHeader(const FlatMessage& m, std::string_view* type) {
   const FlatMessage::Field* v = m.Find("schema_version");
   const FlatMessage::Field* t = m.Find("type");
   if (v == nullptr || v->kind != FlatMessage::Kind::kInt || v->number != kSchemaVersion) return false;
-  if (t == nullptr || t->kind != FlatMessage::Kind::kString || t->text != "ActionCompleted") return false;
-  engine::ActionCompleted e;
-  std::string kind;
-  if (!m.Str("execution_id", &e.execution_id) || !m.Str("task_execution_id", &e.task_execution_id) ||
-      !m.Str("action_execution_id", &e.action_execution_id) || !m.Str("result", &kind)) {
-    return false;
-  }
-  if (kind == "success") e.kind = engine::ActionCompleted::Kind::kSuccess;
-  else if (kind == "error") e.kind = engine::ActionCompleted::Kind::kError;
-  else if (kind == "cancelled") e.kind = engine::ActionCompleted::Kind::kCancelled;
-  else return false;
-  if (!m.Any("data", &e.data, nullptr)) return false;
-  *out = std::move(e);
+  if (t == nullptr || t->kind != FlatMessage::Kind::kString) return false;
+  *type = t->text;
   return true;
+}
+
+// Any event in the flat shape, read by its field list.
+bool FastEvent(const FlatMessage& m, engine::Event* out) {
+  std::string_view type;
+  if (!FlatHeader(m, &type)) return false;
+  bool ok = false;
+  WithEventType(type, [&]<typename T>(std::in_place_type_t<T>) {
+    T e;
+    FlatReader r(m);
+    VisitFields(e, r);
+    ok = r.ok() && m.UnreadNestedValid();
+    if (ok) *out = std::move(e);
+  });
+  return ok;
 }
 
 // The ids of an ActionCompleted that cannot be decoded, from the fields before its `data` (within
@@ -540,29 +448,18 @@ std::optional<engine::Event> SalvageActionCompleted(std::string_view text, const
 }
 
 bool FastRunAction(const FlatMessage& m, engine::RunAction* run) {
-  const FlatMessage::Field* v = m.Find("schema_version");
-  const FlatMessage::Field* t = m.Find("type");
-  if (v == nullptr || v->kind != FlatMessage::Kind::kInt || v->number != kSchemaVersion) return false;
-  if (t == nullptr || t->kind != FlatMessage::Kind::kString || t->text != "RunAction") return false;
-  int64_t attempt = 0;
-  if (!m.Str("execution_id", &run->execution_id) || !m.OptStr("workflow_name", &run->workflow_name) ||
-      !m.Str("task_execution_id", &run->task_execution_id) || !m.OptStr("task_name", &run->task_name) ||
-      !m.Str("action_execution_id", &run->action_execution_id) ||
-      !m.Str("action_name", &run->action_name) || !m.Obj("input", &run->input) ||
-      !m.OptStr("target", &run->target) || !m.Int("timeout_s", &run->timeout_s) ||
-      !m.Bool("safe_rerun", &run->safe_rerun) || !m.Bool("is_async", &run->is_async) ||
-      !m.Int("attempt", &attempt)) {
-    return false;
-  }
-  run->attempt = static_cast<int>(attempt);
-  return true;
+  std::string_view type;
+  if (!FlatHeader(m, &type) || type != "RunAction") return false;
+  FlatReader r(m);
+  VisitFields(*run, r);
+  return r.ok() && m.UnreadNestedValid();
 }
 
 }  // namespace
 
 Json EventToJson(const engine::Event& event) {
-  JsonObject o;
-  ObjectSink sink(o);
+  Json o = JsonObject();
+  TreeSink sink(o);
   WriteEvent(event, sink);
   return o;
 }
@@ -604,93 +501,16 @@ Result<engine::Event> EventFromJson(const Json& json) {
     return InvalidArgument("bad event message: missing string 'type'");
   }
   std::string type(type_it->value().get_string());
-  Reader r(o, type);
+  fields::JsonReader r(o);
   engine::Event out;
-  if (type == "StartExecution") {
-    engine::StartExecution e;
-    e.execution_id = r.Str("execution_id");
-    e.workflow_name = r.Str("workflow_name");
-    e.workflow_namespace = r.Str("workflow_namespace", false);
-    e.input = r.Obj("input");
-    e.params = r.Obj("params");
-    e.description = r.Str("description", false);
-    e.parent_execution_id = r.Str("parent_execution_id", false);
-    e.parent_task_execution_id = r.Str("parent_task_execution_id", false);
-    e.root_execution_id = r.Str("root_execution_id", false);
-    e.parent_item_index = static_cast<int>(r.Int("parent_item_index"));
-    e.depth = static_cast<int>(std::clamp<int64_t>(r.Int("depth"), 0, 1 << 20));
-    e.report_tasks = r.Bool("report_tasks", false);
-    out = std::move(e);
-  } else if (type == "ActionCompleted") {
-    engine::ActionCompleted e;
-    e.execution_id = r.Str("execution_id");
-    e.task_execution_id = r.Str("task_execution_id");
-    e.action_execution_id = r.Str("action_execution_id");
-    std::string kind = r.Str("result");
-    if (kind == "success") e.kind = engine::ActionCompleted::Kind::kSuccess;
-    else if (kind == "error") e.kind = engine::ActionCompleted::Kind::kError;
-    else if (kind == "cancelled") e.kind = engine::ActionCompleted::Kind::kCancelled;
-    else if (r.ok()) r.Fail("field 'result' must be success, error or cancelled, not '" + kind + "'");
-    e.data = r.Any("data");
-    out = std::move(e);
-  } else if (type == "SubWorkflowCompleted") {
-    engine::SubWorkflowCompleted e;
-    e.execution_id = r.Str("execution_id");
-    e.task_execution_id = r.Str("task_execution_id");
-    e.sub_execution_id = r.Str("sub_execution_id");
-    e.state = r.StateField("state");
-    e.output = r.Any("output", JsonObject());
-    e.state_info = r.OptStr("state_info");
-    e.tasks = r.Any("tasks", Json());
-    out = std::move(e);
-  } else if (type == "TimerFired") {
-    engine::TimerFired e;
-    e.execution_id = r.Str("execution_id");
-    e.timer_id = r.Str("timer_id");
-    out = std::move(e);
-  } else if (type == "PauseExecution") {
-    out = engine::PauseExecution{r.Str("execution_id")};
-  } else if (type == "ResumeExecution") {
-    engine::ResumeExecution e;
-    e.execution_id = r.Str("execution_id");
-    e.env = r.OptObj("env");
-    out = std::move(e);
-  } else if (type == "CancelExecution") {
-    engine::CancelExecution e;
-    e.execution_id = r.Str("execution_id");
-    e.state_info = r.OptStr("state_info");
-    out = std::move(e);
-  } else if (type == "StopExecution") {
-    engine::StopExecution e;
-    e.execution_id = r.Str("execution_id");
-    e.state = r.StateField("state");
-    e.state_info = r.OptStr("state_info");
-    out = std::move(e);
-  } else if (type == "RerunTask") {
-    engine::RerunTask e;
-    e.execution_id = r.Str("execution_id");
-    e.task_execution_id = r.Str("task_execution_id");
-    e.reset = r.Bool("reset", true);
-    e.env = r.OptObj("env");
-    out = std::move(e);
-  } else if (type == "SkipTask") {
-    engine::SkipTask e;
-    e.execution_id = r.Str("execution_id");
-    e.task_execution_id = r.Str("task_execution_id");
-    out = std::move(e);
-  } else if (type == "PurgeExecution") {
-    out = engine::PurgeExecution{r.Str("execution_id")};
-  } else if (type == "SubWorkflowUpdated") {
-    engine::SubWorkflowUpdated e;
-    e.execution_id = r.Str("execution_id");
-    e.task_execution_id = r.Str("task_execution_id");
-    e.sub_execution_id = r.Str("sub_execution_id");
-    e.state = r.StateField("state");
-    out = std::move(e);
-  } else {
+  if (!WithEventType(type, [&]<typename T>(std::in_place_type_t<T>) {
+        T e;
+        VisitFields(e, r);
+        out = std::move(e);
+      })) {
     return InvalidArgument("bad event message: unknown type '" + type + "'");
   }
-  if (!r.ok()) return r.status();
+  if (!r.ok()) return InvalidArgument("bad " + type + " message: " + r.error());
   return out;
 }
 
@@ -705,7 +525,7 @@ Result<engine::Event> DecodeEvent(std::string_view text) {
   {
     FlatMessage flat;
     engine::Event fast;
-    if (flat.Parse(text) && flat.NestedValid("data") && FastActionCompleted(flat, &fast)) return fast;
+    if (flat.Parse(text) && FastEvent(flat, &fast)) return fast;
   }
   ScratchParse parsed;
   if (Status s = parsed.Parse(text); !s.ok()) {
@@ -717,8 +537,8 @@ Result<engine::Event> DecodeEvent(std::string_view text) {
 }
 
 Json RunActionToJson(const engine::RunAction& run) {
-  JsonObject o;
-  ObjectSink sink(o);
+  Json o = JsonObject();
+  TreeSink sink(o);
   WriteRunAction(run, sink);
   return o;
 }
@@ -749,31 +569,24 @@ Result<engine::RunAction> DecodeRunAction(std::string_view text) {
   {
     FlatMessage flat;
     engine::RunAction fast;
-    if (flat.Parse(text) && flat.NestedValid("input") && FastRunAction(flat, &fast)) return fast;
+    if (flat.Parse(text) && FastRunAction(flat, &fast)) return fast;
   }
   ScratchParse parsed;
   if (Status s = parsed.Parse(text); !s.ok()) return s.WithContext("bad RunAction message");
   if (!parsed.value().is_object()) return InvalidArgument("bad RunAction message: not a JSON object");
   const JsonObject& o = parsed.value().get_object();
-  Reader r(o, "RunAction");
-  if (r.Int("schema_version", -1) != kSchemaVersion) {
+  fields::JsonReader r(o);
+  int64_t version = -1;
+  r.Int("schema_version", version, fields::kOptional, int64_t{-1});
+  if (!r.ok() || version != kSchemaVersion) {
     return InvalidArgument("bad RunAction message: missing or unsupported schema_version");
   }
-  if (r.Str("type") != "RunAction" && r.ok()) r.Fail("field 'type' must be 'RunAction'");
+  std::string type;
+  r.Str("type", type, fields::kRequired);
+  if (r.ok() && type != "RunAction") r.Fail("field 'type' must be 'RunAction'");
   engine::RunAction run;
-  run.execution_id = r.Str("execution_id");
-  run.workflow_name = r.Str("workflow_name", false);
-  run.task_execution_id = r.Str("task_execution_id");
-  run.task_name = r.Str("task_name", false);
-  run.action_execution_id = r.Str("action_execution_id");
-  run.action_name = r.Str("action_name");
-  run.input = r.Obj("input");
-  run.target = r.Str("target", false);
-  run.timeout_s = r.Int("timeout_s");
-  run.safe_rerun = r.Bool("safe_rerun");
-  run.is_async = r.Bool("is_async");
-  run.attempt = static_cast<int>(r.Int("attempt"));
-  if (!r.ok()) return r.status();
+  VisitFields(run, r);
+  if (!r.ok()) return InvalidArgument("bad RunAction message: " + r.error());
   return run;
 }
 

@@ -51,6 +51,36 @@ TEST(ProtocolTest, EveryEventRoundTrips) {
   }
 }
 
+// Both decoders walk the same field list: the one-pass fast path (flat messages of plain strings)
+// and the general Boost.JSON reader give the same event for every type, defaults included.
+TEST(ProtocolTest, FastAndGeneralDecodersAgree) {
+  for (const Event& e : SampleEvents()) {
+    std::string text = *EncodeEvent(e);
+    auto fast = DecodeEvent(text);
+    auto general = EventFromJson(*ParseJson(text));
+    ASSERT_TRUE(fast.ok() && general.ok()) << text;
+    EXPECT_EQ(*EncodeEvent(*fast), *EncodeEvent(*general)) << text;
+    // An escaped character is not flat: the general path decodes it, to the same event.
+    std::string escaped = text;
+    escaped.replace(escaped.find("\"e1\""), 4, "\"\\u0065\x31\"");
+    auto slow = DecodeEvent(escaped);
+    ASSERT_TRUE(slow.ok()) << escaped << ": " << slow.status().ToString();
+    EXPECT_EQ(*EncodeEvent(*slow), text);
+  }
+  // Members left out take their defaults on both paths (RerunTask.reset is true when missing).
+  const std::string minimal =
+      R"({"schema_version":1,"type":"RerunTask","execution_id":"e","task_execution_id":"t"})";
+  for (const auto& decoded : {DecodeEvent(minimal), EventFromJson(*ParseJson(minimal))}) {
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_TRUE(std::get<engine::RerunTask>(*decoded).reset);
+    EXPECT_FALSE(std::get<engine::RerunTask>(*decoded).env.has_value());
+  }
+  // A nested member no field list reads must still be valid JSON, as the general path requires.
+  auto bad =
+      DecodeEvent(R"({"schema_version":1,"type":"PauseExecution","execution_id":"e","x":{"a":}})");
+  EXPECT_FALSE(bad.ok());
+}
+
 TEST(ProtocolTest, RunActionRoundTrips) {
   engine::RunAction run;
   run.execution_id = "e1";
