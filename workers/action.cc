@@ -19,6 +19,56 @@ Action* ActionRegistry::FindAction(std::string_view name) const {
   return it == entries_.end() ? nullptr : it->second.action.get();
 }
 
+std::string_view ActionResultName(ActionResult::Kind kind) {
+  switch (kind) {
+    case ActionResult::Kind::kSuccess:
+      return "success";
+    case ActionResult::Kind::kError:
+      return "error";
+    case ActionResult::Kind::kCancelled:
+      return "cancelled";
+    case ActionResult::Kind::kAsync:
+      return "async";
+  }
+  return "unknown";
+}
+
+engine::State ActionResultState(ActionResult::Kind kind) {
+  switch (kind) {
+    case ActionResult::Kind::kSuccess:
+      return engine::State::kSuccess;
+    case ActionResult::Kind::kError:
+      return engine::State::kError;
+    case ActionResult::Kind::kCancelled:
+      return engine::State::kCancelled;
+    case ActionResult::Kind::kAsync:
+      return engine::State::kRunning;
+  }
+  return engine::State::kError;
+}
+
+std::optional<engine::ActionCompleted> ActionCompletedOf(ActionIds ids, ActionResult result) {
+  engine::ActionCompleted done;
+  switch (result.kind) {
+    case ActionResult::Kind::kAsync:
+      return std::nullopt;
+    case ActionResult::Kind::kSuccess:
+      done.kind = engine::ActionCompleted::Kind::kSuccess;
+      break;
+    case ActionResult::Kind::kError:
+      done.kind = engine::ActionCompleted::Kind::kError;
+      break;
+    case ActionResult::Kind::kCancelled:
+      done.kind = engine::ActionCompleted::Kind::kCancelled;
+      break;
+  }
+  done.execution_id = std::move(ids.execution_id);
+  done.task_execution_id = std::move(ids.task_execution_id);
+  done.action_execution_id = std::move(ids.action_execution_id);
+  done.data = std::move(result.data);
+  return done;
+}
+
 std::vector<std::string> ActionRegistry::Names() const {
   std::vector<std::string> out;
   out.reserve(entries_.size());
@@ -26,7 +76,7 @@ std::vector<std::string> ActionRegistry::Names() const {
   return out;
 }
 
-Result<Json> ActionRegistry::ValidateInput(std::string_view name, const Json& input) const {
+Result<Json> ActionSignatures::ValidateInput(std::string_view name, const Json& input) const {
   const ActionSignature* sig = FindSignature(name);
   if (sig == nullptr) return NotFound("Failed to find action [action_name=" + std::string(name) + "]");
   if (!input.is_object()) {

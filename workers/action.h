@@ -1,47 +1,37 @@
 #pragma once
-// Actions: what a task runs. An Action is stateless and may be called from any worker thread concurrently.
-// ActionRegistry maps names ("std.echo") to signatures (used by the engine to validate input, a pure lookup)
-// and to implementations (used by worker pools). Build it once at start-up; after that it is read-only and
-// thread-safe to share.
+// Actions: what a task runs. An Action is stateless and may be called from any worker thread
+// concurrently. ActionRegistry maps names ("std.echo") to signatures (action_signature.h: what the
+// engine validates with) and to implementations (what worker pools run). Build it once at start-up;
+// after that it is read-only and thread-safe to share.
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/json.h"
 #include "common/status.h"
+#include "sdk/messages/events.h"
+#include "workers/action_signature.h"
 
 namespace bora::workers {
 
-struct ActionParam {
-  std::string name;
-  bool required = false;
-  Json default_value;  // used when !required and the input omits it
-};
-
-struct ActionSignature {
-  std::string name;
-  std::vector<ActionParam> params;
-  bool accepts_any_params = false;  // e.g. std.echo does not; custom SDK actions may
-  bool is_async = false;            // completes later through the API (std.async_noop, std.mistral_http)
-  std::string description;
-};
-
-// Everything an action run needs besides its input. Ids are the idempotency key: (action_execution_id, attempt).
-struct ActionRequest {
-  std::string action_name;
-  Json input;  // an object, already validated against the signature, defaults filled in
-  std::string execution_id;
-  std::string workflow_name;
-  std::string task_execution_id;
-  std::string task_name;
-  std::string action_execution_id;
-  int attempt = 0;
+// Everything an action run needs: the orchestrator's RunAction (sdk/messages; its ids are the
+// idempotency key: (action_execution_id, attempt)) and what the worker adds to it.
+struct ActionRequest : engine::RunAction {
   int64_t timeout_ms = 0;     // 0 = none; actions that can stop early honour it (http, shell, ssh)
   std::string callback_url;  // for async actions (std.mistral_http's Mistral-Callback-URL)
+
+  // The request of a RunAction off the bus (timeout_ms from its timeout_s).
+  static ActionRequest FromRun(engine::RunAction run) {
+    ActionRequest r;
+    static_cast<engine::RunAction&>(r) = std::move(run);
+    r.timeout_ms = r.timeout_s * 1000;
+    return r;
+  }
 };
 
 // Mistral's Result(data, error, cancel): exactly one outcome.
@@ -58,6 +48,24 @@ struct ActionResult {
   static ActionResult Async() { return {Kind::kAsync, nullptr}; }
   static ActionResult Cancelled(Json d = nullptr) { return {Kind::kCancelled, std::move(d)}; }
 };
+
+// "success", "error", "cancelled", "async" (metrics labels, logs).
+std::string_view ActionResultName(ActionResult::Kind kind);
+// The state an action execution shows with this result (RUNNING for async).
+engine::State ActionResultState(ActionResult::Kind kind);
+// The ids a result is reported under (those of its RunAction).
+struct ActionIds {
+  std::string execution_id;
+  std::string task_execution_id;
+  std::string action_execution_id;
+
+  static ActionIds Of(const engine::RunAction& run) {
+    return {run.execution_id, run.task_execution_id, run.action_execution_id};
+  }
+};
+// The bus message that reports `result` under `ids`; nullopt for an async result (it completes
+// later, through the API).
+std::optional<engine::ActionCompleted> ActionCompletedOf(ActionIds ids, ActionResult result);
 
 // The error Mistral's executor reports for an action that raised an exception (rather than returned
 // an error result): "The action raised an exception [action=<action>, action_ex_id=<id>,
@@ -90,19 +98,15 @@ class Action {
   virtual bool MayBlock(const ActionRequest& request) const { return true; }
 };
 
-class ActionRegistry {
+// Signatures and implementations by name.
+class ActionRegistry : public ActionSignatures {
  public:
   // Registers or replaces an action. Not thread-safe: call before sharing the registry.
   void Register(ActionSignature signature, std::shared_ptr<Action> action);
 
-  const ActionSignature* FindSignature(std::string_view name) const;
+  const ActionSignature* FindSignature(std::string_view name) const override;
+  std::vector<std::string> Names() const override;
   Action* FindAction(std::string_view name) const;
-  std::vector<std::string> Names() const;
-
-  // Checks `input` (an object) against the signature of `name`: unknown action ⇒ kNotFound; missing required or
-  // unexpected parameters ⇒ kInvalidArgument "Invalid input for action std.echo: missing required parameter
-  // 'output'" (Mistral says "Invalid input"). On success returns the input with defaults filled in.
-  Result<Json> ValidateInput(std::string_view name, const Json& input) const;
 
  private:
   struct Entry {

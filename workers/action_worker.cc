@@ -27,20 +27,6 @@ int64_t ScheduledAtUs(const BusMessage& m) {
   return 0;
 }
 
-std::string_view ResultName(workers::ActionResult::Kind kind) {
-  switch (kind) {
-    case workers::ActionResult::Kind::kSuccess:
-      return "success";
-    case workers::ActionResult::Kind::kError:
-      return "error";
-    case workers::ActionResult::Kind::kCancelled:
-      return "cancelled";
-    case workers::ActionResult::Kind::kAsync:
-      return "async";
-  }
-  return "unknown";
-}
-
 }  // namespace
 
 ActionWorker::ActionWorker(ActionWorkerOptions options, Bus* bus,
@@ -94,27 +80,12 @@ ActionWorker::Executor ActionWorker::PoolExecutor(workers::WorkerPool* pool) {
   };
 }
 
-std::optional<std::string> ActionWorker::EncodeResult(const std::string& execution_id,
-                                                      const std::string& task_execution_id,
-                                                      const std::string& action_execution_id,
+std::optional<std::string> ActionWorker::EncodeResult(const workers::ActionIds& ids,
                                                       const workers::ActionResult& result) {
-  if (result.kind == workers::ActionResult::Kind::kAsync) return std::nullopt;
-  engine::ActionCompleted done;
-  done.execution_id = execution_id;
-  done.task_execution_id = task_execution_id;
-  done.action_execution_id = action_execution_id;
-  switch (result.kind) {
-    case workers::ActionResult::Kind::kSuccess:
-      done.kind = engine::ActionCompleted::Kind::kSuccess;
-      break;
-    case workers::ActionResult::Kind::kError:
-      done.kind = engine::ActionCompleted::Kind::kError;
-      break;
-    default:
-      done.kind = engine::ActionCompleted::Kind::kCancelled;
-      break;
-  }
-  done.data = result.data;
+  std::optional<engine::ActionCompleted> completed = workers::ActionCompletedOf(ids, result);
+  if (!completed) return std::nullopt;  // async: completes later, through the API
+  engine::ActionCompleted& done = *completed;
+  const std::string& action_execution_id = ids.action_execution_id;
   Result<std::string> text = protocol::EncodeEvent(engine::Event(done));
   // A result the bus cannot carry becomes an error result naming why: the task fails rather than
   // waits for a message the orchestrator would refuse.
@@ -132,12 +103,10 @@ std::optional<std::string> ActionWorker::EncodeResult(const std::string& executi
   return std::move(*text);
 }
 
-void ActionWorker::Publish(const std::string& execution_id, const std::string& task_execution_id,
-                           const std::string& action_execution_id,
-                           const workers::ActionResult& result, const TopicPartition& tp,
-                           int64_t offset) {
-  std::optional<std::string> text =
-      EncodeResult(execution_id, task_execution_id, action_execution_id, result);
+void ActionWorker::Publish(const workers::ActionIds& ids, const workers::ActionResult& result,
+                           const TopicPartition& tp, int64_t offset) {
+  const std::string& execution_id = ids.execution_id;
+  std::optional<std::string> text = EncodeResult(ids, result);
   if (!text) {
     Finished(tp, offset);
     return;
@@ -147,7 +116,7 @@ void ActionWorker::Publish(const std::string& execution_id, const std::string& t
       bus_->Publish(protocol::EventsTopic(options_.topic_prefix), execution_id, std::move(*text));
   if (!s.ok()) {
     BORA_LOG_WARN("cannot publish the result of action execution {} (kept, sent again): {}",
-                  action_execution_id, s.ToString());
+                  ids.action_execution_id, s.ToString());
     MutexLock lock(unpublished_mu_);
     unpublished_.push_back({tp, offset, execution_id, std::move(copy)});
     return;
@@ -258,19 +227,11 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
       done_inline(tp, m.offset);
       continue;
     }
-    // The key is the execution id (and m outlives the scope; the ids in `run` are moved below).
+    // The key is the execution id (and m outlives the scope; `run` is moved into the request
+    // below).
     ScopedLogFields log_fields({m.key, {}, -1});
     const int64_t scheduled_at_us = ScheduledAtUs(m);
-    workers::ActionRequest request;
-    request.action_name = std::move(run->action_name);
-    request.input = std::move(run->input);
-    request.execution_id = run->execution_id;
-    request.workflow_name = std::move(run->workflow_name);
-    request.task_execution_id = run->task_execution_id;
-    request.task_name = std::move(run->task_name);
-    request.action_execution_id = run->action_execution_id;
-    request.attempt = run->attempt;
-    request.timeout_ms = run->timeout_s * 1000;
+    workers::ActionRequest request = workers::ActionRequest::FromRun(*std::move(run));
     workers::Action* impl = registry_->FindAction(request.action_name);
     if (!executor_ || impl == nullptr || !impl->MayBlock(request)) {
       // Quick actions (std.noop, std.echo without delay...) run here: a pool hop costs more than
@@ -284,11 +245,10 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
       auto started = std::chrono::steady_clock::now();
       workers::ActionResult result = RunInline(*registry_, request);
       std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-      metrics::ActionFinished(options_.pool, request.action_name, ResultName(result.kind),
-                              took.count());
-      if (auto text = EncodeResult(run->execution_id, run->task_execution_id,
-                                   run->action_execution_id, result)) {
-        inline_results.push_back({events_topic, run->execution_id, std::move(*text)});
+      metrics::ActionFinished(options_.pool, request.action_name,
+                              workers::ActionResultName(result.kind), took.count());
+      if (auto text = EncodeResult(workers::ActionIds::Of(request), result)) {
+        inline_results.push_back({events_topic, request.execution_id, std::move(*text)});
         inline_requests.emplace_back(tp, m.offset);
       }
       published_inline.emplace_back(std::move(tp), m.offset);
@@ -307,12 +267,11 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
     int64_t offset = m.offset;
     // A WorkerPool behind the executor observes schedule-to-start when a thread takes the run.
     workers::ScopedSubmitContext submit_context(options_.pool, scheduled_at_us);
-    executor_(
-        std::move(request),
-        [this, exec = std::move(run->execution_id), task = std::move(run->task_execution_id),
-         action = std::move(run->action_execution_id), tp, offset](workers::ActionResult result) {
-          Publish(exec, task, action, result, tp, offset);
-        });
+    workers::ActionIds ids = workers::ActionIds::Of(request);
+    executor_(std::move(request),
+              [this, ids = std::move(ids), tp, offset](workers::ActionResult result) {
+                Publish(ids, result, tp, offset);
+              });
   }
   if (!inline_results.empty()) {
     if (Status s = bus_->PublishMany(inline_results); !s.ok()) {

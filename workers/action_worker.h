@@ -80,14 +80,11 @@ class ActionWorker {
  private:
   // Publishes a result and marks its request (`tp`, `offset`) finished; a result the bus refuses is
   // kept for RetryUnpublished (its request stays in flight).
-  void Publish(const std::string& execution_id, const std::string& task_execution_id,
-               const std::string& action_execution_id, const workers::ActionResult& result,
+  void Publish(const workers::ActionIds& ids, const workers::ActionResult& result,
                const TopicPartition& tp, int64_t offset);
   // The ActionCompleted message of a result (an error result when the bus could not carry it);
   // nullopt for an async result (nothing to send).
-  std::optional<std::string> EncodeResult(const std::string& execution_id,
-                                          const std::string& task_execution_id,
-                                          const std::string& action_execution_id,
+  std::optional<std::string> EncodeResult(const workers::ActionIds& ids,
                                           const workers::ActionResult& result);
   void Finished(const TopicPartition& tp, int64_t offset);
   // Flushes published results, then commits each partition's offset below which every request is

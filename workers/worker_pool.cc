@@ -14,15 +14,6 @@ namespace {
 thread_local std::string_view submit_pool;
 thread_local int64_t submit_scheduled_at_us = 0;
 
-std::string_view ResultName(ActionResult::Kind kind) {
-  switch (kind) {
-    case ActionResult::Kind::kSuccess: return "success";
-    case ActionResult::Kind::kError: return "error";
-    case ActionResult::Kind::kCancelled: return "cancelled";
-    case ActionResult::Kind::kAsync: return "async";
-  }
-  return "unknown";
-}
 }  // namespace
 
 ScopedSubmitContext::ScopedSubmitContext(std::string_view pool, int64_t scheduled_at_us)
@@ -182,7 +173,8 @@ void WorkerPool::WorkerLoop() {
       result = RunJob(job);
     }
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-    metrics::ActionFinished(job.pool, job.request.action_name, ResultName(result.kind), took.count());
+    metrics::ActionFinished(job.pool, job.request.action_name, ActionResultName(result.kind),
+                            took.count());
     {
       MutexLock lock(mu_);
       --running_count_;

@@ -89,20 +89,7 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateActionExecution(const HttpReques
   rec["workflow_namespace"] = *ns;
   rec["task_name"] = nullptr;
   rec["task_execution_id"] = nullptr;
-  switch (result.kind) {
-    case workers::ActionResult::Kind::kSuccess:
-      rec["state"] = "SUCCESS";
-      break;
-    case workers::ActionResult::Kind::kError:
-      rec["state"] = "ERROR";
-      break;
-    case workers::ActionResult::Kind::kCancelled:
-      rec["state"] = "CANCELLED";
-      break;
-    case workers::ActionResult::Kind::kAsync:
-      rec["state"] = "RUNNING";
-      break;
-  }
+  rec["state"] = engine::StateName(workers::ActionResultState(result.kind));
   rec["state_info"] = nullptr;
   rec["tags"] = nullptr;
   rec["name"] = *name;

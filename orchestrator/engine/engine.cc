@@ -140,7 +140,7 @@ Result<Json> StateHost::Call(std::string_view name, std::span<const Json> args,
 // -------------------------------------------------------------------------------------------
 // Engine
 
-Engine::Engine(const Definitions* definitions, const workers::ActionRegistry* actions,
+Engine::Engine(const Definitions* definitions, const workers::ActionSignatures* actions,
                EngineLimits limits)
     : definitions_(definitions), actions_(actions), limits_(limits) {}
 

@@ -23,7 +23,7 @@
 #include "orchestrator/engine/state.h"
 #include "orchestrator/language/spec.h"
 #include "sdk/messages/events.h"
-#include "workers/action.h"
+#include "workers/action_signature.h"
 
 namespace bora::engine {
 
@@ -85,7 +85,7 @@ class Engine {
  public:
   // Both must outlive the Engine. `actions` is used for signatures only (input validation, async
   // flag).
-  Engine(const Definitions* definitions, const workers::ActionRegistry* actions,
+  Engine(const Definitions* definitions, const workers::ActionSignatures* actions,
          EngineLimits limits = EngineLimits());
 
   const EngineLimits& limits() const { return limits_; }
@@ -117,7 +117,7 @@ class Engine {
 
  private:
   const Definitions* definitions_;
-  const workers::ActionRegistry* actions_;
+  const workers::ActionSignatures* actions_;
   EngineLimits limits_;
 };
 

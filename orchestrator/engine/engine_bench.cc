@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include "orchestrator/engine/engine.h"
+#include "workers/action.h"
 
 namespace bora::engine {
 namespace {

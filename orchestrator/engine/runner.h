@@ -109,7 +109,7 @@ class StateHost final : public expr::Host {
 // One Apply call: references to the state, the spec and the output.
 class Runner {
  public:
-  Runner(const Engine* engine, const Definitions* defs, const workers::ActionRegistry* actions,
+  Runner(const Engine* engine, const Definitions* defs, const workers::ActionSignatures* actions,
          ExecutionState& st, std::shared_ptr<const lang::WorkflowSpec> spec, TimestampUs now,
          std::vector<Command>* out)
       : engine_(engine),
@@ -333,7 +333,7 @@ class Runner {
  private:
   const Engine* engine_;
   const Definitions* defs_;
-  const workers::ActionRegistry* actions_;
+  const workers::ActionSignatures* actions_;
   ExecutionState& st_;
   std::shared_ptr<const lang::WorkflowSpec> spec_;
   TimestampUs now_;
