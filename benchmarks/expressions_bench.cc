@@ -1,6 +1,6 @@
 // Nanoseconds per evaluation of compiled expressions (parse once, evaluate many times).
-//   ninja -C build-expr expressions_bench && ./build-expr/benchmarks/... or
-//   ./build-expr/orchestrator/expressions/expressions_bench
+//   ninja -C build expressions_bench && ./build/orchestrator/expressions/expressions_bench
+// (declared by orchestrator/expressions/CMakeLists.txt, so its binary lands in that folder).
 #include <benchmark/benchmark.h>
 
 #include <string>

@@ -1,26 +1,43 @@
 # Helper functions every module uses. One CMake library per module folder.
 #
 #   bora_library(NAME SRCS a.cc b.cc DEPS other_lib ...)
-#   bora_test(NAME SRCS a_test.cc DEPS lib ... [LABELS l1 l2] [PREFIX p.] [SERIAL])
-#                                                              -> one gtest binary, tests discovered by CTest
+#   bora_test(NAME SRCS a_test.cc DEPS lib ... [LABELS label] [PREFIX p.] [SERIAL]
+#             [DEFINES NAME=value ...] [NEEDS target ...])
+#                                                              -> one gtest binary, tests discovered by CTest;
+#                                                                 NEEDS: targets built before it (e.g. bora)
 #   bora_benchmark(NAME SRCS a_bench.cc DEPS lib ...)           -> Google Benchmark binary (not run by CTest)
 #   bora_fuzzer(NAME SRCS a_fuzz.cc DEPS lib ...)               -> libFuzzer target, only with BORA_FUZZ=ON (clang)
 include(GoogleTest)
 
+# A misspelt keyword would otherwise pass its values as sources or dependencies of another keyword.
+function(bora_check_arguments function name unparsed)
+  if(unparsed)
+    message(FATAL_ERROR "${function}(${name}): unknown arguments ${unparsed}")
+  endif()
+endfunction()
+
 function(bora_library name)
   cmake_parse_arguments(ARG "" "" "SRCS;DEPS;PUBLIC_DEPS" ${ARGN})
+  bora_check_arguments(bora_library ${name} "${ARG_UNPARSED_ARGUMENTS}")
   add_library(${name} STATIC ${ARG_SRCS})
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PUBLIC ${ARG_PUBLIC_DEPS} ${ARG_DEPS})
 endfunction()
 
 function(bora_test name)
-  cmake_parse_arguments(ARG "SERIAL" "PREFIX" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "PREFIX" "SRCS;DEPS;LABELS;DEFINES;NEEDS" ${ARGN})
+  bora_check_arguments(bora_test ${name} "${ARG_UNPARSED_ARGUMENTS}")
   if(NOT BORA_BUILD_TESTS)
     return()
   endif()
   add_executable(${name} ${ARG_SRCS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  if(ARG_DEFINES)
+    target_compile_definitions(${name} PRIVATE ${ARG_DEFINES})
+  endif()
+  if(ARG_NEEDS)
+    add_dependencies(${name} ${ARG_NEEDS})
+  endif()
   set(labels unit)
   if(ARG_LABELS)
     set(labels ${ARG_LABELS})
@@ -48,6 +65,8 @@ endfunction()
 
 function(bora_benchmark name)
   cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  bora_check_arguments(bora_fuzzer ${name} "${ARG_UNPARSED_ARGUMENTS}")
+  bora_check_arguments(bora_benchmark ${name} "${ARG_UNPARSED_ARGUMENTS}")
   if(NOT BORA_BUILD_BENCHMARKS)
     return()
   endif()
