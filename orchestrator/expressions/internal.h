@@ -36,52 +36,6 @@ inline void AppendUtf8(std::string& out, uint32_t cp) {
   }
 }
 
-// Decodes `\uXXXX` at src[pos] (just after the `u`); returns false if not 4 hex digits.
-inline bool DecodeU4(std::string_view src, size_t& pos, std::string& out) {
-  if (pos + 4 > src.size()) return false;
-  uint32_t cp = 0;
-  for (size_t i = 0; i < 4; ++i) {
-    char h = src[pos + i];
-    cp <<= 4;
-    if (h >= '0' && h <= '9')
-      cp |= static_cast<uint32_t>(h - '0');
-    else if (h >= 'a' && h <= 'f')
-      cp |= static_cast<uint32_t>(h - 'a' + 10);
-    else if (h >= 'A' && h <= 'F')
-      cp |= static_cast<uint32_t>(h - 'A' + 10);
-    else
-      return false;
-  }
-  pos += 4;
-  AppendUtf8(out, cp);
-  return true;
-}
-
-// Appends what the escape `\e` of a quoted string literal means (the backslash and `e` already read);
-// `\u` takes four hex digits at src[pos]. Unknown escapes stay as written. YAQL also knows "\`".
-inline void AppendEscape(char e, std::string_view src, size_t& pos, std::string& out, bool backtick) {
-  switch (e) {
-    case 'n': out += '\n'; return;
-    case 't': out += '\t'; return;
-    case 'r': out += '\r'; return;
-    case '\\': out += '\\'; return;
-    case '\'': out += '\''; return;
-    case '"': out += '"'; return;
-    case 'u':
-      if (!DecodeU4(src, pos, out)) out += "\\u";
-      return;
-    case '`':
-      if (backtick) {
-        out += '`';
-        return;
-      }
-      break;
-    default: break;
-  }
-  out += '\\';
-  out += e;
-}
-
 enum class Lang : uint8_t { kYaql, kJinja };
 
 enum class Op : uint8_t {

@@ -1,40 +1,31 @@
-// Jinja parser: expressions (Jinja2's grammar: condexpr, or, and, not, compare, + -, ~, * / // %,
-// **, unary, postfix . [] (), filters | and tests `is`) and the template statements Mistral
-// workflows use
-// ({% if/elif/else/endif %}, {% for ... in ... %}{% else %}{% endfor %}, {% set x = ... %}, {#
-// comments #}, whitespace control with `-`).
+// Jinja parser over the shared lexer (lexer.h, Jinja options): expressions (Jinja2's grammar:
+// condexpr, or, and, not, compare, + -, ~, * / // %, **, unary, postfix . [] (), filters | and
+// tests `is`) and the template statements Mistral workflows use ({% if/elif/else/endif %},
+// {% for ... in ... %}{% else %}{% endfor %}, {% set x = ... %}, {# comments #}, whitespace
+// control with `-`).
 #include <cctype>
-#include <charconv>
-#include <cmath>
 #include <string>
 
 #include "orchestrator/expressions/internal.h"
+#include "orchestrator/expressions/lexer.h"
 
 namespace bora::expr::internal {
 namespace {
 
-enum class Tok : uint8_t { kEnd, kNumber, kString, kName, kOp };
-
-struct Token {
-  Tok type = Tok::kEnd;
-  std::string text;
-  Json number;
-  int column = 0;
-};
-
 class JinjaExprParser {
  public:
-  JinjaExprParser(std::string_view src, int max_depth) : src_(src), max_depth_(max_depth) {}
+  JinjaExprParser(std::string_view src, int max_depth)
+      : lex_(src, JinjaLexerOptions()), max_depth_(max_depth) {}
 
   Status Start() { return Next(); }
-  bool AtEnd() const { return tok_.type == Tok::kEnd; }
-  const Token& tok() const { return tok_; }
+  bool AtEnd() const { return tok().type == Tok::kEnd; }
+  const Token& tok() const { return lex_.tok(); }
 
   Result<NodePtr> ParseWhole() {
     BORA_RETURN_IF_ERROR(Next());
-    if (tok_.type == Tok::kEnd) return Error("empty expression");
+    if (tok().type == Tok::kEnd) return Error("empty expression");
     BORA_ASSIGN_OR_RETURN(NodePtr n, ParseExpression());
-    if (tok_.type != Tok::kEnd) return Error("unexpected '" + tok_.text + "'");
+    if (tok().type != Tok::kEnd) return Error("unexpected '" + tok().text + "'");
     return n;
   }
 
@@ -46,131 +37,28 @@ class JinjaExprParser {
   }
 
   Status Error(const std::string& what) const {
-    if (tok_.type == Tok::kEnd && what.rfind("unexpected", 0) == 0)
+    if (tok().type == Tok::kEnd && what.rfind("unexpected", 0) == 0)
       return InvalidArgument("unexpected end of expression at column " +
-                             std::to_string(tok_.column));
-    return InvalidArgument(what + " at column " + std::to_string(tok_.column));
+                             std::to_string(tok().column));
+    return InvalidArgument(what + " at column " + std::to_string(tok().column));
   }
 
-  bool IsOp(std::string_view op) const { return tok_.type == Tok::kOp && tok_.text == op; }
-  bool IsName(std::string_view w) const { return tok_.type == Tok::kName && tok_.text == w; }
+  bool IsOp(std::string_view op) const { return lex_.IsOp(op); }
+  bool IsName(std::string_view w) const { return lex_.IsName(w); }
   Status Expect(std::string_view op) {
-    if (!IsOp(op)) return Error("expected '" + std::string(op) + "' but got '" + tok_.text + "'");
+    if (!IsOp(op)) return Error("expected '" + std::string(op) + "' but got '" + tok().text + "'");
     return Next();
   }
   Result<std::string> ExpectName() {
-    if (tok_.type != Tok::kName) return Error("expected a name but got '" + tok_.text + "'");
-    std::string name = tok_.text;
+    if (tok().type != Tok::kName) return Error("expected a name but got '" + tok().text + "'");
+    std::string name = tok().text;
     BORA_RETURN_IF_ERROR(Next());
     return name;
   }
 
-  Status Next() {
-    while (pos_ < src_.size() && std::isspace(static_cast<unsigned char>(src_[pos_]))) ++pos_;
-    tok_ = Token();
-    tok_.column = static_cast<int>(pos_) + 1;
-    if (pos_ >= src_.size()) {
-      tok_.type = Tok::kEnd;
-      tok_.text = "end of expression";
-      return Status::Ok();
-    }
-    char c = src_[pos_];
-    if (std::isdigit(static_cast<unsigned char>(c))) return LexNumber();
-    if (c == '\'' || c == '"') return LexString(c);
-    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
-      size_t start = pos_;
-      while (pos_ < src_.size() &&
-             (std::isalnum(static_cast<unsigned char>(src_[pos_])) || src_[pos_] == '_'))
-        ++pos_;
-      tok_.type = Tok::kName;
-      tok_.text = std::string(src_.substr(start, pos_ - start));
-      return Status::Ok();
-    }
-    static const char* kOps[] = {"//", "**", "==", "!=", ">=", "<=", "+", "-", "*",
-                                 "/",  "%",  "~",  "<",  ">",  "=",  "(", ")", "[",
-                                 "]",  "{",  "}",  ",",  ".",  ":",  "|"};
-    for (const char* op : kOps) {
-      std::string_view o(op);
-      if (src_.substr(pos_, o.size()) == o) {
-        pos_ += o.size();
-        tok_.type = Tok::kOp;
-        tok_.text = std::string(o);
-        return Status::Ok();
-      }
-    }
-    return InvalidArgument(std::string("unexpected character '") + c + "' at column " +
-                           std::to_string(tok_.column));
-  }
+  Status Next() { return lex_.Next(); }
 
  private:
-  Status LexNumber() {
-    size_t start = pos_;
-    bool is_float = false;
-    auto digits = [&] {
-      while (pos_ < src_.size() &&
-             (std::isdigit(static_cast<unsigned char>(src_[pos_])) || src_[pos_] == '_'))
-        ++pos_;
-    };
-    digits();
-    if (pos_ + 1 < src_.size() && src_[pos_] == '.' &&
-        std::isdigit(static_cast<unsigned char>(src_[pos_ + 1]))) {
-      is_float = true;
-      ++pos_;
-      digits();
-    }
-    if (pos_ < src_.size() && (src_[pos_] == 'e' || src_[pos_] == 'E')) {
-      size_t p = pos_ + 1;
-      if (p < src_.size() && (src_[p] == '+' || src_[p] == '-')) ++p;
-      if (p < src_.size() && std::isdigit(static_cast<unsigned char>(src_[p]))) {
-        is_float = true;
-        pos_ = p;
-        digits();
-      }
-    }
-    std::string text;
-    for (char ch : src_.substr(start, pos_ - start))
-      if (ch != '_') text += ch;
-    tok_.type = Tok::kNumber;
-    tok_.text = text;
-    if (is_float) {
-      tok_.number = std::strtod(text.c_str(), nullptr);
-    } else {
-      int64_t v = 0;
-      auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (r.ec != std::errc())
-        tok_.number = std::strtod(text.c_str(), nullptr);
-      else
-        tok_.number = v;
-    }
-    if (tok_.number.is_double() && !std::isfinite(tok_.number.get_double())) {
-      return InvalidArgument("number " + text +
-                             " is out of range: JSON numbers must be finite (at most "
-                             "1.7976931348623157e+308)");
-    }
-    return Status::Ok();
-  }
-
-  Status LexString(char quote) {
-    int column = static_cast<int>(pos_) + 1;
-    ++pos_;
-    std::string out;
-    while (true) {
-      if (pos_ >= src_.size())
-        return InvalidArgument("unterminated string at column " + std::to_string(column));
-      char c = src_[pos_++];
-      if (c == quote) break;
-      if (c == '\\' && pos_ < src_.size()) {
-        char e = src_[pos_++];
-        AppendEscape(e, src_, pos_, out, /*backtick=*/false);
-        continue;
-      }
-      out += c;
-    }
-    tok_.type = Tok::kString;
-    tok_.text = std::move(out);
-    return Status::Ok();
-  }
-
   static NodePtr Make(Op op, int column) {
     auto n = std::make_unique<Node>();
     n->op = op;
@@ -195,7 +83,7 @@ class JinjaExprParser {
     if (depth_ > max_depth_) return Error("expression nested too deeply");
     BORA_ASSIGN_OR_RETURN(NodePtr expr, ParseOr());
     while (IsName("if")) {
-      int column = tok_.column;
+      int column = tok().column;
       BORA_RETURN_IF_ERROR(Next());
       BORA_ASSIGN_OR_RETURN(NodePtr cond, ParseOr());
       NodePtr otherwise;
@@ -215,7 +103,7 @@ class JinjaExprParser {
   Result<NodePtr> ParseOr() {
     BORA_ASSIGN_OR_RETURN(NodePtr left, ParseAnd());
     while (IsName("or")) {
-      int column = tok_.column;
+      int column = tok().column;
       BORA_RETURN_IF_ERROR(Next());
       BORA_ASSIGN_OR_RETURN(NodePtr right, ParseAnd());
       left = Binary(Op::kOr, column, std::move(left), std::move(right));
@@ -226,7 +114,7 @@ class JinjaExprParser {
   Result<NodePtr> ParseAnd() {
     BORA_ASSIGN_OR_RETURN(NodePtr left, ParseNot());
     while (IsName("and")) {
-      int column = tok_.column;
+      int column = tok().column;
       BORA_RETURN_IF_ERROR(Next());
       BORA_ASSIGN_OR_RETURN(NodePtr right, ParseNot());
       left = Binary(Op::kAnd, column, std::move(left), std::move(right));
@@ -238,7 +126,7 @@ class JinjaExprParser {
     if (IsName("not")) {
       DepthGuard guard(depth_);
       if (depth_ > max_depth_) return Error("expression nested too deeply");
-      int column = tok_.column;
+      int column = tok().column;
       BORA_RETURN_IF_ERROR(Next());
       BORA_ASSIGN_OR_RETURN(NodePtr operand, ParseNot());
       NodePtr n = Make(Op::kNot, column);
@@ -251,7 +139,7 @@ class JinjaExprParser {
   Result<NodePtr> ParseCompare() {
     BORA_ASSIGN_OR_RETURN(NodePtr left, ParseMath1());
     while (true) {
-      int column = tok_.column;
+      int column = tok().column;
       Op op;
       if (IsOp("=="))
         op = Op::kEq;
@@ -269,12 +157,10 @@ class JinjaExprParser {
         op = Op::kIn;
       else if (IsName("not")) {
         // `not in`
-        size_t save_pos = pos_;
-        Token save = tok_;
+        Lexer saved = lex_;
         BORA_RETURN_IF_ERROR(Next());
         if (!IsName("in")) {
-          pos_ = save_pos;
-          tok_ = save;
+          lex_ = std::move(saved);
           break;
         }
         op = Op::kNotIn;
@@ -291,7 +177,7 @@ class JinjaExprParser {
   Result<NodePtr> ParseMath1() {
     BORA_ASSIGN_OR_RETURN(NodePtr left, ParseConcat());
     while (IsOp("+") || IsOp("-")) {
-      int column = tok_.column;
+      int column = tok().column;
       Op op = IsOp("+") ? Op::kAdd : Op::kSub;
       BORA_RETURN_IF_ERROR(Next());
       BORA_ASSIGN_OR_RETURN(NodePtr right, ParseConcat());
@@ -303,7 +189,7 @@ class JinjaExprParser {
   Result<NodePtr> ParseConcat() {
     BORA_ASSIGN_OR_RETURN(NodePtr left, ParseMath2());
     while (IsOp("~")) {
-      int column = tok_.column;
+      int column = tok().column;
       BORA_RETURN_IF_ERROR(Next());
       BORA_ASSIGN_OR_RETURN(NodePtr right, ParseMath2());
       left = Binary(Op::kConcat, column, std::move(left), std::move(right));
@@ -314,7 +200,7 @@ class JinjaExprParser {
   Result<NodePtr> ParseMath2() {
     BORA_ASSIGN_OR_RETURN(NodePtr left, ParsePow());
     while (IsOp("*") || IsOp("/") || IsOp("//") || IsOp("%")) {
-      int column = tok_.column;
+      int column = tok().column;
       Op op = IsOp("*") ? Op::kMul : IsOp("/") ? Op::kDiv : IsOp("//") ? Op::kFloorDiv : Op::kMod;
       BORA_RETURN_IF_ERROR(Next());
       BORA_ASSIGN_OR_RETURN(NodePtr right, ParsePow());
@@ -326,7 +212,7 @@ class JinjaExprParser {
   Result<NodePtr> ParsePow() {
     BORA_ASSIGN_OR_RETURN(NodePtr left, ParseUnary(true));
     while (IsOp("**")) {
-      int column = tok_.column;
+      int column = tok().column;
       BORA_RETURN_IF_ERROR(Next());
       BORA_ASSIGN_OR_RETURN(NodePtr right, ParseUnary(true));
       left = Binary(Op::kPow, column, std::move(left), std::move(right));
@@ -339,7 +225,7 @@ class JinjaExprParser {
     if (depth_ > max_depth_) return Error("expression nested too deeply");
     NodePtr node;
     if (IsOp("-") || IsOp("+")) {
-      int column = tok_.column;
+      int column = tok().column;
       bool neg = IsOp("-");
       BORA_RETURN_IF_ERROR(Next());
       BORA_ASSIGN_OR_RETURN(NodePtr operand, ParseUnary(false));
@@ -362,9 +248,9 @@ class JinjaExprParser {
   }
 
   Result<NodePtr> ParsePrimary() {
-    int column = tok_.column;
-    if (tok_.type == Tok::kName) {
-      std::string name = tok_.text;
+    int column = tok().column;
+    if (tok().type == Tok::kName) {
+      std::string name = tok().text;
       BORA_RETURN_IF_ERROR(Next());
       NodePtr n = Make(Op::kLiteral, column);
       if (name == "true" || name == "True")
@@ -386,20 +272,20 @@ class JinjaExprParser {
       }
       return n;
     }
-    if (tok_.type == Tok::kString) {
-      std::string s = tok_.text;
+    if (tok().type == Tok::kString) {
+      std::string s = tok().text;
       BORA_RETURN_IF_ERROR(Next());
-      while (tok_.type == Tok::kString) {  // implicit concatenation of adjacent literals
-        s += tok_.text;
+      while (tok().type == Tok::kString) {  // implicit concatenation of adjacent literals
+        s += tok().text;
         BORA_RETURN_IF_ERROR(Next());
       }
       NodePtr n = Make(Op::kLiteral, column);
       n->value = boost::json::string(s);
       return n;
     }
-    if (tok_.type == Tok::kNumber) {
+    if (tok().type == Tok::kNumber) {
       NodePtr n = Make(Op::kLiteral, column);
-      n->value = tok_.number;
+      n->value = tok().number;
       BORA_RETURN_IF_ERROR(Next());
       return n;
     }
@@ -452,18 +338,18 @@ class JinjaExprParser {
       BORA_RETURN_IF_ERROR(Expect("}"));
       return dict;
     }
-    return Error("unexpected '" + tok_.text + "'");
+    return Error("unexpected '" + tok().text + "'");
   }
 
   Result<NodePtr> ParsePostfix(NodePtr node) {
     while (true) {
-      int column = tok_.column;
+      int column = tok().column;
       if (IsOp(".")) {
         BORA_RETURN_IF_ERROR(Next());
-        if (tok_.type == Tok::kNumber && tok_.number.is_int64()) {  // x.0 == x[0]
+        if (tok().type == Tok::kNumber && tok().number.is_int64()) {  // x.0 == x[0]
           NodePtr n = Make(Op::kIndex, column);
-          NodePtr idx = Make(Op::kLiteral, tok_.column);
-          idx->value = tok_.number;
+          NodePtr idx = Make(Op::kLiteral, tok().column);
+          idx->value = tok().number;
           n->kids.push_back(std::move(node));
           n->kids.push_back(std::move(idx));
           node = std::move(n);
@@ -497,7 +383,7 @@ class JinjaExprParser {
             continue;
           }
           if (IsOp("]")) break;
-          if (parts[part]) return Error("unexpected '" + tok_.text + "'");
+          if (parts[part]) return Error("unexpected '" + tok().text + "'");
           BORA_ASSIGN_OR_RETURN(parts[part], ParseExpression());
         }
         BORA_RETURN_IF_ERROR(Expect("]"));
@@ -518,7 +404,7 @@ class JinjaExprParser {
 
   Result<NodePtr> ParseFilterExpr(NodePtr node) {
     while (true) {
-      int column = tok_.column;
+      int column = tok().column;
       if (IsOp("|")) {
         BORA_RETURN_IF_ERROR(Next());
         BORA_ASSIGN_OR_RETURN(std::string name, ExpectName());
@@ -541,8 +427,8 @@ class JinjaExprParser {
           BORA_RETURN_IF_ERROR(Next());
         }
         std::string name;
-        if (tok_.type == Tok::kName) {
-          name = tok_.text;
+        if (tok().type == Tok::kName) {
+          name = tok().text;
           BORA_RETURN_IF_ERROR(Next());
         } else {
           // As in Jinja's grammar, `x is == 1` is not valid: `==` & co. are test names only for
@@ -555,10 +441,9 @@ class JinjaExprParser {
         n->kids.push_back(std::move(node));
         if (IsOp("(")) {
           BORA_RETURN_IF_ERROR(ParseCallArgs(*n));
-        } else if (tok_.type == Tok::kNumber || tok_.type == Tok::kString ||
-                   (tok_.type == Tok::kName && !IsName("and") && !IsName("or") && !IsName("if") &&
-                    !IsName("else") && !IsName("is") && !IsName("in") && !IsName("not")) ||
-                   IsOp("[") || IsOp("{") || IsOp("-")) {
+        } else if (tok().type == Tok::kNumber || tok().type == Tok::kString ||
+                   (tok().type == Tok::kName && !tok().keyword) || IsOp("[") || IsOp("{") ||
+                   IsOp("-")) {
           // `x is divisibleby 3`, `x is sameas none`
           BORA_ASSIGN_OR_RETURN(NodePtr arg, ParsePrimaryWithPostfix());
           n->kids.push_back(std::move(arg));
@@ -583,12 +468,11 @@ class JinjaExprParser {
   Status ParseCallArgs(Node& call) {
     BORA_RETURN_IF_ERROR(Expect("("));
     while (!IsOp(")")) {
-      int column = tok_.column;
+      int column = tok().column;
       // name=value keyword argument?
-      if (tok_.type == Tok::kName) {
-        size_t save_pos = pos_;
-        Token save = tok_;
-        std::string name = tok_.text;
+      if (tok().type == Tok::kName) {
+        Lexer saved = lex_;
+        std::string name = tok().text;
         BORA_RETURN_IF_ERROR(Next());
         if (IsOp("=")) {
           BORA_RETURN_IF_ERROR(Next());
@@ -605,8 +489,7 @@ class JinjaExprParser {
           BORA_RETURN_IF_ERROR(Next());
           continue;
         }
-        pos_ = save_pos;
-        tok_ = save;
+        lex_ = std::move(saved);
       }
       BORA_ASSIGN_OR_RETURN(NodePtr arg, ParseExpression());
       call.kids.push_back(std::move(arg));
@@ -616,11 +499,9 @@ class JinjaExprParser {
     return Expect(")");
   }
 
-  std::string_view src_;
-  size_t pos_ = 0;
+  Lexer lex_;
   int depth_ = 0;
   int max_depth_;
-  Token tok_;
 
   friend class TemplateParser;
 };
@@ -677,7 +558,7 @@ class TemplateParser {
       std::string_view close = kind == '{' ? "}}" : kind == '%' ? "%}" : "#}";
       size_t inner_start = open + 2 + (strip_before ? 1 : 0);
       size_t close_pos =
-          kind == '#' ? text_.find(close, inner_start) : FindClose(inner_start, close);
+          kind == '#' ? text_.find(close, inner_start) : FindTagClose(text_, inner_start, close);
       if (close_pos == std::string_view::npos)
         return InvalidArgument("unterminated '" + std::string(text_.substr(open, 2)) + "'");
       size_t inner_end = close_pos;
@@ -822,46 +703,6 @@ class TemplateParser {
     if (!p.AtEnd()) return p.Error("unexpected '" + p.tok().text + "'");
     BORA_RETURN_IF_ERROR(CheckAstDepth(*n, limits_.max_depth));
     return n;
-  }
-
-  // Like Jinja's lexer: the end delimiter only counts outside string literals and when every (, [
-  // and { opened inside the tag is closed (`{{ {'a': {'b': 1}} }}`, `{{ '}}' }}`).
-  size_t FindClose(size_t from, std::string_view close) const {
-    int depth = 0;
-    char quote = 0;
-    for (size_t i = from; i < text_.size(); ++i) {
-      char c = text_[i];
-      if (quote) {
-        if (c == '\\')
-          ++i;
-        else if (c == quote)
-          quote = 0;
-        continue;
-      }
-      if (depth == 0 && text_.compare(i, close.size(), close) == 0) return i;
-      if (depth == 0 && close[0] == '}' && c == '-' &&
-          text_.compare(i + 1, close.size(), close) == 0)
-        return i + 1;
-      switch (c) {
-        case '\'':
-        case '"':
-          quote = c;
-          break;
-        case '(':
-        case '[':
-        case '{':
-          ++depth;
-          break;
-        case ')':
-        case ']':
-        case '}':
-          if (depth > 0) --depth;
-          break;
-        default:
-          break;
-      }
-    }
-    return std::string_view::npos;
   }
 
   size_t FindOpen(size_t from) const {

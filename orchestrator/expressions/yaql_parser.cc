@@ -1,158 +1,44 @@
-// YAQL parser: a hand-written lexer and precedence-climbing parser producing the shared AST
-// (internal.h). Operator table (tightest first), as in yaql's factory: `.` `?.` [] (); unary + -;
-// =~ !~; * / mod; + -; > < >= <= != = in; not; and; or; -> (right associative). `=>` only inside
-// call arguments and dicts.
-#include <cctype>
-#include <charconv>
-#include <cmath>
+// YAQL parser: a hand-written precedence-climbing parser over the shared lexer (lexer.h, YAQL
+// options) producing the shared AST (internal.h). Operator table (tightest first), as in yaql's
+// factory: `.` `?.` [] (); unary + -; =~ !~; * / mod; + -; > < >= <= != = in; not; and; or; ->
+// (right associative). `=>` only inside call arguments and dicts.
 #include <string>
 
 #include "orchestrator/expressions/internal.h"
+#include "orchestrator/expressions/lexer.h"
 
 namespace bora::expr::internal {
 namespace {
 
-enum class Tok : uint8_t { kEnd, kNumber, kString, kIdent, kDollar, kOp };
-
-struct Token {
-  Tok type = Tok::kEnd;
-  std::string text;  // identifier / operator / decoded string / variable name (without `$`)
-  Json number;
-  int column = 0;
-};
-
 class YaqlParser {
  public:
-  YaqlParser(std::string_view src, int max_depth) : src_(src), max_depth_(max_depth) {}
+  YaqlParser(std::string_view src, int max_depth)
+      : lex_(src, YaqlLexerOptions()), max_depth_(max_depth) {}
 
   Result<NodePtr> Parse() {
     BORA_RETURN_IF_ERROR(Next());
-    if (tok_.type == Tok::kEnd) return Error("empty expression");
+    if (tok().type == Tok::kEnd) return Error("empty expression");
     BORA_ASSIGN_OR_RETURN(NodePtr n, ParseExpr(0));
-    if (tok_.type != Tok::kEnd) return Error("unexpected '" + tok_.text + "'");
+    if (tok().type != Tok::kEnd) return Error("unexpected '" + tok().text + "'");
     return n;
   }
 
  private:
   Status Error(const std::string& what, int column = -1) {
-    if (column < 0) column = tok_.column;
-    if (tok_.type == Tok::kEnd && what.rfind("unexpected", 0) == 0)
+    if (column < 0) column = tok().column;
+    if (tok().type == Tok::kEnd && what.rfind("unexpected", 0) == 0)
       return InvalidArgument("unexpected end of expression at column " + std::to_string(column));
     return InvalidArgument(what + " at column " + std::to_string(column));
   }
 
-  Status Next() {
-    while (pos_ < src_.size() && std::isspace(static_cast<unsigned char>(src_[pos_]))) ++pos_;
-    tok_ = Token();
-    tok_.column = static_cast<int>(pos_) + 1;
-    if (pos_ >= src_.size()) {
-      tok_.type = Tok::kEnd;
-      tok_.text = "end of expression";
-      return Status::Ok();
-    }
-    char c = src_[pos_];
-    if (std::isdigit(static_cast<unsigned char>(c))) return LexNumber();
-    if (c == '\'' || c == '"' || c == '`') return LexString(c);
-    if (c == '$') {
-      ++pos_;
-      size_t start = pos_;
-      while (pos_ < src_.size() &&
-             (std::isalnum(static_cast<unsigned char>(src_[pos_])) || src_[pos_] == '_'))
-        ++pos_;
-      tok_.type = Tok::kDollar;
-      tok_.text = std::string(src_.substr(start, pos_ - start));
-      return Status::Ok();
-    }
-    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
-      size_t start = pos_;
-      while (pos_ < src_.size() &&
-             (std::isalnum(static_cast<unsigned char>(src_[pos_])) || src_[pos_] == '_'))
-        ++pos_;
-      tok_.type = Tok::kIdent;
-      tok_.text = std::string(src_.substr(start, pos_ - start));
-      return Status::Ok();
-    }
-    static const char* kOps[] = {"?.", "=~", "!~", ">=", "<=", "!=", "->", "=>", ".", "+", "-", "*",
-                                 "/",  ">",  "<",  "=",  "(",  ")",  "[",  "]",  "{", "}", ","};
-    for (const char* op : kOps) {
-      std::string_view o(op);
-      if (src_.substr(pos_, o.size()) == o) {
-        pos_ += o.size();
-        tok_.type = Tok::kOp;
-        tok_.text = std::string(o);
-        return Status::Ok();
-      }
-    }
-    return InvalidArgument(std::string("unexpected character '") + c + "' at column " +
-                           std::to_string(tok_.column));
-  }
+  Status Next() { return lex_.Next(); }
+  const Token& tok() const { return lex_.tok(); }
 
-  Status LexNumber() {
-    size_t start = pos_;
-    bool is_float = false;
-    while (pos_ < src_.size() && std::isdigit(static_cast<unsigned char>(src_[pos_]))) ++pos_;
-    if (pos_ + 1 < src_.size() && src_[pos_] == '.' &&
-        std::isdigit(static_cast<unsigned char>(src_[pos_ + 1]))) {
-      is_float = true;
-      ++pos_;
-      while (pos_ < src_.size() && std::isdigit(static_cast<unsigned char>(src_[pos_]))) ++pos_;
-    }
-    if (pos_ < src_.size() && (src_[pos_] == 'e' || src_[pos_] == 'E')) {
-      size_t p = pos_ + 1;
-      if (p < src_.size() && (src_[p] == '+' || src_[p] == '-')) ++p;
-      if (p < src_.size() && std::isdigit(static_cast<unsigned char>(src_[p]))) {
-        is_float = true;
-        pos_ = p;
-        while (pos_ < src_.size() && std::isdigit(static_cast<unsigned char>(src_[pos_]))) ++pos_;
-      }
-    }
-    std::string text(src_.substr(start, pos_ - start));
-    tok_.type = Tok::kNumber;
-    tok_.text = text;
-    if (is_float) {
-      tok_.number = std::strtod(text.c_str(), nullptr);
-    } else {
-      int64_t v = 0;
-      auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (r.ec != std::errc()) {
-        tok_.number = std::strtod(text.c_str(), nullptr);
-      } else {
-        tok_.number = v;
-      }
-    }
-    if (tok_.number.is_double() && !std::isfinite(tok_.number.get_double())) {
-      return InvalidArgument("number " + text +
-                             " is out of range: JSON numbers must be finite (at most "
-                             "1.7976931348623157e+308)");
-    }
-    return Status::Ok();
-  }
-
-  Status LexString(char quote) {
-    int column = static_cast<int>(pos_) + 1;
-    ++pos_;
-    std::string out;
-    while (true) {
-      if (pos_ >= src_.size()) return Error("unterminated string", column);
-      char c = src_[pos_++];
-      if (c == quote) break;
-      if (c == '\\' && pos_ < src_.size()) {
-        char e = src_[pos_++];
-        AppendEscape(e, src_, pos_, out, /*backtick=*/true);
-        continue;
-      }
-      out += c;
-    }
-    tok_.type = Tok::kString;
-    tok_.text = std::move(out);
-    return Status::Ok();
-  }
-
-  bool IsOp(std::string_view op) const { return tok_.type == Tok::kOp && tok_.text == op; }
-  bool IsWord(std::string_view w) const { return tok_.type == Tok::kIdent && tok_.text == w; }
+  bool IsOp(std::string_view op) const { return lex_.IsOp(op); }
+  bool IsWord(std::string_view w) const { return lex_.IsName(w); }
 
   Status Expect(std::string_view op) {
-    if (!IsOp(op)) return Error("expected '" + std::string(op) + "' but got '" + tok_.text + "'");
+    if (!IsOp(op)) return Error("expected '" + std::string(op) + "' but got '" + tok().text + "'");
     return Next();
   }
 
@@ -166,8 +52,8 @@ class YaqlParser {
   // Binary precedence levels (higher binds tighter). Returns 0 if the token is not a binary
   // operator.
   int BinaryPrec(Op* op) const {
-    if (tok_.type == Tok::kOp) {
-      const std::string& t = tok_.text;
+    if (tok().type == Tok::kOp) {
+      const std::string& t = tok().text;
       if (t == "=~") return *op = Op::kRegexMatch, 7;
       if (t == "!~") return *op = Op::kRegexNotMatch, 7;
       if (t == "*") return *op = Op::kMul, 6;
@@ -181,8 +67,8 @@ class YaqlParser {
       if (t == "!=") return *op = Op::kNe, 4;
       if (t == "=") return *op = Op::kEq, 4;
       if (t == "->") return *op = Op::kChain, 1;
-    } else if (tok_.type == Tok::kIdent) {
-      const std::string& t = tok_.text;
+    } else if (tok().type == Tok::kName) {
+      const std::string& t = tok().text;
       if (t == "mod") return *op = Op::kMod, 6;
       if (t == "in") return *op = Op::kIn, 4;
       if (t == "and") return *op = Op::kAnd, 3;
@@ -197,7 +83,7 @@ class YaqlParser {
     NodePtr left;
     // Prefix `not` binds looser than comparisons, tighter than and/or.
     if (IsWord("not")) {
-      int column = tok_.column;
+      int column = tok().column;
       BORA_RETURN_IF_ERROR(Next());
       BORA_ASSIGN_OR_RETURN(NodePtr operand, ParseExpr(4));
       left = Make(Op::kNot, column);
@@ -209,7 +95,7 @@ class YaqlParser {
       Op op;
       int prec = BinaryPrec(&op);
       if (prec == 0 || prec < min_prec) break;
-      int column = tok_.column;
+      int column = tok().column;
       BORA_RETURN_IF_ERROR(Next());
       // `->` is right associative; the others are left associative.
       BORA_ASSIGN_OR_RETURN(NodePtr right, ParseExpr(op == Op::kChain ? prec : prec + 1));
@@ -225,7 +111,7 @@ class YaqlParser {
   Result<NodePtr> ParseUnary() {
     if (IsOp("-") || IsOp("+")) {
       if (++depth_ > max_depth_) return Error("expression nested too deeply");
-      int column = tok_.column;
+      int column = tok().column;
       bool neg = IsOp("-");
       BORA_RETURN_IF_ERROR(Next());
       BORA_ASSIGN_OR_RETURN(NodePtr operand, ParseUnary());
@@ -254,21 +140,21 @@ class YaqlParser {
     while (true) {
       if (IsOp(".") || IsOp("?.")) {
         bool null_safe = IsOp("?.");
-        int column = tok_.column;
+        int column = tok().column;
         BORA_RETURN_IF_ERROR(Next());
-        if (tok_.type == Tok::kString) {
+        if (tok().type == Tok::kString) {
           // `$.'key with spaces'`
           NodePtr m = Make(Op::kMember, column);
           m->flag = null_safe;
-          m->name = tok_.text;
+          m->name = tok().text;
           m->kids.push_back(std::move(n));
           n = std::move(m);
           BORA_RETURN_IF_ERROR(Next());
           continue;
         }
-        if (tok_.type != Tok::kIdent) return Error("expected a name after '.'");
-        std::string name = tok_.text;
-        int name_column = tok_.column;
+        if (tok().type != Tok::kName) return Error("expected a name after '.'");
+        std::string name = tok().text;
+        int name_column = tok().column;
         BORA_RETURN_IF_ERROR(Next());
         if (IsOp("(")) {
           NodePtr m = Make(Op::kMethod, name_column);
@@ -286,7 +172,7 @@ class YaqlParser {
           n = std::move(m);
         }
       } else if (IsOp("[")) {
-        int column = tok_.column;
+        int column = tok().column;
         BORA_RETURN_IF_ERROR(Next());
         if (++depth_ > max_depth_) return Error("expression nested too deeply");
         BORA_ASSIGN_OR_RETURN(NodePtr index, ParseExpr(0));
@@ -328,7 +214,7 @@ class YaqlParser {
     BORA_ASSIGN_OR_RETURN(NodePtr arg, ParseExpr(0));
     --depth_;
     if (!IsOp("=>")) return arg;
-    int column = tok_.column;
+    int column = tok().column;
     BORA_RETURN_IF_ERROR(Next());
     if (++depth_ > max_depth_) return Error("expression nested too deeply");
     BORA_ASSIGN_OR_RETURN(NodePtr value, ParseExpr(0));
@@ -343,37 +229,36 @@ class YaqlParser {
   }
 
   Result<NodePtr> ParsePrimary() {
-    int column = tok_.column;
-    switch (tok_.type) {
+    int column = tok().column;
+    switch (tok().type) {
       case Tok::kEnd:
         return Error("unexpected end of expression");
       case Tok::kNumber: {
         NodePtr n = Make(Op::kLiteral, column);
-        n->value = tok_.number;
+        n->value = tok().number;
         BORA_RETURN_IF_ERROR(Next());
         return n;
       }
       case Tok::kString: {
         NodePtr n = Make(Op::kLiteral, column);
-        n->value = boost::json::string(tok_.text);
+        n->value = boost::json::string(tok().text);
         BORA_RETURN_IF_ERROR(Next());
         return n;
       }
-      case Tok::kDollar: {
+      case Tok::kVariable: {
         NodePtr n;
-        if (tok_.text.empty()) {
+        if (tok().text.empty()) {
           n = Make(Op::kRoot, column);
         } else {
           n = Make(Op::kVar, column);
-          n->name = tok_.text;
+          n->name = tok().text;
         }
         BORA_RETURN_IF_ERROR(Next());
         return n;
       }
-      case Tok::kIdent: {
-        std::string name = tok_.text;
-        if (name == "and" || name == "or" || name == "mod" || name == "in" || name == "not")
-          return Error("unexpected '" + name + "'");
+      case Tok::kName: {
+        std::string name = tok().text;
+        if (tok().keyword) return Error("unexpected '" + name + "'");
         BORA_RETURN_IF_ERROR(Next());
         if (IsOp("(")) {
           NodePtr n = Make(Op::kCall, column);
@@ -449,14 +334,12 @@ class YaqlParser {
         return n;
       }
     }
-    return Error("unexpected '" + tok_.text + "'");
+    return Error("unexpected '" + tok().text + "'");
   }
 
-  std::string_view src_;
-  size_t pos_ = 0;
+  Lexer lex_;
   int depth_ = 0;
   int max_depth_;
-  Token tok_;
 };
 
 }  // namespace
