@@ -476,7 +476,8 @@ TEST(EventsApiCatalogTest, WorkflowIdResolvesThroughTheCatalog) {
   EXPECT_EQ(*n, 1u);
   ASSERT_TRUE(runtime.RunUntilIdle().ok());
   std::string trigger_id(body.at("id").as_string());
-  auto state = runtime.client().Get(events::TriggerExecutionId(trigger_id, "nova\x1fn1"));
+  auto state =
+      runtime.client().Get(ExecutionId(events::TriggerExecutionId(trigger_id, "nova\x1fn1")));
   ASSERT_TRUE(state.ok() && state->has_value());
   EXPECT_EQ((*state)->state, engine::State::kSuccess);
   EXPECT_EQ((*state)->input, *ParseJson(R"({"host":"h1","severity":"low"})"));

@@ -342,7 +342,7 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
   // Every execution the poll needs and no cache holds, in one store round trip.
   std::vector<store::ExecutionKey> keys;
   for (auto& b : batches) {
-    for (auto& id : b.to_load) keys.push_back({b.partition, std::move(id)});
+    for (auto& id : b.to_load) keys.push_back({b.partition, ExecutionId(std::move(id))});
   }
   if (!keys.empty()) {
     auto states = store_->LoadExecutions(keys);
@@ -353,7 +353,7 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
           b.owned->needs_claim = true;
           return states[k].status();
         }
-        b.loaded[keys[k].execution_id] = std::move(*states[k]);
+        b.loaded[keys[k].execution_id.value()] = std::move(*states[k]);
       }
     }
     mark(phases.load);
@@ -498,7 +498,7 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
     } else if (auto l = b.loaded.find(id); l != b.loaded.end()) {
       state = l->second;
     } else {
-      BORA_ASSIGN_OR_RETURN(state, store_->LoadExecution(partition, id));
+      BORA_ASSIGN_OR_RETURN(state, store_->LoadExecution(partition, ExecutionId(id)));
     }
     if (state && is_start) {
       reject(id, AlreadyExists("execution " + id + " already exists; the start request is ignored"));

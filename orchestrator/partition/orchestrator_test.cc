@@ -86,7 +86,8 @@ class ForwardingStore : public store::StateStore {
  public:
   explicit ForwardingStore(store::StateStore* inner) : inner_(inner) {}
   Result<store::PartitionClaim> ClaimPartition(int p) override { return inner_->ClaimPartition(p); }
-  Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(int p, const std::string& id) override {
+  Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(int p,
+                                                                const ExecutionId& id) override {
     return inner_->LoadExecution(p, id);
   }
   Status Commit(int p, uint64_t epoch, store::CommitBatch* batch) override {
@@ -100,7 +101,8 @@ class ForwardingStore : public store::StateStore {
     return inner_->RemoveTimer(p, epoch, t);
   }
   Result<std::optional<TimestampUs>> NextTimer(int p) override { return inner_->NextTimer(p); }
-  Result<std::optional<engine::ExecutionState>> ReadExecution(int p, const std::string& id) override {
+  Result<std::optional<engine::ExecutionState>> ReadExecution(int p,
+                                                              const ExecutionId& id) override {
     return inner_->ReadExecution(p, id);
   }
   Result<std::optional<store::ExecutionKey>> FindExecutionOf(const std::string& id) override {
@@ -109,7 +111,9 @@ class ForwardingStore : public store::StateStore {
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int p) override {
     return inner_->ReadExecutionHeads(p);
   }
-  Result<std::vector<std::string>> ListExecutionIds(int p) override { return inner_->ListExecutionIds(p); }
+  Result<std::vector<ExecutionId>> ListExecutionIds(int p) override {
+    return inner_->ListExecutionIds(p);
+  }
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeadsPage(const std::optional<store::ListCursor>& after,
                                                                      size_t limit) override {
     return inner_->ReadExecutionHeadsPage(after, limit);
@@ -303,7 +307,7 @@ class OrchestratorTest : public ::testing::Test {
   }
 
   std::optional<engine::ExecutionState> Read(const std::string& id) {
-    return *store_.ReadExecution(PartitionForKey(id, kPartitions), id);
+    return *store_.ReadExecution(PartitionForKey(id, kPartitions), ExecutionId(id));
   }
 
   MemoryBus bus_;

@@ -131,8 +131,8 @@ Result<std::vector<std::string>> ExecutionRetention::Expired(const std::vector<i
     if (by_count) {
       root_exists = known.count(root) > 0;
     } else {
-      BORA_ASSIGN_OR_RETURN(auto r,
-                            store_->ReadExecutionHead(PartitionForKey(root, partitions_), root));
+      BORA_ASSIGN_OR_RETURN(
+          auto r, store_->ReadExecutionHead(PartitionForKey(root, partitions_), ExecutionId(root)));
       root_exists = r.has_value();
     }
     if (!root_exists) choose(h.id);

@@ -188,7 +188,7 @@ waits:
   auto start = [&](const std::string& wf, const std::string& id) {
     StartRequest r;
     r.workflow_name = wf;
-    r.execution_id = id;
+    r.execution_id = ExecutionId(id);
     ASSERT_TRUE(rt.client().Start(r).ok());
   };
   start("parent", "old");
@@ -198,7 +198,7 @@ waits:
   start("parent", "young");
   ASSERT_TRUE(rt.RunUntilIdle().ok());
   auto read = [&](const std::string& id) {
-    return *rt.store().ReadExecution(PartitionForKey(id, options.partitions), id);
+    return *rt.store().ReadExecution(PartitionForKey(id, options.partitions), ExecutionId(id));
   };
   ASSERT_TRUE(read("old").has_value());
   ASSERT_EQ(read("old")->state, engine::State::kSuccess);
@@ -224,7 +224,7 @@ waits:
   for (int p = 0; p < options.partitions; ++p) {
     auto ids = rt.store().ListExecutionIds(p);
     ASSERT_TRUE(ids.ok());
-    left.insert(left.end(), ids->begin(), ids->end());
+    for (const auto& id : *ids) left.push_back(id.value());
   }
   EXPECT_EQ(left, std::vector<std::string>{"running"});
 }

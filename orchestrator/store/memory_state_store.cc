@@ -40,10 +40,10 @@ Result<PartitionClaim> MemoryStateStore::ClaimPartition(int partition) {
 }
 
 Result<std::shared_ptr<engine::ExecutionState>> MemoryStateStore::LoadExecution(
-    int partition, const std::string& execution_id) {
+    int partition, const ExecutionId& execution_id) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   MutexLock lock(p->meta_mu);
-  auto it = p->states.find(execution_id);
+  auto it = p->states.find(execution_id.value());
   if (it == p->states.end()) return std::shared_ptr<engine::ExecutionState>();
   return it->second;
 }
@@ -116,11 +116,11 @@ Result<std::optional<TimestampUs>> MemoryStateStore::NextTimer(int partition) {
 }
 
 Result<std::optional<engine::ExecutionState>> MemoryStateStore::ReadExecution(
-    int partition, const std::string& execution_id) {
+    int partition, const ExecutionId& execution_id) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   MutexLock owner(p->mu);
   MutexLock lock(p->meta_mu);
-  auto it = p->states.find(execution_id);
+  auto it = p->states.find(execution_id.value());
   if (it == p->states.end()) return std::optional<engine::ExecutionState>();
   return std::optional<engine::ExecutionState>(*it->second);
 }
@@ -147,19 +147,20 @@ Result<std::optional<ExecutionKey>> MemoryStateStore::FindExecutionOf(const std:
     MutexLock lock(p->meta_mu);
     for (const auto& [exec_id, st] : p->states) {
       if (st->index.task_by_id.count(id) || st->index.action_by_id.count(id)) {
-        return std::optional<ExecutionKey>(ExecutionKey{static_cast<int>(partition), exec_id});
+        return std::optional<ExecutionKey>(
+            ExecutionKey{static_cast<int>(partition), ExecutionId(exec_id)});
       }
     }
   }
   return std::optional<ExecutionKey>();
 }
 
-Result<std::vector<std::string>> MemoryStateStore::ListExecutionIds(int partition) {
+Result<std::vector<ExecutionId>> MemoryStateStore::ListExecutionIds(int partition) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   MutexLock lock(p->meta_mu);
-  std::vector<std::string> ids;
+  std::vector<ExecutionId> ids;
   ids.reserve(p->states.size());
-  for (const auto& [id, _] : p->states) ids.push_back(id);
+  for (const auto& [id, _] : p->states) ids.emplace_back(id);
   return ids;
 }
 

@@ -25,19 +25,19 @@ class MemoryStateStore final : public StateStore {
   std::unique_lock<std::mutex> WriterLock(int partition) override;
 
   Result<PartitionClaim> ClaimPartition(int partition) override;
-  Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(int partition,
-                                                                const std::string& execution_id) override;
+  Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(
+      int partition, const ExecutionId& execution_id) override;
   Status Commit(int partition, uint64_t epoch, CommitBatch* batch) override;
   Status AckOutbox(int partition, uint64_t epoch, uint64_t up_to_seq) override;
   Result<std::vector<TimerEntry>> DueTimers(int partition, TimestampUs now, size_t max) override;
   Status RemoveTimer(int partition, uint64_t epoch, const TimerEntry& timer) override;
   Result<std::optional<TimestampUs>> NextTimer(int partition) override;
-  Result<std::optional<engine::ExecutionState>> ReadExecution(int partition,
-                                                              const std::string& execution_id) override;
+  Result<std::optional<engine::ExecutionState>> ReadExecution(
+      int partition, const ExecutionId& execution_id) override;
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int partition) override;
   // A scan of the states in memory.
   Result<std::optional<ExecutionKey>> FindExecutionOf(const std::string& id) override;
-  Result<std::vector<std::string>> ListExecutionIds(int partition) override;
+  Result<std::vector<ExecutionId>> ListExecutionIds(int partition) override;
   // Sorts every head (memory is not indexed).
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeadsPage(const std::optional<ListCursor>& after,
                                                                      size_t limit) override;

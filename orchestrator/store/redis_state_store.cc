@@ -356,7 +356,7 @@ Result<PartitionClaim> RedisStateStore::ClaimPartition(int partition) {
 }
 
 Result<std::shared_ptr<engine::ExecutionState>> RedisStateStore::LoadExecution(
-    int partition, const std::string& execution_id) {
+    int partition, const ExecutionId& execution_id) {
   return std::move(LoadExecutions({{partition, execution_id}})[0]);
 }
 
@@ -674,7 +674,7 @@ std::vector<Result<std::shared_ptr<engine::ExecutionState>>> RedisStateStore::Lo
   auto out = Read(keys);
   // What is stored is the truth now: the next commit of these executions writes all their tasks.
   for (const auto& k : keys) {
-    if (CheckPartition(k.partition).ok()) ForgetWritten(k.partition, &k.execution_id);
+    if (CheckPartition(k.partition).ok()) ForgetWritten(k.partition, &k.execution_id.value());
   }
   return out;
 }
@@ -686,7 +686,8 @@ std::vector<Result<std::shared_ptr<engine::ExecutionState>>> RedisStateStore::Re
   std::vector<RedisClient::EvalCall> calls;
   calls.reserve(keys.size());
   for (const auto& k : keys) {
-    if (CheckPartition(k.partition).ok()) calls.push_back(LoadCall(k.partition, k.execution_id));
+    if (CheckPartition(k.partition).ok())
+      calls.push_back(LoadCall(k.partition, k.execution_id.value()));
   }
   auto replies = reader_->EvalMany(kLoadScript, calls, /*idempotent=*/true);
   size_t r = 0;
@@ -696,7 +697,7 @@ std::vector<Result<std::shared_ptr<engine::ExecutionState>>> RedisStateStore::Re
     } else if (const auto& reply = replies[r++]; !reply.ok()) {
       out.emplace_back(reply.status());
     } else {
-      out.push_back(DecodeState(**reply, k.execution_id));
+      out.push_back(DecodeState(**reply, k.execution_id.value()));
     }
   }
   return out;
@@ -742,7 +743,7 @@ Result<std::optional<TimestampUs>> RedisStateStore::NextTimer(int partition) {
 }
 
 Result<std::optional<engine::ExecutionState>> RedisStateStore::ReadExecution(
-    int partition, const std::string& execution_id) {
+    int partition, const ExecutionId& execution_id) {
   return std::move(ReadExecutions({{partition, execution_id}})[0]);
 }
 
@@ -797,11 +798,12 @@ Result<std::vector<engine::ExecutionState>> RedisStateStore::ReadExecutionHeads(
 }
 
 Result<std::optional<engine::ExecutionState>> RedisStateStore::ReadExecutionHead(
-    int partition, const std::string& execution_id) {
+    int partition, const ExecutionId& execution_id) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
-  BORA_ASSIGN_OR_RETURN(auto reply, client_->Command({"HGET", Key(partition, "states"), execution_id}));
+  BORA_ASSIGN_OR_RETURN(auto reply,
+                        client_->Command({"HGET", Key(partition, "states"), execution_id.value()}));
   if (reply->IsNil()) return std::optional<engine::ExecutionState>();
-  BORA_ASSIGN_OR_RETURN(auto state, DecodeStoredHead(reply->Str(), execution_id));
+  BORA_ASSIGN_OR_RETURN(auto state, DecodeStoredHead(reply->Str(), execution_id.value()));
   return std::optional<engine::ExecutionState>(std::move(state));
 }
 
@@ -815,17 +817,18 @@ Result<std::optional<ExecutionKey>> RedisStateStore::FindExecutionOf(const std::
   for (size_t p = 0; p < replies.size(); ++p) {
     if (!replies[p].ok()) return replies[p].status();
     if (!(*replies[p])->IsNil()) {
-      return std::optional<ExecutionKey>(ExecutionKey{static_cast<int>(p), (*replies[p])->Str()});
+      return std::optional<ExecutionKey>(
+          ExecutionKey{static_cast<int>(p), ExecutionId((*replies[p])->Str())});
     }
   }
   return std::optional<ExecutionKey>();
 }
 
-Result<std::vector<std::string>> RedisStateStore::ListExecutionIds(int partition) {
+Result<std::vector<ExecutionId>> RedisStateStore::ListExecutionIds(int partition) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   BORA_ASSIGN_OR_RETURN(auto reply, client_->Command({"HKEYS", Key(partition, "states")}));
-  std::vector<std::string> out;
-  for (size_t i = 0; i < reply->Size(); ++i) out.push_back(reply->StrAt(i));
+  std::vector<ExecutionId> out;
+  for (size_t i = 0; i < reply->Size(); ++i) out.emplace_back(reply->StrAt(i));
   return out;
 }
 

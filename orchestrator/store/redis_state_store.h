@@ -50,8 +50,8 @@ class RedisStateStore final : public StateStore {
   ~RedisStateStore() override;
 
   Result<PartitionClaim> ClaimPartition(int partition) override;
-  Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(int partition,
-                                                                const std::string& execution_id) override;
+  Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(
+      int partition, const ExecutionId& execution_id) override;
   Status Commit(int partition, uint64_t epoch, CommitBatch* batch) override;
   // One pipelined round trip: an EVALSHA of the commit script per partition (SendCommits, awaited at once).
   std::vector<Status> CommitMany(const std::vector<PartitionCommit>& commits) override;
@@ -67,19 +67,19 @@ class RedisStateStore final : public StateStore {
   Result<std::vector<TimerEntry>> DueTimers(int partition, TimestampUs now, size_t max) override;
   Status RemoveTimer(int partition, uint64_t epoch, const TimerEntry& timer) override;
   Result<std::optional<TimestampUs>> NextTimer(int partition) override;
-  Result<std::optional<engine::ExecutionState>> ReadExecution(int partition,
-                                                              const std::string& execution_id) override;
+  Result<std::optional<engine::ExecutionState>> ReadExecution(
+      int partition, const ExecutionId& execution_id) override;
   // One load script per execution, pipelined (in chunks of kReadChunk).
   std::vector<Result<std::optional<engine::ExecutionState>>> ReadExecutions(
       const std::vector<ExecutionKey>& keys) override;
   // One HGET of the head.
-  Result<std::optional<engine::ExecutionState>> ReadExecutionHead(int partition,
-                                                                  const std::string& execution_id) override;
+  Result<std::optional<engine::ExecutionState>> ReadExecutionHead(
+      int partition, const ExecutionId& execution_id) override;
   // One HGET per partition's ids hash, pipelined.
   Result<std::optional<ExecutionKey>> FindExecutionOf(const std::string& id) override;
   // The partition's heads by HSCAN (kReadChunk per round trip): no task is read.
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int partition) override;
-  Result<std::vector<std::string>> ListExecutionIds(int partition) override;
+  Result<std::vector<ExecutionId>> ListExecutionIds(int partition) override;
   // One script per partition over the `created` index (ties within the cursor's second filtered in Redis),
   // then one pipelined HGET per head.
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeadsPage(const std::optional<ListCursor>& after,

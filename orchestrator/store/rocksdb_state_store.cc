@@ -288,12 +288,12 @@ Result<PartitionClaim> RocksDbStateStore::ClaimPartition(int partition) {
 }
 
 Result<std::shared_ptr<engine::ExecutionState>> RocksDbStateStore::LoadExecution(
-    int partition, const std::string& execution_id) {
+    int partition, const ExecutionId& execution_id) {
   if (CheckPartition(partition).ok()) {
     MutexLock known_lock(known_mu_);  // loaded states carry no revisions: write them whole
-    known_[static_cast<size_t>(partition)].erase(execution_id);
+    known_[static_cast<size_t>(partition)].erase(execution_id.value());
   }
-  BORA_ASSIGN_OR_RETURN(auto st, ReadState(partition, execution_id, /*with_tasks=*/true));
+  BORA_ASSIGN_OR_RETURN(auto st, ReadState(partition, execution_id.value(), /*with_tasks=*/true));
   if (!st) return std::shared_ptr<engine::ExecutionState>();
   return std::make_shared<engine::ExecutionState>(std::move(*st));
 }
@@ -704,13 +704,13 @@ Result<std::optional<engine::ExecutionState>> RocksDbStateStore::ReadState(
 }
 
 Result<std::optional<engine::ExecutionState>> RocksDbStateStore::ReadExecution(
-    int partition, const std::string& execution_id) {
-  return ReadState(partition, execution_id, /*with_tasks=*/true);
+    int partition, const ExecutionId& execution_id) {
+  return ReadState(partition, execution_id.value(), /*with_tasks=*/true);
 }
 
 Result<std::optional<engine::ExecutionState>> RocksDbStateStore::ReadExecutionHead(
-    int partition, const std::string& execution_id) {
-  return ReadState(partition, execution_id, /*with_tasks=*/false);
+    int partition, const ExecutionId& execution_id) {
+  return ReadState(partition, execution_id.value(), /*with_tasks=*/false);
 }
 
 Result<std::optional<ExecutionKey>> RocksDbStateStore::FindExecutionOf(const std::string& id) {
@@ -720,7 +720,8 @@ Result<std::optional<ExecutionKey>> RocksDbStateStore::FindExecutionOf(const std
   BORA_RETURN_IF_ERROR(disk_->FromRocks(s, "read of the id index"));
   if (v.size() < 4)
     return Internal("data directory " + options_.path + ": bad id index entry for " + id);
-  return std::optional<ExecutionKey>(ExecutionKey{static_cast<int>(GetU32(v, 0)), v.substr(4)});
+  return std::optional<ExecutionKey>(
+      ExecutionKey{static_cast<int>(GetU32(v, 0)), ExecutionId(v.substr(4))});
 }
 
 Result<std::vector<engine::ExecutionState>> RocksDbStateStore::ReadExecutionHeads(int partition) {
@@ -737,13 +738,13 @@ Result<std::vector<engine::ExecutionState>> RocksDbStateStore::ReadExecutionHead
   return out;
 }
 
-Result<std::vector<std::string>> RocksDbStateStore::ListExecutionIds(int partition) {
+Result<std::vector<ExecutionId>> RocksDbStateStore::ListExecutionIds(int partition) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   const std::string prefix = PartKey('s', partition);
-  std::vector<std::string> out;
+  std::vector<ExecutionId> out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(prefix); it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
-    out.emplace_back(View(it->key()).substr(prefix.size()));
+    out.emplace_back(std::string(View(it->key()).substr(prefix.size())));
   }
   BORA_RETURN_IF_ERROR(disk_->FromRocks(it->status(), "read of the execution ids"));
   return out;

@@ -79,7 +79,7 @@ class RocksDbStateStore final : public StateStore {
 
   Result<PartitionClaim> ClaimPartition(int partition) override;
   Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(
-      int partition, const std::string& execution_id) override;
+      int partition, const ExecutionId& execution_id) override;
   Status Commit(int partition, uint64_t epoch, CommitBatch* batch) override;
   // One WriteBatch (one WAL write, one fsync) for every commit whose epoch is current.
   std::vector<Status> CommitMany(const std::vector<PartitionCommit>& commits) override;
@@ -88,13 +88,13 @@ class RocksDbStateStore final : public StateStore {
   Status RemoveTimer(int partition, uint64_t epoch, const TimerEntry& timer) override;
   Result<std::optional<TimestampUs>> NextTimer(int partition) override;
   Result<std::optional<engine::ExecutionState>> ReadExecution(
-      int partition, const std::string& execution_id) override;
+      int partition, const ExecutionId& execution_id) override;
   // One Get of the head: no task is read.
   Result<std::optional<engine::ExecutionState>> ReadExecutionHead(
-      int partition, const std::string& execution_id) override;
+      int partition, const ExecutionId& execution_id) override;
   Result<std::optional<ExecutionKey>> FindExecutionOf(const std::string& id) override;
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int partition) override;
-  Result<std::vector<std::string>> ListExecutionIds(int partition) override;
+  Result<std::vector<ExecutionId>> ListExecutionIds(int partition) override;
   // Reads `limit` entries of the listing index from the cursor on, then their heads.
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeadsPage(
       const std::optional<ListCursor>& after, size_t limit) override;

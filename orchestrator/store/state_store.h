@@ -22,6 +22,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/strong_id.h"
 #include "orchestrator/engine/state.h"
 
 namespace bora::store {
@@ -85,7 +86,7 @@ inline int64_t ListSecond(TimestampUs created_at) {
 // An execution to read in a LoadExecutions() call.
 struct ExecutionKey {
   int partition = 0;
-  std::string execution_id;
+  ExecutionId execution_id;
 };
 
 // What the owner of a partition needs.
@@ -98,7 +99,7 @@ class PartitionStore {
 
   // The state of `execution_id` (stored under `partition`), or nullptr if there is none.
   virtual Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(
-      int partition, const std::string& execution_id) = 0;
+      int partition, const ExecutionId& execution_id) = 0;
 
   // Atomically applies `batch` if `epoch` is current; kAborted otherwise (nothing written). Assigns outbox
   // sequence numbers into `batch->outbox`.
@@ -170,12 +171,12 @@ class ExecutionReader {
 
   // A consistent copy of an execution's state for readers (API, CLI, tests), or nullopt. `partition` is the
   // execution's partition (PartitionForKey of its id).
-  virtual Result<std::optional<engine::ExecutionState>> ReadExecution(int partition,
-                                                                      const std::string& execution_id) = 0;
+  virtual Result<std::optional<engine::ExecutionState>> ReadExecution(
+      int partition, const ExecutionId& execution_id) = 0;
   // ReadExecution() without the tasks (`tasks` empty): its state, input, output... cheaply, however many
   // tasks and actions it has.
-  virtual Result<std::optional<engine::ExecutionState>> ReadExecutionHead(int partition,
-                                                                          const std::string& execution_id) {
+  virtual Result<std::optional<engine::ExecutionState>> ReadExecutionHead(
+      int partition, const ExecutionId& execution_id) {
     BORA_ASSIGN_OR_RETURN(auto st, ReadExecution(partition, execution_id));
     if (st) {
       st->tasks.clear();
@@ -191,15 +192,16 @@ class ExecutionReader {
     for (const auto& k : keys) out.push_back(ReadExecution(k.partition, k.execution_id));
     return out;
   }
-  // The execution holding the task execution or action execution `id` (its partition and id), or nullopt
-  // when the store knows no such id. Lets the API find a task by id without reading every execution; a
-  // store may not know ids written before it kept this index (the caller then scans).
+  // The execution holding the task execution or action execution `id` (its partition and id), or
+  // nullopt when the store knows no such id. Lets the API find a task by id without reading every
+  // execution; a store may not know ids written before it kept this index (the caller then scans).
+  // `id` stays a bare string: one index holds both kinds.
   virtual Result<std::optional<ExecutionKey>> FindExecutionOf(const std::string& id) = 0;
   // Every execution stored under `partition` WITHOUT its tasks (`tasks` empty; for listings that show
   // executions only), in no particular order.
   virtual Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int partition) = 0;
   // Ids of all executions stored under `partition` (for listings), in no particular order.
-  virtual Result<std::vector<std::string>> ListExecutionIds(int partition) = 0;
+  virtual Result<std::vector<ExecutionId>> ListExecutionIds(int partition) = 0;
   // Up to `limit` executions of every partition WITHOUT their tasks, in listing order (ListCursor), after
   // `after` when given. The Redis store reads O(limit) entries of an index per partition, not every
   // execution.

@@ -89,7 +89,9 @@ class CronSchedulerRedisTest : public ::testing::Test {
     for (int p = 0; p < runtime_.partitions(); ++p) {
       auto list = runtime_.store().ListExecutionIds(p);
       EXPECT_TRUE(list.ok());
-      if (list.ok()) ids.insert(list->begin(), list->end());
+      if (list.ok()) {
+        for (const auto& id : *list) ids.insert(id.value());
+      }
     }
     return ids;
   }

@@ -118,7 +118,7 @@ TEST_P(StateStoreContractTest, ClaimBumpsEpochAndFencesTheOldOwner) {
   zombie.states.push_back(MakeState("e1", engine::State::kError));
   Status s = store_->Commit(1, first->epoch, &zombie);
   EXPECT_EQ(s.code(), StatusCode::kAborted) << s.ToString();
-  auto read = store_->ReadExecution(1, "e1");
+  auto read = store_->ReadExecution(1, ExecutionId("e1"));
   ASSERT_TRUE(read.ok() && read->has_value());
   EXPECT_EQ((*read)->state, engine::State::kRunning);
   EXPECT_EQ(store_->ClaimPartition(1)->next_offset, 5);
@@ -186,17 +186,17 @@ TEST_P(StateStoreContractTest, TimersFireInOrderAndCanBeCancelled) {
 
 TEST_P(StateStoreContractTest, ReadsAndListsExecutions) {
   auto claim = *store_->ClaimPartition(3);
-  EXPECT_EQ(*store_->LoadExecution(3, "nope"), nullptr);
-  EXPECT_FALSE(store_->ReadExecution(3, "nope")->has_value());
+  EXPECT_EQ(*store_->LoadExecution(3, ExecutionId("nope")), nullptr);
+  EXPECT_FALSE(store_->ReadExecution(3, ExecutionId("nope"))->has_value());
   CommitBatch batch;
   batch.states = {MakeState("a", engine::State::kSuccess), MakeState("b", engine::State::kError)};
   ASSERT_TRUE(store_->Commit(3, claim.epoch, &batch).ok());
-  auto loaded = *store_->LoadExecution(3, "b");
+  auto loaded = *store_->LoadExecution(3, ExecutionId("b"));
   ASSERT_NE(loaded, nullptr);
   EXPECT_EQ(loaded->state, engine::State::kError);
   auto ids = *store_->ListExecutionIds(3);
   std::sort(ids.begin(), ids.end());
-  EXPECT_EQ(ids, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(ids, (std::vector<ExecutionId>{ExecutionId("a"), ExecutionId("b")}));
   EXPECT_FALSE(store_->ClaimPartition(99).ok());
 }
 
@@ -224,9 +224,10 @@ TEST_P(StateStoreContractTest, CommitManyCommitsEachPartitionOnItsOwn) {
   EXPECT_TRUE(out[2].ok()) << out[2].ToString();
   EXPECT_GT(b0.outbox[0].seq, 0u);
   EXPECT_LT(b2.outbox[0].seq, b2.outbox[1].seq);
-  EXPECT_TRUE(store_->ReadExecution(0, "m0")->has_value());
-  EXPECT_FALSE(store_->ReadExecution(1, "m1")->has_value()) << "a fenced commit wrote its state";
-  EXPECT_EQ((*store_->ReadExecution(2, "m2"))->state, engine::State::kSuccess);
+  EXPECT_TRUE(store_->ReadExecution(0, ExecutionId("m0"))->has_value());
+  EXPECT_FALSE(store_->ReadExecution(1, ExecutionId("m1"))->has_value())
+      << "a fenced commit wrote its state";
+  EXPECT_EQ((*store_->ReadExecution(2, ExecutionId("m2")))->state, engine::State::kSuccess);
   EXPECT_EQ(**store_->NextTimer(2), 50);
   EXPECT_EQ(store_->ClaimPartition(0)->next_offset, 3);
   EXPECT_EQ(store_->ClaimPartition(1)->next_offset, 0);
@@ -249,7 +250,10 @@ TEST_P(StateStoreContractTest, LoadExecutionsReadsManyAtOnce) {
   b3.states.push_back(MakeState("x3", engine::State::kError));
   ASSERT_TRUE(store_->Commit(0, p0.epoch, &b0).ok());
   ASSERT_TRUE(store_->Commit(3, p3.epoch, &b3).ok());
-  auto got = store_->LoadExecutions({{3, "x3"}, {0, "absent"}, {0, "x0"}, {42, "x0"}});
+  auto got = store_->LoadExecutions({{3, ExecutionId("x3")},
+                                     {0, ExecutionId("absent")},
+                                     {0, ExecutionId("x0")},
+                                     {42, ExecutionId("x0")}});
   ASSERT_EQ(got.size(), 4u);
   ASSERT_TRUE(got[0].ok());
   ASSERT_NE(*got[0], nullptr);
@@ -290,7 +294,7 @@ TEST_P(StateStoreContractTest, StatesRoundTripWithTasks) {
   CommitBatch batch;
   batch.states.push_back(s);
   ASSERT_TRUE(store_->Commit(0, claim.epoch, &batch).ok());
-  auto back = *store_->ReadExecution(0, "rt");
+  auto back = *store_->ReadExecution(0, ExecutionId("rt"));
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(DumpJson(back->ToJson()), DumpJson(s->ToJson()));
   ASSERT_NE(back->FindTaskById("task-1"), nullptr);
@@ -356,11 +360,11 @@ TEST_P(StateStoreContractTest, StatesChangedStepByStepReadBackWhole) {
     ASSERT_TRUE(store_->Commit(2, claim.epoch, &batch).ok()) << "step " << step;
     // ReadExecution (unlike LoadExecution) leaves the store's memory of what it wrote alone: the next
     // step writes only what changed.
-    auto back = store_->ReadExecution(2, "steps");
+    auto back = store_->ReadExecution(2, ExecutionId("steps"));
     ASSERT_TRUE(back.ok() && back->has_value()) << "step " << step;
     ASSERT_EQ((*back)->ToJsonText(), s->ToJsonText()) << "step " << step;
   }
-  auto loaded = store_->LoadExecution(2, "steps");
+  auto loaded = store_->LoadExecution(2, ExecutionId("steps"));
   ASSERT_TRUE(loaded.ok() && *loaded != nullptr);
   EXPECT_EQ((*loaded)->ToJsonText(), s->ToJsonText());
 }
@@ -376,9 +380,9 @@ TEST_P(StateStoreContractTest, ReadsHeadsAndManyExecutions) {
     for (int t = 0; t < i % 3; ++t) s->tasks.push_back(MakeTask(t, engine::State::kSuccess));
     s->RebuildIndex();
     batch.states.push_back(s);
-    keys.push_back({3, s->id});
+    keys.push_back({3, ExecutionId(s->id)});
   }
-  keys.push_back({3, "unknown"});
+  keys.push_back({3, ExecutionId("unknown")});
   ASSERT_TRUE(store_->Commit(3, claim.epoch, &batch).ok());
   auto heads = store_->ReadExecutionHeads(3);
   ASSERT_TRUE(heads.ok()) << heads.status().ToString();
@@ -392,12 +396,12 @@ TEST_P(StateStoreContractTest, ReadsHeadsAndManyExecutions) {
   EXPECT_EQ(h5.workflow_name, "wf");
   EXPECT_TRUE(h5.tasks.empty());
   EXPECT_TRUE(store_->ReadExecutionHeads(1)->empty());
-  auto one = store_->ReadExecutionHead(3, "h5");
+  auto one = store_->ReadExecutionHead(3, ExecutionId("h5"));
   ASSERT_TRUE(one.ok() && one->has_value());
   EXPECT_EQ((*one)->state, engine::State::kSuccess);
   EXPECT_EQ(DumpJson((*one)->input), R"({"i":5})");
   EXPECT_TRUE((*one)->tasks.empty());
-  auto missing = store_->ReadExecutionHead(3, "unknown");
+  auto missing = store_->ReadExecutionHead(3, ExecutionId("unknown"));
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing->has_value());
 
@@ -457,7 +461,7 @@ TEST_P(StateStoreContractTest, FindsTheExecutionOfATaskOrActionId) {
     ASSERT_TRUE(found.ok()) << id << ": " << found.status().ToString();
     ASSERT_TRUE(found->has_value()) << id;
     EXPECT_EQ((*found)->partition, partition) << id;
-    EXPECT_EQ((*found)->execution_id, exec) << id;
+    EXPECT_EQ((*found)->execution_id, ExecutionId(exec)) << id;
   }
   auto none = store_->FindExecutionOf("no-such-id");
   ASSERT_TRUE(none.ok());
@@ -494,20 +498,20 @@ TEST_P(StateStoreContractTest, DeletedExecutionsAreGoneWithTheirIds) {
   // A stale owner cannot delete.
   auto c1b = *store_->ClaimPartition(1);
   EXPECT_EQ(store_->Commit(1, c1.epoch, &purge).code(), StatusCode::kAborted);
-  ASSERT_TRUE(store_->ReadExecution(1, "gone")->has_value());
+  ASSERT_TRUE(store_->ReadExecution(1, ExecutionId("gone"))->has_value());
   ASSERT_TRUE(store_->Commit(1, c1b.epoch, &purge).ok());
 
-  EXPECT_FALSE(store_->ReadExecution(1, "gone")->has_value());
-  EXPECT_FALSE(store_->ReadExecutionHead(1, "gone")->has_value());
-  EXPECT_EQ(*store_->LoadExecution(1, "gone"), nullptr);
-  EXPECT_EQ(*store_->ListExecutionIds(1), std::vector<std::string>{"kept"});
+  EXPECT_FALSE(store_->ReadExecution(1, ExecutionId("gone"))->has_value());
+  EXPECT_FALSE(store_->ReadExecutionHead(1, ExecutionId("gone"))->has_value());
+  EXPECT_EQ(*store_->LoadExecution(1, ExecutionId("gone")), nullptr);
+  EXPECT_EQ(*store_->ListExecutionIds(1), std::vector<ExecutionId>{ExecutionId("kept")});
   ASSERT_EQ(store_->ReadExecutionHeads(1)->size(), 1u);
   for (const char* id : {"gone-task-0", "gone-action-0", "gone-task-1", "gone-action-1"}) {
     EXPECT_FALSE(store_->FindExecutionOf(id)->has_value()) << id;
   }
   EXPECT_TRUE(store_->FindExecutionOf("kept-action-1")->has_value());
   EXPECT_FALSE(store_->NextTimer(1)->has_value());
-  auto kept_back = store_->ReadExecution(1, "kept");
+  auto kept_back = store_->ReadExecution(1, ExecutionId("kept"));
   ASSERT_TRUE(kept_back.ok() && kept_back->has_value());
   EXPECT_EQ((*kept_back)->tasks.size(), 2u);
 
@@ -521,7 +525,7 @@ TEST_P(StateStoreContractTest, DeletedExecutionsAreGoneWithTheirIds) {
   renew.deleted.push_back({"kept", {"kept-task-0", "kept-action-0", "kept-task-1", "kept-action-1"}});
   renew.states.push_back(again);
   ASSERT_TRUE(store_->Commit(1, c1b.epoch, &renew).ok());
-  auto renewed = store_->ReadExecution(1, "kept");
+  auto renewed = store_->ReadExecution(1, ExecutionId("kept"));
   ASSERT_TRUE(renewed.ok() && renewed->has_value());
   EXPECT_EQ((*renewed)->state, engine::State::kRunning);
   ASSERT_EQ((*renewed)->tasks.size(), 1u);
@@ -626,7 +630,7 @@ TEST(RedisStateStoreTest, AnotherOwnersWritesAreNotMasked) {
   // b takes the partition and changes the task.
   auto claim_b = b->ClaimPartition(0);
   ASSERT_TRUE(claim_b.ok());
-  auto at_b = *b->LoadExecution(0, "moved");
+  auto at_b = *b->LoadExecution(0, ExecutionId("moved"));
   ASSERT_NE(at_b, nullptr);
   at_b->tasks[0].state_info = "by b";
   ASSERT_TRUE(commit(*b, claim_b->epoch, at_b).ok());
@@ -639,7 +643,7 @@ TEST(RedisStateStoreTest, AnotherOwnersWritesAreNotMasked) {
   auto again = a->ClaimPartition(0);
   ASSERT_TRUE(again.ok());
   ASSERT_TRUE(commit(*a, again->epoch, s).ok());
-  auto back = *b->ReadExecution(0, "moved");
+  auto back = *b->ReadExecution(0, ExecutionId("moved"));
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->tasks[0].state_info.value_or(""), "by a");
 }
@@ -667,7 +671,7 @@ TEST(RedisStateStoreTest, UnchangedRevisionsAreSkippedAndVerifiedOnRequest) {
   s->tasks[0].state_info = "no revision";
   s->tasks[1].actions[0].state_info = "no revision either";
   ASSERT_TRUE(commit(*plain, claim->epoch).ok());
-  auto back = plain->ReadExecution(0, "revs");
+  auto back = plain->ReadExecution(0, ExecutionId("revs"));
   ASSERT_TRUE(back.ok() && back->has_value());
   EXPECT_FALSE((*back)->tasks[0].state_info.has_value());
   EXPECT_FALSE((*back)->tasks[1].actions[0].state_info.has_value());
@@ -675,7 +679,7 @@ TEST(RedisStateStoreTest, UnchangedRevisionsAreSkippedAndVerifiedOnRequest) {
   Changed(s->tasks[0]);
   Changed(*s, 1, 0);
   ASSERT_TRUE(commit(*plain, claim->epoch).ok());
-  back = plain->ReadExecution(0, "revs");
+  back = plain->ReadExecution(0, ExecutionId("revs"));
   ASSERT_TRUE(back.ok() && back->has_value());
   EXPECT_EQ((*back)->ToJsonText(), s->ToJsonText());
 
@@ -717,7 +721,7 @@ TEST(RedisStateStoreTest, OnlyListedAndNewActionsAreLookedAt) {
     return st;
   };
   auto read = [&]() {
-    auto back = plain->ReadExecution(0, "listed");
+    auto back = plain->ReadExecution(0, ExecutionId("listed"));
     EXPECT_TRUE(back.ok() && back->has_value());
     return back.ok() && back->has_value() ? **back : engine::ExecutionState();
   };
@@ -794,7 +798,7 @@ TEST(RedisStateStoreTest, WithItemsItemsAreAFieldOfTheirOwn) {
   auto items = (*raw)->Command({"HGET", tasks_key, "0.items"});
   ASSERT_TRUE(items.ok());
   EXPECT_EQ((*items)->Str().substr(0, 12), "{\"i\":[0,1,2,");
-  auto back = store->ReadExecution(0, "fan");
+  auto back = store->ReadExecution(0, ExecutionId("fan"));
   ASSERT_TRUE(back.ok() && back->has_value()) << back.status().ToString();
   EXPECT_EQ((*back)->ToJsonText(), s->ToJsonText());
 
@@ -808,7 +812,7 @@ TEST(RedisStateStoreTest, WithItemsItemsAreAFieldOfTheirOwn) {
   items = (*raw)->Command({"HGET", tasks_key, "0.items"});
   ASSERT_TRUE(items.ok());
   EXPECT_EQ((*items)->Str(), same_items) << "unchanged items were written again";
-  back = store->ReadExecution(0, "fan");
+  back = store->ReadExecution(0, ExecutionId("fan"));
   ASSERT_TRUE(back.ok() && back->has_value());
   EXPECT_EQ((*back)->ToJsonText(), s->ToJsonText());
 
@@ -817,12 +821,12 @@ TEST(RedisStateStoreTest, WithItemsItemsAreAFieldOfTheirOwn) {
   w.items_revision = engine::NextRevision();
   Changed(s->tasks[0]);
   ASSERT_TRUE(commit().ok());
-  back = store->ReadExecution(0, "fan");
+  back = store->ReadExecution(0, ExecutionId("fan"));
   ASSERT_TRUE(back.ok() && back->has_value());
   EXPECT_EQ((*back)->ToJsonText(), s->ToJsonText());
 
   ASSERT_TRUE((*raw)->Command({"HDEL", tasks_key, "0.items"}).ok());
-  auto missing = store->ReadExecution(0, "fan");
+  auto missing = store->ReadExecution(0, ExecutionId("fan"));
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("items are missing"), std::string::npos)
       << missing.status().ToString();
@@ -844,14 +848,14 @@ TEST(RedisStateStoreTest, ReadsStatesStoredWholeAndRefusesMissingTasks) {
   ASSERT_TRUE((*raw)->Command({"HSET", states, "whole", s->ToJsonText()}).ok());
   auto claim = store->ClaimPartition(0);
   ASSERT_TRUE(claim.ok());
-  auto loaded = store->LoadExecution(0, "whole");
+  auto loaded = store->LoadExecution(0, ExecutionId("whole"));
   ASSERT_TRUE(loaded.ok() && *loaded != nullptr) << loaded.status().ToString();
   EXPECT_EQ((*loaded)->ToJsonText(), s->ToJsonText());
   (*loaded)->description = "written split";
   CommitBatch batch;
   batch.states.push_back(*loaded);
   ASSERT_TRUE(store->Commit(0, claim->epoch, &batch).ok());
-  auto back = store->ReadExecution(0, "whole");
+  auto back = store->ReadExecution(0, ExecutionId("whole"));
   ASSERT_TRUE(back.ok() && back->has_value());
   EXPECT_EQ((*back)->ToJsonText(), (*loaded)->ToJsonText());
   EXPECT_EQ((*back)->tasks.size(), 3u);
@@ -865,7 +869,7 @@ TEST(RedisStateStoreTest, ReadsStatesStoredWholeAndRefusesMissingTasks) {
   CommitBatch next;
   next.states.push_back(*loaded);
   ASSERT_TRUE(store->Commit(0, claim->epoch, &next).ok());
-  auto broken = store->ReadExecution(0, "whole");
+  auto broken = store->ReadExecution(0, ExecutionId("whole"));
   ASSERT_FALSE(broken.ok());
   EXPECT_NE(broken.status().message().find("task 1 is missing"), std::string::npos)
       << broken.status().ToString();
@@ -874,7 +878,7 @@ TEST(RedisStateStoreTest, ReadsStatesStoredWholeAndRefusesMissingTasks) {
                                (*raw)->Command({"HGET", "{" + prefix + "p0}:tasks:whole", "0"}).value()->Str()})
                   .ok());
   ASSERT_TRUE((*raw)->Command({"HDEL", "{" + prefix + "p0}:tasks:whole", "2.0"}).ok());
-  auto no_action = store->ReadExecution(0, "whole");
+  auto no_action = store->ReadExecution(0, ExecutionId("whole"));
   ASSERT_FALSE(no_action.ok());
   EXPECT_NE(no_action.status().message().find("task 2 action 0 is missing"), std::string::npos)
       << no_action.status().ToString();
@@ -951,18 +955,18 @@ TEST(RocksDbStateStoreTest, ReopeningGivesBackEverythingCommitted) {
     }
     auto store = RocksDbStateStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    auto back = (*store)->ReadExecution(1, "exec-r");
+    auto back = (*store)->ReadExecution(1, ExecutionId("exec-r"));
     ASSERT_TRUE(back.ok() && back->has_value()) << back.status().ToString();
     EXPECT_EQ(DumpJson((*back)->ToJson()), DumpJson(s->ToJson()));
-    auto head = (*store)->ReadExecutionHead(1, "exec-r");
+    auto head = (*store)->ReadExecutionHead(1, ExecutionId("exec-r"));
     ASSERT_TRUE(head.ok() && head->has_value());
     EXPECT_TRUE((*head)->tasks.empty());
     EXPECT_EQ((*head)->input, s->input);
     auto found = (*store)->FindExecutionOf("action-r");
     ASSERT_TRUE(found.ok() && found->has_value());
     EXPECT_EQ((*found)->partition, 1);
-    EXPECT_EQ((*found)->execution_id, "exec-r");
-    EXPECT_EQ(*(*store)->ListExecutionIds(1), std::vector<std::string>{"exec-r"});
+    EXPECT_EQ((*found)->execution_id, ExecutionId("exec-r"));
+    EXPECT_EQ(*(*store)->ListExecutionIds(1), std::vector<ExecutionId>{ExecutionId("exec-r")});
     EXPECT_TRUE((*store)->ListExecutionIds(0)->empty());
     auto page = (*store)->ReadExecutionHeadsPage(std::nullopt, 10);
     ASSERT_TRUE(page.ok());
@@ -1095,7 +1099,7 @@ TEST(RocksDbStateStoreTest, CommitsWriteOnlyWhatChanged) {
     return status;
   };
   auto read = [&](RocksDbStateStore& st) {
-    auto back = st.ReadExecution(0, "delta");
+    auto back = st.ReadExecution(0, ExecutionId("delta"));
     EXPECT_TRUE(back.ok() && back->has_value()) << back.status().ToString();
     return back.ok() && back->has_value() ? **back : engine::ExecutionState();
   };
