@@ -103,7 +103,7 @@ class EventsApiTest : public ::testing::Test {
   std::vector<engine::ExecutionState> Executions() {
     std::vector<engine::ExecutionState> out;
     for (int p = 0; p < runtime_.partitions(); ++p) {
-      auto ids = runtime_.store().ListExecutionIds(p);
+      auto ids = runtime_.store().ListExecutionIds(PartitionId(p));
       if (!ids.ok()) continue;
       for (const auto& id : *ids) {
         auto s = runtime_.client().Get(id);

@@ -564,8 +564,8 @@ TEST_F(ExecutionsApiTest, DeleteExecutions) {
   EXPECT_EQ(Call("DELETE", "/v2/executions/" + done).status, 404);
   // Not only hidden: the stored states are gone (purged by their partitions' owner).
   for (const auto& id : {done, running}) {
-    auto stored =
-        rt_->store().ReadExecution(PartitionForKey(id, rt_->partitions()), ExecutionId(id));
+    auto stored = rt_->store().ReadExecution(PartitionId(PartitionForKey(id, rt_->partitions())),
+                                             ExecutionId(id));
     ASSERT_TRUE(stored.ok());
     EXPECT_FALSE(stored->has_value()) << id;
   }
@@ -789,8 +789,8 @@ TEST_F(ExecutionsApiTest, SubWorkflowsAndReport) {
   EXPECT_EQ(Call("GET", "/v2/executions/" + child_id).status, 404);
   Run();
   for (const auto& id : {parent, child_id}) {
-    auto stored =
-        rt_->store().ReadExecution(PartitionForKey(id, rt_->partitions()), ExecutionId(id));
+    auto stored = rt_->store().ReadExecution(PartitionId(PartitionForKey(id, rt_->partitions())),
+                                             ExecutionId(id));
     ASSERT_TRUE(stored.ok());
     EXPECT_FALSE(stored->has_value()) << id;
   }

@@ -126,8 +126,8 @@ void EnsureIndex(ExecutionState& st) {
 
 }  // namespace executions_internal
 
-int ExecutionsApi::Impl::PartitionOf(const std::string& id) const {
-  return ctx_.partitions > 0 ? PartitionForKey(id, ctx_.partitions) : 0;
+PartitionId ExecutionsApi::Impl::PartitionOf(const std::string& id) const {
+  return PartitionId(ctx_.partitions > 0 ? PartitionForKey(id, ctx_.partitions) : 0);
 }
 
 Status ExecutionsApi::Impl::CheckBackend() const {
@@ -173,11 +173,11 @@ Result<std::vector<ExecutionState>> ExecutionsApi::Impl::All(const Overlays& ove
   std::vector<ExecutionState> out;
   int parts = std::max(1, ctx_.partitions);
   for (int p = 0; p < parts; ++p) {
-    BORA_ASSIGN_OR_RETURN(auto ids, ctx_.states->ListExecutionIds(p));
+    BORA_ASSIGN_OR_RETURN(auto ids, ctx_.states->ListExecutionIds(PartitionId(p)));
     std::vector<store::ExecutionKey> keys;
     keys.reserve(ids.size());
     for (auto& id : ids) {
-      if (!overlays.deleted.count(id.value())) keys.push_back({p, std::move(id)});
+      if (!overlays.deleted.count(id.value())) keys.push_back({PartitionId(p), std::move(id)});
     }
     for (auto& st : ctx_.states->ReadExecutions(keys)) {
       if (!st.ok()) return st.status();
@@ -194,7 +194,7 @@ Result<std::vector<ExecutionState>> ExecutionsApi::Impl::AllHeads(const Overlays
   std::vector<ExecutionState> out;
   int parts = std::max(1, ctx_.partitions);
   for (int p = 0; p < parts; ++p) {
-    BORA_ASSIGN_OR_RETURN(auto heads, ctx_.states->ReadExecutionHeads(p));
+    BORA_ASSIGN_OR_RETURN(auto heads, ctx_.states->ReadExecutionHeads(PartitionId(p)));
     for (auto& st : heads) {
       if (!overlays.deleted.count(st.id)) out.push_back(std::move(st));
     }

@@ -148,7 +148,7 @@ TEST(EventsIntegration, WebhookAndKafkaEventsStartWorkflowsOnceOverKafkaAndRedis
   // Exactly two executions exist under this prefix.
   size_t total = 0;
   for (int p = 0; p < co.partitions; ++p) {
-    auto ids = (*node)->store().ListExecutionIds(p);
+    auto ids = (*node)->store().ListExecutionIds(PartitionId(p));
     ASSERT_TRUE(ids.ok()) << ids.status().ToString();
     total += ids->size();
   }

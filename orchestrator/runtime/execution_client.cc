@@ -96,11 +96,11 @@ Status ExecutionClient::CompleteAction(const ExecutionId& id, const TaskExecutio
 }
 
 Result<std::optional<engine::ExecutionState>> ExecutionClient::Get(const ExecutionId& id) {
-  return store_->ReadExecution(PartitionOf(id).value(), id);
+  return store_->ReadExecution(PartitionOf(id), id);
 }
 
 Result<std::optional<engine::ExecutionState>> ExecutionClient::GetHead(const ExecutionId& id) {
-  return store_->ReadExecutionHead(PartitionOf(id).value(), id);
+  return store_->ReadExecutionHead(PartitionOf(id), id);
 }
 
 }  // namespace bora::runtime

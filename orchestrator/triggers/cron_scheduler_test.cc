@@ -137,7 +137,7 @@ class CronSchedulerTest : public ::testing::Test {
   std::set<std::string> Executions() {
     std::set<std::string> ids;
     for (int p = 0; p < runtime_.partitions(); ++p) {
-      auto list = runtime_.store().ListExecutionIds(p);
+      auto list = runtime_.store().ListExecutionIds(PartitionId(p));
       EXPECT_TRUE(list.ok());
       if (list.ok()) {
         for (const auto& id : *list) ids.insert(id.value());
