@@ -261,7 +261,7 @@ int Run(int executions, int latency_seconds) {
     runtime::StartRequest r;
     r.workflow_name = "chain";
     auto id = c.client().Start(r);
-    if (id.ok()) lat_ids.push_back(*id);
+    if (id.ok()) lat_ids.push_back(id->value());
   }
   c.WaitTerminal(lat_ids, 600s);
   auto phases1 = HistogramSums(metrics_port, kPhases, "phase");  // before the reads below (idle polls)
@@ -269,7 +269,7 @@ int Run(int executions, int latency_seconds) {
   double loop_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::vector<double> hops;
   for (const auto& id : lat_ids) {
-    auto s = c.client().Get(id);
+    auto s = c.client().Get(ExecutionId(id));
     if (!s.ok() || !s->has_value()) continue;
     const auto& tasks_v = (*s)->tasks;
     for (size_t i = 1; i < tasks_v.size(); ++i) {
@@ -322,7 +322,7 @@ int RunWithItems(int items, int concurrency) {
     return 1;
   }
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  auto st = c.client().Get(ids->front());
+  auto st = c.client().Get(ExecutionId(ids->front()));
   std::printf("with-items: %d items, concurrency %d: %.2f s (%.0f items/s), final state %s\n", items,
               concurrency, secs, items / secs,
               st.ok() && st->has_value() ? std::string(engine::StateName((*st)->state)).c_str() : "?");

@@ -278,11 +278,11 @@ int Memory(int executions) {
     r.input = JsonObject{{"x", "item-" + std::to_string(i)}};
     auto id = rt.client().Start(r);
     if (!id.ok()) return 1;
-    last = *id;
+    last = id->value();
   }
   // Wait until the last execution holds at its async task.
   for (int spin = 0; spin < 6000; ++spin) {
-    auto s = rt.client().Get(last);
+    auto s = rt.client().Get(ExecutionId(last));
     if (s.ok() && s->has_value() && (*s)->tasks.size() == 2) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));  // benchmark only: polling a live run
   }

@@ -98,7 +98,8 @@ void PrintTree(runtime::ExecutionClient& client, const engine::ExecutionState& s
     }
     for (const auto& a : t.actions) {
       if (!a.is_workflow) continue;
-      auto sub = client.Get(a.id);
+      // A sub-workflow action's id is its execution's id.
+      auto sub = client.Get(ExecutionId(a.id));
       if (sub.ok() && sub->has_value()) {
         std::printf("%s      sub-workflow %s (%s)\n", pad.c_str(), (*sub)->workflow_name.c_str(),
                     std::string(engine::StateName((*sub)->state)).c_str());
@@ -123,7 +124,7 @@ std::vector<std::string> InFlightTasks(runtime::ExecutionClient& client,
       for (const auto& a : t.actions) {
         if (!a.accepted || engine::IsCompleted(a.state)) continue;
         if (a.is_workflow) {
-          auto sub = client.Get(a.id);
+          auto sub = client.Get(ExecutionId(a.id));
           in_flight |= sub.ok() && sub->has_value() &&
                        !InFlightTasks(client, registry, **sub, depth + 1).empty();
         } else {
@@ -201,7 +202,7 @@ int RunRun(const RunArgs& args) {
   auto t0 = std::chrono::steady_clock::now();
   auto id = rt.client().Start(request);
   if (!id.ok()) return fail(id.status().message());
-  if (tty) std::printf("Running %s (execution %s)\n", workflow.c_str(), id->c_str());
+  if (tty) std::printf("Running %s (execution %s)\n", workflow.c_str(), id->value().c_str());
 
   auto timeout = std::chrono::milliseconds(static_cast<int64_t>(args.timeout_seconds * 1000));
   auto state = rt.WaitUntilSettled(*id, timeout);
@@ -235,7 +236,7 @@ int RunRun(const RunArgs& args) {
   if (args.json) {
     // Sub-workflow executions nested under their action executions ("sub_execution"), recursively.
     auto lookup = [&](const std::string& sub_id) -> std::optional<engine::ExecutionState> {
-      auto sub = rt.client().Get(sub_id);
+      auto sub = rt.client().Get(ExecutionId(sub_id));
       if (!sub.ok() || !sub->has_value()) return std::nullopt;
       return std::move(**sub);
     };

@@ -154,7 +154,8 @@ Result<HttpResponse> ExecutionsApi::Impl::UpdateActionExecution(const HttpReques
       return Fault(400, "Action execution [id=" + id + "] is already completed [state=" +
                             std::string(engine::StateName(action.state)) + "]");
     }
-    BORA_RETURN_IF_ERROR(ctx_.executions->CompleteAction(st.id, task.id, id, kind, data));
+    BORA_RETURN_IF_ERROR(ctx_.executions->CompleteAction(
+        ExecutionId(st.id), TaskExecutionId(task.id), ActionExecutionId(id), kind, data));
     std::string task_id = task.id;
     auto after = WaitFor(st.id, [&](const ExecutionState& s) {
       for (const auto& t : s.tasks)

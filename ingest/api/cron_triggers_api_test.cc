@@ -226,7 +226,7 @@ TEST_F(CronTriggersApiTest, ACreatedTriggerIsFiredByTheScheduler) {
   EXPECT_EQ(*fired, 1u);
   ASSERT_TRUE(runtime_.RunUntilIdle().ok());
   auto state = runtime_.client().Get(
-      triggers::CronExecutionId(id, *triggers::ParseMinuteTime("2026-01-01 10:05")));
+      ExecutionId(triggers::CronExecutionId(id, *triggers::ParseMinuteTime("2026-01-01 10:05"))));
   ASSERT_TRUE(state.ok() && state->has_value());
   EXPECT_EQ(DumpJson((*state)->input), R"({"x":42,"y":2})");
   EXPECT_EQ((*state)->state, engine::State::kSuccess);

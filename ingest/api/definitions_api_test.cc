@@ -150,8 +150,8 @@ TEST_F(DefinitionsApiTest, WorkflowCreatedThroughTheApiIsStartable) {
   auto id = runtime_.client().Start(start);
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   ASSERT_TRUE(runtime_.RunUntilIdle().ok());
-  int p = PartitionForKey(*id, runtime_.partitions());
-  auto state = runtime_.store().ReadExecution(p, *id);
+  int p = PartitionForKey(id->value(), runtime_.partitions());
+  auto state = runtime_.store().ReadExecution(PartitionId(p), *id);
   ASSERT_TRUE(state.ok() && state->has_value());
   EXPECT_EQ((*state)->state, engine::State::kSuccess);
   EXPECT_EQ(DumpJson((*state)->output), R"({"sum":5})");
@@ -386,7 +386,8 @@ TEST_F(DefinitionsApiTest, WorkbookLifecycle) {
   auto id = runtime_.client().Start(start);
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   ASSERT_TRUE(runtime_.RunUntilIdle().ok());
-  auto state = runtime_.store().ReadExecution(PartitionForKey(*id, runtime_.partitions()), *id);
+  auto state = runtime_.store().ReadExecution(
+      PartitionId(PartitionForKey(id->value(), runtime_.partitions())), *id);
   ASSERT_TRUE(state.ok() && state->has_value());
   EXPECT_EQ((*state)->state, engine::State::kSuccess) << (*state)->state_info.value_or("");
   // Update drops "other".

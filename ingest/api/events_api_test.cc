@@ -103,7 +103,7 @@ class EventsApiTest : public ::testing::Test {
   std::vector<engine::ExecutionState> Executions() {
     std::vector<engine::ExecutionState> out;
     for (int p = 0; p < runtime_.partitions(); ++p) {
-      auto ids = runtime_.store().ListExecutionIds(p);
+      auto ids = runtime_.store().ListExecutionIds(PartitionId(p));
       if (!ids.ok()) continue;
       for (const auto& id : *ids) {
         auto s = runtime_.client().Get(id);
@@ -476,7 +476,8 @@ TEST(EventsApiCatalogTest, WorkflowIdResolvesThroughTheCatalog) {
   EXPECT_EQ(*n, 1u);
   ASSERT_TRUE(runtime.RunUntilIdle().ok());
   std::string trigger_id(body.at("id").as_string());
-  auto state = runtime.client().Get(events::TriggerExecutionId(trigger_id, "nova\x1fn1"));
+  auto state =
+      runtime.client().Get(ExecutionId(events::TriggerExecutionId(trigger_id, "nova\x1fn1")));
   ASSERT_TRUE(state.ok() && state->has_value());
   EXPECT_EQ((*state)->state, engine::State::kSuccess);
   EXPECT_EQ((*state)->input, *ParseJson(R"({"host":"h1","severity":"low"})"));

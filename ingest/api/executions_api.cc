@@ -220,9 +220,9 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateExecution(const HttpRequest& req
   start.input = in;
   start.params = pr;
   start.description = desc;
-  start.execution_id = id.empty() ? NewUuid() : id;
+  start.execution_id = ExecutionId(id.empty() ? NewUuid() : id);
   BORA_ASSIGN_OR_RETURN(auto started, ctx_.executions->Start(start));
-  const std::string exec_id = started;
+  const std::string exec_id = std::move(started).value();
 
   auto st = WaitFor(
       exec_id, [](const ExecutionState&) { return true; }, /*head_only=*/true);
@@ -324,16 +324,16 @@ Result<HttpResponse> ExecutionsApi::Impl::UpdateExecution(const HttpRequest& req
     if (st.state != State::kPaused && st.state != State::kIdle) {
       return Reply(200, ExecutionRecord(views, st, true, overlays));
     }
-    sent = ctx_.executions->Resume(id, env);
+    sent = ctx_.executions->Resume(ExecutionId(id), env);
   } else if (to == State::kPaused) {
     if (!IsValidTransition(st.state, to)) return Fault(400, TransitionError(st, to));
     if (st.state == State::kPaused) return Reply(200, ExecutionRecord(views, st, true, overlays));
-    sent = ctx_.executions->Pause(id);
+    sent = ctx_.executions->Pause(ExecutionId(id));
   } else if (to == State::kSuccess || to == State::kError || to == State::kCancelled) {
     if (!IsValidTransition(st.state, to)) return Fault(400, TransitionError(st, to));
     if (st.state == to) return Reply(200, ExecutionRecord(views, st, true, overlays));
-    sent = to == State::kCancelled ? ctx_.executions->Cancel(id, info)
-                                   : ctx_.executions->Stop(id, to, info);
+    sent = to == State::kCancelled ? ctx_.executions->Cancel(ExecutionId(id), info)
+                                   : ctx_.executions->Stop(ExecutionId(id), to, info);
   } else {
     return Fault(400, "Cannot change state to " + *state_name +
                           ". Allowed states are: 'RUNNING, PAUSED, SUCCESS, ERROR, CANCELLED");
@@ -382,7 +382,7 @@ Result<HttpResponse> ExecutionsApi::Impl::DeleteExecution(const HttpRequest& req
   }
   if (!engine::IsCompleted(st.state)) {
     // Forced delete of a live execution: stop it so it does not keep running unseen.
-    BORA_RETURN_IF_ERROR(ctx_.executions->Cancel(id, std::string("Deleted")));
+    BORA_RETURN_IF_ERROR(ctx_.executions->Cancel(ExecutionId(id), std::string("Deleted")));
   }
   std::vector<std::string> ids = {id};
   Descendants(st, overlays, &ids);

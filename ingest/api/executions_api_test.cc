@@ -564,7 +564,8 @@ TEST_F(ExecutionsApiTest, DeleteExecutions) {
   EXPECT_EQ(Call("DELETE", "/v2/executions/" + done).status, 404);
   // Not only hidden: the stored states are gone (purged by their partitions' owner).
   for (const auto& id : {done, running}) {
-    auto stored = rt_->store().ReadExecution(PartitionForKey(id, rt_->partitions()), id);
+    auto stored = rt_->store().ReadExecution(PartitionId(PartitionForKey(id, rt_->partitions())),
+                                             ExecutionId(id));
     ASSERT_TRUE(stored.ok());
     EXPECT_FALSE(stored->has_value()) << id;
   }
@@ -788,7 +789,8 @@ TEST_F(ExecutionsApiTest, SubWorkflowsAndReport) {
   EXPECT_EQ(Call("GET", "/v2/executions/" + child_id).status, 404);
   Run();
   for (const auto& id : {parent, child_id}) {
-    auto stored = rt_->store().ReadExecution(PartitionForKey(id, rt_->partitions()), id);
+    auto stored = rt_->store().ReadExecution(PartitionId(PartitionForKey(id, rt_->partitions())),
+                                             ExecutionId(id));
     ASSERT_TRUE(stored.ok());
     EXPECT_FALSE(stored->has_value()) << id;
   }
@@ -903,7 +905,7 @@ TEST(ExecutionsApiThreadedTest, PostWaitsUntilTheExecutionIsVisible) {
       router.Dispatch(MakeRequest("PUT", "/v2/executions/" + id, R"({"state": "PAUSED"})"));
   ASSERT_EQ(paused.status, 200) << paused.body;
   EXPECT_EQ(ParseJson(paused.body)->at("state"), "PAUSED");
-  auto settled = rt.WaitUntilSettled(id, std::chrono::seconds(10));
+  auto settled = rt.WaitUntilSettled(ExecutionId(id), std::chrono::seconds(10));
   ASSERT_TRUE(settled.ok()) << settled.status().ToString();
   EXPECT_EQ(settled->state, engine::State::kPaused);
   http::HttpResponse cancelled =

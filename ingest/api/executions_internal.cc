@@ -126,8 +126,8 @@ void EnsureIndex(ExecutionState& st) {
 
 }  // namespace executions_internal
 
-int ExecutionsApi::Impl::PartitionOf(const std::string& id) const {
-  return ctx_.partitions > 0 ? PartitionForKey(id, ctx_.partitions) : 0;
+PartitionId ExecutionsApi::Impl::PartitionOf(const std::string& id) const {
+  return PartitionId(ctx_.partitions > 0 ? PartitionForKey(id, ctx_.partitions) : 0);
 }
 
 Status ExecutionsApi::Impl::CheckBackend() const {
@@ -150,7 +150,7 @@ Result<ExecutionsApi::Impl::Overlays> ExecutionsApi::Impl::LoadOverlays() {
 Result<std::optional<ExecutionState>> ExecutionsApi::Impl::ReadRaw(const std::string& id) {
   BORA_RETURN_IF_ERROR(CheckBackend());
   if (id.empty()) return std::optional<ExecutionState>();
-  BORA_ASSIGN_OR_RETURN(auto st, ctx_.states->ReadExecution(PartitionOf(id), id));
+  BORA_ASSIGN_OR_RETURN(auto st, ctx_.states->ReadExecution(PartitionOf(id), ExecutionId(id)));
   if (st) EnsureIndex(*st);
   return st;
 }
@@ -165,7 +165,7 @@ Result<std::optional<ExecutionState>> ExecutionsApi::Impl::FindHead(const std::s
                                                                     const Overlays& overlays) {
   BORA_RETURN_IF_ERROR(CheckBackend());
   if (id.empty() || overlays.deleted.count(id)) return std::optional<ExecutionState>();
-  return ctx_.states->ReadExecutionHead(PartitionOf(id), id);
+  return ctx_.states->ReadExecutionHead(PartitionOf(id), ExecutionId(id));
 }
 
 Result<std::vector<ExecutionState>> ExecutionsApi::Impl::All(const Overlays& overlays) {
@@ -173,11 +173,11 @@ Result<std::vector<ExecutionState>> ExecutionsApi::Impl::All(const Overlays& ove
   std::vector<ExecutionState> out;
   int parts = std::max(1, ctx_.partitions);
   for (int p = 0; p < parts; ++p) {
-    BORA_ASSIGN_OR_RETURN(auto ids, ctx_.states->ListExecutionIds(p));
+    BORA_ASSIGN_OR_RETURN(auto ids, ctx_.states->ListExecutionIds(PartitionId(p)));
     std::vector<store::ExecutionKey> keys;
     keys.reserve(ids.size());
     for (auto& id : ids) {
-      if (!overlays.deleted.count(id)) keys.push_back({p, std::move(id)});
+      if (!overlays.deleted.count(id.value())) keys.push_back({PartitionId(p), std::move(id)});
     }
     for (auto& st : ctx_.states->ReadExecutions(keys)) {
       if (!st.ok()) return st.status();
@@ -194,7 +194,7 @@ Result<std::vector<ExecutionState>> ExecutionsApi::Impl::AllHeads(const Overlays
   std::vector<ExecutionState> out;
   int parts = std::max(1, ctx_.partitions);
   for (int p = 0; p < parts; ++p) {
-    BORA_ASSIGN_OR_RETURN(auto heads, ctx_.states->ReadExecutionHeads(p));
+    BORA_ASSIGN_OR_RETURN(auto heads, ctx_.states->ReadExecutionHeads(PartitionId(p)));
     for (auto& st : heads) {
       if (!overlays.deleted.count(st.id)) out.push_back(std::move(st));
     }
@@ -240,7 +240,7 @@ Status ExecutionsApi::Impl::Search(const std::string& id, const Overlays& overla
                                    const std::function<bool(ExecutionState&)>& found) {
   BORA_RETURN_IF_ERROR(CheckBackend());
   BORA_ASSIGN_OR_RETURN(auto key, ctx_.states->FindExecutionOf(id));
-  if (key && !overlays.deleted.count(key->execution_id)) {
+  if (key && !overlays.deleted.count(key->execution_id.value())) {
     BORA_ASSIGN_OR_RETURN(auto st, ctx_.states->ReadExecution(key->partition, key->execution_id));
     if (st) {
       EnsureIndex(*st);
@@ -295,7 +295,8 @@ std::optional<ExecutionState> ExecutionsApi::Impl::WaitFor(
   // millisecond), then the pause doubles up to poll_interval.
   std::chrono::microseconds pause{250};
   while (true) {
-    auto st = head_only ? ctx_.states->ReadExecutionHead(PartitionOf(id), id) : ReadRaw(id);
+    auto st =
+        head_only ? ctx_.states->ReadExecutionHead(PartitionOf(id), ExecutionId(id)) : ReadRaw(id);
     if (st.ok() && st->has_value()) {
       last = std::move(**st);
       if (done(*last)) return last;

@@ -69,7 +69,7 @@ class ExecutionsApi::Impl {
     std::set<std::string> deleted;
     std::map<std::string, Json> meta;  // id -> {"description": ...}
   };
-  int PartitionOf(const std::string& id) const;
+  PartitionId PartitionOf(const std::string& id) const;
   Status CheckBackend() const;
   Result<Overlays> LoadOverlays();
   Result<std::optional<ExecutionState>> ReadRaw(const std::string& id);

@@ -70,14 +70,15 @@ Result<HttpResponse> ExecutionsApi::Impl::UpdateTask(const HttpRequest& request,
       // Mistral: a paused workflow ignores the rerun.
       return Reply(200, views.Task(st, task));
     }
-    BORA_RETURN_IF_ERROR(ctx_.executions->RerunTask(st.id, id, *reset, env));
+    BORA_RETURN_IF_ERROR(
+        ctx_.executions->RerunTask(ExecutionId(st.id), TaskExecutionId(id), *reset, env));
     to = State::kRunning;
   } else if (*state_name == "SKIPPED") {
     if (task.state != State::kError) {
       return Fault(400, "The current task execution must be in ERROR for skip.");
     }
     if (st.state == State::kPaused) return Reply(200, views.Task(st, task));
-    BORA_RETURN_IF_ERROR(ctx_.executions->SkipTask(st.id, id));
+    BORA_RETURN_IF_ERROR(ctx_.executions->SkipTask(ExecutionId(st.id), TaskExecutionId(id)));
     to = State::kSkipped;
   } else {
     return Fault(400, "Invalid task state. Only updating task to rerun or skip is supported.");

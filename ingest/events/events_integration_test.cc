@@ -130,7 +130,7 @@ TEST(EventsIntegration, WebhookAndKafkaEventsStartWorkflowsOnceOverKafkaAndRedis
   std::string am_id = TriggerExecutionId(trigger_id, DedupeKey(*am_event));
   std::string kafka_id = TriggerExecutionId(trigger_id, DedupeKey(direct));
   auto succeeded = [&](const std::string& id) {
-    auto s = (*node)->client().Get(id);
+    auto s = (*node)->client().Get(ExecutionId(id));
     return s.ok() && s->has_value() && (*s)->state == engine::State::kSuccess;
   };
   EXPECT_TRUE(
@@ -141,14 +141,14 @@ TEST(EventsIntegration, WebhookAndKafkaEventsStartWorkflowsOnceOverKafkaAndRedis
   EXPECT_EQ(stats.events, 3u);
   EXPECT_EQ(stats.started, 2u);
   EXPECT_EQ(stats.duplicates, 1u);
-  auto am_state = (*node)->client().Get(am_id);
+  auto am_state = (*node)->client().Get(ExecutionId(am_id));
   ASSERT_TRUE(am_state.ok() && am_state->has_value());
   EXPECT_EQ((*am_state)->input,
             *ParseJson(R"({"alertname":"DiskFull","instances":["db-1:9100"]})"));
   // Exactly two executions exist under this prefix.
   size_t total = 0;
   for (int p = 0; p < co.partitions; ++p) {
-    auto ids = (*node)->store().ListExecutionIds(p);
+    auto ids = (*node)->store().ListExecutionIds(PartitionId(p));
     ASSERT_TRUE(ids.ok()) << ids.status().ToString();
     total += ids->size();
   }

@@ -734,7 +734,7 @@ TEST_F(IngestProcessorTest, StartsMatchingWorkflowOnceAndSkipsGarbage) {
   ASSERT_TRUE(runtime_.RunUntilIdle().ok());
 
   std::string id = TriggerExecutionId(trigger, std::string("/test\x1f") + "e1");
-  auto state = runtime_.client().Get(id);
+  auto state = runtime_.client().Get(ExecutionId(id));
   ASSERT_TRUE(state.ok() && state->has_value()) << id;
   EXPECT_EQ((*state)->state, engine::State::kSuccess);
   EXPECT_EQ((*state)->input, *ParseJson(R"({"host":"node-1","severity":"low"})"));
@@ -764,7 +764,8 @@ TEST_F(IngestProcessorTest, KafkaBinaryModeMessagesStartTheirWorkflow) {
   EXPECT_EQ(processor.stats().malformed, 0u);
   EXPECT_EQ(processor.stats().started, 1u);
   ASSERT_TRUE(runtime_.RunUntilIdle().ok());
-  auto state = runtime_.client().Get(TriggerExecutionId(trigger, std::string("/test\x1f") + "b1"));
+  auto state = runtime_.client().Get(
+      ExecutionId(TriggerExecutionId(trigger, std::string("/test\x1f") + "b1")));
   ASSERT_TRUE(state.ok() && state->has_value());
   EXPECT_EQ((*state)->state, engine::State::kSuccess);
   EXPECT_EQ((*state)->input.as_object().at("host"), Json("node-7"));
@@ -803,7 +804,7 @@ TEST_F(IngestProcessorTest, DuplicateWithinWindowStartsNothingAfterWindowDedupes
   ASSERT_EQ(later->started.size(), 1u);
   EXPECT_EQ(later->started[0], first->started[0]);
   ASSERT_TRUE(runtime_.RunUntilIdle().ok());
-  auto state = runtime_.client().Get(first->started[0]);
+  auto state = runtime_.client().Get(ExecutionId(first->started[0]));
   ASSERT_TRUE(state.ok() && state->has_value());
   EXPECT_EQ((*state)->state, engine::State::kSuccess);
   EXPECT_EQ((*state)->input, *ParseJson(R"({"host":"n","severity":"low"})"));
@@ -868,7 +869,8 @@ TEST_F(IngestProcessorTest, TransientStoreFailureRedeliversWithoutLosingOrDoubli
   EXPECT_EQ(*r3, 2u);
   ASSERT_TRUE(runtime_.RunUntilIdle().ok());
   for (const char* id : {"a", "b"}) {
-    auto state = runtime_.client().Get(TriggerExecutionId(trigger, std::string("/test\x1f") + id));
+    auto state = runtime_.client().Get(
+        ExecutionId(TriggerExecutionId(trigger, std::string("/test\x1f") + id)));
     ASSERT_TRUE(state.ok() && state->has_value()) << id;
     EXPECT_EQ((*state)->input.as_object().at("host"), Json(id));
   }

@@ -131,7 +131,7 @@ Result<EventOutcome> IngestProcessor::ProcessWith(const std::vector<EventTrigger
       // delivery's start may have been lost (a crash or a bus failure after Remember): starting
       // again is safe because the id is deterministic (the engine refuses a second StartExecution
       // for an existing execution).
-      auto existing = executions_->Get(execution_id);
+      auto existing = executions_->Get(ExecutionId(execution_id));
       if (!existing.ok()) {
         if (IsTransient(existing.status())) return existing.status();
         BORA_LOG_WARN("ingest: event {} (source {}): reading execution {}: {}", event.id,
@@ -158,7 +158,7 @@ Result<EventOutcome> IngestProcessor::ProcessWith(const std::vector<EventTrigger
     description["triggered_by"] =
         JsonObject{{"type", "event_trigger"}, {"id", t.id}, {"name", t.name}};
     request.description = PythonJsonDumps(description);
-    request.execution_id = execution_id;
+    request.execution_id = ExecutionId(execution_id);
     auto started = executions_->Start(request);
     if (!started.ok()) {
       if (IsTransient(started.status())) return started.status();
@@ -171,10 +171,10 @@ Result<EventOutcome> IngestProcessor::ProcessWith(const std::vector<EventTrigger
     }
     if (outcome.duplicate) {
       stats_[kReissued]++;
-      outcome.reissued.push_back(*started);
+      outcome.reissued.push_back(started->value());
     } else {
       stats_[kStarted]++;
-      outcome.started.push_back(*started);
+      outcome.started.push_back(started->value());
     }
   }
   return outcome;

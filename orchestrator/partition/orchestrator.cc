@@ -123,7 +123,8 @@ Status Orchestrator::Start() {
 }
 
 Status Orchestrator::Claim(int partition, Owned& owned) {
-  BORA_ASSIGN_OR_RETURN(store::PartitionClaim claim, store_->ClaimPartition(partition));
+  BORA_ASSIGN_OR_RETURN(store::PartitionClaim claim,
+                        store_->ClaimPartition(PartitionId(partition)));
   owned.epoch = claim.epoch;
   owned.next_offset = claim.next_offset;
   owned.unsent = std::move(claim.outbox);
@@ -131,11 +132,11 @@ Status Orchestrator::Claim(int partition, Owned& owned) {
   owned.batches_since_ack = 0;
   owned.in_flight.clear();  // the stored outbox (just taken) holds whatever they carried
   owned.cache.clear();
-  BORA_ASSIGN_OR_RETURN(owned.next_timer, store_->NextTimer(partition));
+  BORA_ASSIGN_OR_RETURN(owned.next_timer, store_->NextTimer(PartitionId(partition)));
   BORA_RETURN_IF_ERROR(
       consumer_->Seek({protocol::EventsTopic(options_.topic_prefix), partition}, owned.next_offset));
   owned.needs_claim = false;
-  metrics::PartitionClaimed(partition, owned.epoch);
+  metrics::PartitionClaimed(partition, owned.epoch.value());
   BORA_LOG_DEBUG("partition {} claimed: epoch {}, offset {}, {} outbox entries to re-send", partition,
                  owned.epoch, owned.next_offset, owned.unsent.size());
   return Status::Ok();
@@ -342,7 +343,9 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
   // Every execution the poll needs and no cache holds, in one store round trip.
   std::vector<store::ExecutionKey> keys;
   for (auto& b : batches) {
-    for (auto& id : b.to_load) keys.push_back({b.partition, std::move(id)});
+    for (auto& id : b.to_load) {
+      keys.push_back({PartitionId(b.partition), ExecutionId(std::move(id))});
+    }
   }
   if (!keys.empty()) {
     auto states = store_->LoadExecutions(keys);
@@ -353,7 +356,7 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
           b.owned->needs_claim = true;
           return states[k].status();
         }
-        b.loaded[keys[k].execution_id] = std::move(*states[k]);
+        b.loaded[keys[k].execution_id.value()] = std::move(*states[k]);
       }
     }
     mark(phases.load);
@@ -377,7 +380,7 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
     pending->commits.reserve(batches.size());
     for (auto& b : batches) {
       MarkSent(b);
-      pending->commits.push_back({b.partition, b.owned->epoch, &b.commit});
+      pending->commits.push_back({PartitionId(b.partition), b.owned->epoch, &b.commit});
     }
     pending->messages = std::move(messages);  // the batches point into it (moving keeps the elements)
     pending->batches = std::move(batches);
@@ -447,7 +450,7 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
   const int partition = b.partition;
   Owned& owned = *b.owned;
   ScopedLogFields log_partition({{}, {}, partition});
-  b.writer_lock = store_->WriterLock(partition);
+  b.writer_lock = store_->WriterLock(PartitionId(partition));
   const TimestampUs now = clock_->NowUs();
   BatchObservations& observed = b.observed;
   std::string timer_task_scratch;
@@ -498,7 +501,7 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
     } else if (auto l = b.loaded.find(id); l != b.loaded.end()) {
       state = l->second;
     } else {
-      BORA_ASSIGN_OR_RETURN(state, store_->LoadExecution(partition, id));
+      BORA_ASSIGN_OR_RETURN(state, store_->LoadExecution(PartitionId(partition), ExecutionId(id)));
     }
     if (state && is_start) {
       reject(id, AlreadyExists("execution " + id + " already exists; the start request is ignored"));
@@ -735,7 +738,7 @@ Status Orchestrator::ReapDeliveries(int partition, Owned& owned) {
 
 Status Orchestrator::Ack(int partition, Owned& owned) {
   if (owned.pending_ack == 0) return Status::Ok();
-  BORA_RETURN_IF_ERROR(store_->AckOutbox(partition, owned.epoch, owned.pending_ack));
+  BORA_RETURN_IF_ERROR(store_->AckOutbox(PartitionId(partition), owned.epoch, owned.pending_ack));
   owned.pending_ack = 0;
   owned.batches_since_ack = 0;
   return Status::Ok();
@@ -744,10 +747,11 @@ Status Orchestrator::Ack(int partition, Owned& owned) {
 Result<size_t> Orchestrator::FireTimers(int partition, Owned& owned) {
   const TimestampUs now = clock_->NowUs();
   if (!owned.next_timer || *owned.next_timer > now) return 0;
-  BORA_ASSIGN_OR_RETURN(auto due, store_->DueTimers(partition, now, options_.max_timers));
+  BORA_ASSIGN_OR_RETURN(auto due,
+                        store_->DueTimers(PartitionId(partition), now, options_.max_timers));
   const std::string events_topic = protocol::EventsTopic(options_.topic_prefix);
   if (due.empty()) {
-    BORA_ASSIGN_OR_RETURN(owned.next_timer, store_->NextTimer(partition));
+    BORA_ASSIGN_OR_RETURN(owned.next_timer, store_->NextTimer(PartitionId(partition)));
     return 0;
   }
   // The TimerFired events must be durable before their timers leave the store: a crash in between would
@@ -762,11 +766,11 @@ Result<size_t> Orchestrator::FireTimers(int partition, Owned& owned) {
   }
   BORA_RETURN_IF_ERROR(bus_->PublishAndWait(events_topic, std::move(fired), std::chrono::seconds(30)));
   for (const auto& t : due) {
-    BORA_RETURN_IF_ERROR(store_->RemoveTimer(partition, owned.epoch, t));
+    BORA_RETURN_IF_ERROR(store_->RemoveTimer(PartitionId(partition), owned.epoch, t));
     ++stats_.timers_fired;
     Hot().timers.Increment();
   }
-  BORA_ASSIGN_OR_RETURN(owned.next_timer, store_->NextTimer(partition));
+  BORA_ASSIGN_OR_RETURN(owned.next_timer, store_->NextTimer(PartitionId(partition)));
   return due.size();
 }
 

@@ -108,7 +108,7 @@ class Orchestrator final : public RebalanceListener {
 
  private:
   struct Owned {
-    uint64_t epoch = 0;
+    Epoch epoch;
     int64_t next_offset = 0;
     std::vector<store::OutboxEntry> unsent;  // committed, not yet produced
     // The store failed us (down, or restarted and possibly behind): claim again and re-seek to the stored

@@ -85,31 +85,42 @@ class DeferredAckBus final : public Bus {
 class ForwardingStore : public store::StateStore {
  public:
   explicit ForwardingStore(store::StateStore* inner) : inner_(inner) {}
-  Result<store::PartitionClaim> ClaimPartition(int p) override { return inner_->ClaimPartition(p); }
-  Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(int p, const std::string& id) override {
+  Result<store::PartitionClaim> ClaimPartition(PartitionId p) override {
+    return inner_->ClaimPartition(p);
+  }
+  Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(PartitionId p,
+                                                                const ExecutionId& id) override {
     return inner_->LoadExecution(p, id);
   }
-  Status Commit(int p, uint64_t epoch, store::CommitBatch* batch) override {
+  Status Commit(PartitionId p, Epoch epoch, store::CommitBatch* batch) override {
     return inner_->Commit(p, epoch, batch);
   }
-  Status AckOutbox(int p, uint64_t epoch, uint64_t seq) override { return inner_->AckOutbox(p, epoch, seq); }
-  Result<std::vector<store::TimerEntry>> DueTimers(int p, TimestampUs now, size_t max) override {
+  Status AckOutbox(PartitionId p, Epoch epoch, uint64_t seq) override {
+    return inner_->AckOutbox(p, epoch, seq);
+  }
+  Result<std::vector<store::TimerEntry>> DueTimers(PartitionId p, TimestampUs now,
+                                                   size_t max) override {
     return inner_->DueTimers(p, now, max);
   }
-  Status RemoveTimer(int p, uint64_t epoch, const store::TimerEntry& t) override {
+  Status RemoveTimer(PartitionId p, Epoch epoch, const store::TimerEntry& t) override {
     return inner_->RemoveTimer(p, epoch, t);
   }
-  Result<std::optional<TimestampUs>> NextTimer(int p) override { return inner_->NextTimer(p); }
-  Result<std::optional<engine::ExecutionState>> ReadExecution(int p, const std::string& id) override {
+  Result<std::optional<TimestampUs>> NextTimer(PartitionId p) override {
+    return inner_->NextTimer(p);
+  }
+  Result<std::optional<engine::ExecutionState>> ReadExecution(PartitionId p,
+                                                              const ExecutionId& id) override {
     return inner_->ReadExecution(p, id);
   }
   Result<std::optional<store::ExecutionKey>> FindExecutionOf(const std::string& id) override {
     return inner_->FindExecutionOf(id);
   }
-  Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int p) override {
+  Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(PartitionId p) override {
     return inner_->ReadExecutionHeads(p);
   }
-  Result<std::vector<std::string>> ListExecutionIds(int p) override { return inner_->ListExecutionIds(p); }
+  Result<std::vector<ExecutionId>> ListExecutionIds(PartitionId p) override {
+    return inner_->ListExecutionIds(p);
+  }
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeadsPage(const std::optional<store::ListCursor>& after,
                                                                      size_t limit) override {
     return inner_->ReadExecutionHeadsPage(after, limit);
@@ -123,10 +134,10 @@ class ForwardingStore : public store::StateStore {
 class FlakyStore final : public ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
-  Status Commit(int p, uint64_t epoch, store::CommitBatch* batch) override {
-    if (p == fail_partition && fail_partition_commits > 0) {
+  Status Commit(PartitionId p, Epoch epoch, store::CommitBatch* batch) override {
+    if (p.value() == fail_partition && fail_partition_commits > 0) {
       --fail_partition_commits;
-      return Unavailable("injected: partition " + std::to_string(p) + " failed to commit");
+      return Unavailable("injected: partition " + std::to_string(p.value()) + " failed to commit");
     }
     return inner_->Commit(p, epoch, batch);
   }
@@ -175,27 +186,28 @@ class PipeliningStore final : public ForwardingStore {
     };
     return std::make_unique<Handle>(this, std::move(sent));
   }
-  Status Commit(int p, uint64_t epoch, store::CommitBatch* batch) override {
+  Status Commit(PartitionId p, Epoch epoch, store::CommitBatch* batch) override {
     WriteOutstanding();
     return inner_->Commit(p, epoch, batch);
   }
-  Result<store::PartitionClaim> ClaimPartition(int p) override {
+  Result<store::PartitionClaim> ClaimPartition(PartitionId p) override {
     WriteOutstanding();
     return inner_->ClaimPartition(p);
   }
-  Status AckOutbox(int p, uint64_t epoch, uint64_t seq) override {
+  Status AckOutbox(PartitionId p, Epoch epoch, uint64_t seq) override {
     WriteOutstanding();
     return inner_->AckOutbox(p, epoch, seq);
   }
-  Result<std::vector<store::TimerEntry>> DueTimers(int p, TimestampUs now, size_t max) override {
+  Result<std::vector<store::TimerEntry>> DueTimers(PartitionId p, TimestampUs now,
+                                                   size_t max) override {
     WriteOutstanding();
     return inner_->DueTimers(p, now, max);
   }
-  Status RemoveTimer(int p, uint64_t epoch, const store::TimerEntry& t) override {
+  Status RemoveTimer(PartitionId p, Epoch epoch, const store::TimerEntry& t) override {
     WriteOutstanding();
     return inner_->RemoveTimer(p, epoch, t);
   }
-  Result<std::optional<TimestampUs>> NextTimer(int p) override {
+  Result<std::optional<TimestampUs>> NextTimer(PartitionId p) override {
     WriteOutstanding();
     return inner_->NextTimer(p);
   }
@@ -207,8 +219,8 @@ class PipeliningStore final : public ForwardingStore {
  private:
   struct Sent {
     struct One {
-      int partition;
-      uint64_t epoch;
+      PartitionId partition;
+      Epoch epoch;
       store::CommitBatch* batch;  // the caller's: gets the outbox sequence numbers
       store::CommitBatch copy;
     };
@@ -218,10 +230,10 @@ class PipeliningStore final : public ForwardingStore {
   void WriteOutstanding() {
     for (auto& sent : outstanding_) {
       for (auto& one : sent->commits) {
-        if (one.partition == fail_partition && fail_partition_commits > 0) {
+        if (one.partition.value() == fail_partition && fail_partition_commits > 0) {
           --fail_partition_commits;
           sent->statuses.push_back(Unavailable("injected: the sent commit of partition " +
-                                               std::to_string(one.partition) + " failed"));
+                                               std::to_string(one.partition.value()) + " failed"));
           continue;
         }
         Status s = inner_->Commit(one.partition, one.epoch, &one.copy);
@@ -303,7 +315,7 @@ class OrchestratorTest : public ::testing::Test {
   }
 
   std::optional<engine::ExecutionState> Read(const std::string& id) {
-    return *store_.ReadExecution(PartitionForKey(id, kPartitions), id);
+    return *store_.ReadExecution(PartitionId(PartitionForKey(id, kPartitions)), ExecutionId(id));
   }
 
   MemoryBus bus_;
@@ -373,7 +385,7 @@ TEST_F(OrchestratorTest, AFencedOwnerCannotWrite) {
   ASSERT_TRUE(o->PollOnce(0ms).ok());  // takes the assignment
   ASSERT_EQ(o->OwnedPartitions().size(), static_cast<size_t>(kPartitions));
   // Another process claims every partition (as after a rebalance while this one was stopped).
-  for (int p = 0; p < kPartitions; ++p) ASSERT_TRUE(store_.ClaimPartition(p).ok());
+  for (int p = 0; p < kPartitions; ++p) ASSERT_TRUE(store_.ClaimPartition(PartitionId(p)).ok());
   StartExecution("exec-4");
   ASSERT_TRUE(o->PollOnce(0ms).ok());
   EXPECT_EQ(o->stats().fenced, 1u);
@@ -496,7 +508,7 @@ TEST_F(OrchestratorTest, OutboxIsAcknowledgedOnlyAfterTheBusConfirmedDelivery) {
     ASSERT_TRUE(o->PollOnce(0ms).ok());  // idle: nothing confirmed, so nothing acknowledged in the store
   }
   int p = PartitionForKey("exec-6", kPartitions);
-  auto claim = store_.ClaimPartition(p);
+  auto claim = store_.ClaimPartition(PartitionId(p));
   ASSERT_TRUE(claim.ok());
   EXPECT_EQ(claim->outbox.size(), 1u) << "an unconfirmed RunAction must stay in the outbox";
 
@@ -505,7 +517,7 @@ TEST_F(OrchestratorTest, OutboxIsAcknowledgedOnlyAfterTheBusConfirmedDelivery) {
   ASSERT_TRUE(o->PollOnce(0ms).ok());  // claims (re-sends the outbox), then confirms and acknowledges it
   ASSERT_TRUE(o->PollOnce(0ms).ok());
   o.reset();
-  claim = store_.ClaimPartition(p);
+  claim = store_.ClaimPartition(PartitionId(p));
   ASSERT_TRUE(claim.ok());
   EXPECT_TRUE(claim->outbox.empty());
 }
@@ -600,7 +612,8 @@ TEST_F(OrchestratorTest, AnOverlappedCommitOfAZombieIsFencedWithTheBatchOnTopOfI
   StartExecution("exec-z1");
   ASSERT_TRUE(o.PollOnce(0ms).ok());  // sends the start's commit
   ASSERT_EQ(piped.outstanding(), 1u);
-  for (int p = 0; p < kPartitions; ++p) ASSERT_TRUE(store_.ClaimPartition(p).ok());  // another process
+  for (int p = 0; p < kPartitions; ++p)
+    ASSERT_TRUE(store_.ClaimPartition(PartitionId(p)).ok());  // another process
   StartExecution("exec-z2");
   const int z1 = PartitionForKey("exec-z1", kPartitions);
   auto r = o.PollOnce(0ms);  // applies z2 on top, then awaits: fenced

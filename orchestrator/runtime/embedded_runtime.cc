@@ -262,13 +262,13 @@ Status EmbeddedRuntime::RunUntilIdle(size_t max_rounds) {
   return ResourceExhausted("the run did not settle within " + std::to_string(max_rounds) + " rounds");
 }
 
-Result<engine::ExecutionState> EmbeddedRuntime::WaitUntilSettled(const std::string& execution_id,
-                                                                  std::chrono::milliseconds timeout) {
+Result<engine::ExecutionState> EmbeddedRuntime::WaitUntilSettled(
+    const ExecutionId& execution_id, std::chrono::milliseconds timeout) {
   return WaitUntil(execution_id, timeout, [](const engine::ExecutionState&) { return true; });
 }
 
 Result<engine::ExecutionState> EmbeddedRuntime::WaitUntil(
-    const std::string& execution_id, std::chrono::milliseconds timeout,
+    const ExecutionId& execution_id, std::chrono::milliseconds timeout,
     const std::function<bool(const engine::ExecutionState&)>& done) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
@@ -277,7 +277,8 @@ Result<engine::ExecutionState> EmbeddedRuntime::WaitUntil(
     {
       MutexLock lock(settle_mu_);
       seen = settle_version_;
-      if (auto it = rejected_.find(execution_id); it != rejected_.end()) rejected = it->second;
+      if (auto it = rejected_.find(execution_id.value()); it != rejected_.end())
+        rejected = it->second;
     }
     BORA_ASSIGN_OR_RETURN(auto state, client_->Get(execution_id));
     if (state && IsSettled(state->state) && done(*state)) return std::move(*state);
@@ -287,7 +288,7 @@ Result<engine::ExecutionState> EmbeddedRuntime::WaitUntil(
           settle_mu_.AssertHeld();
           return settle_version_ != seen;
         })) {
-      return DeadlineExceeded("execution " + execution_id + " did not settle in time");
+      return DeadlineExceeded("execution " + execution_id.value() + " did not settle in time");
     }
   }
 }

@@ -44,6 +44,7 @@
 #include "common/bus/memory_bus.h"
 #include "common/clock.h"
 #include "common/disk/disk_db.h"
+#include "common/strong_id.h"
 #include "common/thread_annotations.h"
 #include "orchestrator/engine/engine.h"
 #include "orchestrator/partition/orchestrator.h"
@@ -120,12 +121,12 @@ class EmbeddedRuntime {
 
   // Threaded mode: waits until the execution is SUCCESS, ERROR, CANCELLED or PAUSED, or the timeout expires
   // (kDeadlineExceeded). Returns a copy of its state, or the reason its start was refused.
-  Result<engine::ExecutionState> WaitUntilSettled(const std::string& execution_id,
+  Result<engine::ExecutionState> WaitUntilSettled(const ExecutionId& execution_id,
                                                   std::chrono::milliseconds timeout);
   // Threaded mode: waits until the execution is settled (as above) and `done` holds for its state, checked
   // after every event applied to a settled execution (a late action result of a finished one...).
   Result<engine::ExecutionState> WaitUntil(
-      const std::string& execution_id, std::chrono::milliseconds timeout,
+      const ExecutionId& execution_id, std::chrono::milliseconds timeout,
       const std::function<bool(const engine::ExecutionState&)>& done);
 
   // Summed over the orchestrators. Read it when the runtime is idle or stopped (the counters are not

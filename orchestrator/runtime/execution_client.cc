@@ -16,8 +16,8 @@ ExecutionClient::ExecutionClient(Bus* bus, store::ExecutionReader* store,
       events_topic_(protocol::EventsTopic(topic_prefix)),
       wait_durable_(wait_durable) {}
 
-int ExecutionClient::PartitionOf(const std::string& execution_id) const {
-  return PartitionForKey(execution_id, partitions_);
+PartitionId ExecutionClient::PartitionOf(const ExecutionId& execution_id) const {
+  return PartitionId(PartitionForKey(execution_id.value(), partitions_));
 }
 
 Status ExecutionClient::Send(const engine::Event& event) {
@@ -32,7 +32,7 @@ Status ExecutionClient::Send(const engine::Event& event) {
   return bus_->Publish(events_topic_, id, std::move(text));
 }
 
-Result<std::string> ExecutionClient::Start(const StartRequest& request) {
+Result<ExecutionId> ExecutionClient::Start(const StartRequest& request) {
   auto spec = engine_->ResolveWorkflow(request.workflow_name, "", request.workflow_namespace);
   if (!spec) {
     return NotFound("Workflow not found [workflow_identifier=" + request.workflow_name +
@@ -51,51 +51,55 @@ Result<std::string> ExecutionClient::Start(const StartRequest& request) {
   }
   BORA_ASSIGN_OR_RETURN(Json input, engine_->ValidateWorkflowInput(*spec, request.input));
   engine::StartExecution start;
-  start.execution_id = request.execution_id.empty() ? NewUuid() : request.execution_id;
+  start.execution_id =
+      request.execution_id.value().empty() ? NewUuid() : request.execution_id.value();
   start.workflow_name = spec->full_name;
   start.workflow_namespace = request.workflow_namespace;
   start.input = std::move(input);
   start.params = request.params;
   start.description = request.description;
   BORA_RETURN_IF_ERROR(Send(engine::Event(start)));
-  return start.execution_id;
+  return ExecutionId(std::move(start.execution_id));
 }
 
-Status ExecutionClient::Pause(const std::string& id) { return Send(engine::PauseExecution{id}); }
-
-Status ExecutionClient::Resume(const std::string& id, std::optional<Json> env) {
-  return Send(engine::ResumeExecution{id, std::move(env)});
+Status ExecutionClient::Pause(const ExecutionId& id) {
+  return Send(engine::PauseExecution{id.value()});
 }
 
-Status ExecutionClient::Cancel(const std::string& id, std::optional<std::string> state_info) {
-  return Send(engine::CancelExecution{id, std::move(state_info)});
+Status ExecutionClient::Resume(const ExecutionId& id, std::optional<Json> env) {
+  return Send(engine::ResumeExecution{id.value(), std::move(env)});
 }
 
-Status ExecutionClient::Stop(const std::string& id, engine::State state,
+Status ExecutionClient::Cancel(const ExecutionId& id, std::optional<std::string> state_info) {
+  return Send(engine::CancelExecution{id.value(), std::move(state_info)});
+}
+
+Status ExecutionClient::Stop(const ExecutionId& id, engine::State state,
                              std::optional<std::string> state_info) {
-  return Send(engine::StopExecution{id, state, std::move(state_info)});
+  return Send(engine::StopExecution{id.value(), state, std::move(state_info)});
 }
 
-Status ExecutionClient::RerunTask(const std::string& id, const std::string& task_id, bool reset,
+Status ExecutionClient::RerunTask(const ExecutionId& id, const TaskExecutionId& task_id, bool reset,
                                   std::optional<Json> env) {
-  return Send(engine::RerunTask{id, task_id, reset, std::move(env)});
+  return Send(engine::RerunTask{id.value(), task_id.value(), reset, std::move(env)});
 }
 
-Status ExecutionClient::SkipTask(const std::string& id, const std::string& task_id) {
-  return Send(engine::SkipTask{id, task_id});
+Status ExecutionClient::SkipTask(const ExecutionId& id, const TaskExecutionId& task_id) {
+  return Send(engine::SkipTask{id.value(), task_id.value()});
 }
 
-Status ExecutionClient::CompleteAction(const std::string& id, const std::string& task_id,
-                                       const std::string& action_id,
+Status ExecutionClient::CompleteAction(const ExecutionId& id, const TaskExecutionId& task_id,
+                                       const ActionExecutionId& action_id,
                                        engine::ActionCompleted::Kind kind, Json data) {
-  return Send(engine::ActionCompleted{id, task_id, action_id, kind, std::move(data)});
+  return Send(engine::ActionCompleted{id.value(), task_id.value(), action_id.value(), kind,
+                                      std::move(data)});
 }
 
-Result<std::optional<engine::ExecutionState>> ExecutionClient::Get(const std::string& id) {
+Result<std::optional<engine::ExecutionState>> ExecutionClient::Get(const ExecutionId& id) {
   return store_->ReadExecution(PartitionOf(id), id);
 }
 
-Result<std::optional<engine::ExecutionState>> ExecutionClient::GetHead(const std::string& id) {
+Result<std::optional<engine::ExecutionState>> ExecutionClient::GetHead(const ExecutionId& id) {
   return store_->ReadExecutionHead(PartitionOf(id), id);
 }
 

@@ -12,6 +12,7 @@
 #include "common/ids.h"
 #include "common/json.h"
 #include "common/status.h"
+#include "common/strong_id.h"
 #include "orchestrator/engine/engine.h"
 #include "orchestrator/store/state_store.h"
 
@@ -23,7 +24,7 @@ struct StartRequest {
   Json input = JsonObject();
   Json params = JsonObject();  // "env", "task_name", ...
   std::string description;
-  std::string execution_id;    // empty: a new UUID
+  ExecutionId execution_id;  // empty: a new UUID
 };
 
 class ExecutionClient {
@@ -39,30 +40,31 @@ class ExecutionClient {
 
   // Validates and publishes a start request; returns the execution id. kNotFound for an unknown workflow,
   // kInvalidArgument for bad input ("Invalid input ...").
-  Result<std::string> Start(const StartRequest& request);
-  Status Pause(const std::string& execution_id);
-  Status Resume(const std::string& execution_id, std::optional<Json> env = std::nullopt);
-  Status Cancel(const std::string& execution_id, std::optional<std::string> state_info = std::nullopt);
-  Status Stop(const std::string& execution_id, engine::State state,
+  Result<ExecutionId> Start(const StartRequest& request);
+  Status Pause(const ExecutionId& execution_id);
+  Status Resume(const ExecutionId& execution_id, std::optional<Json> env = std::nullopt);
+  Status Cancel(const ExecutionId& execution_id,
+                std::optional<std::string> state_info = std::nullopt);
+  Status Stop(const ExecutionId& execution_id, engine::State state,
               std::optional<std::string> state_info = std::nullopt);
-  Status RerunTask(const std::string& execution_id, const std::string& task_execution_id, bool reset,
-                   std::optional<Json> env = std::nullopt);
-  Status SkipTask(const std::string& execution_id, const std::string& task_execution_id);
+  Status RerunTask(const ExecutionId& execution_id, const TaskExecutionId& task_execution_id,
+                   bool reset, std::optional<Json> env = std::nullopt);
+  Status SkipTask(const ExecutionId& execution_id, const TaskExecutionId& task_execution_id);
   // Completes an async action (PUT /v2/action_executions/{id}).
-  Status CompleteAction(const std::string& execution_id, const std::string& task_execution_id,
-                        const std::string& action_execution_id, engine::ActionCompleted::Kind kind,
-                        Json data);
+  Status CompleteAction(const ExecutionId& execution_id, const TaskExecutionId& task_execution_id,
+                        const ActionExecutionId& action_execution_id,
+                        engine::ActionCompleted::Kind kind, Json data);
 
   // A copy of the execution's current state, or nullopt.
-  Result<std::optional<engine::ExecutionState>> Get(const std::string& execution_id);
+  Result<std::optional<engine::ExecutionState>> Get(const ExecutionId& execution_id);
   // The same without its tasks (ExecutionReader::ReadExecutionHead): cheap for executions of many
   // tasks.
-  Result<std::optional<engine::ExecutionState>> GetHead(const std::string& execution_id);
+  Result<std::optional<engine::ExecutionState>> GetHead(const ExecutionId& execution_id);
 
   // Publishes any event (used by tests and tools).
   Status Send(const engine::Event& event);
 
-  int PartitionOf(const std::string& execution_id) const;
+  PartitionId PartitionOf(const ExecutionId& execution_id) const;
 
  private:
   Bus* bus_;

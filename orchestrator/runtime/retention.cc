@@ -81,7 +81,7 @@ Result<std::vector<std::string>> ExecutionRetention::Expired(const std::vector<i
   std::vector<engine::ExecutionState> heads;
   for (int p = 0; p < partitions_; ++p) {
     if (!by_count && !due_set.count(p)) continue;
-    BORA_ASSIGN_OR_RETURN(auto part, store_->ReadExecutionHeads(p));
+    BORA_ASSIGN_OR_RETURN(auto part, store_->ReadExecutionHeads(PartitionId(p)));
     for (auto& h : part) heads.push_back(std::move(h));
   }
   auto purgeable = [&](const engine::ExecutionState& h) {
@@ -131,8 +131,9 @@ Result<std::vector<std::string>> ExecutionRetention::Expired(const std::vector<i
     if (by_count) {
       root_exists = known.count(root) > 0;
     } else {
-      BORA_ASSIGN_OR_RETURN(auto r,
-                            store_->ReadExecutionHead(PartitionForKey(root, partitions_), root));
+      BORA_ASSIGN_OR_RETURN(
+          auto r, store_->ReadExecutionHead(PartitionId(PartitionForKey(root, partitions_)),
+                                            ExecutionId(root)));
       root_exists = r.has_value();
     }
     if (!root_exists) choose(h.id);

@@ -28,7 +28,7 @@ class RetentionTest : public ::testing::Test {
     engine_ = std::make_unique<engine::Engine>(&definitions_, &registry_);
     client_ = std::make_unique<ExecutionClient>(&bus_, &store_, engine_.get(), &definitions_,
                                                 kPartitions);
-    for (int p = 0; p < kPartitions; ++p) epochs_[p] = store_.ClaimPartition(p)->epoch;
+    for (int p = 0; p < kPartitions; ++p) epochs_[p] = store_.ClaimPartition(PartitionId(p))->epoch;
     clock_.Set(1000 * kMinute);
   }
 
@@ -45,7 +45,7 @@ class RetentionTest : public ::testing::Test {
     store::CommitBatch batch;
     batch.states.push_back(st);
     const int p = PartitionForKey(id, kPartitions);
-    ASSERT_TRUE(store_.Commit(p, epochs_[p], &batch).ok());
+    ASSERT_TRUE(store_.Commit(PartitionId(p), epochs_[p], &batch).ok());
   }
 
   // The executions ExecutionRetention asked to purge since the last call.
@@ -74,7 +74,7 @@ class RetentionTest : public ::testing::Test {
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<ExecutionClient> client_;
   ManualClock clock_;
-  std::map<int, uint64_t> epochs_;
+  std::map<int, Epoch> epochs_;
   std::unique_ptr<Consumer> reader_;
 };
 
@@ -188,7 +188,7 @@ waits:
   auto start = [&](const std::string& wf, const std::string& id) {
     StartRequest r;
     r.workflow_name = wf;
-    r.execution_id = id;
+    r.execution_id = ExecutionId(id);
     ASSERT_TRUE(rt.client().Start(r).ok());
   };
   start("parent", "old");
@@ -198,7 +198,8 @@ waits:
   start("parent", "young");
   ASSERT_TRUE(rt.RunUntilIdle().ok());
   auto read = [&](const std::string& id) {
-    return *rt.store().ReadExecution(PartitionForKey(id, options.partitions), id);
+    return *rt.store().ReadExecution(PartitionId(PartitionForKey(id, options.partitions)),
+                                     ExecutionId(id));
   };
   ASSERT_TRUE(read("old").has_value());
   ASSERT_EQ(read("old")->state, engine::State::kSuccess);
@@ -222,9 +223,9 @@ waits:
   EXPECT_TRUE(read("running").has_value());
   std::vector<std::string> left;
   for (int p = 0; p < options.partitions; ++p) {
-    auto ids = rt.store().ListExecutionIds(p);
+    auto ids = rt.store().ListExecutionIds(PartitionId(p));
     ASSERT_TRUE(ids.ok());
-    left.insert(left.end(), ids->begin(), ids->end());
+    for (const auto& id : *ids) left.push_back(id.value());
   }
   EXPECT_EQ(left, std::vector<std::string>{"running"});
 }

@@ -8,47 +8,50 @@ MemoryStateStore::MemoryStateStore(int partitions) {
   for (int i = 0; i < partitions; ++i) parts_.push_back(std::make_unique<Part>());
 }
 
-Result<MemoryStateStore::Part*> MemoryStateStore::Get(int partition) {
-  if (partition < 0 || partition >= static_cast<int>(parts_.size())) {
-    return InvalidArgument("no partition " + std::to_string(partition) + " (the store has " +
+Result<MemoryStateStore::Part*> MemoryStateStore::Get(PartitionId partition) {
+  const int p = partition.value();
+  if (p < 0 || p >= static_cast<int>(parts_.size())) {
+    return InvalidArgument("no partition " + std::to_string(p) + " (the store has " +
                            std::to_string(parts_.size()) + ")");
   }
-  return parts_[static_cast<size_t>(partition)].get();
+  return parts_[static_cast<size_t>(p)].get();
 }
 
-Status MemoryStateStore::CheckEpoch(const Part& p, int partition, uint64_t epoch) {
-  if (p.epoch != epoch) {
-    return Aborted("partition " + std::to_string(partition) + " is fenced: epoch " +
-                   std::to_string(epoch) + " is stale (current " + std::to_string(p.epoch) + ")");
+Status MemoryStateStore::CheckEpoch(const Part& p, PartitionId partition, Epoch epoch) {
+  if (p.epoch != epoch.value()) {
+    return Aborted("partition " + std::to_string(partition.value()) + " is fenced: epoch " +
+                   std::to_string(epoch.value()) + " is stale (current " + std::to_string(p.epoch) +
+                   ")");
   }
   return Status::Ok();
 }
 
-std::unique_lock<std::mutex> MemoryStateStore::WriterLock(int partition) {
-  if (partition < 0 || partition >= static_cast<int>(parts_.size())) return {};
-  return std::unique_lock<std::mutex>(parts_[static_cast<size_t>(partition)]->mu.native());
+std::unique_lock<std::mutex> MemoryStateStore::WriterLock(PartitionId partition) {
+  const int p = partition.value();
+  if (p < 0 || p >= static_cast<int>(parts_.size())) return {};
+  return std::unique_lock<std::mutex>(parts_[static_cast<size_t>(p)]->mu.native());
 }
 
-Result<PartitionClaim> MemoryStateStore::ClaimPartition(int partition) {
+Result<PartitionClaim> MemoryStateStore::ClaimPartition(PartitionId partition) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   MutexLock lock(p->meta_mu);
   PartitionClaim claim;
-  claim.epoch = ++p->epoch;
+  claim.epoch = Epoch(++p->epoch);
   claim.next_offset = p->next_offset;
   claim.outbox.assign(p->outbox.begin(), p->outbox.end());
   return claim;
 }
 
 Result<std::shared_ptr<engine::ExecutionState>> MemoryStateStore::LoadExecution(
-    int partition, const std::string& execution_id) {
+    PartitionId partition, const ExecutionId& execution_id) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   MutexLock lock(p->meta_mu);
-  auto it = p->states.find(execution_id);
+  auto it = p->states.find(execution_id.value());
   if (it == p->states.end()) return std::shared_ptr<engine::ExecutionState>();
   return it->second;
 }
 
-Status MemoryStateStore::Commit(int partition, uint64_t epoch, CommitBatch* batch) {
+Status MemoryStateStore::Commit(PartitionId partition, Epoch epoch, CommitBatch* batch) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   MutexLock lock(p->meta_mu);
   BORA_RETURN_IF_ERROR(CheckEpoch(*p, partition, epoch));
@@ -75,7 +78,7 @@ Status MemoryStateStore::Commit(int partition, uint64_t epoch, CommitBatch* batc
   return Status::Ok();
 }
 
-Status MemoryStateStore::AckOutbox(int partition, uint64_t epoch, uint64_t up_to_seq) {
+Status MemoryStateStore::AckOutbox(PartitionId partition, Epoch epoch, uint64_t up_to_seq) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   MutexLock lock(p->meta_mu);
   BORA_RETURN_IF_ERROR(CheckEpoch(*p, partition, epoch));
@@ -83,7 +86,7 @@ Status MemoryStateStore::AckOutbox(int partition, uint64_t epoch, uint64_t up_to
   return Status::Ok();
 }
 
-Result<std::vector<TimerEntry>> MemoryStateStore::DueTimers(int partition, TimestampUs now,
+Result<std::vector<TimerEntry>> MemoryStateStore::DueTimers(PartitionId partition, TimestampUs now,
                                                             size_t max) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   MutexLock lock(p->meta_mu);
@@ -95,7 +98,7 @@ Result<std::vector<TimerEntry>> MemoryStateStore::DueTimers(int partition, Times
   return out;
 }
 
-Status MemoryStateStore::RemoveTimer(int partition, uint64_t epoch, const TimerEntry& timer) {
+Status MemoryStateStore::RemoveTimer(PartitionId partition, Epoch epoch, const TimerEntry& timer) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   MutexLock lock(p->meta_mu);
   BORA_RETURN_IF_ERROR(CheckEpoch(*p, partition, epoch));
@@ -108,7 +111,7 @@ Status MemoryStateStore::RemoveTimer(int partition, uint64_t epoch, const TimerE
   return Status::Ok();
 }
 
-Result<std::optional<TimestampUs>> MemoryStateStore::NextTimer(int partition) {
+Result<std::optional<TimestampUs>> MemoryStateStore::NextTimer(PartitionId partition) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   MutexLock lock(p->meta_mu);
   if (p->timers.empty()) return std::optional<TimestampUs>();
@@ -116,16 +119,17 @@ Result<std::optional<TimestampUs>> MemoryStateStore::NextTimer(int partition) {
 }
 
 Result<std::optional<engine::ExecutionState>> MemoryStateStore::ReadExecution(
-    int partition, const std::string& execution_id) {
+    PartitionId partition, const ExecutionId& execution_id) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   MutexLock owner(p->mu);
   MutexLock lock(p->meta_mu);
-  auto it = p->states.find(execution_id);
+  auto it = p->states.find(execution_id.value());
   if (it == p->states.end()) return std::optional<engine::ExecutionState>();
   return std::optional<engine::ExecutionState>(*it->second);
 }
 
-Result<std::vector<engine::ExecutionState>> MemoryStateStore::ReadExecutionHeads(int partition) {
+Result<std::vector<engine::ExecutionState>> MemoryStateStore::ReadExecutionHeads(
+    PartitionId partition) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   MutexLock owner(p->mu);
   MutexLock lock(p->meta_mu);
@@ -147,19 +151,20 @@ Result<std::optional<ExecutionKey>> MemoryStateStore::FindExecutionOf(const std:
     MutexLock lock(p->meta_mu);
     for (const auto& [exec_id, st] : p->states) {
       if (st->index.task_by_id.count(id) || st->index.action_by_id.count(id)) {
-        return std::optional<ExecutionKey>(ExecutionKey{static_cast<int>(partition), exec_id});
+        return std::optional<ExecutionKey>(
+            ExecutionKey{PartitionId(static_cast<int>(partition)), ExecutionId(exec_id)});
       }
     }
   }
   return std::optional<ExecutionKey>();
 }
 
-Result<std::vector<std::string>> MemoryStateStore::ListExecutionIds(int partition) {
+Result<std::vector<ExecutionId>> MemoryStateStore::ListExecutionIds(PartitionId partition) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   MutexLock lock(p->meta_mu);
-  std::vector<std::string> ids;
+  std::vector<ExecutionId> ids;
   ids.reserve(p->states.size());
-  for (const auto& [id, _] : p->states) ids.push_back(id);
+  for (const auto& [id, _] : p->states) ids.emplace_back(id);
   return ids;
 }
 

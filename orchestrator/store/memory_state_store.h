@@ -22,22 +22,23 @@ class MemoryStateStore final : public StateStore {
   explicit MemoryStateStore(int partitions);
 
   // Readers (ReadExecution) wait for this lock, so they never see a state in the middle of a batch.
-  std::unique_lock<std::mutex> WriterLock(int partition) override;
+  std::unique_lock<std::mutex> WriterLock(PartitionId partition) override;
 
-  Result<PartitionClaim> ClaimPartition(int partition) override;
-  Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(int partition,
-                                                                const std::string& execution_id) override;
-  Status Commit(int partition, uint64_t epoch, CommitBatch* batch) override;
-  Status AckOutbox(int partition, uint64_t epoch, uint64_t up_to_seq) override;
-  Result<std::vector<TimerEntry>> DueTimers(int partition, TimestampUs now, size_t max) override;
-  Status RemoveTimer(int partition, uint64_t epoch, const TimerEntry& timer) override;
-  Result<std::optional<TimestampUs>> NextTimer(int partition) override;
-  Result<std::optional<engine::ExecutionState>> ReadExecution(int partition,
-                                                              const std::string& execution_id) override;
-  Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int partition) override;
+  Result<PartitionClaim> ClaimPartition(PartitionId partition) override;
+  Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(
+      PartitionId partition, const ExecutionId& execution_id) override;
+  Status Commit(PartitionId partition, Epoch epoch, CommitBatch* batch) override;
+  Status AckOutbox(PartitionId partition, Epoch epoch, uint64_t up_to_seq) override;
+  Result<std::vector<TimerEntry>> DueTimers(PartitionId partition, TimestampUs now,
+                                            size_t max) override;
+  Status RemoveTimer(PartitionId partition, Epoch epoch, const TimerEntry& timer) override;
+  Result<std::optional<TimestampUs>> NextTimer(PartitionId partition) override;
+  Result<std::optional<engine::ExecutionState>> ReadExecution(
+      PartitionId partition, const ExecutionId& execution_id) override;
+  Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(PartitionId partition) override;
   // A scan of the states in memory.
   Result<std::optional<ExecutionKey>> FindExecutionOf(const std::string& id) override;
-  Result<std::vector<std::string>> ListExecutionIds(int partition) override;
+  Result<std::vector<ExecutionId>> ListExecutionIds(PartitionId partition) override;
   // Sorts every head (memory is not indexed).
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeadsPage(const std::optional<ListCursor>& after,
                                                                      size_t limit) override;
@@ -62,8 +63,8 @@ class MemoryStateStore final : public StateStore {
     // (exec, id) -> at
     std::map<std::pair<std::string, std::string>, TimestampUs> timer_at GUARDED_BY(meta_mu);
   };
-  Result<Part*> Get(int partition);
-  static Status CheckEpoch(const Part& p, int partition, uint64_t epoch) REQUIRES(p.meta_mu);
+  Result<Part*> Get(PartitionId partition);
+  static Status CheckEpoch(const Part& p, PartitionId partition, Epoch epoch) REQUIRES(p.meta_mu);
 
   std::vector<std::unique_ptr<Part>> parts_;
 };

@@ -287,25 +287,27 @@ Result<std::unique_ptr<RedisStateStore>> RedisStateStore::Connect(const RedisSto
       new RedisStateStore(options, std::move(client), std::move(reader)));
 }
 
-Status RedisStateStore::CheckPartition(int partition) const {
-  if (partition < 0 || partition >= options_.partitions) {
-    return InvalidArgument("no partition " + std::to_string(partition) + " (the store has " +
-                           std::to_string(options_.partitions) + ")");
+Status RedisStateStore::CheckPartition(PartitionId partition) const {
+  if (partition.value() < 0 || partition.value() >= options_.partitions) {
+    return InvalidArgument("no partition " + std::to_string(partition.value()) +
+                           " (the store has " + std::to_string(options_.partitions) + ")");
   }
   return Status::Ok();
 }
 
-std::string RedisStateStore::Key(int partition, std::string_view what) const {
-  return "{" + options_.key_prefix + "p" + std::to_string(partition) + "}:" + std::string(what);
+std::string RedisStateStore::Key(PartitionId partition, std::string_view what) const {
+  return "{" + options_.key_prefix + "p" + std::to_string(partition.value()) +
+         "}:" + std::string(what);
 }
 
-std::string RedisStateStore::TasksKey(int partition, const std::string& execution_id) const {
+std::string RedisStateStore::TasksKey(PartitionId partition,
+                                      const std::string& execution_id) const {
   return Key(partition, "tasks:" + execution_id);
 }
 
-void RedisStateStore::ForgetWritten(int partition, const std::string* execution_id) {
+void RedisStateStore::ForgetWritten(PartitionId partition, const std::string* execution_id) {
   MutexLock lock(written_mu_);
-  auto& m = written_[static_cast<size_t>(partition)];
+  auto& m = written_[static_cast<size_t>(partition.value())];
   if (execution_id == nullptr) {
     m.clear();
   } else {
@@ -313,7 +315,7 @@ void RedisStateStore::ForgetWritten(int partition, const std::string* execution_
   }
 }
 
-Result<PartitionClaim> RedisStateStore::ClaimPartition(int partition) {
+Result<PartitionClaim> RedisStateStore::ClaimPartition(PartitionId partition) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   ForgetWritten(partition, nullptr);  // another owner may have written since
   BORA_ASSIGN_OR_RETURN(auto reply, client_->Eval(kClaimScript, {Key(partition, "meta"), Key(partition, "outbox")}, {}));
@@ -322,7 +324,7 @@ Result<PartitionClaim> RedisStateStore::ClaimPartition(int partition) {
   BORA_ASSIGN_OR_RETURN(int64_t epoch, ToInt(reply->StrAt(0)));
   BORA_ASSIGN_OR_RETURN(claim.next_offset, ToInt(reply->StrAt(1)));
   BORA_ASSIGN_OR_RETURN(int64_t acked, ToInt(reply->StrAt(2)));
-  claim.epoch = static_cast<uint64_t>(epoch);
+  claim.epoch = Epoch(static_cast<uint64_t>(epoch));
   for (size_t i = 3; i + 1 < reply->Size(); i += 2) {
     // Field "first:last", value [[topic, key, value], ...] with last - first + 1 entries; or (written before
     // batches were stored whole) field "seq", value [topic, key, value].
@@ -356,17 +358,18 @@ Result<PartitionClaim> RedisStateStore::ClaimPartition(int partition) {
 }
 
 Result<std::shared_ptr<engine::ExecutionState>> RedisStateStore::LoadExecution(
-    int partition, const std::string& execution_id) {
+    PartitionId partition, const ExecutionId& execution_id) {
   return std::move(LoadExecutions({{partition, execution_id}})[0]);
 }
 
-RedisClient::EvalCall RedisStateStore::LoadCall(int partition, const std::string& execution_id) const {
+RedisClient::EvalCall RedisStateStore::LoadCall(PartitionId partition,
+                                                const std::string& execution_id) const {
   return {{Key(partition, "states"), TasksKey(partition, execution_id)}, {execution_id}};
 }
 
-Result<RedisClient::EvalCall> RedisStateStore::CommitCall(int partition, uint64_t epoch,
-                                                          const CommitBatch& batch,
-                                                          std::vector<WrittenTasks>* written) const {
+Result<RedisClient::EvalCall> RedisStateStore::CommitCall(
+    PartitionId partition, Epoch epoch, const CommitBatch& batch,
+    std::vector<WrittenTasks>* written) const {
   RedisClient::EvalCall call;
   call.keys = {Key(partition, "meta"), Key(partition, "states"), Key(partition, "outbox"),
                Key(partition, "timers"), Key(partition, "ids"), Key(partition, "created")};
@@ -377,7 +380,7 @@ Result<RedisClient::EvalCall> RedisStateStore::CommitCall(int partition, uint64_
   std::vector<std::pair<const std::string*, const std::string*>> new_ids;
   // States this store does not know (new, or not written by it since the claim): into the listing index.
   std::vector<const engine::ExecutionState*> new_states;
-  args.push_back(std::to_string(epoch));
+  args.push_back(std::to_string(epoch.value()));
   args.push_back(std::to_string(batch.next_offset));
   args.push_back(std::to_string(batch.deleted.size()));
   for (const auto& d : batch.deleted) {
@@ -390,7 +393,7 @@ Result<RedisClient::EvalCall> RedisStateStore::CommitCall(int partition, uint64_
   args.push_back(std::to_string(batch.states.size()));
   {
     MutexLock lock(written_mu_);
-    const auto& known = written_[static_cast<size_t>(partition)];
+    const auto& known = written_[static_cast<size_t>(partition.value())];
     std::string text;
     for (const auto& s : batch.states) {
       call.keys.push_back(TasksKey(partition, s->id));
@@ -568,7 +571,7 @@ Status RedisStateStore::ReadCommitReply(const RedisReply& reply, CommitBatch* ba
   return Status::Ok();
 }
 
-Status RedisStateStore::Commit(int partition, uint64_t epoch, CommitBatch* batch) {
+Status RedisStateStore::Commit(PartitionId partition, Epoch epoch, CommitBatch* batch) {
   return CommitMany({{partition, epoch, batch}})[0];
 }
 
@@ -605,7 +608,7 @@ class RedisStateStore::Sent final : public StateStore::SentCommits {
       out_[i] = k >= replies.size()   ? Internal("redis commit: no reply")
                 : replies[k].ok() ? ReadCommitReply(**replies[k], commits_[i].batch)
                                   : replies[k].status();
-      auto& known = store_->written_[static_cast<size_t>(commits_[i].partition)];
+      auto& known = store_->written_[static_cast<size_t>(commits_[i].partition.value())];
       // A finished execution is forgotten (a later event, e.g. a rerun, writes all its tasks again); so is
       // everything when the map outgrows the orchestrator's cache.
       if (known.size() > kMaxRemembered) known.clear();
@@ -674,7 +677,7 @@ std::vector<Result<std::shared_ptr<engine::ExecutionState>>> RedisStateStore::Lo
   auto out = Read(keys);
   // What is stored is the truth now: the next commit of these executions writes all their tasks.
   for (const auto& k : keys) {
-    if (CheckPartition(k.partition).ok()) ForgetWritten(k.partition, &k.execution_id);
+    if (CheckPartition(k.partition).ok()) ForgetWritten(k.partition, &k.execution_id.value());
   }
   return out;
 }
@@ -686,7 +689,8 @@ std::vector<Result<std::shared_ptr<engine::ExecutionState>>> RedisStateStore::Re
   std::vector<RedisClient::EvalCall> calls;
   calls.reserve(keys.size());
   for (const auto& k : keys) {
-    if (CheckPartition(k.partition).ok()) calls.push_back(LoadCall(k.partition, k.execution_id));
+    if (CheckPartition(k.partition).ok())
+      calls.push_back(LoadCall(k.partition, k.execution_id.value()));
   }
   auto replies = reader_->EvalMany(kLoadScript, calls, /*idempotent=*/true);
   size_t r = 0;
@@ -696,20 +700,22 @@ std::vector<Result<std::shared_ptr<engine::ExecutionState>>> RedisStateStore::Re
     } else if (const auto& reply = replies[r++]; !reply.ok()) {
       out.emplace_back(reply.status());
     } else {
-      out.push_back(DecodeState(**reply, k.execution_id));
+      out.push_back(DecodeState(**reply, k.execution_id.value()));
     }
   }
   return out;
 }
 
-Status RedisStateStore::AckOutbox(int partition, uint64_t epoch, uint64_t up_to_seq) {
+Status RedisStateStore::AckOutbox(PartitionId partition, Epoch epoch, uint64_t up_to_seq) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
-  return client_->Eval(kAckScript, {Key(partition, "meta"), Key(partition, "outbox")},
-                {std::to_string(epoch), std::to_string(up_to_seq)})
+  return client_
+      ->Eval(kAckScript, {Key(partition, "meta"), Key(partition, "outbox")},
+             {std::to_string(epoch.value()), std::to_string(up_to_seq)})
       .status();
 }
 
-Result<std::vector<TimerEntry>> RedisStateStore::DueTimers(int partition, TimestampUs now, size_t max) {
+Result<std::vector<TimerEntry>> RedisStateStore::DueTimers(PartitionId partition, TimestampUs now,
+                                                           size_t max) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   BORA_ASSIGN_OR_RETURN(auto reply, client_->Command({"ZRANGEBYSCORE", Key(partition, "timers"), "-inf",
                                              std::to_string(now), "WITHSCORES", "LIMIT", "0",
@@ -725,15 +731,16 @@ Result<std::vector<TimerEntry>> RedisStateStore::DueTimers(int partition, Timest
   return out;
 }
 
-Status RedisStateStore::RemoveTimer(int partition, uint64_t epoch, const TimerEntry& timer) {
+Status RedisStateStore::RemoveTimer(PartitionId partition, Epoch epoch, const TimerEntry& timer) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
-  return client_->Eval(kRemoveTimerScript, {Key(partition, "meta"), Key(partition, "timers")},
-                {std::to_string(epoch), TimerMember(timer.execution_id, timer.timer_id),
-                 std::to_string(timer.fire_at)})
+  return client_
+      ->Eval(kRemoveTimerScript, {Key(partition, "meta"), Key(partition, "timers")},
+             {std::to_string(epoch.value()), TimerMember(timer.execution_id, timer.timer_id),
+              std::to_string(timer.fire_at)})
       .status();
 }
 
-Result<std::optional<TimestampUs>> RedisStateStore::NextTimer(int partition) {
+Result<std::optional<TimestampUs>> RedisStateStore::NextTimer(PartitionId partition) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   BORA_ASSIGN_OR_RETURN(auto reply, client_->Command({"ZRANGE", Key(partition, "timers"), "0", "0", "WITHSCORES"}));
   if (reply->Size() < 2) return std::optional<TimestampUs>();
@@ -742,7 +749,7 @@ Result<std::optional<TimestampUs>> RedisStateStore::NextTimer(int partition) {
 }
 
 Result<std::optional<engine::ExecutionState>> RedisStateStore::ReadExecution(
-    int partition, const std::string& execution_id) {
+    PartitionId partition, const ExecutionId& execution_id) {
   return std::move(ReadExecutions({{partition, execution_id}})[0]);
 }
 
@@ -766,7 +773,8 @@ std::vector<Result<std::optional<engine::ExecutionState>>> RedisStateStore::Read
   return out;
 }
 
-Result<std::vector<engine::ExecutionState>> RedisStateStore::ReadExecutionHeads(int partition) {
+Result<std::vector<engine::ExecutionState>> RedisStateStore::ReadExecutionHeads(
+    PartitionId partition) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   const std::string states = Key(partition, "states");
   std::vector<engine::ExecutionState> out;
@@ -797,11 +805,12 @@ Result<std::vector<engine::ExecutionState>> RedisStateStore::ReadExecutionHeads(
 }
 
 Result<std::optional<engine::ExecutionState>> RedisStateStore::ReadExecutionHead(
-    int partition, const std::string& execution_id) {
+    PartitionId partition, const ExecutionId& execution_id) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
-  BORA_ASSIGN_OR_RETURN(auto reply, client_->Command({"HGET", Key(partition, "states"), execution_id}));
+  BORA_ASSIGN_OR_RETURN(auto reply,
+                        client_->Command({"HGET", Key(partition, "states"), execution_id.value()}));
   if (reply->IsNil()) return std::optional<engine::ExecutionState>();
-  BORA_ASSIGN_OR_RETURN(auto state, DecodeStoredHead(reply->Str(), execution_id));
+  BORA_ASSIGN_OR_RETURN(auto state, DecodeStoredHead(reply->Str(), execution_id.value()));
   return std::optional<engine::ExecutionState>(std::move(state));
 }
 
@@ -809,23 +818,24 @@ Result<std::optional<ExecutionKey>> RedisStateStore::FindExecutionOf(const std::
   std::vector<std::string> hashes;
   std::vector<RedisClient::Argv> commands;
   hashes.reserve(static_cast<size_t>(options_.partitions));
-  for (int p = 0; p < options_.partitions; ++p) hashes.push_back(Key(p, "ids"));
+  for (int p = 0; p < options_.partitions; ++p) hashes.push_back(Key(PartitionId(p), "ids"));
   for (const auto& h : hashes) commands.push_back({"HGET", h, id});
   auto replies = client_->Pipeline(commands);
   for (size_t p = 0; p < replies.size(); ++p) {
     if (!replies[p].ok()) return replies[p].status();
     if (!(*replies[p])->IsNil()) {
-      return std::optional<ExecutionKey>(ExecutionKey{static_cast<int>(p), (*replies[p])->Str()});
+      return std::optional<ExecutionKey>(
+          ExecutionKey{PartitionId(static_cast<int>(p)), ExecutionId((*replies[p])->Str())});
     }
   }
   return std::optional<ExecutionKey>();
 }
 
-Result<std::vector<std::string>> RedisStateStore::ListExecutionIds(int partition) {
+Result<std::vector<ExecutionId>> RedisStateStore::ListExecutionIds(PartitionId partition) {
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   BORA_ASSIGN_OR_RETURN(auto reply, client_->Command({"HKEYS", Key(partition, "states")}));
-  std::vector<std::string> out;
-  for (size_t i = 0; i < reply->Size(); ++i) out.push_back(reply->StrAt(i));
+  std::vector<ExecutionId> out;
+  for (size_t i = 0; i < reply->Size(); ++i) out.emplace_back(reply->StrAt(i));
   return out;
 }
 
@@ -835,7 +845,7 @@ Result<std::vector<engine::ExecutionState>> RedisStateStore::ReadExecutionHeadsP
   if (limit == 0) return out;
   std::vector<RedisClient::EvalCall> calls;
   for (int p = 0; p < options_.partitions; ++p) {
-    calls.push_back({{Key(p, "created")},
+    calls.push_back({{Key(PartitionId(p), "created")},
                      {after ? std::to_string(after->created_s) : "0", after ? after->id : "",
                       std::to_string(limit)}});
   }
@@ -863,7 +873,7 @@ Result<std::vector<engine::ExecutionState>> RedisStateStore::ReadExecutionHeadsP
   std::vector<RedisClient::Argv> gets;
   gets.reserve(entries.size());
   for (const auto& e : entries) {
-    hashes.push_back(Key(e.partition, "states"));
+    hashes.push_back(Key(PartitionId(e.partition), "states"));
     gets.push_back({"HGET", hashes.back(), e.id});
   }
   auto heads = reader_->Pipeline(gets);

@@ -49,10 +49,10 @@ class RedisStateStore final : public StateStore {
   static Result<std::unique_ptr<RedisStateStore>> Connect(const RedisStoreOptions& options);
   ~RedisStateStore() override;
 
-  Result<PartitionClaim> ClaimPartition(int partition) override;
-  Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(int partition,
-                                                                const std::string& execution_id) override;
-  Status Commit(int partition, uint64_t epoch, CommitBatch* batch) override;
+  Result<PartitionClaim> ClaimPartition(PartitionId partition) override;
+  Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(
+      PartitionId partition, const ExecutionId& execution_id) override;
+  Status Commit(PartitionId partition, Epoch epoch, CommitBatch* batch) override;
   // One pipelined round trip: an EVALSHA of the commit script per partition (SendCommits, awaited at once).
   std::vector<Status> CommitMany(const std::vector<PartitionCommit>& commits) override;
   // CommitMany's scripts sent without waiting for the replies (RedisClient::SendEvalMany); loads meanwhile
@@ -63,23 +63,24 @@ class RedisStateStore final : public StateStore {
   // One pipelined round trip on the second connection: the load script per execution.
   std::vector<Result<std::shared_ptr<engine::ExecutionState>>> LoadExecutions(
       const std::vector<ExecutionKey>& keys) override;
-  Status AckOutbox(int partition, uint64_t epoch, uint64_t up_to_seq) override;
-  Result<std::vector<TimerEntry>> DueTimers(int partition, TimestampUs now, size_t max) override;
-  Status RemoveTimer(int partition, uint64_t epoch, const TimerEntry& timer) override;
-  Result<std::optional<TimestampUs>> NextTimer(int partition) override;
-  Result<std::optional<engine::ExecutionState>> ReadExecution(int partition,
-                                                              const std::string& execution_id) override;
+  Status AckOutbox(PartitionId partition, Epoch epoch, uint64_t up_to_seq) override;
+  Result<std::vector<TimerEntry>> DueTimers(PartitionId partition, TimestampUs now,
+                                            size_t max) override;
+  Status RemoveTimer(PartitionId partition, Epoch epoch, const TimerEntry& timer) override;
+  Result<std::optional<TimestampUs>> NextTimer(PartitionId partition) override;
+  Result<std::optional<engine::ExecutionState>> ReadExecution(
+      PartitionId partition, const ExecutionId& execution_id) override;
   // One load script per execution, pipelined (in chunks of kReadChunk).
   std::vector<Result<std::optional<engine::ExecutionState>>> ReadExecutions(
       const std::vector<ExecutionKey>& keys) override;
   // One HGET of the head.
-  Result<std::optional<engine::ExecutionState>> ReadExecutionHead(int partition,
-                                                                  const std::string& execution_id) override;
+  Result<std::optional<engine::ExecutionState>> ReadExecutionHead(
+      PartitionId partition, const ExecutionId& execution_id) override;
   // One HGET per partition's ids hash, pipelined.
   Result<std::optional<ExecutionKey>> FindExecutionOf(const std::string& id) override;
   // The partition's heads by HSCAN (kReadChunk per round trip): no task is read.
-  Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int partition) override;
-  Result<std::vector<std::string>> ListExecutionIds(int partition) override;
+  Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(PartitionId partition) override;
+  Result<std::vector<ExecutionId>> ListExecutionIds(PartitionId partition) override;
   // One script per partition over the `created` index (ties within the cursor's second filtered in Redis),
   // then one pipelined HGET per head.
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeadsPage(const std::optional<ListCursor>& after,
@@ -126,21 +127,22 @@ class RedisStateStore final : public StateStore {
   static constexpr size_t kMaxRemembered = 100'000;  // per partition
   static constexpr size_t kReadChunk = 500;           // executions per round trip of a listing read
 
-  std::string Key(int partition, std::string_view what) const;
-  std::string TasksKey(int partition, const std::string& execution_id) const;
-  Status CheckPartition(int partition) const;
+  std::string Key(PartitionId partition, std::string_view what) const;
+  std::string TasksKey(PartitionId partition, const std::string& execution_id) const;
+  Status CheckPartition(PartitionId partition) const;
   // The script arguments of a commit (adding what it writes to `written`) / its reply read back into `batch`
   // (outbox sequence numbers).
   // Fails (kInternal) only when verifying revisions (BORA_VERIFY_REVISIONS=1) finds a task or action whose
   // text changed while its revision did not (an engine bug: a change that skipped Runner::MutTask).
-  Result<RedisClient::EvalCall> CommitCall(int partition, uint64_t epoch, const CommitBatch& batch,
+  Result<RedisClient::EvalCall> CommitCall(PartitionId partition, Epoch epoch,
+                                           const CommitBatch& batch,
                                            std::vector<WrittenTasks>* written) const;
   static Status ReadCommitReply(const RedisReply& reply, CommitBatch* batch);
-  RedisClient::EvalCall LoadCall(int partition, const std::string& execution_id) const;
+  RedisClient::EvalCall LoadCall(PartitionId partition, const std::string& execution_id) const;
   // The stored states (one pipelined round trip), without touching the remembered digests.
   std::vector<Result<std::shared_ptr<engine::ExecutionState>>> Read(const std::vector<ExecutionKey>& keys);
   // Drops the remembered digests of one execution (or of the whole partition when null).
-  void ForgetWritten(int partition, const std::string* execution_id);
+  void ForgetWritten(PartitionId partition, const std::string* execution_id);
 
   RedisStoreOptions options_;
   // BORA_VERIFY_REVISIONS=1 (tests): what a revision says is unchanged is serialised anyway and compared.

@@ -244,11 +244,11 @@ std::string EncodeMeta(uint64_t epoch, int64_t next_offset, uint64_t next_seq) {
 }
 }  // namespace
 
-Status RocksDbStateStore::CheckEpoch(int partition, const Meta& meta, uint64_t epoch) const {
-  if (meta.epoch != epoch) {
+Status RocksDbStateStore::CheckEpoch(int partition, const Meta& meta, Epoch epoch) const {
+  if (meta.epoch != epoch.value()) {
     return Aborted("partition " + std::to_string(partition) + " is fenced: epoch " +
-                   std::to_string(epoch) + " is stale (current " + std::to_string(meta.epoch) +
-                   ")");
+                   std::to_string(epoch.value()) + " is stale (current " +
+                   std::to_string(meta.epoch) + ")");
   }
   return Status::Ok();
 }
@@ -257,7 +257,8 @@ Status RocksDbStateStore::Write(rocksdb::WriteBatch* batch, std::string_view wha
   return disk_->Write(batch, what);
 }
 
-Result<PartitionClaim> RocksDbStateStore::ClaimPartition(int partition) {
+Result<PartitionClaim> RocksDbStateStore::ClaimPartition(PartitionId partition_id) {
+  const int partition = partition_id.value();
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   MutexLock lock(*writer_mu_[static_cast<size_t>(partition)]);
   BORA_ASSIGN_OR_RETURN(Meta m, ReadMeta(partition));
@@ -270,7 +271,7 @@ Result<PartitionClaim> RocksDbStateStore::ClaimPartition(int partition) {
     known_[static_cast<size_t>(partition)].clear();
   }
   PartitionClaim claim;
-  claim.epoch = m.epoch;
+  claim.epoch = Epoch(m.epoch);
   claim.next_offset = m.next_offset;
   const std::string prefix = PartKey('o', partition);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
@@ -288,17 +289,18 @@ Result<PartitionClaim> RocksDbStateStore::ClaimPartition(int partition) {
 }
 
 Result<std::shared_ptr<engine::ExecutionState>> RocksDbStateStore::LoadExecution(
-    int partition, const std::string& execution_id) {
+    PartitionId partition_id, const ExecutionId& execution_id) {
+  const int partition = partition_id.value();
   if (CheckPartition(partition).ok()) {
     MutexLock known_lock(known_mu_);  // loaded states carry no revisions: write them whole
-    known_[static_cast<size_t>(partition)].erase(execution_id);
+    known_[static_cast<size_t>(partition)].erase(execution_id.value());
   }
-  BORA_ASSIGN_OR_RETURN(auto st, ReadState(partition, execution_id, /*with_tasks=*/true));
+  BORA_ASSIGN_OR_RETURN(auto st, ReadState(partition, execution_id.value(), /*with_tasks=*/true));
   if (!st) return std::shared_ptr<engine::ExecutionState>();
   return std::make_shared<engine::ExecutionState>(std::move(*st));
 }
 
-Status RocksDbStateStore::AppendCommit(int partition, uint64_t epoch, CommitBatch* batch,
+Status RocksDbStateStore::AppendCommit(int partition, Epoch epoch, CommitBatch* batch,
                                        Pending* pending) const {
   Meta& m = pending->meta[partition];
   BORA_RETURN_IF_ERROR(CheckEpoch(partition, m, epoch));
@@ -453,7 +455,7 @@ Status RocksDbStateStore::AppendCommit(int partition, uint64_t epoch, CommitBatc
   return Status::Ok();
 }
 
-Status RocksDbStateStore::Commit(int partition, uint64_t epoch, CommitBatch* batch) {
+Status RocksDbStateStore::Commit(PartitionId partition, Epoch epoch, CommitBatch* batch) {
   return CommitMany({{partition, epoch, batch}})[0];
 }
 
@@ -461,11 +463,13 @@ std::vector<Status> RocksDbStateStore::CommitMany(const std::vector<PartitionCom
   std::vector<Status> out(commits.size(), Status::Ok());
   std::set<int> partitions;
   for (size_t i = 0; i < commits.size(); ++i) {
-    out[i] = CheckPartition(commits[i].partition);
+    out[i] = CheckPartition(commits[i].partition.value());
     if (!out[i].ok()) continue;
     // Two commits of one partition in a call (not what the orchestrator sends): one after the
     // other.
-    if (!partitions.insert(commits[i].partition).second) return StateStore::CommitMany(commits);
+    if (!partitions.insert(commits[i].partition.value()).second) {
+      return StateStore::CommitMany(commits);
+    }
   }
   // In ascending partition order (std::set). A variable number of locks: std::unique_lock on
   // native(), which the analysis does not follow (these mutexes guard no annotated member).
@@ -477,15 +481,15 @@ std::vector<Status> RocksDbStateStore::CommitMany(const std::vector<PartitionCom
   for (size_t i = 0; i < commits.size(); ++i) {
     if (!out[i].ok()) continue;
     const PartitionCommit& c = commits[i];
-    auto meta = ReadMeta(c.partition);
+    auto meta = ReadMeta(c.partition.value());
     if (!meta.ok()) {
       out[i] = meta.status();
       continue;
     }
-    pending.meta[c.partition] = *meta;
+    pending.meta[c.partition.value()] = *meta;
     pending.wb.SetSavePoint();
     const size_t written_before = pending.written.size();
-    out[i] = AppendCommit(c.partition, c.epoch, c.batch, &pending);
+    out[i] = AppendCommit(c.partition.value(), c.epoch, c.batch, &pending);
     if (out[i].ok()) {
       appended.push_back(i);
       (void)pending.wb.PopSavePoint();
@@ -516,16 +520,18 @@ std::vector<Status> RocksDbStateStore::CommitMany(const std::vector<PartitionCom
   }
   // Commits refused (fenced...) after appending nothing: forget their executions too.
   for (size_t i = 0; i < commits.size(); ++i) {
-    if (out[i].ok() || commits[i].batch == nullptr || !CheckPartition(commits[i].partition).ok()) {
+    if (out[i].ok() || commits[i].batch == nullptr ||
+        !CheckPartition(commits[i].partition.value()).ok()) {
       continue;
     }
-    auto& known = known_[static_cast<size_t>(commits[i].partition)];
+    auto& known = known_[static_cast<size_t>(commits[i].partition.value())];
     for (const auto& st : commits[i].batch->states) known.erase(st->id);
   }
   return out;
 }
 
-Status RocksDbStateStore::AckOutbox(int partition, uint64_t epoch, uint64_t up_to_seq) {
+Status RocksDbStateStore::AckOutbox(PartitionId partition_id, Epoch epoch, uint64_t up_to_seq) {
+  const int partition = partition_id.value();
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   MutexLock lock(*writer_mu_[static_cast<size_t>(partition)]);
   BORA_ASSIGN_OR_RETURN(Meta m, ReadMeta(partition));
@@ -543,8 +549,9 @@ Status RocksDbStateStore::AckOutbox(int partition, uint64_t epoch, uint64_t up_t
   return Write(&wb, "outbox acknowledgement");
 }
 
-Result<std::vector<TimerEntry>> RocksDbStateStore::DueTimers(int partition, TimestampUs now,
-                                                             size_t max) {
+Result<std::vector<TimerEntry>> RocksDbStateStore::DueTimers(PartitionId partition_id,
+                                                             TimestampUs now, size_t max) {
+  const int partition = partition_id.value();
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   const std::string prefix = PartKey('T', partition);
   std::vector<TimerEntry> out;
@@ -566,7 +573,9 @@ Result<std::vector<TimerEntry>> RocksDbStateStore::DueTimers(int partition, Time
   return out;
 }
 
-Status RocksDbStateStore::RemoveTimer(int partition, uint64_t epoch, const TimerEntry& timer) {
+Status RocksDbStateStore::RemoveTimer(PartitionId partition_id, Epoch epoch,
+                                      const TimerEntry& timer) {
+  const int partition = partition_id.value();
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   MutexLock lock(*writer_mu_[static_cast<size_t>(partition)]);
   BORA_ASSIGN_OR_RETURN(Meta m, ReadMeta(partition));
@@ -584,7 +593,8 @@ Status RocksDbStateStore::RemoveTimer(int partition, uint64_t epoch, const Timer
   return Write(&wb, "removal of a timer");
 }
 
-Result<std::optional<TimestampUs>> RocksDbStateStore::NextTimer(int partition) {
+Result<std::optional<TimestampUs>> RocksDbStateStore::NextTimer(PartitionId partition_id) {
+  const int partition = partition_id.value();
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   const std::string prefix = PartKey('T', partition);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
@@ -704,13 +714,13 @@ Result<std::optional<engine::ExecutionState>> RocksDbStateStore::ReadState(
 }
 
 Result<std::optional<engine::ExecutionState>> RocksDbStateStore::ReadExecution(
-    int partition, const std::string& execution_id) {
-  return ReadState(partition, execution_id, /*with_tasks=*/true);
+    PartitionId partition, const ExecutionId& execution_id) {
+  return ReadState(partition.value(), execution_id.value(), /*with_tasks=*/true);
 }
 
 Result<std::optional<engine::ExecutionState>> RocksDbStateStore::ReadExecutionHead(
-    int partition, const std::string& execution_id) {
-  return ReadState(partition, execution_id, /*with_tasks=*/false);
+    PartitionId partition, const ExecutionId& execution_id) {
+  return ReadState(partition.value(), execution_id.value(), /*with_tasks=*/false);
 }
 
 Result<std::optional<ExecutionKey>> RocksDbStateStore::FindExecutionOf(const std::string& id) {
@@ -720,10 +730,13 @@ Result<std::optional<ExecutionKey>> RocksDbStateStore::FindExecutionOf(const std
   BORA_RETURN_IF_ERROR(disk_->FromRocks(s, "read of the id index"));
   if (v.size() < 4)
     return Internal("data directory " + options_.path + ": bad id index entry for " + id);
-  return std::optional<ExecutionKey>(ExecutionKey{static_cast<int>(GetU32(v, 0)), v.substr(4)});
+  return std::optional<ExecutionKey>(
+      ExecutionKey{PartitionId(static_cast<int>(GetU32(v, 0))), ExecutionId(v.substr(4))});
 }
 
-Result<std::vector<engine::ExecutionState>> RocksDbStateStore::ReadExecutionHeads(int partition) {
+Result<std::vector<engine::ExecutionState>> RocksDbStateStore::ReadExecutionHeads(
+    PartitionId partition_id) {
+  const int partition = partition_id.value();
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   const std::string prefix = PartKey('s', partition);
   std::vector<engine::ExecutionState> out;
@@ -737,13 +750,14 @@ Result<std::vector<engine::ExecutionState>> RocksDbStateStore::ReadExecutionHead
   return out;
 }
 
-Result<std::vector<std::string>> RocksDbStateStore::ListExecutionIds(int partition) {
+Result<std::vector<ExecutionId>> RocksDbStateStore::ListExecutionIds(PartitionId partition_id) {
+  const int partition = partition_id.value();
   BORA_RETURN_IF_ERROR(CheckPartition(partition));
   const std::string prefix = PartKey('s', partition);
-  std::vector<std::string> out;
+  std::vector<ExecutionId> out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(prefix); it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
-    out.emplace_back(View(it->key()).substr(prefix.size()));
+    out.emplace_back(std::string(View(it->key()).substr(prefix.size())));
   }
   BORA_RETURN_IF_ERROR(disk_->FromRocks(it->status(), "read of the execution ids"));
   return out;

@@ -77,24 +77,25 @@ class RocksDbStateStore final : public StateStore {
   static Result<std::unique_ptr<RocksDbStateStore>> Open(const RocksDbStoreOptions& options);
   ~RocksDbStateStore() override;
 
-  Result<PartitionClaim> ClaimPartition(int partition) override;
+  Result<PartitionClaim> ClaimPartition(PartitionId partition) override;
   Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(
-      int partition, const std::string& execution_id) override;
-  Status Commit(int partition, uint64_t epoch, CommitBatch* batch) override;
+      PartitionId partition, const ExecutionId& execution_id) override;
+  Status Commit(PartitionId partition, Epoch epoch, CommitBatch* batch) override;
   // One WriteBatch (one WAL write, one fsync) for every commit whose epoch is current.
   std::vector<Status> CommitMany(const std::vector<PartitionCommit>& commits) override;
-  Status AckOutbox(int partition, uint64_t epoch, uint64_t up_to_seq) override;
-  Result<std::vector<TimerEntry>> DueTimers(int partition, TimestampUs now, size_t max) override;
-  Status RemoveTimer(int partition, uint64_t epoch, const TimerEntry& timer) override;
-  Result<std::optional<TimestampUs>> NextTimer(int partition) override;
+  Status AckOutbox(PartitionId partition, Epoch epoch, uint64_t up_to_seq) override;
+  Result<std::vector<TimerEntry>> DueTimers(PartitionId partition, TimestampUs now,
+                                            size_t max) override;
+  Status RemoveTimer(PartitionId partition, Epoch epoch, const TimerEntry& timer) override;
+  Result<std::optional<TimestampUs>> NextTimer(PartitionId partition) override;
   Result<std::optional<engine::ExecutionState>> ReadExecution(
-      int partition, const std::string& execution_id) override;
+      PartitionId partition, const ExecutionId& execution_id) override;
   // One Get of the head: no task is read.
   Result<std::optional<engine::ExecutionState>> ReadExecutionHead(
-      int partition, const std::string& execution_id) override;
+      PartitionId partition, const ExecutionId& execution_id) override;
   Result<std::optional<ExecutionKey>> FindExecutionOf(const std::string& id) override;
-  Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int partition) override;
-  Result<std::vector<std::string>> ListExecutionIds(int partition) override;
+  Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(PartitionId partition) override;
+  Result<std::vector<ExecutionId>> ListExecutionIds(PartitionId partition) override;
   // Reads `limit` entries of the listing index from the cursor on, then their heads.
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeadsPage(
       const std::optional<ListCursor>& after, size_t limit) override;
@@ -121,9 +122,9 @@ class RocksDbStateStore final : public StateStore {
   RocksDbStateStore(RocksDbStoreOptions options, std::shared_ptr<disk::DiskDb> disk);
   Status CheckPartition(int partition) const;
   Result<Meta> ReadMeta(int partition) const;
-  Status CheckEpoch(int partition, const Meta& meta, uint64_t epoch) const;
+  Status CheckEpoch(int partition, const Meta& meta, Epoch epoch) const;
   // Appends `batch` (fenced by `epoch` against `pending`'s meta) to `pending`'s write batch.
-  Status AppendCommit(int partition, uint64_t epoch, CommitBatch* batch, Pending* pending) const;
+  Status AppendCommit(int partition, Epoch epoch, CommitBatch* batch, Pending* pending) const;
   // Writes `batch` (sync per the options); errors carry the path and `what`.
   Status Write(rocksdb::WriteBatch* batch, std::string_view what) const;
   Result<std::optional<engine::ExecutionState>> ReadState(int partition,

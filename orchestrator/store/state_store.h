@@ -22,6 +22,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/strong_id.h"
 #include "orchestrator/engine/state.h"
 
 namespace bora::store {
@@ -41,7 +42,7 @@ struct TimerEntry {
 };
 
 struct PartitionClaim {
-  uint64_t epoch = 0;
+  Epoch epoch;
   int64_t next_offset = 0;          // first bus offset not yet applied
   std::vector<OutboxEntry> outbox;  // committed but not acknowledged: the new owner re-sends them
 };
@@ -66,8 +67,8 @@ struct CommitBatch {
 
 // One partition's commit in a CommitMany() call.
 struct PartitionCommit {
-  int partition = 0;
-  uint64_t epoch = 0;
+  PartitionId partition;
+  Epoch epoch;
   CommitBatch* batch = nullptr;
 };
 
@@ -84,8 +85,8 @@ inline int64_t ListSecond(TimestampUs created_at) {
 
 // An execution to read in a LoadExecutions() call.
 struct ExecutionKey {
-  int partition = 0;
-  std::string execution_id;
+  PartitionId partition;
+  ExecutionId execution_id;
 };
 
 // What the owner of a partition needs.
@@ -94,15 +95,15 @@ class PartitionStore {
   virtual ~PartitionStore() = default;
 
   // Takes ownership of `partition`: bumps and returns its epoch, its next offset and the unacknowledged outbox.
-  virtual Result<PartitionClaim> ClaimPartition(int partition) = 0;
+  virtual Result<PartitionClaim> ClaimPartition(PartitionId partition) = 0;
 
   // The state of `execution_id` (stored under `partition`), or nullptr if there is none.
   virtual Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(
-      int partition, const std::string& execution_id) = 0;
+      PartitionId partition, const ExecutionId& execution_id) = 0;
 
   // Atomically applies `batch` if `epoch` is current; kAborted otherwise (nothing written). Assigns outbox
   // sequence numbers into `batch->outbox`.
-  virtual Status Commit(int partition, uint64_t epoch, CommitBatch* batch) = 0;
+  virtual Status Commit(PartitionId partition, Epoch epoch, CommitBatch* batch) = 0;
 
   // Commit() of each element, each atomic and fenced on its own; the i-th status answers the i-th commit.
   // Stores with a network round trip send them all at once (the orchestrator commits every partition of a
@@ -149,18 +150,19 @@ class PartitionStore {
   }
 
   // Drops outbox entries with seq <= `up_to_seq` once they were produced. Fenced like Commit.
-  virtual Status AckOutbox(int partition, uint64_t epoch, uint64_t up_to_seq) = 0;
+  virtual Status AckOutbox(PartitionId partition, Epoch epoch, uint64_t up_to_seq) = 0;
 
   // Timers of `partition` due at `now`, earliest first (at most `max`).
-  virtual Result<std::vector<TimerEntry>> DueTimers(int partition, TimestampUs now, size_t max) = 0;
+  virtual Result<std::vector<TimerEntry>> DueTimers(PartitionId partition, TimestampUs now,
+                                                    size_t max) = 0;
   // Removes a fired timer (fenced).
-  virtual Status RemoveTimer(int partition, uint64_t epoch, const TimerEntry& timer) = 0;
+  virtual Status RemoveTimer(PartitionId partition, Epoch epoch, const TimerEntry& timer) = 0;
   // The earliest timer of `partition`, if any.
-  virtual Result<std::optional<TimestampUs>> NextTimer(int partition) = 0;
+  virtual Result<std::optional<TimestampUs>> NextTimer(PartitionId partition) = 0;
 
   // Held by the partition owner while it mutates loaded states in place and commits them. Stores
   // whose readers see only committed copies (Redis, RocksDB) return an empty lock.
-  virtual std::unique_lock<std::mutex> WriterLock(int partition) { return {}; }
+  virtual std::unique_lock<std::mutex> WriterLock(PartitionId partition) { return {}; }
 };
 
 // What readers of executions need (any thread, any process).
@@ -170,12 +172,12 @@ class ExecutionReader {
 
   // A consistent copy of an execution's state for readers (API, CLI, tests), or nullopt. `partition` is the
   // execution's partition (PartitionForKey of its id).
-  virtual Result<std::optional<engine::ExecutionState>> ReadExecution(int partition,
-                                                                      const std::string& execution_id) = 0;
+  virtual Result<std::optional<engine::ExecutionState>> ReadExecution(
+      PartitionId partition, const ExecutionId& execution_id) = 0;
   // ReadExecution() without the tasks (`tasks` empty): its state, input, output... cheaply, however many
   // tasks and actions it has.
-  virtual Result<std::optional<engine::ExecutionState>> ReadExecutionHead(int partition,
-                                                                          const std::string& execution_id) {
+  virtual Result<std::optional<engine::ExecutionState>> ReadExecutionHead(
+      PartitionId partition, const ExecutionId& execution_id) {
     BORA_ASSIGN_OR_RETURN(auto st, ReadExecution(partition, execution_id));
     if (st) {
       st->tasks.clear();
@@ -191,15 +193,16 @@ class ExecutionReader {
     for (const auto& k : keys) out.push_back(ReadExecution(k.partition, k.execution_id));
     return out;
   }
-  // The execution holding the task execution or action execution `id` (its partition and id), or nullopt
-  // when the store knows no such id. Lets the API find a task by id without reading every execution; a
-  // store may not know ids written before it kept this index (the caller then scans).
+  // The execution holding the task execution or action execution `id` (its partition and id), or
+  // nullopt when the store knows no such id. Lets the API find a task by id without reading every
+  // execution; a store may not know ids written before it kept this index (the caller then scans).
+  // `id` stays a bare string: one index holds both kinds.
   virtual Result<std::optional<ExecutionKey>> FindExecutionOf(const std::string& id) = 0;
   // Every execution stored under `partition` WITHOUT its tasks (`tasks` empty; for listings that show
   // executions only), in no particular order.
-  virtual Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(int partition) = 0;
+  virtual Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(PartitionId partition) = 0;
   // Ids of all executions stored under `partition` (for listings), in no particular order.
-  virtual Result<std::vector<std::string>> ListExecutionIds(int partition) = 0;
+  virtual Result<std::vector<ExecutionId>> ListExecutionIds(PartitionId partition) = 0;
   // Up to `limit` executions of every partition WITHOUT their tasks, in listing order (ListCursor), after
   // `after` when given. The Redis store reads O(limit) entries of an index per partition, not every
   // execution.

@@ -97,8 +97,8 @@ Result<bool> CronScheduler::FireLocked(const Entry& cached, TimestampUs now) {
   start.input = trigger.workflow_input;
   start.params = trigger.workflow_params;
   start.description = CronExecutionDescription(trigger);
-  start.execution_id = CronExecutionId(trigger.id, trigger.next_execution_time);
-  Result<std::string> started = start.execution_id;
+  start.execution_id = ExecutionId(CronExecutionId(trigger.id, trigger.next_execution_time));
+  Result<ExecutionId> started = start.execution_id;
   if (params_hook_) {
     auto params = params_hook_(trigger.workflow_params);
     if (params.ok()) {

@@ -87,9 +87,11 @@ class CronSchedulerRedisTest : public ::testing::Test {
   std::set<std::string> Executions() {
     std::set<std::string> ids;
     for (int p = 0; p < runtime_.partitions(); ++p) {
-      auto list = runtime_.store().ListExecutionIds(p);
+      auto list = runtime_.store().ListExecutionIds(PartitionId(p));
       EXPECT_TRUE(list.ok());
-      if (list.ok()) ids.insert(list->begin(), list->end());
+      if (list.ok()) {
+        for (const auto& id : *list) ids.insert(id.value());
+      }
     }
     return ids;
   }

@@ -137,9 +137,11 @@ class CronSchedulerTest : public ::testing::Test {
   std::set<std::string> Executions() {
     std::set<std::string> ids;
     for (int p = 0; p < runtime_.partitions(); ++p) {
-      auto list = runtime_.store().ListExecutionIds(p);
+      auto list = runtime_.store().ListExecutionIds(PartitionId(p));
       EXPECT_TRUE(list.ok());
-      if (list.ok()) ids.insert(list->begin(), list->end());
+      if (list.ok()) {
+        for (const auto& id : *list) ids.insert(id.value());
+      }
     }
     return ids;
   }
@@ -195,7 +197,7 @@ TEST_F(CronSchedulerTest, FiresWhenDueWithDeterministicIdDescriptionAndParams) {
 
   const std::string id = CronExecutionId(t.id, At("2026-01-01 10:05"));
   EXPECT_EQ(Executions(), std::set<std::string>{id});
-  auto state = runtime_.client().Get(id);
+  auto state = runtime_.client().Get(ExecutionId(id));
   ASSERT_TRUE(state.ok() && state->has_value());
   const engine::ExecutionState& e = **state;
   EXPECT_EQ(e.workflow_name, "wf");
@@ -378,7 +380,7 @@ TEST_F(CronSchedulerTest, RestartBetweenStartAndCasStartsTheSameIdOnce) {
   Settle();  // the first start ran
   const std::string id = CronExecutionId(t.id, At("2026-01-01 10:01"));
   EXPECT_EQ(Executions(), std::set<std::string>{id});
-  auto first = runtime_.client().Get(id);
+  auto first = runtime_.client().Get(ExecutionId(id));
   ASSERT_TRUE(first.ok() && first->has_value());
 
   clock()->AdvanceSeconds(5);  // the restarted process: same tick still due
@@ -388,7 +390,7 @@ TEST_F(CronSchedulerTest, RestartBetweenStartAndCasStartsTheSameIdOnce) {
   EXPECT_EQ(Executions(), std::set<std::string>{id});
   EXPECT_EQ(DuplicateRejections(),
             std::vector<std::string>{id});  // the engine refused the re-start
-  auto second = runtime_.client().Get(id);
+  auto second = runtime_.client().Get(ExecutionId(id));
   ASSERT_TRUE(second.ok() && second->has_value());
   EXPECT_EQ((*second)->updated_at, (*first)->updated_at);  // untouched
   EXPECT_EQ(FormatMistralTime(Stored("t")->next_execution_time), "2026-01-01 10:02:00");
@@ -443,7 +445,7 @@ TEST_F(CronSchedulerTest, ParamsHookRewritesParamsOrSkipsTheTick) {
   clock()->Set(At("2026-01-01 10:01"));
   EXPECT_EQ(Run(s, AllPartitions()), 1u);
   Settle();
-  auto state = runtime_.client().Get(CronExecutionId(t.id, At("2026-01-01 10:01")));
+  auto state = runtime_.client().Get(ExecutionId(CronExecutionId(t.id, At("2026-01-01 10:01"))));
   ASSERT_TRUE(state.ok() && state->has_value());
   EXPECT_EQ(DumpJson((*state)->params.as_object().at("env")), R"({"region":"eu"})");
 

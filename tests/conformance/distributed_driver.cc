@@ -35,14 +35,17 @@ class DistributedDriver final : public Driver {
     return cluster_->Load(yaml, file_name);
   }
   Result<std::string> Start(const runtime::StartRequest& request) override {
-    return cluster_->client().Start(request);
+    BORA_ASSIGN_OR_RETURN(ExecutionId id, cluster_->client().Start(request));
+    return std::move(id).value();
   }
   Result<std::optional<engine::ExecutionState>> Get(const std::string& id) override {
-    return cluster_->client().Get(id);
+    return cluster_->client().Get(ExecutionId(id));
   }
-  Status Resume(const std::string& id) override { return cluster_->client().Resume(id); }
+  Status Resume(const std::string& id) override {
+    return cluster_->client().Resume(ExecutionId(id));
+  }
   Status SkipTask(const std::string& id, const std::string& task_id) override {
-    return cluster_->client().SkipTask(id, task_id);
+    return cluster_->client().SkipTask(ExecutionId(id), TaskExecutionId(task_id));
   }
 
   // Settled and unchanged over three polls 50 ms apart (tasks still running after the workflow finished,
@@ -52,7 +55,7 @@ class DistributedDriver final : public Driver {
     int stable = 0;
     while (std::chrono::steady_clock::now() < deadline) {
       BORA_RETURN_IF_ERROR(cluster_->CheckProcesses());
-      auto s = cluster_->client().Get(id);
+      auto s = cluster_->client().Get(ExecutionId(id));
       if (!s.ok()) return s.status();
       stable = (s->has_value() && Settled(**s)) ? stable + 1 : 0;
       if (stable >= 3) return Status::Ok();

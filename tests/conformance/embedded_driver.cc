@@ -15,14 +15,15 @@ class EmbeddedDriver final : public Driver {
     return rt_->LoadYaml(yaml, file_name);
   }
   Result<std::string> Start(const runtime::StartRequest& request) override {
-    return rt_->client().Start(request);
+    BORA_ASSIGN_OR_RETURN(ExecutionId id, rt_->client().Start(request));
+    return std::move(id).value();
   }
   Result<std::optional<engine::ExecutionState>> Get(const std::string& id) override {
-    return rt_->client().Get(id);
+    return rt_->client().Get(ExecutionId(id));
   }
-  Status Resume(const std::string& id) override { return rt_->client().Resume(id); }
+  Status Resume(const std::string& id) override { return rt_->client().Resume(ExecutionId(id)); }
   Status SkipTask(const std::string& id, const std::string& task_id) override {
-    return rt_->client().SkipTask(id, task_id);
+    return rt_->client().SkipTask(ExecutionId(id), TaskExecutionId(task_id));
   }
   Status Settle(const std::string&) override { return rt_->RunUntilIdle(); }
 

@@ -100,15 +100,15 @@ class StateStoreContractTest : public ::testing::TestWithParam<StoreFactory> {
 };
 
 TEST_P(StateStoreContractTest, ClaimBumpsEpochAndFencesTheOldOwner) {
-  auto first = store_->ClaimPartition(1);
+  auto first = store_->ClaimPartition(PartitionId(1));
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->next_offset, 0);
   CommitBatch batch;
   batch.next_offset = 5;
   batch.states.push_back(MakeState("e1", engine::State::kRunning));
-  ASSERT_TRUE(store_->Commit(1, first->epoch, &batch).ok());
+  ASSERT_TRUE(store_->Commit(PartitionId(1), first->epoch, &batch).ok());
 
-  auto second = store_->ClaimPartition(1);
+  auto second = store_->ClaimPartition(PartitionId(1));
   ASSERT_TRUE(second.ok());
   EXPECT_GT(second->epoch, first->epoch);
   EXPECT_EQ(second->next_offset, 5);
@@ -116,96 +116,97 @@ TEST_P(StateStoreContractTest, ClaimBumpsEpochAndFencesTheOldOwner) {
   CommitBatch zombie;
   zombie.next_offset = 9;
   zombie.states.push_back(MakeState("e1", engine::State::kError));
-  Status s = store_->Commit(1, first->epoch, &zombie);
+  Status s = store_->Commit(PartitionId(1), first->epoch, &zombie);
   EXPECT_EQ(s.code(), StatusCode::kAborted) << s.ToString();
-  auto read = store_->ReadExecution(1, "e1");
+  auto read = store_->ReadExecution(PartitionId(1), ExecutionId("e1"));
   ASSERT_TRUE(read.ok() && read->has_value());
   EXPECT_EQ((*read)->state, engine::State::kRunning);
-  EXPECT_EQ(store_->ClaimPartition(1)->next_offset, 5);
+  EXPECT_EQ(store_->ClaimPartition(PartitionId(1))->next_offset, 5);
 }
 
 TEST_P(StateStoreContractTest, OutboxIsResentUntilAcknowledged) {
-  auto claim = *store_->ClaimPartition(0);
+  auto claim = *store_->ClaimPartition(PartitionId(0));
   CommitBatch batch;
   batch.next_offset = 1;
   batch.outbox.push_back({0, "bora.actions.default", "e1", "run-1"});
   batch.outbox.push_back({0, "bora.events", "e2", "start-2"});
-  ASSERT_TRUE(store_->Commit(0, claim.epoch, &batch).ok());
+  ASSERT_TRUE(store_->Commit(PartitionId(0), claim.epoch, &batch).ok());
   EXPECT_LT(batch.outbox[0].seq, batch.outbox[1].seq);
 
-  auto reclaim = *store_->ClaimPartition(0);
+  auto reclaim = *store_->ClaimPartition(PartitionId(0));
   ASSERT_EQ(reclaim.outbox.size(), 2u);
   EXPECT_EQ(reclaim.outbox[0].value, "run-1");
-  EXPECT_EQ(store_->AckOutbox(0, claim.epoch, batch.outbox[0].seq).code(), StatusCode::kAborted);
-  ASSERT_TRUE(store_->AckOutbox(0, reclaim.epoch, batch.outbox[0].seq).ok());
-  auto third = *store_->ClaimPartition(0);
+  EXPECT_EQ(store_->AckOutbox(PartitionId(0), claim.epoch, batch.outbox[0].seq).code(),
+            StatusCode::kAborted);
+  ASSERT_TRUE(store_->AckOutbox(PartitionId(0), reclaim.epoch, batch.outbox[0].seq).ok());
+  auto third = *store_->ClaimPartition(PartitionId(0));
   ASSERT_EQ(third.outbox.size(), 1u);
   EXPECT_EQ(third.outbox[0].topic, "bora.events");
 }
 
 TEST_P(StateStoreContractTest, AckInTheMiddleOfABatchKeepsOnlyTheRest) {
-  auto claim = *store_->ClaimPartition(1);
+  auto claim = *store_->ClaimPartition(PartitionId(1));
   CommitBatch first, second;
   for (const char* v : {"a", "b", "c"}) first.outbox.push_back({0, "bora.events", "k", v});
   second.outbox.push_back({0, "bora.events", "k", "d"});
-  ASSERT_TRUE(store_->Commit(1, claim.epoch, &first).ok());
-  ASSERT_TRUE(store_->Commit(1, claim.epoch, &second).ok());
+  ASSERT_TRUE(store_->Commit(PartitionId(1), claim.epoch, &first).ok());
+  ASSERT_TRUE(store_->Commit(PartitionId(1), claim.epoch, &second).ok());
   EXPECT_EQ(first.outbox[1].seq, first.outbox[0].seq + 1);
   EXPECT_EQ(first.outbox[2].seq, first.outbox[1].seq + 1);
   EXPECT_GT(second.outbox[0].seq, first.outbox[2].seq);
-  ASSERT_TRUE(store_->AckOutbox(1, claim.epoch, first.outbox[1].seq).ok());  // a and b
-  auto again = *store_->ClaimPartition(1);
+  ASSERT_TRUE(store_->AckOutbox(PartitionId(1), claim.epoch, first.outbox[1].seq).ok());  // a and b
+  auto again = *store_->ClaimPartition(PartitionId(1));
   ASSERT_EQ(again.outbox.size(), 2u);
   EXPECT_EQ(again.outbox[0].value, "c");
   EXPECT_EQ(again.outbox[0].seq, first.outbox[2].seq);
   EXPECT_EQ(again.outbox[1].value, "d");
-  ASSERT_TRUE(store_->AckOutbox(1, again.epoch, second.outbox[0].seq).ok());
-  EXPECT_TRUE(store_->ClaimPartition(1)->outbox.empty());
+  ASSERT_TRUE(store_->AckOutbox(PartitionId(1), again.epoch, second.outbox[0].seq).ok());
+  EXPECT_TRUE(store_->ClaimPartition(PartitionId(1))->outbox.empty());
 }
 
 TEST_P(StateStoreContractTest, TimersFireInOrderAndCanBeCancelled) {
-  auto claim = *store_->ClaimPartition(2);
+  auto claim = *store_->ClaimPartition(PartitionId(2));
   CommitBatch batch;
   batch.timers_set = {{"e1", "t-late", 300}, {"e1", "t-early", 100}, {"e2", "t-mid", 200}};
-  ASSERT_TRUE(store_->Commit(2, claim.epoch, &batch).ok());
-  EXPECT_EQ(**store_->NextTimer(2), 100);
-  auto due = *store_->DueTimers(2, 250, 10);
+  ASSERT_TRUE(store_->Commit(PartitionId(2), claim.epoch, &batch).ok());
+  EXPECT_EQ(**store_->NextTimer(PartitionId(2)), 100);
+  auto due = *store_->DueTimers(PartitionId(2), 250, 10);
   ASSERT_EQ(due.size(), 2u);
   EXPECT_EQ(due[0].timer_id, "t-early");
   EXPECT_EQ(due[1].timer_id, "t-mid");
 
   CommitBatch cancel;
   cancel.timers_cancelled = {{"e2", "t-mid", 0}};
-  ASSERT_TRUE(store_->Commit(2, claim.epoch, &cancel).ok());
-  ASSERT_TRUE(store_->RemoveTimer(2, claim.epoch, due[0]).ok());
-  due = *store_->DueTimers(2, 1000, 10);
+  ASSERT_TRUE(store_->Commit(PartitionId(2), claim.epoch, &cancel).ok());
+  ASSERT_TRUE(store_->RemoveTimer(PartitionId(2), claim.epoch, due[0]).ok());
+  due = *store_->DueTimers(PartitionId(2), 1000, 10);
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].timer_id, "t-late");
-  EXPECT_FALSE(store_->NextTimer(3)->has_value());
+  EXPECT_FALSE(store_->NextTimer(PartitionId(3))->has_value());
 }
 
 TEST_P(StateStoreContractTest, ReadsAndListsExecutions) {
-  auto claim = *store_->ClaimPartition(3);
-  EXPECT_EQ(*store_->LoadExecution(3, "nope"), nullptr);
-  EXPECT_FALSE(store_->ReadExecution(3, "nope")->has_value());
+  auto claim = *store_->ClaimPartition(PartitionId(3));
+  EXPECT_EQ(*store_->LoadExecution(PartitionId(3), ExecutionId("nope")), nullptr);
+  EXPECT_FALSE(store_->ReadExecution(PartitionId(3), ExecutionId("nope"))->has_value());
   CommitBatch batch;
   batch.states = {MakeState("a", engine::State::kSuccess), MakeState("b", engine::State::kError)};
-  ASSERT_TRUE(store_->Commit(3, claim.epoch, &batch).ok());
-  auto loaded = *store_->LoadExecution(3, "b");
+  ASSERT_TRUE(store_->Commit(PartitionId(3), claim.epoch, &batch).ok());
+  auto loaded = *store_->LoadExecution(PartitionId(3), ExecutionId("b"));
   ASSERT_NE(loaded, nullptr);
   EXPECT_EQ(loaded->state, engine::State::kError);
-  auto ids = *store_->ListExecutionIds(3);
+  auto ids = *store_->ListExecutionIds(PartitionId(3));
   std::sort(ids.begin(), ids.end());
-  EXPECT_EQ(ids, (std::vector<std::string>{"a", "b"}));
-  EXPECT_FALSE(store_->ClaimPartition(99).ok());
+  EXPECT_EQ(ids, (std::vector<ExecutionId>{ExecutionId("a"), ExecutionId("b")}));
+  EXPECT_FALSE(store_->ClaimPartition(PartitionId(99)).ok());
 }
 
 TEST_P(StateStoreContractTest, CommitManyCommitsEachPartitionOnItsOwn) {
   // Partition 1 was taken over by another owner; partitions 0 and 2 are still ours.
-  auto p0 = *store_->ClaimPartition(0);
-  auto p1 = *store_->ClaimPartition(1);
-  auto p2 = *store_->ClaimPartition(2);
-  ASSERT_TRUE(store_->ClaimPartition(1).ok());
+  auto p0 = *store_->ClaimPartition(PartitionId(0));
+  auto p1 = *store_->ClaimPartition(PartitionId(1));
+  auto p2 = *store_->ClaimPartition(PartitionId(2));
+  ASSERT_TRUE(store_->ClaimPartition(PartitionId(1)).ok());
   CommitBatch b0, b1, b2;
   b0.next_offset = 3;
   b0.states.push_back(MakeState("m0", engine::State::kRunning));
@@ -217,39 +218,46 @@ TEST_P(StateStoreContractTest, CommitManyCommitsEachPartitionOnItsOwn) {
   b2.outbox.push_back({0, "bora.events", "m2", "a"});
   b2.outbox.push_back({0, "bora.events", "m2", "b"});
   b2.timers_set.push_back({"m2", "t", 50});
-  std::vector<Status> out = store_->CommitMany({{0, p0.epoch, &b0}, {1, p1.epoch, &b1}, {2, p2.epoch, &b2}});
+  std::vector<Status> out = store_->CommitMany({{PartitionId(0), p0.epoch, &b0},
+                                                {PartitionId(1), p1.epoch, &b1},
+                                                {PartitionId(2), p2.epoch, &b2}});
   ASSERT_EQ(out.size(), 3u);
   EXPECT_TRUE(out[0].ok()) << out[0].ToString();
   EXPECT_EQ(out[1].code(), StatusCode::kAborted) << out[1].ToString();
   EXPECT_TRUE(out[2].ok()) << out[2].ToString();
   EXPECT_GT(b0.outbox[0].seq, 0u);
   EXPECT_LT(b2.outbox[0].seq, b2.outbox[1].seq);
-  EXPECT_TRUE(store_->ReadExecution(0, "m0")->has_value());
-  EXPECT_FALSE(store_->ReadExecution(1, "m1")->has_value()) << "a fenced commit wrote its state";
-  EXPECT_EQ((*store_->ReadExecution(2, "m2"))->state, engine::State::kSuccess);
-  EXPECT_EQ(**store_->NextTimer(2), 50);
-  EXPECT_EQ(store_->ClaimPartition(0)->next_offset, 3);
-  EXPECT_EQ(store_->ClaimPartition(1)->next_offset, 0);
-  auto reclaim2 = *store_->ClaimPartition(2);
+  EXPECT_TRUE(store_->ReadExecution(PartitionId(0), ExecutionId("m0"))->has_value());
+  EXPECT_FALSE(store_->ReadExecution(PartitionId(1), ExecutionId("m1"))->has_value())
+      << "a fenced commit wrote its state";
+  EXPECT_EQ((*store_->ReadExecution(PartitionId(2), ExecutionId("m2")))->state,
+            engine::State::kSuccess);
+  EXPECT_EQ(**store_->NextTimer(PartitionId(2)), 50);
+  EXPECT_EQ(store_->ClaimPartition(PartitionId(0))->next_offset, 3);
+  EXPECT_EQ(store_->ClaimPartition(PartitionId(1))->next_offset, 0);
+  auto reclaim2 = *store_->ClaimPartition(PartitionId(2));
   EXPECT_EQ(reclaim2.next_offset, 5);
   EXPECT_EQ(reclaim2.outbox.size(), 2u);
   // A partition the store does not have fails alone.
   CommitBatch b9;
-  auto bad = store_->CommitMany({{99, 1, &b9}});
+  auto bad = store_->CommitMany({{PartitionId(99), Epoch(1), &b9}});
   ASSERT_EQ(bad.size(), 1u);
   EXPECT_FALSE(bad[0].ok());
   EXPECT_TRUE(store_->CommitMany({}).empty());
 }
 
 TEST_P(StateStoreContractTest, LoadExecutionsReadsManyAtOnce) {
-  auto p0 = *store_->ClaimPartition(0);
-  auto p3 = *store_->ClaimPartition(3);
+  auto p0 = *store_->ClaimPartition(PartitionId(0));
+  auto p3 = *store_->ClaimPartition(PartitionId(3));
   CommitBatch b0, b3;
   b0.states.push_back(MakeState("x0", engine::State::kRunning));
   b3.states.push_back(MakeState("x3", engine::State::kError));
-  ASSERT_TRUE(store_->Commit(0, p0.epoch, &b0).ok());
-  ASSERT_TRUE(store_->Commit(3, p3.epoch, &b3).ok());
-  auto got = store_->LoadExecutions({{3, "x3"}, {0, "absent"}, {0, "x0"}, {42, "x0"}});
+  ASSERT_TRUE(store_->Commit(PartitionId(0), p0.epoch, &b0).ok());
+  ASSERT_TRUE(store_->Commit(PartitionId(3), p3.epoch, &b3).ok());
+  auto got = store_->LoadExecutions({{PartitionId(3), ExecutionId("x3")},
+                                     {PartitionId(0), ExecutionId("absent")},
+                                     {PartitionId(0), ExecutionId("x0")},
+                                     {PartitionId(42), ExecutionId("x0")}});
   ASSERT_EQ(got.size(), 4u);
   ASSERT_TRUE(got[0].ok());
   ASSERT_NE(*got[0], nullptr);
@@ -277,7 +285,7 @@ std::unique_ptr<StateStore> MakeRedis(int partitions) {
 }
 
 TEST_P(StateStoreContractTest, StatesRoundTripWithTasks) {
-  auto claim = *store_->ClaimPartition(0);
+  auto claim = *store_->ClaimPartition(PartitionId(0));
   auto s = MakeState("rt", engine::State::kRunning);
   s->input = *ParseJson(R"({"n": 1, "l": [1.5, "x"]})");
   engine::TaskExecution t;
@@ -289,8 +297,8 @@ TEST_P(StateStoreContractTest, StatesRoundTripWithTasks) {
   s->RebuildIndex();
   CommitBatch batch;
   batch.states.push_back(s);
-  ASSERT_TRUE(store_->Commit(0, claim.epoch, &batch).ok());
-  auto back = *store_->ReadExecution(0, "rt");
+  ASSERT_TRUE(store_->Commit(PartitionId(0), claim.epoch, &batch).ok());
+  auto back = *store_->ReadExecution(PartitionId(0), ExecutionId("rt"));
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(DumpJson(back->ToJson()), DumpJson(s->ToJson()));
   ASSERT_NE(back->FindTaskById("task-1"), nullptr);
@@ -307,7 +315,7 @@ engine::TaskExecution MakeTask(int i, engine::State st) {
 // Commits a state step by step as the engine changes it (some tasks change, tasks are added, only the head
 // changes) and reads it back whole after each step. RedisStateStore writes only the tasks that changed.
 TEST_P(StateStoreContractTest, StatesChangedStepByStepReadBackWhole) {
-  auto claim = *store_->ClaimPartition(2);
+  auto claim = *store_->ClaimPartition(PartitionId(2));
   auto s = MakeState("steps", engine::State::kRunning);
   for (int i = 0; i < 3; ++i) s->tasks.push_back(MakeTask(i, engine::State::kRunning));
   std::vector<std::function<void()>> steps = {
@@ -353,21 +361,21 @@ TEST_P(StateStoreContractTest, StatesChangedStepByStepReadBackWhole) {
     CommitBatch batch;
     batch.next_offset = static_cast<int64_t>(step + 1);
     batch.states.push_back(s);
-    ASSERT_TRUE(store_->Commit(2, claim.epoch, &batch).ok()) << "step " << step;
+    ASSERT_TRUE(store_->Commit(PartitionId(2), claim.epoch, &batch).ok()) << "step " << step;
     // ReadExecution (unlike LoadExecution) leaves the store's memory of what it wrote alone: the next
     // step writes only what changed.
-    auto back = store_->ReadExecution(2, "steps");
+    auto back = store_->ReadExecution(PartitionId(2), ExecutionId("steps"));
     ASSERT_TRUE(back.ok() && back->has_value()) << "step " << step;
     ASSERT_EQ((*back)->ToJsonText(), s->ToJsonText()) << "step " << step;
   }
-  auto loaded = store_->LoadExecution(2, "steps");
+  auto loaded = store_->LoadExecution(PartitionId(2), ExecutionId("steps"));
   ASSERT_TRUE(loaded.ok() && *loaded != nullptr);
   EXPECT_EQ((*loaded)->ToJsonText(), s->ToJsonText());
 }
 
 // Listings: every execution's head (no tasks) per partition, and many full states at once.
 TEST_P(StateStoreContractTest, ReadsHeadsAndManyExecutions) {
-  auto claim = *store_->ClaimPartition(3);
+  auto claim = *store_->ClaimPartition(PartitionId(3));
   CommitBatch batch;
   std::vector<ExecutionKey> keys;
   for (int i = 0; i < 620; ++i) {  // more than one read chunk
@@ -376,11 +384,11 @@ TEST_P(StateStoreContractTest, ReadsHeadsAndManyExecutions) {
     for (int t = 0; t < i % 3; ++t) s->tasks.push_back(MakeTask(t, engine::State::kSuccess));
     s->RebuildIndex();
     batch.states.push_back(s);
-    keys.push_back({3, s->id});
+    keys.push_back({PartitionId(3), ExecutionId(s->id)});
   }
-  keys.push_back({3, "unknown"});
-  ASSERT_TRUE(store_->Commit(3, claim.epoch, &batch).ok());
-  auto heads = store_->ReadExecutionHeads(3);
+  keys.push_back({PartitionId(3), ExecutionId("unknown")});
+  ASSERT_TRUE(store_->Commit(PartitionId(3), claim.epoch, &batch).ok());
+  auto heads = store_->ReadExecutionHeads(PartitionId(3));
   ASSERT_TRUE(heads.ok()) << heads.status().ToString();
   ASSERT_EQ(heads->size(), 620u);
   std::map<std::string, const engine::ExecutionState*> by_id;
@@ -391,13 +399,13 @@ TEST_P(StateStoreContractTest, ReadsHeadsAndManyExecutions) {
   EXPECT_EQ(DumpJson(h5.input), R"({"i":5})");
   EXPECT_EQ(h5.workflow_name, "wf");
   EXPECT_TRUE(h5.tasks.empty());
-  EXPECT_TRUE(store_->ReadExecutionHeads(1)->empty());
-  auto one = store_->ReadExecutionHead(3, "h5");
+  EXPECT_TRUE(store_->ReadExecutionHeads(PartitionId(1))->empty());
+  auto one = store_->ReadExecutionHead(PartitionId(3), ExecutionId("h5"));
   ASSERT_TRUE(one.ok() && one->has_value());
   EXPECT_EQ((*one)->state, engine::State::kSuccess);
   EXPECT_EQ(DumpJson((*one)->input), R"({"i":5})");
   EXPECT_TRUE((*one)->tasks.empty());
-  auto missing = store_->ReadExecutionHead(3, "unknown");
+  auto missing = store_->ReadExecutionHead(PartitionId(3), ExecutionId("unknown"));
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing->has_value());
 
@@ -421,8 +429,8 @@ engine::ActionExecution MakeAction(const std::string& id) {
 // Lookups by task or action execution id find the execution (and its partition), also for tasks and
 // actions added by later commits; an unknown id finds nothing.
 TEST_P(StateStoreContractTest, FindsTheExecutionOfATaskOrActionId) {
-  auto c1 = *store_->ClaimPartition(1);
-  auto c2 = *store_->ClaimPartition(2);
+  auto c1 = *store_->ClaimPartition(PartitionId(1));
+  auto c2 = *store_->ClaimPartition(PartitionId(2));
   auto a = MakeState("exec-a", engine::State::kRunning);
   a->tasks.push_back(MakeTask(0, engine::State::kRunning));
   a->tasks[0].id = "a-task-0";
@@ -432,10 +440,10 @@ TEST_P(StateStoreContractTest, FindsTheExecutionOfATaskOrActionId) {
   b->tasks.push_back(MakeTask(0, engine::State::kRunning));
   b->tasks[0].id = "b-task-0";
   b->RebuildIndex();
-  auto commit = [&](int p, uint64_t epoch, std::shared_ptr<engine::ExecutionState> st) {
+  auto commit = [&](int p, Epoch epoch, std::shared_ptr<engine::ExecutionState> st) {
     CommitBatch batch;
     batch.states.push_back(std::move(st));
-    return store_->Commit(p, epoch, &batch);
+    return store_->Commit(PartitionId(p), epoch, &batch);
   };
   ASSERT_TRUE(commit(1, c1.epoch, a).ok());
   ASSERT_TRUE(commit(2, c2.epoch, b).ok());
@@ -456,8 +464,8 @@ TEST_P(StateStoreContractTest, FindsTheExecutionOfATaskOrActionId) {
     auto found = store_->FindExecutionOf(id);
     ASSERT_TRUE(found.ok()) << id << ": " << found.status().ToString();
     ASSERT_TRUE(found->has_value()) << id;
-    EXPECT_EQ((*found)->partition, partition) << id;
-    EXPECT_EQ((*found)->execution_id, exec) << id;
+    EXPECT_EQ((*found)->partition, PartitionId(partition)) << id;
+    EXPECT_EQ((*found)->execution_id, ExecutionId(exec)) << id;
   }
   auto none = store_->FindExecutionOf("no-such-id");
   ASSERT_TRUE(none.ok());
@@ -467,7 +475,7 @@ TEST_P(StateStoreContractTest, FindsTheExecutionOfATaskOrActionId) {
 // A commit that deletes an execution (a purge) removes its state, its tasks and its ids from the index,
 // fenced like any commit; the others stay; a later commit may create an execution of the same id anew.
 TEST_P(StateStoreContractTest, DeletedExecutionsAreGoneWithTheirIds) {
-  auto c1 = *store_->ClaimPartition(1);
+  auto c1 = *store_->ClaimPartition(PartitionId(1));
   auto make = [](const std::string& id) {
     auto st = MakeState(id, engine::State::kSuccess);
     for (int t = 0; t < 2; ++t) {
@@ -485,29 +493,30 @@ TEST_P(StateStoreContractTest, DeletedExecutionsAreGoneWithTheirIds) {
     batch.next_offset = 1;
     batch.states = {gone, kept};
     batch.timers_set.push_back({"gone", "tm", 100});
-    ASSERT_TRUE(store_->Commit(1, c1.epoch, &batch).ok());
+    ASSERT_TRUE(store_->Commit(PartitionId(1), c1.epoch, &batch).ok());
   }
   CommitBatch purge;
   purge.next_offset = 2;
   purge.deleted.push_back({"gone", {"gone-task-0", "gone-action-0", "gone-task-1", "gone-action-1"}});
   purge.timers_cancelled.push_back({"gone", "tm", 0});
   // A stale owner cannot delete.
-  auto c1b = *store_->ClaimPartition(1);
-  EXPECT_EQ(store_->Commit(1, c1.epoch, &purge).code(), StatusCode::kAborted);
-  ASSERT_TRUE(store_->ReadExecution(1, "gone")->has_value());
-  ASSERT_TRUE(store_->Commit(1, c1b.epoch, &purge).ok());
+  auto c1b = *store_->ClaimPartition(PartitionId(1));
+  EXPECT_EQ(store_->Commit(PartitionId(1), c1.epoch, &purge).code(), StatusCode::kAborted);
+  ASSERT_TRUE(store_->ReadExecution(PartitionId(1), ExecutionId("gone"))->has_value());
+  ASSERT_TRUE(store_->Commit(PartitionId(1), c1b.epoch, &purge).ok());
 
-  EXPECT_FALSE(store_->ReadExecution(1, "gone")->has_value());
-  EXPECT_FALSE(store_->ReadExecutionHead(1, "gone")->has_value());
-  EXPECT_EQ(*store_->LoadExecution(1, "gone"), nullptr);
-  EXPECT_EQ(*store_->ListExecutionIds(1), std::vector<std::string>{"kept"});
-  ASSERT_EQ(store_->ReadExecutionHeads(1)->size(), 1u);
+  EXPECT_FALSE(store_->ReadExecution(PartitionId(1), ExecutionId("gone"))->has_value());
+  EXPECT_FALSE(store_->ReadExecutionHead(PartitionId(1), ExecutionId("gone"))->has_value());
+  EXPECT_EQ(*store_->LoadExecution(PartitionId(1), ExecutionId("gone")), nullptr);
+  EXPECT_EQ(*store_->ListExecutionIds(PartitionId(1)),
+            std::vector<ExecutionId>{ExecutionId("kept")});
+  ASSERT_EQ(store_->ReadExecutionHeads(PartitionId(1))->size(), 1u);
   for (const char* id : {"gone-task-0", "gone-action-0", "gone-task-1", "gone-action-1"}) {
     EXPECT_FALSE(store_->FindExecutionOf(id)->has_value()) << id;
   }
   EXPECT_TRUE(store_->FindExecutionOf("kept-action-1")->has_value());
-  EXPECT_FALSE(store_->NextTimer(1)->has_value());
-  auto kept_back = store_->ReadExecution(1, "kept");
+  EXPECT_FALSE(store_->NextTimer(PartitionId(1))->has_value());
+  auto kept_back = store_->ReadExecution(PartitionId(1), ExecutionId("kept"));
   ASSERT_TRUE(kept_back.ok() && kept_back->has_value());
   EXPECT_EQ((*kept_back)->tasks.size(), 2u);
 
@@ -520,20 +529,20 @@ TEST_P(StateStoreContractTest, DeletedExecutionsAreGoneWithTheirIds) {
   renew.next_offset = 3;
   renew.deleted.push_back({"kept", {"kept-task-0", "kept-action-0", "kept-task-1", "kept-action-1"}});
   renew.states.push_back(again);
-  ASSERT_TRUE(store_->Commit(1, c1b.epoch, &renew).ok());
-  auto renewed = store_->ReadExecution(1, "kept");
+  ASSERT_TRUE(store_->Commit(PartitionId(1), c1b.epoch, &renew).ok());
+  auto renewed = store_->ReadExecution(PartitionId(1), ExecutionId("kept"));
   ASSERT_TRUE(renewed.ok() && renewed->has_value());
   EXPECT_EQ((*renewed)->state, engine::State::kRunning);
   ASSERT_EQ((*renewed)->tasks.size(), 1u);
   EXPECT_EQ((*renewed)->tasks[0].id, "kept-new-task");
-  EXPECT_EQ(store_->ClaimPartition(1)->next_offset, 3);
+  EXPECT_EQ(store_->ClaimPartition(PartitionId(1))->next_offset, 3);
 }
 
 // Listing pages: every partition's executions in (created second, id) order, page after page from a cursor,
 // ties within a second included once; deleted executions are not listed.
 TEST_P(StateStoreContractTest, PagesThroughExecutionsInListingOrder) {
-  std::map<int, uint64_t> epochs;
-  for (int p = 0; p < 4; ++p) epochs[p] = store_->ClaimPartition(p)->epoch;
+  std::map<int, Epoch> epochs;
+  for (int p = 0; p < 4; ++p) epochs[p] = store_->ClaimPartition(PartitionId(p))->epoch;
   std::vector<std::pair<int64_t, std::string>> expected;
   auto put = [&](const std::string& id, TimestampUs created) {
     auto st = MakeState(id, engine::State::kSuccess);
@@ -541,7 +550,7 @@ TEST_P(StateStoreContractTest, PagesThroughExecutionsInListingOrder) {
     CommitBatch batch;
     batch.states.push_back(st);
     const int p = static_cast<int>(std::hash<std::string>{}(id) % 4);
-    ASSERT_TRUE(store_->Commit(p, epochs[p], &batch).ok());
+    ASSERT_TRUE(store_->Commit(PartitionId(p), epochs[p], &batch).ok());
     expected.emplace_back(ListSecond(created), id);
   };
   const TimestampUs base = 1'700'000'000'000'000;
@@ -555,14 +564,14 @@ TEST_P(StateStoreContractTest, PagesThroughExecutionsInListingOrder) {
     CommitBatch batch;
     batch.states.push_back(again);
     const int p = static_cast<int>(std::hash<std::string>{}("later-3") % 4);
-    ASSERT_TRUE(store_->Commit(p, epochs[p], &batch).ok());
+    ASSERT_TRUE(store_->Commit(PartitionId(p), epochs[p], &batch).ok());
   }
   // Deleted: not listed.
   {
     CommitBatch batch;
     batch.deleted.push_back({"later-5", {}});
     const int p = static_cast<int>(std::hash<std::string>{}("later-5") % 4);
-    ASSERT_TRUE(store_->Commit(p, epochs[p], &batch).ok());
+    ASSERT_TRUE(store_->Commit(PartitionId(p), epochs[p], &batch).ok());
     expected.erase(std::find(expected.begin(), expected.end(), std::make_pair(ListSecond(base + 15'000'000), std::string("later-5"))));
   }
   std::sort(expected.begin(), expected.end());
@@ -615,18 +624,19 @@ TEST(RedisStateStoreTest, AnotherOwnersWritesAreNotMasked) {
   auto s = MakeState("moved", engine::State::kRunning);
   s->tasks.push_back(MakeTask(0, engine::State::kRunning));
   s->tasks[0].state_info = "by a";
-  auto commit = [](RedisStateStore& store, uint64_t epoch, std::shared_ptr<engine::ExecutionState> st) {
+  auto commit = [](RedisStateStore& store, Epoch epoch,
+                   std::shared_ptr<engine::ExecutionState> st) {
     CommitBatch batch;
     batch.states.push_back(std::move(st));
-    return store.Commit(0, epoch, &batch);
+    return store.Commit(PartitionId(0), epoch, &batch);
   };
-  auto claim_a = a->ClaimPartition(0);
+  auto claim_a = a->ClaimPartition(PartitionId(0));
   ASSERT_TRUE(claim_a.ok());
   ASSERT_TRUE(commit(*a, claim_a->epoch, s).ok());
   // b takes the partition and changes the task.
-  auto claim_b = b->ClaimPartition(0);
+  auto claim_b = b->ClaimPartition(PartitionId(0));
   ASSERT_TRUE(claim_b.ok());
-  auto at_b = *b->LoadExecution(0, "moved");
+  auto at_b = *b->LoadExecution(PartitionId(0), ExecutionId("moved"));
   ASSERT_NE(at_b, nullptr);
   at_b->tasks[0].state_info = "by b";
   ASSERT_TRUE(commit(*b, claim_b->epoch, at_b).ok());
@@ -636,10 +646,10 @@ TEST(RedisStateStoreTest, AnotherOwnersWritesAreNotMasked) {
             StatusCode::kAborted);
   // a takes it back and sets the text it wrote first: only a claim that forgets what a wrote before
   // writes it again.
-  auto again = a->ClaimPartition(0);
+  auto again = a->ClaimPartition(PartitionId(0));
   ASSERT_TRUE(again.ok());
   ASSERT_TRUE(commit(*a, again->epoch, s).ok());
-  auto back = *b->ReadExecution(0, "moved");
+  auto back = *b->ReadExecution(PartitionId(0), ExecutionId("moved"));
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->tasks[0].state_info.value_or(""), "by a");
 }
@@ -651,23 +661,23 @@ TEST(RedisStateStoreTest, UnchangedRevisionsAreSkippedAndVerifiedOnRequest) {
   const std::string prefix = "test-" + NewUuid().substr(0, 8) + ":";
   auto plain = ConnectRedis(prefix);
   ASSERT_NE(plain, nullptr) << "run scripts/services.sh start and export BORA_REDIS";
-  auto claim = plain->ClaimPartition(0);
+  auto claim = plain->ClaimPartition(PartitionId(0));
   ASSERT_TRUE(claim.ok());
   auto s = MakeState("revs", engine::State::kRunning);
   for (int i = 0; i < 2; ++i) s->tasks.push_back(MakeTask(i, engine::State::kRunning));
   s->tasks[1].actions.push_back(MakeAction("revs-action"));
   s->RebuildIndex();
-  auto commit = [&](RedisStateStore& store, uint64_t epoch) {
+  auto commit = [&](RedisStateStore& store, Epoch epoch) {
     CommitBatch batch;
     batch.states.push_back(s);
-    return store.Commit(0, epoch, &batch);
+    return store.Commit(PartitionId(0), epoch, &batch);
   };
   ASSERT_TRUE(commit(*plain, claim->epoch).ok());
   // Changed behind the revisions' back: not written.
   s->tasks[0].state_info = "no revision";
   s->tasks[1].actions[0].state_info = "no revision either";
   ASSERT_TRUE(commit(*plain, claim->epoch).ok());
-  auto back = plain->ReadExecution(0, "revs");
+  auto back = plain->ReadExecution(PartitionId(0), ExecutionId("revs"));
   ASSERT_TRUE(back.ok() && back->has_value());
   EXPECT_FALSE((*back)->tasks[0].state_info.has_value());
   EXPECT_FALSE((*back)->tasks[1].actions[0].state_info.has_value());
@@ -675,13 +685,13 @@ TEST(RedisStateStoreTest, UnchangedRevisionsAreSkippedAndVerifiedOnRequest) {
   Changed(s->tasks[0]);
   Changed(*s, 1, 0);
   ASSERT_TRUE(commit(*plain, claim->epoch).ok());
-  back = plain->ReadExecution(0, "revs");
+  back = plain->ReadExecution(PartitionId(0), ExecutionId("revs"));
   ASSERT_TRUE(back.ok() && back->has_value());
   EXPECT_EQ((*back)->ToJsonText(), s->ToJsonText());
 
   auto verifying = ConnectVerifying(prefix);
   ASSERT_NE(verifying, nullptr);
-  auto claim2 = verifying->ClaimPartition(0);
+  auto claim2 = verifying->ClaimPartition(PartitionId(0));
   ASSERT_TRUE(claim2.ok());
   ASSERT_TRUE(commit(*verifying, claim2->epoch).ok());
   s->tasks[0].state_info = "sneaky";
@@ -703,21 +713,21 @@ TEST(RedisStateStoreTest, OnlyListedAndNewActionsAreLookedAt) {
   const std::string prefix = "test-" + NewUuid().substr(0, 8) + ":";
   auto plain = ConnectRedis(prefix);
   ASSERT_NE(plain, nullptr) << "run scripts/services.sh start and export BORA_REDIS";
-  auto claim = plain->ClaimPartition(0);
+  auto claim = plain->ClaimPartition(PartitionId(0));
   ASSERT_TRUE(claim.ok());
   auto s = MakeState("listed", engine::State::kRunning);
   s->tasks.push_back(MakeTask(0, engine::State::kRunning));
   for (int a = 0; a < 50; ++a) s->tasks[0].actions.push_back(MakeAction("listed-" + std::to_string(a)));
   s->RebuildIndex();
-  auto commit = [&](RedisStateStore& store, uint64_t epoch) {
+  auto commit = [&](RedisStateStore& store, Epoch epoch) {
     CommitBatch batch;
     batch.states.push_back(s);
-    Status st = store.Commit(0, epoch, &batch);
+    Status st = store.Commit(PartitionId(0), epoch, &batch);
     s->ClearChangeLists();  // as the orchestrator does once a commit is sent
     return st;
   };
   auto read = [&]() {
-    auto back = plain->ReadExecution(0, "listed");
+    auto back = plain->ReadExecution(PartitionId(0), ExecutionId("listed"));
     EXPECT_TRUE(back.ok() && back->has_value());
     return back.ok() && back->has_value() ? **back : engine::ExecutionState();
   };
@@ -741,7 +751,7 @@ TEST(RedisStateStoreTest, OnlyListedAndNewActionsAreLookedAt) {
 
   auto verifying = ConnectVerifying(prefix);
   ASSERT_NE(verifying, nullptr);
-  auto claim2 = verifying->ClaimPartition(0);
+  auto claim2 = verifying->ClaimPartition(PartitionId(0));
   ASSERT_TRUE(claim2.ok());
   ASSERT_TRUE(commit(*verifying, claim2->epoch).ok());
   Changed(*s, 0, 3).state_info = "listed";
@@ -763,7 +773,7 @@ TEST(RedisStateStoreTest, WithItemsItemsAreAFieldOfTheirOwn) {
   ASSERT_NE(store, nullptr) << "run scripts/services.sh start and export BORA_REDIS";
   auto raw = RedisClient::Connect(std::getenv("BORA_REDIS"));
   ASSERT_TRUE(raw.ok());
-  auto claim = store->ClaimPartition(0);
+  auto claim = store->ClaimPartition(PartitionId(0));
   ASSERT_TRUE(claim.ok());
   auto s = MakeState("fan", engine::State::kRunning);
   s->tasks.push_back(MakeTask(0, engine::State::kRunning));
@@ -783,7 +793,7 @@ TEST(RedisStateStoreTest, WithItemsItemsAreAFieldOfTheirOwn) {
   auto commit = [&] {
     CommitBatch batch;
     batch.states.push_back(s);
-    return store->Commit(0, claim->epoch, &batch);
+    return store->Commit(PartitionId(0), claim->epoch, &batch);
   };
   ASSERT_TRUE(commit().ok());
   const std::string tasks_key = "{" + prefix + "p0}:tasks:fan";
@@ -794,7 +804,7 @@ TEST(RedisStateStoreTest, WithItemsItemsAreAFieldOfTheirOwn) {
   auto items = (*raw)->Command({"HGET", tasks_key, "0.items"});
   ASSERT_TRUE(items.ok());
   EXPECT_EQ((*items)->Str().substr(0, 12), "{\"i\":[0,1,2,");
-  auto back = store->ReadExecution(0, "fan");
+  auto back = store->ReadExecution(PartitionId(0), ExecutionId("fan"));
   ASSERT_TRUE(back.ok() && back->has_value()) << back.status().ToString();
   EXPECT_EQ((*back)->ToJsonText(), s->ToJsonText());
 
@@ -808,7 +818,7 @@ TEST(RedisStateStoreTest, WithItemsItemsAreAFieldOfTheirOwn) {
   items = (*raw)->Command({"HGET", tasks_key, "0.items"});
   ASSERT_TRUE(items.ok());
   EXPECT_EQ((*items)->Str(), same_items) << "unchanged items were written again";
-  back = store->ReadExecution(0, "fan");
+  back = store->ReadExecution(PartitionId(0), ExecutionId("fan"));
   ASSERT_TRUE(back.ok() && back->has_value());
   EXPECT_EQ((*back)->ToJsonText(), s->ToJsonText());
 
@@ -817,12 +827,12 @@ TEST(RedisStateStoreTest, WithItemsItemsAreAFieldOfTheirOwn) {
   w.items_revision = engine::NextRevision();
   Changed(s->tasks[0]);
   ASSERT_TRUE(commit().ok());
-  back = store->ReadExecution(0, "fan");
+  back = store->ReadExecution(PartitionId(0), ExecutionId("fan"));
   ASSERT_TRUE(back.ok() && back->has_value());
   EXPECT_EQ((*back)->ToJsonText(), s->ToJsonText());
 
   ASSERT_TRUE((*raw)->Command({"HDEL", tasks_key, "0.items"}).ok());
-  auto missing = store->ReadExecution(0, "fan");
+  auto missing = store->ReadExecution(PartitionId(0), ExecutionId("fan"));
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("items are missing"), std::string::npos)
       << missing.status().ToString();
@@ -842,16 +852,16 @@ TEST(RedisStateStoreTest, ReadsStatesStoredWholeAndRefusesMissingTasks) {
   for (int i = 0; i < 3; ++i) s->tasks.push_back(MakeTask(i, engine::State::kSuccess));
   s->RebuildIndex();
   ASSERT_TRUE((*raw)->Command({"HSET", states, "whole", s->ToJsonText()}).ok());
-  auto claim = store->ClaimPartition(0);
+  auto claim = store->ClaimPartition(PartitionId(0));
   ASSERT_TRUE(claim.ok());
-  auto loaded = store->LoadExecution(0, "whole");
+  auto loaded = store->LoadExecution(PartitionId(0), ExecutionId("whole"));
   ASSERT_TRUE(loaded.ok() && *loaded != nullptr) << loaded.status().ToString();
   EXPECT_EQ((*loaded)->ToJsonText(), s->ToJsonText());
   (*loaded)->description = "written split";
   CommitBatch batch;
   batch.states.push_back(*loaded);
-  ASSERT_TRUE(store->Commit(0, claim->epoch, &batch).ok());
-  auto back = store->ReadExecution(0, "whole");
+  ASSERT_TRUE(store->Commit(PartitionId(0), claim->epoch, &batch).ok());
+  auto back = store->ReadExecution(PartitionId(0), ExecutionId("whole"));
   ASSERT_TRUE(back.ok() && back->has_value());
   EXPECT_EQ((*back)->ToJsonText(), (*loaded)->ToJsonText());
   EXPECT_EQ((*back)->tasks.size(), 3u);
@@ -864,8 +874,8 @@ TEST(RedisStateStoreTest, ReadsStatesStoredWholeAndRefusesMissingTasks) {
   (*loaded)->tasks[2].state_info = "changed";
   CommitBatch next;
   next.states.push_back(*loaded);
-  ASSERT_TRUE(store->Commit(0, claim->epoch, &next).ok());
-  auto broken = store->ReadExecution(0, "whole");
+  ASSERT_TRUE(store->Commit(PartitionId(0), claim->epoch, &next).ok());
+  auto broken = store->ReadExecution(PartitionId(0), ExecutionId("whole"));
   ASSERT_FALSE(broken.ok());
   EXPECT_NE(broken.status().message().find("task 1 is missing"), std::string::npos)
       << broken.status().ToString();
@@ -874,7 +884,7 @@ TEST(RedisStateStoreTest, ReadsStatesStoredWholeAndRefusesMissingTasks) {
                                (*raw)->Command({"HGET", "{" + prefix + "p0}:tasks:whole", "0"}).value()->Str()})
                   .ok());
   ASSERT_TRUE((*raw)->Command({"HDEL", "{" + prefix + "p0}:tasks:whole", "2.0"}).ok());
-  auto no_action = store->ReadExecution(0, "whole");
+  auto no_action = store->ReadExecution(PartitionId(0), ExecutionId("whole"));
   ASSERT_FALSE(no_action.ok());
   EXPECT_NE(no_action.status().message().find("task 2 action 0 is missing"), std::string::npos)
       << no_action.status().ToString();
@@ -898,17 +908,17 @@ TEST(RedisStateStoreTest, ReadsOutboxEntriesStoredOneByOne) {
   ASSERT_TRUE((*raw)->Command({"HSET", outbox, "1", R"(["bora.events","k","old-1"])", "2",
                                R"(["bora.events","k","old-2"])"}).ok());
   ASSERT_TRUE((*raw)->Command({"HSET", meta, "next_seq", "2"}).ok());
-  auto claim = (*store)->ClaimPartition(0);
+  auto claim = (*store)->ClaimPartition(PartitionId(0));
   ASSERT_TRUE(claim.ok()) << claim.status().ToString();
   ASSERT_EQ(claim->outbox.size(), 2u);
   EXPECT_EQ(claim->outbox[0].seq, 1u);
   EXPECT_EQ(claim->outbox[1].value, "old-2");
   CommitBatch batch;
   batch.outbox.push_back({0, "bora.events", "k", "new"});
-  ASSERT_TRUE((*store)->Commit(0, claim->epoch, &batch).ok());
+  ASSERT_TRUE((*store)->Commit(PartitionId(0), claim->epoch, &batch).ok());
   EXPECT_EQ(batch.outbox[0].seq, 3u);
-  ASSERT_TRUE((*store)->AckOutbox(0, claim->epoch, 2).ok());
-  auto again = (*store)->ClaimPartition(0);
+  ASSERT_TRUE((*store)->AckOutbox(PartitionId(0), claim->epoch, 2).ok());
+  auto again = (*store)->ClaimPartition(PartitionId(0));
   ASSERT_TRUE(again.ok());
   ASSERT_EQ(again->outbox.size(), 1u);
   EXPECT_EQ(again->outbox[0].value, "new");
@@ -932,12 +942,12 @@ TEST(RocksDbStateStoreTest, ReopeningGivesBackEverythingCommitted) {
     s->tasks.push_back(MakeTask(1, engine::State::kRunning));
     s->tasks[1].actions.push_back(MakeAction("action-r"));
     s->RebuildIndex();
-    uint64_t epoch = 0;
+    Epoch epoch;
     std::vector<OutboxEntry> sent;
     {
       auto store = RocksDbStateStore::Open(options);
       ASSERT_TRUE(store.ok()) << store.status().ToString();
-      epoch = (*store)->ClaimPartition(1)->epoch;
+      epoch = (*store)->ClaimPartition(PartitionId(1))->epoch;
       CommitBatch batch;
       batch.next_offset = 7;
       batch.states.push_back(s);
@@ -945,39 +955,40 @@ TEST(RocksDbStateStoreTest, ReopeningGivesBackEverythingCommitted) {
                       {0, "bora.events", "exec-r", "e1"},
                       {0, "bora.events", "exec-r", "e2"}};
       batch.timers_set = {{"exec-r", "wait", 300}, {"exec-r", "timeout", 100}};
-      ASSERT_TRUE((*store)->Commit(1, epoch, &batch).ok());
-      ASSERT_TRUE((*store)->AckOutbox(1, epoch, batch.outbox[0].seq).ok());
+      ASSERT_TRUE((*store)->Commit(PartitionId(1), epoch, &batch).ok());
+      ASSERT_TRUE((*store)->AckOutbox(PartitionId(1), epoch, batch.outbox[0].seq).ok());
       sent = batch.outbox;
     }
     auto store = RocksDbStateStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    auto back = (*store)->ReadExecution(1, "exec-r");
+    auto back = (*store)->ReadExecution(PartitionId(1), ExecutionId("exec-r"));
     ASSERT_TRUE(back.ok() && back->has_value()) << back.status().ToString();
     EXPECT_EQ(DumpJson((*back)->ToJson()), DumpJson(s->ToJson()));
-    auto head = (*store)->ReadExecutionHead(1, "exec-r");
+    auto head = (*store)->ReadExecutionHead(PartitionId(1), ExecutionId("exec-r"));
     ASSERT_TRUE(head.ok() && head->has_value());
     EXPECT_TRUE((*head)->tasks.empty());
     EXPECT_EQ((*head)->input, s->input);
     auto found = (*store)->FindExecutionOf("action-r");
     ASSERT_TRUE(found.ok() && found->has_value());
-    EXPECT_EQ((*found)->partition, 1);
-    EXPECT_EQ((*found)->execution_id, "exec-r");
-    EXPECT_EQ(*(*store)->ListExecutionIds(1), std::vector<std::string>{"exec-r"});
-    EXPECT_TRUE((*store)->ListExecutionIds(0)->empty());
+    EXPECT_EQ((*found)->partition, PartitionId(1));
+    EXPECT_EQ((*found)->execution_id, ExecutionId("exec-r"));
+    EXPECT_EQ(*(*store)->ListExecutionIds(PartitionId(1)),
+              std::vector<ExecutionId>{ExecutionId("exec-r")});
+    EXPECT_TRUE((*store)->ListExecutionIds(PartitionId(0))->empty());
     auto page = (*store)->ReadExecutionHeadsPage(std::nullopt, 10);
     ASSERT_TRUE(page.ok());
     ASSERT_EQ(page->size(), 1u);
     EXPECT_EQ((*page)[0].id, "exec-r");
-    EXPECT_EQ(**(*store)->NextTimer(1), 100);
-    auto due = (*store)->DueTimers(1, 1000, 10);
+    EXPECT_EQ(**(*store)->NextTimer(PartitionId(1)), 100);
+    auto due = (*store)->DueTimers(PartitionId(1), 1000, 10);
     ASSERT_TRUE(due.ok());
     ASSERT_EQ(due->size(), 2u);
     EXPECT_EQ((*due)[0].timer_id, "timeout");
     EXPECT_EQ((*due)[1].timer_id, "wait");
     EXPECT_EQ((*due)[1].fire_at, 300);
-    auto claim = (*store)->ClaimPartition(1);
+    auto claim = (*store)->ClaimPartition(PartitionId(1));
     ASSERT_TRUE(claim.ok());
-    EXPECT_EQ(claim->epoch, epoch + 1);
+    EXPECT_EQ(claim->epoch, Epoch(epoch.value() + 1));
     EXPECT_EQ(claim->next_offset, 7);
     ASSERT_EQ(claim->outbox.size(), 2u);
     EXPECT_EQ(claim->outbox[0].seq, sent[1].seq);
@@ -988,10 +999,10 @@ TEST(RocksDbStateStoreTest, ReopeningGivesBackEverythingCommitted) {
     // The old epoch stays fenced across the restart, and sequence numbers go on from where they
     // were.
     CommitBatch zombie;
-    EXPECT_EQ((*store)->Commit(1, epoch, &zombie).code(), StatusCode::kAborted);
+    EXPECT_EQ((*store)->Commit(PartitionId(1), epoch, &zombie).code(), StatusCode::kAborted);
     CommitBatch more;
     more.outbox = {{0, "bora.events", "exec-r", "e3"}};
-    ASSERT_TRUE((*store)->Commit(1, claim->epoch, &more).ok());
+    ASSERT_TRUE((*store)->Commit(PartitionId(1), claim->epoch, &more).ok());
     EXPECT_GT(more.outbox[0].seq, sent[2].seq);
   }
 }
@@ -1014,14 +1025,14 @@ TEST(RocksDbStateStoreTest, UnsyncedCommitsSurviveKill9) {
     close(fds[0]);
     auto store = RocksDbStateStore::Open(options);
     if (!store.ok()) _exit(2);
-    auto claim = (*store)->ClaimPartition(0);
+    auto claim = (*store)->ClaimPartition(PartitionId(0));
     if (!claim.ok()) _exit(3);
     for (int i = 0; i < kCommits; ++i) {
       CommitBatch batch;
       batch.next_offset = i + 1;
       batch.states.push_back(MakeState("k" + std::to_string(i), engine::State::kRunning));
       batch.outbox.push_back({0, "bora.events", "k", std::to_string(i)});
-      if (!(*store)->Commit(0, claim->epoch, &batch).ok()) _exit(4);
+      if (!(*store)->Commit(PartitionId(0), claim->epoch, &batch).ok()) _exit(4);
     }
     const char done = 'y';
     if (write(fds[1], &done, 1) != 1) _exit(5);
@@ -1037,8 +1048,8 @@ TEST(RocksDbStateStoreTest, UnsyncedCommitsSurviveKill9) {
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   auto store = RocksDbStateStore::Open(options);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  EXPECT_EQ((*store)->ListExecutionIds(0)->size(), static_cast<size_t>(kCommits));
-  auto claim = (*store)->ClaimPartition(0);
+  EXPECT_EQ((*store)->ListExecutionIds(PartitionId(0))->size(), static_cast<size_t>(kCommits));
+  auto claim = (*store)->ClaimPartition(PartitionId(0));
   ASSERT_TRUE(claim.ok());
   EXPECT_EQ(claim->next_offset, kCommits);
   ASSERT_EQ(claim->outbox.size(), static_cast<size_t>(kCommits));
@@ -1077,7 +1088,7 @@ TEST(RocksDbStateStoreTest, CommitsWriteOnlyWhatChanged) {
   options.path = dir.Sub("state");
   auto store = RocksDbStateStore::Open(options);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  auto claim = (*store)->ClaimPartition(0);
+  auto claim = (*store)->ClaimPartition(PartitionId(0));
   ASSERT_TRUE(claim.ok());
   auto s = MakeState("delta", engine::State::kRunning);
   s->tasks.push_back(MakeTask(0, engine::State::kRunning));
@@ -1087,15 +1098,15 @@ TEST(RocksDbStateStoreTest, CommitsWriteOnlyWhatChanged) {
     s->tasks[0].actions.push_back(MakeAction("delta-" + std::to_string(a)));
   s->tasks.push_back(MakeTask(1, engine::State::kRunning));
   s->RebuildIndex();
-  auto commit = [&](RocksDbStateStore& st, uint64_t epoch) {
+  auto commit = [&](RocksDbStateStore& st, Epoch epoch) {
     CommitBatch batch;
     batch.states.push_back(s);
-    Status status = st.Commit(0, epoch, &batch);
+    Status status = st.Commit(PartitionId(0), epoch, &batch);
     s->ClearChangeLists();  // as the orchestrator does once a commit is sent
     return status;
   };
   auto read = [&](RocksDbStateStore& st) {
-    auto back = st.ReadExecution(0, "delta");
+    auto back = st.ReadExecution(PartitionId(0), ExecutionId("delta"));
     EXPECT_TRUE(back.ok() && back->has_value()) << back.status().ToString();
     return back.ok() && back->has_value() ? **back : engine::ExecutionState();
   };
@@ -1140,7 +1151,7 @@ TEST(RocksDbStateStoreTest, CommitsWriteOnlyWhatChanged) {
   store->reset();
   auto reopened = RocksDbStateStore::Open(options);
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
-  auto claim2 = (*reopened)->ClaimPartition(0);
+  auto claim2 = (*reopened)->ClaimPartition(PartitionId(0));
   ASSERT_TRUE(claim2.ok());
   s->tasks[0].actions[1].state_info = "after reopen";
   ASSERT_TRUE(commit(**reopened, claim2->epoch).ok());

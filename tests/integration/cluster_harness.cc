@@ -121,8 +121,8 @@ Result<std::vector<std::string>> Cluster::StartMany(const std::string& workflow,
     runtime::StartRequest r;
     r.workflow_name = workflow;
     r.input = input;
-    BORA_ASSIGN_OR_RETURN(std::string id, node_->client().Start(r));
-    ids.push_back(std::move(id));
+    BORA_ASSIGN_OR_RETURN(ExecutionId id, node_->client().Start(r));
+    ids.push_back(std::move(id).value());
   }
   return ids;
 }
@@ -130,7 +130,8 @@ Result<std::vector<std::string>> Cluster::StartMany(const std::string& workflow,
 size_t Cluster::CountTerminal(const std::vector<std::string>& ids) {
   size_t done = 0;
   for (const auto& id : ids) {
-    auto s = node_->client().GetHead(id);  // the state only: a large execution is not read whole
+    auto s = node_->client().GetHead(
+        ExecutionId(id));  // the state only: a large execution is not read whole
     if (!s.ok() || !s->has_value()) continue;
     auto st = (*s)->state;
     if (st == engine::State::kSuccess || st == engine::State::kError || st == engine::State::kCancelled) ++done;

@@ -43,7 +43,7 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 void ExpectIntact(Cluster& cluster, const std::vector<std::string>& ids) {
   int bad = 0;
   for (const auto& id : ids) {
-    auto s = cluster.client().Get(id);
+    auto s = cluster.client().Get(ExecutionId(id));
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     ASSERT_TRUE(s->has_value()) << "execution " << id << " is missing";
     const auto& st = **s;
@@ -64,7 +64,7 @@ void ExpectIntact(Cluster& cluster, const std::vector<std::string>& ids) {
 size_t TasksDone(Cluster& cluster, const std::vector<std::string>& ids) {
   size_t done = 0;
   for (const auto& id : ids) {
-    auto s = cluster.client().Get(id);
+    auto s = cluster.client().Get(ExecutionId(id));
     if (!s.ok() || !s->has_value()) continue;
     for (const auto& t : (**s).tasks) done += engine::IsCompleted(t.state) ? 1 : 0;
   }

@@ -94,7 +94,7 @@ void ExpectChainsIntact(const std::string& data, const std::vector<std::string>&
   ASSERT_NE(store, nullptr);
   int bad = 0;
   for (const auto& id : ids) {
-    auto st = store->ReadExecution(PartitionForKey(id, kPartitions), id);
+    auto st = store->ReadExecution(PartitionId(PartitionForKey(id, kPartitions)), ExecutionId(id));
     ASSERT_TRUE(st.ok()) << st.status().ToString();
     ASSERT_TRUE(st->has_value()) << "execution " << id << " is missing";
     bool ok = (*st)->state == engine::State::kSuccess && (*st)->tasks.size() == kChainLength;
@@ -235,7 +235,7 @@ TEST(SingleNodeTest, KillNineMidWithItemsOf20000LosesNothing) {
   EXPECT_EQ((*again)->Stop(), 0);
   auto store = OpenStopped(data);
   ASSERT_NE(store, nullptr);
-  auto st = store->ReadExecution(PartitionForKey(*id, kPartitions), *id);
+  auto st = store->ReadExecution(PartitionId(PartitionForKey(*id, kPartitions)), ExecutionId(*id));
   ASSERT_TRUE(st.ok() && st->has_value()) << st.status().ToString();
   ASSERT_EQ((*st)->tasks.size(), 1u);
   const auto& actions = (*st)->tasks[0].actions;
