@@ -6,6 +6,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "common/check.h"
 #include "common/log.h"
 #include "common/metrics/metrics.h"
 #include "sdk/protocol/protocol.h"
@@ -109,7 +110,10 @@ Orchestrator::Orchestrator(OrchestratorOptions options, Bus* bus, store::Partiti
       store_(store),
       engine_(engine),
       clock_(clock),
-      observer_(observer) {}
+      observer_(observer) {
+  BORA_CHECK(bus_ != nullptr && store_ != nullptr && engine_ != nullptr && clock_ != nullptr)
+      << "Orchestrator needs a bus, a store, an engine and a clock";
+}
 
 Orchestrator::~Orchestrator() { AbandonPending(); }
 
@@ -694,8 +698,7 @@ Status Orchestrator::Produce(int partition, Owned& owned) {
   size_t sent = 0;
   Status result = Status::Ok();
   const std::string events_topic = protocol::EventsTopic(options_.topic_prefix);
-  const BusHeaders scheduled_at = {
-      {metrics::kScheduledAtHeader, std::to_string(SystemClock::Get()->NowUs())}};
+  const BusHeaders scheduled_at = {{metrics::kScheduledAtHeader, std::to_string(clock_->NowUs())}};
   auto tracker = std::make_shared<Bus::DeliveryTracker>();
   // Everything else on the outbox is a RunAction: it carries the produce time (workers' metrics).
   std::vector<Bus::TrackedRecord> records;
