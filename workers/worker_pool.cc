@@ -192,6 +192,7 @@ void WorkerPool::WorkerLoop() {
     metrics::ActionFinished(job.pool, job.request.action_name, ResultName(result.kind), took.count());
     {
       MutexLock lock(mu_);
+      BORA_DCHECK(running_count_ > 0) << "a run finished that was not counted as running";
       --running_count_;
       if (!job.request.action_execution_id.empty()) running_.erase(job.request.action_execution_id);
       UpdateGaugesLocked();

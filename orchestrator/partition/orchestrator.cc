@@ -242,12 +242,15 @@ Status Orchestrator::CompletePending(std::vector<PartitionBatch>* next, size_t* 
   if (!pending_) return Status::Ok();
   std::unique_ptr<Pending> pending = std::move(pending_);
   std::vector<Status> committed = pending->sent->Await();
+  BORA_CHECK(committed.size() == pending->batches.size())
+      << "SentCommits::Await answered " << committed.size() << " of " << pending->batches.size()
+      << " commits";
   Status first_error = Status::Ok();
   std::vector<int> lost;
   for (size_t i = 0; i < pending->batches.size(); ++i) {
     PartitionBatch& b = pending->batches[i];
     const int p = b.partition;
-    Status s = i < committed.size() ? committed[i] : Internal("commit: no status");
+    Status s = committed[i];
     if (s.ok()) {
       s = FinishBatch(b);
     } else {
@@ -350,6 +353,8 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
   }
   if (!keys.empty()) {
     auto states = store_->LoadExecutions(keys);
+    BORA_CHECK(states.size() == keys.size())
+        << "LoadExecutions answered " << states.size() << " of " << keys.size() << " keys";
     size_t k = 0;
     for (auto& b : batches) {
       for (size_t i = 0; i < b.to_load.size(); ++i, ++k) {
