@@ -10,7 +10,9 @@
 #include "cli/cluster_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
+#include "common/clock.h"
 #include "common/log.h"
+#include "common/metrics/metrics.h"
 #include "cli/validate_command.h"
 
 int main(int argc, char** argv) {
@@ -189,6 +191,7 @@ int main(int argc, char** argv) {
                  "needs --expiration-older-than or --expiration-max-finished\n";
   }
   cluster.options.retention = *retention_policy;
+  bora::metrics::MarkProcessStart(*bora::SystemClock::Get());  // the processes below serve /metrics
   if (serve->parsed() && cluster.options.kafka.empty() && cluster.options.redis.empty()) {
     // No --kafka/--redis flags: embedded (BORA_KAFKA/BORA_REDIS in the environment do not switch modes).
     bora::InitLogging(log_level,

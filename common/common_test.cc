@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "common/check.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/json.h"
@@ -36,6 +37,36 @@ TEST(ClockTest, ManualClockAdvancesAndFormats) {
   clock.AdvanceSeconds(61.5);
   EXPECT_EQ(FormatMistralTime(clock.NowUs()), "2026-01-01 00:01:01");
   EXPECT_EQ(FormatIsoTime(clock.NowUs()), "2026-01-01T00:01:01.500000Z");
+}
+
+// A broken invariant aborts naming the place, the condition and the message; a kept one costs the
+// condition only (the message is not built).
+TEST(CheckDeathTest, BrokenCheckAbortsWithFileLineConditionAndMessage) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  int three = 3;
+  EXPECT_DEATH(BORA_CHECK(three == 4) << "three is " << three,
+               "common_test\\.cc:[0-9]+: check failed: three == 4: three is 3");
+  EXPECT_DEATH(BORA_CHECK(three < 0), "check failed: three < 0");
+}
+
+TEST(CheckTest, KeptCheckEvaluatesTheConditionOnceAndNotTheMessage) {
+  int evaluated = 0, streamed = 0;
+  BORA_CHECK(++evaluated == 1) << ++streamed;
+  EXPECT_EQ(evaluated, 1);
+  EXPECT_EQ(streamed, 0);
+}
+
+TEST(CheckDeathTest, DcheckIsCompiledOutInReleaseBuildsOnly) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  int evaluated = 0;
+#ifdef NDEBUG
+  BORA_DCHECK(++evaluated == 5) << "never built";
+  EXPECT_EQ(evaluated, 0);
+#else
+  EXPECT_DEATH(BORA_DCHECK(++evaluated == 5) << "debug build", "check failed: .*: debug build");
+  BORA_DCHECK(++evaluated == 1);
+  EXPECT_EQ(evaluated, 1);
+#endif
 }
 
 TEST(IdsTest, UuidV4Shape) {

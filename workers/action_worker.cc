@@ -6,6 +6,7 @@
 #include <exception>
 #include <thread>
 
+#include "common/check.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics/metrics.h"
@@ -30,11 +31,16 @@ int64_t ScheduledAtUs(const BusMessage& m) {
 }  // namespace
 
 ActionWorker::ActionWorker(ActionWorkerOptions options, Bus* bus,
-                           const workers::ActionRegistry* registry, Executor executor)
+                           const workers::ActionRegistry* registry, const Clock* clock,
+                           Executor executor)
     : options_(std::move(options)),
       bus_(bus),
       registry_(registry),
-      executor_(std::move(executor)) {}
+      clock_(clock),
+      executor_(std::move(executor)) {
+  BORA_CHECK(bus_ != nullptr && registry_ != nullptr && clock_ != nullptr)
+      << "ActionWorker needs a bus, a registry and a clock";
+}
 
 Status ActionWorker::Start() {
   std::string topic = protocol::ActionsTopic(options_.pool, options_.topic_prefix);
@@ -238,8 +244,7 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
       // they do.
       if (scheduled_at_us > 0) {
         metrics::ActionScheduledToStart(
-            options_.pool,
-            static_cast<double>(SystemClock::Get()->NowUs() - scheduled_at_us) / 1e6);
+            options_.pool, static_cast<double>(clock_->NowUs() - scheduled_at_us) / 1e6);
       }
       ScopedLogFields log_task({{}, request.task_execution_id, -1});
       auto started = std::chrono::steady_clock::now();
@@ -266,7 +271,7 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
     }
     int64_t offset = m.offset;
     // A WorkerPool behind the executor observes schedule-to-start when a thread takes the run.
-    workers::ScopedSubmitContext submit_context(options_.pool, scheduled_at_us);
+    workers::ScopedSubmitContext submit_context(options_.pool, scheduled_at_us, clock_);
     workers::ActionIds ids = workers::ActionIds::Of(request);
     executor_(std::move(request),
               [this, ids = std::move(ids), tp, offset](workers::ActionResult result) {

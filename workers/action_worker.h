@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/bus/bus.h"
+#include "common/clock.h"
 #include "common/status.h"
 #include "common/thread_annotations.h"
 #include "workers/action.h"
@@ -53,9 +54,11 @@ class ActionWorker {
   // Runs `request` and calls `done` exactly once.
   using Executor = std::function<void(workers::ActionRequest request, Done done)>;
 
-  // `registry` and `bus` are not owned. A null `executor` runs actions inline.
+  // `registry`, `bus` and `clock` are not owned. A null `executor` runs actions inline. `clock`
+  // measures schedule-to-start against the orchestrator's produce time
+  // (metrics::kScheduledAtHeader).
   ActionWorker(ActionWorkerOptions options, Bus* bus, const workers::ActionRegistry* registry,
-               Executor executor = nullptr);
+               const Clock* clock, Executor executor = nullptr);
 
   Status Start();
   // Publishes results the bus refused before, then polls up to max_batch requests (waiting at most
@@ -116,6 +119,7 @@ class ActionWorker {
   ActionWorkerOptions options_;
   Bus* bus_;
   const workers::ActionRegistry* registry_;
+  const Clock* clock_;
   Executor executor_;
   std::unique_ptr<Consumer> consumer_;
   std::chrono::steady_clock::time_point next_commit_{};

@@ -9,6 +9,8 @@
 #include <memory>
 #include <mutex>
 
+#include "common/check.h"
+#include "common/clock.h"
 #include "common/ids.h"
 #include "workers/std_actions_internal.h"
 
@@ -73,8 +75,9 @@ bool IsAscii(std::string_view s) {
 // Python's email.header.Header(s, 'utf-8') encodes as an RFC 2047 base64 word.
 std::string EncodeHeader(std::string_view s) { return "=?utf-8?b?" + Base64Encode(s) + "?="; }
 
-std::string RfcDate() {
-  std::time_t t = std::time(nullptr);
+// RFC 5322 date of `now` (UTC).
+std::string RfcDate(TimestampUs now) {
+  std::time_t t = static_cast<std::time_t>(now / 1000000);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[64];
@@ -110,12 +113,14 @@ size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
 
 class EmailAction final : public Action {
  public:
-  explicit EmailAction(const StdActionOptions& options) : timeout_(options.smtp_timeout_seconds) {
+  explicit EmailAction(const StdActionOptions& options)
+      : timeout_(options.smtp_timeout_seconds), clock_(options.clock) {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   }
 
   ActionResult Run(const ActionRequest& request, const CancelToken& cancel) override {
+    BORA_CHECK(clock_ != nullptr) << "std.email runs without StdActionOptions::clock";
     try {
       return RunImpl(request, cancel);
     } catch (const std::exception& e) {
@@ -178,7 +183,7 @@ class EmailAction final : public Action {
     msg += "Reply-To: " + Join(*reply_to, ", ") + "\r\n";
     msg += "To: " + Join(*to, ", ") + "\r\n";
     if (!cc->empty()) msg += "cc: " + Join(*cc, ", ") + "\r\n";
-    msg += "Date: " + RfcDate() + "\r\n";
+    msg += "Date: " + RfcDate(clock_->NowUs()) + "\r\n";
     msg += "\r\n";
     msg += IsTruthy(html_v) ? body : Base64Lines(body);
 
@@ -227,6 +232,7 @@ class EmailAction final : public Action {
   }
 
   double timeout_;
+  const Clock* clock_;
 };
 
 }  // namespace

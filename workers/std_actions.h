@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "workers/action.h"
 
 namespace bora::workers {
@@ -43,6 +44,10 @@ struct StdActionOptions {
   double ssh_connect_timeout_seconds = 10.0;
   // std.email: SMTP timeout.
   double smtp_timeout_seconds = 30.0;
+  // std.email: the clock of the Date header (not owned). Required where std.email runs (the
+  // process's assembly point passes its clock); a registry only read for signatures may leave it
+  // null.
+  const Clock* clock = nullptr;
   // std.javascript: wall-clock budget of one script and the heap size it may allocate.
   double javascript_time_limit_seconds = 5.0;
   int64_t javascript_max_heap_bytes = 64 * 1024 * 1024;

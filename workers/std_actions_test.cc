@@ -16,7 +16,9 @@ namespace {
 class StdActionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    RegisterStdActions(registry_, StdActionOptions{});
+    StdActionOptions defaults;
+    defaults.clock = SystemClock::Get();  // std.email's Date header
+    RegisterStdActions(registry_, defaults);
     StdActionOptions shell;
     shell.allow_shell = true;
     shell.max_shell_output_bytes = 4096;

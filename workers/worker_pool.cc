@@ -4,6 +4,7 @@
 #include <chrono>
 #include <exception>
 
+#include "common/check.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics/metrics.h"
@@ -13,18 +14,23 @@ namespace bora::workers {
 namespace {
 thread_local std::string_view submit_pool;
 thread_local int64_t submit_scheduled_at_us = 0;
+thread_local const Clock* submit_clock = nullptr;
 
 }  // namespace
 
-ScopedSubmitContext::ScopedSubmitContext(std::string_view pool, int64_t scheduled_at_us)
-    : saved_pool_(submit_pool), saved_at_(submit_scheduled_at_us) {
+ScopedSubmitContext::ScopedSubmitContext(std::string_view pool, int64_t scheduled_at_us,
+                                         const Clock* clock)
+    : saved_pool_(submit_pool), saved_at_(submit_scheduled_at_us), saved_clock_(submit_clock) {
+  BORA_CHECK(clock != nullptr) << "ScopedSubmitContext needs the clock of scheduled_at_us";
   submit_pool = pool;
   submit_scheduled_at_us = scheduled_at_us;
+  submit_clock = clock;
 }
 
 ScopedSubmitContext::~ScopedSubmitContext() {
   submit_pool = saved_pool_;
   submit_scheduled_at_us = saved_at_;
+  submit_clock = saved_clock_;
 }
 
 void WorkerPool::UpdateGaugesLocked() {
@@ -64,8 +70,9 @@ Status WorkerPool::Submit(ActionRequest request, Completion done) {
     }
   }
   if (name_.empty()) name_ = submit_pool.empty() ? std::string("default") : std::string(submit_pool);
-  queue_.push_back(Job{std::move(request), std::move(done), std::make_shared<CancelToken>(), next_seq_++,
-                       submit_pool.empty() ? name_ : std::string(submit_pool), submit_scheduled_at_us});
+  queue_.push_back(Job{std::move(request), std::move(done), std::make_shared<CancelToken>(),
+                       next_seq_++, submit_pool.empty() ? name_ : std::string(submit_pool),
+                       submit_scheduled_at_us, submit_clock});
   UpdateGaugesLocked();
   cv_.NotifyOne();
   return Status::Ok();
@@ -162,8 +169,8 @@ void WorkerPool::WorkerLoop() {
       }
       UpdateGaugesLocked();
     }
-    if (job.scheduled_at_us > 0) {
-      int64_t waited_us = SystemClock::Get()->NowUs() - job.scheduled_at_us;
+    if (job.scheduled_at_us > 0 && job.clock != nullptr) {
+      int64_t waited_us = job.clock->NowUs() - job.scheduled_at_us;
       metrics::ActionScheduledToStart(job.pool, static_cast<double>(waited_us) / 1e6);
     }
     auto started = std::chrono::steady_clock::now();
@@ -177,6 +184,7 @@ void WorkerPool::WorkerLoop() {
                             took.count());
     {
       MutexLock lock(mu_);
+      BORA_DCHECK(running_count_ > 0) << "a run finished that was not counted as running";
       --running_count_;
       if (!job.request.action_execution_id.empty()) running_.erase(job.request.action_execution_id);
       UpdateGaugesLocked();

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/metrics/metrics.h"
 #include "common/status.h"
 #include "common/thread_annotations.h"
@@ -37,13 +38,13 @@ struct WorkerPoolOptions {
 };
 
 // Metrics context of the Submit() calls made on this thread while the scope lives: the pool the run
-// belongs to and when it was scheduled (wall clock, µs since the epoch; 0 = unknown). The pool observes
-// bora_action_schedule_to_start_seconds when a thread starts the run, and
-// bora_action_duration_seconds. Set by runtime::ActionWorker around its executor call (which submits to
-// the pool on the same thread).
+// belongs to and when it was scheduled (µs since the epoch by `clock`; 0 = unknown). The pool
+// observes bora_action_schedule_to_start_seconds (by `clock`, which must outlive the run) when a
+// thread starts the run, and bora_action_duration_seconds. Set by runtime::ActionWorker around its
+// executor call (which submits to the pool on the same thread).
 class ScopedSubmitContext {
  public:
-  ScopedSubmitContext(std::string_view pool, int64_t scheduled_at_us);
+  ScopedSubmitContext(std::string_view pool, int64_t scheduled_at_us, const Clock* clock);
   ~ScopedSubmitContext();
   ScopedSubmitContext(const ScopedSubmitContext&) = delete;
   ScopedSubmitContext& operator=(const ScopedSubmitContext&) = delete;
@@ -51,6 +52,7 @@ class ScopedSubmitContext {
  private:
   std::string_view saved_pool_;
   int64_t saved_at_ = 0;
+  const Clock* saved_clock_ = nullptr;
 };
 
 class WorkerPool {
@@ -87,6 +89,7 @@ class WorkerPool {
     uint64_t seq = 0;
     std::string pool;              // metrics label
     int64_t scheduled_at_us = 0;   // see ScopedSubmitContext
+    const Clock* clock = nullptr;  // of scheduled_at_us
   };
 
   // Publishes the slot and queue gauges.

@@ -110,8 +110,7 @@ Families* Create() {
   };
   // Series that exist from the start, so dashboards show 0 rather than "no data".
   f->build_info.Add({{"version", BORA_VERSION}}).Set(1);
-  f->process_start_time.Add({}).Set(
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+  f->process_start_time.Add({});  // MarkProcessStart sets it
   f->events_applied.Add({});
   f->commits.Add({});
   f->timers_fired.Add({});
@@ -310,6 +309,10 @@ void HttpRequest(std::string_view route, std::string_view method, int code, doub
   f.http_requests.Add({{"route", r}, {"method", m}, {"code", std::to_string(code)}}).Increment();
   f.http_request_duration.Add({{"route", r}, {"method", m}}, LatencyBuckets())
       .Observe(seconds < 0 ? 0 : seconds);
+}
+
+void MarkProcessStart(const Clock& clock) {
+  Get().process_start_time.Add({}).Set(static_cast<double>(clock.NowUs()) / 1e6);
 }
 
 void SetOrchestratorAssigned(bool assigned) { S().orchestrator_assigned = assigned; }

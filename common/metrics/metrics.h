@@ -29,6 +29,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/thread_annotations.h"
 
 namespace bora::metrics {
@@ -179,6 +180,10 @@ void EventDeduplicated();
 void WebhookRequest(std::string_view result);
 void CronFired(double lag_seconds);
 void HttpRequest(std::string_view route, std::string_view method, int code, double seconds);
+
+// Sets bora_process_start_time_seconds to the clock's now (0 until then). Called once by the
+// process's entry point (cli/main.cc), which holds the wall clock.
+void MarkProcessStart(const Clock& clock);
 
 // Readiness inputs that only the roles know (process-wide).
 // The orchestrator's consumer got its first partition assignment (possibly empty: more

@@ -44,8 +44,7 @@ http::HttpResponse Backup(ApiContext& ctx, const http::HttpRequest& request) {
   JsonObject out;
   out["directory"] = path.string();
   out["bytes"] = bytes;
-  out["created_at"] =
-      MistralTime(ctx.clock != nullptr ? ctx.clock->NowUs() : SystemClock::Get()->NowUs());
+  out["created_at"] = MistralTime(ctx.Now());
   return JsonReply(201, out);
 }
 

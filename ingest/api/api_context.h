@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/bus/bus.h"
+#include "common/check.h"
 #include "common/clock.h"
 #include "orchestrator/engine/engine.h"
 #include "orchestrator/runtime/execution_client.h"
@@ -44,13 +45,20 @@ struct ApiContext {
   const workers::ActionRegistry* actions = nullptr;  // system actions (GET /v2/actions, direct runs)
   Bus* bus = nullptr;                              // publishes events (ExecutionClient) and ingest
   std::string topic_prefix;                        // as ClusterOptions::prefix
-  const Clock* clock = nullptr;
+  const Clock* clock = nullptr;  // required: whoever assembles the context sets it (ApiService)
   ApiLimits limits;
   std::string project_id = "<default-project>";
   disk::DiskDb* disk =
       nullptr;  // the data directory of `bora serve --data-dir` (admin backup), or null
   // Mistral's service groups this process runs (GET /v2/services): api_group, engine_group, ...
   std::vector<std::string> service_groups;
+
+  // "Now" for the handlers (created_at, updated_at, ...). A context without a clock is a
+  // programming error of whoever assembled it.
+  TimestampUs Now() const {
+    BORA_CHECK(clock != nullptr) << "ApiContext::clock is not set";
+    return clock->NowUs();
+  }
 };
 
 }  // namespace bora::api

@@ -190,7 +190,7 @@ HttpResponse CronTriggersApi::Create(const HttpRequest& request) {
   if (!remaining.ok()) return FaultFrom(remaining.status());
   r.remaining_executions = *remaining;
 
-  const TimestampUs now = (ctx_.clock != nullptr ? ctx_.clock : SystemClock::Get())->NowUs();
+  const TimestampUs now = ctx_.Now();
   auto trigger = triggers::NewCronTrigger(
       r, now, [this](const std::string& name_or_id, const std::string& ns, const Json& in) {
         return ResolveWorkflow(name_or_id, ns, in);

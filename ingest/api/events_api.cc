@@ -41,7 +41,7 @@ class EventsApi::Impl {
   explicit Impl(ApiContext& ctx) : ctx_(ctx) {}
   std::atomic<bool> topic_ready_{false};
 
-  TimestampUs Now() const { return (ctx_.clock ? ctx_.clock : SystemClock::Get())->NowUs(); }
+  TimestampUs Now() const { return ctx_.Now(); }
 
   events::ParseLimits Limits() const {
     events::ParseLimits limits;

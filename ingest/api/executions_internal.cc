@@ -308,9 +308,7 @@ std::optional<ExecutionState> ExecutionsApi::Impl::WaitFor(
   }
 }
 
-TimestampUs ExecutionsApi::Impl::Now() const {
-  return ctx_.clock != nullptr ? ctx_.clock->NowUs() : SystemClock::Get()->NowUs();
-}
+TimestampUs ExecutionsApi::Impl::Now() const { return ctx_.Now(); }
 
 Json ExecutionsApi::Impl::ExecutionRecord(MistralViews& views, const ExecutionState& st,
                                           bool include_output, const Overlays& overlays) {

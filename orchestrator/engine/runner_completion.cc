@@ -1,6 +1,7 @@
 // The Runner (runner.h): action / sub-workflow completion, task finalisation, the policies
 // applied after completion (fail-on, retry, wait-after), publish, force-fail.
 
+#include "common/check.h"
 #include "orchestrator/engine/runner.h"
 
 namespace bora::engine {
@@ -13,6 +14,8 @@ Status Runner::OnActionCompleted(const ActionCompleted& ev) {
                     st_.id);
   }
   auto [ti, ai] = it->second;
+  BORA_DCHECK(ti < st_.tasks.size() && ai < st_.tasks[ti].actions.size())
+      << "the index names action " << ti << "." << ai << " for " << ev.action_execution_id;
   ActionExecution& a = MutAction(ti, ai);
   if (a.is_workflow)
     return InvalidArgument("execution " + a.id + " is a sub-workflow, not an action");
@@ -47,6 +50,8 @@ Status Runner::OnSubWorkflowCompleted(const SubWorkflowCompleted& ev) {
                     st_.id);
   }
   auto [ti, ai] = it->second;
+  BORA_DCHECK(ti < st_.tasks.size() && ai < st_.tasks[ti].actions.size())
+      << "the index names action " << ti << "." << ai << " for " << ev.sub_execution_id;
   ActionExecution& a = MutAction(ti, ai);
   State new_state = IsCompleted(ev.state) ? ev.state : State::kError;
   if (IsCompleted(a.state)) {

@@ -1,6 +1,7 @@
 // The Runner (runner.h): transitions of a completed task and their dispatch (engine commands
 // included), joins, reverse workflows.
 
+#include "common/check.h"
 #include "orchestrator/engine/runner.h"
 
 namespace bora::engine {
@@ -219,6 +220,8 @@ bool Runner::EvaluateJoin(size_t ti, bool force) {
     std::map<std::string, int64_t> versions;
     for (const auto& in : satisfied) {
       const TaskExecution* u = st_.FindLatestTask(in);
+      // InducedJoinState says kRunning only for an inbound task that ran.
+      BORA_DCHECK(u != nullptr) << "join " << name << " satisfied by " << in << ", which never ran";
       Json out = u->OutboundContext();
       for (const auto& kv : out.get_object()) {
         std::string key(kv.key());

@@ -1,6 +1,6 @@
 // yaql 2.0's standard_library/date_time.py on JSON: datetimes and timespans are tagged JSON objects
 // (see yaql_library.h). All yaql datetimes are timezone-aware (a naive one gets UTC, as yaql does);
-// `now()` reads the evaluation's injected clock (EvalContext::clock) or the system clock.
+// `now()` reads the evaluation's clock (EvalContext::clock; null: the system clock, see there).
 #include <time.h>
 
 #include <cmath>

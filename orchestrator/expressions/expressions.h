@@ -82,7 +82,10 @@ struct EvalContext {
   Host* host = nullptr;        // may be null: host functions then fail with "no function named ..."
   Limits limits;
   const Scope* scope = nullptr;  // when set, `data` is ignored
-  const Clock* clock = nullptr;  // YAQL now(); null: the system clock (SystemClock::Get())
+  // YAQL now(). The engine always sets its own (the execution's `now`). Null: now() reads the
+  // system clock, the one fallback (builtins_datetime.cc) for evaluations outside a runtime: tests,
+  // tools, and event-trigger input mappings (ingest/events, which has no clock to pass yet).
+  const Clock* clock = nullptr;
 };
 
 class CompiledNode;  // internal

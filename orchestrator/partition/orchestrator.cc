@@ -6,6 +6,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "common/check.h"
 #include "common/log.h"
 #include "common/metrics/metrics.h"
 #include "sdk/protocol/protocol.h"
@@ -109,7 +110,10 @@ Orchestrator::Orchestrator(OrchestratorOptions options, Bus* bus, store::Partiti
       store_(store),
       engine_(engine),
       clock_(clock),
-      observer_(observer) {}
+      observer_(observer) {
+  BORA_CHECK(bus_ != nullptr && store_ != nullptr && engine_ != nullptr && clock_ != nullptr)
+      << "Orchestrator needs a bus, a store, an engine and a clock";
+}
 
 Orchestrator::~Orchestrator() { AbandonPending(); }
 
@@ -239,12 +243,15 @@ Status Orchestrator::CompletePending(std::vector<PartitionBatch>* next, size_t* 
   if (!pending_) return Status::Ok();
   std::unique_ptr<Pending> pending = std::move(pending_);
   std::vector<Status> committed = pending->sent->Await();
+  BORA_CHECK(committed.size() == pending->batches.size())
+      << "SentCommits::Await answered " << committed.size() << " of " << pending->batches.size()
+      << " commits";
   Status first_error = Status::Ok();
   std::vector<int> lost;
   for (size_t i = 0; i < pending->batches.size(); ++i) {
     PartitionBatch& b = pending->batches[i];
     const int p = b.partition;
-    Status s = i < committed.size() ? committed[i] : Internal("commit: no status");
+    Status s = committed[i];
     if (s.ok()) {
       s = FinishBatch(b);
     } else {
@@ -349,6 +356,8 @@ Result<size_t> Orchestrator::PollOnceImpl(std::chrono::milliseconds timeout) {
   }
   if (!keys.empty()) {
     auto states = store_->LoadExecutions(keys);
+    BORA_CHECK(states.size() == keys.size())
+        << "LoadExecutions answered " << states.size() << " of " << keys.size() << " keys";
     size_t k = 0;
     for (auto& b : batches) {
       for (size_t i = 0; i < b.to_load.size(); ++i, ++k) {
@@ -697,8 +706,7 @@ Status Orchestrator::Produce(int partition, Owned& owned) {
   size_t sent = 0;
   Status result = Status::Ok();
   const std::string events_topic = protocol::EventsTopic(options_.topic_prefix);
-  const BusHeaders scheduled_at = {
-      {metrics::kScheduledAtHeader, std::to_string(SystemClock::Get()->NowUs())}};
+  const BusHeaders scheduled_at = {{metrics::kScheduledAtHeader, std::to_string(clock_->NowUs())}};
   auto tracker = std::make_shared<Bus::DeliveryTracker>();
   // Everything else on the outbox is a RunAction: it carries the produce time (workers' metrics).
   std::vector<Bus::TrackedRecord> records;

@@ -65,7 +65,8 @@ struct OrchestratorStats {
 
 class Orchestrator final : public RebalanceListener {
  public:
-  // None of the pointers is owned; all must outlive the Orchestrator. `observer` may be null.
+  // None of the pointers is owned; all must outlive the Orchestrator. `observer` may be null. The
+  // clock gives the timers' `now` and the produce time on RunAction messages (kScheduledAtHeader).
   Orchestrator(OrchestratorOptions options, Bus* bus, store::PartitionStore* store,
                const engine::Engine* engine, const Clock* clock, ExecutionObserver* observer);
   ~Orchestrator() override;

@@ -329,7 +329,7 @@ class OrchestratorTest : public ::testing::Test {
 
 TEST_F(OrchestratorTest, RunsAnExecutionToTheEnd) {
   auto o = NewOrchestrator(&bus_);
-  workers::ActionWorker w({}, &bus_, &registry_);
+  workers::ActionWorker w({}, &bus_, &registry_, &clock_);
   ASSERT_TRUE(w.Start().ok());
   StartExecution("exec-1");
   Drain(*o, w);
@@ -342,7 +342,7 @@ TEST_F(OrchestratorTest, RunsAnExecutionToTheEnd) {
 
 TEST_F(OrchestratorTest, BadMessagesAreRejectedAndTheLoopGoesOn) {
   auto o = NewOrchestrator(&bus_);
-  workers::ActionWorker w({}, &bus_, &registry_);
+  workers::ActionWorker w({}, &bus_, &registry_, &clock_);
   ASSERT_TRUE(w.Start().ok());
   ASSERT_TRUE(bus_.Publish(protocol::EventsTopic(), "x", "{not json").ok());
   ASSERT_TRUE(bus_.Publish(protocol::EventsTopic(), "ghost",
@@ -362,7 +362,7 @@ TEST_F(OrchestratorTest, BadMessagesAreRejectedAndTheLoopGoesOn) {
 }
 
 TEST_F(OrchestratorTest, ANewOwnerDoesNotReapplyCommittedEvents) {
-  workers::ActionWorker w({}, &bus_, &registry_);
+  workers::ActionWorker w({}, &bus_, &registry_, &clock_);
   ASSERT_TRUE(w.Start().ok());
   {
     auto o = NewOrchestrator(&bus_);
@@ -399,7 +399,7 @@ TEST_F(OrchestratorTest, AFailedCommitSkipsNoEvent) {
   FlakyStore flaky(&store_);
   Orchestrator o(OrchestratorOptions{}, &bus_, &flaky, engine_.get(), &clock_, &recorder_);
   ASSERT_TRUE(o.Start().ok());
-  workers::ActionWorker w({}, &bus_, &registry_);
+  workers::ActionWorker w({}, &bus_, &registry_, &clock_);
   ASSERT_TRUE(w.Start().ok());
   for (int i = 0; i < 6; ++i) StartExecution("exec-f" + std::to_string(i));
   flaky.fail_commits = 2;
@@ -426,7 +426,7 @@ TEST_F(OrchestratorTest, OnePartitionFailingToCommitLosesAndDuplicatesNothing) {
   FlakyStore flaky(&store_);
   Orchestrator o(OrchestratorOptions{}, &bus_, &flaky, engine_.get(), &clock_, &recorder_);
   ASSERT_TRUE(o.Start().ok());
-  workers::ActionWorker w({}, &bus_, &registry_);
+  workers::ActionWorker w({}, &bus_, &registry_, &clock_);
   ASSERT_TRUE(w.Start().ok());
   std::vector<std::string> ids;
   for (int i = 0; i < 12; ++i) ids.push_back("exec-p" + std::to_string(i));
@@ -467,7 +467,7 @@ TEST_F(OrchestratorTest, OutboxIsResentByTheNextOwnerAfterAFailedProduce) {
     ASSERT_TRUE(s.has_value()) << "the state must be committed before producing";
   }
   EXPECT_EQ(bus_.EndOffset({protocol::ActionsTopic("default"), 0}), 0);
-  workers::ActionWorker w({}, &bus_, &registry_);
+  workers::ActionWorker w({}, &bus_, &registry_, &clock_);
   ASSERT_TRUE(w.Start().ok());
   auto o2 = NewOrchestrator(&bus_);
   Drain(*o2, w);
@@ -479,7 +479,7 @@ TEST_F(OrchestratorTest, OutboxIsResentByTheNextOwnerAfterAFailedProduce) {
 TEST_F(OrchestratorTest, AWorkerKeepsTheResultsTheBusRefusedAndSendsThemAgain) {
   FlakyBus flaky(&bus_);
   auto o = NewOrchestrator(&bus_);
-  workers::ActionWorker w({}, &flaky, &registry_);
+  workers::ActionWorker w({}, &flaky, &registry_, &clock_);
   ASSERT_TRUE(w.Start().ok());
   StartExecution("exec-r");
   ASSERT_TRUE(o->PollOnce(0ms).ok());  // RunAction of the first task
@@ -531,7 +531,7 @@ TEST_F(OrchestratorTest, AFailedDeliveryClaimsAgainAndResendsTheOutbox) {
   auto r = o->PollOnce(0ms);
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
   bus.fail = false;
-  workers::ActionWorker w({}, &bus_, &registry_);
+  workers::ActionWorker w({}, &bus_, &registry_, &clock_);
   ASSERT_TRUE(w.Start().ok());
   Drain(*o, w);
   EXPECT_EQ(Read("exec-7")->state, engine::State::kSuccess);
@@ -545,7 +545,7 @@ TEST_F(OrchestratorTest, OverlappedCommitsProduceOnlyWhatIsDurable) {
   PipeliningStore piped(&store_);
   Orchestrator o(OrchestratorOptions{}, &bus_, &piped, engine_.get(), &clock_, nullptr);
   ASSERT_TRUE(o.Start().ok());
-  workers::ActionWorker w({}, &bus_, &registry_);
+  workers::ActionWorker w({}, &bus_, &registry_, &clock_);
   ASSERT_TRUE(w.Start().ok());
   StartExecution("exec-o0");
   auto first = o.PollOnce(0ms);  // applies the start and sends its commit, not awaited
@@ -581,7 +581,7 @@ TEST_F(OrchestratorTest, AFailedOverlappedCommitDropsTheBatchAppliedOnTopOfIt) {
   PipeliningStore piped(&store_);
   Orchestrator o(OrchestratorOptions{}, &bus_, &piped, engine_.get(), &clock_, nullptr);
   ASSERT_TRUE(o.Start().ok());
-  workers::ActionWorker w({}, &bus_, &registry_);
+  workers::ActionWorker w({}, &bus_, &registry_, &clock_);
   ASSERT_TRUE(w.Start().ok());
   std::vector<std::string> ids;
   for (int i = 0; i < 12; ++i) ids.push_back("exec-q" + std::to_string(i));
@@ -634,7 +634,7 @@ TEST_F(OrchestratorTest, APurgedExecutionIsGoneEvenBeforeItsCommitIsAwaited) {
   PipeliningStore piped(&store_);
   Orchestrator o(OrchestratorOptions{}, &bus_, &piped, engine_.get(), &clock_, nullptr);
   ASSERT_TRUE(o.Start().ok());
-  workers::ActionWorker w({}, &bus_, &registry_);
+  workers::ActionWorker w({}, &bus_, &registry_, &clock_);
   ASSERT_TRUE(w.Start().ok());
   StartExecution("exec-p");
   StartExecution("exec-q");

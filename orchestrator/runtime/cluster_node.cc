@@ -41,7 +41,9 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Create(const ClusterOptions& o
   ro.partitions = options.partitions;
   BORA_ASSIGN_OR_RETURN(node->store_, store::RedisStateStore::Connect(ro));
   BORA_ASSIGN_OR_RETURN(node->definitions_, store::RedisDefinitions::Connect(options.redis, options.prefix));
-  workers::RegisterStdActions(node->registry_, options.std_actions);
+  workers::StdActionOptions std_actions = options.std_actions;
+  std_actions.clock = SystemClock::Get();
+  workers::RegisterStdActions(node->registry_, std_actions);
   for (const auto& name : options.external_actions) {
     if (name.empty()) return InvalidArgument("--external-action needs a name");
     workers::ActionSignature signature;
@@ -121,8 +123,9 @@ Status ClusterNode::Start() {
     wo.group = options_.prefix + "bora-workers";
     wo.topic_prefix = options_.prefix;
     wo.commit_interval = std::chrono::milliseconds(200);
-    worker_ = std::make_unique<workers::ActionWorker>(
-        wo, bus_.get(), &registry_, workers::ActionWorker::PoolExecutor(pool_.get()));
+    worker_ =
+        std::make_unique<workers::ActionWorker>(wo, bus_.get(), &registry_, SystemClock::Get(),
+                                                workers::ActionWorker::PoolExecutor(pool_.get()));
     BORA_RETURN_IF_ERROR(worker_->Start());
   }
   started_ = true;

@@ -101,7 +101,9 @@ EmbeddedRuntime::EmbeddedRuntime(EmbeddedOptions options, Backend backend)
     store_ = std::make_unique<store::MemoryStateStore>(options_.partitions);
     resources_ = std::make_unique<store::MemoryResourceStore>(clock_);
   }
-  workers::RegisterStdActions(registry_, options_.std_actions);
+  workers::StdActionOptions std_actions = options_.std_actions;
+  std_actions.clock = clock_;
+  workers::RegisterStdActions(registry_, std_actions);
   engine_ = std::make_unique<engine::Engine>(&definitions_, &registry_, options_.engine_limits);
   fan_out_ = std::make_unique<FanOut>(this);
   int orchestrators = options_.deterministic
@@ -170,7 +172,7 @@ Status EmbeddedRuntime::Start() {
     executor = workers::ActionWorker::PoolExecutor(pool_.get());
   }
   worker_ = std::make_unique<workers::ActionWorker>(workers::ActionWorkerOptions{}, bus_.get(),
-                                                    &registry_, executor);
+                                                    &registry_, clock_, executor);
   BORA_RETURN_IF_ERROR(worker_->Start());
   started_ = true;
   if (!options_.deterministic) {

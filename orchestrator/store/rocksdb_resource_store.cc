@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include "common/check.h"
 #include "common/disk/disk_db.h"
 #include "common/disk/key_encoding.h"
 
@@ -38,7 +39,10 @@ std::string ExpiryKey(TimestampUs at, std::string_view key) {
 }  // namespace
 
 RocksDbResourceStore::RocksDbResourceStore(std::shared_ptr<disk::DiskDb> db, const Clock* clock)
-    : db_(std::move(db)), clock_(clock) {}
+    : db_(std::move(db)), clock_(clock) {
+  BORA_CHECK(db_ != nullptr && clock_ != nullptr)
+      << "RocksDbResourceStore needs a DiskDb and a clock";
+}
 
 Result<std::optional<Json>> RocksDbResourceStore::GetLocked(std::string_view kind,
                                                             std::string_view key) {

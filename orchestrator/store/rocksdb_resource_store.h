@@ -28,7 +28,8 @@ namespace bora::store {
 
 class RocksDbResourceStore final : public ResourceStore {
  public:
-  RocksDbResourceStore(std::shared_ptr<disk::DiskDb> db, const Clock* clock = SystemClock::Get());
+  // `clock` (not owned; outlives the store) dates the dedupe keys' expiry.
+  RocksDbResourceStore(std::shared_ptr<disk::DiskDb> db, const Clock* clock);
 
   Result<std::optional<Json>> Get(std::string_view kind, std::string_view key) override;
   Status Put(std::string_view kind, std::string_view key, const Json& record) override;

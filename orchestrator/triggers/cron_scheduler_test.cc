@@ -167,7 +167,7 @@ class CronSchedulerTest : public ::testing::Test {
 
   Rejections rejections_;
   runtime::EmbeddedRuntime runtime_;
-  store::MemoryResourceStore resources_;
+  store::MemoryResourceStore resources_{SystemClock::Get()};
   HookedStore store_;
 };
 

@@ -99,7 +99,8 @@ TEST(Instrumentation, WorkerPoolSlotsAndScheduleToStart) {
   int done = 0;
   {
     // Scheduled 2 s ago (as if the RunAction waited in Kafka that long).
-    workers::ScopedSubmitContext context("instr-pool", SystemClock::Get()->NowUs() - 2'000'000);
+    workers::ScopedSubmitContext context("instr-pool", SystemClock::Get()->NowUs() - 2'000'000,
+                                         SystemClock::Get());
     for (int i = 0; i < 2; ++i) {
       workers::ActionRequest request;
       request.action_name = "std.echo";
