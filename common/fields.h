@@ -9,6 +9,7 @@
 //   void VisitFields(S& x, V& v) {
 //     v.Str("id", x.id, fields::kRequired);
 //     v.Int("attempt", x.attempt, fields::kOmitDefault);
+//     v.OptInt("limit", x.limit);  // a std::optional integer: null (or left out) when absent
 //     v.Value("input", x.input, fields::kObjectOmitEmpty);
 //     v.Array("steps", x.steps);  // a vector of structs with their own VisitFields, or of scalars
 //   }
@@ -164,6 +165,13 @@ class JsonWriter {
     if (o.omit_default && v == def) return;
     sink_.Bool(key, v);
   }
+  // An integer that may be absent: nullopt is written as null, or left out when omit-default.
+  template <std::integral T>
+  requires(!std::same_as<T, bool>) void OptInt(std::string_view key, const std::optional<T>& v,
+                                               Opt o = kOptional) {
+    if (v) return Int(key, *v);
+    if (!o.omit_default) sink_.Null(key);
+  }
   void Value(std::string_view key, const Json& v, JsonOpt o) {
     if (o.omit_default && IsJsonDefault(v, o)) return;
     sink_.Value(key, v);
@@ -292,6 +300,14 @@ class JsonReader {
     if (v == nullptr) return;
     if (!v->is_bool()) return Fail(Field(key) + " must be a boolean");
     out = v->get_bool();
+  }
+  // Missing or null: nullopt.
+  template <std::integral T>
+  requires(!std::same_as<T, bool>) void OptInt(std::string_view key, std::optional<T>& out,
+                                               Opt o = kOptional) {
+    out.reset();
+    if (Find(key, o) == nullptr) return;
+    Int(key, out.emplace(), o);
   }
   void Value(std::string_view key, Json& out, JsonOpt o) {
     auto it = o_.find(key);

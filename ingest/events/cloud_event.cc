@@ -5,13 +5,42 @@
 namespace bora::events {
 namespace {
 
-constexpr std::string_view kContextAttributes[] = {
-    "specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema"};
+Status CheckSpecVersion(const std::string& v) {
+  if (v != "1.0") return InvalidArgument("unsupported specversion '" + v + "' (expected \"1.0\")");
+  return Status::Ok();
+}
 
-bool IsContextAttribute(std::string_view name) {
-  for (auto a : kContextAttributes)
-    if (a == name) return true;
-  return false;
+Status CheckTime(const std::string& v) {
+  if (!IsRfc3339(v))
+    return InvalidArgument("attribute 'time' is not an RFC 3339 timestamp: '" + v + "'");
+  return Status::Ok();
+}
+
+// The context attributes, in the order the structured form writes them. A required one is always
+// written and, when it has no `check`, is an error when empty; `check` validates the value (every
+// value of a required attribute, a non-empty one of an optional attribute). Everything else in an
+// event is `data`/`data_base64` or an extension.
+struct ContextAttribute {
+  std::string_view name;
+  std::string CloudEvent::*member;
+  bool required;
+  Status (*check)(const std::string&);
+};
+constexpr ContextAttribute kContextAttributes[] = {
+    {"specversion", &CloudEvent::specversion, true, CheckSpecVersion},
+    {"id", &CloudEvent::id, true, nullptr},
+    {"source", &CloudEvent::source, true, nullptr},
+    {"type", &CloudEvent::type, true, nullptr},
+    {"subject", &CloudEvent::subject, false, nullptr},
+    {"time", &CloudEvent::time, false, CheckTime},
+    {"datacontenttype", &CloudEvent::datacontenttype, false, nullptr},
+    {"dataschema", &CloudEvent::dataschema, false, nullptr},
+};
+
+const ContextAttribute* FindContextAttribute(std::string_view name) {
+  for (const auto& a : kContextAttributes)
+    if (a.name == name) return &a;
+  return nullptr;
 }
 
 std::string Lower(std::string_view s) {
@@ -45,40 +74,32 @@ bool ValidExtensionName(std::string_view name) {
 }
 
 Status CheckRequired(const CloudEvent& e) {
-  if (e.specversion != "1.0")
-    return InvalidArgument("unsupported specversion '" + e.specversion + "' (expected \"1.0\")");
-  if (e.id.empty()) return InvalidArgument("missing required attribute 'id'");
-  if (e.source.empty()) return InvalidArgument("missing required attribute 'source'");
-  if (e.type.empty()) return InvalidArgument("missing required attribute 'type'");
-  if (!e.time.empty() && !IsRfc3339(e.time))
-    return InvalidArgument("attribute 'time' is not an RFC 3339 timestamp: '" + e.time + "'");
+  for (const auto& a : kContextAttributes) {
+    const std::string& value = e.*a.member;
+    if (a.check != nullptr) {
+      if (a.required || !value.empty()) BORA_RETURN_IF_ERROR(a.check(value));
+    } else if (a.required && value.empty()) {
+      return InvalidArgument("missing required attribute '" + std::string(a.name) + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckExtensionName(const std::string& name) {
+  if (!ValidExtensionName(name))
+    return InvalidArgument("invalid extension attribute name '" + name +
+                           "' (lower-case letters and digits only)");
   return Status::Ok();
 }
 
 // Sets a context attribute or an extension from a string value (binary modes).
 Status SetAttribute(CloudEvent& e, const std::string& name, std::string value) {
-  if (name == "specversion")
-    e.specversion = std::move(value);
-  else if (name == "id")
-    e.id = std::move(value);
-  else if (name == "source")
-    e.source = std::move(value);
-  else if (name == "type")
-    e.type = std::move(value);
-  else if (name == "subject")
-    e.subject = std::move(value);
-  else if (name == "time")
-    e.time = std::move(value);
-  else if (name == "dataschema")
-    e.dataschema = std::move(value);
-  else if (name == "datacontenttype")
-    e.datacontenttype = std::move(value);
-  else {
-    if (!ValidExtensionName(name))
-      return InvalidArgument("invalid extension attribute name '" + name +
-                             "' (lower-case letters and digits only)");
-    e.extensions[name] = Json(value);
+  if (const ContextAttribute* a = FindContextAttribute(name)) {
+    e.*a->member = std::move(value);
+    return Status::Ok();
   }
+  BORA_RETURN_IF_ERROR(CheckExtensionName(name));
+  e.extensions[name] = Json(value);
   return Status::Ok();
 }
 
@@ -211,14 +232,10 @@ std::optional<std::string> Base64Decode(std::string_view text) {
 
 Json CloudEventToJson(const CloudEvent& e) {
   JsonObject o;
-  o["specversion"] = e.specversion;
-  o["id"] = e.id;
-  o["source"] = e.source;
-  o["type"] = e.type;
-  if (!e.subject.empty()) o["subject"] = e.subject;
-  if (!e.time.empty()) o["time"] = e.time;
-  if (!e.datacontenttype.empty()) o["datacontenttype"] = e.datacontenttype;
-  if (!e.dataschema.empty()) o["dataschema"] = e.dataschema;
+  for (const auto& a : kContextAttributes) {
+    const std::string& value = e.*a.member;
+    if (a.required || !value.empty()) o[a.name] = value;
+  }
   for (const auto& [k, v] : e.extensions) o[k] = v;
   if (e.data) o["data"] = *e.data;
   if (e.data_base64) o["data_base64"] = Base64Encode(*e.data_base64);
@@ -249,16 +266,14 @@ Result<CloudEvent> CloudEventFromJson(const Json& value) {
       e.data_base64 = std::move(*bytes);
       continue;
     }
-    if (IsContextAttribute(name)) {
+    if (const ContextAttribute* a = FindContextAttribute(name)) {
       if (!v.is_string())
         return InvalidArgument("attribute '" + name + "' must be a string, not " +
                                std::string(PythonTypeName(v)));
-      BORA_RETURN_IF_ERROR(SetAttribute(e, name, std::string(v.as_string())));
+      e.*a->member = std::string(v.as_string());
       continue;
     }
-    if (!ValidExtensionName(name))
-      return InvalidArgument("invalid extension attribute name '" + name +
-                             "' (lower-case letters and digits only)");
+    BORA_RETURN_IF_ERROR(CheckExtensionName(name));
     if (!(v.is_string() || v.is_bool() || v.is_int64() || v.is_uint64()))
       return InvalidArgument("extension attribute '" + name +
                              "' must be a string, boolean or integer");

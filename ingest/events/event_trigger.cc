@@ -2,9 +2,36 @@
 
 #include <set>
 
+#include "common/fields.h"
 #include "ingest/events/signature.h"
 
 namespace bora::events {
+
+// The stored record's members, in the order they are written. Every record holds them all; a
+// missing member reads as the struct's default. EventTriggerToRest writes the same list in
+// Mistral's REST shape, and it names the fields a create request may carry.
+template <typename S, typename V>
+void VisitFields(S& t, V& v) requires std::same_as<std::remove_const_t<S>, EventTrigger> {
+  using fields::kObject;
+  v.Str("id", t.id, fields::kRequired);
+  v.Str("name", t.name);
+  v.Str("workflow_id", t.workflow_id);
+  v.Str("workflow_name", t.workflow_name);
+  v.Str("workflow_namespace", t.workflow_namespace);
+  v.Value("workflow_input", t.workflow_input, kObject);
+  v.Value("workflow_params", t.workflow_params, kObject);
+  v.Str("exchange", t.exchange);
+  v.Str("topic", t.topic);
+  v.Str("type", t.type);
+  v.Str("source", t.source);
+  v.Str("subject", t.subject);
+  v.Value("input_mapping", t.input_mapping, fields::kAny);
+  v.Str("scope", t.scope);
+  v.Str("project_id", t.project_id);
+  v.Int("created_at", t.created_at);
+  v.Int("updated_at", t.updated_at);
+}
+
 namespace {
 
 Result<std::string> OptString(const JsonObject& o, std::string_view field) {
@@ -51,6 +78,51 @@ Result<Json> MappingField(const JsonObject& o, const expr::Limits& limits) {
 
 Json TimeOrNull(TimestampUs t) { return t == 0 ? Json(nullptr) : Json(FormatMistralTime(t)); }
 
+// Writes a field list in Mistral's REST shape: JSON values other than null and strings as
+// Python-dumped strings, times as "YYYY-MM-DD HH:MM:SS" (null when 0), and `type` also as Mistral's
+// `event`, just before it.
+class RestWriter {
+ public:
+  static constexpr bool kWrites = true;
+  explicit RestWriter(JsonObject& out) : out_(out) {}
+
+  void Str(std::string_view key, std::string_view v, fields::Opt = fields::kOptional) {
+    if (key == "type") out_["event"] = v;
+    out_[key] = v;
+  }
+  void Int(std::string_view key, TimestampUs t, fields::Opt = fields::kOptional) {
+    out_[key] = TimeOrNull(t);
+  }
+  void Value(std::string_view key, const Json& v, fields::JsonOpt) {
+    out_[key] = v.is_null() || v.is_string() ? v : Json(PythonJsonDumps(v));
+  }
+
+ private:
+  JsonObject& out_;
+};
+
+// Collects the keys of a field list.
+struct KeyCollector {
+  static constexpr bool kWrites = true;
+  std::set<std::string, std::less<>> keys;
+  void Str(std::string_view key, std::string_view, fields::Opt = fields::kOptional) {
+    keys.emplace(key);
+  }
+  void Int(std::string_view key, TimestampUs, fields::Opt = fields::kOptional) {
+    keys.emplace(key);
+  }
+  void Value(std::string_view key, const Json&, fields::JsonOpt) { keys.emplace(key); }
+};
+
+// What a create request may carry: the record's members and Mistral's `event` (= type).
+std::set<std::string, std::less<>> RequestFields() {
+  const EventTrigger none;
+  KeyCollector c;
+  VisitFields(none, c);
+  c.keys.emplace("event");
+  return c.keys;
+}
+
 }  // namespace
 
 bool MatchesPattern(std::string_view pattern, std::string_view value) {
@@ -70,24 +142,7 @@ bool TriggerMatches(const EventTrigger& t, const CloudEvent& e) {
 Result<EventTrigger> EventTriggerFromRequest(const Json& body, const expr::Limits& limits) {
   if (!body.is_object()) return InvalidArgument("event trigger: the body must be a JSON object");
   const auto& o = body.as_object();
-  static const std::set<std::string, std::less<>> kAllowed = {"id",
-                                                              "name",
-                                                              "workflow_id",
-                                                              "workflow_name",
-                                                              "workflow_namespace",
-                                                              "workflow_input",
-                                                              "workflow_params",
-                                                              "exchange",
-                                                              "topic",
-                                                              "event",
-                                                              "type",
-                                                              "source",
-                                                              "subject",
-                                                              "input_mapping",
-                                                              "scope",
-                                                              "project_id",
-                                                              "created_at",
-                                                              "updated_at"};
+  static const std::set<std::string, std::less<>> kAllowed = RequestFields();
   for (const auto& [k, v] : o)
     if (!kAllowed.contains(std::string_view(k)))
       return InvalidArgument("event trigger: unknown field '" + std::string(k) + "'");
@@ -161,89 +216,20 @@ Status ApplyEventTriggerUpdate(EventTrigger& t, const Json& body, const expr::Li
   return Status::Ok();
 }
 
-Json EventTriggerToRecord(const EventTrigger& t) {
-  JsonObject o;
-  o["id"] = t.id;
-  o["name"] = t.name;
-  o["workflow_id"] = t.workflow_id;
-  o["workflow_name"] = t.workflow_name;
-  o["workflow_namespace"] = t.workflow_namespace;
-  o["workflow_input"] = t.workflow_input;
-  o["workflow_params"] = t.workflow_params;
-  o["exchange"] = t.exchange;
-  o["topic"] = t.topic;
-  o["type"] = t.type;
-  o["source"] = t.source;
-  o["subject"] = t.subject;
-  o["input_mapping"] = t.input_mapping;
-  o["scope"] = t.scope;
-  o["project_id"] = t.project_id;
-  o["created_at"] = t.created_at;
-  o["updated_at"] = t.updated_at;
-  return o;
-}
+Json EventTriggerToRecord(const EventTrigger& t) { return fields::ToJson(t); }
 
 Result<EventTrigger> EventTriggerFromRecord(const Json& record) {
-  if (!record.is_object()) return Internal("event trigger record is not an object");
-  const auto& o = record.as_object();
   EventTrigger t;
-  auto str = [&](std::string_view f) {
-    auto it = o.find(f);
-    return it != o.end() && it->value().is_string() ? std::string(it->value().as_string())
-                                                    : std::string();
-  };
-  auto num = [&](std::string_view f) -> TimestampUs {
-    auto it = o.find(f);
-    return it != o.end() && it->value().is_int64() ? it->value().as_int64() : 0;
-  };
-  auto val = [&](std::string_view f, Json fallback) {
-    auto it = o.find(f);
-    return it != o.end() ? it->value() : fallback;
-  };
-  t.id = str("id");
+  Status read = fields::FromJson(record, t, "event trigger record");
+  if (!read.ok()) return Internal(read.message());
   if (t.id.empty()) return Internal("event trigger record without an id");
-  t.name = str("name");
-  t.workflow_id = str("workflow_id");
-  t.workflow_name = str("workflow_name");
-  t.workflow_namespace = str("workflow_namespace");
-  t.workflow_input = val("workflow_input", JsonObject());
-  t.workflow_params = val("workflow_params", JsonObject());
-  t.exchange = str("exchange");
-  t.topic = str("topic");
-  t.type = str("type");
-  t.source = str("source");
-  t.subject = str("subject");
-  t.input_mapping = val("input_mapping", nullptr);
-  t.scope = str("scope");
-  t.project_id = str("project_id");
-  t.created_at = num("created_at");
-  t.updated_at = num("updated_at");
   return t;
 }
 
 Json EventTriggerToRest(const EventTrigger& t) {
   JsonObject o;
-  o["id"] = t.id;
-  o["name"] = t.name;
-  o["workflow_id"] = t.workflow_id;
-  o["workflow_name"] = t.workflow_name;
-  o["workflow_namespace"] = t.workflow_namespace;
-  o["workflow_input"] = PythonJsonDumps(t.workflow_input);
-  o["workflow_params"] = PythonJsonDumps(t.workflow_params);
-  o["exchange"] = t.exchange;
-  o["topic"] = t.topic;
-  o["event"] = t.type;
-  o["type"] = t.type;
-  o["source"] = t.source;
-  o["subject"] = t.subject;
-  if (t.input_mapping.is_null() || t.input_mapping.is_string())
-    o["input_mapping"] = t.input_mapping;
-  else
-    o["input_mapping"] = PythonJsonDumps(t.input_mapping);
-  o["scope"] = t.scope;
-  o["project_id"] = t.project_id;
-  o["created_at"] = TimeOrNull(t.created_at);
-  o["updated_at"] = TimeOrNull(t.updated_at);
+  RestWriter w(o);
+  VisitFields(t, w);
   return o;
 }
 

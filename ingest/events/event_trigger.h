@@ -5,8 +5,8 @@
 // with '*'; empty matches anything; Mistral's `event` is the CloudEvents `type`) and
 // `input_mapping`, a value that may hold YAQL/Jinja expressions evaluated with the CloudEvent
 // (structured JSON form) as `$` / `_`; its result (an object) is merged over `workflow_input`.
-// Stored in a ResourceStore (kind "event_trigger", key = id) in the record shape below (plain JSON
-// values, times in microseconds).
+// Stored in a ResourceStore (kind "event_trigger", key = id) as EventTriggerToRecord writes it
+// (plain JSON values, times in microseconds).
 //
 // Thread-safety: values and pure functions.
 #include <string>
@@ -53,6 +53,8 @@ Result<EventTrigger> EventTriggerFromRequest(const Json& body, const expr::Limit
 Status ApplyEventTriggerUpdate(EventTrigger& trigger, const Json& body,
                                const expr::Limits& limits = {});
 
+// The stored record: every member above, written and read from one field list (event_trigger.cc).
+// A bad record (not an object, a member of the wrong type, no id) is kInternal naming the member.
 Json EventTriggerToRecord(const EventTrigger& trigger);
 Result<EventTrigger> EventTriggerFromRecord(const Json& record);
 // Mistral's REST shape: workflow_input/workflow_params (and a non-string input_mapping) as

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/fields.h"
 #include "common/ids.h"
 #include "orchestrator/triggers/cron.h"
 
@@ -10,78 +11,35 @@ namespace {
 
 constexpr int64_t kMinFirstDelayUs = 60'000'000;
 
-Result<std::string> GetString(const JsonObject& o, std::string_view key, bool required) {
-  auto it = o.find(key);
-  if (it == o.end() || it->value().is_null()) {
-    if (required) return InvalidArgument("cron trigger record: missing '" + std::string(key) + "'");
-    return std::string();
-  }
-  if (!it->value().is_string()) {
-    return InvalidArgument("cron trigger record: '" + std::string(key) + "' must be a string");
-  }
-  return std::string(it->value().as_string());
-}
-
-Result<std::optional<int64_t>> GetInt(const JsonObject& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end() || it->value().is_null()) return std::optional<int64_t>();
-  if (it->value().is_int64()) return std::optional<int64_t>(it->value().as_int64());
-  if (it->value().is_uint64())
-    return std::optional<int64_t>(static_cast<int64_t>(it->value().as_uint64()));
-  return InvalidArgument("cron trigger record: '" + std::string(key) + "' must be an integer");
-}
-
-Json OptionalInt(const std::optional<int64_t>& v) { return v ? Json(*v) : Json(nullptr); }
-
 }  // namespace
 
-Json CronTrigger::ToRecord() const {
-  JsonObject o;
-  o["id"] = id;
-  o["name"] = name;
-  o["pattern"] = pattern;
-  o["workflow_name"] = workflow_name;
-  o["workflow_id"] = workflow_id;
-  o["workflow_namespace"] = workflow_namespace;
-  o["workflow_input"] = workflow_input;
-  o["workflow_params"] = workflow_params;
-  o["first_execution_time"] = OptionalInt(first_execution_time);
-  o["next_execution_time"] = next_execution_time;
-  o["remaining_executions"] = OptionalInt(remaining_executions);
-  o["scope"] = scope;
-  o["project_id"] = project_id;
-  o["created_at"] = created_at;
-  o["updated_at"] = updated_at;
-  return o;
+// The stored record's members, in the order they are written (absent optionals as null). Keys and
+// meanings are what stores already hold: renaming one loses existing triggers.
+template <typename S, typename V>
+void VisitFields(S& t, V& v) requires std::same_as<std::remove_const_t<S>, CronTrigger> {
+  using fields::kRequired;
+  v.Str("id", t.id, kRequired);
+  v.Str("name", t.name, kRequired);
+  v.Str("pattern", t.pattern);
+  v.Str("workflow_name", t.workflow_name, kRequired);
+  v.Str("workflow_id", t.workflow_id);
+  v.Str("workflow_namespace", t.workflow_namespace);
+  v.Value("workflow_input", t.workflow_input, fields::kObject);
+  v.Value("workflow_params", t.workflow_params, fields::kObject);
+  v.OptInt("first_execution_time", t.first_execution_time);
+  v.Int("next_execution_time", t.next_execution_time, kRequired);
+  v.OptInt("remaining_executions", t.remaining_executions);
+  v.Str("scope", t.scope);
+  v.Str("project_id", t.project_id);
+  v.Int("created_at", t.created_at);
+  v.Int("updated_at", t.updated_at);
 }
 
+Json CronTrigger::ToRecord() const { return fields::ToJson(*this); }
+
 Result<CronTrigger> CronTrigger::FromRecord(const Json& record) {
-  if (!record.is_object()) return InvalidArgument("cron trigger record: not a JSON object");
-  const JsonObject& o = record.as_object();
   CronTrigger t;
-  BORA_ASSIGN_OR_RETURN(t.id, GetString(o, "id", true));
-  BORA_ASSIGN_OR_RETURN(t.name, GetString(o, "name", true));
-  BORA_ASSIGN_OR_RETURN(t.pattern, GetString(o, "pattern", false));
-  BORA_ASSIGN_OR_RETURN(t.workflow_name, GetString(o, "workflow_name", true));
-  BORA_ASSIGN_OR_RETURN(t.workflow_id, GetString(o, "workflow_id", false));
-  BORA_ASSIGN_OR_RETURN(t.workflow_namespace, GetString(o, "workflow_namespace", false));
-  BORA_ASSIGN_OR_RETURN(t.scope, GetString(o, "scope", false));
-  BORA_ASSIGN_OR_RETURN(t.project_id, GetString(o, "project_id", false));
-  if (auto it = o.find("workflow_input"); it != o.end() && !it->value().is_null()) {
-    t.workflow_input = it->value();
-  }
-  if (auto it = o.find("workflow_params"); it != o.end() && !it->value().is_null()) {
-    t.workflow_params = it->value();
-  }
-  BORA_ASSIGN_OR_RETURN(t.first_execution_time, GetInt(o, "first_execution_time"));
-  BORA_ASSIGN_OR_RETURN(t.remaining_executions, GetInt(o, "remaining_executions"));
-  BORA_ASSIGN_OR_RETURN(auto next, GetInt(o, "next_execution_time"));
-  if (!next) return InvalidArgument("cron trigger record: missing 'next_execution_time'");
-  t.next_execution_time = *next;
-  BORA_ASSIGN_OR_RETURN(auto created, GetInt(o, "created_at"));
-  BORA_ASSIGN_OR_RETURN(auto updated, GetInt(o, "updated_at"));
-  t.created_at = created.value_or(0);
-  t.updated_at = updated.value_or(0);
+  BORA_RETURN_IF_ERROR(fields::FromJson(record, t, "cron trigger record"));
   return t;
 }
 

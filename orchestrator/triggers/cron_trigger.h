@@ -38,8 +38,9 @@ struct CronTrigger {
   TimestampUs created_at = 0;
   TimestampUs updated_at = 0;
 
-  // The stored form (times as integers, json fields as JSON values). FromRecord accepts what
-  // ToRecord wrote.
+  // The stored form (times as integers, json fields as JSON values, absent optionals as null),
+  // written and read from one field list (cron_trigger.cc). FromRecord accepts what ToRecord wrote;
+  // a bad record is kInvalidArgument naming the member.
   Json ToRecord() const;
   static Result<CronTrigger> FromRecord(const Json& record);
 };

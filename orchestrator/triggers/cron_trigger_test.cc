@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "orchestrator/triggers/cron.h"
 
 namespace bora::triggers {
@@ -157,6 +161,69 @@ TEST(CronTriggerRecordTest, RoundTrips) {
 
   EXPECT_FALSE(CronTrigger::FromRecord(Json(1)).ok());
   EXPECT_FALSE(CronTrigger::FromRecord(JsonObject{{"id", "x"}}).ok());
+}
+
+TEST(CronTriggerRecordTest, OptionalMembersAbsentOrPresent) {
+  auto t = NewCronTrigger(Request(), kNow, FakeResolve);
+  ASSERT_TRUE(t.ok());
+  ASSERT_FALSE(t->first_execution_time.has_value());
+  ASSERT_FALSE(t->remaining_executions.has_value());
+  // Absent optionals are written as null and read back absent.
+  Json record = t->ToRecord();
+  EXPECT_TRUE(record.as_object().at("first_execution_time").is_null());
+  EXPECT_TRUE(record.as_object().at("remaining_executions").is_null());
+  auto back = CronTrigger::FromRecord(record);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_FALSE(back->first_execution_time.has_value());
+  EXPECT_FALSE(back->remaining_executions.has_value());
+  EXPECT_EQ(back->ToRecord(), record);
+  // Left out altogether: absent too. Present (0 included): the value.
+  record.as_object().erase("remaining_executions");
+  record.as_object()["first_execution_time"] = 0;
+  back = CronTrigger::FromRecord(record);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_FALSE(back->remaining_executions.has_value());
+  EXPECT_EQ(back->first_execution_time, 0);
+}
+
+TEST(CronTriggerRecordTest, ReadsRecordsOfTheOldCodec) {
+  // Written by the hand-written codec this field list replaced: still read, and written the same.
+  const std::string old =
+      R"({"id":"0b7d6a4e-1f0e-4d7c-9a53-2f4c1e0b9d11","name":"t1","pattern":"*/5 * * * *",)"
+      R"("workflow_name":"wf","workflow_id":"wf-id","workflow_namespace":"",)"
+      R"("workflow_input":{"x":1},"workflow_params":{},"first_execution_time":null,)"
+      R"("next_execution_time":1767261900000000,"remaining_executions":3,"scope":"private",)"
+      R"("project_id":"<default-project>","created_at":1767261720000000,)"
+      R"("updated_at":1767261720000000})";
+  auto t = CronTrigger::FromRecord(*ParseJson(old));
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->name, "t1");
+  EXPECT_EQ(FormatMistralTime(t->next_execution_time), "2026-01-01 10:05:00");
+  EXPECT_EQ(t->remaining_executions, 3);
+  EXPECT_FALSE(t->first_execution_time.has_value());
+  EXPECT_EQ(t->workflow_input, Json(JsonObject{{"x", 1}}));
+  EXPECT_EQ(DumpJson(t->ToRecord()), old);
+}
+
+TEST(CronTriggerRecordTest, ABadRecordNamesTheMember) {
+  Json good = *ParseJson(R"({"id":"i","name":"n","workflow_name":"wf","next_execution_time":1})");
+  ASSERT_TRUE(CronTrigger::FromRecord(good).ok());
+  for (const auto& [member, value] :
+       std::vector<std::pair<std::string, Json>>{{"id", Json(nullptr)},
+                                                 {"name", Json(3)},
+                                                 {"next_execution_time", Json("soon")},
+                                                 {"remaining_executions", Json("3")},
+                                                 {"first_execution_time", Json(1.5)},
+                                                 {"workflow_input", Json("x")},
+                                                 {"scope", Json(true)}}) {
+    Json bad = good;
+    bad.as_object()[member] = value;
+    auto t = CronTrigger::FromRecord(bad);
+    ASSERT_FALSE(t.ok()) << member;
+    EXPECT_EQ(t.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(t.status().message().find("'" + member + "'"), std::string::npos)
+        << t.status().message();
+  }
 }
 
 TEST(AdvanceCronTriggerTest, DueWindowIsTwoSeconds) {

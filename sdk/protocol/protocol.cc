@@ -342,6 +342,13 @@ class FlatReader {
     if (f->kind != Kind::kBool) return Fail();
     out = f->number != 0;
   }
+  template <std::integral T>
+  requires(!std::same_as<T, bool>) void OptInt(std::string_view key, std::optional<T>& out,
+                                               fields::Opt o = fields::kOptional) {
+    out.reset();
+    if (Present(key, o) == nullptr) return;
+    Int(key, out.emplace(), o);
+  }
   void Value(std::string_view key, Json& out, fields::JsonOpt o) {
     const FlatMessage::Field* f = m_.Find(key);
     if (f == nullptr || (o.object_only && f->kind == Kind::kNull)) {
