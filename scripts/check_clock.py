@@ -26,8 +26,6 @@ ALLOWED = {
     "orchestrator/expressions/builtins_datetime.cc":
         "now() with no EvalContext::clock: the one documented fallback (expressions.h), for evaluations"
         " outside a runtime (tests, tools, event-trigger input mappings of ingest/events)",
-    "orchestrator/store/memory_resource_store.h":
-        "the default constructor, until ingest/events/events_test.cc passes its clock (issue 17)",
 }
 
 TOPS = ("common", "sdk", "workers", "orchestrator", "ingest", "cli")

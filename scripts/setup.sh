@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache clang
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   librdkafka-dev libhiredis-dev libsimdjson-dev prometheus-cpp-dev libjemalloc-dev
-  libyaml-cpp-dev libspdlog-dev libcli11-dev libcurl4-openssl-dev libssh-dev
+  libyaml-cpp-dev libspdlog-dev libcli11-dev libcurl4-openssl-dev libssh-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev duktape-dev librocksdb-dev libsqlite3-dev libre2-dev
   python3 python3-venv redis-server default-jre-headless maven
   python3-mistralclient wrk prometheus

@@ -9,19 +9,10 @@
 #include <memory>
 
 #include "common/log.h"
+#include "duktape.h"
 #include "workers/std_actions_internal.h"
 
-#if defined(BORA_HAVE_DUKTAPE)
-#include "duktape.h"
-#endif
-
 namespace bora::workers {
-
-#if defined(BORA_HAVE_DUKTAPE)
-bool JavaScriptSupported() { return true; }
-#else
-bool JavaScriptSupported() { return false; }
-#endif
 
 namespace internal {
 namespace {
@@ -32,8 +23,6 @@ const Json& Param(const Json& input, std::string_view name) {
   auto it = input.get_object().find(name);
   return it == input.get_object().end() ? kNull : it->value();
 }
-
-#if defined(BORA_HAVE_DUKTAPE)
 
 // Per-heap state, reached from Duktape's allocator and interrupt hooks through the heap udata.
 struct JsHeapState {
@@ -192,21 +181,6 @@ class JavaScriptAction final : public Action {
   int64_t max_heap_;
 };
 
-#else  // !BORA_HAVE_DUKTAPE
-
-class JavaScriptAction final : public Action {
- public:
-  explicit JavaScriptAction(const StdActionOptions&) {}
-  ActionResult Run(const ActionRequest&, const CancelToken&) override {
-    return ActionResult::Error(
-        "std.javascript is not supported: no embeddable JavaScript engine is packaged for Debian "
-        "12 "
-        "(install duktape-dev and rebuild)");
-  }
-};
-
-#endif
-
 }  // namespace
 
 std::shared_ptr<Action> MakeJavaScriptAction(const StdActionOptions& options) {
@@ -216,7 +190,6 @@ std::shared_ptr<Action> MakeJavaScriptAction(const StdActionOptions& options) {
 }  // namespace internal
 }  // namespace bora::workers
 
-#if defined(BORA_HAVE_DUKTAPE)
 // Duktape's DUK_USE_EXEC_TIMEOUT_CHECK hook (declared in the generated duk_config.h): non-zero
 // stops the script with a RangeError.
 extern "C" int bora_duk_exec_timeout_check(void* udata) {
@@ -229,4 +202,3 @@ extern "C" int bora_duk_exec_timeout_check(void* udata) {
   }
   return 0;
 }
-#endif

@@ -2,21 +2,16 @@
 // password, private key text or a key file under ~/.ssh (like Mistral's ssh_utils). Host keys are
 // not verified (Mistral uses paramiko's AutoAddPolicy). One libssh session per host and run:
 // thread-safe.
-#include <memory>
-
-#include "workers/std_actions_internal.h"
-
-#if defined(BORA_HAVE_LIBSSH)
 #include <libssh/libssh.h>
 
 #include <cstdlib>
+#include <memory>
 #include <mutex>
-#endif
+
+#include "workers/std_actions_internal.h"
 
 namespace bora::workers::internal {
 namespace {
-
-#if defined(BORA_HAVE_LIBSSH)
 
 const Json& Param(const Json& input, std::string_view name) {
   static const Json kNull;
@@ -215,18 +210,6 @@ class SshAction final : public Action {
   double connect_timeout_;
   int64_t max_output_;
 };
-
-#else  // !BORA_HAVE_LIBSSH
-
-class SshAction final : public Action {
- public:
-  explicit SshAction(const StdActionOptions&) {}
-  ActionResult Run(const ActionRequest&, const CancelToken&) override {
-    return ActionResult::Error("std.ssh is not supported: this build has no libssh");
-  }
-};
-
-#endif
 
 }  // namespace
 

@@ -55,7 +55,4 @@ struct StdActionOptions {
 
 void RegisterStdActions(ActionRegistry& registry, const StdActionOptions& options = {});
 
-// True when std.javascript is backed by an embedded engine in this build (Duktape).
-bool JavaScriptSupported();
-
 }  // namespace bora::workers

@@ -772,7 +772,7 @@ class IngestProcessorTest : public ::testing::Test {
   }
 
   runtime::EmbeddedRuntime runtime_;
-  store::MemoryResourceStore resources_;
+  store::MemoryResourceStore resources_{SystemClock::Get()};
 };
 
 TEST_F(IngestProcessorTest, StartsMatchingWorkflowOnceAndSkipsGarbage) {

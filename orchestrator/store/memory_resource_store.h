@@ -22,9 +22,6 @@ class MemoryResourceStore final : public ResourceStore {
   explicit MemoryResourceStore(const Clock* clock) : clock_(clock) {
     BORA_CHECK(clock_ != nullptr) << "MemoryResourceStore needs a clock";
   }
-  // On the system clock. Only for the test fixture of ingest/events/events_test.cc, which does not
-  // pass a clock yet; goes when it does (scripts/check_clock.py lists it).
-  MemoryResourceStore() : MemoryResourceStore(SystemClock::Get()) {}
 
   Result<std::optional<Json>> Get(std::string_view kind, std::string_view key) override;
   Status Put(std::string_view kind, std::string_view key, const Json& record) override;
