@@ -35,7 +35,9 @@ namespace {
 class CronTask final : public runtime::PartitionTask {
  public:
   explicit CronTask(triggers::CronScheduler* scheduler) : scheduler_(scheduler) {}
-  Result<size_t> RunOwned(const std::vector<int>& owned) override { return scheduler_->RunDue(owned); }
+  Result<size_t> RunOwned(const std::vector<PartitionId>& owned) override {
+    return scheduler_->RunDue(owned);
+  }
 
  private:
   triggers::CronScheduler* scheduler_;

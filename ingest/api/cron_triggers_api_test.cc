@@ -221,7 +221,7 @@ TEST_F(CronTriggersApiTest, ACreatedTriggerIsFiredByTheScheduler) {
   triggers::CronScheduler scheduler(&resources_, &runtime_.client(), runtime_.clock(),
                                     runtime_.partitions());
   runtime_.manual_clock()->Set(*triggers::ParseMinuteTime("2026-01-01 10:05"));
-  auto fired = scheduler.RunDue({0, 1, 2, 3});
+  auto fired = scheduler.RunDue({PartitionId(0), PartitionId(1), PartitionId(2), PartitionId(3)});
   ASSERT_TRUE(fired.ok()) << fired.status().ToString();
   EXPECT_EQ(*fired, 1u);
   ASSERT_TRUE(runtime_.RunUntilIdle().ok());

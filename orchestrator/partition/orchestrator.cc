@@ -174,9 +174,9 @@ void Orchestrator::OnRevoked(const std::vector<TopicPartition>& partitions) {
   metrics::SetPartitionsOwned(owned_.size());
 }
 
-std::vector<int> Orchestrator::OwnedPartitions() const {
-  std::vector<int> out;
-  for (const auto& [p, _] : owned_) out.push_back(p);
+std::vector<PartitionId> Orchestrator::OwnedPartitions() const {
+  std::vector<PartitionId> out;
+  for (const auto& [p, _] : owned_) out.emplace_back(p);
   return out;
 }
 

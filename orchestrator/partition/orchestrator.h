@@ -101,7 +101,7 @@ class Orchestrator final : public RebalanceListener {
   // (partition, next offset) of each owned partition: every event below it is applied and committed.
   // Same thread as PollOnce.
   std::vector<std::pair<int, int64_t>> AppliedOffsets() const;
-  std::vector<int> OwnedPartitions() const;
+  std::vector<PartitionId> OwnedPartitions() const;
 
   // RebalanceListener (called inside PollOnce).
   void OnAssigned(const std::vector<TopicPartition>& partitions) override;

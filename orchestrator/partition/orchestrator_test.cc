@@ -622,7 +622,7 @@ TEST_F(OrchestratorTest, AnOverlappedCommitOfAZombieIsFencedWithTheBatchOnTopOfI
   EXPECT_FALSE(Read("exec-z1").has_value()) << "a zombie's write landed";
   EXPECT_FALSE(Read("exec-z2").has_value()) << "a zombie's write landed";
   auto owned = o.OwnedPartitions();
-  EXPECT_EQ(std::count(owned.begin(), owned.end(), z1), 0);
+  EXPECT_EQ(std::count(owned.begin(), owned.end(), PartitionId(z1)), 0);
   EXPECT_TRUE(o.Flush().ok());
   EXPECT_FALSE(Read("exec-z2").has_value()) << "a zombie's write landed";
   EXPECT_EQ(bus_.EndOffset({protocol::ActionsTopic("default"), 0}), 0);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/strong_id.h"
 
 namespace bora::runtime {
 
@@ -21,7 +22,7 @@ class PartitionTask {
   virtual ~PartitionTask() = default;
   // Does what is due for `owned` partitions; returns how much it did (0 = nothing). Must be cheap when
   // nothing is due. Errors are logged by the caller, which backs off briefly and calls again.
-  virtual Result<size_t> RunOwned(const std::vector<int>& owned) = 0;
+  virtual Result<size_t> RunOwned(const std::vector<PartitionId>& owned) = 0;
 };
 
 struct PollLoop {

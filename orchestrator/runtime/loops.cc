@@ -9,7 +9,8 @@ namespace bora::runtime {
 
 using namespace std::chrono_literals;
 
-size_t RunPartitionTasks(const std::vector<PartitionTask*>& tasks, const std::vector<int>& owned) {
+size_t RunPartitionTasks(const std::vector<PartitionTask*>& tasks,
+                         const std::vector<PartitionId>& owned) {
   size_t done = 0;
   for (PartitionTask* task : tasks) {
     auto r = task->RunOwned(owned);

@@ -34,6 +34,7 @@ void RunPollLoop(const PollLoop& loop, const std::atomic<bool>& stopping,
                  const std::function<void(size_t done)>& after_poll = nullptr);
 
 // Runs `tasks` for `owned`; returns how much they did (errors are logged).
-size_t RunPartitionTasks(const std::vector<PartitionTask*>& tasks, const std::vector<int>& owned);
+size_t RunPartitionTasks(const std::vector<PartitionTask*>& tasks,
+                         const std::vector<PartitionId>& owned);
 
 }  // namespace bora::runtime

@@ -35,15 +35,15 @@ RetentionStats ExecutionRetention::stats() const {
   return stats_;
 }
 
-Result<size_t> ExecutionRetention::RunOwned(const std::vector<int>& owned) {
+Result<size_t> ExecutionRetention::RunOwned(const std::vector<PartitionId>& owned) {
   if (!policy_.enabled()) return size_t{0};
   const TimestampUs now = clock_->NowUs();
   const TimestampUs interval =
       std::chrono::duration_cast<std::chrono::microseconds>(policy_.evaluation_interval).count();
-  std::vector<int> due;
+  std::vector<PartitionId> due;
   {
     MutexLock lock(mu_);
-    for (int p : owned) {
+    for (PartitionId p : owned) {
       auto it = next_due_.find(p);
       if (it != next_due_.end() && it->second > now) continue;
       due.push_back(p);
@@ -54,7 +54,7 @@ Result<size_t> ExecutionRetention::RunOwned(const std::vector<int>& owned) {
   auto expired = Expired(due, now);
   if (!expired.ok()) {
     MutexLock lock(mu_);
-    for (int p : due) next_due_.erase(p);  // evaluated again at the next call
+    for (PartitionId p : due) next_due_.erase(p);  // evaluated again at the next call
     return expired.status().WithContext("execution retention");
   }
   size_t sent = 0;
@@ -70,17 +70,17 @@ Result<size_t> ExecutionRetention::RunOwned(const std::vector<int>& owned) {
   return sent;
 }
 
-Result<std::vector<std::string>> ExecutionRetention::Expired(const std::vector<int>& due,
+Result<std::vector<std::string>> ExecutionRetention::Expired(const std::vector<PartitionId>& due,
                                                              TimestampUs now) {
   const bool by_count = policy_.max_finished_executions > 0;
   const bool by_age = policy_.older_than.count() > 0;
   const TimestampUs cutoff =
       now - std::chrono::duration_cast<std::chrono::microseconds>(policy_.older_than).count();
-  const std::set<int> due_set(due.begin(), due.end());
+  const std::set<PartitionId> due_set(due.begin(), due.end());
   // The count rule ranks every partition's executions; the age rule needs only the due partitions.
   std::vector<engine::ExecutionState> heads;
   for (int p = 0; p < partitions_; ++p) {
-    if (!by_count && !due_set.count(p)) continue;
+    if (!by_count && !due_set.count(PartitionId(p))) continue;
     BORA_ASSIGN_OR_RETURN(auto part, store_->ReadExecutionHeads(PartitionId(p)));
     for (auto& h : part) heads.push_back(std::move(h));
   }
@@ -88,7 +88,7 @@ Result<std::vector<std::string>> ExecutionRetention::Expired(const std::vector<i
     return engine::IsCompleted(h.state) && !policy_.ignored_states.count(h.state);
   };
   auto in_due = [&](const std::string& id) {
-    return due_set.count(PartitionForKey(id, partitions_)) > 0;
+    return due_set.count(PartitionId(PartitionForKey(id, partitions_))) > 0;
   };
 
   std::vector<std::string> out;

@@ -25,6 +25,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/strong_id.h"
 #include "common/thread_annotations.h"
 #include "orchestrator/engine/state.h"
 #include "orchestrator/runtime/execution_client.h"
@@ -62,13 +63,13 @@ class ExecutionRetention final : public PartitionTask {
                      const Clock* clock, int partitions);
 
   // Evaluates the owned partitions whose evaluation is due; returns the purges requested.
-  Result<size_t> RunOwned(const std::vector<int>& owned) override;
+  Result<size_t> RunOwned(const std::vector<PartitionId>& owned) override;
 
   RetentionStats stats() const;
 
  private:
   // The executions of `due` (partitions) the policy expires at `now`.
-  Result<std::vector<std::string>> Expired(const std::vector<int>& due, TimestampUs now);
+  Result<std::vector<std::string>> Expired(const std::vector<PartitionId>& due, TimestampUs now);
 
   const RetentionPolicy policy_;
   store::ExecutionReader* store_;
@@ -77,7 +78,7 @@ class ExecutionRetention final : public PartitionTask {
   const int partitions_;
   mutable Mutex mu_;
   // partition -> when it is evaluated next (absent: now)
-  std::map<int, TimestampUs> next_due_ GUARDED_BY(mu_);
+  std::map<PartitionId, TimestampUs> next_due_ GUARDED_BY(mu_);
   RetentionStats stats_ GUARDED_BY(mu_);
 };
 

@@ -95,7 +95,7 @@ TEST_F(RetentionTest, OffUnlessAnIntervalAndALimitAreSet) {
 
   Put("old", engine::State::kSuccess, 500);
   ExecutionRetention off(RetentionPolicy{}, &store_, client_.get(), &clock_, kPartitions);
-  EXPECT_EQ(*off.RunOwned({0, 1}), 0u);
+  EXPECT_EQ(*off.RunOwned({PartitionId(0), PartitionId(1)}), 0u);
   EXPECT_TRUE(Purged().empty());
 }
 
@@ -115,21 +115,22 @@ TEST_F(RetentionTest, PurgesCompletedTopLevelExecutionsOlderThanTheLimit) {
   policy.older_than = 30min;
   policy.ignored_states = {engine::State::kCancelled};
   ExecutionRetention retention(policy, &store_, client_.get(), &clock_, kPartitions);
-  auto n = retention.RunOwned({0, 1});
+  auto n = retention.RunOwned({PartitionId(0), PartitionId(1)});
   ASSERT_TRUE(n.ok()) << n.status().ToString();
   EXPECT_EQ(*n, 3u);
   EXPECT_EQ(Purged(), (std::set<std::string>{"old-success", "old-error", "orphan"}));
   // Not due again before the interval has passed.
-  EXPECT_EQ(*retention.RunOwned({0, 1}), 0u);
+  EXPECT_EQ(*retention.RunOwned({PartitionId(0), PartitionId(1)}), 0u);
   clock_.AdvanceUs(59'000'000);
-  EXPECT_EQ(*retention.RunOwned({0, 1}), 0u);
+  EXPECT_EQ(*retention.RunOwned({PartitionId(0), PartitionId(1)}), 0u);
   clock_.AdvanceUs(1'000'000);
-  EXPECT_EQ(*retention.RunOwned({0, 1}), 3u) << "the events were not applied: asked again";
+  EXPECT_EQ(*retention.RunOwned({PartitionId(0), PartitionId(1)}), 3u)
+      << "the events were not applied: asked again";
   Purged();
   // Only the partitions a loop owns.
   const int p_old = PartitionForKey("old-success", kPartitions);
   clock_.AdvanceUs(60'000'000);
-  EXPECT_EQ(*retention.RunOwned({p_old}),
+  EXPECT_EQ(*retention.RunOwned({PartitionId(p_old)}),
             1 + static_cast<size_t>(PartitionForKey("old-error", kPartitions) == p_old) +
                 static_cast<size_t>(PartitionForKey("orphan", kPartitions) == p_old));
   EXPECT_TRUE(Purged().count("old-success"));
@@ -147,13 +148,13 @@ TEST_F(RetentionTest, KeepsTheNewestMaxFinishedExecutionsAcrossPartitions) {
   policy.ignored_states = {engine::State::kError};
   {
     ExecutionRetention retention(policy, &store_, client_.get(), &clock_, kPartitions);
-    ASSERT_TRUE(retention.RunOwned({0, 1}).ok());
+    ASSERT_TRUE(retention.RunOwned({PartitionId(0), PartitionId(1)}).ok());
     EXPECT_EQ(Purged(), (std::set<std::string>{"done-4", "done-5", "done-6"}));
   }
   // batch_size bounds one evaluation; the oldest go first.
   policy.batch_size = 2;
   ExecutionRetention bounded(policy, &store_, client_.get(), &clock_, kPartitions);
-  auto n = bounded.RunOwned({0, 1});
+  auto n = bounded.RunOwned({PartitionId(0), PartitionId(1)});
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 2u);
   EXPECT_EQ(Purged(), (std::set<std::string>{"done-5", "done-6"}));

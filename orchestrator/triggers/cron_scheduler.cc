@@ -10,7 +10,7 @@
 namespace bora::triggers {
 namespace {
 
-bool Owns(const std::vector<int>& owned, int partition) {
+bool Owns(const std::vector<PartitionId>& owned, PartitionId partition) {
   return std::find(owned.begin(), owned.end(), partition) != owned.end();
 }
 
@@ -43,8 +43,8 @@ CronScheduler::CronScheduler(store::ResourceStore* store, runtime::ExecutionClie
                              const Clock* clock, int partitions)
     : store_(store), client_(client), clock_(clock), partitions_(partitions < 1 ? 1 : partitions) {}
 
-int CronScheduler::PartitionOf(const std::string& trigger_id) const {
-  return PartitionForKey(trigger_id, partitions_);
+PartitionId CronScheduler::PartitionOf(const std::string& trigger_id) const {
+  return PartitionId(PartitionForKey(trigger_id, partitions_));
 }
 
 void CronScheduler::SetParamsHook(ParamsHook hook) {
@@ -133,7 +133,7 @@ Result<bool> CronScheduler::FireLocked(const Entry& cached, TimestampUs now) {
   return swapped && started.ok();
 }
 
-Result<size_t> CronScheduler::RunDue(const std::vector<int>& owned_partitions) {
+Result<size_t> CronScheduler::RunDue(const std::vector<PartitionId>& owned_partitions) {
   MutexLock lock(mu_);
   const TimestampUs now = clock_->NowUs();
   BORA_RETURN_IF_ERROR(RefreshLocked(now, false));
@@ -168,7 +168,7 @@ Result<size_t> CronScheduler::RunDue(const std::vector<int>& owned_partitions) {
 }
 
 std::optional<TimestampUs> CronScheduler::EarliestLocked(
-    const std::vector<int>& owned_partitions) const {
+    const std::vector<PartitionId>& owned_partitions) const {
   std::optional<TimestampUs> earliest;
   for (const Entry& e : cache_) {
     if (!Owns(owned_partitions, e.partition)) continue;
@@ -179,7 +179,8 @@ std::optional<TimestampUs> CronScheduler::EarliestLocked(
   return earliest;
 }
 
-std::optional<TimestampUs> CronScheduler::NextDue(const std::vector<int>& owned_partitions) {
+std::optional<TimestampUs> CronScheduler::NextDue(
+    const std::vector<PartitionId>& owned_partitions) {
   if (owned_partitions.empty()) return std::nullopt;
   MutexLock lock(mu_);
   const TimestampUs now = clock_->NowUs();
@@ -193,7 +194,8 @@ std::optional<TimestampUs> CronScheduler::NextDue(const std::vector<int>& owned_
   return due;
 }
 
-std::optional<TimestampUs> CronScheduler::NextFireTime(const std::vector<int>& owned_partitions) {
+std::optional<TimestampUs> CronScheduler::NextFireTime(
+    const std::vector<PartitionId>& owned_partitions) {
   MutexLock lock(mu_);
   Status s = RefreshLocked(clock_->NowUs(), false);
   if (!s.ok()) BORA_LOG_WARN("cron: cannot list triggers: {}", s.ToString());

@@ -35,6 +35,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/status.h"
+#include "common/strong_id.h"
 #include "common/thread_annotations.h"
 #include "orchestrator/runtime/execution_client.h"
 #include "orchestrator/store/resource_store.h"
@@ -65,17 +66,17 @@ class CronScheduler {
   // skipped, like Mistral; other errors (bus or store unavailable) leave the trigger due, retried
   // after kRefreshIntervalUs (not on every call), and are returned after the other triggers were
   // tried.
-  Result<size_t> RunDue(const std::vector<int>& owned_partitions);
+  Result<size_t> RunDue(const std::vector<PartitionId>& owned_partitions);
 
   // When RunDue should next be called for `owned_partitions`: the earliest fire time of their
   // triggers (next_execution_time - 2 s), but no later than the next store refresh (so new
   // triggers are seen within a second). nullopt when `owned_partitions` is empty.
-  std::optional<TimestampUs> NextDue(const std::vector<int>& owned_partitions);
+  std::optional<TimestampUs> NextDue(const std::vector<PartitionId>& owned_partitions);
 
   // The earliest fire time (next_execution_time - 2 s, or a pending retry) of the triggers of
   // `owned_partitions` as last read (re-read if stale), without the refresh bound; nullopt if there
   // are none. For a deterministic loop that jumps a ManualClock to the next thing to do.
-  std::optional<TimestampUs> NextFireTime(const std::vector<int>& owned_partitions);
+  std::optional<TimestampUs> NextFireTime(const std::vector<PartitionId>& owned_partitions);
 
   // Makes the next call re-read the store (e.g. after this process created or deleted a trigger).
   void Invalidate();
@@ -87,18 +88,18 @@ class CronScheduler {
   using ParamsHook = std::function<Result<Json>(const Json& workflow_params)>;
   void SetParamsHook(ParamsHook hook);
 
-  int PartitionOf(const std::string& trigger_id) const;
+  PartitionId PartitionOf(const std::string& trigger_id) const;
 
  private:
   struct Entry {
     std::string key;
     Json record;
     CronTrigger trigger;
-    int partition = 0;
+    PartitionId partition;
   };
 
   Status RefreshLocked(TimestampUs now, bool force) REQUIRES(mu_);
-  std::optional<TimestampUs> EarliestLocked(const std::vector<int>& owned_partitions) const
+  std::optional<TimestampUs> EarliestLocked(const std::vector<PartitionId>& owned_partitions) const
       REQUIRES(mu_);
   // Re-reads, fires and advances one trigger. true if this scheduler advanced it.
   Result<bool> FireLocked(const Entry& entry, TimestampUs now) REQUIRES(mu_);

@@ -103,7 +103,7 @@ class CronSchedulerRedisTest : public ::testing::Test {
     std::vector<std::thread> threads;
     for (auto& s : schedulers_) {
       threads.emplace_back([&, sp = s.get()] {
-        auto n = sp->RunDue({0, 1, 2, 3});
+        auto n = sp->RunDue({PartitionId(0), PartitionId(1), PartitionId(2), PartitionId(3)});
         if (n.ok()) {
           fired += *n;
         } else {
@@ -149,8 +149,8 @@ TEST_F(CronSchedulerRedisTest, ThreeProcessesFireEachTickOnce) {
 
 TEST_F(CronSchedulerRedisTest, EachProcessFiresOnlyItsPartitions) {
   CronTrigger t = AddTrigger("owned", "* * * * *");
-  const int partition = schedulers_[0]->PartitionOf(t.id);
-  const int other = (partition + 1) % runtime_.partitions();
+  const PartitionId partition = schedulers_[0]->PartitionOf(t.id);
+  const PartitionId other((partition.value() + 1) % runtime_.partitions());
   runtime_.manual_clock()->Set(At("2026-01-01 10:01"));
   auto not_owner = schedulers_[1]->RunDue({other});
   ASSERT_TRUE(not_owner.ok()) << not_owner.status().ToString();

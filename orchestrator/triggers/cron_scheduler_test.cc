@@ -97,7 +97,9 @@ class CronSchedulerTest : public ::testing::Test {
     return o;
   }
   ManualClock* clock() { return runtime_.manual_clock(); }
-  std::vector<int> AllPartitions() const { return {0, 1, 2, 3}; }
+  std::vector<PartitionId> AllPartitions() const {
+    return {PartitionId(0), PartitionId(1), PartitionId(2), PartitionId(3)};
+  }
 
   CronScheduler NewScheduler() {
     return CronScheduler(&store_, &runtime_.client(), runtime_.clock(), runtime_.partitions());
@@ -149,7 +151,7 @@ class CronSchedulerTest : public ::testing::Test {
   // Applies what was published without moving the clock (the workflow has no timers).
   void Settle() { ASSERT_TRUE(runtime_.RunUntilIdle().ok()); }
 
-  size_t Run(CronScheduler& s, const std::vector<int>& owned) {
+  size_t Run(CronScheduler& s, const std::vector<PartitionId>& owned) {
     auto r = s.RunDue(owned);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.value_or(0);
@@ -337,12 +339,12 @@ TEST_F(CronSchedulerTest, FirstExecutionTimeThenPattern) {
 TEST_F(CronSchedulerTest, ASchedulerFiresOnlyItsPartitionsTriggers) {
   // Two trigger ids that land in different partitions.
   std::string id_a = "trigger-a", id_b;
-  const int part_a = PartitionForKey(id_a, 4);
+  const PartitionId part_a(PartitionForKey(id_a, 4));
   for (int i = 0; id_b.empty(); ++i) {
     std::string candidate = "trigger-b" + std::to_string(i);
-    if (PartitionForKey(candidate, 4) != part_a) id_b = candidate;
+    if (PartitionForKey(candidate, 4) != part_a.value()) id_b = candidate;
   }
-  const int part_b = PartitionForKey(id_b, 4);
+  const PartitionId part_b(PartitionForKey(id_b, 4));
   CronTriggerRequest r;
   r.pattern = "* * * * *";
   r.name = "a";
