@@ -1,8 +1,10 @@
 #include "common/http/http_server.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
@@ -18,6 +20,7 @@
 #include "common/http/fault.h"
 #include "common/http/request_reader.h"
 #include "common/log.h"
+#include "common/thread_annotations.h"
 
 namespace bora::http {
 namespace {
@@ -48,7 +51,50 @@ struct HttpServer::Impl {
   std::string base_url;  // links start with it (HttpRequest::base_url)
   std::optional<internal::RequestGate> gate;
 
+  // Event streams (HttpResponse::stream): each runs on a detached thread of its own. A stream holds
+  // a slot (max_streams) until its connection is closed, and counts as running until its thread
+  // let go of the session; Stop() sets `stopping`, shuts their sockets down (a blocked write
+  // returns) and waits for none to run.
+  std::atomic<bool> stopping{false};
+  Mutex streams_mu;
+  CondVar streams_cv;
+  int stream_slots GUARDED_BY(streams_mu) = 0;
+  int streams_running GUARDED_BY(streams_mu) = 0;
+  std::set<int> stream_fds GUARDED_BY(streams_mu);  // the native sockets of streams holding a slot
+
   Impl(const HttpServerOptions& o, const HttpHandler& h) : options(o), handler(h) {}
+
+  // Takes a slot for a stream on socket `fd`; false when max_streams are taken or the server stops.
+  bool AdmitStream(int fd) {
+    MutexLock lock(streams_mu);
+    if (stopping.load() || stream_slots >= options.max_streams) return false;
+    ++stream_slots;
+    ++streams_running;
+    stream_fds.insert(fd);
+    return true;
+  }
+  // Before the stream's connection is closed: a client that saw it close can open another.
+  void ReleaseStreamSlot(int fd) {
+    MutexLock lock(streams_mu);
+    --stream_slots;
+    stream_fds.erase(fd);
+  }
+  // Once nothing of the stream (session, socket) is left.
+  void StreamDone() {
+    MutexLock lock(streams_mu);
+    --streams_running;
+    streams_cv.NotifyAll();
+  }
+  // Ends every stream and waits for their threads.
+  void StopStreams() {
+    stopping.store(true);
+    MutexLock lock(streams_mu);
+    for (int fd : stream_fds) ::shutdown(fd, SHUT_RDWR);
+    streams_cv.Wait(streams_mu, [this] {
+      streams_mu.AssertHeld();
+      return streams_running == 0;
+    });
+  }
 
   HttpResponse Handle(HttpRequest& req) const {
     req.base_url = base_url;
@@ -143,6 +189,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Send(HttpResponse r) {
+    if (r.stream && r.status == 200) return SendStream(std::move(r));
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(reader_.version() == 10 ? 10 : 11);
     res->result(static_cast<unsigned>(r.status));
@@ -158,6 +205,77 @@ class Session : public std::enable_shared_from_this<Session> {
                          if (ec || !self->keep_alive_) return self->Close();
                          self->ReadHeader();
                        });
+  }
+
+  // An event stream: the status line and headers (no length: the body ends when the connection
+  // closes), then the stream's text, written from a thread of its own (StreamLoop) so that a stream
+  // waiting for events holds no I/O thread.
+  void SendStream(HttpResponse r) {
+    const int fd = stream_.socket().native_handle();
+    if (!server_.AdmitStream(fd)) {
+      keep_alive_ = false;
+      return Send(MistralFault(503, "Too many event streams are open (the limit is " +
+                                        std::to_string(server_.options.max_streams) + ")"));
+    }
+    auto head =
+        std::make_shared<std::string>("HTTP/1.1 200 OK\r\nServer: " + server_.options.server_name +
+                                      "\r\nContent-Type: text/event-stream\r\n"
+                                      "Cache-Control: no-cache\r\nConnection: close\r\n"
+                                      "X-Accel-Buffering: no\r\n");
+    for (const auto& [name, value] : r.headers) *head += name + ": " + value + "\r\n";
+    *head += "\r\n";
+    stream_.expires_after(server_.options.read_timeout);
+    asio::async_write(stream_, asio::buffer(*head),
+                      [self = shared_from_this(), head, fd, stream = std::move(r.stream)](
+                          beast::error_code ec, size_t) mutable {
+                        if (ec) {
+                          self->server_.ReleaseStreamSlot(fd);
+                          self->stream_.close();
+                          self->server_.StreamDone();
+                          return;
+                        }
+                        self->stream_.expires_never();
+                        std::thread([self, fd, stream = std::move(stream)]() mutable {
+                          self->StreamLoop(*stream, fd);
+                          // The session and the stream go first: once none runs, Stop() may
+                          // destroy the io_context the session's socket is on.
+                          HttpServer::Impl& server = self->server_;
+                          stream.reset();
+                          self.reset();
+                          server.StreamDone();
+                        }).detach();
+                      });
+  }
+
+  // Runs on the stream's own thread; no other operation uses the socket meanwhile.
+  void StreamLoop(EventStream& stream, int fd) {
+    using Clock = std::chrono::steady_clock;
+    const auto keepalive = server_.options.stream_keepalive;
+    const auto step =
+        std::min<std::chrono::milliseconds>(keepalive, std::chrono::milliseconds(500));
+    auto last_write = Clock::now();
+    tcp::socket& socket = stream_.socket();
+    beast::error_code ec;
+    while (!server_.stopping.load()) {
+      std::optional<std::string> text;
+      try {
+        text = stream.Next(step);
+      } catch (const std::exception& e) {
+        BORA_LOG_ERROR("event stream to {}: {}", remote_, e.what());
+        break;
+      }
+      if (!text) break;
+      if (text->empty()) {
+        if (Clock::now() - last_write < keepalive) continue;
+        *text = ":\n\n";  // a comment: keeps proxies from timing out, finds a client gone
+      }
+      asio::write(socket, asio::buffer(*text), ec);
+      if (ec) break;
+      last_write = Clock::now();
+    }
+    server_.ReleaseStreamSlot(fd);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
   }
 
   // Half-closes, then reads and discards whatever the client still sends (a body we refused) until
@@ -267,6 +385,7 @@ Status HttpServer::Start() {
 
 void HttpServer::Stop() {
   if (!impl_) return;
+  impl_->StopStreams();
   impl_->ioc->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();

@@ -7,9 +7,10 @@
 //
 // Ownership and threads: the owner calls Start() and Stop() (or lets the destructor stop) from one
 // thread. The handler is called on the server's `threads` I/O threads, concurrently for different
-// connections; it may block (it holds one I/O thread while it does). Stop() closes the listener and
-// every connection without waiting for responses in flight, then joins the threads; a handler still
-// running is waited for.
+// connections; it may block (it holds one I/O thread while it does). An event stream a handler
+// returns runs on a thread of its own, not on an I/O thread. Stop() closes the listener and every
+// connection without waiting for responses in flight, then joins the threads; a handler still
+// running is waited for, and so is each event stream's current Next().
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -55,6 +56,11 @@ struct HttpServerOptions {
   // localhost, 127.0.0.1 and [::1] on the port). Such a request with any other Origin header is
   // refused with 403 (cross-site request forgery); requests without Origin (CLIs, SDKs) pass.
   std::vector<std::string> allowed_origins;
+  // Event streams (HttpResponse::stream) open at once, each holding a thread; one more is answered
+  // 503. A stream sends a comment line when it had nothing to send for `stream_keepalive`, so
+  // proxies keep the connection and a client that went away is noticed.
+  int max_streams = 64;
+  std::chrono::milliseconds stream_keepalive{15000};
 };
 
 class HttpServer {

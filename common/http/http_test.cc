@@ -12,6 +12,7 @@
 #include "common/http/router.h"
 #include "common/http/test_client.h"
 #include "common/json.h"
+#include "common/thread_annotations.h"
 
 namespace bora::http {
 namespace {
@@ -546,6 +547,116 @@ TEST_F(ServerTest, StartErrorsAreValues) {
   HttpServer third(bad, Echo);
   EXPECT_EQ(third.Start().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(server_->Start().code(), StatusCode::kFailedPrecondition);
+}
+
+// An event stream for the tests: sends `pieces` in order ("" = nothing yet), then ends; with
+// `hold`, keeps answering "" until Release(). Started() waits until the server asked it once.
+class ScriptedStream final : public EventStream {
+ public:
+  explicit ScriptedStream(std::vector<std::string> pieces, bool hold = false)
+      : pieces_(std::move(pieces)), hold_(hold) {}
+
+  std::optional<std::string> Next(std::chrono::milliseconds wait) override {
+    MutexLock lock(mu_);
+    started_ = true;
+    cv_.NotifyAll();
+    if (hold_) {
+      cv_.WaitFor(mu_, wait, [this] {
+        mu_.AssertHeld();
+        return !hold_;
+      });
+      if (hold_) return std::string();
+    }
+    if (next_ == pieces_.size()) return std::nullopt;
+    return pieces_[next_++];
+  }
+  void WaitStarted() {
+    MutexLock lock(mu_);
+    cv_.Wait(mu_, [this] {
+      mu_.AssertHeld();
+      return started_;
+    });
+  }
+  void Release() {
+    MutexLock lock(mu_);
+    hold_ = false;
+    cv_.NotifyAll();
+  }
+
+ private:
+  Mutex mu_;
+  CondVar cv_;
+  std::vector<std::string> pieces_ GUARDED_BY(mu_);
+  size_t next_ GUARDED_BY(mu_) = 0;
+  bool hold_ GUARDED_BY(mu_);
+  bool started_ GUARDED_BY(mu_) = false;
+};
+
+HttpHandler StreamWith(std::shared_ptr<ScriptedStream> stream) {
+  return [stream](const HttpRequest&) {
+    HttpResponse r;
+    r.stream = stream;
+    r.headers.emplace_back("X-Stream", "1");
+    return r;
+  };
+}
+
+TEST_F(ServerTest, EventStreamSendsItsTextThenCloses) {
+  HttpServerOptions options;
+  options.stream_keepalive = std::chrono::milliseconds(0);  // a comment for every "" answer
+  auto stream = std::make_shared<ScriptedStream>(
+      std::vector<std::string>{"event: a\ndata: 1\n\n", "", "event: b\ndata: {\"x\":2}\n\n"});
+  StartServer(options, StreamWith(stream));
+  std::string out = Raw("GET /v2/stream HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << out;
+  EXPECT_NE(out.find("Content-Type: text/event-stream\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("Cache-Control: no-cache\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("X-Stream: 1\r\n"), std::string::npos) << out;
+  const std::string body = out.substr(out.find("\r\n\r\n") + 4);
+  EXPECT_EQ(body, "event: a\ndata: 1\n\n:\n\nevent: b\ndata: {\"x\":2}\n\n");
+}
+
+TEST_F(ServerTest, EventStreamsAreBoundedAndStopEndsThem) {
+  HttpServerOptions options;
+  options.max_streams = 1;
+  auto held = std::make_shared<ScriptedStream>(std::vector<std::string>{"data: late\n\n"}, true);
+  StartServer(options, StreamWith(held));
+  HttpTestConnection first;
+  ASSERT_TRUE(first.Connect("127.0.0.1", server_->port()).ok());
+  ASSERT_TRUE(first.SendRaw("GET /v2/stream HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  held->WaitStarted();
+  // The one slot is taken: a second stream is refused, plain requests are still answered.
+  auto second = Call("GET", "/v2/stream");
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->status, 503);
+  EXPECT_NE(second->body.find("Too many event streams are open (the limit is 1)"),
+            std::string::npos)
+      << second->body;
+  // Stop() ends the held stream (its Next() returns within its wait) and returns.
+  server_->Stop();
+  auto rest = first.ReadUntilClose();
+  ASSERT_TRUE(rest.ok()) << rest.status().ToString();
+  EXPECT_NE(rest->find("text/event-stream"), std::string::npos) << *rest;
+  EXPECT_EQ(rest->find("data: late"), std::string::npos) << *rest;
+}
+
+TEST_F(ServerTest, AnEndedStreamFreesItsSlot) {
+  HttpServerOptions options;
+  options.max_streams = 1;
+  auto held = std::make_shared<ScriptedStream>(std::vector<std::string>{"data: one\n\n"}, true);
+  StartServer(options, StreamWith(held));
+  HttpTestConnection first;
+  ASSERT_TRUE(first.Connect("127.0.0.1", server_->port()).ok());
+  ASSERT_TRUE(first.SendRaw("GET /s HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  held->WaitStarted();
+  held->Release();
+  auto out = first.ReadUntilClose();
+  ASSERT_TRUE(out.ok());
+  EXPECT_NE(out->find("data: one\n\n"), std::string::npos) << *out;
+  // The slot is free once the client saw the connection close: a new stream is served.
+  auto again = Call("GET", "/s");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->status, 200);
 }
 
 TEST(HttpCallTest, ConnectionRefusedIsUnavailable) {

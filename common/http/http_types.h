@@ -3,8 +3,11 @@
 // and every REST handler. They carry no Beast types so handlers and their tests need no networking.
 //
 // Thread-safety: values; a handler gets its own request and returns its own response.
+#include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,11 +45,28 @@ struct HttpRequest {
   }
 };
 
+// A response body produced over time, as Server-Sent Events (HttpResponse::stream): what a live
+// view (the web console's execution page) subscribes to. The server sends the status line and
+// headers, then asks the stream for text until it ends, the client goes away or the server stops,
+// each stream on a thread of its own (HttpServerOptions::max_streams bounds them).
+class EventStream {
+ public:
+  virtual ~EventStream() = default;
+  // Waits at most `wait` for what to send next: text in the text/event-stream format ("event: x\n"
+  // "data: {...}\n\n"); "" when nothing happened (the server sends a keep-alive comment every
+  // HttpServerOptions::stream_keepalive); nullopt when the stream is over (the server closes the
+  // connection). Called from one thread at a time.
+  virtual std::optional<std::string> Next(std::chrono::milliseconds wait) = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  // When set (with status 200), the body is this stream, sent as text/event-stream until it ends;
+  // `body` and `content_type` are not used.
+  std::shared_ptr<EventStream> stream;
 };
 
 // Path parameters captured by the router: pattern "/v2/executions/{id}" + "/v2/executions/abc" -> {id: abc}.
