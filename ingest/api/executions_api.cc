@@ -8,6 +8,7 @@
 
 #include "common/ids.h"
 #include "ingest/api/catalog.h"
+#include "ingest/api/execution_stream.h"
 #include "ingest/api/executions_internal.h"
 
 namespace bora::api {
@@ -582,6 +583,10 @@ void RegisterExecutionsRoutes(http::Router& router, ApiContext& context,
   router.Add("GET", "/v2/executions/{id}/report", [impl, id_of](const HttpRequest& r, const P& p) {
     return impl->GetReport(r, id_of(p, "id"));
   });
+  router.Add("GET", "/v2/executions/{id}/stream",
+             [impl, id_of, poll = options.stream_poll](const HttpRequest& r, const P& p) {
+               return StreamExecution(impl, r, id_of(p, "id"), poll);
+             });
   router.Add("GET", "/v2/tasks",
              [impl](const HttpRequest& r, const P&) { return impl->ListTasks(r); });
   router.Add("GET", "/v2/tasks/{id}", [impl, id_of](const HttpRequest& r, const P& p) {

@@ -28,6 +28,8 @@ struct ExecutionsApiOptions {
   std::chrono::milliseconds change_wait{5000};
   // Interval between StateStore reads while waiting.
   std::chrono::milliseconds poll_interval{10};
+  // Interval between reads of an execution streamed to a client (GET /v2/executions/{id}/stream).
+  std::chrono::milliseconds stream_poll{250};
 };
 
 // The handlers, callable directly (tests) or through the routes RegisterExecutionsRoutes adds.

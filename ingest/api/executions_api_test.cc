@@ -724,6 +724,53 @@ TEST_F(ExecutionsApiTest, CompleteAsyncActionThroughPut) {
   EXPECT_EQ(Call("GET", "/v2/executions/" + id2).Str("state"), "ERROR");
 }
 
+// GET /v2/executions/{id}/stream: the current execution and tasks first, then only what changed,
+// then `end` once it is finished; a deleted execution ends its stream with `gone`.
+TEST_F(ExecutionsApiTest, StreamShowsChangesThenEnds) {
+  EXPECT_EQ(Call("GET", "/v2/executions/nope/stream").status, 404);
+  std::string id = StartAndRun(R"({"workflow_name": "wf_async"})");
+  http::HttpResponse resp =
+      router_.Dispatch(MakeRequest("GET", "/v2/executions/" + id + "/stream"));
+  ASSERT_EQ(resp.status, 200) << resp.body;
+  EXPECT_EQ(resp.content_type, "text/event-stream");
+  ASSERT_NE(resp.stream, nullptr);
+  const auto now = std::chrono::milliseconds(0);
+
+  std::optional<std::string> first = resp.stream->Next(now);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->rfind("event: execution\ndata: {", 0), 0u) << *first;
+  EXPECT_NE(first->find(R"("state":"RUNNING")"), std::string::npos) << *first;
+  EXPECT_NE(first->find("\n\nevent: tasks\ndata: {\"tasks\":["), std::string::npos) << *first;
+  EXPECT_EQ(first->find("event: end"), std::string::npos) << *first;
+  EXPECT_EQ(resp.stream->Next(now), std::string()) << "nothing changed";
+
+  Reply running = Call("GET", "/v2/action_executions?state=RUNNING");
+  ASSERT_EQ(running.body.at("action_executions").as_array().size(), 1u);
+  std::string aid(running.body.at("action_executions").as_array()[0].at("id").as_string());
+  ASSERT_EQ(
+      Call("PUT", "/v2/action_executions/" + aid, R"({"state": "SUCCESS", "output": "1"})").status,
+      200);
+  Run();
+  std::optional<std::string> last = resp.stream->Next(now);
+  ASSERT_TRUE(last.has_value());
+  EXPECT_NE(last->find(R"("state":"SUCCESS")"), std::string::npos) << *last;
+  EXPECT_NE(last->find("event: tasks\n"), std::string::npos) << *last;
+  const std::string end = "event: end\ndata: {\"state\":\"SUCCESS\"}\n\n";
+  ASSERT_GE(last->size(), end.size());
+  EXPECT_EQ(last->substr(last->size() - end.size()), end) << *last;
+  EXPECT_EQ(resp.stream->Next(now), std::nullopt);
+
+  http::HttpResponse again =
+      router_.Dispatch(MakeRequest("GET", "/v2/executions/" + id + "/stream"));
+  ASSERT_NE(again.stream, nullptr);
+  ASSERT_EQ(Call("DELETE", "/v2/executions/" + id).status, 204);
+  Run();
+  std::optional<std::string> gone = again.stream->Next(now);
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_EQ(gone->rfind("event: gone\ndata: {\"faultstring\":", 0), 0u) << *gone;
+  EXPECT_EQ(again.stream->Next(now), std::nullopt);
+}
+
 TEST_F(ExecutionsApiTest, SubWorkflowsAndReport) {
   std::string parent = StartAndRun(R"({"workflow_name": "wf_parent"})");
   ASSERT_EQ(Call("GET", "/v2/executions/" + parent).Str("state"), "SUCCESS");

@@ -945,6 +945,8 @@ TEST_F(OpenApiScenarioTest, EveryResponseOfEveryEndpointMatchesTheDocument) {
   Call("GET", "/v2/executions/" + e1 + "/report", 200);
   Call("GET", "/v2/executions/" + e1 + "/report?max_depth=0", 200);
   Call("GET", "/v2/executions/nope/report", 404);
+  Call("GET", "/v2/executions/" + e1 + "/stream", 200);  // the stream itself: executions_api_test
+  Call("GET", "/v2/executions/nope/stream", 404);
   Call("PUT", "/v2/executions/" + e1, 200, R"({"description": "renamed"})");
   Call("PUT", "/v2/executions/" + e1, 400, R"({})");
   Call("PUT", "/v2/executions/" + e1, 400, R"({"state": "BOGUS"})");
