@@ -142,7 +142,8 @@ std::string CutBlock(std::string_view text, int line, int column) {
   return out;
 }
 
-Result<lang::Document> ParseKind(std::string_view text, Catalog::DocumentKind kind) {
+Result<lang::Document> ParseKind(std::string_view text, Catalog::DocumentKind kind,
+                                 std::vector<lang::ValidationError>* errors = nullptr) {
   lang::ParseOptions po;
   switch (kind) {
     case Catalog::DocumentKind::kWorkflows:
@@ -156,7 +157,8 @@ Result<lang::Document> ParseKind(std::string_view text, Catalog::DocumentKind ki
       break;
   }
   po.max_document_bytes = std::max(po.max_document_bytes, text.size());
-  auto doc = lang::ParseDocument(text, po);
+  auto doc =
+      errors != nullptr ? lang::ParseDocument(text, po, errors) : lang::ParseDocument(text, po);
   // Mistral's DSL errors start with "Invalid DSL: " (clients look for it); ours keep
   // file:line:column.
   if (!doc.ok() && doc.status().code() == StatusCode::kInvalidArgument) {
@@ -852,9 +854,19 @@ Json Catalog::Validate(std::string_view yaml_text, DocumentKind kind) const {
         {"valid", false},
         {"error", "Definition is too large: " + std::to_string(yaml_text.size()) + " bytes"}};
   }
-  auto doc = ParseKind(yaml_text, kind);
+  std::vector<lang::ValidationError> errors;
+  auto doc = ParseKind(yaml_text, kind, &errors);
   if (doc.ok()) return JsonObject{{"valid", true}, {"error", nullptr}};
-  return JsonObject{{"valid", false}, {"error", doc.status().message()}};
+  // Bora's addition: each problem where it is, for editors and the console to mark the line.
+  JsonArray located;
+  for (const auto& e : errors) {
+    JsonObject o{{"line", e.location.line}, {"column", e.location.column}, {"message", e.message}};
+    if (!e.workflow.empty()) o["workflow"] = e.workflow;
+    if (!e.task.empty()) o["task"] = e.task;
+    located.emplace_back(std::move(o));
+  }
+  return JsonObject{
+      {"valid", false}, {"error", doc.status().message()}, {"errors", std::move(located)}};
 }
 
 Status Catalog::Reload() {

@@ -178,8 +178,9 @@ class Catalog {
 
   // ---- validation ----
   enum class DocumentKind { kWorkflows, kWorkbook, kActions };
-  // {"valid": true} or {"valid": false, "error": "<parser message>"} (Mistral's validate
-  // endpoints).
+  // {"valid": true, "error": null} or {"valid": false, "error": "<parser message>", "errors":
+  // [{"line", "column", "message", "workflow"?, "task"?}]} (Mistral's validate endpoints; `errors`,
+  // each problem where it is, is Bora's addition).
   Json Validate(std::string_view yaml_text, DocumentKind kind) const;
 
  private:

@@ -360,6 +360,33 @@ TEST_F(DefinitionsApiTest, ValidateEndpoints) {
   EXPECT_EQ(Call("GET", "/v2/workflows").body, R"({"workflows":[]})");  // validate stores nothing
 }
 
+// Each problem of an invalid definition also comes with its line, column, workflow and task.
+TEST_F(DefinitionsApiTest, ValidateLocatesEachProblem) {
+  auto r =
+      Call("POST", "/v2/workflows/validate",
+           "version: '2.0'\nwf:\n  tasks:\n    a:\n      action: std.echo output=1\n"
+           "      on-success: missing\n    b:\n      action: std.noop\n      retry: {count: x}\n");
+  ASSERT_EQ(r.status, 200) << r.body;
+  JsonObject o = BodyObject(r);
+  EXPECT_FALSE(o.at("valid").as_bool());
+  const JsonArray& errors = o.at("errors").as_array();
+  ASSERT_EQ(errors.size(), 2u) << r.body;
+  std::map<int64_t, JsonObject> by_line;
+  for (const auto& e : errors) by_line[e.at("line").as_int64()] = e.as_object();
+  ASSERT_TRUE(by_line.contains(6) && by_line.contains(9)) << r.body;
+  EXPECT_EQ(by_line[6].at("column").as_int64(), 19);
+  EXPECT_EQ(by_line[6].at("workflow").as_string(), "wf");
+  EXPECT_EQ(by_line[6].at("task").as_string(), "a");
+  EXPECT_NE(std::string(by_line[6].at("message").as_string()).find("no such task"),
+            std::string::npos);
+  EXPECT_EQ(by_line[9].at("task").as_string(), "b");
+  // A YAML syntax error is located too.
+  auto syntax = Call("POST", "/v2/workflows/validate", "version: '2.0'\nwf:\n  tasks: [\n");
+  JsonObject s = BodyObject(syntax);
+  ASSERT_FALSE(s.at("errors").as_array().empty()) << syntax.body;
+  EXPECT_GT(s.at("errors").as_array()[0].at("line").as_int64(), 0) << syntax.body;
+}
+
 TEST_F(DefinitionsApiTest, WorkbookLifecycle) {
   auto created = Call("POST", "/v2/workbooks?scope=public", kWorkbook);
   ASSERT_EQ(created.status, 201) << created.body;
