@@ -248,10 +248,6 @@ class JsonWriter {
       Value(key, v, o);
     }
   }
-  // Never fails: readers' validation hooks compile against writers too.
-  void Fail(std::string) {}
-
-  Sink& sink() { return sink_; }
 
  private:
   Sink& sink_;

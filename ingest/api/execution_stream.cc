@@ -57,18 +57,20 @@ class ExecutionStream final : public http::EventStream {
       return Event("gone", execution.body);
     }
     std::string text;
+    std::string finished;  // looked at only when the execution changed: it can only finish by one
     if (execution.body != last_execution_) {
       last_execution_ = execution.body;
       text += Event("execution", execution.body);
+      finished = FinishedState(last_execution_);
     }
     HttpResponse tasks = api_->ListExecutionTasks(request_, id_);
     if (tasks.status == 200 && tasks.body != last_tasks_) {
       last_tasks_ = tasks.body;
       text += Event("tasks", tasks.body);
     }
-    if (std::string state = FinishedState(last_execution_); !state.empty()) {
+    if (!finished.empty()) {
       ended_ = true;
-      text += Event("end", DumpJson(JsonObject{{"state", state}}));
+      text += Event("end", DumpJson(JsonObject{{"state", finished}}));
     }
     return text;
   }

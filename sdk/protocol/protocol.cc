@@ -379,15 +379,6 @@ class FlatReader {
       Fail();
     }
   }
-  // Bus messages are flat: nested structs are for the general path.
-  template <typename T>
-  void Object(std::string_view, T&, bool = true) {
-    Fail();
-  }
-  template <typename T>
-  void Array(std::string_view, std::vector<T>&) {
-    Fail();
-  }
   void Fail(std::string = {}) { ok_ = false; }
 
  private:
