@@ -46,6 +46,9 @@ struct HttpServerOptions {
   // trailing '/' ignored).
   std::string auth_token;
   std::set<std::string> unauthenticated_paths = {"/health/live", "/health/ready"};
+  // Paths under these prefixes need no token either: `/ui` exempts `/ui` and `/ui/...` (the web
+  // console's static files, which hold no data; the console sends the token on its API calls).
+  std::set<std::string> unauthenticated_prefixes;
   std::string server_name = "bora";  // the Server header
   // Where clients reach the server ("https://bora.example.com"): HttpRequest::base_url, which
   // handlers build links from (`uri`, `next`), and an allowed Origin. Empty: the listener,

@@ -45,6 +45,8 @@ Router MakeRouter() {
   r.Add("GET", "/v2/{kind}/{name}/members", Tagged("members"));
   r.Add("GET", "/v2/workflows/{name}/members", Tagged("wf-members"));
   r.Add("GET", "/", Tagged("root"));
+  r.Add("GET", "/ui/{path*}", Tagged("ui"));
+  r.Add("GET", "/ui/assets/{file}", Tagged("asset"));
   r.Add("GET", "/boom", [](const HttpRequest&, const PathParams&) -> HttpResponse {
     throw std::runtime_error("kaboom");
   });
@@ -89,6 +91,12 @@ TEST(RouterTest, Table) {
       {"GET", "/v2/workflows/wf/members", 200, "wf-members name=wf"},
       {"GET", "/v2/actions/std.echo/members", 200, "members kind=actions name=std.echo"},
       {"GET", "/", 200, "root"},
+      {"GET", "/ui", 200, "ui path="},  // a rest capture matches zero segments
+      {"GET", "/ui/", 200, "ui path="},
+      {"GET", "/ui/executions/e1/tasks/t1", 200, "ui path=executions/e1/tasks/t1"},
+      {"GET", "/ui/assets/app.js", 200, "asset file=app.js"},  // a capture beats a rest capture
+      {"GET", "/ui/assets/x/app.js", 200, "ui path=assets/x/app.js"},
+      {"POST", "/ui/x", 405, ""},
       {"GET", "/v2/nothing", 404, ""},
       {"GET", "/v2/executions/a/b/c", 404, ""},
       {"PATCH", "/v2/executions/abc", 405, ""},
@@ -362,6 +370,7 @@ TEST_F(ServerTest, BaseUrlIsTheListenerOrThePublicUrlNotTheHostHeader) {
 TEST_F(ServerTest, BearerToken) {
   HttpServerOptions options;
   options.auth_token = "s3cret";
+  options.unauthenticated_prefixes = {"/ui"};
   StartServer(options);
   struct Case {
     std::string name, path;
@@ -380,6 +389,9 @@ TEST_F(ServerTest, BearerToken) {
       {"health live", "/health/live", {}, 200},
       {"health ready trailing slash", "/health/ready/", {}, 200},
       {"health prefix is not exempt", "/health/live/x", {}, 401},
+      {"exempt prefix itself", "/ui", {}, 200},
+      {"under an exempt prefix", "/ui/executions/x", {}, 200},
+      {"a longer name is not under it", "/uix", {}, 401},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

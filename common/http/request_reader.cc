@@ -238,6 +238,11 @@ bool RequestGate::Authorized(const HttpRequest& req) const {
   if (options_.unauthenticated_paths.count(TrimSlash(req.path)) ||
       options_.unauthenticated_paths.count(req.path))
     return true;
+  for (const std::string& prefix : options_.unauthenticated_prefixes) {
+    if (req.path == prefix || (req.path.size() > prefix.size() && req.path.starts_with(prefix) &&
+                               req.path[prefix.size()] == '/'))
+      return true;
+  }
   std::string auth = req.Header("authorization");
   bool ok = false;
   if (auth.size() > 7 && ToLower(std::string_view(auth).substr(0, 7)) == "bearer ") {

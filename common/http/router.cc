@@ -28,22 +28,33 @@ bool IsCapture(const std::string& segment) {
   return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+// `{name*}`, last in a pattern: the rest of the path (zero or more segments).
+bool IsRest(const std::string& segment) {
+  return IsCapture(segment) && segment.size() >= 3 && segment[segment.size() - 2] == '*';
+}
+
 bool Matches(const std::vector<std::string>& pattern, const std::vector<std::string>& path) {
-  if (pattern.size() != path.size()) return false;
-  for (size_t i = 0; i < path.size(); ++i)
+  const bool rest = !pattern.empty() && IsRest(pattern.back());
+  const size_t fixed = rest ? pattern.size() - 1 : pattern.size();
+  if (rest ? path.size() < fixed : path.size() != fixed) return false;
+  for (size_t i = 0; i < fixed; ++i)
     if (!IsCapture(pattern[i]) && pattern[i] != path[i]) return false;
   return true;
 }
 
 // True when `a` is more specific than `b`: at the first position where one has a literal and the
 // other a capture, the literal wins.
+// A rest capture is the least specific of all.
 bool MoreSpecific(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    bool ra = IsRest(a[i]);
+    bool rb = IsRest(b[i]);
+    if (ra != rb) return !ra;
     bool ca = IsCapture(a[i]);
     bool cb = IsCapture(b[i]);
     if (ca != cb) return !ca;
   }
-  return false;
+  return a.size() > b.size() && !b.empty() && IsRest(b.back());
 }
 
 }  // namespace
@@ -84,9 +95,15 @@ HttpResponse Router::Dispatch(const HttpRequest& request) const {
     return r;
   }
   PathParams params;
-  for (size_t i = 0; i < path.size(); ++i) {
+  for (size_t i = 0; i < best->segments.size(); ++i) {
     const std::string& seg = best->segments[i];
-    if (IsCapture(seg)) params[seg.substr(1, seg.size() - 2)] = path[i];
+    if (IsRest(seg)) {
+      std::string rest;
+      for (size_t j = i; j < path.size(); ++j) rest += (j > i ? "/" : "") + path[j];
+      params[seg.substr(1, seg.size() - 3)] = std::move(rest);
+    } else if (IsCapture(seg)) {
+      params[seg.substr(1, seg.size() - 2)] = path[i];
+    }
   }
   try {
     return best->handler(request, params);

@@ -1,9 +1,12 @@
 #pragma once
-// Router: maps (method, path pattern) to a handler. Patterns are literal segments and `{name}` captures
-// ("/v2/executions/{id}/tasks"); a literal segment wins over a capture at the same position. Unknown paths
-// answer 404 and known paths with another method 405, both with Mistral's error body
-// {"faultstring": ..., "faultcode": "Client", "debuginfo": null}. A handler that throws gets a 500 with the
-// message (handlers should return errors as responses; this is the last line of defence).
+// Router: maps (method, path pattern) to a handler. Patterns are literal segments and `{name}`
+// captures
+// ("/v2/executions/{id}/tasks"), and last a rest capture `{name*}` matching the remaining segments,
+// zero or more, joined by '/' ("/ui/{path*}"); a literal segment wins over a capture at the same
+// position, and a capture over a rest capture. Unknown paths answer 404 and known paths with
+// another method 405, both with Mistral's error body
+// {"faultstring": ..., "faultcode": "Client", "debuginfo": null}. A handler that throws gets a 500
+// with the message (handlers should return errors as responses; this is the last line of defence).
 //
 // Thread-safety: Add() before serving; Dispatch() from any thread.
 #include <functional>

@@ -475,6 +475,29 @@ Result<std::optional<Json>> Catalog::GetWorkflow(const std::string& name_or_id,
   return std::optional<Json>(Public(found->second));
 }
 
+Result<std::optional<lang::WorkflowSpec>> Catalog::GetWorkflowSpec(
+    const std::string& name_or_id, const std::string& namespace_name) {
+  using Found = std::optional<lang::WorkflowSpec>;
+  BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kWorkflows, name_or_id, namespace_name));
+  if (!found) return Found();
+  const Json& rec = found->second;
+  const std::string name = Str(rec, "name");
+  const std::string workbook = Str(rec, "_workbook");
+  std::string text = Str(rec, "definition");
+  auto kind = DocumentKind::kWorkflows;
+  if (!workbook.empty()) {  // the record holds its block only: parse the whole workbook
+    BORA_ASSIGN_OR_RETURN(auto wb, store_->Get(kWorkbooks, Key(Str(rec, "namespace"), workbook)));
+    if (!wb) return NotFound("Workbook not found [name=" + workbook + "]");
+    text = Str(*wb, "definition");
+    kind = DocumentKind::kWorkbook;
+  }
+  BORA_ASSIGN_OR_RETURN(auto doc, ParseKind(text, kind));
+  for (auto& wf : doc.workflows) {
+    if (wf.full_name == name || wf.name == name) return Found(std::move(wf));
+  }
+  return NotFound("WorkflowDefinition " + name + " is not in its stored definition");
+}
+
 namespace {
 Result<std::vector<Json>> ListPublic(store::ResourceStore* store, std::string_view kind) {
   BORA_ASSIGN_OR_RETURN(auto all, store->List(kind));

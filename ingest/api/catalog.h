@@ -142,6 +142,9 @@ class Catalog {
   virtual Result<std::optional<Json>> GetWorkflow(const std::string& name_or_id,
                                                   const std::string& namespace_name);
   Result<std::vector<Json>> ListWorkflows();
+  // The parsed workflow a record holds (a workbook's workflow: parsed from its workbook).
+  Result<std::optional<lang::WorkflowSpec>> GetWorkflowSpec(const std::string& name_or_id,
+                                                            const std::string& namespace_name);
   // kNotFound if unknown; kInvalidArgument for a workflow defined by a workbook (delete the
   // workbook).
   Status DeleteWorkflow(const std::string& name_or_id, const std::string& namespace_name);

@@ -6,6 +6,7 @@
 #include "ingest/api/catalog.h"
 #include "ingest/api/list_query.h"
 #include "ingest/api/mistral_format.h"
+#include "ingest/api/workflow_graph.h"
 
 namespace bora::api {
 
@@ -148,6 +149,17 @@ void RegisterWorkflows(http::Router& router, ApiContext& ctx) {
     }
     return JsonReply(200, **wf);
   });
+  router.Add(
+      "GET", "/v2/workflows/{identifier}/graph", [c](const HttpRequest& r, const PathParams& p) {
+        std::string ns = r.Query("namespace");
+        auto spec = c->GetWorkflowSpec(p.at("identifier"), ns);
+        if (!spec.ok()) return FaultFrom(spec.status());
+        if (!*spec) {
+          return Fault(404, "WorkflowDefinition not found [identifier=" + p.at("identifier") +
+                                ", namespace=" + ns + "]");
+        }
+        return JsonReply(200, WorkflowGraph(**spec, ns));
+      });
   router.Add("POST", "/v2/workflows", [c, &ctx](const HttpRequest& r, const PathParams&) {
     if (auto big = TooLarge(r, ctx)) return *big;
     auto wfs = c->CreateWorkflows(r.body, ScopeOf(r));

@@ -687,3 +687,105 @@ TEST_F(DefinitionsApiTest, UnknownRouteAndMethod) {
 
 }  // namespace
 }  // namespace bora::api
+
+namespace bora::api {
+namespace {
+
+// GET /v2/workflows/{identifier}/graph: tasks and engine commands as nodes, transitions by kind.
+TEST_F(DefinitionsApiTest, WorkflowGraphFromTheDefinition) {
+  const char* kGraphs = R"(version: '2.0'
+direct_wf:
+  tasks:
+    a:
+      action: std.echo output=1
+      on-success:
+        - b: <% $.go %>
+        - c
+      on-error:
+        - fail
+    b:
+      with-items: x in [1, 2]
+      action: std.noop
+      retry: {count: 2, delay: 1}
+      on-complete: [d]
+    c:
+      workflow: sub_wf
+      on-complete: [d]
+    d:
+      join: all
+reverse_wf:
+  type: reverse
+  tasks:
+    x:
+      action: std.noop
+    y:
+      requires: [x]
+)";
+  ASSERT_EQ(Call("POST", "/v2/workflows", kGraphs).status, 201);
+  http::HttpResponse r = Call("GET", "/v2/workflows/direct_wf/graph");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto graph = ParseJson(r.body);
+  ASSERT_TRUE(graph.ok());
+  const JsonObject& g = graph->as_object();
+  EXPECT_EQ(g.at("workflow"), "direct_wf");
+  EXPECT_EQ(g.at("type"), "direct");
+  std::vector<std::string> nodes;
+  for (const auto& n : g.at("nodes").as_array()) nodes.push_back(Field(n.as_object(), "id"));
+  EXPECT_EQ(nodes, (std::vector<std::string>{"a", "b", "c", "d", "a>on-error>fail"}));
+  const auto& n = g.at("nodes").as_array();
+  EXPECT_EQ(DumpJson(n[0]),
+            R"({"id":"a","kind":"task","task":"a","action":"std.echo","workflow":null,)"
+            R"("join":null,"with_items":false,"retry":false,"line":5})");
+  EXPECT_EQ(n[1].at("with_items"), true);
+  EXPECT_EQ(n[1].at("retry"), true);
+  EXPECT_TRUE(n[2].at("action").is_null());
+  EXPECT_EQ(n[2].at("workflow"), "sub_wf");
+  EXPECT_EQ(n[3].at("join"), "all");
+  EXPECT_EQ(n[4].at("kind"), "fail");
+  std::vector<std::string> edges;
+  for (const auto& e : g.at("edges").as_array()) {
+    const JsonObject& o = e.as_object();
+    edges.push_back(Field(o, "from") + " " + Field(o, "kind") + " " + Field(o, "to") +
+                    (o.at("condition").is_null() ? "" : " if " + Field(o, "condition")));
+  }
+  EXPECT_EQ(edges, (std::vector<std::string>{"a on-success b if <% $.go %>", "a on-success c",
+                                             "a on-error a>on-error>fail", "b on-complete d",
+                                             "c on-complete d"}));
+
+  r = Call("GET", "/v2/workflows/reverse_wf/graph");
+  ASSERT_EQ(r.status, 200) << r.body;
+  graph = ParseJson(r.body);
+  EXPECT_EQ(graph->at("type"), "reverse");
+  EXPECT_EQ(DumpJson(graph->at("edges")),
+            R"([{"from":"x","to":"y","kind":"requires","condition":null}])");
+
+  EXPECT_EQ(Call("GET", "/v2/workflows/nope/graph").status, 404);
+}
+
+// A workbook's workflow: its record holds only its block; the graph comes from the workbook.
+TEST_F(DefinitionsApiTest, WorkflowGraphOfAWorkbookWorkflow) {
+  const char* kWorkbook = R"(version: '2.0'
+name: wb
+workflows:
+  wf:
+    tasks:
+      one:
+        action: greet
+        on-success: [two]
+      two:
+        action: std.noop
+actions:
+  greet:
+    base: std.echo output=hi
+)";
+  ASSERT_EQ(Call("POST", "/v2/workbooks", kWorkbook).status, 201);
+  http::HttpResponse r = Call("GET", "/v2/workflows/wb.wf/graph");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto graph = ParseJson(r.body);
+  EXPECT_EQ(graph->at("workflow"), "wb.wf");
+  EXPECT_EQ(DumpJson(graph->at("edges")),
+            R"([{"from":"one","to":"two","kind":"on-success","condition":null}])");
+}
+
+}  // namespace
+}  // namespace bora::api

@@ -1,9 +1,11 @@
 #include "ingest/api/execution_stream.h"
 
+#include <map>
 #include <optional>
 #include <thread>
 
 #include "common/json.h"
+#include "ingest/api/mistral_format.h"
 
 namespace bora::api {
 namespace {
@@ -49,13 +51,31 @@ class ExecutionStream final : public http::EventStream {
   }
 
  private:
-  // The events for what changed since the last call (all of them the first time).
+  std::string Gone(const HttpResponse& fault) {
+    ended_ = true;
+    return Event("gone", fault.body);
+  }
+
+  // The events for what changed since the last call (all of it the first time). The execution's
+  // head is read every call (cheap); its views only when the head says something changed.
   std::string Changes() {
-    HttpResponse execution = api_->GetExecution(request_, id_);
-    if (execution.status != 200) {
-      ended_ = true;
-      return Event("gone", execution.body);
+    auto marker = api_->ChangeMarker(id_);
+    if (!marker.ok()) {
+      if (marker.status().code() == StatusCode::kNotFound) return Gone(FaultFrom(marker.status()));
+      return std::string();  // the store is away: try again at the next poll
     }
+    if (*marker == last_marker_) return std::string();
+    HttpResponse execution = api_->GetExecution(request_, id_);
+    if (execution.status == 404) return Gone(execution);
+    if (execution.status != 200) return std::string();
+    // Read after the execution: a finished execution's tasks are then final too.
+    auto summaries = api_->TaskSummaries(id_);
+    if (!summaries.ok()) {
+      if (summaries.status().code() == StatusCode::kNotFound)
+        return Gone(FaultFrom(summaries.status()));
+      return std::string();
+    }
+    last_marker_ = std::move(marker).value();
     std::string text;
     std::string finished;  // looked at only when the execution changed: it can only finish by one
     if (execution.body != last_execution_) {
@@ -63,10 +83,17 @@ class ExecutionStream final : public http::EventStream {
       text += Event("execution", execution.body);
       finished = FinishedState(last_execution_);
     }
-    HttpResponse tasks = api_->ListExecutionTasks(request_, id_);
-    if (tasks.status == 200 && tasks.body != last_tasks_) {
-      last_tasks_ = tasks.body;
-      text += Event("tasks", tasks.body);
+    JsonArray changed;
+    for (auto& [task_id, summary] : *summaries) {
+      std::string dumped = DumpJson(summary);
+      auto [it, inserted] = last_tasks_.try_emplace(task_id, dumped);
+      if (!inserted && it->second == dumped) continue;
+      it->second = std::move(dumped);
+      changed.push_back(std::move(summary));
+    }
+    if (!changed.empty() || !tasks_sent_) {
+      tasks_sent_ = true;
+      text += Event("tasks", DumpJson(JsonObject{{"tasks", std::move(changed)}}));
     }
     if (!finished.empty()) {
       ended_ = true;
@@ -79,8 +106,10 @@ class ExecutionStream final : public http::EventStream {
   HttpRequest request_;
   std::string id_;
   std::chrono::milliseconds poll_;
+  std::string last_marker_;
   std::string last_execution_;
-  std::string last_tasks_;
+  std::map<std::string, std::string> last_tasks_;  // task execution id -> its last summary sent
+  bool tasks_sent_ = false;
   bool ended_ = false;
 };
 

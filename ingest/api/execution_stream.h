@@ -1,14 +1,17 @@
 #pragma once
 // GET /v2/executions/{id}/stream: an execution's changes as Server-Sent Events, for live views
-// (the web console's execution page). Built on the REST views themselves, so a stream shows what
-// GET /v2/executions/{id} and GET /v2/executions/{id}/tasks show:
-//   event: execution   data: <the execution, as GET /v2/executions/{id}>       (when it changed)
-//   event: tasks       data: <{"tasks": [...]}, as GET /v2/executions/{id}/tasks> (when it changed)
+// (the web console's execution page):
+//   event: execution   data: <the execution, as GET /v2/executions/{id}>        (when it changed)
+//   event: tasks       data: {"tasks": [<task summary>, ...]}: every task the first time, then the
+//                      tasks whose summary changed (merge by id). A summary: id, name, state,
+//                      state_info, type, created_at, started_at, finished_at, updated_at, retry_no,
+//                      actions (action executions so far), items ({total, success, error, running}
+//                      for a with-items task, else null), sub_executions (ids).
 //   event: end         data: {"state": "SUCCESS"}  once the execution is finished; the stream ends
 //   event: gone        data: <the fault>            the execution was deleted; the stream ends
-// The first events carry the current state. Changes are found by reading the views every
-// `poll` (the API process sees the state store, not the engine), so a change shows within `poll`
-// plus the time the orchestrator takes to commit it.
+// Changes are found by reading the execution's head (ExecutionsApi::ChangeMarker: cheap however
+// large the execution) every `poll`; the views and summaries are read only when it moved. So a
+// change shows within `poll` plus the time the orchestrator takes to commit it.
 //
 // Thread-safety: the stream is read by the HTTP server's stream thread; ExecutionsApi's views are
 // thread-safe.

@@ -15,25 +15,6 @@ namespace bora::api {
 
 namespace {
 
-const std::set<std::string> kExecutionFilters = {"id",
-                                                 "workflow_id",
-                                                 "workflow_name",
-                                                 "workflow_namespace",
-                                                 "description",
-                                                 "tags",
-                                                 "params",
-                                                 "task_execution_id",
-                                                 "root_execution_id",
-                                                 "source_execution_id",
-                                                 "state",
-                                                 "state_info",
-                                                 "input",
-                                                 "output",
-                                                 "created_at",
-                                                 "updated_at",
-                                                 "project_id",
-                                                 "published_global"};
-
 // Mistral's states.is_valid_transition (mistral/workflow/states.py).
 bool IsValidTransition(State from, State to) {
   if (from == to) return true;
@@ -73,8 +54,10 @@ HttpResponse NoContent() {
 }  // namespace
 
 Result<HttpResponse> ExecutionsApi::Impl::ListExecutions(const HttpRequest& request) {
-  BORA_ASSIGN_OR_RETURN(
-      auto q, ParseListQuery(request, kExecutionFilters, ctx_.limits.max_limit, kNonFilters));
+  BORA_ASSIGN_OR_RETURN(auto q, ParseListQuery(request, kExecutionFilters, ctx_.limits.max_limit,
+                                               kExecutionNonFilters));
+  BORA_ASSIGN_OR_RETURN(auto search, SearchFilter(request));
+  if (search) q.filters.push_back(std::move(*search));
   BORA_ASSIGN_OR_RETURN(auto include_output, QueryBool(request, "include_output", false));
   BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
   // The default order is the store's listing order: read as far as the page needs only.
@@ -564,6 +547,8 @@ void RegisterExecutionsRoutes(http::Router& router, ApiContext& context,
              [impl](const HttpRequest& r, const P&) { return impl->ListExecutions(r); });
   router.Add("POST", "/v2/executions",
              [impl](const HttpRequest& r, const P&) { return impl->CreateExecution(r); });
+  router.Add("GET", "/v2/executions/counts",
+             [impl](const HttpRequest& r, const P&) { return impl->CountExecutions(r); });
   router.Add("GET", "/v2/executions/{id}", [impl, id_of](const HttpRequest& r, const P& p) {
     return impl->GetExecution(r, id_of(p, "id"));
   });
@@ -594,6 +579,9 @@ void RegisterExecutionsRoutes(http::Router& router, ApiContext& context,
   });
   router.Add("PUT", "/v2/tasks/{id}", [impl, id_of](const HttpRequest& r, const P& p) {
     return impl->UpdateTask(r, id_of(p, "id"));
+  });
+  router.Add("GET", "/v2/tasks/{id}/items", [impl, id_of](const HttpRequest& r, const P& p) {
+    return impl->ListTaskItems(r, id_of(p, "id"));
   });
   router.Add("GET", "/v2/tasks/{id}/action_executions",
              [impl, id_of](const HttpRequest& r, const P& p) {

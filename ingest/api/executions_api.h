@@ -14,9 +14,13 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/http/http_types.h"
 #include "common/http/router.h"
+#include "common/json.h"
+#include "common/status.h"
 #include "ingest/api/api_context.h"
 
 namespace bora::api {
@@ -29,7 +33,7 @@ struct ExecutionsApiOptions {
   // Interval between StateStore reads while waiting.
   std::chrono::milliseconds poll_interval{10};
   // Interval between reads of an execution streamed to a client (GET /v2/executions/{id}/stream).
-  std::chrono::milliseconds stream_poll{250};
+  std::chrono::milliseconds stream_poll{50};
 };
 
 // The handlers, callable directly (tests) or through the routes RegisterExecutionsRoutes adds.
@@ -53,6 +57,16 @@ class ExecutionsApi {
   http::HttpResponse GetTaskActionExecution(const http::HttpRequest& request, const std::string& task_id,
                                             const std::string& action_id);
   http::HttpResponse ListTaskSubExecutions(const http::HttpRequest& request, const std::string& id);
+
+  // Bora's endpoints for live views (console_api.cc; ingest/api/README.md "Live views"):
+  // GET /v2/executions/counts (the list's filters and `search`) and GET /v2/tasks/{id}/items.
+  http::HttpResponse CountExecutions(const http::HttpRequest& request);
+  http::HttpResponse ListTaskItems(const http::HttpRequest& request, const std::string& id);
+  // What changes whenever the execution does (its head only: cheap however large it is); NotFound
+  // for an unknown or deleted execution.
+  Result<std::string> ChangeMarker(const std::string& id);
+  // (task execution id, summary) of each task, in creation order: the execution stream's `tasks`.
+  Result<std::vector<std::pair<std::string, Json>>> TaskSummaries(const std::string& id);
 
   http::HttpResponse ListActionExecutions(const http::HttpRequest& request);
   http::HttpResponse GetActionExecution(const http::HttpRequest& request, const std::string& id);

@@ -52,6 +52,25 @@ const std::set<std::string> kActionFilters = {"id",
                                               "params"};
 
 const std::set<std::string> kNonFilters = {"include_output", "all_projects"};
+const std::set<std::string> kExecutionFilters = {"id",
+                                                 "workflow_id",
+                                                 "workflow_name",
+                                                 "workflow_namespace",
+                                                 "description",
+                                                 "tags",
+                                                 "params",
+                                                 "task_execution_id",
+                                                 "root_execution_id",
+                                                 "source_execution_id",
+                                                 "state",
+                                                 "state_info",
+                                                 "input",
+                                                 "output",
+                                                 "created_at",
+                                                 "updated_at",
+                                                 "project_id",
+                                                 "published_global"};
+const std::set<std::string> kExecutionNonFilters = {"include_output", "all_projects", "search"};
 
 std::string NotFoundMessage(std::string_view model, const std::string& id) {
   return std::string(model) + " not found [id=" + id + "]";

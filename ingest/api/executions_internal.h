@@ -47,6 +47,13 @@ Result<int64_t> QueryInt(const HttpRequest& request, const std::string& key, int
 // A json-typed request field that must be an object (or absent/null: empty object).
 Result<Json> ObjectField(const JsonObject& body, std::string_view key);
 void EnsureIndex(ExecutionState& st);
+// The executions list's `search=<text>` (Bora): a case-insensitive substring of the id, workflow
+// name, description or state_info, as a filter; nullopt when absent (console_api.cc).
+Result<std::optional<Filter>> SearchFilter(const HttpRequest& request);
+// kNonFilters and `search` (the execution lists).
+extern const std::set<std::string> kExecutionNonFilters;
+// The execution list's filterable fields.
+extern const std::set<std::string> kExecutionFilters;
 
 // What a handler of ExecutionsApi::Impl returns as the HTTP reply: its response, or for an error
 // the fault response FaultFrom makes of the status (the handlers return errors with
@@ -158,6 +165,13 @@ class ExecutionsApi::Impl {
   Result<HttpResponse> GetTaskActionExecution(const HttpRequest&, const std::string& task_id,
                                               const std::string& action_id);
   Result<HttpResponse> ListTaskSubExecutions(const HttpRequest& request, const std::string& id);
+
+  // Bora's endpoints for live views (console_api.cc)
+  Result<HttpResponse> CountExecutions(const HttpRequest& request);
+  Result<HttpResponse> ListTaskItems(const HttpRequest& request, const std::string& id);
+  Result<std::string> ChangeMarker(const std::string& id);
+  static Json TaskSummary(const engine::TaskExecution& t);
+  Result<std::vector<std::pair<std::string, Json>>> TaskSummaries(const std::string& id);
 
   // /v2/action_executions (action_executions_api.cc)
   Result<HttpResponse> ListActionExecutions(const HttpRequest& request);

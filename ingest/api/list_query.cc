@@ -324,7 +324,22 @@ Applied Apply(std::vector<Json> records, const ListQuery& query, const std::stri
 
 }  // namespace
 
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 bool MatchesFilter(const Json& record, const Filter& filter) {
+  if (filter.op == "search") {
+    const std::string& needle = filter.values.empty() ? std::string() : filter.values.front();
+    for (const auto& name : filter.search_fields) {
+      const Json& field = FieldOf(record, name);
+      if (field.is_string() && AsciiLower(field.get_string()).find(needle) != std::string::npos)
+        return true;
+    }
+    return false;
+  }
   const Json& field = FieldOf(record, filter.field);
   if (filter.op == "in" || filter.op == "nin") {
     bool any = false;

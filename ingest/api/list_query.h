@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/http/http_types.h"
@@ -19,8 +20,11 @@ namespace bora::api {
 
 struct Filter {
   std::string field;
-  std::string op = "eq";  // eq neq gt gte lt lte in nin has
+  std::string op = "eq";            // eq neq gt gte lt lte in nin has; search (below)
   std::vector<std::string> values;  // one, or several for in/nin
+  // op "search" (made by a resource, not parsed from a query): the record passes when one of these
+  // string fields contains values[0] (lower case) ignoring ASCII case; `field` is unused.
+  std::vector<std::string> search_fields;
 };
 
 // The most records one list response holds. A `limit` above the resource's page size (max_limit) is served
@@ -63,5 +67,8 @@ Result<Json> TryApplyListQuery(std::vector<Json> records, const ListQuery& query
 // Whether `record` (a REST-shape object) passes `filter` (typed comparison: numbers numerically, strings
 // lexicographically, `has` = substring). A missing field is null.
 bool MatchesFilter(const Json& record, const Filter& filter);
+
+// `s` with ASCII letters in lower case (what op "search" compares).
+std::string AsciiLower(std::string_view s);
 
 }  // namespace bora::api

@@ -574,6 +574,9 @@ TEST_F(OpenApiScenarioTest, EveryResponseOfEveryEndpointMatchesTheDocument) {
   Call("GET", "/v2/workflows/wf", 200);
   Call("GET", "/v2/workflows/" + wf_id, 200);
   Call("GET", "/v2/workflows/nope", 404);
+  Call("GET", "/v2/workflows/wf/graph", 200);
+  Call("GET", "/v2/workflows/" + wf_id + "/graph", 200);
+  Call("GET", "/v2/workflows/nope/graph", 404);
   Call("PUT", "/v2/workflows", 200, kOneWorkflow);
   Call("PUT", "/v2/workflows", 404,
        "version: '2.0'\nunknown_wf:\n  tasks:\n    t:\n      action: std.noop\n");
@@ -590,6 +593,7 @@ TEST_F(OpenApiScenarioTest, EveryResponseOfEveryEndpointMatchesTheDocument) {
   Call("PUT", "/v2/workbooks", 200, kWorkbook);
   Call("POST", "/v2/workbooks/validate", 200, kWorkbook);
   Call("GET", "/v2/workflows/wb.main", 200);
+  Call("GET", "/v2/workflows/wb.main/graph", 200);
   Call("DELETE", "/v2/workflows/wb.main", 400);
 
   // Actions (ad-hoc and system).
@@ -654,6 +658,10 @@ TEST_F(OpenApiScenarioTest, EveryResponseOfEveryEndpointMatchesTheDocument) {
   Call("GET", "/v2/executions/nope/report", 404);
   Call("GET", "/v2/executions/" + e1 + "/stream", 200);  // the stream itself: executions_api_test
   Call("GET", "/v2/executions/nope/stream", 404);
+  Call("GET", "/v2/executions/counts", 200);
+  Call("GET", "/v2/executions/counts?workflow_name=wf&search=fir", 200);
+  Call("GET", "/v2/executions/counts?nope=1", 400);
+  Call("GET", "/v2/executions?search=first&limit=1", 200);
   Call("PUT", "/v2/executions/" + e1, 200, R"({"description": "renamed"})");
   Call("PUT", "/v2/executions/" + e1, 400, R"({})");
   Call("PUT", "/v2/executions/" + e1, 400, R"({"state": "BOGUS"})");
@@ -679,6 +687,10 @@ TEST_F(OpenApiScenarioTest, EveryResponseOfEveryEndpointMatchesTheDocument) {
   Call("GET", "/v2/tasks/nope/workflow_executions", 404);
   Call("GET", "/v2/tasks/" + call_task + "/action_executions", 200);
   Call("GET", "/v2/tasks/nope/action_executions", 200);  // a filter: empty
+  Call("GET", "/v2/tasks/" + call_task + "/items", 200);
+  Call("GET", "/v2/tasks/" + call_task + "/items?offset=0&limit=10&state=SUCCESS", 200);
+  Call("GET", "/v2/tasks/" + call_task + "/items?limit=0", 400);
+  Call("GET", "/v2/tasks/nope/items", 404);
   std::string task1 = TaskId(e1, "task1");
   std::string action1 = FirstActionId(task1);
   Call("GET", "/v2/tasks/" + task1 + "/action_executions/" + action1, 200);
