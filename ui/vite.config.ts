@@ -28,5 +28,12 @@ export default defineConfig(async ({ command }) => {
         '/v2': { target, changeOrigin: true },
       },
     },
+    // `npx vite preview` serves the build under the CSP the Bora server sets, to check it holds.
+    preview: {
+      headers: { 'Content-Security-Policy': "default-src 'self'" },
+      proxy: {
+        '/v2': { target, changeOrigin: true },
+      },
+    },
   };
 });

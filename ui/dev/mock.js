@@ -88,7 +88,14 @@ export function mockPlugin(target) {
   return {
     name: 'bora-dev-mock',
     configureServer(server) {
-      server.middlewares.use(async (req, res, next) => {
+      server.middlewares.use(middleware);
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use(middleware);
+    },
+  };
+  async function middleware(req, res, next) {
+      {
         const url = new URL(req.url, 'http://x');
         const send = (status, body) => {
           res.statusCode = status;
@@ -149,9 +156,8 @@ export function mockPlugin(target) {
           return send(502, { faultstring: 'dev mock: ' + e.message });
         }
         next();
-      });
-    },
-  };
+      }
+  }
 }
 
 export { parseGraph };
