@@ -201,7 +201,7 @@ export function GraphView(props: GraphViewProps) {
     const H = svg?.clientHeight || 400;
     const k = Math.min(W / Math.max(layout.width, 1), H / Math.max(layout.height, 1), 1.25);
     if (k < 0.4) {
-      view.current = { k: 0.6, x: Math.max(8, (W - layout.width * 0.6) / 2), y: 8 };
+      view.current = { k: 0.6, x: (W - layout.width * 0.6) / 2, y: 8 };
       apply();
     } else fit();
     if (!drawn.current) {
