@@ -7,6 +7,15 @@ import { defineConfig } from 'vite';
 export default defineConfig(async ({ command }) => {
   const target = process.env.BORA_URL ?? 'http://127.0.0.1:8989';
   const plugins = [];
+  // Bora refuses cross-origin writes; the browser's Origin is the dev server's, so drop it on the way.
+  const proxy = {
+    '/v2': {
+      target,
+      changeOrigin: true,
+      configure: (p: { on: (ev: string, fn: (req: { removeHeader: (h: string) => void }) => void) => void }) =>
+        p.on('proxyReq', (req) => req.removeHeader('origin')),
+    },
+  };
   if (command === 'serve' && process.env.BORA_MOCK) {
     // @ts-ignore dev-only helper, plain JS
     const { mockPlugin } = await import('./dev/mock.js');
@@ -24,16 +33,12 @@ export default defineConfig(async ({ command }) => {
       assetsInlineLimit: 0,
     },
     server: {
-      proxy: {
-        '/v2': { target, changeOrigin: true },
-      },
+      proxy,
     },
     // `npx vite preview` serves the build under the CSP the Bora server sets, to check it holds.
     preview: {
       headers: { 'Content-Security-Policy': "default-src 'self'" },
-      proxy: {
-        '/v2': { target, changeOrigin: true },
-      },
+      proxy,
     },
   };
 });

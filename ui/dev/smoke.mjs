@@ -60,6 +60,68 @@ try {
       }
       await shot('live-end.png');
     },
+    async definition([wf]) {
+      await page.goto(`${base}/ui/workflows/${wf}`);
+      await page.waitForSelector('[data-testid=definition-editor]');
+      await page.waitForSelector('body[data-graph-ready="1"]');
+      const ed = page.locator('[data-testid=definition-editor]');
+      const text = await ed.inputValue();
+      // Break a task: an unknown key and a transition to a missing task.
+      await ed.fill(text.replace('action: std.echo', 'action: std.echo\n      bogus_key: 1').replace('on-success: [merge]', 'on-success: [nowhere]'));
+      await page.click('[data-testid=definition-validate]');
+      await page.waitForSelector('[data-testid=validation-result]');
+      console.log('validation:', await page.locator('[data-testid=validation-result]').textContent(), await page.locator('[data-testid=validation-errors]').textContent().catch(() => ''));
+      console.log('error lines:', await page.locator('[data-testid^=error-line-]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid'))));
+      await shot('definition.png');
+    },
+    async start([wf, values]) {
+      await page.goto(`${base}/ui/start?workflow=${wf}`);
+      await page.waitForSelector('[data-testid=start-submit]:not([disabled])');
+      for (const kv of (values ?? '').split(';').filter(Boolean)) {
+        const [k, v] = kv.split('=');
+        await page.fill(`[data-testid=input-${k}]`, v);
+      }
+      await page.fill('[data-testid=start-description]', 'started from the console <b>bold?</b>');
+      await shot('start.png');
+      await page.click('[data-testid=start-submit]');
+      await page.waitForSelector('[data-testid=execution-state]');
+      console.log('navigated to', page.url());
+      await page.waitForSelector('body[data-graph-ready="1"]');
+      await page.waitForTimeout(1500);
+      console.log('state', await page.locator('[data-testid=execution-state]').textContent());
+      await shot('started.png');
+    },
+    async pause([wf]) {
+      await page.goto(`${base}/ui/start?workflow=${wf}`);
+      await page.waitForSelector('[data-testid=start-submit]:not([disabled])');
+      await page.click('[data-testid=start-submit]');
+      await page.waitForSelector('[data-testid=action-pause]:not([disabled])');
+      await page.click('[data-testid=action-pause]');
+      await page.waitForSelector('[data-testid=execution-state]:text-is("PAUSED")');
+      console.log('paused; resume enabled:', await page.locator('[data-testid=action-resume]').isEnabled(), 'pause enabled:', await page.locator('[data-testid=action-pause]').isEnabled());
+      await shot('paused.png');
+      await page.click('[data-testid=action-resume]');
+      await page.waitForSelector('[data-testid=execution-state]:text-is("RUNNING")');
+      console.log('resumed');
+      await page.click('[data-testid=action-cancel]');
+      await page.waitForSelector('[data-testid=execution-state]:text-is("CANCELLED")', { timeout: 10000 });
+      console.log('cancelled; cancel enabled:', await page.locator('[data-testid=action-cancel]').isEnabled());
+    },
+    async page([path, file, wait]) {
+      await page.goto(`${base}${path}`);
+      if (wait) await page.waitForSelector(wait);
+      await page.waitForTimeout(800);
+      await shot(file);
+    },
+    async auth([token]) {
+      await page.goto(`${base}/ui/executions`);
+      await page.waitForSelector('[data-testid=token-input]');
+      await shot('auth.png');
+      await page.fill('[data-testid=token-input]', token);
+      await page.click('[data-testid=token-save]');
+      await page.waitForSelector('[data-testid=execution-row]');
+      console.log('rows after token:', await page.locator('[data-testid=execution-row]').count(), 'stored:', await page.evaluate(() => sessionStorage.getItem('bora.token')));
+    },
   };
   await scripts[name](args);
 } finally {
