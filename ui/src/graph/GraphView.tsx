@@ -195,6 +195,12 @@ export function GraphView(props: GraphViewProps) {
 
   useLayoutEffect(() => {
     if (!layout) return;
+    // A small graph gets a shorter canvas; a big one up to 60% of the window.
+    const svgEl = svgRef.current;
+    if (svgEl) {
+      const want = Math.round(Math.min(window.innerHeight * 0.6, Math.max(220, layout.height + 40)));
+      svgEl.style.height = `${want}px`;
+    }
     // Large graphs: start readable at the top instead of fitting 1,000 nodes into a stamp.
     const svg = svgRef.current;
     const W = svg?.clientWidth || 800;

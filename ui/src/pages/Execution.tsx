@@ -107,7 +107,6 @@ function ExecHeader(props: { exec: Execution; onChange: (e: Execution) => void; 
     );
   }, [e.task_execution_id]);
   const act = async (state: string) => {
-    if (state === 'CANCELLED' && !confirm('Cancel this execution?')) return;
     setBusy(true);
     try {
       props.onChange(await put<Execution>(`/v2/executions/${e.id}`, { state }));
@@ -118,6 +117,13 @@ function ExecHeader(props: { exec: Execution; onChange: (e: Execution) => void; 
     }
   };
   const running = !FINISHED.has(e.state);
+  // Tick the running duration once a second.
+  const [, tick] = useState(0);
+  useEffect(() => {
+    if (!running) return;
+    const t = setInterval(() => tick((n) => n + 1), 1000);
+    return () => clearInterval(t);
+  }, [running]);
   return (
     <div class="exec-head">
       <div class="exec-title">

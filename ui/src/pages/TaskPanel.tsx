@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, errorText, get, put, qs } from '../api';
 import { ErrorBox, Link, StateBadge } from '../components/common';
@@ -130,16 +131,25 @@ function ItemsList(props: { taskId: string; state: string }) {
   );
 }
 
-function Section(props: { title: string; open?: boolean; onOpen?: () => void; children: preact.ComponentChildren; testid?: string }) {
+/** A foldable section whose content mounts (and fetches) only once it is opened. */
+function Section(props: { title: string; open?: boolean; onOpen?: () => void; children: ComponentChildren; testid?: string }) {
+  const [open, setOpen] = useState(!!props.open);
+  useEffect(() => {
+    if (props.open) props.onOpen?.();
+  }, []);
   return (
     <details
       class="section"
-      open={props.open}
+      open={open}
       data-testid={props.testid}
-      onToggle={(e) => (e.target as HTMLDetailsElement).open && props.onOpen?.()}
+      onToggle={(e) => {
+        const o = (e.target as HTMLDetailsElement).open;
+        setOpen(o);
+        if (o) props.onOpen?.();
+      }}
     >
       <summary>{props.title}</summary>
-      {props.children}
+      {open && props.children}
     </details>
   );
 }
@@ -177,9 +187,10 @@ export function TaskPanel(props: { taskId: string; summary: TaskSummary | null; 
   const withItems = !!(summary?.items ?? null);
   const isWorkflow = t?.type === 'WORKFLOW';
 
+  const [inputOpen, setInputOpen] = useState(false);
   useEffect(() => {
-    if (withItems || !t) return;
-    // A plain task: its input is its (newest) action execution's input.
+    if (withItems || !inputOpen) return;
+    // A plain task: its input is its (newest) action execution's input. Fetched when the section opens.
     get<{ action_executions: ActionExecution[] }>(`/v2/tasks/${taskId}/action_executions`).then(
       (r) => {
         const list = r.action_executions;
@@ -187,7 +198,7 @@ export function TaskPanel(props: { taskId: string; summary: TaskSummary | null; 
       },
       () => setInput(null),
     );
-  }, [taskId, withItems, liveState]);
+  }, [taskId, withItems, liveState, inputOpen]);
 
   useEffect(() => {
     if (!isWorkflow) return;
@@ -301,7 +312,7 @@ export function TaskPanel(props: { taskId: string; summary: TaskSummary | null; 
             {result === undefined ? <span class="muted">{huge ? 'Loading the result…' : '…'}</span> : <JsonTree text={result} testid="task-result" />}
           </Section>
           {!withItems && (
-            <Section title="Input" open={false}>
+            <Section title="Input" open={false} onOpen={() => setInputOpen(true)}>
               {input === undefined ? <span class="muted">…</span> : <JsonTree text={input} testid="task-input" />}
             </Section>
           )}
