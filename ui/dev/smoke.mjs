@@ -1,0 +1,129 @@
+// Dev smoke check against a running preview (npx vite preview with BORA_URL/BORA_MOCK): drives pages like a
+// person would and writes screenshots to $OUT (default /tmp). Usage: node dev/smoke.mjs <base> <script-name> [args]
+import { chromium } from 'playwright-core';
+
+const [base, name, ...args] = process.argv.slice(2);
+const OUT = process.env.OUT ?? '/tmp';
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+page.on('console', (m) => (m.type() === 'error' || m.type() === 'warning') && console.log(`console.${m.type()}: ${m.text()}`));
+page.on('pageerror', (e) => console.log(`pageerror: ${e.message}`));
+page.on('dialog', (d) => {
+  console.log(`DIALOG ${d.type()}: ${d.message()}`);
+  d.accept();
+});
+const shot = (f) => page.screenshot({ path: `${OUT}/${f}` });
+try {
+  const scripts = {
+    async task([exec, taskName]) {
+      await page.goto(`${base}/ui/executions/${exec}`);
+      await page.waitForSelector('body[data-graph-ready="1"]');
+      await page.click(`[data-testid="node-${taskName}"]`);
+      await page.waitForSelector('[data-testid=task-panel] [data-testid=task-published]');
+      await page.waitForTimeout(500);
+      console.log('url', page.url());
+      await shot(`task-${taskName}.png`);
+    },
+    async perf([exec]) {
+      const t0 = Date.now();
+      await page.goto(`${base}/ui/executions/${exec}`);
+      await page.waitForSelector('[data-testid=execution-state]');
+      const tHead = Date.now() - t0;
+      await page.waitForSelector('[data-testid=task-row]');
+      const tRows = Date.now() - t0;
+      await page.waitForSelector('body[data-graph-ready="1"]', { timeout: 30000 });
+      const tGraph = Date.now() - t0;
+      const mark = await page.evaluate(() => performance.getEntriesByName('bora:graph-rendered').map((e) => Math.round(e.startTime)));
+      console.log(JSON.stringify({ tHead, tRows, tGraph, mark, rows: await page.locator('[data-testid=task-row]').count(), nodes: await page.locator('g.node').count(), streamEvents: await page.evaluate(() => document.body.dataset.streamEvents) }));
+      // Interactivity: a click on a node opens the panel quickly.
+      const t1 = Date.now();
+      await page.locator('g.node.kind-task').first().click();
+      await page.waitForSelector('[data-testid=task-panel]');
+      console.log('panel after', Date.now() - t1, 'ms');
+      await shot('perf.png');
+    },
+    async live([exec]) {
+      await page.goto(`${base}/ui/executions/${exec}`);
+      await page.waitForSelector('body[data-graph-ready="1"]');
+      for (let i = 0; i < 12; i++) {
+        const st = await page.evaluate(() => ({
+          exec: document.querySelector('[data-testid=execution-state]')?.textContent,
+          nodes: Array.from(document.querySelectorAll('g.node.kind-task')).map((g) => `${g.getAttribute('data-testid')}=${g.getAttribute('data-state')}`).join(' '),
+          events: document.body.dataset.streamEvents,
+        }));
+        console.log(JSON.stringify(st));
+        if (i === 2) await shot('live.png');
+        await page.waitForTimeout(1000);
+      }
+      await shot('live-end.png');
+    },
+    async definition([wf]) {
+      await page.goto(`${base}/ui/workflows/${wf}`);
+      await page.waitForSelector('[data-testid=definition-editor]');
+      await page.waitForSelector('body[data-graph-ready="1"]');
+      const ed = page.locator('[data-testid=definition-editor]');
+      const text = await ed.inputValue();
+      // Break a task: an unknown key and a transition to a missing task.
+      await ed.fill(text.replace('action: std.echo', 'action: std.echo\n      bogus_key: 1').replace('on-success: [merge]', 'on-success: [nowhere]'));
+      await page.click('[data-testid=definition-validate]');
+      await page.waitForSelector('[data-testid=validation-result]');
+      console.log('validation:', await page.locator('[data-testid=validation-result]').textContent(), await page.locator('[data-testid=validation-errors]').textContent().catch(() => ''));
+      console.log('error lines:', await page.locator('[data-testid^=error-line-]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid'))));
+      await shot('definition.png');
+    },
+    async start([wf, values]) {
+      await page.goto(`${base}/ui/start?workflow=${wf}`);
+      await page.waitForSelector('[data-testid=start-submit]:not([disabled])');
+      for (const kv of (values ?? '').split(';').filter(Boolean)) {
+        const [k, v] = kv.split('=');
+        await page.fill(`[data-testid=input-${k}]`, v);
+      }
+      await page.fill('[data-testid=start-description]', 'started from the console <b>bold?</b>');
+      await shot('start.png');
+      await page.click('[data-testid=start-submit]');
+      await page.waitForSelector('[data-testid=execution-state]');
+      console.log('navigated to', page.url());
+      await page.waitForSelector('body[data-graph-ready="1"]');
+      await page.waitForTimeout(1500);
+      console.log('state', await page.locator('[data-testid=execution-state]').textContent());
+      await shot('started.png');
+    },
+    async pause([wf]) {
+      await page.goto(`${base}/ui/start?workflow=${wf}`);
+      await page.waitForSelector('[data-testid=start-submit]:not([disabled])');
+      await page.click('[data-testid=start-submit]');
+      await page.waitForSelector('[data-testid=action-pause]:not([disabled])');
+      await page.click('[data-testid=action-pause]');
+      await page.waitForSelector('[data-testid=execution-state]:text-is("PAUSED")');
+      console.log('paused; resume enabled:', await page.locator('[data-testid=action-resume]').isEnabled(), 'pause enabled:', await page.locator('[data-testid=action-pause]').isEnabled());
+      await shot('paused.png');
+      await page.click('[data-testid=action-resume]');
+      await page.waitForSelector('[data-testid=execution-state]:text-is("RUNNING")');
+      console.log('resumed');
+      await page.click('[data-testid=action-cancel]');
+      await page.waitForSelector('[data-testid=execution-state]:text-is("CANCELLED")', { timeout: 10000 });
+      console.log('cancelled; cancel enabled:', await page.locator('[data-testid=action-cancel]').isEnabled());
+    },
+    async page([path, file, wait]) {
+      await page.goto(`${base}${path}`);
+      if (wait) await page.waitForSelector(wait);
+      await page.waitForTimeout(800);
+      await shot(file);
+    },
+    async auth([token]) {
+      await page.goto(`${base}/ui/executions`);
+      await page.waitForSelector('[data-testid=token-input]');
+      await shot('auth.png');
+      await page.fill('[data-testid=token-input]', token);
+      await page.click('[data-testid=token-save]');
+      await page.waitForSelector('[data-testid=execution-row]');
+      console.log('rows after token:', await page.locator('[data-testid=execution-row]').count(), 'stored:', await page.evaluate(() => sessionStorage.getItem('bora.token')));
+    },
+  };
+  await scripts[name](args);
+} finally {
+  await browser.close();
+}
