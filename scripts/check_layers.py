@@ -31,7 +31,7 @@ LAYERS = [
     ["orchestrator/partition"],
     ["orchestrator/runtime"],
     ["orchestrator/triggers"],
-    ["ingest/events"],
+    ["ingest/events", "ingest/console"],
     ["ingest/api"],
     ["cli"],
 ]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Bora's build and tests need, and the Python SDK's virtualenv
-# (${BORA_VENV:-$HOME/.cache/bora/venv}, with sdk/python/requirements.txt). Idempotent: when
-# everything is present it only checks (dpkg-query and a hash of the requirements, about a second).
+# Installs the Debian 12 packages Bora's build and tests need, the Python SDK's virtualenv
+# (${BORA_VENV:-$HOME/.cache/bora/venv}, with sdk/python/requirements.txt) and the web console's npm
+# packages (ui/node_modules, from ui/package-lock.json). Idempotent: when everything is present it only
+# checks (dpkg-query and hashes of the requirements and the lock file, about a second).
 set -euo pipefail
 
 PACKAGES=(
@@ -12,7 +13,13 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev duktape-dev librocksdb-dev libsqlite3-dev libre2-dev
   python3 python3-venv redis-server default-jre-headless maven
   python3-mistralclient wrk prometheus
+  chromium
 )
+# Node.js and npm build the web console (ui/). Debian's packages unless a Node.js is already installed
+# (Debian's npm conflicts with an npm installed beside another Node.js).
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -50,4 +57,15 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; 
   fi
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQUIREMENTS"
   echo "$want" >"$STAMP"
+fi
+
+# The web console's packages (Vite, TypeScript, Preact, elkjs; playwright-core for the browser tests, which
+# drive Debian's chromium). npm ci runs only when the lock file changed since the last install.
+UI="$REPO/ui"
+UI_STAMP="$UI/node_modules/.bora-lock.sha256"
+want="$(sha256sum "$UI/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$UI_STAMP" 2>/dev/null)" != "$want" ]; then
+  echo "setup: npm ci in ui/"
+  (cd "$UI" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$UI_STAMP"
 fi

@@ -20,6 +20,7 @@
 #include "ingest/api/executions_api.h"
 #include "ingest/api/openapi.h"
 #include "ingest/api/services_api.h"
+#include "ingest/console/console_routes.h"
 #include "ingest/events/ingest_processor.h"
 #include "orchestrator/runtime/cluster_node.h"
 #include "orchestrator/runtime/embedded_runtime.h"
@@ -262,7 +263,10 @@ void RegisterRestApi(http::Router& router, ApiContext& context, std::function<St
 Status ApiService::Start() {
   if (!impl_->options.serve_http || impl_->server) return Status::Ok();
   RegisterRestApi(impl_->router, impl_->context, impl_->ready);
+  // The web console: static files, no data, so no token (its API calls carry the token).
+  console::RegisterConsoleRoutes(impl_->router, console::BuiltConsoleFiles());
   http::HttpServerOptions ho = impl_->options.http;
+  ho.unauthenticated_prefixes.insert("/ui");
   ho.max_body_bytes = std::max(ho.max_body_bytes, impl_->options.limits.max_definition_bytes);
   impl_->server = std::make_unique<http::HttpServer>(
       ho, [router = &impl_->router](const http::HttpRequest& request) { return router->Dispatch(request); });

@@ -1,0 +1,278 @@
+// The web console in a real headless Chromium (Debian's), driven by playwright-core, against a real
+// `bora serve` (embedded, in memory, with an auth token) started here. What it shows (issue 18):
+// a workflow with a join, a with-items, a failing branch and a sub-workflow, started from the page's
+// input form; the graph shows every task with its final state; updates arrive without a reload; pause
+// and resume work from the page; a published <script> and an HTML description are shown as text;
+// validation errors are marked at their line; triggers are listed. The page must log no error (a
+// Content-Security-Policy violation is one). Screenshots go to $BORA_SCREENSHOTS.
+//
+// Usage: BORA_BIN=build/cli/bora node --test tests/browser/console_test.mjs
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const { chromium } = createRequire(path.join(repo, 'ui', 'package.json'))('playwright-core');
+
+const BORA = process.env.BORA_BIN ?? path.join(repo, 'build/cli/bora');
+const CHROMIUM = process.env.BORA_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = process.env.BORA_SCREENSHOTS ?? path.join(repo, 'build/screenshots');
+const TOKEN = 'console-test-token';
+const WAIT = 20000;  // the longest any expectation waits for the page (ms)
+
+const WORKFLOWS = `version: '2.0'
+console_demo:
+  description: a join, a with-items, a failing branch and a sub-workflow
+  input:
+    - items: 4
+    - note: hello
+  tasks:
+    start:
+      action: std.echo output="<script>window.__xss = 1</script>"
+      publish:
+        html: <% task().result %>
+      on-success: [each, gate, fails, child]
+    each:
+      with-items: x in <% range(0, $.items) %>
+      action: std.echo output=<% $.x * 2 %>
+      on-success: [join_all]
+    gate:
+      action: std.async_noop
+      on-success: [join_all]
+    child:
+      workflow: console_child
+      on-success: [join_all]
+    join_all:
+      join: all
+      action: std.noop
+    fails:
+      action: std.fail
+      on-error: [handle]
+    handle:
+      action: std.echo output=handled
+console_child:
+  tasks:
+    inner:
+      action: std.echo output=inner
+`;
+
+let server;    // the bora serve process
+let base;      // http://127.0.0.1:PORT
+let browser;
+let tmp;
+
+async function api(method, route, body, contentType = 'application/json') {
+  const init = { method, headers: { 'X-Auth-Token': TOKEN } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    init.headers['Content-Type'] = contentType;
+  }
+  const r = await fetch(base + route, init);
+  const text = await r.text();
+  if (r.status >= 300) throw new Error(`${method} ${route}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+before(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bora-console-'));
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const tokenFile = path.join(tmp, 'token');
+  fs.writeFileSync(tokenFile, TOKEN);
+  server = spawn(BORA, ['serve', '--in-memory', '--port', '0', '--auth-token-file', tokenFile],
+                 { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The server logs where it listens; read its output until it does (or it exits).
+  base = await new Promise((resolve, reject) => {
+    const lines = [];
+    const onLine = (line) => {
+      lines.push(line);
+      const m = line.match(/REST API on (http:\/\/[^\s]+)/);
+      if (m) resolve(m[1]);
+    };
+    readline.createInterface({ input: server.stderr }).on('line', onLine);
+    readline.createInterface({ input: server.stdout }).on('line', onLine);
+    server.on('exit', (code) => reject(new Error(`bora serve exited (${code}):\n${lines.join('\n')}`)));
+  });
+  await api('POST', '/v2/workflows', WORKFLOWS, 'text/plain');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((resolve) => server.on('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+// A page that records every error it logs (a CSP violation is logged as one) and any request that
+// leaves this server.
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(`console: ${m.text()}`); });
+  page.on('request', (r) => {
+    if (!r.url().startsWith(base) && !r.url().startsWith('data:')) page.errors.push(`left the server: ${r.url()}`);
+  });
+  return page;
+}
+
+// Opens `url`, which asks for the token (the API answered 401: the browser logs those, so the errors
+// seen so far are dropped), and gives it.
+async function login(page, url) {
+  const response = await page.goto(base + url);
+  await page.getByTestId('token-input').fill(TOKEN);
+  await page.getByTestId('token-save').click();
+  page.errors = page.errors.filter((e) => !/status of 401/.test(e));
+  return response;
+}
+
+const stateOf = (page, testid) => page.getByTestId(testid).getAttribute('data-state');
+async function waitState(page, testid, state) {
+  await page.waitForFunction(([id, s]) => document.querySelector(`[data-testid="${id}"]`)?.getAttribute('data-state') === s,
+                             [testid, state], { timeout: WAIT });
+}
+async function waitText(page, testid, text) {
+  await page.waitForFunction(([id, t]) => document.querySelector(`[data-testid="${id}"]`)?.textContent.trim() === t,
+                             [testid, text], { timeout: WAIT });
+}
+
+test('an execution started from the page runs live: graph, pause and resume, final states, no reload', async () => {
+  const page = await newPage();
+  const response = await login(page, '/ui/start?workflow=console_demo');
+  const csp = response.headers()['content-security-policy'];
+  assert.match(csp, /default-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+
+  // The form comes from the workflow's input spec; an empty field takes the default it shows.
+  await page.getByTestId('input-items').waitFor({ timeout: WAIT });
+  assert.match(await page.getByTestId('input-note').getAttribute('placeholder'), /hello/);
+  await page.getByTestId('input-items').fill('3');
+  await page.getByTestId('start-submit').click();
+  await page.waitForURL(/\/ui\/executions\/[0-9a-f-]{36}$/, { timeout: WAIT });
+  const id = page.url().split('/').pop();
+  assert.deepEqual(JSON.parse((await api('GET', `/v2/executions/${id}`)).input), { items: 3, note: 'hello' });
+
+  // The graph: every task of the definition, edges drawn by kind.
+  await page.waitForFunction(() => document.body.dataset.graphReady === '1', null, { timeout: WAIT });
+  for (const t of ['start', 'each', 'gate', 'child', 'join_all', 'fails', 'handle']) {
+    assert.equal(await page.getByTestId(`node-${t}`).count(), 1, `node ${t}`);
+  }
+  assert.equal(await page.getByTestId('edge-fails-handle').getAttribute('data-kind'), 'on-error');
+  assert.equal(await page.getByTestId('edge-start-each').getAttribute('data-kind'), 'on-success');
+  await waitState(page, 'node-each', 'SUCCESS');
+  await waitText(page, 'progress-each', '3/3');
+  await waitState(page, 'node-gate', 'RUNNING');
+  // The join waits for the gate (Bora, as Mistral, keeps a join WAITING once a first branch arrived).
+  assert.match(await stateOf(page, 'node-join_all'), /^(WAITING|NOT_RUN)$/);
+  await page.screenshot({ path: path.join(SHOTS, 'execution-running.png') });
+
+  // From here on nothing may reload the page.
+  await page.evaluate(() => { window.__sameDocument = true; });
+  const eventsBefore = Number(await page.evaluate(() => document.body.dataset.streamEvents ?? 0));
+
+  await page.getByTestId('action-pause').click();
+  await waitText(page, 'execution-state', 'PAUSED');
+  assert.equal((await api('GET', `/v2/executions/${id}`)).state, 'PAUSED');
+  await page.screenshot({ path: path.join(SHOTS, 'execution-paused.png') });
+  await page.getByTestId('action-resume').click();
+  await waitText(page, 'execution-state', 'RUNNING');
+  assert.equal((await api('GET', `/v2/executions/${id}`)).state, 'RUNNING');
+
+  // A change made elsewhere (the async action completed through the REST API) shows by itself.
+  const running = await api('GET', `/v2/action_executions?state=RUNNING&workflow_name=console_demo`);
+  const gate = running.action_executions.find((a) => a.task_name === 'gate');
+  assert.ok(gate, 'the gate action is running');
+  await api('PUT', `/v2/action_executions/${gate.id}`, { state: 'SUCCESS', output: '"opened"' });
+  await waitText(page, 'execution-state', 'SUCCESS');
+  const final = { start: 'SUCCESS', each: 'SUCCESS', gate: 'SUCCESS', child: 'SUCCESS',
+                  join_all: 'SUCCESS', fails: 'ERROR', handle: 'SUCCESS' };
+  for (const [t, s] of Object.entries(final)) await waitState(page, `node-${t}`, s);
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
+  assert.ok(Number(await page.evaluate(() => document.body.dataset.streamEvents)) > eventsBefore);
+  // The REST API agrees with what the page shows.
+  const tasks = (await api('GET', `/v2/executions/${id}/tasks`)).tasks;
+  for (const t of tasks) assert.equal(final[t.name], t.state, t.name);
+
+  // The sub-workflow node opens its own execution.
+  const href = await page.getByTestId('sublink-child').getAttribute('href');
+  const childId = href.split('/').pop();
+  assert.equal((await api('GET', `/v2/executions/${childId}`)).workflow_name, 'console_child');
+  await page.screenshot({ path: path.join(SHOTS, 'execution-finished.png') });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('user data is shown as text: a published <script>, an HTML description', async () => {
+  const started = await api('POST', '/v2/executions', {
+    workflow_name: 'console_demo', input: { items: 1 },
+    description: '<img src=x onerror="window.__xss2 = 1">',
+  });
+  const page = await newPage();
+  await login(page, `/ui/executions/${started.id}`);
+  await waitState(page, 'node-start', 'SUCCESS');
+  await page.getByTestId('node-start').click();
+  await page.waitForURL(/\/tasks\//, { timeout: WAIT });
+  const published = page.getByTestId('task-published');
+  await published.waitFor({ timeout: WAIT });
+  await page.waitForFunction(() => document.querySelector('[data-testid="task-published"]')
+    ?.textContent.includes('<script>window.__xss = 1</script>'), null, { timeout: WAIT });
+  assert.equal(await published.locator('script').count(), 0);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  await page.screenshot({ path: path.join(SHOTS, 'task-published-script.png') });
+
+  await page.goto(base + '/ui/executions');
+  const row = page.locator(`[data-testid="execution-row"][data-id="${started.id}"]`);
+  await row.waitFor({ timeout: WAIT });
+  assert.match(await row.textContent(), /<img src=x onerror="window.__xss2 = 1">/);
+  assert.equal(await row.locator('img').count(), 0);
+  assert.equal(await page.evaluate(() => window.__xss2), undefined);
+  await page.screenshot({ path: path.join(SHOTS, 'executions.png') });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('definitions: validation errors are marked at their line; triggers show the next fire time', async () => {
+  await api('POST', '/v2/cron_triggers', {
+    name: 'nightly', workflow_name: 'console_child', pattern: '0 3 * * *', workflow_input: {},
+  });
+  const page = await newPage();
+  await login(page, '/ui/workflows/console_demo');
+  const editor = page.getByTestId('definition-editor');
+  await editor.waitFor({ timeout: WAIT });
+  const text = await editor.inputValue();
+  assert.match(text, /console_demo:/);
+  // A transition to a task that does not exist, on line 14 of the document.
+  const broken = text.replace('on-success: [each, gate, fails, child]',
+                              'on-success: [each, gate, fails, child, nowhere]');
+  assert.notEqual(broken, text);
+  const line = broken.split('\n').findIndex((l) => l.includes('nowhere')) + 1;
+  await editor.fill(broken);
+  await page.getByTestId('definition-validate').click();
+  await page.getByTestId(`error-line-${line}`).waitFor({ timeout: WAIT });
+  assert.match(await page.getByTestId('validation-errors').textContent(), /nowhere/);
+  await page.screenshot({ path: path.join(SHOTS, 'definition-error.png') });
+
+  await page.goto(base + '/ui/triggers');
+  const cron = page.getByTestId('cron-row').filter({ hasText: 'nightly' });
+  await cron.waitFor({ timeout: WAIT });
+  const next = (await api('GET', '/v2/cron_triggers/nightly')).next_execution_time;
+  assert.ok(next);
+  assert.match(await cron.textContent(), new RegExp(next.slice(0, 16)));
+  await page.screenshot({ path: path.join(SHOTS, 'triggers.png') });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
