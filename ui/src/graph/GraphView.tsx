@@ -90,7 +90,7 @@ const TaskNode = memo(function TaskNode(props: {
         )}
       </text>
       {n.with_items && (
-        <text class="node-progress" x={12} y={56} data-testid={`progress-${name}`}>
+        <text class="node-progress" x={12} y={badges.length || subs.length ? 56 : 44} data-testid={`progress-${name}`}>
           {progress ?? ''}
         </text>
       )}
@@ -164,6 +164,7 @@ export function GraphView(props: GraphViewProps) {
   const gRef = useRef<SVGGElement>(null);
   const view = useRef<View>({ x: 0, y: 0, k: 1 });
   const drawn = useRef(false);
+  const userMoved = useRef(false); // once the user pans or zooms, a resize no longer refits
 
   useEffect(() => {
     let cancelled = false;
@@ -193,15 +194,9 @@ export function GraphView(props: GraphViewProps) {
     apply();
   };
 
-  useLayoutEffect(() => {
+  // Large graphs: start readable at the top instead of fitting 1,000 nodes into a stamp.
+  const place = () => {
     if (!layout) return;
-    // A small graph gets a shorter canvas; a big one up to 60% of the window.
-    const svgEl = svgRef.current;
-    if (svgEl) {
-      const want = Math.round(Math.min(window.innerHeight * 0.6, Math.max(220, layout.height + 40)));
-      svgEl.style.height = `${want}px`;
-    }
-    // Large graphs: start readable at the top instead of fitting 1,000 nodes into a stamp.
     const svg = svgRef.current;
     const W = svg?.clientWidth || 800;
     const H = svg?.clientHeight || 400;
@@ -210,6 +205,30 @@ export function GraphView(props: GraphViewProps) {
       view.current = { k: 0.6, x: (W - layout.width * 0.6) / 2, y: 8 };
       apply();
     } else fit();
+  };
+
+  useEffect(() => {
+    const svg = svgRef.current;
+    if (!svg || !layout || typeof ResizeObserver === 'undefined') return;
+    let w = svg.clientWidth;
+    const ro = new ResizeObserver(() => {
+      if (svg.clientWidth !== w && !userMoved.current) place();
+      w = svg.clientWidth;
+    });
+    ro.observe(svg);
+    return () => ro.disconnect();
+  }, [layout]);
+
+  useLayoutEffect(() => {
+    if (!layout) return;
+    // A small graph gets a shorter canvas; a big one up to 60% of the window.
+    const svgEl = svgRef.current;
+    if (svgEl) {
+      const want = Math.round(Math.min(window.innerHeight * 0.6, Math.max(220, layout.height + 40)));
+      svgEl.style.height = `${want}px`;
+    }
+    userMoved.current = false;
+    place();
     if (!drawn.current) {
       drawn.current = true;
       performance.mark('bora:graph-rendered');
@@ -230,6 +249,7 @@ export function GraphView(props: GraphViewProps) {
     if (!svg) return;
     const onWheel = (e: WheelEvent) => {
       e.preventDefault();
+      userMoved.current = true;
       const r = svg.getBoundingClientRect();
       const px = e.clientX - r.left;
       const py = e.clientY - r.top;
@@ -250,6 +270,7 @@ export function GraphView(props: GraphViewProps) {
       if (!drag.moved && Math.hypot(dx, dy) < 4) return;
       if (!drag.moved) svg.setPointerCapture(e.pointerId);
       drag.moved = true;
+      userMoved.current = true;
       svg.classList.add('panning');
       view.current = { ...view.current, x: drag.vx + dx, y: drag.vy + dy };
       apply();
@@ -283,6 +304,7 @@ export function GraphView(props: GraphViewProps) {
   }, []);
 
   const zoom = (f: number) => {
+    userMoved.current = true;
     const svg = svgRef.current;
     const W = svg?.clientWidth ?? 800;
     const H = svg?.clientHeight ?? 400;

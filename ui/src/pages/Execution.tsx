@@ -3,6 +3,7 @@ import { ApiError, errorText, get, put, qs, readStream } from '../api';
 import { navigate } from '../router';
 import { ErrorBox, Link, Loading, StateBadge } from '../components/common';
 import { GraphView } from '../graph/GraphView';
+import { warmLayout } from '../graph/layout';
 import { emptyStore, mergeTasks, type TaskStore } from '../tasks';
 import type { Execution, Graph, TaskSummary } from '../types';
 import { FINISHED, duration } from '../util';
@@ -243,6 +244,7 @@ export function ExecutionPage(props: { id: string; taskId: string | null }) {
   const [graph, setGraph] = useState<Graph | null>(null);
   const [graphError, setGraphError] = useState<string | null>(null);
   const graphFor = useRef<string>('');
+  useEffect(() => warmLayout(), []);
 
   useEffect(() => {
     if (!exec) return;
