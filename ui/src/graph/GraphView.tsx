@@ -24,9 +24,8 @@ function progressText(e: TaskEntry | undefined): string | null {
   const it = e?.latest.items;
   if (!it) return null;
   const done = it.success + it.error;
-  let s = `${done.toLocaleString()}/${it.total.toLocaleString()}`;
-  if (it.error) s += ` · ${it.error.toLocaleString()} error${it.error === 1 ? '' : 's'}`;
-  if (it.running) s += ` · ${it.running.toLocaleString()} running`;
+  let s = `${done}/${it.total}`;
+  if (it.error) s += ` · ${it.error} error${it.error === 1 ? '' : 's'}`;
   return s;
 }
 
@@ -64,7 +63,7 @@ const TaskNode = memo(function TaskNode(props: {
       transform={`translate(${box.x},${box.y})`}
       onClick={() => props.onSelect?.(name)}
     >
-      <title>{`${name}${sub ? `\n${sub}` : ''}\n${state}${entry?.latest.state_info ? `\n${trunc(entry.latest.state_info, 300)}` : ''}`}</title>
+      <title>{`${name}${sub ? `\n${sub}` : ''}\n${state}${entry?.latest.items ? `\n${entry.latest.items.running.toLocaleString()} items running` : ''}${entry?.latest.state_info ? `\n${trunc(entry.latest.state_info, 300)}` : ''}`}</title>
       <rect class="node-box" width={box.w} height={box.h} rx={6} />
       <rect class="node-stripe" width={5} height={box.h} rx={2} />
       <text class="node-name" x={12} y={17}>
