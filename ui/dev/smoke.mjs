@@ -131,6 +131,19 @@ try {
       await page.waitForTimeout(500);
       await shot('huge-result.png');
     },
+    async skip([exec, task]) {
+      await page.goto(`${base}/ui/executions/${exec}`);
+      await page.waitForSelector('body[data-graph-ready="1"]');
+      await page.click(`[data-testid=node-${task}]`);
+      await page.waitForSelector('[data-testid=action-skip]:not([disabled])');
+      console.log('rerun enabled', await page.locator('[data-testid=action-rerun]').isEnabled());
+      await shot('skip-before.png');
+      await page.click('[data-testid=action-skip]');
+      await page.waitForSelector(`[data-testid=node-${task}][data-state=SKIPPED]`, { timeout: 10000 });
+      await page.waitForTimeout(1500);
+      console.log('exec state', await page.locator('[data-testid=execution-state]').textContent(), 'error box', await page.locator('[data-testid=error]').allTextContents());
+      await shot('skip-after.png');
+    },
     async list() {
       await page.goto(`${base}/ui/`);
       await page.waitForSelector('[data-testid=execution-row]');
