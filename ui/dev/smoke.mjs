@@ -144,6 +144,19 @@ try {
       console.log('exec state', await page.locator('[data-testid=execution-state]').textContent(), 'error box', await page.locator('[data-testid=error]').allTextContents());
       await shot('skip-after.png');
     },
+    async sub([exec, task]) {
+      await page.goto(`${base}/ui/executions/${exec}`);
+      await page.waitForSelector(`[data-testid=sublink-${task}]`);
+      await page.click(`[data-testid=sublink-${task}]`);
+      await page.waitForSelector('[data-testid=parent-link]');
+      console.log('sub page', page.url());
+      await page.waitForSelector('body[data-graph-ready="1"]');
+      await shot('sub.png');
+      await page.click('[data-testid=parent-link]');
+      await page.waitForSelector('[data-testid=task-panel] [data-testid=sub-execution-link]');
+      console.log('back at parent with panel', page.url());
+      await shot('sub-parent.png');
+    },
     async list() {
       await page.goto(`${base}/ui/`);
       await page.waitForSelector('[data-testid=execution-row]');

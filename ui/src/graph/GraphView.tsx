@@ -67,27 +67,31 @@ const TaskNode = memo(function TaskNode(props: {
       <rect class="node-box" width={box.w} height={box.h} rx={6} />
       <rect class="node-stripe" width={5} height={box.h} rx={2} />
       <text class="node-name" x={12} y={17}>
-        {trunc(name, Math.floor((box.w - 20) / 7.6))}
+        {trunc(name, Math.floor((box.w - 20 - (n.workflow ? 50 : 0)) / 7.6))}
       </text>
       <text class="node-sub" x={12} y={31}>
         {trunc(sub, Math.floor((box.w - 20) / 6.2))}
       </text>
       <text class="node-badges" x={12} y={43}>
         {badges.join(' · ')}
-        {subs.length > 0 && props.executionId && (
-          <a
-            href={href(`/executions/${subs[subs.length - 1]}`)}
-            class="node-link"
-            data-testid={`sublink-${name}`}
-            onClick={(e) => {
-              e.stopPropagation();
-              onLinkClick(e as unknown as MouseEvent, `/executions/${subs[subs.length - 1]}`);
-            }}
-          >
-            {badges.length ? ' · ' : ''}open{subs.length > 1 ? ` (${subs.length})` : ''} ↗
-          </a>
-        )}
       </text>
+      {subs.length > 0 && props.executionId && (
+        <a
+          href={href(`/executions/${subs[subs.length - 1]}`)}
+          class="node-link"
+          data-testid={`sublink-${name}`}
+          onClick={(e) => {
+            e.stopPropagation();
+            onLinkClick(e as unknown as MouseEvent, `/executions/${subs[subs.length - 1]}`);
+          }}
+        >
+          <title>{subs.length > 1 ? `${subs.length} sub-workflow executions; opens the newest` : 'open the sub-workflow execution'}</title>
+          <rect class="node-link-hit" x={box.w - 58} y={3} width={54} height={18} rx={3} />
+          <text x={box.w - 8} y={16} text-anchor="end">
+            {subs.length > 1 ? `${subs.length} ` : ''}open ↗
+          </text>
+        </a>
+      )}
       {n.with_items && (
         <text class="node-progress" x={12} y={badges.length || subs.length ? 56 : 44} data-testid={`progress-${name}`}>
           {progress ?? ''}
