@@ -44,7 +44,7 @@ const TaskNode = memo(function TaskNode(props: {
 }) {
   const { n, box, entry, selected, live } = props;
   const name = n.task ?? n.id;
-  const state = live ? entry?.latest.state ?? 'NOT_RUN' : 'DEFINED';
+  const state = live ? entry?.latest.state ?? 'NOT_RUN' : 'NOT_RUN';
   const badges: string[] = [];
   if (n.join !== null && n.join !== undefined) badges.push(`join: ${n.join}`);
   if (n.with_items && !entry?.latest.items) badges.push('with-items');
@@ -59,7 +59,7 @@ const TaskNode = memo(function TaskNode(props: {
     <g
       data-testid={`node-${name}`}
       data-state={state}
-      class={`node kind-task state-${state}${selected ? ' selected' : ''}`}
+      class={`node kind-task state-${state}${live ? '' : ' preview'}${selected ? ' selected' : ''}`}
       transform={`translate(${box.x},${box.y})`}
       onClick={() => props.onSelect?.(name)}
     >
