@@ -52,6 +52,7 @@ try {
         const st = await page.evaluate(() => ({
           exec: document.querySelector('[data-testid=execution-state]')?.textContent,
           nodes: Array.from(document.querySelectorAll('g.node.kind-task')).map((g) => `${g.getAttribute('data-testid')}=${g.getAttribute('data-state')}`).join(' '),
+          progress: Array.from(document.querySelectorAll("[data-testid^=progress-]")).map((t) => t.textContent).join(" "),
           events: document.body.dataset.streamEvents,
         }));
         console.log(JSON.stringify(st));
@@ -106,6 +107,74 @@ try {
       await page.click('[data-testid=action-cancel]');
       await page.waitForSelector('[data-testid=execution-state]:text-is("CANCELLED")', { timeout: 10000 });
       console.log('cancelled; cancel enabled:', await page.locator('[data-testid=action-cancel]').isEnabled());
+    },
+    async huge([exec]) {
+      // A with-items task with very many items: the panel opens at once, the result loads only when asked.
+      const t0 = Date.now();
+      await page.goto(`${base}/ui/executions/${exec}`);
+      await page.waitForSelector('[data-testid=task-row]');
+      console.log('rows after', Date.now() - t0, 'ms');
+      await page.waitForSelector('body[data-graph-ready="1"]');
+      console.log('graph after', Date.now() - t0, 'ms', 'progress', await page.locator('[data-testid^=progress-]').allTextContents());
+      const t1 = Date.now();
+      await page.click('[data-testid=node-fan]');
+      await page.waitForSelector('[data-testid=item-row]');
+      console.log('panel + items after', Date.now() - t1, 'ms; result present?', await page.locator('[data-testid=task-result]').count());
+      await shot('huge-panel.png');
+      const t2 = Date.now();
+      await page.click('[data-testid=section-result] summary');
+      await page.waitForSelector('[data-testid=task-result]', { timeout: 30000 });
+      console.log('result after', Date.now() - t2, 'ms');
+      await page.fill('[data-testid=task-result] .json-search', '99999');
+      await page.waitForTimeout(1000);
+      await page.click('[data-testid=items-next]');
+      await page.waitForTimeout(500);
+      await shot('huge-result.png');
+    },
+    async skip([exec, task]) {
+      await page.goto(`${base}/ui/executions/${exec}`);
+      await page.waitForSelector('body[data-graph-ready="1"]');
+      await page.click(`[data-testid=node-${task}]`);
+      await page.waitForSelector('[data-testid=action-skip]:not([disabled])');
+      console.log('rerun enabled', await page.locator('[data-testid=action-rerun]').isEnabled());
+      await shot('skip-before.png');
+      await page.click('[data-testid=action-skip]');
+      await page.waitForSelector(`[data-testid=node-${task}][data-state=SKIPPED]`, { timeout: 10000 });
+      await page.waitForTimeout(1500);
+      console.log('exec state', await page.locator('[data-testid=execution-state]').textContent(), 'error box', await page.locator('[data-testid=error]').allTextContents());
+      await shot('skip-after.png');
+    },
+    async sub([exec, task]) {
+      await page.goto(`${base}/ui/executions/${exec}`);
+      await page.waitForSelector(`[data-testid=sublink-${task}]`);
+      await page.click(`[data-testid=sublink-${task}]`);
+      await page.waitForSelector('[data-testid=parent-link]');
+      console.log('sub page', page.url());
+      await page.waitForSelector('body[data-graph-ready="1"]');
+      await shot('sub.png');
+      await page.click('[data-testid=parent-link]');
+      await page.waitForSelector('[data-testid=task-panel] [data-testid=sub-execution-link]');
+      console.log('back at parent with panel', page.url());
+      await shot('sub-parent.png');
+    },
+    async list() {
+      await page.goto(`${base}/ui/`);
+      await page.waitForSelector('[data-testid=execution-row]');
+      console.log('rows', await page.locator('[data-testid=execution-row]').count(), 'SUCCESS count', await page.locator('[data-testid=count-SUCCESS] .count-n').textContent());
+      await page.click('[data-testid=count-ERROR]');
+      await page.waitForURL(/state=ERROR/);
+      await page.waitForTimeout(600);
+      console.log('url', page.url(), 'states', await page.locator('[data-testid=execution-row]').evaluateAll((r) => r.map((x) => x.getAttribute('data-state')).join(',')));
+      await page.click('[data-testid=count-ERROR]');
+      await page.fill('[data-testid=filter-search]', 'big');
+      await page.click('[data-testid=filter-apply]');
+      await page.waitForURL(/q=big/);
+      await page.waitForTimeout(600);
+      console.log('url', page.url(), 'workflows', await page.locator('[data-testid=execution-row] td:nth-child(2)').allTextContents());
+      await page.goBack();
+      await page.waitForTimeout(600);
+      console.log('back to', page.url(), 'rows', await page.locator('[data-testid=execution-row]').count());
+      await shot('list.png');
     },
     async page([path, file, wait]) {
       await page.goto(`${base}${path}`);

@@ -24,9 +24,8 @@ function progressText(e: TaskEntry | undefined): string | null {
   const it = e?.latest.items;
   if (!it) return null;
   const done = it.success + it.error;
-  let s = `${done.toLocaleString()}/${it.total.toLocaleString()}`;
-  if (it.error) s += ` · ${it.error.toLocaleString()} error${it.error === 1 ? '' : 's'}`;
-  if (it.running) s += ` · ${it.running.toLocaleString()} running`;
+  let s = `${done}/${it.total}`;
+  if (it.error) s += ` · ${it.error} error${it.error === 1 ? '' : 's'}`;
   return s;
 }
 
@@ -45,7 +44,7 @@ const TaskNode = memo(function TaskNode(props: {
 }) {
   const { n, box, entry, selected, live } = props;
   const name = n.task ?? n.id;
-  const state = live ? entry?.latest.state ?? 'NOT_RUN' : 'DEFINED';
+  const state = live ? entry?.latest.state ?? 'NOT_RUN' : 'NOT_RUN';
   const badges: string[] = [];
   if (n.join !== null && n.join !== undefined) badges.push(`join: ${n.join}`);
   if (n.with_items && !entry?.latest.items) badges.push('with-items');
@@ -60,37 +59,41 @@ const TaskNode = memo(function TaskNode(props: {
     <g
       data-testid={`node-${name}`}
       data-state={state}
-      class={`node kind-task state-${state}${selected ? ' selected' : ''}`}
+      class={`node kind-task state-${state}${live ? '' : ' preview'}${selected ? ' selected' : ''}`}
       transform={`translate(${box.x},${box.y})`}
       onClick={() => props.onSelect?.(name)}
     >
-      <title>{`${name}${sub ? `\n${sub}` : ''}\n${state}${entry?.latest.state_info ? `\n${trunc(entry.latest.state_info, 300)}` : ''}`}</title>
+      <title>{`${name}${sub ? `\n${sub}` : ''}\n${state}${entry?.latest.items ? `\n${entry.latest.items.running.toLocaleString()} items running` : ''}${entry?.latest.state_info ? `\n${trunc(entry.latest.state_info, 300)}` : ''}`}</title>
       <rect class="node-box" width={box.w} height={box.h} rx={6} />
       <rect class="node-stripe" width={5} height={box.h} rx={2} />
       <text class="node-name" x={12} y={17}>
-        {trunc(name, Math.floor((box.w - 20) / 7.6))}
+        {trunc(name, Math.floor((box.w - 20 - (n.workflow ? 50 : 0)) / 7.6))}
       </text>
       <text class="node-sub" x={12} y={31}>
         {trunc(sub, Math.floor((box.w - 20) / 6.2))}
       </text>
       <text class="node-badges" x={12} y={43}>
         {badges.join(' · ')}
-        {subs.length > 0 && props.executionId && (
-          <a
-            href={href(`/executions/${subs[subs.length - 1]}`)}
-            class="node-link"
-            data-testid={`sublink-${name}`}
-            onClick={(e) => {
-              e.stopPropagation();
-              onLinkClick(e as unknown as MouseEvent, `/executions/${subs[subs.length - 1]}`);
-            }}
-          >
-            {badges.length ? ' · ' : ''}open{subs.length > 1 ? ` (${subs.length})` : ''} ↗
-          </a>
-        )}
       </text>
+      {subs.length > 0 && props.executionId && (
+        <a
+          href={href(`/executions/${subs[subs.length - 1]}`)}
+          class="node-link"
+          data-testid={`sublink-${name}`}
+          onClick={(e) => {
+            e.stopPropagation();
+            onLinkClick(e as unknown as MouseEvent, `/executions/${subs[subs.length - 1]}`);
+          }}
+        >
+          <title>{subs.length > 1 ? `${subs.length} sub-workflow executions; opens the newest` : 'open the sub-workflow execution'}</title>
+          <rect class="node-link-hit" x={box.w - 58} y={3} width={54} height={18} rx={3} />
+          <text x={box.w - 8} y={16} text-anchor="end">
+            {subs.length > 1 ? `${subs.length} ` : ''}open ↗
+          </text>
+        </a>
+      )}
       {n.with_items && (
-        <text class="node-progress" x={12} y={56} data-testid={`progress-${name}`}>
+        <text class="node-progress" x={12} y={badges.length || subs.length ? 56 : 44} data-testid={`progress-${name}`}>
           {progress ?? ''}
         </text>
       )}
@@ -164,6 +167,7 @@ export function GraphView(props: GraphViewProps) {
   const gRef = useRef<SVGGElement>(null);
   const view = useRef<View>({ x: 0, y: 0, k: 1 });
   const drawn = useRef(false);
+  const userMoved = useRef(false); // once the user pans or zooms, a resize no longer refits
 
   useEffect(() => {
     let cancelled = false;
@@ -193,15 +197,9 @@ export function GraphView(props: GraphViewProps) {
     apply();
   };
 
-  useLayoutEffect(() => {
+  // Large graphs: start readable at the top instead of fitting 1,000 nodes into a stamp.
+  const place = () => {
     if (!layout) return;
-    // A small graph gets a shorter canvas; a big one up to 60% of the window.
-    const svgEl = svgRef.current;
-    if (svgEl) {
-      const want = Math.round(Math.min(window.innerHeight * 0.6, Math.max(220, layout.height + 40)));
-      svgEl.style.height = `${want}px`;
-    }
-    // Large graphs: start readable at the top instead of fitting 1,000 nodes into a stamp.
     const svg = svgRef.current;
     const W = svg?.clientWidth || 800;
     const H = svg?.clientHeight || 400;
@@ -210,6 +208,30 @@ export function GraphView(props: GraphViewProps) {
       view.current = { k: 0.6, x: (W - layout.width * 0.6) / 2, y: 8 };
       apply();
     } else fit();
+  };
+
+  useEffect(() => {
+    const svg = svgRef.current;
+    if (!svg || !layout || typeof ResizeObserver === 'undefined') return;
+    let w = svg.clientWidth;
+    const ro = new ResizeObserver(() => {
+      if (svg.clientWidth !== w && !userMoved.current) place();
+      w = svg.clientWidth;
+    });
+    ro.observe(svg);
+    return () => ro.disconnect();
+  }, [layout]);
+
+  useLayoutEffect(() => {
+    if (!layout) return;
+    // A small graph gets a shorter canvas; a big one up to 60% of the window.
+    const svgEl = svgRef.current;
+    if (svgEl) {
+      const want = Math.round(Math.min(window.innerHeight * 0.6, Math.max(220, layout.height + 40)));
+      svgEl.style.height = `${want}px`;
+    }
+    userMoved.current = false;
+    place();
     if (!drawn.current) {
       drawn.current = true;
       performance.mark('bora:graph-rendered');
@@ -230,6 +252,7 @@ export function GraphView(props: GraphViewProps) {
     if (!svg) return;
     const onWheel = (e: WheelEvent) => {
       e.preventDefault();
+      userMoved.current = true;
       const r = svg.getBoundingClientRect();
       const px = e.clientX - r.left;
       const py = e.clientY - r.top;
@@ -250,6 +273,7 @@ export function GraphView(props: GraphViewProps) {
       if (!drag.moved && Math.hypot(dx, dy) < 4) return;
       if (!drag.moved) svg.setPointerCapture(e.pointerId);
       drag.moved = true;
+      userMoved.current = true;
       svg.classList.add('panning');
       view.current = { ...view.current, x: drag.vx + dx, y: drag.vy + dy };
       apply();
@@ -283,6 +307,7 @@ export function GraphView(props: GraphViewProps) {
   }, []);
 
   const zoom = (f: number) => {
+    userMoved.current = true;
     const svg = svgRef.current;
     const W = svg?.clientWidth ?? 800;
     const H = svg?.clientHeight ?? 400;

@@ -3,6 +3,7 @@ import { ApiError, errorText, get, put, qs, readStream } from '../api';
 import { navigate } from '../router';
 import { ErrorBox, Link, Loading, StateBadge } from '../components/common';
 import { GraphView } from '../graph/GraphView';
+import { warmLayout } from '../graph/layout';
 import { emptyStore, mergeTasks, type TaskStore } from '../tasks';
 import type { Execution, Graph, TaskSummary } from '../types';
 import { FINISHED, duration } from '../util';
@@ -21,10 +22,16 @@ function useLiveExecution(id: string) {
   const [store, setStore] = useState<TaskStore>(emptyStore);
   const [error, setError] = useState<string | null>(null);
   const [gone, setGone] = useState(false);
+  // Bumped after a rerun/skip/resume: the stream of a finished execution has closed; follow it again.
+  const [gen, setGen] = useState(0);
+  const lastId = useRef('');
 
   useEffect(() => {
-    setExec(null);
-    setStore(emptyStore());
+    if (lastId.current !== id) {
+      lastId.current = id;
+      setExec(null);
+      setStore(emptyStore());
+    }
     setError(null);
     setGone(false);
     const ac = new AbortController();
@@ -89,9 +96,10 @@ function useLiveExecution(id: string) {
       }
     })();
     return () => ac.abort();
-  }, [id]);
+  }, [id, gen]);
 
-  return { exec, setExec, store, error, setError, gone };
+  const follow = useCallback(() => setGen((g) => g + 1), []);
+  return { exec, setExec, store, error, setError, gone, follow };
 }
 
 function ExecHeader(props: { exec: Execution; onChange: (e: Execution) => void; onError: (s: string) => void }) {
@@ -239,10 +247,11 @@ function TaskTable(props: { store: TaskStore; execId: string; selectedId: string
 
 export function ExecutionPage(props: { id: string; taskId: string | null }) {
   const { id, taskId } = props;
-  const { exec, setExec, store, error, setError, gone } = useLiveExecution(id);
+  const { exec, setExec, store, error, setError, gone, follow } = useLiveExecution(id);
   const [graph, setGraph] = useState<Graph | null>(null);
   const [graphError, setGraphError] = useState<string | null>(null);
   const graphFor = useRef<string>('');
+  useEffect(() => warmLayout(), []);
 
   useEffect(() => {
     if (!exec) return;
@@ -272,7 +281,16 @@ export function ExecutionPage(props: { id: string; taskId: string | null }) {
     <div class={`page exec-page${taskId ? ' with-panel' : ''}`}>
       {gone && <div class="error-box">This execution was deleted.</div>}
       <ErrorBox error={error} onClose={() => setError(null)} />
-      {exec ? <ExecHeader exec={exec} onChange={setExec} onError={setError} /> : !error && <Loading what="execution" />}
+      {exec ? (
+        <ExecHeader
+          exec={exec}
+          onChange={(e) => {
+            setExec(e);
+            follow();
+          }}
+          onError={setError}
+        />
+      ) : !error && <Loading what="execution" />}
       <div class="exec-body">
         <div class="exec-main">
           <section class="graph-section">
@@ -294,6 +312,7 @@ export function ExecutionPage(props: { id: string; taskId: string | null }) {
               summary={selectedTask}
               ready={store.byId.size > 0 || (exec !== null && FINISHED.has(exec.state) && graph !== null)}
               onClose={() => navigate(`/executions/${id}`)}
+              onChanged={follow}
             />
           </aside>
         )}

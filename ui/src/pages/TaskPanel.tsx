@@ -154,7 +154,7 @@ function Section(props: { title: string; open?: boolean; onOpen?: () => void; ch
   );
 }
 
-export function TaskPanel(props: { taskId: string; summary: TaskSummary | null; ready: boolean; onClose: () => void }) {
+export function TaskPanel(props: { taskId: string; summary: TaskSummary | null; ready: boolean; onClose: () => void; onChanged?: () => void }) {
   const { taskId, summary, ready } = props;
   const huge = (summary?.items?.total ?? 0) > HUGE;
   const [task, setTask] = useState<TaskRecord | null>(null);
@@ -220,6 +220,7 @@ export function TaskPanel(props: { taskId: string; summary: TaskSummary | null; 
     setBusy(true);
     try {
       setTask(await put<TaskRecord>(`/v2/tasks/${taskId}`, body));
+      props.onChanged?.();
     } catch (e) {
       setErr(errorText(e));
     } finally {
