@@ -6,7 +6,10 @@
 // validation errors are marked at their line; triggers are listed. The page must log no error (a
 // Content-Security-Policy violation is one). Screenshots go to $BORA_SCREENSHOTS.
 //
-// Usage: BORA_BIN=build/cli/bora node --test tests/browser/console_test.mjs
+// BORA_MODE=embedded (default: `bora serve --in-memory`) or distributed (`bora serve --kafka --redis` on
+// the services of scripts/services.sh, BORA_KAFKA and BORA_REDIS, under a fresh topic/key prefix).
+//
+// Usage: BORA_BIN=build/cli/bora [BORA_MODE=distributed] node --test tests/browser/console_test.mjs
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -22,7 +25,8 @@ const { chromium } = createRequire(path.join(repo, 'ui', 'package.json'))('playw
 
 const BORA = process.env.BORA_BIN ?? path.join(repo, 'build/cli/bora');
 const CHROMIUM = process.env.BORA_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = process.env.BORA_SCREENSHOTS ?? path.join(repo, 'build/screenshots');
+const MODE = process.env.BORA_MODE ?? 'embedded';
+const SHOTS = path.join(process.env.BORA_SCREENSHOTS ?? path.join(repo, 'build/screenshots'), MODE);
 const TOKEN = 'console-test-token';
 const WAIT = 20000;  // the longest any expectation waits for the page (ms)
 
@@ -60,12 +64,36 @@ console_child:
   tasks:
     inner:
       action: std.echo output=inner
+broken:
+  tasks:
+    t1:
+      action: std.fail
+      on-success: [t2]
+    t2:
+      action: std.echo output=after
+reverse_demo:
+  type: reverse
+  tasks:
+    fetch:
+      action: std.noop
+    build:
+      requires: [fetch]
+      action: std.noop
 `;
 
 let server;    // the bora serve process
 let base;      // http://127.0.0.1:PORT
 let browser;
 let tmp;
+
+// The state an execution ends in, from its own stream (which closes once the execution is finished).
+async function finalState(id) {
+  const r = await fetch(`${base}/v2/executions/${id}/stream`, { headers: { 'X-Auth-Token': TOKEN } });
+  const text = await r.text();
+  const m = text.match(/event: end\ndata: (.*)\n/);
+  if (!m) throw new Error(`execution ${id} did not end: ${text.slice(-300)}`);
+  return JSON.parse(m[1]).state;
+}
 
 async function api(method, route, body, contentType = 'application/json') {
   const init = { method, headers: { 'X-Auth-Token': TOKEN } };
@@ -84,8 +112,16 @@ before(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
   const tokenFile = path.join(tmp, 'token');
   fs.writeFileSync(tokenFile, TOKEN);
-  server = spawn(BORA, ['serve', '--in-memory', '--port', '0', '--auth-token-file', tokenFile],
-                 { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['serve', '--port', '0', '--auth-token-file', tokenFile];
+  if (MODE === 'distributed') {
+    const { BORA_KAFKA: kafka, BORA_REDIS: redis } = process.env;
+    if (!kafka || !redis) throw new Error('distributed mode needs BORA_KAFKA and BORA_REDIS (scripts/services.sh start)');
+    args.push('--kafka', kafka, '--redis', redis, '--partitions', '4',
+              '--prefix', `ui${Math.random().toString(16).slice(2, 10)}.`);
+  } else {
+    args.push('--in-memory');
+  }
+  server = spawn(BORA, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   // The server logs where it listens; read its output until it does (or it exits).
   base = await new Promise((resolve, reject) => {
     const lines = [];
@@ -273,6 +309,43 @@ test('definitions: validation errors are marked at their line; triggers show the
   assert.ok(next);
   assert.match(await cron.textContent(), new RegExp(next.slice(0, 16)));
   await page.screenshot({ path: path.join(SHOTS, 'triggers.png') });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('operator actions from the task panel: rerun and skip a failed task; a reverse workflow', async () => {
+  const failed = await api('POST', '/v2/executions', { workflow_name: 'broken' });
+  const page = await newPage();
+  page.on('dialog', (d) => d.accept());  // confirmations, if the page asks
+  await login(page, `/ui/executions/${failed.id}`);
+  await waitText(page, 'execution-state', 'ERROR');
+  await waitState(page, 'node-t1', 'ERROR');
+  await page.getByTestId('node-t1').click();
+  await page.getByTestId('task-panel').waitFor({ timeout: WAIT });
+  const t1 = page.url().split('/').pop();
+
+  // Rerun: it fails again, so a second action execution and the execution back in ERROR.
+  const [rerun] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith(`/v2/tasks/${t1}`) && r.request().method() === 'PUT'),
+    page.getByTestId('action-rerun').click(),
+  ]);
+  assert.equal(rerun.status(), 200);
+  assert.equal(await finalState(failed.id), 'ERROR');
+  assert.equal((await api('GET', `/v2/tasks/${t1}/items`)).total, 2, 'the rerun ran the action again');
+  await waitState(page, 'node-t1', 'ERROR');
+
+  await page.getByTestId('action-skip').click();
+  await waitState(page, 'node-t1', 'SKIPPED');
+  await waitState(page, 'node-t2', 'SUCCESS');
+  await waitText(page, 'execution-state', 'SUCCESS');
+  await page.screenshot({ path: path.join(SHOTS, 'task-skipped.png') });
+
+  const rev = await api('POST', '/v2/executions', { workflow_name: 'reverse_demo', params: { task_name: 'build' } });
+  await page.goto(base + `/ui/executions/${rev.id}`);
+  await waitText(page, 'execution-state', 'SUCCESS');
+  assert.equal(await page.getByTestId('edge-fetch-build').getAttribute('data-kind'), 'requires');
+  await waitState(page, 'node-fetch', 'SUCCESS');
+  await waitState(page, 'node-build', 'SUCCESS');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
