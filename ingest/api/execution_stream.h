@@ -10,8 +10,10 @@
 //   event: end         data: {"state": "SUCCESS"}  once the execution is finished; the stream ends
 //   event: gone        data: <the fault>            the execution was deleted; the stream ends
 // Changes are found by reading the execution's head (ExecutionsApi::ChangeMarker: cheap however
-// large the execution) every `poll`; the views and summaries are read only when it moved. So a
-// change shows within `poll` plus the time the orchestrator takes to commit it.
+// large the execution) every `poll`; the views and summaries are read only when it moved, and no sooner
+// than 3x the last such read's duration after it (a 100,000-item execution changing all the time is not
+// read whole every poll). So a change shows within `poll` (or that spacing) plus the time the
+// orchestrator takes to commit it.
 //
 // Thread-safety: the stream is read by the HTTP server's stream thread; ExecutionsApi's views are
 // thread-safe.
