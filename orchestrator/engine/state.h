@@ -171,8 +171,9 @@ struct ExecutionIndex {
   int64_t incomplete_tasks = 0;  // tasks not in a completed state
 };
 
-// The whole state of one workflow execution.
-struct ExecutionState {
+// Everything of a workflow execution but its tasks: what listings and live views read
+// (StateStore::ReadExecutionHead), copied without touching the tasks.
+struct ExecutionHead {
   std::string id;
   std::string workflow_name;       // full name ("wb.wf")
   std::string workflow_namespace;  // "" = default
@@ -193,7 +194,6 @@ struct ExecutionState {
   Json output = JsonObject();
   Json global_context = JsonObject();  // `vars` + global publishes
 
-  std::vector<TaskExecution> tasks;         // creation order
   std::map<std::string, TimerInfo> timers;  // live timers by id
   std::vector<BackloggedStart> backlog;     // task starts held back by a `pause` command
   bool finished_notified = false;  // ExecutionFinished already emitted for the current completion
@@ -201,6 +201,11 @@ struct ExecutionState {
   uint64_t id_counter = 0;  // for deterministic ids
   TimestampUs created_at = 0;
   TimestampUs updated_at = 0;
+};
+
+// The whole state of one workflow execution: its head and its tasks.
+struct ExecutionState : ExecutionHead {
+  std::vector<TaskExecution> tasks;  // creation order
 
   ExecutionIndex index;  // derived
   // Not stored: indexes of the tasks whose change list is not empty (changed_actions or
@@ -232,6 +237,12 @@ struct ExecutionState {
   // Appends ToJsonText() to `out` (lets a caller reuse one buffer).
   void AppendJsonText(std::string& out) const;
   static Result<ExecutionState> FromJson(const Json& json);
+  // A state holding this one's head and no tasks (an empty index): copies no task.
+  ExecutionState CopyHead() const {
+    ExecutionState head;
+    static_cast<ExecutionHead&>(head) = *this;
+    return head;
+  }
 
   // Split serialisation, for stores that write only the tasks that changed: the head is
   // ToJsonText() with "task_count" in place of "tasks"; a task's text is its element of "tasks".

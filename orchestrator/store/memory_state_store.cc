@@ -128,6 +128,16 @@ Result<std::optional<engine::ExecutionState>> MemoryStateStore::ReadExecution(
   return std::optional<engine::ExecutionState>(*it->second);
 }
 
+Result<std::optional<engine::ExecutionState>> MemoryStateStore::ReadExecutionHead(
+    PartitionId partition, const ExecutionId& execution_id) {
+  BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
+  MutexLock owner(p->mu);
+  MutexLock lock(p->meta_mu);
+  auto it = p->states.find(execution_id.value());
+  if (it == p->states.end()) return std::optional<engine::ExecutionState>();
+  return std::optional<engine::ExecutionState>(it->second->CopyHead());
+}
+
 Result<std::vector<engine::ExecutionState>> MemoryStateStore::ReadExecutionHeads(
     PartitionId partition) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
@@ -135,12 +145,7 @@ Result<std::vector<engine::ExecutionState>> MemoryStateStore::ReadExecutionHeads
   MutexLock lock(p->meta_mu);
   std::vector<engine::ExecutionState> out;
   out.reserve(p->states.size());
-  for (const auto& [id, st] : p->states) {
-    // The shared object is never modified here, not even for a moment: copied whole, tasks dropped.
-    out.push_back(*st);
-    out.back().tasks.clear();
-    out.back().index = {};
-  }
+  for (const auto& [id, st] : p->states) out.push_back(st->CopyHead());
   return out;
 }
 
@@ -190,10 +195,7 @@ Result<std::vector<engine::ExecutionState>> MemoryStateStore::ReadExecutionHeads
     std::partial_sort(keys.begin(), keys.begin() + static_cast<long>(n), keys.end(),
                       [&](const auto& a, const auto& b) { return less(a.first, b.first); });
     for (size_t i = 0; i < n; ++i) {
-      // Copied whole, then the tasks dropped (the shared object is never modified), as ReadExecutionHeads.
-      candidates.push_back(*keys[i].second);
-      candidates.back().tasks.clear();
-      candidates.back().index = {};
+      candidates.push_back(keys[i].second->CopyHead());
     }
   }
   std::sort(candidates.begin(), candidates.end(), [&](const auto& a, const auto& b) {

@@ -35,6 +35,9 @@ class MemoryStateStore final : public StateStore {
   Result<std::optional<TimestampUs>> NextTimer(PartitionId partition) override;
   Result<std::optional<engine::ExecutionState>> ReadExecution(
       PartitionId partition, const ExecutionId& execution_id) override;
+  // Copies the head only (ExecutionState::CopyHead): cheap however many tasks the execution has.
+  Result<std::optional<engine::ExecutionState>> ReadExecutionHead(
+      PartitionId partition, const ExecutionId& execution_id) override;
   Result<std::vector<engine::ExecutionState>> ReadExecutionHeads(PartitionId partition) override;
   // A scan of the states in memory.
   Result<std::optional<ExecutionKey>> FindExecutionOf(const std::string& id) override;
