@@ -252,6 +252,16 @@ export function ExecutionPage(props: { id: string; taskId: string | null }) {
   const [graphError, setGraphError] = useState<string | null>(null);
   const graphFor = useRef<string>('');
   useEffect(() => warmLayout(), []);
+  // Escape closes the task panel.
+  useEffect(() => {
+    if (!taskId) return;
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (e.key === 'Escape' && !(t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA'))) navigate(`/executions/${id}`);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [id, taskId]);
 
   useEffect(() => {
     if (!exec) return;
