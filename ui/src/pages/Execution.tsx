@@ -301,6 +301,7 @@ export function ExecutionPage(props: { id: string; taskId: string | null }) {
           onError={setError}
         />
       ) : !error && <Loading what="execution" />}
+      {(exec || !error) && (
       <div class="exec-body">
         <div class="exec-main">
           <section class="graph-section">
@@ -327,6 +328,7 @@ export function ExecutionPage(props: { id: string; taskId: string | null }) {
           </aside>
         )}
       </div>
+      )}
     </div>
   );
 }
