@@ -175,6 +175,20 @@ try {
         await page.waitForTimeout(1500);
       }
     },
+    async rerun([exec, task]) {
+      await page.goto(`${base}/ui/executions/${exec}`);
+      await page.waitForSelector('body[data-graph-ready="1"]');
+      console.log('progress', await page.locator(`[data-testid=progress-${task}]`).textContent());
+      await page.click(`[data-testid=node-${task}]`);
+      await page.waitForSelector('[data-testid=action-rerun]:not([disabled])');
+      await page.waitForSelector('[data-testid=item-row]');
+      await shot('rerun-before.png');
+      const before = Number(await page.evaluate(() => document.body.dataset.streamEvents));
+      await page.click('[data-testid=action-rerun]');
+      await page.waitForSelector(`[data-testid=node-${task}][data-state=RUNNING]`, { timeout: 10000 });
+      console.log('rerun → RUNNING; exec', await page.locator('[data-testid=execution-state]').textContent(), 'events', before, '→', await page.evaluate(() => document.body.dataset.streamEvents));
+      await shot('rerun-after.png');
+    },
     async list() {
       await page.goto(`${base}/ui/`);
       await page.waitForSelector('[data-testid=execution-row]');
