@@ -233,6 +233,7 @@ function TaskTable(props: { store: TaskStore; execId: string; selectedId: string
                 {[
                   t.items ? `${(t.items.success + t.items.error).toLocaleString()}/${t.items.total.toLocaleString()} items` : '',
                   t.retry_no ? `retry ${t.retry_no}` : '',
+                  !t.items && (t.actions ?? 0) > 1 ? `${t.actions} actions` : '',
                   t.type === 'WORKFLOW' ? 'sub-workflow' : '',
                 ]
                   .filter(Boolean)
