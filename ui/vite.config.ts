@@ -26,6 +26,8 @@ export default defineConfig(async ({ command }) => {
     plugins,
     esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
     worker: { format: 'es' },
+    // Pre-bundle ELK up front so the dev server does not reload the page on first use.
+    optimizeDeps: { include: ['elkjs/lib/elk-api.js', 'elkjs/lib/elk-worker.min.js'] },
     build: {
       target: 'es2020',
       sourcemap: false,

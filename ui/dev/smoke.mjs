@@ -157,6 +157,38 @@ try {
       console.log('back at parent with panel', page.url());
       await shot('sub-parent.png');
     },
+    async livebig([exec]) {
+      // A big execution while it runs: states change in place, clicks stay quick.
+      await page.goto(`${base}/ui/executions/${exec}`);
+      await page.waitForSelector('body[data-graph-ready="1"]', { timeout: 30000 });
+      for (let i = 0; i < 6; i++) {
+        const t = Date.now();
+        const n = await page.evaluate(() => {
+          const c = {};
+          for (const g of document.querySelectorAll('g.node.kind-task')) c[g.getAttribute('data-state')] = (c[g.getAttribute('data-state')] ?? 0) + 1;
+          return { states: c, events: document.body.dataset.streamEvents, marks: performance.getEntriesByName('bora:graph-rendered').length };
+        });
+        const rows = await page.locator('[data-testid=task-row]').count();
+        await page.locator('[data-testid=graph-fit]').click();
+        console.log(JSON.stringify({ ...n, rows, evalAndClickMs: Date.now() - t }));
+        if (i === 3) await shot('livebig.png');
+        await page.waitForTimeout(1500);
+      }
+    },
+    async rerun([exec, task]) {
+      await page.goto(`${base}/ui/executions/${exec}`);
+      await page.waitForSelector('body[data-graph-ready="1"]');
+      console.log('progress', await page.locator(`[data-testid=progress-${task}]`).textContent());
+      await page.click(`[data-testid=node-${task}]`);
+      await page.waitForSelector('[data-testid=action-rerun]:not([disabled])');
+      await page.waitForSelector('[data-testid=item-row]');
+      await shot('rerun-before.png');
+      const before = Number(await page.evaluate(() => document.body.dataset.streamEvents));
+      await page.click('[data-testid=action-rerun]');
+      await page.waitForSelector(`[data-testid=node-${task}][data-state=RUNNING]`, { timeout: 10000 });
+      console.log('rerun → RUNNING; exec', await page.locator('[data-testid=execution-state]').textContent(), 'events', before, '→', await page.evaluate(() => document.body.dataset.streamEvents));
+      await shot('rerun-after.png');
+    },
     async list() {
       await page.goto(`${base}/ui/`);
       await page.waitForSelector('[data-testid=execution-row]');

@@ -62,6 +62,15 @@ const TaskNode = memo(function TaskNode(props: {
       class={`node kind-task state-${state}${live ? '' : ' preview'}${selected ? ' selected' : ''}`}
       transform={`translate(${box.x},${box.y})`}
       onClick={() => props.onSelect?.(name)}
+      tabIndex={props.onSelect ? 0 : undefined}
+      role={props.onSelect ? 'button' : undefined}
+      aria-label={`${name}: ${state}`}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter' || e.key === ' ') {
+          e.preventDefault();
+          props.onSelect?.(name);
+        }
+      }}
     >
       <title>{`${name}${sub ? `\n${sub}` : ''}\n${state}${entry?.latest.items ? `\n${entry.latest.items.running.toLocaleString()} items running` : ''}${entry?.latest.state_info ? `\n${trunc(entry.latest.state_info, 300)}` : ''}`}</title>
       <rect class="node-box" width={box.w} height={box.h} rx={6} />

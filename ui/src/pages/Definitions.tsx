@@ -67,7 +67,7 @@ export function DefinitionsPage(props: { kind: Kind }) {
   );
 }
 
-function Editor(props: { value: string; onInput: (v: string) => void; errorLines: Map<number, string> }) {
+function Editor(props: { value: string; onInput: (v: string) => void; errorLines: Map<number, string>; area: { current: HTMLTextAreaElement | null } }) {
   const gutter = useRef<HTMLDivElement>(null);
   const lines = props.value.split('\n').length;
   const nums = [];
@@ -89,6 +89,7 @@ function Editor(props: { value: string; onInput: (v: string) => void; errorLines
         {nums}
       </div>
       <textarea
+        ref={props.area}
         data-testid="definition-editor"
         spellcheck={false}
         wrap="off"
@@ -113,6 +114,17 @@ export function DefinitionPage(props: { kind: Kind; name: string }) {
   const [graphError, setGraphError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const namespace = new URLSearchParams(window.location.search).get('namespace') ?? '';
+  const area = useRef<HTMLTextAreaElement>(null);
+  const goToLine = (line: number) => {
+    const ta = area.current;
+    if (!ta) return;
+    const lines = ta.value.split('\n');
+    let pos = 0;
+    for (let i = 0; i < line - 1 && i < lines.length; i++) pos += lines[i].length + 1;
+    ta.focus();
+    ta.setSelectionRange(pos, pos + (lines[line - 1]?.length ?? 0));
+    ta.scrollTop = Math.max(0, (line - 5) * 18);
+  };
 
   const loadGraph = () => {
     if (kind !== 'workflows') return;
@@ -157,6 +169,7 @@ export function DefinitionPage(props: { kind: Kind; name: string }) {
       await request<unknown>('PUT', `/v2/${kind}` + qs({ namespace }), { text });
       setSaved('Saved.');
       setValidation(null);
+      setDef((d) => (d ? { ...d, definition: text } : d));
       loadGraph();
     } catch (e) {
       setError(errorText(e));
@@ -201,14 +214,19 @@ export function DefinitionPage(props: { kind: Kind; name: string }) {
               <ul class="validation-errors" data-testid="validation-errors">
                 {(validation.errors?.length ? validation.errors : [{ message: validation.error ?? 'invalid' } as { line?: number; column?: number; message: string; task?: string }]).map((e) => (
                   <li>
-                    {e.line ? <span class="mono">line {e.line}{e.column ? `:${e.column}` : ''}: </span> : null}
+                    {e.line ? (
+                      <button class="link-button mono" onClick={() => goToLine(e.line!)} title="go to the line">
+                        line {e.line}
+                        {e.column ? `:${e.column}` : ''}:
+                      </button>
+                    ) : null}
                     {e.task ? <span class="mono">[{e.task}] </span> : null}
                     {e.message}
                   </li>
                 ))}
               </ul>
             )}
-            <Editor value={text} onInput={setText} errorLines={errorLines} />
+            <Editor value={text} onInput={setText} errorLines={errorLines} area={area} />
           </div>
           {kind === 'workflows' && (
             <div class="definition-graph">

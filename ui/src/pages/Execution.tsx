@@ -20,6 +20,7 @@ function bumpStreamEvents(): void {
 function useLiveExecution(id: string) {
   const [exec, setExec] = useState<Execution | null>(null);
   const [store, setStore] = useState<TaskStore>(emptyStore);
+  const [loaded, setLoaded] = useState(false); // the first task list has arrived
   const [error, setError] = useState<string | null>(null);
   const [gone, setGone] = useState(false);
   // Bumped after a rerun/skip/resume: the stream of a finished execution has closed; follow it again.
@@ -31,6 +32,7 @@ function useLiveExecution(id: string) {
       lastId.current = id;
       setExec(null);
       setStore(emptyStore());
+      setLoaded(false);
     }
     setError(null);
     setGone(false);
@@ -49,7 +51,10 @@ function useLiveExecution(id: string) {
         return;
       }
       if (ev.event === 'execution') setExec(data as Execution);
-      else if (ev.event === 'tasks') setStore((s) => mergeTasks(s, (data.tasks ?? []) as TaskSummary[]));
+      else if (ev.event === 'tasks') {
+        setStore((s) => mergeTasks(s, (data.tasks ?? []) as TaskSummary[]));
+        setLoaded(true);
+      }
       else if (ev.event === 'end') {
         ended = true;
         setExec((cur) => (cur ? { ...cur, state: data.state ?? cur.state } : cur));
@@ -70,6 +75,7 @@ function useLiveExecution(id: string) {
           ]);
           setExec(e);
           setStore((s) => mergeTasks(s, t.tasks));
+          setLoaded(true);
           bumpStreamEvents();
           if (FINISHED.has(e.state)) return;
         } catch (e) {
@@ -99,7 +105,7 @@ function useLiveExecution(id: string) {
   }, [id, gen]);
 
   const follow = useCallback(() => setGen((g) => g + 1), []);
-  return { exec, setExec, store, error, setError, gone, follow };
+  return { exec, setExec, store, loaded, error, setError, gone, follow };
 }
 
 function ExecHeader(props: { exec: Execution; onChange: (e: Execution) => void; onError: (s: string) => void }) {
@@ -227,6 +233,7 @@ function TaskTable(props: { store: TaskStore; execId: string; selectedId: string
                 {[
                   t.items ? `${(t.items.success + t.items.error).toLocaleString()}/${t.items.total.toLocaleString()} items` : '',
                   t.retry_no ? `retry ${t.retry_no}` : '',
+                  !t.items && (t.actions ?? 0) > 1 ? `${t.actions} actions` : '',
                   t.type === 'WORKFLOW' ? 'sub-workflow' : '',
                 ]
                   .filter(Boolean)
@@ -247,11 +254,21 @@ function TaskTable(props: { store: TaskStore; execId: string; selectedId: string
 
 export function ExecutionPage(props: { id: string; taskId: string | null }) {
   const { id, taskId } = props;
-  const { exec, setExec, store, error, setError, gone, follow } = useLiveExecution(id);
+  const { exec, setExec, store, loaded, error, setError, gone, follow } = useLiveExecution(id);
   const [graph, setGraph] = useState<Graph | null>(null);
   const [graphError, setGraphError] = useState<string | null>(null);
   const graphFor = useRef<string>('');
   useEffect(() => warmLayout(), []);
+  // Escape closes the task panel.
+  useEffect(() => {
+    if (!taskId) return;
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (e.key === 'Escape' && !(t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA'))) navigate(`/executions/${id}`);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [id, taskId]);
 
   useEffect(() => {
     if (!exec) return;
@@ -291,6 +308,7 @@ export function ExecutionPage(props: { id: string; taskId: string | null }) {
           onError={setError}
         />
       ) : !error && <Loading what="execution" />}
+      {(exec || !error) && (
       <div class="exec-body">
         <div class="exec-main">
           <section class="graph-section">
@@ -310,13 +328,14 @@ export function ExecutionPage(props: { id: string; taskId: string | null }) {
               key={taskId}
               taskId={taskId}
               summary={selectedTask}
-              ready={store.byId.size > 0 || (exec !== null && FINISHED.has(exec.state) && graph !== null)}
+              ready={loaded}
               onClose={() => navigate(`/executions/${id}`)}
               onChanged={follow}
             />
           </aside>
         )}
       </div>
+      )}
     </div>
   );
 }

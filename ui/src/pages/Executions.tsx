@@ -67,8 +67,11 @@ export function ExecutionsPage(props: { query: URLSearchParams }) {
 
   useEffect(() => {
     let stop = false;
+    let busy = false; // a slow server: do not stack refreshes
     const ac = new AbortController();
     const load = async () => {
+      if (busy) return;
+      busy = true;
       const list = get<{ executions: Execution[]; next?: string }>(
         '/v2/executions' +
           qs({ limit: PAGE, sort_keys: 'created_at', sort_dirs: 'desc', marker: f.marker, ...apiFilters(f, true) }),
@@ -96,6 +99,8 @@ export function ExecutionsPage(props: { query: URLSearchParams }) {
         setError(null);
       } catch (e) {
         if (!stop && !ac.signal.aborted) setError(errorText(e));
+      } finally {
+        busy = false;
       }
     };
     load();

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, errorText, get, put, qs } from '../api';
 import { ErrorBox, Link, StateBadge } from '../components/common';
 import { JsonTree } from '../components/JsonTree';
@@ -33,7 +33,28 @@ function ActionDetail(props: { id: string }) {
   );
 }
 
-function ItemsList(props: { taskId: string; state: string }) {
+/** The value, updated at most every `ms` (the last change always lands). */
+function useThrottled<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    const wait = last.current + ms - Date.now();
+    if (wait <= 0) {
+      last.current = Date.now();
+      setV(value);
+      return;
+    }
+    const t = setTimeout(() => {
+      last.current = Date.now();
+      setV(value);
+    }, wait);
+    return () => clearTimeout(t);
+  }, [value]);
+  return v;
+}
+
+function ItemsList(props: { taskId: string; state: string; version: string }) {
+  const version = useThrottled(props.version, 2000);
   const [offset, setOffset] = useState(0);
   const [stateFilter, setStateFilter] = useState('');
   const [data, setData] = useState<{ total: number; items: Item[] } | null>(null);
@@ -61,7 +82,7 @@ function ItemsList(props: { taskId: string; state: string }) {
     return () => {
       stop = true;
     };
-  }, [props.taskId, offset, stateFilter, props.state]);
+  }, [props.taskId, offset, stateFilter, props.state, version]);
   return (
     <div class="items">
       <div class="row">
@@ -321,7 +342,11 @@ export function TaskPanel(props: { taskId: string; summary: TaskSummary | null; 
             <JsonTree text={task?.runtime_context ?? summary?.runtime_context ?? null} testid="task-runtime-context" />
           </Section>
           <Section title={withItems ? 'Items (action executions)' : 'Action executions'} open={withItems}>
-            <ItemsList taskId={taskId} state={state} />
+            <ItemsList
+              taskId={taskId}
+              state={state}
+              version={summary?.items ? `${summary.items.success}/${summary.items.error}/${summary.items.running}` : String(summary?.actions ?? '')}
+            />
           </Section>
         </>
       )}
