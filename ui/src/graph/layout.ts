@@ -1,6 +1,7 @@
 import ELK from 'elkjs/lib/elk-api.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { Graph, GraphNode } from '../types';
+import type { DagreRequest, DagreResponse } from './dagre.worker';
 
 export interface Box {
   x: number;
@@ -48,9 +49,35 @@ export function nodeSize(n: GraphNode): { w: number; h: number } {
   return { w: n.workflow ? w + 50 : w, h: n.with_items ? 62 : 48 };
 }
 
+// Above this many nodes the layout is dagre's (dagre.worker.ts says why), else ELK's.
+export const BIG_GRAPH = 300;
+
+function layoutWithDagre(g: Graph, direction: Direction, ids: Set<string>): Promise<Layout> {
+  const request: DagreRequest = {
+    nodes: g.nodes.map((n) => ({ id: n.id, ...nodeSize(n) })),
+    edges: g.edges.flatMap((e, index) => (ids.has(e.from) && ids.has(e.to) ? [{ index, from: e.from, to: e.to }] : [])),
+    direction,
+  };
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./dagre.worker.ts', import.meta.url), { type: 'module' });
+    worker.onmessage = (ev: MessageEvent<DagreResponse>) => {
+      worker.terminate();
+      const boxes = new Map<string, Box>();
+      for (const b of ev.data.boxes) boxes.set(b.id, { x: b.x, y: b.y, w: b.w, h: b.h });
+      resolve({ boxes, edges: ev.data.edges, width: ev.data.width, height: ev.data.height });
+    };
+    worker.onerror = (ev) => {
+      worker.terminate();
+      reject(new Error(`layout failed: ${ev.message}`));
+    };
+    worker.postMessage(request);
+  });
+}
+
 export async function layoutGraph(g: Graph, direction: Direction): Promise<Layout> {
   const ids = new Set(g.nodes.map((n) => n.id));
-  const big = g.nodes.length > 300;
+  if (g.nodes.length > BIG_GRAPH) return layoutWithDagre(g, direction, ids);
+  const big = g.nodes.length > 100;  // lighter settings: ELK compiles as it goes, and that is slow
   const children: ElkNode[] = g.nodes.map((n) => ({ id: n.id, ...sizeOf(n) }));
   const edges: ElkExtendedEdge[] = [];
   g.edges.forEach((e, i) => {
