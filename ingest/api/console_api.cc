@@ -15,15 +15,21 @@ constexpr engine::State kCountedStates[] = {State::kIdle,    State::kRunning, St
 
 namespace executions_internal {
 
-Result<std::optional<Filter>> SearchFilter(const HttpRequest& request) {
-  const std::string text = request.Query("search");
-  if (text.empty()) return std::optional<Filter>();
-  if (text.size() > 1000) return InvalidArgument("search: longer than 1000 characters");
-  Filter f;
-  f.op = "search";
-  f.values = {AsciiLower(text)};
-  f.search_fields = {"id", "workflow_name", "description", "state_info"};
-  return std::optional<Filter>(std::move(f));
+Result<std::vector<Filter>> ConsoleFilters(const HttpRequest& request) {
+  std::vector<Filter> out;
+  if (const std::string text = request.Query("search"); !text.empty()) {
+    if (text.size() > 1000) return InvalidArgument("search: longer than 1000 characters");
+    Filter f;
+    f.op = "search";
+    f.values = {AsciiLower(text)};
+    f.search_fields = {"id", "workflow_name", "description", "state_info"};
+    out.push_back(std::move(f));
+  }
+  // Mistral's filters take one condition per field: a time range needs a second one.
+  if (const std::string before = request.Query("created_before"); !before.empty()) {
+    out.push_back(Filter{"created_at", "lte", {before}, {}});
+  }
+  return out;
 }
 
 }  // namespace executions_internal
@@ -31,8 +37,8 @@ Result<std::optional<Filter>> SearchFilter(const HttpRequest& request) {
 Result<HttpResponse> ExecutionsApi::Impl::CountExecutions(const HttpRequest& request) {
   BORA_ASSIGN_OR_RETURN(auto q, ParseListQuery(request, kExecutionFilters, ctx_.limits.max_limit,
                                                kExecutionNonFilters));
-  BORA_ASSIGN_OR_RETURN(auto search, SearchFilter(request));
-  if (search) q.filters.push_back(std::move(*search));
+  BORA_ASSIGN_OR_RETURN(auto more, ConsoleFilters(request));
+  for (auto& f : more) q.filters.push_back(std::move(f));
   BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
   BORA_ASSIGN_OR_RETURN(auto all, AllHeads(overlays));
   MistralViews views(ctx_);

@@ -56,8 +56,8 @@ HttpResponse NoContent() {
 Result<HttpResponse> ExecutionsApi::Impl::ListExecutions(const HttpRequest& request) {
   BORA_ASSIGN_OR_RETURN(auto q, ParseListQuery(request, kExecutionFilters, ctx_.limits.max_limit,
                                                kExecutionNonFilters));
-  BORA_ASSIGN_OR_RETURN(auto search, SearchFilter(request));
-  if (search) q.filters.push_back(std::move(*search));
+  BORA_ASSIGN_OR_RETURN(auto more, ConsoleFilters(request));
+  for (auto& f : more) q.filters.push_back(std::move(f));
   BORA_ASSIGN_OR_RETURN(auto include_output, QueryBool(request, "include_output", false));
   BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
   // The default order is the store's listing order: read as far as the page needs only.

@@ -70,7 +70,8 @@ const std::set<std::string> kExecutionFilters = {"id",
                                                  "updated_at",
                                                  "project_id",
                                                  "published_global"};
-const std::set<std::string> kExecutionNonFilters = {"include_output", "all_projects", "search"};
+const std::set<std::string> kExecutionNonFilters = {"include_output", "all_projects", "search",
+                                                    "created_before"};
 
 std::string NotFoundMessage(std::string_view model, const std::string& id) {
   return std::string(model) + " not found [id=" + id + "]";

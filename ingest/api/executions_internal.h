@@ -47,10 +47,11 @@ Result<int64_t> QueryInt(const HttpRequest& request, const std::string& key, int
 // A json-typed request field that must be an object (or absent/null: empty object).
 Result<Json> ObjectField(const JsonObject& body, std::string_view key);
 void EnsureIndex(ExecutionState& st);
-// The executions list's `search=<text>` (Bora): a case-insensitive substring of the id, workflow
-// name, description or state_info, as a filter; nullopt when absent (console_api.cc).
-Result<std::optional<Filter>> SearchFilter(const HttpRequest& request);
-// kNonFilters and `search` (the execution lists).
+// The executions list's own parameters (Bora; console_api.cc) as filters: `search=<text>` (a
+// case-insensitive substring of the id, workflow name, description or state_info) and
+// `created_before=<time>` (created_at lte, beside a created_at filter).
+Result<std::vector<Filter>> ConsoleFilters(const HttpRequest& request);
+// kNonFilters, `search` and `created_before` (the execution lists).
 extern const std::set<std::string> kExecutionNonFilters;
 // The execution list's filterable fields.
 extern const std::set<std::string> kExecutionFilters;

@@ -662,6 +662,8 @@ TEST_F(OpenApiScenarioTest, EveryResponseOfEveryEndpointMatchesTheDocument) {
   Call("GET", "/v2/executions/counts?workflow_name=wf&search=fir", 200);
   Call("GET", "/v2/executions/counts?nope=1", 400);
   Call("GET", "/v2/executions?search=first&limit=1", 200);
+  Call("GET",
+       "/v2/executions?created_at=gte:2000-01-01 00:00:00&created_before=2999-01-01 00:00:00", 200);
   Call("PUT", "/v2/executions/" + e1, 200, R"({"description": "renamed"})");
   Call("PUT", "/v2/executions/" + e1, 400, R"({})");
   Call("PUT", "/v2/executions/" + e1, 400, R"({"state": "BOGUS"})");

@@ -277,6 +277,13 @@ test('user data is shown as text: a published <script>, an HTML description', as
   assert.equal(await row.locator('img').count(), 0);
   assert.equal(await page.evaluate(() => window.__xss2), undefined);
   await page.screenshot({ path: path.join(SHOTS, 'executions.png') });
+  // Filters: text search, counts by state follow them; the URL keeps them (a link to share).
+  await page.getByTestId('filter-search').fill('xss2');
+  await page.getByTestId('filter-apply').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="execution-row"]').length === 1,
+                             null, { timeout: WAIT });
+  assert.equal(await page.locator('[data-testid="execution-row"]').getAttribute('data-id'), started.id);
+  assert.match(page.url(), /xss2/);
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

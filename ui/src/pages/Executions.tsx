@@ -31,13 +31,13 @@ function toQuery(f: Filters): string {
   return qs({ state: f.state, workflow: f.workflow, after: f.after, before: f.before, q: f.q, marker: f.marker });
 }
 
-/** The API filters for the list and the counts. created_at takes one filter: `before` is applied here when both are set. */
+/** The API filters for the list and the counts (`created_before` and `search` are Bora's). */
 function apiFilters(f: Filters, withState: boolean): Record<string, string> {
   const p: Record<string, string> = {};
   if (withState && f.state) p.state = f.state;
   if (f.workflow) p.workflow_name = f.workflow;
   if (f.after) p.created_at = `gte:${localInputToApi(f.after)}`;
-  else if (f.before) p.created_at = `lte:${localInputToApi(f.before)}`;
+  if (f.before) p.created_before = localInputToApi(f.before);
   if (f.q) p.search = f.q;
   return p;
 }
@@ -88,12 +88,7 @@ export function ExecutionsPage(props: { query: URLSearchParams }) {
       try {
         const [l, c] = await Promise.all([list, cnt]);
         if (stop) return;
-        let ex = l.executions;
-        if (f.after && f.before) {
-          const b = localInputToApi(f.before);
-          ex = ex.filter((e) => e.created_at <= b);
-        }
-        setRows(ex);
+        setRows(l.executions);
         setNext(markerOf(l.next));
         if (c) setCounts(c);
         setError(null);
