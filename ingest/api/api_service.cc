@@ -276,6 +276,7 @@ Status ApiService::Start() {
     return s;
   }
   BORA_LOG_INFO("REST API on http://{}", impl_->server->endpoint());
+  BORA_LOG_INFO("Web console on http://{}/ui", impl_->server->endpoint());
   if (std::string warning = ExposureWarning(ho); !warning.empty()) BORA_LOG_WARN("{}", warning);
   return Status::Ok();
 }
