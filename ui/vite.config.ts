@@ -2,11 +2,9 @@ import { defineConfig } from 'vite';
 
 // The console is served by Bora's API server at /ui (assets embedded in the binary).
 // `npm run build -- --outDir <dir> --emptyOutDir` overrides the output directory.
-// Dev only: `BORA_URL=http://127.0.0.1:PORT npx vite` proxies /v2 to a running Bora;
-// `BORA_MOCK=1` also answers the endpoints a given Bora binary may not have yet (dev/mock.js).
-export default defineConfig(async ({ command }) => {
+// Dev only: `BORA_URL=http://127.0.0.1:PORT npx vite` proxies /v2 to a running Bora.
+export default defineConfig(() => {
   const target = process.env.BORA_URL ?? 'http://127.0.0.1:8989';
-  const plugins = [];
   // Bora refuses cross-origin writes; the browser's Origin is the dev server's, so drop it on the way.
   const proxy = {
     '/v2': {
@@ -16,14 +14,8 @@ export default defineConfig(async ({ command }) => {
         p.on('proxyReq', (req) => req.removeHeader('origin')),
     },
   };
-  if (command === 'serve' && process.env.BORA_MOCK) {
-    // @ts-ignore dev-only helper, plain JS
-    const { mockPlugin } = await import('./dev/mock.js');
-    plugins.push(mockPlugin(target));
-  }
   return {
     base: '/ui/',
-    plugins,
     esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
     worker: { format: 'es' },
     // Pre-bundle ELK up front so the dev server does not reload the page on first use.

@@ -28,7 +28,7 @@ const CHROMIUM = process.env.BORA_CHROMIUM ?? '/usr/bin/chromium';
 const MODE = process.env.BORA_MODE ?? 'embedded';
 const SHOTS = path.join(process.env.BORA_SCREENSHOTS ?? path.join(repo, 'build/screenshots'), MODE);
 const TOKEN = 'console-test-token';
-const WAIT = 20000;  // the longest any expectation waits for the page (ms)
+const WAIT = 30000;  // the longest any expectation waits for the page (ms)
 
 const WORKFLOWS = `version: '2.0'
 console_demo:
@@ -82,6 +82,7 @@ reverse_demo:
 `;
 
 let server;    // the bora serve process
+const serverLog = [];  // its last output lines, printed when a test fails
 let base;      // http://127.0.0.1:PORT
 let browser;
 let tmp;
@@ -127,6 +128,8 @@ before(async () => {
     const lines = [];
     const onLine = (line) => {
       lines.push(line);
+      serverLog.push(line);
+      if (serverLog.length > 200) serverLog.shift();
       const m = line.match(/REST API on (http:\/\/[^\s]+)/);
       if (m) resolve(m[1]);
     };
@@ -151,6 +154,26 @@ after(async () => {
   }
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
+
+// test(), and when it fails: a screenshot of every open page (FAILED-*.png), their logged errors and the
+// server's last output lines, so a failure in CI says what the page and the server saw.
+function browserTest(name, fn) {
+  test(name, async () => {
+    try {
+      await fn();
+    } catch (e) {
+      for (const context of browser?.contexts() ?? []) {
+        for (const [i, page] of context.pages().entries()) {
+          const file = path.join(SHOTS, `FAILED-${name.slice(0, 40).replace(/\W+/g, '-')}-${i}.png`);
+          await page.screenshot({ path: file }).catch(() => {});
+          console.error(`page ${page.url()} (screenshot ${file}) logged: ${JSON.stringify(page.errors ?? [])}`);
+        }
+      }
+      console.error(`bora serve's last lines:\n${serverLog.join('\n')}`);
+      throw e;
+    }
+  });
+}
 
 // A page that records every error it logs (a CSP violation is logged as one) and any request that
 // leaves this server.
@@ -186,7 +209,7 @@ async function waitText(page, testid, text) {
                              [testid, text], { timeout: WAIT });
 }
 
-test('an execution started from the page runs live: graph, pause and resume, final states, no reload', async () => {
+browserTest('an execution started from the page runs live: graph, pause and resume, final states, no reload', async () => {
   const page = await newPage();
   const response = await login(page, '/ui/start?workflow=console_demo');
   const csp = response.headers()['content-security-policy'];
@@ -252,7 +275,7 @@ test('an execution started from the page runs live: graph, pause and resume, fin
   await page.context().close();
 });
 
-test('user data is shown as text: a published <script>, an HTML description', async () => {
+browserTest('user data is shown as text: a published <script>, an HTML description', async () => {
   const started = await api('POST', '/v2/executions', {
     workflow_name: 'console_demo', input: { items: 1 },
     description: '<img src=x onerror="window.__xss2 = 1">',
@@ -288,7 +311,7 @@ test('user data is shown as text: a published <script>, an HTML description', as
   await page.context().close();
 });
 
-test('definitions: validation errors are marked at their line; triggers show the next fire time', async () => {
+browserTest('definitions: validation errors are marked at their line; triggers show the next fire time', async () => {
   await api('POST', '/v2/cron_triggers', {
     name: 'nightly', workflow_name: 'console_child', pattern: '0 3 * * *', workflow_input: {},
   });
@@ -320,7 +343,7 @@ test('definitions: validation errors are marked at their line; triggers show the
   await page.context().close();
 });
 
-test('operator actions from the task panel: rerun and skip a failed task; a reverse workflow', async () => {
+browserTest('operator actions from the task panel: rerun and skip a failed task; a reverse workflow', async () => {
   const failed = await api('POST', '/v2/executions', { workflow_name: 'broken' });
   const page = await newPage();
   page.on('dialog', (d) => d.accept());  // confirmations, if the page asks

@@ -1,4 +1,4 @@
-// Dev smoke check against a running preview (npx vite preview with BORA_URL/BORA_MOCK): drives pages like a
+// Dev smoke check against a running preview (npx vite preview with BORA_URL): drives pages like a
 // person would and writes screenshots to $OUT (default /tmp). Usage: node dev/smoke.mjs <base> <script-name> [args]
 import { chromium } from 'playwright-core';
 
