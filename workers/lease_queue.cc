@@ -24,15 +24,13 @@ void LeaseQueue::Add(ActionRequest request, Done done) {
 }
 
 void LeaseQueue::ExpireLocked(TimestampUs now) {
-  std::vector<std::string> gone;
+  std::vector<std::pair<TimestampUs, std::string>> gone;
   for (const auto& [id, held] : leases_) {
-    if (held.expires_at <= now) gone.push_back(id);
+    if (held.expires_at <= now) gone.emplace_back(held.expires_at, id);
   }
-  // Oldest first at the front: the requests that waited longest go out first again.
-  std::sort(gone.begin(), gone.end(), [this](const std::string& a, const std::string& b) {
-    return leases_.at(a).expires_at > leases_.at(b).expires_at;
-  });
-  for (const std::string& id : gone) {
+  // Pushed to the front latest first, so the one that ran out first is taken first.
+  std::sort(gone.begin(), gone.end(), std::greater<>());
+  for (const auto& [at, id] : gone) {
     auto it = leases_.find(id);
     RememberLocked(expired_, expired_order_, id, it->second.entry.request.action_execution_id);
     queue_.push_front(std::move(it->second.entry));

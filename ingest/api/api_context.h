@@ -8,6 +8,7 @@
 //
 // Ownership: nothing is owned; everything outlives the server. Thread-safety: every pointee may be
 // used from any server thread.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,8 @@ struct ApiContext {
   // (ActionRegistry::DeclareExternal, the worker API).
   workers::ActionRegistry* actions = nullptr;
   Bus* bus = nullptr;                              // publishes events (ExecutionClient) and ingest
+  // Frees consumed messages of a topic this process alone reads (runtime::Roles::trim), or null.
+  std::function<void(const TopicPartition&, int64_t)> trim_bus;
   std::string topic_prefix;                        // as ClusterOptions::prefix
   const Clock* clock = nullptr;  // required: whoever assembles the context sets it (ApiService)
   ApiLimits limits;

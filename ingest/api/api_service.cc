@@ -96,6 +96,7 @@ Result<std::unique_ptr<ApiService>> ApiService::Create(const runtime::Roles& rol
   c.engine = roles.engine;
   c.actions = roles.actions;
   c.bus = roles.bus;
+  c.trim_bus = roles.trim;
   c.topic_prefix = roles.topic_prefix;
   c.clock = roles.clock;
   c.limits = options.limits;

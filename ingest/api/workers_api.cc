@@ -357,7 +357,12 @@ class WorkersApi::Impl {
         });
     BORA_RETURN_IF_ERROR(pool->worker->Start());
     Pool* p = pool.get();
-    p->thread = std::thread([p] { runtime::RunWorkerLoop(*p->worker, p->stopping); });
+    p->thread = std::thread([p, trim = ctx_.trim_bus] {
+      runtime::RunWorkerLoop(*p->worker, p->stopping, [p, &trim](size_t) {
+        if (!trim) return;
+        for (const auto& [tp, offset] : p->worker->CommittedPositions()) trim(tp, offset);
+      });
+    });
     BORA_LOG_INFO("worker API: serving pool {} (topic {})", name,
                   protocol::ActionsTopic(name, ctx_.topic_prefix));
     pools_.emplace(name, std::move(pool));

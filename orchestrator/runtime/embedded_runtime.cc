@@ -147,6 +147,7 @@ Roles EmbeddedRuntime::roles() {
   r.add_poll_loop = [this](PollLoop loop) { AddPollLoop(std::move(loop)); };
   r.disk = disk_.get();
   r.worker = true;
+  r.trim = [this](const TopicPartition& tp, int64_t offset) { bus_->TrimBefore(tp, offset); };
   return r;
 }
 

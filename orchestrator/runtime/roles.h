@@ -40,6 +40,9 @@ struct Roles {
   std::function<void(PollLoop)> add_poll_loop;
   disk::DiskDb* disk = nullptr;  // the data directory of `bora serve --data-dir`, or null
   bool worker = false;           // the process runs actions (a worker pool)
+  // Frees a topic's messages below an offset its only consumer committed (the embedded bus, which
+  // keeps everything otherwise); null where the bus keeps its own retention (Kafka).
+  std::function<void(const TopicPartition&, int64_t)> trim;
 };
 
 }  // namespace bora::runtime
