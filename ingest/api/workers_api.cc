@@ -281,7 +281,13 @@ class WorkersApi::Impl {
                                {"actions", std::move(actions)},
                                {"last_seen", FormatMistralTime(w.last_seen)}});
     }
-    return JsonReply(200, JsonObject{{"workers", std::move(out)}});
+    JsonArray pools;
+    for (const auto& [name, pool] : pools_) {
+      pools.push_back(JsonObject{{"pool", name},
+                                 {"queued", static_cast<int64_t>(pool->queue->queued())},
+                                 {"leased", static_cast<int64_t>(pool->queue->leased())}});
+    }
+    return JsonReply(200, JsonObject{{"workers", std::move(out)}, {"pools", std::move(pools)}});
   }
 
  private:
