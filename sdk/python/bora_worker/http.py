@@ -94,8 +94,11 @@ class HttpClient:
         self._timeout_s = timeout_s
         self._lock = threading.Lock()
         self._open: Dict[int, http.client.HTTPConnection] = {}
+        self._aborted = threading.Event()
 
-    def post(self, path: str, body: Any, timeout_s: Optional[float] = None) -> Any:
+    def post(
+        self, path: str, body: Any, timeout_s: Optional[float] = None, abortable: bool = False
+    ) -> Any:
         data = json.dumps(body, allow_nan=False, separators=(",", ":")).encode("utf-8")
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._token:
@@ -104,8 +107,13 @@ class HttpClient:
             http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
         )
         conn = conn_cls(self._host, self._port, timeout=timeout_s or self._timeout_s)
-        with self._lock:
-            self._open[id(conn)] = conn
+        if abortable:
+            with self._lock:
+                self._open[id(conn)] = conn
+            if self._aborted.is_set():  # abort() ran before this request started
+                with self._lock:
+                    self._open.pop(id(conn), None)
+                raise ConnectionAbortedError("the worker is stopping")
         try:
             conn.request("POST", self._base_path + path, body=data, headers=headers)
             resp = conn.getresponse()
@@ -127,9 +135,15 @@ class HttpClient:
             fault = raw[:200].decode("utf-8", "replace") or http.client.responses.get(status, "")
         raise HttpError(status, fault)
 
+    def reset(self) -> None:
+        """Abortable requests work again (a new run)."""
+        self._aborted.clear()
+
     def abort(self) -> None:
-        """Breaks every request in flight (their post() raises OSError): a long poll then ends at
-        once on shutdown."""
+        """Breaks the abortable requests in flight (their post() raises OSError): a long poll then
+        ends at once on shutdown (completions and releases are not abortable). Later abortable
+        requests fail at once until reset()."""
+        self._aborted.set()
         with self._lock:
             conns = list(self._open.values())
         for conn in conns:
@@ -215,7 +229,9 @@ class HttpTransport:
             "wait": _seconds(self.wait),
             "lease": _seconds(self.lease),
         }
-        doc = self.client.post("/v2/workers/poll", body, timeout_s=self.wait + 30.0)
+        doc = self.client.post(
+            "/v2/workers/poll", body, timeout_s=self.wait + 30.0, abortable=True
+        )
         self._count("polls")
         leases = doc.get("leases") if isinstance(doc, dict) else None
         if not isinstance(leases, list):
@@ -265,11 +281,14 @@ class HttpTransport:
         busy); then shuts down gracefully: running actions get shutdown_grace seconds, the leases
         still running after that are released."""
         self._stop = stop
+        self.client.reset()
+        if stop.is_set():
+            return
         runner.start()
         delay = 0.0
         try:
             while not stop.is_set() and not until():
-                if not runner.wait_free(poll_timeout_s):
+                if not runner.wait_free(poll_timeout_s) or stop.is_set():
                     continue
                 try:
                     leases = self.poll(runner, runner.free())
