@@ -108,12 +108,17 @@ class HttpClient:
         )
         conn = conn_cls(self._host, self._port, timeout=timeout_s or self._timeout_s)
         if abortable:
-            with self._lock:
-                self._open[id(conn)] = conn
-            if self._aborted.is_set():  # abort() ran before this request started
+            # Connected before it is registered, under the lock abort() takes: an abort either
+            # sees this socket or ran before, and then this request does not start.
+            try:
+                conn.connect()
                 with self._lock:
-                    self._open.pop(id(conn), None)
-                raise ConnectionAbortedError("the worker is stopping")
+                    if self._aborted.is_set():
+                        raise ConnectionAbortedError("the worker is stopping")
+                    self._open[id(conn)] = conn
+            except BaseException:
+                conn.close()
+                raise
         try:
             conn.request("POST", self._base_path + path, body=data, headers=headers)
             resp = conn.getresponse()
@@ -143,16 +148,15 @@ class HttpClient:
         """Breaks the abortable requests in flight (their post() raises OSError): a long poll then
         ends at once on shutdown (completions and releases are not abortable). Later abortable
         requests fail at once until reset()."""
-        self._aborted.set()
         with self._lock:
-            conns = list(self._open.values())
-        for conn in conns:
-            sock = conn.sock
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            self._aborted.set()
+            for conn in self._open.values():
+                sock = conn.sock
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
 
 
 class _Lease:

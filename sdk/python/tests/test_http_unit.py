@@ -440,9 +440,11 @@ class HttpWorkerTest(unittest.TestCase):
         async def pair(n: int) -> int:
             # Both coroutines must be in flight on the same loop for the second to set the event.
             loops.append(asyncio.get_running_loop())
+            if not ready:  # made on the worker's loop (Python 3.9 binds an Event at creation)
+                ready.append(asyncio.Event())
             if len(loops) == 2:
-                ready.set()
-            await asyncio.wait_for(ready.wait(), TIMEOUT)
+                ready[0].set()
+            await asyncio.wait_for(ready[0].wait(), TIMEOUT)
             await asyncio.sleep(0)
             return n * 10
 
@@ -451,7 +453,7 @@ class HttpWorkerTest(unittest.TestCase):
             await asyncio.sleep(0)
             raise ActionError("async no")
 
-        ready = asyncio.Event()
+        ready: List[asyncio.Event] = []
         s = self.server
         leases = [s.add("py.async_pair", {"n": 1}), s.add("py.async_pair", {"n": 2})]
         self.start(w)
