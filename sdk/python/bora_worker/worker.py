@@ -153,6 +153,10 @@ class Worker:
     def actions(self) -> List[str]:
         return sorted(self._runner.handlers)
 
+    def declarations(self) -> List[Dict[str, str]]:
+        """The actions as the HTTP poll declares them: [{"name", "input", "description"}]."""
+        return [h.declaration() for h in self._runner.handlers.values()]
+
     # ---- the loop --------------------------------------------------------------------------------
 
     def run(self, poll_timeout_s: float = 0.5) -> None:
