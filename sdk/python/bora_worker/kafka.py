@@ -12,6 +12,7 @@ and its HTTP transport work without it.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -197,7 +198,7 @@ class KafkaTransport:
         Idempotent."""
         if self._consumer is not None:
             return
-        from confluent_kafka import Consumer, Producer
+        from confluent_kafka import Consumer, Producer  # type: ignore[import-not-found,unused-ignore]
 
         common = {"bootstrap.servers": self.brokers, **self._config}
         if self._create_topic:
@@ -220,7 +221,7 @@ class KafkaTransport:
 
     def close(self) -> None:
         """Flushes pending results and leaves the group (its partitions move at once)."""
-        from confluent_kafka import KafkaException
+        from confluent_kafka import KafkaException  # type: ignore[import-not-found,unused-ignore]
 
         if self._producer is not None:
             self._producer.flush(self._flush_timeout_s)
@@ -247,7 +248,11 @@ class KafkaTransport:
         runs, its actions get `shutdown_grace` seconds; if some are still running then, nothing is
         committed (the group's next owner runs the batch again).
         """
-        from confluent_kafka import KafkaError, KafkaException, TopicPartition
+        from confluent_kafka import (  # type: ignore[import-not-found,unused-ignore]
+            KafkaError,
+            KafkaException,
+            TopicPartition,
+        )
 
         self.open()
         messages = self._consumer.consume(self._max_batch, timeout_s)
@@ -337,7 +342,7 @@ class KafkaTransport:
                 on_done(i, runner.run_now(req))
             return outcomes
         for i, req in enumerate(requests):
-            runner.submit(req, lambda _req, outcome, i=i: on_done(i, outcome))
+            runner.submit(req, functools.partial(_indexed, on_done, i))
         deadline: Optional[float] = None
         with done:
             while len(outcomes) < len(requests):
@@ -367,8 +372,8 @@ class KafkaTransport:
         self._producer.poll(0)
 
     def _ensure_topic(self, common: Dict[str, Any]) -> None:
-        from confluent_kafka import KafkaError, KafkaException
-        from confluent_kafka.admin import AdminClient, NewTopic
+        from confluent_kafka import KafkaError, KafkaException  # type: ignore[import-not-found,unused-ignore]
+        from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[import-not-found,unused-ignore]
 
         admin = AdminClient(common)
         if self.topic in admin.list_topics(timeout=30).topics:
@@ -385,3 +390,9 @@ class KafkaTransport:
     def _on_delivery(self, err: Any, msg: Any) -> None:
         if err is not None:
             self._delivery_errors.append(str(err))
+
+
+def _indexed(
+    on_done: Callable[[int, Outcome], None], index: int, _req: ActionRequest, outcome: Outcome
+) -> None:
+    on_done(index, outcome)

@@ -162,7 +162,7 @@ class Worker:
     def run(self, poll_timeout_s: float = 0.5) -> None:
         """Runs until stop() (or SIGINT / SIGTERM when called from the main thread): stops polling,
         lets running actions finish for up to shutdown_grace seconds, hands back the rest."""
-        previous: Dict[int, Any] = {}
+        previous: Dict[signal.Signals, Any] = {}
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 previous[sig] = signal.signal(sig, lambda *_: self.stop())
