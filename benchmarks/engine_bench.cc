@@ -25,8 +25,8 @@ struct Env {
   MemoryDefinitions defs;
   workers::ActionRegistry reg;
   Env() {
-    reg.Register({"std.echo", {{"output", true, nullptr}}, false, false, ""}, nullptr);
-    reg.Register({"std.noop", {}, false, false, ""}, nullptr);
+    reg.Register({"std.echo", {{"output", true, nullptr}}, false, false, "", ""}, nullptr);
+    reg.Register({"std.noop", {}, false, false, "", ""}, nullptr);
     if (!defs.AddYaml(kWithItems).ok()) std::abort();
   }
 };

@@ -11,7 +11,27 @@ void ActionRegistry::Register(ActionSignature signature, std::shared_ptr<Action>
 
 const ActionSignature* ActionRegistry::FindSignature(std::string_view name) const {
   auto it = entries_.find(name);
-  return it == entries_.end() ? nullptr : &it->second.signature;
+  if (it != entries_.end()) return &it->second.signature;
+  MutexLock lock(external_mu_);
+  auto ext = external_.find(name);
+  return ext == external_.end() ? nullptr : ext->second;
+}
+
+bool ActionRegistry::DeclareExternal(ActionSignature signature) {
+  if (entries_.count(signature.name)) return false;
+  MutexLock lock(external_mu_);
+  external_storage_.push_back(std::move(signature));
+  const ActionSignature* stored = &external_storage_.back();
+  external_[stored->name] = stored;
+  return true;
+}
+
+std::vector<ActionSignature> ActionRegistry::ExternalSignatures() const {
+  MutexLock lock(external_mu_);
+  std::vector<ActionSignature> out;
+  out.reserve(external_.size());
+  for (const auto& [name, sig] : external_) out.push_back(*sig);
+  return out;
 }
 
 Action* ActionRegistry::FindAction(std::string_view name) const {
@@ -73,6 +93,8 @@ std::vector<std::string> ActionRegistry::Names() const {
   std::vector<std::string> out;
   out.reserve(entries_.size());
   for (const auto& [name, _] : entries_) out.push_back(name);
+  MutexLock lock(external_mu_);
+  for (const auto& [name, _] : external_) out.push_back(name);
   return out;
 }
 

@@ -5,6 +5,7 @@
 // after that it is read-only and thread-safe to share.
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 
 #include "common/json.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "sdk/messages/events.h"
 #include "workers/action_signature.h"
 
@@ -98,14 +100,24 @@ class Action {
   virtual bool MayBlock(const ActionRequest& request) const { return true; }
 };
 
-// Signatures and implementations by name.
+// Signatures and implementations by name, and the signatures of external actions (run by workers of
+// the HTTP worker API, declared while the process runs).
 class ActionRegistry : public ActionSignatures {
  public:
   // Registers or replaces an action. Not thread-safe: call before sharing the registry.
   void Register(ActionSignature signature, std::shared_ptr<Action> action);
 
-  const ActionSignature* FindSignature(std::string_view name) const override;
-  std::vector<std::string> Names() const override;
+  // Declares an external action (signature.pool set), from any thread at any time: false when it
+  // names an action registered with Register() (built-in names cannot be taken over). A new
+  // declaration of the same name replaces the signature; the old one stays valid (pointers from
+  // FindSignature are kept for the registry's lifetime).
+  bool DeclareExternal(ActionSignature signature) EXCLUDES(external_mu_);
+  // The external actions declared so far, by name.
+  std::vector<ActionSignature> ExternalSignatures() const EXCLUDES(external_mu_);
+
+  const ActionSignature* FindSignature(std::string_view name) const override EXCLUDES(external_mu_);
+  std::vector<std::string> Names() const override EXCLUDES(external_mu_);
+  // A registered implementation; nullptr for external actions and unknown names.
   Action* FindAction(std::string_view name) const;
 
  private:
@@ -114,6 +126,9 @@ class ActionRegistry : public ActionSignatures {
     std::shared_ptr<Action> action;
   };
   std::map<std::string, Entry, std::less<>> entries_;
+  mutable Mutex external_mu_;
+  std::deque<ActionSignature> external_storage_ GUARDED_BY(external_mu_);  // append-only
+  std::map<std::string, const ActionSignature*, std::less<>> external_ GUARDED_BY(external_mu_);
 };
 
 }  // namespace bora::workers

@@ -25,6 +25,10 @@ struct ActionSignature {
   bool accepts_any_params = false;  // e.g. std.echo does not; custom SDK actions may
   bool is_async = false;  // completes later through the API (std.async_noop, std.mistral_http)
   std::string description;
+  // An external action (declared by workers of the HTTP worker API): the pool its workers take work
+  // from. A task without `target:` sends its requests there; empty = the task's target (or
+  // default).
+  std::string pool;
 };
 
 // Finds signatures by action name. Thread-safe for concurrent readers once built.

@@ -239,7 +239,8 @@ Result<size_t> ActionWorker::PollOnce(std::chrono::milliseconds timeout) {
     const int64_t scheduled_at_us = ScheduledAtUs(m);
     workers::ActionRequest request = workers::ActionRequest::FromRun(*std::move(run));
     workers::Action* impl = registry_->FindAction(request.action_name);
-    if (!executor_ || impl == nullptr || !impl->MayBlock(request)) {
+    if (!executor_ ||
+        (!options_.executor_runs_all && (impl == nullptr || !impl->MayBlock(request)))) {
       // Quick actions (std.noop, std.echo without delay...) run here: a pool hop costs more than
       // they do.
       if (scheduled_at_us > 0) {

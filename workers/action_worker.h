@@ -46,6 +46,9 @@ struct ActionWorkerOptions {
   // seconds). 0 = every poll (the in-memory bus). A crash re-runs at most this much finished work
   // (actions run at least once).
   std::chrono::milliseconds commit_interval{0};
+  // Every request goes to the executor, even one whose action this process does not know or that
+  // would run inline (the worker API's pools: their actions run in external workers).
+  bool executor_runs_all = false;
 };
 
 class ActionWorker {

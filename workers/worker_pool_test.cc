@@ -57,8 +57,8 @@ class WorkerPoolTest : public ::testing::Test {
   void SetUp() override {
     RegisterStdActions(registry_, StdActionOptions{});
     gate_ = std::make_shared<GateAction>();
-    registry_.Register(ActionSignature{"test.gate", {}, true, false, "test"}, gate_);
-    registry_.Register(ActionSignature{"test.throw", {}, true, false, "test"},
+    registry_.Register(ActionSignature{"test.gate", {}, true, false, "test", ""}, gate_);
+    registry_.Register(ActionSignature{"test.throw", {}, true, false, "test", ""},
                        std::make_shared<ThrowingAction>());
   }
 

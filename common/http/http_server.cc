@@ -61,6 +61,7 @@ struct HttpServer::Impl {
   int stream_slots GUARDED_BY(streams_mu) = 0;
   int streams_running GUARDED_BY(streams_mu) = 0;
   std::set<int> stream_fds GUARDED_BY(streams_mu);  // the native sockets of streams holding a slot
+  int deferred_running GUARDED_BY(streams_mu) = 0;  // HttpResponse::deferred being computed
 
   Impl(const HttpServerOptions& o, const HttpHandler& h) : options(o), handler(h) {}
 
@@ -85,14 +86,26 @@ struct HttpServer::Impl {
     --streams_running;
     streams_cv.NotifyAll();
   }
-  // Ends every stream and waits for their threads.
+  bool AdmitDeferred() {
+    MutexLock lock(streams_mu);
+    if (stopping.load() || deferred_running >= options.max_deferred) return false;
+    ++deferred_running;
+    return true;
+  }
+  void DeferredDone() {
+    MutexLock lock(streams_mu);
+    --deferred_running;
+    streams_cv.NotifyAll();
+  }
+  // Ends every stream and waits for their threads, and for the deferred responses being computed
+  // (their owners end what they wait on first).
   void StopStreams() {
     stopping.store(true);
     MutexLock lock(streams_mu);
     for (int fd : stream_fds) ::shutdown(fd, SHUT_RDWR);
     streams_cv.Wait(streams_mu, [this] {
       streams_mu.AssertHeld();
-      return streams_running == 0;
+      return streams_running == 0 && deferred_running == 0;
     });
   }
 
@@ -189,6 +202,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Send(HttpResponse r) {
+    if (r.deferred) return SendDeferred(std::move(r.deferred));
     if (r.stream && r.status == 200) return SendStream(std::move(r));
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(reader_.version() == 10 ? 10 : 11);
@@ -245,6 +259,30 @@ class Session : public std::enable_shared_from_this<Session> {
                           server.StreamDone();
                         }).detach();
                       });
+  }
+
+  // A deferred response: computed on a thread of its own, then sent from this connection's strand
+  // (the connection stays open meanwhile, reading nothing).
+  void SendDeferred(std::function<HttpResponse()> compute) {
+    if (!server_.AdmitDeferred()) {
+      return Send(MistralFault(503, "Too many waiting requests (the limit is " +
+                                        std::to_string(server_.options.max_deferred) + ")"));
+    }
+    stream_.expires_never();
+    std::thread([self = shared_from_this(), compute = std::move(compute)]() mutable {
+      HttpResponse r;
+      try {
+        r = compute();
+      } catch (const std::exception& e) {
+        r = MistralFault(500, std::string("Internal error: ") + e.what());
+      }
+      r.deferred = nullptr;
+      HttpServer::Impl& server = self->server_;
+      asio::post(self->stream_.get_executor(),
+                 [self, r = std::move(r)]() mutable { self->Send(std::move(r)); });
+      self.reset();
+      server.DeferredDone();
+    }).detach();
   }
 
   // Runs on the stream's own thread; no other operation uses the socket meanwhile.

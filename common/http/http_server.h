@@ -63,6 +63,9 @@ struct HttpServerOptions {
   // 503. A stream sends a comment line when it had nothing to send for `stream_keepalive`, so
   // proxies keep the connection and a client that went away is noticed.
   int max_streams = 64;
+  // Deferred responses (HttpResponse::deferred: long polls) computed at once, each on a thread of
+  // its own; beyond, 503.
+  int max_deferred = 256;
   std::chrono::milliseconds stream_keepalive{15000};
 };
 

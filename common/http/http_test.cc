@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -688,6 +689,59 @@ TEST(FaultTest, Shape) {
   EXPECT_EQ(r.body, R"({"faultstring":"too big","faultcode":"Client","debuginfo":null})");
   EXPECT_EQ(MistralFault(503, "x").body,
             R"({"faultstring":"x","faultcode":"Server","debuginfo":null})");
+}
+
+}  // namespace
+}  // namespace bora::http
+
+namespace bora::http {
+namespace {
+
+// A deferred response (a long poll) is computed on a thread of its own: with one I/O thread, other
+// requests are served while it waits; its connection stays usable afterwards; beyond max_deferred,
+// 503.
+TEST_F(ServerTest, DeferredResponsesHoldNoIoThread) {
+  HttpServerOptions options;
+  options.threads = 1;
+  options.max_deferred = 1;
+  auto release = std::make_shared<std::promise<void>>();
+  std::shared_future<void> released = release->get_future().share();
+  auto started = std::make_shared<std::promise<void>>();
+  StartServer(options, [released, started](const HttpRequest& req) {
+    if (req.path != "/wait") return Echo(req);
+    HttpResponse r;
+    r.deferred = [released, started] {
+      started->set_value();
+      released.wait();
+      HttpResponse late;
+      late.content_type = "text/plain";
+      late.body = "late";
+      return late;
+    };
+    return r;
+  });
+  HttpTestConnection waiting;
+  ASSERT_TRUE(waiting.Connect("127.0.0.1", server_->port()).ok());
+  std::thread caller([&] {
+    auto r = waiting.Call("GET", "/wait", "", {});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "late");
+    // The same connection is kept alive and answers the next request.
+    auto next = waiting.Call("GET", "/after", "", {});
+    ASSERT_TRUE(next.ok()) << next.status().ToString();
+    EXPECT_EQ(BodyJson(*next).as_object().at("path"), Json("/after"));
+  });
+  started->get_future().wait();
+  auto other = Call("GET", "/other");
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_EQ(other->status, 200) << "the one I/O thread is free while the long poll waits";
+  auto refused = Call("GET", "/wait");
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_NE(refused->body.find("Too many waiting requests (the limit is 1)"), std::string::npos);
+  release->set_value();
+  caller.join();
 }
 
 }  // namespace

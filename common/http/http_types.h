@@ -67,6 +67,11 @@ struct HttpResponse {
   // When set (with status 200), the body is this stream, sent as text/event-stream until it ends;
   // `body` and `content_type` are not used.
   std::shared_ptr<EventStream> stream;
+  // When set, the response is what this returns, computed on a thread of its own (a long poll that
+  // waits for work holds no I/O thread), then sent as any response; the other fields are not used.
+  // It must return within a bounded time, and at once once whatever it waits on is shut down
+  // (HttpServer::Stop() waits for it).
+  std::function<HttpResponse()> deferred;
 };
 
 // Path parameters captured by the router: pattern "/v2/executions/{id}" + "/v2/executions/abc" -> {id: abc}.

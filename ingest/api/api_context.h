@@ -42,7 +42,9 @@ struct ApiContext {
   store::ResourceStore* resources = nullptr;       // triggers, environments, dedupe keys, ...
   Catalog* catalog = nullptr;                      // definitions (workbooks/workflows/actions/environments)
   const engine::Engine* engine = nullptr;
-  const workers::ActionRegistry* actions = nullptr;  // system actions (GET /v2/actions, direct runs)
+  // System actions (GET /v2/actions, direct runs) and the external ones workers declare
+  // (ActionRegistry::DeclareExternal, the worker API).
+  workers::ActionRegistry* actions = nullptr;
   Bus* bus = nullptr;                              // publishes events (ExecutionClient) and ingest
   std::string topic_prefix;                        // as ClusterOptions::prefix
   const Clock* clock = nullptr;  // required: whoever assembles the context sets it (ApiService)

@@ -60,6 +60,7 @@ struct ApiService::Impl {
   std::unique_ptr<events::IngestProcessor> ingest;
   std::function<Status()> ready;
   http::Router router;
+  std::shared_ptr<WorkersApi> workers;
   std::unique_ptr<http::HttpServer> server;
 };
 
@@ -243,7 +244,8 @@ std::string ExposureWarning(const http::HttpServerOptions& options) {
          "workflows (use --auth-token-file)";
 }
 
-void RegisterRestApi(http::Router& router, ApiContext& context, std::function<Status()> ready) {
+std::shared_ptr<WorkersApi> RegisterRestApi(http::Router& router, ApiContext& context,
+                                            std::function<Status()> ready) {
   // Every route is counted and timed under its pattern (bora_http_requests_total and its
   // histogram); metrics::AddRoutes wraps its own. Routes that take JSON refuse other bodies (415).
   router.SetWrapper([](const std::string& pattern, http::RouteHandler handler) {
@@ -255,14 +257,17 @@ void RegisterRestApi(http::Router& router, ApiContext& context, std::function<St
   RegisterEventsRoutes(router, context);
   RegisterAdminRoutes(router, context);
   RegisterServicesRoutes(router, context);
+  auto workers = std::make_shared<WorkersApi>(context);
+  workers->Register(router);
   router.SetWrapper(nullptr);
   metrics::AddRoutes(router, std::move(ready));
   RegisterOpenApiRoutes(router);
+  return workers;
 }
 
 Status ApiService::Start() {
   if (!impl_->options.serve_http || impl_->server) return Status::Ok();
-  RegisterRestApi(impl_->router, impl_->context, impl_->ready);
+  impl_->workers = RegisterRestApi(impl_->router, impl_->context, impl_->ready);
   // The web console: static files, no data, so no token (its API calls carry the token).
   console::RegisterConsoleRoutes(impl_->router, console::BuiltConsoleFiles());
   http::HttpServerOptions ho = impl_->options.http;
@@ -282,6 +287,7 @@ Status ApiService::Start() {
 }
 
 void ApiService::Stop() {
+  if (impl_ && impl_->workers) impl_->workers->Shutdown();  // ends waiting polls first
   if (impl_ && impl_->server) impl_->server->Stop();
   if (impl_ && impl_->ingest) impl_->ingest->Wakeup();
 }

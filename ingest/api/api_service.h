@@ -25,6 +25,7 @@
 #include "common/status.h"
 #include "ingest/api/api_context.h"
 #include "ingest/api/catalog.h"
+#include "ingest/api/workers_api.h"
 #include "orchestrator/runtime/roles.h"
 
 namespace bora::runtime {
@@ -91,6 +92,9 @@ std::string ExposureWarning(const http::HttpServerOptions& options);
 // decides readiness). A POST, PUT or PATCH with a body to a route that takes JSON needs a JSON
 // Content-Type (application/json or application/*+json), else 415; definitions (YAML), /v2/events
 // and /v2/webhooks/{name} take any.
-void RegisterRestApi(http::Router& router, ApiContext& context, std::function<Status()> ready);
+// Returns the worker API it registered (ingest/api/workers_api.h): keep it while the router serves,
+// and Shutdown() it before the server stops (it ends waiting polls and its pool loops).
+std::shared_ptr<WorkersApi> RegisterRestApi(http::Router& router, ApiContext& context,
+                                            std::function<Status()> ready);
 
 }  // namespace bora::api

@@ -5,6 +5,12 @@
 namespace bora::api {
 namespace {
 
+std::vector<std::string> Keys(const Json& o) {
+  std::vector<std::string> keys;
+  for (const auto& kv : o.as_object()) keys.emplace_back(kv.key());
+  return keys;
+}
+
 TEST_F(ExecutionsApiTest, CreateThenGetExecutionInMistralShape) {
   Reply created = Call("POST", "/v2/executions",
                        R"({"workflow_name": "wf", "input": "{\"num1\": 3}", "description": "d1"})");

@@ -130,8 +130,9 @@ struct Reply {
 class ExecutionsApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    rt_->actions().Register(workers::ActionSignature{"test.infinity", {}},
-                            std::make_shared<InfinityAction>());
+    workers::ActionSignature infinity;
+    infinity.name = "test.infinity";
+    rt_->actions().Register(std::move(infinity), std::make_shared<InfinityAction>());
     auto created = catalog_->CreateWorkflows(kWorkflows, DefinitionScope{});
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     for (const auto& w : *created) {
@@ -186,12 +187,6 @@ class ExecutionsApiTest : public ::testing::Test {
   std::map<std::string, std::string> workflow_ids_;
   http::Router router_;
 };
-
-std::vector<std::string> Keys(const Json& o) {
-  std::vector<std::string> keys;
-  for (const auto& kv : o.as_object()) keys.emplace_back(kv.key());
-  return keys;
-}
 
 }  // namespace
 }  // namespace bora::api

@@ -250,6 +250,7 @@ class Runner {
     std::string adhoc_name;
     Json input;
     bool is_async = false;
+    std::string pool;  // an external action's pool (ActionSignature::pool)
   };
 
   // ------------------------------------------------------------------- host helpers (engine.cc)

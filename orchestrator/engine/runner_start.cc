@@ -69,6 +69,7 @@ Result<Runner::ConcreteAction> Runner::ExpandAction(const std::string& name, Jso
   result.name = current;
   result.input = std::move(validated);
   result.is_async = sig->is_async;
+  result.pool = sig->pool;
   return result;
 }
 
@@ -510,7 +511,8 @@ bool Runner::LaunchOne(size_t ti, int64_t index, const Json* extra) {
   cmd.action_execution_id = a.id;
   cmd.action_name = concrete->name;
   cmd.input = std::move(concrete->input);
-  cmd.target = std::move(target);
+  // A task without `target:` runs an external action where its workers are (their declared pool).
+  cmd.target = target.empty() ? concrete->pool : std::move(target);
   if (ts.timeout) {
     auto tv = Eval(*ts.timeout, data, ti);
     if (tv.ok()) cmd.timeout_s = ToNonNegativeInt(*tv, "timeout").value_or(0);

@@ -17,21 +17,22 @@ workers::ActionParam Opt(std::string name, Json def = nullptr) {
 }
 
 void RegisterFakeSignatures(workers::ActionRegistry& r) {
-  r.Register({"std.noop", {}, false, false, ""}, nullptr);
-  r.Register({"std.echo", {Req("output"), Opt("delay", 0)}, false, false, ""}, nullptr);
-  r.Register({"std.fail", {Opt("error_data")}, false, false, ""}, nullptr);
-  r.Register({"std.sleep", {Opt("seconds", 1)}, false, false, ""}, nullptr);
-  r.Register({"std.async_noop", {}, false, true, ""}, nullptr);
+  r.Register({"std.noop", {}, false, false, "", ""}, nullptr);
+  r.Register({"std.echo", {Req("output"), Opt("delay", 0)}, false, false, "", ""}, nullptr);
+  r.Register({"std.fail", {Opt("error_data")}, false, false, "", ""}, nullptr);
+  r.Register({"std.sleep", {Opt("seconds", 1)}, false, false, "", ""}, nullptr);
+  r.Register({"std.async_noop", {}, false, true, "", ""}, nullptr);
   r.Register({"std.http",
               {Req("url"), Opt("method", "GET"), Opt("params"), Opt("body"), Opt("json"),
                Opt("headers"), Opt("cookies"), Opt("auth"), Opt("timeout"), Opt("allow_redirects"),
                Opt("proxies"), Opt("verify")},
               false,
               false,
+              "",
               ""},
              nullptr);
-  r.Register({"test.script", {}, true, false, ""}, nullptr);
-  r.Register({"test.async", {}, true, true, ""}, nullptr);
+  r.Register({"test.script", {}, true, false, "", ""}, nullptr);
+  r.Register({"test.async", {}, true, true, "", ""}, nullptr);
 }
 
 }  // namespace
