@@ -181,7 +181,7 @@ class HttpTransport:
     def __init__(
         self,
         url: str,
-        pool: str = "default",
+        pool: str = "python",
         token: Optional[str] = None,
         *,
         lease: float = 30.0,

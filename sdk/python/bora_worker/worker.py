@@ -70,7 +70,7 @@ class Worker:
     def http(
         cls,
         url: str,
-        pool: str = "default",
+        pool: str = "python",
         token: Optional[str] = None,
         *,
         concurrency: int = 1,
@@ -81,8 +81,10 @@ class Worker:
     ) -> "Worker":
         """A worker leasing actions from `bora serve` at `url` (see bora_worker.http).
 
-        lease: seconds a lease lasts (heartbeats keep long actions' leases alive); wait: seconds a
-        poll may wait on the server for work; token: the X-Auth-Token, when the server wants one.
+        pool: the pool this worker serves (not `default`: that is the built-in actions' pool, the
+        server refuses it); lease: seconds a lease lasts (heartbeats keep long actions' leases
+        alive); wait: seconds a poll may wait on the server for work; token: the X-Auth-Token, when
+        the server wants one.
         """
         transport = HttpTransport(
             url, pool, token, lease=lease, wait=wait, worker_id=worker_id
