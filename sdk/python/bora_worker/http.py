@@ -206,6 +206,7 @@ class HttpTransport:
         self._cond = threading.Condition()
         self._active: Dict[str, _Lease] = {}
         self._stop: Optional[threading.Event] = None
+        self._connected = False  # the last poll succeeded (logged on each change)
         self.stats: Dict[str, int] = {
             "polls": 0,
             "poll_errors": 0,
@@ -223,18 +224,22 @@ class HttpTransport:
 
     # ---- the API calls ---------------------------------------------------------------------------
 
-    def poll(self, runner: Runner, max_leases: int) -> List[ActionRequest]:
-        """One `POST /v2/workers/poll`; raises HttpError / OSError."""
+    def poll(
+        self, runner: Runner, max_leases: int, wait: Optional[float] = None
+    ) -> List[ActionRequest]:
+        """One `POST /v2/workers/poll` (waiting up to `wait`, default self.wait, seconds on the
+        server); raises HttpError / OSError."""
+        wait = self.wait if wait is None else wait
         body = {
             "worker": self.worker_id,
             "pool": self.pool,
             "actions": [h.declaration() for h in runner.handlers.values()],
             "max": max(1, min(MAX_LEASES_PER_POLL, max_leases)),
-            "wait": _seconds(self.wait),
+            "wait": _seconds(wait),
             "lease": _seconds(self.lease),
         }
         doc = self.client.post(
-            "/v2/workers/poll", body, timeout_s=self.wait + 30.0, abortable=True
+            "/v2/workers/poll", body, timeout_s=wait + 30.0, abortable=True
         )
         self._count("polls")
         leases = doc.get("leases") if isinstance(doc, dict) else None
@@ -295,16 +300,29 @@ class HttpTransport:
                 if not runner.wait_free(poll_timeout_s) or stop.is_set():
                     continue
                 try:
-                    leases = self.poll(runner, runner.free())
+                    # Until a poll succeeded, polls do not wait: the first answer confirms that the
+                    # server knows the actions (logged), then polls wait for work.
+                    leases = self.poll(
+                        runner, runner.free(), wait=None if self._connected else 0.0
+                    )
                 except (HttpError, OSError, BadMessage, http.client.HTTPException) as e:
                     if stop.is_set():
                         break
                     self._count("poll_errors")
+                    self._connected = False
                     delay = min(self.backoff_max_s, delay * 2) if delay else self.backoff_min_s
                     log.warning("poll %s: %s (retrying in %.1f s)", self.url, e, delay)
                     stop.wait(delay)
                     continue
                 delay = 0.0
+                if not self._connected:
+                    self._connected = True
+                    log.info(
+                        "polling %s for pool '%s': actions %s declared",
+                        self.url,
+                        self.pool,
+                        ", ".join(sorted(runner.handlers)) or "none",
+                    )
                 for req in leases:
                     if stop.is_set():  # polled while shutting down: hand it back untouched
                         self._release(req.lease_id)
@@ -419,6 +437,12 @@ class HttpTransport:
     def _shutdown(self, grace: float) -> None:
         deadline = time.monotonic() + grace
         with self._cond:
+            if self._active:
+                log.info(
+                    "stopping: %d running action(s) get up to %.1f s to finish",
+                    len(self._active),
+                    grace,
+                )
             self._cond.wait_for(lambda: not self._active, max(0.0, deadline - time.monotonic()))
             left = list(self._active.values())
             for lease in left:

@@ -188,9 +188,13 @@ class HttpWorkerTest(unittest.TestCase):
         lease = self.server.add("py.reverse", {"text": "abc"})
         self.start(w)
         self.assertEqual(self.completion(lease), {"state": "SUCCESS", "result": "cba"})
-        _, body, headers = self.server.polls[0]
+        s = self.server
+        s.wait_for(lambda: len(s.polls) >= 2, "a second poll")
+        _, body, headers = s.polls[0]
         self.assertEqual(body["pool"], "python")
-        self.assertEqual((body["max"], body["wait"], body["lease"]), (1, 5, 30))
+        # The first poll does not wait (its answer confirms the declaration); the next ones do.
+        self.assertEqual((body["max"], body["wait"], body["lease"]), (1, 0, 30))
+        self.assertEqual(s.polls[1][1]["wait"], 5)
         self.assertRegex(body["worker"], r".+-\d+$")
         self.assertEqual(
             sorted(body["actions"], key=lambda a: a["name"]),
