@@ -36,7 +36,7 @@ class ActionRequest:
     """
 
     execution_id: str
-    task_execution_id: str  # "" on the HTTP transport (a lease does not carry it)
+    task_execution_id: str  # "" over HTTP when the server's lease does not carry it
     action_execution_id: str
     action_name: str
     input: Dict[str, Any]

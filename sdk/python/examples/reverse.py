@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import Any, Dict
 
 from bora_worker import ActionError, ActionRequest, Worker
 
@@ -30,7 +31,7 @@ def main() -> None:
         return text[::-1]
 
     @worker.action("py.charge", with_request=True, description="charges an amount, idempotently")
-    def charge(request: ActionRequest, amount: float, currency: str = "EUR") -> dict:
+    def charge(request: ActionRequest, amount: float, currency: str = "EUR") -> Dict[str, Any]:
         if amount <= 0:
             raise ActionError({"code": "bad_amount", "amount": amount})  # ERROR with this data
         # At least once: the same (action_execution_id, attempt) may come again; a real payment

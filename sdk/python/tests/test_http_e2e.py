@@ -162,10 +162,10 @@ def call(
     base: str, method: str, path: str, body: Any = None, content_type: str = "application/json",
     timeout: float = 60.0,
 ) -> Tuple[int, Any]:
-    data = None
+    data: Optional[bytes] = None
     if body is not None:
-        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-        data = data.encode() if isinstance(data, str) else data
+        text = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        data = text.encode() if isinstance(text, str) else text
     req = urllib.request.Request(base + path, data=data, method=method)
     if body is not None:
         req.add_header("Content-Type", content_type)
@@ -226,7 +226,7 @@ class ReadLines:
 
 class HttpE2ETest(unittest.TestCase):
     server: Server
-    tmp: tempfile.TemporaryDirectory
+    tmp: "tempfile.TemporaryDirectory[str]"
     worker: Worker
     worker_thread: threading.Thread
 
@@ -292,10 +292,12 @@ class HttpE2ETest(unittest.TestCase):
         ex = self.ok("POST", "/v2/executions", {"workflow_name": name, "input": input_ or {}}, 201)
         events = read_stream_to_end(self.server.url, ex["id"])
         self.assertEqual(events[-1], "end", events)
-        return self.ok("GET", f"/v2/executions/{ex['id']}")
+        done: Dict[str, Any] = self.ok("GET", f"/v2/executions/{ex['id']}")
+        return done
 
     def tasks(self, execution_id: str) -> List[Dict[str, Any]]:
-        return self.ok("GET", f"/v2/executions/{execution_id}/tasks")["tasks"]
+        tasks: List[Dict[str, Any]] = self.ok("GET", f"/v2/executions/{execution_id}/tasks")["tasks"]
+        return tasks
 
     # ---- tests -----------------------------------------------------------------------------------
 
@@ -319,9 +321,9 @@ class HttpE2ETest(unittest.TestCase):
         self.assertEqual(after["leases"] - before["leases"], 1)  # never handed to us again
 
     def test_3_killed_worker(self) -> None:
-        procs: List[subprocess.Popen] = []
+        procs: "List[subprocess.Popen[str]]" = []
 
-        def spawn(mode: str) -> Tuple[subprocess.Popen, ReadLines]:
+        def spawn(mode: str) -> "Tuple[subprocess.Popen[str], ReadLines]":
             proc = subprocess.Popen(
                 [sys.executable, __file__, "--worker", self.server.url, "killtest", "2", mode],
                 stdout=subprocess.PIPE, text=True,
@@ -364,7 +366,7 @@ class HttpE2ETest(unittest.TestCase):
         while time.monotonic() < deadline:
             leases = self.ok("POST", "/v2/workers/poll", body)["leases"]
             if leases:
-                lease = leases[0]
+                lease: Dict[str, Any] = leases[0]
                 self.assertEqual(lease["action_name"], "py.raw")
                 self.assertEqual(lease["input"], {"n": n})
                 self.assertEqual(lease["execution_id"], ex["id"])

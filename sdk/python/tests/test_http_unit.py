@@ -239,7 +239,7 @@ class HttpWorkerTest(unittest.TestCase):
             return None
 
         s = self.server
-        cases = [
+        cases: List[Tuple[str, str, Callable[[Any], None]]] = [
             (s.add("py.request", {"a": 1}), "SUCCESS",
              lambda r: self.assertEqual(r, {"lease": "L1", "attempt": 1, "task": "t", "kw": {"a": 1}})),
             (s.add("py.raise", {}), "ERROR", lambda r: self.assertEqual(r, "boom")),
