@@ -111,10 +111,11 @@ def worker_main(url: str, pool: str, lease: float, mode: str) -> None:
 class Server:
     """`bora serve` on an ephemeral port, its output in a log file."""
 
-    def __init__(self, tmp: str) -> None:
-        port_file = os.path.join(tmp, "port")
-        self.log_path = os.path.join(tmp, "serve.log")
+    def __init__(self, tmp: str, name: str = "serve", extra: Optional[List[str]] = None) -> None:
+        port_file = os.path.join(tmp, name + ".port")
+        self.log_path = os.path.join(tmp, name + ".log")
         args = [BORA, "serve", "--port", "0", "--port-file", port_file, "--log-level", "warn"]
+        args += extra or []
         if MODE == "distributed":
             kafka, redis = os.environ.get("BORA_KAFKA"), os.environ.get("BORA_REDIS")
             if not kafka or not redis:
@@ -160,7 +161,7 @@ class Server:
 
 def call(
     base: str, method: str, path: str, body: Any = None, content_type: str = "application/json",
-    timeout: float = 60.0,
+    timeout: float = 60.0, token: Optional[str] = None,
 ) -> Tuple[int, Any]:
     data: Optional[bytes] = None
     if body is not None:
@@ -169,6 +170,8 @@ def call(
     req = urllib.request.Request(base + path, data=data, method=method)
     if body is not None:
         req.add_header("Content-Type", content_type)
+    if token:
+        req.add_header("X-Auth-Token", token)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             raw, status = resp.read().decode(), resp.status
@@ -399,6 +402,70 @@ class HttpE2ETest(unittest.TestCase):
         self.assertEqual(status, 413, str(reply)[:300])
         # The lease is still the worker's: a short error completes it.
         self.ok("POST", path + "/complete", {"state": "ERROR", "result": "too large"})
+
+    def test_5_token(self) -> None:
+        """A server that wants a token: polls without it fail (401, retried), with it work."""
+        token_file = os.path.join(self.tmp.name, "token")
+        with open(token_file, "w") as f:
+            f.write("s3cret-sdk\n")
+        server = Server(self.tmp.name, "token", ["--auth-token-file", token_file])
+        workers: List[Tuple[Worker, threading.Thread]] = []
+        try:
+            seen = threading.Condition()
+            failures: List[str] = []
+
+            class Watch(logging.Handler):
+                def emit(self, record: logging.LogRecord) -> None:
+                    if record.getMessage().startswith("poll ") and "401" in record.getMessage():
+                        with seen:
+                            failures.append(record.getMessage())
+                            seen.notify_all()
+
+            watch = Watch()
+            logging.getLogger("bora_worker").addHandler(watch)
+            try:
+                wrong = Worker.http(server.url, pool="python", token="wrong", wait=1)
+                workers.append((wrong, threading.Thread(target=wrong.run, daemon=True)))
+                workers[-1][1].start()
+                with seen:
+                    self.assertTrue(seen.wait_for(lambda: failures, DEADLINE_S), "no 401")
+            finally:
+                logging.getLogger("bora_worker").removeHandler(watch)
+
+            right = Worker.http(server.url, pool="python", token="s3cret-sdk", wait=5)
+
+            @right.action("py.reverse")
+            def reverse(text: str) -> str:
+                return text[::-1]
+
+            body = {"worker": "e2e-declare", "pool": "python", "actions": right.declarations(),
+                    "max": 1, "wait": 0, "lease": 30}
+            status, reply = call(server.url, "POST", "/v2/workers/poll", body, token="s3cret-sdk")
+            self.assertEqual(status, 200, reply)
+            status, reply = call(server.url, "POST", "/v2/workflows", WORKFLOWS, "text/plain",
+                                 token="s3cret-sdk")
+            self.assertEqual(status, 201, reply)
+            workers.append((right, threading.Thread(target=right.run, daemon=True)))
+            workers[-1][1].start()
+            status, ex = call(server.url, "POST", "/v2/executions",
+                              {"workflow_name": "sdk_reverse_wf", "input": {"text": "abc"}},
+                              token="s3cret-sdk")
+            self.assertEqual(status, 201, ex)
+            req = urllib.request.Request(f"{server.url}/v2/executions/{ex['id']}/stream",
+                                         headers={"X-Auth-Token": "s3cret-sdk"})
+            with urllib.request.urlopen(req, timeout=DEADLINE_S) as resp:
+                for raw in resp:
+                    if raw.decode().startswith("event: end"):
+                        break
+            status, done = call(server.url, "GET", f"/v2/executions/{ex['id']}", token="s3cret-sdk")
+            self.assertEqual(done["state"], "SUCCESS", done.get("state_info"))
+            self.assertEqual(json.loads(done["output"]), {"reversed": "cba"})
+            self.assertEqual(right.stats["poll_errors"], 0)
+        finally:
+            for worker, thread in workers:
+                worker.stop()
+                thread.join(30)
+            server.stop()
 
 
 def main() -> None:
