@@ -353,16 +353,23 @@ class HttpTransport:
         runner.submit(req, lambda _req, outcome: self._finish(lease, outcome))
 
     def _heartbeats(self, lease: _Lease) -> None:
-        """Every lease/3 seconds while the action runs: extend the lease."""
-        interval = self.lease / 3.0
+        """Every lease/3 seconds while the action runs: extend the lease. The lease's length is
+        the one asked for, or less when the server granted less (its `expires_in`)."""
+
+        def third(expires_in: Any) -> float:
+            if isinstance(expires_in, (int, float)) and 0 < expires_in < self.lease:
+                return float(expires_in) / 3.0
+            return self.lease / 3.0
+
+        interval = third(lease.req.expires_in)
         while not lease.done.wait(interval):
             try:
-                self.heartbeat(lease.req.lease_id)
+                doc = self.heartbeat(lease.req.lease_id)
                 self._count("heartbeats")
+                interval = third(doc.get("expires_in") if isinstance(doc, dict) else None)
             except HttpError as e:
                 if e.status in (404, 409):
-                    lease.lost = True
-                    self._count("lost")
+                    self._mark_lost(lease)
                     log.warning(
                         "lease %s of action %s (%s) is lost (%s): another worker may run it",
                         lease.req.lease_id,
@@ -381,13 +388,21 @@ class HttpTransport:
             if lease.abandoned:
                 log.info("action %s ended after its lease was released", lease.req.lease_id)
             else:
-                self._complete(lease.req.lease_id, outcome)
+                self._complete(lease.req.lease_id, outcome, lease)
         finally:
             with self._cond:
                 self._active.pop(lease.req.lease_id, None)
                 self._cond.notify_all()
 
-    def _complete(self, lease_id: str, outcome: Outcome) -> None:
+    def _mark_lost(self, lease: Optional[_Lease]) -> None:
+        """Counts a lease the server no longer gives us, once."""
+        with self._cond:
+            if lease is None or not lease.lost:
+                self.stats["lost"] += 1
+            if lease is not None:
+                lease.lost = True
+
+    def _complete(self, lease_id: str, outcome: Outcome, lease: Optional[_Lease] = None) -> None:
         """Completes the lease, retrying network errors and 5xx for complete_retry_s; a 413 turns
         the result into an ERROR saying it was too large."""
         deadline = time.monotonic() + self.complete_retry_s
@@ -411,7 +426,7 @@ class HttpTransport:
                     )
                     continue
                 if e.status in (404, 409):
-                    self._count("lost")
+                    self._mark_lost(lease)
                     log.warning("complete %s refused (%s): the lease is gone", lease_id, e)
                     return
                 if e.status < 500:

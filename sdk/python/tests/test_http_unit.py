@@ -40,6 +40,8 @@ class FakeServer:
         self.releases: List[str] = []
         # lease id -> statuses to answer its completions with, in turn (then 200)
         self.complete_statuses: Dict[str, List[int]] = {}
+        self.grants: Dict[str, float] = {}  # lease id -> the most a heartbeat extends it by
+        self.heartbeat_statuses: Dict[str, List[int]] = {}  # likewise for heartbeats
         self._next = 0
         fake = self
 
@@ -95,6 +97,7 @@ class FakeServer:
                     **extra,
                 }
             )
+            self.grants[lease_id] = float(self.pending[-1]["expires_in"])
             self.cond.notify_all()
             return lease_id
 
@@ -126,7 +129,11 @@ class FakeServer:
                 lease_id, verb = parts[4], parts[5]
                 if verb == "heartbeat":
                     self.heartbeats.setdefault(lease_id, []).append(body)
-                    return 200, {"lease_id": lease_id, "expires_in": body.get("extend", 30)}
+                    statuses = self.heartbeat_statuses.get(lease_id)
+                    if statuses:
+                        return statuses.pop(0), {"faultstring": f"lease {lease_id} ran out"}
+                    grant = min(float(body.get("extend", 30)), self.grants.get(lease_id, 30.0))
+                    return 200, {"lease_id": lease_id, "expires_in": grant}
                 if verb == "complete":
                     self.completions.setdefault(lease_id, []).append(body)
                     statuses = self.complete_statuses.get(lease_id)
@@ -285,6 +292,45 @@ class HttpWorkerTest(unittest.TestCase):
         w.stop()
         self.threads[0][1].join(TIMEOUT)
         self.assertEqual(len(s.heartbeats[lease]), count)
+
+    def test_a_shorter_grant_is_heartbeated_in_time(self) -> None:
+        # Asked for 30 s, granted 0.6 s: the heartbeats follow the grant (every 0.2 s).
+        w = self.worker(lease=30)
+        go = threading.Event()
+
+        @w.action("py.long")
+        def long_action() -> str:
+            go.wait(TIMEOUT)
+            return "done"
+
+        s = self.server
+        lease = s.add("py.long", {}, expires_in=0.6)
+        self.start(w)
+        s.wait_for(lambda: len(s.heartbeats.get(lease, [])) >= 2, "2 heartbeats")
+        go.set()
+        self.assertEqual(self.completion(lease)["result"], "done")
+
+    def test_a_lost_lease_stops_heartbeats(self) -> None:
+        w = self.worker(lease=0.6)
+        go = threading.Event()
+
+        @w.action("py.long")
+        def long_action() -> str:
+            go.wait(TIMEOUT)
+            return "late"
+
+        s = self.server
+        lease = s.add("py.long", {})
+        s.heartbeat_statuses[lease] = [409]
+        s.complete_statuses[lease] = [409]
+        self.start(w)
+        s.wait_for(lambda: s.heartbeats.get(lease), "the refused heartbeat")
+        go.set()
+        self.assertEqual(self.completion(lease)["result"], "late")  # still tried
+        after = s.add("py.long", {})  # the loop goes on; one thread: after the lost one
+        self.completion(after)
+        self.assertEqual(len(s.heartbeats[lease]), 1)
+        self.assertEqual(w.stats["lost"], 1)
 
     def test_quick_actions_do_not_heartbeat(self) -> None:
         w = self.worker(lease=30)
