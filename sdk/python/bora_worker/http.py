@@ -305,13 +305,20 @@ class HttpTransport:
                     leases = self.poll(
                         runner, runner.free(), wait=None if self._connected else 0.0
                     )
-                except (HttpError, OSError, BadMessage, http.client.HTTPException) as e:
+                except Exception as e:  # noqa: BLE001 - nothing a poll does may end the loop
                     if stop.is_set():
                         break
                     self._count("poll_errors")
                     self._connected = False
                     delay = min(self.backoff_max_s, delay * 2) if delay else self.backoff_min_s
-                    log.warning("poll %s: %s (retrying in %.1f s)", self.url, e, delay)
+                    expected = (HttpError, OSError, BadMessage, http.client.HTTPException)
+                    log.warning(
+                        "poll %s: %s (retrying in %.1f s)",
+                        self.url,
+                        e,
+                        delay,
+                        exc_info=not isinstance(e, expected),
+                    )
                     stop.wait(delay)
                     continue
                 delay = 0.0
