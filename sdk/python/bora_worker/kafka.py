@@ -337,10 +337,6 @@ class KafkaTransport:
                 outcomes[index] = outcome
                 done.notify_all()
 
-        if runner.concurrency == 1:  # no thread hop: the handlers run on the loop's thread
-            for i, req in enumerate(requests):
-                on_done(i, runner.run_now(req))
-            return outcomes
         for i, req in enumerate(requests):
             runner.submit(req, functools.partial(_indexed, on_done, i))
         deadline: Optional[float] = None
