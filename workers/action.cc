@@ -14,15 +14,30 @@ const ActionSignature* ActionRegistry::FindSignature(std::string_view name) cons
   if (it != entries_.end()) return &it->second.signature;
   MutexLock lock(external_mu_);
   auto ext = external_.find(name);
-  return ext == external_.end() ? nullptr : ext->second;
+  if (ext != external_.end()) return ext->second;
+  if (!external_lookup_) return nullptr;
+  // Not declared here: perhaps in another process. Asked at most once a second per name (an unknown
+  // action is looked up on every task that names it).
+  const auto now = std::chrono::steady_clock::now();
+  auto last = looked_up_.find(name);
+  if (last != looked_up_.end() && now - last->second < std::chrono::seconds(1)) return nullptr;
+  looked_up_[std::string(name)] = now;
+  std::optional<ActionSignature> found = external_lookup_(name);
+  if (!found || found->name != name || entries_.count(found->name)) return nullptr;
+  return DeclareLocked(std::move(*found));
+}
+
+const ActionSignature* ActionRegistry::DeclareLocked(ActionSignature signature) const {
+  external_storage_.push_back(std::move(signature));
+  const ActionSignature* stored = &external_storage_.back();
+  external_[stored->name] = stored;
+  return stored;
 }
 
 bool ActionRegistry::DeclareExternal(ActionSignature signature) {
   if (entries_.count(signature.name)) return false;
   MutexLock lock(external_mu_);
-  external_storage_.push_back(std::move(signature));
-  const ActionSignature* stored = &external_storage_.back();
-  external_[stored->name] = stored;
+  DeclareLocked(std::move(signature));
   return true;
 }
 

@@ -4,8 +4,10 @@
 // engine validates with) and to implementations (what worker pools run). Build it once at start-up;
 // after that it is read-only and thread-safe to share.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -114,6 +116,11 @@ class ActionRegistry : public ActionSignatures {
   bool DeclareExternal(ActionSignature signature) EXCLUDES(external_mu_);
   // The external actions declared so far, by name.
   std::vector<ActionSignature> ExternalSignatures() const EXCLUDES(external_mu_);
+  // Where FindSignature looks for an action it does not know (declared in another process: the
+  // cluster's stored declarations), at most once a second per name; what it finds is declared here.
+  // Set it before sharing the registry; the lookup must be thread-safe.
+  using ExternalLookup = std::function<std::optional<ActionSignature>(std::string_view name)>;
+  void SetExternalLookup(ExternalLookup lookup) { external_lookup_ = std::move(lookup); }
 
   const ActionSignature* FindSignature(std::string_view name) const override EXCLUDES(external_mu_);
   std::vector<std::string> Names() const override EXCLUDES(external_mu_);
@@ -126,9 +133,15 @@ class ActionRegistry : public ActionSignatures {
     std::shared_ptr<Action> action;
   };
   std::map<std::string, Entry, std::less<>> entries_;
+  const ActionSignature* DeclareLocked(ActionSignature signature) const REQUIRES(external_mu_);
   mutable Mutex external_mu_;
-  std::deque<ActionSignature> external_storage_ GUARDED_BY(external_mu_);  // append-only
-  std::map<std::string, const ActionSignature*, std::less<>> external_ GUARDED_BY(external_mu_);
+  // Mutable: a lookup from a const FindSignature declares what it found.
+  mutable std::deque<ActionSignature> external_storage_ GUARDED_BY(external_mu_);  // append-only
+  mutable std::map<std::string, const ActionSignature*, std::less<>> external_
+      GUARDED_BY(external_mu_);
+  mutable std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> looked_up_
+      GUARDED_BY(external_mu_);
+  ExternalLookup external_lookup_;
 };
 
 }  // namespace bora::workers

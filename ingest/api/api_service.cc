@@ -106,6 +106,7 @@ Result<std::unique_ptr<ApiService>> ApiService::Create(const runtime::Roles& rol
     c.service_groups.push_back("event_engine_group");
   }
   if (roles.worker) c.service_groups.push_back("executor_group");
+  BORA_RETURN_IF_ERROR(LoadDeclaredActions(c));
   // Cron and ingest run where the orchestrator loops are.
   if (roles.add_partition_task && options.cron) {
     impl->cron = std::make_unique<triggers::CronScheduler>(resources, roles.client, roles.clock,

@@ -13,6 +13,7 @@
 #include "orchestrator/runtime/loops.h"
 #include "sdk/protocol/protocol.h"
 #include "workers/action_worker.h"
+#include "workers/external_actions.h"
 #include "workers/lease_queue.h"
 
 namespace bora::api {
@@ -195,6 +196,7 @@ class WorkersApi::Impl {
         return InvalidArgument("actions: " + sig.name +
                                " is a built-in action; an external action needs another name");
       }
+      BORA_RETURN_IF_ERROR(Persist(sig));
     }
     Seen(worker, pool, names);
     auto take = [this, p, names, max, lease, wait]() {
@@ -362,6 +364,23 @@ class WorkersApi::Impl {
     return p;
   }
 
+  // Stores a declaration that changed (workers::ExternalActionRecord): a restarted process and the
+  // cluster's other processes learn it from there.
+  Status Persist(const workers::ActionSignature& sig) EXCLUDES(mu_) {
+    if (ctx_.resources == nullptr) return Status::Ok();
+    Json record = workers::ExternalActionRecord(sig);
+    std::string text = DumpJson(record);
+    {
+      MutexLock lock(mu_);
+      auto it = persisted_.find(sig.name);
+      if (it != persisted_.end() && it->second == text) return Status::Ok();
+    }
+    BORA_RETURN_IF_ERROR(ctx_.resources->Put(workers::kExternalActionsKind, sig.name, record));
+    MutexLock lock(mu_);
+    persisted_[sig.name] = std::move(text);
+    return Status::Ok();
+  }
+
   // Leases are found in any pool's queue (a lease id names no pool).
   Result<workers::LeaseQueue*> QueueOfLease(const std::string& id) EXCLUDES(mu_) {
     MutexLock lock(mu_);
@@ -390,8 +409,28 @@ class WorkersApi::Impl {
   Mutex mu_;
   std::map<std::string, std::unique_ptr<Pool>> pools_ GUARDED_BY(mu_);
   std::map<std::string, SeenWorker> workers_ GUARDED_BY(mu_);
+  std::map<std::string, std::string> persisted_ GUARDED_BY(mu_);  // name -> its stored record
   bool shut_down_ GUARDED_BY(mu_) = false;
 };
+
+Status LoadDeclaredActions(ApiContext& context) {
+  if (context.actions == nullptr || context.resources == nullptr) return Status::Ok();
+  BORA_ASSIGN_OR_RETURN(auto records, context.resources->List(workers::kExternalActionsKind));
+  for (auto& [name, record] : records) {
+    auto sig = workers::ExternalActionFromRecord(record);
+    if (!sig.ok()) {
+      BORA_LOG_WARN("ignoring the stored external action {}: {}", name, sig.status().ToString());
+      continue;
+    }
+    if (context.bus != nullptr) {
+      Status topic =
+          context.bus->CreateTopic(protocol::ActionsTopic(sig->pool, context.topic_prefix), 1);
+      if (!topic.ok() && topic.code() != StatusCode::kAlreadyExists) return topic;
+    }
+    context.actions->DeclareExternal(std::move(*sig));
+  }
+  return Status::Ok();
+}
 
 WorkersApi::WorkersApi(ApiContext& context, WorkersApiOptions options)
     : impl_(std::make_shared<Impl>(context, options)) {}

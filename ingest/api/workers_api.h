@@ -43,6 +43,11 @@ struct WorkersApiOptions {
   size_t max_actions_declared = 1000;  // per poll
 };
 
+// Declares the external actions stored by earlier runs (workers/external_actions.h) in
+// `context.actions` and creates their pools' topics: tasks of those actions wait for a worker
+// instead of failing, before any worker polls again. A bad record is logged and skipped.
+Status LoadDeclaredActions(ApiContext& context);
+
 class WorkersApi {
  public:
   WorkersApi(ApiContext& context, WorkersApiOptions options = {});

@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "orchestrator/runtime/loops.h"
 #include "sdk/protocol/protocol.h"
+#include "workers/external_actions.h"
 
 namespace bora::runtime {
 
@@ -52,6 +53,19 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Create(const ClusterOptions& o
     signature.description = "runs in an external worker";
     node->registry_.Register(std::move(signature), std::make_shared<ExternalAction>());
   }
+  // External actions declared through another process's worker API: looked up in the cluster's
+  // stored declarations when the engine meets a name it does not know.
+  BORA_ASSIGN_OR_RETURN(node->declarations_,
+                        store::RedisResourceStore::Connect(options.redis, options.prefix));
+  node->registry_.SetExternalLookup(
+      [declarations = node->declarations_.get()](
+          std::string_view name) -> std::optional<workers::ActionSignature> {
+        auto record = declarations->Get(workers::kExternalActionsKind, name);
+        if (!record.ok() || !*record) return std::nullopt;
+        auto sig = workers::ExternalActionFromRecord(**record);
+        if (!sig.ok()) return std::nullopt;
+        return std::move(*sig);
+      });
   node->engine_ = std::make_unique<engine::Engine>(node->definitions_.get(), &node->registry_,
                                                    options.engine_limits);
   node->client_ = std::make_unique<ExecutionClient>(node->bus_.get(), node->store_.get(), node->engine_.get(),

@@ -22,6 +22,7 @@
 #include "orchestrator/runtime/retention.h"
 #include "orchestrator/runtime/roles.h"
 #include "orchestrator/store/redis_definitions.h"
+#include "orchestrator/store/redis_resource_store.h"
 #include "orchestrator/store/redis_state_store.h"
 #include "workers/action_worker.h"
 #include "workers/std_actions.h"
@@ -82,6 +83,9 @@ class ClusterNode {
   std::unique_ptr<KafkaBus> bus_;
   std::unique_ptr<store::RedisStateStore> store_;
   std::unique_ptr<store::RedisDefinitions> definitions_;
+  // The stored declarations of external actions (the worker API's), read when the engine meets an
+  // action it does not know (ActionRegistry::SetExternalLookup).
+  std::unique_ptr<store::RedisResourceStore> declarations_;
   workers::ActionRegistry registry_;
   std::unique_ptr<engine::Engine> engine_;
   // One per orchestrator loop, with the store connection it commits through.

@@ -1,0 +1,22 @@
+#pragma once
+// The stored form of an external action's declaration (ActionRegistry::DeclareExternal; the worker
+// API): one record per action name in a ResourceStore under kind kExternalActionsKind, so a
+// restarted process and the other processes of a cluster know the action before a worker polls
+// again. One field list (common/fields.h) gives both directions.
+//
+// Threading: pure functions.
+#include <string_view>
+
+#include "common/json.h"
+#include "common/status.h"
+#include "workers/action_signature.h"
+
+namespace bora::workers {
+
+inline constexpr std::string_view kExternalActionsKind = "external_actions";
+
+Json ExternalActionRecord(const ActionSignature& signature);
+// The signature a record holds; kInvalidArgument naming the bad member.
+Result<ActionSignature> ExternalActionFromRecord(const Json& record);
+
+}  // namespace bora::workers
