@@ -1,417 +1,250 @@
-"""A Bora worker in Python: consumes RunAction requests for one pool, runs registered actions,
-publishes ActionCompleted results (wire formats: sdk/README.md).
+"""Worker: one API for writing Bora actions in Python, over either transport.
 
-Delivery is at least once, like the C++ worker: a request's offset is committed to the consumer
-group `<prefix>bora-workers.<pool>` only after its result was produced and flushed to
-`<prefix>bora.events`. A worker killed mid-action leaves the request to the group's next owner,
-which runs it again; the engine ignores a second result for the same action execution. Handlers with
-side effects should therefore be idempotent, keyed by (request.action_execution_id,
-request.attempt).
+    worker = Worker.http("http://127.0.0.1:8989", pool="python")        # bora serve's worker API
+    worker = Worker.kafka("localhost:9092", pool="python", prefix="")   # the bus, as the C++ workers
+    worker = Worker("localhost:9092", pool="python")                    # the same as Worker.kafka
 
-Threading: a Worker's loop (run / run_until / poll_once) runs on one thread at a time and calls the
-handlers on that thread, one request after the other; stop() may be called from any thread or a
-signal handler.
+    @worker.action("py.reverse", input="text", description="reverses text")
+    def reverse(text): return text[::-1]
+
+    worker.run()   # until SIGINT / SIGTERM or worker.stop()
+
+Handlers get the action's input as keyword arguments (and the ActionRequest first with
+with_request=True); sync handlers run on `concurrency` threads, coroutine functions on one asyncio
+loop thread, at most `concurrency` actions at once in all. The return value (any JSON) is the
+result; ActionError(data) fails the action with `data`, any other exception with its message.
+
+Delivery is at least once on both transports: make side effects idempotent, keyed by
+(request.action_execution_id, request.attempt).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
 import signal
 import threading
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, TypeVar, Union
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
-
-SCHEMA_VERSION = 1
-MAX_MESSAGE_BYTES = 8 << 20  # as sdk/protocol: larger messages are refused
+from bora_worker.http import HttpTransport
+from bora_worker.kafka import KafkaTransport, encode_outcome
+from bora_worker.runner import Runner
+from bora_worker.types import ActionRequest
 
 log = logging.getLogger("bora_worker")
 
-
-def events_topic(prefix: str = "") -> str:
-    """`<prefix>bora.events`: where results go (key = execution id)."""
-    return f"{prefix}bora.events"
-
-
-def actions_topic(pool: str, prefix: str = "") -> str:
-    """`<prefix>bora.actions.<pool>`: the requests of one pool (a task's `target`); empty means
-    default."""
-    return f"{prefix}bora.actions.{pool or 'default'}"
-
-
-class BadMessage(ValueError):
-    """A request that is not a valid RunAction of a schema version this SDK reads."""
-
-
-class ActionError(Exception):
-    """Raise from a handler to fail the action with structured `data` (any JSON value) as the error.
-
-    Any other exception fails it too, with its message as the error text.
-    """
-
-    def __init__(self, data: Any):
-        super().__init__(data if isinstance(data, str) else json.dumps(data, default=str))
-        self.data = data
-
-
-@dataclasses.dataclass(frozen=True)
-class ActionRequest:
-    """One decoded RunAction message (sdk/README.md)."""
-
-    execution_id: str
-    task_execution_id: str
-    action_execution_id: str
-    action_name: str
-    input: Dict[str, Any]
-    workflow_name: str = ""
-    task_name: str = ""
-    target: str = ""
-    timeout_s: int = 0  # 0 = none; not enforced by the SDK, a handler may honour it
-    safe_rerun: bool = False
-    is_async: bool = False
-    attempt: int = 0
-
-
-def _field(doc: dict, key: str, types: tuple, default: Any, required: bool) -> Any:
-    value = doc.get(key)
-    if value is None:
-        if required:
-            raise BadMessage(f"missing field '{key}'")
-        return default
-    # bool is an int in Python: only accept it where a bool is asked for.
-    if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
-        raise BadMessage(f"field '{key}' must be {' or '.join(t.__name__ for t in types)}")
-    return value
-
-
-def decode_run_action(value: Optional[bytes]) -> ActionRequest:
-    """Decodes a RunAction message; raises BadMessage saying what is wrong (never anything else)."""
-    if value is None:
-        raise BadMessage("empty message")
-    if len(value) > MAX_MESSAGE_BYTES:
-        raise BadMessage(
-            f"message of {len(value)} bytes is over the {MAX_MESSAGE_BYTES} byte limit"
-        )
-    try:
-        doc = json.loads(value)
-    except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
-        raise BadMessage(f"not JSON: {e}") from None
-    if not isinstance(doc, dict):
-        raise BadMessage("not a JSON object")
-    version = doc.get("schema_version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise BadMessage("missing integer 'schema_version'")
-    if version != SCHEMA_VERSION:
-        raise BadMessage(f"unsupported schema_version {version} (this SDK reads {SCHEMA_VERSION})")
-    if doc.get("type") != "RunAction":
-        raise BadMessage(f"type must be 'RunAction', not {doc.get('type')!r}")
-    req = ActionRequest(
-        execution_id=_field(doc, "execution_id", (str,), "", True),
-        task_execution_id=_field(doc, "task_execution_id", (str,), "", True),
-        action_execution_id=_field(doc, "action_execution_id", (str,), "", True),
-        action_name=_field(doc, "action_name", (str,), "", True),
-        input=_field(doc, "input", (dict,), {}, True),
-        workflow_name=_field(doc, "workflow_name", (str,), "", False),
-        task_name=_field(doc, "task_name", (str,), "", False),
-        target=_field(doc, "target", (str,), "", False),
-        timeout_s=_field(doc, "timeout_s", (int,), 0, False),
-        safe_rerun=_field(doc, "safe_rerun", (bool,), False, False),
-        is_async=_field(doc, "is_async", (bool,), False, False),
-        attempt=_field(doc, "attempt", (int,), 0, False),
-    )
-    if not req.execution_id or not req.action_execution_id or not req.action_name:
-        raise BadMessage("execution_id, action_execution_id and action_name must not be empty")
-    return req
-
-
-def encode_action_completed(req: ActionRequest, result: str, data: Any) -> bytes:
-    """The ActionCompleted message for `req`; result is "success", "error" or "cancelled".
-
-    Raises ValueError/TypeError when `data` is not JSON (NaN and infinities are not JSON either).
-    """
-    if result not in ("success", "error", "cancelled"):
-        raise ValueError(f"result must be success, error or cancelled, not {result!r}")
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "type": "ActionCompleted",
-        "execution_id": req.execution_id,
-        "task_execution_id": req.task_execution_id,
-        "action_execution_id": req.action_execution_id,
-        "result": result,
-        "data": data,
-    }
-    return json.dumps(doc, allow_nan=False, separators=(",", ":")).encode("utf-8")
-
-
-@dataclasses.dataclass
-class _Handler:
-    fn: Callable[..., Any]
-    with_request: bool
+F = TypeVar("F", bound=Callable[..., Any])
+Transport = Union[HttpTransport, KafkaTransport]
 
 
 class Worker:
     """Runs the actions registered with @worker.action(name) for one pool.
 
-    brokers: Kafka bootstrap servers ("host:port"); pool: the tasks' `target` this worker serves;
-    prefix: the deployment prefix given to `bora --prefix`. `config` entries are added to both Kafka
-    clients' settings (e.g. security), `session_timeout_ms` is how fast the group notices a dead
-    worker.
+    Worker(brokers, pool, prefix, ...) is the Kafka worker (kept for existing code; see
+    Worker.kafka for the options); Worker.http(url, ...) leases actions over HTTP instead.
+    shutdown_grace: seconds running actions get to finish after stop() before their requests are
+    handed back.
     """
 
     def __init__(
         self,
+        brokers: str = "",
+        pool: str = "default",
+        prefix: str = "",
+        *,
+        concurrency: int = 1,
+        shutdown_grace: float = 30.0,
+        transport: Optional[Transport] = None,
+        **kafka_options: Any,
+    ):
+        if transport is None:
+            transport = KafkaTransport(brokers, pool, prefix, **kafka_options)
+        elif kafka_options or brokers:
+            raise ValueError("brokers and Kafka options go with the Kafka transport only")
+        self.transport: Transport = transport
+        self.pool = transport.pool
+        self.shutdown_grace = shutdown_grace
+        self._runner = Runner(concurrency)
+        self._stop = threading.Event()
+
+    @classmethod
+    def http(
+        cls,
+        url: str,
+        pool: str = "python",
+        token: Optional[str] = None,
+        *,
+        concurrency: int = 1,
+        shutdown_grace: float = 30.0,
+        lease: float = 30.0,
+        wait: float = 20.0,
+        worker_id: Optional[str] = None,
+    ) -> "Worker":
+        """A worker leasing actions from `bora serve` at `url` (see bora_worker.http).
+
+        pool: the pool this worker serves (not `default`: that is the built-in actions' pool, the
+        server refuses it); lease: seconds a lease lasts (heartbeats keep long actions' leases
+        alive); wait: seconds a poll may wait on the server for work; token: the X-Auth-Token, when
+        the server wants one.
+        """
+        transport = HttpTransport(
+            url, pool, token, lease=lease, wait=wait, worker_id=worker_id
+        )
+        return cls(concurrency=concurrency, shutdown_grace=shutdown_grace, transport=transport)
+
+    @classmethod
+    def kafka(
+        cls,
         brokers: str,
         pool: str = "default",
         prefix: str = "",
         *,
+        concurrency: int = 1,
+        shutdown_grace: float = 30.0,
         config: Optional[Dict[str, Any]] = None,
         session_timeout_ms: int = 10000,
         max_batch: int = 64,
         flush_timeout_s: float = 30.0,
         create_topic: bool = True,
         topic_partitions: int = 1,
-    ):
-        if not brokers:
-            raise ValueError("brokers must not be empty")
-        self.brokers = brokers
-        self.pool = pool or "default"
-        self.prefix = prefix
-        self.group = f"{prefix}bora-workers.{self.pool}"
-        self.topic = actions_topic(self.pool, prefix)
-        self.events_topic = events_topic(prefix)
-        self._config = dict(config or {})
-        self._session_timeout_ms = session_timeout_ms
-        self._max_batch = max(1, max_batch)
-        self._flush_timeout_s = flush_timeout_s
-        self._create_topic = create_topic
-        self._topic_partitions = max(1, topic_partitions)
-        self._handlers: Dict[str, _Handler] = {}
-        self._stop = threading.Event()
-        self._consumer: Optional[Consumer] = None
-        self._producer: Optional[Producer] = None
-        self._delivery_errors: List[str] = []
-        # Counters, for logs and tests: requests run (succeeded / failed), bad messages skipped,
-        # batches whose results could not be delivered (left uncommitted and read again).
-        self.stats = {"succeeded": 0, "failed": 0, "skipped": 0, "redelivered_batches": 0}
+    ) -> "Worker":
+        """A worker on the Kafka bus (needs the `kafka` extra: confluent-kafka). See
+        bora_worker.kafka: brokers are Kafka's bootstrap servers, prefix the cluster's `bora
+        --prefix`, config extra librdkafka settings for both clients."""
+        transport = KafkaTransport(
+            brokers,
+            pool,
+            prefix,
+            config=config,
+            session_timeout_ms=session_timeout_ms,
+            max_batch=max_batch,
+            flush_timeout_s=flush_timeout_s,
+            create_topic=create_topic,
+            topic_partitions=topic_partitions,
+        )
+        return cls(concurrency=concurrency, shutdown_grace=shutdown_grace, transport=transport)
 
     # ---- registration ----------------------------------------------------------------------------
 
-    def action(self, name: str, *, with_request: bool = False) -> Callable:
-        """Decorator: registers `fn` as the action `name`. It is called with the action's input as
-        keyword arguments (`fn(**input)`), or `fn(request, **input)` when with_request. Its return
-        value (any JSON) is the action's result; an exception fails the action with its message
-        (ActionError: with its data).
+    def action(
+        self,
+        name: str,
+        *,
+        with_request: bool = False,
+        input: Optional[str] = None,
+        description: str = "",
+    ) -> Callable[[F], F]:
+        """Decorator: registers `fn` (a function or a coroutine function) as the action `name`.
+
+        It is called with the action's input as keyword arguments (`fn(**input)`), or
+        `fn(request, **input)` when with_request. Its return value (any JSON) is the action's
+        result; an exception fails the action with its message (ActionError: with its data).
+        input / description declare the action to the server (HTTP); input defaults to the
+        parameters of fn's signature ("text, suffix=''"), description to its docstring's first line.
         """
         if not name:
             raise ValueError("an action needs a name")
 
-        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-            self._handlers[name] = _Handler(fn, with_request)
+        def register(fn: F) -> F:
+            self._runner.register(
+                name, fn, with_request=with_request, input=input, description=description
+            )
             return fn
 
         return register
 
     def actions(self) -> List[str]:
-        return sorted(self._handlers)
+        return sorted(self._runner.handlers)
+
+    def declarations(self) -> List[Dict[str, str]]:
+        """The actions as the HTTP poll declares them: [{"name", "input", "description"}]."""
+        return [h.declaration() for h in self._runner.handlers.values()]
 
     # ---- the loop --------------------------------------------------------------------------------
 
     def run(self, poll_timeout_s: float = 0.5) -> None:
-        """Runs until stop() (or SIGINT / SIGTERM when called from the main thread), then closes."""
+        """Runs until stop() (or SIGINT / SIGTERM when called from the main thread): stops polling,
+        lets running actions finish for up to shutdown_grace seconds, hands back the rest."""
+        previous: Dict[signal.Signals, Any] = {}
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, lambda *_: self.stop())
-        self.run_until(lambda: False, poll_timeout_s)
+                previous[sig] = signal.signal(sig, lambda *_: self.stop())
+        try:
+            self.run_until(lambda: False, poll_timeout_s)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def run_until(self, predicate: Callable[[], bool], poll_timeout_s: float = 0.5) -> None:
-        """Runs until predicate() is true (checked after every poll) or stop(), then closes the
-        clients."""
+        """Runs until predicate() is true (checked between polls, at least every poll_timeout_s)
+        or stop(), then shuts down as run() does."""
         self._stop.clear()
-        self.open()
+        self._runner.start()
+        log.info(
+            "bora worker for pool '%s' on %s, actions %s, concurrency %d",
+            self.pool,
+            self.transport.describe(),
+            ", ".join(self.actions()) or "none",
+            self._runner.concurrency,
+        )
         try:
-            while not self._stop.is_set() and not predicate():
-                self.poll_once(poll_timeout_s)
+            self.transport.serve(
+                self._runner,
+                self._stop,
+                predicate,
+                poll_timeout_s=poll_timeout_s,
+                shutdown_grace=self.shutdown_grace,
+            )
         finally:
-            self.close()
+            self._runner.close()
 
     def stop(self) -> None:
-        """Asks the loop to return after the request it is running. Any thread, or a signal
-        handler."""
+        """Asks the loop to stop polling and shut down. Any thread, or a signal handler."""
         self._stop.set()
+        self._runner.notify()
+        if isinstance(self.transport, HttpTransport):
+            self.transport.abort()
+
+    # ---- Kafka compatibility (the 0.1 API) -------------------------------------------------------
+
+    def _kafka(self) -> KafkaTransport:
+        if not isinstance(self.transport, KafkaTransport):
+            raise TypeError("this worker does not use the Kafka transport")
+        return self.transport
+
+    @property
+    def group(self) -> str:
+        return self._kafka().group
+
+    @property
+    def topic(self) -> str:
+        return self._kafka().topic
+
+    @property
+    def events_topic(self) -> str:
+        return self._kafka().events_topic
 
     def open(self) -> None:
-        """Creates the pool's topic when missing (as the C++ worker does) and subscribes.
-        Idempotent."""
-        if self._consumer is not None:
-            return
-        common = {"bootstrap.servers": self.brokers, **self._config}
-        if self._create_topic:
-            self._ensure_topic(common)
-        self._producer = Producer(
-            {**common, "enable.idempotence": True, "acks": "all", "linger.ms": 5}
-        )
-        self._consumer = Consumer(
-            {
-                **common,
-                "group.id": self.group,
-                "enable.auto.commit": False,
-                "auto.offset.reset": "earliest",
-                # The C++ workers of the same pool share this group: same assignment protocol.
-                "partition.assignment.strategy": "cooperative-sticky",
-                "session.timeout.ms": self._session_timeout_ms,
-            }
-        )
-        self._consumer.subscribe([self.topic])
-        log.info(
-            "bora worker for pool '%s' (%s) on %s, actions %s",
-            self.pool,
-            self.topic,
-            self.brokers,
-            ", ".join(self.actions()) or "none",
-        )
+        self._kafka().open()
 
     def close(self) -> None:
-        """Flushes pending results and leaves the group (its partitions move at once)."""
-        if self._producer is not None:
-            self._producer.flush(self._flush_timeout_s)
-        if self._consumer is not None:
-            try:
-                self._consumer.close()
-            except KafkaException as e:
-                log.warning("closing the consumer: %s", e)
-        self._consumer = None
-        self._producer = None
+        self._kafka().close()
 
     def poll_once(self, timeout_s: float = 0.5) -> int:
-        """Reads up to max_batch requests, runs them, publishes and flushes their results, then
-        commits their offsets. Returns how many messages were read. When the results cannot be
-        delivered, nothing is committed and the consumer goes back to the batch's first offsets, so
-        it is read again.
-        """
-        self.open()
-        assert self._consumer is not None and self._producer is not None
-        messages = self._consumer.consume(self._max_batch, timeout_s)
-        first: Dict[Tuple[str, int], int] = {}
-        next_offsets: Dict[Tuple[str, int], int] = {}
-        for m in messages:
-            err = m.error()
-            if err is not None:
-                if err.code() != KafkaError._PARTITION_EOF:
-                    log.warning("consumer: %s", err)
-                continue
-            tp = (m.topic(), m.partition())
-            first.setdefault(tp, m.offset())
-            self._handle(m)
-            next_offsets[tp] = m.offset() + 1
-        if not next_offsets:
-            return len(messages)
-        remaining = self._producer.flush(self._flush_timeout_s)
-        errors, self._delivery_errors = self._delivery_errors, []
-        if remaining or errors:
-            self.stats["redelivered_batches"] += 1
-            log.error(
-                "cannot deliver %d result(s) (%s): the requests will be read again",
-                remaining + len(errors),
-                "; ".join(errors[:3]) or "flush timed out",
-            )
-            for (topic, partition), offset in first.items():
-                try:
-                    self._consumer.seek(TopicPartition(topic, partition, offset))
-                except KafkaException as e:  # no longer assigned: the new owner reads it again
-                    log.warning("seek %s[%d]@%d: %s", topic, partition, offset, e)
-            self._stop.wait(0.5)  # back off while Kafka is unavailable
-            return len(messages)
-        offsets = [TopicPartition(t, p, o) for (t, p), o in next_offsets.items()]
-        try:
-            self._consumer.commit(offsets=offsets, asynchronous=False)
-        except KafkaException as e:
-            # Typically a rebalance took the partition: its next owner runs the requests again.
-            log.warning("commit %s: %s", offsets, e)
-        return len(messages)
-
-    # ---- internals -------------------------------------------------------------------------------
-
-    def _ensure_topic(self, common: Dict[str, Any]) -> None:
-        admin = AdminClient(common)
-        if self.topic in admin.list_topics(timeout=30).topics:
-            return
-        futures = admin.create_topics(
-            [NewTopic(self.topic, num_partitions=self._topic_partitions, replication_factor=-1)]
+        """Kafka: reads one batch, runs it, publishes its results and commits it (see
+        KafkaTransport.poll_once), for your own loop."""
+        return self._kafka().poll_once(
+            self._runner, timeout_s, stop=self._stop, shutdown_grace=self.shutdown_grace
         )
-        try:
-            futures[self.topic].result(timeout=30)
-        except KafkaException as e:
-            if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                raise
-
-    def _handle(self, m) -> None:
-        try:
-            req = decode_run_action(m.value())
-        except BadMessage as e:
-            self.stats["skipped"] += 1
-            log.warning(
-                "dropping a bad action request at %s:%d@%d: %s",
-                m.topic(),
-                m.partition(),
-                m.offset(),
-                e,
-            )
-            return
-        value = self._run(req)
-        while True:
-            try:
-                self._producer.produce(
-                    self.events_topic,
-                    key=req.execution_id.encode("utf-8"),
-                    value=value,
-                    on_delivery=self._on_delivery,
-                )
-                break
-            except BufferError:  # local queue full: make room
-                self._producer.flush(1.0)
-        self._producer.poll(0)
 
     def _run(self, req: ActionRequest) -> bytes:
-        handler = self._handlers.get(req.action_name)
-        if handler is None:
-            result, data = "error", f"Failed to find action [action_name={req.action_name}]"
-        else:
-            try:
-                if handler.with_request:
-                    data = handler.fn(req, **req.input)
-                else:
-                    data = handler.fn(**req.input)
-                result = "success"
-            except ActionError as e:
-                result, data = "error", e.data
-            except (
-                Exception
-            ) as e:  # noqa: BLE001 - every failure of user code is the action's error
-                result, data = "error", str(e) or type(e).__name__
-                log.info(
-                    "action %s (%s) failed: %s", req.action_name, req.action_execution_id, data
-                )
-        try:
-            value = encode_action_completed(req, result, data)
-        except (TypeError, ValueError) as e:
-            result = "error"
-            value = encode_action_completed(
-                req, result, f"the result of action {req.action_name} is not JSON: {e}"
-            )
-        if len(value) > MAX_MESSAGE_BYTES:
-            result = "error"
-            value = encode_action_completed(
-                req,
-                result,
-                f"the action's result is {len(value)} bytes encoded, more than the bus message "
-                f"limit of {MAX_MESSAGE_BYTES} bytes (8 MiB)",
-            )
-        self.stats["succeeded" if result == "success" else "failed"] += 1
-        return value
+        """Runs `req` on this thread and returns the ActionCompleted the Kafka transport sends."""
+        return encode_outcome(req, self._runner.run_now(req))
 
-    def _on_delivery(self, err, msg) -> None:
-        if err is not None:
-            self._delivery_errors.append(str(err))
+    # ---- counters --------------------------------------------------------------------------------
+
+    @property
+    def stats(self) -> Dict[str, int]:
+        """Counters, for logs and tests: succeeded / failed actions, and the transport's (Kafka:
+        skipped bad messages, redelivered_batches; HTTP: polls, poll_errors, leases, heartbeats,
+        completed, duplicates, lost, released, skipped)."""
+        return {**self._runner.stats, **self.transport.stats}

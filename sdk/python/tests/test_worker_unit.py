@@ -161,6 +161,10 @@ class RunTest(unittest.TestCase):
         def huge(text):
             return "x" * (8 << 20)
 
+        @w.action("py.async")
+        async def async_reverse(text):
+            return text[::-1]
+
     def run_action(self, name, **input_):
         req = decode_run_action(with_(action_name=name, input=input_))
         doc = json.loads(self.worker._run(req))
@@ -178,6 +182,7 @@ class RunTest(unittest.TestCase):
             ("py.raise_empty", {"text": "x"}, ("error", "KeyError")),
             ("py.structured", {"text": "x"}, ("error", {"code": 42})),
             ("py.unknown", {}, ("error", "Failed to find action [action_name=py.unknown]")),
+            ("py.async", {"text": "abc"}, ("success", "cba")),
         ]
         for name, input_, expected in cases:
             with self.subTest(name=name):
