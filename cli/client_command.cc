@@ -371,6 +371,15 @@ std::string WithQuery(std::string path,
 
 }  // namespace
 
+std::optional<std::string> FetchFromApi(const std::string& url, const std::string& token,
+                                        const std::string& path, std::ostream& err) {
+  std::ostringstream unused;
+  Client client(Connection{url, token, false}, unused, err);
+  auto reply = client.Call("GET", path);
+  if (!reply || client.CheckError(*reply) != 0) return std::nullopt;
+  return reply->body;
+}
+
 struct ClientCommands::State {
   Connection conn;
   // Arguments; one leaf command runs per process, so they share storage.

@@ -12,12 +12,20 @@
 // must outlive it; use from one thread (main). Run() performs blocking HTTP requests.
 #include <iosfwd>
 #include <memory>
+#include <optional>
+#include <string>
 
 namespace CLI {
 class App;
 }
 
 namespace bora::cli {
+
+// GET `path` from the API at `url` (empty: $BORA_URL, else http://127.0.0.1:8989) with `token`
+// (empty: $BORA_TOKEN): the body of a 2xx answer; otherwise the problem is printed to `err` and
+// nullopt comes back (the server refused, or cannot be reached).
+std::optional<std::string> FetchFromApi(const std::string& url, const std::string& token,
+                                        const std::string& path, std::ostream& err);
 
 class ClientCommands {
  public:

@@ -22,6 +22,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> validate_files;
   CLI::App* validate = app.add_subcommand("validate", "Check workflow files; prints OK or the errors");
   validate->add_option("files", validate_files, "YAML files")->required();
+  bora::cli::ValidateArgs validate_args;
+  validate->add_option(
+      "--url", validate_args.url,
+      "Also know the actions of this Bora API (external actions its workers declared)");
+  validate->add_option("--token", validate_args.token, "Bearer token for --url (else $BORA_TOKEN)");
 
   bora::cli::RunArgs run_args;
   CLI::App* run = app.add_subcommand("run", "Run a workflow in embedded mode and print the result");
@@ -178,7 +183,7 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  if (validate->parsed()) return bora::cli::RunValidate(validate_files);
+  if (validate->parsed()) return bora::cli::RunValidate(validate_files, validate_args);
   if (run->parsed()) return bora::cli::RunRun(run_args);
   if (client.parsed()) return client.Run(std::cout, std::cerr);
   auto retention_policy = bora::cli::ToRetentionPolicy(retention);

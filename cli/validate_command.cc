@@ -6,7 +6,10 @@
 #include <set>
 #include <sstream>
 
+#include "cli/client_command.h"
+#include "common/json.h"
 #include "orchestrator/language/parser.h"
+#include "workers/external_actions.h"
 #include "workers/std_actions.h"
 
 namespace bora::cli {
@@ -91,7 +94,7 @@ std::vector<std::string> CheckActions(const std::string& file, const lang::Docum
 
 }  // namespace
 
-int RunValidate(const std::vector<std::string>& files) {
+int RunValidate(const std::vector<std::string>& files, const ValidateArgs& args) {
   int exit_code = 0;
   // The std actions, then the ad-hoc actions of every file given (a workflow may use one from another).
   std::map<std::string, KnownAction> known;
@@ -106,6 +109,40 @@ int RunValidate(const std::vector<std::string>& files) {
     for (const auto& p : sig.params) {
       a.params.insert(p.name);
       if (p.required) a.required.insert(p.name);
+    }
+  }
+  if (!args.url.empty()) {
+    // The server's actions the std ones do not cover: external actions declared by its workers.
+    std::optional<std::string> body = FetchFromApi(args.url, args.token, "/v2/actions", std::cerr);
+    if (!body) return 3;
+    auto list = ParseJson(*body);
+    const Json* actions =
+        list.ok() && list->is_object() ? list->as_object().if_contains("actions") : nullptr;
+    if (actions == nullptr || !actions->is_array()) {
+      std::cerr << "bora: " << args.url << "/v2/actions did not answer an action list\n";
+      return 3;
+    }
+    for (const Json& a : actions->as_array()) {
+      if (!a.is_object()) continue;
+      const Json* name = a.as_object().if_contains("name");
+      const Json* input = a.as_object().if_contains("input");
+      const Json* is_system = a.as_object().if_contains("is_system");
+      if (name == nullptr || !name->is_string() || known.count(std::string(name->get_string())) ||
+          is_system == nullptr || !is_system->is_bool() || !is_system->get_bool()) {
+        continue;  // ad-hoc actions of the server are not this run's business: the files' are
+      }
+      KnownAction& k = known[std::string(name->get_string())];
+      std::string spec =
+          input != nullptr && input->is_string() ? std::string(input->get_string()) : "";
+      auto params = workers::ParseActionInputSpec(spec);
+      k.any_params =
+          spec.empty() || !params.ok();  // declared without an input spec: any parameters
+      if (params.ok()) {
+        for (const auto& p : *params) {
+          k.params.insert(p.name);
+          if (p.required) k.required.insert(p.name);
+        }
+      }
     }
   }
   std::vector<std::pair<std::string, Result<lang::Document>>> parsed;

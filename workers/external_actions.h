@@ -6,6 +6,7 @@
 //
 // Threading: pure functions.
 #include <string_view>
+#include <vector>
 
 #include "common/json.h"
 #include "common/status.h"
@@ -14,6 +15,10 @@
 namespace bora::workers {
 
 inline constexpr std::string_view kExternalActionsKind = "external_actions";
+
+// An action's input spec as Mistral lists it ("text, suffix='!'", "n=1, opts={}"): each parameter
+// required, or with a default (JSON, a quoted string, None/True/False, else the text).
+Result<std::vector<ActionParam>> ParseActionInputSpec(std::string_view spec);
 
 Json ExternalActionRecord(const ActionSignature& signature);
 // The signature a record holds; kInvalidArgument naming the bad member.

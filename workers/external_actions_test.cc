@@ -77,3 +77,29 @@ TEST(ExternalActionsTest, RegistryDeclaresLooksUpOncePerSecondAndKeepsBuiltIns) 
 
 }  // namespace
 }  // namespace bora::workers
+
+namespace bora::workers {
+namespace {
+
+TEST(ExternalActionsTest, InputSpecs) {
+  auto p = ParseActionInputSpec(
+      "text, suffix='!', n=1, opts={\"a\": [1, 2]}, flag=True, none=None, raw=x y");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_EQ(p->size(), 7u);
+  EXPECT_TRUE((*p)[0].required);
+  EXPECT_EQ((*p)[1].default_value, Json("!"));
+  EXPECT_EQ((*p)[2].default_value, Json(1));
+  EXPECT_EQ(DumpJson((*p)[3].default_value), R"({"a":[1,2]})");
+  EXPECT_EQ((*p)[4].default_value, Json(true));
+  EXPECT_TRUE((*p)[5].default_value.is_null());
+  EXPECT_EQ((*p)[6].default_value, Json("x y"));
+  EXPECT_TRUE(ParseActionInputSpec("").ok());
+  EXPECT_TRUE(ParseActionInputSpec("  ")->empty());
+  for (const char* bad : {"1abc", "a b", "=1", "a, , b"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_FALSE(ParseActionInputSpec(bad).ok());
+  }
+}
+
+}  // namespace
+}  // namespace bora::workers

@@ -320,6 +320,26 @@ class RestApiTest(unittest.TestCase):
                                      capture_output=True, text=True, timeout=60)
         self.assertEqual(unreachable.returncode, 3)
 
+    def test_validate_knows_the_actions_workers_declared(self):
+        # `bora validate --url`: an external action declared through the worker API (a poll) is known,
+        # with its input spec; without --url it is not.
+        name = "rt.ext%s" % uuid.uuid4().hex[:6]
+        self.ok("POST", "/v2/workers/poll", {"worker": "rt", "pool": "rtpool", "wait": 0,
+                                             "actions": [{"name": name, "input": "text, n=1"}]})
+        good = os.path.join(self.tmp.name, "ext_good.yaml")
+        bad = os.path.join(self.tmp.name, "ext_bad.yaml")
+        with open(good, "w") as f:
+            f.write("version: '2.0'\nwf:\n  tasks:\n    t:\n      action: %s text=x\n" % name)
+        with open(bad, "w") as f:
+            f.write("version: '2.0'\nwf:\n  tasks:\n    t:\n      action: %s txt=x\n" % name)
+        self.assertEqual(self.bora("validate", "--url", self.base, good).stdout.strip(), good + ": OK")
+        out = self.bora("validate", "--url", self.base, bad, check=False)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("action '%s' has no input 'txt'" % name, out.stdout)
+        offline = self.bora("validate", good, check=False)
+        self.assertEqual(offline.returncode, 2)
+        self.assertIn("unknown action '%s'" % name, offline.stdout)
+
     def test_errors(self):
         status, reply = self.call("GET", "/v2/executions/" + str(uuid.uuid4()))
         self.assertEqual(status, 404)
