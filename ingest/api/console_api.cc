@@ -97,6 +97,13 @@ Json ExecutionsApi::Impl::TaskSummary(const engine::TaskExecution& t) {
     if (a.is_workflow) subs.push_back(Json(a.id));
   }
   o["sub_executions"] = std::move(subs);
+  // An external action's pool (its workers pull it over the worker API): where the task waits when
+  // no worker takes it (GET /v2/workers says how many wait there).
+  std::string pool;
+  if (ctx_.actions != nullptr && !t.actions.empty() && !t.actions.back().is_workflow) {
+    if (const auto* sig = ctx_.actions->FindSignature(t.actions.back().name)) pool = sig->pool;
+  }
+  o["worker_pool"] = pool.empty() ? Json(nullptr) : Json(pool);
   return o;
 }
 

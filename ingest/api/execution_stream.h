@@ -6,14 +6,15 @@
 //                      tasks whose summary changed (merge by id). A summary: id, name, state,
 //                      state_info, type, created_at, started_at, finished_at, updated_at, retry_no,
 //                      actions (action executions so far), items ({total, success, error, running}
-//                      for a with-items task, else null), sub_executions (ids).
+//                      for a with-items task, else null), sub_executions (ids), worker_pool (the
+//                      pool of an external action's workers, else null).
 //   event: end         data: {"state": "SUCCESS"}  once the execution is finished; the stream ends
 //   event: gone        data: <the fault>            the execution was deleted; the stream ends
 // Changes are found by reading the execution's head (ExecutionsApi::ChangeMarker: cheap however
-// large the execution) every `poll`; the views and summaries are read only when it moved, and no sooner
-// than 3x the last such read's duration after it (a 100,000-item execution changing all the time is not
-// read whole every poll). So a change shows within `poll` (or that spacing) plus the time the
-// orchestrator takes to commit it.
+// large the execution) every `poll`; the views and summaries are read only when it moved, and no
+// sooner than 3x the last such read's duration after it (a 100,000-item execution changing all the
+// time is not read whole every poll). So a change shows within `poll` (or that spacing) plus the
+// time the orchestrator takes to commit it.
 //
 // Thread-safety: the stream is read by the HTTP server's stream thread; ExecutionsApi's views are
 // thread-safe.

@@ -171,7 +171,7 @@ class ExecutionsApi::Impl {
   Result<HttpResponse> CountExecutions(const HttpRequest& request);
   Result<HttpResponse> ListTaskItems(const HttpRequest& request, const std::string& id);
   Result<std::string> ChangeMarker(const std::string& id);
-  static Json TaskSummary(const engine::TaskExecution& t);
+  Json TaskSummary(const engine::TaskExecution& t);
   Result<std::vector<std::pair<std::string, Json>>> TaskSummaries(const std::string& id);
 
   // /v2/action_executions (action_executions_api.cc)

@@ -379,3 +379,32 @@ browserTest('operator actions from the task panel: rerun and skip a failed task;
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+browserTest('a task of an external action waits for a worker, visibly, until one takes it', async () => {
+  const pool = `ui${Math.random().toString(16).slice(2, 8)}`;
+  const action = `${pool}.shout`;
+  const poll = (wait) => api('POST', '/v2/workers/poll', {
+    worker: 'console-test', pool, wait, actions: [{ name: action, input: 'text' }],
+  });
+  await poll(0);  // declares the action; takes nothing
+  await api('POST', '/v2/workflows',
+            `version: '2.0'\n${pool}_wf:\n  tasks:\n    shout:\n      action: ${action} text=hi\n`,
+            'text/plain');
+  const started = await api('POST', '/v2/executions', { workflow_name: `${pool}_wf` });
+  const page = await newPage();
+  await login(page, `/ui/executions/${started.id}`);
+  await waitState(page, 'node-shout', 'RUNNING');
+  await page.getByTestId('node-shout').click();
+  await page.waitForFunction((p) => /1 waiting for a worker/.test(
+    document.querySelector('[data-testid="worker-pool-status"]')?.textContent ?? ''), pool, { timeout: WAIT });
+  await page.screenshot({ path: path.join(SHOTS, 'task-waits-for-worker.png') });
+  // A worker takes it and answers: the page follows without a reload.
+  const { leases } = await poll(10);
+  assert.equal(leases.length, 1);
+  assert.deepEqual(leases[0].input, { text: 'hi' });
+  await api('POST', `/v2/workers/leases/${leases[0].lease_id}/complete`, { state: 'SUCCESS', result: 'HI' });
+  await waitState(page, 'node-shout', 'SUCCESS');
+  await waitText(page, 'execution-state', 'SUCCESS');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

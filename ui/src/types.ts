@@ -37,7 +37,14 @@ export interface TaskSummary {
   actions?: number;
   items?: ItemsProgress | null;
   sub_executions?: string[];
+  worker_pool?: string|null;  // an external action: the pool of its workers (worker API)
   runtime_context?: string;
+}
+
+/** GET /v2/workers */
+export interface WorkersReply {
+  workers: {worker: string; pool: string; actions: string[]; last_seen: string}[];
+  pools: {pool: string; queued: number; leased: number}[];
 }
 
 export interface TaskRecord extends TaskSummary {

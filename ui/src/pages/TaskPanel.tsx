@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, errorText, get, put, qs } from '../api';
 import { ErrorBox, Link, StateBadge } from '../components/common';
 import { JsonTree } from '../components/JsonTree';
-import type { ActionExecution, Execution, Item, TaskRecord, TaskSummary } from '../types';
+import type { ActionExecution, Execution, Item, TaskRecord, TaskSummary, WorkersReply } from '../types';
 import { FINISHED, duration } from '../util';
 
 const HUGE = 1000; // items above which the result is fetched only when its section is opened
@@ -30,6 +30,44 @@ function ActionDetail(props: { id: string }) {
       <h4>Output</h4>
       <JsonTree text={a.output} testid="action-output" />
     </div>
+  );
+}
+
+/**
+ * Where a running task of an external action stands: its pool's queue and the workers polling it
+ * (GET /v2/workers, every 2 s while shown). A task no worker takes waits: this says so.
+ */
+function WorkerPoolStatus(props: { pool: string }) {
+  const [reply, setReply] = useState<WorkersReply | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  useEffect(() => {
+    let stop = false;
+    const load = () =>
+      get<WorkersReply>('/v2/workers').then(
+        (r) => !stop && (setReply(r), setErr(null)),
+        (e) => !stop && setErr(errorText(e)),
+      );
+    load();
+    const timer = setInterval(() => document.visibilityState === 'visible' && load(), 2000);
+    return () => {
+      stop = true;
+      clearInterval(timer);
+    };
+  }, [props.pool]);
+  if (err) return <span class="muted">{err}</span>;
+  if (!reply) return <span class="muted">…</span>;
+  const pool = reply.pools.find((p) => p.pool === props.pool);
+  const workers = reply.workers.filter((w) => w.pool === props.pool);
+  return (
+    <span data-testid="worker-pool-status">
+      {workers.length === 0
+        ? `no worker has polled pool ${props.pool}: the task waits for one`
+        : `${workers.length} worker${workers.length === 1 ? '' : 's'} on pool ${props.pool} (last poll ${workers
+            .map((w) => w.last_seen)
+            .sort()
+            .slice(-1)[0]})`}
+      {pool ? ` · ${pool.queued} waiting for a worker · ${pool.leased} running on workers` : ''}
+    </span>
   );
 }
 
@@ -289,6 +327,12 @@ export function TaskPanel(props: { taskId: string; summary: TaskSummary | null; 
             <dd>{t.finished_at ?? '–'}</dd>
             <dt>Duration</dt>
             <dd>{duration(t.started_at ?? t.created_at, t.finished_at, running && !t.finished_at) || '–'}</dd>
+            {summary?.worker_pool && (
+              <>
+                <dt>Workers</dt>
+                <dd>{running ? <WorkerPoolStatus pool={summary.worker_pool} /> : `external action, pool ${summary.worker_pool}`}</dd>
+              </>
+            )}
             {summary?.items && (
               <>
                 <dt>Items</dt>
