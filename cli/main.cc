@@ -201,6 +201,12 @@ int main(int argc, char** argv) {
     // No --kafka/--redis flags: embedded (BORA_KAFKA/BORA_REDIS in the environment do not switch modes).
     bora::InitLogging(log_level,
                       log_format == "json" ? bora::LogFormat::kJson : bora::LogFormat::kText);
+    if (!cluster.options.external_actions.empty()) {
+      std::cerr << "bora serve: --external-action is for Kafka workers of a distributed deployment; "
+                   "embedded, a worker declares its actions itself through the worker API "
+                   "(POST /v2/workers/poll, e.g. the Python SDK's Worker.http)\n";
+      return 2;
+    }
     bora::cli::EmbeddedServeArgs serve_args;
     serve_args.api = api_args;
     serve_args.load = cluster.load;

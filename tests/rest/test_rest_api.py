@@ -340,6 +340,14 @@ class RestApiTest(unittest.TestCase):
         self.assertEqual(offline.returncode, 2)
         self.assertIn("unknown action '%s'" % name, offline.stdout)
 
+    def test_embedded_serve_refuses_external_action_flag(self):
+        # Embedded, workers declare their actions through the worker API; the Kafka-era flag would be
+        # ignored, so it is refused with what to do instead.
+        p = subprocess.run([BORA, "serve", "--in-memory", "--port", "0", "--external-action", "py.x"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("POST /v2/workers/poll", p.stderr)
+
     def test_errors(self):
         status, reply = self.call("GET", "/v2/executions/" + str(uuid.uuid4()))
         self.assertEqual(status, 404)
