@@ -1,5 +1,6 @@
 #include "ingest/api/workers_api.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <map>
@@ -37,6 +38,10 @@ Result<double> Seconds(const JsonObject& body, std::string_view key, double fall
   }
   return s;
 }
+
+// A pool topic's partitions: as many as bora.events, so that the pool's consumers (this process's
+// ActionWorker and Kafka workers of the pool, one group) can share it; requests are keyed by execution.
+int PoolPartitions(const ApiContext& context) { return std::max(1, context.partitions); }
 
 HttpResponse StatusFault(const Status& s) {
   if (s.code() == StatusCode::kNotFound) return Fault(404, s.message());
@@ -271,7 +276,8 @@ class WorkersApi::Impl {
     if (shut_down_) return Unavailable("the worker API is shutting down");
     if (auto it = pools_.find(name); it != pools_.end()) return it->second.get();
     if (ctx_.bus == nullptr) return Unavailable("no bus: this process cannot serve workers");
-    Status topic = ctx_.bus->CreateTopic(protocol::ActionsTopic(name, ctx_.topic_prefix), 1);
+    Status topic = ctx_.bus->CreateTopic(protocol::ActionsTopic(name, ctx_.topic_prefix),
+                                         PoolPartitions(ctx_));
     if (!topic.ok() && topic.code() != StatusCode::kAlreadyExists) return topic;
     auto pool = std::make_unique<Pool>();
     pool->queue = std::make_unique<workers::LeaseQueue>(ctx_.clock, [] { return NewUuid(); });
@@ -359,8 +365,8 @@ Status LoadDeclaredActions(ApiContext& context) {
       continue;
     }
     if (context.bus != nullptr) {
-      Status topic =
-          context.bus->CreateTopic(protocol::ActionsTopic(sig->pool, context.topic_prefix), 1);
+      Status topic = context.bus->CreateTopic(
+          protocol::ActionsTopic(sig->pool, context.topic_prefix), PoolPartitions(context));
       if (!topic.ok() && topic.code() != StatusCode::kAlreadyExists) return topic;
     }
     context.actions->DeclareExternal(std::move(*sig));
