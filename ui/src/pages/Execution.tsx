@@ -16,7 +16,7 @@ function bumpStreamEvents(): void {
   document.body.dataset.streamEvents = String(n + 1);
 }
 
-/** Live state of one execution: the event stream, or polling when the server has no stream. */
+/** Live state of one execution: its event stream (reopened after a break while it runs). */
 function useLiveExecution(id: string) {
   const [exec, setExec] = useState<Execution | null>(null);
   const [store, setStore] = useState<TaskStore>(emptyStore);
@@ -65,35 +65,14 @@ function useLiveExecution(id: string) {
       } else return;
       bumpStreamEvents();
     };
-    const poll = async () => {
-      // Fallback for a server without the stream endpoint.
-      while (!ac.signal.aborted) {
-        try {
-          const [e, t] = await Promise.all([
-            get<Execution>(`/v2/executions/${id}`, ac.signal),
-            get<{ tasks: TaskSummary[] }>(`/v2/executions/${id}/tasks`, ac.signal),
-          ]);
-          setExec(e);
-          setStore((s) => mergeTasks(s, t.tasks));
-          setLoaded(true);
-          bumpStreamEvents();
-          if (FINISHED.has(e.state)) return;
-        } catch (e) {
-          if (ac.signal.aborted) return;
-          setError(errorText(e));
-        }
-        await sleep(2000);
-      }
-    };
     (async () => {
       while (!ac.signal.aborted && !ended) {
         try {
           await readStream(`/v2/executions/${id}/stream`, onEvent, ac.signal);
         } catch (e) {
           if (ac.signal.aborted) return;
-          if (e instanceof ApiError && (e.status === 404 || e.status === 405 || e.status === 501)) {
-            if (/stream|Resource not found/i.test(e.message) || e.status !== 404) return poll();
-            setError(e.message);
+          if (e instanceof ApiError && e.status === 404) {
+            setError(e.message);  // no such execution
             return;
           }
         }

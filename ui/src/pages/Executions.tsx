@@ -57,7 +57,6 @@ export function ExecutionsPage(props: { query: URLSearchParams }) {
   const [rows, setRows] = useState<Execution[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [counts, setCounts] = useState<{ counts: Record<string, number>; total: number } | null>(null);
-  const [countsMissing, setCountsMissing] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [draft, setDraft] = useState<Filters>(f);
   const prevMarkers = useRef<string[]>([]);
@@ -77,14 +76,10 @@ export function ExecutionsPage(props: { query: URLSearchParams }) {
           qs({ limit: PAGE, sort_keys: 'created_at', sort_dirs: 'desc', marker: f.marker, ...apiFilters(f, true) }),
         ac.signal,
       );
-      const cnt = countsMissing
-        ? Promise.resolve(null)
-        : get<{ counts: Record<string, number>; total: number }>('/v2/executions/counts' + qs(apiFilters(f, false)), ac.signal).catch(
-            (e) => {
-              if (!stop && (e?.status === 404 || e?.status === 405)) setCountsMissing(true);
-              return null;
-            },
-          );
+      const cnt = get<{ counts: Record<string, number>; total: number }>(
+        '/v2/executions/counts' + qs(apiFilters(f, false)),
+        ac.signal,
+      );
       try {
         const [l, c] = await Promise.all([list, cnt]);
         if (stop) return;
@@ -108,7 +103,7 @@ export function ExecutionsPage(props: { query: URLSearchParams }) {
       ac.abort();
       clearInterval(t);
     };
-  }, [key, countsMissing]);
+  }, [key]);
 
   const go = (nf: Filters, resetPaging = true) => {
     if (resetPaging) {

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, errorText, get, put, qs } from '../api';
+import { errorText, get, put, qs } from '../api';
 import { ErrorBox, Link, StateBadge } from '../components/common';
 import { JsonTree } from '../components/JsonTree';
 import type { ActionExecution, Execution, Item, TaskRecord, TaskSummary, WorkersReply } from '../types';
@@ -102,20 +102,7 @@ function ItemsList(props: { taskId: string; state: string; version: string }) {
     let stop = false;
     get<{ total: number; items: Item[] }>(`/v2/tasks/${props.taskId}/items` + qs({ offset, limit: ITEMS_PAGE, state: stateFilter })).then(
       (d) => !stop && (setData(d), setErr(null)),
-      async (e) => {
-        if (stop) return;
-        if (e instanceof ApiError && e.status === 404 && /Resource not found/.test(e.message)) {
-          // A server without the items endpoint: list the action executions instead.
-          try {
-            const r = await get<{ action_executions: ActionExecution[] }>(`/v2/tasks/${props.taskId}/action_executions`);
-            let list = r.action_executions.map((a, i) => ({ index: i, action_execution_id: a.id, name: a.name, state: a.state, state_info: a.state_info, accepted: a.accepted, attempt: 0, created_at: a.created_at }) as Item);
-            if (stateFilter) list = list.filter((i) => i.state === stateFilter);
-            if (!stop) setData({ total: list.length, items: list.slice(offset, offset + ITEMS_PAGE) });
-          } catch (e2) {
-            if (!stop) setErr(errorText(e2));
-          }
-        } else setErr(errorText(e));
-      },
+      (e) => !stop && setErr(errorText(e)),
     );
     return () => {
       stop = true;
