@@ -203,8 +203,18 @@ class KafkaTransport:
         common = {"bootstrap.servers": self.brokers, **self._config}
         if self._create_topic:
             self._ensure_topic(common)
+        # murmur2_random, as Bora's own producers (common/kafka/kafka_bus.cc): a result must land on its
+        # execution's partition of bora.events, where the orchestrator that owns the execution reads it.
+        # librdkafka's default (consistent_random, CRC32) picks another partition for most keys, and the
+        # result is then lost to the execution (seen with 4 partitions: the task stayed RUNNING).
         self._producer = Producer(
-            {**common, "enable.idempotence": True, "acks": "all", "linger.ms": 5}
+            {
+                **common,
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 5,
+                "partitioner": "murmur2_random",
+            }
         )
         self._consumer = Consumer(
             {
