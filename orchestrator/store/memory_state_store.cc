@@ -118,24 +118,26 @@ Result<std::optional<TimestampUs>> MemoryStateStore::NextTimer(PartitionId parti
   return std::optional<TimestampUs>(p->timers.begin()->first);
 }
 
-Result<std::optional<engine::ExecutionState>> MemoryStateStore::ReadExecution(
-    PartitionId partition, const ExecutionId& execution_id) {
+template <typename Copy>
+Result<std::optional<engine::ExecutionState>> MemoryStateStore::ReadWith(
+    PartitionId partition, const ExecutionId& execution_id, Copy copy) {
   BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
   MutexLock owner(p->mu);
   MutexLock lock(p->meta_mu);
   auto it = p->states.find(execution_id.value());
   if (it == p->states.end()) return std::optional<engine::ExecutionState>();
-  return std::optional<engine::ExecutionState>(*it->second);
+  return std::optional<engine::ExecutionState>(copy(*it->second));
+}
+
+Result<std::optional<engine::ExecutionState>> MemoryStateStore::ReadExecution(
+    PartitionId partition, const ExecutionId& execution_id) {
+  return ReadWith(partition, execution_id, [](const engine::ExecutionState& st) { return st; });
 }
 
 Result<std::optional<engine::ExecutionState>> MemoryStateStore::ReadExecutionHead(
     PartitionId partition, const ExecutionId& execution_id) {
-  BORA_ASSIGN_OR_RETURN(Part * p, Get(partition));
-  MutexLock owner(p->mu);
-  MutexLock lock(p->meta_mu);
-  auto it = p->states.find(execution_id.value());
-  if (it == p->states.end()) return std::optional<engine::ExecutionState>();
-  return std::optional<engine::ExecutionState>(it->second->CopyHead());
+  return ReadWith(partition, execution_id,
+                  [](const engine::ExecutionState& st) { return st.CopyHead(); });
 }
 
 Result<std::vector<engine::ExecutionState>> MemoryStateStore::ReadExecutionHeads(

@@ -67,6 +67,12 @@ class MemoryStateStore final : public StateStore {
     std::map<std::pair<std::string, std::string>, TimestampUs> timer_at GUARDED_BY(meta_mu);
   };
   Result<Part*> Get(PartitionId partition);
+  // The state stored for `execution_id`, as `copy` makes it (whole, or its head), under the
+  // partition's locks (readers never see a state in the middle of a batch).
+  template <typename Copy>
+  Result<std::optional<engine::ExecutionState>> ReadWith(PartitionId partition,
+                                                         const ExecutionId& execution_id,
+                                                         Copy copy);
   static Status CheckEpoch(const Part& p, PartitionId partition, Epoch epoch) REQUIRES(p.meta_mu);
 
   std::vector<std::unique_ptr<Part>> parts_;
