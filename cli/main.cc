@@ -54,6 +54,15 @@ int main(int argc, char** argv) {
         ->capture_default_str();
   };
   add_limit_flags(run, run_args.engine_limits);
+  // Servers: a task whose action no worker has declared yet waits for one (issue 19).
+  auto add_undeclared_flag = [](CLI::App* cmd, bora::engine::EngineLimits& limits) {
+    limits.undeclared_action_wait_s = 600;
+    cmd->add_option("--undeclared-action-wait", limits.undeclared_action_wait_s,
+                    "Seconds a task waits for a worker to declare its unknown action before it "
+                    "fails (0: fails at once)")
+        ->check(CLI::Range(int64_t{0}, int64_t{30} * 24 * 3600))
+        ->capture_default_str();
+  };
 
   // Distributed roles. Each needs the Kafka and Redis addresses (flags or BORA_KAFKA / BORA_REDIS).
   bora::cli::ClusterArgs cluster;
@@ -115,6 +124,7 @@ int main(int argc, char** argv) {
   };
   add_retention_flags(orch);
   add_limit_flags(orch, cluster.options.engine_limits);
+  add_undeclared_flag(orch, cluster.options.engine_limits);
   orch->add_option("--load", cluster.load, "Store these definition files in Redis first");
   add_external_flag(orch);
   CLI::App* worker = app.add_subcommand("worker", "Run a worker pool on Kafka");
@@ -148,6 +158,7 @@ int main(int argc, char** argv) {
   add_loops_flag(serve);
   add_retention_flags(serve);
   add_limit_flags(serve, cluster.options.engine_limits);
+  add_undeclared_flag(serve, cluster.options.engine_limits);
   add_api_flags(serve);
   serve->add_option("--load", cluster.load, "Store these definition files first");
   add_external_flag(serve);

@@ -23,6 +23,17 @@ void LeaseQueue::Add(ActionRequest request, Done done) {
   added_.NotifyAll();
 }
 
+bool LeaseQueue::Withdraw(const std::string& action_execution_id) {
+  MutexLock lock(mu_);
+  ExpireLocked(clock_->NowUs());
+  auto it = std::find_if(queue_.begin(), queue_.end(), [&](const Entry& e) {
+    return e.request.action_execution_id == action_execution_id;
+  });
+  if (it == queue_.end()) return false;
+  queue_.erase(it);
+  return true;
+}
+
 void LeaseQueue::ExpireLocked(TimestampUs now) {
   std::vector<std::pair<TimestampUs, std::string>> gone;
   for (const auto& [id, held] : leases_) {

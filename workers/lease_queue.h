@@ -72,6 +72,10 @@ class LeaseQueue {
   // Puts a leased request back at the front of the queue now (a worker shutting down).
   Status Release(const std::string& lease_id);
 
+  // Takes back a queued request of `action_execution_id` that no worker has leased yet, without
+  // calling its `done`: true when it was here (a direct run whose caller stopped waiting).
+  bool Withdraw(const std::string& action_execution_id);
+
   // True for a lease this queue gave out (current, finished or expired, as far as it remembers).
   bool Knows(const std::string& lease_id) const;
 

@@ -141,5 +141,19 @@ TEST_F(LeaseQueueTest, LongPollWakesOnAddAndShutdown) {
   EXPECT_TRUE(done_.empty());
 }
 
+// Withdraw() takes back a queued request, never a leased one, and calls no `done`.
+TEST_F(LeaseQueueTest, WithdrawTakesBackOnlyAQueuedRequest) {
+  Add("a1");
+  Add("a2");
+  auto leased = queue_.Take({}, 1, milliseconds(1000), milliseconds(0));
+  ASSERT_EQ(leased.size(), 1u);
+  EXPECT_FALSE(queue_.Withdraw("a1"));  // a worker has it
+  EXPECT_TRUE(queue_.Withdraw("a2"));
+  EXPECT_FALSE(queue_.Withdraw("a2"));
+  EXPECT_EQ(queue_.queued(), 0u);
+  EXPECT_EQ(queue_.leased(), 1u);
+  EXPECT_TRUE(done_.empty());
+}
+
 }  // namespace
 }  // namespace bora::workers

@@ -1,6 +1,11 @@
 // /v2/action_executions: list, get, create (run an action directly), update (complete an async
 // action), delete (403).
+#include <atomic>
+#include <cmath>
+#include <future>
+
 #include "common/ids.h"
+#include "common/log.h"
 #include "ingest/api/executions_internal.h"
 
 namespace bora::api {
@@ -61,10 +66,13 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateActionExecution(const HttpReques
   const workers::ActionSignature* sig =
       ctx_.actions != nullptr ? ctx_.actions->FindSignature(*name) : nullptr;
   workers::Action* action = ctx_.actions != nullptr ? ctx_.actions->FindAction(*name) : nullptr;
-  if (sig == nullptr || action == nullptr) {
+  const bool external =
+      sig != nullptr && action == nullptr && !sig->pool.empty() && ctx_.run_external != nullptr;
+  if (sig == nullptr || (action == nullptr && !external)) {
     return Fault(400, "Failed to find action [action_name=" + *name + "]");
   }
-  if (run_sync->value_or(false) && sig->is_async) {
+  const bool sync = run_sync->value_or(false);
+  if (sync && sig->is_async) {
     return Fault(400, "Action does not support synchronous execution.");
   }
   BORA_ASSIGN_OR_RETURN(auto validated, ctx_.actions->ValidateInput(*name, input));
@@ -76,40 +84,108 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateActionExecution(const HttpReques
   if (const Json* t = Field(p, "timeout"); t && t->is_number()) {
     double secs =
         t->is_double() ? t->get_double() : static_cast<double>(t->is_int64() ? t->get_int64() : 0);
-    if (secs > 0) req.timeout_ms = static_cast<int64_t>(secs * 1000);
-  }
-  TimestampUs created = Now();
-  // Runs in this API thread (both run_sync and save_result-without-run_sync; see the README).
-  workers::CancelToken cancel;
-  workers::ActionResult result = action->Run(req, cancel);
-
-  JsonObject rec;
-  rec["id"] = req.action_execution_id;
-  rec["workflow_name"] = nullptr;
-  rec["workflow_namespace"] = *ns;
-  rec["task_name"] = nullptr;
-  rec["task_execution_id"] = nullptr;
-  rec["state"] = engine::StateName(workers::ActionResultState(result.kind));
-  rec["state_info"] = nullptr;
-  rec["tags"] = nullptr;
-  rec["name"] = *name;
-  rec["description"] = *description;
-  rec["project_id"] = ctx_.project_id;
-  rec["accepted"] = true;
-  rec["input"] = JsonString(input);
-  rec["output"] = result.kind == workers::ActionResult::Kind::kAsync
-                      ? JsonString(JsonObject())
-                      : JsonString(JsonObject{{"result", result.data}});
-  rec["created_at"] = MistralTime(created);
-  rec["updated_at"] = MistralTime(Now());
-  rec["params"] = JsonString(params);
-  if (save) {
-    if (ctx_.resources == nullptr) {
-      return Fault(500, "save_result needs a resource store, none is configured");
+    if (secs > 0) {
+      req.timeout_ms = static_cast<int64_t>(secs * 1000);
+      req.timeout_s = static_cast<int64_t>(std::ceil(secs));
     }
-    BORA_RETURN_IF_ERROR(ctx_.resources->Put(kActionKind, req.action_execution_id, rec));
   }
-  return Reply(201, rec);
+  const TimestampUs created = Now();
+  // The record of the run in Mistral's shape; `output` null while it runs.
+  auto record = [this, created, id = req.action_execution_id, name = *name,
+                 description = *description, ns = *ns, input = Json(input),
+                 params = Json(params)](State state, const std::optional<Json>& output,
+                                        const std::optional<std::string>& info) {
+    JsonObject rec;
+    rec["id"] = id;
+    rec["workflow_name"] = nullptr;
+    rec["workflow_namespace"] = ns;
+    rec["task_name"] = nullptr;
+    rec["task_execution_id"] = nullptr;
+    rec["state"] = engine::StateName(state);
+    rec["state_info"] = info ? Json(*info) : Json(nullptr);
+    rec["tags"] = nullptr;
+    rec["name"] = name;
+    rec["description"] = description;
+    rec["project_id"] = ctx_.project_id;
+    rec["accepted"] = true;
+    rec["input"] = JsonString(input);
+    rec["output"] = output ? JsonString(JsonObject{{"result", *output}}) : JsonString(JsonObject());
+    rec["created_at"] = MistralTime(created);
+    rec["updated_at"] = MistralTime(Now());
+    rec["params"] = JsonString(params);
+    return rec;
+  };
+  auto of_result = [record](const workers::ActionResult& result) {
+    const State state = workers::ActionResultState(result.kind);
+    return record(state,
+                  result.kind == workers::ActionResult::Kind::kAsync
+                      ? std::nullopt
+                      : std::optional<Json>(result.data),
+                  std::nullopt);
+  };
+  if (save && ctx_.resources == nullptr) {
+    return Fault(500, "save_result needs a resource store, none is configured");
+  }
+
+  if (!external) {
+    // Runs in this API thread (both run_sync and save_result-without-run_sync; see the README).
+    workers::CancelToken cancel;
+    workers::ActionResult result = action->Run(req, cancel);
+    JsonObject rec = of_result(result);
+    if (save) BORA_RETURN_IF_ERROR(ctx_.resources->Put(kActionKind, req.action_execution_id, rec));
+    return Reply(201, rec);
+  }
+
+  // A declared external action: queued for the HTTP workers of its pool that poll this process.
+  const std::string id = req.action_execution_id;
+  const std::string pool = sig->pool;
+  if (save && !sync) {
+    // Mistral's asynchronous run: RUNNING now; the worker's completion updates the stored record.
+    JsonObject running = record(State::kRunning, std::nullopt, std::nullopt);
+    BORA_RETURN_IF_ERROR(ctx_.resources->Put(kActionKind, id, running));
+    store::ResourceStore* resources = ctx_.resources;
+    BORA_RETURN_IF_ERROR(
+        ctx_.run_external(std::move(req), [resources, id, of_result](workers::ActionResult result) {
+          Status s = resources->Put(kActionKind, id, of_result(result));
+          if (!s.ok())
+            BORA_LOG_WARN("action execution {}: its result was not stored: {}", id, s.ToString());
+        }));
+    return Reply(201, running);
+  }
+  // Otherwise the caller waits for the result (a deferred response), at most the action's timeout
+  // or kDirectRunWait.
+  constexpr int64_t kDirectRunWaitS = 60;
+  const int64_t wait_s =
+      req.timeout_s > 0 ? std::min<int64_t>(req.timeout_s, 3600) : kDirectRunWaitS;
+  auto outcome = std::make_shared<std::promise<workers::ActionResult>>();
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  BORA_RETURN_IF_ERROR(
+      ctx_.run_external(std::move(req), [outcome, answered](workers::ActionResult result) {
+        if (!answered->exchange(true)) outcome->set_value(std::move(result));
+      }));
+  HttpResponse deferred;
+  deferred.deferred = [this, outcome, answered, record, of_result, wait_s, id, pool, save,
+                       name = *name]() -> HttpResponse {
+    auto future = outcome->get_future();
+    JsonObject rec;
+    if (future.wait_for(std::chrono::seconds(wait_s)) == std::future_status::ready) {
+      rec = of_result(future.get());
+    } else {
+      answered->store(true);
+      const bool withdrawn = ctx_.withdraw_external(name, id);
+      rec = record(State::kError, std::nullopt,
+                   withdrawn ? "no worker of pool '" + pool + "' took action " + name + " within " +
+                                   std::to_string(wait_s) + " s"
+                             : "no result within " + std::to_string(wait_s) +
+                                   " s: a worker still runs it, and its result will not be kept");
+    }
+    if (save) {
+      Status s = ctx_.resources->Put(kActionKind, id, rec);
+      if (!s.ok()) return FaultFrom(s);
+    }
+    return Reply(201, rec);
+  };
+  return deferred;
 }
 
 Result<HttpResponse> ExecutionsApi::Impl::UpdateActionExecution(const HttpRequest& request,

@@ -46,6 +46,13 @@ struct ApiContext {
   // System actions (GET /v2/actions, direct runs) and the external ones workers declare
   // (ActionRegistry::DeclareExternal, the worker API).
   workers::ActionRegistry* actions = nullptr;
+  // Runs a declared external action outside any workflow (POST /v2/action_executions): queued for
+  // this process's HTTP workers of the action's pool, `done` called with their completion. Set by
+  // the worker API (null without one). `withdraw_external` takes back a request no worker leased.
+  std::function<Status(workers::ActionRequest, std::function<void(workers::ActionResult)>)>
+      run_external;
+  std::function<bool(const std::string& action_name, const std::string& action_execution_id)>
+      withdraw_external;
   Bus* bus = nullptr;                              // publishes events (ExecutionClient) and ingest
   // Frees consumed messages of a topic this process alone reads (runtime::Roles::trim), or null.
   std::function<void(const TopicPartition&, int64_t)> trim_bus;

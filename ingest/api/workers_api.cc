@@ -71,6 +71,26 @@ class WorkersApi::Impl {
     }
   }
 
+  // ApiContext::run_external: a direct run of a declared action, queued in its pool here.
+  Status RunExternal(workers::ActionRequest request, workers::LeaseQueue::Done done) {
+    const workers::ActionSignature* sig = ctx_.actions->FindSignature(request.action_name);
+    if (sig == nullptr || sig->pool.empty()) {
+      return NotFound("Failed to find action [action_name=" + request.action_name + "]");
+    }
+    BORA_ASSIGN_OR_RETURN(Pool * p, PoolFor(sig->pool));
+    p->queue->Add(std::move(request), std::move(done));
+    return Status::Ok();
+  }
+
+  bool WithdrawExternal(const std::string& action_name, const std::string& action_execution_id)
+      EXCLUDES(mu_) {
+    const workers::ActionSignature* sig = ctx_.actions->FindSignature(action_name);
+    if (sig == nullptr) return false;
+    MutexLock lock(mu_);
+    auto it = pools_.find(sig->pool);
+    return it != pools_.end() && it->second->queue->Withdraw(action_execution_id);
+  }
+
   Result<HttpResponse> Poll(const HttpRequest& request) {
     BORA_ASSIGN_OR_RETURN(JsonObject body, ParseJsonBody(request));
     std::string pool = "external";
@@ -375,7 +395,18 @@ Status LoadDeclaredActions(ApiContext& context) {
 }
 
 WorkersApi::WorkersApi(ApiContext& context, WorkersApiOptions options)
-    : impl_(std::make_shared<Impl>(context, options)) {}
+    : impl_(std::make_shared<Impl>(context, options)) {
+  std::weak_ptr<Impl> weak = impl_;
+  context.run_external = [weak](workers::ActionRequest request, workers::LeaseQueue::Done done) {
+    auto impl = weak.lock();
+    if (!impl) return Unavailable("the worker API is shutting down");
+    return impl->RunExternal(std::move(request), std::move(done));
+  };
+  context.withdraw_external = [weak](const std::string& name, const std::string& id) {
+    auto impl = weak.lock();
+    return impl && impl->WithdrawExternal(name, id);
+  };
+}
 WorkersApi::~WorkersApi() { Shutdown(); }
 void WorkersApi::Shutdown() { impl_->Shutdown(); }
 

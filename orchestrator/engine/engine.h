@@ -79,6 +79,10 @@ struct EngineLimits {
   int64_t max_tasks_per_execution = 100'000;
   // Nesting of sub-workflow executions: a top-level execution is depth 0, its sub-workflows depth 1...
   int max_subworkflow_depth = 32;
+  // A task whose action no worker has declared (workers/external_actions.h) waits this many seconds
+  // for a declaration (RUNNING_DELAYED, re-checked every 1..5 s), then fails "Failed to find
+  // action". 0: it fails at once, as in Mistral and `bora run` (no worker can ever come).
+  int64_t undeclared_action_wait_s = 0;
 };
 
 class Engine {

@@ -302,7 +302,7 @@ TEST(EngineTest, RefusedEventsChangeNothing) {
       {"resume running", ResumeExecution{*id, JsonObject{{"a", 1}}}},
       {"unknown action",
        ActionCompleted{*id, t2, "nope", ActionCompleted::Kind::kSuccess, nullptr}},
-      {"unknown sub", SubWorkflowCompleted{*id, t2, "nope", State::kSuccess, JsonObject(), {}}},
+      {"unknown sub", SubWorkflowCompleted{*id, t2, "nope", State::kSuccess, JsonObject(), {}, {}}},
       {"bad stop state", StopExecution{*id, State::kPaused, std::nullopt}},
       {"restart",
        [&] {
@@ -586,6 +586,114 @@ rev:
     // A second start on the same state is refused.
     EXPECT_EQ(engine.Apply(st, start, 6, &out).code(), StatusCode::kFailedPrecondition);
   }
+}
+
+// A task whose action no worker has declared waits (RUNNING_DELAYED, saying why), runs once a
+// worker declares it, and fails when none does in time.
+TEST(EngineTest, UndeclaredActionWaitsForADeclaration) {
+  constexpr char kYaml[] = R"(
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: my.reverse text=abc
+)";
+  MemoryDefinitions defs;
+  ASSERT_TRUE(defs.AddYaml(kYaml).ok());
+  workers::ActionRegistry reg;
+  EngineLimits limits;
+  limits.undeclared_action_wait_s = 10;
+  Engine engine(&defs, &reg, limits);
+  constexpr TimestampUs kSecond = 1'000'000;
+
+  auto start = [&](ExecutionState& st, std::vector<Command>& out) {
+    StartExecution ev;
+    ev.execution_id = "e1";
+    ev.workflow_name = "wf";
+    ev.input = JsonObject();
+    ASSERT_TRUE(engine.Apply(st, ev, 100 * kSecond, &out).ok());
+  };
+  auto last_timer = [](const std::vector<Command>& out) -> std::optional<SetTimer> {
+    std::optional<SetTimer> t;
+    for (const auto& c : out)
+      if (const auto* s = std::get_if<SetTimer>(&c)) t = *s;
+    return t;
+  };
+
+  {  // Never declared: it waits, looked up again every 1..5 s, then fails after 10 s.
+    ExecutionState st;
+    std::vector<Command> out;
+    start(st, out);
+    ASSERT_EQ(st.tasks.size(), 1u);
+    EXPECT_EQ(st.state, State::kRunning);
+    EXPECT_EQ(st.tasks[0].state, State::kDelayed);
+    ASSERT_TRUE(st.tasks[0].state_info.has_value());
+    EXPECT_NE(st.tasks[0].state_info->find("Waiting for a worker to declare action 'my.reverse'"),
+              std::string::npos)
+        << *st.tasks[0].state_info;
+    // The wait survives a round trip through the stored form.
+    auto copy = ExecutionState::FromJson(st.ToJson());
+    ASSERT_TRUE(copy.ok());
+    EXPECT_EQ(copy->tasks[0].awaiting_action_since, 100 * kSecond);
+    int timers = 0;
+    while (!IsCompleted(st.state)) {
+      auto t = last_timer(out);
+      ASSERT_TRUE(t.has_value());
+      ASSERT_LE(t->fire_at - 100 * kSecond, 10 * kSecond);
+      out.clear();
+      ASSERT_TRUE(engine.Apply(st, TimerFired{"e1", t->timer_id}, t->fire_at, &out).ok());
+      ASSERT_LT(++timers, 20);
+    }
+    EXPECT_GE(timers, 3);
+    EXPECT_EQ(st.state, State::kError);
+    EXPECT_EQ(st.tasks[0].state, State::kError);
+    ASSERT_TRUE(st.tasks[0].state_info.has_value());
+    EXPECT_NE(st.tasks[0].state_info->find("Failed to find action [action_name=my.reverse"),
+              std::string::npos);
+    EXPECT_NE(st.tasks[0].state_info->find("no worker declared it within 10 s"), std::string::npos)
+        << *st.tasks[0].state_info;
+  }
+  {  // Declared while it waits: the next look-up sends it to the declared pool.
+    ExecutionState st;
+    std::vector<Command> out;
+    start(st, out);
+    auto t = last_timer(out);
+    ASSERT_TRUE(t.has_value());
+    workers::ActionSignature sig;
+    sig.name = "my.reverse";
+    sig.pool = "py";
+    sig.params = {{"text", true, nullptr}};
+    ASSERT_TRUE(reg.DeclareExternal(sig));
+    out.clear();
+    ASSERT_TRUE(engine.Apply(st, TimerFired{"e1", t->timer_id}, t->fire_at, &out).ok());
+    EXPECT_EQ(st.tasks[0].state, State::kRunning);
+    EXPECT_FALSE(st.tasks[0].state_info.has_value());
+    EXPECT_EQ(st.tasks[0].awaiting_action_since, 0);
+    const RunAction* run = nullptr;
+    for (const auto& c : out)
+      if (const auto* r = std::get_if<RunAction>(&c)) run = r;
+    ASSERT_NE(run, nullptr);
+    EXPECT_EQ(run->action_name, "my.reverse");
+    EXPECT_EQ(run->target, "py");
+  }
+}
+
+TEST(EngineTest, UndeclaredActionFailsAtOnceWithoutAWait) {
+  constexpr char kYaml[] = R"(
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: my.unknown
+)";
+  TestDriver d;  // EngineLimits' default: no wait, as in Mistral
+  ASSERT_TRUE(d.LoadYaml(kYaml).ok());
+  auto id = d.Start("wf");
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(d.Find(*id)->state, State::kError);
+  ASSERT_TRUE(d.Find(*id)->tasks[0].state_info.has_value());
+  EXPECT_NE(d.Find(*id)->tasks[0].state_info->find("Failed to find action [action_name=my.unknown"),
+            std::string::npos);
 }
 
 TEST(EngineTest, StaleAndUnknownTimersAreIgnored) {

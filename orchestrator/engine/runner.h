@@ -275,6 +275,7 @@ class Runner {
   void RunTaskBody(size_t ti);
   void LaunchPendingItems(size_t ti);
   bool LaunchOne(size_t ti, int64_t index, const Json* extra);
+  bool AwaitDeclaration(size_t ti, const std::string& action_name);
   void AddAction(size_t ti, ActionExecution a);
 
   // ---------------------------------------------------------- completion (runner_completion.cc)

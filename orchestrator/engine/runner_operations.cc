@@ -27,6 +27,7 @@ void Runner::HandleTimer(const std::string& timer_id, const TimerInfo& info) {
   switch (info.kind) {
     case TimerInfo::Kind::kWaitBefore:
     case TimerInfo::Kind::kRetry:
+    case TimerInfo::Kind::kAwaitAction:
       if (t.pending_timer_id != timer_id || t.state != State::kDelayed) return;
       t.pending_timer_id.clear();
       if (IsCompleted(st_.state)) {

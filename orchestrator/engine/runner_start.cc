@@ -390,6 +390,28 @@ void Runner::LaunchPendingItems(size_t ti) {
   }
 }
 
+// A task whose action nobody has declared yet waits for a worker to declare it (EngineLimits::
+// undeclared_action_wait_s): RUNNING_DELAYED with a state_info that says so, looked up again
+// after 1..5 s. False when it does not wait: waiting is off, the time is up, or the task already
+// ran actions (a with-items item naming another action).
+bool Runner::AwaitDeclaration(size_t ti, const std::string& action_name) {
+  const int64_t limit_s = engine_->limits().undeclared_action_wait_s;
+  TaskExecution& t = MutTask(ti);
+  if (limit_s <= 0 || !t.actions.empty()) return false;
+  if (t.awaiting_action_since == 0) t.awaiting_action_since = now_;
+  const int64_t waited_s = (now_ - t.awaiting_action_since) / 1'000'000;
+  if (waited_s >= limit_s) return false;
+  SetTaskState(ti, State::kDelayed);
+  TaskExecution& task = MutTask(ti);
+  task.state_info = "Waiting for a worker to declare action '" + action_name +
+                    "': no worker has declared it yet (the task fails if none does within " +
+                    std::to_string(limit_s) + " s)";
+  const int64_t next_s = std::clamp<int64_t>(waited_s / 2, 1, 5);
+  task.pending_timer_id =
+      SetTimerFor(ti, TimerInfo::Kind::kAwaitAction, std::min(next_s, limit_s - waited_s));
+  return true;
+}
+
 // Launches one action / sub-workflow for item `index`. False if the task was force-failed.
 bool Runner::LaunchOne(size_t ti, int64_t index, const Json* extra) {
   const lang::TaskSpec& ts = *spec_->FindTask(MutTask(ti).name);
@@ -493,7 +515,20 @@ bool Runner::LaunchOne(size_t ti, int64_t index, const Json* extra) {
     }
   }
   auto concrete = ExpandAction(action_name, Json(std::move(input)), data);
-  if (!concrete.ok()) return ForceFail(ti, RunError(ti, concrete.status().message())), false;
+  if (!concrete.ok()) {
+    if (concrete.status().code() == StatusCode::kNotFound && AwaitDeclaration(ti, action_name)) {
+      return false;
+    }
+    std::string why = concrete.status().message();
+    if (const TimestampUs since = MutTask(ti).awaiting_action_since; since != 0) {
+      why += ": no worker declared it within " + std::to_string((now_ - since) / 1'000'000) + " s";
+    }
+    return ForceFail(ti, RunError(ti, why)), false;
+  }
+  if (TaskExecution& t = MutTask(ti); t.awaiting_action_since != 0) {
+    t.awaiting_action_since = 0;  // a worker declared it: the wait is over
+    t.state_info.reset();
+  }
   ActionExecution a;
   a.id = st_.NextId();
   a.name = concrete->name;

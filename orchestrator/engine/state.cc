@@ -39,18 +39,21 @@ std::string_view TimerKindName(TimerInfo::Kind k) {
       return "retry";
     case TimerInfo::Kind::kTimeout:
       return "timeout";
+    case TimerInfo::Kind::kAwaitAction:
+      return "await-action";
   }
   return "wait-before";
 }
 std::optional<TimerInfo::Kind> TimerKindFromName(std::string_view s) {
   for (auto k : {TimerInfo::Kind::kWaitBefore, TimerInfo::Kind::kWaitAfter, TimerInfo::Kind::kRetry,
-                 TimerInfo::Kind::kTimeout}) {
+                 TimerInfo::Kind::kTimeout, TimerInfo::Kind::kAwaitAction}) {
     if (TimerKindName(k) == s) return k;
   }
   return std::nullopt;
 }
 std::string BadTimerKind(std::string_view v) {
-  return "must be wait-before, wait-after, retry or timeout, not '" + std::string(v) + "'";
+  return "must be wait-before, wait-after, retry, timeout or await-action, not '" + std::string(v) +
+         "'";
 }
 constexpr fields::EnumCodec<TimerInfo::Kind> kTimerKind{TimerKindName, TimerKindFromName,
                                                         BadTimerKind};
@@ -186,6 +189,7 @@ void VisitFields(S& t, V& v) requires std::same_as<std::remove_const_t<S>, TaskE
   v.Bool("paused_before", t.paused_before, kOmitDefault);
   v.Str("pending_timer_id", t.pending_timer_id, kOmitDefault);
   v.Str("timeout_timer_id", t.timeout_timer_id, kOmitDefault);
+  v.Int("awaiting_action_since", t.awaiting_action_since, kOmitDefault);
   v.Int("created_at", t.created_at, kOmitDefault);
   v.Int("started_at", t.started_at, kOmitDefault);
   v.Int("finished_at", t.finished_at, kOmitDefault);

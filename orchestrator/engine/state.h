@@ -112,6 +112,9 @@ struct TaskExecution {
   bool paused_before = false;        // pause-before already honoured
   std::string pending_timer_id;      // wait-before / wait-after / retry delay timer
   std::string timeout_timer_id;      // timeout policy timer
+  // When the task began waiting for a worker to declare its action (EngineLimits::
+  // undeclared_action_wait_s); 0 when it is not waiting.
+  TimestampUs awaiting_action_since = 0;
 
   TimestampUs created_at = 0;
   TimestampUs started_at = 0;
@@ -144,7 +147,7 @@ struct TaskExecution {
 
 // A timer the engine asked for (SetTimer); TimerFired looks it up here.
 struct TimerInfo {
-  enum class Kind { kWaitBefore, kWaitAfter, kRetry, kTimeout };
+  enum class Kind { kWaitBefore, kWaitAfter, kRetry, kTimeout, kAwaitAction };
   Kind kind = Kind::kWaitBefore;
   std::string task_execution_id;
   TimestampUs fire_at = 0;

@@ -568,9 +568,8 @@ TEST(StateTextTest, BadMembersAreNamedWithTheirPath) {
       {R"({"id":"e","state":"RUNNING","tasks":[{"id":"t","name":"a","state":"RUNNING","retry_no":"2"}]})",
        "execution state JSON: tasks[0]: field 'retry_no' must be an integer"},
       {R"({"id":"e","state":"RUNNING","timers":{"tm":{"kind":"soon"}}})",
-       "execution state JSON: timers.tm: field 'kind' must be wait-before, wait-after, retry or "
-       "timeout, "
-       "not 'soon'"},
+       "execution state JSON: timers.tm: field 'kind' must be wait-before, wait-after, retry, "
+       "timeout or await-action, not 'soon'"},
       {R"({"id":"e","state":"RUNNING","input":[1]})",
        "execution state JSON: field 'input' must be an object"},
       {R"({"state":"RUNNING"})", "execution state JSON: missing field 'id'"},

@@ -489,7 +489,9 @@ TEST_F(OrchestratorTest, AWorkerKeepsTheResultsTheBusRefusedAndSendsThemAgain) {
   EXPECT_EQ(*r, 1u);
   const TopicPartition actions{protocol::ActionsTopic("default"), 0};
   for (const auto& [tp, position] : w.CommittedPositions()) {
-    if (tp == actions) EXPECT_EQ(position, 0) << "committed past a request whose result is not out";
+    if (tp == actions) {
+      EXPECT_EQ(position, 0) << "committed past a request whose result is not out";
+    }
   }
   r = w.PollOnce(0ms);  // still refused: nothing new is taken
   ASSERT_TRUE(r.ok());

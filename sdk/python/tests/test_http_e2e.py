@@ -14,7 +14,11 @@ Checks, through the REST API:
     and a second worker runs it; the task succeeds once;
   - a 10 s action under a 2 s lease is kept alive by heartbeats (not run twice);
   - the worker API's answers to bad requests: unknown lease 404, the same completion twice 200 then
-    200 duplicate, a different completion 409, a result over the limit 413.
+    200 duplicate, a different completion 409, a result over the limit 413;
+  - POST /v2/action_executions runs a declared action directly (run_sync, and save_result in the
+    background);
+  - a task whose action no worker has declared yet waits (DELAYED, saying so) and runs once a
+    worker declares it.
 
 `test_http_e2e.py --worker URL POOL LEASE MODE` is the worker subprocess of the kill test (MODE
 block: prints STARTED and never finishes; MODE run: prints RAN and returns its pid).
@@ -73,6 +77,15 @@ sdk_kill_wf:
   tasks:
     once:
       action: py.once
+      publish:
+        out: <% task().result %>
+  output:
+    out: <% $.out %>
+
+sdk_late_wf:
+  tasks:
+    late:
+      action: py.late
       publish:
         out: <% task().result %>
   output:
@@ -312,6 +325,36 @@ class HttpE2ETest(unittest.TestCase):
         self.assertEqual(actions["py.reverse"].get("input"), "text")
         self.assertGreaterEqual(self.worker.stats["completed"], 1)
 
+    def test_1b_direct_run(self) -> None:
+        """POST /v2/action_executions runs a declared action in the pool's workers, outside any
+        workflow: synchronously, and (save_result) in the background with the stored record updated."""
+        run = self.ok("POST", "/v2/action_executions",
+                      {"name": "py.reverse", "input": {"text": "direct"},
+                       "params": {"run_sync": True}}, 201)
+        self.assertEqual(run["state"], "SUCCESS", run)
+        self.assertEqual(json.loads(run["output"]), {"result": "tcerid"})
+        bad = call(self.server.url, "POST", "/v2/action_executions",
+                   {"name": "py.reverse", "input": {"txt": "x"}, "params": {"run_sync": True}})
+        self.assertEqual(bad[0], 400, bad)
+        saved = self.ok("POST", "/v2/action_executions",
+                        {"name": "py.reverse", "input": {"text": "later"},
+                         "params": {"save_result": True}}, 201)
+        self.assertIn(saved["state"], ("RUNNING", "SUCCESS"), saved)
+        deadline = time.monotonic() + DEADLINE_S
+        while time.monotonic() < deadline:
+            got = self.ok("GET", f"/v2/action_executions/{saved['id']}")
+            if got["state"] != "RUNNING":
+                break
+            time.sleep(0.05)  # polling the stored record, bounded by the deadline
+        self.assertEqual(got["state"], "SUCCESS", got)
+        self.assertEqual(json.loads(got["output"]), {"result": "retal"})
+        # py.raw's pool has no worker running: the caller's wait ends with the request taken back.
+        none = self.ok("POST", "/v2/action_executions",
+                       {"name": "py.raw", "input": {"n": 0},
+                        "params": {"run_sync": True, "timeout": 1}}, 201)
+        self.assertEqual(none["state"], "ERROR", none)
+        self.assertIn("no worker of pool 'raw' took action py.raw within 1 s", none["state_info"])
+
     def test_2_heartbeats_keep_a_long_action(self) -> None:
         before = dict(self.worker.stats)
         done = self.run_workflow("sdk_long_wf")
@@ -466,6 +509,44 @@ class HttpE2ETest(unittest.TestCase):
                 worker.stop()
                 thread.join(30)
             server.stop()
+
+    def test_6_undeclared_action_waits(self) -> None:
+        """py.late is declared by no one when its task starts: the task waits, saying so, and runs
+        once a worker (pool late) declares it."""
+        ex = self.ok("POST", "/v2/executions", {"workflow_name": "sdk_late_wf", "input": {}}, 201)
+        deadline = time.monotonic() + DEADLINE_S
+        waiting: Optional[Dict[str, Any]] = None
+        while waiting is None and time.monotonic() < deadline:
+            for t in self.tasks(ex["id"]):
+                if t["state"] == "DELAYED":
+                    waiting = t
+            if waiting is None:
+                time.sleep(0.05)  # polling the API for the task to appear, bounded by the deadline
+        self.assertIsNotNone(waiting, self.tasks(ex["id"]))
+        assert waiting is not None
+        self.assertIn("Waiting for a worker to declare action 'py.late'", waiting["state_info"])
+        self.assertEqual(self.ok("GET", f"/v2/executions/{ex['id']}")["state"], "RUNNING")
+
+        late = Worker.http(self.server.url, pool="late", wait=5)
+
+        @late.action("py.late")
+        def late_action() -> str:
+            return "finally"
+
+        thread = threading.Thread(target=late.run, daemon=True)
+        thread.start()
+        try:
+            events = read_stream_to_end(self.server.url, ex["id"])
+            self.assertEqual(events[-1], "end", events)
+            done = self.ok("GET", f"/v2/executions/{ex['id']}")
+            self.assertEqual(done["state"], "SUCCESS", done.get("state_info"))
+            self.assertEqual(json.loads(done["output"]), {"out": "finally"})
+            (task,) = self.tasks(ex["id"])
+            self.assertEqual(task["state"], "SUCCESS")
+            self.assertFalse(task.get("state_info"), task)
+        finally:
+            late.stop()
+            thread.join(30)
 
 
 def main() -> None:
