@@ -1,6 +1,5 @@
 // The `bora` command. Thin: parses the command line and calls the subcommand implementations in cli/.
 #include <CLI/CLI.hpp>
-
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -8,16 +7,29 @@
 
 #include "cli/client_command.h"
 #include "cli/cluster_command.h"
+#include "cli/option_sources.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
+#include "cli/validate_command.h"
+#include "cli/version.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics/metrics.h"
-#include "cli/validate_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"bora: an event-driven workflow orchestrator for Mistral workflows"};
   app.require_subcommand(1);
+  // Every option's default shows in --help and in `bora config show` (set before any option).
+  app.option_defaults()->always_capture_default();
+  app.set_version_flag("--version", bora::cli::VersionLine());
+  // One config file for every command: a section per command (cli/option_sources.h). --config
+  // may follow the command's name (fallthrough hands it to the root).
+  app.set_config("--config", "",
+                 "TOML file of options: a [serve|orchestrator|worker|api|run] section per command, "
+                 "keys the long option names (precedence: flag > BORA_<NAME> environment > file > "
+                 "default; `bora config show` prints the result)");
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  app.fallthrough();
 
   std::vector<std::string> validate_files;
   CLI::App* validate = app.add_subcommand("validate", "Check workflow files; prints OK or the errors");
@@ -188,11 +200,55 @@ int main(int argc, char** argv) {
   // REST API client: workflow, execution, task, cron, event (cli/client_command.h).
   bora::cli::ClientCommands client(app);
 
+  CLI::App* config = app.add_subcommand(
+      "config",
+      "Configuration: `bora config show [COMMAND] [options]` prints the effective options");
+  config
+      ->add_subcommand("show",
+                       "Print the options COMMAND (default serve) would run with, as a config "
+                       "file, each with where it came from: flag, env, file or default")
+      ->allow_extras();
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  // `bora config show ROLE ...` parses `ROLE ...` as if it were run, then prints instead of
+  // running.
+  bool show_config = false;
+  if (args.size() >= 2 && args[0] == "config" && args[1] == "show") {
+    show_config = true;
+    std::string role = args.size() > 2 && !args[2].starts_with("-") ? args[2] : "serve";
+    std::vector<std::string> rest(args.begin() + (args.size() > 2 && args[2] == role ? 3 : 2),
+                                  args.end());
+    args = {role};
+    args.insert(args.end(), rest.begin(), rest.end());
+  }
+  bora::cli::OptionSources sources(app);
+  auto with_env =
+      sources.Apply(std::move(args), [](const char* name) { return std::getenv(name); });
+  if (!with_env.ok()) {
+    std::cerr << "bora: " << with_env.status().message() << "\n";
+    return 2;
+  }
+  if (bora::Status file = sources.CheckConfigFile(*with_env); !file.ok()) {
+    std::cerr << "bora: " << file.message() << "\n";
+    return 2;
+  }
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> reversed(with_env->rbegin(), with_env->rend());  // CLI11 wants it so
+    app.parse(reversed);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
+  }
+  if (show_config) {
+    for (CLI::App* sub : app.get_subcommands()) {
+      std::cout << sources.Show(*sub);
+      return 0;
+    }
+    return 2;
+  }
+  if (config->parsed()) {
+    std::cout << config->help();
+    return 0;
   }
   if (validate->parsed()) return bora::cli::RunValidate(validate_files, validate_args);
   if (run->parsed()) return bora::cli::RunRun(run_args);

@@ -1,15 +1,20 @@
 #include "cli/run_command.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "common/json.h"
 #include "common/thread_annotations.h"
@@ -21,7 +26,14 @@ namespace bora::cli {
 
 namespace {
 
+// `-` reads standard input.
 Result<std::string> ReadFile(const std::string& path) {
+  if (path == "-") {
+    std::stringstream ss;
+    ss << std::cin.rdbuf();
+    if (std::cin.bad()) return NotFound("cannot read standard input");
+    return ss.str();
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound("cannot read " + path);
   std::stringstream ss;
@@ -41,8 +53,16 @@ Result<Json> JsonArg(const std::string& what, const std::string& text) {
   return parsed;
 }
 
+// https://no-color.org: NO_COLOR set and not empty turns colours off.
+bool NoColor() {
+  const char* v = std::getenv("NO_COLOR");
+  return v != nullptr && *v != '\0';
+}
+
+const char* ResetColor(bool tty) { return tty && !NoColor() ? "\033[0m" : ""; }
+
 const char* StateColor(engine::State s, bool tty) {
-  if (!tty) return "";
+  if (!tty || NoColor()) return "";
   switch (s) {
     case engine::State::kSuccess: return "\033[32m";
     case engine::State::kError: return "\033[31m";
@@ -64,8 +84,9 @@ class Progress final : public partition::ExecutionObserver {
       last = t.state;
       if (t.state == engine::State::kIdle) continue;
       std::string where = state.parent_execution_id.empty() ? "" : "[" + state.workflow_name + "] ";
-      std::printf("  %s%-9s%s %s%s\n", StateColor(t.state, tty_), std::string(engine::StateName(t.state)).c_str(),
-                  tty_ ? "\033[0m" : "", where.c_str(), t.name.c_str());
+      std::printf("  %s%-9s%s %s%s\n", StateColor(t.state, tty_),
+                  std::string(engine::StateName(t.state)).c_str(), ResetColor(tty_), where.c_str(),
+                  t.name.c_str());
     }
     std::fflush(stdout);
   }
@@ -88,7 +109,8 @@ void PrintTree(runtime::ExecutionClient& client, const engine::ExecutionState& s
   for (const auto& t : state.tasks) {
     double ms = t.finished_at >= t.started_at && t.started_at ? (t.finished_at - t.started_at) / 1000.0 : 0;
     std::printf("%s  %s%-9s%s %-24s %8.1f ms", pad.c_str(), StateColor(t.state, tty),
-                std::string(engine::StateName(t.state)).c_str(), tty ? "\033[0m" : "", t.name.c_str(), ms);
+                std::string(engine::StateName(t.state)).c_str(), ResetColor(tty), t.name.c_str(),
+                ms);
     if (t.published.is_object() && !t.published.get_object().empty()) {
       std::printf("  published %s", Short(t.published).c_str());
     }
@@ -146,6 +168,50 @@ int ExitCode(engine::State s) {
   }
 }
 
+// Ctrl-C (SIGINT) or SIGTERM while `bora run` waits: the first one interrupts the wait (the run
+// then prints where it stopped and exits 130), a second one exits at once. Construct it before any
+// thread starts: it blocks both signals in this thread, and the threads started later inherit that,
+// so only its own thread takes them.
+class InterruptWatcher {
+ public:
+  InterruptWatcher() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~InterruptWatcher() {
+    stop_ = true;
+    thread_.join();
+  }
+  void Attach(runtime::EmbeddedRuntime* rt) {
+    rt_ = rt;
+    if (signal_ != 0) rt->Interrupt();
+  }
+  bool interrupted() const { return signal_ != 0; }
+
+ private:
+  void Loop() {
+    const timespec tick{0, 100'000'000};  // how soon the destructor is noticed
+    while (!stop_) {
+      const int sig = sigtimedwait(&set_, nullptr, &tick);
+      if (sig <= 0) continue;
+      if (signal_.exchange(sig) != 0) {
+        std::fputs("\nbora run: interrupted again: exiting\n", stderr);
+        std::_Exit(130);
+      }
+      if (runtime::EmbeddedRuntime* rt = rt_) rt->Interrupt();
+    }
+  }
+
+  sigset_t set_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> signal_{0};
+  std::atomic<runtime::EmbeddedRuntime*> rt_{nullptr};
+  std::thread thread_;
+};
+
 }  // namespace
 
 int RunRun(const RunArgs& args) {
@@ -181,15 +247,17 @@ int RunRun(const RunArgs& args) {
   options.std_actions.allow_shell = args.allow_shell;
   options.std_actions.allow_loopback_http = args.allow_loopback_http;
   options.engine_limits = args.engine_limits;
+  InterruptWatcher interrupts;
   runtime::EmbeddedRuntime rt(options);
+  interrupts.Attach(&rt);
   Progress progress(tty);
   if (tty) rt.AddObserver(&progress);
 
   lang::ParseOptions po;
-  po.file_name = args.file;
+  po.file_name = args.file == "-" ? "<stdin>" : args.file;
   auto doc = lang::ParseDocument(*text, po);
   if (!doc.ok()) return fail("invalid workflow definition:\n" + doc.status().message());
-  if (doc->workflows.empty()) return fail(args.file + " defines no workflow");
+  if (doc->workflows.empty()) return fail(po.file_name + " defines no workflow");
   std::string workflow = args.workflow.empty() ? doc->workflows.front().full_name : args.workflow;
   rt.definitions().Add(std::make_shared<const lang::Document>(std::move(*doc)));
 
@@ -225,11 +293,24 @@ int RunRun(const RunArgs& args) {
   double elapsed_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   if (!state.ok()) {
-    if (state.status().code() == StatusCode::kDeadlineExceeded) {
-      std::cerr << "bora run: " << state.status().message() << "\n";
-      return 4;
+    const bool interrupted = interrupts.interrupted();
+    if (!interrupted && state.status().code() != StatusCode::kDeadlineExceeded) {
+      return fail(state.status().message());
     }
-    return fail(state.status().message());
+    // Where it stopped: the execution as it is now (nothing is kept after this process ends).
+    std::cerr << "\nbora run: "
+              << (interrupted ? "interrupted" : state.status().message() + " (--timeout)") << "\n";
+    auto now = rt.client().Get(*id);
+    if (now.ok() && now->has_value()) {
+      std::printf("\nStopped waiting: workflow %s is %s after %.1f ms (execution %s)\n",
+                  workflow.c_str(), std::string(engine::StateName((*now)->state)).c_str(),
+                  elapsed_ms, id->value().c_str());
+      std::printf("Tasks:\n");
+      PrintTree(rt.client(), **now, 0, tty);
+    }
+    std::fflush(stdout);
+    // Running actions are abandoned with the process, not waited for.
+    std::_Exit(interrupted ? 130 : 4);
   }
   rt.Stop();
 
@@ -244,7 +325,7 @@ int RunRun(const RunArgs& args) {
     return ExitCode(state->state);
   }
   std::printf("\nWorkflow %s: %s%s%s in %.1f ms\n", workflow.c_str(), StateColor(state->state, tty),
-              std::string(engine::StateName(state->state)).c_str(), tty ? "\033[0m" : "", elapsed_ms);
+              std::string(engine::StateName(state->state)).c_str(), ResetColor(tty), elapsed_ms);
   if (state->state_info) std::printf("State info: %s\n", state->state_info->c_str());
   std::printf("Tasks:\n");
   PrintTree(rt.client(), *state, 0, tty);

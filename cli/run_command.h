@@ -23,7 +23,9 @@ struct RunArgs {
   engine::EngineLimits engine_limits;
 };
 
-// Exit code: 0 SUCCESS, 1 ERROR or CANCELLED, 2 invalid definition or input, 3 PAUSED, 4 timed out.
+// Exit code: 0 SUCCESS, 1 ERROR or CANCELLED, 2 invalid definition or input, 3 PAUSED, 4 timed out
+// (--timeout), 130 interrupted (Ctrl-C or SIGTERM; both print where the run stopped). `file` "-"
+// reads standard input. NO_COLOR (set, not empty) turns colours off.
 int RunRun(const RunArgs& args);
 
 }  // namespace bora::cli

@@ -270,6 +270,12 @@ Result<engine::ExecutionState> EmbeddedRuntime::WaitUntilSettled(
   return WaitUntil(execution_id, timeout, [](const engine::ExecutionState&) { return true; });
 }
 
+void EmbeddedRuntime::Interrupt() {
+  MutexLock lock(settle_mu_);
+  interrupted_ = true;
+  settle_cv_.NotifyAll();
+}
+
 Result<engine::ExecutionState> EmbeddedRuntime::WaitUntil(
     const ExecutionId& execution_id, std::chrono::milliseconds timeout,
     const std::function<bool(const engine::ExecutionState&)>& done) {
@@ -279,6 +285,7 @@ Result<engine::ExecutionState> EmbeddedRuntime::WaitUntil(
     Status rejected;
     {
       MutexLock lock(settle_mu_);
+      if (interrupted_) return Aborted("interrupted");
       seen = settle_version_;
       if (auto it = rejected_.find(execution_id.value()); it != rejected_.end())
         rejected = it->second;
@@ -289,7 +296,7 @@ Result<engine::ExecutionState> EmbeddedRuntime::WaitUntil(
     MutexLock lock(settle_mu_);
     if (!settle_cv_.WaitUntil(settle_mu_, deadline, [&] {
           settle_mu_.AssertHeld();
-          return settle_version_ != seen;
+          return settle_version_ != seen || interrupted_;
         })) {
       return DeadlineExceeded("execution " + execution_id.value() + " did not settle in time");
     }

@@ -119,8 +119,12 @@ class EmbeddedRuntime {
   Status RunUntilIdle(size_t max_rounds = 1'000'000);
   ManualClock* manual_clock() { return manual_clock_.get(); }
 
-  // Threaded mode: waits until the execution is SUCCESS, ERROR, CANCELLED or PAUSED, or the timeout expires
-  // (kDeadlineExceeded). Returns a copy of its state, or the reason its start was refused.
+  // Threaded mode: waits until the execution is SUCCESS, ERROR, CANCELLED or PAUSED, or the timeout
+  // expires (kDeadlineExceeded). Returns a copy of its state, or the reason its start was refused.
+  // Makes every WaitUntil / WaitUntilSettled return kAborted ("interrupted") now and from now on
+  // (Ctrl-C in `bora run`). Thread-safe; call it from any thread but a signal handler.
+  void Interrupt();
+
   Result<engine::ExecutionState> WaitUntilSettled(const ExecutionId& execution_id,
                                                   std::chrono::milliseconds timeout);
   // Threaded mode: waits until the execution is settled (as above) and `done` holds for its state, checked
@@ -175,6 +179,7 @@ class EmbeddedRuntime {
   Mutex settle_mu_;
   CondVar settle_cv_;
   uint64_t settle_version_ GUARDED_BY(settle_mu_) = 0;
+  bool interrupted_ GUARDED_BY(settle_mu_) = false;
   // Why events for executions were refused (latest per id).
   std::map<std::string, Status> rejected_ GUARDED_BY(settle_mu_);
 
