@@ -7,6 +7,7 @@
 
 #include "cli/client_command.h"
 #include "cli/cluster_command.h"
+#include "cli/help_export.h"
 #include "cli/option_sources.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
@@ -209,6 +210,15 @@ int main(int argc, char** argv) {
                        "file, each with where it came from: flag, env, file or default")
       ->allow_extras();
 
+  std::string shell;
+  CLI::App* completion =
+      app.add_subcommand("completion", "Print a shell completion script: bora completion bash|zsh");
+  completion->add_option("shell", shell, "bash or zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
+  CLI::App* man =
+      app.add_subcommand("man", "Print the bora(1) man page (roff): bora man | man -l -");
+
   std::vector<std::string> args(argv + 1, argv + argc);
   // `bora config show ROLE ...` parses `ROLE ...` as if it were run, then prints instead of
   // running.
@@ -245,6 +255,14 @@ int main(int argc, char** argv) {
       return 0;
     }
     return 2;
+  }
+  if (completion->parsed()) {
+    std::cout << (shell == "zsh" ? bora::cli::ZshCompletion(app) : bora::cli::BashCompletion(app));
+    return 0;
+  }
+  if (man->parsed()) {
+    std::cout << bora::cli::ManPage(app, bora::cli::VersionLine());
+    return 0;
   }
   if (config->parsed()) {
     std::cout << config->help();

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The `bora` command line as a user meets it (issue 20): --version, `bora run -`, Ctrl-C and
 --timeout in `bora run` (where it stopped; exit 130 / 4), NO_COLOR, the config file and the
-precedence flag > environment > file > default (`bora config show`), config mistakes.
+precedence flag > environment > file > default (`bora config show`), config mistakes, bash and zsh
+completion (the generated scripts run in real bash and zsh), the man page (rendered by man).
 
 Usage: test_cli.py BORA_BIN PROJECT_VERSION
 """
@@ -212,6 +213,56 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         self.assertRegex(r.stdout, r"--port INT=8989")
         self.assertRegex(r.stdout, r"--undeclared-action-wait INT:INT in \[0 - 2592000\]=600")
+
+    def complete(self, shell: str, words: list, cwd: str) -> list:
+        """Runs the generated completion function in `shell` for `words` (the last one being typed)."""
+        script = self.path("completion." + shell)
+        with open(script, "w") as f:
+            f.write(self.bora("completion", shell).stdout)
+        array = " ".join("'" + w + "'" for w in words)
+        body = (f"source {script}; COMP_WORDS=({array}); COMP_CWORD={len(words) - 1}; _bora; "
+                'printf "%s\\n" "${COMPREPLY[@]}"')
+        if shell == "zsh":  # as zsh's completion system runs it: compinit, 0-based arrays
+            body = (f"autoload -U compinit && compinit -u -d {self.path('zcompdump')}; "
+                    + body.replace("_bora;", "setopt ksharrays; _bora;"))
+        r = subprocess.run([shell, "-c", body], capture_output=True, text=True, cwd=cwd,
+                           timeout=DEADLINE_S)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")
+        return [w for w in r.stdout.splitlines() if w]
+
+    def test_completion(self) -> None:
+        os.makedirs(self.path("flows"), exist_ok=True)
+        open(self.path("flows/one.yaml"), "w").close()
+        for shell in ("bash", "zsh"):
+            with self.subTest(shell=shell):
+                self.assertEqual(self.complete(shell, ["bora", "ser"], self.tmp.name), ["serve"])
+                self.assertEqual(self.complete(shell, ["bora", "serve", "--data-d"], self.tmp.name),
+                                 ["--data-dir"])
+                self.assertIn("list", self.complete(shell, ["bora", "workflow", ""], self.tmp.name))
+                self.assertEqual(self.complete(shell, ["bora", "run", "flows/o"], self.tmp.name),
+                                 ["flows/one.yaml"])
+                self.assertEqual(
+                    self.complete(shell, ["bora", "serve", "--config", "flo"], self.tmp.name),
+                    ["flows"])
+                self.assertEqual(self.complete(shell, ["bora", "nothing-like-it"], self.tmp.name),
+                                 [])
+        self.assertEqual(self.bora("completion", "fish").returncode, 2)
+
+    def test_man_page(self) -> None:
+        page = self.bora("man")
+        self.assertEqual(page.returncode, 0, page.stderr)
+        path = self.path("bora.1")
+        with open(path, "w") as f:
+            f.write(page.stdout)
+        r = subprocess.run(["man", "--warnings", "-l", "-Tutf8", path], capture_output=True,
+                           text=True, env=clean_env(MANWIDTH="100"), timeout=DEADLINE_S)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "", "groff warnings")
+        text = re.sub(r".\x08", "", r.stdout)  # overstrike (bold) to plain
+        for want in ("bora serve", "--undeclared-action-wait", "(default: 600)", "BORA_CONFIG",
+                     "EXIT STATUS", VERSION):
+            self.assertIn(want, text)
 
 
 def main() -> None:
