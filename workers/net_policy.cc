@@ -173,7 +173,7 @@ Status NetworkPolicy::CheckDirect(const IpAddress& ip) const {
     if (allow_loopback_) return Status::Ok();
     return PermissionDenied(
         "address " + ip.ToString() +
-        " is loopback, which is denied (enable allow_loopback_http to allow it)");
+        " is loopback, which is denied (start bora with --allow-loopback-http to allow it)");
   }
   for (const CidrBlock& block : denied_) {
     if (block.Contains(ip)) {

@@ -69,7 +69,7 @@ class ShellAction final : public Action {
   ActionResult Run(const ActionRequest& request, const CancelToken& cancel) override {
     if (!allowed_) {
       return ActionResult::Error(
-          "std.shell is disabled: start the worker with the shell allow flag (allow_shell) to run "
+          "std.shell is disabled: start bora (run, serve or worker) with --allow-shell to run "
           "local commands");
     }
     const Json& in = request.input;

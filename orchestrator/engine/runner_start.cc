@@ -207,7 +207,7 @@ bool Runner::WithinTaskLimit(const std::string& name) {
     CompleteWorkflow(State::kError, "Failed to start task [wf=" + st_.workflow_name +
                                         ", task=" + name + "]: the execution already has " +
                                         std::to_string(st_.tasks.size()) +
-                                        " task executions, the limit (max_tasks_per_execution)");
+                                        " task executions, the limit (--max-tasks-per-execution)");
   }
   return false;
 }
@@ -454,7 +454,7 @@ bool Runner::LaunchOne(size_t ti, int64_t index, const Json* extra) {
       ForceFail(
           ti, RunError(ti, "sub-workflow " + wf_name + " would be nested " +
                                std::to_string(st_.depth + 1) + " levels deep, over the limit of " +
-                               std::to_string(limit) + " (max_subworkflow_depth)"));
+                               std::to_string(limit) + " (--max-subworkflow-depth)"));
       return false;
     }
     // Keys declared as the sub-workflow's input are input; others become execution params.
