@@ -26,7 +26,7 @@ from bora_worker.kafka import (
 from bora_worker.types import ERROR, SUCCESS, ActionError, ActionRequest, BadMessage, Outcome
 from bora_worker.worker import Worker
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "ERROR",

@@ -15,7 +15,7 @@ import json
 import logging
 import queue
 import threading
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from bora_worker.types import ActionRequest, Outcome
 
@@ -169,27 +169,40 @@ class Runner:
             self._in_flight += 1
 
         def job() -> None:
+            straggler: Optional[threading.Event] = None
             try:
-                outcome = self.run_now(req)
+                outcome, straggler = self._run(req)
+                try:
+                    on_done(req, outcome)
+                except Exception:  # noqa: BLE001 - a transport bug must not kill the thread
+                    log.exception("handing back the result of %s", req.action_execution_id)
+                # A sync handler past its timeout_s keeps its slot until it returns: the
+                # concurrency limit stays true (its timeout was already reported).
+                if straggler is not None:
+                    straggler.wait()
             finally:
                 with self._cond:
                     self._in_flight -= 1
                     self._cond.notify_all()
-            try:
-                on_done(req, outcome)
-            except Exception:  # noqa: BLE001 - a transport bug must not kill the thread
-                log.exception("handing back the result of %s", req.action_execution_id)
 
         self._jobs.put(job)
 
     def run_now(self, req: ActionRequest) -> Outcome:
         """Runs `req` on the calling thread (async handlers: on the loop thread, or a private loop
-        when the runner is not started) and returns its outcome. Never raises."""
+        when the runner is not started) and returns its outcome. Never raises. With a timeout_s the
+        outcome is an ERROR once it passes (a sync handler goes on in the background)."""
+        return self._run(req)[0]
+
+    def _run(self, req: ActionRequest) -> Tuple[Outcome, Optional[threading.Event]]:
+        """run_now, and for a sync handler that outlived its timeout_s the event set when it ends."""
         handler = self.handlers.get(req.action_name)
+        straggler: Optional[threading.Event] = None
         if handler is None:
             outcome = Outcome("ERROR", f"Failed to find action [action_name={req.action_name}]")
         elif handler.is_async:
             outcome = self._run_async(handler, req)
+        elif req.timeout_s > 0:
+            outcome, straggler = self._run_sync_with_timeout(handler, req)
         else:
             try:
                 value = self._call(handler, req)
@@ -202,7 +215,7 @@ class Runner:
             )
         with self._cond:
             self.stats["succeeded" if outcome.ok else "failed"] += 1
-        return outcome
+        return outcome, straggler
 
     # ---- internals -------------------------------------------------------------------------------
 
@@ -212,11 +225,50 @@ class Runner:
             return handler.fn(req, **req.input)
         return handler.fn(**req.input)
 
+    @staticmethod
+    def _timed_out(req: ActionRequest) -> Outcome:
+        return Outcome(
+            "ERROR", f"action {req.action_name} timed out after {req.timeout_s} s (timeout_s)"
+        )
+
+    def _run_sync_with_timeout(
+        self, handler: Handler, req: ActionRequest
+    ) -> Tuple[Outcome, Optional[threading.Event]]:
+        """Runs a sync handler on a thread of its own and waits up to timeout_s. A thread cannot be
+        stopped: past the deadline the outcome is a timeout, `req.cancelled` is set for a handler
+        that checks it, and the returned event tells when the handler has returned after all."""
+        box: Dict[str, Any] = {}
+        done = threading.Event()
+
+        def call() -> None:
+            try:
+                box["value"] = self._call(handler, req)
+            except Exception as e:  # noqa: BLE001
+                box["error"] = e
+            finally:
+                done.set()
+
+        threading.Thread(
+            target=call, name=f"bora-action-{req.action_execution_id[:8]}", daemon=True
+        ).start()
+        if not done.wait(req.timeout_s):
+            req.cancelled.set()
+            return self._timed_out(req), done
+        if "error" in box:
+            return Outcome.of_exception(req.action_name, box["error"]), None
+        return Outcome.of_value(req.action_name, box.get("value")), None
+
     def _run_async(self, handler: Handler, req: ActionRequest) -> Outcome:
         async def go() -> Outcome:
             try:
                 coro: Awaitable[Any] = self._call(handler, req)
-                value = await coro
+                if req.timeout_s > 0:
+                    value = await asyncio.wait_for(coro, req.timeout_s)  # cancels it when late
+                else:
+                    value = await coro
+            except asyncio.TimeoutError:
+                req.cancelled.set()
+                return self._timed_out(req)
             except Exception as e:  # noqa: BLE001
                 return Outcome.of_exception(req.action_name, e)
             return Outcome.of_value(req.action_name, value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from typing import Any, Dict
 
 SUCCESS = "SUCCESS"
@@ -43,12 +44,17 @@ class ActionRequest:
     workflow_name: str = ""
     task_name: str = ""
     target: str = ""  # the pool
-    timeout_s: int = 0  # 0 = none; not enforced by the SDK, a handler may honour it
+    timeout_s: int = 0  # 0 = none; enforced by the SDK (Runner): the action fails after it
     safe_rerun: bool = False
     is_async: bool = False
     attempt: int = 0
     lease_id: str = ""  # HTTP only: the lease this run holds
     expires_in: float = 0.0  # HTTP only: seconds the lease had left when it was polled
+    # Set when the action timed out (timeout_s): a sync handler (with_request=True) that runs long
+    # should check it and return; its result is not used any more. Async handlers are cancelled.
+    cancelled: threading.Event = dataclasses.field(
+        default_factory=threading.Event, compare=False, repr=False
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -53,11 +53,11 @@ class PackageTest(unittest.TestCase):
             )
             wheels = [f for f in os.listdir(dist) if f.endswith(".whl")]
             self.assertEqual(len(wheels), 1, wheels)
-            self.assertTrue(wheels[0].startswith("bora_worker-0.2.0-py3-none-any"), wheels[0])
+            self.assertTrue(wheels[0].startswith("bora_worker-0.3.0-py3-none-any"), wheels[0])
             path = os.path.join(dist, wheels[0])
             with zipfile.ZipFile(path) as z:
                 names = z.namelist()
-                metadata = z.read("bora_worker-0.2.0.dist-info/METADATA").decode()
+                metadata = z.read("bora_worker-0.3.0.dist-info/METADATA").decode()
             for module in ("__init__", "types", "runner", "http", "kafka", "worker"):
                 self.assertIn(f"bora_worker/{module}.py", names)
             self.assertIn("bora_worker/py.typed", names)
@@ -84,7 +84,7 @@ class PackageTest(unittest.TestCase):
                 os.path.realpath(out[0]).startswith(os.path.realpath(venv) + os.sep),
                 f"bora_worker imported from {out[0]}, not from {venv}",
             )
-            self.assertEqual(out[1:4], ["0.2.0", "False", "HttpTransport"])
+            self.assertEqual(out[1:4], ["0.3.0", "False", "HttpTransport"])
 
 
 if __name__ == "__main__":

@@ -213,5 +213,68 @@ class RunTest(unittest.TestCase):
             Worker("", pool="python")
 
 
+
+class RunnerTimeoutTest(unittest.TestCase):
+    """timeout_s is enforced: the action fails when it passes; an async handler is cancelled, a
+    sync one sees request.cancelled and keeps its slot until it returns."""
+
+    def request(self, name, timeout_s):
+        from bora_worker.types import ActionRequest
+
+        return ActionRequest(execution_id="e", task_execution_id="t", action_execution_id="a1",
+                             action_name=name, input={}, timeout_s=timeout_s)
+
+    def test_sync_and_async_handlers_time_out(self):
+        import asyncio
+        import threading
+
+        from bora_worker.runner import Runner
+
+        runner = Runner(concurrency=1)
+        returned = threading.Event()
+        cancelled_async = threading.Event()
+
+        def slow_sync(req):
+            req.cancelled.wait()  # until the SDK says the time is up
+            returned.set()
+            return "late"
+
+        async def slow_async():
+            try:
+                await asyncio.Event().wait()  # forever, unless cancelled
+            finally:
+                cancelled_async.set()
+
+        def quick():
+            return "in time"
+
+        runner.register("py.slow_sync", slow_sync, with_request=True)
+        runner.register("py.slow_async", slow_async)
+        runner.register("py.quick", quick)
+        runner.start()
+        try:
+            out = runner.run_now(self.request("py.slow_sync", 1))
+            self.assertEqual((out.state, out.data),
+                             ("ERROR", "action py.slow_sync timed out after 1 s (timeout_s)"))
+            self.assertTrue(returned.wait(10), "the sync handler never saw request.cancelled")
+            out = runner.run_now(self.request("py.slow_async", 1))
+            self.assertEqual((out.state, out.data),
+                             ("ERROR", "action py.slow_async timed out after 1 s (timeout_s)"))
+            self.assertTrue(cancelled_async.wait(10), "the coroutine was not cancelled")
+            out = runner.run_now(self.request("py.quick", 5))
+            self.assertEqual((out.state, out.data), ("SUCCESS", "in time"))
+            # Through submit(): the slot is held until the late sync handler returns.
+            done = threading.Event()
+            results = []
+            returned.clear()
+            runner.submit(self.request("py.slow_sync", 1),
+                          lambda req, outcome: (results.append(outcome.state), done.set()))
+            self.assertTrue(done.wait(10))
+            self.assertEqual(results, ["ERROR"])
+            self.assertTrue(runner.wait_idle(10))
+            self.assertTrue(returned.is_set())
+        finally:
+            runner.close()
+
 if __name__ == "__main__":
     unittest.main()
