@@ -87,7 +87,10 @@ Result<std::vector<DashboardFile>> LoadDashboards(const std::string& dir) {
 }
 
 std::set<std::string> KnownMetricNames() {
-  std::set<std::string> out;
+  // `up`: Prometheus' own series per scrape target (0 when the scrape failed), which the
+  // processes-up panel and the instance variable read so that a dead process shows instead of
+  // vanishing.
+  std::set<std::string> out = {"up"};
   for (const auto& f : metrics::Describe()) {
     out.insert(f.name);
     if (f.type == "histogram") {

@@ -31,7 +31,7 @@ struct PanelExpr {
 Result<std::vector<DashboardFile>> LoadDashboards(const std::string& dir);
 
 // The metric names Bora exports, as they appear in PromQL: every family name, plus
-// _bucket/_sum/_count for histograms.
+// _bucket/_sum/_count for histograms; and Prometheus' `up`.
 std::set<std::string> KnownMetricNames();
 
 // Metric names referenced by a PromQL expression (functions, keywords, label names and values,
