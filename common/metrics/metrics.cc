@@ -62,12 +62,13 @@ Families* Create() {
           "State commits (one per applied batch of a partition)", "counter"),
       Reg(BuildCounter(), "bora_timers_fired_total", "Engine timers fired", "counter"),
       Reg(BuildCounter(), "bora_executions_purged_total",
-          "Completed executions deleted from the state store (retention policy or DELETE)", "counter"),
+          "Completed executions deleted from the state store (retention policy or DELETE)",
+          "counter"),
       Reg(BuildHistogram(), "bora_orchestrator_loop_phase_seconds",
           "Time an orchestrator poll spends per phase (wait, load, apply, commit, produce, timers)",
           "histogram"),
-      Reg(BuildGauge(), "bora_partitions_owned", "Partitions of bora.events this orchestrator owns",
-          "gauge"),
+      Reg(BuildGauge(), "bora_partitions_owned",
+          "Partitions of bora.events this process's orchestrators own (their sum)", "gauge"),
       Reg(BuildCounter(), "bora_partition_claims_total",
           "Partition claims by this process; each one bumps the partition's epoch", "counter"),
       Reg(BuildGauge(), "bora_partition_epoch",
@@ -219,7 +220,9 @@ void PartitionClaimed(int partition, uint64_t epoch) {
 
 void PartitionFenced(int partition) { Get().partitions_fenced.Add({}).Increment(); }
 
-void SetPartitionsOwned(size_t n) { Get().partitions_owned.Add({}).Set(static_cast<double>(n)); }
+void AddPartitionsOwned(int64_t delta) {
+  Get().partitions_owned.Add({}).Increment(static_cast<double>(delta));
+}
 
 LoopPhases& OrchestratorLoopPhases() {
   static LoopPhases* phases = [] {

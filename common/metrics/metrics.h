@@ -140,7 +140,8 @@ void TaskFinished(std::string_view workflow, std::string_view task, std::string_
                   double seconds);
 void PartitionClaimed(int partition, uint64_t epoch);
 void PartitionFenced(int partition);
-void SetPartitionsOwned(size_t n);
+// Each orchestrator adds the change of its own count (several loops in one process sum up).
+void AddPartitionsOwned(int64_t delta);
 // The orchestrator loop's phase histograms (children cached): wait = blocked in the consumer poll,
 // load = reading executions no cache holds, apply = decoding and applying events, commit = sending the
 // commit to the store, await = waiting for a sent commit's reply and handing its outbox to the bus (with

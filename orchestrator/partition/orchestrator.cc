@@ -115,7 +115,17 @@ Orchestrator::Orchestrator(OrchestratorOptions options, Bus* bus, store::Partiti
       << "Orchestrator needs a bus, a store, an engine and a clock";
 }
 
-Orchestrator::~Orchestrator() { AbandonPending(); }
+Orchestrator::~Orchestrator() {
+  AbandonPending();
+  metrics::AddPartitionsOwned(-static_cast<int64_t>(reported_owned_));
+}
+
+// bora_partitions_owned is the process's sum over its orchestrators: each adds its own change.
+void Orchestrator::ReportOwned() {
+  metrics::AddPartitionsOwned(static_cast<int64_t>(owned_.size()) -
+                              static_cast<int64_t>(reported_owned_));
+  reported_owned_ = owned_.size();
+}
 
 Status Orchestrator::Start() {
   ConsumerOptions co;
@@ -164,14 +174,14 @@ void Orchestrator::OnAssigned(const std::vector<TopicPartition>& partitions) {
       BORA_LOG_ERROR("cannot claim partition {} yet: {}", tp.partition, s.ToString());
     }
   }
-  metrics::SetPartitionsOwned(owned_.size());
+  ReportOwned();
 }
 
 void Orchestrator::OnRevoked(const std::vector<TopicPartition>& partitions) {
   // The outstanding commit's batches point at the partitions' state: finish them first.
   if (Status s = Flush(); !s.ok() && callback_error_.ok()) callback_error_ = s;
   for (const auto& tp : partitions) owned_.erase(tp.partition);
-  metrics::SetPartitionsOwned(owned_.size());
+  ReportOwned();
 }
 
 std::vector<PartitionId> Orchestrator::OwnedPartitions() const {
@@ -285,7 +295,7 @@ Status Orchestrator::CompletePending(std::vector<PartitionBatch>* next, size_t* 
   }
   pending.reset();  // the batches point at the partitions erased below
   for (int p : lost) owned_.erase(p);
-  if (!lost.empty()) metrics::SetPartitionsOwned(owned_.size());
+  if (!lost.empty()) ReportOwned();
   return first_error;
 }
 

@@ -183,6 +183,8 @@ class Orchestrator final : public RebalanceListener {
   ExecutionObserver* observer_;
   std::unique_ptr<Consumer> consumer_;
   std::map<int, Owned> owned_;
+  size_t reported_owned_ = 0;  // owned_.size() as last added to bora_partitions_owned
+  void ReportOwned();
   OrchestratorStats stats_;
   std::vector<engine::Command> scratch_commands_;  // ApplyBatch scratch (capacity kept between events)
   std::unique_ptr<Pending> pending_;

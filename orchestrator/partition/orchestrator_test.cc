@@ -10,6 +10,7 @@
 #include <set>
 
 #include "common/bus/memory_bus.h"
+#include "common/metrics/metrics.h"
 #include "orchestrator/store/memory_state_store.h"
 #include "sdk/protocol/protocol.h"
 #include "workers/action_worker.h"
@@ -378,6 +379,36 @@ TEST_F(OrchestratorTest, ANewOwnerDoesNotReapplyCommittedEvents) {
   auto after = Read("exec-3");
   EXPECT_EQ(after->tasks.size(), before->tasks.size());
   EXPECT_EQ(DumpJson(after->ToJson()), DumpJson(before->ToJson()));
+}
+
+// bora_partitions_owned is the process's sum over its orchestrators (several loops in one process),
+// and an orchestrator that goes away takes its count with it.
+TEST_F(OrchestratorTest, PartitionsOwnedIsTheSumOverOrchestrators) {
+  auto owned = [] {
+    const std::string text = metrics::Serialize();
+    const std::string name = "\nbora_partitions_owned ";
+    const size_t at = text.find(name);
+    return at == std::string::npos ? 0.0 : std::stod(text.substr(at + name.size()));
+  };
+  const double before = owned();
+  MemoryBus other_bus;  // a second loop of the process, with a consumer of its own
+  ASSERT_TRUE(other_bus.CreateTopic(protocol::EventsTopic(), kPartitions).ok());
+  auto a = NewOrchestrator(&bus_);
+  ASSERT_TRUE(a->PollOnce(0ms).ok());
+  {
+    auto b = NewOrchestrator(&other_bus);
+    ASSERT_TRUE(b->PollOnce(0ms).ok());
+    ASSERT_EQ(a->OwnedPartitions().size() + b->OwnedPartitions().size(), 2u * kPartitions);
+    EXPECT_EQ(owned() - before, 2 * kPartitions);
+  }
+  EXPECT_EQ(owned() - before, kPartitions);
+  // A partition lost to another owner counts no more.
+  ASSERT_TRUE(store_.ClaimPartition(PartitionId(0)).ok());
+  StartExecution("exec-owned");
+  ASSERT_TRUE(a->PollOnce(0ms).ok());
+  EXPECT_EQ(owned() - before, static_cast<double>(a->OwnedPartitions().size()));
+  a.reset();
+  EXPECT_EQ(owned(), before);
 }
 
 TEST_F(OrchestratorTest, AFencedOwnerCannotWrite) {
