@@ -25,8 +25,8 @@ thread_local std::span<const LogValue> current_values;
 // Sets current_values for one line.
 class ScopedLogValues {
  public:
-  explicit ScopedLogValues(std::initializer_list<LogValue> values) : saved_(current_values) {
-    current_values = std::span<const LogValue>(values.begin(), values.size());
+  explicit ScopedLogValues(std::span<const LogValue> values) : saved_(current_values) {
+    current_values = values;
   }
   ~ScopedLogValues() { current_values = saved_; }
   ScopedLogValues(const ScopedLogValues&) = delete;
@@ -198,7 +198,7 @@ std::string FormatWith(spdlog::formatter& formatter, std::string_view level,
                                spdlog::string_view_t(message.data(), message.size()));
   LogFields saved = current_fields;
   current_fields = fields;
-  ScopedLogValues scoped(values);
+  ScopedLogValues scoped(std::span<const LogValue>(values.begin(), values.size()));
   spdlog::memory_buf_t buf;
   formatter.format(msg, buf);
   current_fields = saved;
@@ -223,7 +223,7 @@ LogValue LogValue::Fixed(std::string_view key, double value, int decimals) {
 }
 
 void LogLine(spdlog::level::level_enum level, std::string_view message,
-             std::initializer_list<LogValue> values) {
+             std::span<const LogValue> values) {
   spdlog::logger* logger = spdlog::default_logger_raw();
   if (logger == nullptr || !logger->should_log(level)) return;
   ScopedLogValues scoped(values);
@@ -241,6 +241,13 @@ void InitLogging(std::string_view level, LogFormat format) {
     spdlog::set_formatter(TextFormatter(kTextPattern));
   }
 }
+
+namespace {
+// spdlog's own default logger writes info and up to stdout. A program that never calls InitLogging
+// (`bora run`, whose --json output is on stdout; tests; benchmarks) gets warnings and errors on
+// stderr instead, in the text format.
+[[maybe_unused]] const bool default_logging = (InitLogging("warn", LogFormat::kText), true);
+}  // namespace
 
 bool ParseLogFormat(std::string_view name, LogFormat* out) {
   if (name == "text") {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -33,7 +34,11 @@ struct LogValue {
 // "message key=value ..." where a value with a space, '"', a control character or nothing in it
 // is quoted and escaped as a JSON string; JSON: "msg": message and one field per value.
 void LogLine(spdlog::level::level_enum level, std::string_view message,
-             std::initializer_list<LogValue> values);
+             std::span<const LogValue> values);
+inline void LogLine(spdlog::level::level_enum level, std::string_view message,
+                    std::initializer_list<LogValue> values) {
+  LogLine(level, message, std::span<const LogValue>(values.begin(), values.size()));
+}
 
 // For tests: one line as the JSON-lines sink writes it, with `fields` in scope.
 std::string FormatJsonLogLine(std::string_view level, std::string_view message,

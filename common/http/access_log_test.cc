@@ -5,12 +5,10 @@
 #include "common/http/access_log.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/base_sink.h>
 
 #include <chrono>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <regex>
 #include <string>
@@ -22,71 +20,19 @@
 #include "common/http/test_stream.h"
 #include "common/ids.h"
 #include "common/json.h"
-#include "common/log.h"
-#include "common/thread_annotations.h"
+#include "common/log_capture.h"
 
 namespace bora::http {
 namespace {
 
 using std::chrono::seconds;
 
-// Collects the lines the logger writes, formatted by the formatter InitLogging set.
-class CaptureSink final : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  // The captured lines whose text contains `needle`, waiting up to 10 s for at least `count`.
-  std::vector<std::string> WaitFor(const std::string& needle, size_t count = 1) {
-    MutexLock lock(mu_);
-    cv_.WaitFor(mu_, seconds(10), [&] {
-      mu_.AssertHeld();
-      return Matching(needle).size() >= count;
-    });
-    return Matching(needle);
-  }
-  std::vector<std::string> Now(const std::string& needle) {
-    MutexLock lock(mu_);
-    return Matching(needle);
-  }
-  std::string All() {
-    MutexLock lock(mu_);
-    std::string out;
-    for (const auto& l : lines_) out += l;
-    return out;
-  }
-
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    spdlog::memory_buf_t buf;
-    formatter_->format(msg, buf);
-    MutexLock lock(mu_);
-    lines_.emplace_back(buf.data(), buf.size());
-    cv_.NotifyAll();
-  }
-  void flush_() override {}
-
- private:
-  std::vector<std::string> Matching(const std::string& needle) REQUIRES(mu_) {
-    std::vector<std::string> out;
-    for (const auto& l : lines_)
-      if (l.find(needle) != std::string::npos) out.push_back(l);
-    return out;
-  }
-  Mutex mu_;
-  CondVar cv_;
-  std::vector<std::string> lines_ GUARDED_BY(mu_);
-};
-
 class AccessLogTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    spdlog::drop("bora");
-    sink_ = std::make_shared<CaptureSink>();
-    spdlog::register_logger(std::make_shared<spdlog::logger>("bora", sink_));
-    InitLogging("info", LogFormat::kJson);
-  }
+  void SetUp() override { log_ = std::make_unique<LogCapture>("info", LogFormat::kJson); }
   void TearDown() override {
     if (server_) server_->Stop();
-    spdlog::drop("bora");
-    InitLogging("warn", LogFormat::kText);
+    log_.reset();
   }
   void StartServer(HttpHandler handler) {
     server_ = std::make_unique<HttpServer>(HttpServerOptions{}, std::move(handler));
@@ -98,15 +44,15 @@ class AccessLogTest : public ::testing::Test {
   }
   // The one JSON access line of `request_id`.
   JsonObject AccessLine(const std::string& request_id) {
-    auto lines = sink_->WaitFor("\"request_id\":\"" + request_id + "\"");
-    EXPECT_EQ(lines.size(), 1u) << sink_->All();
+    auto lines = log_->WaitFor("\"request_id\":\"" + request_id + "\"");
+    EXPECT_EQ(lines.size(), 1u) << log_->All();
     if (lines.empty()) return {};
     auto json = ParseJson(lines[0]);
     EXPECT_TRUE(json.ok()) << lines[0];
     return json.ok() ? json->as_object() : JsonObject();
   }
 
-  std::shared_ptr<CaptureSink> sink_;
+  std::unique_ptr<LogCapture> log_;
   std::unique_ptr<HttpServer> server_;
 };
 
@@ -163,7 +109,7 @@ TEST_F(AccessLogTest, JsonLineHasEveryFieldAndTheClientRequestIdIsEchoed) {
   EXPECT_GE(line["duration_ms"].as_double(), 0.0);
   ASSERT_TRUE(line["remote"].is_string());
   EXPECT_EQ(line["remote"].as_string().find("127.0.0.1:"), 0u);
-  EXPECT_EQ(sink_->All().find("s3cret"), std::string::npos) << "secret query values are masked";
+  EXPECT_EQ(log_->All().find("s3cret"), std::string::npos) << "secret query values are masked";
 }
 
 TEST_F(AccessLogTest, RequestIdIsGeneratedWhenMissingOrInsane) {
@@ -182,16 +128,17 @@ TEST_F(AccessLogTest, RequestIdIsGeneratedWhenMissingOrInsane) {
     ids.push_back(id);
   }
   EXPECT_NE(ids[0], ids[1]);
-  EXPECT_EQ(sink_->All().find(std::string(200, 'x')), std::string::npos);
+  EXPECT_EQ(log_->All().find(std::string(200, 'x')), std::string::npos);
 }
 
 TEST_F(AccessLogTest, TextLineReadsAsKeyValues) {
-  InitLogging("info", LogFormat::kText);
+  log_.reset();
+  log_ = std::make_unique<LogCapture>("info", LogFormat::kText);
   StartServer([](const HttpRequest&) { return Plain("nope", 404); });
   auto r = Call("GET", "/missing?a=1", {{"X-Request-Id", "txt-1"}});
   ASSERT_TRUE(r.ok());
-  auto lines = sink_->WaitFor("request_id=txt-1");
-  ASSERT_EQ(lines.size(), 1u) << sink_->All();
+  auto lines = log_->WaitFor("request_id=txt-1");
+  ASSERT_EQ(lines.size(), 1u) << log_->All();
   std::regex want(
       R"(^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} info access method=GET path=/missing\?a=1 status=404 )"
       R"(bytes=4 duration_ms=\d+\.\d{3} request_id=txt-1 remote=127\.0\.0\.1:\d+\r?\n$)");
@@ -207,8 +154,8 @@ TEST_F(AccessLogTest, MalformedRequestIsLoggedWithAnId) {
   ASSERT_TRUE(out.ok());
   EXPECT_NE(out->find("400"), std::string::npos) << *out;
   EXPECT_NE(out->find("X-Request-Id: "), std::string::npos) << *out;
-  auto lines = sink_->WaitFor("\"status\":400");
-  ASSERT_EQ(lines.size(), 1u) << sink_->All();
+  auto lines = log_->WaitFor("\"status\":400");
+  ASSERT_EQ(lines.size(), 1u) << log_->All();
   auto json = ParseJson(lines[0]);
   ASSERT_TRUE(json.ok());
   EXPECT_TRUE(IsUuidLike(json->as_object().at("request_id").as_string()));
@@ -232,7 +179,7 @@ TEST_F(AccessLogTest, DeferredResponseLogsOnceWhenAnswered) {
     return Call("GET", "/wait", {{"X-Request-Id", "poll-1"}});
   });
   started->get_future().wait();
-  EXPECT_TRUE(sink_->Now("poll-1").empty()) << "logged before it was answered: " << sink_->All();
+  EXPECT_TRUE(log_->Lines("poll-1").empty()) << "logged before it was answered: " << log_->All();
   release->set_value();
   auto r = reply.get();
   ASSERT_TRUE(r.ok());
@@ -254,7 +201,7 @@ TEST_F(AccessLogTest, EventStreamLogsOnceWhenItEndsWithItsBytes) {
   ASSERT_TRUE(conn.Connect("127.0.0.1", server_->port()).ok());
   ASSERT_TRUE(conn.SendRaw("GET /stream HTTP/1.1\r\nHost: x\r\nX-Request-Id: sse-1\r\n\r\n").ok());
   stream->WaitStarted();
-  EXPECT_TRUE(sink_->Now("sse-1").empty()) << "logged before the stream ended: " << sink_->All();
+  EXPECT_TRUE(log_->Lines("sse-1").empty()) << "logged before the stream ended: " << log_->All();
   stream->Release();
   auto out = conn.ReadUntilClose();
   ASSERT_TRUE(out.ok());
