@@ -466,6 +466,7 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
   b.writer_lock = store_->WriterLock(PartitionId(partition));
   const TimestampUs now = clock_->NowUs();
   BatchObservations& observed = b.observed;
+  const bool log_lifecycle = spdlog::should_log(spdlog::level::info);
   std::string timer_task_scratch;
   store::CommitBatch& batch = b.commit;
   batch.next_offset = owned.next_offset;
@@ -544,7 +545,7 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
     ++observed.applied;
     if (is_start) {
       observed.started.push_back(state->workflow_name);
-      observed.lifecycle.push_back(StartedLine(*state));
+      if (log_lifecycle) observed.lifecycle.push_back(StartedLine(*state));
     }
     if (!task_id.empty() && !task_was_done) {
       const engine::TaskExecution* t = state->FindTaskById(task_id);
@@ -610,7 +611,7 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
             } else if constexpr (std::is_same_v<T, engine::ExecutionFinished>) {
               observed.finished.push_back({c.workflow_name, std::string(), c.state,
                                            static_cast<double>(now - state->created_at) / 1e6});
-              observed.lifecycle.push_back(FinishedLine(*state, now));
+              if (log_lifecycle) observed.lifecycle.push_back(FinishedLine(*state, now));
               if (!c.parent_execution_id.empty()) {
                 engine::SubWorkflowCompleted done;
                 done.execution_id = c.parent_execution_id;
