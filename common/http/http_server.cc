@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/http/access_log.h"
 #include "common/http/fault.h"
 #include "common/http/request_reader.h"
 #include "common/log.h"
@@ -144,6 +145,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void ReadHeader() {
+    method_.clear();
+    target_.clear();
+    request_id_.clear();
+    started_ = {};
     reader_.Begin();
     stream_.expires_after(server_.options.read_timeout);
     bhttp::async_read_header(
@@ -153,6 +158,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec, /*in_body=*/false);
+    {
+      started_ = std::chrono::steady_clock::now();
+      const auto& head = reader_.parser().get();
+      method_ = std::string(head.method_string());
+      target_ = std::string(head.target());
+      auto id = head.find(kRequestIdHeader);
+      request_id_ =
+          RequestIdFor(id == head.end() ? std::string_view()
+                                        : std::string_view(id->value().data(), id->value().size()));
+    }
     if (auto refused = reader_.OnHeader()) {
       keep_alive_ = false;
       return Send(std::move(*refused));
@@ -203,6 +218,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Send(HttpResponse r) {
     if (r.deferred) return SendDeferred(std::move(r.deferred));
+    // A response to what was not read as a request (a malformed or oversized header) gets an id and
+    // a start here.
+    if (request_id_.empty()) request_id_ = RequestIdFor({});
+    if (started_ == std::chrono::steady_clock::time_point()) {
+      started_ = std::chrono::steady_clock::now();
+    }
+    r.headers.emplace_back(kRequestIdHeader, request_id_);
     if (r.stream && r.status == 200) return SendStream(std::move(r));
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(reader_.version() == 10 ? 10 : 11);
@@ -216,6 +238,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(server_.options.read_timeout);
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                         self->LogDone(static_cast<int>(res->result_int()), res->body().size());
                          if (ec || !self->keep_alive_) return self->Close();
                          self->ReadHeader();
                        });
@@ -243,6 +266,7 @@ class Session : public std::enable_shared_from_this<Session> {
                       [self = shared_from_this(), head, fd, stream = std::move(r.stream)](
                           beast::error_code ec, size_t) mutable {
                         if (ec) {
+                          self->LogDone(200, 0);
                           self->server_.ReleaseStreamSlot(fd);
                           self->stream_.close();
                           self->server_.StreamDone();
@@ -294,6 +318,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto last_write = Clock::now();
     tcp::socket& socket = stream_.socket();
     beast::error_code ec;
+    size_t sent = 0;
     while (!server_.stopping.load()) {
       std::optional<std::string> text;
       try {
@@ -307,13 +332,20 @@ class Session : public std::enable_shared_from_this<Session> {
         if (Clock::now() - last_write < keepalive) continue;
         *text = ":\n\n";  // a comment: keeps proxies from timing out, finds a client gone
       }
-      asio::write(socket, asio::buffer(*text), ec);
+      sent += asio::write(socket, asio::buffer(*text), ec);
       if (ec) break;
       last_write = Clock::now();
     }
+    LogDone(200, sent);
     server_.ReleaseStreamSlot(fd);
     socket.shutdown(tcp::socket::shutdown_both, ec);
     socket.close(ec);
+  }
+
+  // The access line of the request being answered.
+  void LogDone(int status, size_t bytes) const {
+    LogAccess({method_, target_, status, bytes, std::chrono::steady_clock::now() - started_,
+               request_id_, remote_});
   }
 
   // Half-closes, then reads and discards whatever the client still sends (a body we refused) until
@@ -340,6 +372,11 @@ class Session : public std::enable_shared_from_this<Session> {
   internal::RequestReader reader_{server_.options};
   std::string remote_;
   bool keep_alive_ = false;
+  // The request being answered, for its access line (reset when the next one is read).
+  std::string method_;
+  std::string target_;
+  std::string request_id_;  // also sent back as X-Request-Id
+  std::chrono::steady_clock::time_point started_;
   char drain_[4096];
 };
 

@@ -22,29 +22,6 @@ int HexValue(char c) {
   return -1;
 }
 
-// Percent-decodes `in`; with `plus_as_space` (query strings) '+' becomes ' '. False on a bad
-// escape.
-bool PercentDecode(std::string_view in, bool plus_as_space, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      int hi = HexValue(in[i + 1]);
-      int lo = HexValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_as_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return true;
-}
-
 // Fills path and query of `req` from req.target. False when the target is not origin-form (or
 // absolute-form) or has a bad escape.
 bool ParseTarget(HttpRequest& req) {
@@ -118,6 +95,27 @@ bool IsStateChanging(const std::string& method) {
 }
 
 }  // namespace
+
+bool PercentDecode(std::string_view in, bool plus_as_space, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return false;
+      int hi = HexValue(in[i + 1]);
+      int lo = HexValue(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_as_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return true;
+}
 
 std::string NormalizeOrigin(std::string_view origin) {
   std::string out = ToLower(origin);

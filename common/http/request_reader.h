@@ -16,11 +16,16 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "common/http/http_server.h"
 #include "common/http/http_types.h"
 
 namespace bora::http::internal {
+
+// Percent-decodes `in` into `out`; with `plus_as_space` (query strings) '+' becomes ' '. False on a
+// bad escape.
+bool PercentDecode(std::string_view in, bool plus_as_space, std::string& out);
 
 using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
 

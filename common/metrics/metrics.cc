@@ -102,6 +102,8 @@ Families* Create() {
           "External events refused (invalid, unauthorised, no trigger)", "counter"),
       Reg(BuildCounter(), "bora_events_deduplicated_total",
           "External events dropped as duplicates of one already seen", "counter"),
+      Reg(BuildCounter(), "bora_events_unmatched_total",
+          "External events that matched no event trigger (nothing started)", "counter"),
       Reg(BuildCounter(), "bora_webhook_requests_total", "Webhook requests by result", "counter"),
       Reg(BuildHistogram(), "bora_cron_fire_lag_seconds",
           "How late a cron trigger fired after its scheduled time", "histogram"),
@@ -123,6 +125,7 @@ Families* Create() {
   f->events_received.Add({});
   f->events_rejected.Add({});
   f->events_deduplicated.Add({});
+  f->events_unmatched.Add({});
   for (const char* reason :
        {"ALREADY_EXISTS", "NOT_FOUND", "INVALID_ARGUMENT", "FAILED_PRECONDITION"}) {
     f->events_refused.Add({{"reason", reason}});
@@ -297,6 +300,7 @@ void RedisCommand(std::string_view command, double seconds, bool ok) {
 void EventReceived() { Get().events_received.Add({}).Increment(); }
 void EventRejected() { Get().events_rejected.Add({}).Increment(); }
 void EventDeduplicated() { Get().events_deduplicated.Add({}).Increment(); }
+void EventUnmatched() { Get().events_unmatched.Add({}).Increment(); }
 void WebhookRequest(std::string_view result) {
   Get().webhook_requests.Add({{"result", Reason(result)}}).Increment();
 }

@@ -102,6 +102,7 @@ struct Families {
   prometheus::Family<prometheus::Counter>& events_received;
   prometheus::Family<prometheus::Counter>& events_rejected;
   prometheus::Family<prometheus::Counter>& events_deduplicated;
+  prometheus::Family<prometheus::Counter>& events_unmatched;  // matched no event trigger
   prometheus::Family<prometheus::Counter>& webhook_requests;  // {result}
   prometheus::Family<prometheus::Histogram>& cron_fire_lag;   // seconds late
   // HTTP (API process and the metrics/health routes).
@@ -178,6 +179,7 @@ void RedisCommand(std::string_view command, double seconds, bool ok);
 void EventReceived();
 void EventRejected();
 void EventDeduplicated();
+void EventUnmatched();
 void WebhookRequest(std::string_view result);
 void CronFired(double lag_seconds);
 void HttpRequest(std::string_view route, std::string_view method, int code, double seconds);

@@ -85,6 +85,7 @@ TEST(Metrics, EveryFamilyFollowsTheNamingRules) {
                            "bora_events_received_total",
                            "bora_events_rejected_total",
                            "bora_events_deduplicated_total",
+                           "bora_events_unmatched_total",
                            "bora_webhook_requests_total",
                            "bora_cron_fire_lag_seconds",
                            "bora_kafka_produce_errors_total",

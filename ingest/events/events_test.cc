@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/log_capture.h"
+#include "common/metrics/metrics.h"
 #include "ingest/events/cloud_event.h"
 #include "ingest/events/event_trigger.h"
 #include "ingest/events/ingest_processor.h"
@@ -787,6 +789,9 @@ TEST_F(IngestProcessorTest, StartsMatchingWorkflowOnceAndSkipsGarbage) {
   ASSERT_TRUE(runtime_.bus().Publish(IngestTopic(), "k", "not json at all").ok());
   ASSERT_TRUE(runtime_.bus().Publish(IngestTopic(), "k", R"({"specversion":"1.0"})").ok());
 
+  prometheus::Counter& unmatched = metrics::Get().events_unmatched.Add({});
+  const double unmatched_before = unmatched.Value();
+  LogCapture log("debug", LogFormat::kText);
   auto handled = processor.PollOnce(std::chrono::milliseconds(0));
   ASSERT_TRUE(handled.ok()) << handled.status().ToString();
   EXPECT_EQ(*handled, 5u);
@@ -795,6 +800,10 @@ TEST_F(IngestProcessorTest, StartsMatchingWorkflowOnceAndSkipsGarbage) {
   EXPECT_EQ(s.malformed, 2u);
   EXPECT_EQ(s.duplicates, 1u);
   EXPECT_EQ(s.unmatched, 1u);
+  EXPECT_EQ(unmatched.Value() - unmatched_before, 1.0) << "bora_events_unmatched_total";
+  EXPECT_EQ(log.Lines("event unmatched").size(), 1u) << log.All();
+  EXPECT_EQ(log.Lines("debug event unmatched id=e2 type=nothing.matches source=").size(), 1u)
+      << log.All();
   EXPECT_EQ(s.started, 1u);
   ASSERT_TRUE(runtime_.RunUntilIdle().ok());
 

@@ -1,10 +1,10 @@
 #include "ingest/events/ingest_processor.h"
 
-#include "common/metrics/metrics.h"
-
 #include <map>
 
 #include "common/log.h"
+#include "common/log_line.h"
+#include "common/metrics/metrics.h"
 #include "ingest/events/signature.h"
 
 namespace bora::events {
@@ -111,6 +111,11 @@ Result<EventOutcome> IngestProcessor::ProcessWith(const std::vector<EventTrigger
     // Nothing to start: no dedupe key is written either (no store round trip).
     stats_[kEvents]++;
     stats_[kUnmatched]++;
+    metrics::EventUnmatched();
+    // LogLine, not BORA_LOG_DEBUG: spdlog compiles SPDLOG_DEBUG out below SPDLOG_ACTIVE_LEVEL.
+    LogLine(spdlog::level::debug, "event unmatched",
+            {LogValue::Str("id", event.id), LogValue::Str("type", event.type),
+             LogValue::Str("source", event.source)});
     return outcome;
   }
   BORA_ASSIGN_OR_RETURN(bool first,

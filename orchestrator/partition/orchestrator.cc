@@ -9,6 +9,7 @@
 #include "common/check.h"
 #include "common/log.h"
 #include "common/metrics/metrics.h"
+#include "orchestrator/partition/lifecycle_log.h"
 #include "sdk/protocol/protocol.h"
 
 namespace bora::partition {
@@ -42,7 +43,8 @@ std::string_view TaskOfEvent(const engine::ExecutionState& state, const engine::
   return {};
 }
 
-// What a batch observed; bumped only once the batch is committed, so a refused commit counts nothing.
+// What a batch observed; bumped and logged only once the batch is committed, so a refused commit
+// counts and logs nothing (the batch applied again after it does, once).
 struct BatchObservations {
   struct Finished {
     std::string workflow, task;  // task empty: an execution
@@ -52,6 +54,7 @@ struct BatchObservations {
   std::vector<std::string> started;  // workflow names
   std::vector<Finished> finished;
   std::vector<std::string> refused;  // reasons
+  std::vector<LifecycleLine> lifecycle;  // executions started and finished, in order
   size_t applied = 0;
   size_t purged = 0;
   void Publish() {
@@ -66,6 +69,7 @@ struct BatchObservations {
     }
     for (const auto& r : refused) metrics::Get().events_refused.Add({{"reason", r}}).Increment();
     if (applied > 0) Hot().applied.Increment(static_cast<double>(applied));
+    for (const auto& line : lifecycle) LogLifecycle(line);
   }
 };
 
@@ -472,6 +476,7 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
   b.writer_lock = store_->WriterLock(PartitionId(partition));
   const TimestampUs now = clock_->NowUs();
   BatchObservations& observed = b.observed;
+  const bool log_lifecycle = spdlog::should_log(spdlog::level::info);
   std::string timer_task_scratch;
   store::CommitBatch& batch = b.commit;
   batch.next_offset = owned.next_offset;
@@ -548,7 +553,10 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
     }
     ++stats_.events_applied;
     ++observed.applied;
-    if (is_start) observed.started.push_back(state->workflow_name);
+    if (is_start) {
+      observed.started.push_back(state->workflow_name);
+      if (log_lifecycle) observed.lifecycle.push_back(StartedLine(*state));
+    }
     if (!task_id.empty() && !task_was_done) {
       const engine::TaskExecution* t = state->FindTaskById(task_id);
       if (t != nullptr && engine::IsCompleted(t->state)) {
@@ -613,6 +621,7 @@ Status Orchestrator::ApplyBatch(PartitionBatch& b) {
             } else if constexpr (std::is_same_v<T, engine::ExecutionFinished>) {
               observed.finished.push_back({c.workflow_name, std::string(), c.state,
                                            static_cast<double>(now - state->created_at) / 1e6});
+              if (log_lifecycle) observed.lifecycle.push_back(FinishedLine(*state, now));
               if (!c.parent_execution_id.empty()) {
                 engine::SubWorkflowCompleted done;
                 done.execution_id = c.parent_execution_id;
