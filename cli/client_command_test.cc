@@ -11,6 +11,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "cli/client_output.h"
 #include "cli/client_test_support.h"
 #include "common/http/http_server.h"
 #include "common/http/router.h"
@@ -443,6 +444,29 @@ TEST_F(ClientTest, TokenFromFlagAndEnvironmentAndUrlFromEnvironment) {
   unsetenv("BORA_URL");
   EXPECT_EQ(env.code, 0) << env.err;
   EXPECT_EQ(Requests().back().target, "/v2/workflows");
+}
+
+}  // namespace
+}  // namespace bora::cli
+
+namespace bora::cli {
+namespace {
+
+TEST(ClientOutputTest, YamlReadsBackAsTheSameJson) {
+  const std::string text =
+      R"({"a":"1","b":"true","c":"","d":null,"e":1.5,"f":[],"g":{},"h":"x: y","i":-3,"j":"no",
+          "k":[{"l":"- item"},0.1,true],"m":"multi\nline","n":"~","o":"-1.5"})";
+  auto v = ParseJson(text);
+  ASSERT_TRUE(v.ok());
+  const std::string yaml = JsonToYaml(*v);
+  auto back = YamlToJson(yaml);
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << yaml;
+  EXPECT_EQ(DumpJson(*back), DumpJson(*v)) << yaml;
+  EXPECT_NE(yaml.find("a: \"1\"\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("f: []\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("e: 1.5\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("d: ~\n"), std::string::npos) << yaml;
+  EXPECT_FALSE(YamlToJson("a: [1").ok());
 }
 
 }  // namespace

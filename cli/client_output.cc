@@ -77,11 +77,13 @@ void EmitYaml(YAML::Emitter& e, const Json& v) {
       break;
     }
     case boost::json::kind::array:
+      if (v.get_array().empty()) e << YAML::Flow;  // "[]" on the key's line
       e << YAML::BeginSeq;
       for (const Json& item : v.get_array()) EmitYaml(e, item);
       e << YAML::EndSeq;
       break;
     case boost::json::kind::object:
+      if (v.get_object().empty()) e << YAML::Flow;  // "{}" on the key's line
       e << YAML::BeginMap;
       for (const auto& kv : v.get_object()) {
         e << YAML::Key << std::string(kv.key()) << YAML::Value;
