@@ -87,6 +87,29 @@ class ClientTest : public ::testing::Test {
       return resp;
     });
     r.Add("DELETE", "/v2/workflows/{name}", canned(204, ""));
+    // An execution whose record stays RUNNING but whose stream ends SUCCESS: --wait must take the
+    // stream's `end` (comments and CRLF line ends as SSE allows).
+    r.Add("PUT", "/v2/executions/streamed",
+          canned(200, R"({"id": "streamed", "state": "RUNNING"})"));
+    r.Add("GET", "/v2/executions/streamed",
+          canned(200, R"({"id": "streamed", "state": "RUNNING"})"));
+    r.Add("GET", "/v2/executions/streamed/stream",
+          [this](const HttpRequest& req, const PathParams&) {
+            std::lock_guard<std::mutex> lock(mu_);
+            requests_.push_back(req);
+            HttpResponse resp;
+            resp.content_type = "text/event-stream";
+            resp.body =
+                ": hello\r\nevent: execution\r\ndata: {\"id\": \"streamed\", \"state\": "
+                "\"RUNNING\"}\r\n\r\n"
+                "event: tasks\ndata: {\"tasks\": []}\n\nevent: end\ndata: {\"state\": "
+                "\"SUCCESS\"}\n\n";
+            return resp;
+          });
+    r.Add("PUT", "/v2/executions/deleted", canned(200, R"({"id": "deleted", "state": "RUNNING"})"));
+    r.Add("GET", "/v2/executions/deleted", canned(200, R"({"id": "deleted", "state": "RUNNING"})"));
+    r.Add("GET", "/v2/executions/deleted/stream",
+          canned(200, "event: gone\ndata: {\"faultstring\": \"not found\"}\n\n"));
     // An execution whose server has no stream route: --wait polls it (RUNNING twice, then
     // SUCCESS).
     r.Add("PUT", "/v2/executions/poll1", canned(200, R"({"id": "poll1", "state": "RUNNING"})"));
@@ -161,6 +184,16 @@ TEST_F(ClientTest, WaitPollsWhenTheServerHasNoStream) {
             (std::vector<std::string>{"PUT /v2/executions/poll1", "GET /v2/executions/poll1",
                                       "GET /v2/executions/poll1", "GET /v2/executions/poll1",
                                       "GET /v2/executions/poll1"}));
+}
+
+TEST_F(ClientTest, WaitFollowsTheStreamToItsEnd) {
+  CliResult r = Run({"execution", "resume", "streamed", "--wait", "--timeout", "30"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Requests().back().target, "/v2/executions/streamed");  // the final record, once
+  EXPECT_EQ(Requests()[Requests().size() - 2].target, "/v2/executions/streamed/stream");
+  CliResult gone = Run({"execution", "resume", "deleted", "--wait", "--timeout", "30"});
+  EXPECT_EQ(gone.code, 1);
+  EXPECT_EQ(gone.err, "ERROR: execution deleted was deleted while waiting\n");
 }
 
 TEST_F(ClientTest, QueryValuesAreEscaped) {
