@@ -25,7 +25,7 @@ struct ClientCommands::State {
 
 namespace {
 
-// `bora admin backup DIR` and `bora service list`: the server process itself.
+// `bora admin backup DIR` and `bora service list|workers`: the server process itself.
 void AddServerCommands(CLI::App& app, ClientRegistry& r) {
   ClientArgs& a = r.args();
   CLI::App* admin = app.add_subcommand("admin", "Operations on a server's own data");
@@ -53,12 +53,26 @@ void AddServerCommands(CLI::App& app, ClientRegistry& r) {
        })
       ->add_option("directory", a.file, "A directory that does not exist yet")
       ->required();
-  CLI::App* service =
-      app.add_subcommand("service", "The API server's services (REST /v2/services)");
+  CLI::App* service = app.add_subcommand(
+      "service", "The API server's services (REST /v2/services) and workers (/v2/workers)");
   service->require_subcommand(1);
   r.Leaf(service, "list", "List the service groups of the process that answers", [](Client& c) {
     return c.List("/v2/services", "services", {{"Name", "name"}, {"Type", "type"}});
   });
+  r.Leaf(service, "workers",
+         "The HTTP workers the answering process has seen, and its pools' queues (GET /v2/workers)",
+         [](Client& c) {
+           return c.Finish(c.Call("GET", "/v2/workers"), [&](const Json& body) {
+             PrintList(c.out(),
+                       {{"Worker", "worker"},
+                        {"Pool", "pool"},
+                        {"Actions", "actions"},
+                        {"Last seen", "last_seen"}},
+                       ArrayAt(body, "workers"));
+             PrintList(c.out(), {{"Pool", "pool"}, {"Queued", "queued"}, {"Leased", "leased"}},
+                       ArrayAt(body, "pools"));
+           });
+         });
 }
 
 }  // namespace

@@ -58,11 +58,7 @@ void PrintStored(Client& c, const DefinitionKind& k, const Json& body) {
     if (body.is_object()) PrintObject(c.out(), *k.columns, body.as_object());
     return;
   }
-  JsonArray items;
-  if (body.is_object() && body.as_object().contains(k.collection) &&
-      body.as_object().at(k.collection).is_array())
-    items = body.as_object().at(k.collection).as_array();
-  PrintList(c.out(), *k.columns, items);
+  PrintList(c.out(), *k.columns, ArrayAt(body, k.collection));
 }
 
 void AddDefinitionVerbs(CLI::App& app, ClientRegistry& r, const DefinitionKind& k,
@@ -213,6 +209,32 @@ void AddDefinitionCommands(CLI::App& app, ClientRegistry& r) {
                      "Workflow definitions (REST /v2/workflows)");
   AddDefinitionVerbs(app, r, {"action", "/v2/actions", "actions", &kActionColumns},
                      "Actions: ad-hoc and system (REST /v2/actions, /v2/action_executions)");
+
+  auto* graph = r.Leaf(
+      app.get_subcommand("workflow"), "graph", "Print a workflow's tasks and transitions",
+      [&a](Client& c) {
+        auto reply = c.Call("GET", WithQuery("/v2/workflows/" + Escape(a.name) + "/graph",
+                                             {{"namespace", a.namespace_}}));
+        return c.Finish(
+            reply,
+            [&](const Json& body) {
+              PrintList(c.out(),
+                        {{"ID", "id"},
+                         {"Kind", "kind"},
+                         {"Task", "task"},
+                         {"Action", "action"},
+                         {"Workflow", "workflow"},
+                         {"Line", "line"}},
+                        ArrayAt(body, "nodes"));
+              PrintList(
+                  c.out(),
+                  {{"From", "from"}, {"To", "to"}, {"Kind", "kind"}, {"Condition", "condition"}},
+                  ArrayAt(body, "edges"));
+            },
+            Named("workflow", a.name));
+      });
+  graph->add_option("name", a.name, "Workflow name or ID")->required();
+  graph->add_option("--namespace", a.namespace_, "Namespace");
 
   CLI::App* action = app.get_subcommand("action");
   auto* run = r.Leaf(action, "run", "Run an action directly (POST /v2/action_executions)",

@@ -265,6 +265,39 @@ TEST_F(ClientE2eTest, ExecutionCreateWaitExitCodesOutputReport) {
   EXPECT_EQ(Run({"task", "rerun", fail_task, "--wait", "--timeout", "60"}).code, 1);
 }
 
+TEST_F(ClientE2eTest, SubExecutionsCountsItemsGraphServices) {
+  CliResult ok = Run({"execution", "create", "ok_wf", "--wait", "-o", "json"});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  const std::string id = IdOf(ok);
+  CliResult subs = Run({"execution", "sub-executions", id, "-o", "json"});
+  ASSERT_EQ(subs.code, 0) << subs.err;
+  EXPECT_EQ(ParseJson(subs.out)->as_object().at("executions").as_array().size(), 1u);
+  EXPECT_EQ(Run({"execution", "sub-executions", "nope"}).err,
+            "ERROR: execution 'nope' not found\n");
+  CliResult counts = Run({"execution", "counts"});
+  ASSERT_EQ(counts.code, 0) << counts.err;
+  EXPECT_NE(counts.out.find("| SUCCESS   | 1     |"), std::string::npos) << counts.out;
+  EXPECT_NE(counts.out.find("| total     | 1     |"), std::string::npos) << counts.out;
+  CliResult tasks = Run({"task", "list", "--execution", id, "-o", "json"});
+  const std::string task_id(
+      ParseJson(tasks.out)->as_object().at("tasks").as_array()[0].as_object().at("id").as_string());
+  CliResult items = Run({"task", "items", task_id, "-o", "json"});
+  ASSERT_EQ(items.code, 0) << items.err;
+  EXPECT_EQ(ParseJson(items.out)->as_object().at("total"), Json(1));
+  CliResult task_subs = Run({"task", "sub-executions", task_id, "-o", "json"});
+  ASSERT_EQ(task_subs.code, 0) << task_subs.err;
+  EXPECT_TRUE(ParseJson(task_subs.out)->as_object().at("executions").as_array().empty());
+  CliResult graph = Run({"workflow", "graph", "ok_wf"});
+  ASSERT_EQ(graph.code, 0) << graph.err;
+  EXPECT_NE(graph.out.find("hello"), std::string::npos) << graph.out;
+  EXPECT_NE(Run({"service", "list"}).out.find("api_group"), std::string::npos);
+  CliResult workers = Run({"service", "workers", "-o", "json"});
+  ASSERT_EQ(workers.code, 0) << workers.err;
+  EXPECT_TRUE(ParseJson(workers.out)->as_object().contains("pools"));
+  CliResult del = Run({"action-execution", "delete", "any"});
+  EXPECT_EQ(del.code, 1);  // Mistral's allow_action_execution_deletion=False
+}
+
 TEST_F(ClientE2eTest, YamlOutputReadsBackAsTheJsonOutput) {
   CliResult ok = Run({"execution", "create", "ok_wf", "--wait", "-o", "json"});
   ASSERT_EQ(ok.code, 0) << ok.err;

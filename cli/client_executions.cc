@@ -228,7 +228,45 @@ void AddExecutionGroup(CLI::App& app, ClientRegistry& r) {
         },
         Named("execution", a.id));
   };
-  std::vector<CLI::App*> by_id = {get, update, pause, resume, cancel, del, input, output};
+  auto* subs = r.Leaf(
+      ex, "sub-executions", "List an execution and its sub-workflow executions, depth first",
+      [&a, exec_path](Client& c) {
+        return c.List(WithQuery(exec_path() + "/executions",
+                                {{"errors_only", a.errors_only ? "true" : ""},
+                                 {"max_depth", a.max_depth >= 0 ? std::to_string(a.max_depth) : ""},
+                                 {"include_output", a.include_output ? "true" : ""}}),
+                      "executions", kExecutionColumns, Named("execution", a.id));
+      });
+  subs->add_flag("--errors-only", a.errors_only, "Only the failed branches");
+  subs->add_option("--max-depth", a.max_depth, "Sub-workflow depth (-1: all)")
+      ->capture_default_str();
+  subs->add_flag("--include-output", a.include_output, "Include each execution's output");
+  auto* counts = r.Leaf(ex, "counts", "Count executions per state", [&a, &r](Client& c) {
+    std::string path;
+    if (!r.ListPath("/v2/executions/counts",
+                    {{"workflow_name", a.workflow},
+                     {"search", a.search},
+                     {"created_before", a.created_before}},
+                    c.err(), &path, /*paging=*/false))
+      return 2;
+    return c.Finish(c.Call("GET", path), [&](const Json& body) {
+      if (!body.is_object()) return;
+      std::vector<std::vector<std::string>> rows;
+      if (const Json* by_state = body.as_object().if_contains("counts");
+          by_state && by_state->is_object())
+        for (const auto& kv : by_state->as_object())
+          rows.push_back({std::string(kv.key()), DumpJson(kv.value())});
+      if (const Json* total = body.as_object().if_contains("total"))
+        rows.push_back({"total", DumpJson(*total)});
+      PrintTable(c.out(), {"State", "Count"}, rows);
+    });
+  });
+  counts->add_option("--workflow", a.workflow, "Only executions of this workflow (name)");
+  counts->add_option("--search", a.search,
+                     "Part of the id, workflow name, description or state info");
+  counts->add_option("--created-before", a.created_before, "Only executions created before this");
+  counts->add_option("--filter", a.filters, "FIELD=[OP:]VALUE, as list's (repeatable)");
+  std::vector<CLI::App*> by_id = {get, update, pause, resume, cancel, del, input, output, subs};
   for (const char* verb : {"report", "get-report"}) {
     auto* cmd =
         r.Leaf(ex, verb,
@@ -289,7 +327,36 @@ void AddTaskGroup(CLI::App& app, ClientRegistry& r) {
         return c.Show(c.Call("PUT", task_path(), DumpJson(body)), kTaskColumns,
                       Named("task execution", a.id));
       });
-  for (CLI::App* cmd : {get, result, published, rerun, skip})
+  auto* items =
+      r.Leaf(task, "items", "List a task's action executions in with-items order",
+             [&a, task_path](Client& c) {
+               return c.List(WithQuery(task_path() + "/items",
+                                       {{"offset", a.offset > 0 ? std::to_string(a.offset) : ""},
+                                        {"limit", a.limit > 0 ? std::to_string(a.limit) : ""},
+                                        {"state", a.state}}),
+                             "items",
+                             {{"Index", "index"},
+                              {"Action execution ID", "action_execution_id"},
+                              {"Name", "name"},
+                              {"State", "state"},
+                              {"State info", "state_info", true},
+                              {"Attempt", "attempt"},
+                              {"Updated at", "updated_at"}},
+                             Named("task execution", a.id));
+             });
+  items->add_option("--offset", a.offset, "Skip this many items")->capture_default_str();
+  items->add_option("--limit", a.limit, "At most this many items (0: the server's page)")
+      ->capture_default_str();
+  items->add_option("--state", a.state, "Only items in this state");
+  auto* subs =
+      r.Leaf(task, "sub-executions", "List the workflow executions a task started",
+             [&a, task_path](Client& c) {
+               return c.List(WithQuery(task_path() + "/executions",
+                                       {{"include_output", a.include_output ? "true" : ""}}),
+                             "executions", kExecutionColumns, Named("task execution", a.id));
+             });
+  subs->add_flag("--include-output", a.include_output, "Include each execution's output");
+  for (CLI::App* cmd : {get, result, published, rerun, skip, items, subs})
     cmd->add_option("id", a.id, "Task execution ID")->required();
 }
 
@@ -333,7 +400,10 @@ void AddActionExecutionGroup(CLI::App& app, ClientRegistry& r) {
       ->check(CLI::IsMember({"SUCCESS", "ERROR", "CANCELLED"}))
       ->required();
   update->add_option("--output-value", a.data, "The action's output as JSON, or @file");
-  for (CLI::App* cmd : {get, input, output, update})
+  auto* del = r.Leaf(
+      ae, "delete", "Delete an action execution (the server refuses, as Mistral's default)",
+      [&a, ae_path](Client& c) { return c.Delete(ae_path(), Named("action execution", a.id)); });
+  for (CLI::App* cmd : {get, input, output, update, del})
     cmd->add_option("id", a.id, "Action execution ID")->required();
 }
 

@@ -217,15 +217,10 @@ int Client::Finish(const std::optional<Reply>& r, const std::function<void(const
 }
 
 int Client::List(const std::string& path, const std::string& collection,
-                 const std::vector<Column>& columns) {
-  return Finish(Call("GET", path), [&](const Json& body) {
-    static const JsonArray kEmpty;
-    const JsonArray* items = &kEmpty;
-    if (body.is_object() && body.as_object().contains(collection) &&
-        body.as_object().at(collection).is_array())
-      items = &body.as_object().at(collection).as_array();
-    PrintList(out_, columns, *items);
-  });
+                 const std::vector<Column>& columns, const std::string& subject) {
+  return Finish(
+      Call("GET", path),
+      [&](const Json& body) { PrintList(out_, columns, ArrayAt(body, collection)); }, subject);
 }
 
 int Client::Show(const std::optional<Reply>& r, const std::vector<Column>& columns,

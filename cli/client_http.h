@@ -73,7 +73,7 @@ class Client {
              const std::string& subject = "");
   // GET a collection and print the `collection` array's items as a table.
   int List(const std::string& path, const std::string& collection,
-           const std::vector<Column>& columns);
+           const std::vector<Column>& columns, const std::string& subject = "");
   // Prints a record reply as a Field/Value table.
   int Show(const std::optional<Reply>& r, const std::vector<Column>& columns,
            const std::string& subject = "");

@@ -188,6 +188,12 @@ void PrintList(std::ostream& out, const std::vector<Column>& columns, const Json
   PrintTable(out, headers, rows);
 }
 
+const JsonArray& ArrayAt(const Json& body, const std::string& key) {
+  static const JsonArray kEmpty;
+  const Json* v = body.is_object() ? body.as_object().if_contains(key) : nullptr;
+  return v != nullptr && v->is_array() ? v->as_array() : kEmpty;
+}
+
 void PrintObject(std::ostream& out, const std::vector<Column>& columns, const JsonObject& o) {
   std::vector<std::vector<std::string>> rows;
   for (const Column& c : columns) rows.push_back({c.header, Cell(o, c, false)});

@@ -27,6 +27,8 @@ void PrintTable(std::ostream& out, const std::vector<std::string>& headers,
                 const std::vector<std::vector<std::string>>& rows);
 // One row per object of `items` (other values skipped).
 void PrintList(std::ostream& out, const std::vector<Column>& columns, const JsonArray& items);
+// The array `key` of object `body`; an empty array when there is none.
+const JsonArray& ArrayAt(const Json& body, const std::string& key);
 // A Field/Value table of `columns` of `o`; a missing or null field is "<none>".
 void PrintObject(std::ostream& out, const std::vector<Column>& columns, const JsonObject& o);
 // A Field/Value table of every field of `o`, in its order.

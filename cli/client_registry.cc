@@ -46,7 +46,7 @@ void ClientRegistry::AddListFlags(CLI::App* cmd) {
 
 bool ClientRegistry::ListPath(const std::string& path,
                               std::vector<std::pair<std::string, std::string>> extra,
-                              std::ostream& err, std::string* out) const {
+                              std::ostream& err, std::string* out, bool paging) const {
   const ClientArgs& a = args_;
   auto query = std::move(extra);
   for (const std::string& f : a.filters) {
@@ -56,6 +56,10 @@ bool ClientRegistry::ListPath(const std::string& path,
       return false;
     }
     query.emplace_back(f.substr(0, eq), f.substr(eq + 1));
+  }
+  if (!paging) {
+    *out = WithQuery(path, query);
+    return true;
   }
   query.emplace_back("limit", a.limit > 0 ? std::to_string(a.limit) : "");
   query.emplace_back("marker", a.marker);

@@ -27,6 +27,7 @@ struct ClientArgs {
   std::string created_after, created_before, search, fields, marker, sort_keys, sort_dirs;
   std::vector<std::string> filters;  // FIELD=[OP:]VALUE
   int count = -1;
+  int offset = 0;
   int limit = 0;
   int max_depth = -1;
   double timeout_s = 0;  // --wait's bound; 0: none
@@ -56,8 +57,9 @@ class ClientRegistry {
   void AddListFlags(CLI::App* cmd);
   // The query of those flags (plus `extra`, first) for the collection at `path`; false (after
   // printing why to `err`) when a --filter is malformed.
+  // Without `paging` only the filters (for /v2/executions/counts).
   bool ListPath(const std::string& path, std::vector<std::pair<std::string, std::string>> extra,
-                std::ostream& err, std::string* out) const;
+                std::ostream& err, std::string* out, bool paging = true) const;
   // --wait and --timeout on `cmd`.
   void AddWaitFlags(CLI::App* cmd, const std::string& what);
 
