@@ -197,14 +197,14 @@ TEST_F(ClientTest, WaitFollowsTheStreamToItsEnd) {
 }
 
 TEST_F(ClientTest, QueryValuesAreEscaped) {
-  ASSERT_EQ(Run({"execution", "list", "--state", "SUCCESS", "--workflow", "a b&c",
+  ASSERT_EQ(Run({"execution", "list", "--state", "SUCCESS", "--workflow", "a b&c", "--task", "t1",
                  "--created-after", "2026-01-01 00:00:00", "--limit", "3"})
                 .code,
             0);
   EXPECT_EQ(
       Requests().back().target,
-      "/v2/executions?state=SUCCESS&workflow_name=a%20b%26c&created_at=gte%3A2026-01-01%2000%3A00"
-      "%3A00&limit=3");
+      "/v2/executions?state=SUCCESS&workflow_name=a%20b%26c&task_execution_id=t1&created_at=gte%3A"
+      "2026-01-01%2000%3A00%3A00&limit=3");
 }
 
 TEST_F(ClientTest, SendsMistralRequests) {

@@ -148,6 +148,7 @@ void AddExecutionGroup(CLI::App& app, ClientRegistry& r) {
     if (!r.ListPath("/v2/executions",
                     {{"state", a.state},
                      {"workflow_name", a.workflow},
+                     {"task_execution_id", a.task},
                      {"created_at", created_at},
                      {"created_before", a.created_before},
                      {"search", a.search},
@@ -159,6 +160,7 @@ void AddExecutionGroup(CLI::App& app, ClientRegistry& r) {
   r.AddListFlags(list);
   list->add_option("--state", a.state, "Only executions in this state (RUNNING, SUCCESS, ...)");
   list->add_option("--workflow", a.workflow, "Only executions of this workflow (name)");
+  list->add_option("--task", a.task, "Only sub-workflow executions of this task execution");
   list->add_option("--created-after", a.created_after,
                    "Only executions created at or after \"YYYY-MM-DD HH:MM:SS\" (UTC)");
   list->add_option("--created-before", a.created_before, "Only executions created before this");
