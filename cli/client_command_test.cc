@@ -11,6 +11,8 @@
 #include <mutex>
 #include <sstream>
 
+#include "cli/client_output.h"
+#include "cli/client_test_support.h"
 #include "common/http/http_server.h"
 #include "common/http/router.h"
 #include "common/ids.h"
@@ -22,11 +24,6 @@ namespace {
 using http::HttpRequest;
 using http::HttpResponse;
 using http::PathParams;
-
-struct CliResult {
-  int code = -1;
-  std::string out, err;
-};
 
 const char* kExecution =
     R"({"id":"e1","workflow_id":"w1","workflow_name":"wf","workflow_namespace":"",
@@ -67,7 +64,6 @@ class ClientTest : public ::testing::Test {
     };
     http::Router& r = *router_;
     r.Add("POST", "/v2/workflows", canned(201, list("workflows", kWorkflow)));
-    r.Add("GET", "/v2/workflows", canned(200, list("workflows", kWorkflow)));
     r.Add("GET", "/v2/workflows/{name}", canned(200, kWorkflow));
     r.Add("GET", "/v2/workflows/missing", [this](const HttpRequest& req, const PathParams&) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -78,7 +74,53 @@ class ClientTest : public ::testing::Test {
                       "debuginfo": null})";
       return resp;
     });
+    r.Add("GET", "/v2/workflows", [this](const HttpRequest& req, const PathParams&) {
+      std::lock_guard<std::mutex> lock(mu_);
+      requests_.push_back(req);
+      HttpResponse resp;
+      if (req.target.find("x=1") != std::string::npos) {
+        resp.status = 400;
+        resp.body = R"({"faultstring": "Unknown argument: \"x\"", "faultcode": "Client"})";
+      } else {
+        resp.body = "{\"workflows\": [" + std::string(kWorkflow) + "], \"next\": null}";
+      }
+      return resp;
+    });
     r.Add("DELETE", "/v2/workflows/{name}", canned(204, ""));
+    // An execution whose record stays RUNNING but whose stream ends SUCCESS: --wait must take the
+    // stream's `end` (comments and CRLF line ends as SSE allows).
+    r.Add("PUT", "/v2/executions/streamed",
+          canned(200, R"({"id": "streamed", "state": "RUNNING"})"));
+    r.Add("GET", "/v2/executions/streamed",
+          canned(200, R"({"id": "streamed", "state": "RUNNING"})"));
+    r.Add("GET", "/v2/executions/streamed/stream",
+          [this](const HttpRequest& req, const PathParams&) {
+            std::lock_guard<std::mutex> lock(mu_);
+            requests_.push_back(req);
+            HttpResponse resp;
+            resp.content_type = "text/event-stream";
+            resp.body =
+                ": hello\r\nevent: execution\r\ndata: {\"id\": \"streamed\", \"state\": "
+                "\"RUNNING\"}\r\n\r\n"
+                "event: tasks\ndata: {\"tasks\": []}\n\nevent: end\ndata: {\"state\": "
+                "\"SUCCESS\"}\n\n";
+            return resp;
+          });
+    r.Add("PUT", "/v2/executions/deleted", canned(200, R"({"id": "deleted", "state": "RUNNING"})"));
+    r.Add("GET", "/v2/executions/deleted", canned(200, R"({"id": "deleted", "state": "RUNNING"})"));
+    r.Add("GET", "/v2/executions/deleted/stream",
+          canned(200, "event: gone\ndata: {\"faultstring\": \"not found\"}\n\n"));
+    // An execution whose server has no stream route: --wait polls it (RUNNING twice, then
+    // SUCCESS).
+    r.Add("PUT", "/v2/executions/poll1", canned(200, R"({"id": "poll1", "state": "RUNNING"})"));
+    r.Add("GET", "/v2/executions/poll1", [this](const HttpRequest& req, const PathParams&) {
+      std::lock_guard<std::mutex> lock(mu_);
+      requests_.push_back(req);
+      HttpResponse resp;
+      resp.body = std::string(R"({"id": "poll1", "state": ")") +
+                  (++poll_reads_ > 2 ? "SUCCESS" : "RUNNING") + "\"}";
+      return resp;
+    });
     r.Add("DELETE", "/v2/executions/{id}", canned(204, ""));
     r.Add("POST", "/v2/executions", canned(201, kExecution));
     r.Add("GET", "/v2/executions", canned(200, list("executions", kExecution)));
@@ -105,24 +147,7 @@ class ClientTest : public ::testing::Test {
       args.push_back("--url");
       args.push_back(url_);
     }
-    CLI::App app{"bora"};
-    app.require_subcommand(1);
-    ClientCommands commands(app);
-    std::vector<std::string> reversed(args.rbegin(), args.rend());
-    CliResult result;
-    try {
-      app.parse(reversed);
-    } catch (const CLI::ParseError& e) {
-      result.code = 2;
-      result.err = e.what();
-      return result;
-    }
-    EXPECT_TRUE(commands.parsed());
-    std::ostringstream out, err;
-    result.code = commands.Run(out, err);
-    result.out = out.str();
-    result.err = err.str();
-    return result;
+    return RunClient(args);
   }
 
   std::vector<HttpRequest> Requests() {
@@ -144,8 +169,43 @@ class ClientTest : public ::testing::Test {
   std::string url_;
   std::mutex mu_;
   std::vector<HttpRequest> requests_;
+  int poll_reads_ = 0;
   std::vector<std::filesystem::path> temp_files_;
 };
+
+TEST_F(ClientTest, WaitPollsWhenTheServerHasNoStream) {
+  CliResult r = Run({"execution", "update", "poll1", "--state", "RUNNING", "--wait", "-o", "json"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"id\": \"poll1\", \"state\": \"SUCCESS\"}\n");
+  std::vector<std::string> targets;
+  for (const HttpRequest& req : Requests()) targets.push_back(req.method + " " + req.target);
+  // The PUT, the first GET (RUNNING), the stream (refused), GETs until SUCCESS, the final GET.
+  EXPECT_EQ(targets,
+            (std::vector<std::string>{"PUT /v2/executions/poll1", "GET /v2/executions/poll1",
+                                      "GET /v2/executions/poll1", "GET /v2/executions/poll1",
+                                      "GET /v2/executions/poll1"}));
+}
+
+TEST_F(ClientTest, WaitFollowsTheStreamToItsEnd) {
+  CliResult r = Run({"execution", "resume", "streamed", "--wait", "--timeout", "30"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Requests().back().target, "/v2/executions/streamed");  // the final record, once
+  EXPECT_EQ(Requests()[Requests().size() - 2].target, "/v2/executions/streamed/stream");
+  CliResult gone = Run({"execution", "resume", "deleted", "--wait", "--timeout", "30"});
+  EXPECT_EQ(gone.code, 1);
+  EXPECT_EQ(gone.err, "ERROR: execution deleted was deleted while waiting\n");
+}
+
+TEST_F(ClientTest, QueryValuesAreEscaped) {
+  ASSERT_EQ(Run({"execution", "list", "--state", "SUCCESS", "--workflow", "a b&c", "--task", "t1",
+                 "--created-after", "2026-01-01 00:00:00", "--limit", "3"})
+                .code,
+            0);
+  EXPECT_EQ(
+      Requests().back().target,
+      "/v2/executions?state=SUCCESS&workflow_name=a%20b%26c&task_execution_id=t1&created_at=gte%3A"
+      "2026-01-01%2000%3A00%3A00&limit=3");
+}
 
 TEST_F(ClientTest, SendsMistralRequests) {
   const std::string yaml = "version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.noop\n";
@@ -348,16 +408,21 @@ TEST_F(ClientTest, JsonPrintsServerBody) {
 TEST_F(ClientTest, DeletePrintsAcceptance) {
   CliResult r = Run({"workflow", "delete", "wf"});
   ASSERT_EQ(r.code, 0);
-  EXPECT_EQ(r.out, "Request to delete workflow wf has been accepted.\n");
+  EXPECT_EQ(r.out, "Request to delete workflow 'wf' has been accepted.\n");
   CliResult c = Run({"cron", "delete", "nightly"});
-  EXPECT_EQ(c.out, "Request to delete cron trigger nightly has been accepted.\n");
+  EXPECT_EQ(c.out, "Request to delete cron trigger 'nightly' has been accepted.\n");
 }
 
 TEST_F(ClientTest, ServerErrorPrintsFaultstringAndExits1) {
+  // A 404 names what the user typed rather than the server's message.
   CliResult r = Run({"workflow", "get", "missing"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_EQ(r.err, "ERROR: Workflow not found [name=missing]\n");
+  EXPECT_EQ(r.err, "ERROR: workflow 'missing' not found\n");
   EXPECT_EQ(r.out, "");
+  // Other refusals print the faultstring.
+  CliResult refused = Run({"workflow", "list", "--filter", "x=1"});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_EQ(refused.err, "ERROR: Unknown argument: \"x\"\n");
   // A route the server does not have: the router's 405 fault.
   CliResult other = Run({"cron", "get", "nightly"});
   EXPECT_EQ(other.code, 1);
@@ -412,6 +477,29 @@ TEST_F(ClientTest, TokenFromFlagAndEnvironmentAndUrlFromEnvironment) {
   unsetenv("BORA_URL");
   EXPECT_EQ(env.code, 0) << env.err;
   EXPECT_EQ(Requests().back().target, "/v2/workflows");
+}
+
+}  // namespace
+}  // namespace bora::cli
+
+namespace bora::cli {
+namespace {
+
+TEST(ClientOutputTest, YamlReadsBackAsTheSameJson) {
+  const std::string text =
+      R"({"a":"1","b":"true","c":"","d":null,"e":1.5,"f":[],"g":{},"h":"x: y","i":-3,"j":"no",
+          "k":[{"l":"- item"},0.1,true],"m":"multi\nline","n":"~","o":"-1.5"})";
+  auto v = ParseJson(text);
+  ASSERT_TRUE(v.ok());
+  const std::string yaml = JsonToYaml(*v);
+  auto back = YamlToJson(yaml);
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << yaml;
+  EXPECT_EQ(DumpJson(*back), DumpJson(*v)) << yaml;
+  EXPECT_NE(yaml.find("a: \"1\"\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("f: []\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("e: 1.5\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("d: ~\n"), std::string::npos) << yaml;
+  EXPECT_FALSE(YamlToJson("a: [1").ok());
 }
 
 }  // namespace
