@@ -236,7 +236,9 @@ class CliTest(unittest.TestCase):
         open(self.path("flows/one.yaml"), "w").close()
         for shell in ("bash", "zsh"):
             with self.subTest(shell=shell):
-                self.assertEqual(self.complete(shell, ["bora", "ser"], self.tmp.name), ["serve"])
+                self.assertEqual(self.complete(shell, ["bora", "serv"], self.tmp.name),
+                                 ["serve", "service"])
+                self.assertEqual(self.complete(shell, ["bora", "serve"], self.tmp.name), ["serve"])
                 self.assertEqual(self.complete(shell, ["bora", "serve", "--data-d"], self.tmp.name),
                                  ["--data-dir"])
                 self.assertIn("list", self.complete(shell, ["bora", "workflow", ""], self.tmp.name))
