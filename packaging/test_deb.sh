@@ -7,6 +7,7 @@
 #    everything owned by root, nothing outside the package's own paths.
 # 3. dpkg-deb -f: Package, Version, Architecture (dpkg's), Depends (adduser and dpkg-shlibdeps' libc6).
 # 4. dpkg-deb -e: conffiles lists /etc/bora/bora.toml and /etc/default/bora; maintainer scripts parse.
+#    Where `unshare -m` is allowed, the maintainer scripts run over private copies of /etc and /var/lib.
 # 5. dpkg-deb -x into a temporary root: usr/bin/bora --version, `bora run` of the packaged hello_world.yaml
 #    (SUCCESS), and every key of etc/bora/bora.toml, commented or not, is a flag of its section's command.
 # 6. systemd-analyze verify on copies of the units whose ExecStart names the unpacked binary (the units
@@ -111,6 +112,38 @@ done
 grep -q 'adduser --system --group --home /var/lib/bora' "$work/control/postinst" ||
   fail "postinst does not create the bora system user"
 ok "dpkg-deb -e: conffiles $(tr '\n' ' ' <"$work/control/conffiles")and the maintainer scripts"
+
+# The maintainer scripts, run for real where a private mount namespace is allowed (root): /etc and
+# /var/lib are copies bound over the real ones, /run/systemd is hidden (no systemctl call reaches a host's
+# systemd), all gone when the namespace ends.
+if unshare -m --propagation private true 2>/dev/null; then
+  mkdir -p "$work/ns/etc" "$work/ns/var-lib" "$work/ns/run-systemd"
+  cp -a /etc/. "$work/ns/etc/"
+  if out=$(unshare -m --propagation private sh -euc '
+      mount --bind "$1/ns/etc" /etc
+      mount --bind "$1/ns/var-lib" /var/lib
+      if [ -d /run/systemd ]; then mount --bind "$1/ns/run-systemd" /run/systemd; fi
+      c=$1/control
+      "$c/postinst" configure
+      getent passwd bora | grep -qx "bora:x:[0-9]*:[0-9]*:[^:]*:/var/lib/bora:/usr/sbin/nologin" ||
+        { echo "no system user bora with home /var/lib/bora: $(getent passwd bora)"; exit 1; }
+      [ "$(stat -c "%U:%G %a" /var/lib/bora)" = "bora:bora 750" ] ||
+        { echo "/var/lib/bora is $(stat -c "%U:%G %a" /var/lib/bora)"; exit 1; }
+      touch /var/lib/bora/CURRENT
+      "$c/postinst" configure 0.0.1
+      "$c/prerm" remove
+      "$c/postrm" remove
+      [ -f /var/lib/bora/CURRENT ] || { echo "remove deleted /var/lib/bora"; exit 1; }
+      "$c/postrm" purge
+      [ ! -e /var/lib/bora ] || { echo "purge kept /var/lib/bora"; exit 1; }
+    ' sh "$work" 2>&1) && [ -z "$out" ]; then
+    ok "postinst configure (user bora, /var/lib/bora), again as an upgrade, prerm, postrm remove and purge"
+  else
+    fail "maintainer scripts: $out"
+  fi
+else
+  echo "SKIP: running the maintainer scripts (no private mount namespace: unshare -m is not permitted)"
+fi
 
 # 5. The unpacked binary.
 root="$work/root"
