@@ -3,17 +3,21 @@
 #   packaging/test_deb.sh BUILD_DIR SOURCE_DIR VERSION [CPACK]
 # 1. cpack -G DEB into a temporary directory (the build must be done: CPack packs the built binary).
 # 2. dpkg-deb -c: every expected path (the binary 0755 root/root, the four units, the conffiles, every
-#    dashboard, every Prometheus file (scrape config, alert rules), every example, README and copyright),
+#    dashboard, every Prometheus file (scrape config, alert rules), every example, README, copyright,
+#    bora(1) and the bash and zsh completions),
 #    everything owned by root, nothing outside the package's own paths.
 # 3. dpkg-deb -f: Package, Version, Architecture (dpkg's), Depends (adduser and dpkg-shlibdeps' libc6).
 # 4. dpkg-deb -e: conffiles lists /etc/bora/bora.toml and /etc/default/bora; maintainer scripts parse.
 #    Where `unshare -m` is allowed, the maintainer scripts run over private copies of /etc and /var/lib.
-# 5. dpkg-deb -x into a temporary root: usr/bin/bora --version, `bora run` of the packaged hello_world.yaml
-#    (SUCCESS), and every key of etc/bora/bora.toml, commented or not, is a flag of its section's command.
+# 5. dpkg-deb -x into a temporary root: usr/bin/bora --version (the version), `bora run` of the packaged
+#    hello_world.yaml (SUCCESS); the shipped etc/bora/bora.toml: `bora ROLE --config it --help` for the four
+#    roles, serve's data-dir taken from it (`bora config show`), and with every key uncommented each key is
+#    a valid option and value of its section's command; `promtool check config` on the installed
+#    prometheus.yml and its rule files (skipped, saying so, without promtool).
 # 6. systemd-analyze verify on copies of the units whose ExecStart names the unpacked binary (the units
 #    name /usr/bin/bora, which is not installed here; everything else in them is verified as shipped).
 #    Skipped, saying so, when systemd-analyze is missing.
-# 7. The check of step 2 rejects a copy of the package without bora-worker.service (it can fail).
+# 7. The check of step 2 rejects a copy of the package without bora-worker.service and with a stray file.
 # Any failed check prints FAIL and the test exits 1.
 set -euo pipefail
 
@@ -42,10 +46,14 @@ check_contents() {
   entries=$(awk '{print $1, $2, $6}' <<<"$listing")
   local expected=(./usr/bin/bora ./etc/bora/bora.toml ./etc/default/bora ./usr/share/doc/bora/copyright
                   ./usr/share/doc/bora/README.md ./usr/share/bora/dashboards/ ./usr/share/bora/prometheus/
-                  ./usr/share/bora/examples/hello_world.yaml)
+                  ./usr/share/bora/prometheus/prometheus.yml ./usr/share/bora/prometheus/alerts.yml
+                  ./usr/share/bora/examples/hello_world.yaml ./usr/share/man/man1/bora.1.gz
+                  ./usr/share/bash-completion/completions/bora ./usr/share/zsh/vendor-completions/_bora)
   for role in "${roles[@]}"; do expected+=("./lib/systemd/system/bora-$role.service"); done
   for f in "$source_dir"/dashboards/json/*.json; do expected+=("./usr/share/bora/dashboards/${f##*/}"); done
-  for f in "$source_dir"/dashboards/*.yml; do expected+=("./usr/share/bora/prometheus/${f##*/}"); done
+  for f in "$source_dir"/dashboards/*.yml; do
+    [[ $f == *_test.yml ]] || expected+=("./usr/share/bora/prometheus/${f##*/}")
+  done
   for f in "$source_dir"/examples/*.yaml; do expected+=("./usr/share/bora/examples/${f##*/}"); done
   for path in "${expected[@]}"; do
     if ! awk -v p="$path" '$3 == p {found = 1} END {exit !found}' <<<"$entries"; then
@@ -57,14 +65,22 @@ check_contents() {
     echo "FAIL: ./usr/bin/bora is not -rwxr-xr-x root/root: $(grep ' ./usr/bin/bora$' <<<"$entries")" >&2
     bad=1
   fi
-  local strays
-  strays=$(awk '$2 != "root/root" {print "owner " $0}
-                $3 !~ /^\.\/((etc|etc\/default|lib|lib\/systemd|usr|usr\/bin|usr\/share|usr\/share\/doc)\/)?$/ &&
-                $3 !~ /^\.\/(etc\/bora\/|etc\/default\/bora$|lib\/systemd\/system\/(bora-[a-z]+\.service)?$|usr\/bin\/bora$|usr\/share\/bora\/|usr\/share\/doc\/bora\/)/ {
-                  print "path " $0}' <<<"$entries")
+  # Every entry is root's, and one of the package's own paths or a directory above them.
+  local own='^\./(etc/bora/|etc/default/bora$|lib/systemd/system/bora-[a-z]+\.service$|usr/bin/bora$'
+  own+='|usr/share/bora/|usr/share/doc/bora/|usr/share/man/man1/bora\.1\.gz$'
+  own+='|usr/share/bash-completion/completions/bora$|usr/share/zsh/vendor-completions/_bora$)'
+  local parents=" ./ ./etc/ ./etc/default/ ./lib/ ./lib/systemd/ ./lib/systemd/system/ ./usr/ ./usr/bin/"
+  parents+=" ./usr/share/ ./usr/share/doc/ ./usr/share/man/ ./usr/share/man/man1/"
+  parents+=" ./usr/share/bash-completion/ ./usr/share/bash-completion/completions/"
+  parents+=" ./usr/share/zsh/ ./usr/share/zsh/vendor-completions/ "
+  local perm owner strays=""
+  while read -r perm owner path; do
+    [ "$owner" = root/root ] || strays+="  not root's: $perm $owner $path"$'\n'
+    [[ $path =~ $own || $parents == *" $path "* ]] || strays+="  not the package's: $path"$'\n'
+  done <<<"$entries"
   if [ -n "$strays" ]; then
-    echo "FAIL: $deb has entries not root-owned or outside the package's paths:" >&2
-    echo "$strays" >&2
+    echo "FAIL: $deb has entries not root's or outside the package's paths:" >&2
+    printf '%s' "$strays" >&2
     bad=1
   fi
   return $bad
@@ -86,7 +102,11 @@ fi
 ok "$(basename "$deb"), $(stat -c %s "$deb") bytes"
 
 # 2. Contents.
-if check_contents "$deb"; then ok "dpkg-deb -c: every expected path, root-owned, nothing else"; else fail "contents"; fi
+if check_contents "$deb"; then
+  ok "dpkg-deb -c: every expected path, root-owned, nothing else"
+else
+  fail "contents"
+fi
 
 # 3. Control fields.
 field() { dpkg-deb -f "$deb" "$1"; }
@@ -149,10 +169,7 @@ fi
 root="$work/root"
 dpkg-deb -x "$deb" "$root"
 bora="$root/usr/bin/bora"
-if ! "$bora" --help | grep -q -- '--version'; then
-  # Until bora has --version (being added on main), --help proves the binary runs.
-  if "$bora" --help >/dev/null; then ok "bora --help (no --version yet)"; else fail "bora --help"; fi
-elif out=$("$bora" --version 2>&1) && grep -qF "$version" <<<"$out"; then
+if out=$("$bora" --version 2>&1) && [[ $out == "bora $version "* ]]; then
   ok "bora --version: $out"
 else
   fail "bora --version printed '$out', not the version $version"
@@ -163,24 +180,47 @@ if out=$(cd "$work" && "$bora" run "$root/usr/share/bora/examples/hello_world.ya
 else
   fail "bora run hello_world.yaml: $out"
 fi
-grep -qx 'data-dir = "/var/lib/bora"' "$root/etc/bora/bora.toml" || fail "bora.toml: serve's data-dir is not /var/lib/bora"
-section="" keys=0
-while IFS= read -r line; do
-  if [[ $line =~ ^\[([a-z]+)\]$ ]]; then
-    section=${BASH_REMATCH[1]}
-    help=$("$bora" "$section" --help 2>&1) || fail "bora $section --help"
-  elif [[ $line =~ ^(#\ )?([a-z][a-z0-9-]*)\ =\  ]]; then
-    key=${BASH_REMATCH[2]}
-    keys=$((keys + 1))
-    if [ -z "$section" ]; then
-      fail "bora.toml: $key outside a section"
-    elif ! grep -Eq -- "(^|[ ,])--$key([ {=]|$)" <<<"$help"; then
-      fail "bora.toml: [$section] $key is not a flag of bora $section"
-    fi
+# The shipped config, read as the units read it (no BORA_* variables: they win over the file).
+toml="$root/etc/bora/bora.toml"
+clean=(env -i "PATH=$PATH")
+for role in "${roles[@]}"; do
+  out=$("${clean[@]}" "$bora" "$role" --config "$toml" --help 2>&1) ||
+    fail "bora $role --config bora.toml --help: $out"
+done
+if out=$("${clean[@]}" "$bora" config show serve --config "$toml" 2>&1) &&
+    grep -Eq '^data-dir = "/var/lib/bora" +# file ' <<<"$out"; then
+  ok "bora ROLE --config etc/bora/bora.toml --help; config show serve: data-dir /var/lib/bora from the file"
+else
+  fail "bora config show serve --config bora.toml does not take data-dir from the file: $out"
+fi
+# Every commented key, uncommented, is an option of its section's command with a valid value: each role's
+# `bora config show` accepts the file and shows every key of its section as coming from it.
+sed -E 's/^# ([a-z][a-z0-9-]* = )/\1/' "$toml" >"$work/every-key.toml"
+keys=$(grep -Ec '^[a-z][a-z0-9-]* = ' "$work/every-key.toml")
+from_file=0
+for role in "${roles[@]}"; do
+  if out=$("${clean[@]}" "$bora" config show "$role" --config "$work/every-key.toml" 2>&1); then
+    from_file=$((from_file + $(grep -c ' # file ' <<<"$out")))
+  else
+    fail "bora.toml with every key uncommented, bora config show $role: $out"
   fi
-done <"$root/etc/bora/bora.toml"
-[ "$keys" -gt 20 ] || fail "bora.toml: only $keys keys found"
-ok "bora.toml: $keys keys, each a flag of its section's command"
+done
+if [ "$keys" -gt 20 ] && [ "$from_file" = "$keys" ]; then
+  ok "bora.toml: $keys keys, commented or not, each a valid option of its section's command"
+else
+  fail "bora.toml: $keys keys uncommented, $from_file of them taken from the file by bora config show"
+fi
+
+# The Prometheus files as installed: prometheus.yml loads alerts.yml beside it.
+if command -v promtool >/dev/null; then
+  if out=$(promtool check config "$root/usr/share/bora/prometheus/prometheus.yml" 2>&1); then
+    ok "promtool check config usr/share/bora/prometheus/prometheus.yml (and its rule files)"
+  else
+    fail "promtool check config: $out"
+  fi
+else
+  echo "SKIP: promtool check config (promtool is not installed)"
+fi
 
 # 6. The units.
 if command -v systemd-analyze >/dev/null; then
@@ -201,16 +241,18 @@ else
   echo "SKIP: systemd-analyze verify (systemd-analyze is not installed)"
 fi
 
-# 7. The content check can fail.
+# 7. The content check can fail: a copy without bora-worker.service and with a stray file.
 dpkg-deb -R "$deb" "$work/broken"
 rm "$work/broken/lib/systemd/system/bora-worker.service"
+mkdir -p "$work/broken/usr/local/bin" && touch "$work/broken/usr/local/bin/stray"
 dpkg-deb --root-owner-group -Zgzip -z1 -b "$work/broken" "$work/broken.deb" >/dev/null
 if check_contents "$work/broken.deb" 2>"$work/broken.log"; then
-  fail "the content check accepted a package without bora-worker.service"
-elif grep -q 'lacks ./lib/systemd/system/bora-worker.service' "$work/broken.log"; then
-  ok "the content check rejects a package without bora-worker.service"
+  fail "the content check accepted a package without bora-worker.service and with a stray file"
+elif grep -q 'lacks ./lib/systemd/system/bora-worker.service' "$work/broken.log" &&
+    grep -q "not the package's: ./usr/local/bin/stray" "$work/broken.log"; then
+  ok "the content check rejects a package without bora-worker.service and with a stray file"
 else
-  fail "the content check rejected the broken package for another reason: $(cat "$work/broken.log")"
+  fail "the content check did not name both mistakes of the broken package: $(cat "$work/broken.log")"
 fi
 
 if [ "$failures" -gt 0 ]; then
