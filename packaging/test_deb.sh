@@ -12,7 +12,8 @@
 # 5. dpkg-deb -x into a temporary root: usr/bin/bora --version (the version), `bora run` of the packaged
 #    hello_world.yaml (SUCCESS); the shipped etc/bora/bora.toml: `bora ROLE --config it --help` for the four
 #    roles, serve's data-dir taken from it (`bora config show`), and with every key uncommented each key is
-#    a valid option and value of its section's command; `promtool check config` on the installed
+#    a valid option and value of its section's command; `bora serve --config it` (data directory and port
+#    by flag) answers the REST API and exits 0 on SIGTERM; `promtool check config` on the installed
 #    prometheus.yml and its rule files (skipped, saying so, without promtool).
 # 6. systemd-analyze verify on copies of the units whose ExecStart names the unpacked binary (the units
 #    name /usr/bin/bora, which is not installed here; everything else in them is verified as shipped).
@@ -210,6 +211,29 @@ if [ "$keys" -gt 20 ] && [ "$from_file" = "$keys" ]; then
 else
   fail "bora.toml: $keys keys uncommented, $from_file of them taken from the file by bora config show"
 fi
+
+# bora serve as bora-serve.service starts it (the shipped config), with the data directory and port
+# overridden by flags (they win over the file): it answers the REST API, then stops cleanly on SIGTERM.
+exec 3< <(exec "${clean[@]}" "$bora" serve --config "$toml" --data-dir "$work/data" --port 0 \
+            --load "$root/usr/share/bora/examples/hello_world.yaml" 2>&1)
+serve_pid=$!
+trap 'kill "$serve_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+url="" log=""
+while IFS= read -r -t 60 line <&3; do
+  log+="$line"$'\n'
+  if [[ $line =~ REST\ API\ on\ (http://[0-9.]+:[0-9]+)$ ]]; then url=${BASH_REMATCH[1]}; break; fi
+done
+if [ -n "$url" ] && out=$("$bora" workflow list --url "$url" 2>&1) && grep -q hello_world <<<"$out"; then
+  kill -TERM "$serve_pid"
+  if wait "$serve_pid"; then
+    ok "bora serve --config etc/bora/bora.toml: $url lists hello_world; SIGTERM: exit 0"
+  else
+    fail "bora serve exited $? on SIGTERM"
+  fi
+else
+  fail "bora serve --config etc/bora/bora.toml: ${out:-}$log"
+fi
+exec 3<&-
 
 # The Prometheus files as installed: prometheus.yml loads alerts.yml beside it.
 if command -v promtool >/dev/null; then
