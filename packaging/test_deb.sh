@@ -16,7 +16,8 @@
 #    by flag) answers the REST API and exits 0 on SIGTERM; `promtool check config` on the installed
 #    prometheus.yml and its rule files (skipped, saying so, without promtool).
 # 6. systemd-analyze verify on copies of the units whose ExecStart names the unpacked binary (the units
-#    name /usr/bin/bora, which is not installed here; everything else in them is verified as shipped).
+#    name /usr/bin/bora, which is not installed here; everything else in them is verified as shipped, their
+#    man:bora(1) against the unpacked man page).
 #    Skipped, saying so, when systemd-analyze is missing.
 # 7. The check of step 2 rejects a copy of the package without bora-worker.service and with a stray file.
 # Any failed check prints FAIL and the test exits 1.
@@ -257,9 +258,13 @@ if command -v systemd-analyze >/dev/null; then
       fail "bora-$role.service: ExecStart is not /usr/bin/bora $role --config /etc/bora/bora.toml"
     sed "s|^ExecStart=/usr/bin/bora |ExecStart=$bora |" "$unit" >"$work/units/bora-$role.service"
   done
+  # Documentation=man:bora(1) is looked up in the unpacked package (without man, not at all).
+  man_env=("MANPATH=$root/usr/share/man") man_opt=() man_said="bora(1) found in the package"
+  if ! command -v man >/dev/null; then man_env=() man_opt=(--man=no) man_said="--man=no: man is missing"; fi
   # verify exits 0 on warnings (an unknown key, say): any output fails too.
-  if out=$(cd "$work/units" && systemd-analyze verify --man=no ./*.service 2>&1) && [ -z "$out" ]; then
-    ok "systemd-analyze verify: ${roles[*]}"
+  if out=$(cd "$work/units" && env "${man_env[@]}" systemd-analyze verify "${man_opt[@]}" ./*.service 2>&1) &&
+      [ -z "$out" ]; then
+    ok "systemd-analyze verify: ${roles[*]} ($man_said)"
   else
     fail "systemd-analyze verify: $out"
   fi
