@@ -112,6 +112,7 @@ fi
 
 # 3. Control fields.
 field() { dpkg-deb -f "$deb" "$1"; }
+before=$failures
 [ "$(field Package)" = bora ] || fail "Package is '$(field Package)'"
 [ "$(field Version)" = "$version" ] || fail "Version is '$(field Version)', not $version"
 [ "$(field Architecture)" = "$arch" ] || fail "Architecture is '$(field Architecture)', not $arch"
@@ -120,10 +121,11 @@ for dep in adduser libc6; do
   grep -Eq "(^|, )$dep( |,|$)" <<<"$depends" || fail "Depends lacks $dep: '$depends'"
 done
 for f in Maintainer Description Section Homepage; do [ -n "$(field $f)" ] || fail "no $f field"; done
-ok "dpkg-deb -f: bora $version $arch, Depends: $depends"
+[ "$failures" != "$before" ] || ok "dpkg-deb -f: bora $version $arch, Depends: $depends"
 
 # 4. Control files.
 dpkg-deb -e "$deb" "$work/control"
+before=$failures
 for conffile in /etc/bora/bora.toml /etc/default/bora; do
   grep -qx "$conffile" "$work/control/conffiles" || fail "conffiles lacks $conffile"
 done
@@ -133,7 +135,8 @@ for script in postinst prerm postrm; do
 done
 grep -q 'adduser --system --group --home /var/lib/bora' "$work/control/postinst" ||
   fail "postinst does not create the bora system user"
-ok "dpkg-deb -e: conffiles $(tr '\n' ' ' <"$work/control/conffiles")and the maintainer scripts"
+[ "$failures" != "$before" ] ||
+  ok "dpkg-deb -e: conffiles $(tr '\n' ' ' <"$work/control/conffiles")and the maintainer scripts"
 
 # The maintainer scripts, run for real where a private mount namespace is allowed (root): /etc and
 # /var/lib are copies bound over the real ones, /run/systemd is hidden (no systemctl call reaches a host's
@@ -187,13 +190,15 @@ fi
 # The shipped config, read as the units read it (no BORA_* variables: they win over the file).
 toml="$root/etc/bora/bora.toml"
 clean=(env -i "PATH=$PATH")
+before=$failures
 for role in "${roles[@]}"; do
   out=$("${clean[@]}" "$bora" "$role" --config "$toml" --help 2>&1) ||
     fail "bora $role --config bora.toml --help: $out"
 done
+[ "$failures" != "$before" ] || ok "bora ROLE --config etc/bora/bora.toml --help: ${roles[*]}"
 if out=$("${clean[@]}" "$bora" config show serve --config "$toml" 2>&1) &&
     grep -Eq '^data-dir = "/var/lib/bora" +# file ' <<<"$out"; then
-  ok "bora ROLE --config etc/bora/bora.toml --help; config show serve: data-dir /var/lib/bora from the file"
+  ok "bora config show serve --config etc/bora/bora.toml: data-dir /var/lib/bora from the file"
 else
   fail "bora config show serve --config bora.toml does not take data-dir from the file: $out"
 fi
