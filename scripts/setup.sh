@@ -13,7 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev duktape-dev librocksdb-dev libsqlite3-dev libre2-dev
   python3 python3-venv redis-server default-jre-headless maven
   python3-mistralclient wrk prometheus
-  zsh man-db
+  zsh man-db adduser systemd
   chromium
 )
 # Node.js and npm build the web console (ui/). Debian's packages unless a Node.js is already installed
