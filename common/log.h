@@ -58,7 +58,15 @@ std::string FormatJsonLogLine(std::string_view level, std::string_view message,
 
 }  // namespace bora
 
-#define BORA_LOG_DEBUG(...) SPDLOG_DEBUG(__VA_ARGS__)
+// Debug lines are checked at run time (`--log-level debug`): SPDLOG_DEBUG alone is compiled out
+// below spdlog's default SPDLOG_ACTIVE_LEVEL (info). The arguments are evaluated only when the line
+// is logged.
+#define BORA_LOG_DEBUG(...)                                                                \
+  do {                                                                                     \
+    if (spdlog::default_logger_raw()->should_log(spdlog::level::debug)) {                  \
+      SPDLOG_LOGGER_CALL(spdlog::default_logger_raw(), spdlog::level::debug, __VA_ARGS__); \
+    }                                                                                      \
+  } while (0)
 #define BORA_LOG_INFO(...) SPDLOG_INFO(__VA_ARGS__)
 #define BORA_LOG_WARN(...) SPDLOG_WARN(__VA_ARGS__)
 #define BORA_LOG_ERROR(...) SPDLOG_ERROR(__VA_ARGS__)

@@ -112,7 +112,6 @@ Result<EventOutcome> IngestProcessor::ProcessWith(const std::vector<EventTrigger
     stats_[kEvents]++;
     stats_[kUnmatched]++;
     metrics::EventUnmatched();
-    // LogLine, not BORA_LOG_DEBUG: spdlog compiles SPDLOG_DEBUG out below SPDLOG_ACTIVE_LEVEL.
     LogLine(spdlog::level::debug, "event unmatched",
             {LogValue::Str("id", event.id), LogValue::Str("type", event.type),
              LogValue::Str("source", event.source)});

@@ -169,9 +169,9 @@ void Orchestrator::OnAssigned(const std::vector<TopicPartition>& partitions) {
     owned = Owned();
     Status s = Claim(tp.partition, owned);
     if (s.ok()) {
-      // Runtime debug level (BORA_LOG_DEBUG is compiled out): `--log-level debug` shows ownership changes.
-      spdlog::debug("partition {} assigned: epoch {}, next offset {}", tp.partition, owned.epoch,
-                    owned.next_offset);
+      // `--log-level debug` shows ownership changes.
+      BORA_LOG_DEBUG("partition {} assigned: epoch {}, next offset {}", tp.partition, owned.epoch,
+                     owned.next_offset);
     } else {
       // Keep the partition, marked: PollOnce claims it again before reading it, so nothing is skipped.
       owned.needs_claim = true;
