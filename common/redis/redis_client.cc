@@ -1,16 +1,16 @@
 #include "common/redis/redis_client.h"
 
-#include <boost/uuid/detail/sha1.hpp>
-#include <cstdio>
-
 #include <hiredis/hiredis.h>
 
+#include <boost/uuid/detail/sha1.hpp>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <unordered_map>
 
 #include "common/metrics/metrics.h"
+#include "common/redis/redis_cluster.h"
 
 namespace bora {
 
@@ -49,6 +49,23 @@ long long RedisReply::IntAt(size_t i) const {
 
 Result<std::unique_ptr<RedisClient>> RedisClient::Connect(const std::string& url, int timeout_ms) {
   std::unique_ptr<RedisClient> c(new RedisClient());
+  constexpr std::string_view kCluster = "redis+cluster://";
+  if (url.rfind(kCluster, 0) == 0) {
+    std::string rest = url.substr(kCluster.size());
+    if (auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
+    std::vector<std::string> seeds;
+    for (size_t start = 0; start <= rest.size();) {
+      size_t comma = rest.find(',', start);
+      if (comma == std::string::npos) comma = rest.size();
+      if (comma > start) seeds.push_back(rest.substr(start, comma - start));
+      start = comma + 1;
+    }
+    if (seeds.empty()) return InvalidArgument("redis url " + url + ": no node");
+    BORA_ASSIGN_OR_RETURN(c->cluster_, RedisClusterRouter::Connect(seeds, timeout_ms));
+    c->address_ = url;
+    c->timeout_ms_ = timeout_ms;
+    return c;
+  }
   std::string rest = url;
   if (rest.rfind("redis://", 0) == 0) rest = rest.substr(8);
   if (auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
@@ -73,6 +90,11 @@ Result<std::unique_ptr<RedisClient>> RedisClient::Connect(const std::string& url
 
 RedisClient::~RedisClient() {
   if (ctx_) redisFree(ctx_);
+}
+
+uint64_t RedisClient::commands_sent() const {
+  if (cluster_) return cluster_->commands_sent();
+  return commands_.load(std::memory_order_relaxed);
 }
 
 Status RedisClient::EnsureConnected() {
@@ -115,6 +137,7 @@ Result<std::unique_ptr<RedisReply>> RedisClient::TakeReply(void* raw_reply, std:
 }
 
 Result<std::unique_ptr<RedisReply>> RedisClient::Command(const std::vector<std::string>& argv) {
+  if (cluster_) return cluster_->Command(argv);
   MutexLock lock(mu_);
   DrainLocked();
   BORA_RETURN_IF_ERROR(EnsureConnected());
@@ -138,6 +161,7 @@ Result<std::unique_ptr<RedisReply>> RedisClient::Command(const std::vector<std::
 }
 
 std::vector<Result<std::unique_ptr<RedisReply>>> RedisClient::Pipeline(const std::vector<Argv>& commands) {
+  if (cluster_) return cluster_->Pipeline(commands);
   MutexLock lock(mu_);
   return PipelineLocked(commands);
 }
@@ -264,6 +288,7 @@ void RedisClient::DrainLocked() {
 }
 
 uint64_t RedisClient::SendEvalMany(const std::string& body, std::vector<EvalCall> calls) {
+  if (cluster_) return cluster_->SendEvalMany(body, std::move(calls));
   MutexLock lock(mu_);
   Status connected = Status::Ok();
   if (!calls.empty() && (ctx_ == nullptr || ctx_->err != 0)) {
@@ -322,6 +347,7 @@ uint64_t RedisClient::SendEvalMany(const std::string& body, std::vector<EvalCall
 }
 
 std::vector<Result<std::unique_ptr<RedisReply>>> RedisClient::ReceiveEvalMany(uint64_t ticket) {
+  if (cluster_) return cluster_->ReceiveEvalMany(ticket);
   MutexLock lock(mu_);
   DrainLocked();
   for (auto it = outstanding_.begin(); it != outstanding_.end(); ++it) {
@@ -333,9 +359,17 @@ std::vector<Result<std::unique_ptr<RedisReply>>> RedisClient::ReceiveEvalMany(ui
   return {};
 }
 
+Result<int> RedisClient::WaitForReplicas(std::string_view key, int replicas, int timeout_ms) {
+  if (cluster_) return cluster_->WaitForReplicas(key, replicas, timeout_ms);
+  BORA_ASSIGN_OR_RETURN(auto reply,
+                        Command({"WAIT", std::to_string(replicas), std::to_string(timeout_ms)}));
+  return static_cast<int>(reply->get()->integer);
+}
+
 Result<std::unique_ptr<RedisReply>> RedisClient::Eval(const std::string& body,
                                                       const std::vector<std::string>& keys,
                                                       const std::vector<std::string>& args) {
+  if (cluster_) return cluster_->Eval(body, keys, args);
   // EVALSHA sends 40 bytes instead of the script; a server that does not know the script yet (first use,
   // or a restart) answers NOSCRIPT, and EVAL then runs and caches it.
   std::vector<std::string> argv{"EVALSHA", CachedScriptSha1(body), std::to_string(keys.size())};
@@ -352,6 +386,7 @@ std::vector<Result<std::unique_ptr<RedisReply>>> RedisClient::EvalMany(const std
                                                                        const std::vector<EvalCall>& calls,
                                                                        bool idempotent) {
   if (calls.empty()) return {};
+  if (cluster_) return cluster_->EvalMany(body, calls, idempotent);
   MutexLock lock(mu_);
   DrainLocked();
   const bool was_connected = ctx_ != nullptr && ctx_->err == 0;

@@ -2,8 +2,12 @@
 // RedisClient: one hiredis connection with reconnect, for the Redis adapters (RedisStateStore,
 // RedisDefinitions). hiredis errors become Status values here and nowhere else.
 //
-// Threading: a mutex serialises commands; any thread may call. A lost connection is re-established on the next
-// command (the command that saw the loss fails with kUnavailable).
+// Threading: a mutex serialises commands; any thread may call. A lost connection is re-established
+// on the next command (the command that saw the loss fails with kUnavailable).
+//
+// A `redis+cluster://host:port[,host:port...]` URL makes a client of a Redis Cluster instead: every
+// call goes through a RedisClusterRouter (redis_cluster.h), which sends each command to the master
+// of its key's slot (scripts: of their first key; all keys of one call must share a slot).
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -22,6 +26,8 @@ struct redisContext;
 struct redisReply;
 
 namespace bora {
+
+class RedisClusterRouter;
 
 // A reply, owned. Accessors read the hiredis reply without copying the tree.
 class RedisReply {
@@ -45,7 +51,9 @@ class RedisReply {
 
 class RedisClient {
  public:
-  // `url`: "redis://host:port" or "host:port".
+  // `url`: "redis://host:port" or "host:port" (one server), or
+  // "redis+cluster://host:port[,host:port...]" (a Redis Cluster; the nodes listed are seeds, the
+  // slot map is read from the first that answers).
   static Result<std::unique_ptr<RedisClient>> Connect(const std::string& url, int timeout_ms = 5000);
   ~RedisClient();
 
@@ -84,9 +92,16 @@ class RedisClient {
   uint64_t SendEvalMany(const std::string& body, std::vector<EvalCall> calls);
   std::vector<Result<std::unique_ptr<RedisReply>>> ReceiveEvalMany(uint64_t ticket);
 
+  // WAIT `replicas` `timeout_ms` on the connection that wrote `key` (on a cluster: to the master of
+  // its slot): how many replicas acknowledged every write sent on it so far (fewer when the timeout
+  // passed).
+  Result<int> WaitForReplicas(std::string_view key, int replicas, int timeout_ms);
+
   // A statistic read without the lock (the count may be a moment old).
-  uint64_t commands_sent() const { return commands_.load(std::memory_order_relaxed); }
+  uint64_t commands_sent() const;
   const std::string& address() const { return address_; }
+  // The router of a cluster client (null for one server).
+  RedisClusterRouter* cluster() const { return cluster_.get(); }
 
  private:
   RedisClient() = default;
@@ -115,6 +130,8 @@ class RedisClient {
     std::vector<Result<std::unique_ptr<RedisReply>>> replies;
   };
 
+  std::unique_ptr<RedisClusterRouter>
+      cluster_;  // set for a cluster URL; then nothing below is used
   std::string host_;
   int port_ = 6379;
   int timeout_ms_ = 5000;

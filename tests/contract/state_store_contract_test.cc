@@ -21,6 +21,9 @@
 #include "orchestrator/store/redis_state_store.h"
 #include "orchestrator/store/rocksdb_state_store.h"
 #include "tests/contract/state_store_test_support.h"
+#ifdef BORA_REDIS_CLUSTER_DIR
+#include "tests/redis_cluster/redis_cluster_support.h"
+#endif
 
 namespace bora::store {
 namespace {
@@ -37,7 +40,7 @@ std::vector<std::unique_ptr<TempDir>>& DiskDirs() {
   static std::vector<std::unique_ptr<TempDir>> dirs;
   return dirs;
 }
-std::unique_ptr<StateStore> MakeDisk(int partitions) {
+[[maybe_unused]] std::unique_ptr<StateStore> MakeDisk(int partitions) {
   DiskDirs().push_back(std::make_unique<TempDir>());
   RocksDbStoreOptions options;
   options.path = DiskDirs().back()->Sub("state");
@@ -46,7 +49,7 @@ std::unique_ptr<StateStore> MakeDisk(int partitions) {
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   return store.ok() ? std::unique_ptr<StateStore>(std::move(*store)) : nullptr;
 }
-void RemoveDiskDirs() { DiskDirs().clear(); }
+[[maybe_unused]] void RemoveDiskDirs() { DiskDirs().clear(); }
 
 class StateStoreContractTest : public ::testing::TestWithParam<StoreFactory> {
  protected:
@@ -234,9 +237,8 @@ TEST_P(StateStoreContractTest, LoadExecutionsReadsManyAtOnce) {
   EXPECT_TRUE(store_->LoadExecutions({}).empty());
 }
 
-std::unique_ptr<StateStore> MakeRedis(int partitions) {
-  const char* url = std::getenv("BORA_REDIS");
-  if (url == nullptr || *url == 0) return nullptr;
+std::unique_ptr<StateStore> MakeRedisAt(const std::string& url, int partitions) {
+  if (url.empty()) return nullptr;
   RedisStoreOptions options;
   options.url = url;
   options.key_prefix = "test-" + NewUuid().substr(0, 8) + ":";
@@ -244,6 +246,10 @@ std::unique_ptr<StateStore> MakeRedis(int partitions) {
   auto store = RedisStateStore::Connect(options);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   return store.ok() ? std::unique_ptr<StateStore>(std::move(*store)) : nullptr;
+}
+[[maybe_unused]] std::unique_ptr<StateStore> MakeRedis(int partitions) {
+  const char* url = std::getenv("BORA_REDIS");
+  return MakeRedisAt(url == nullptr ? "" : url, partitions);
 }
 
 TEST_P(StateStoreContractTest, StatesRoundTripWithTasks) {
@@ -542,6 +548,15 @@ TEST_P(StateStoreContractTest, PagesThroughExecutionsInListingOrder) {
   }
 }
 
+#ifdef BORA_REDIS_CLUSTER_DIR
+// The same suite on a Redis Cluster (tests/redis_cluster/CMakeLists.txt builds this file a second
+// time).
+INSTANTIATE_TEST_SUITE_P(
+    Cluster, StateStoreContractTest,
+    ::testing::Values(StoreFactory{
+        "redis_cluster", [](int n) { return MakeRedisAt(bora::testing::RedisClusterUrl(), n); }}),
+    [](const auto& info) { return info.param.name; });
+#else
 INSTANTIATE_TEST_SUITE_P(AllStores, StateStoreContractTest,
                          ::testing::Values(StoreFactory{"memory",
                                                         [](int n) {
@@ -551,6 +566,7 @@ INSTANTIATE_TEST_SUITE_P(AllStores, StateStoreContractTest,
                                            StoreFactory{"redis", MakeRedis},
                                            StoreFactory{"rocksdb", MakeDisk, RemoveDiskDirs}),
                          [](const auto& info) { return info.param.name; });
+#endif
 
 }  // namespace
 }  // namespace bora::store
