@@ -14,7 +14,8 @@
 #
 # BORA_REDIS_AOF=1 starts Redis with appendonly yes and appendfsync everysec (durability tests).
 # BORA_SERVICES_DIR (default /tmp/bora-services-$UID) holds pid files, ports, logs and data.
-# BORA_SERVICES=redis or kafka limits start to one of them.
+# BORA_SERVICES=redis or kafka limits start to one of them; redis-cluster (in the list) starts the Redis
+# Cluster of scripts/redis_cluster.sh (files in $BORA_SERVICES_DIR/redis-cluster; env prints BORA_REDIS_CLUSTER).
 # BORA_KAFKA_JVM_OPTS replaces the broker's JVM options (heap and garbage collector, see run_kafka).
 # BORA_KAFKA_PROPS adds broker properties (space-separated key=value; a key given twice: the last wins).
 set -euo pipefail
@@ -152,8 +153,13 @@ run_kafka() {
   exit 1
 }
 
+# The Redis Cluster (BORA_SERVICES=redis-cluster): scripts/redis_cluster.sh on a folder of ours.
+redis_cluster() { BORA_REDIS_CLUSTER_DIR="$dir/redis-cluster" bash "$here/redis_cluster.sh" "$@"; }
+start_redis-cluster() { redis_cluster start >/dev/null; }
+
 print_env() {
   local ok=0
+  if [ -f "$dir/redis-cluster/ports" ]; then redis_cluster env || ok=1; fi
   if alive "$dir/redis.pid"; then
     echo "export BORA_REDIS=redis://127.0.0.1:$(cat "$dir/redis.port")"
   else ok=1; fi
@@ -200,6 +206,7 @@ case "${1:-}" in
     ;;
   env) print_env ;;
   stop)
+    if [ -d "$dir/redis-cluster" ]; then redis_cluster stop; fi
     stop_one kafka
     stop_one redis
     rm -rf "$dir/kafka/data" "$dir/redis"

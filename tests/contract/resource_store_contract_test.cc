@@ -18,6 +18,9 @@
 #include "orchestrator/store/memory_resource_store.h"
 #include "orchestrator/store/redis_resource_store.h"
 #include "orchestrator/store/rocksdb_resource_store.h"
+#ifdef BORA_REDIS_CLUSTER_DIR
+#include "tests/redis_cluster/redis_cluster_support.h"
+#endif
 
 namespace bora::store {
 namespace {
@@ -36,7 +39,7 @@ struct StoreFactory {
 };
 void PrintTo(const StoreFactory& f, std::ostream* os) { *os << f.name; }
 
-Harness MakeMemory() {
+[[maybe_unused]] Harness MakeMemory() {
   auto clock = std::make_shared<ManualClock>();
   Harness h;
   h.store = std::make_unique<MemoryResourceStore>(clock.get());
@@ -49,7 +52,7 @@ Harness MakeMemory() {
 }
 
 // On disk: a DiskDb in a temporary directory (removed with the harness), over a ManualClock.
-Harness MakeDisk() {
+[[maybe_unused]] Harness MakeDisk() {
   struct Keep {
     std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>();
     std::filesystem::path dir;
@@ -77,10 +80,9 @@ Harness MakeDisk() {
   return h;
 }
 
-Harness MakeRedis() {
+Harness MakeRedisAt(const std::string& url) {
   Harness h;
-  const char* url = std::getenv("BORA_REDIS");
-  if (url == nullptr || *url == 0) return h;
+  if (url.empty()) return h;
   std::string prefix = "test-" + NewUuid().substr(0, 8) + ":";
   auto store = RedisResourceStore::Connect(url, prefix);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
@@ -101,6 +103,10 @@ Harness MakeRedis() {
   h.store = std::move(*store);
   h.keep_alive = client;
   return h;
+}
+[[maybe_unused]] Harness MakeRedis() {
+  const char* url = std::getenv("BORA_REDIS");
+  return MakeRedisAt(url == nullptr ? "" : url);
 }
 
 class ResourceStoreContractTest : public ::testing::TestWithParam<StoreFactory> {
@@ -279,11 +285,21 @@ TEST_P(ResourceStoreContractTest, ConcurrentRememberHasOneFirst) {
   EXPECT_EQ(first.load(), 1);
 }
 
+#ifdef BORA_REDIS_CLUSTER_DIR
+// The same suite on a Redis Cluster (tests/redis_cluster/CMakeLists.txt builds this file a second
+// time).
+INSTANTIATE_TEST_SUITE_P(Cluster, ResourceStoreContractTest,
+                         ::testing::Values(StoreFactory{
+                             "redis_cluster",
+                             [] { return MakeRedisAt(bora::testing::RedisClusterUrl()); }}),
+                         [](const auto& info) { return info.param.name; });
+#else
 INSTANTIATE_TEST_SUITE_P(AllStores, ResourceStoreContractTest,
                          ::testing::Values(StoreFactory{"memory", MakeMemory},
                                            StoreFactory{"disk", MakeDisk},
                                            StoreFactory{"redis", MakeRedis}),
                          [](const auto& info) { return info.param.name; });
+#endif
 
 }  // namespace
 }  // namespace bora::store
