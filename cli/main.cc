@@ -83,7 +83,9 @@ int main(int argc, char** argv) {
   std::string log_format = "text";
   auto add_cluster_flags = [&](CLI::App* cmd) {
     cmd->add_option("--kafka", cluster.options.kafka, "Kafka brokers host:port (default: $BORA_KAFKA)");
-    cmd->add_option("--redis", cluster.options.redis, "Redis URL redis://host:port (default: $BORA_REDIS)");
+    cmd->add_option("--redis", cluster.options.redis,
+                    "Redis URL redis://host:port, or redis+cluster://host:port[,host:port...] "
+                    "(default: $BORA_REDIS)");
     cmd->add_option("--prefix", cluster.options.prefix, "Topic and Redis key prefix (isolates clusters)");
     cmd->add_option("--partitions", cluster.options.partitions, "Partitions of bora.events");
     cmd->add_option("--session-timeout-ms", cluster.options.session_timeout_ms,
