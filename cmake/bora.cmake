@@ -63,8 +63,9 @@ function(bora_test name)
   if(ARG_FIXTURES)
     set(fixtures FIXTURES_REQUIRED "${ARG_FIXTURES}")
   endif()
+  # (The fixtures come before ENVIRONMENT: an empty environment would take the next word as its value.)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${labels}" RUN_SERIAL ${serial}
-                       ENVIRONMENT "${environment}" ${fixtures}
+                       ${fixtures} ENVIRONMENT "${environment}"
                        WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} TEST_PREFIX "${ARG_PREFIX}")
 endfunction()
 

@@ -57,8 +57,8 @@ run_node() {
   exit 1
 }
 
-# True when every live node says cluster_state:ok, the slots of one live node's map are all covered and
-# every master in it is alive.
+# True when every live node says cluster_state:ok with every slot covered, every live node names the same
+# masters, and each of them is alive.
 healthy() {
   local p m
   for p in $(live_ports); do
@@ -68,6 +68,10 @@ healthy() {
   p="$(live_ports | head -1)"
   [ -n "$(master_ports "$p")" ] || return 1
   for m in $(master_ports "$p"); do alive_port "$m" || return 1; done
+  # Every live node sees the same masters (a node back from a kill agrees with the others).
+  local view
+  view="$(master_ports "$p" | tr '\n' ' ')"
+  for m in $(live_ports); do [ "$(master_ports "$m" | tr '\n' ' ')" = "$view" ] || return 1; done
 }
 
 # The port of each master that holds slots as node $1 sees it (failed ones too), in slot order.
@@ -77,11 +81,12 @@ master_ports() {
 }
 
 wait_ok() {
-  for _ in $(seq 1 300); do
+  local deadline=$((SECONDS + 90))
+  while [ "$SECONDS" -lt "$deadline" ]; do
     if healthy && replicas_synced; then return 0; fi
     sleep 0.1
   done
-  log "cluster not ok (or a live master without a synced replica) after 30 s; logs in $dir/nodes/*/log"
+  log "cluster not ok (or a live master without a synced replica) after 90 s; logs in $dir/nodes/*/log"
   exit 1
 }
 

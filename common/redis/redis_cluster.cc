@@ -85,8 +85,9 @@ Result<RedisClient*> RedisClusterRouter::Node(const std::string& address) {
   return nodes_.emplace(address, std::move(client)).first->second.get();
 }
 
-Status RedisClusterRouter::RefreshMap() {
+Status RedisClusterRouter::RefreshMap(const std::string& first) {
   std::vector<std::string> candidates;
+  if (!first.empty()) candidates.push_back(first);
   {
     MutexLock lock(mu_);
     for (const auto& s : slots_) {
@@ -175,11 +176,13 @@ bool RedisClusterRouter::AfterFailure(const Status& status, std::string* ask_add
   std::string address;
   switch (ParseRedirect(status, &slot, &address)) {
     case Redirect::kMoved: {
-      {
-        MutexLock lock(mu_);
-        slots_[slot] = address;
-      }
-      (void)RefreshMap();  // a MOVED usually means a failover or a resharding: many slots moved
+      // A MOVED usually means a failover or a resharding: many slots moved. The map is read from
+      // the node named (it knows its own slots best; a node just back from a failure may still
+      // claim its old ones), and the redirected slot is set as the reply said whatever the map
+      // read.
+      (void)RefreshMap(address);
+      MutexLock lock(mu_);
+      slots_[slot] = address;
       return true;
     }
     case Redirect::kAsk:

@@ -71,8 +71,8 @@ class RedisClusterRouter {
 
  private:
   RedisClusterRouter() = default;
-  // Reads CLUSTER SLOTS from a known master or a seed.
-  Status RefreshMap();
+  // Reads CLUSTER SLOTS from `first` if given and it answers, else from a known master or a seed.
+  Status RefreshMap(const std::string& first = "");
   // The client of `address`, connected on first use.
   Result<RedisClient*> Node(const std::string& address);
   Result<RedisClient*> NodeForSlot(uint16_t slot, std::string* address);

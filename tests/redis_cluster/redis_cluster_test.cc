@@ -207,7 +207,8 @@ TEST(RedisClusterTest, WaitForOneReplicaIsMeasured) {
   auto waited = measure(true);
   std::printf("write alone: p50 %.0f us, p99 %.0f us; write + WAIT 1: p50 %.0f us, p99 %.0f us\n",
               plain.first, plain.second, waited.first, waited.second);
-  EXPECT_GE(waited.first, plain.first * 0.5) << "WAIT is a second round trip";
+  // The figures are printed, not compared: on a shared machine either median can be the larger.
+  // What must hold is above: every WAIT saw the replica take the write.
 }
 
 // kill -9 of the master holding a partition while its owner commits. The owner (as the orchestrator
