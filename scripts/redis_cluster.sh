@@ -48,7 +48,7 @@ run_node() {
   redis-server --port "$port" --cluster-port "$bus" --bind 127.0.0.1 --cluster-enabled yes \
     --cluster-config-file "$dir/nodes/$port/nodes.conf" --cluster-node-timeout 2000 \
     --dir "$dir/nodes/$port" --save "" --appendonly no --daemonize yes \
-    --pidfile "$dir/nodes/$port/pid" --logfile "$dir/nodes/$port/log" >/dev/null
+    --pidfile "$dir/nodes/$port/pid" --logfile "$dir/nodes/$port/log" >/dev/null 9>&-  # not our lock
   for _ in $(seq 1 100); do
     if [ "$(cli "$port" ping)" = PONG ]; then return 0; fi
     sleep 0.1
@@ -155,10 +155,13 @@ stop_all() {
   rm -rf "$dir"
 }
 
+# One start or stop at a time per folder (two test binaries run by hand may both find no cluster).
+lock() { mkdir -p "$(dirname "$dir")"; exec 9>"$dir.lock"; flock 9; }
+
 case "${1:-}" in
-  start) start ;;
+  start) lock; start ;;
   env) print_env ;;
-  stop) stop_all; log "stopped" ;;
+  stop) lock; stop_all; log "stopped" ;;
   masters) master_ports "$(live_ports | head -1)" ;;
   kill) kill_port "${2:?port}" ;;
   kill-master)
