@@ -118,6 +118,7 @@ TEST_F(KafkaClusterTest, KillingTheLeaderOfEventsPartitionZeroMidRunLosesNothing
   ASSERT_TRUE(leader >= 1 && leader <= 3) << "partition 0 of " << events << " has no leader";
   const size_t total = ids->size() * kChainLength;
   const size_t done_at_kill = TasksDone(c, *ids);
+  ASSERT_LT(done_at_kill, total) << "the run finished before the kill: it would test nothing";
   const auto killed_at = Clock::now();
   ASSERT_TRUE(KillKafkaNode(leader).ok());
   // Revives the broker if an assertion ends the test first, so the tests after this one have three.
