@@ -2,9 +2,10 @@
 #
 #   bora_library(NAME SRCS a.cc b.cc DEPS other_lib ...)
 #   bora_test(NAME SRCS a_test.cc DEPS lib ... [LABELS label] [PREFIX p.] [SERIAL]
-#             [DEFINES NAME=value ...] [NEEDS target ...])
+#             [DEFINES NAME=value ...] [NEEDS target ...] [FIXTURE name])
 #                                                              -> one gtest binary, tests discovered by CTest;
-#                                                                 NEEDS: targets built before it (e.g. bora)
+#                                                                 NEEDS: targets built before it (e.g. bora);
+#                                                                 FIXTURE: a CTest fixture its tests require
 #   bora_benchmark(NAME SRCS a_bench.cc DEPS lib ...)           -> Google Benchmark binary (not run by CTest)
 #   bora_fuzzer(NAME SRCS a_fuzz.cc DEPS lib ...)               -> libFuzzer target, only with BORA_FUZZ=ON (clang)
 include(GoogleTest)
@@ -25,7 +26,7 @@ function(bora_library name)
 endfunction()
 
 function(bora_test name)
-  cmake_parse_arguments(ARG "SERIAL" "PREFIX" "SRCS;DEPS;LABELS;DEFINES;NEEDS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "PREFIX;FIXTURE" "SRCS;DEPS;LABELS;DEFINES;NEEDS" ${ARGN})
   bora_check_arguments(bora_test ${name} "${ARG_UNPARSED_ARGUMENTS}")
   if(NOT BORA_BUILD_TESTS)
     return()
@@ -58,8 +59,12 @@ function(bora_test name)
   if(label_count GREATER 1)
     message(FATAL_ERROR "bora_test(${name}): one label only, got ${labels}")
   endif()
+  set(fixture "")
+  if(ARG_FIXTURE)
+    set(fixture FIXTURES_REQUIRED ${ARG_FIXTURE})
+  endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${labels}" RUN_SERIAL ${serial}
-                       ENVIRONMENT "${environment}"
+                       ENVIRONMENT "${environment}" ${fixture}
                        WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} TEST_PREFIX "${ARG_PREFIX}")
 endfunction()
 
