@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,11 @@ int main(int argc, char** argv) {
     cmd->add_option("--partitions", cluster.options.partitions, "Partitions of bora.events");
     cmd->add_option("--session-timeout-ms", cluster.options.session_timeout_ms,
                     "Kafka group session timeout: how fast a dead process is detected");
+    cmd->add_option("--replication-factor", cluster.options.replication_factor,
+                    "Replication factor of the Kafka topics Bora creates when missing: auto "
+                    "(min(3, brokers); min.insync.replicas=2 from 3 on) or a number")
+        ->transform(CLI::Transformer(std::map<std::string, std::string>{{"auto", "0"}}))
+        ->default_str("auto");
     cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error");
     cmd->add_option("--log-format", log_format,
                     "text, or json (JSON lines with execution_id, task_id, partition)")

@@ -2,10 +2,10 @@
 #
 #   bora_library(NAME SRCS a.cc b.cc DEPS other_lib ...)
 #   bora_test(NAME SRCS a_test.cc DEPS lib ... [LABELS label] [PREFIX p.] [SERIAL]
-#             [DEFINES NAME=value ...] [NEEDS target ...] [FIXTURES name ...])
+#             [DEFINES NAME=value ...] [NEEDS target ...] [FIXTURE name])
 #                                                              -> one gtest binary, tests discovered by CTest;
-#                                                                 NEEDS: targets built before it (e.g. bora)
-#                                                                 FIXTURES: ctest fixtures its tests require
+#                                                                 NEEDS: targets built before it (e.g. bora);
+#                                                                 FIXTURE: a CTest fixture its tests require
 #   bora_benchmark(NAME SRCS a_bench.cc DEPS lib ...)           -> Google Benchmark binary (not run by CTest)
 #   bora_fuzzer(NAME SRCS a_fuzz.cc DEPS lib ...)               -> libFuzzer target, only with BORA_FUZZ=ON (clang)
 include(GoogleTest)
@@ -26,7 +26,7 @@ function(bora_library name)
 endfunction()
 
 function(bora_test name)
-  cmake_parse_arguments(ARG "SERIAL" "PREFIX" "SRCS;DEPS;LABELS;DEFINES;NEEDS;FIXTURES" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "PREFIX;FIXTURE" "SRCS;DEPS;LABELS;DEFINES;NEEDS" ${ARGN})
   bora_check_arguments(bora_test ${name} "${ARG_UNPARSED_ARGUMENTS}")
   if(NOT BORA_BUILD_TESTS)
     return()
@@ -59,13 +59,13 @@ function(bora_test name)
   if(label_count GREATER 1)
     message(FATAL_ERROR "bora_test(${name}): one label only, got ${labels}")
   endif()
-  set(fixtures "")
-  if(ARG_FIXTURES)
-    set(fixtures FIXTURES_REQUIRED "${ARG_FIXTURES}")
+  set(fixture "")
+  if(ARG_FIXTURE)
+    set(fixture FIXTURES_REQUIRED ${ARG_FIXTURE})
   endif()
-  # (The fixtures come before ENVIRONMENT: an empty environment would take the next word as its value.)
+  # (The fixture comes before ENVIRONMENT: an empty environment would take the next word as its value.)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${labels}" RUN_SERIAL ${serial}
-                       ${fixtures} ENVIRONMENT "${environment}"
+                       ${fixture} ENVIRONMENT "${environment}"
                        WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} TEST_PREFIX "${ARG_PREFIX}")
 endfunction()
 

@@ -14,44 +14,23 @@
 #
 # BORA_REDIS_AOF=1 starts Redis with appendonly yes and appendfsync everysec (durability tests).
 # BORA_SERVICES_DIR (default /tmp/bora-services-$UID) holds pid files, ports, logs and data.
-# BORA_SERVICES=redis or kafka limits start to one of them; redis-cluster (in the list) starts the Redis
-# Cluster of scripts/redis_cluster.sh (files in $BORA_SERVICES_DIR/redis-cluster; env prints BORA_REDIS_CLUSTER).
+# BORA_SERVICES=redis or kafka limits start to one of them; kafka-cluster (not started by default) adds the
+# three brokers of scripts/kafka_cluster.sh (in $BORA_SERVICES_DIR/kafka-cluster; env prints BORA_KAFKA_CLUSTER).
+# redis-cluster (not started by default) adds the Redis Cluster of scripts/redis_cluster.sh (in
+# $BORA_SERVICES_DIR/redis-cluster; env prints BORA_REDIS_CLUSTER).
 # BORA_KAFKA_JVM_OPTS replaces the broker's JVM options (heap and garbage collector, see run_kafka).
 # BORA_KAFKA_PROPS adds broker properties (space-separated key=value; a key given twice: the last wins).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 dir="${BORA_SERVICES_DIR:-/tmp/bora-services-$(id -u)}"
-cache="${BORA_CACHE_DIR:-$HOME/.cache/bora}"
-kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/kafka/pom.xml")"
-kafka_libs="$cache/kafka-$kafka_version/libs"
+# shellcheck source=scripts/kafka/common.sh
+source "$here/kafka/common.sh"
 which_services="${BORA_SERVICES:-redis kafka}"
 
 log() { echo "services: $*" >&2; }
 
-free_port() {
-  python3 - <<'PY'
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
-PY
-}
-
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-
 redis_ready() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = "PONG" ]; }
-
-kafka_cli() {
-  java -Xmx128m -cp "$kafka_libs/*" -Dlog4j.configuration="file:$dir/kafka/log4j.properties" "$@"
-}
-
-kafka_ready() {
-  # A real metadata request: list topics through the admin client.
-  timeout 30 java -Xmx128m -cp "$kafka_libs/*" -Dlog4j.configuration="file:$dir/kafka/log4j.properties" \
-    org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$1" --list >/dev/null 2>&1
-}
 
 start_redis() {
   mkdir -p "$dir/redis"
@@ -76,30 +55,16 @@ run_redis() {
   exit 1
 }
 
-fetch_kafka() {
-  if [ -n "$(ls "$kafka_libs"/kafka_2.13-*.jar 2>/dev/null)" ]; then return 0; fi
-  command -v mvn >/dev/null || { log "mvn is missing (scripts/setup.sh installs it)"; exit 1; }
-  log "resolving Kafka $kafka_version jars from Maven Central into $kafka_libs"
-  mkdir -p "$kafka_libs"
-  mvn -q -B -f "$here/kafka/pom.xml" dependency:copy-dependencies -DoutputDirectory="$kafka_libs" >&2
-}
-
 start_kafka() {
   mkdir -p "$dir/kafka"
-  if alive "$dir/kafka.pid" && kafka_ready "$(cat "$dir/kafka.port")"; then return 0; fi
+  if alive "$dir/kafka.pid" && kafka_ready "127.0.0.1:$(cat "$dir/kafka.port")"; then return 0; fi
   fetch_kafka
   local port cport
   port="$(free_port)"
   cport="$(free_port)"
   while [ "$cport" = "$port" ]; do cport="$(free_port)"; done
   rm -rf "$dir/kafka/data"
-  cat >"$dir/kafka/log4j.properties" <<PROPS
-log4j.rootLogger=WARN, stderr
-log4j.appender.stderr=org.apache.log4j.ConsoleAppender
-log4j.appender.stderr.Target=System.err
-log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
-log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
-PROPS
+  kafka_write_log4j
   cat >"$dir/kafka/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
@@ -122,11 +87,8 @@ log.flush.interval.messages=9223372036854775807
 PROPS
   local prop
   for prop in ${BORA_KAFKA_PROPS:-}; do echo "$prop" >>"$dir/kafka/server.properties"; done
-  local cluster_id
-  cluster_id="$(kafka_cli org.apache.kafka.tools.StorageTool random-uuid 2>/dev/null \
-    || kafka_cli kafka.tools.StorageTool random-uuid)"
-  kafka_cli kafka.tools.StorageTool format --standalone -t "$cluster_id" \
-    -c "$dir/kafka/server.properties" >"$dir/kafka.format.log" 2>&1 || {
+  kafka_format "$(kafka_cluster_id)" "$dir/kafka/server.properties" --standalone \
+    >"$dir/kafka.format.log" 2>&1 || {
     log "kafka storage format failed; see $dir/kafka.format.log"; exit 1; }
   echo "$port" >"$dir/kafka.port"
   run_kafka "$port"
@@ -141,23 +103,25 @@ run_kafka() {
   local port=$1
   # shellcheck disable=SC2086  # word splitting of the options is wanted
   nohup java ${BORA_KAFKA_JVM_OPTS:-$kafka_jvm_opts} -cp "$kafka_libs/*" \
-    -Dlog4j.configuration="file:$dir/kafka/log4j.properties" \
-    kafka.Kafka "$dir/kafka/server.properties" >"$dir/kafka.log" 2>&1 &
+    "$(kafka_log_opts)" kafka.Kafka "$dir/kafka/server.properties" >"$dir/kafka.log" 2>&1 &
   echo $! >"$dir/kafka.pid"
   for _ in $(seq 1 120); do
     if ! alive "$dir/kafka.pid"; then log "kafka exited; see $dir/kafka.log"; exit 1; fi
-    if kafka_ready "$port"; then log "kafka ready on 127.0.0.1:$port"; return 0; fi
+    if kafka_ready "127.0.0.1:$port"; then log "kafka ready on 127.0.0.1:$port"; return 0; fi
     sleep 0.5
   done
   log "kafka did not become ready; see $dir/kafka.log"
   exit 1
 }
 
+start_kafka-cluster() { BORA_SERVICES_DIR="$dir" bash "$here/kafka_cluster.sh" start >/dev/null; }
+
 # The Redis Cluster (BORA_SERVICES=redis-cluster): scripts/redis_cluster.sh on a folder of ours.
 redis_cluster() { BORA_REDIS_CLUSTER_DIR="$dir/redis-cluster" bash "$here/redis_cluster.sh" "$@"; }
 start_redis-cluster() { redis_cluster start >/dev/null; }
 
 print_env() {
+  BORA_SERVICES_DIR="$dir" bash "$here/kafka_cluster.sh" env 2>/dev/null || true
   local ok=0
   if [ -f "$dir/redis-cluster/ports" ]; then redis_cluster env || ok=1; fi
   if alive "$dir/redis.pid"; then
@@ -206,6 +170,7 @@ case "${1:-}" in
     ;;
   env) print_env ;;
   stop)
+    BORA_SERVICES_DIR="$dir" bash "$here/kafka_cluster.sh" stop
     if [ -d "$dir/redis-cluster" ]; then redis_cluster stop; fi
     stop_one kafka
     stop_one redis

@@ -2,12 +2,15 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "common/log.h"
 #include "common/metrics/metrics.h"
@@ -333,6 +336,9 @@ KafkaBus::~KafkaBus() = default;
 
 Result<std::unique_ptr<KafkaBus>> KafkaBus::Create(const KafkaBusOptions& options) {
   if (options.brokers.empty()) return InvalidArgument("kafka: no brokers given");
+  if (options.replication_factor < 0) {
+    return InvalidArgument("kafka: the replication factor is a positive number (or auto)");
+  }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   std::unique_ptr<rd_kafka_conf_t, ConfDeleter> conf(rd_kafka_conf_new());
@@ -383,18 +389,36 @@ Status KafkaBus::WaitForLeaders(const std::string& topic, int partitions) {
   return Status::Ok();
 }
 
+Result<int> KafkaBus::TopicReplicationFactor() {
+  if (impl_->options.replication_factor != KafkaBusOptions::kAutoReplication) {
+    return impl_->options.replication_factor;
+  }
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->producer, 0, nullptr, &md, 10000);
+  if (err) return Unavailable("kafka metadata (brokers): " + ErrName(err));
+  const int brokers = md->broker_cnt;
+  rd_kafka_metadata_destroy(md);
+  return std::clamp(brokers, 1, 3);
+}
+
 Status KafkaBus::CreateTopic(std::string_view topic_view, int partitions) {
   if (partitions < 1) return InvalidArgument("a topic needs at least one partition");
   std::string topic(topic_view);
+  BORA_ASSIGN_OR_RETURN(const int replication, TopicReplicationFactor());
   char errstr[512];
-  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions,
-                                                  impl_->options.replication_factor, errstr, sizeof(errstr));
+  rd_kafka_NewTopic_t* nt =
+      rd_kafka_NewTopic_new(topic.c_str(), partitions, replication, errstr, sizeof(errstr));
   if (nt == nullptr) return InvalidArgument("kafka topic " + topic + ": " + errstr);
-  const std::string max_message = std::to_string(impl_->options.topic_max_message_bytes);
-  if (rd_kafka_NewTopic_set_config(nt, "max.message.bytes", max_message.c_str()) !=
-      RD_KAFKA_RESP_ERR_NO_ERROR) {
-    rd_kafka_NewTopic_destroy(nt);
-    return InvalidArgument("kafka topic " + topic + ": cannot set max.message.bytes");
+  std::vector<std::pair<std::string, std::string>> configs = {
+      {"max.message.bytes", std::to_string(impl_->options.topic_max_message_bytes)}};
+  // An acknowledged (acks=all) message is then on two brokers at least, and one broker may be down.
+  if (replication >= 3) configs.emplace_back("min.insync.replicas", "2");
+  for (const auto& [key, value] : configs) {
+    if (rd_kafka_NewTopic_set_config(nt, key.c_str(), value.c_str()) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_NewTopic_destroy(nt);
+      return InvalidArgument("kafka topic " + topic + ": cannot set " + key);
+    }
   }
   rd_kafka_queue_t* q = rd_kafka_queue_new(impl_->producer);
   rd_kafka_CreateTopics(impl_->producer, &nt, 1, nullptr, q);
@@ -411,7 +435,13 @@ Status KafkaBus::CreateTopic(std::string_view topic_view, int partitions) {
     } else if (cnt == 1) {
       rd_kafka_resp_err_t err = rd_kafka_topic_result_error(trs[0]);
       if (err && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-        result = Unavailable("kafka create topic " + topic + ": " + ErrName(err));
+        const char* detail = rd_kafka_topic_result_error_string(trs[0]);
+        result =
+            Unavailable("kafka create topic " + topic + " (replication factor " +
+                        std::to_string(replication) + "): " + (detail ? detail : ErrName(err)));
+      } else if (!err) {
+        BORA_LOG_INFO("kafka: created topic {} ({} partitions, replication factor {})", topic,
+                      partitions, replication);
       }
     }
     rd_kafka_event_destroy(ev);

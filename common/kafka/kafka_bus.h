@@ -24,7 +24,12 @@ struct KafkaBusOptions {
                                        // requests are in flight; 1 ms cost ~1 ms per produce leg at low load)
   int session_timeout_ms = 10000;      // consumer group session timeout (failure detection)
   int max_poll_interval_ms = 300000;
-  int replication_factor = 1;          // for topics created by CreateTopic
+  // Replication factor of the topics CreateTopic makes (when they are missing); kAutoReplication:
+  // min(3, brokers the cluster's metadata lists). From 3 on the topics get min.insync.replicas=2,
+  // so with acks=all an acknowledged message is on two brokers at least, and one broker may fail
+  // without stopping producers.
+  static constexpr int kAutoReplication = 0;
+  int replication_factor = kAutoReplication;
   // Topic-level max.message.bytes of the topics CreateTopic makes: the bus message limit
   // (sdk/protocol kMaxMessageBytes, 8 MiB) plus room for the record batch's own bytes. The
   // broker's default (1 MiB) would refuse results the protocol accepts.
@@ -61,6 +66,8 @@ class KafkaBus final : public Bus {
   explicit KafkaBus(std::unique_ptr<Impl> impl);
   // Waits (at most 30 s) until every partition of `topic` has a leader that serves requests.
   Status WaitForLeaders(const std::string& topic, int partitions);
+  // The replication factor a new topic gets (options' replication_factor, or the auto rule).
+  Result<int> TopicReplicationFactor();
   std::unique_ptr<Impl> impl_;
 };
 

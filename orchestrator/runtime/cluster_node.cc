@@ -35,6 +35,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Create(const ClusterOptions& o
   KafkaBusOptions ko;
   ko.brokers = options.kafka;
   ko.session_timeout_ms = options.session_timeout_ms;
+  ko.replication_factor = options.replication_factor;
   BORA_ASSIGN_OR_RETURN(node->bus_, KafkaBus::Create(ko));
   store::RedisStoreOptions ro;
   ro.url = options.redis;

@@ -17,6 +17,9 @@
 #include "common/disk/disk_bus_journal.h"
 #include "common/ids.h"
 #include "common/kafka/kafka_bus.h"
+#ifdef BORA_BUS_CONTRACT_KAFKA_CLUSTER
+#include "tests/integration/kafka_cluster_service.h"
+#endif
 
 namespace bora {
 namespace {
@@ -260,15 +263,36 @@ TEST_P(BusContractTest, UnknownTopicIsAnErrorAndCreateIsIdempotent) {
   EXPECT_TRUE(bus_->CreateTopic(T("twice"), 2).ok()) << "CreateTopic must be idempotent";
 }
 
-std::unique_ptr<Bus> MakeKafka() {
-  const char* brokers = std::getenv("BORA_KAFKA");
-  if (brokers == nullptr || *brokers == 0) return nullptr;
+std::unique_ptr<Bus> MakeKafkaOn(const std::string& brokers) {
+  if (brokers.empty()) return nullptr;
   KafkaBusOptions options;
   options.brokers = brokers;
   options.session_timeout_ms = 6000;
   auto bus = KafkaBus::Create(options);
   EXPECT_TRUE(bus.ok()) << bus.status().ToString();
   return bus.ok() ? std::unique_ptr<Bus>(std::move(*bus)) : nullptr;
+}
+
+// Built a second time with BORA_BUS_CONTRACT_KAFKA_CLUSTER (bus_contract_kafka_cluster_test):
+// KafkaBus on the three brokers of scripts/kafka_cluster.sh (replication factor 3,
+// min.insync.replicas=2), and nothing else.
+#ifdef BORA_BUS_CONTRACT_KAFKA_CLUSTER
+
+std::unique_ptr<Bus> MakeKafkaCluster() {
+  auto brokers = bora::testing::KafkaClusterBrokers();
+  EXPECT_TRUE(brokers.ok()) << brokers.status().ToString();
+  return MakeKafkaOn(brokers.ok() ? *brokers : "");
+}
+
+INSTANTIATE_TEST_SUITE_P(KafkaCluster, BusContractTest,
+                         ::testing::Values(BusFactory{"kafka_cluster", MakeKafkaCluster}),
+                         [](const auto& info) { return info.param.name; });
+
+#else
+
+std::unique_ptr<Bus> MakeKafka() {
+  const char* brokers = std::getenv("BORA_KAFKA");
+  return MakeKafkaOn(brokers != nullptr ? brokers : "");
 }
 
 // The single node's bus: a MemoryBus whose log is on disk (a DiskDb in a directory of its own under
@@ -309,6 +333,8 @@ TEST(PartitionForKeyTest, StableAndSpread) {
   for (int i = 0; i < 200; ++i) used.insert(PartitionForKey("k" + std::to_string(i), 8));
   EXPECT_EQ(used.size(), 8u);
 }
+
+#endif  // BORA_BUS_CONTRACT_KAFKA_CLUSTER
 
 }  // namespace
 }  // namespace bora

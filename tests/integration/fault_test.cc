@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/integration/chain_checks.h"
 #include "tests/integration/cluster_harness.h"
 
 namespace bora::testing {
@@ -21,71 +22,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kChainLength = 5;
-// Each step waits 20 ms on a worker thread (32 per worker), so a run of hundreds of chains lasts seconds and
-// the fault lands while executions are running (with std.noop a run of 1,000 chains ended in ~0.3 s, before
-// the fault).
-constexpr char kPacedAction[] = "std.echo output=x delay=0.02";
-const std::vector<std::string> kPacedWorker = {"--concurrency", "32"};
-
-std::string Chain(const std::string& name, const std::string& action) {
-  std::string y = "version: '2.0'\n" + name + ":\n  tasks:\n";
-  for (int i = 1; i <= kChainLength; ++i) {
-    y += "    t" + std::to_string(i) + ":\n      action: " + action + "\n";
-    if (i < kChainLength) y += "      on-success: t" + std::to_string(i + 1) + "\n";
-  }
-  return y;
-}
-
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-// Every execution SUCCESS with exactly kChainLength tasks, each SUCCESS with one action execution.
-void ExpectIntact(Cluster& cluster, const std::vector<std::string>& ids) {
-  int bad = 0;
-  for (const auto& id : ids) {
-    auto s = cluster.client().Get(ExecutionId(id));
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    ASSERT_TRUE(s->has_value()) << "execution " << id << " is missing";
-    const auto& st = **s;
-    bool ok = st.state == engine::State::kSuccess && st.tasks.size() == kChainLength;
-    for (const auto& t : st.tasks) {
-      ok = ok && t.state == engine::State::kSuccess && t.actions.size() == 1 && t.actions[0].accepted;
-    }
-    if (!ok && ++bad <= 3) {
-      ADD_FAILURE() << "execution " << id << " is " << engine::StateName(st.state) << " with " << st.tasks.size()
-                    << " tasks: " << DumpJson(st.ToJson()).substr(0, 2000);
-    }
-  }
-  EXPECT_EQ(bad, 0) << bad << " of " << ids.size() << " executions are not intact";
-}
-
-// Tasks of `ids` that completed (chains run in near lockstep, so this grows steadily while the number of
-// finished executions jumps from none to all at the end).
-size_t TasksDone(Cluster& cluster, const std::vector<std::string>& ids) {
-  size_t done = 0;
-  for (const auto& id : ids) {
-    auto s = cluster.client().Get(ExecutionId(id));
-    if (!s.ok() || !s->has_value()) continue;
-    for (const auto& t : (**s).tasks) done += engine::IsCompleted(t.state) ? 1 : 0;
-  }
-  return done;
-}
-
-// Waits until at least `fraction` of the run's tasks are done, and fails if all of them are: a fault injected
-// after the run would test nothing.
-void WaitProgress(Cluster& cluster, const std::vector<std::string>& ids, double fraction) {
-  const size_t total = ids.size() * kChainLength;
-  const auto want = static_cast<size_t>(fraction * static_cast<double>(total));
-  auto deadline = Clock::now() + 60s;
-  size_t done = 0;
-  while (Clock::now() < deadline && (done = TasksDone(cluster, ids)) < want) {
-    Status alive = cluster.CheckProcesses();
-    ASSERT_TRUE(alive.ok()) << alive.ToString();
-    std::this_thread::sleep_for(10ms);
-  }
-  ASSERT_GE(done, want) << "the run made no progress";
-  ASSERT_LT(done, total) << "the run finished before the fault: it would test nothing";
-}
 
 class FaultTest : public ::testing::Test {
  protected:
