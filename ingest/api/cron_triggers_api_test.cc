@@ -197,6 +197,7 @@ TEST_F(CronTriggersApiTest, GetListAndDelete) {
   EXPECT_NE(unknown.body.find("Field(s) bogus are invalid."), std::string::npos) << unknown.body;
   auto known = Call("GET", "/v2/cron_triggers", "", {{"fields", "name,pattern"}});
   ASSERT_EQ(known.status, 200) << known.body;
+  EXPECT_EQ(Call("GET", "/v2/cron_triggers", "", {{"marker", "nope"}}).status, 404);
 
   auto all_projects = Call("GET", "/v2/cron_triggers", "", {{"all_projects", "true"}});
   ASSERT_EQ(all_projects.status, 200) << all_projects.body;
