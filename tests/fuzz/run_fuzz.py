@@ -1,13 +1,15 @@
 """API fuzzing: schemathesis against the OpenAPI document a running `bora serve` serves.
 
 Usage: run_fuzz.py BORA_BINARY [--mode embedded|distributed] [--minutes M] [--max-examples N] [--seed S]
-                   [--workers W] [--short-polls] [--st PATH] [--keep DIR]
+                   [--checks LIST] [--workers W] [--short-polls] [--st PATH] [--keep DIR]
 
 Starts `bora serve` on an ephemeral port (embedded: --in-memory; distributed: on $BORA_KAFKA/$BORA_REDIS),
-waits for its port file and /health/ready, and runs `st run .../v2/openapi.json` with the check
-not_a_server_error, every phase (examples, coverage, fuzzing, stateful), a fixed seed (printed: pass it back
-with --seed to replay a run) and at most --max-examples test cases per operation; --minutes M makes it a time
-budget instead (fuzzing and stateful testing repeat until M minutes are spent).
+waits for its port file and /health/ready, and runs `st run .../v2/openapi.json` with the checks
+not_a_server_error and the four response conformance checks (status code, content type, headers, body
+schema: the document must describe what the server answers), every phase (examples, coverage, fuzzing,
+stateful), a fixed seed (printed: pass it back with --seed to replay a run) and at most --max-examples
+test cases per operation; --minutes M makes it a time budget instead (fuzzing and stateful testing repeat
+until M minutes are spent).
 
 Fails (exit 1) on any schemathesis failure (a 5xx, or a request unanswered within --request-timeout: a hang),
 on any 5xx in the server's own access log, when the server died, when /health/live does not answer 200 after
@@ -48,6 +50,10 @@ fuzz_hold:
     hold:
       action: std.async_noop
 """
+
+# No 5xx; and every response as the document describes it: status code, content type, headers, body.
+CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance",
+          "response_headers_conformance", "response_schema_conformance"]
 
 ACCESS = re.compile(r" access method=(\S+) path=(\S+) status=(\d+) ")
 
@@ -163,6 +169,8 @@ def main():
                          "a direct run of an external action up to 60 s for a worker of its pool")
     ap.add_argument("--max-rss-growth-mib", type=float, default=256.0)
     ap.add_argument("--st", default=default_st(), help="the schemathesis command (default: the venv's)")
+    ap.add_argument("--checks", default=",".join(CHECKS),
+                    help="schemathesis checks (default: no 5xx, and responses as the document says)")
     ap.add_argument("--short-polls", action="store_true",
                     help="cap worker polls' `wait` at 1 s (short_polls.py): the time-boxed CI run")
     ap.add_argument("--keep", help="keep the server log and schemathesis reports in this directory")
@@ -181,7 +189,7 @@ def main():
         log("seed %d (replay: --seed %d), mode %s, server pid %d on %s, RSS %d MiB" %
             (seed, seed, opts.mode, server.proc.pid, server.base, rss_before // 1024))
         cmd = [opts.st, "run", server.base + "/v2/openapi.json",
-               "--checks", "not_a_server_error",
+               "--checks", opts.checks,
                "--phases", "examples,coverage,fuzzing,stateful",
                "--seed", str(seed),
                "--max-examples", str(opts.max_examples),
