@@ -353,6 +353,10 @@ TEST_F(DefinitionsApiTest, ValidateEndpoints) {
       {"/v2/workbooks/validate", kTwoWorkflows, false},
       {"/v2/actions/validate", kActions, true},
       {"/v2/actions/validate", "version: '2.0'\na:\n  bass: std.echo\n", false},
+      // Found by tests/fuzz (schemathesis): the error quoted the text cut inside a 4-byte
+      // character, and the reply was no JSON a client could decode (BodyObject checks it is).
+      {"/v2/actions/validate", "𝕋𝕙𝕖 𝕢𝕦𝕚𝕔𝕜 𝕓𝕣𝕠𝕨𝕟 𝕗𝕠𝕩 𝕛𝕦𝕞𝕡𝕤 𝕠𝕧𝕖𝕣 𝕥𝕙𝕖 𝕝𝕒𝕫𝕪 𝕕𝕠𝕘", false},
+      {"/v2/workflows/validate", "𝕋𝕙𝕖 𝕢𝕦𝕚𝕔𝕜 𝕓𝕣𝕠𝕨𝕟 𝕗𝕠𝕩 𝕛𝕦𝕞𝕡𝕤 𝕠𝕧𝕖𝕣 𝕥𝕙𝕖 𝕝𝕒𝕫𝕪 𝕕𝕠𝕘", false},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.path) + " " + c.body);
