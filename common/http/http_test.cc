@@ -649,6 +649,32 @@ TEST(FaultTest, Shape) {
             R"({"faultstring":"x","faultcode":"Server","debuginfo":null})");
 }
 
+// Found by tests/fuzz (schemathesis): a 404 quoting a percent-decoded path (%FF%FE) was not UTF-8,
+// so the body was no JSON text a client could decode.
+TEST(FaultTest, MessageIsMadeValidUtf8) {
+  const std::string kBad = "\xEF\xBF\xBD";  // U+FFFD
+  struct Case {
+    std::string in, out;
+  };
+  for (const Case& c : {
+           Case{"plain ascii", "plain ascii"},
+           Case{"caf\xC3\xA9 \xF0\x9D\x95\xBF \xE2\x82\xAC",
+                "caf\xC3\xA9 \xF0\x9D\x95\xBF \xE2\x82\xAC"},
+           Case{"a\xFF\xFE!", "a" + kBad + kBad + "!"},            // never valid bytes
+           Case{"cut \xF0\x9D\x95", "cut " + kBad + kBad + kBad},  // a sequence cut short
+           Case{"\x80x", kBad + "x"},                              // a stray continuation byte
+           Case{"\xC0\xAF", kBad + kBad},                          // an overlong '/'
+           Case{"\xED\xA0\x80", kBad + kBad + kBad},               // a surrogate (U+D800)
+           Case{"\xF4\x90\x80\x80", kBad + kBad + kBad + kBad},    // above U+10FFFF
+       }) {
+    EXPECT_EQ(ValidUtf8(c.in), c.out);
+  }
+  Router router = MakeRouter();
+  HttpResponse r = router.Dispatch(Req("GET", "/v2/nothing/\xFF\xFE"));
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(FaultString(r), "Resource not found: /v2/nothing/" + kBad + kBad);
+}
+
 }  // namespace
 }  // namespace bora::http
 

@@ -5,7 +5,6 @@
 #include <string_view>
 
 #include "common/http/fault.h"
-#include "common/json.h"
 
 namespace bora::http {
 namespace {
@@ -58,17 +57,6 @@ bool MoreSpecific(const std::vector<std::string>& a, const std::vector<std::stri
 }
 
 }  // namespace
-
-HttpResponse MistralFault(int status, std::string_view message) {
-  HttpResponse r;
-  r.status = status;
-  r.content_type = "application/json";
-  Json body = JsonObject{{"faultstring", std::string(message)},
-                         {"faultcode", status >= 500 ? "Server" : "Client"},
-                         {"debuginfo", nullptr}};
-  r.body = DumpJson(body);
-  return r;
-}
 
 void Router::Add(std::string method, std::string pattern, RouteHandler handler) {
   if (wrapper_) handler = wrapper_(pattern, std::move(handler));

@@ -6,6 +6,7 @@
 #include <set>
 #include <tuple>
 
+#include "common/http/fault.h"
 #include "common/ids.h"
 #include "ingest/api/mistral_format.h"
 #include "orchestrator/language/parser.h"
@@ -883,13 +884,18 @@ Json Catalog::Validate(std::string_view yaml_text, DocumentKind kind) const {
   // Bora's addition: each problem where it is, for editors and the console to mark the line.
   JsonArray located;
   for (const auto& e : errors) {
-    JsonObject o{{"line", e.location.line}, {"column", e.location.column}, {"message", e.message}};
-    if (!e.workflow.empty()) o["workflow"] = e.workflow;
-    if (!e.task.empty()) o["task"] = e.task;
+    // Messages quote snippets of the text, cut to a length (possibly inside a UTF-8 sequence), and
+    // names from it: the reply stays valid UTF-8 (found by tests/fuzz).
+    JsonObject o{{"line", e.location.line},
+                 {"column", e.location.column},
+                 {"message", http::ValidUtf8(e.message)}};
+    if (!e.workflow.empty()) o["workflow"] = http::ValidUtf8(e.workflow);
+    if (!e.task.empty()) o["task"] = http::ValidUtf8(e.task);
     located.emplace_back(std::move(o));
   }
-  return JsonObject{
-      {"valid", false}, {"error", doc.status().message()}, {"errors", std::move(located)}};
+  return JsonObject{{"valid", false},
+                    {"error", http::ValidUtf8(doc.status().message())},
+                    {"errors", std::move(located)}};
 }
 
 Status Catalog::Reload() {

@@ -152,7 +152,9 @@ HttpResponse CronTriggersApi::List(const HttpRequest& original) {
     auto t = CronTrigger::FromRecord(record);
     if (t.ok()) views.push_back(CronTriggerView(*t));
   }
-  return JsonReply(200, ApplyListQuery(std::move(views), *query, "cron_triggers", request));
+  auto page = TryApplyListQuery(std::move(views), *query, "cron_triggers", request);
+  if (!page.ok()) return FaultFrom(page.status());
+  return JsonReply(200, *page);
 }
 
 HttpResponse CronTriggersApi::Get(const HttpRequest&, const std::string& name_or_id) {

@@ -51,7 +51,10 @@ HttpResponse ListReply(const HttpRequest& r, const ApiContext& ctx,
   if (shape != nullptr) {
     for (auto& rec : shaped) rec = shape(rec);
   }
-  return JsonReply(200, ApplyListQuery(std::move(shaped), *query, collection, r));
+  // Checked as Mistral does: a `fields` name no record has is a 400, not a null member.
+  auto page = TryApplyListQuery(std::move(shaped), *query, collection, r);
+  if (!page.ok()) return FaultFrom(page.status());
+  return JsonReply(200, *page);
 }
 
 Json Collection(const std::string& name, const std::vector<Json>& records) {

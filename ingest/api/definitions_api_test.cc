@@ -324,6 +324,15 @@ TEST_F(DefinitionsApiTest, ListParamsSortLimitFieldsAndErrors) {
   EXPECT_EQ(Names(p, "workflows"), (std::vector<std::string>{"wf0", "wf1"}));
   EXPECT_TRUE(p.contains("next")) << page.body;
   EXPECT_FALSE(p.at("workflows").as_array()[0].as_object().contains("definition"));
+  // Found by tests/fuzz (schemathesis): an unknown `fields` name came back as a null member,
+  // outside the documented shape; Mistral answers 400 for it (workbooks and environments alike;
+  // checked, as Mistral does, only when the list has records).
+  for (const char* list : {"workflows", "actions"}) {
+    auto unknown = Call("GET", std::string("/v2/") + list + "?fields=name,bogus");
+    EXPECT_EQ(unknown.status, 400) << list << ": " << unknown.body;
+    // And, with it, an unknown marker is a 404 (Mistral's; openapi.json documents it).
+    EXPECT_EQ(Call("GET", std::string("/v2/") + list + "?marker=nope").status, 404) << list;
+  }
   auto filtered = Call("GET", "/v2/workflows?name=in:wf0,wf2");
   ASSERT_EQ(filtered.status, 200) << filtered.body;
   EXPECT_EQ(Names(BodyObject(filtered), "workflows").size(), 2u);
@@ -344,6 +353,10 @@ TEST_F(DefinitionsApiTest, ValidateEndpoints) {
       {"/v2/workbooks/validate", kTwoWorkflows, false},
       {"/v2/actions/validate", kActions, true},
       {"/v2/actions/validate", "version: '2.0'\na:\n  bass: std.echo\n", false},
+      // Found by tests/fuzz (schemathesis): the error quoted the text cut inside a 4-byte
+      // character, and the reply was no JSON a client could decode (BodyObject checks it is).
+      {"/v2/actions/validate", "𝕋𝕙𝕖 𝕢𝕦𝕚𝕔𝕜 𝕓𝕣𝕠𝕨𝕟 𝕗𝕠𝕩 𝕛𝕦𝕞𝕡𝕤 𝕠𝕧𝕖𝕣 𝕥𝕙𝕖 𝕝𝕒𝕫𝕪 𝕕𝕠𝕘", false},
+      {"/v2/workflows/validate", "𝕋𝕙𝕖 𝕢𝕦𝕚𝕔𝕜 𝕓𝕣𝕠𝕨𝕟 𝕗𝕠𝕩 𝕛𝕦𝕞𝕡𝕤 𝕠𝕧𝕖𝕣 𝕥𝕙𝕖 𝕝𝕒𝕫𝕪 𝕕𝕠𝕘", false},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.path) + " " + c.body);

@@ -2,11 +2,13 @@
 
 #include <string>
 
+#include "common/http/fault.h"
+
 namespace bora::api {
 
 http::HttpResponse Fault(int status, std::string_view message) {
   JsonObject o;
-  o["faultstring"] = std::string(message);
+  o["faultstring"] = http::ValidUtf8(message);  // often quotes the request: keep the JSON UTF-8
   o["faultcode"] = status >= 500 ? "Server" : "Client";
   o["debuginfo"] = nullptr;
   return JsonReply(status, o);

@@ -24,6 +24,15 @@ TEST(MistralFormatTest, FaultBodyAndCode) {
   }
 }
 
+// Found by tests/fuzz (schemathesis): a 400 quoted a snippet of the body cut inside a UTF-8
+// sequence (and a 404 a percent-decoded id), so the fault was no JSON text a client could decode.
+TEST(MistralFormatTest, FaultMessageIsValidUtf8) {
+  http::HttpResponse r = Fault(400, "got string '\xF0\x9D\x95\xBF\xF0\x9D...', id=\xFF");
+  Json body = Parse(r.body);  // Boost.JSON rejects invalid UTF-8
+  EXPECT_EQ(body.at("faultstring"),
+            Json("got string '\xF0\x9D\x95\xBF\xEF\xBF\xBD\xEF\xBF\xBD...', id=\xEF\xBF\xBD"));
+}
+
 TEST(MistralFormatTest, HttpStatusForEveryCode) {
   struct Case {
     Status status;
