@@ -19,7 +19,7 @@
 #include "common/metrics/metrics.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"bora: an event-driven workflow orchestrator for Mistral workflows"};
+  CLI::App app{"bora: an event-driven workflow orchestrator for Mistral workflows", "bora"};
   app.require_subcommand(1);
   // Every option's default shows in --help and in `bora config show` (set before any option).
   app.option_defaults()->always_capture_default();
