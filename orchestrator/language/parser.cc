@@ -50,7 +50,12 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 std::string Snippet(const YamlNode& node) {
   if (node.kind != YamlNode::Kind::kScalar) return std::string(YamlTypeName(node));
   std::string text = node.scalar.is_string() ? PythonRepr(node.scalar) : DumpJson(node.scalar);
-  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  if (text.size() > 60) {
+    // Cut at a character boundary: never inside a UTF-8 sequence (the message must stay UTF-8).
+    size_t cut = 57;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = text.substr(0, cut) + "...";
+  }
   return std::string(YamlTypeName(node)) + " " + text;
 }
 

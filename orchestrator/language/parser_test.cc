@@ -72,6 +72,32 @@ TEST(InlineParamsTest, CommandsAndValues) {
   }
 }
 
+// A long value quoted in an error is cut at a character boundary: the message stays UTF-8.
+TEST(ParserTest, QuotedValuesAreCutBetweenCharacters) {
+  std::string value = "x";  // so that byte 57 of the quoted text falls inside an "é"
+  for (int i = 0; i < 40; ++i) value += "\xc3\xa9";  // "é" x 40: 80 bytes
+  const std::string yaml =
+      "version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.noop\n"
+      "      wait-before: \"" +
+      value + "\"\n";
+  auto r = ParseDocument(yaml, {});
+  ASSERT_FALSE(r.ok());
+  const std::string& m = r.status().message();
+  EXPECT_NE(m.find("wait-before"), std::string::npos) << m;
+  EXPECT_NE(m.find("..."), std::string::npos) << m;
+  // Every multi-byte sequence in the message is complete.
+  for (size_t i = 0; i < m.size();) {
+    const unsigned char c = static_cast<unsigned char>(m[i]);
+    const size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    ASSERT_NE(len, 0u) << "a stray continuation byte at " << i << " in " << m;
+    ASSERT_LE(i + len, m.size()) << m;
+    for (size_t k = 1; k < len; ++k) {
+      ASSERT_EQ(static_cast<unsigned char>(m[i + k]) & 0xC0, 0x80) << "cut at " << i << ": " << m;
+    }
+    i += len;
+  }
+}
+
 TEST(ParserTest, TaskInlineParamsAndInput) {
   auto doc = MustParse(R"(
 version: '2.0'

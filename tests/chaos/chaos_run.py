@@ -15,7 +15,7 @@ retries (a failing task retried twice: it must end ERROR after exactly 3 attempt
 triggers (each CloudEvent sent twice: exactly one execution each).
 
 The faults, drawn by `random.Random(seed)` every 3..8 s: kill -9 of an orchestrator, worker or API
-process (restarted 0.5..3 s later), SIGSTOP of one for 1..6 s (then SIGCONT), a Kafka broker kill -9
+process (restarted 0.5..3 s later), SIGSTOP of one for 1..6 s (then SIGCONT; API processes too), a Kafka broker kill -9
 and restart, a redis-server kill -9 and restart. After the run every process is brought back and
 the checker waits for every execution to reach a final state, then asserts:
   - every execution the driver started exists and is final, in the state its kind must end in;
@@ -397,8 +397,8 @@ class Chaos:
 
     def fault(self) -> None:
         kind = self.rng.choice(["kill-orchestrator", "kill-orchestrator", "stop-orchestrator",
-                                "kill-worker", "stop-worker", "kill-api", "restart-kafka",
-                                "restart-redis"])
+                                "kill-worker", "stop-worker", "kill-api", "stop-api",
+                                "restart-kafka", "restart-redis"])
         hold = self.rng.uniform(0.5, 3.0)
         target = None
         if kind.endswith("orchestrator") or kind.endswith("worker") or kind.endswith("api"):
