@@ -1,6 +1,7 @@
 #include "common/disk/disk_db.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/options.h>
 #include <rocksdb/perf_level.h>
 #include <rocksdb/utilities/checkpoint.h>
@@ -9,6 +10,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
 #include <vector>
 
@@ -23,6 +26,44 @@ constexpr const char* kResourcesFamily = "resources";
 bool IsNoSpace(const rocksdb::Status& s) {
   return s.IsNoSpace() || s.ToString().find("No space left") != std::string::npos;
 }
+
+// RocksDB's own messages go to Bora's log, not to a LOG file in the data directory: a LOG file
+// shares the data directory's disk, and once a line failed to fit, RocksDB (Debian builds keep
+// its assertions) aborts the process on the next line it writes there, as a full disk is being
+// reported. Its info lines are Bora's debug lines; warnings and errors keep their level.
+class RocksLogger : public rocksdb::Logger {
+ public:
+  RocksLogger() : rocksdb::Logger(Level()) {}
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char line[1024];
+    int n = std::vsnprintf(line, sizeof(line), format, ap);
+    if (n < 0) return;
+    std::string_view text(line, std::min<size_t>(static_cast<size_t>(n), sizeof(line) - 1));
+    while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL &&
+        level != rocksdb::InfoLogLevel::HEADER_LEVEL) {
+      BORA_LOG_ERROR("rocksdb: {}", text);
+    } else if (level == rocksdb::InfoLogLevel::WARN_LEVEL) {
+      BORA_LOG_WARN("rocksdb: {}", text);
+    } else {
+      BORA_LOG_DEBUG("rocksdb: {}", text);
+    }
+  }
+
+ private:
+  // Info lines are formatted only when Bora logs at debug (RocksDB writes many).
+  static rocksdb::InfoLogLevel Level() {
+    return spdlog::default_logger_raw()->should_log(spdlog::level::debug)
+               ? rocksdb::InfoLogLevel::INFO_LEVEL
+               : rocksdb::InfoLogLevel::WARN_LEVEL;
+  }
+};
 }  // namespace
 
 Result<FsyncPolicy> ParseFsyncPolicy(std::string_view text) {
@@ -70,7 +111,7 @@ Result<std::shared_ptr<DiskDb>> DiskDb::Open(const DiskDbOptions& options) {
   o.create_missing_column_families = true;
   o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   o.max_background_jobs = 2;
-  o.keep_log_file_num = 4;  // RocksDB's LOG files
+  o.info_log = std::make_shared<RocksLogger>();
   // No preallocation of the write-ahead log: a write that does not fit fails there and then (disk
   // full is seen by the write that meets it, not some megabytes later, at a flush).
   o.allow_fallocate = false;

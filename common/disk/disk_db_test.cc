@@ -112,7 +112,9 @@ TEST(DiskBusTest, TrimmedMessagesStayGoneAndOffsetsDoNotRestart) {
   auto left = Drain(**bus, "g", {"t"});
   // Trims reach the disk in steps of kTrimStep messages: at most that many come back.
   EXPECT_LT(left.size(), static_cast<size_t>(DiskBusJournal::kTrimStep));
-  if (!left.empty()) EXPECT_EQ(left.back().offset, n - 1);
+  if (!left.empty()) {
+    EXPECT_EQ(left.back().offset, n - 1);
+  }
   EXPECT_EQ((*bus)->EndOffset({"t", 0}), n);
   ASSERT_TRUE((*bus)->Publish("t", "k", "after").ok());
   EXPECT_EQ((*bus)->EndOffset({"t", 0}), n + 1);
@@ -132,6 +134,21 @@ TEST(DiskDbTest, ASecondOpenIsRefusedNamingTheDirectory) {
   EXPECT_NE(second.status().message().find(dir.Sub("d")), std::string::npos);
   first.reset();
   EXPECT_TRUE(DiskDb::Open(o).ok());
+}
+
+// RocksDB writes no LOG file into the data directory: its messages go to Bora's log (a LOG line
+// that did not fit on a full disk made RocksDB abort the process at its next line).
+TEST(DiskDbTest, RocksDbKeepsNoLogFileInTheDataDirectory) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.Sub("d"));
+  ASSERT_NE(db, nullptr);
+  db.reset();
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.Sub("d"))) {
+    names.push_back(entry.path().filename().string());
+  }
+  EXPECT_FALSE(names.empty());
+  for (const auto& name : names) EXPECT_NE(name.rfind("LOG", 0), 0u) << name;
 }
 
 TEST(DiskDbTest, ANewerFormatIsRefused) {
