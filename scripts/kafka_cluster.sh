@@ -2,8 +2,8 @@
 # A local Apache Kafka cluster of three nodes for the distributed mode's tests and benchmarks: each node is
 # broker and controller (KRaft, `process.roles=broker,controller`) in a JVM of its own, the three form a static
 # 3-voter controller quorum, and topics default to replication factor 3 with min.insync.replicas=2 (the
-# internal topics too). Jars and tools as scripts/services.sh (scripts/kafka/common.sh); 127.0.0.1 only, free
-# ports, data in a private folder.
+# internal topics too). Jars and tools as scripts/services.sh (scripts/kafka/common.sh); 127.0.0.1 only (or
+# BORA_SERVICES_HOST, below), free ports, data in a private folder.
 #
 #   scripts/kafka_cluster.sh start     idempotent; formats the three nodes with one cluster id, starts them and
 #                                      waits until a metadata request lists 3 brokers; prints
@@ -17,6 +17,8 @@
 # The folder is "$BORA_SERVICES_DIR/kafka-cluster" (BORA_SERVICES_DIR as in scripts/services.sh, default
 # /tmp/bora-services-$UID). Each node gets -Xmx384m (three JVMs share the machine with everything else);
 # BORA_KAFKA_JVM_OPTS replaces the JVM options, BORA_KAFKA_PROPS adds properties (as in scripts/services.sh).
+# BORA_SERVICES_HOST (default 127.0.0.1): the address the nodes listen on and advertise, and the export line
+# names (as in scripts/services.sh; the same value for every call on one folder).
 # A node killed with kill -9 is fenced by the controllers after broker.session.timeout.ms (4 s here, 9 s by
 # default): its partitions then get new leaders among the in-sync replicas.
 set -euo pipefail
@@ -27,12 +29,13 @@ dir="${BORA_SERVICES_DIR:-/tmp/bora-services-$(id -u)}/kafka-cluster"
 source "$here/kafka/common.sh"
 nodes="1 2 3"
 jvm_opts="-Xmx384m -Xms128m -XX:+UseG1GC"
+host="${BORA_SERVICES_HOST:-127.0.0.1}"
 
 log() { echo "kafka-cluster: $*" >&2; }
 
 bootstrap() {
   local n out=""
-  for n in $nodes; do out="${out:+$out,}127.0.0.1:$(cat "$dir/node$n.port")"; done
+  for n in $nodes; do out="${out:+$out,}$host:$(cat "$dir/node$n.port")"; done
   echo "$out"
 }
 
@@ -66,7 +69,7 @@ pick_ports() {
 
 write_props() {
   local n=$1 voters="" m
-  for m in $nodes; do voters="${voters:+$voters,}$m@127.0.0.1:$(cat "$dir/node$m.cport")"; done
+  for m in $nodes; do voters="${voters:+$voters,}$m@$host:$(cat "$dir/node$m.cport")"; done
   local port cport
   port="$(cat "$dir/node$n.port")"
   cport="$(cat "$dir/node$n.cport")"
@@ -74,8 +77,8 @@ write_props() {
   cat >"$dir/node$n/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=$n
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://$host:$port,CONTROLLER://$host:$cport
+advertised.listeners=PLAINTEXT://$host:$port
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 controller.quorum.voters=$voters

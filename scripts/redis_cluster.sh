@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A local Redis Cluster for tests and benchmarks: six redis-server (--cluster-enabled yes, 3 masters + 3
-# replicas, --cluster-node-timeout 2000) on free loopback ports, data in a private folder, created with
-# `redis-cli --cluster create --cluster-replicas 1`.
+# replicas, --cluster-node-timeout 2000) on free loopback ports (BORA_SERVICES_HOST below), data in a private
+# folder, created with `redis-cli --cluster create --cluster-replicas 1`.
 #
 #   scripts/redis_cluster.sh start         idempotent; waits until every node says cluster_state:ok, every
 #                                          slot is covered and every master has its replica online; prints
@@ -17,19 +17,22 @@
 #                                          run, every master has a synced replica (after a revive)
 #
 # BORA_REDIS_CLUSTER_DIR (default /tmp/bora-redis-cluster-$UID) holds pid files, ports, logs and data.
+# BORA_SERVICES_HOST (default 127.0.0.1): the address the nodes bind to and announce, and the export line names
+# (as in scripts/services.sh: other than 127.0.0.1 with --protected-mode no; the same value for every call).
 set -euo pipefail
 
 dir="${BORA_REDIS_CLUSTER_DIR:-/tmp/bora-redis-cluster-$(id -u)}"
+host="${BORA_SERVICES_HOST:-127.0.0.1}"
 log() { echo "redis-cluster: $*" >&2; }
 
 # Two free loopback ports (the node's and its cluster bus's).
 free_ports() {
-  python3 - "$1" <<'PY'
+  python3 - "$1" "$host" <<'PY'
 import socket, sys
 socks = []
 for _ in range(int(sys.argv[1])):
     s = socket.socket()
-    s.bind(("127.0.0.1", 0))
+    s.bind((sys.argv[2], 0))
     socks.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 for s in socks:
@@ -37,15 +40,16 @@ for s in socks:
 PY
 }
 
-cli() { local port=$1; shift; redis-cli -h 127.0.0.1 -p "$port" "$@" 2>/dev/null; }
+cli() { local port=$1; shift; redis-cli -h "$host" -p "$port" "$@" 2>/dev/null; }
 alive_port() { local f="$dir/nodes/$1/pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
 ports() { [ -f "$dir/ports" ] && cat "$dir/ports"; }
 live_ports() { local p; for p in $(ports); do if alive_port "$p"; then echo "$p"; fi; done; }
 
 run_node() {
-  local port=$1 bus
+  local port=$1 bus open=()
   bus="$(cat "$dir/nodes/$port/bus")"
-  redis-server --port "$port" --cluster-port "$bus" --bind 127.0.0.1 --cluster-enabled yes \
+  if [ "$host" != 127.0.0.1 ]; then open=(--protected-mode no --cluster-announce-ip "$host"); fi
+  redis-server --port "$port" --cluster-port "$bus" --bind "$host" "${open[@]}" --cluster-enabled yes \
     --cluster-config-file "$dir/nodes/$port/nodes.conf" --cluster-node-timeout 2000 \
     --dir "$dir/nodes/$port" --save "" --appendonly no --daemonize yes \
     --pidfile "$dir/nodes/$port/pid" --logfile "$dir/nodes/$port/log" >/dev/null 9>&-  # not our lock
@@ -103,7 +107,7 @@ replicas_synced() {
 print_env() {
   local p list=""
   [ -n "$(live_ports)" ] || return 1
-  for p in $(live_ports); do list="$list${list:+,}127.0.0.1:$p"; done
+  for p in $(live_ports); do list="$list${list:+,}$host:$p"; done
   echo "export BORA_REDIS_CLUSTER=redis+cluster://$list"
 }
 
@@ -122,7 +126,7 @@ start() {
     echo "$bus" >"$dir/nodes/$p/bus"
     echo "$p" >>"$dir/ports"
     run_node "$p"
-    addrs="$addrs 127.0.0.1:$p"
+    addrs="$addrs $host:$p"
   done
   # shellcheck disable=SC2086  # one argument per node
   redis-cli --cluster create $addrs --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1 || {

@@ -3,7 +3,8 @@
 #   - redis-server from Debian, on a free loopback port, data in a private temporary folder;
 #   - an Apache Kafka 4.x broker in KRaft combined mode (broker + controller in one JVM), its jars resolved
 #     from Maven Central by the machine's Maven into a cache outside the repo (scripts/kafka/pom.xml pins the
-#     version), run on the machine's Java, listening on 127.0.0.1 only, data in a private temporary folder.
+#     version), run on the machine's Java, listening on 127.0.0.1 only, data in a private temporary folder
+#     (both on another address with BORA_SERVICES_HOST, below).
 #
 #   scripts/services.sh start   idempotent; waits for real readiness (PING, a metadata request); prints
 #                               `export BORA_REDIS=... BORA_KAFKA=...` lines
@@ -20,6 +21,11 @@
 # $BORA_SERVICES_DIR/redis-cluster; env prints BORA_REDIS_CLUSTER).
 # BORA_KAFKA_JVM_OPTS replaces the broker's JVM options (heap and garbage collector, see run_kafka).
 # BORA_KAFKA_PROPS adds broker properties (space-separated key=value; a key given twice: the last wins).
+# BORA_SERVICES_HOST (default 127.0.0.1) is the address every service binds to, advertises (Kafka) or announces
+# (Redis Cluster) and the export lines name: an address of this machine, e.g. the bridge of
+# tests/chaos/netns.py, so processes in other network namespaces reach the services too. Other than 127.0.0.1,
+# Redis runs with --protected-mode no (it refuses non-loopback clients without a password otherwise). Give the
+# same value to every call on one BORA_SERVICES_DIR (env, kill, revive).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -27,10 +33,11 @@ dir="${BORA_SERVICES_DIR:-/tmp/bora-services-$(id -u)}"
 # shellcheck source=scripts/kafka/common.sh
 source "$here/kafka/common.sh"
 which_services="${BORA_SERVICES:-redis kafka}"
+host="${BORA_SERVICES_HOST:-127.0.0.1}"
 
 log() { echo "services: $*" >&2; }
 
-redis_ready() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = "PONG" ]; }
+redis_ready() { [ "$(redis-cli -h "$host" -p "$1" ping 2>/dev/null)" = "PONG" ]; }
 
 start_redis() {
   mkdir -p "$dir/redis"
@@ -43,12 +50,13 @@ start_redis() {
 }
 
 run_redis() {
-  local port=$1 aof=no
+  local port=$1 aof=no open=()
   if [ "${BORA_REDIS_AOF:-0}" = 1 ]; then aof=yes; fi
-  redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/redis" --save "" --appendonly "$aof" \
+  if [ "$host" != 127.0.0.1 ]; then open=(--protected-mode no); fi
+  redis-server --port "$port" --bind "$host" "${open[@]}" --dir "$dir/redis" --save "" --appendonly "$aof" \
     --appendfsync everysec --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >/dev/null
   for _ in $(seq 1 100); do
-    if redis_ready "$port"; then log "redis ready on 127.0.0.1:$port"; return 0; fi
+    if redis_ready "$port"; then log "redis ready on $host:$port"; return 0; fi
     sleep 0.1
   done
   log "redis did not become ready; see $dir/redis.log"
@@ -57,7 +65,7 @@ run_redis() {
 
 start_kafka() {
   mkdir -p "$dir/kafka"
-  if alive "$dir/kafka.pid" && kafka_ready "127.0.0.1:$(cat "$dir/kafka.port")"; then return 0; fi
+  if alive "$dir/kafka.pid" && kafka_ready "$host:$(cat "$dir/kafka.port")"; then return 0; fi
   fetch_kafka
   local port cport
   port="$(free_port)"
@@ -68,11 +76,11 @@ start_kafka() {
   cat >"$dir/kafka/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://$host:$port,CONTROLLER://$host:$cport
+advertised.listeners=PLAINTEXT://$host:$port
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-controller.quorum.bootstrap.servers=127.0.0.1:$cport
+controller.quorum.bootstrap.servers=$host:$cport
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/kafka/data
 num.partitions=8
@@ -107,7 +115,7 @@ run_kafka() {
   echo $! >"$dir/kafka.pid"
   for _ in $(seq 1 120); do
     if ! alive "$dir/kafka.pid"; then log "kafka exited; see $dir/kafka.log"; exit 1; fi
-    if kafka_ready "127.0.0.1:$port"; then log "kafka ready on 127.0.0.1:$port"; return 0; fi
+    if kafka_ready "$host:$port"; then log "kafka ready on $host:$port"; return 0; fi
     sleep 0.5
   done
   log "kafka did not become ready; see $dir/kafka.log"
@@ -125,10 +133,10 @@ print_env() {
   local ok=0
   if [ -f "$dir/redis-cluster/ports" ]; then redis_cluster env || ok=1; fi
   if alive "$dir/redis.pid"; then
-    echo "export BORA_REDIS=redis://127.0.0.1:$(cat "$dir/redis.port")"
+    echo "export BORA_REDIS=redis://$host:$(cat "$dir/redis.port")"
   else ok=1; fi
   if alive "$dir/kafka.pid"; then
-    echo "export BORA_KAFKA=127.0.0.1:$(cat "$dir/kafka.port")"
+    echo "export BORA_KAFKA=$host:$(cat "$dir/kafka.port")"
   else ok=1; fi
   return $ok
 }

@@ -11,7 +11,7 @@ PACKAGES=(
   librdkafka-dev libhiredis-dev libsimdjson-dev prometheus-cpp-dev libjemalloc-dev
   libyaml-cpp-dev libspdlog-dev libcli11-dev libcurl4-openssl-dev libssh-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev duktape-dev librocksdb-dev libsqlite3-dev libre2-dev
-  python3 python3-venv redis-server default-jre-headless maven
+  python3 python3-venv redis-server default-jre-headless maven iproute2
   python3-mistralclient wrk prometheus
   zsh man-db adduser systemd
   chromium

@@ -2,7 +2,7 @@
 # fetched and how its tools run. Sourced, not run. The sourcing script defines `log` and sets `dir` (its
 # private folder); these helpers write log4j2.properties into "$dir/kafka" and read nothing else of it.
 #
-#   free_port                      a free TCP port on 127.0.0.1
+#   free_port                      a free TCP port on $BORA_SERVICES_HOST (default 127.0.0.1)
 #   alive PIDFILE                  the process of PIDFILE runs
 #   fetch_kafka                    resolves the broker jars from Maven Central into $kafka_libs (once)
 #   kafka_write_log4j              writes "$dir/kafka/log4j2.properties" (WARN and above, to stderr)
@@ -17,10 +17,10 @@ kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$kaf
 kafka_libs="$cache/kafka-$kafka_version/libs"
 
 free_port() {
-  python3 - <<'PY'
-import socket
+  python3 - "${BORA_SERVICES_HOST:-127.0.0.1}" <<'PY'
+import socket, sys
 s = socket.socket()
-s.bind(("127.0.0.1", 0))
+s.bind((sys.argv[1], 0))
 print(s.getsockname()[1])
 s.close()
 PY
