@@ -15,10 +15,12 @@ sub-workflow executions (found through the StartExecution messages that name a p
   - every action execution with one or more results on the topic (redelivery makes duplicates normal)
     is shown once by the REST API, in its task's listing, final, with the state and output of its first
     result (the one the engine applies; later ones are ignored): a result the engine never applied is lost;
-  - a result is on the partition of its execution's other events (a result elsewhere never reaches it).
+  - every event is keyed by its execution id and on the partition Kafka's murmur2 gives that key
+    (the partitioner every producer must use): an event elsewhere never reaches its execution.
 
 What was trimmed by retention (a log start offset above 0) cannot be checked: it is reported in the
-stats, and a missing message that may have been trimmed is counted as unverifiable, not as lost.
+stats, and a message missing from an execution's trimmed events partition is counted as unverifiable,
+not as lost.
 
 Usage by hand: topic_checker.py --bootstrap HOST:PORT --prefix P --api http://127.0.0.1:PORT
 [--execution ID ...] (without --execution, every execution seen on the topics is checked).
@@ -49,6 +51,33 @@ def events_topic(prefix: str) -> str:
 
 def actions_topic_prefix(prefix: str) -> str:
     return f"{prefix}bora.actions."
+
+
+def murmur2_partition(key: str, partitions: int) -> int:
+    """The partition Kafka's murmur2 partitioner (Java's default, librdkafka's murmur2_random, which
+    every producer of Bora's topics must use) gives `key`."""
+    data = key.encode("utf-8")
+    m, mask = 0x5BD1E995, 0xFFFFFFFF
+    h = (0x9747B28C ^ len(data)) & mask
+    whole = len(data) & ~3
+    for i in range(0, whole, 4):
+        k = int.from_bytes(data[i:i + 4], "little")
+        k = (k * m) & mask
+        k ^= k >> 24
+        k = (k * m) & mask
+        h = ((h * m) & mask) ^ k
+    tail = data[whole:]
+    if len(tail) == 3:
+        h ^= tail[2] << 16
+    if len(tail) >= 2:
+        h ^= tail[1] << 8
+    if tail:
+        h ^= tail[0]
+        h = (h * m) & mask
+    h ^= h >> 13
+    h = (h * m) & mask
+    h ^= h >> 15
+    return (h & 0x7FFFFFFF) % partitions
 
 
 class Message:
@@ -192,7 +221,13 @@ def check_topics(bootstrap: str, prefix: str, api_call: ApiCall,
     starts: Dict[str, List[Message]] = {}  # execution id -> its StartExecution messages
     results: Dict[str, List[Message]] = {}  # action execution id -> its ActionCompleted messages
     runs: Dict[str, List[Message]] = {}  # action execution id -> its RunAction messages
-    partition_of: Dict[str, Set[int]] = {}  # execution id -> partitions of its non-result events
+    ev_partitions = per_topic.get(ev_topic, {}).get("partitions", 0)
+    # Events partitions whose start was trimmed: a message missing there may have been trimmed.
+    trimmed = set(per_topic.get(ev_topic, {}).get("trimmed", {}))
+
+    def events_partition(eid: str) -> int:
+        return murmur2_partition(eid, ev_partitions) if ev_partitions else -1
+
     for m in messages:
         if m.doc is None:
             stats["undecodable"] += 1
@@ -204,13 +239,15 @@ def check_topics(bootstrap: str, prefix: str, api_call: ApiCall,
         if not isinstance(eid, str) or not eid:
             problems.append(f"{m.where()}: {kind} without an execution_id")
             continue
+        # Any partition of a pool's topic reaches a worker; an event must be on its execution's.
+        if m.topic == ev_topic and (m.key != eid or m.partition != events_partition(eid)):
+            problems.append(f"{m.where()}: {kind} of execution {eid} under key {m.key!r}: not on "
+                            f"the partition of its execution (murmur2), it never reaches it")
         if m.topic == ev_topic:
             if kind == "ActionCompleted":
                 results.setdefault(str(m.doc.get("action_execution_id")), []).append(m)
-            else:
-                partition_of.setdefault(eid, set()).add(m.partition)
-                if kind == "StartExecution":
-                    starts.setdefault(eid, []).append(m)
+            elif kind == "StartExecution":
+                starts.setdefault(eid, []).append(m)
         elif kind == "RunAction":
             runs.setdefault(str(m.doc.get("action_execution_id")), []).append(m)
         else:
@@ -232,7 +269,6 @@ def check_topics(bootstrap: str, prefix: str, api_call: ApiCall,
                                             doc.get("root_execution_id") in relevant):
                     relevant.add(eid)
                     grew = True
-    events_trimmed = bool(per_topic.get(ev_topic, {}).get("trimmed"))
     actions_trimmed = any(st.get("trimmed") for t, st in per_topic.items() if t != ev_topic)
     unverifiable = 0
 
@@ -252,7 +288,7 @@ def check_topics(bootstrap: str, prefix: str, api_call: ApiCall,
         stats["start_redeliveries"] += max(0, len(ms) - 1)
         ex = execution(eid)
         if not ms:
-            if events_trimmed:
+            if events_partition(eid) in trimmed:
                 unverifiable += 1
             else:
                 problems.append(f"execution {eid}: no StartExecution on {ev_topic}")
@@ -309,7 +345,7 @@ def check_topics(bootstrap: str, prefix: str, api_call: ApiCall,
         if (a is not None and a.get("state") == "CANCELLED") or (
                 ex is not None and ex.get("state") == "CANCELLED"):
             continue
-        if events_trimmed:
+        if events_partition(doc["execution_id"]) in trimmed:
             unverifiable += 1
             continue
         problems.append(f"action execution {aid} ({doc.get('action_name')}, task "
@@ -326,12 +362,9 @@ def check_topics(bootstrap: str, prefix: str, api_call: ApiCall,
             continue
         stats["results"] += 1
         stats["result_redeliveries"] += len(ms) - 1
-        parts = {m.partition for m in ms} | partition_of.get(eid, set())
-        if len(parts) > 1:
-            problems.append(f"action execution {aid}: results on partitions "
-                            f"{sorted(m.partition for m in ms)}, its execution {eid}'s events on "
-                            f"{sorted(partition_of.get(eid, set()))}")
-        first = min(ms, key=lambda m: (m.partition, m.offset))
+        # The engine applies the first one on the execution's partition (others never reach it).
+        routed = [m for m in ms if m.partition == events_partition(eid)] or ms
+        first = min(routed, key=lambda m: (m.partition, m.offset))
         a = rest_action(aid, str(doc.get("task_execution_id")))
         if a is None:
             problems.append(f"action execution {aid} (execution {eid}): result at {first.where()} "

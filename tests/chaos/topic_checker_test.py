@@ -10,9 +10,13 @@ sub-workflows) and retried failing task to the end, then:
   1. the checker reports no problem and counts exactly the RunActions and results those executions
      made (sub-workflows' included);
   2. after publishing a RunAction for a made-up action execution of a real execution on a pool nobody
-     serves (its result never comes), a result for an action execution no execution has, and a
-     second, different result for a real action execution (a redelivery: the engine keeps the
-     first), the checker reports exactly the first two and counts the redelivery.
+     serves (its result never comes), a result for an action execution no execution has, a second,
+     different result for a real action execution (a redelivery: the engine keeps the first) and a
+     copy of a result on another partition than its execution's, the checker reports exactly the
+     lost, the unknown and the misrouted result, and counts the two redeliveries;
+  3. after the chain's events partition is trimmed (delete_records, as retention would), it reports
+     the partition's log start, counts what it cannot check as unverifiable, and no longer reports
+     the lost result there: what is elsewhere is still reported.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -70,7 +74,8 @@ def wait_final(api: Any, eid: str, deadline: float) -> Dict[str, Any]:
         time.sleep(0.2)  # polling the execution until it ends, bounded by the deadline
 
 
-def publish(bootstrap: str, topic: str, key: str, doc: Dict[str, Any]) -> None:
+def publish(bootstrap: str, topic: str, key: str, doc: Dict[str, Any],
+            partition: Optional[int] = None) -> None:
     from confluent_kafka import KafkaError, KafkaException, Producer  # type: ignore[import-not-found]
     from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[import-not-found]
 
@@ -85,7 +90,8 @@ def publish(bootstrap: str, topic: str, key: str, doc: Dict[str, Any]) -> None:
     # murmur2_random, as Bora's producers: the message lands on its execution's partition.
     producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random"})
     errors: List[str] = []
-    producer.produce(topic, key=key.encode(), value=json.dumps(doc).encode(),
+    where = {} if partition is None else {"partition": partition}
+    producer.produce(topic, key=key.encode(), value=json.dumps(doc).encode(), **where,
                      on_delivery=lambda err, _msg: errors.append(str(err)) if err else None)
     if producer.flush(30) != 0 or errors:
         raise RuntimeError(f"could not publish to {topic}: {errors}")
@@ -158,25 +164,65 @@ def run(bora: str, kafka: str, redis: str, workdir: str, procs: List[chaos_run.P
         "task_execution_id": "no-such-task", "action_execution_id": unknown_aid,
         "result": "success", "data": 7})
     # A redelivered result with other data: normal (counted), the first one is what was applied.
-    status, reply = api("GET", f"/v2/tasks/{task['id']}/action_executions")
-    real_aid = reply["action_executions"][0]["id"]
-    publish(kafka, f"{prefix}bora.events", chain, {
-        "schema_version": 1, "type": "ActionCompleted", "execution_id": chain,
-        "task_execution_id": task["id"], "action_execution_id": real_aid,
-        "result": "error", "data": "a late second result"})
+    status, reply = api("GET", f"/v2/tasks/{task['id']}/action_executions?include_output=true")
+    real = reply["action_executions"][0]
+    result = {"schema_version": 1, "type": "ActionCompleted", "execution_id": chain,
+              "task_execution_id": task["id"], "action_execution_id": real["id"],
+              "result": "error", "data": "a late second result"}
+    publish(kafka, f"{prefix}bora.events", chain, result)
+    # The same result again, on another partition than its execution's: it can never be applied.
+    right = topic_checker.murmur2_partition(chain, 4)
+    publish(kafka, f"{prefix}bora.events", chain,
+            dict(result, result="success", data=json.loads(real["output"])["result"]),
+            partition=(right + 1) % 4)
     report = topic_checker.check_topics(kafka, prefix, api, ids)
     problems = report["problems"]
     log(f"after the injection: problems {json.dumps(problems, indent=1)}")
-    lost = [p for p in problems if lost_aid in p and "no result" in p]
-    unknown = [p for p in problems if unknown_aid in p and "never applied" in p]
-    if len(problems) != 2 or len(lost) != 1 or len(unknown) != 1:
-        failures.append(f"injected a lost result ({lost_aid}) and an unknown one "
-                        f"({unknown_aid}); the checker reported {problems}")
+    caught = {
+        "lost": [p for p in problems if lost_aid in p and "no result" in p],
+        "unknown": [p for p in problems if unknown_aid in p and "never applied" in p],
+        "misrouted": [p for p in problems if f"[{(right + 1) % 4}]@" in p and "not on the" in p],
+    }
+    if len(problems) != 3 or any(len(v) != 1 for v in caught.values()):
+        failures.append(f"injected a lost result ({lost_aid}), an unknown one ({unknown_aid}) and a "
+                        f"misrouted one; the checker reported {problems}")
     if report["stats"]["run_actions"] != want_runs + 1 or \
-            report["stats"]["result_redeliveries"] != 1:
-        failures.append(f"the injected RunAction or redelivered result was not counted: "
+            report["stats"]["result_redeliveries"] != 2:
+        failures.append(f"the injected RunAction or redelivered results were not counted: "
                         f"{report['stats']}")
+
+    # 3. Retention: the chain's events partition trimmed to its end. What was there cannot be
+    # checked (its lost RunAction is unverifiable now), what is elsewhere still is.
+    check_trimmed(kafka, prefix, api, ids, right, problems, lost_aid, failures)
     return failures
+
+
+def check_trimmed(kafka: str, prefix: str, api: Any, ids: List[str], partition: int,
+                  before: List[str], lost_aid: str, failures: List[str]) -> None:
+    """Trims `partition` of the events topic to its end: the problems `before` stay reported, but
+    the lost result of `lost_aid` (on that partition) and any problem at a trimmed message go."""
+    from confluent_kafka import TopicPartition  # type: ignore[import-not-found]
+    from confluent_kafka.admin import AdminClient  # type: ignore[import-not-found]
+
+    topic = f"{prefix}bora.events"
+    admin = AdminClient({"bootstrap.servers": kafka})
+    # OFFSET_END (-1): delete every record there is now.
+    futures = admin.delete_records([TopicPartition(topic, partition, -1)])
+    for f in futures.values():
+        f.result(timeout=30)
+    report = topic_checker.check_topics(kafka, prefix, api, ids)
+    problems, stats = report["problems"], report["stats"]
+    log(f"after trimming {topic}[{partition}]: trimmed {stats['topics'][topic]['trimmed']}, "
+        f"unverifiable {stats['unverifiable']}, problems {json.dumps(problems, indent=1)}")
+    if str(partition) not in map(str, stats["topics"][topic]["trimmed"]):
+        failures.append(f"trimmed {topic}[{partition}]; the checker reports {stats['topics']}")
+    if stats["unverifiable"] == 0:
+        failures.append("after trimming, nothing counted as unverifiable")
+    topic_at = f"{topic}[{partition}]@"
+    expected = [p for p in before if lost_aid not in p and topic_at not in p]
+    if sorted(problems) != sorted(expected):
+        failures.append(f"after trimming {topic}[{partition}], expected {expected}; "
+                        f"the checker reported {problems}")
 
 
 def main() -> int:
@@ -208,8 +254,8 @@ def main() -> int:
     if failures:
         log("FAIL:\n  " + "\n  ".join(failures))
         return 1
-    log("PASS: the checker read the topics, found nothing on a clean run and exactly the two "
-        "injected problems")
+    log("PASS: the checker read the topics, found nothing on a clean run, exactly the injected "
+        "problems, and told trimmed from lost")
     return 0
 
 
