@@ -112,9 +112,13 @@ class Message:
 def read_topics(bootstrap: str, topics: List[str], timeout_s: float = 300.0,
                 config: Optional[Dict[str, Any]] = None) -> Tuple[List[Message], Dict[str, Any]]:
     """Every message of every partition of `topics`, from the log start to the end offsets read
-    first. Returns the messages (in partition order) and, per topic, the partitions, messages read and
-    the offsets trimmed (log start offsets above 0)."""
-    from confluent_kafka import Consumer, KafkaError, TopicPartition  # type: ignore[import-not-found]
+    first. Returns the messages (in partition order) and, per topic, the partitions, messages read
+    and the offsets trimmed (log start offsets above 0)."""
+    from confluent_kafka import (  # type: ignore[import-not-found]
+        Consumer,
+        KafkaError,
+        TopicPartition,
+    )
 
     consumer = Consumer({
         "bootstrap.servers": bootstrap,
@@ -208,10 +212,11 @@ def list_all(api_call: ApiCall, path: str, collection: str) -> Optional[List[Dic
 def check_topics(bootstrap: str, prefix: str, api_call: ApiCall,
                  executions: Optional[List[str]] = None,
                  kafka_config: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """Reads the topics of deployment `prefix` and cross-checks them with the REST API (api_call(method,
-    path) -> (status, json), as chaos_run.py's Api.call). `executions`: the ids a driver started (their
-    sub-workflow executions are added); None checks every execution seen on the topics. Call it when
-    those executions are final. Returns {"stats": {...}, "problems": [str, ...]}."""
+    """Reads the topics of deployment `prefix` and cross-checks them with the REST API
+    (api_call(method, path) -> (status, json), as chaos_run.py's Api.call). `executions`: the ids a
+    driver started (their sub-workflow executions are added); None checks every execution seen on
+    the topics. Call it when those executions are final. Returns {"stats": {...}, "problems":
+    [str, ...]}."""
     problems: List[str] = []
     topics = [events_topic(prefix)] + list_actions_topics(bootstrap, prefix)
     messages, per_topic = read_topics(bootstrap, topics, config=kafka_config)
@@ -325,8 +330,9 @@ def check_topics(bootstrap: str, prefix: str, api_call: ApiCall,
             status, reply = _get(api_call, f"/v2/action_executions/{aid}")
             if status == 200:
                 rest_actions[aid] = [reply]
-                problems.append(f"action execution {aid}: in task {reply.get('task_execution_id')}, "
-                                f"not in task {task_id} its messages name")
+                problems.append(f"action execution {aid}: in task "
+                                f"{reply.get('task_execution_id')}, not in task {task_id} its "
+                                f"messages name")
         found = rest_actions.get(aid)
         return found[0] if found else None
 

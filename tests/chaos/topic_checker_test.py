@@ -38,8 +38,8 @@ sys.path.insert(0, HERE)
 import chaos_run  # noqa: E402
 import topic_checker  # noqa: E402
 
-# The chaos run's workflows (chaos_run.WORKFLOWS). kind -> (workflow, input, final state, the RunActions
-# one execution makes, its sub-workflows' included).
+# The chaos run's workflows (chaos_run.WORKFLOWS). kind -> (workflow, input, final state, the
+# RunActions one execution makes, its sub-workflows' included).
 KINDS = {
     "chain": ("chaos_chain", {}, "SUCCESS", 5),
     "join": ("chaos_join", {}, "SUCCESS", 4),
@@ -76,7 +76,11 @@ def wait_final(api: Any, eid: str, deadline: float) -> Dict[str, Any]:
 
 def publish(bootstrap: str, topic: str, key: str, doc: Dict[str, Any],
             partition: Optional[int] = None) -> None:
-    from confluent_kafka import KafkaError, KafkaException, Producer  # type: ignore[import-not-found]
+    from confluent_kafka import (  # type: ignore[import-not-found]
+        KafkaError,
+        KafkaException,
+        Producer,
+    )
     from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[import-not-found]
 
     # The topic of a pool nobody serves is created here, as a worker of that pool would.
@@ -184,8 +188,8 @@ def run(bora: str, kafka: str, redis: str, workdir: str, procs: List[chaos_run.P
         "misrouted": [p for p in problems if f"[{(right + 1) % 4}]@" in p and "not on the" in p],
     }
     if len(problems) != 3 or any(len(v) != 1 for v in caught.values()):
-        failures.append(f"injected a lost result ({lost_aid}), an unknown one ({unknown_aid}) and a "
-                        f"misrouted one; the checker reported {problems}")
+        failures.append(f"injected a lost result ({lost_aid}), an unknown one ({unknown_aid}) "
+                        f"and a misrouted one; the checker reported {problems}")
     if report["stats"]["run_actions"] != want_runs + 1 or \
             report["stats"]["result_redeliveries"] != 2:
         failures.append(f"the injected RunAction or redelivered results were not counted: "
