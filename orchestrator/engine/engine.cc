@@ -8,7 +8,7 @@ namespace bora::engine {
 Json Runner::TaskSpecJson(const std::string& name) const {
   JsonObject o;
   o["name"] = name;
-  const lang::TaskSpec* ts = spec_->FindTask(name);
+  const lang::TaskSpec* ts = spec_ ? spec_->FindTask(name) : nullptr;
   if (ts == nullptr) return o;
   o["description"] = ts->description;
   JsonArray tags;
@@ -274,7 +274,19 @@ Status Engine::Apply(ExecutionState& state, const Event& event, TimestampUs now,
   auto spec = definitions_->FindWorkflow(state.workflow_name, state.workflow_namespace);
   if (!spec && !state.workflow_namespace.empty())
     spec = definitions_->FindWorkflow(state.workflow_name, "");
-  if (!spec) return NotFound("workflow definition " + state.workflow_name + " not found");
+  if (!spec) {
+    Runner r(this, definitions_, actions_, state, nullptr, now, out);
+    TimestampUs previous_update = state.updated_at;
+    state.updated_at = now;
+    Status status =
+        r.OnDefinitionGone(event, "Workflow definition '" + state.workflow_name + "'" +
+                                      (state.workflow_namespace.empty()
+                                           ? std::string()
+                                           : " in namespace '" + state.workflow_namespace + "'") +
+                                      " was deleted while the execution ran; it cannot go on");
+    if (!status.ok()) state.updated_at = previous_update;
+    return status;
+  }
   Runner r(this, definitions_, actions_, state, spec, now, out);
   TimestampUs previous_update = state.updated_at;
   state.updated_at = now;

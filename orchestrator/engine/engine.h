@@ -50,7 +50,8 @@ class MemoryDefinitions final : public Definitions {
   // Convenience: parses YAML text and adds it.
   Status AddYaml(std::string_view yaml_text, const std::string& namespace_name = "");
   // Unregisters one workflow / ad-hoc action by its full name ("wb.wf" inside workbooks) in
-  // `namespace_name`; true if it was registered. Executions already holding the spec keep it.
+  // `namespace_name`; true if it was registered. Executions of it still running fail at their next
+  // event (Engine::Apply).
   bool RemoveWorkflow(std::string_view full_name, std::string_view namespace_name = "");
   bool RemoveAction(std::string_view full_name, std::string_view namespace_name = "");
 
@@ -107,6 +108,10 @@ class Engine {
   // running execution...) return kFailedPrecondition and change nothing. Events for finished
   // executions that are no longer relevant (late action completions, stale timers) are accepted and
   // recorded, returning OK. Any non-OK return leaves `state` unchanged and `out` untouched.
+  //
+  // An event for an execution whose workflow definition is gone (deleted while it ran) records an
+  // action result on its action execution and fails the execution (unfinished tasks ERROR), naming
+  // the deleted definition: it cannot go on, and waiting would hang it without a word.
   Status Apply(ExecutionState& state, const Event& event, TimestampUs now,
                std::vector<Command>* out) const;
 

@@ -254,6 +254,64 @@ TEST(EngineTest, ErrorPathsOfApply) {
   EXPECT_EQ(engine.Apply(st, start, 0, &out).code(), StatusCode::kInvalidArgument);
 }
 
+// The definition deleted while an execution runs: the next event records the action's result and
+// fails the execution naming the definition (before, every event was refused: the execution hung).
+TEST(EngineTest, AnExecutionWhoseDefinitionIsDeletedFailsAtItsNextEvent) {
+  MemoryDefinitions defs;
+  ASSERT_TRUE(defs.AddYaml(R"(
+version: '2.0'
+gone:
+  tasks:
+    a:
+      action: std.async_noop
+      on-success: b
+    b:
+      action: std.noop
+)")
+                  .ok());
+  workers::ActionRegistry reg;
+  reg.Register({"std.async_noop", {}, false, true, "", ""}, nullptr);
+  reg.Register({"std.noop", {}, false, false, "", ""}, nullptr);
+  Engine engine(&defs, &reg);
+  ExecutionState st;
+  std::vector<Command> out;
+  StartExecution start;
+  start.execution_id = "e1";
+  start.workflow_name = "gone";
+  ASSERT_TRUE(engine.Apply(st, start, 1, &out).ok());
+  const RunAction* run = nullptr;
+  for (const auto& c : out) {
+    if (const auto* r = std::get_if<RunAction>(&c)) run = r;
+  }
+  ASSERT_NE(run, nullptr);
+  const RunAction pending = *run;
+  ASSERT_TRUE(defs.RemoveWorkflow("gone"));
+  out.clear();
+  ActionCompleted done{"e1", pending.task_execution_id, pending.action_execution_id,
+                       ActionCompleted::Kind::kSuccess, "r"};
+  ASSERT_TRUE(engine.Apply(st, done, 2, &out).ok());
+  EXPECT_EQ(st.state, State::kError);
+  ASSERT_TRUE(st.state_info.has_value());
+  EXPECT_NE(st.state_info->find("Workflow definition 'gone' was deleted while the execution ran"),
+            std::string::npos)
+      << *st.state_info;
+  ASSERT_EQ(st.tasks.size(), 1u);
+  EXPECT_EQ(st.tasks[0].state, State::kError);
+  EXPECT_EQ(st.tasks[0].actions[0].state, State::kSuccess);
+  EXPECT_TRUE(JsonEquals(st.tasks[0].actions[0].output, JsonObject{{"result", "r"}}));
+  bool finished = false;
+  for (const auto& c : out) {
+    if (const auto* f = std::get_if<ExecutionFinished>(&c)) finished = f->state == State::kError;
+  }
+  EXPECT_TRUE(finished);
+  // Nothing more to do: a later event is refused and changes nothing.
+  out.clear();
+  ExecutionState before = st;
+  EXPECT_EQ(engine.Apply(st, done, 3, &out).code(), StatusCode::kNotFound);
+  EXPECT_EQ(st.updated_at, before.updated_at);
+  EXPECT_TRUE(out.empty());
+}
+
 TEST(EngineTest, OperationPreconditions) {
   TestDriver d;
   ASSERT_TRUE(d.LoadYaml(kLinear).ok());

@@ -237,7 +237,7 @@ class Runner {
 
   // Whether this execution keeps its finished sub-executions' tasks: it reads tasks(recursive) or
   // reports them to a parent that does.
-  bool KeepsSubTasks() const { return spec_->reads_sub_tasks || st_.report_tasks; }
+  bool KeepsSubTasks() const { return (spec_ && spec_->reads_sub_tasks) || st_.report_tasks; }
 
   // ----------------------------------------------------------------------------------- resolution
   std::shared_ptr<const lang::WorkflowSpec> FindWorkflow(std::string_view name) const {
@@ -327,6 +327,10 @@ class Runner {
   Status OnSubWorkflowUpdated(const SubWorkflowUpdated& ev);
   void ResumeRunning(const std::string& except = {});
   Status Stop(State s, std::optional<std::string> info);
+  // The execution's workflow definition is gone (deleted while it ran; the Runner has no spec): an
+  // action result is still recorded on its action execution, and an execution not yet completed
+  // fails with `why`, its unfinished tasks ERROR, instead of refusing every event from now on.
+  Status OnDefinitionGone(const Event& event, const std::string& why);
   Status Rerun(const RerunTask& ev);
   Status Skip(const SkipTask& ev);
 

@@ -186,6 +186,40 @@ Status Runner::Stop(State s, std::optional<std::string> info) {
   return Status::Ok();
 }
 
+Status Runner::OnDefinitionGone(const Event& event, const std::string& why) {
+  bool changed = false;
+  if (const auto* done = std::get_if<ActionCompleted>(&event)) {
+    auto it = st_.index.action_by_id.find(done->action_execution_id);
+    if (it != st_.index.action_by_id.end()) {
+      auto [ti, ai] = it->second;
+      if (!st_.tasks[ti].actions[ai].is_workflow && !IsCompleted(st_.tasks[ti].actions[ai].state)) {
+        ActionExecution& a = MutAction(ti, ai);
+        a.state = done->kind == ActionCompleted::Kind::kSuccess ? State::kSuccess
+                  : done->kind == ActionCompleted::Kind::kError ? State::kError
+                                                                : State::kCancelled;
+        a.output = JsonObject{{"result", done->data}};
+        if (a.state != State::kSuccess && IsTruthy(done->data))
+          a.state_info = PythonStr(done->data);
+        a.updated_at = now_;
+        changed = true;
+      }
+    }
+  }
+  if (!IsCompleted(st_.state)) {
+    for (size_t ti = 0; ti < st_.tasks.size(); ++ti) {
+      if (IsCompleted(st_.tasks[ti].state)) continue;
+      TaskExecution& t = MutTask(ti);
+      t.state = State::kError;
+      t.state_info = why;
+      t.updated_at = now_;
+    }
+    CompleteWorkflow(State::kError, why);
+    changed = true;
+  }
+  if (!changed) return NotFound(why);
+  return Status::Ok();
+}
+
 Status Runner::Rerun(const RerunTask& ev) {
   auto it = st_.index.task_by_id.find(ev.task_execution_id);
   if (it == st_.index.task_by_id.end())

@@ -74,7 +74,7 @@ void Runner::CheckCompletion() {
 // `failed`: for a failed workflow, whose end tasks include the ERROR and CANCELLED ones.
 Json Runner::FinalContext(bool failed) const {
   JsonObject ctx;
-  if (spec_->type == lang::WorkflowType::kReverse) {
+  if (spec_ && spec_->type == lang::WorkflowType::kReverse) {
     std::string target;
     if (const Json* v = st_.params.get_object().if_contains("task_name"); v && v->is_string()) {
       target = std::string(v->get_string());
@@ -119,7 +119,7 @@ void Runner::CompleteWorkflow(State s, std::optional<std::string> info) {
     // wins. An output-on-error that fails to evaluate replaces the message (and the state_info)
     // with why.
     Json extra = final_ctx;
-    if (spec_->output_on_error) {
+    if (spec_ && spec_->output_on_error) {
       auto v = Eval(*spec_->output_on_error, data_json, std::nullopt);
       if (!v.ok()) {
         info = "Failed to evaluate expression in output-on-error! (output-on-error: '" +
