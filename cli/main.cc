@@ -91,6 +91,11 @@ int main(int argc, char** argv) {
     cmd->add_option("--partitions", cluster.options.partitions, "Partitions of bora.events");
     cmd->add_option("--session-timeout-ms", cluster.options.session_timeout_ms,
                     "Kafka group session timeout: how fast a dead process is detected");
+    cmd->add_option(
+        "--store-outage-release-ms", cluster.options.store_outage_release_ms,
+        "An orchestrator that cannot reach the state store (Redis) for this long leaves "
+        "the Kafka group so that others take its partitions, and joins again once the "
+        "store answers (0: never)");
     cmd->add_option("--replication-factor", cluster.options.replication_factor,
                     "Replication factor of the Kafka topics Bora creates when missing: auto "
                     "(min(3, brokers); min.insync.replicas=2 from 3 on) or a number")

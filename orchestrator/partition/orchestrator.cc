@@ -136,13 +136,61 @@ Status Orchestrator::Start() {
   co.group = options_.group;
   co.topics = {protocol::EventsTopic(options_.topic_prefix)};
   co.listener = this;
-  BORA_ASSIGN_OR_RETURN(consumer_, bus_->Subscribe(co));
+  BORA_ASSIGN_OR_RETURN(auto consumer, bus_->Subscribe(co));
+  MutexLock lock(consumer_mu_);
+  consumer_ = std::move(consumer);
   return Status::Ok();
 }
 
+void Orchestrator::Release() {
+  std::string partitions;
+  for (const auto& [p, _] : owned_)
+    partitions += (partitions.empty() ? "" : ",") + std::to_string(p);
+  BORA_LOG_WARN(
+      "the state store has failed every claim for {} s: leaving the consumer group so that another "
+      "orchestrator takes partitions [{}]; joining again once the store answers",
+      (clock_->NowUs() - *store_failing_since_) / 1'000'000, partitions);
+  AbandonPending();
+  std::unique_ptr<Consumer> leaving;
+  {
+    MutexLock lock(consumer_mu_);
+    leaving = std::move(consumer_);
+  }
+  leaving
+      .reset();  // closing it leaves the group (a rebalance callback may still run: owned_ below)
+  owned_.clear();
+  ReportOwned();
+  released_ = true;
+  ++stats_.released;
+}
+
+Result<size_t> Orchestrator::PollReleased(std::chrono::milliseconds timeout) {
+  // Any read tells whether the store answers again.
+  auto probe = store_->NextTimer(PartitionId(0));
+  if (!probe.ok()) {
+    if (timeout.count() > 0) {
+      Mutex mu;
+      CondVar cv;  // never notified: a bounded pause before asking again
+      MutexLock lock(mu);
+      cv.WaitFor(mu, std::min<std::chrono::milliseconds>(timeout, std::chrono::milliseconds(100)));
+    }
+    return size_t{0};
+  }
+  BORA_RETURN_IF_ERROR(Start());
+  released_ = false;
+  store_failing_since_.reset();
+  BORA_LOG_INFO("the state store answers again: joined the consumer group");
+  return size_t{0};
+}
+
 Status Orchestrator::Claim(int partition, Owned& owned) {
-  BORA_ASSIGN_OR_RETURN(store::PartitionClaim claim,
-                        store_->ClaimPartition(PartitionId(partition)));
+  auto claimed = store_->ClaimPartition(PartitionId(partition));
+  if (!claimed.ok()) {
+    if (!store_failing_since_) store_failing_since_ = clock_->NowUs();
+    return claimed.status();
+  }
+  store_failing_since_.reset();
+  store::PartitionClaim claim = std::move(claimed).value();
   owned.epoch = claim.epoch;
   owned.next_offset = claim.next_offset;
   owned.unsent = std::move(claim.outbox);
@@ -202,6 +250,7 @@ std::vector<std::pair<int, int64_t>> Orchestrator::AppliedOffsets() const {
 }
 
 void Orchestrator::Wakeup() {
+  MutexLock lock(consumer_mu_);
   if (consumer_) consumer_->Wakeup();
 }
 
@@ -214,7 +263,15 @@ std::optional<TimestampUs> Orchestrator::NextTimer() {
 }
 
 Result<size_t> Orchestrator::PollOnce(std::chrono::milliseconds timeout) {
+  if (released_) return PollReleased(timeout);
   auto r = PollOnceImpl(timeout);
+  if (!r.ok() && store_failing_since_ && options_.release_after_store_outage.count() > 0 &&
+      clock_->NowUs() - *store_failing_since_ >=
+          std::chrono::duration_cast<std::chrono::microseconds>(options_.release_after_store_outage)
+              .count()) {
+    Release();
+    return r;
+  }
   if (!r.ok()) {
     // A store or bus failure may mean a restart that lost recent writes (Redis with appendfsync everysec
     // loses up to a second). Claim every partition again before going on: each one resumes from what the

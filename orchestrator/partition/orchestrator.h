@@ -16,8 +16,8 @@
 // Wakeup() from any. Observer callbacks run on that thread while it holds the partition's writer
 // lock: keep them short.
 #include <chrono>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,6 +29,7 @@
 #include "common/bus/bus.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "orchestrator/engine/engine.h"
 #include "orchestrator/store/state_store.h"
 
@@ -51,6 +52,11 @@ struct OrchestratorOptions {
   size_t max_timers = 512;     // timers fired per poll and partition
   // With a store that pipelines commits: apply the next poll while the last commit is written (PollOnce).
   bool overlap_commits = true;
+  // When the store has failed every claim for this long (by the injected clock), the orchestrator
+  // leaves the consumer group so that the group's other members take its partitions (a process cut
+  // off from Redis but not from Kafka would otherwise keep them, and their executions, waiting). It
+  // asks the store every poll and joins the group again once the store answers. 0: never leaves.
+  std::chrono::milliseconds release_after_store_outage{0};
 };
 
 struct OrchestratorStats {
@@ -61,6 +67,7 @@ struct OrchestratorStats {
   uint64_t messages_produced = 0;
   uint64_t timers_fired = 0;
   uint64_t fenced = 0;           // commits refused because another owner took the partition
+  uint64_t released = 0;         // times the group was left because the store was out of reach
 };
 
 class Orchestrator final : public RebalanceListener {
@@ -140,6 +147,10 @@ class Orchestrator final : public RebalanceListener {
 
   // Claims `partition` in the store, seeks the consumer to its stored offset and takes its outbox.
   Status Claim(int partition, Owned& owned);
+  // Leaves the consumer group (the store has been out of reach for release_after_store_outage).
+  void Release();
+  // While released: asks the store (a read) and subscribes again once it answers.
+  Result<size_t> PollReleased(std::chrono::milliseconds timeout);
 
   // One partition's share of a poll, from decoding to the commit (defined in orchestrator.cc).
   struct PartitionBatch;
@@ -181,7 +192,14 @@ class Orchestrator final : public RebalanceListener {
   const engine::Engine* engine_;
   const Clock* clock_;
   ExecutionObserver* observer_;
+  // Replaced on the loop thread only (Start, Release), under consumer_mu_, which Wakeup (any
+  // thread) holds to use it; the loop thread reads it without the lock.
+  Mutex consumer_mu_;
   std::unique_ptr<Consumer> consumer_;
+  // Since when every claim has failed (the injected clock; unset once one succeeds), and whether
+  // the group was left for it.
+  std::optional<TimestampUs> store_failing_since_;
+  bool released_ = false;
   std::map<int, Owned> owned_;
   size_t reported_owned_ = 0;  // owned_.size() as last added to bora_partitions_owned
   void ReportOwned();

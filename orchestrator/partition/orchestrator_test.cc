@@ -156,6 +156,30 @@ class FlakyStore final : public ForwardingStore {
   int fail_partition_commits = 0;  // ...this many times, while the others' commits go through
 };
 
+// A store that is out of reach while `down` (as Redis behind a network cut): every call fails.
+class CutStore final : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Result<store::PartitionClaim> ClaimPartition(PartitionId p) override {
+    if (down) return Unavailable("injected: cut off from redis");
+    return inner_->ClaimPartition(p);
+  }
+  Result<std::shared_ptr<engine::ExecutionState>> LoadExecution(PartitionId p,
+                                                                const ExecutionId& id) override {
+    if (down) return Unavailable("injected: cut off from redis");
+    return inner_->LoadExecution(p, id);
+  }
+  Status Commit(PartitionId p, Epoch epoch, store::CommitBatch* batch) override {
+    if (down) return Unavailable("injected: cut off from redis");
+    return inner_->Commit(p, epoch, batch);
+  }
+  Result<std::optional<TimestampUs>> NextTimer(PartitionId p) override {
+    if (down) return Unavailable("injected: cut off from redis");
+    return inner_->NextTimer(p);
+  }
+  bool down = false;
+};
+
 // A store that overlaps commits as RedisStateStore does: SendCommits takes a copy of the batches (as Redis
 // would serialise them) and writes them only when awaited, or when any later call other than a load or a
 // read comes (the order one Redis connection keeps); loads meanwhile see what was written before.
@@ -489,6 +513,77 @@ TEST_F(OrchestratorTest, OnePartitionFailingToCommitLosesAndDuplicatesNothing) {
   EXPECT_EQ(failed_polls, 3);
   EXPECT_EQ(flaky.fail_partition_commits, 0);
   ExpectEachRanOnce(ids);
+}
+
+// An orchestrator cut off from the store but not from the bus keeps its partitions until its claims
+// have failed for release_after_store_outage (the injected clock), then leaves the group: the other
+// orchestrator takes them and runs their executions, once each. When the store answers again it
+// joins the group again and gets partitions back.
+TEST_F(OrchestratorTest, AnOrchestratorCutOffFromTheStoreLeavesTheGroupAndComesBack) {
+  CutStore cut(&store_);
+  OrchestratorOptions options;
+  options.release_after_store_outage = 5s;
+  Orchestrator a(options, &bus_, &cut, engine_.get(), &clock_, &recorder_);
+  ASSERT_TRUE(a.Start().ok());
+  ASSERT_TRUE(a.PollOnce(0ms).ok());
+  auto b = NewOrchestrator(&bus_);
+  ASSERT_TRUE(a.PollOnce(0ms).ok());
+  ASSERT_TRUE(b->PollOnce(0ms).ok());
+  ASSERT_GT(a.OwnedPartitions().size(), 0u);
+  ASSERT_GT(b->OwnedPartitions().size(), 0u);
+  workers::ActionWorker w({}, &bus_, &registry_, &clock_);
+  ASSERT_TRUE(w.Start().ok());
+
+  cut.down = true;
+  std::vector<std::string> ids;
+  std::set<int> partitions;
+  for (int i = 0; i < 16; ++i) {
+    ids.push_back("exec-cut" + std::to_string(i));
+    partitions.insert(PartitionForKey(ids.back(), kPartitions));
+    StartExecution(ids.back());
+  }
+  bool on_a = false;
+  for (const auto& p : a.OwnedPartitions()) on_a = on_a || partitions.count(p.value()) > 0;
+  ASSERT_TRUE(on_a) << "the test needs an execution on a partition of the cut orchestrator";
+  // Before the outage lasted long enough, the cut one keeps its partitions (its polls fail).
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(a.PollOnce(0ms).ok());
+  clock_.AdvanceSeconds(4);
+  EXPECT_FALSE(a.PollOnce(0ms).ok());
+  EXPECT_GT(a.OwnedPartitions().size(), 0u);
+  EXPECT_EQ(a.stats().released, 0u);
+  clock_.AdvanceSeconds(1.5);
+  EXPECT_FALSE(a.PollOnce(0ms).ok());
+  EXPECT_EQ(a.stats().released, 1u);
+  EXPECT_TRUE(a.OwnedPartitions().empty());
+  EXPECT_EQ(log_.Lines("leaving the consumer group so that another orchestrator takes").size(), 1u)
+      << log_.All();
+  // Still cut: it only asks the store.
+  auto r = a.PollOnce(0ms);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(a.OwnedPartitions().empty());
+  // The other one takes every partition and runs every execution once.
+  Drain(*b, w);
+  EXPECT_EQ(b->OwnedPartitions().size(), static_cast<size_t>(kPartitions));
+  ExpectEachRanOnce(ids);
+
+  // The store answers again: the cut one joins and gets partitions back.
+  cut.down = false;
+  ASSERT_TRUE(a.PollOnce(0ms).ok());
+  EXPECT_EQ(log_.Lines("the state store answers again").size(), 1u);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(a.PollOnce(0ms).ok());
+    ASSERT_TRUE(b->PollOnce(0ms).ok());
+  }
+  EXPECT_GT(a.OwnedPartitions().size(), 0u);
+  EXPECT_EQ(a.OwnedPartitions().size() + b->OwnedPartitions().size(),
+            static_cast<size_t>(kPartitions));
+  StartExecution("exec-after-cut");
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(a.PollOnce(0ms).ok());
+    ASSERT_TRUE(b->PollOnce(0ms).ok());
+    ASSERT_TRUE(w.PollOnce(0ms).ok());
+  }
+  ExpectEachRanOnce({"exec-after-cut"});
 }
 
 TEST_F(OrchestratorTest, OutboxIsResentByTheNextOwnerAfterAFailedProduce) {

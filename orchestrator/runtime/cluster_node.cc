@@ -108,6 +108,7 @@ Status ClusterNode::Start() {
     oo.group = options_.prefix + "bora-orchestrator";
     oo.topic_prefix = options_.prefix;
     oo.overlap_commits = options_.overlap_commits;
+    oo.release_after_store_outage = std::chrono::milliseconds(options_.store_outage_release_ms);
     store::RedisStoreOptions ro;
     ro.url = options_.redis;
     ro.key_prefix = options_.prefix;

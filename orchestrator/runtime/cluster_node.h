@@ -43,6 +43,9 @@ struct ClusterOptions {
   int orchestrator_loops = 1;      // orchestrator threads in this process (each owns some partitions)
   bool overlap_commits = true;     // OrchestratorOptions::overlap_commits
   int session_timeout_ms = 10000;  // Kafka group session: how fast a dead process is detected
+  // OrchestratorOptions::release_after_store_outage: an orchestrator whose claims have all failed
+  // this long leaves the group so that the others take its partitions (0: never).
+  int store_outage_release_ms = 10000;
   // Replication factor of the topics this node creates when they are missing (KafkaBusOptions: 0 is
   // auto, min(3, brokers); min.insync.replicas=2 from 3 on).
   int replication_factor = KafkaBusOptions::kAutoReplication;
