@@ -9,8 +9,10 @@
 #include "common/http/fault.h"
 #include "common/ids.h"
 #include "ingest/api/mistral_format.h"
+#include "ingest/events/event_trigger.h"
 #include "orchestrator/language/parser.h"
 #include "orchestrator/store/redis_definitions.h"
+#include "orchestrator/triggers/cron_trigger.h"
 
 namespace bora::api {
 
@@ -521,6 +523,26 @@ Status Catalog::DeleteWorkflow(const std::string& name_or_id, const std::string&
     return InvalidArgument("WorkflowDefinition " + Str(found->second, "name") +
                            " belongs to workbook " + Str(found->second, "_workbook") +
                            "; delete or update the workbook instead");
+  }
+  // As Mistral: a workflow that a cron or event trigger starts is not deleted (400).
+  for (const auto& [kind, what] :
+       {std::pair<std::string_view, std::string_view>{triggers::kCronTriggerKind, "cron"},
+        {events::kEventTriggerKind, "event"}}) {
+    BORA_ASSIGN_OR_RETURN(auto records, store_->List(kind));
+    std::string ids;
+    for (const auto& [key, record] : records) {
+      if (!record.is_object()) continue;
+      const bool by_id = Str(record, "workflow_id") == found->first ||
+                         Str(record, "workflow_id") == Str(found->second, "id");
+      const bool by_name = Str(record, "workflow_name") == Str(found->second, "name") &&
+                           Str(record, "workflow_namespace") == Str(found->second, "namespace");
+      if (by_id || by_name) ids += (ids.empty() ? "" : ", ") + Str(record, "id");
+    }
+    if (!ids.empty()) {
+      return InvalidArgument("Can't delete workflow that has " + std::string(what) +
+                             " triggers associated. [workflow_identifier=" + name_or_id + "], [" +
+                             std::string(what) + "_trigger_id(s)=" + ids + "]");
+    }
   }
   // The engine first: a failed delete must not leave a record whose workflow still runs unseen.
   BORA_RETURN_IF_ERROR(

@@ -288,6 +288,43 @@ TEST_F(DefinitionsApiTest, DeleteRemovesTheRecordAndTheEngineDefinition) {
   EXPECT_EQ(runtime_.client().Start(start).status().code(), StatusCode::kNotFound);
 }
 
+// As Mistral: a workflow a cron or event trigger starts is not deleted (400 naming the triggers);
+// once they are gone it is.
+TEST_F(DefinitionsApiTest, AWorkflowThatTriggersStartIsNotDeleted) {
+  ASSERT_EQ(Call("POST", "/v2/workflows", kTwoWorkflows).status, 201);
+  std::string id(BodyObject(Call("GET", "/v2/workflows/wf2")).at("id").as_string());
+  ASSERT_TRUE(resources_
+                  .Create("cron_trigger", "nightly",
+                          JsonObject{{"id", "cron-1"},
+                                     {"name", "nightly"},
+                                     {"workflow_name", "wf1"},
+                                     {"workflow_namespace", ""}})
+                  .ok());
+  ASSERT_TRUE(resources_
+                  .Create("event_trigger", "ev-1",
+                          JsonObject{{"id", "ev-1"},
+                                     {"workflow_id", id},
+                                     {"workflow_name", "wf2"},
+                                     {"workflow_namespace", ""}})
+                  .ok());
+  auto refused = Call("DELETE", "/v2/workflows/wf1");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(Field(BodyObject(refused), "faultstring"),
+            "Can't delete workflow that has cron triggers associated. "
+            "[workflow_identifier=wf1], [cron_trigger_id(s)=cron-1]");
+  auto by_id = Call("DELETE", "/v2/workflows/" + id);
+  EXPECT_EQ(by_id.status, 400);
+  EXPECT_EQ(Field(BodyObject(by_id), "faultstring"),
+            "Can't delete workflow that has event triggers associated. [workflow_identifier=" + id +
+                "], [event_trigger_id(s)=ev-1]");
+  EXPECT_NE(runtime_.definitions().FindWorkflow("wf1", ""), nullptr);
+  // The same name in another namespace is not what the trigger starts.
+  ASSERT_EQ(Call("POST", "/v2/workflows?namespace=team", kTwoWorkflows).status, 201);
+  EXPECT_EQ(Call("DELETE", "/v2/workflows/wf1?namespace=team").status, 204);
+  ASSERT_TRUE(resources_.Delete("cron_trigger", "nightly").ok());
+  EXPECT_EQ(Call("DELETE", "/v2/workflows/wf1").status, 204);
+}
+
 TEST_F(DefinitionsApiTest, NamespacesAreSeparateWithFallbackToDefault) {
   ASSERT_EQ(Call("POST", "/v2/workflows?namespace=team", kTwoWorkflows).status, 201);
   ASSERT_EQ(Call("POST", "/v2/workflows", kTwoWorkflows).status,
