@@ -3,10 +3,13 @@
 faults at random moments, then an independent checker that reads what happened through the REST API.
 
 Usage: chaos_run.py BORA_BIN [--minutes 3] [--min-faults 20] [--seed N] [--report FILE]
+                    [--topology single|cluster]
 
 The deployment (all real, started here): a redis-server (AOF on, so a restart keeps what it
 acknowledged) and a Kafka broker from scripts/services.sh in a private directory, two `bora
-orchestrator`, two `bora worker` and two `bora api` processes on one prefix, 8 partitions.
+orchestrator`, two `bora worker` and two `bora api` processes on one prefix, 8 partitions. With
+--topology cluster: the Redis Cluster of scripts/redis_cluster.sh (3 masters + 3 replicas) and the
+three brokers of scripts/kafka_cluster.sh instead.
 
 The workload, started through the APIs while faults happen: chains (5 tasks passing a counter),
 joins (a fork of two branches into a join), sub-workflows (a parent calling a child three times),
@@ -16,7 +19,9 @@ triggers (each CloudEvent sent twice: exactly one execution each).
 
 The faults, drawn by `random.Random(seed)` every 3..8 s: kill -9 of an orchestrator, worker or API
 process (restarted 0.5..3 s later), SIGSTOP of one for 1..6 s (then SIGCONT; API processes too), a Kafka broker kill -9
-and restart, a redis-server kill -9 and restart. After the run every process is brought back and
+and restart, a redis-server kill -9 and restart (on the cluster: kill -9 of one of the three brokers
+and its restart, and kill -9 of a Redis master, its replica promoted, the node revived as a replica;
+never a second master before the last shard is whole again). After the run every process is brought back and
 the checker waits for every execution to reach a final state, then asserts:
   - every execution the driver started exists and is final, in the state its kind must end in;
   - chains publish 5, joins run the join once with both branches, parents see three children;
@@ -471,7 +476,8 @@ class Chaos:
             self.redis_revive = threading.Thread(target=self.revive_redis, args=(port, hold),
                                                  daemon=True)
             self.redis_revive.start()
-        threading.Thread(target=self.measure_recovery, daemon=True).start()
+        threading.Thread(target=self.measure_recovery, args=(f"{kind} {name}",),
+                         daemon=True).start()
 
     def revive_redis(self, port: str, hold: float) -> None:
         """After a master's kill: its replica is promoted (wait-ok), `hold` s later the node comes back
@@ -494,8 +500,9 @@ class Chaos:
         finally:
             self.redis_whole.set()
 
-    def measure_recovery(self) -> None:
+    def measure_recovery(self, fault: str) -> None:
         took = self.probe(300.0)
+        log(f"recovered from {fault}: " + (f"{took:.2f} s" if took is not None else "not in 300 s"))
         with self.lock:
             self.recovery_s.append(took if took is not None else float("inf"))
 
@@ -544,6 +551,8 @@ class Chaos:
         else:
             if self.redis_revive is not None:
                 self.redis_revive.join(300)
+            for port in list(self.redis_killed):  # left down by a revive that failed
+                self.script("redis_cluster.sh", "revive", port)
             self.script("redis_cluster.sh", "wait-ok")
         return self.check(cron_created, cron_deleted)
 
