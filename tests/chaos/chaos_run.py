@@ -3,10 +3,13 @@
 faults at random moments, then an independent checker that reads what happened through the REST API.
 
 Usage: chaos_run.py BORA_BIN [--minutes 3] [--min-faults 20] [--seed N] [--report FILE]
+                    [--topology single|cluster]
 
 The deployment (all real, started here): a redis-server (AOF on, so a restart keeps what it
 acknowledged) and a Kafka broker from scripts/services.sh in a private directory, two `bora
-orchestrator`, two `bora worker` and two `bora api` processes on one prefix, 8 partitions.
+orchestrator`, two `bora worker` and two `bora api` processes on one prefix, 8 partitions. With
+--topology cluster: the Redis Cluster of scripts/redis_cluster.sh (3 masters + 3 replicas) and the
+three brokers of scripts/kafka_cluster.sh instead.
 
 The workload, started through the APIs while faults happen: chains (5 tasks passing a counter),
 joins (a fork of two branches into a join), sub-workflows (a parent calling a child three times),
@@ -16,7 +19,9 @@ triggers (each CloudEvent sent twice: exactly one execution each).
 
 The faults, drawn by `random.Random(seed)` every 3..8 s: kill -9 of an orchestrator, worker or API
 process (restarted 0.5..3 s later), SIGSTOP of one for 1..6 s (then SIGCONT; API processes too), a Kafka broker kill -9
-and restart, a redis-server kill -9 and restart. After the run every process is brought back and
+and restart, a redis-server kill -9 and restart (on the cluster: kill -9 of one of the three brokers
+and its restart, and kill -9 of a Redis master, its replica promoted, the node revived as a replica;
+never a second master before the last shard is whole again). After the run every process is brought back and
 the checker waits for every execution to reach a final state, then asserts:
   - every execution the driver started exists and is final, in the state its kind must end in;
   - chains publish 5, joins run the join once with both branches, parents see three children;
@@ -270,8 +275,16 @@ class Api:
 
 
 class Chaos:
-    def __init__(self, bora: str, minutes: float, min_faults: int, seed: int, workdir: str):
+    def __init__(self, bora: str, minutes: float, min_faults: int, seed: int, workdir: str,
+                 topology: str = "single"):
         self.bora, self.minutes, self.min_faults, self.seed = bora, minutes, min_faults, seed
+        self.topology = topology
+        # cluster: set while every Redis node runs and each master has a synced replica (a master is
+        # killed only then); the thread that revives the last killed master sets it again.
+        self.redis_whole = threading.Event()
+        self.redis_whole.set()
+        self.redis_revive: Optional[threading.Thread] = None
+        self.redis_killed: List[str] = []  # ports of killed Redis nodes not revived yet
         self.workdir = workdir
         self.rng = random.Random(seed)
         self.services_dir = os.path.join(workdir, "services")
@@ -289,13 +302,36 @@ class Chaos:
 
     # ---- deployment ------------------------------------------------------------------------------
 
-    def services(self, *args: str) -> str:
-        env = dict(os.environ, BORA_SERVICES_DIR=self.services_dir, BORA_REDIS_AOF="1")
-        r = subprocess.run(["bash", os.path.join(ROOT, "scripts/services.sh"), *args], env=env,
+    def script(self, name: str, *args: str) -> str:
+        """scripts/NAME ARGS on this run's private services directory; its stdout."""
+        env = dict(os.environ, BORA_SERVICES_DIR=self.services_dir, BORA_REDIS_AOF="1",
+                   BORA_REDIS_CLUSTER_DIR=os.path.join(self.services_dir, "redis-cluster"))
+        if self.topology == "cluster":
+            env["BORA_SERVICES"] = "redis-cluster kafka-cluster"
+        r = subprocess.run(["bash", os.path.join(ROOT, "scripts", name), *args], env=env,
                            capture_output=True, text=True, timeout=300)
         if r.returncode != 0:
-            raise RuntimeError(f"services.sh {' '.join(args)}: {r.stderr[-2000:]}")
+            raise RuntimeError(f"{name} {' '.join(args)}: {r.stderr[-2000:]}")
         return r.stdout
+
+    def services(self, *args: str) -> str:
+        return self.script("services.sh", *args)
+
+    def argv(self, role: str, i: int) -> Tuple[List[str], Optional[str]]:
+        """The command line of process `role``i` (and its port file): every process starts from here."""
+        if self.topology == "cluster":
+            kafka, redis = self.env["BORA_KAFKA_CLUSTER"], self.env["BORA_REDIS_CLUSTER"]
+        else:
+            kafka, redis = self.env["BORA_KAFKA"], self.env["BORA_REDIS"]
+        args = [self.bora, role, "--kafka", kafka, "--redis", redis, "--prefix", self.prefix,
+                "--partitions", str(PARTITIONS), "--session-timeout-ms", "6000", "--log-level",
+                "warn"]
+        if role == "worker":
+            return args + ["--concurrency", "8"], None
+        if role == "api":
+            pf = os.path.join(self.workdir, f"api{i}.port")
+            return args + ["--port", "0", "--port-file", pf], pf
+        return args, None
 
     def start(self) -> None:
         out = self.services("start")
@@ -303,19 +339,10 @@ class Chaos:
             if line.startswith("export "):
                 k, v = line[len("export "):].split("=", 1)
                 self.env[k] = v.strip("'\"")
-        common = ["--kafka", self.env["BORA_KAFKA"], "--redis", self.env["BORA_REDIS"], "--prefix",
-                  self.prefix, "--partitions", str(PARTITIONS), "--session-timeout-ms", "6000",
-                  "--log-level", "warn"]
-        for i in range(2):
-            self.procs.append(Proc(f"orchestrator{i}", [self.bora, "orchestrator", *common],
-                                   self.workdir))
-        for i in range(2):
-            self.procs.append(Proc(f"worker{i}", [self.bora, "worker", *common, "--concurrency", "8"],
-                                   self.workdir))
-        for i in range(2):
-            pf = os.path.join(self.workdir, f"api{i}.port")
-            self.procs.append(Proc(f"api{i}", [self.bora, "api", *common, "--port", "0",
-                                               "--port-file", pf], self.workdir, pf))
+        for role in ("orchestrator", "worker", "api"):
+            for i in range(2):
+                args, port_file = self.argv(role, i)
+                self.procs.append(Proc(f"{role}{i}", args, self.workdir, port_file))
         for p in self.procs:
             p.start()
         self.api = Api([p for p in self.procs if p.name.startswith("api")])
@@ -396,18 +423,31 @@ class Chaos:
     # ---- faults ----------------------------------------------------------------------------------
 
     def fault(self) -> None:
+        services = (["restart-kafka", "restart-redis"] if self.topology == "single" else
+                    ["restart-broker", "failover-redis-master"])
         kind = self.rng.choice(["kill-orchestrator", "kill-orchestrator", "stop-orchestrator",
-                                "kill-worker", "stop-worker", "kill-api", "stop-api",
-                                "restart-kafka", "restart-redis"])
+                                "kill-worker", "stop-worker", "kill-api", "stop-api", *services])
         hold = self.rng.uniform(0.5, 3.0)
         target = None
+        name = ""
         if kind.endswith("orchestrator") or kind.endswith("worker") or kind.endswith("api"):
             role = kind.split("-", 1)[1]
             target = self.rng.choice([p for p in self.procs if p.name.startswith(role)])
+            name = target.name
+        elif kind == "restart-broker":
+            name = f"broker{self.rng.randint(1, 3)}"
+        elif kind == "failover-redis-master":
+            name = f"master{self.rng.randint(1, 3)}"
+            # Never a second master before the shard the last one was taken from is whole again
+            # (its node back as a synced replica): with both nodes of a shard gone, its data is gone.
+            self.redis_whole.wait()
         t = time.strftime("%H:%M:%S")
-        self.fault_log.append(f"{t} {kind} {target.name if target else ''} {hold:.1f}s")
+        if kind == "failover-redis-master":
+            port = self.script("redis_cluster.sh", "kill-master", name[len("master"):]).strip()
+            name += f" (port {port})"
+        self.fault_log.append(f"{t} {kind} {name} {hold:.1f}s")
         self.faults[kind] = self.faults.get(kind, 0) + 1
-        log(f"fault: {kind} {target.name if target else ''} for {hold:.1f} s")
+        log(f"fault: {kind} {name} for {hold:.1f} s")
         if kind.startswith("kill-"):
             target.kill9()
             time.sleep(hold)  # the process stays dead this long: part of the fault
@@ -424,18 +464,54 @@ class Chaos:
             self.services("kill", "redis")
             time.sleep(hold)
             self.services("revive", "redis")
-        threading.Thread(target=self.measure_recovery, daemon=True).start()
+        elif kind == "restart-broker":
+            # One broker down at most (min.insync.replicas=2 of 3): revive waits until 3 are listed.
+            node = name[len("broker"):]
+            self.script("kafka_cluster.sh", "kill", node)
+            time.sleep(hold)  # the broker stays dead this long: part of the fault
+            self.script("kafka_cluster.sh", "revive", node)
+        elif kind == "failover-redis-master":
+            self.redis_whole.clear()
+            self.redis_killed.append(port)
+            self.redis_revive = threading.Thread(target=self.revive_redis, args=(port, hold),
+                                                 daemon=True)
+            self.redis_revive.start()
+        threading.Thread(target=self.measure_recovery, args=(f"{kind} {name}",),
+                         daemon=True).start()
 
-    def measure_recovery(self) -> None:
+    def revive_redis(self, port: str, hold: float) -> None:
+        """After a master's kill: its replica is promoted (wait-ok), `hold` s later the node comes back
+        (as a replica of the promoted one) and the shard is whole when it has synced (wait-ok again).
+        It is revived only after the failover: a node without persistence back before it would be an
+        empty master its replica syncs from."""
+        try:
+            t0 = time.monotonic()
+            self.script("redis_cluster.sh", "wait-ok")
+            log(f"redis failover of {port} done in {time.monotonic() - t0:.1f} s")
+            time.sleep(hold * 2)  # the killed node stays down this long after the failover
+            self.script("redis_cluster.sh", "revive", port)
+            self.script("redis_cluster.sh", "wait-ok")
+            with self.lock:
+                self.redis_killed.remove(port)
+            log(f"redis node {port} back as a replica, the shard whole again")
+        except RuntimeError as e:
+            log(f"redis failover of {port}: {e}")
+            self.redis_error = str(e)
+        finally:
+            self.redis_whole.set()
+
+    def measure_recovery(self, fault: str) -> None:
         took = self.probe(300.0)
+        log(f"recovered from {fault}: " + (f"{took:.2f} s" if took is not None else "not in 300 s"))
         with self.lock:
             self.recovery_s.append(took if took is not None else float("inf"))
 
     # ---- the run ---------------------------------------------------------------------------------
 
     def run(self) -> Dict[str, Any]:
-        log(f"seed {self.seed} (replay: chaos_run.py BORA --seed {self.seed})")
-        self.traffic_error = ""
+        topology = "" if self.topology == "single" else f" --topology {self.topology}"
+        log(f"seed {self.seed} (replay: chaos_run.py BORA --seed {self.seed}{topology})")
+        self.traffic_error = self.redis_error = ""
         self.start()
         status, _ = self.api.call("POST", "/v2/cron_triggers",
                                   {"name": "chaos_every_minute", "workflow_name": "chaos_cron",
@@ -469,8 +545,15 @@ class Chaos:
             p.signal(signal.SIGCONT)
             if not p.alive():
                 p.start()
-        self.services("revive", "kafka")
-        self.services("revive", "redis")
+        if self.topology == "single":
+            self.services("revive", "kafka")
+            self.services("revive", "redis")
+        else:
+            if self.redis_revive is not None:
+                self.redis_revive.join(300)
+            for port in list(self.redis_killed):  # left down by a revive that failed
+                self.script("redis_cluster.sh", "revive", port)
+            self.script("redis_cluster.sh", "wait-ok")
         return self.check(cron_created, cron_deleted)
 
     # ---- the independent checker -----------------------------------------------------------------
@@ -511,6 +594,8 @@ class Chaos:
         problems: List[str] = []
         if self.traffic_error:
             problems.append(f"the driver could not start work: {self.traffic_error}")
+        if self.redis_error:
+            problems.append(f"a Redis failover did not complete: {self.redis_error}")
         deadline = time.monotonic() + 300
         by_state: Dict[str, int] = {}
         lost = duplicated = 0
@@ -603,6 +688,9 @@ def main() -> int:
     ap.add_argument("--min-faults", type=int, default=20)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--report", default="")
+    ap.add_argument("--topology", choices=["single", "cluster"], default="single",
+                    help="single: one redis-server and one broker; cluster: a Redis Cluster (3 "
+                         "masters + 3 replicas) and three brokers, with master failovers")
     ap.add_argument("--self-test", action="store_true",
                     help="no faults; adds an unaccounted child execution and event execution and "
                          "passes only if the checker reports both")
@@ -611,7 +699,8 @@ def main() -> int:
         args.minutes, args.min_faults = min(args.minutes, 0.25), 0
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
     with tempfile.TemporaryDirectory(prefix="bora-chaos-") as workdir:
-        chaos = Chaos(os.path.abspath(args.bora), args.minutes, args.min_faults, seed, workdir)
+        chaos = Chaos(os.path.abspath(args.bora), args.minutes, args.min_faults, seed, workdir,
+                      args.topology)
         chaos.self_test = args.self_test
         try:
             report = chaos.run()
