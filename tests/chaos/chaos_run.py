@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """Chaos run (issue 21): a mixed workload on a distributed Bora while a seeded scheduler injects
-faults at random moments, then an independent checker that reads what happened through the REST API.
+faults at random moments, then an independent checker that reads what happened through the REST API
+and the Kafka topics.
 
 Usage: chaos_run.py BORA_BIN [--minutes 3] [--min-faults 20] [--seed N] [--report FILE]
-                    [--topology single|cluster]
+                    [--topology single|cluster] [--no-net-cuts]
+(with the venv's python: the topic checker needs confluent-kafka)
 
 The deployment (all real, started here): a redis-server (AOF on, so a restart keeps what it
 acknowledged) and a Kafka broker from scripts/services.sh in a private directory, two `bora
 orchestrator`, two `bora worker` and two `bora api` processes on one prefix, 8 partitions. With
 --topology cluster: the Redis Cluster of scripts/redis_cluster.sh (3 masters + 3 replicas) and the
-three brokers of scripts/kafka_cluster.sh instead.
+three brokers of scripts/kafka_cluster.sh instead. The services listen on the bridge of a NetLab
+(netns.py) and each orchestrator runs in a network namespace of its own, so that it can be cut off
+(--no-net-cuts: all on loopback, no cuts; cuts need root, iproute2 and tc).
 
 The workload, started through the APIs while faults happen: chains (5 tasks passing a counter),
 joins (a fork of two branches into a join), sub-workflows (a parent calling a child three times),
@@ -21,7 +25,9 @@ The faults, drawn by `random.Random(seed)` every 3..8 s: kill -9 of an orchestra
 process (restarted 0.5..3 s later), SIGSTOP of one for 1..6 s (then SIGCONT; API processes too), a Kafka broker kill -9
 and restart, a redis-server kill -9 and restart (on the cluster: kill -9 of one of the three brokers
 and its restart, and kill -9 of a Redis master, its replica promoted, the node revived as a replica;
-never a second master before the last shard is whole again). After the run every process is brought back and
+never a second master before the last shard is whole again), and an orchestrator cut off from Redis
+or from Kafka (every packet between its namespace and those ports dropped, both ways) for 2..12 s.
+After the run every process is brought back and
 the checker waits for every execution to reach a final state, then asserts:
   - every execution the driver started exists and is final, in the state its kind must end in;
   - chains publish 5, joins run the join once with both branches, parents see three children;
@@ -29,7 +35,10 @@ the checker waits for every execution to reach a final state, then asserts:
     chain/join/sub kinds has exactly one action execution;
   - each with-items result is [0, ..., 9999];
   - the cron trigger fired once per minute boundary while it existed (none twice, none skipped);
-  - every event started exactly one execution.
+  - every event started exactly one execution;
+  - what the Kafka topics hold agrees (topic_checker.py): every RunAction of the driver's executions
+    and their sub-workflows has a result, each result applied once with its output, every event on
+    its execution's partition.
 The seed is printed first: `chaos_run.py BORA --seed N` replays the same fault schedule (the
 moments depend on timing, the choices do not). The report (faults by kind, executions, recovery
 times p50/p99/max, lost/duplicated) is printed and, with --report, written as JSON.
@@ -54,6 +63,9 @@ import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from netns import NetLab  # noqa: E402  (tests/chaos/netns.py)
+import topic_checker  # noqa: E402  (tests/chaos/topic_checker.py; needs confluent-kafka: the venv)
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PARTITIONS = 8
 ITEMS = 10_000
@@ -276,9 +288,13 @@ class Api:
 
 class Chaos:
     def __init__(self, bora: str, minutes: float, min_faults: int, seed: int, workdir: str,
-                 topology: str = "single"):
+                 topology: str = "single", net_cuts: bool = True):
         self.bora, self.minutes, self.min_faults, self.seed = bora, minutes, min_faults, seed
         self.topology = topology
+        # Network cuts: the services on a NetLab bridge, each orchestrator in a namespace of its own.
+        self.lab: Optional[NetLab] = None
+        self.net_cuts = net_cuts
+        self.namespaces: Dict[str, str] = {}  # process name -> namespace
         # cluster: set while every Redis node runs and each master has a synced replica (a master is
         # killed only then); the thread that revives the last killed master sets it again.
         self.redis_whole = threading.Event()
@@ -308,6 +324,8 @@ class Chaos:
                    BORA_REDIS_CLUSTER_DIR=os.path.join(self.services_dir, "redis-cluster"))
         if self.topology == "cluster":
             env["BORA_SERVICES"] = "redis-cluster kafka-cluster"
+        if self.lab is not None:
+            env.update(self.lab.env())
         r = subprocess.run(["bash", os.path.join(ROOT, "scripts", name), *args], env=env,
                            capture_output=True, text=True, timeout=300)
         if r.returncode != 0:
@@ -331,9 +349,33 @@ class Chaos:
         if role == "api":
             pf = os.path.join(self.workdir, f"api{i}.port")
             return args + ["--port", "0", "--port-file", pf], pf
+        if self.lab is not None:  # an orchestrator: in its namespace, so that it can be cut off
+            return self.lab.prefix(self.namespaces[f"{role}{i}"]) + args, None
         return args, None
 
+    def service_ports(self, service: str) -> List[int]:
+        """The ports processes use to reach `service` (redis or kafka): what a cut drops."""
+        if service == "redis":
+            url = self.env["BORA_REDIS_CLUSTER" if self.topology == "cluster" else "BORA_REDIS"]
+            hosts = url.split("://", 1)[1].split(",")
+        else:
+            hosts = self.env["BORA_KAFKA_CLUSTER" if self.topology == "cluster" else
+                             "BORA_KAFKA"].split(",")
+        return [int(h.rsplit(":", 1)[1].strip("/")) for h in hosts]
+
     def start(self) -> None:
+        if self.net_cuts:
+            removed = NetLab.cleanup_stale()
+            if removed:
+                log(f"removed what crashed runs left: {removed}")
+            try:
+                self.lab = NetLab()
+            except (RuntimeError, OSError) as e:
+                raise RuntimeError(f"network cuts need root, iproute2 and tc ({e}); "
+                                   "--no-net-cuts runs without them") from e
+            for i in range(2):
+                self.namespaces[f"orchestrator{i}"] = self.lab.add(f"orch{i}")
+            log(f"network cuts: services on {self.lab.host}, orchestrators in namespaces")
         out = self.services("start")
         for line in out.splitlines():
             if line.startswith("export "):
@@ -360,6 +402,8 @@ class Chaos:
             self.services("stop")
         except RuntimeError as e:
             log(f"stopping the services: {e}")
+        if self.lab is not None:
+            self.lab.close()
 
     # ---- workload --------------------------------------------------------------------------------
 
@@ -425,12 +469,17 @@ class Chaos:
     def fault(self) -> None:
         services = (["restart-kafka", "restart-redis"] if self.topology == "single" else
                     ["restart-broker", "failover-redis-master"])
+        cuts = ["cut-orchestrator-redis", "cut-orchestrator-kafka"] if self.lab is not None else []
         kind = self.rng.choice(["kill-orchestrator", "kill-orchestrator", "stop-orchestrator",
-                                "kill-worker", "stop-worker", "kill-api", "stop-api", *services])
+                                "kill-worker", "stop-worker", "kill-api", "stop-api", *services,
+                                *cuts])
         hold = self.rng.uniform(0.5, 3.0)
         target = None
         name = ""
-        if kind.endswith("orchestrator") or kind.endswith("worker") or kind.endswith("api"):
+        if kind.startswith("cut-"):
+            target = self.rng.choice([p for p in self.procs if p.name.startswith("orchestrator")])
+            name = target.name
+        elif kind.endswith("orchestrator") or kind.endswith("worker") or kind.endswith("api"):
             role = kind.split("-", 1)[1]
             target = self.rng.choice([p for p in self.procs if p.name.startswith(role)])
             name = target.name
@@ -445,9 +494,11 @@ class Chaos:
         if kind == "failover-redis-master":
             port = self.script("redis_cluster.sh", "kill-master", name[len("master"):]).strip()
             name += f" (port {port})"
-        self.fault_log.append(f"{t} {kind} {name} {hold:.1f}s")
+        # How long the fault lasts: a stop twice the hold, a cut four times (below).
+        lasts = hold * (2 if kind.startswith("stop-") else 4 if kind.startswith("cut-") else 1)
+        self.fault_log.append(f"{t} {kind} {name} {lasts:.1f}s")
         self.faults[kind] = self.faults.get(kind, 0) + 1
-        log(f"fault: {kind} {name} for {hold:.1f} s")
+        log(f"fault: {kind} {name} for {lasts:.1f} s")
         if kind.startswith("kill-"):
             target.kill9()
             time.sleep(hold)  # the process stays dead this long: part of the fault
@@ -456,6 +507,13 @@ class Chaos:
             target.signal(signal.SIGSTOP)
             time.sleep(hold * 2)  # stopped this long: part of the fault
             target.signal(signal.SIGCONT)
+        elif kind.startswith("cut-"):
+            # Cut off from Redis or from Kafka (both ways, packets dropped silently) for 2..12 s: long
+            # enough, at times, for its Kafka session (6 s) or --store-outage-release-ms (10 s) to end.
+            ns = self.namespaces[target.name]
+            self.lab.cut(ns, self.service_ports(kind.rsplit("-", 1)[1]))
+            time.sleep(hold * 4)  # cut off this long: part of the fault
+            self.lab.heal(ns)
         elif kind == "restart-kafka":
             self.services("kill", "kafka")
             time.sleep(hold)
@@ -658,6 +716,14 @@ class Chaos:
         ev = self.list_executions("chaos_event")
         if len(ev) != len(self.events_sent):
             problems.append(f"events: {len(ev)} executions for {len(self.events_sent)} events")
+        # What the Kafka topics say happened, against the REST API (topic_checker.py): every RunAction
+        # of the driver's executions (and their sub-workflows) has a result, each result applied once.
+        t0 = time.monotonic()
+        topics = topic_checker.check_topics(
+            self.env["BORA_KAFKA_CLUSTER" if self.topology == "cluster" else "BORA_KAFKA"],
+            self.prefix, self.api.call, [eid for _, eid in self.started])
+        problems.extend(f"topics: {p}" for p in topics["problems"])
+        log(f"topic checker: {len(topics['problems'])} problems in {time.monotonic() - t0:.1f} s")
         return {
             "seed": self.seed,
             "minutes": self.minutes,
@@ -674,6 +740,7 @@ class Chaos:
                 "p99": round(percentile(self.recovery_s, 99), 2),
                 "max": round(max(self.recovery_s), 2) if self.recovery_s else 0,
             },
+            "topics": topics["stats"],
             "lost": lost,
             "duplicated": duplicated,
             "problems": problems,
@@ -691,6 +758,9 @@ def main() -> int:
     ap.add_argument("--topology", choices=["single", "cluster"], default="single",
                     help="single: one redis-server and one broker; cluster: a Redis Cluster (3 "
                          "masters + 3 replicas) and three brokers, with master failovers")
+    ap.add_argument("--no-net-cuts", action="store_true",
+                    help="no network namespaces: orchestrators on the host, no cut faults (network "
+                         "cuts need root, iproute2 and tc)")
     ap.add_argument("--self-test", action="store_true",
                     help="no faults; adds an unaccounted child execution and event execution and "
                          "passes only if the checker reports both")
@@ -700,7 +770,7 @@ def main() -> int:
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
     with tempfile.TemporaryDirectory(prefix="bora-chaos-") as workdir:
         chaos = Chaos(os.path.abspath(args.bora), args.minutes, args.min_faults, seed, workdir,
-                      args.topology)
+                      args.topology, net_cuts=not args.no_net_cuts)
         chaos.self_test = args.self_test
         try:
             report = chaos.run()
