@@ -156,8 +156,8 @@ void Orchestrator::Release() {
     MutexLock lock(consumer_mu_);
     leaving = std::move(consumer_);
   }
-  leaving
-      .reset();  // closing it leaves the group (a rebalance callback may still run: owned_ below)
+  // Closing it leaves the group (a rebalance callback may still run: owned_ is cleared after).
+  leaving.reset();
   owned_.clear();
   ReportOwned();
   released_ = true;
