@@ -115,7 +115,7 @@ start_keystone() {
     --wsgi-file /usr/bin/keystone-wsgi-public --master --processes 4 \
     --die-on-term --no-orphans --need-app --buffer-size 65535 --honour-stdin >"$dir/keystone/uwsgi.log" 2>&1 </dev/null &
   echo $! >"$dir/keystone.pid"
-  if ! wait_ready keystone-ready 60 "$dir/keystone.pid"; then
+  if ! wait_ready keystone-ready 150 "$dir/keystone.pid"; then
     log "keystone did not issue a token; see $dir/keystone/uwsgi.log and keystone.log"
     exit 1
   fi
@@ -192,7 +192,7 @@ start() {
     { log "provisioning failed; see $dir/provision.log"; exit 1; }
   log "keystone provisioned"
   wait "$launching" || exit 1
-  if ! wait_ready glance-ready 60 "$dir/glance.pid"; then
+  if ! wait_ready glance-ready 150 "$dir/glance.pid"; then
     log "glance-api did not list images; see $dir/glance/glance-api.log and stdout.log"
     exit 1
   fi
