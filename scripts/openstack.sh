@@ -2,9 +2,10 @@
 # Starts, stops and describes real OpenStack services for the tests of label openstack (tests/openstack), from
 # Debian 12's packages (python3-keystone, python3-glance, uwsgi; scripts/setup.sh installs them), as processes
 # of this script only (the packages install no daemon: no systemd unit, init script or Apache site runs):
-#   - Keystone: SQLite database, fernet and credential keys in the private folder, `keystone-manage db_sync`
-#     and `bootstrap`, its WSGI application (keystone-wsgi-public) served by uwsgi (4 processes of one thread: SQLite objects may not cross threads)
-#     on a free loopback port;
+#   - Keystone: SQLite database (write-ahead log), fernet and credential keys in the private folder,
+#     `keystone-manage db_sync` and `bootstrap`, its WSGI application (keystone-wsgi-public) served by uwsgi
+#     (HTTP/1.1 with keep-alive; 4 processes of one thread: keystone's SQLite connections may not cross
+#     threads) on a free loopback port;
 #   - Glance: glance-api (one eventlet process) with SQLite and a file store in the private folder, Keystone
 #     auth by keystonemiddleware against the Keystone above, registered in its catalog (service glance, type
 #     image, region RegionOne, public/internal/admin endpoints).
@@ -60,8 +61,9 @@ render() {
 write_env() {
   local kport=$1 gport=$2 secret
   secret() { "$py" -c 'import secrets; print(secrets.token_hex(12))'; }
-  umask 077
-  cat >"$dir/env" <<ENV
+  (
+    umask 077  # the passwords
+    cat >"$dir/env" <<ENV
 OS_AUTH_URL=http://127.0.0.1:$kport/v3
 OS_IDENTITY_API_VERSION=3
 OS_AUTH_TYPE=password
@@ -88,7 +90,7 @@ BORA_OS_SERVICE_USER=bora
 BORA_OS_SERVICE_PASSWORD=$(secret)
 BORA_OS_GLANCE_PASSWORD=$(secret)
 ENV
-  umask 022
+  )
 }
 
 start_keystone() {
@@ -113,7 +115,7 @@ start_keystone() {
   log "keystone database and keys ready"
   OS_KEYSTONE_CONFIG_FILES="$conf" nohup uwsgi --plugin python3 --http11-socket "127.0.0.1:$kport" \
     --wsgi-file /usr/bin/keystone-wsgi-public --master --processes 4 \
-    --die-on-term --no-orphans --need-app --buffer-size 65535 --honour-stdin >"$dir/keystone/uwsgi.log" 2>&1 </dev/null &
+    --die-on-term --no-orphans --need-app --buffer-size 65535 >"$dir/keystone/uwsgi.log" 2>&1 </dev/null &
   echo $! >"$dir/keystone.pid"
   if ! wait_ready keystone-ready 150 "$dir/keystone.pid"; then
     log "keystone did not issue a token; see $dir/keystone/uwsgi.log and keystone.log"
