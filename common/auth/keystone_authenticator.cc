@@ -38,7 +38,8 @@ size_t KeystoneAuthenticator::cached_entries() const {
   return cache_.size();
 }
 
-std::optional<http::AuthResult> KeystoneAuthenticator::FromCache(const std::string& digest) {
+std::optional<http::AuthResult> KeystoneAuthenticator::FromCache(const std::string& digest,
+                                                                 bool count) {
   std::optional<http::AuthResult> result;
   {
     MutexLock lock(cache_mu_);
@@ -55,11 +56,8 @@ std::optional<http::AuthResult> KeystoneAuthenticator::FromCache(const std::stri
                    : http::AuthResult::Refuse("Authentication required: invalid or expired token");
     }
   }
-  if (result) {
-    metrics::AuthTokenCacheHit();
-  } else {
-    metrics::AuthTokenCacheMiss();
-  }
+  if (count && result) metrics::AuthTokenCacheHit();
+  if (count && !result) metrics::AuthTokenCacheMiss();
   return result;
 }
 
@@ -84,7 +82,7 @@ std::optional<http::AuthResult> KeystoneAuthenticator::Lookup(const http::HttpRe
   if (token.empty()) {
     return http::AuthResult::Refuse("Authentication required: no X-Auth-Token header");
   }
-  return FromCache(TokenDigest(token));
+  return FromCache(TokenDigest(token), /*count=*/true);
 }
 
 http::AuthResult KeystoneAuthenticator::Authenticate(const http::HttpRequest& request) {
@@ -93,7 +91,9 @@ http::AuthResult KeystoneAuthenticator::Authenticate(const http::HttpRequest& re
     return http::AuthResult::Refuse("Authentication required: no X-Auth-Token header");
   }
   std::string digest = TokenDigest(token);
-  if (auto cached = FromCache(digest)) return *cached;
+  // Not counted: the server's Lookup just counted this request (an answer cached meanwhile, by a
+  // concurrent request with the same token, is still used).
+  if (auto cached = FromCache(digest, /*count=*/false)) return *cached;
   return Validate(token, digest);
 }
 

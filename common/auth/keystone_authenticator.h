@@ -62,7 +62,9 @@ class KeystoneAuthenticator final : public http::Authenticator {
     std::list<std::string>::iterator lru;  // its place in lru_
   };
 
-  std::optional<http::AuthResult> FromCache(const std::string& digest);
+  // The cached answer; `count`: bump the cache hit/miss counters (Lookup does, so that each
+  // request counts once).
+  std::optional<http::AuthResult> FromCache(const std::string& digest, bool count);
   void Store(const std::string& digest, bool valid, const http::Identity& identity,
              TimestampUs until);
   // The service token, fetched or renewed when needed; `renew` forces a new one.
