@@ -164,6 +164,32 @@ int main(int argc, char** argv) {
     cmd->add_option("--port-file", api_args.port_file, "Write the bound REST API port to this file");
     cmd->add_option("--auth-token-file", api_args.auth_token_file,
                     "Require this bearer token (file content) on every endpoint but /health/*");
+    cmd->add_option("--auth", api_args.auth,
+                    "Who may call the API: none, token (--auth-token-file) or keystone "
+                    "(X-Auth-Token validated by Keystone); default: token with --auth-token-file, "
+                    "else none")
+        ->check(CLI::IsMember({"none", "token", "keystone"}));
+    cmd->add_option("--keystone-url", api_args.keystone_url,
+                    "Keystone's auth URL (http://keystone:5000) for --auth keystone");
+    cmd->add_option("--keystone-service-user", api_args.keystone_service_user,
+                    "The user Bora validates tokens as (needs Keystone's service or admin role)");
+    cmd->add_option("--keystone-service-password", api_args.keystone_service_password,
+                    "Its password; better from BORA_KEYSTONE_SERVICE_PASSWORD or "
+                    "--keystone-service-password-file than on the command line");
+    cmd->add_option("--keystone-service-password-file", api_args.keystone_service_password_file,
+                    "A file holding the service user's password");
+    cmd->add_option("--keystone-service-project", api_args.keystone_service_project,
+                    "The project the service user's token is scoped to");
+    cmd->add_option("--keystone-domain", api_args.keystone_domain,
+                    "Domain name of the service user and its project")
+        ->capture_default_str();
+    cmd->add_option("--keystone-cache-seconds", api_args.keystone_cache_seconds,
+                    "How long a valid token is trusted before Keystone is asked again (at most "
+                    "until it expires)")
+        ->capture_default_str();
+    cmd->add_option("--keystone-timeout-ms", api_args.keystone_timeout_ms,
+                    "Timeout of each call to Keystone (then 503)")
+        ->capture_default_str();
     cmd->add_option("--api-threads", api_args.threads, "HTTP threads");
     cmd->add_option("--max-body-bytes", api_args.max_body_bytes, "Largest request body (413 above)");
     cmd->add_option(

@@ -228,6 +228,8 @@ std::string OptionSources::Show(const CLI::App& command) const {
           value += (i ? ", " : "") + TomlValue(results[i]);
         }
         value += "]";
+      } else if (name.find("password") != std::string::npos) {
+        value = TomlValue("***");  // a secret is never printed
       } else {
         value = TomlValue(results.empty() ? "" : results.back());
       }

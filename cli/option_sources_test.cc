@@ -27,6 +27,7 @@ class OptionSourcesTest : public ::testing::Test {
     serve_->add_option("--kafka", kafka_, "brokers");
     serve_->add_option("--load", load_, "files")->take_all()->allow_extra_args(false);
     serve_->add_flag("--allow-shell", allow_shell_, "shell");
+    serve_->add_option("--keystone-service-password", password_, "secret");
     app_.add_subcommand("workflow", "a client command")->add_option("--url", url_, "url");
     file_ = (std::filesystem::temp_directory_path() /
              ("bora-option-sources-" + std::to_string(::getpid()) + ".toml"))
@@ -58,6 +59,7 @@ class OptionSourcesTest : public ::testing::Test {
   }
 
   CLI::App app_{"test"};
+  std::string password_;
   CLI::App* serve_ = nullptr;
   OptionSources sources_{app_};
   std::map<std::string, std::string> env_;
@@ -79,7 +81,9 @@ TEST_F(OptionSourcesTest, EnvironmentNames) {
 TEST_F(OptionSourcesTest, FlagBeatsEnvironmentBeatsFileBeatsDefault) {
   WriteConfig("# comment\n[serve]\nport = 7000\ndata-dir = \"/from/file\"\nlog-level = \"warn\"\n");
   ASSERT_EQ(Parse({"serve", "--config", file_, "--port", "6000"},
-                  {{"BORA_PORT", "5000"}, {"BORA_DATA_DIR", "/from/env"}}),
+                  {{"BORA_PORT", "5000"},
+                   {"BORA_DATA_DIR", "/from/env"},
+                   {"BORA_KEYSTONE_SERVICE_PASSWORD", "hunter2"}}),
             "");
   EXPECT_EQ(port_, 6000);             // flag over environment and file
   EXPECT_EQ(data_dir_, "/from/env");  // environment over file
@@ -98,6 +102,9 @@ TEST_F(OptionSourcesTest, FlagBeatsEnvironmentBeatsFileBeatsDefault) {
   EXPECT_NE(line("data-dir").find("# env BORA_DATA_DIR"), std::string::npos) << line("data-dir");
   EXPECT_NE(line("log-level").find("\"warn\""), std::string::npos);
   EXPECT_NE(line("log-level").find("# file " + file_), std::string::npos) << line("log-level");
+  EXPECT_EQ(password_, "hunter2");  // from BORA_KEYSTONE_SERVICE_PASSWORD, shown masked
+  EXPECT_EQ(shown.find("hunter2"), std::string::npos) << shown;
+  EXPECT_NE(line("keystone-service-password").find("\"***\""), std::string::npos) << shown;
   EXPECT_NE(line("allow-shell").find("false"), std::string::npos);
   EXPECT_NE(line("allow-shell").find("# default"), std::string::npos);
 }

@@ -8,10 +8,69 @@
 #include <iostream>
 #include <sstream>
 
+#include "common/auth/keystone_authenticator.h"
+#include "common/auth/keystone_http_client.h"
 #include "common/log.h"
 #include "orchestrator/runtime/embedded_runtime.h"
 
 namespace bora::cli {
+
+namespace {
+
+// A file's content without trailing newlines and spaces; kInvalidArgument when it cannot be read
+// or is empty.
+Result<std::string> ReadSecretFile(const std::string& path, const std::string& flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgument("cannot read " + flag + " " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string value = text.str();
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' ')) {
+    value.pop_back();
+  }
+  if (value.empty()) return InvalidArgument(flag + " " + path + " is empty");
+  return value;
+}
+
+Result<auth::KeystoneOptions> KeystoneOptionsFrom(const ApiArgs& args) {
+  if (args.keystone_url.rfind("http://", 0) != 0 && args.keystone_url.rfind("https://", 0) != 0) {
+    return InvalidArgument(
+        "--auth keystone needs --keystone-url http(s)://... (Keystone's auth URL)");
+  }
+  if (args.keystone_service_user.empty() || args.keystone_service_project.empty()) {
+    return InvalidArgument(
+        "--auth keystone needs --keystone-service-user and --keystone-service-project");
+  }
+  if (args.keystone_cache_seconds < 0 || args.keystone_timeout_ms <= 0) {
+    return InvalidArgument("--keystone-cache-seconds must be >= 0 and --keystone-timeout-ms > 0");
+  }
+  auth::KeystoneOptions o;
+  o.auth_url = args.keystone_url;
+  o.service.user = args.keystone_service_user;
+  o.service.project = args.keystone_service_project;
+  o.service.user_domain = args.keystone_domain;
+  o.service.project_domain = args.keystone_domain;
+  o.service.password = args.keystone_service_password;
+  if (!args.keystone_service_password_file.empty()) {
+    if (!o.service.password.empty()) {
+      return InvalidArgument(
+          "give --keystone-service-password or --keystone-service-password-file, not both");
+    }
+    Result<std::string> password =
+        ReadSecretFile(args.keystone_service_password_file, "--keystone-service-password-file");
+    if (!password.ok()) return password.status();
+    o.service.password = *password;
+  }
+  if (o.service.password.empty()) {
+    return InvalidArgument(
+        "--auth keystone needs the service user's password: --keystone-service-password-file, "
+        "or BORA_KEYSTONE_SERVICE_PASSWORD");
+  }
+  o.token_cache_time = std::chrono::seconds(args.keystone_cache_seconds);
+  return o;
+}
+
+}  // namespace
 
 Status ApplyApiArgs(const ApiArgs& args, api::ApiServiceOptions* options) {
   options->http.address = args.address;
@@ -26,17 +85,30 @@ Status ApplyApiArgs(const ApiArgs& args, api::ApiServiceOptions* options) {
   }
   options->http.public_url = args.public_url;
   options->http.allowed_origins = args.allowed_origins;
-  if (!args.auth_token_file.empty()) {
-    std::ifstream in(args.auth_token_file, std::ios::binary);
-    if (!in) return InvalidArgument("cannot read --auth-token-file " + args.auth_token_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string token = text.str();
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
-      token.pop_back();
-    }
-    if (token.empty()) return InvalidArgument("--auth-token-file " + args.auth_token_file + " is empty");
-    options->http.auth_token = token;
+  std::string mode =
+      args.auth.empty() ? (args.auth_token_file.empty() ? "none" : "token") : args.auth;
+  if (mode != "none" && mode != "token" && mode != "keystone") {
+    return InvalidArgument("--auth takes none, token or keystone, not '" + args.auth + "'");
+  }
+  if (mode == "token" && args.auth_token_file.empty()) {
+    return InvalidArgument("--auth token needs --auth-token-file");
+  }
+  if (mode != "token" && !args.auth_token_file.empty()) {
+    return InvalidArgument("--auth-token-file is only used with --auth token (it is --auth " +
+                           mode + ")");
+  }
+  if (mode == "token") {
+    Result<std::string> token = ReadSecretFile(args.auth_token_file, "--auth-token-file");
+    if (!token.ok()) return token.status();
+    options->http.auth_token = *token;
+  }
+  if (mode == "keystone") {
+    Result<auth::KeystoneOptions> keystone = KeystoneOptionsFrom(args);
+    if (!keystone.ok()) return keystone.status();
+    auto client = std::make_shared<auth::KeystoneHttpClient>(
+        keystone->auth_url, std::chrono::milliseconds(args.keystone_timeout_ms));
+    options->http.authenticator = std::make_shared<auth::KeystoneAuthenticator>(
+        *std::move(keystone), std::move(client), SystemClock::Get());
   }
   return Status::Ok();
 }

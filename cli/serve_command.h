@@ -21,6 +21,17 @@ struct ApiArgs {
   size_t max_body_bytes = 1 << 20;
   std::string public_url;  // links (`uri`, `next`) start with it; "" = the listener
   std::vector<std::string> allowed_origins;  // browser origins allowed to POST/PUT/PATCH/DELETE
+  // Who may call: "none", "token" (auth_token_file) or "keystone"; "" = token when
+  // auth_token_file is set, else none.
+  std::string auth;
+  std::string keystone_url;  // Keystone's auth URL ("http://keystone:5000" or ".../v3")
+  std::string keystone_service_user;
+  std::string keystone_service_password;       // or from keystone_service_password_file
+  std::string keystone_service_password_file;  // its content (trailing newline dropped)
+  std::string keystone_service_project;
+  std::string keystone_domain = "Default";  // of the service user and its project
+  int keystone_cache_seconds = 300;         // how long a valid token is trusted without asking
+  int keystone_timeout_ms = 5000;           // each call to Keystone
 };
 
 // Mistral's [execution_expiration_policy] as flags (--expiration-*), durations in minutes as there
@@ -49,8 +60,9 @@ struct EmbeddedServeArgs {
   std::chrono::milliseconds fsync_interval{10};
 };
 
-// Fills the HTTP and limit options of `options` from `args`; kInvalidArgument when the token file cannot be
-// read or is empty.
+// Fills the HTTP and limit options of `options` from `args` (with --auth keystone, a
+// KeystoneAuthenticator: no call to Keystone is made here); kInvalidArgument when the token or
+// password file cannot be read or is empty, or the --auth/--keystone-* options do not fit.
 Status ApplyApiArgs(const ApiArgs& args, api::ApiServiceOptions* options);
 // Writes the bound port to args.port_file (write to a temporary file, then rename: readers never see half).
 Status WritePortFile(const ApiArgs& args, int port);

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 
@@ -74,6 +75,59 @@ TEST(ApiArgsTest, PublicUrlAndAllowedOrigins) {
   Status s = ApplyApiArgs(args, &options);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("--public-url"), std::string::npos) << s.message();
+}
+
+// --auth: none and token as before (token by default with --auth-token-file); keystone builds a
+// KeystoneAuthenticator (without calling Keystone) and refuses missing settings, naming them.
+TEST(ApiArgsTest, AuthModes) {
+  const std::string token_file = ::testing::TempDir() + "/api_token";
+  std::ofstream(token_file) << "s3cret\n";
+  const std::string password_file = ::testing::TempDir() + "/keystone_password";
+  std::ofstream(password_file) << "pw\n";
+  {
+    ApiArgs args;
+    api::ApiServiceOptions options;
+    ASSERT_TRUE(ApplyApiArgs(args, &options).ok());
+    EXPECT_EQ(options.http.auth_token, "");
+    EXPECT_EQ(options.http.authenticator, nullptr);
+    args.auth_token_file = token_file;
+    ASSERT_TRUE(ApplyApiArgs(args, &options).ok());
+    EXPECT_EQ(options.http.auth_token, "s3cret");
+  }
+  ApiArgs args;
+  args.auth = "keystone";
+  args.keystone_url = "http://127.0.0.1:5000/v3";
+  args.keystone_service_user = "bora";
+  args.keystone_service_project = "service";
+  args.keystone_service_password_file = password_file;
+  api::ApiServiceOptions options;
+  Status ok = ApplyApiArgs(args, &options);
+  ASSERT_TRUE(ok.ok()) << ok.ToString();
+  EXPECT_NE(options.http.authenticator, nullptr);
+  EXPECT_EQ(api::ExposureWarning(options.http), "");
+
+  struct Case {
+    std::function<void(ApiArgs&)> change;
+    std::string needle;  // in the error
+  };
+  const std::vector<Case> cases = {
+      {[](ApiArgs& a) { a.keystone_url = ""; }, "--keystone-url"},
+      {[](ApiArgs& a) { a.keystone_service_user = ""; }, "--keystone-service-user"},
+      {[](ApiArgs& a) { a.keystone_service_password_file = ""; }, "BORA_KEYSTONE_SERVICE_PASSWORD"},
+      {[](ApiArgs& a) { a.keystone_service_password = "pw"; }, "not both"},
+      {[&](ApiArgs& a) { a.auth_token_file = token_file; },
+       "--auth-token-file is only used with --auth token"},
+      {[](ApiArgs& a) { a = ApiArgs(), a.auth = "token"; }, "--auth token needs --auth-token-file"},
+      {[](ApiArgs& a) { a.auth = "ldap"; }, "--auth takes none, token or keystone"},
+  };
+  for (const Case& c : cases) {
+    ApiArgs a = args;
+    c.change(a);
+    api::ApiServiceOptions o;
+    Status s = ApplyApiArgs(a, &o);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << c.needle;
+    EXPECT_NE(s.message().find(c.needle), std::string::npos) << s.message();
+  }
 }
 
 // The start-up warning: listening beyond loopback without a token.

@@ -20,7 +20,7 @@ LAYERS = [
     ["common"],
     ["common/bus", "common/http"],
     ["common/metrics"],
-    ["common/kafka", "common/redis", "common/disk"],
+    ["common/kafka", "common/redis", "common/disk", "common/auth"],
     ["sdk/messages"],
     ["sdk/protocol"],
     ["workers"],

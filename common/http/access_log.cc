@@ -69,12 +69,16 @@ std::string LoggedTarget(std::string_view target) {
 void LogAccess(const AccessRecord& r) {
   if (!spdlog::should_log(spdlog::level::info)) return;
   double ms = std::chrono::duration<double, std::milli>(r.duration).count();
-  LogLine(spdlog::level::info, "access",
-          {LogValue::Str("method", r.method.empty() ? "-" : r.method),
-           LogValue::Str("path", r.target.empty() ? "-" : LoggedTarget(r.target)),
-           LogValue::Int("status", r.status), LogValue::Int("bytes", static_cast<int64_t>(r.bytes)),
-           LogValue::Fixed("duration_ms", ms), LogValue::Str("request_id", r.request_id),
-           LogValue::Str("remote", r.remote.empty() ? "-" : r.remote)});
+  std::vector<LogValue> fields = {
+      LogValue::Str("method", r.method.empty() ? "-" : r.method),
+      LogValue::Str("path", r.target.empty() ? "-" : LoggedTarget(r.target)),
+      LogValue::Int("status", r.status),
+      LogValue::Int("bytes", static_cast<int64_t>(r.bytes)),
+      LogValue::Fixed("duration_ms", ms),
+      LogValue::Str("request_id", r.request_id),
+      LogValue::Str("remote", r.remote.empty() ? "-" : r.remote)};
+  if (!r.project_id.empty()) fields.push_back(LogValue::Str("project", r.project_id));
+  LogLine(spdlog::level::info, "access", fields);
 }
 
 }  // namespace bora::http

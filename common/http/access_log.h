@@ -3,7 +3,7 @@
 // ended (a deferred response once it was computed and sent, an event stream when it closed), at
 // info level on the process's logger (common/log_line.h):
 //   text: access method=GET path=/v2/executions status=200 bytes=1234 duration_ms=1.234
-//         request_id=... remote=127.0.0.1:51234
+//         request_id=... remote=127.0.0.1:51234 [project=<keystone project id>]
 //   JSON: {"msg":"access","method":"GET","path":"/v2/executions","status":200,...}
 // `path` is the request target (path and query) with the values of secret-looking query parameters
 // replaced by "***", cut to kMaxLoggedTarget bytes; headers are never logged.
@@ -37,6 +37,7 @@ struct AccessRecord {
   std::chrono::steady_clock::duration duration{};
   std::string_view request_id;
   std::string_view remote;
+  std::string_view project_id;  // the caller's Keystone project; logged as `project` when known
 };
 
 // Writes the access line (info).

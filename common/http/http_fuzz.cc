@@ -84,7 +84,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!reader.TakeRequest("127.0.0.1:1", &request, &fault)) return 0;
     request.base_url = "http://127.0.0.1:8989";
     HttpResponse response;
-    if (auto refused = gate.Check(request)) {
+    bool needs_blocking = false;
+    if (auto refused = gate.Check(request, /*may_block=*/true, &needs_blocking)) {
       response = *refused;
     } else {
       response = FuzzRouter().Dispatch(request);

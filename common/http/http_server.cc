@@ -110,9 +110,32 @@ struct HttpServer::Impl {
     });
   }
 
-  HttpResponse Handle(HttpRequest& req) const {
+  // The response to `req`; `project` gets the caller's project id when the authenticator named
+  // one (for the access line). When authentication would block (a Keystone cache miss), the
+  // check and the handler run as a deferred response: on a thread of their own, not on the I/O
+  // thread, so other connections are not held up by the identity service's round trip.
+  HttpResponse Handle(HttpRequest& req, std::shared_ptr<std::string> project) const {
     req.base_url = base_url;
-    if (auto refused = gate->Check(req)) return *refused;
+    bool needs_blocking = false;
+    if (auto refused = gate->Check(req, /*may_block=*/false, &needs_blocking)) return *refused;
+    if (!needs_blocking) {
+      if (req.identity) *project = req.identity->project_id;
+      return CallHandler(req);
+    }
+    HttpResponse r;
+    r.deferred = [this, req = std::move(req), project]() mutable {
+      bool unused = false;
+      if (auto refused = gate->Check(req, /*may_block=*/true, &unused)) return *refused;
+      if (req.identity) *project = req.identity->project_id;
+      HttpResponse out = CallHandler(req);
+      // A handler's own deferred response (a long poll) is computed here, on this thread.
+      if (out.deferred) out = std::exchange(out.deferred, nullptr)();
+      return out;
+    };
+    return r;
+  }
+
+  HttpResponse CallHandler(const HttpRequest& req) const {
     try {
       return handler(req);
     } catch (const std::exception& e) {
@@ -148,6 +171,7 @@ class Session : public std::enable_shared_from_this<Session> {
     method_.clear();
     target_.clear();
     request_id_.clear();
+    project_ = std::make_shared<std::string>();
     started_ = {};
     reader_.Begin();
     stream_.expires_after(server_.options.read_timeout);
@@ -213,7 +237,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bool parsed = reader_.TakeRequest(remote_, &req, &fault);
     keep_alive_ = parsed && reader_.keep_alive();
     // Handler may block: it runs here, on this connection's strand, on one of the I/O threads.
-    Send(parsed ? server_.Handle(req) : std::move(fault));
+    Send(parsed ? server_.Handle(req, project_) : std::move(fault));
   }
 
   void Send(HttpResponse r) {
@@ -345,7 +369,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // The access line of the request being answered.
   void LogDone(int status, size_t bytes) const {
     LogAccess({method_, target_, status, bytes, std::chrono::steady_clock::now() - started_,
-               request_id_, remote_});
+               request_id_, remote_, *project_});
   }
 
   // Half-closes, then reads and discards whatever the client still sends (a body we refused) until
@@ -376,6 +400,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string method_;
   std::string target_;
   std::string request_id_;  // also sent back as X-Request-Id
+  // The caller's project id ("" when unknown), filled by Handle (or the deferred authentication,
+  // whose result reaches this strand through a post) before the response is sent.
+  std::shared_ptr<std::string> project_ = std::make_shared<std::string>();
   std::chrono::steady_clock::time_point started_;
   char drain_[4096];
 };

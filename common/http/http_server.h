@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "common/http/authenticator.h"
 #include "common/http/http_types.h"
 #include "common/status.h"
 
@@ -45,6 +46,9 @@ struct HttpServerOptions {
   // (else 401), except the paths in `unauthenticated_paths` (exact match on the decoded path,
   // trailing '/' ignored).
   std::string auth_token;
+  // When set, decides instead of auth_token who may call (a KeystoneAuthenticator,
+  // common/auth); shared by every connection. A blocking check runs off the I/O threads.
+  std::shared_ptr<Authenticator> authenticator;
   std::set<std::string> unauthenticated_paths = {"/health/live", "/health/ready"};
   // Paths under these prefixes need no token either: `/ui` exempts `/ui` and `/ui/...` (the web
   // console's static files, which hold no data; the console sends the token on its API calls).

@@ -4,6 +4,7 @@
 //
 // Thread-safety: values; a handler gets its own request and returns its own response.
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,6 +14,20 @@
 #include <vector>
 
 namespace bora::http {
+
+// Who sent a request, as the identity service said (Keystone's token body): set on
+// HttpRequest::identity by an Authenticator that knows one (common/http/authenticator.h).
+struct Identity {
+  std::string user_id;
+  std::string user_name;
+  std::string user_domain;  // the user's domain name
+  std::string project_id;   // the token's project scope ("" for an unscoped or domain token)
+  std::string project_name;
+  std::string project_domain;
+  std::vector<std::string> roles;  // role names on the project
+  bool is_admin = false;           // has the role "admin"
+  int64_t expires_at_us = 0;       // when the token expires (µs since the epoch, UTC)
+};
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", ... (upper case)
@@ -26,6 +41,9 @@ struct HttpRequest {
   // "scheme://host[:port][/prefix]" without a trailing '/': where clients reach this server, set by
   // the server from its configuration (never from the Host header). Links in replies start with it.
   std::string base_url;
+  // Set by the server before the handler when the Authenticator named one (Keystone); nullopt
+  // with no auth or the static token.
+  std::optional<Identity> identity;
 
   // The first value of a query parameter, or `fallback`.
   std::string Query(const std::string& key, const std::string& fallback = "") const {

@@ -66,18 +66,6 @@ bool ParseTarget(HttpRequest& req) {
   return true;
 }
 
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  // Runs over the longer length whatever the content, so timing reveals only the lengths.
-  size_t n = std::max(a.size(), b.size());
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < n; ++i) {
-    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= x ^ y;
-  }
-  return diff == 0;
-}
-
 std::string ToLower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -226,13 +214,17 @@ bool RequestReader::TakeRequest(const std::string& remote, HttpRequest* request,
 }
 
 RequestGate::RequestGate(const HttpServerOptions& options, const std::set<std::string>& own_origins)
-    : options_(options) {
+    : options_(options), authenticator_(options.authenticator) {
+  if (!authenticator_ && !options.auth_token.empty()) {
+    authenticator_ = std::make_shared<StaticTokenAuthenticator>(options.auth_token);
+  } else if (!authenticator_) {
+    authenticator_ = std::make_shared<NoAuthenticator>();
+  }
   for (const std::string& o : own_origins) origins_.insert(NormalizeOrigin(o));
   for (const std::string& o : options.allowed_origins) origins_.insert(NormalizeOrigin(o));
 }
 
-bool RequestGate::Authorized(const HttpRequest& req) const {
-  if (options_.auth_token.empty()) return true;
+bool RequestGate::Exempt(const HttpRequest& req) const {
   if (options_.unauthenticated_paths.count(TrimSlash(req.path)) ||
       options_.unauthenticated_paths.count(req.path))
     return true;
@@ -241,23 +233,20 @@ bool RequestGate::Authorized(const HttpRequest& req) const {
                                req.path[prefix.size()] == '/'))
       return true;
   }
-  std::string auth = req.Header("authorization");
-  bool ok = false;
-  if (auth.size() > 7 && ToLower(std::string_view(auth).substr(0, 7)) == "bearer ") {
-    std::string_view token = std::string_view(auth).substr(7);
-    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-    ok |= ConstantTimeEquals(token, options_.auth_token);
-  }
-  std::string x = req.Header("x-auth-token");
-  if (!x.empty()) ok |= ConstantTimeEquals(x, options_.auth_token);
-  return ok;
+  return false;
 }
 
-std::optional<HttpResponse> RequestGate::Check(const HttpRequest& req) const {
-  if (!Authorized(req)) {
-    HttpResponse r = MistralFault(401, "Authentication required: missing or invalid token");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return r;
+std::optional<HttpResponse> RequestGate::Check(HttpRequest& req, bool may_block,
+                                               bool* needs_blocking) const {
+  if (!Exempt(req)) {
+    std::optional<AuthResult> auth =
+        may_block ? authenticator_->Authenticate(req) : authenticator_->Lookup(req);
+    if (!auth) {
+      *needs_blocking = true;
+      return std::nullopt;
+    }
+    if (auth->kind != AuthResult::Kind::kAllowed) return AuthRefusal(*auth);
+    req.identity = std::move(auth->identity);
   }
   // A browser sends Origin with every cross-site POST/PUT/PATCH/DELETE; clients that are not
   // browsers send none. "null" (sandboxed or file pages) is never allowed.

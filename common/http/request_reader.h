@@ -13,11 +13,13 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 
+#include "common/http/authenticator.h"
 #include "common/http/http_server.h"
 #include "common/http/http_types.h"
 
@@ -75,19 +77,25 @@ class RequestReader {
   unsigned version_ = 11;
 };
 
-// The checks every parsed request passes before the handler, in order: the bearer token (401),
-// then for POST, PUT, PATCH and DELETE the Origin header (403 when present and not allowed).
+// The checks every parsed request passes before the handler, in order: authentication (the
+// options' Authenticator, else the static auth_token, else none: 401, or 503 when the identity
+// service cannot be asked), then for POST, PUT, PATCH and DELETE the Origin header (403 when
+// present and not allowed). Paths in unauthenticated_paths/_prefixes skip authentication.
 class RequestGate {
  public:
   // `own_origins`: the origins of the server itself ("http://127.0.0.1:8989", the public URL's);
   // options.allowed_origins are added.
   RequestGate(const HttpServerOptions& options, const std::set<std::string>& own_origins);
-  // nullopt: pass the request to the handler.
-  std::optional<HttpResponse> Check(const HttpRequest& request) const;
+  // nullopt: pass the request to the handler (with request.identity set when the authenticator
+  // named one). Without `may_block`, an authenticator that would have to block (a Keystone cache
+  // miss) sets *needs_blocking and returns nullopt: call again with `may_block` off the I/O thread.
+  std::optional<HttpResponse> Check(HttpRequest& request, bool may_block,
+                                    bool* needs_blocking) const;
 
  private:
-  bool Authorized(const HttpRequest& request) const;
+  bool Exempt(const HttpRequest& request) const;
   const HttpServerOptions& options_;
+  std::shared_ptr<Authenticator> authenticator_;
   std::set<std::string> origins_;  // normalised (lower case, no trailing '/')
 };
 

@@ -110,6 +110,12 @@ Families* Create() {
       Reg(BuildCounter(), "bora_http_requests_total", "HTTP requests served", "counter"),
       Reg(BuildHistogram(), "bora_http_request_duration_seconds", "Time to answer an HTTP request",
           "histogram"),
+      Reg(BuildCounter(), "bora_auth_keystone_requests_total",
+          "Token validations asked of Keystone by result (valid, invalid, error)", "counter"),
+      Reg(BuildCounter(), "bora_auth_token_cache_hits_total",
+          "Keystone token checks answered from the cache", "counter"),
+      Reg(BuildCounter(), "bora_auth_token_cache_misses_total",
+          "Keystone token checks the cache could not answer", "counter"),
   };
   // Series that exist from the start, so dashboards show 0 rather than "no data".
   f->build_info.Add({{"version", BORA_VERSION}}).Set(1);
@@ -135,6 +141,10 @@ Families* Create() {
   f->cron_fire_lag.Add({}, LatencyBuckets());
   for (const char* result : {"accepted", "rejected", "error"})
     f->webhook_requests.Add({{"result", result}});
+  for (const char* result : {"valid", "invalid", "error"})
+    f->auth_keystone_requests.Add({{"result", result}});
+  f->auth_token_cache_hits.Add({});
+  f->auth_token_cache_misses.Add({});
   return f;
 }
 
@@ -301,6 +311,12 @@ void EventReceived() { Get().events_received.Add({}).Increment(); }
 void EventRejected() { Get().events_rejected.Add({}).Increment(); }
 void EventDeduplicated() { Get().events_deduplicated.Add({}).Increment(); }
 void EventUnmatched() { Get().events_unmatched.Add({}).Increment(); }
+void AuthKeystoneRequest(std::string_view result) {
+  Get().auth_keystone_requests.Add({{"result", std::string(result)}}).Increment();
+}
+void AuthTokenCacheHit() { Get().auth_token_cache_hits.Add({}).Increment(); }
+void AuthTokenCacheMiss() { Get().auth_token_cache_misses.Add({}).Increment(); }
+
 void WebhookRequest(std::string_view result) {
   Get().webhook_requests.Add({{"result", Reason(result)}}).Increment();
 }

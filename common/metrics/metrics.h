@@ -108,6 +108,10 @@ struct Families {
   // HTTP (API process and the metrics/health routes).
   prometheus::Family<prometheus::Counter>& http_requests;            // {route, method, code}
   prometheus::Family<prometheus::Histogram>& http_request_duration;  // {route, method}
+  // Keystone token validation (common/auth).
+  prometheus::Family<prometheus::Counter>& auth_keystone_requests;  // {result: valid|invalid|error}
+  prometheus::Family<prometheus::Counter>& auth_token_cache_hits;
+  prometheus::Family<prometheus::Counter>& auth_token_cache_misses;
 };
 
 struct FamilyInfo {
@@ -183,6 +187,11 @@ void EventUnmatched();
 void WebhookRequest(std::string_view result);
 void CronFired(double lag_seconds);
 void HttpRequest(std::string_view route, std::string_view method, int code, double seconds);
+// A Keystone token validation call: result "valid", "invalid" or "error" (unreachable, refused).
+void AuthKeystoneRequest(std::string_view result);
+// The Keystone token cache answered (a valid or an invalid token) / did not.
+void AuthTokenCacheHit();
+void AuthTokenCacheMiss();
 
 // Sets bora_process_start_time_seconds to the clock's now (0 until then). Called once by the
 // process's entry point (cli/main.cc), which holds the wall clock.

@@ -237,7 +237,7 @@ http::RouteHandler RequireJsonBody(const std::string& pattern, http::RouteHandle
 }  // namespace
 
 std::string ExposureWarning(const http::HttpServerOptions& options) {
-  if (!options.auth_token.empty()) return "";
+  if (!options.auth_token.empty() || options.authenticator) return "";
   boost::system::error_code ec;
   auto address = boost::asio::ip::make_address(options.address, ec);
   if (!ec && address.is_loopback()) return "";

@@ -1,0 +1,79 @@
+#pragma once
+// FakeKeystone (tests only): an in-memory KeystoneClient. It knows the user tokens added with
+// AddUser, issues a service token for user "bora" / password "secret", and counts its calls.
+#include <atomic>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "common/auth/keystone_client.h"
+#include "common/clock.h"
+
+namespace bora::auth {
+
+inline constexpr int64_t kSecond = 1000000;  // µs
+
+// Keystone as the authenticator sees it: tokens it knows, the service token it issued, counts of
+// calls, and switches for an outage.
+class FakeKeystone final : public KeystoneClient {
+ public:
+  explicit FakeKeystone(const Clock* clock) : clock_(clock) {}
+
+  Result<IssuedToken> IssueToken(const PasswordCredentials& c) override {
+    ++issued;
+    if (down) return Unavailable("connection refused");
+    if (c.user != "bora" || c.password != "secret") return PermissionDenied("bad credentials");
+    service_token = "svc-" + std::to_string(issued.load());
+    return IssuedToken{service_token, clock_->NowUs() + service_token_life};
+  }
+
+  Result<TokenValidation> ValidateToken(std::string_view service,
+                                        std::string_view subject) override {
+    if (before_validate) before_validate();
+    ++validations;
+    if (down) return Unavailable("connection refused");
+    if (service != service_token || reject_service_token)
+      return Kind(TokenValidation::Kind::kServiceTokenRejected);
+    auto it = users.find(std::string(subject));
+    if (it == users.end() || it->second.expires_at_us <= clock_->NowUs())
+      return Kind(TokenValidation::Kind::kInvalid);
+    TokenValidation v;
+    v.kind = TokenValidation::Kind::kValid;
+    v.identity = it->second;
+    return v;
+  }
+
+  void AddUser(const std::string& token, const std::string& project, int64_t expires_at,
+               bool admin = false) {
+    http::Identity id;
+    id.user_id = "u-" + token;
+    id.user_name = "user " + token;
+    id.project_id = project;
+    id.roles = {"member"};
+    if (admin) id.roles.push_back("admin");
+    id.is_admin = admin;
+    id.expires_at_us = expires_at;
+    users[token] = id;
+  }
+
+  std::map<std::string, http::Identity> users;
+  std::string service_token;
+  int64_t service_token_life = 3600 * kSecond;
+  // Counts of calls, and switches; set them while no call runs. `before_validate` runs at the
+  // start of each validation (a test holds it to see what a slow Keystone blocks).
+  std::atomic<int> issued = 0;
+  std::atomic<int> validations = 0;
+  bool down = false;
+  bool reject_service_token = false;
+  std::function<void()> before_validate;
+
+ private:
+  static TokenValidation Kind(TokenValidation::Kind k) {
+    TokenValidation v;
+    v.kind = k;
+    return v;
+  }
+  const Clock* clock_;
+};
+
+}  // namespace bora::auth
