@@ -629,20 +629,11 @@ class Chaos:
 
     def list_executions(self, workflow: str) -> List[Dict[str, Any]]:
         """Every execution of `workflow`, page by page."""
-        out: List[Dict[str, Any]] = []
-        marker = ""
-        while True:
-            path = f"/v2/executions?workflow_name={workflow}&limit=500"
-            if marker:
-                path += f"&marker={marker}"
-            status, reply = self.api.call("GET", path)
-            if status != 200:
-                raise RuntimeError(f"GET {path}: {status} {reply}")
-            page = reply.get("executions", [])
-            out.extend(page)
-            if len(page) < 500:
-                return out
-            marker = page[-1]["id"]
+        path = f"/v2/executions?workflow_name={workflow}"
+        out = topic_checker.list_all(self.api.call, path, "executions")
+        if out is None:
+            raise RuntimeError(f"GET {path}: 404")
+        return out
 
     def tasks(self, eid: str) -> List[Dict[str, Any]]:
         status, reply = self.api.call("GET", f"/v2/executions/{eid}/tasks")

@@ -192,7 +192,7 @@ def _get(api_call: ApiCall, path: str) -> Tuple[int, Any]:
 
 def list_all(api_call: ApiCall, path: str, collection: str) -> Optional[List[Dict[str, Any]]]:
     """Every record of a REST listing (`path` with its query, `collection` its key), page by page
-    (None: 404). chaos_run.py's list_executions pages the same way."""
+    (None: 404). chaos_run.py's list_executions uses it too."""
     out: List[Dict[str, Any]] = []
     marker = ""
     while True:
