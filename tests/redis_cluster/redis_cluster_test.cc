@@ -152,18 +152,34 @@ TEST(RedisClusterTest, AManualFailoverIsFollowedThroughMoved) {
 }
 
 TEST(RedisClusterTest, AMigratingSlotIsFollowedThroughAsk) {
-  auto cluster = ConnectCluster();
-  ASSERT_NE(cluster, nullptr);
   const std::string key = "{ask-" + NewUuid().substr(0, 8) + "}k";
   const uint16_t slot = RedisKeySlot(key);
-  const std::string source = cluster->cluster()->MasterOf(slot);
-  std::string target;
-  for (uint16_t s = 0; s < 16384 && target.empty(); s += 97) {
-    std::string m = cluster->cluster()->MasterOf(s);
-    if (!m.empty() && m != source) target = m;
+  // Right after the manual failover above, a node's CLUSTER SLOTS may still name the old master of
+  // a shard: take the map again until both nodes say they are masters.
+  auto is_master = [](RedisClient* node) {
+    auto role = node->Command({"ROLE"});
+    return role.ok() && (*role)->IsArray() && (*role)->Size() > 0 && (*role)->StrAt(0) == "master";
+  };
+  std::unique_ptr<RedisClient> cluster, src, dst;
+  std::string source, target;
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (Clock::now() < deadline) {
+    cluster = ConnectCluster();
+    ASSERT_NE(cluster, nullptr);
+    source = cluster->cluster()->MasterOf(slot);
+    target.clear();
+    for (uint16_t s = 0; s < 16384 && target.empty(); s += 97) {
+      std::string m = cluster->cluster()->MasterOf(s);
+      if (!m.empty() && m != source) target = m;
+    }
+    if (target.empty()) continue;
+    src = ConnectNode(source);
+    dst = ConnectNode(target);
+    if (src && dst && is_master(src.get()) && is_master(dst.get())) break;
   }
   ASSERT_FALSE(target.empty());
-  auto src = ConnectNode(source), dst = ConnectNode(target);
+  ASSERT_TRUE(src && dst && is_master(src.get()) && is_master(dst.get()))
+      << "the cluster's map did not settle on masters " << source << " and " << target;
   auto id_of = [](RedisClient* node) { return (*node->Command({"CLUSTER", "MYID"}))->Str(); };
   const std::string src_id = id_of(src.get()), dst_id = id_of(dst.get());
   const std::string s = std::to_string(slot);
