@@ -186,9 +186,10 @@ std::shared_ptr<const lang::WorkflowSpec> Engine::ResolveWorkflow(
   for (const auto& c : candidates) {
     if (auto w = definitions_->FindWorkflow(c, namespace_name)) return w;
   }
-  if (!namespace_name.empty()) {
+  // Then the default namespace of the execution's project ("" for the default project).
+  if (std::string_view fallback = DefaultNamespaceOf(namespace_name); namespace_name != fallback) {
     for (const auto& c : candidates) {
-      if (auto w = definitions_->FindWorkflow(c, "")) return w;
+      if (auto w = definitions_->FindWorkflow(c, fallback)) return w;
     }
   }
   return nullptr;
@@ -209,6 +210,8 @@ Status Engine::Apply(ExecutionState& state, const Event& event, TimestampUs now,
       state.id = start->execution_id;
       state.workflow_name = start->workflow_name;
       state.workflow_namespace = start->workflow_namespace;
+      state.project_id = start->project_id;
+      state.user_id = start->user_id;
       state.parent_execution_id = start->parent_execution_id;
       state.parent_task_execution_id = start->parent_task_execution_id;
       state.root_execution_id = start->root_execution_id;
@@ -272,18 +275,20 @@ Status Engine::Apply(ExecutionState& state, const Event& event, TimestampUs now,
     return Status::Ok();
   }
   auto spec = definitions_->FindWorkflow(state.workflow_name, state.workflow_namespace);
-  if (!spec && !state.workflow_namespace.empty())
-    spec = definitions_->FindWorkflow(state.workflow_name, "");
+  if (!spec && state.workflow_namespace != DefaultNamespaceOf(state.workflow_namespace))
+    spec = definitions_->FindWorkflow(state.workflow_name,
+                                      DefaultNamespaceOf(state.workflow_namespace));
   if (!spec) {
     Runner r(this, definitions_, actions_, state, nullptr, now, out);
     TimestampUs previous_update = state.updated_at;
     state.updated_at = now;
-    Status status =
-        r.OnDefinitionGone(event, "Workflow definition '" + state.workflow_name + "'" +
-                                      (state.workflow_namespace.empty()
-                                           ? std::string()
-                                           : " in namespace '" + state.workflow_namespace + "'") +
-                                      " was deleted while the execution ran; it cannot go on");
+    Status status = r.OnDefinitionGone(
+        event, "Workflow definition '" + state.workflow_name + "'" +
+                   (PlainNamespace(state.workflow_namespace).empty()
+                        ? std::string()
+                        : " in namespace '" +
+                              std::string(PlainNamespace(state.workflow_namespace)) + "'") +
+                   " was deleted while the execution ran; it cannot go on");
     if (!status.ok()) state.updated_at = previous_update;
     return status;
   }

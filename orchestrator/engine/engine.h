@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "common/thread_annotations.h"
+#include "orchestrator/engine/project_namespace.h"
 #include "orchestrator/engine/state.h"
 #include "orchestrator/language/spec.h"
 #include "sdk/messages/events.h"

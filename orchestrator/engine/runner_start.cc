@@ -12,11 +12,12 @@ std::shared_ptr<const lang::AdhocActionSpec> Runner::FindAdhoc(std::string_view 
   std::vector<std::string> candidates;
   if (!workbook.empty()) candidates.push_back(std::string(workbook) + "." + std::string(name));
   candidates.push_back(std::string(name));
-  for (const auto& ns : {st_.workflow_namespace, std::string()}) {
+  const std::string fallback(DefaultNamespaceOf(st_.workflow_namespace));
+  for (const auto& ns : {st_.workflow_namespace, fallback}) {
     for (const auto& c : candidates) {
       if (auto a = defs_->FindAction(c, ns)) return a;
     }
-    if (st_.workflow_namespace.empty()) break;
+    if (st_.workflow_namespace == fallback) break;
   }
   return nullptr;
 }
@@ -99,6 +100,8 @@ Status Runner::Start(const StartExecution& ev) {
   st_.id = ev.execution_id;
   st_.workflow_name = spec->full_name;
   st_.workflow_namespace = ev.workflow_namespace;
+  st_.project_id = ev.project_id;
+  st_.user_id = ev.user_id;
   st_.description = ev.description;
   st_.parent_execution_id = ev.parent_execution_id;
   st_.parent_task_execution_id = ev.parent_task_execution_id;
@@ -109,7 +112,7 @@ Status Runner::Start(const StartExecution& ev) {
   st_.created_at = now_;
   st_.updated_at = now_;
   JsonObject params = ev.params.is_object() ? ev.params.get_object() : JsonObject();
-  params["namespace"] = ev.workflow_namespace;
+  params["namespace"] = std::string(PlainNamespace(ev.workflow_namespace));
   if (!params.contains("env") || !params["env"].is_object()) params["env"] = JsonObject();
   st_.params = std::move(params);
   st_.state = State::kRunning;
@@ -446,8 +449,8 @@ bool Runner::LaunchOne(size_t ti, int64_t index, const Json* extra) {
     std::string wf_name = name->is_string() ? std::string(name->get_string()) : PythonStr(*name);
     auto sub = FindWorkflow(wf_name);
     if (!sub) {
-      ForceFail(ti, RunError(ti, "Failed to find workflow [name=" + wf_name +
-                                     ", namespace=" + st_.workflow_namespace + "]"));
+      ForceFail(ti, RunError(ti, "Failed to find workflow [name=" + wf_name + ", namespace=" +
+                                     std::string(PlainNamespace(st_.workflow_namespace)) + "]"));
       return false;
     }
     if (const int limit = engine_->limits().max_subworkflow_depth; st_.depth >= limit) {
@@ -471,7 +474,7 @@ bool Runner::LaunchOne(size_t ti, int64_t index, const Json* extra) {
     auto valid = engine_->ValidateWorkflowInput(*sub, Json(sub_input));
     if (!valid.ok()) return ForceFail(ti, RunError(ti, valid.status().message())), false;
     sub_params["env"] = st_.Env();
-    sub_params["namespace"] = st_.workflow_namespace;
+    sub_params["namespace"] = std::string(PlainNamespace(st_.workflow_namespace));
     ActionExecution a;
     a.id = st_.NextId();
     a.name = sub->full_name;
@@ -485,6 +488,8 @@ bool Runner::LaunchOne(size_t ti, int64_t index, const Json* extra) {
     start.execution_id = a.id;
     start.workflow_name = sub->full_name;
     start.workflow_namespace = st_.workflow_namespace;
+    start.project_id = st_.project_id;
+    start.user_id = st_.user_id;
     start.input = std::move(valid).value();
     start.params = std::move(sub_params);
     start.parent_execution_id = st_.id;

@@ -218,6 +218,9 @@ void VisitFields(S& s, V& v) requires std::same_as<std::remove_const_t<S>, Execu
   v.Str("id", s.id, kRequired);
   v.Str("workflow_name", s.workflow_name, kOmitDefault);
   v.Str("workflow_namespace", s.workflow_namespace, kOmitDefault);
+  // Absent in states written before projects existed: the default project.
+  v.Str("project_id", s.project_id, kOmitDefault);
+  v.Str("user_id", s.user_id, kOmitDefault);
   v.Str("description", s.description, kOmitDefault);
   v.Str("parent_execution_id", s.parent_execution_id, kOmitDefault);
   v.Str("parent_task_execution_id", s.parent_task_execution_id, kOmitDefault);

@@ -179,7 +179,12 @@ struct ExecutionIndex {
 struct ExecutionHead {
   std::string id;
   std::string workflow_name;       // full name ("wb.wf")
-  std::string workflow_namespace;  // "" = default
+  // "" = default; qualified by the project of the workflow's definition (project_namespace.h)
+  std::string workflow_namespace;
+  // The project the execution belongs to and the user who started it (Keystone ids; sub-workflows
+  // inherit both). "" (states stored before projects existed, no Keystone) = the default project.
+  std::string project_id;
+  std::string user_id;
   std::string description;
   std::string parent_execution_id;       // empty for a top-level execution
   std::string parent_task_execution_id;  // the parent's task execution id

@@ -554,6 +554,27 @@ TEST(StateTextTest, Format1StatesAreStillRead) {
             R"("id_counter":3,"created_at":4,"updated_at":6})");
   ASSERT_NE(s->FindTaskById("t-1"), nullptr);
   EXPECT_TRUE(s->tasks[0].keep_result);
+  // Stored before projects existed: the default project ("").
+  EXPECT_EQ(s->project_id, "");
+  EXPECT_EQ(s->user_id, "");
+}
+
+TEST(StateTextTest, ProjectAndUserAreKept) {
+  ExecutionState st;
+  st.id = "e1";
+  st.workflow_name = "wf";
+  st.workflow_namespace = "alpha-id\x1ens";
+  st.project_id = "alpha-id";
+  st.user_id = "alice-id";
+  auto back = ExecutionState::FromJson(*ParseJson(st.ToJsonText()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->project_id, "alpha-id");
+  EXPECT_EQ(back->user_id, "alice-id");
+  EXPECT_EQ(back->workflow_namespace, "alpha-id\x1ens");
+  // The default project writes nothing: states look as they did before projects.
+  st.project_id.clear();
+  st.user_id.clear();
+  EXPECT_EQ(st.ToJsonText().find("project_id"), std::string::npos);
 }
 
 // A stored state with a bad member is refused with the path of the member, not read half-way.

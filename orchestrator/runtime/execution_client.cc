@@ -35,11 +35,12 @@ Status ExecutionClient::Send(const engine::Event& event) {
 Result<ExecutionId> ExecutionClient::Start(const StartRequest& request) {
   auto spec = engine_->ResolveWorkflow(request.workflow_name, "", request.workflow_namespace);
   if (!spec) {
-    return NotFound("Workflow not found [workflow_identifier=" + request.workflow_name +
-                    (request.workflow_namespace.empty()
-                         ? std::string()
-                         : ", namespace=" + request.workflow_namespace) +
-                    "]");
+    return NotFound(
+        "Workflow not found [workflow_identifier=" + request.workflow_name +
+        (engine::PlainNamespace(request.workflow_namespace).empty()
+             ? std::string()
+             : ", namespace=" + std::string(engine::PlainNamespace(request.workflow_namespace))) +
+        "]");
   }
   if (!request.input.is_object()) {
     return InvalidArgument("Invalid input: the workflow input must be a dict, not " +
@@ -55,6 +56,8 @@ Result<ExecutionId> ExecutionClient::Start(const StartRequest& request) {
       request.execution_id.value().empty() ? NewUuid() : request.execution_id.value();
   start.workflow_name = spec->full_name;
   start.workflow_namespace = request.workflow_namespace;
+  start.project_id = request.project_id;
+  start.user_id = request.user_id;
   start.input = std::move(input);
   start.params = request.params;
   start.description = request.description;

@@ -20,7 +20,11 @@ namespace bora::runtime {
 
 struct StartRequest {
   std::string workflow_name;
+  // Qualified by the project of the workflow's definition (engine/project_namespace.h).
   std::string workflow_namespace;
+  // The execution's project and the user who starts it ("" = the default project).
+  std::string project_id;
+  std::string user_id;
   Json input = JsonObject();
   Json params = JsonObject();  // "env", "task_name", ...
   std::string description;

@@ -94,6 +94,9 @@ Result<bool> CronScheduler::FireLocked(const Entry& cached, TimestampUs now) {
   runtime::StartRequest start;
   start.workflow_name = trigger.workflow_name;
   start.workflow_namespace = trigger.workflow_namespace;
+  // In the creator's project, as its user (Mistral runs them with the trigger's trust).
+  start.project_id = engine::IsDefaultProject(trigger.project_id) ? "" : trigger.project_id;
+  start.user_id = trigger.user_id;
   start.input = trigger.workflow_input;
   start.params = trigger.workflow_params;
   start.description = CronExecutionDescription(trigger);

@@ -31,6 +31,7 @@ void VisitFields(S& t, V& v) requires std::same_as<std::remove_const_t<S>, CronT
   v.OptInt("remaining_executions", t.remaining_executions);
   v.Str("scope", t.scope);
   v.Str("project_id", t.project_id);
+  v.Str("user_id", t.user_id, fields::kOmitDefault);  // absent in triggers stored before it
   v.Int("created_at", t.created_at);
   v.Int("updated_at", t.updated_at);
 }
@@ -118,6 +119,7 @@ Result<CronTrigger> NewCronTrigger(const CronTriggerRequest& request, TimestampU
   t.remaining_executions = count;
   t.scope = request.scope;
   t.project_id = request.project_id;
+  t.user_id = request.user_id;
   t.created_at = now;
   t.updated_at = now;
   return t;

@@ -27,14 +27,17 @@ struct CronTrigger {
   std::string pattern;  // "" when the trigger only has a first_execution_time
   std::string workflow_name;
   std::string workflow_id;
-  std::string workflow_namespace;  // not in Mistral's REST shape; used to start the workflow
+  // Not in Mistral's REST shape; used to start the workflow. Qualified by the project of the
+  // workflow's definition (engine/project_namespace.h).
+  std::string workflow_namespace;
   Json workflow_input = JsonObject();
   Json workflow_params = JsonObject();
   std::optional<TimestampUs> first_execution_time;
   TimestampUs next_execution_time = 0;
   std::optional<int64_t> remaining_executions;  // nullopt: unlimited
   std::string scope = "private";
-  std::string project_id = "<default-project>";
+  std::string project_id = "<default-project>";  // its executions start in this project
+  std::string user_id;                           // who created it ("" without Keystone)
   TimestampUs created_at = 0;
   TimestampUs updated_at = 0;
 
@@ -59,6 +62,7 @@ struct CronTriggerRequest {
   std::optional<int64_t> remaining_executions;
   std::string scope = "private";
   std::string project_id = "<default-project>";
+  std::string user_id;
 };
 
 // The workflow a trigger starts, as the caller resolved it.

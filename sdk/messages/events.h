@@ -41,7 +41,11 @@ namespace bora::engine {
 struct StartExecution {
   std::string execution_id;   // chosen by the caller (API) or derived by the parent engine
   std::string workflow_name;  // as given by the user; resolved in `workflow_namespace`, then ""
-  std::string workflow_namespace;  // "" = default
+  std::string workflow_namespace;  // "" = default (qualified by a project: project_namespace.h)
+  // The project the execution belongs to and the user who started it ("" = the default project);
+  // the engine copies them to sub-workflows.
+  std::string project_id;
+  std::string user_id;
   Json input = JsonObject();
   // Extra params: "env" (object), "task_name" (reverse workflows), "namespace", anything else is
   // kept.

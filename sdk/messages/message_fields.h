@@ -57,6 +57,8 @@ void VisitFields(S& e, V& v) requires std::same_as<std::remove_const_t<S>, Start
   v.Str("execution_id", e.execution_id, kRequired);
   v.Str("workflow_name", e.workflow_name, kRequired);
   v.Str("workflow_namespace", e.workflow_namespace);
+  v.Str("project_id", e.project_id, kOmitDefault);  // absent in messages of older writers
+  v.Str("user_id", e.user_id, kOmitDefault);
   v.Value("input", e.input, fields::kObject);
   v.Value("params", e.params, fields::kObject);
   v.Str("description", e.description);
