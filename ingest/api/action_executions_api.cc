@@ -13,7 +13,7 @@ namespace bora::api {
 Result<HttpResponse> ExecutionsApi::Impl::ListActionExecutions(const HttpRequest& request) {
   BORA_ASSIGN_OR_RETURN(
       auto q, ParseListQuery(request, kActionFilters, ctx_.limits.max_limit, kNonFilters));
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   BORA_ASSIGN_OR_RETURN(auto all, All(overlays));
   MistralViews views(ctx_);
   std::vector<Json> records;
@@ -23,14 +23,17 @@ Result<HttpResponse> ExecutionsApi::Impl::ListActionExecutions(const HttpRequest
         if (!a.is_workflow) records.push_back(views.ActionExecution(st, t, a));
   if (ctx_.resources != nullptr) {
     BORA_ASSIGN_OR_RETURN(auto stored, ctx_.resources->List(kActionKind));
-    for (auto& [k, v] : stored) records.push_back(std::move(v));
+    for (auto& [k, v] : stored) {
+      if (overlays.list_all || api::ProjectOf(v, ctx_.project_id) == overlays.caller.project_id)
+        records.push_back(std::move(v));
+    }
   }
   return ListReply(std::move(records), q, "action_executions", request);
 }
 
-Result<HttpResponse> ExecutionsApi::Impl::GetActionExecution(const HttpRequest&,
+Result<HttpResponse> ExecutionsApi::Impl::GetActionExecution(const HttpRequest& request,
                                                              const std::string& id) {
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   BORA_ASSIGN_OR_RETURN(auto found, FindAction(id, overlays));
   if (found) {
     MistralViews views(ctx_);
@@ -39,7 +42,9 @@ Result<HttpResponse> ExecutionsApi::Impl::GetActionExecution(const HttpRequest&,
   }
   if (ctx_.resources != nullptr) {
     BORA_ASSIGN_OR_RETURN(auto stored, ctx_.resources->Get(kActionKind, id));
-    if (stored) return Reply(200, *stored);
+    if (stored && (overlays.caller.is_admin ||
+                   api::ProjectOf(*stored, ctx_.project_id) == overlays.caller.project_id))
+      return Reply(200, *stored);
   }
   return Fault(404, NotFoundMessage("ActionExecution", id));
 }
@@ -91,8 +96,9 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateActionExecution(const HttpReques
   }
   const TimestampUs created = Now();
   // The record of the run in Mistral's shape; `output` null while it runs.
-  auto record = [this, created, id = req.action_execution_id, name = *name,
-                 description = *description, ns = *ns, input = Json(input),
+  const Caller caller = CallerOf(request, ctx_.project_id);
+  auto record = [this, created, project = caller.project_id, id = req.action_execution_id,
+                 name = *name, description = *description, ns = *ns, input = Json(input),
                  params = Json(params)](State state, const std::optional<Json>& output,
                                         const std::optional<std::string>& info) {
     JsonObject rec;
@@ -106,7 +112,7 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateActionExecution(const HttpReques
     rec["tags"] = nullptr;
     rec["name"] = name;
     rec["description"] = description;
-    rec["project_id"] = ctx_.project_id;
+    rec["project_id"] = project;
     rec["accepted"] = true;
     rec["input"] = JsonString(input);
     rec["output"] = output ? JsonString(JsonObject{{"result", *output}}) : JsonString(JsonObject());
@@ -218,7 +224,7 @@ Result<HttpResponse> ExecutionsApi::Impl::UpdateActionExecution(const HttpReques
                           (state_name.empty() ? std::string("None") : state_name));
   }
 
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   BORA_ASSIGN_OR_RETURN(auto found, FindAction(id, overlays));
   MistralViews views(ctx_);
   if (found) {
@@ -259,7 +265,9 @@ Result<HttpResponse> ExecutionsApi::Impl::UpdateActionExecution(const HttpReques
   // A directly run (POST /v2/action_executions) async action kept in the resource store.
   if (ctx_.resources != nullptr) {
     BORA_ASSIGN_OR_RETURN(auto stored, ctx_.resources->Get(kActionKind, id));
-    if (stored && stored->is_object()) {
+    if (stored && stored->is_object() &&
+        (overlays.caller.is_admin ||
+         api::ProjectOf(*stored, ctx_.project_id) == overlays.caller.project_id)) {
       JsonObject rec = stored->as_object();
       const Json* cur = rec.if_contains("state");
       std::string cur_state = cur && cur->is_string() ? std::string(cur->get_string()) : "";

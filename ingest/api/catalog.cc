@@ -26,6 +26,15 @@ constexpr std::string_view kEnvironments = "environments";
 
 std::string Key(const std::string& ns, const std::string& name) { return ns + kSep + name; }
 
+// Store keys and engine namespaces of a project's definitions (orchestrator/engine/
+// project_namespace.h): the default project's are the plain namespace, as before projects existed.
+std::string Qualified(const std::string& project, const std::string& ns) {
+  return engine::QualifiedNamespace(project, ns);
+}
+std::string Key(const std::string& project, const std::string& ns, const std::string& name) {
+  return Key(Qualified(project, ns), name);
+}
+
 std::string Str(const Json& record, std::string_view field) {
   const auto* obj = record.if_object();
   if (obj == nullptr) return {};
@@ -279,18 +288,31 @@ Json Catalog::Stamp(Json record, const Json* previous) const {
 }
 
 Result<std::optional<std::pair<std::string, Json>>> Catalog::FindRecord(
-    std::string_view kind, const std::string& name_or_id, const std::string& namespace_name) {
+    std::string_view kind, const std::string& name_or_id, const std::string& namespace_name,
+    const Caller& caller) {
   using Found = std::optional<std::pair<std::string, Json>>;
   if (IsUuidLike(name_or_id)) {
     BORA_ASSIGN_OR_RETURN(auto all, store_->List(kind));
     for (auto& [k, v] : all) {
-      if (Str(v, "id") == name_or_id) return Found(std::make_pair(k, std::move(v)));
+      if (Str(v, "id") == name_or_id && CanRead(caller, v))
+        return Found(std::make_pair(k, std::move(v)));
     }
   }
+  // The caller's project first (the namespace, then the default one)...
   for (const std::string& ns : {namespace_name, std::string()}) {
-    std::string key = Key(ns, name_or_id);
+    std::string key = Key(caller.project_id, ns, name_or_id);
     BORA_ASSIGN_OR_RETURN(auto rec, store_->Get(kind, key));
     if (rec) return Found(std::make_pair(key, std::move(*rec)));
+    if (namespace_name.empty()) break;
+  }
+  // ...then other projects' public records (an admin's lookup reads every project's, as
+  // Mistral's `insecure=ctx.is_admin`).
+  BORA_ASSIGN_OR_RETURN(auto all, store_->List(kind));
+  for (const std::string& ns : {namespace_name, std::string()}) {
+    for (auto& [k, v] : all) {
+      if (Str(v, "name") == name_or_id && Str(v, "namespace") == ns && CanRead(caller, v))
+        return Found(std::make_pair(k, std::move(v)));
+    }
     if (namespace_name.empty()) break;
   }
   return Found();
@@ -355,7 +377,7 @@ Result<std::vector<Json>> Catalog::WriteEntities(std::string_view yaml_text,
       rec["definition"] = e.definition;
       rec["tags"] = Tags(wf.tags);
       rec["scope"] = where.scope;
-      rec["project_id"] = options_.project_id;
+      rec["project_id"] = where.caller.project_id;
       JsonArray outputs;
       if (wf.output && wf.output->Source().is_object()) {
         for (const auto& [k, v] : wf.output->Source().as_object()) outputs.emplace_back(k);
@@ -370,7 +392,7 @@ Result<std::vector<Json>> Catalog::WriteEntities(std::string_view yaml_text,
       rec["tags"] = Tags(a.tags);
       rec["definition"] = e.definition;
       rec["scope"] = where.scope;
-      rec["project_id"] = options_.project_id;
+      rec["project_id"] = where.caller.project_id;
     }
     e.record = std::move(rec);
     entities.push_back(std::move(e));
@@ -380,20 +402,23 @@ Result<std::vector<Json>> Catalog::WriteEntities(std::string_view yaml_text,
   std::vector<Json> out;
   std::vector<std::string> created;                    // create: keys written
   std::vector<std::pair<std::string, Json>> previous;  // update: (key, record) replaced
+  // The project the records belong to: the caller's, or (an admin's update) the record's.
+  std::string owner = where.caller.project_id;
+  const std::string& project = where.caller.project_id;
   if (!update) {
     for (const auto& e : entities) {
       BORA_ASSIGN_OR_RETURN(auto existing,
-                            store_->Get(store_kind, Key(where.namespace_name, e.name)));
-      if (existing) return Duplicate(store_kind, e.name, where.namespace_name, options_.project_id);
+                            store_->Get(store_kind, Key(project, where.namespace_name, e.name)));
+      if (existing) return Duplicate(store_kind, e.name, where.namespace_name, project);
     }
     for (const auto& e : entities) {
       Json rec = Stamp(e.record, nullptr);
-      std::string key = Key(where.namespace_name, e.name);
+      std::string key = Key(project, where.namespace_name, e.name);
       auto ok = store_->Create(store_kind, key, rec);
       if (!ok.ok() || !*ok) {
         for (const auto& k : created) (void)store_->Delete(store_kind, k);
         if (!ok.ok()) return ok.status();
-        return Duplicate(store_kind, e.name, where.namespace_name, options_.project_id);
+        return Duplicate(store_kind, e.name, where.namespace_name, project);
       }
       created.push_back(key);
       out.push_back(Public(rec));
@@ -401,9 +426,10 @@ Result<std::vector<Json>> Catalog::WriteEntities(std::string_view yaml_text,
   } else {
     // Every target must exist (and not belong to a workbook) before anything is written.
     for (const auto& e : entities) {
-      BORA_ASSIGN_OR_RETURN(auto found, id.empty()
-                                            ? FindRecord(store_kind, e.name, where.namespace_name)
-                                            : FindRecord(store_kind, id, where.namespace_name));
+      BORA_ASSIGN_OR_RETURN(auto found,
+                            id.empty()
+                                ? FindRecord(store_kind, e.name, where.namespace_name, where.caller)
+                                : FindRecord(store_kind, id, where.namespace_name, where.caller));
       // The identifier is an id, or (Mistral's actions) a name.
       if (found && !id.empty() && Str(found->second, "id") != id && Str(found->second, "name") != id) {
         found.reset();
@@ -411,6 +437,11 @@ Result<std::vector<Json>> Catalog::WriteEntities(std::string_view yaml_text,
       if (found && Str(found->second, "namespace") != where.namespace_name && id.empty())
         found.reset();
       if (!found) return Missing(store_kind, id.empty() ? e.name : id, where.namespace_name);
+      BORA_RETURN_IF_ERROR(CheckChange(where.caller, found->second, ModelName(store_kind)));
+      if (!previous.empty() && ProjectOf(found->second) != owner) {
+        return InvalidArgument("The definitions of one document must belong to one project");
+      }
+      owner = ProjectOf(found->second);
       if (!Str(found->second, "_workbook").empty()) {
         return InvalidArgument(std::string(ModelName(store_kind)) + " " +
                                Str(found->second, "name") + " belongs to workbook " +
@@ -419,18 +450,19 @@ Result<std::vector<Json>> Catalog::WriteEntities(std::string_view yaml_text,
       previous.push_back(std::move(*found));
     }
     for (size_t i = 0; i < entities.size(); ++i) {
-      const auto& e = entities[i];
+      auto& e = entities[i];
       const auto& [old_key, old] = previous[i];
-      std::string key = Key(where.namespace_name, e.name);
+      std::string key = Key(owner, where.namespace_name, e.name);
       if (key != old_key) {
         // Renamed through PUT /v2/workflows/{id}: the new name must be free.
         BORA_ASSIGN_OR_RETURN(auto clash, store_->Get(store_kind, key));
-        if (clash) return Duplicate(store_kind, e.name, where.namespace_name, options_.project_id);
+        if (clash) return Duplicate(store_kind, e.name, where.namespace_name, owner);
         BORA_RETURN_IF_ERROR(store_->Delete(store_kind, old_key).status());
         BORA_RETURN_IF_ERROR(
             sink_->Remove(std::string(is_wf ? "workflow:" : "action:") + Str(old, "name"),
-                          Str(old, "namespace")));
+                          Qualified(owner, Str(old, "namespace"))));
       }
+      e.record.as_object()["project_id"] = owner;
       Json rec = Stamp(e.record, &old);
       BORA_RETURN_IF_ERROR(store_->Put(store_kind, key, rec));
       out.push_back(Public(rec));
@@ -439,18 +471,19 @@ Result<std::vector<Json>> Catalog::WriteEntities(std::string_view yaml_text,
   const std::string prefix = is_wf ? "workflow:" : "action:";
   for (size_t i = 0; i < entities.size(); ++i) {
     const auto& e = entities[i];
-    Status s = sink_->Put(prefix + e.name, e.definition, e.document, where.namespace_name);
+    Status s = sink_->Put(prefix + e.name, e.definition, e.document,
+                          Qualified(owner, where.namespace_name));
     if (s.ok()) continue;
     // The engine could not take the document (e.g. Redis unreachable): undo the records, best
     // effort, so the store does not advertise what executions cannot use.
     if (!update) {
       for (size_t j = 0; j < i; ++j)
-        (void)sink_->Remove(prefix + entities[j].name, where.namespace_name);
+        (void)sink_->Remove(prefix + entities[j].name, Qualified(owner, where.namespace_name));
       for (const auto& k : created) (void)store_->Delete(store_kind, k);
     } else {
       for (size_t j = 0; j < entities.size(); ++j) {
         const auto& [old_key, old] = previous[j];
-        std::string key = Key(where.namespace_name, entities[j].name);
+        std::string key = Key(owner, where.namespace_name, entities[j].name);
         if (key != old_key) (void)store_->Delete(store_kind, key);
         (void)store_->Put(store_kind, old_key, old);
       }
@@ -472,16 +505,17 @@ Result<std::vector<Json>> Catalog::UpdateWorkflows(std::string_view yaml_text,
 }
 
 Result<std::optional<Json>> Catalog::GetWorkflow(const std::string& name_or_id,
-                                                 const std::string& namespace_name) {
-  BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kWorkflows, name_or_id, namespace_name));
+                                                 const std::string& namespace_name,
+                                                 const Caller& caller) {
+  BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kWorkflows, name_or_id, namespace_name, caller));
   if (!found) return std::optional<Json>();
   return std::optional<Json>(Public(found->second));
 }
 
 Result<std::optional<lang::WorkflowSpec>> Catalog::GetWorkflowSpec(
-    const std::string& name_or_id, const std::string& namespace_name) {
+    const std::string& name_or_id, const std::string& namespace_name, const Caller& caller) {
   using Found = std::optional<lang::WorkflowSpec>;
-  BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kWorkflows, name_or_id, namespace_name));
+  BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kWorkflows, name_or_id, namespace_name, caller));
   if (!found) return Found();
   const Json& rec = found->second;
   const std::string name = Str(rec, "name");
@@ -489,7 +523,8 @@ Result<std::optional<lang::WorkflowSpec>> Catalog::GetWorkflowSpec(
   std::string text = Str(rec, "definition");
   auto kind = DocumentKind::kWorkflows;
   if (!workbook.empty()) {  // the record holds its block only: parse the whole workbook
-    BORA_ASSIGN_OR_RETURN(auto wb, store_->Get(kWorkbooks, Key(Str(rec, "namespace"), workbook)));
+    BORA_ASSIGN_OR_RETURN(
+        auto wb, store_->Get(kWorkbooks, Key(ProjectOf(rec), Str(rec, "namespace"), workbook)));
     if (!wb) return NotFound("Workbook not found [name=" + workbook + "]");
     text = Str(*wb, "definition");
     kind = DocumentKind::kWorkbook;
@@ -513,12 +548,14 @@ Result<std::vector<Json>> ListPublic(store::ResourceStore* store, std::string_vi
 
 Result<std::vector<Json>> Catalog::ListWorkflows() { return ListPublic(store_, kWorkflows); }
 
-Status Catalog::DeleteWorkflow(const std::string& name_or_id, const std::string& namespace_name) {
+Status Catalog::DeleteWorkflow(const std::string& name_or_id, const std::string& namespace_name,
+                               const Caller& caller) {
   MutexLock lock(write_mu_);
-  BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kWorkflows, name_or_id, namespace_name));
+  BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kWorkflows, name_or_id, namespace_name, caller));
   if (!found || (!IsUuidLike(name_or_id) && Str(found->second, "namespace") != namespace_name)) {
     return Missing(kWorkflows, name_or_id, namespace_name);
   }
+  BORA_RETURN_IF_ERROR(CheckChange(caller, found->second, ModelName(kWorkflows)));
   if (!Str(found->second, "_workbook").empty()) {
     return InvalidArgument("WorkflowDefinition " + Str(found->second, "name") +
                            " belongs to workbook " + Str(found->second, "_workbook") +
@@ -535,7 +572,8 @@ Status Catalog::DeleteWorkflow(const std::string& name_or_id, const std::string&
       const bool by_id = Str(record, "workflow_id") == found->first ||
                          Str(record, "workflow_id") == Str(found->second, "id");
       const bool by_name = Str(record, "workflow_name") == Str(found->second, "name") &&
-                           Str(record, "workflow_namespace") == Str(found->second, "namespace");
+                           Str(record, "workflow_namespace") ==
+                               Qualified(ProjectOf(found->second), Str(found->second, "namespace"));
       if (by_id || by_name) ids += (ids.empty() ? "" : ", ") + Str(record, "id");
     }
     if (!ids.empty()) {
@@ -546,7 +584,8 @@ Status Catalog::DeleteWorkflow(const std::string& name_or_id, const std::string&
   }
   // The engine first: a failed delete must not leave a record whose workflow still runs unseen.
   BORA_RETURN_IF_ERROR(
-      sink_->Remove("workflow:" + Str(found->second, "name"), Str(found->second, "namespace")));
+      sink_->Remove("workflow:" + Str(found->second, "name"),
+                    Qualified(ProjectOf(found->second), Str(found->second, "namespace"))));
   return store_->Delete(kWorkflows, found->first).status();
 }
 
@@ -571,12 +610,21 @@ Result<Json> Catalog::WriteWorkbook(std::string_view yaml_text, const Definition
   BORA_ASSIGN_OR_RETURN(lang::Document parsed, ParseKind(yaml_text, DocumentKind::kWorkbook));
   auto doc = std::make_shared<const lang::Document>(std::move(parsed));
   const std::string& ns = where.namespace_name;
-  const std::string wb_key = Key(ns, doc->name);
 
   MutexLock lock(write_mu_);
-  BORA_ASSIGN_OR_RETURN(auto previous, store_->Get(kWorkbooks, wb_key));
-  if (!update && previous) return Duplicate(kWorkbooks, doc->name, ns, options_.project_id);
-  if (update && !previous) return Missing(kWorkbooks, doc->name, ns);
+  std::string owner = where.caller.project_id;
+  std::optional<Json> previous;
+  if (update) {
+    BORA_ASSIGN_OR_RETURN(auto found, FindWorkbook(doc->name, ns, where.caller));
+    if (!found) return Missing(kWorkbooks, doc->name, ns);
+    BORA_RETURN_IF_ERROR(CheckChange(where.caller, found->second, ModelName(kWorkbooks)));
+    owner = ProjectOf(found->second);
+    previous = std::move(found->second);
+  } else {
+    BORA_ASSIGN_OR_RETURN(previous, store_->Get(kWorkbooks, Key(owner, ns, doc->name)));
+    if (previous) return Duplicate(kWorkbooks, doc->name, ns, owner);
+  }
+  const std::string wb_key = Key(owner, ns, doc->name);
 
   // Names the previous version defined (replaced below).
   std::set<std::string> old_workflows, old_actions;
@@ -589,13 +637,13 @@ Result<Json> Catalog::WriteWorkbook(std::string_view yaml_text, const Definition
   // Entity names must not clash with standalone workflows/actions.
   for (const auto& wf : doc->workflows) {
     if (old_workflows.count(wf.full_name)) continue;
-    BORA_ASSIGN_OR_RETURN(auto clash, store_->Get(kWorkflows, Key(ns, wf.full_name)));
-    if (clash) return Duplicate(kWorkflows, wf.full_name, ns, options_.project_id);
+    BORA_ASSIGN_OR_RETURN(auto clash, store_->Get(kWorkflows, Key(owner, ns, wf.full_name)));
+    if (clash) return Duplicate(kWorkflows, wf.full_name, ns, owner);
   }
   for (const auto& a : doc->actions) {
     if (old_actions.count(a.full_name)) continue;
-    BORA_ASSIGN_OR_RETURN(auto clash, store_->Get(kActions, Key(ns, a.full_name)));
-    if (clash) return Duplicate(kActions, a.full_name, ns, options_.project_id);
+    BORA_ASSIGN_OR_RETURN(auto clash, store_->Get(kActions, Key(owner, ns, a.full_name)));
+    if (clash) return Duplicate(kActions, a.full_name, ns, owner);
   }
 
   JsonObject rec;
@@ -604,7 +652,7 @@ Result<Json> Catalog::WriteWorkbook(std::string_view yaml_text, const Definition
   rec["definition"] = std::string(yaml_text);
   rec["tags"] = Tags(doc->tags);
   rec["scope"] = where.scope;
-  rec["project_id"] = options_.project_id;
+  rec["project_id"] = owner;
   JsonArray wf_names, action_names;
   for (const auto& wf : doc->workflows) wf_names.emplace_back(wf.full_name);
   for (const auto& a : doc->actions) action_names.emplace_back(a.full_name);
@@ -615,7 +663,7 @@ Result<Json> Catalog::WriteWorkbook(std::string_view yaml_text, const Definition
     BORA_RETURN_IF_ERROR(store_->Put(kWorkbooks, wb_key, record));
   } else {
     BORA_ASSIGN_OR_RETURN(bool created, store_->Create(kWorkbooks, wb_key, record));
-    if (!created) return Duplicate(kWorkbooks, doc->name, ns, options_.project_id);
+    if (!created) return Duplicate(kWorkbooks, doc->name, ns, owner);
   }
   // Undo log: every store write with what it replaced, so a failure part-way (or a sink that
   // refuses the document) leaves the store as it was (best effort).
@@ -639,7 +687,7 @@ Result<Json> Catalog::WriteWorkbook(std::string_view yaml_text, const Definition
   // The workbook's workflows and actions as their own records ("<wb>.<name>").
   auto entity_record = [&](std::string_view kind, const std::string& full_name,
                            const lang::SourceLocation& loc, JsonObject fields) -> Status {
-    std::string key = Key(ns, full_name);
+    std::string key = Key(owner, ns, full_name);
     BORA_ASSIGN_OR_RETURN(auto old, store_->Get(kind, key));
     fields["name"] = full_name;
     fields["namespace"] = ns;
@@ -647,7 +695,7 @@ Result<Json> Catalog::WriteWorkbook(std::string_view yaml_text, const Definition
     fields["definition"] = block.empty() ? std::string(yaml_text) : block;
     if (kind == kWorkflows) fields["checksum"] = Md5Hex(fields["definition"].as_string());
     fields["scope"] = where.scope;
-    fields["project_id"] = options_.project_id;
+    fields["project_id"] = owner;
     fields["_workbook"] = doc->name;
     undo.push_back({kind, key, old});
     return store_->Put(kind, key, Stamp(fields, old ? &*old : nullptr));
@@ -679,40 +727,59 @@ Result<Json> Catalog::WriteWorkbook(std::string_view yaml_text, const Definition
   for (auto [kind, names] :
        {std::pair{kWorkflows, &old_workflows}, std::pair{kActions, &old_actions}}) {
     for (const auto& n : *names) {
-      auto old = store_->Get(kind, Key(ns, n));
+      auto old = store_->Get(kind, Key(owner, ns, n));
       if (!old.ok()) return fail(old.status());
-      undo.push_back({kind, Key(ns, n), *old});
-      auto deleted = store_->Delete(kind, Key(ns, n));
+      undo.push_back({kind, Key(owner, ns, n), *old});
+      auto deleted = store_->Delete(kind, Key(owner, ns, n));
       if (!deleted.ok()) return fail(deleted.status());
     }
   }
-  Status s = sink_->Put("workbook:" + doc->name, yaml_text, doc, ns);
+  Status s = sink_->Put("workbook:" + doc->name, yaml_text, doc, Qualified(owner, ns));
   if (!s.ok()) return fail(s.WithContext("registering workbook " + doc->name + " with the engine"));
   return Public(record);
 }
 
+Result<std::optional<std::pair<std::string, Json>>> Catalog::FindWorkbook(
+    const std::string& name, const std::string& namespace_name, const Caller& caller) {
+  using Found = std::optional<std::pair<std::string, Json>>;
+  std::string key = Key(caller.project_id, namespace_name, name);
+  BORA_ASSIGN_OR_RETURN(auto rec, store_->Get(kWorkbooks, key));
+  if (rec) return Found(std::make_pair(key, std::move(*rec)));
+  BORA_ASSIGN_OR_RETURN(auto all, store_->List(kWorkbooks));
+  for (auto& [k, v] : all) {
+    if (Str(v, "name") == name && Str(v, "namespace") == namespace_name && CanRead(caller, v))
+      return Found(std::make_pair(k, std::move(v)));
+  }
+  return Found();
+}
+
 Result<std::optional<Json>> Catalog::GetWorkbook(const std::string& name,
-                                                 const std::string& namespace_name) {
-  BORA_ASSIGN_OR_RETURN(auto rec, store_->Get(kWorkbooks, Key(namespace_name, name)));
-  if (!rec) return std::optional<Json>();
-  return std::optional<Json>(Public(*rec));
+                                                 const std::string& namespace_name,
+                                                 const Caller& caller) {
+  BORA_ASSIGN_OR_RETURN(auto found, FindWorkbook(name, namespace_name, caller));
+  if (!found) return std::optional<Json>();
+  return std::optional<Json>(Public(found->second));
 }
 
 Result<std::vector<Json>> Catalog::ListWorkbooks() { return ListPublic(store_, kWorkbooks); }
 
-Status Catalog::DeleteWorkbook(const std::string& name, const std::string& namespace_name) {
+Status Catalog::DeleteWorkbook(const std::string& name, const std::string& namespace_name,
+                               const Caller& caller) {
   MutexLock lock(write_mu_);
-  const std::string key = Key(namespace_name, name);
-  BORA_ASSIGN_OR_RETURN(auto rec, store_->Get(kWorkbooks, key));
-  if (!rec) return Missing(kWorkbooks, name, namespace_name);
-  BORA_RETURN_IF_ERROR(sink_->Remove("workbook:" + name, namespace_name));
-  for (const auto& n : rec->as_object().at("_workflows").as_array()) {
+  BORA_ASSIGN_OR_RETURN(auto found, FindWorkbook(name, namespace_name, caller));
+  if (!found) return Missing(kWorkbooks, name, namespace_name);
+  const auto& [key, rec] = *found;
+  BORA_RETURN_IF_ERROR(CheckChange(caller, rec, ModelName(kWorkbooks)));
+  const std::string owner = ProjectOf(rec);
+  BORA_RETURN_IF_ERROR(sink_->Remove("workbook:" + name, Qualified(owner, namespace_name)));
+  for (const auto& n : rec.as_object().at("_workflows").as_array()) {
     BORA_RETURN_IF_ERROR(
-        store_->Delete(kWorkflows, Key(namespace_name, std::string(n.as_string()))).status());
+        store_->Delete(kWorkflows, Key(owner, namespace_name, std::string(n.as_string())))
+            .status());
   }
-  for (const auto& n : rec->as_object().at("_actions").as_array()) {
+  for (const auto& n : rec.as_object().at("_actions").as_array()) {
     BORA_RETURN_IF_ERROR(
-        store_->Delete(kActions, Key(namespace_name, std::string(n.as_string()))).status());
+        store_->Delete(kActions, Key(owner, namespace_name, std::string(n.as_string()))).status());
   }
   return store_->Delete(kWorkbooks, key).status();
 }
@@ -763,8 +830,9 @@ std::vector<Json> Catalog::SystemActions() const {
 }
 
 Result<std::optional<Json>> Catalog::GetAction(const std::string& name_or_id,
-                                               const std::string& namespace_name) {
-  BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kActions, name_or_id, namespace_name));
+                                               const std::string& namespace_name,
+                                               const Caller& caller) {
+  BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kActions, name_or_id, namespace_name, caller));
   if (found) return std::optional<Json>(Public(found->second));
   for (auto& rec : SystemActions()) {
     if (Str(rec, "name") == name_or_id || Str(rec, "id") == name_or_id)
@@ -779,9 +847,10 @@ Result<std::vector<Json>> Catalog::ListActions() {
   return out;
 }
 
-Status Catalog::DeleteAction(const std::string& name_or_id, const std::string& namespace_name) {
+Status Catalog::DeleteAction(const std::string& name_or_id, const std::string& namespace_name,
+                             const Caller& caller) {
   MutexLock lock(write_mu_);
-  BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kActions, name_or_id, namespace_name));
+  BORA_ASSIGN_OR_RETURN(auto found, FindRecord(kActions, name_or_id, namespace_name, caller));
   if (!found || (!IsUuidLike(name_or_id) && Str(found->second, "namespace") != namespace_name)) {
     for (const auto& rec : SystemActions()) {
       if (Str(rec, "name") == name_or_id || Str(rec, "id") == name_or_id) {
@@ -790,13 +859,15 @@ Status Catalog::DeleteAction(const std::string& name_or_id, const std::string& n
     }
     return Missing(kActions, name_or_id, namespace_name);
   }
+  BORA_RETURN_IF_ERROR(CheckChange(caller, found->second, ModelName(kActions)));
   if (!Str(found->second, "_workbook").empty()) {
     return InvalidArgument("ActionDefinition " + Str(found->second, "name") +
                            " belongs to workbook " + Str(found->second, "_workbook") +
                            "; delete or update the workbook instead");
   }
   BORA_RETURN_IF_ERROR(
-      sink_->Remove("action:" + Str(found->second, "name"), Str(found->second, "namespace")));
+      sink_->Remove("action:" + Str(found->second, "name"),
+                    Qualified(ProjectOf(found->second), Str(found->second, "namespace"))));
   return store_->Delete(kActions, found->first).status();
 }
 
@@ -832,7 +903,7 @@ Status ApplyEnvironmentFields(const JsonObject& body, JsonObject* rec) {
 
 }  // namespace
 
-Result<Json> Catalog::CreateEnvironment(const JsonObject& body) {
+Result<Json> Catalog::CreateEnvironment(const JsonObject& body, const Caller& caller) {
   const auto* name = body.if_contains("name");
   if (name == nullptr || !name->is_string() || name->as_string().empty()) {
     return InvalidArgument("Environment name is required (a non-empty string)");
@@ -842,28 +913,31 @@ Result<Json> Catalog::CreateEnvironment(const JsonObject& body) {
   rec["description"] = "";
   rec["variables"] = JsonObject();
   rec["scope"] = "private";
-  rec["project_id"] = options_.project_id;
+  rec["project_id"] = caller.project_id;
   BORA_RETURN_IF_ERROR(ApplyEnvironmentFields(body, &rec));
-  std::string key(name->as_string());
+  std::string key = Qualified(caller.project_id, std::string(name->as_string()));
   MutexLock lock(write_mu_);
   Json record = Stamp(rec, nullptr);
   BORA_ASSIGN_OR_RETURN(bool created, store_->Create(kEnvironments, key, record));
   if (!created) {
-    return AlreadyExists("Duplicate entry for Environment ['name', 'project_id']: " + key + ", " +
-                         options_.project_id);
+    return AlreadyExists("Duplicate entry for Environment ['name', 'project_id']: " +
+                         std::string(name->as_string()) + ", " + caller.project_id);
   }
   return record;
 }
 
-Result<Json> Catalog::UpdateEnvironment(const JsonObject& body) {
+Result<Json> Catalog::UpdateEnvironment(const JsonObject& body, const Caller& caller) {
   const auto* name = body.if_contains("name");
   if (name == nullptr || !name->is_string() || name->as_string().empty()) {
     return InvalidArgument("Environment name is required (a non-empty string)");
   }
-  std::string key(name->as_string());
   MutexLock lock(write_mu_);
-  BORA_ASSIGN_OR_RETURN(auto previous, store_->Get(kEnvironments, key));
-  if (!previous) return NotFound("Environment not found [name=" + key + "]");
+  BORA_ASSIGN_OR_RETURN(auto found, FindEnvironment(std::string(name->as_string()), caller));
+  if (!found)
+    return NotFound("Environment not found [name=" + std::string(name->as_string()) + "]");
+  BORA_RETURN_IF_ERROR(CheckChange(caller, found->second, "Environment"));
+  const std::string key = found->first;
+  std::optional<Json> previous = std::move(found->second);
   JsonObject rec = previous->as_object();
   BORA_RETURN_IF_ERROR(ApplyEnvironmentFields(body, &rec));
   Json record = Stamp(rec, &*previous);
@@ -871,23 +945,35 @@ Result<Json> Catalog::UpdateEnvironment(const JsonObject& body) {
   return record;
 }
 
-Result<std::optional<Json>> Catalog::GetEnvironment(const std::string& name) {
-  BORA_ASSIGN_OR_RETURN(auto rec, store_->Get(kEnvironments, name));
-  if (rec) return std::optional<Json>(Public(*rec));
-  if (IsUuidLike(name)) {
-    BORA_ASSIGN_OR_RETURN(auto all, store_->List(kEnvironments));
-    for (auto& [k, v] : all) {
-      if (Str(v, "id") == name) return std::optional<Json>(Public(v));
-    }
+Result<std::optional<std::pair<std::string, Json>>> Catalog::FindEnvironment(
+    const std::string& name, const Caller& caller) {
+  using Found = std::optional<std::pair<std::string, Json>>;
+  const std::string key = Qualified(caller.project_id, name);
+  BORA_ASSIGN_OR_RETURN(auto rec, store_->Get(kEnvironments, key));
+  if (rec) return Found(std::make_pair(key, std::move(*rec)));
+  // By id, or another project's public environment (any, for an admin).
+  BORA_ASSIGN_OR_RETURN(auto all, store_->List(kEnvironments));
+  for (auto& [k, v] : all) {
+    if ((Str(v, "id") == name || Str(v, "name") == name) && CanRead(caller, v))
+      return Found(std::make_pair(k, std::move(v)));
   }
-  return std::optional<Json>();
+  return Found();
+}
+
+Result<std::optional<Json>> Catalog::GetEnvironment(const std::string& name, const Caller& caller) {
+  BORA_ASSIGN_OR_RETURN(auto found, FindEnvironment(name, caller));
+  if (!found) return std::optional<Json>();
+  return std::optional<Json>(Public(found->second));
 }
 
 Result<std::vector<Json>> Catalog::ListEnvironments() { return ListPublic(store_, kEnvironments); }
 
-Status Catalog::DeleteEnvironment(const std::string& name) {
+Status Catalog::DeleteEnvironment(const std::string& name, const Caller& caller) {
   MutexLock lock(write_mu_);
-  BORA_ASSIGN_OR_RETURN(bool deleted, store_->Delete(kEnvironments, name));
+  BORA_ASSIGN_OR_RETURN(auto found, FindEnvironment(name, caller));
+  if (!found) return NotFound("Environment not found [name=" + name + "]");
+  BORA_RETURN_IF_ERROR(CheckChange(caller, found->second, "Environment"));
+  BORA_ASSIGN_OR_RETURN(bool deleted, store_->Delete(kEnvironments, found->first));
   if (!deleted) return NotFound("Environment not found [name=" + name + "]");
   return Status::Ok();
 }
@@ -929,7 +1015,7 @@ Status Catalog::Reload() {
     if (!doc.ok()) return doc.status().WithContext("stored workbook " + Str(rec, "name"));
     BORA_RETURN_IF_ERROR(sink_->Put("workbook:" + Str(rec, "name"), text,
                                     std::make_shared<const lang::Document>(std::move(doc).value()),
-                                    Str(rec, "namespace")));
+                                    Qualified(ProjectOf(rec), Str(rec, "namespace"))));
   }
   for (auto [kind, prefix, doc_kind] :
        {std::tuple{kWorkflows, "workflow:", DocumentKind::kWorkflows},
@@ -940,9 +1026,10 @@ Status Catalog::Reload() {
       std::string text = Str(rec, "definition");
       auto doc = ParseKind(text, doc_kind);
       if (!doc.ok()) return doc.status().WithContext("stored definition " + Str(rec, "name"));
-      BORA_RETURN_IF_ERROR(sink_->Put(
-          prefix + Str(rec, "name"), text,
-          std::make_shared<const lang::Document>(std::move(doc).value()), Str(rec, "namespace")));
+      BORA_RETURN_IF_ERROR(
+          sink_->Put(prefix + Str(rec, "name"), text,
+                     std::make_shared<const lang::Document>(std::move(doc).value()),
+                     Qualified(ProjectOf(rec), Str(rec, "namespace"))));
     }
   }
   return Status::Ok();

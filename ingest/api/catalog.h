@@ -17,8 +17,15 @@
 //                updated_at}
 // updated_at is null until the first update (as Mistral's).
 //
-// Storage: ResourceStore kinds "workflows", "workbooks", "actions" (key "<namespace>\x1f<name>")
-// and "environments" (key = name). Fields starting with '_' are internal (e.g. `_workbook`) and
+// Projects: every record belongs to the project that created it (`project_id`, the caller's) and
+// is private or public (`scope`); each read, change and delete takes the Caller and follows
+// Mistral's rules (caller.h): names are unique per (name, namespace, project), lookups find the
+// caller's project's record first, then a public one of another project (an admin: any).
+//
+// Storage: ResourceStore kinds "workflows", "workbooks", "actions" (key "<ns>\x1f<name>") and
+// "environments" (key "<ns>" + name with an empty namespace), where <ns> is the namespace
+// qualified by the project (engine::QualifiedNamespace: the plain namespace for the default
+// project). Fields starting with '_' are internal (e.g. `_workbook`) and
 // never returned. Documents go to the sink under "workflow:<name>", "action:<name>" (each
 // workflow/action of a multi-entity document as its own single-entity document) and
 // "workbook:<name>".
@@ -45,6 +52,7 @@
 #include "common/json.h"
 #include "common/status.h"
 #include "common/thread_annotations.h"
+#include "ingest/api/caller.h"
 #include "orchestrator/engine/engine.h"
 #include "orchestrator/store/resource_store.h"
 #include "workers/action.h"
@@ -105,7 +113,7 @@ class RedisDefinitionsSink final : public DefinitionsSink {
 };
 
 struct CatalogOptions {
-  std::string project_id = "<default-project>";
+  std::string project_id = "<default-project>";  // the project of the system actions (public)
   size_t max_definition_bytes = 1 << 20;  // larger documents: kResourceExhausted
 };
 
@@ -113,6 +121,7 @@ struct CatalogOptions {
 struct DefinitionScope {
   std::string namespace_name;     // "" = the default namespace
   std::string scope = "private";  // "private" | "public" (others: kInvalidArgument)
+  Caller caller;                  // who writes: the project records are created in
 };
 
 class Catalog {
@@ -140,22 +149,28 @@ class Catalog {
   // `namespace_name` (Mistral's lookup: the namespace first, then the default namespace ""), or
   // nullopt.
   virtual Result<std::optional<Json>> GetWorkflow(const std::string& name_or_id,
-                                                  const std::string& namespace_name);
+                                                  const std::string& namespace_name,
+                                                  const Caller& caller = Caller());
   Result<std::vector<Json>> ListWorkflows();
   // The parsed workflow a record holds (a workbook's workflow: parsed from its workbook).
   Result<std::optional<lang::WorkflowSpec>> GetWorkflowSpec(const std::string& name_or_id,
-                                                            const std::string& namespace_name);
+                                                            const std::string& namespace_name,
+                                                            const Caller& caller = Caller());
   // kNotFound if unknown; kInvalidArgument for a workflow defined by a workbook (delete the
   // workbook).
-  Status DeleteWorkflow(const std::string& name_or_id, const std::string& namespace_name);
+  // Another project's record: kPermissionDenied (public) or kNotFound (private), as Mistral.
+  Status DeleteWorkflow(const std::string& name_or_id, const std::string& namespace_name,
+                        const Caller& caller = Caller());
 
   // ---- workbooks ----
   Result<Json> CreateWorkbook(std::string_view yaml_text, const DefinitionScope& where);
   Result<Json> UpdateWorkbook(std::string_view yaml_text, const DefinitionScope& where);
   Result<std::optional<Json>> GetWorkbook(const std::string& name,
-                                          const std::string& namespace_name);
+                                          const std::string& namespace_name,
+                                          const Caller& caller = Caller());
   Result<std::vector<Json>> ListWorkbooks();
-  Status DeleteWorkbook(const std::string& name, const std::string& namespace_name);
+  Status DeleteWorkbook(const std::string& name, const std::string& namespace_name,
+                        const Caller& caller = Caller());
 
   // ---- actions (ad-hoc; system actions are read-only) ----
   Result<std::vector<Json>> CreateActions(std::string_view yaml_text, const DefinitionScope& where);
@@ -163,21 +178,24 @@ class Catalog {
   Result<std::vector<Json>> UpdateActions(std::string_view yaml_text, const DefinitionScope& where,
                                           const std::string& id = "");
   Result<std::optional<Json>> GetAction(const std::string& name_or_id,
-                                        const std::string& namespace_name);
+                                        const std::string& namespace_name,
+                                        const Caller& caller = Caller());
   // Ad-hoc actions, then system actions.
   Result<std::vector<Json>> ListActions();
   // kInvalidArgument for a system action or one defined by a workbook.
-  Status DeleteAction(const std::string& name_or_id, const std::string& namespace_name);
+  Status DeleteAction(const std::string& name_or_id, const std::string& namespace_name,
+                      const Caller& caller = Caller());
 
   // ---- environments ----
   // `body`: {name (required), description?, variables? (object or a JSON string), scope?}.
-  Result<Json> CreateEnvironment(const JsonObject& body);
+  Result<Json> CreateEnvironment(const JsonObject& body, const Caller& caller = Caller());
   // `body` names the environment; the fields present replace the stored ones.
-  Result<Json> UpdateEnvironment(const JsonObject& body);
+  Result<Json> UpdateEnvironment(const JsonObject& body, const Caller& caller = Caller());
   // The environment record {name, description, variables (object), scope, ...} or nullopt.
-  virtual Result<std::optional<Json>> GetEnvironment(const std::string& name);
+  virtual Result<std::optional<Json>> GetEnvironment(const std::string& name,
+                                                     const Caller& caller = Caller());
   Result<std::vector<Json>> ListEnvironments();
-  Status DeleteEnvironment(const std::string& name);
+  Status DeleteEnvironment(const std::string& name, const Caller& caller = Caller());
 
   // ---- validation ----
   enum class DocumentKind { kWorkflows, kWorkbook, kActions };
@@ -191,9 +209,15 @@ class Catalog {
 
   Result<std::vector<Json>> WriteEntities(std::string_view yaml_text, const DefinitionScope& where,
                                           DocumentKind kind, bool update, const std::string& id);
+  // (store key, record) of the record the caller reads as `name_or_id` (Mistral's lookup).
   Result<std::optional<std::pair<std::string, Json>>> FindRecord(std::string_view kind,
                                                                  const std::string& name_or_id,
-                                                                 const std::string& namespace_name);
+                                                                 const std::string& namespace_name,
+                                                                 const Caller& caller);
+  Result<std::optional<std::pair<std::string, Json>>> FindWorkbook(
+      const std::string& name, const std::string& namespace_name, const Caller& caller);
+  Result<std::optional<std::pair<std::string, Json>>> FindEnvironment(const std::string& name,
+                                                                      const Caller& caller);
   Result<Json> WriteWorkbook(std::string_view yaml_text, const DefinitionScope& where, bool update);
   std::vector<Json> SystemActions() const;
   Json Stamp(Json record, const Json* previous) const;

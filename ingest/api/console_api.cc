@@ -39,7 +39,7 @@ Result<HttpResponse> ExecutionsApi::Impl::CountExecutions(const HttpRequest& req
                                                kExecutionNonFilters));
   BORA_ASSIGN_OR_RETURN(auto more, ConsoleFilters(request));
   for (auto& f : more) q.filters.push_back(std::move(f));
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   BORA_ASSIGN_OR_RETURN(auto all, AllHeads(overlays));
   MistralViews views(ctx_);
   std::map<std::string, int64_t> counts;
@@ -137,7 +137,7 @@ Result<HttpResponse> ExecutionsApi::Impl::ListTaskItems(const HttpRequest& reque
     state = engine::StateFromName(name);
     if (!state) return Fault(400, "state: not a state: '" + name + "'");
   }
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   BORA_ASSIGN_OR_RETURN(auto found, FindTask(id, overlays));
   if (!found) return Fault(404, NotFoundMessage("TaskExecution", id));
   const engine::TaskExecution& t = found->first.tasks[found->second];

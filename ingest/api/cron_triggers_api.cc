@@ -89,24 +89,26 @@ Json CronTriggerView(const CronTrigger& t) {
 }
 
 Result<std::optional<std::pair<std::string, CronTrigger>>> CronTriggersApi::Find(
-    const std::string& name_or_id) {
+    const std::string& name_or_id, const Caller& caller) {
   using Found = std::optional<std::pair<std::string, CronTrigger>>;
-  BORA_ASSIGN_OR_RETURN(std::optional<Json> by_name,
-                        ctx_.resources->Get(kCronTriggerKind, name_or_id));
+  const std::string key = engine::QualifiedNamespace(caller.project_id, name_or_id);
+  BORA_ASSIGN_OR_RETURN(std::optional<Json> by_name, ctx_.resources->Get(kCronTriggerKind, key));
   if (by_name) {
     BORA_ASSIGN_OR_RETURN(CronTrigger t, CronTrigger::FromRecord(*by_name));
-    return Found(std::make_pair(name_or_id, std::move(t)));
+    return Found(std::make_pair(key, std::move(t)));
   }
   BORA_ASSIGN_OR_RETURN(auto all, ctx_.resources->List(kCronTriggerKind));
-  for (auto& [key, record] : all) {
+  for (auto& [k, record] : all) {
     auto t = CronTrigger::FromRecord(record);
-    if (t.ok() && t->id == name_or_id) return Found(std::make_pair(key, std::move(*t)));
+    if (t.ok() && (t->id == name_or_id || t->name == name_or_id) && CanRead(caller, record))
+      return Found(std::make_pair(k, std::move(*t)));
   }
   return Found();
 }
 
 Result<triggers::ResolvedWorkflow> CronTriggersApi::ResolveWorkflow(
-    const std::string& name_or_id, const std::string& namespace_name, const Json& input) {
+    const std::string& name_or_id, const std::string& namespace_name, const Json& input,
+    const Caller& caller) {
   triggers::ResolvedWorkflow wf{"", name_or_id, namespace_name};
   auto not_found = [&] {
     return NotFound("Workflow not found [workflow_identifier=" + name_or_id +
@@ -115,7 +117,7 @@ Result<triggers::ResolvedWorkflow> CronTriggersApi::ResolveWorkflow(
   };
   if (ctx_.catalog != nullptr) {
     BORA_ASSIGN_OR_RETURN(std::optional<Json> record,
-                          ctx_.catalog->GetWorkflow(name_or_id, namespace_name));
+                          ctx_.catalog->GetWorkflow(name_or_id, namespace_name, caller));
     if (!record || !record->is_object()) return not_found();
     const JsonObject& o = record->as_object();
     if (const Json* v = o.if_contains("id"); v && v->is_string())
@@ -123,8 +125,11 @@ Result<triggers::ResolvedWorkflow> CronTriggersApi::ResolveWorkflow(
     if (const Json* v = o.if_contains("name"); v && v->is_string())
       wf.name = std::string(v->get_string());
     if (const Json* v = o.if_contains("namespace"); v && v->is_string()) {
-      wf.namespace_name = std::string(v->get_string());
+      wf.namespace_name = engine::QualifiedNamespace(api::ProjectOf(*record, ctx_.project_id),
+                                                     std::string(v->get_string()));
     }
+  } else {
+    wf.namespace_name = engine::QualifiedNamespace(caller.project_id, namespace_name);
   }
   if (ctx_.engine != nullptr) {
     auto spec = ctx_.engine->ResolveWorkflow(wf.name, "", wf.namespace_name);
@@ -139,11 +144,6 @@ Result<triggers::ResolvedWorkflow> CronTriggersApi::ResolveWorkflow(
 }
 
 HttpResponse CronTriggersApi::List(const HttpRequest& original) {
-  // `all_projects` (admin listing across projects) is accepted and ignored: there is one project.
-  HttpRequest request = original;
-  std::erase_if(request.query, [](const auto& kv) { return kv.first == "all_projects"; });
-  auto query = ParseListQuery(request, kFilters, ctx_.limits.max_limit);
-  if (!query.ok()) return FaultFrom(query.status());
   auto all = ctx_.resources->List(kCronTriggerKind);
   if (!all.ok()) return FaultFrom(all.status());
   std::vector<Json> views;
@@ -152,13 +152,20 @@ HttpResponse CronTriggersApi::List(const HttpRequest& original) {
     auto t = CronTrigger::FromRecord(record);
     if (t.ok()) views.push_back(CronTriggerView(*t));
   }
+  // The caller's project's triggers and public ones; all_projects (admins): every project's.
+  HttpRequest request = original;
+  auto scoped = ProjectScoped(CallerOf(original, ctx_.project_id), &request, std::move(views));
+  if (!scoped.ok()) return FaultFrom(scoped.status());
+  views = std::move(*scoped);
+  auto query = ParseListQuery(request, kFilters, ctx_.limits.max_limit);
+  if (!query.ok()) return FaultFrom(query.status());
   auto page = TryApplyListQuery(std::move(views), *query, "cron_triggers", request);
   if (!page.ok()) return FaultFrom(page.status());
   return JsonReply(200, *page);
 }
 
-HttpResponse CronTriggersApi::Get(const HttpRequest&, const std::string& name_or_id) {
-  auto found = Find(name_or_id);
+HttpResponse CronTriggersApi::Get(const HttpRequest& request, const std::string& name_or_id) {
+  auto found = Find(name_or_id, CallerOf(request, ctx_.project_id));
   if (!found.ok()) return FaultFrom(found.status());
   if (!*found) return Fault(404, "Cron trigger not found [identifier=" + name_or_id + "]");
   return JsonReply(200, CronTriggerView((*found)->second));
@@ -167,8 +174,10 @@ HttpResponse CronTriggersApi::Get(const HttpRequest&, const std::string& name_or
 HttpResponse CronTriggersApi::Create(const HttpRequest& request) {
   auto body = ParseJsonBody(request);
   if (!body.ok()) return FaultFrom(body.status());
+  const Caller caller = CallerOf(request, ctx_.project_id);
   triggers::CronTriggerRequest r;
-  r.project_id = ctx_.project_id;
+  r.project_id = caller.project_id;
+  r.user_id = caller.user_id;
   for (auto [field, out] : {std::pair<const char*, std::string*>{"name", &r.name},
                             {"workflow_name", &r.workflow_name},
                             {"workflow_id", &r.workflow_id},
@@ -194,11 +203,15 @@ HttpResponse CronTriggersApi::Create(const HttpRequest& request) {
 
   const TimestampUs now = ctx_.Now();
   auto trigger = triggers::NewCronTrigger(
-      r, now, [this](const std::string& name_or_id, const std::string& ns, const Json& in) {
-        return ResolveWorkflow(name_or_id, ns, in);
+      r, now,
+      [this, &caller](const std::string& name_or_id, const std::string& ns, const Json& in) {
+        return ResolveWorkflow(name_or_id, ns, in, caller);
       });
   if (!trigger.ok()) return FaultFrom(trigger.status());
-  auto created = ctx_.resources->Create(kCronTriggerKind, trigger->name, trigger->ToRecord());
+  // Names are unique per project (the default project's keys are the plain names).
+  auto created = ctx_.resources->Create(
+      kCronTriggerKind, engine::QualifiedNamespace(caller.project_id, trigger->name),
+      trigger->ToRecord());
   if (!created.ok()) return FaultFrom(created.status());
   if (!*created) {
     return Fault(409, "Duplicate entry for cron trigger ['name', 'project_id']: " + trigger->name +
@@ -207,10 +220,13 @@ HttpResponse CronTriggersApi::Create(const HttpRequest& request) {
   return JsonReply(201, CronTriggerView(*trigger));
 }
 
-HttpResponse CronTriggersApi::Delete(const HttpRequest&, const std::string& name_or_id) {
-  auto found = Find(name_or_id);
+HttpResponse CronTriggersApi::Delete(const HttpRequest& request, const std::string& name_or_id) {
+  const Caller caller = CallerOf(request, ctx_.project_id);
+  auto found = Find(name_or_id, caller);
   if (!found.ok()) return FaultFrom(found.status());
   if (!*found) return Fault(404, "Cron trigger not found [identifier=" + name_or_id + "]");
+  if (Status s = CheckChange(caller, CronTriggerView((*found)->second), "CronTrigger"); !s.ok())
+    return FaultFrom(s);
   auto deleted = ctx_.resources->Delete(kCronTriggerKind, (*found)->first);
   if (!deleted.ok()) return FaultFrom(deleted.status());
   if (!*deleted) return Fault(404, "Cron trigger not found [identifier=" + name_or_id + "]");

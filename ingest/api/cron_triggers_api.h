@@ -21,6 +21,7 @@
 #include "common/http/router.h"
 #include "common/json.h"
 #include "ingest/api/api_context.h"
+#include "ingest/api/caller.h"
 #include "orchestrator/triggers/cron_trigger.h"
 
 namespace bora::api {
@@ -41,14 +42,16 @@ class CronTriggersApi {
   http::HttpResponse Delete(const http::HttpRequest& request, const std::string& name_or_id);
 
  private:
-  // The stored (key, trigger) by name, then by id; nullopt if neither.
+  // The stored (key, trigger) the caller reads as `name_or_id`: by name in its project, then by
+  // id or name among those it may read (caller.h); nullopt if none.
   Result<std::optional<std::pair<std::string, triggers::CronTrigger>>> Find(
-      const std::string& name_or_id);
+      const std::string& name_or_id, const Caller& caller);
   // Finds the workflow through the catalog (id, name, namespace) and validates the input with the
   // engine.
+  // The resolved namespace is qualified by the definition's project.
   Result<triggers::ResolvedWorkflow> ResolveWorkflow(const std::string& name_or_id,
                                                      const std::string& namespace_name,
-                                                     const Json& input);
+                                                     const Json& input, const Caller& caller);
 
   ApiContext& ctx_;
 };

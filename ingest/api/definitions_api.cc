@@ -3,6 +3,7 @@
 #include <set>
 #include <string>
 
+#include "ingest/api/caller.h"
 #include "ingest/api/catalog.h"
 #include "ingest/api/list_query.h"
 #include "ingest/api/mistral_format.h"
@@ -27,10 +28,15 @@ HttpResponse NoContent() {
   return r;
 }
 
-DefinitionScope ScopeOf(const HttpRequest& r) {
+Caller CallerOf(const HttpRequest& r, const ApiContext& ctx) {
+  return api::CallerOf(r, ctx.project_id);
+}
+
+DefinitionScope ScopeOf(const HttpRequest& r, const ApiContext& ctx) {
   DefinitionScope where;
   where.namespace_name = r.Query("namespace");
   where.scope = r.Query("scope", "private");
+  where.caller = CallerOf(r, ctx);
   return where;
 }
 
@@ -41,13 +47,17 @@ std::optional<HttpResponse> TooLarge(const HttpRequest& r, const ApiContext& ctx
                         std::to_string(ctx.limits.max_definition_bytes) + ")");
 }
 
-HttpResponse ListReply(const HttpRequest& r, const ApiContext& ctx,
+// A list as the caller sees it: its project's records and public ones (all_projects: caller.h).
+HttpResponse ListReply(const HttpRequest& request, const ApiContext& ctx,
                        Result<std::vector<Json>> records, const std::set<std::string>& filterable,
                        const std::string& collection, Json (*shape)(const Json&) = nullptr) {
+  if (!records.ok()) return FaultFrom(records.status());
+  HttpRequest r = request;
+  auto scoped = ProjectScoped(CallerOf(request, ctx), &r, std::move(records).value());
+  if (!scoped.ok()) return FaultFrom(scoped.status());
   auto query = ParseListQuery(r, filterable, ctx.limits.max_limit);
   if (!query.ok()) return FaultFrom(query.status());
-  if (!records.ok()) return FaultFrom(records.status());
-  std::vector<Json> shaped = std::move(records).value();
+  std::vector<Json> shaped = std::move(scoped).value();
   if (shape != nullptr) {
     for (auto& rec : shaped) rec = shape(rec);
   }
@@ -108,9 +118,9 @@ void RegisterWorkbooks(http::Router& router, ApiContext& ctx) {
   router.Add("GET", "/v2/workbooks", [c, &ctx](const HttpRequest& r, const PathParams&) {
     return ListReply(r, ctx, c->ListWorkbooks(), kWorkbookFilters, "workbooks");
   });
-  router.Add("GET", "/v2/workbooks/{name}", [c](const HttpRequest& r, const PathParams& p) {
+  router.Add("GET", "/v2/workbooks/{name}", [c, &ctx](const HttpRequest& r, const PathParams& p) {
     std::string ns = r.Query("namespace");
-    auto wb = c->GetWorkbook(p.at("name"), ns);
+    auto wb = c->GetWorkbook(p.at("name"), ns, CallerOf(r, ctx));
     if (!wb.ok()) return FaultFrom(wb.status());
     if (!*wb)
       return Fault(404, "Workbook not found [name=" + p.at("name") + ", namespace=" + ns + "]");
@@ -119,18 +129,19 @@ void RegisterWorkbooks(http::Router& router, ApiContext& ctx) {
   auto write = [c, &ctx](bool update) {
     return [c, &ctx, update](const HttpRequest& r, const PathParams&) {
       if (auto big = TooLarge(r, ctx)) return *big;
-      auto wb =
-          update ? c->UpdateWorkbook(r.body, ScopeOf(r)) : c->CreateWorkbook(r.body, ScopeOf(r));
+      auto wb = update ? c->UpdateWorkbook(r.body, ScopeOf(r, ctx))
+                       : c->CreateWorkbook(r.body, ScopeOf(r, ctx));
       if (!wb.ok()) return FaultFrom(wb.status());
       return JsonReply(update ? 200 : 201, *wb);
     };
   };
   router.Add("POST", "/v2/workbooks", write(false));
   router.Add("PUT", "/v2/workbooks", write(true));
-  router.Add("DELETE", "/v2/workbooks/{name}", [c](const HttpRequest& r, const PathParams& p) {
-    Status s = c->DeleteWorkbook(p.at("name"), r.Query("namespace"));
-    return s.ok() ? NoContent() : FaultFrom(s);
-  });
+  router.Add("DELETE", "/v2/workbooks/{name}",
+             [c, &ctx](const HttpRequest& r, const PathParams& p) {
+               Status s = c->DeleteWorkbook(p.at("name"), r.Query("namespace"), CallerOf(r, ctx));
+               return s.ok() ? NoContent() : FaultFrom(s);
+             });
   router.Add("POST", "/v2/workbooks/validate", [c, &ctx](const HttpRequest& r, const PathParams&) {
     if (auto big = TooLarge(r, ctx)) return *big;
     return JsonReply(200, c->Validate(r.body, Catalog::DocumentKind::kWorkbook));
@@ -142,20 +153,22 @@ void RegisterWorkflows(http::Router& router, ApiContext& ctx) {
   router.Add("GET", "/v2/workflows", [c, &ctx](const HttpRequest& r, const PathParams&) {
     return ListReply(r, ctx, c->ListWorkflows(), kWorkflowFilters, "workflows");
   });
-  router.Add("GET", "/v2/workflows/{identifier}", [c](const HttpRequest& r, const PathParams& p) {
-    std::string ns = r.Query("namespace");
-    auto wf = c->GetWorkflow(p.at("identifier"), ns);
-    if (!wf.ok()) return FaultFrom(wf.status());
-    if (!*wf) {
-      return Fault(404, "WorkflowDefinition not found [identifier=" + p.at("identifier") +
-                            ", namespace=" + ns + "]");
-    }
-    return JsonReply(200, **wf);
-  });
   router.Add(
-      "GET", "/v2/workflows/{identifier}/graph", [c](const HttpRequest& r, const PathParams& p) {
+      "GET", "/v2/workflows/{identifier}", [c, &ctx](const HttpRequest& r, const PathParams& p) {
         std::string ns = r.Query("namespace");
-        auto spec = c->GetWorkflowSpec(p.at("identifier"), ns);
+        auto wf = c->GetWorkflow(p.at("identifier"), ns, CallerOf(r, ctx));
+        if (!wf.ok()) return FaultFrom(wf.status());
+        if (!*wf) {
+          return Fault(404, "WorkflowDefinition not found [identifier=" + p.at("identifier") +
+                                ", namespace=" + ns + "]");
+        }
+        return JsonReply(200, **wf);
+      });
+  router.Add(
+      "GET", "/v2/workflows/{identifier}/graph",
+      [c, &ctx](const HttpRequest& r, const PathParams& p) {
+        std::string ns = r.Query("namespace");
+        auto spec = c->GetWorkflowSpec(p.at("identifier"), ns, CallerOf(r, ctx));
         if (!spec.ok()) return FaultFrom(spec.status());
         if (!*spec) {
           return Fault(404, "WorkflowDefinition not found [identifier=" + p.at("identifier") +
@@ -165,28 +178,28 @@ void RegisterWorkflows(http::Router& router, ApiContext& ctx) {
       });
   router.Add("POST", "/v2/workflows", [c, &ctx](const HttpRequest& r, const PathParams&) {
     if (auto big = TooLarge(r, ctx)) return *big;
-    auto wfs = c->CreateWorkflows(r.body, ScopeOf(r));
+    auto wfs = c->CreateWorkflows(r.body, ScopeOf(r, ctx));
     if (!wfs.ok()) return FaultFrom(wfs.status());
     return JsonReply(201, Collection("workflows", *wfs));
   });
   router.Add("PUT", "/v2/workflows", [c, &ctx](const HttpRequest& r, const PathParams&) {
     if (auto big = TooLarge(r, ctx)) return *big;
-    auto wfs = c->UpdateWorkflows(r.body, ScopeOf(r));
+    auto wfs = c->UpdateWorkflows(r.body, ScopeOf(r, ctx));
     if (!wfs.ok()) return FaultFrom(wfs.status());
     return JsonReply(200, Collection("workflows", *wfs));
   });
   router.Add("PUT", "/v2/workflows/{identifier}",
              [c, &ctx](const HttpRequest& r, const PathParams& p) {
                if (auto big = TooLarge(r, ctx)) return *big;
-               auto wfs = c->UpdateWorkflows(r.body, ScopeOf(r), p.at("identifier"));
+               auto wfs = c->UpdateWorkflows(r.body, ScopeOf(r, ctx), p.at("identifier"));
                if (!wfs.ok()) return FaultFrom(wfs.status());
                return JsonReply(200, wfs->front());
              });
-  router.Add("DELETE", "/v2/workflows/{identifier}",
-             [c](const HttpRequest& r, const PathParams& p) {
-               Status s = c->DeleteWorkflow(p.at("identifier"), r.Query("namespace"));
-               return s.ok() ? NoContent() : FaultFrom(s);
-             });
+  router.Add(
+      "DELETE", "/v2/workflows/{identifier}", [c, &ctx](const HttpRequest& r, const PathParams& p) {
+        Status s = c->DeleteWorkflow(p.at("identifier"), r.Query("namespace"), CallerOf(r, ctx));
+        return s.ok() ? NoContent() : FaultFrom(s);
+      });
   router.Add("POST", "/v2/workflows/validate", [c, &ctx](const HttpRequest& r, const PathParams&) {
     if (auto big = TooLarge(r, ctx)) return *big;
     return JsonReply(200, c->Validate(r.body, Catalog::DocumentKind::kWorkflows));
@@ -198,21 +211,22 @@ void RegisterActions(http::Router& router, ApiContext& ctx) {
   router.Add("GET", "/v2/actions", [c, &ctx](const HttpRequest& r, const PathParams&) {
     return ListReply(r, ctx, c->ListActions(), kActionFilters, "actions");
   });
-  router.Add("GET", "/v2/actions/{identifier}", [c](const HttpRequest& r, const PathParams& p) {
-    std::string ns = r.Query("namespace");
-    auto a = c->GetAction(p.at("identifier"), ns);
-    if (!a.ok()) return FaultFrom(a.status());
-    if (!*a) {
-      return Fault(404, "ActionDefinition not found [identifier=" + p.at("identifier") +
-                            ", namespace=" + ns + "]");
-    }
-    return JsonReply(200, **a);
-  });
+  router.Add("GET", "/v2/actions/{identifier}",
+             [c, &ctx](const HttpRequest& r, const PathParams& p) {
+               std::string ns = r.Query("namespace");
+               auto a = c->GetAction(p.at("identifier"), ns, CallerOf(r, ctx));
+               if (!a.ok()) return FaultFrom(a.status());
+               if (!*a) {
+                 return Fault(404, "ActionDefinition not found [identifier=" + p.at("identifier") +
+                                       ", namespace=" + ns + "]");
+               }
+               return JsonReply(200, **a);
+             });
   auto write = [c, &ctx](bool update) {
     return [c, &ctx, update](const HttpRequest& r, const PathParams&) {
       if (auto big = TooLarge(r, ctx)) return *big;
-      auto as =
-          update ? c->UpdateActions(r.body, ScopeOf(r)) : c->CreateActions(r.body, ScopeOf(r));
+      auto as = update ? c->UpdateActions(r.body, ScopeOf(r, ctx))
+                       : c->CreateActions(r.body, ScopeOf(r, ctx));
       if (!as.ok()) return FaultFrom(as.status());
       return JsonReply(update ? 200 : 201, Collection("actions", *as));
     };
@@ -222,14 +236,15 @@ void RegisterActions(http::Router& router, ApiContext& ctx) {
   router.Add("PUT", "/v2/actions/{identifier}",
              [c, &ctx](const HttpRequest& r, const PathParams& p) {
                if (auto big = TooLarge(r, ctx)) return *big;
-               auto as = c->UpdateActions(r.body, ScopeOf(r), p.at("identifier"));
+               auto as = c->UpdateActions(r.body, ScopeOf(r, ctx), p.at("identifier"));
                if (!as.ok()) return FaultFrom(as.status());
                return JsonReply(200, Collection("actions", *as));
              });
-  router.Add("DELETE", "/v2/actions/{identifier}", [c](const HttpRequest& r, const PathParams& p) {
-    Status s = c->DeleteAction(p.at("identifier"), r.Query("namespace"));
-    return s.ok() ? NoContent() : FaultFrom(s);
-  });
+  router.Add(
+      "DELETE", "/v2/actions/{identifier}", [c, &ctx](const HttpRequest& r, const PathParams& p) {
+        Status s = c->DeleteAction(p.at("identifier"), r.Query("namespace"), CallerOf(r, ctx));
+        return s.ok() ? NoContent() : FaultFrom(s);
+      });
   router.Add("POST", "/v2/actions/validate", [c, &ctx](const HttpRequest& r, const PathParams&) {
     if (auto big = TooLarge(r, ctx)) return *big;
     return JsonReply(200, c->Validate(r.body, Catalog::DocumentKind::kActions));
@@ -242,27 +257,30 @@ void RegisterEnvironments(http::Router& router, ApiContext& ctx) {
     return ListReply(r, ctx, c->ListEnvironments(), kEnvironmentFilters, "environments",
                      &EnvironmentShape);
   });
-  router.Add("GET", "/v2/environments/{name}", [c](const HttpRequest&, const PathParams& p) {
-    auto env = c->GetEnvironment(p.at("name"));
-    if (!env.ok()) return FaultFrom(env.status());
-    if (!*env) return Fault(404, "Environment not found [name=" + p.at("name") + "]");
-    return JsonReply(200, EnvironmentShape(**env));
-  });
-  auto write = [c](bool update) {
-    return [c, update](const HttpRequest& r, const PathParams&) {
+  router.Add("GET", "/v2/environments/{name}",
+             [c, &ctx](const HttpRequest& r, const PathParams& p) {
+               auto env = c->GetEnvironment(p.at("name"), CallerOf(r, ctx));
+               if (!env.ok()) return FaultFrom(env.status());
+               if (!*env) return Fault(404, "Environment not found [name=" + p.at("name") + "]");
+               return JsonReply(200, EnvironmentShape(**env));
+             });
+  auto write = [c, &ctx](bool update) {
+    return [c, &ctx, update](const HttpRequest& r, const PathParams&) {
       auto body = ParseJsonBody(r);
       if (!body.ok()) return FaultFrom(body.status());
-      auto env = update ? c->UpdateEnvironment(*body) : c->CreateEnvironment(*body);
+      auto env = update ? c->UpdateEnvironment(*body, CallerOf(r, ctx))
+                        : c->CreateEnvironment(*body, CallerOf(r, ctx));
       if (!env.ok()) return FaultFrom(env.status());
       return JsonReply(update ? 200 : 201, EnvironmentShape(*env));
     };
   };
   router.Add("POST", "/v2/environments", write(false));
   router.Add("PUT", "/v2/environments", write(true));
-  router.Add("DELETE", "/v2/environments/{name}", [c](const HttpRequest&, const PathParams& p) {
-    Status s = c->DeleteEnvironment(p.at("name"));
-    return s.ok() ? NoContent() : FaultFrom(s);
-  });
+  router.Add("DELETE", "/v2/environments/{name}",
+             [c, &ctx](const HttpRequest& r, const PathParams& p) {
+               Status s = c->DeleteEnvironment(p.at("name"), CallerOf(r, ctx));
+               return s.ok() ? NoContent() : FaultFrom(s);
+             });
 }
 
 }  // namespace

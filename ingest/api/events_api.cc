@@ -1,13 +1,12 @@
 #include "ingest/api/events_api.h"
 
-#include "common/metrics/metrics.h"
-
 #include <atomic>
-
 #include <set>
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/metrics/metrics.h"
+#include "ingest/api/caller.h"
 #include "ingest/api/catalog.h"
 #include "ingest/api/list_query.h"
 #include "ingest/api/mistral_format.h"
@@ -174,7 +173,7 @@ class EventsApi::Impl {
   }
 
   // Resolves workflow_id (a name or an id) to the workflow's id, full name and namespace.
-  Status ResolveWorkflow(events::EventTrigger& t) {
+  Status ResolveWorkflow(events::EventTrigger& t, const Caller& caller) {
     auto not_found = [&] {
       return NotFound("Workflow not found [workflow_identifier=" + t.workflow_id +
                       (t.workflow_namespace.empty() ? "" : ", namespace=" + t.workflow_namespace) +
@@ -182,8 +181,11 @@ class EventsApi::Impl {
     };
     if (ctx_.catalog != nullptr) {
       BORA_ASSIGN_OR_RETURN(auto record,
-                            ctx_.catalog->GetWorkflow(t.workflow_id, t.workflow_namespace));
-      if (!record || !record->is_object()) return not_found();
+                            ctx_.catalog->GetWorkflow(t.workflow_id, t.workflow_namespace, caller));
+      // The trigger starts the workflow in its own project (ingest_processor.cc): another
+      // project's public workflow is not found there.
+      if (!record || !record->is_object() || ProjectOf(*record) != caller.project_id)
+        return not_found();
       const auto& o = record->as_object();
       auto str = [&](std::string_view f) {
         auto it = o.find(f);
@@ -205,9 +207,7 @@ class EventsApi::Impl {
     return Status::Ok();
   }
 
-  HttpResponse ListEventTriggers(const HttpRequest& request) {
-    auto q = ParseListQuery(request, kTriggerFilters, ctx_.limits.max_limit, {"all_projects"});
-    if (!q.ok()) return ErrorReply(q.status());
+  HttpResponse ListEventTriggers(const HttpRequest& original) {
     auto records = ctx_.resources->List(events::kEventTriggerKind);
     if (!records.ok()) return ErrorReply(records.status());
     std::vector<Json> rest;
@@ -215,15 +215,22 @@ class EventsApi::Impl {
       auto t = events::EventTriggerFromRecord(record);
       if (t.ok()) rest.push_back(events::EventTriggerToRest(*t));
     }
+    HttpRequest request = original;
+    auto scoped = ProjectScoped(CallerOf(original, ctx_.project_id), &request, std::move(rest));
+    if (!scoped.ok()) return ErrorReply(scoped.status());
+    rest = std::move(*scoped);
+    auto q = ParseListQuery(request, kTriggerFilters, ctx_.limits.max_limit);
+    if (!q.ok()) return ErrorReply(q.status());
     auto reply = TryApplyListQuery(std::move(rest), *q, "event_triggers", request);
     if (!reply.ok()) return ErrorReply(reply.status());
     return JsonReply(200, *reply);
   }
 
-  HttpResponse GetEventTrigger(const HttpRequest&, const std::string& id) {
+  HttpResponse GetEventTrigger(const HttpRequest& request, const std::string& id) {
     auto t = LoadTrigger(id);
     if (!t.ok()) return ErrorReply(t.status());
-    if (!*t) return Fault(404, "Event trigger not found [id=" + id + "]");
+    if (!*t || !CanRead(CallerOf(request, ctx_.project_id), events::EventTriggerToRest(**t)))
+      return Fault(404, "Event trigger not found [id=" + id + "]");
     return JsonReply(200, events::EventTriggerToRest(**t));
   }
 
@@ -232,20 +239,22 @@ class EventsApi::Impl {
     if (!body.ok()) return ErrorReply(body.status());
     auto t = events::EventTriggerFromRequest(Json(std::move(*body)));
     if (!t.ok()) return ErrorReply(t.status());
-    Status resolved = ResolveWorkflow(*t);
+    const Caller caller = CallerOf(request, ctx_.project_id);
+    Status resolved = ResolveWorkflow(*t, caller);
     if (!resolved.ok()) return ErrorReply(resolved);
     auto existing = ctx_.resources->List(events::kEventTriggerKind);
     if (!existing.ok()) return ErrorReply(existing.status());
     for (const auto& [key, record] : *existing) {
       auto other = events::EventTriggerFromRecord(record);
-      if (other.ok() && other->type == t->type && other->source == t->source &&
-          other->subject == t->subject && other->exchange == t->exchange &&
-          other->topic == t->topic && other->workflow_id == t->workflow_id)
+      if (other.ok() && other->project_id == caller.project_id && other->type == t->type &&
+          other->source == t->source && other->subject == t->subject &&
+          other->exchange == t->exchange && other->topic == t->topic &&
+          other->workflow_id == t->workflow_id)
         return Fault(409, "Duplicate entry for EventTrigger: the workflow " + t->workflow_id +
                               " already has a trigger for these events [id=" + other->id + "]");
     }
     t->id = NewUuid();
-    t->project_id = ctx_.project_id;
+    t->project_id = caller.project_id;
     t->created_at = Now();
     auto created =
         ctx_.resources->Create(events::kEventTriggerKind, t->id, events::EventTriggerToRecord(*t));
@@ -269,6 +278,10 @@ class EventsApi::Impl {
       if (!*record) return Fault(404, "Event trigger not found [id=" + id + "]");
       auto t = events::EventTriggerFromRecord(**record);
       if (!t.ok()) return ErrorReply(t.status());
+      const Caller caller = CallerOf(request, ctx_.project_id);
+      const Json rest = events::EventTriggerToRest(*t);
+      if (!CanRead(caller, rest)) return Fault(404, "Event trigger not found [id=" + id + "]");
+      if (Status s = CheckChange(caller, rest, "EventTrigger"); !s.ok()) return ErrorReply(s);
       Status applied = events::ApplyEventTriggerUpdate(*t, value);
       if (!applied.ok()) return ErrorReply(applied);
       t->updated_at = Now();
@@ -280,7 +293,14 @@ class EventsApi::Impl {
     return Fault(409, "Event trigger " + id + " was changed concurrently; retry");
   }
 
-  HttpResponse DeleteEventTrigger(const HttpRequest&, const std::string& id) {
+  HttpResponse DeleteEventTrigger(const HttpRequest& request, const std::string& id) {
+    auto t = LoadTrigger(id);
+    if (!t.ok()) return ErrorReply(t.status());
+    const Caller caller = CallerOf(request, ctx_.project_id);
+    if (!*t || !CanRead(caller, events::EventTriggerToRest(**t)))
+      return Fault(404, "Event trigger not found [id=" + id + "]");
+    if (Status s = CheckChange(caller, events::EventTriggerToRest(**t), "EventTrigger"); !s.ok())
+      return ErrorReply(s);
     auto deleted = ctx_.resources->Delete(events::kEventTriggerKind, id);
     if (!deleted.ok()) return ErrorReply(deleted.status());
     if (!*deleted) return Fault(404, "Event trigger not found [id=" + id + "]");

@@ -59,7 +59,7 @@ Result<HttpResponse> ExecutionsApi::Impl::ListExecutions(const HttpRequest& requ
   BORA_ASSIGN_OR_RETURN(auto more, ConsoleFilters(request));
   for (auto& f : more) q.filters.push_back(std::move(f));
   BORA_ASSIGN_OR_RETURN(auto include_output, QueryBool(request, "include_output", false));
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   // The default order is the store's listing order: read as far as the page needs only.
   MistralViews views(ctx_);
   BORA_ASSIGN_OR_RETURN(auto page, Page(q, overlays, views));
@@ -84,8 +84,9 @@ Result<HttpResponse> ExecutionsApi::Impl::ListExecutions(const HttpRequest& requ
   return Reply(200, reply);
 }
 
-Result<HttpResponse> ExecutionsApi::Impl::GetExecution(const HttpRequest&, const std::string& id) {
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+Result<HttpResponse> ExecutionsApi::Impl::GetExecution(const HttpRequest& request,
+                                                       const std::string& id) {
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   BORA_ASSIGN_OR_RETURN(auto st, FindHead(id, overlays));  // an execution record shows no task
   if (!st) return Fault(404, NotFoundMessage("WorkflowExecution", id));
   MistralViews views(ctx_);
@@ -93,14 +94,14 @@ Result<HttpResponse> ExecutionsApi::Impl::GetExecution(const HttpRequest&, const
 }
 
 // Params.env as Mistral resolves it: a dict, or the name of a stored environment (its variables).
-Result<Json> ExecutionsApi::Impl::ResolveEnv(const Json& env) {
+Result<Json> ExecutionsApi::Impl::ResolveEnv(const Json& env, const Caller& caller) {
   if (env.is_null()) return Json(JsonObject());
   if (env.is_object()) return env;
   if (env.is_string()) {
     std::string name(env.get_string());
     if (name.empty()) return Json(JsonObject());
     if (ctx_.catalog == nullptr) return InvalidArgument("Environment is not found: " + name);
-    BORA_ASSIGN_OR_RETURN(auto rec, ctx_.catalog->GetEnvironment(name));
+    BORA_ASSIGN_OR_RETURN(auto rec, ctx_.catalog->GetEnvironment(name, caller));
     if (!rec || !rec->is_object()) return InvalidArgument("Environment is not found: " + name);
     const Json* vars = rec->as_object().if_contains("variables");
     if (vars == nullptr || vars->is_null()) return Json(JsonObject());
@@ -117,7 +118,7 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateExecution(const HttpRequest& req
   BORA_ASSIGN_OR_RETURN(auto body_r, ParseJsonBody(request));
   JsonObject& body = body_r;
   BORA_RETURN_IF_ERROR(CheckBackend());
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
 
   BORA_ASSIGN_OR_RETURN(auto id_r, StringField(body, "id"));
   std::string id = id_r;
@@ -129,6 +130,9 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateExecution(const HttpRequest& req
     }
     BORA_ASSIGN_OR_RETURN(auto existing, FindHead(id, overlays));
     if (existing) return Reply(201, ExecutionRecord(views, *existing, true, overlays));
+    // Another project's execution with that id: not this caller's to see, nor to reuse.
+    BORA_ASSIGN_OR_RETURN(auto any, FindHead(id, Overlays{overlays.deleted, {}}));
+    if (any) return Fault(409, "Duplicate entry for WorkflowExecution ['id']: " + id);
   }
 
   auto wf_id = StringField(body, "workflow_id");
@@ -142,7 +146,10 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateExecution(const HttpRequest& req
   BORA_ASSIGN_OR_RETURN(auto input, ObjectField(body, "input"));
   BORA_ASSIGN_OR_RETURN(auto params, ObjectField(body, "params"));
 
+  const Caller caller = overlays.caller;
   std::string name = *wf_name, ns = *wf_ns, desc = *description;
+  // The project of the workflow's definition: the caller's, or a public workflow's owner.
+  std::string definition_project = caller.project_id;
   bool ns_given = Field(body, "workflow_namespace") != nullptr;
   Json in = input, pr = params;
   if (!source_id->empty()) {
@@ -150,7 +157,7 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateExecution(const HttpRequest& req
     BORA_ASSIGN_OR_RETURN(auto src, Find(*source_id, overlays));
     if (!src) return Fault(404, NotFoundMessage("WorkflowExecution", *source_id));
     if (name.empty() && wf_id->empty()) name = src->workflow_name;
-    if (!ns_given) ns = src->workflow_namespace;
+    if (!ns_given) ns = std::string(engine::PlainNamespace(src->workflow_namespace));
     Json merged_in = src->input.is_object() ? src->input : Json(JsonObject());
     if (Field(body, "input") != nullptr) DeepMerge(merged_in, in);
     in = merged_in;
@@ -166,17 +173,22 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateExecution(const HttpRequest& req
       pr.as_object()["namespace"].is_string()) {
     ns = std::string(pr.as_object()["namespace"].get_string());
   }
-  if (!wf_id->empty()) {
+  if (!wf_id->empty() || (!name.empty() && ctx_.catalog != nullptr)) {
     if (ctx_.catalog != nullptr) {
-      BORA_ASSIGN_OR_RETURN(auto rec, ctx_.catalog->GetWorkflow(*wf_id, ns));
-      if (!rec || !rec->is_object()) {
+      // The caller's project's workflow, else a public one (Mistral's secure lookup).
+      const std::string& identifier = wf_id->empty() ? name : *wf_id;
+      BORA_ASSIGN_OR_RETURN(auto rec, ctx_.catalog->GetWorkflow(identifier, ns, caller));
+      if ((!rec || !rec->is_object()) && !wf_id->empty()) {
         return Fault(404, "Workflow not found [workflow_identifier=" + *wf_id + "]");
       }
-      const auto& o = rec->as_object();
-      if (const Json* n = o.if_contains("name"); n && n->is_string())
-        name = std::string(n->get_string());
-      if (const Json* n = o.if_contains("namespace"); n && n->is_string()) {
-        ns = std::string(n->get_string());
+      if (rec && rec->is_object()) {
+        const auto& o = rec->as_object();
+        if (const Json* n = o.if_contains("name"); n && n->is_string())
+          name = std::string(n->get_string());
+        if (const Json* n = o.if_contains("namespace"); n && n->is_string()) {
+          ns = std::string(n->get_string());
+        }
+        definition_project = api::ProjectOf(*rec, ctx_.project_id);
       }
     } else {
       name = *wf_id;  // no catalog: the id is taken as a name
@@ -188,7 +200,7 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateExecution(const HttpRequest& req
   {
     // Mistral's params order: namespace, env, then the rest.
     Json env = pr.as_object().contains("env") ? pr.as_object()["env"] : Json(nullptr);
-    BORA_ASSIGN_OR_RETURN(auto resolved, ResolveEnv(env));
+    BORA_ASSIGN_OR_RETURN(auto resolved, ResolveEnv(env, caller));
     JsonObject ordered;
     ordered["namespace"] = ns;
     ordered["env"] = std::move(resolved);
@@ -200,7 +212,9 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateExecution(const HttpRequest& req
 
   runtime::StartRequest start;
   start.workflow_name = name;
-  start.workflow_namespace = ns;
+  start.workflow_namespace = engine::QualifiedNamespace(definition_project, ns);
+  start.project_id = caller.project_id == ctx_.project_id ? std::string() : caller.project_id;
+  start.user_id = caller.user_id;
   start.input = in;
   start.params = pr;
   start.description = desc;
@@ -215,7 +229,9 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateExecution(const HttpRequest& req
   ExecutionState synth;
   synth.id = exec_id;
   synth.workflow_name = name;
-  synth.workflow_namespace = ns;
+  synth.workflow_namespace = start.workflow_namespace;
+  synth.project_id = start.project_id;
+  synth.user_id = start.user_id;
   synth.description = desc;
   synth.input = in;
   synth.params = pr;
@@ -230,7 +246,7 @@ Result<HttpResponse> ExecutionsApi::Impl::UpdateExecution(const HttpRequest& req
                                                           const std::string& id) {
   BORA_ASSIGN_OR_RETURN(auto body_r, ParseJsonBody(request));
   JsonObject& body = body_r;
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   // The record and the checks need no task.
   BORA_ASSIGN_OR_RETURN(auto found, FindHead(id, overlays));
   if (!found) return Fault(404, NotFoundMessage("WorkflowExecution", id));
@@ -253,7 +269,7 @@ Result<HttpResponse> ExecutionsApi::Impl::UpdateExecution(const HttpRequest& req
   }
   if (env && env->is_object() && env->as_object().empty()) env.reset();
   if (env && !env->is_object()) {
-    BORA_ASSIGN_OR_RETURN(auto resolved, ResolveEnv(*env));
+    BORA_ASSIGN_OR_RETURN(auto resolved, ResolveEnv(*env, overlays.caller));
     env = resolved;
   }
 
@@ -353,7 +369,7 @@ void ExecutionsApi::Impl::Descendants(const ExecutionState& st, const Overlays& 
 Result<HttpResponse> ExecutionsApi::Impl::DeleteExecution(const HttpRequest& request,
                                                           const std::string& id) {
   BORA_ASSIGN_OR_RETURN(auto force, QueryBool(request, "force", false));
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   BORA_ASSIGN_OR_RETURN(auto found, Find(id, overlays));
   if (!found) return Fault(404, NotFoundMessage("WorkflowExecution", id));
   const ExecutionState& st = *found;
@@ -385,7 +401,7 @@ Result<HttpResponse> ExecutionsApi::Impl::ListExecutionTasks(const HttpRequest& 
                                                              const std::string& id) {
   BORA_ASSIGN_OR_RETURN(auto q,
                         ParseListQuery(request, kTaskFilters, ctx_.limits.max_limit, kNonFilters));
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   BORA_ASSIGN_OR_RETURN(auto st, Find(id, overlays));
   std::vector<Json> records;
   MistralViews views(ctx_);
@@ -398,7 +414,7 @@ Result<HttpResponse> ExecutionsApi::Impl::ListExecutionTasks(const HttpRequest& 
 Result<HttpResponse> ExecutionsApi::Impl::ListSubExecutions(const HttpRequest& request,
                                                             const std::string& id) {
   BORA_ASSIGN_OR_RETURN(auto f, ParseSubFilters(request));
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   BORA_ASSIGN_OR_RETURN(auto st, Find(id, overlays));
   if (!st) return Fault(404, NotFoundMessage("WorkflowExecution", id));
   MistralViews views(ctx_);
@@ -460,7 +476,7 @@ Json ExecutionsApi::Impl::ReportWorkflow(const ExecutionState& st, const SubFilt
 Result<HttpResponse> ExecutionsApi::Impl::GetReport(const HttpRequest& request,
                                                     const std::string& id) {
   BORA_ASSIGN_OR_RETURN(auto f, ParseSubFilters(request));
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   BORA_ASSIGN_OR_RETURN(auto st, Find(id, overlays));
   if (!st) return Fault(404, NotFoundMessage("WorkflowExecution", id));
   ReportStatistics stats;

@@ -157,8 +157,28 @@ Status ExecutionsApi::Impl::CheckBackend() const {
   return Status::Ok();
 }
 
+Result<ExecutionsApi::Impl::Overlays> ExecutionsApi::Impl::LoadOverlays(
+    const HttpRequest& request) {
+  HttpRequest scoped = request;
+  // ProjectScoped over no records: only its all_projects check and rule are wanted.
+  BORA_ASSIGN_OR_RETURN(auto o, LoadOverlays());
+  o.caller = CallerOf(request, ctx_.project_id);
+  BORA_RETURN_IF_ERROR(ProjectScoped(o.caller, &scoped, {}).status());
+  o.list_all = false;
+  for (const auto& [k, v] : request.query) {
+    if (k == "project_id" && o.caller.is_admin) o.list_all = true;
+    if (k == "all_projects") {
+      Json b(v);
+      auto all = BoolValue(&b, "all_projects");
+      if (all.ok() && all->value_or(false)) o.list_all = true;
+    }
+  }
+  return o;
+}
+
 Result<ExecutionsApi::Impl::Overlays> ExecutionsApi::Impl::LoadOverlays() {
   Overlays o;
+  o.default_project = ctx_.project_id;
   if (ctx_.resources == nullptr) return o;
   BORA_ASSIGN_OR_RETURN(auto deleted, ctx_.resources->List(kDeletedKind));
   for (auto& [k, v] : deleted) o.deleted.insert(k);
@@ -178,14 +198,18 @@ Result<std::optional<ExecutionState>> ExecutionsApi::Impl::ReadRaw(const std::st
 Result<std::optional<ExecutionState>> ExecutionsApi::Impl::Find(const std::string& id,
                                                                 const Overlays& overlays) {
   if (overlays.deleted.count(id)) return std::optional<ExecutionState>();
-  return ReadRaw(id);
+  BORA_ASSIGN_OR_RETURN(auto st, ReadRaw(id));
+  if (st && !overlays.Readable(*st)) return std::optional<ExecutionState>();
+  return st;
 }
 
 Result<std::optional<ExecutionState>> ExecutionsApi::Impl::FindHead(const std::string& id,
                                                                     const Overlays& overlays) {
   BORA_RETURN_IF_ERROR(CheckBackend());
   if (id.empty() || overlays.deleted.count(id)) return std::optional<ExecutionState>();
-  return ctx_.states->ReadExecutionHead(PartitionOf(id), ExecutionId(id));
+  BORA_ASSIGN_OR_RETURN(auto st, ctx_.states->ReadExecutionHead(PartitionOf(id), ExecutionId(id)));
+  if (st && !overlays.Readable(*st)) return std::optional<ExecutionState>();
+  return st;
 }
 
 Result<std::vector<ExecutionState>> ExecutionsApi::Impl::All(const Overlays& overlays) {
@@ -202,6 +226,7 @@ Result<std::vector<ExecutionState>> ExecutionsApi::Impl::All(const Overlays& ove
     for (auto& st : ctx_.states->ReadExecutions(keys)) {
       if (!st.ok()) return st.status();
       if (!st->has_value()) continue;  // gone since it was listed
+      if (!overlays.Listed(**st)) continue;
       EnsureIndex(**st);
       out.push_back(std::move(**st));
     }
@@ -216,7 +241,7 @@ Result<std::vector<ExecutionState>> ExecutionsApi::Impl::AllHeads(const Overlays
   for (int p = 0; p < parts; ++p) {
     BORA_ASSIGN_OR_RETURN(auto heads, ctx_.states->ReadExecutionHeads(PartitionId(p)));
     for (auto& st : heads) {
-      if (!overlays.deleted.count(st.id)) out.push_back(std::move(st));
+      if (!overlays.deleted.count(st.id) && overlays.Listed(st)) out.push_back(std::move(st));
     }
   }
   return out;
@@ -245,7 +270,7 @@ Result<std::optional<std::vector<Json>>> ExecutionsApi::Impl::Page(const ListQue
     BORA_ASSIGN_OR_RETURN(auto heads, ctx_.states->ReadExecutionHeadsPage(after, ask));
     for (auto& h : heads) {
       after = store::ListCursor{store::ListSecond(h.created_at), h.id};
-      if (overlays.deleted.count(h.id) || out.size() >= want) continue;
+      if (overlays.deleted.count(h.id) || !overlays.Listed(h) || out.size() >= want) continue;
       Json record = ExecutionRecord(views, h, true, overlays);
       bool pass = true;
       for (const auto& f : q.filters) pass = pass && MatchesFilter(record, f);
@@ -262,7 +287,7 @@ Status ExecutionsApi::Impl::Search(const std::string& id, const Overlays& overla
   BORA_ASSIGN_OR_RETURN(auto key, ctx_.states->FindExecutionOf(id));
   if (key && !overlays.deleted.count(key->execution_id.value())) {
     BORA_ASSIGN_OR_RETURN(auto st, ctx_.states->ReadExecution(key->partition, key->execution_id));
-    if (st) {
+    if (st && overlays.Readable(*st)) {
       EnsureIndex(*st);
       if (found(*st)) return Status::Ok();
     }

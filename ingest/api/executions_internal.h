@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "ingest/api/caller.h"
 #include "ingest/api/executions_api.h"
 #include "ingest/api/list_query.h"
 #include "ingest/api/mistral_format.h"
@@ -76,9 +77,27 @@ class ExecutionsApi::Impl {
   struct Overlays {
     std::set<std::string> deleted;
     std::map<std::string, Json> meta;  // id -> {"description": ...}
+    // Who asks (caller.h): executions of other projects are hidden like deleted ones, except
+    // that an admin reads any by id; lists show the caller's project unless `list_all`
+    // (all_projects=true, or an admin's project_id filter).
+    Caller caller;
+    bool list_all = true;
+    std::string default_project = "<default-project>";
+    std::string ProjectOf(const ExecutionState& st) const {
+      return st.project_id.empty() ? default_project : st.project_id;
+    }
+    bool Readable(const ExecutionState& st) const {
+      return caller.is_admin || ProjectOf(st) == caller.project_id;
+    }
+    bool Listed(const ExecutionState& st) const {
+      return list_all || ProjectOf(st) == caller.project_id;
+    }
   };
   PartitionId PartitionOf(const std::string& id) const;
   Status CheckBackend() const;
+  // The overlays for a request of `request`'s caller (kPermissionDenied: all_projects asked by a
+  // non-admin), or, without a request, for the process itself (every project).
+  Result<Overlays> LoadOverlays(const HttpRequest& request);
   Result<Overlays> LoadOverlays();
   Result<std::optional<ExecutionState>> ReadRaw(const std::string& id);
   // The execution unless it is unknown or deleted.
@@ -133,7 +152,7 @@ class ExecutionsApi::Impl {
   // /v2/executions (executions_api.cc)
   Result<HttpResponse> ListExecutions(const HttpRequest& request);
   Result<HttpResponse> GetExecution(const HttpRequest&, const std::string& id);
-  Result<Json> ResolveEnv(const Json& env);
+  Result<Json> ResolveEnv(const Json& env, const Caller& caller);
   Result<HttpResponse> CreateExecution(const HttpRequest& request);
   Result<HttpResponse> UpdateExecution(const HttpRequest& request, const std::string& id);
   void Descendants(const ExecutionState& st, const Overlays& overlays,

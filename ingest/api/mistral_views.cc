@@ -28,7 +28,14 @@ Json MistralViews::WorkflowId(const std::string& name, const std::string& namesp
   auto it = workflow_ids_.find(key);
   if (it != workflow_ids_.end()) return it->second;
   Json id = nullptr;
-  auto found = context_.catalog->GetWorkflow(name, namespace_name);
+  // The definition's project is the one its (qualified) namespace names.
+  Caller owner;
+  owner.is_admin = false;
+  std::string_view project = engine::DefaultNamespaceOf(namespace_name);
+  owner.project_id =
+      project.empty() ? context_.project_id : std::string(project.substr(0, project.size() - 1));
+  auto found = context_.catalog->GetWorkflow(
+      name, std::string(engine::PlainNamespace(namespace_name)), owner);
   if (found.ok() && found->has_value() && (*found)->is_object()) {
     if (const Json* p = (*found)->as_object().if_contains("id")) id = *p;
   }
@@ -41,7 +48,7 @@ Json MistralViews::Execution(const engine::ExecutionState& st, bool include_outp
   o["id"] = st.id;
   o["workflow_id"] = WorkflowId(st.workflow_name, st.workflow_namespace);
   o["workflow_name"] = st.workflow_name;
-  o["workflow_namespace"] = st.workflow_namespace;
+  o["workflow_namespace"] = std::string(engine::PlainNamespace(st.workflow_namespace));
   o["description"] = st.description;
   o["tags"] = JsonArray();
   o["params"] = JsonString(st.params.is_null() ? Json(JsonObject()) : st.params);
@@ -58,7 +65,7 @@ Json MistralViews::Execution(const engine::ExecutionState& st, bool include_outp
   if (include_output) o["output"] = JsonString(st.output.is_null() ? Json(JsonObject()) : st.output);
   o["created_at"] = MistralTime(st.created_at);
   o["updated_at"] = MistralTime(st.updated_at);
-  o["project_id"] = context_.project_id;
+  o["project_id"] = st.project_id.empty() ? context_.project_id : st.project_id;
   o["published_global"] =
       JsonString(st.global_context.is_null() ? Json(JsonObject()) : st.global_context);
   return o;
@@ -70,13 +77,13 @@ Json MistralViews::Task(const engine::ExecutionState& st, const engine::TaskExec
   o["name"] = t.name;
   o["type"] = t.type == engine::TaskExecution::Type::kWorkflow ? "WORKFLOW" : "ACTION";
   o["workflow_name"] = st.workflow_name;
-  o["workflow_namespace"] = st.workflow_namespace;
+  o["workflow_namespace"] = std::string(engine::PlainNamespace(st.workflow_namespace));
   o["workflow_id"] = WorkflowId(st.workflow_name, st.workflow_namespace);
   o["workflow_execution_id"] = st.id;
   o["tags"] = nullptr;
   o["state"] = engine::StateName(t.state);
   o["state_info"] = OptText(t.state_info);
-  o["project_id"] = context_.project_id;
+  o["project_id"] = st.project_id.empty() ? context_.project_id : st.project_id;
   o["runtime_context"] = Dumps(t.RuntimeContextJson());
   o["result"] = Dumps(t.Result());
   o["published"] = Dumps(t.published.is_null() ? Json(JsonObject()) : t.published);
@@ -94,7 +101,7 @@ Json MistralViews::ActionExecution(const engine::ExecutionState& st, const engin
   JsonObject o;
   o["id"] = a.id;
   o["workflow_name"] = st.workflow_name;
-  o["workflow_namespace"] = st.workflow_namespace;
+  o["workflow_namespace"] = std::string(engine::PlainNamespace(st.workflow_namespace));
   o["task_name"] = t.name;
   o["task_execution_id"] = t.id;
   o["state"] = engine::StateName(a.state);
@@ -102,7 +109,7 @@ Json MistralViews::ActionExecution(const engine::ExecutionState& st, const engin
   o["tags"] = nullptr;
   o["name"] = a.adhoc_name.empty() ? a.name : a.adhoc_name;
   o["description"] = "";
-  o["project_id"] = context_.project_id;
+  o["project_id"] = st.project_id.empty() ? context_.project_id : st.project_id;
   o["accepted"] = a.accepted;
   o["input"] = JsonString(a.input.is_null() ? Json(JsonObject()) : a.input);
   o["output"] = JsonString(a.output.is_null() ? Json(JsonObject()) : a.output);

@@ -7,7 +7,7 @@ namespace bora::api {
 Result<HttpResponse> ExecutionsApi::Impl::ListTasks(const HttpRequest& request) {
   BORA_ASSIGN_OR_RETURN(auto q,
                         ParseListQuery(request, kTaskFilters, ctx_.limits.max_limit, kNonFilters));
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   BORA_ASSIGN_OR_RETURN(auto all, All(overlays));
   MistralViews views(ctx_);
   std::vector<Json> records;
@@ -16,8 +16,9 @@ Result<HttpResponse> ExecutionsApi::Impl::ListTasks(const HttpRequest& request) 
   return ListReply(std::move(records), q, "tasks", request);
 }
 
-Result<HttpResponse> ExecutionsApi::Impl::GetTask(const HttpRequest&, const std::string& id) {
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+Result<HttpResponse> ExecutionsApi::Impl::GetTask(const HttpRequest& request,
+                                                  const std::string& id) {
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   BORA_ASSIGN_OR_RETURN(auto found, FindTask(id, overlays));
   if (!found) return Fault(404, NotFoundMessage("TaskExecution", id));
   MistralViews views(ctx_);
@@ -29,7 +30,7 @@ Result<HttpResponse> ExecutionsApi::Impl::UpdateTask(const HttpRequest& request,
                                                      const std::string& id) {
   BORA_ASSIGN_OR_RETURN(auto body_r, ParseJsonBody(request));
   JsonObject& body = body_r;
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   BORA_ASSIGN_OR_RETURN(auto found, FindTask(id, overlays));
   if (!found) return Fault(404, NotFoundMessage("TaskExecution", id));
   ExecutionState st = std::move(found->first);
@@ -104,7 +105,7 @@ Result<HttpResponse> ExecutionsApi::Impl::ListTaskActionExecutions(const HttpReq
                                                                    const std::string& id) {
   BORA_ASSIGN_OR_RETURN(
       auto q, ParseListQuery(request, kActionFilters, ctx_.limits.max_limit, kNonFilters));
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   BORA_ASSIGN_OR_RETURN(auto found, FindTask(id, overlays));
   std::vector<Json> records;
   MistralViews views(ctx_);
@@ -117,10 +118,10 @@ Result<HttpResponse> ExecutionsApi::Impl::ListTaskActionExecutions(const HttpReq
   return ListReply(std::move(records), q, "action_executions", request);
 }
 
-Result<HttpResponse> ExecutionsApi::Impl::GetTaskActionExecution(const HttpRequest&,
+Result<HttpResponse> ExecutionsApi::Impl::GetTaskActionExecution(const HttpRequest& request,
                                                                  const std::string& task_id,
                                                                  const std::string& action_id) {
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   BORA_ASSIGN_OR_RETURN(auto found, FindTask(task_id, overlays));
   if (found) {
     const auto& [st, ti] = *found;
@@ -137,7 +138,7 @@ Result<HttpResponse> ExecutionsApi::Impl::GetTaskActionExecution(const HttpReque
 Result<HttpResponse> ExecutionsApi::Impl::ListTaskSubExecutions(const HttpRequest& request,
                                                                 const std::string& id) {
   BORA_ASSIGN_OR_RETURN(auto f, ParseSubFilters(request));
-  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays());
+  BORA_ASSIGN_OR_RETURN(auto overlays, LoadOverlays(request));
   BORA_ASSIGN_OR_RETURN(auto found, FindTask(id, overlays));
   if (!found) return Fault(404, NotFoundMessage("TaskExecution", id));
   const auto& [st, ti] = *found;

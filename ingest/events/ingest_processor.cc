@@ -154,7 +154,9 @@ Result<EventOutcome> IngestProcessor::ProcessWith(const std::vector<EventTrigger
     }
     runtime::StartRequest request;
     request.workflow_name = t.workflow_name.empty() ? t.workflow_id : t.workflow_name;
-    request.workflow_namespace = t.workflow_namespace;
+    // In the trigger's project (its creator's), whose definitions it names.
+    request.workflow_namespace = engine::QualifiedNamespace(t.project_id, t.workflow_namespace);
+    request.project_id = engine::IsDefaultProject(t.project_id) ? "" : t.project_id;
     request.input = std::move(*input);
     request.params = TriggerParams(t, event_json);
     JsonObject description;
