@@ -1,0 +1,246 @@
+#!/usr/bin/python3
+"""Per-project isolation of Bora's REST API with real Keystone tokens (issue 22).
+
+Usage: test_projects.py REPO BORA   (BORA_OPENSTACK_DIR names the folder of the running services)
+Starts `bora serve --in-memory --auth keystone` with the service user of `scripts/openstack.sh env`, takes
+tokens of alpha's member, beta's member and alpha's admin, and checks for every resource kind that what
+alpha creates beta cannot list, read, change or delete (404), that alpha can, and that the admin sees
+beta's records only with all_projects=true (which beta may not ask for: 403).
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+ENV = {}
+BORA = None
+
+WORKFLOWS = """version: '2.0'
+wf:
+  input:
+    - who: nobody
+  tasks:
+    t:
+      action: std.echo output=<% $.who %>
+      publish:
+        who: <% task().result %>
+  output:
+    who: <% $.who %>
+"""
+
+ACTIONS = """version: '2.0'
+my_echo:
+  base: std.echo
+  base-input:
+    output: hi
+"""
+
+WORKBOOK = """version: '2.0'
+name: wb
+workflows:
+  inner:
+    tasks:
+      t:
+        action: std.noop
+"""
+
+
+def load_env(repo):
+    out = subprocess.run(["bash", os.path.join(repo, "scripts/openstack.sh"), "env"], check=True,
+                         capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        ENV[key] = value
+
+
+def http(method, url, headers=None, body=None, text=None):
+    """(status, parsed JSON body or None, headers) of one request; HTTP errors are answers too."""
+    data, ctype = None, None
+    if body is not None:
+        data, ctype = json.dumps(body).encode(), "application/json"
+    elif text is not None:
+        data, ctype = text.encode(), "text/plain"
+    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
+    if ctype:
+        request.add_header("Content-Type", ctype)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, head, raw = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        status, head, raw = error.code, error.headers, error.read()
+    try:
+        parsed = json.loads(raw) if raw else None
+    except ValueError:
+        parsed = None
+    return status, parsed, head
+
+
+def token(user, password, project):
+    status, body, head = http("POST", ENV["OS_AUTH_URL"] + "/auth/tokens", body={"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": user, "domain": {"name": "Default"}, "password": password}}},
+        "scope": {"project": {"name": project, "domain": {"name": "Default"}}}}})
+    if status != 201:
+        raise AssertionError(f"token for {user} in {project}: HTTP {status} {body}")
+    return head["X-Subject-Token"], body["token"]["project"]["id"]
+
+
+def wait_for(check, what, timeout=60.0):
+    """Polls `check` until it returns something true (a condition, not a fixed pause)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+class ProjectsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        port_file = os.path.join(cls.tmp.name, "port")
+        cls.log_path = os.path.join(cls.tmp.name, "serve.log")
+        cls.log = open(cls.log_path, "w")
+        env = dict(os.environ, BORA_KEYSTONE_SERVICE_PASSWORD=ENV["BORA_OS_SERVICE_PASSWORD"])
+        cls.proc = subprocess.Popen(
+            [BORA, "serve", "--in-memory", "--port", "0", "--port-file", port_file, "--log-level", "warn",
+             "--auth", "keystone", "--keystone-url", ENV["BORA_KEYSTONE_URL"],
+             "--keystone-service-user", ENV["BORA_OS_SERVICE_USER"],
+             "--keystone-service-project", ENV["BORA_OS_SERVICE_PROJECT"]],
+            stdout=cls.log, stderr=subprocess.STDOUT, env=env)
+
+        def port():
+            if cls.proc.poll() is not None:
+                raise AssertionError("bora serve exited:\n" + open(cls.log_path).read()[-3000:])
+            try:
+                with open(port_file) as f:
+                    return f.read().strip()
+            except FileNotFoundError:
+                return None
+        cls.base = "http://127.0.0.1:%s/v2" % wait_for(port, "the port file of bora serve")
+        cls.alpha, cls.alpha_id = token(ENV["BORA_OS_ALPHA_USER"], ENV["BORA_OS_ALPHA_PASSWORD"],
+                                        ENV["BORA_OS_ALPHA_PROJECT"])
+        cls.beta, cls.beta_id = token(ENV["BORA_OS_BETA_USER"], ENV["BORA_OS_BETA_PASSWORD"],
+                                      ENV["BORA_OS_BETA_PROJECT"])
+        cls.admin, _ = token(ENV["BORA_OS_ALPHA_ADMIN_USER"], ENV["BORA_OS_ALPHA_ADMIN_PASSWORD"],
+                             ENV["BORA_OS_ALPHA_PROJECT"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.terminate()
+        try:
+            cls.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            cls.proc.kill()
+            cls.proc.wait()
+        cls.log.close()
+        cls.tmp.cleanup()
+
+    def call(self, who, method, path, **kw):
+        return http(method, self.base + path, headers={"X-Auth-Token": who}, **kw)
+
+    def ids(self, who, path, collection):
+        status, body, _ = self.call(who, "GET", path)
+        self.assertEqual(status, 200, body)
+        return {r["id"] for r in body[collection]}
+
+    def assert_isolated(self, path, collection, rid, item, change=None, delete=(404,)):
+        """alpha owns `rid` (at `item`): beta cannot list, get, change or delete it (`delete`: the
+        answers expected, () when the resource has no DELETE); the admin's all_projects list shows
+        it; beta may not ask for all_projects."""
+        self.assertIn(rid, self.ids(self.alpha, path, collection))
+        self.assertNotIn(rid, self.ids(self.beta, path, collection))
+        self.assertEqual(self.call(self.alpha, "GET", item)[0], 200)
+        self.assertEqual(self.call(self.beta, "GET", item)[0], 404)
+        if change:  # (method, request keywords[, target])
+            method, kw, target = change if len(change) > 2 else (*change, item)
+            status, body, _ = self.call(self.beta, method, target, **kw)
+            self.assertEqual(status, 404, body)
+        if delete:
+            self.assertIn(self.call(self.beta, "DELETE", item)[0], delete)
+        self.assertEqual(self.call(self.alpha, "GET", item)[0], 200)
+        self.assertEqual(self.call(self.beta, "GET", path + "?all_projects=true")[0], 403)
+        self.assertIn(rid, self.ids(self.admin, path + "?all_projects=true", collection))
+
+    def test_every_resource_kind(self):
+        # Definitions (beta also has a `wf` of its own: names are per project).
+        status, body, _ = self.call(self.alpha, "POST", "/workflows", text=WORKFLOWS)
+        self.assertEqual(status, 201, body)
+        wf_id = body["workflows"][0]["id"]
+        self.assertEqual(body["workflows"][0]["project_id"], self.alpha_id)
+        self.assertEqual(self.call(self.beta, "POST", "/workflows", text=WORKFLOWS)[0], 201)
+        self.assert_isolated("/workflows", "workflows", wf_id, "/workflows/" + wf_id,
+                             ("PUT", {"text": WORKFLOWS}, "/workflows/" + wf_id))
+        status, body, _ = self.call(self.alpha, "POST", "/actions", text=ACTIONS)
+        self.assertEqual(status, 201, body)
+        self.assert_isolated("/actions", "actions", body["actions"][0]["id"], "/actions/my_echo",
+                             ("PUT", {"text": ACTIONS}, "/actions"))
+        status, body, _ = self.call(self.alpha, "POST", "/workbooks", text=WORKBOOK)
+        self.assertEqual(status, 201, body)
+        self.assert_isolated("/workbooks", "workbooks", body["id"], "/workbooks/wb",
+                             ("PUT", {"text": WORKBOOK}, "/workbooks"))
+        status, body, _ = self.call(self.alpha, "POST", "/environments",
+                                    body={"name": "env1", "variables": {"a": 1}})
+        self.assertEqual(status, 201, body)
+        self.assert_isolated("/environments", "environments", body["id"], "/environments/env1",
+                             ("PUT", {"body": {"name": "env1", "description": "x"}}, "/environments"))
+        # Triggers.
+        status, body, _ = self.call(self.alpha, "POST", "/cron_triggers", body={
+            "name": "nightly", "workflow_name": "wf", "pattern": "0 3 * * *"})
+        self.assertEqual(status, 201, body)
+        self.assertEqual(body["project_id"], self.alpha_id)
+        self.assert_isolated("/cron_triggers", "cron_triggers", body["id"], "/cron_triggers/" + body["id"])
+        status, body, _ = self.call(self.alpha, "POST", "/event_triggers", body={
+            "name": "on-alarm", "workflow_id": "wf", "type": "com.example.alarm"})
+        self.assertEqual(status, 201, body)
+        self.assert_isolated("/event_triggers", "event_triggers", body["id"],
+                             "/event_triggers/" + body["id"],
+                             ("PUT", {"body": {"name": "x"}}))
+        # An execution of alpha's `wf`, its task and its action execution.
+        status, body, _ = self.call(self.alpha, "POST", "/executions",
+                                    body={"workflow_name": "wf", "input": {"who": "alpha"}})
+        self.assertEqual(status, 201, body)
+        exec_id = body["id"]
+        self.assertEqual(body["project_id"], self.alpha_id)
+
+        def finished():
+            s, b, _ = self.call(self.alpha, "GET", "/executions/" + exec_id)
+            return b if s == 200 and b["state"] in ("SUCCESS", "ERROR") else None
+        done = wait_for(finished, "alpha's execution to finish")
+        self.assertEqual(done["state"], "SUCCESS", done)
+        self.assertEqual(json.loads(done["output"]), {"who": "alpha"})
+        self.assert_isolated("/executions", "executions", exec_id, "/executions/" + exec_id,
+                             ("PUT", {"body": {"description": "mine"}}))
+        task_ids = self.ids(self.alpha, "/executions/%s/tasks" % exec_id, "tasks")
+        self.assertEqual(len(task_ids), 1)
+        task_id = task_ids.pop()
+        self.assertEqual(self.ids(self.beta, "/executions/%s/tasks" % exec_id, "tasks"), set())
+        self.assert_isolated("/tasks", "tasks", task_id, "/tasks/" + task_id, delete=())
+        action_ids = self.ids(self.alpha, "/tasks/%s/action_executions" % task_id, "action_executions")
+        self.assertEqual(len(action_ids), 1)
+        action_id = action_ids.pop()
+        self.assert_isolated("/action_executions", "action_executions", action_id,
+                             "/action_executions/" + action_id,
+                             ("PUT", {"body": {"state": "SUCCESS"}}),
+                             delete=(403,))  # Mistral never deletes action executions
+
+        # Beta's own execution runs beta's `wf`; the admin of alpha lists it only with all_projects.
+        status, body, _ = self.call(self.beta, "POST", "/executions", body={"workflow_name": "wf"})
+        self.assertEqual(status, 201, body)
+        self.assertEqual(body["project_id"], self.beta_id)
+        self.assertNotIn(body["id"], self.ids(self.admin, "/executions", "executions"))
+        self.assertIn(body["id"], self.ids(self.admin, "/executions?all_projects=true", "executions"))
+        self.assertNotIn(body["id"], self.ids(self.alpha, "/executions", "executions"))
+
+
+if __name__ == "__main__":
+    load_env(sys.argv[1])
+    BORA = sys.argv[2]
+    unittest.main(argv=[sys.argv[0]])
