@@ -86,6 +86,8 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateActionExecution(const HttpReques
   req.action_name = *name;
   req.input = validated;
   req.action_execution_id = NewUuid();
+  // The caller's security context, as for executions (README "Projects").
+  req.security = SecurityContext(request, CallerOf(request, ctx_.project_id));
   if (const Json* t = Field(p, "timeout"); t && t->is_number()) {
     double secs =
         t->is_double() ? t->get_double() : static_cast<double>(t->is_int64() ? t->get_int64() : 0);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/http/authenticator.h"
+
 namespace bora::api {
 
 namespace {
@@ -69,6 +71,15 @@ Result<std::vector<Json>> ProjectScoped(const Caller& caller, http::HttpRequest*
   if (all_projects || (caller.is_admin && project_filter)) return records;
   std::erase_if(records, [&](const Json& r) { return !InCallerScope(caller, r); });
   return records;
+}
+
+Json SecurityContext(const http::HttpRequest& request, const Caller& caller) {
+  if (!request.identity) return nullptr;
+  return JsonObject{{"project_id", caller.project_id},
+                    {"project_name", caller.project_name},
+                    {"user_id", caller.user_id},
+                    {"user_name", caller.user_name},
+                    {"auth_token", http::RequestToken(request)}};
 }
 
 }  // namespace bora::api

@@ -52,4 +52,9 @@ Status CheckChange(const Caller& caller, const Json& record, const std::string& 
 Result<std::vector<Json>> ProjectScoped(const Caller& caller, http::HttpRequest* request,
                                         std::vector<Json> records);
 
+// The security context actions get for a request (engine::StartExecution::security): with an
+// identity {project_id, project_name, user_id, user_name, auth_token (the request's token)}, else
+// null (no Keystone).
+Json SecurityContext(const http::HttpRequest& request, const Caller& caller);
+
 }  // namespace bora::api

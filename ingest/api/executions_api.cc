@@ -215,6 +215,9 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateExecution(const HttpRequest& req
   start.workflow_namespace = engine::QualifiedNamespace(definition_project, ns);
   start.project_id = caller.project_id == ctx_.project_id ? std::string() : caller.project_id;
   start.user_id = caller.user_id;
+  // The caller's security context for the actions (OpenStack actions call the services with it),
+  // as Mistral's context: kept with the execution's state; the token expires (no trusts).
+  start.security = SecurityContext(request, caller);
   start.input = in;
   start.params = pr;
   start.description = desc;
@@ -232,6 +235,7 @@ Result<HttpResponse> ExecutionsApi::Impl::CreateExecution(const HttpRequest& req
   synth.workflow_namespace = start.workflow_namespace;
   synth.project_id = start.project_id;
   synth.user_id = start.user_id;
+  synth.security = start.security;
   synth.description = desc;
   synth.input = in;
   synth.params = pr;

@@ -15,6 +15,7 @@
 #include "orchestrator/runtime/embedded_runtime.h"
 #include "orchestrator/triggers/cron.h"
 #include "orchestrator/triggers/cron_scheduler.h"
+#include "workers/action.h"
 
 namespace bora::api {
 namespace {
@@ -369,6 +370,78 @@ TEST_F(ProjectsApiTest, EventTriggersBelongToTheirProject) {
       Has(Ids(Call(admin_, "GET", "/v2/event_triggers?all_projects=true"), "event_triggers"), id));
   EXPECT_EQ(Call(alpha_, "GET", "/v2/event_triggers/" + id).status, 200);
   EXPECT_EQ(Call(alpha_, "DELETE", "/v2/event_triggers/" + id).status, 204);
+}
+
+// An action that records the security context its requests carry.
+class SecurityProbe final : public workers::Action {
+ public:
+  explicit SecurityProbe(std::vector<Json>* seen) : seen_(seen) {}
+  workers::ActionResult Run(const workers::ActionRequest& request,
+                            const workers::CancelToken&) override {
+    seen_->push_back(request.security);
+    return workers::ActionResult::Success(nullptr);
+  }
+
+ private:
+  std::vector<Json>* seen_;
+};
+
+TEST_F(ProjectsApiTest, ActionsGetTheCallersSecurityContext) {
+  std::vector<Json> seen;
+  workers::ActionSignature probe;
+  probe.name = "test.security_probe";
+  runtime_.actions().Register(std::move(probe), std::make_shared<SecurityProbe>(&seen));
+  ASSERT_EQ(Call(alpha_, "POST", "/v2/workflows", R"(
+version: '2.0'
+leaf:
+  tasks:
+    t:
+      action: test.security_probe
+top:
+  tasks:
+    own:
+      action: test.security_probe
+    sub:
+      workflow: leaf
+)")
+                .status,
+            201);
+  http::HttpRequest r = MakeRequest("POST", "/v2/executions", R"({"workflow_name": "top"})", "",
+                                    {{"x-auth-token", "alpha-token"}});
+  r.identity = alpha_;
+  auto created = router_.Dispatch(r);
+  ASSERT_EQ(created.status, 201) << created.body;
+  ASSERT_TRUE(runtime_.RunUntilIdle().ok());
+  // Its own action and its sub-workflow's: the caller's context, token included.
+  ASSERT_EQ(seen.size(), 2u);
+  for (const auto& s : seen) {
+    EXPECT_EQ(DumpJson(s),
+              R"({"project_id":"alpha-id","project_name":"alpha","user_id":"alice-id",)"
+              R"("user_name":"alice","auth_token":"alpha-token"})");
+  }
+  // Never in the execution's JSON.
+  auto got = Call(alpha_, "GET", "/v2/executions/" + Field(BodyObject(created), "id"));
+  EXPECT_EQ(got.body.find("alpha-token"), std::string::npos) << got.body;
+
+  // Without an identity (--auth none|token): none.
+  seen.clear();
+  ASSERT_EQ(router_
+                .Dispatch(MakeRequest("POST", "/v2/workflows", R"(
+version: '2.0'
+plain:
+  tasks:
+    t:
+      action: test.security_probe
+)",
+                                      "text/plain"))
+                .status,
+            201);
+  ASSERT_EQ(router_.Dispatch(MakeRequest("POST", "/v2/executions", R"({"workflow_name": "plain"})"))
+                .status,
+            201);
+  ASSERT_TRUE(runtime_.RunUntilIdle().ok());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_TRUE(seen[0].is_null()) << DumpJson(seen[0]);
 }
 
 // No identity (--auth none|token): one tenant, the default project, as before projects existed.

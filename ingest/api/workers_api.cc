@@ -167,6 +167,7 @@ class WorkersApi::Impl {
                                  {"task_name", r.task_name},
                                  {"task_execution_id", r.task_execution_id},
                                  {"timeout_s", r.timeout_s},
+                                 {"security", r.security},
                                  {"expires_in", static_cast<double>(l.expires_at - now) / 1e6}});
       }
       return JsonReply(200, JsonObject{{"leases", std::move(out)}});

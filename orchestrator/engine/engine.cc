@@ -212,6 +212,7 @@ Status Engine::Apply(ExecutionState& state, const Event& event, TimestampUs now,
       state.workflow_namespace = start->workflow_namespace;
       state.project_id = start->project_id;
       state.user_id = start->user_id;
+      state.security = start->security;
       state.parent_execution_id = start->parent_execution_id;
       state.parent_task_execution_id = start->parent_task_execution_id;
       state.root_execution_id = start->root_execution_id;

@@ -102,6 +102,7 @@ Status Runner::Start(const StartExecution& ev) {
   st_.workflow_namespace = ev.workflow_namespace;
   st_.project_id = ev.project_id;
   st_.user_id = ev.user_id;
+  st_.security = ev.security;
   st_.description = ev.description;
   st_.parent_execution_id = ev.parent_execution_id;
   st_.parent_task_execution_id = ev.parent_task_execution_id;
@@ -490,6 +491,7 @@ bool Runner::LaunchOne(size_t ti, int64_t index, const Json* extra) {
     start.workflow_namespace = st_.workflow_namespace;
     start.project_id = st_.project_id;
     start.user_id = st_.user_id;
+    start.security = st_.security;
     start.input = std::move(valid).value();
     start.params = std::move(sub_params);
     start.parent_execution_id = st_.id;
@@ -559,6 +561,7 @@ bool Runner::LaunchOne(size_t ti, int64_t index, const Json* extra) {
   }
   cmd.safe_rerun = MutTask(ti).safe_rerun;
   cmd.is_async = concrete->is_async;
+  cmd.security = st_.security;
   AddAction(ti, std::move(a));
   Emit(std::move(cmd));
   return true;

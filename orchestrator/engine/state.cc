@@ -221,6 +221,7 @@ void VisitFields(S& s, V& v) requires std::same_as<std::remove_const_t<S>, Execu
   // Absent in states written before projects existed: the default project.
   v.Str("project_id", s.project_id, kOmitDefault);
   v.Str("user_id", s.user_id, kOmitDefault);
+  v.Value("security", s.security, fields::kAnyOmitNull);
   v.Str("description", s.description, kOmitDefault);
   v.Str("parent_execution_id", s.parent_execution_id, kOmitDefault);
   v.Str("parent_task_execution_id", s.parent_task_execution_id, kOmitDefault);

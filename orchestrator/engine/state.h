@@ -185,6 +185,10 @@ struct ExecutionHead {
   // inherit both). "" (states stored before projects existed, no Keystone) = the default project.
   std::string project_id;
   std::string user_id;
+  // The security context for actions (StartExecution::security), or null. Holds the caller's
+  // Keystone token when the API had one: stored with the state (Redis, the data directory), as
+  // Mistral keeps it in its database; it expires with the token (no trusts yet).
+  Json security = nullptr;
   std::string description;
   std::string parent_execution_id;       // empty for a top-level execution
   std::string parent_task_execution_id;  // the parent's task execution id

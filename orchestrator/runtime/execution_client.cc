@@ -58,6 +58,7 @@ Result<ExecutionId> ExecutionClient::Start(const StartRequest& request) {
   start.workflow_namespace = request.workflow_namespace;
   start.project_id = request.project_id;
   start.user_id = request.user_id;
+  start.security = request.security;
   start.input = std::move(input);
   start.params = request.params;
   start.description = request.description;

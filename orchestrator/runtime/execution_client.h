@@ -25,6 +25,7 @@ struct StartRequest {
   // The execution's project and the user who starts it ("" = the default project).
   std::string project_id;
   std::string user_id;
+  Json security = nullptr;  // engine::StartExecution::security
   Json input = JsonObject();
   Json params = JsonObject();  // "env", "task_name", ...
   std::string description;

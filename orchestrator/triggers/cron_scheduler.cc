@@ -97,6 +97,11 @@ Result<bool> CronScheduler::FireLocked(const Entry& cached, TimestampUs now) {
   // In the creator's project, as its user (Mistral runs them with the trigger's trust).
   start.project_id = engine::IsDefaultProject(trigger.project_id) ? "" : trigger.project_id;
   start.user_id = trigger.user_id;
+  if (!start.project_id.empty()) {
+    // No token for a run nobody asked for now (Mistral would use the trigger's trust): the
+    // project and user only; an OpenStack action needs configured credentials for it.
+    start.security = JsonObject{{"project_id", trigger.project_id}, {"user_id", trigger.user_id}};
+  }
   start.input = trigger.workflow_input;
   start.params = trigger.workflow_params;
   start.description = CronExecutionDescription(trigger);

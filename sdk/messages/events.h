@@ -46,6 +46,10 @@ struct StartExecution {
   // the engine copies them to sub-workflows.
   std::string project_id;
   std::string user_id;
+  // The caller's security context for actions, or null: {project_id, user_id, project_name,
+  // user_name, auth_token (the caller's Keystone token, when the API has one)}. Sub-workflows
+  // inherit it; every RunAction of the execution carries it.
+  Json security = nullptr;
   Json input = JsonObject();
   // Extra params: "env" (object), "task_name" (reverse workflows), "namespace", anything else is
   // kept.
@@ -170,6 +174,7 @@ struct RunAction {
   bool safe_rerun = false;  // a redelivered run may be re-run instead of failed
   bool is_async = false;    // the action completes later through the API
   int attempt = 0;
+  Json security = nullptr;  // the execution's security context (StartExecution::security), or null
 };
 
 struct StartSubWorkflow {

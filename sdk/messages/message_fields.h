@@ -59,6 +59,7 @@ void VisitFields(S& e, V& v) requires std::same_as<std::remove_const_t<S>, Start
   v.Str("workflow_namespace", e.workflow_namespace);
   v.Str("project_id", e.project_id, kOmitDefault);  // absent in messages of older writers
   v.Str("user_id", e.user_id, kOmitDefault);
+  v.Value("security", e.security, fields::kAnyOmitNull);
   v.Value("input", e.input, fields::kObject);
   v.Value("params", e.params, fields::kObject);
   v.Str("description", e.description);
@@ -172,6 +173,7 @@ void VisitFields(S& r, V& v) requires std::same_as<std::remove_const_t<S>, RunAc
   v.Bool("safe_rerun", r.safe_rerun);
   v.Bool("is_async", r.is_async);
   v.Int("attempt", r.attempt);
+  v.Value("security", r.security, fields::kAnyOmitNull);  // absent: null
 }
 
 }  // namespace bora::engine

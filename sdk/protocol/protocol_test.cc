@@ -97,6 +97,12 @@ TEST(ProtocolTest, RunActionRoundTrips) {
   EXPECT_EQ(back->target, "gpu");
   EXPECT_EQ(back->attempt, 2);
   EXPECT_EQ(DumpJson(back->input), R"({"output":"hi"})");
+  EXPECT_TRUE(back->security.is_null());  // none: the field is left out
+  EXPECT_EQ(EncodeRunAction(run)->find("security"), std::string::npos);
+  run.security = JsonObject{{"project_id", "p"}, {"auth_token", "t"}};
+  auto secured = DecodeRunAction(*EncodeRunAction(run));
+  ASSERT_TRUE(secured.ok()) << secured.status().ToString();
+  EXPECT_EQ(DumpJson(secured->security), R"({"project_id":"p","auth_token":"t"})");
   EXPECT_EQ(ActionsTopic(""), "bora.actions.default");
   EXPECT_EQ(ActionsTopic("gpu"), "bora.actions.gpu");
   EXPECT_EQ(ActionsTopic("", "t1."), "t1.bora.actions.default");

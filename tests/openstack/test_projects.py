@@ -239,6 +239,45 @@ class ProjectsTest(unittest.TestCase):
         self.assertIn(body["id"], self.ids(self.admin, "/executions?all_projects=true", "executions"))
         self.assertNotIn(body["id"], self.ids(self.alpha, "/executions", "executions"))
 
+    def test_actions_get_the_callers_security_context(self):
+        """A worker of the HTTP worker API gets alpha's project, user and token with the lease."""
+        poll = {"worker": "w1", "pool": "osp", "actions": ["osp.probe"], "max": 1, "wait": 0}
+        status, body, _ = self.call(self.alpha, "POST", "/workers/poll", body=poll)
+        self.assertEqual(status, 200, body)
+        status, body, _ = self.call(self.alpha, "POST", "/workflows", text="""version: '2.0'
+probe:
+  tasks:
+    t:
+      action: osp.probe
+""")
+        self.assertEqual(status, 201, body)
+        status, body, _ = self.call(self.alpha, "POST", "/executions", body={"workflow_name": "probe"})
+        self.assertEqual(status, 201, body)
+        exec_id = body["id"]
+
+        def lease():
+            s, b, _ = self.call(self.alpha, "POST", "/workers/poll", body=dict(poll, wait=5))
+            self.assertEqual(s, 200, b)
+            return b["leases"][0] if b["leases"] else None
+        got = wait_for(lease, "a lease of osp.probe")
+        security = got["security"]
+        self.assertEqual(security["project_id"], self.alpha_id)
+        self.assertEqual(security["project_name"], ENV["BORA_OS_ALPHA_PROJECT"])
+        self.assertEqual(security["user_name"], ENV["BORA_OS_ALPHA_USER"])
+        self.assertEqual(security["auth_token"], self.alpha)
+        # The token is a working Keystone token of alpha's (what an OpenStack action would use).
+        status, body, _ = http("GET", ENV["OS_AUTH_URL"] + "/auth/tokens",
+                               headers={"X-Auth-Token": security["auth_token"],
+                                        "X-Subject-Token": security["auth_token"]})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["token"]["project"]["id"], self.alpha_id)
+        status, body, _ = self.call(self.alpha, "POST", "/workers/leases/%s/complete" % got["lease_id"],
+                                    body={"state": "SUCCESS", "result": "ok"})
+        self.assertEqual(status, 200, body)
+        # Never in the execution's JSON.
+        status, body, _ = self.call(self.alpha, "GET", "/executions/" + exec_id)
+        self.assertNotIn(self.alpha, json.dumps(body))
+
 
 if __name__ == "__main__":
     load_env(sys.argv[1])

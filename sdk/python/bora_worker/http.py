@@ -69,6 +69,7 @@ def decode_lease(doc: Any, pool: str = "") -> ActionRequest:
         target=pool,
         timeout_s=get("timeout_s", (int,), 0),
         attempt=get("attempt", (int,), 0),
+        security=doc.get("security") if isinstance(doc.get("security"), dict) else None,
         lease_id=get("lease_id", (str,), ""),
         expires_in=float(get("expires_in", (int, float), 0.0)),
     )

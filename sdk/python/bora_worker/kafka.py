@@ -85,6 +85,7 @@ def decode_run_action(value: Optional[bytes]) -> ActionRequest:
         safe_rerun=_field(doc, "safe_rerun", (bool,), False, False),
         is_async=_field(doc, "is_async", (bool,), False, False),
         attempt=_field(doc, "attempt", (int,), 0, False),
+        security=_field(doc, "security", (dict,), None, False),
     )
     if not req.execution_id or not req.action_execution_id or not req.action_name:
         raise BadMessage("execution_id, action_execution_id and action_name must not be empty")

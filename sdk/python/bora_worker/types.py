@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 SUCCESS = "SUCCESS"
 ERROR = "ERROR"
@@ -48,6 +48,10 @@ class ActionRequest:
     safe_rerun: bool = False
     is_async: bool = False
     attempt: int = 0
+    # The execution's security context, or None: {"project_id", "user_id", "project_name",
+    # "user_name", "auth_token"} (keys may be missing: a cron-started run has no token). The token is
+    # the Keystone token of whoever started the execution; it expires (no trusts yet).
+    security: Optional[Dict[str, Any]] = None
     lease_id: str = ""  # HTTP only: the lease this run holds
     expires_in: float = 0.0  # HTTP only: seconds the lease had left when it was polled
     # Set when the action timed out (timeout_s): a sync handler (with_request=True) that runs long

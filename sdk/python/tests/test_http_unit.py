@@ -151,6 +151,17 @@ class FakeServer:
                 self.cond.notify_all()
 
 
+class DecodeLeaseTest(unittest.TestCase):
+    def test_security_context(self) -> None:
+        from bora_worker.http import decode_lease
+
+        lease = {"lease_id": "l1", "action_name": "a", "execution_id": "e"}
+        self.assertIsNone(decode_lease(lease).security)
+        self.assertIsNone(decode_lease(dict(lease, security=None)).security)
+        security = {"project_id": "p", "user_id": "u", "auth_token": "t"}
+        self.assertEqual(decode_lease(dict(lease, security=security)).security, security)
+
+
 class HttpWorkerTest(unittest.TestCase):
     def setUp(self) -> None:
         self.server = FakeServer()

@@ -65,6 +65,13 @@ class DecodeTest(unittest.TestCase):
             (req.workflow_name, req.task_name, req.target, req.attempt), ("", "", "", 0)
         )
 
+    def test_security_context(self):
+        self.assertIsNone(decode_run_action(encode(GOOD)).security)
+        security = {"project_id": "p", "user_id": "u", "auth_token": "t"}
+        self.assertEqual(decode_run_action(with_(security=security)).security, security)
+        with self.assertRaises(BadMessage):
+            decode_run_action(with_(security="t"))
+
     def test_bad_messages(self):
         cases = [
             (None, "empty"),
