@@ -110,7 +110,9 @@ class ProjectsTest(unittest.TestCase):
         cls.log = open(cls.log_path, "w")
         env = dict(os.environ, BORA_KEYSTONE_SERVICE_PASSWORD=ENV["BORA_OS_SERVICE_PASSWORD"])
         cls.proc = subprocess.Popen(
-            [BORA, "serve", "--in-memory", "--port", "0", "--port-file", port_file, "--log-level", "warn",
+            # BORA_PROJECTS_SERVE_ARGS (by hand): e.g. "--kafka K --redis R" for distributed mode.
+            [BORA, "serve"] + (os.environ.get("BORA_PROJECTS_SERVE_ARGS", "").split() or ["--in-memory"]) +
+            ["--port", "0", "--port-file", port_file, "--log-level", "warn",
              "--auth", "keystone", "--keystone-url", ENV["BORA_KEYSTONE_URL"],
              "--keystone-service-user", ENV["BORA_OS_SERVICE_USER"],
              "--keystone-service-project", ENV["BORA_OS_SERVICE_PROJECT"]],
