@@ -86,6 +86,17 @@ class ErrorsTest(unittest.TestCase):
         self.check(swiftclient.exceptions.ClientException("Object GET failed", http_status=404,
                                                           http_reason="Not Found"), 404,
                    "svc.action: 404 Not Found: Object GET failed: 404 Not Found")
+        import cinderclient.exceptions
+        import ironicclient.common.apiclient.exceptions
+        import mistralclient.api.base
+
+        self.check(cinderclient.exceptions.NotFound(404, "Volume x could not be found."), 404,
+                   "svc.action: 404 Not Found: Volume x could not be found.")
+        self.check(mistralclient.api.base.APIException(404, "Workflow not found [name=x]"), 404,
+                   "svc.action: 404 Not Found: Workflow not found [name=x]")
+        self.check(ironicclient.common.apiclient.exceptions.NotFound(
+            message="Node x could not be found.", http_status=404), 404,
+            "svc.action: 404 Not Found: Node x could not be found.")
         self.check(keystoneauth1.exceptions.EndpointNotFound("no compute endpoint"), None,
                    "svc.action: EndpointNotFound: no compute endpoint")
 
