@@ -1,5 +1,5 @@
-"""Zaqar's actions work on a queue, not on a manager of the client: these are the functions Mistral's
-zaqar.* names call, each taking the queue's name first."""
+"""Zaqar's actions work on a queue, not on a manager of the client: these are the functions
+Mistral's zaqar.* names call, each taking the queue's name first."""
 
 from typing import Any, Dict, List, Union
 
