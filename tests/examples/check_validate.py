@@ -71,7 +71,8 @@ def main():
     tripleo = sorted(glob.glob(os.path.join(source, "examples/tripleo/*.yaml")))
     openstack = sorted(glob.glob(os.path.join(source, "examples/openstack/*.yaml")))
     if len(tripleo) < 25 or len(openstack) < 2:
-        fail(f"expected at least 25 workbooks and 2 OpenStack examples, found {len(tripleo)} and {len(openstack)}")
+        fail(f"expected at least 25 workbooks and 2 OpenStack examples, "
+             f"found {len(tripleo)} and {len(openstack)}")
 
     # 1. Every file is valid against the catalog.
     for files in (tripleo, openstack):
@@ -99,7 +100,8 @@ def main():
         print(f"  {a}: {', '.join(sorted(used[a]))}")
     if len(openstack_actions) < MIN_ACTIONS:
         fail(f"only {len(openstack_actions)} distinct OpenStack actions, expected at least {MIN_ACTIONS}")
-    print("ad-hoc tripleo.* actions declared: " + ", ".join(sorted(a for a in defined if a.startswith("tripleo."))))
+    tripleo_actions = sorted(a for a in defined if a.startswith("tripleo."))
+    print("ad-hoc tripleo.* actions declared: " + ", ".join(tripleo_actions))
 
     # 3. A broken copy: a misspelled action and a wrong input, each reported at its file and line.
     with tempfile.TemporaryDirectory() as tmp:

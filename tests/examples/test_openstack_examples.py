@@ -9,7 +9,8 @@ alpha-admin's credentials (OS_* of `scripts/openstack.sh env`); the examples are
 created with the `bora` commands examples/openstack/README.md shows.
 
   - cleanup_old_images (cron): three images of project alpha made with glanceclient, two tagged
-    `temporary`, one not. Started directly with older_than=3600 it deletes nothing (they are seconds
+    `temporary-<run>` (the tag to clean up: this run's own, so tests running alongside keep theirs), one
+    not. Started directly with older_than=3600 it deletes nothing (they are seconds
     old). A cron trigger `* * * * *` with one execution and older_than=0 fires once (within a minute): its
     execution SUCCEEDs, Glance no longer has the two temporary images and still has the third, the
     trigger is gone and exactly one execution names it.
@@ -70,7 +71,8 @@ def glance():
     from keystoneauth1.identity import v3
 
     auth = v3.Password(auth_url=ENV["OS_AUTH_URL"], username=ENV["BORA_OS_ALPHA_ADMIN_USER"],
-                       password=ENV["BORA_OS_ALPHA_ADMIN_PASSWORD"], project_name=ENV["BORA_OS_ALPHA_PROJECT"],
+                       password=ENV["BORA_OS_ALPHA_ADMIN_PASSWORD"],
+                       project_name=ENV["BORA_OS_ALPHA_PROJECT"],
                        user_domain_name="Default", project_domain_name="Default")
     return Client("2", session=session.Session(auth=auth), region_name="RegionOne", interface="public")
 
@@ -172,7 +174,8 @@ class OpenStackExamplesTest(unittest.TestCase):
             return set()
 
     def executions(self, workflow):
-        return self.api("GET", f"/v2/executions?workflow_name={workflow}&include_output=true")[1]["executions"]
+        path = f"/v2/executions?workflow_name={workflow}&include_output=true"
+        return self.api("GET", path)[1]["executions"]
 
     def make_image(self, name, tags, data=None):
         image = self.glance.images.create(name=name, disk_format="raw", container_format="bare",
@@ -196,12 +199,16 @@ class OpenStackExamplesTest(unittest.TestCase):
         return execution if execution["state"] in ("SUCCESS", "ERROR", "CANCELLED") else None
 
     def test_1_cron_cleanup(self):
-        temporary = [self.make_image(f"scratch-{i}-{self.tag}", ["temporary"]) for i in (1, 2)]
+        # The tag to clean up is this run's own (`temporary-<run>`), so that tests running at the same time
+        # keep their images whatever they are tagged.
+        temporary_tag = "temporary-" + self.tag
+        temporary = [self.make_image(f"scratch-{i}-{self.tag}", [temporary_tag]) for i in (1, 2)]
         keep = self.make_image(f"golden-{self.tag}", ["release"])
 
         # Directly, with a cutoff of an hour: nothing of this run is old enough.
-        started = self.bora("execution", "start", "cleanup_old_images", "--input", '{"older_than": 3600}',
-                            "--wait", "--timeout", "120")
+        started = self.bora("execution", "start", "cleanup_old_images", "--input",
+                            json.dumps({"older_than": 3600, "tag": temporary_tag}), "--wait",
+                            "--timeout", "120")
         self.assertEqual(started["state"], "SUCCESS", started.get("state_info"))
         output = json.loads(started["output"])
         self.assertFalse({i["id"] for i in output["selected"]} & set(temporary + [keep]), output)
@@ -211,7 +218,7 @@ class OpenStackExamplesTest(unittest.TestCase):
         # By a cron trigger that fires once, at the next minute, with no age limit.
         name = "cleanup-" + self.tag
         trigger = self.bora("cron", "create", name, "cleanup_old_images", "--pattern", "* * * * *",
-                            "--count", "1", "--input", '{"older_than": 0}')
+                            "--count", "1", "--input", json.dumps({"older_than": 0, "tag": temporary_tag}))
         print(f"cron trigger {name} next at {trigger['next_execution_time']}", flush=True)
         description = f"'({trigger['id']})'"
 
@@ -231,7 +238,8 @@ class OpenStackExamplesTest(unittest.TestCase):
         self.assertEqual(self.image_or_none(keep)["name"], f"golden-{self.tag}")
         # One execution: the trigger is gone (no execution left), so it cannot fire again.
         self.assertNotIn(name, [t["name"] for t in self.api("GET", "/v2/cron_triggers")[1]["cron_triggers"]])
-        print(f"cron run {run['id']}: deleted {len(deleted)} image(s), kept {json.loads(run['output'])['kept']}",
+        kept = json.loads(run["output"])["kept"]
+        print(f"cron run {run['id']}: deleted {len(deleted)} image(s), kept {kept}",
               flush=True)
 
     def aodh(self, alarm_id, name, previous, current):
@@ -255,7 +263,8 @@ class OpenStackExamplesTest(unittest.TestCase):
         image_id = self.make_image(image_name, [], data=b"\0" * 4096)
         self.assertEqual(self.glance.images.get(image_id)["status"], "active")
         self.bora("webhook", "create", "aodh", "--format", "aodh")
-        mapping = ("<% {alarm_name => $.data.alarm_name, alarm_id => $.data.alarm_id, state => $.data.current, "
+        mapping = ("<% {alarm_name => $.data.alarm_name, alarm_id => $.data.alarm_id, "
+                   "state => $.data.current, "
                    "severity => $.data.severity, reason => $.data.reason} %>")
         self.bora("event-trigger", "create", "aodh-remediation", "remediate_image", "--type", "aodh.alarm.*",
                   "--source", "/v2/webhooks/aodh", "--input-mapping", mapping)
@@ -269,7 +278,8 @@ class OpenStackExamplesTest(unittest.TestCase):
         self.assertIn("quarantined", image["tags"])
         self.assertEqual(image.get("bora_remediation_alarm"), alarm_id)
         self.assertEqual(image.get("bora_remediation_severity"), "critical")
-        print(f"alarm: execution {run['id']} {run['state']}, image {image['status']} {image['tags']}", flush=True)
+        print(f"alarm: execution {run['id']} {run['state']}, image {image['status']} {image['tags']}",
+              flush=True)
 
         self.aodh(alarm_id, f"image corrupted: {image_name}", "alarm", "ok")
         run = self.remediation({run["id"]})
@@ -278,7 +288,8 @@ class OpenStackExamplesTest(unittest.TestCase):
         self.assertEqual(image["status"], "active")
         self.assertNotIn("quarantined", image["tags"])
         self.assertNotIn("bora_remediation_alarm", image)
-        print(f"ok: execution {run['id']} {run['state']}, image {image['status']} {image['tags']}", flush=True)
+        print(f"ok: execution {run['id']} {run['state']}, image {image['status']} {image['tags']}",
+              flush=True)
 
 
 def main():
