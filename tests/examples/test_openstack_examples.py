@@ -19,6 +19,10 @@ created with the `bora` commands examples/openstack/README.md shows.
     trigger on `aodh.alarm.*`: the execution SUCCEEDs and Glance has the image deactivated, tagged
     `quarantined`, with the alarm's id as a property. The alarm's return to ok reactivates the image and
     takes tag and properties off.
+  - a TripleO-style workbook on real Glance (examples/tripleo/overcloud_images.yaml, loaded with `bora
+    workbook create`): `upload` creates, uploads, tags and marks an image; the same upload again finds it
+    and creates nothing; a new version (another checksum) is a new image and the old one is retired
+    (renamed, untagged, deactivated); `restore` reactivates and tags it again.
 Every wait polls with a deadline; nothing sleeps a fixed time.
 """
 
@@ -290,6 +294,46 @@ class OpenStackExamplesTest(unittest.TestCase):
         self.assertNotIn("bora_remediation_alarm", image)
         print(f"ok: execution {run['id']} {run['state']}, image {image['status']} {image['tags']}",
               flush=True)
+
+    def run_workflow(self, workflow, workflow_input):
+        run = self.bora("execution", "start", workflow, "--input", json.dumps(workflow_input), "--wait",
+                        "--timeout", "120")
+        self.assertEqual(run["state"], "SUCCESS", run.get("state_info"))
+        return json.loads(run["output"])
+
+    def test_3_tripleo_image_upload(self):
+        self.bora("workbook", "create", str(REPO / "examples/tripleo/overcloud_images.yaml"))
+        name = f"overcloud-full-{self.tag}"
+        upload = {"name": name, "data": "overcloud image, version 1", "checksum": "c1",
+                  "visibility": "private"}
+        first = self.run_workflow("tripleo.overcloud_images.v1.upload", upload)["image_id"]
+        self.made.append(first)
+        image = self.glance.images.get(first)
+        self.assertEqual((image["status"], image["name"]), ("active", name))
+        self.assertIn("tripleo", image["tags"])
+        self.assertEqual((image.get("tripleo_checksum"), image.get("tripleo_uploaded")), ("c1", "true"))
+        self.assertEqual(b"".join(self.glance.images.data(first)), b"overcloud image, version 1")
+
+        # The same image again: found by name and checksum, nothing created.
+        self.assertEqual(self.run_workflow("tripleo.overcloud_images.v1.upload", upload)["image_id"], first)
+        self.assertEqual([i["id"] for i in self.glance.images.list(filters={"name": name})], [first])
+
+        # A new version: a new image, the old one retired.
+        upload.update(data="overcloud image, version 2", checksum="c2")
+        second = self.run_workflow("tripleo.overcloud_images.v1.upload", upload)["image_id"]
+        self.made.append(second)
+        self.assertNotEqual(second, first)
+        self.assertEqual(self.glance.images.get(second)["tripleo_checksum"], "c2")
+        old = self.glance.images.get(first)
+        self.assertEqual(old["status"], "deactivated")
+        self.assertTrue(old["name"].startswith(name + "_") and old["name"].endswith("_retired"), old["name"])
+        self.assertNotIn("tripleo", old["tags"])
+
+        self.run_workflow("tripleo.overcloud_images.v1.restore", {"image_id": first})
+        old = self.glance.images.get(first)
+        self.assertEqual(old["status"], "active")
+        self.assertIn("tripleo", old["tags"])
+        print(f"tripleo upload: {first} retired and restored, {second} current", flush=True)
 
 
 def main():
