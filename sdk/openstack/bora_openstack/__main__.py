@@ -52,12 +52,16 @@ def token_session_factory(auth_url: Optional[str], verify: Any = True) -> Option
 
 def register(worker: Worker, the_pack: pack.Pack, names: List[str]) -> None:
     """Declares and serves `names` (catalog actions) on `worker`."""
+
+    def handler_of(name: str) -> Callable[..., Any]:
+        def handler(request: ActionRequest, /, **kwargs: Any) -> Any:
+            return the_pack.run(name, kwargs, getattr(request, "security", None))
+
+        return handler
+
     for name in names:
         entry = the_pack.actions[name]
-
-        def handler(request: ActionRequest, _name: str = name, **kwargs: Any) -> Any:
-            return the_pack.run(_name, kwargs, getattr(request, "security", None))
-
+        handler = handler_of(name)
         spec = pack.declared_input(entry["input"])
         worker.action(name, with_request=True, input=spec or "", description=entry["description"])(
             handler

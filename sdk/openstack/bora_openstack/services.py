@@ -13,7 +13,7 @@ import json
 import os
 from typing import Any, Callable, Dict, Optional
 
-from bora_openstack import zaqar
+from bora_openstack import inspector, zaqar
 
 MAPPING_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mapping.json")
 
@@ -135,6 +135,19 @@ def _zaqar(e: Endpoint) -> Any:
     return zaqar.Functions(client.Client(url=url, version=2, session=e.session))
 
 
+def _inspector(e: Endpoint) -> Any:
+    from keystoneauth1 import adapter
+
+    return inspector.Inspector(
+        adapter.Adapter(
+            e.session,
+            service_type=inspector.SERVICE_TYPE,
+            region_name=e.region,
+            interface=e.interface or "public",
+        )
+    )
+
+
 def _mistral(e: Endpoint) -> Any:
     from mistralclient.api import client
 
@@ -166,6 +179,8 @@ SERVICES: Dict[str, Service] = {
         Service("neutron", "python3-neutronclient", "neutronclient", _neutron, True),
         Service("cinder", "python3-cinderclient", "cinderclient", _cinder, True),
         Service("ironic", "python3-ironicclient", "ironicclient", _ironic, True),
+        # Ours (bora_openstack/inspector.py): Debian's python3-ironic-inspector-client is empty.
+        Service("baremetal_introspection", "python3-keystoneauth1", "keystoneauth1", _inspector, False),
         Service("swift", "python3-swiftclient", "swiftclient", _swift, False),
         Service("swiftservice", "python3-swiftclient", "swiftclient", _swiftservice, False),
         Service("zaqar", "python3-zaqarclient", "zaqarclient", _zaqar, False),

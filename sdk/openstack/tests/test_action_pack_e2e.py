@@ -15,7 +15,8 @@ credentials in the OS_* environment, as `scripts/openstack.sh env` gives them):
   - keystone.projects_list (admin credentials) lists the projects alpha and beta, keystone.users_get
     gives alpha-member.
 The callers' tokens (request.security), on the same services through bora_openstack.pack directly:
-beta-member's token does not see alpha's private image (404), alpha-member's does.
+beta-member's token does not see alpha's private image (404), alpha-member's does; endpoints by
+interface (public, internal, admin) and region (`action_region`; RegionTwo has no Glance: an error).
 """
 
 import json
@@ -270,6 +271,21 @@ class ActionPackE2ETest(unittest.TestCase):
         self.assertIn(f"glance.images_get: 404 Not Found: No image found with ID {image_id}",
                       task["state_info"], task)
         self.assertIn("'code': 404", task["state_info"], task)  # Mistral's form of the error dict
+
+    def test_4_endpoints_by_region_and_interface(self):
+        """The pack directly: the configured region and interface pick Glance's endpoint from the
+        catalog, `action_region` overrides the region; a region without Glance is a clear error."""
+        sess = session_of(ENV["BORA_OS_ALPHA_USER"], ENV["BORA_OS_ALPHA_PASSWORD"],
+                          ENV["BORA_OS_ALPHA_PROJECT"])
+        for interface in ("public", "internal", "admin"):
+            the_pack = pack.Pack(self.catalog, lambda: sess, region="RegionOne", interface=interface)
+            self.assertIsInstance(the_pack.run("glance.images_list", {}), list, interface)
+        the_pack = pack.Pack(self.catalog, lambda: sess, region="RegionOne", interface="public")
+        with self.assertRaises(ActionError) as caught:
+            the_pack.run("glance.images_list", {"action_region": "RegionTwo"})
+        self.assertEqual(caught.exception.data["type"], "EndpointNotFound", caught.exception.data)
+        self.assertIn("RegionTwo", caught.exception.data["message"])
+        self.assertIsInstance(the_pack.run("glance.images_list", {"action_region": "RegionOne"}), list)
 
     def test_3_keystone(self):
         member = session_of(ENV["BORA_OS_ALPHA_USER"], ENV["BORA_OS_ALPHA_PASSWORD"],

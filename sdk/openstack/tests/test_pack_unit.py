@@ -12,8 +12,9 @@ import unittest
 HERE = pathlib.Path(__file__).resolve()
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parents[2] / "python")]
 
-from bora_worker import ActionError  # noqa: E402
+from bora_worker import ActionError, Worker  # noqa: E402
 
+from bora_openstack import __main__ as cli  # noqa: E402
 from bora_openstack import pack, results  # noqa: E402
 
 
@@ -85,6 +86,17 @@ class ErrorsTest(unittest.TestCase):
         self.check(swiftclient.exceptions.ClientException("Object GET failed", http_status=404,
                                                           http_reason="Not Found"), 404,
                    "svc.action: 404 Not Found: Object GET failed: 404 Not Found")
+        import cinderclient.exceptions
+        import ironicclient.common.apiclient.exceptions
+        import mistralclient.api.base
+
+        self.check(cinderclient.exceptions.NotFound(404, "Volume x could not be found."), 404,
+                   "svc.action: 404 Not Found: Volume x could not be found.")
+        self.check(mistralclient.api.base.APIException(404, "Workflow not found [name=x]"), 404,
+                   "svc.action: 404 Not Found: Workflow not found [name=x]")
+        self.check(ironicclient.common.apiclient.exceptions.NotFound(
+            message="Node x could not be found.", http_status=404), 404,
+            "svc.action: 404 Not Found: Node x could not be found.")
         self.check(keystoneauth1.exceptions.EndpointNotFound("no compute endpoint"), None,
                    "svc.action: EndpointNotFound: no compute endpoint")
 
@@ -106,6 +118,17 @@ class SpecsTest(unittest.TestCase):
         self.assertIn("glance.images_list", names)
         for entry in catalog:
             pack.split_spec(entry["input"])  # every default is JSON
+
+    def test_the_worker_declares_the_catalog(self):
+        worker = Worker.http("http://127.0.0.1:9", pool="openstack")  # never polled here
+        catalog = pack.load_catalog()
+        cli.register(worker, pack.Pack(catalog, lambda: None), [a["name"] for a in catalog])
+        declared = {d["name"]: d for d in worker.declarations()}
+        self.assertEqual(len(declared), len(catalog))
+        self.assertIsNone(declared["glance.images_create"]["input"])  # **kwargs: any input
+        self.assertEqual(declared["glance.images_get"]["input"], 'image_id, action_region=""')
+        self.assertEqual(declared["zaqar.delete_messages"]["input"], "queue_name, messages")
+        self.assertEqual(declared["nova.servers_list"]["description"], "Get a list of servers.")
 
     def test_unknown_action_and_bad_upload_data(self):
         p = pack.Pack(pack.load_catalog(), lambda: None)
