@@ -7,7 +7,7 @@ Usage: check_validate.py BORA SOURCE_DIR
   examples/tripleo and examples/openstack (exit 0);
 - the distinct OpenStack actions the TripleO-style workbooks call (tasks' `action:` and ad-hoc actions'
   `base:`, by Mistral's service prefixes) are counted and printed: at least 63, each one in the catalog
-  unless the files define it themselves (inspector_actions.yaml);
+  unless the files define it themselves (an ad-hoc action of that name);
 - a copy of the workbooks with a misspelled action and a wrong input fails (exit 2) naming each file:line.
 """
 import glob
@@ -32,8 +32,7 @@ def fail(message):
 
 
 def validate(bora, files, catalog):
-    # The catalog option takes several values: it goes after the files.
-    run = subprocess.run([bora, "validate", *files, "--action-catalog", catalog], capture_output=True,
+    run = subprocess.run([bora, "validate", "--action-catalog", catalog, *files], capture_output=True,
                          text=True, timeout=120)
     return run.returncode, run.stdout + run.stderr
 
@@ -94,7 +93,7 @@ def main():
         per_service[a.split(".")[0]] = per_service.get(a.split(".")[0], 0) + 1
     print(f"distinct OpenStack actions called: {len(openstack_actions)} "
           f"({len(from_catalog)} from the catalog, {len(openstack_actions) - len(from_catalog)} ad-hoc in "
-          f"inspector_actions.yaml): " + ", ".join(f"{s} {n}" for s, n in sorted(per_service.items(),
+          f"the files): " + ", ".join(f"{s} {n}" for s, n in sorted(per_service.items(),
                                                                                   key=lambda x: -x[1])))
     for a in openstack_actions:
         print(f"  {a}: {', '.join(sorted(used[a]))}")
