@@ -41,6 +41,13 @@ int main(int argc, char** argv) {
       "--url", validate_args.url,
       "Also know the actions of this Bora API (external actions its workers declared)");
   validate->add_option("--token", validate_args.token, "Bearer token for --url (else $BORA_TOKEN)");
+  validate
+      ->add_option("--action-catalog", validate_args.action_catalogs,
+                   std::string("Also know the actions of this catalog (JSON, as sdk/openstack's "
+                               "actions.json; repeatable); default: ") +
+                       bora::cli::kDefaultActionCatalog + " when installed")
+      ->allow_extra_args(false)  // one file per --action-catalog: the files to validate follow
+      ->type_name("FILE");
 
   bora::cli::RunArgs run_args;
   CLI::App* run = app.add_subcommand("run", "Run a workflow in embedded mode and print the result");

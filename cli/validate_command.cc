@@ -92,6 +92,47 @@ std::vector<std::string> CheckActions(const std::string& file, const lang::Docum
   return errors;
 }
 
+// Records an input spec ("a, b=null, **kwargs") as what `action` takes (`**kwargs`: any further
+// input). A spec that does not parse, or an empty one when empty_is_any, takes any input.
+void Know(KnownAction& action, const std::string& spec, bool empty_is_any) {
+  auto params = workers::ParseActionInputSpec(spec, &action.any_params);
+  if (!params.ok() || (empty_is_any && spec.find_first_not_of(" \t") == std::string::npos)) {
+    action.any_params = true;
+    return;
+  }
+  for (const auto& p : *params) {
+    action.params.insert(p.name);
+    if (p.required) action.required.insert(p.name);
+  }
+}
+
+// Adds the actions of a catalog file (sdk/openstack/bora_openstack/actions.json's form).
+Status LoadCatalog(const std::string& file, std::map<std::string, KnownAction>& known) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return InvalidArgument("cannot read the action catalog " + file);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto doc = ParseJson(text.str());
+  if (!doc.ok()) return InvalidArgument(file + ": not JSON: " + doc.status().message());
+  const Json* actions = &*doc;
+  if (doc->is_object()) actions = doc->as_object().if_contains("actions");
+  if (actions == nullptr || !actions->is_array()) {
+    return InvalidArgument(file +
+                           ": not an action catalog (a list of actions, or {\"actions\": [...]})");
+  }
+  for (const Json& a : actions->as_array()) {
+    const Json* name = a.is_object() ? a.as_object().if_contains("name") : nullptr;
+    if (name == nullptr || !name->is_string() || name->get_string().empty()) {
+      return InvalidArgument(file + ": an action without a name");
+    }
+    const Json* input = a.as_object().if_contains("input");
+    Know(known[std::string(name->get_string())],
+         input != nullptr && input->is_string() ? std::string(input->get_string()) : "",
+         /*empty_is_any=*/false);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 int RunValidate(const std::vector<std::string>& files, const ValidateArgs& args) {
@@ -131,18 +172,20 @@ int RunValidate(const std::vector<std::string>& files, const ValidateArgs& args)
           is_system == nullptr || !is_system->is_bool() || !is_system->get_bool()) {
         continue;  // ad-hoc actions of the server are not this run's business: the files' are
       }
-      KnownAction& k = known[std::string(name->get_string())];
       std::string spec =
           input != nullptr && input->is_string() ? std::string(input->get_string()) : "";
-      auto params = workers::ParseActionInputSpec(spec);
-      k.any_params =
-          spec.empty() || !params.ok();  // declared without an input spec: any parameters
-      if (params.ok()) {
-        for (const auto& p : *params) {
-          k.params.insert(p.name);
-          if (p.required) k.required.insert(p.name);
-        }
-      }
+      // Declared without an input spec: any parameters.
+      Know(known[std::string(name->get_string())], spec, /*empty_is_any=*/true);
+    }
+  }
+  std::vector<std::string> catalogs = args.action_catalogs;
+  if (catalogs.empty() && std::ifstream(kDefaultActionCatalog).good()) {
+    catalogs.push_back(kDefaultActionCatalog);
+  }
+  for (const std::string& catalog : catalogs) {
+    if (Status s = LoadCatalog(catalog, known); !s.ok()) {
+      std::cerr << "bora: " << s.message() << "\n";
+      return 3;
     }
   }
   std::vector<std::pair<std::string, Result<lang::Document>>> parsed;

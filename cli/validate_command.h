@@ -11,11 +11,18 @@ struct ValidateArgs {
   // ad-hoc actions only.
   std::string url;
   std::string token;  // for `url` (else $BORA_TOKEN)
+  // Action catalogs (JSON: {"actions": [{"name", "input", "description"}, ...]} or that list, as
+  // sdk/openstack's actions.json) whose actions count as known, with their input specs. Empty: the
+  // installed OpenStack catalog (kDefaultActionCatalog) when the file exists.
+  std::vector<std::string> action_catalogs;
 };
 
+// Where the .deb installs the OpenStack action pack's catalog (sdk/openstack).
+inline constexpr char kDefaultActionCatalog[] = "/usr/share/bora/openstack-actions.json";
+
 // Prints "<file>: OK" per valid file, or the errors (one per line, with file:line:column). Returns
-// the process exit code: 0 when all files are valid, 2 otherwise (3 when `url` is given and cannot
-// be read).
+// the process exit code: 0 when all files are valid, 2 otherwise (3 when `url` or a catalog given
+// cannot be read).
 int RunValidate(const std::vector<std::string>& files, const ValidateArgs& args = {});
 
 }  // namespace bora::cli

@@ -49,7 +49,8 @@ check_contents() {
   local expected=(./usr/bin/bora ./etc/bora/bora.toml ./etc/default/bora ./usr/share/doc/bora/copyright
                   ./usr/share/doc/bora/README.md ./usr/share/bora/dashboards/ ./usr/share/bora/prometheus/
                   ./usr/share/bora/prometheus/prometheus.yml ./usr/share/bora/prometheus/alerts.yml
-                  ./usr/share/bora/examples/hello_world.yaml ./usr/share/man/man1/bora.1.gz
+                  ./usr/share/bora/examples/hello_world.yaml ./usr/share/bora/openstack-actions.json
+                  ./usr/share/man/man1/bora.1.gz
                   ./usr/share/bash-completion/completions/bora ./usr/share/zsh/vendor-completions/_bora)
   for role in "${roles[@]}"; do expected+=("./lib/systemd/system/bora-$role.service"); done
   for f in "$source_dir"/dashboards/json/*.json; do expected+=("./usr/share/bora/dashboards/${f##*/}"); done

@@ -16,6 +16,10 @@ PACKAGES=(
   # Keystone and Glance of scripts/openstack.sh (tests/openstack): libraries and uwsgi only, no daemon package;
   # ~190 MB, ~100 s with downloads.
   python3-keystone python3-glance python3-glanceclient uwsgi-core uwsgi-plugin-python3
+  # The python clients of the OpenStack action pack (sdk/openstack: its catalog is generated from them).
+  python3-novaclient python3-keystoneclient python3-heatclient python3-aodhclient python3-neutronclient
+  python3-cinderclient python3-ironicclient python3-swiftclient python3-zaqarclient python3-keystoneauth1
+  python3-openstacksdk
   zsh man-db adduser systemd
   chromium
 )

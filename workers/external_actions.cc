@@ -71,10 +71,18 @@ void VisitFields(S& s, V& v) requires std::same_as<std::remove_const_t<S>, Actio
 // An input spec as Mistral lists an action's input ("text, suffix=''", "n=1, opts={}"): the
 // parameters, each required or with a default (JSON, or a quoted string).
 Result<std::vector<ActionParam>> ParseActionInputSpec(std::string_view spec) {
+  return ParseActionInputSpec(spec, nullptr);
+}
+
+Result<std::vector<ActionParam>> ParseActionInputSpec(std::string_view spec, bool* any_keyword) {
   std::vector<ActionParam> params;
   if (Trim(std::string(spec)).empty()) return params;
   for (std::string piece : SplitTopLevel(spec)) {
     piece = Trim(piece);
+    if (any_keyword != nullptr && !piece.empty() && piece[0] == '*') {
+      if (piece.rfind("**", 0) == 0) *any_keyword = true;
+      continue;
+    }
     ActionParam p;
     size_t eq = piece.find('=');
     p.name = Trim(piece.substr(0, eq));

@@ -19,6 +19,10 @@ inline constexpr std::string_view kExternalActionsKind = "external_actions";
 // An action's input spec as Mistral lists it ("text, suffix='!'", "n=1, opts={}"): each parameter
 // required, or with a default (JSON, a quoted string, None/True/False, else the text).
 Result<std::vector<ActionParam>> ParseActionInputSpec(std::string_view spec);
+// The same, also taking the variadic pieces of a Python signature as Mistral's generated OpenStack
+// actions list them ("image_id, remove_props=null, **kwargs"): `*args` is left out (an action's
+// input is keywords), `**kwargs` sets *any_keyword.
+Result<std::vector<ActionParam>> ParseActionInputSpec(std::string_view spec, bool* any_keyword);
 
 Json ExternalActionRecord(const ActionSignature& signature);
 // The signature a record holds; kInvalidArgument naming the bad member.

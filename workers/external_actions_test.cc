@@ -101,5 +101,22 @@ TEST(ExternalActionsTest, InputSpecs) {
   }
 }
 
+// Mistral's generated OpenStack actions list a Python signature's variadic parameters: with a place
+// for it, `**kwargs` says "any further input" and `*args` is left out; without, both are errors.
+TEST(ExternalActionsTest, InputSpecsWithVariadicParameters) {
+  bool any = false;
+  auto p = ParseActionInputSpec("image_id, remove_props=null, *args, **kwargs", &any);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_EQ(p->size(), 2u);
+  EXPECT_EQ((*p)[0].name, "image_id");
+  EXPECT_EQ((*p)[1].name, "remove_props");
+  EXPECT_TRUE(any);
+  any = false;
+  ASSERT_TRUE(ParseActionInputSpec("queue_name, *messages", &any).ok());
+  EXPECT_FALSE(any);
+  EXPECT_FALSE(ParseActionInputSpec("image_id, **kwargs").ok());
+  EXPECT_FALSE(ParseActionInputSpec("*args").ok());
+}
+
 }  // namespace
 }  // namespace bora::workers

@@ -185,8 +185,8 @@ Result<std::shared_ptr<DiskDb>> DiskDb::Open(const DiskDbOptions& options) {
                                         : " (not a directory this bora can read)"));
     }
   }
-  self->min_free_bytes_ = options.min_free_bytes;
-  if (self->min_free_bytes_ == 0) {
+  self->min_free_bytes_ = options.check_space ? options.min_free_bytes : 0;
+  if (self->min_free_bytes_ == 0 && options.check_space) {
     struct statvfs fs {};
     if (statvfs(options.path.c_str(), &fs) == 0) {
       const uint64_t total = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize;
@@ -207,7 +207,7 @@ DiskDb::~DiskDb() {
   sync_cv_.NotifyAll();
   if (sync_thread_.joinable()) sync_thread_.join();
   if (db_ == nullptr) return;
-  if (options_.fsync != FsyncPolicy::kNever) (void)db_->SyncWAL();
+  if (options_.fsync != FsyncPolicy::kNever && !needs_resume_.load()) (void)SyncLog();
   for (auto* h : {default_, log_, resources_}) {
     if (h != nullptr) db_->DestroyColumnFamilyHandle(h);
   }
@@ -272,13 +272,29 @@ Status DiskDb::WaitDurable() {
   syncing_ = true;
   const uint64_t covering = db_->GetLatestSequenceNumber();
   lock.Unlock();
-  rocksdb::Status s = db_->SyncWAL();
+  rocksdb::Status s =
+      needs_resume_.load() ? rocksdb::Status::IOError("a write failed (disk full?)") : SyncLog();
   lock.Lock();
   syncing_ = false;
   if (s.ok()) synced_seq_ = std::max(synced_seq_, covering);
   sync_cv_.NotifyAll();
   if (!s.ok() && IsNoSpace(s)) needs_resume_ = true;
   return FromRocks(s, "fsync of the write-ahead log");
+}
+
+rocksdb::Status DiskDb::SyncLog() {
+  // Not DB::SyncWAL: it syncs the log file beside the writers' appends, and once an append failed
+  // (disk full) that file refuses any further call with an assertion (Debian's librocksdb keeps
+  // them): a sync racing a failing append aborted the process. A synced write goes through the
+  // write thread instead, after every append before it; RocksDB stops writes after a failed one,
+  // so it never touches the failed file (and syncs every live log file).
+  static constexpr std::string_view kSyncKey{"\0sync", 5};
+  rocksdb::WriteBatch marker;
+  rocksdb::Status s = marker.Put(default_, rocksdb::Slice(kSyncKey.data(), kSyncKey.size()), "");
+  if (!s.ok()) return s;
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return db_->Write(wo, &marker);
 }
 
 void DiskDb::SyncLoop() {

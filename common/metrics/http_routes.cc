@@ -48,7 +48,8 @@ http::RouteHandler Instrumented(std::string route, http::RouteHandler handler) {
     http::HttpResponse response = handler(request, params);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    HttpRequest(route, request.method, response.status, seconds);
+    HttpRequest(route, request.method, response.status, seconds,
+                request.identity ? std::string_view(request.identity->project_id) : "");
     return response;
   };
 }

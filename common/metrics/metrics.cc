@@ -3,6 +3,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 
 #ifndef BORA_VERSION
@@ -324,12 +325,17 @@ void CronFired(double lag_seconds) {
   Get().cron_fire_lag.Add({}, LatencyBuckets()).Observe(lag_seconds < 0 ? 0 : lag_seconds);
 }
 
-void HttpRequest(std::string_view route, std::string_view method, int code, double seconds) {
+void HttpRequest(std::string_view route, std::string_view method, int code, double seconds,
+                 std::string_view project) {
   auto& f = Get();
   std::string r = Route(route);
   static LabelBounder methods(16, "NONE");
+  static LabelBounder projects;
   std::string m = methods.Bound(method);
-  f.http_requests.Add({{"route", r}, {"method", m}, {"code", std::to_string(code)}}).Increment();
+  std::map<std::string, std::string> labels{
+      {"route", r}, {"method", m}, {"code", std::to_string(code)}};
+  if (!project.empty()) labels.emplace("project", projects.Bound(project));
+  f.http_requests.Add(labels).Increment();
   f.http_request_duration.Add({{"route", r}, {"method", m}}, LatencyBuckets())
       .Observe(seconds < 0 ? 0 : seconds);
 }

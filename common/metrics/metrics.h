@@ -106,7 +106,7 @@ struct Families {
   prometheus::Family<prometheus::Counter>& webhook_requests;  // {result}
   prometheus::Family<prometheus::Histogram>& cron_fire_lag;   // seconds late
   // HTTP (API process and the metrics/health routes).
-  prometheus::Family<prometheus::Counter>& http_requests;            // {route, method, code}
+  prometheus::Family<prometheus::Counter>& http_requests;  // {route, method, code[, project]}
   prometheus::Family<prometheus::Histogram>& http_request_duration;  // {route, method}
   // Keystone token validation (common/auth).
   prometheus::Family<prometheus::Counter>& auth_keystone_requests;  // {result: valid|invalid|error}
@@ -186,7 +186,10 @@ void EventDeduplicated();
 void EventUnmatched();
 void WebhookRequest(std::string_view result);
 void CronFired(double lag_seconds);
-void HttpRequest(std::string_view route, std::string_view method, int code, double seconds);
+// `project`: the caller's project when the authenticator named one (Keystone), else "" (no
+// `project` label on the sample); at most kMaxLabelValues distinct, then "other".
+void HttpRequest(std::string_view route, std::string_view method, int code, double seconds,
+                 std::string_view project = "");
 // A Keystone token validation call: result "valid", "invalid" or "error" (unreachable, refused).
 void AuthKeystoneRequest(std::string_view result);
 // The Keystone token cache answered (a valid or an invalid token) / did not.

@@ -186,6 +186,18 @@ TEST(Routes, ResponsesAndInstrumentation) {
   EXPECT_EQ(
       Sample(text, "bora_http_requests_total{code=\"404\",method=\"GET\",route=\"/test/{id}\"}"),
       2);
+  // A caller the authenticator named (Keystone): its project is a label of its own series.
+  req.identity = http::Identity{};
+  req.identity->project_id = "p-alpha";
+  EXPECT_EQ(handler(req, {}).status, 404);
+  text = Serialize();
+  EXPECT_EQ(Sample(text,
+                   "bora_http_requests_total{code=\"404\",method=\"GET\",project=\"p-alpha\","
+                   "route=\"/test/{id}\"}"),
+            1);
+  EXPECT_EQ(
+      Sample(text, "bora_http_requests_total{code=\"404\",method=\"GET\",route=\"/test/{id}\"}"),
+      2);
 }
 
 }  // namespace

@@ -4,6 +4,11 @@
   admin.py keystone-ready           a token is issued to the admin (exit 1 if not)
   admin.py glance-ready             glance-api lists images for the admin's token (exit 1 if not)
   admin.py provision                creates the projects, users, roles and the Glance service of the tests
+  admin.py register-bora URL        registers Bora's API as Mistral's service (name mistral, type workflowv2)
+                                    with public, internal and admin endpoints URL (http://127.0.0.1:PORT/v2) in
+                                    RegionOne, replacing any workflowv2 service there was (what
+                                    `mistral --os-auth-url` looks up in the catalog)
+  admin.py unregister-bora          removes the workflowv2 services and their endpoints
   admin.py fernet-keys DIR...       makes each DIR a key repository as keystone-manage fernet_setup does
 
 Everything it needs comes from the environment: OS_AUTH_URL and the admin's OS_* variables; for provision and
@@ -49,7 +54,8 @@ def glance_ready():
         return False
 
 
-def provision():
+def admin_client():
+    """python3-keystoneclient's v3 client on a session of the admin."""
     from keystoneauth1 import session
     from keystoneauth1.identity import v3
     from keystoneclient.v3 import client
@@ -57,7 +63,11 @@ def provision():
     auth = v3.Password(auth_url=os.environ["OS_AUTH_URL"], username=os.environ["OS_USERNAME"],
                        password=os.environ["OS_PASSWORD"], project_name=os.environ["OS_PROJECT_NAME"],
                        user_domain_name="Default", project_domain_name="Default")
-    ks = client.Client(session=session.Session(auth=auth), interface="public")
+    return client.Client(session=session.Session(auth=auth), interface="public")
+
+
+def provision():
+    ks = admin_client()
     domain = ks.domains.get("default")
     roles = {r.name: r for r in ks.roles.list()}
     for name in ("member", "reader", "service"):
@@ -89,6 +99,25 @@ def provision():
         ks.endpoints.create(glance, env["BORA_GLANCE_URL"], interface=interface, region="RegionOne")
 
 
+def unregister_bora(ks):
+    """Deletes every workflowv2 service (its endpoints first); how many there were."""
+    services = ks.services.list(type="workflowv2")
+    for service in services:
+        for endpoint in ks.endpoints.list(service=service):
+            ks.endpoints.delete(endpoint)
+        ks.services.delete(service)
+    return len(services)
+
+
+def register_bora(url):
+    ks = admin_client()
+    unregister_bora(ks)
+    bora = ks.services.create("mistral", type="workflowv2",
+                              description="scripts/openstack/admin.py: Bora's API (Mistral v2)")
+    for interface in ("public", "internal", "admin"):
+        ks.endpoints.create(bora, url, interface=interface, region="RegionOne")
+
+
 def fernet_keys(dirs):
     from cryptography.fernet import Fernet
 
@@ -108,6 +137,12 @@ def main():
         return 0 if glance_ready() else 1
     if command == "fernet-keys" and len(sys.argv) > 2:
         fernet_keys(sys.argv[2:])
+        return 0
+    if command == "register-bora" and len(sys.argv) == 3:
+        register_bora(sys.argv[2])
+        return 0
+    if command == "unregister-bora":
+        unregister_bora(admin_client())
         return 0
     if command == "provision":
         provision()

@@ -1,0 +1,1 @@
+"""Mistral's OpenStack actions for Bora (see README.md)."""

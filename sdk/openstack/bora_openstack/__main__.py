@@ -1,0 +1,131 @@
+"""python3 -m bora_openstack --url http://127.0.0.1:8989 --pool openstack [--token T]
+[--concurrency N] [--os-cloud NAME] [--catalog FILE] [--services nova,glance]
+
+Serves the catalog's actions over Bora's HTTP worker API (bora_worker): declares each (name, input
+spec, description) on its polls, so they show in GET /v2/actions and route to this pool, and runs
+them with the configured credentials (OS_* environment, or the clouds.yaml cloud --os-cloud) or the
+caller's token when the request carries one.
+"""
+
+import argparse
+import dataclasses
+import logging
+import os
+import sys
+from typing import Any, Callable, Dict, List, Optional
+
+from bora_worker import ActionRequest, Worker
+
+from bora_openstack import pack
+
+
+def configured_session(cloud: Optional[str]) -> Callable[[], Any]:
+    """The session of the configured credentials (openstack.config: the cloud `cloud` of
+    clouds.yaml, or the OS_* environment), made when first needed."""
+
+    def make() -> Any:
+        import openstack.config
+
+        return openstack.config.get_cloud_region(cloud=cloud).get_session()
+
+    return make
+
+
+def token_session_factory(auth_url: Optional[str], verify: Any = True) -> Optional[Callable]:
+    """Sessions for the callers' tokens (request.security), scoped to the caller's project."""
+    if not auth_url:
+        return None
+
+    def make(security: Dict[str, Any]) -> Any:
+        from keystoneauth1 import session
+        from keystoneauth1.identity import v3
+
+        auth = v3.Token(
+            auth_url=auth_url,
+            token=security["auth_token"],
+            project_id=security.get("project_id") or None,
+        )
+        return session.Session(auth=auth, verify=verify)
+
+    return make
+
+
+def register(worker: Worker, the_pack: pack.Pack, names: List[str]) -> None:
+    """Declares and serves `names` (catalog actions) on `worker`."""
+
+    def handler_of(name: str) -> Callable[..., Any]:
+        def handler(request: ActionRequest, /, **kwargs: Any) -> Any:
+            return the_pack.run(name, kwargs, getattr(request, "security", None))
+
+        return handler
+
+    for name in names:
+        entry = the_pack.actions[name]
+        handler = handler_of(name)
+        spec = pack.declared_input(entry["input"])
+        worker.action(name, with_request=True, input=spec or "", description=entry["description"])(
+            handler
+        )
+        if spec is None:
+            # A spec with **kwargs goes out as "any input" (null): bora_worker declares a string.
+            runner = worker._runner  # noqa: SLF001 - the SDK has no way to declare a null input
+            runner.handlers[name] = dataclasses.replace(runner.handlers[name], input=None)
+
+
+def parse_args(argv: List[str]) -> argparse.Namespace:
+    env = os.environ.get
+    p = argparse.ArgumentParser(
+        prog="python3 -m bora_openstack", description=__doc__.split("\n")[0]
+    )
+    p.add_argument("--url", default=env("BORA_URL", "http://127.0.0.1:8989"))
+    p.add_argument("--pool", default="openstack")
+    p.add_argument("--token", default=env("BORA_TOKEN"), help="Bora's API token (X-Auth-Token)")
+    p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--os-cloud", default=env("OS_CLOUD"), help="a cloud of clouds.yaml")
+    p.add_argument("--catalog", default=None, help="the catalog (default: the package's)")
+    p.add_argument("--services", default="", help="serve only these namespaces (comma-separated)")
+    p.add_argument("--log-level", default="INFO")
+    return p.parse_args(argv)
+
+
+def main(argv: List[str]) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    logging.getLogger("keystoneauth").setLevel(logging.WARNING)
+    catalog = pack.load_catalog(args.catalog)
+    wanted = {s for s in args.services.split(",") if s}
+    if wanted:
+        catalog = [a for a in catalog if a["service"] in wanted]
+    region = os.environ.get("OS_REGION_NAME") or None
+    interface = os.environ.get("OS_INTERFACE") or None
+    auth_url = os.environ.get("OS_AUTH_URL")
+    if args.os_cloud:
+        import openstack.config
+
+        cloud = openstack.config.OpenStackConfig().get_one(cloud=args.os_cloud)
+        region = cloud.region_name or region
+        interface = cloud.get_interface() or interface
+        auth_url = cloud.config.get("auth", {}).get("auth_url", auth_url)
+    the_pack = pack.Pack(
+        catalog,
+        configured_session(args.os_cloud),
+        token_session_factory(auth_url),
+        region=region,
+        interface=interface,
+    )
+    worker = Worker.http(args.url, pool=args.pool, token=args.token, concurrency=args.concurrency)
+    register(worker, the_pack, sorted(the_pack.actions))
+    logging.getLogger("bora_openstack").info(
+        "serving %d OpenStack actions on pool '%s' of %s",
+        len(the_pack.actions),
+        args.pool,
+        args.url,
+    )
+    worker.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
