@@ -1,4 +1,4 @@
-"""python3 -m bora_openstack --url http://127.0.0.1:8989 --pool openstack [--token T]
+"""python3 -m bora_openstack --url http://127.0.0.1:8989 --pool openstack [--token T | --keystone-token]
 [--concurrency N] [--os-cloud NAME] [--catalog FILE] [--services nova,glance]
 
 Serves the catalog's actions over Bora's HTTP worker API (bora_worker): declares each (name, input
@@ -9,6 +9,7 @@ caller's token when the request carries one.
 
 import argparse
 import dataclasses
+import functools
 import logging
 import os
 import sys
@@ -50,6 +51,22 @@ def token_session_factory(auth_url: Optional[str], verify: Any = True) -> Option
     return make
 
 
+def keystone_token(session_of: Callable[[], Any]) -> Callable[[], Optional[str]]:
+    """X-Auth-Token for Bora's API (`bora serve --auth keystone`): a token of the configured
+    credentials, renewed by their session before it expires. None while Keystone cannot give one
+    (the poll is then refused and retried, the worker goes on)."""
+    log = logging.getLogger("bora_openstack")
+
+    def token() -> Optional[str]:
+        try:
+            return session_of().get_token()
+        except Exception as e:  # noqa: BLE001 - keystoneauth raises many kinds; all mean "no token now"
+            log.warning("no Keystone token for Bora's API: %s", e)
+            return None
+
+    return token
+
+
 def register(worker: Worker, the_pack: pack.Pack, names: List[str]) -> None:
     """Declares and serves `names` (catalog actions) on `worker`."""
 
@@ -80,6 +97,12 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--url", default=env("BORA_URL", "http://127.0.0.1:8989"))
     p.add_argument("--pool", default="openstack")
     p.add_argument("--token", default=env("BORA_TOKEN"), help="Bora's API token (X-Auth-Token)")
+    p.add_argument(
+        "--keystone-token",
+        action="store_true",
+        help="authenticate to Bora's API with a Keystone token of the configured credentials "
+        "(for bora serve --auth keystone; renewed before it expires)",
+    )
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--os-cloud", default=env("OS_CLOUD"), help="a cloud of clouds.yaml")
     p.add_argument("--catalog", default=None, help="the catalog (default: the package's)")
@@ -108,14 +131,18 @@ def main(argv: List[str]) -> int:
         region = cloud.region_name or region
         interface = cloud.get_interface() or interface
         auth_url = cloud.config.get("auth", {}).get("auth_url", auth_url)
+    if args.token and args.keystone_token:
+        raise SystemExit("bora_openstack: --token and --keystone-token exclude each other")
+    configured = functools.lru_cache(maxsize=1)(configured_session(args.os_cloud))
     the_pack = pack.Pack(
         catalog,
-        configured_session(args.os_cloud),
+        configured,
         token_session_factory(auth_url),
         region=region,
         interface=interface,
     )
-    worker = Worker.http(args.url, pool=args.pool, token=args.token, concurrency=args.concurrency)
+    token = keystone_token(configured) if args.keystone_token else args.token
+    worker = Worker.http(args.url, pool=args.pool, token=token, concurrency=args.concurrency)
     register(worker, the_pack, sorted(the_pack.actions))
     logging.getLogger("bora_openstack").info(
         "serving %d OpenStack actions on pool '%s' of %s",

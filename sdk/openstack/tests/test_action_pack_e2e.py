@@ -135,7 +135,38 @@ def glance_of(sess):
     return glanceclient.Client("2", session=sess, region_name="RegionOne", interface="public")
 
 
-class ActionPackE2ETest(unittest.TestCase):
+class ServerAndWorker(unittest.TestCase):
+    """bora serve (cls.server) and a bora_openstack worker subprocess (cls.worker), stopped after the class."""
+
+    @classmethod
+    def spawn_worker(cls, credentials, *args):
+        """The worker with `credentials` (OS_* of os_environ) and the extra command-line `args`."""
+        env = dict(os.environ)
+        env.update(credentials)
+        env["PYTHONPATH"] = f"{PACK_DIR}:{SDK_DIR}"
+        env["PYTHONWARNINGS"] = "ignore"
+        cls.worker_log = os.path.join(cls.tmp.name, "worker.log")
+        with open(cls.worker_log, "w") as log:
+            cls.worker = subprocess.Popen(
+                [sys.executable, "-m", "bora_openstack", "--url", cls.server.url, "--pool", POOL, *args],
+                env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.worker.terminate()
+        try:
+            cls.worker.wait(60)
+        finally:
+            cls.server.stop()
+            cls.tmp.cleanup()
+
+    def tail(self):
+        with open(self.worker_log, errors="replace") as f:
+            worker = f.read()[-3000:]
+        return f"\n--- worker:\n{worker}\n--- bora serve:\n{self.server.tail()}"
+
+
+class ActionPackE2ETest(ServerAndWorker):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="bora-ospack-e2e-")
@@ -161,30 +192,8 @@ class ActionPackE2ETest(unittest.TestCase):
         status, reply = sdk_e2e.call(cls.server.url, "POST", "/v2/workflows", WORKFLOWS, "text/plain")
         if status != 201:
             raise AssertionError(f"POST /v2/workflows: {status} {reply}\n{cls.server.tail()}")
-        env = dict(os.environ)
-        env.update(os_environ(ENV["BORA_OS_ALPHA_ADMIN_USER"], ENV["BORA_OS_ALPHA_ADMIN_PASSWORD"],
-                              ENV["BORA_OS_ALPHA_PROJECT"]))
-        env["PYTHONPATH"] = f"{PACK_DIR}:{SDK_DIR}"
-        env["PYTHONWARNINGS"] = "ignore"
-        cls.worker_log = os.path.join(cls.tmp.name, "worker.log")
-        with open(cls.worker_log, "w") as log:
-            cls.worker = subprocess.Popen(
-                [sys.executable, "-m", "bora_openstack", "--url", cls.server.url, "--pool", POOL,
-                 "--concurrency", "4"], env=env, stdout=log, stderr=subprocess.STDOUT)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.worker.terminate()
-        try:
-            cls.worker.wait(60)
-        finally:
-            cls.server.stop()
-            cls.tmp.cleanup()
-
-    def tail(self):
-        with open(self.worker_log, errors="replace") as f:
-            worker = f.read()[-3000:]
-        return f"\n--- worker:\n{worker}\n--- bora serve:\n{self.server.tail()}"
+        cls.spawn_worker(os_environ(ENV["BORA_OS_ALPHA_ADMIN_USER"], ENV["BORA_OS_ALPHA_ADMIN_PASSWORD"],
+                                    ENV["BORA_OS_ALPHA_PROJECT"]), "--concurrency", "4")
 
     def run_workflow(self, name, input_):
         status, ex = sdk_e2e.call(self.server.url, "POST", "/v2/executions",
@@ -297,12 +306,13 @@ class ActionPackE2ETest(unittest.TestCase):
         self.assertEqual(out["user"], ENV["BORA_OS_ALPHA_USER"])
 
 
-def main():
+def main(module="__main__"):
+    """Runs the tests of `module` (the script run): argv BORA_BIN REPO."""
     if len(sys.argv) != 3:
-        raise SystemExit("usage: test_action_pack_e2e.py BORA_BIN REPO")
+        raise SystemExit(f"usage: {os.path.basename(sys.argv[0])} BORA_BIN REPO")
     sdk_e2e.BORA, sdk_e2e.MODE = sys.argv[1], "embedded"
     services_test.load_env(sys.argv[2])
-    unittest.main(argv=[sys.argv[0], "-v"])
+    unittest.main(module=module, argv=[sys.argv[0], "-v"])
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 import urllib.parse
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from bora_worker.runner import Runner
 from bora_worker.types import ERROR, ActionRequest, BadMessage, Outcome
@@ -30,6 +30,9 @@ log = logging.getLogger("bora_worker")
 
 MAX_LEASES_PER_POLL = 100
 
+
+# X-Auth-Token: none, a fixed token, or a function giving the current one (called per request).
+Token = Union[None, str, Callable[[], str]]
 
 class HttpError(Exception):
     """A non-2xx answer: `status` and the server's `faultstring` (or the body's start)."""
@@ -82,7 +85,7 @@ class HttpClient:
     """JSON over HTTP to one server: post() returns the decoded body of a 2xx answer and raises
     HttpError for others, OSError (incl. socket.timeout) for network failures."""
 
-    def __init__(self, url: str, token: Optional[str] = None, timeout_s: float = 30.0):
+    def __init__(self, url: str, token: Token = None, timeout_s: float = 30.0):
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError(f"not an http(s) URL: {url!r}")
@@ -102,8 +105,9 @@ class HttpClient:
     ) -> Any:
         data = json.dumps(body, allow_nan=False, separators=(",", ":")).encode("utf-8")
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self._token:
-            headers["X-Auth-Token"] = self._token
+        token = self._token() if callable(self._token) else self._token
+        if token:
+            headers["X-Auth-Token"] = token
         conn_cls = (
             http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
         )
@@ -175,7 +179,8 @@ class HttpTransport:
 
     lease: seconds each lease lasts (heartbeats extend a running one by as much, every lease/3
     seconds); wait: seconds a poll may wait on the server for work (0..30); token: sent as
-    X-Auth-Token. Poll failures (network, 5xx, any non-2xx) back off from backoff_min_s doubling to
+    X-Auth-Token (a string, or a function called for every request that returns the current one:
+    e.g. a Keystone session's get_token, which renews the token before it expires). Poll failures (network, 5xx, any non-2xx) back off from backoff_min_s doubling to
     backoff_max_s and are retried; they never end the loop.
     """
 
@@ -183,7 +188,7 @@ class HttpTransport:
         self,
         url: str,
         pool: str = "python",
-        token: Optional[str] = None,
+        token: Token = None,
         *,
         lease: float = 30.0,
         wait: float = 20.0,

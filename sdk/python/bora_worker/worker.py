@@ -25,7 +25,7 @@ import signal
 import threading
 from typing import Any, Callable, Dict, List, Optional, TypeVar, Union
 
-from bora_worker.http import HttpTransport
+from bora_worker.http import HttpTransport, Token
 from bora_worker.kafka import KafkaTransport, encode_outcome
 from bora_worker.runner import Runner
 from bora_worker.types import ActionRequest
@@ -71,7 +71,7 @@ class Worker:
         cls,
         url: str,
         pool: str = "python",
-        token: Optional[str] = None,
+        token: Token = None,
         *,
         concurrency: int = 1,
         shutdown_grace: float = 30.0,
@@ -84,7 +84,8 @@ class Worker:
         pool: the pool this worker serves (not `default`: that is the built-in actions' pool, the
         server refuses it); lease: seconds a lease lasts (heartbeats keep long actions' leases
         alive); wait: seconds a poll may wait on the server for work; token: the X-Auth-Token, when
-        the server wants one.
+        the server wants one: a string, or a function returning the current token, called for
+        every request (e.g. a keystoneauth1 session's get_token with `bora serve --auth keystone`).
         """
         transport = HttpTransport(
             url, pool, token, lease=lease, wait=wait, worker_id=worker_id

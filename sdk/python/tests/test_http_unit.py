@@ -225,6 +225,23 @@ class HttpWorkerTest(unittest.TestCase):
         self.assertEqual(headers.get("X-Auth-Token"), "s3cret")
         self.assertEqual(headers.get("Content-Type"), "application/json")
 
+    def test_token_function_is_asked_for_every_request(self) -> None:
+        tokens = iter(f"t{i}" for i in range(1000))
+        w = self.worker(token=lambda: next(tokens))
+
+        @w.action("py.one")
+        def one() -> int:
+            return 1
+
+        lease = self.server.add("py.one", {})
+        self.start(w)
+        self.assertEqual(self.completion(lease), {"state": "SUCCESS", "result": 1})
+        s = self.server
+        s.wait_for(lambda: len(s.polls) >= 2, "a second poll")
+        sent = [headers.get("X-Auth-Token") for _, _, headers in s.polls[:2]]
+        self.assertEqual(len(set(sent)), 2, sent)  # a new token each time: the function was called
+        self.assertTrue(all(t and t.startswith("t") for t in sent), sent)
+
     def test_outcomes(self) -> None:
         w = self.worker()
 
