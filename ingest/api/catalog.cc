@@ -8,6 +8,7 @@
 
 #include "common/http/fault.h"
 #include "common/ids.h"
+#include "ingest/api/catalog_internal.h"
 #include "ingest/api/mistral_format.h"
 #include "ingest/events/event_trigger.h"
 #include "orchestrator/language/parser.h"
@@ -18,39 +19,7 @@ namespace bora::api {
 
 namespace {
 
-constexpr char kSep = '\x1f';
-constexpr std::string_view kWorkflows = "workflows";
-constexpr std::string_view kWorkbooks = "workbooks";
-constexpr std::string_view kActions = "actions";
-constexpr std::string_view kEnvironments = "environments";
-
-std::string Key(const std::string& ns, const std::string& name) { return ns + kSep + name; }
-
-// Store keys and engine namespaces of a project's definitions (orchestrator/engine/
-// project_namespace.h): the default project's are the plain namespace, as before projects existed.
-std::string Qualified(const std::string& project, const std::string& ns) {
-  return engine::QualifiedNamespace(project, ns);
-}
-std::string Key(const std::string& project, const std::string& ns, const std::string& name) {
-  return Key(Qualified(project, ns), name);
-}
-
-std::string Str(const Json& record, std::string_view field) {
-  const auto* obj = record.if_object();
-  if (obj == nullptr) return {};
-  const auto* v = obj->if_contains(field);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-// The record without internal ('_') fields.
-Json Public(const Json& record) {
-  JsonObject out;
-  for (const auto& [k, v] : record.as_object()) {
-    if (!k.empty() && k[0] == '_') continue;
-    out[k] = v;
-  }
-  return out;
-}
+using namespace catalog_internal;  // NOLINT(build/namespaces): this module's own helpers
 
 JsonArray Tags(const std::vector<std::string>& tags) {
   JsonArray a;
@@ -93,12 +62,6 @@ std::string Md5Hex(std::string_view text) {
     out += kHex[digest[i] & 15];
   }
   return out;
-}
-
-Status CheckScope(const std::string& scope) {
-  if (scope == "private" || scope == "public") return Status::Ok();
-  return InvalidArgument("Scope must be one of the following: ['private', 'public']; actual: " +
-                         scope);
 }
 
 // A stable UUID-shaped id for a name (system actions have no stored record).
@@ -536,16 +499,6 @@ Result<std::optional<lang::WorkflowSpec>> Catalog::GetWorkflowSpec(
   return NotFound("WorkflowDefinition " + name + " is not in its stored definition");
 }
 
-namespace {
-Result<std::vector<Json>> ListPublic(store::ResourceStore* store, std::string_view kind) {
-  BORA_ASSIGN_OR_RETURN(auto all, store->List(kind));
-  std::vector<Json> out;
-  out.reserve(all.size());
-  for (const auto& [k, v] : all) out.push_back(Public(v));
-  return out;
-}
-}  // namespace
-
 Result<std::vector<Json>> Catalog::ListWorkflows() { return ListPublic(store_, kWorkflows); }
 
 Status Catalog::DeleteWorkflow(const std::string& name_or_id, const std::string& namespace_name,
@@ -869,113 +822,6 @@ Status Catalog::DeleteAction(const std::string& name_or_id, const std::string& n
       sink_->Remove("action:" + Str(found->second, "name"),
                     Qualified(ProjectOf(found->second), Str(found->second, "namespace"))));
   return store_->Delete(kActions, found->first).status();
-}
-
-// ---- environments ----
-
-namespace {
-
-Status ApplyEnvironmentFields(const JsonObject& body, JsonObject* rec) {
-  for (const auto& [k, v] : body) {
-    if (k == "name" || k == "id" || k == "created_at" || k == "updated_at" || k == "project_id")
-      continue;
-    if (k == "description") {
-      if (!v.is_string() && !v.is_null())
-        return InvalidArgument("Environment description must be a string");
-      (*rec)["description"] = v;
-    } else if (k == "variables") {
-      auto vars = JsonFromField(v, "variables");
-      if (!vars.ok()) return vars.status();
-      if (!vars->is_object() && !vars->is_null()) {
-        return InvalidArgument("Environment variables must be a JSON object");
-      }
-      (*rec)["variables"] = vars->is_null() ? Json(JsonObject()) : *vars;
-    } else if (k == "scope") {
-      if (!v.is_string()) return InvalidArgument("Environment scope must be a string");
-      BORA_RETURN_IF_ERROR(CheckScope(std::string(v.as_string())));
-      (*rec)["scope"] = v;
-    } else {
-      return InvalidArgument("Unknown environment field: " + std::string(k));
-    }
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
-Result<Json> Catalog::CreateEnvironment(const JsonObject& body, const Caller& caller) {
-  const auto* name = body.if_contains("name");
-  if (name == nullptr || !name->is_string() || name->as_string().empty()) {
-    return InvalidArgument("Environment name is required (a non-empty string)");
-  }
-  JsonObject rec;
-  rec["name"] = *name;
-  rec["description"] = "";
-  rec["variables"] = JsonObject();
-  rec["scope"] = "private";
-  rec["project_id"] = caller.project_id;
-  BORA_RETURN_IF_ERROR(ApplyEnvironmentFields(body, &rec));
-  std::string key = Qualified(caller.project_id, std::string(name->as_string()));
-  MutexLock lock(write_mu_);
-  Json record = Stamp(rec, nullptr);
-  BORA_ASSIGN_OR_RETURN(bool created, store_->Create(kEnvironments, key, record));
-  if (!created) {
-    return AlreadyExists("Duplicate entry for Environment ['name', 'project_id']: " +
-                         std::string(name->as_string()) + ", " + caller.project_id);
-  }
-  return record;
-}
-
-Result<Json> Catalog::UpdateEnvironment(const JsonObject& body, const Caller& caller) {
-  const auto* name = body.if_contains("name");
-  if (name == nullptr || !name->is_string() || name->as_string().empty()) {
-    return InvalidArgument("Environment name is required (a non-empty string)");
-  }
-  MutexLock lock(write_mu_);
-  BORA_ASSIGN_OR_RETURN(auto found, FindEnvironment(std::string(name->as_string()), caller));
-  if (!found)
-    return NotFound("Environment not found [name=" + std::string(name->as_string()) + "]");
-  BORA_RETURN_IF_ERROR(CheckChange(caller, found->second, "Environment"));
-  const std::string key = found->first;
-  std::optional<Json> previous = std::move(found->second);
-  JsonObject rec = previous->as_object();
-  BORA_RETURN_IF_ERROR(ApplyEnvironmentFields(body, &rec));
-  Json record = Stamp(rec, &*previous);
-  BORA_RETURN_IF_ERROR(store_->Put(kEnvironments, key, record));
-  return record;
-}
-
-Result<std::optional<std::pair<std::string, Json>>> Catalog::FindEnvironment(
-    const std::string& name, const Caller& caller) {
-  using Found = std::optional<std::pair<std::string, Json>>;
-  const std::string key = Qualified(caller.project_id, name);
-  BORA_ASSIGN_OR_RETURN(auto rec, store_->Get(kEnvironments, key));
-  if (rec) return Found(std::make_pair(key, std::move(*rec)));
-  // By id, or another project's public environment (any, for an admin).
-  BORA_ASSIGN_OR_RETURN(auto all, store_->List(kEnvironments));
-  for (auto& [k, v] : all) {
-    if ((Str(v, "id") == name || Str(v, "name") == name) && CanRead(caller, v))
-      return Found(std::make_pair(k, std::move(v)));
-  }
-  return Found();
-}
-
-Result<std::optional<Json>> Catalog::GetEnvironment(const std::string& name, const Caller& caller) {
-  BORA_ASSIGN_OR_RETURN(auto found, FindEnvironment(name, caller));
-  if (!found) return std::optional<Json>();
-  return std::optional<Json>(Public(found->second));
-}
-
-Result<std::vector<Json>> Catalog::ListEnvironments() { return ListPublic(store_, kEnvironments); }
-
-Status Catalog::DeleteEnvironment(const std::string& name, const Caller& caller) {
-  MutexLock lock(write_mu_);
-  BORA_ASSIGN_OR_RETURN(auto found, FindEnvironment(name, caller));
-  if (!found) return NotFound("Environment not found [name=" + name + "]");
-  BORA_RETURN_IF_ERROR(CheckChange(caller, found->second, "Environment"));
-  BORA_ASSIGN_OR_RETURN(bool deleted, store_->Delete(kEnvironments, found->first));
-  if (!deleted) return NotFound("Environment not found [name=" + name + "]");
-  return Status::Ok();
 }
 
 // ---- misc ----
