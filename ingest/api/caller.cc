@@ -33,6 +33,7 @@ Caller CallerOf(const http::HttpRequest& request, const std::string& default_pro
   c.user_id = id.user_id;
   c.user_name = id.user_name;
   c.is_admin = id.is_admin;
+  c.authenticated = true;
   return c;
 }
 
@@ -42,7 +43,11 @@ std::string ProjectOf(const Json& record, const std::string& default_project) {
 }
 
 bool InCallerScope(const Caller& caller, const Json& record) {
-  return ProjectOf(record) == caller.project_id || StrField(record, "scope") == "public";
+  if (ProjectOf(record) == caller.project_id || StrField(record, "scope") == "public") return true;
+  if (caller.shared_ids.empty()) return false;
+  const std::string id = StrField(record, "id");
+  return std::find(caller.shared_ids.begin(), caller.shared_ids.end(), id) !=
+         caller.shared_ids.end();
 }
 
 bool CanRead(const Caller& caller, const Json& record) {

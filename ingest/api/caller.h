@@ -26,6 +26,11 @@ struct Caller {
   std::string user_id;
   std::string user_name;
   bool is_admin = true;
+  // True when the request carried an identity (`--auth keystone`); resource sharing needs one.
+  bool authenticated = false;
+  // Ids of the workflows other projects shared with this project and it accepted (Mistral's
+  // members, `_get_accepted_resources`); filled by Catalog::WithShares, read by InCallerScope.
+  std::vector<std::string> shared_ids;
 };
 
 // The caller of `request`: its Keystone identity (project, user, admin role), or the default
@@ -35,10 +40,11 @@ Caller CallerOf(const http::HttpRequest& request, const std::string& default_pro
 // The record's project ("project_id"; missing = the default project).
 std::string ProjectOf(const Json& record, const std::string& default_project = "<default-project>");
 
-// Mistral's read rule: the caller's project, a public record, or an admin.
+// Mistral's read rule: the caller's project, a public or shared record, or an admin.
 bool CanRead(const Caller& caller, const Json& record);
 
-// The caller's own project or a public record (what a list shows without all_projects).
+// The caller's own project, a public record, or one shared with it (`shared_ids`): what a list
+// shows without all_projects.
 bool InCallerScope(const Caller& caller, const Json& record);
 
 // OK when the caller may change or delete `record` (its project, or an admin); else

@@ -252,8 +252,11 @@ Json Catalog::Stamp(Json record, const Json* previous) const {
 
 Result<std::optional<std::pair<std::string, Json>>> Catalog::FindRecord(
     std::string_view kind, const std::string& name_or_id, const std::string& namespace_name,
-    const Caller& caller) {
+    const Caller& who) {
   using Found = std::optional<std::pair<std::string, Json>>;
+  // Workflows other projects shared with the caller's (accepted members) read as its own.
+  BORA_ASSIGN_OR_RETURN(const Caller caller,
+                        kind == kWorkflows ? WithShares(who) : Result<Caller>(who));
   if (IsUuidLike(name_or_id)) {
     BORA_ASSIGN_OR_RETURN(auto all, store_->List(kind));
     for (auto& [k, v] : all) {
@@ -539,7 +542,9 @@ Status Catalog::DeleteWorkflow(const std::string& name_or_id, const std::string&
   BORA_RETURN_IF_ERROR(
       sink_->Remove("workflow:" + Str(found->second, "name"),
                     Qualified(ProjectOf(found->second), Str(found->second, "namespace"))));
-  return store_->Delete(kWorkflows, found->first).status();
+  BORA_RETURN_IF_ERROR(store_->Delete(kWorkflows, found->first).status());
+  // As Mistral: its members go with it.
+  return DeleteMembersOf(Str(found->second, "id"));
 }
 
 // ---- workbooks ----

@@ -22,8 +22,9 @@
 // Mistral's rules (caller.h): names are unique per (name, namespace, project), lookups find the
 // caller's project's record first, then a public one of another project (an admin: any).
 //
-// Storage: ResourceStore kinds "workflows", "workbooks", "actions" (key "<ns>\x1f<name>") and
-// "environments" (key "<ns>" + name with an empty namespace), where <ns> is the namespace
+// Storage: ResourceStore kinds "workflows", "workbooks", "actions" (key "<ns>\x1f<name>"),
+// "environments" (key "<ns>" + name with an empty namespace) and "resource_members" (key
+// "<resource_id>\x1f<resource_type>\x1f<member_id>"), where <ns> is the namespace
 // qualified by the project (engine::QualifiedNamespace: the plain namespace for the default
 // project). Fields starting with '_' are internal (e.g. `_workbook`) and
 // never returned. Documents go to the sink under "workflow:<name>", "action:<name>" (each
@@ -197,6 +198,29 @@ class Catalog {
   Result<std::vector<Json>> ListEnvironments();
   Status DeleteEnvironment(const std::string& name, const Caller& caller = Caller());
 
+  // ---- members: workflows shared with other projects (catalog_members.cc) ----
+  // Mistral's resource members of workflows {id, resource_id, resource_type "workflow",
+  // project_id (the workflow's project), member_id, status pending|accepted|rejected, created_at,
+  // updated_at}; unique per (resource_id, resource_type, member_id). Every method needs an
+  // authenticated caller (kInvalidArgument "Resource sharing feature can only be supported with
+  // authentication enabled.", as Mistral without auth).
+  // The owner project (or an admin) of a private workflow shares it: a pending member.
+  Result<Json> CreateMember(const std::string& workflow_id, const std::string& member_id,
+                            const Caller& caller);
+  // The owner project sees every member of its workflow, a member project its own; others none.
+  Result<std::vector<Json>> ListMembers(const std::string& workflow_id, const Caller& caller);
+  Result<Json> GetMember(const std::string& workflow_id, const std::string& member_id,
+                         const Caller& caller);
+  // Only the member project sets its status (accepted|rejected|pending).
+  Result<Json> UpdateMember(const std::string& workflow_id, const std::string& member_id,
+                            const std::string& status, const Caller& caller);
+  // Only the owner project removes a member.
+  Status DeleteMember(const std::string& workflow_id, const std::string& member_id,
+                      const Caller& caller);
+  // `caller` with `shared_ids`: the workflows shared with its project that it accepted (none
+  // without an identity or for an admin, who reads everything anyway).
+  Result<Caller> WithShares(Caller caller);
+
   // ---- validation ----
   enum class DocumentKind { kWorkflows, kWorkbook, kActions };
   // {"valid": true, "error": null} or {"valid": false, "error": "<parser message>", "errors":
@@ -221,6 +245,8 @@ class Catalog {
   Result<Json> WriteWorkbook(std::string_view yaml_text, const DefinitionScope& where, bool update);
   std::vector<Json> SystemActions() const;
   Json Stamp(Json record, const Json* previous) const;
+  // Removes every member record of workflow `workflow_id` (the workflow is deleted).
+  Status DeleteMembersOf(const std::string& workflow_id);
 
   store::ResourceStore* store_;
   DefinitionsSink* sink_;

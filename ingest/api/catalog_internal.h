@@ -17,6 +17,7 @@ constexpr std::string_view kWorkflows = "workflows";
 constexpr std::string_view kWorkbooks = "workbooks";
 constexpr std::string_view kActions = "actions";
 constexpr std::string_view kEnvironments = "environments";
+constexpr std::string_view kMembers = "resource_members";
 
 inline std::string Key(const std::string& ns, const std::string& name) { return ns + kSep + name; }
 

@@ -2,7 +2,7 @@
 # routes (GET /, /v2, /info, /v2/workbooks, /v2/workflows, /v2/actions, /v2/environments).
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 bora_library(bora_api_definitions
-  SRCS catalog.cc catalog_environments.cc definitions_api.cc workflow_graph.cc
+  SRCS catalog.cc catalog_environments.cc catalog_members.cc definitions_api.cc workflow_graph.cc
   PUBLIC_DEPS bora_api_common bora_http bora_runtime bora_redis_store bora_language bora_store
   DEPS OpenSSL::Crypto)
 

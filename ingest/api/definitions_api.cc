@@ -1,8 +1,10 @@
 #include "ingest/api/definitions_api.h"
 
+#include <optional>
 #include <set>
 #include <string>
 
+#include "common/ids.h"
 #include "ingest/api/caller.h"
 #include "ingest/api/catalog.h"
 #include "ingest/api/list_query.h"
@@ -48,12 +50,16 @@ std::optional<HttpResponse> TooLarge(const HttpRequest& r, const ApiContext& ctx
 }
 
 // A list as the caller sees it: its project's records and public ones (all_projects: caller.h).
+// Workflows: also those shared with the caller's project (accepted members).
 HttpResponse ListReply(const HttpRequest& request, const ApiContext& ctx,
                        Result<std::vector<Json>> records, const std::set<std::string>& filterable,
                        const std::string& collection, Json (*shape)(const Json&) = nullptr) {
   if (!records.ok()) return FaultFrom(records.status());
   HttpRequest r = request;
-  auto scoped = ProjectScoped(CallerOf(request, ctx), &r, std::move(records).value());
+  auto caller = collection == "workflows" ? ctx.catalog->WithShares(CallerOf(request, ctx))
+                                          : Result<Caller>(CallerOf(request, ctx));
+  if (!caller.ok()) return FaultFrom(caller.status());
+  auto scoped = ProjectScoped(*caller, &r, std::move(records).value());
   if (!scoped.ok()) return FaultFrom(scoped.status());
   auto query = ParseListQuery(r, filterable, ctx.limits.max_limit);
   if (!query.ok()) return FaultFrom(query.status());
@@ -206,6 +212,68 @@ void RegisterWorkflows(http::Router& router, ApiContext& ctx) {
   });
 }
 
+// The string field `name` of the request's JSON body ("" when absent or null).
+Result<std::string> StringBodyField(const HttpRequest& r, const char* name) {
+  BORA_ASSIGN_OR_RETURN(JsonObject body, ParseJsonBody(r));
+  const Json* v = body.if_contains(name);
+  if (v == nullptr || v->is_null()) return std::string();
+  if (!v->is_string()) {
+    return InvalidArgument(std::string("Invalid input for field/attribute ") + name +
+                           ": not a string");
+  }
+  return std::string(v->as_string());
+}
+
+// Mistral's resource members of workflows (`mistral member-*`): the workflow's id (a UUID, as
+// Mistral) in the path.
+void RegisterWorkflowMembers(http::Router& router, ApiContext& ctx) {
+  Catalog* c = ctx.catalog;
+  // 400 unless the identifier is a UUID (Mistral's WorkflowsController._lookup).
+  auto not_uuid = [](const PathParams& p) -> std::optional<HttpResponse> {
+    if (IsUuidLike(p.at("identifier"))) return std::nullopt;
+    return Fault(400, "Only support UUID as resource identifier in resource sharing feature.");
+  };
+  router.Add("GET", "/v2/workflows/{identifier}/members",
+             [c, &ctx, not_uuid](const HttpRequest& r, const PathParams& p) {
+               if (auto bad = not_uuid(p)) return *bad;
+               auto members = c->ListMembers(p.at("identifier"), CallerOf(r, ctx));
+               if (!members.ok()) return FaultFrom(members.status());
+               return JsonReply(200, Collection("members", *members));
+             });
+  router.Add("POST", "/v2/workflows/{identifier}/members",
+             [c, &ctx, not_uuid](const HttpRequest& r, const PathParams& p) {
+               if (auto bad = not_uuid(p)) return *bad;
+               auto member_id = StringBodyField(r, "member_id");
+               if (!member_id.ok()) return FaultFrom(member_id.status());
+               auto m = c->CreateMember(p.at("identifier"), *member_id, CallerOf(r, ctx));
+               if (!m.ok()) return FaultFrom(m.status());
+               return JsonReply(201, *m);
+             });
+  router.Add("GET", "/v2/workflows/{identifier}/members/{member_id}",
+             [c, &ctx, not_uuid](const HttpRequest& r, const PathParams& p) {
+               if (auto bad = not_uuid(p)) return *bad;
+               auto m = c->GetMember(p.at("identifier"), p.at("member_id"), CallerOf(r, ctx));
+               if (!m.ok()) return FaultFrom(m.status());
+               return JsonReply(200, *m);
+             });
+  router.Add("PUT", "/v2/workflows/{identifier}/members/{member_id}",
+             [c, &ctx, not_uuid](const HttpRequest& r, const PathParams& p) {
+               if (auto bad = not_uuid(p)) return *bad;
+               auto status = StringBodyField(r, "status");
+               if (!status.ok()) return FaultFrom(status.status());
+               auto m = c->UpdateMember(p.at("identifier"), p.at("member_id"), *status,
+                                        CallerOf(r, ctx));
+               if (!m.ok()) return FaultFrom(m.status());
+               return JsonReply(200, *m);
+             });
+  router.Add("DELETE", "/v2/workflows/{identifier}/members/{member_id}",
+             [c, &ctx, not_uuid](const HttpRequest& r, const PathParams& p) {
+               if (auto bad = not_uuid(p)) return *bad;
+               Status s = c->DeleteMember(p.at("identifier"), p.at("member_id"), CallerOf(r, ctx));
+               return s.ok() ? NoContent() : FaultFrom(s);
+             });
+}
+
 void RegisterActions(http::Router& router, ApiContext& ctx) {
   Catalog* c = ctx.catalog;
   router.Add("GET", "/v2/actions", [c, &ctx](const HttpRequest& r, const PathParams&) {
@@ -289,6 +357,7 @@ void RegisterDefinitionsRoutes(http::Router& router, ApiContext& ctx) {
   RegisterRoot(router, ctx);
   RegisterWorkbooks(router, ctx);
   RegisterWorkflows(router, ctx);
+  RegisterWorkflowMembers(router, ctx);
   RegisterActions(router, ctx);
   RegisterEnvironments(router, ctx);
 }

@@ -19,6 +19,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -481,6 +482,7 @@ class OpenApiScenarioTest : public ::testing::Test {
       h["content-type"] = "text/plain";  // definitions (YAML), as python-mistralclient sends them
     http::HttpRequest request = MakeRequest(method, target, body, "", h);
     request.remote = "127.0.0.1:1";
+    request.identity = identity_;
     http::HttpResponse r = router_.Dispatch(request);
     if (r.deferred)
       r = r.deferred();  // a long poll: what the server computes on a thread of its own
@@ -544,6 +546,7 @@ class OpenApiScenarioTest : public ::testing::Test {
   std::unique_ptr<SchemaValidator> validator_;
   std::shared_ptr<WorkersApi> workers_;  // declared after backend_: shut down before it
   bool ready_ = true;
+  std::optional<http::Identity> identity_;  // the Keystone identity of the requests (none: no auth)
   std::set<std::string> exercised_;
   std::map<std::string, std::set<int>> statuses_;
   int checked_ = 0;
@@ -588,6 +591,41 @@ TEST_F(OpenApiScenarioTest, EveryResponseOfEveryEndpointMatchesTheDocument) {
   Call("PUT", "/v2/workflows/" + wf_id, 200, kOneWorkflow);
   Call("POST", "/v2/workflows/validate", 200, kWorkflows);
   Call("POST", "/v2/workflows/validate", 200, "version: '2.0'\nwf: {tasks: 3}");
+
+  // Members (resource sharing): without an identity 400; alpha shares, beta accepts.
+  const std::string members = "/v2/workflows/" + wf_id + "/members";
+  Call("GET", members, 400);
+  auto project = [](const std::string& name) {
+    http::Identity id;
+    id.project_id = name + "-id";
+    id.project_name = name;
+    id.user_id = id.user_name = name + "-user";
+    id.roles = {"member"};
+    return id;
+  };
+  identity_ = project("alpha");
+  Json shared = Call("POST", "/v2/workflows", 201,
+                     "version: '2.0'\nshared:\n  tasks:\n    t:\n      action: std.noop\n");
+  const std::string shared_members =
+      "/v2/workflows/" + Str(shared.at("workflows").as_array()[0], "id") + "/members";
+  Call("POST", shared_members, 201, R"({"member_id": "beta-id"})");
+  Call("POST", shared_members, 409, R"({"member_id": "beta-id"})");
+  Call("POST", "/v2/workflows/shared/members", 400, R"({"member_id": "beta-id"})");
+  Call("POST", members, 404, R"({"member_id": "beta-id"})");  // the default project's
+  Call("GET", shared_members, 200);
+  Call("GET", shared_members + "/beta-id", 200);
+  Call("GET", shared_members + "/gamma-id", 404);
+  identity_ = project("beta");
+  Call("POST", shared_members, 404, R"({"member_id": "gamma-id"})");  // invisible: pending
+  Call("PUT", shared_members + "/beta-id", 200, R"({"status": "accepted"})");
+  Call("POST", shared_members, 403, R"({"member_id": "gamma-id"})");  // visible, not beta's
+  Call("PUT", shared_members + "/beta-id", 400, R"({"status": "maybe"})");
+  Call("PUT", shared_members + "/alpha-id", 404, R"({"status": "accepted"})");
+  Call("DELETE", shared_members + "/beta-id", 404);
+  identity_ = project("alpha");
+  Call("DELETE", shared_members + "/beta-id", 204);
+  Call("DELETE", "/v2/workflows/shared", 204);
+  identity_.reset();
 
   // Workbooks.
   Call("POST", "/v2/workbooks", 201, kWorkbook);

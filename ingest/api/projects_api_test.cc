@@ -132,6 +132,7 @@ class ProjectsApiTest : public ::testing::Test {
   http::Router router_;
   http::Identity alpha_ = Member("alpha", "alice");
   http::Identity beta_ = Member("beta", "bob");
+  http::Identity gamma_ = Member("gamma", "carol");
   http::Identity admin_;
 };
 
@@ -442,6 +443,106 @@ plain:
   ASSERT_TRUE(runtime_.RunUntilIdle().ok());
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_TRUE(seen[0].is_null()) << DumpJson(seen[0]);
+}
+
+// Mistral's resource sharing: alpha shares its private workflow with beta; beta sees it once it
+// accepted, runs it in its own project, cannot change it; reject or removal hide it again.
+TEST_F(ProjectsApiTest, MembersShareAPrivateWorkflowWithAnotherProject) {
+  auto created = Call(alpha_, "POST", "/v2/workflows", kWorkflows);
+  ASSERT_EQ(created.status, 201);
+  const std::string wf = CreatedId(created, "workflows");
+  const std::string members = "/v2/workflows/" + wf + "/members";
+  const std::string beta_member = members + "/beta-id";
+
+  // Errors first: not a UUID, no member_id, with itself, another project's workflow, public.
+  EXPECT_EQ(Call(alpha_, "POST", "/v2/workflows/wf/members", R"({"member_id": "beta-id"})").status,
+            400);
+  EXPECT_EQ(Call(alpha_, "POST", members, "{}").status, 400);
+  EXPECT_EQ(Call(alpha_, "POST", members, R"({"member_id": "alpha-id"})").status, 400);
+  EXPECT_EQ(Call(beta_, "POST", members, R"({"member_id": "beta-id"})").status, 404);
+  auto pub = Call(alpha_, "POST", "/v2/workflows?scope=public&namespace=p", kBetaWorkflow);
+  ASSERT_EQ(pub.status, 201);
+  auto refused = Call(alpha_, "POST", "/v2/workflows/" + CreatedId(pub, "workflows") + "/members",
+                      R"({"member_id": "beta-id"})");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(Field(BodyObject(refused), "faultstring"), "Only private resource could be shared.");
+
+  // Shared: pending; beta does not see the workflow yet.
+  auto shared = Call(alpha_, "POST", members, R"({"member_id": "beta-id"})");
+  ASSERT_EQ(shared.status, 201) << shared.body;
+  JsonObject m = BodyObject(shared);
+  EXPECT_EQ(Field(m, "resource_id"), wf);
+  EXPECT_EQ(Field(m, "resource_type"), "workflow");
+  EXPECT_EQ(Field(m, "project_id"), "alpha-id");
+  EXPECT_EQ(Field(m, "member_id"), "beta-id");
+  EXPECT_EQ(Field(m, "status"), "pending");
+  EXPECT_TRUE(m.at("updated_at").is_null());
+  EXPECT_EQ(Call(alpha_, "POST", members, R"({"member_id": "beta-id"})").status, 409);
+  ASSERT_EQ(Call(alpha_, "POST", members, R"({"member_id": "gamma-id"})").status, 201);
+  EXPECT_FALSE(Has(Ids(Call(beta_, "GET", "/v2/workflows"), "workflows"), wf));
+  EXPECT_EQ(Call(beta_, "GET", "/v2/workflows/" + wf).status, 404);
+
+  // The owner lists every member, a member its own, a stranger none; only the member answers.
+  EXPECT_EQ(Ids(Call(alpha_, "GET", members), "members").size(), 2u);
+  auto betas = Call(beta_, "GET", members);
+  ASSERT_EQ(Ids(betas, "members").size(), 1u);
+  EXPECT_EQ(Field(BodyObject(betas).at("members").as_array()[0].as_object(), "member_id"),
+            "beta-id");
+  EXPECT_TRUE(Ids(Call(Member("delta", "dave"), "GET", members), "members").empty());
+  EXPECT_EQ(Call(beta_, "GET", beta_member).status, 200);
+  EXPECT_EQ(Call(beta_, "GET", members + "/gamma-id").status, 404);
+  EXPECT_EQ(Call(alpha_, "PUT", beta_member, R"({"status": "accepted"})").status, 404);
+  EXPECT_EQ(Call(beta_, "PUT", beta_member, R"({"status": "maybe"})").status, 400);
+  EXPECT_EQ(Call(beta_, "PUT", beta_member, "{}").status, 400);
+  EXPECT_EQ(Call(beta_, "DELETE", beta_member).status, 404);
+
+  // Accepted: beta lists it, reads it by id and by name, and runs it in its own project.
+  auto accepted = Call(beta_, "PUT", beta_member, R"({"status": "accepted"})");
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  EXPECT_EQ(Field(BodyObject(accepted), "status"), "accepted");
+  EXPECT_FALSE(BodyObject(accepted).at("updated_at").is_null());
+  EXPECT_TRUE(Has(Ids(Call(beta_, "GET", "/v2/workflows"), "workflows"), wf));
+  EXPECT_EQ(Call(beta_, "GET", "/v2/workflows/" + wf).status, 200);
+  EXPECT_EQ(Call(beta_, "GET", "/v2/workflows/wf").status, 200);
+  const std::string exec = StartAndRun(beta_, "wf");
+  auto run = Call(beta_, "GET", "/v2/executions/" + exec);
+  ASSERT_EQ(run.status, 200);
+  EXPECT_EQ(Field(BodyObject(run), "project_id"), "beta-id");
+  EXPECT_EQ(Field(BodyObject(run), "state"), "SUCCESS") << run.body;
+  EXPECT_EQ(Call(alpha_, "GET", "/v2/executions/" + exec).status, 404);
+  auto by_id = Call(beta_, "POST", "/v2/executions", R"({"workflow_id": ")" + wf + R"("})");
+  EXPECT_EQ(by_id.status, 201) << by_id.body;
+  // Gamma (pending) still sees nothing.
+  EXPECT_EQ(Call(gamma_, "GET", "/v2/workflows/" + wf).status, 404);
+  EXPECT_EQ(Call(gamma_, "POST", "/v2/executions", R"({"workflow_id": ")" + wf + R"("})").status,
+            404);
+  // Beta cannot change or delete it.
+  EXPECT_EQ(Call(beta_, "PUT", "/v2/workflows/" + wf, kBetaWorkflow).status, 403);
+  EXPECT_EQ(Call(beta_, "DELETE", "/v2/workflows/" + wf).status, 403);
+  EXPECT_EQ(Call(beta_, "POST", members, R"({"member_id": "gamma-id"})").status, 403);
+
+  // Rejected: gone again.
+  ASSERT_EQ(Call(beta_, "PUT", beta_member, R"({"status": "rejected"})").status, 200);
+  EXPECT_FALSE(Has(Ids(Call(beta_, "GET", "/v2/workflows"), "workflows"), wf));
+  EXPECT_EQ(Call(beta_, "GET", "/v2/workflows/" + wf).status, 404);
+  // Accepted again, then the owner removes the member: gone.
+  ASSERT_EQ(Call(beta_, "PUT", beta_member, R"({"status": "accepted"})").status, 200);
+  EXPECT_EQ(Call(beta_, "GET", "/v2/workflows/" + wf).status, 200);
+  EXPECT_EQ(Call(alpha_, "DELETE", beta_member).status, 204);
+  EXPECT_EQ(Call(beta_, "GET", "/v2/workflows/" + wf).status, 404);
+  EXPECT_EQ(Call(beta_, "GET", beta_member).status, 404);
+  EXPECT_EQ(Call(alpha_, "DELETE", beta_member).status, 404);
+
+  // Deleting the workflow deletes its members.
+  ASSERT_EQ(Call(alpha_, "DELETE", "/v2/workflows/" + wf).status, 204);
+  EXPECT_TRUE(Ids(Call(alpha_, "GET", members), "members").empty());
+  EXPECT_EQ(Call(gamma_, "GET", members + "/gamma-id").status, 404);
+
+  // Without an identity (--auth none|token) there is no sharing: 400, as Mistral without auth.
+  auto anonymous = router_.Dispatch(MakeRequest("GET", members));
+  EXPECT_EQ(anonymous.status, 400);
+  EXPECT_EQ(Field(BodyObject(anonymous), "faultstring"),
+            "Resource sharing feature can only be supported with authentication enabled.");
 }
 
 // No identity (--auth none|token): one tenant, the default project, as before projects existed.
