@@ -118,11 +118,12 @@ class MistralClientTest(unittest.TestCase):
                 sys.stderr.write(f.read()[-4000:])
         cls.tmp.cleanup()
 
-    def connection(self):
-        """How the client finds Bora: the URL, or (keystone mode) Keystone and alpha-member's credentials."""
+    def connection(self, project="alpha"):
+        """How the client finds Bora: the URL, or (keystone mode) Keystone and the credentials of
+        `project`'s member (alpha-member unless told)."""
         if MODE != "keystone":
             return ["--os-mistral-url", self.url]
-        user, password, project = member("alpha")
+        user, password, project = member(project)
         return ["--os-auth-url", ENV["OS_AUTH_URL"], "--os-username", user, "--os-password", password,
                 "--os-project-name", project, "--os-user-domain-name", "Default",
                 "--os-project-domain-name", "Default"]
@@ -255,6 +256,32 @@ class MistralClientTest(unittest.TestCase):
         self.assertIn("mc_hello", names)
         # (The CLI always scopes a given token at Keystone first, even with --os-mistral-url: a forged
         # token never reaches Bora from it; tests/openstack/test_keystone_auth.py sends one directly.)
+
+    def test_9z_keystone_members(self):
+        """member-create/-update/-list/-delete: alpha shares a workflow with beta, beta accepts it and
+        reads it, alpha takes it back (after test_8, which wants alpha's project only)."""
+        if MODE != "keystone":
+            self.skipTest("keystone mode only")
+        path = os.path.join(self.tmp.name, "shared.yaml")
+        with open(path, "w") as f:
+            f.write("version: '2.0'\nmc_shared:\n  tasks:\n    t:\n      action: std.noop\n")
+        wf_id = self.mistral("workflow-create", path)[0]["ID"]
+        beta_id = issue(*member("beta"))[1]["project"]["id"]
+        beta = self.connection("beta")
+        shared = self.mistral("member-create", wf_id, "workflow", beta_id)
+        self.assertEqual((shared["Member ID"], shared["Status"]), (beta_id, "pending"))
+        self.assertNotEqual(self.mistral("workflow-get", wf_id, check=False, connection=beta).returncode, 0)
+        # -m: with a Keystone session the client knows no project id of its own (it would send an
+        # empty member id, which Mistral does not take either).
+        accepted = self.mistral("member-update", wf_id, "workflow", "-m", beta_id, "-s", "accepted",
+                                connection=beta)
+        self.assertEqual(accepted["Status"], "accepted")
+        self.assertEqual(self.mistral("workflow-get", wf_id, connection=beta)["Name"], "mc_shared")
+        listed = self.mistral("member-list", wf_id, "workflow", connection=beta)
+        self.assertEqual([m["Member ID"] for m in listed], [beta_id])
+        self.mistral("member-delete", wf_id, "workflow", beta_id, fmt=None)
+        self.assertNotEqual(self.mistral("workflow-get", wf_id, check=False, connection=beta).returncode, 0)
+        self.mistral("workflow-delete", wf_id, fmt=None)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ Usage: test_projects.py REPO BORA   (BORA_OPENSTACK_DIR names the folder of the 
 Starts `bora serve --in-memory --auth keystone` with the service user of `scripts/openstack.sh env`, takes
 tokens of alpha's member, beta's member and alpha's admin, and checks for every resource kind that what
 alpha creates beta cannot list, read, change or delete (404), that alpha can, and that the admin sees
-beta's records only with all_projects=true (which beta may not ask for: 403).
+beta's records only with all_projects=true (which beta may not ask for: 403); and that a workflow alpha
+shares with beta (members) is beta's to list and run once beta accepted it.
 """
 import json
 import os
@@ -47,6 +48,14 @@ workflows:
     tasks:
       t:
         action: std.noop
+"""
+
+
+SHARED = """version: '2.0'
+shared_wf:
+  tasks:
+    t:
+      action: std.echo output=shared
 """
 
 
@@ -240,6 +249,51 @@ class ProjectsTest(unittest.TestCase):
         self.assertNotIn(body["id"], self.ids(self.admin, "/executions", "executions"))
         self.assertIn(body["id"], self.ids(self.admin, "/executions?all_projects=true", "executions"))
         self.assertNotIn(body["id"], self.ids(self.alpha, "/executions", "executions"))
+
+    def test_members_share_a_workflow(self):
+        """Mistral's resource sharing with real project ids: alpha shares its private workflow with
+        beta; beta sees and runs it (in beta's project) once it accepted, cannot change it, and loses
+        it when alpha removes the member."""
+        status, body, _ = self.call(self.alpha, "POST", "/workflows", text=SHARED)
+        self.assertEqual(status, 201, body)
+        wf_id = body["workflows"][0]["id"]
+        members = "/workflows/%s/members" % wf_id
+        member = "%s/%s" % (members, self.beta_id)
+        status, body, _ = self.call(self.alpha, "POST", members, body={"member_id": self.beta_id})
+        self.assertEqual(status, 201, body)
+        self.assertEqual((body["project_id"], body["member_id"], body["status"], body["resource_type"]),
+                         (self.alpha_id, self.beta_id, "pending", "workflow"))
+        self.assertEqual(self.call(self.alpha, "POST", members, body={"member_id": self.beta_id})[0], 409)
+        # Pending: beta does not see the workflow, but sees its membership.
+        self.assertNotIn(wf_id, self.ids(self.beta, "/workflows", "workflows"))
+        self.assertEqual(self.call(self.beta, "GET", "/workflows/" + wf_id)[0], 404)
+        alpha_members = self.ids(self.alpha, members, "members")
+        self.assertEqual(len(alpha_members), 1)
+        self.assertEqual(self.ids(self.beta, members, "members"), alpha_members)
+        status, body, _ = self.call(self.beta, "PUT", member, body={"status": "accepted"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["status"], "accepted")
+        # Accepted: listed, readable, runnable in beta's project; not changeable.
+        self.assertIn(wf_id, self.ids(self.beta, "/workflows", "workflows"))
+        self.assertEqual(self.call(self.beta, "GET", "/workflows/" + wf_id)[0], 200)
+        self.assertEqual(self.call(self.beta, "PUT", "/workflows/" + wf_id, text=SHARED)[0], 403)
+        self.assertEqual(self.call(self.beta, "DELETE", "/workflows/" + wf_id)[0], 403)
+        status, body, _ = self.call(self.beta, "POST", "/executions", body={"workflow_id": wf_id})
+        self.assertEqual(status, 201, body)
+        self.assertEqual(body["project_id"], self.beta_id)
+        exec_id = body["id"]
+
+        def finished():
+            s, b, _ = self.call(self.beta, "GET", "/executions/" + exec_id)
+            return b if s == 200 and b["state"] in ("SUCCESS", "ERROR") else None
+        done = wait_for(finished, "beta's execution of the shared workflow to finish")
+        self.assertEqual(done["state"], "SUCCESS", done)
+        self.assertEqual(self.call(self.alpha, "GET", "/executions/" + exec_id)[0], 404)
+        # Alpha removes the member: gone for beta.
+        self.assertEqual(self.call(self.beta, "DELETE", member)[0], 404)
+        self.assertEqual(self.call(self.alpha, "DELETE", member)[0], 204)
+        self.assertEqual(self.call(self.beta, "GET", "/workflows/" + wf_id)[0], 404)
+        self.assertEqual(self.call(self.alpha, "DELETE", "/workflows/" + wf_id)[0], 204)
 
     def test_actions_get_the_callers_security_context(self):
         """A worker of the HTTP worker API gets alpha's project, user and token with the lease."""
