@@ -48,7 +48,8 @@ size_t TasksDone(Cluster& cluster, const std::vector<std::string>& ids) {
   return done;
 }
 
-void WaitProgress(Cluster& cluster, const std::vector<std::string>& ids, double fraction) {
+void WaitProgress(Cluster& cluster, const std::vector<std::string>& ids, double fraction,
+                  size_t* done_out) {
   const size_t total = ids.size() * kChainLength;
   const auto want = static_cast<size_t>(fraction * static_cast<double>(total));
   auto deadline = std::chrono::steady_clock::now() + 60s;
@@ -60,6 +61,7 @@ void WaitProgress(Cluster& cluster, const std::vector<std::string>& ids, double 
   }
   ASSERT_GE(done, want) << "the run made no progress";
   ASSERT_LT(done, total) << "the run finished before the fault: it would test nothing";
+  if (done_out != nullptr) *done_out = done;
 }
 
 }  // namespace bora::testing

@@ -27,7 +27,9 @@ void ExpectIntact(Cluster& cluster, const std::vector<std::string>& ids);
 size_t TasksDone(Cluster& cluster, const std::vector<std::string>& ids);
 
 // Waits until at least `fraction` of the run's tasks are done, and fails if all of them are: a
-// fault injected after the run would test nothing.
-void WaitProgress(Cluster& cluster, const std::vector<std::string>& ids, double fraction);
+// fault injected after the run would test nothing. `done_out`: the tasks done it counted last (a
+// count reads every execution: calling TasksDone again costs that time once more).
+void WaitProgress(Cluster& cluster, const std::vector<std::string>& ids, double fraction,
+                  size_t* done_out = nullptr);
 
 }  // namespace bora::testing
