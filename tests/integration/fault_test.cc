@@ -46,8 +46,8 @@ void KillOneOfTwoOrchestrators(const ServiceAddresses& services, int loops) {
   c.StartWorker(kPacedWorker);
   auto ids = c.StartMany("chain", 1000);
   ASSERT_TRUE(ids.ok()) << ids.status().ToString();
-  ASSERT_NO_FATAL_FAILURE(WaitProgress(c, *ids, 0.1));
-  size_t before = TasksDone(c, *ids);
+  size_t before = 0;
+  ASSERT_NO_FATAL_FAILURE(WaitProgress(c, *ids, 0.1, &before));
   auto killed_at = Clock::now();
   c.Signal(a, SIGKILL);
   size_t done = c.WaitTerminal(*ids, 180s);
