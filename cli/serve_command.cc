@@ -10,6 +10,7 @@
 
 #include "common/auth/keystone_authenticator.h"
 #include "common/auth/keystone_http_client.h"
+#include "common/auth/keystone_trusts.h"
 #include "common/log.h"
 #include "orchestrator/runtime/embedded_runtime.h"
 
@@ -107,6 +108,9 @@ Status ApplyApiArgs(const ApiArgs& args, api::ApiServiceOptions* options) {
     if (!keystone.ok()) return keystone.status();
     auto client = std::make_shared<auth::KeystoneHttpClient>(
         keystone->auth_url, std::chrono::milliseconds(args.keystone_timeout_ms));
+    // Cron triggers' trusts: the same service user is the trustee (Mistral's).
+    options->trusts =
+        std::make_shared<auth::KeystoneTrusts>(keystone->service, client, SystemClock::Get());
     options->http.authenticator = std::make_shared<auth::KeystoneAuthenticator>(
         *std::move(keystone), std::move(client), SystemClock::Get());
   }

@@ -88,6 +88,23 @@ class CronScheduler {
   using ParamsHook = std::function<Result<Json>(const Json& workflow_params)>;
   void SetParamsHook(ParamsHook hook);
 
+  // Optional, before the first RunDue (Keystone): a token of a trigger's trust (CronTrigger::
+  // trust_id) and who it acts as. A trigger with a trust then starts its run with security
+  // {auth_token, project_id, project_name, user_id, user_name} of that token (Mistral's
+  // security.create_context). An error leaves the trigger due and is retried after
+  // kRefreshIntervalUs, as Mistral does (it logs the failure and tries at its next pass): the run
+  // never starts with other credentials than its creator's. Without a hook a trigger with a trust
+  // starts with {project_id, user_id} only (a warning is logged).
+  struct TrustToken {
+    std::string token;
+    std::string user_id;
+    std::string user_name;
+    std::string project_id;
+    std::string project_name;
+  };
+  using TrustTokenHook = std::function<Result<TrustToken>(const std::string& trust_id)>;
+  void SetTrustTokenHook(TrustTokenHook hook);
+
   PartitionId PartitionOf(const std::string& trigger_id) const;
 
  private:
@@ -115,6 +132,7 @@ class CronScheduler {
   // key -> when a failed trigger is retried
   std::map<std::string, TimestampUs> retry_at_ GUARDED_BY(mu_);
   ParamsHook params_hook_ GUARDED_BY(mu_);
+  TrustTokenHook trust_token_hook_ GUARDED_BY(mu_);
 };
 
 }  // namespace bora::triggers
