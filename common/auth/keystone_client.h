@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/http/http_types.h"
+#include "common/json.h"
 #include "common/status.h"
 
 namespace bora::auth {
@@ -25,12 +26,14 @@ struct PasswordCredentials {
   std::string project_domain = "Default";
 };
 
-// A token Keystone issued: its id (the X-Subject-Token header), when it expires, and whose it is
-// (user and project of the token body; the service user's id is the trustee of trusts).
+// A token Keystone issued: its id (the X-Subject-Token header), when it expires, whose it is
+// (user and project of the token body; the service user's id is the trustee of trusts) and the
+// body's service catalog (null when it has none).
 struct IssuedToken {
   std::string id;
   int64_t expires_at_us = 0;
   http::Identity identity;
+  Json catalog = nullptr;
 };
 
 // A trust to create (POST /v3/OS-TRUST/trusts): the trustor delegates `roles` on `project_id` to

@@ -118,7 +118,14 @@ Result<IssuedToken> TokenFromReply(const Reply& reply) {
   if (reply.subject_token.empty()) return Unavailable("Keystone sent no X-Subject-Token");
   Result<http::Identity> identity = ParseTokenBody(reply.body);
   if (!identity.ok()) return Unavailable(identity.status().message());
-  return IssuedToken{reply.subject_token, identity->expires_at_us, *identity};
+  IssuedToken issued{reply.subject_token, identity->expires_at_us, *identity};
+  Result<Json> body = ParseJson(reply.body);
+  const Json* token =
+      body.ok() && body->is_object() ? body->as_object().if_contains("token") : nullptr;
+  const Json* catalog =
+      token && token->is_object() ? token->as_object().if_contains("catalog") : nullptr;
+  if (catalog && catalog->is_array()) issued.catalog = *catalog;
+  return issued;
 }
 
 }  // namespace

@@ -56,7 +56,8 @@ class FakeKeystone final : public KeystoneClient {
     trust_of_token[token] = std::string(trust_id);
     http::Identity id = it->second;
     id.expires_at_us = clock_->NowUs() + trust_token_life;
-    return IssuedToken{token, id.expires_at_us, id};
+    Json catalog = JsonArray{Json{{"type", "image"}, {"endpoints", JsonArray()}}};
+    return IssuedToken{token, id.expires_at_us, id, catalog};
   }
 
   Status DeleteTrust(std::string_view token, std::string_view trust_id) override {

@@ -267,8 +267,12 @@ triggers::CronScheduler::TrustTokenHook CronTrustTokens(
   return [trusts = std::move(trusts)](
              const std::string& trust_id) -> Result<triggers::CronScheduler::TrustToken> {
     BORA_ASSIGN_OR_RETURN(auth::IssuedToken t, trusts->Token(trust_id));
-    return triggers::CronScheduler::TrustToken{t.id, t.identity.user_id, t.identity.user_name,
-                                               t.identity.project_id, t.identity.project_name};
+    return triggers::CronScheduler::TrustToken{t.id,
+                                               t.identity.user_id,
+                                               t.identity.user_name,
+                                               t.identity.project_id,
+                                               t.identity.project_name,
+                                               t.catalog};
   };
 }
 

@@ -108,7 +108,9 @@ TEST_F(CronTrustsApiTest, CreateStoresATrustAndItsRunsActWithATokenOfIt) {
   for (const Json& s : seen_) {
     EXPECT_EQ(DumpJson(s), R"({"auth_token":")" + token +
                                R"(","project_id":"alpha-id","project_name":"alpha",)"
-                               R"("user_id":"u-alpha-token","user_name":"user alpha-token"})");
+                               R"("user_id":"u-alpha-token","user_name":"user alpha-token",)"
+                               R"("is_trust_scoped":true,)"
+                               R"("service_catalog":[{"type":"image","endpoints":[]}]})");
   }
   EXPECT_EQ(keystone_->trust_tokens, 1);  // cached between the two runs
 }

@@ -116,7 +116,11 @@ Result<bool> CronScheduler::FireLocked(const Entry& cached, TimestampUs now) {
         {"project_id", token->project_id.empty() ? trigger.project_id : token->project_id},
         {"project_name", token->project_name},
         {"user_id", token->user_id.empty() ? trigger.user_id : token->user_id},
-        {"user_name", token->user_name}};
+        {"user_name", token->user_name},
+        {"is_trust_scoped", true}};
+    if (!token->service_catalog.is_null()) {
+      start.security.as_object()["service_catalog"] = token->service_catalog;
+    }
   } else if (!start.project_id.empty()) {
     // No trust (created without Keystone, or this process has no --keystone-* flags): the
     // project and user only; an OpenStack action needs configured credentials for it.

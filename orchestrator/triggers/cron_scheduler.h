@@ -90,17 +90,20 @@ class CronScheduler {
 
   // Optional, before the first RunDue (Keystone): a token of a trigger's trust (CronTrigger::
   // trust_id) and who it acts as. A trigger with a trust then starts its run with security
-  // {auth_token, project_id, project_name, user_id, user_name} of that token (Mistral's
-  // security.create_context). An error leaves the trigger due and is retried after
-  // kRefreshIntervalUs, as Mistral does (it logs the failure and tries at its next pass): the run
-  // never starts with other credentials than its creator's. Without a hook a trigger with a trust
-  // starts with {project_id, user_id} only (a warning is logged).
+  // {auth_token, project_id, project_name, user_id, user_name, is_trust_scoped: true,
+  // service_catalog} of that token (Mistral's security.create_context and its context's
+  // service_catalog: a trust-scoped token cannot be exchanged for another, so an action uses it
+  // as it is, with the endpoints of its catalog). An error leaves the trigger due and is retried
+  // after kRefreshIntervalUs, as Mistral does (it logs the failure and tries at its next pass): the
+  // run never starts with other credentials than its creator's. Without a hook a trigger with a
+  // trust starts with {project_id, user_id} only (a warning is logged).
   struct TrustToken {
     std::string token;
     std::string user_id;
     std::string user_name;
     std::string project_id;
     std::string project_name;
+    Json service_catalog = nullptr;  // the token's catalog (Keystone's token body), if any
   };
   using TrustTokenHook = std::function<Result<TrustToken>(const std::string& trust_id)>;
   void SetTrustTokenHook(TrustTokenHook hook);
