@@ -73,6 +73,15 @@ Result<auth::KeystoneOptions> KeystoneOptionsFrom(const ApiArgs& args) {
 
 }  // namespace
 
+Result<std::shared_ptr<auth::KeystoneTrusts>> KeystoneTrustsFrom(const ApiArgs& args) {
+  Result<auth::KeystoneOptions> keystone = KeystoneOptionsFrom(args);
+  if (!keystone.ok()) return keystone.status();
+  auto client = std::make_shared<auth::KeystoneHttpClient>(
+      keystone->auth_url, std::chrono::milliseconds(args.keystone_timeout_ms));
+  return std::make_shared<auth::KeystoneTrusts>(keystone->service, std::move(client),
+                                                SystemClock::Get());
+}
+
 Status ApplyApiArgs(const ApiArgs& args, api::ApiServiceOptions* options) {
   options->http.address = args.address;
   options->http.port = args.port;
