@@ -75,6 +75,13 @@ int RunCluster(const ClusterArgs& args) {
         std::cerr << "bora: " << s.message() << "\n";
         return 2;
       }
+    } else if (args.keystone) {
+      auto trusts = KeystoneTrustsFrom(*args.keystone);
+      if (!trusts.ok()) {
+        std::cerr << "bora: " << trusts.status().message() << "\n";
+        return 2;
+      }
+      ao.trusts = *std::move(trusts);
     }
     auto created = api::ApiService::ForCluster(node->get(), ao);
     if (!created.ok()) {

@@ -20,6 +20,9 @@ struct ClusterArgs {
   // `serve` and `api`: the REST API (whose port also serves /metrics and /health/*). Processes with the
   // orchestrator role run the cron scheduler and the ingest processor whether or not they serve the API.
   std::optional<ApiArgs> api;
+  // `orchestrator` with --keystone-url: the --keystone-* flags, so that the cron triggers it fires
+  // get tokens of their Keystone trusts (as `serve --auth keystone` does).
+  std::optional<ApiArgs> keystone;
 };
 
 // Runs until SIGINT or SIGTERM. Exit code 0 on a clean stop, 2 on bad arguments or definitions, 1 when a

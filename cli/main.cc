@@ -165,10 +165,39 @@ int main(int argc, char** argv) {
   add_worker_flags(worker);
   // The REST API (Mistral v2) of `serve` and `api`.
   bora::cli::ApiArgs api_args;
+  // Keystone: token validation (--auth keystone) and the cron triggers' trusts.
+  auto add_keystone_flags = [](CLI::App* cmd, bora::cli::ApiArgs& a) {
+    cmd->add_option("--keystone-url", a.keystone_url,
+                    "Keystone's auth URL (http://keystone:5000) for --auth keystone");
+    cmd->add_option("--keystone-service-user", a.keystone_service_user,
+                    "The user Bora validates tokens as (needs Keystone's service or admin role)");
+    cmd->add_option("--keystone-service-password", a.keystone_service_password,
+                    "Its password; better from BORA_KEYSTONE_SERVICE_PASSWORD or "
+                    "--keystone-service-password-file than on the command line");
+    cmd->add_option("--keystone-service-password-file", a.keystone_service_password_file,
+                    "A file holding the service user's password");
+    cmd->add_option("--keystone-service-project", a.keystone_service_project,
+                    "The project the service user's token is scoped to");
+    cmd->add_option("--keystone-domain", a.keystone_domain,
+                    "Domain name of the service user and its project")
+        ->capture_default_str();
+    cmd->add_option("--keystone-cache-seconds", a.keystone_cache_seconds,
+                    "How long a valid token is trusted before Keystone is asked again (at most "
+                    "until it expires)")
+        ->capture_default_str();
+    cmd->add_option("--keystone-timeout-ms", a.keystone_timeout_ms,
+                    "Timeout of each call to Keystone (then 503)")
+        ->capture_default_str();
+  };
+  // `bora orchestrator` fires cron triggers: with --keystone-url, their runs get tokens of their
+  // trusts.
+  bora::cli::ApiArgs orch_keystone;
+  add_keystone_flags(orch, orch_keystone);
   auto add_api_flags = [&](CLI::App* cmd) {
     cmd->add_option("--port", api_args.port, "REST API port (0: any free port)");
     cmd->add_option("--address", api_args.address, "REST API listen address");
-    cmd->add_option("--port-file", api_args.port_file, "Write the bound REST API port to this file");
+    cmd->add_option("--port-file", api_args.port_file,
+                    "Write the bound REST API port to this file");
     cmd->add_option("--auth-token-file", api_args.auth_token_file,
                     "Require this bearer token (file content) on every endpoint but /health/*");
     cmd->add_option("--auth", api_args.auth,
@@ -176,27 +205,7 @@ int main(int argc, char** argv) {
                     "(X-Auth-Token validated by Keystone); default: token with --auth-token-file, "
                     "else none")
         ->check(CLI::IsMember({"none", "token", "keystone"}));
-    cmd->add_option("--keystone-url", api_args.keystone_url,
-                    "Keystone's auth URL (http://keystone:5000) for --auth keystone");
-    cmd->add_option("--keystone-service-user", api_args.keystone_service_user,
-                    "The user Bora validates tokens as (needs Keystone's service or admin role)");
-    cmd->add_option("--keystone-service-password", api_args.keystone_service_password,
-                    "Its password; better from BORA_KEYSTONE_SERVICE_PASSWORD or "
-                    "--keystone-service-password-file than on the command line");
-    cmd->add_option("--keystone-service-password-file", api_args.keystone_service_password_file,
-                    "A file holding the service user's password");
-    cmd->add_option("--keystone-service-project", api_args.keystone_service_project,
-                    "The project the service user's token is scoped to");
-    cmd->add_option("--keystone-domain", api_args.keystone_domain,
-                    "Domain name of the service user and its project")
-        ->capture_default_str();
-    cmd->add_option("--keystone-cache-seconds", api_args.keystone_cache_seconds,
-                    "How long a valid token is trusted before Keystone is asked again (at most "
-                    "until it expires)")
-        ->capture_default_str();
-    cmd->add_option("--keystone-timeout-ms", api_args.keystone_timeout_ms,
-                    "Timeout of each call to Keystone (then 503)")
-        ->capture_default_str();
+    add_keystone_flags(cmd, api_args);
     cmd->add_option("--api-threads", api_args.threads, "HTTP threads");
     cmd->add_option("--max-body-bytes", api_args.max_body_bytes, "Largest request body (413 above)");
     cmd->add_option(
@@ -374,6 +383,7 @@ int main(int argc, char** argv) {
     cluster.options.orchestrator = orch->parsed() || serve->parsed();
     cluster.options.worker = worker->parsed() || serve->parsed();
     if (serve->parsed() || api->parsed()) cluster.api = api_args;
+    if (orch->parsed() && !orch_keystone.keystone_url.empty()) cluster.keystone = orch_keystone;
     return bora::cli::RunCluster(cluster);
   }
   return 2;

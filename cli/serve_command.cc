@@ -10,6 +10,7 @@
 
 #include "common/auth/keystone_authenticator.h"
 #include "common/auth/keystone_http_client.h"
+#include "common/auth/keystone_trusts.h"
 #include "common/log.h"
 #include "orchestrator/runtime/embedded_runtime.h"
 
@@ -72,6 +73,15 @@ Result<auth::KeystoneOptions> KeystoneOptionsFrom(const ApiArgs& args) {
 
 }  // namespace
 
+Result<std::shared_ptr<auth::KeystoneTrusts>> KeystoneTrustsFrom(const ApiArgs& args) {
+  Result<auth::KeystoneOptions> keystone = KeystoneOptionsFrom(args);
+  if (!keystone.ok()) return keystone.status();
+  auto client = std::make_shared<auth::KeystoneHttpClient>(
+      keystone->auth_url, std::chrono::milliseconds(args.keystone_timeout_ms));
+  return std::make_shared<auth::KeystoneTrusts>(keystone->service, std::move(client),
+                                                SystemClock::Get());
+}
+
 Status ApplyApiArgs(const ApiArgs& args, api::ApiServiceOptions* options) {
   options->http.address = args.address;
   options->http.port = args.port;
@@ -107,6 +117,9 @@ Status ApplyApiArgs(const ApiArgs& args, api::ApiServiceOptions* options) {
     if (!keystone.ok()) return keystone.status();
     auto client = std::make_shared<auth::KeystoneHttpClient>(
         keystone->auth_url, std::chrono::milliseconds(args.keystone_timeout_ms));
+    // Cron triggers' trusts: the same service user is the trustee (Mistral's).
+    options->trusts =
+        std::make_shared<auth::KeystoneTrusts>(keystone->service, client, SystemClock::Get());
     options->http.authenticator = std::make_shared<auth::KeystoneAuthenticator>(
         *std::move(keystone), std::move(client), SystemClock::Get());
   }

@@ -2,6 +2,7 @@
 // The REST API in the `bora` command: `bora serve` without Kafka and Redis runs everything embedded (the
 // runtime, the API on --port, cron and event triggers); RunCluster (cluster_command.h) runs the API in the
 // distributed roles (`bora serve|api --kafka --redis`).
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,11 @@ struct EmbeddedServeArgs {
 // KeystoneAuthenticator: no call to Keystone is made here); kInvalidArgument when the token or
 // password file cannot be read or is empty, or the --auth/--keystone-* options do not fit.
 Status ApplyApiArgs(const ApiArgs& args, api::ApiServiceOptions* options);
+
+// The cron triggers' Keystone trusts of the --keystone-* options (`bora orchestrator` without the
+// API; ApplyApiArgs makes them for --auth keystone); no call to Keystone is made here.
+// kInvalidArgument as ApplyApiArgs for the keystone options.
+Result<std::shared_ptr<auth::KeystoneTrusts>> KeystoneTrustsFrom(const ApiArgs& args);
 // Writes the bound port to args.port_file (write to a temporary file, then rename: readers never see half).
 Status WritePortFile(const ApiArgs& args, int port);
 

@@ -104,7 +104,15 @@ TEST(ApiArgsTest, AuthModes) {
   Status ok = ApplyApiArgs(args, &options);
   ASSERT_TRUE(ok.ok()) << ok.ToString();
   EXPECT_NE(options.http.authenticator, nullptr);
+  EXPECT_NE(options.trusts, nullptr);  // cron triggers' trusts, same service user
   EXPECT_EQ(api::ExposureWarning(options.http), "");
+  // `bora orchestrator --keystone-*`: the trusts alone, from the same options.
+  auto trusts = KeystoneTrustsFrom(args);
+  ASSERT_TRUE(trusts.ok()) << trusts.status().ToString();
+  EXPECT_NE(*trusts, nullptr);
+  ApiArgs no_user = args;
+  no_user.keystone_service_user.clear();
+  EXPECT_EQ(KeystoneTrustsFrom(no_user).status().code(), StatusCode::kInvalidArgument);
 
   struct Case {
     std::function<void(ApiArgs&)> change;

@@ -46,8 +46,10 @@ size_t WriteHeader(char* data, size_t size, size_t n, void* user) {
 }
 
 // One request; kUnavailable when no HTTP answer came (refused, timeout, DNS).
+// `method` other than GET/POST (DELETE) is sent as a custom request.
 Result<Reply> Call(const std::string& url, const std::vector<std::string>& headers,
-                   const std::string* post_body, std::chrono::milliseconds timeout) {
+                   const std::string* post_body, std::chrono::milliseconds timeout,
+                   const char* method = nullptr) {
   std::unique_ptr<CURL, void (*)(CURL*)> c(curl_easy_init(), curl_easy_cleanup);
   if (!c) return Internal("curl_easy_init failed");
   curl_slist* list = nullptr;
@@ -73,6 +75,7 @@ Result<Reply> Call(const std::string& url, const std::vector<std::string>& heade
     curl_easy_setopt(c.get(), CURLOPT_POSTFIELDS, post_body->c_str());
     curl_easy_setopt(c.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(post_body->size()));
   }
+  if (method != nullptr) curl_easy_setopt(c.get(), CURLOPT_CUSTOMREQUEST, method);
   CURLcode rc = curl_easy_perform(c.get());
   if (rc != CURLE_OK) {
     return Unavailable(url + ": " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)));
@@ -93,6 +96,36 @@ void IdNameDomain(const Json* v, std::string* id, std::string* name, std::string
   *id = Str(o, "id");
   *name = Str(o, "name");
   if (auto* d = o.if_contains("domain"); d && d->is_object()) *domain = Str(d->as_object(), "name");
+}
+
+// A token is one header line: refuse what could add another.
+bool OneLine(std::string_view value) {
+  return value.find_first_of("\r\n") == std::string_view::npos;
+}
+
+// Keystone's answer to a trust call as a Status (`what` names the call in messages).
+Status TrustFault(const Reply& reply, const std::string& what) {
+  std::string code = " (HTTP " + std::to_string(reply.status) + ")";
+  if (reply.status == 401 || reply.status == 403) {
+    return PermissionDenied("Keystone refused to " + what + code);
+  }
+  if (reply.status == 404) return NotFound("Keystone: not found, cannot " + what + code);
+  return Unavailable("Keystone answered HTTP " + std::to_string(reply.status) + ", cannot " + what);
+}
+
+// The token a POST /v3/auth/tokens answered (201/200), else its fault.
+Result<IssuedToken> TokenFromReply(const Reply& reply) {
+  if (reply.subject_token.empty()) return Unavailable("Keystone sent no X-Subject-Token");
+  Result<http::Identity> identity = ParseTokenBody(reply.body);
+  if (!identity.ok()) return Unavailable(identity.status().message());
+  IssuedToken issued{reply.subject_token, identity->expires_at_us, *identity};
+  Result<Json> body = ParseJson(reply.body);
+  const Json* token =
+      body.ok() && body->is_object() ? body->as_object().if_contains("token") : nullptr;
+  const Json* catalog =
+      token && token->is_object() ? token->as_object().if_contains("catalog") : nullptr;
+  if (catalog && catalog->is_array()) issued.catalog = *catalog;
+  return issued;
 }
 
 }  // namespace
@@ -157,19 +190,28 @@ Result<http::Identity> ParseTokenBody(std::string_view body) {
   return id;
 }
 
-std::string PasswordAuthBody(const PasswordCredentials& c) {
-  Json body = {
-      {"auth",
-       {{"identity",
-         {{"methods", {"password"}},
-          {"password",
-           {{"user",
-             {{"name", c.user},
-              {"domain", {{"name", c.user_domain}}},
-              {"password", c.password}}}}}}},
-        {"scope",
-         {{"project", {{"name", c.project}, {"domain", {{"name", c.project_domain}}}}}}}}}};
+namespace {
+
+// Password authentication of `c`'s user with `scope`.
+std::string AuthBody(const PasswordCredentials& c, Json scope) {
+  Json password = {
+      {"user",
+       {{"name", c.user}, {"domain", {{"name", c.user_domain}}}, {"password", c.password}}}};
+  Json body = {{"auth",
+                {{"identity", {{"methods", {"password"}}, {"password", std::move(password)}}},
+                 {"scope", std::move(scope)}}}};
   return DumpJson(body);
+}
+
+}  // namespace
+
+std::string PasswordAuthBody(const PasswordCredentials& c) {
+  return AuthBody(c,
+                  {{"project", {{"name", c.project}, {"domain", {{"name", c.project_domain}}}}}});
+}
+
+std::string TrustAuthBody(const PasswordCredentials& c, std::string_view trust_id) {
+  return AuthBody(c, {{"OS-TRUST:trust", {{"id", std::string(trust_id)}}}});
 }
 
 KeystoneHttpClient::KeystoneHttpClient(std::string auth_url, std::chrono::milliseconds timeout)
@@ -179,6 +221,7 @@ KeystoneHttpClient::KeystoneHttpClient(std::string auth_url, std::chrono::millis
     auth_url.resize(auth_url.size() - 3);
   }
   tokens_url_ = auth_url + "/v3/auth/tokens";
+  trusts_url_ = auth_url + "/v3/OS-TRUST/trusts";
 }
 
 Result<IssuedToken> KeystoneHttpClient::IssueToken(const PasswordCredentials& credentials) {
@@ -194,17 +237,13 @@ Result<IssuedToken> KeystoneHttpClient::IssueToken(const PasswordCredentials& cr
     return Unavailable("Keystone answered HTTP " + std::to_string(reply->status) +
                        " to the service authentication");
   }
-  if (reply->subject_token.empty()) return Unavailable("Keystone sent no X-Subject-Token");
-  Result<http::Identity> identity = ParseTokenBody(reply->body);
-  if (!identity.ok()) return Unavailable(identity.status().message());
-  return IssuedToken{reply->subject_token, identity->expires_at_us};
+  return TokenFromReply(*reply);
 }
 
 Result<TokenValidation> KeystoneHttpClient::ValidateToken(std::string_view service_token,
                                                           std::string_view subject_token) {
-  // A token is one header line: refuse what could add another.
   for (std::string_view t : {service_token, subject_token}) {
-    if (t.find_first_of("\r\n") != std::string_view::npos) return TokenValidation{};
+    if (!OneLine(t)) return TokenValidation{};
   }
   Result<Reply> reply =
       Call(tokens_url_,
@@ -231,6 +270,58 @@ Result<TokenValidation> KeystoneHttpClient::ValidateToken(std::string_view servi
       return Unavailable("Keystone answered HTTP " + std::to_string(reply->status) +
                          " to a token validation");
   }
+}
+
+Result<std::string> KeystoneHttpClient::CreateTrust(std::string_view user_token,
+                                                    const TrustRequest& trust) {
+  if (!OneLine(user_token)) return PermissionDenied("malformed token");
+  Json roles = JsonArray();
+  for (const std::string& r : trust.roles) roles.as_array().push_back(Json{{"name", r}});
+  Json body = {{"trust",
+                {{"trustor_user_id", trust.trustor_user_id},
+                 {"trustee_user_id", trust.trustee_user_id},
+                 {"project_id", trust.project_id},
+                 {"impersonation", true},
+                 {"roles", roles}}}};
+  std::string text = DumpJson(body);
+  Result<Reply> reply = Call(trusts_url_,
+                             {"Content-Type: application/json", "Accept: application/json",
+                              "X-Auth-Token: " + std::string(user_token)},
+                             &text, timeout_);
+  if (!reply.ok()) return reply.status();
+  const std::string what = "create a trust for user " + trust.trustor_user_id;
+  if (reply->status != 201 && reply->status != 200) return TrustFault(*reply, what);
+  Result<Json> parsed = ParseJson(reply->body);
+  const Json* t =
+      parsed.ok() && parsed->is_object() ? parsed->as_object().if_contains("trust") : nullptr;
+  std::string id = t && t->is_object() ? Str(t->as_object(), "id") : std::string();
+  if (id.empty()) return Unavailable("Keystone's trust body has no trust id");
+  return id;
+}
+
+Result<IssuedToken> KeystoneHttpClient::IssueTrustToken(const PasswordCredentials& service,
+                                                        std::string_view trust_id) {
+  std::string body = TrustAuthBody(service, trust_id);
+  Result<Reply> reply = Call(
+      tokens_url_, {"Content-Type: application/json", "Accept: application/json"}, &body, timeout_);
+  if (!reply.ok()) return reply.status();
+  if (reply->status != 201 && reply->status != 200) {
+    return TrustFault(*reply, "issue a token of trust " + std::string(trust_id) + " to user '" +
+                                  service.user + "'");
+  }
+  return TokenFromReply(*reply);
+}
+
+Status KeystoneHttpClient::DeleteTrust(std::string_view token, std::string_view trust_id) {
+  if (!OneLine(token) || trust_id.find_first_of("/?#\r\n ") != std::string_view::npos) {
+    return InvalidArgument("malformed token or trust id");
+  }
+  Result<Reply> reply = Call(trusts_url_ + "/" + std::string(trust_id),
+                             {"Accept: application/json", "X-Auth-Token: " + std::string(token)},
+                             nullptr, timeout_, "DELETE");
+  if (!reply.ok()) return reply.status();
+  if (reply->status == 204 || reply->status == 200) return Status::Ok();
+  return TrustFault(*reply, "delete trust " + std::string(trust_id));
 }
 
 }  // namespace bora::auth

@@ -21,6 +21,8 @@ Result<http::Identity> ParseTokenBody(std::string_view body);
 Result<int64_t> ParseKeystoneTime(std::string_view text);
 // The body of a password authentication scoped to a project.
 std::string PasswordAuthBody(const PasswordCredentials& credentials);
+// The body of a password authentication scoped to a trust ({"OS-TRUST:trust": {"id": ...}}).
+std::string TrustAuthBody(const PasswordCredentials& credentials, std::string_view trust_id);
 
 class KeystoneHttpClient final : public KeystoneClient {
  public:
@@ -28,9 +30,14 @@ class KeystoneHttpClient final : public KeystoneClient {
   Result<IssuedToken> IssueToken(const PasswordCredentials& credentials) override;
   Result<TokenValidation> ValidateToken(std::string_view service_token,
                                         std::string_view subject_token) override;
+  Result<std::string> CreateTrust(std::string_view user_token, const TrustRequest& trust) override;
+  Result<IssuedToken> IssueTrustToken(const PasswordCredentials& service,
+                                      std::string_view trust_id) override;
+  Status DeleteTrust(std::string_view token, std::string_view trust_id) override;
 
  private:
   std::string tokens_url_;  // <auth_url>/v3/auth/tokens
+  std::string trusts_url_;  // <auth_url>/v3/OS-TRUST/trusts
   std::chrono::milliseconds timeout_;
 };
 

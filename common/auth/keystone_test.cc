@@ -244,6 +244,14 @@ TEST(KeystoneBodyTest, PasswordAuthBodyHasTheShapeKeystoneWants) {
             R"({"name":"service","domain":{"name":"Default"}}}}})");
 }
 
+TEST(KeystoneBodyTest, TrustAuthBodyIsScopedToTheTrust) {
+  PasswordCredentials c{"bora", "Default", "pw", "service", "Default"};
+  EXPECT_EQ(TrustAuthBody(c, "abc"),
+            R"({"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"bora",)"
+            R"("domain":{"name":"Default"},"password":"pw"}}},"scope":{"OS-TRUST:trust":)"
+            R"({"id":"abc"}}}})");
+}
+
 // A TCP socket bound to a free loopback port (*port), listening or not; -1 on failure.
 int LoopbackSocket(bool listen, int* port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -289,9 +297,15 @@ TEST(KeystoneHttpClientTest, RefusedConnectionIsUnavailable) {
   KeystoneHttpClient client("http://127.0.0.1:" + std::to_string(port),
                             std::chrono::milliseconds(2000));
   auto r = client.ValidateToken("svc", "user");
+  auto trust = client.CreateTrust("user", {"u", "svc", "p", {"member"}});
+  auto trust_token = client.IssueTrustToken({"u", "Default", "p", "", "Default"}, "t1");
+  Status deleted = client.DeleteTrust("user", "t1");
   ::close(fd);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+  EXPECT_EQ(trust.status().code(), StatusCode::kUnavailable) << trust.status().ToString();
+  EXPECT_EQ(trust_token.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(deleted.code(), StatusCode::kUnavailable) << deleted.ToString();
 }
 
 }  // namespace

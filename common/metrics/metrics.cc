@@ -117,6 +117,8 @@ Families* Create() {
           "Keystone token checks answered from the cache", "counter"),
       Reg(BuildCounter(), "bora_auth_token_cache_misses_total",
           "Keystone token checks the cache could not answer", "counter"),
+      Reg(BuildCounter(), "bora_auth_trust_requests_total",
+          "Keystone trust calls (create, token, delete) by result (ok, error)", "counter"),
   };
   // Series that exist from the start, so dashboards show 0 rather than "no data".
   f->build_info.Add({{"version", BORA_VERSION}}).Set(1);
@@ -146,6 +148,10 @@ Families* Create() {
     f->auth_keystone_requests.Add({{"result", result}});
   f->auth_token_cache_hits.Add({});
   f->auth_token_cache_misses.Add({});
+  for (const char* call : {"create", "token", "delete"}) {
+    for (const char* result : {"ok", "error"})
+      f->auth_trust_requests.Add({{"call", call}, {"result", result}});
+  }
   return f;
 }
 
@@ -317,6 +323,11 @@ void AuthKeystoneRequest(std::string_view result) {
 }
 void AuthTokenCacheHit() { Get().auth_token_cache_hits.Add({}).Increment(); }
 void AuthTokenCacheMiss() { Get().auth_token_cache_misses.Add({}).Increment(); }
+void AuthTrustRequest(std::string_view call, bool ok) {
+  Get()
+      .auth_trust_requests.Add({{"call", std::string(call)}, {"result", ok ? "ok" : "error"}})
+      .Increment();
+}
 
 void WebhookRequest(std::string_view result) {
   Get().webhook_requests.Add({{"result", Reason(result)}}).Increment();

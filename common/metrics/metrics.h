@@ -112,6 +112,8 @@ struct Families {
   prometheus::Family<prometheus::Counter>& auth_keystone_requests;  // {result: valid|invalid|error}
   prometheus::Family<prometheus::Counter>& auth_token_cache_hits;
   prometheus::Family<prometheus::Counter>& auth_token_cache_misses;
+  // Keystone trust calls (common/auth/keystone_trusts.h).
+  prometheus::Family<prometheus::Counter>& auth_trust_requests;  // {call, result: ok|error}
 };
 
 struct FamilyInfo {
@@ -195,6 +197,9 @@ void AuthKeystoneRequest(std::string_view result);
 // The Keystone token cache answered (a valid or an invalid token) / did not.
 void AuthTokenCacheHit();
 void AuthTokenCacheMiss();
+// A Keystone trust call: `call` "create", "token" (a trust-scoped token issued) or "delete";
+// `ok` false when Keystone refused or could not be reached.
+void AuthTrustRequest(std::string_view call, bool ok);
 
 // Sets bora_process_start_time_seconds to the clock's now (0 until then). Called once by the
 // process's entry point (cli/main.cc), which holds the wall clock.

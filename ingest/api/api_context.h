@@ -24,6 +24,9 @@
 namespace bora::disk {
 class DiskDb;
 }
+namespace bora::auth {
+class KeystoneTrusts;  // common/auth/keystone_trusts.h
+}
 
 namespace bora::api {
 
@@ -62,6 +65,9 @@ struct ApiContext {
   std::string project_id = "<default-project>";
   disk::DiskDb* disk =
       nullptr;  // the data directory of `bora serve --data-dir` (admin backup), or null
+  // With --auth keystone: creates a trust for each cron trigger a Keystone user creates (its runs
+  // act as that user), deletes it with the trigger. Null otherwise.
+  auth::KeystoneTrusts* trusts = nullptr;
   // Mistral's service groups this process runs (GET /v2/services): api_group, engine_group, ...
   std::vector<std::string> service_groups;
 

@@ -101,6 +101,7 @@ Result<std::unique_ptr<ApiService>> ApiService::Create(const runtime::Roles& rol
   c.clock = roles.clock;
   c.limits = options.limits;
   c.disk = roles.disk;
+  c.trusts = options.trusts.get();
   if (options.serve_http) c.service_groups.push_back("api_group");
   if (roles.add_partition_task) {
     c.service_groups.push_back("engine_group");
@@ -112,6 +113,9 @@ Result<std::unique_ptr<ApiService>> ApiService::Create(const runtime::Roles& rol
   if (roles.add_partition_task && options.cron) {
     impl->cron = std::make_unique<triggers::CronScheduler>(resources, roles.client, roles.clock,
                                                            roles.partitions);
+    if (options.trusts) {
+      impl->cron->SetTrustTokenHook(CronTrustTokens(options.trusts));
+    }
     impl->cron_task = std::make_unique<CronTask>(impl->cron.get());
     roles.add_partition_task(impl->cron_task.get());
   }

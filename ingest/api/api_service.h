@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "common/auth/keystone_trusts.h"
 #include "common/http/http_server.h"
 #include "common/http/router.h"
 #include "common/status.h"
@@ -41,6 +42,9 @@ struct ApiServiceOptions {
   ApiLimits limits;
   bool cron = true;    // run the cron scheduler (orchestrator role)
   bool ingest = true;  // run the ingest processor (orchestrator role)
+  // Keystone trusts (--auth keystone, or the --keystone-* flags of `bora orchestrator`): cron
+  // triggers created by Keystone users get one, and their runs a token of it. Null: none.
+  std::shared_ptr<auth::KeystoneTrusts> trusts;
 };
 
 // What differs per backend around the roles: where definitions and triggers are kept and how

@@ -14,12 +14,14 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/http/http_types.h"
 #include "common/json.h"
 #include "ingest/api/api_context.h"
 #include "ingest/api/api_service.h"
 #include "orchestrator/runtime/embedded_runtime.h"
+#include "workers/action.h"
 
 namespace bora::api {
 
@@ -60,5 +62,20 @@ JsonObject BodyObject(const http::HttpResponse& response);
 
 // `key` of `object`: a string as is, any other value as JSON text, "<missing>" when absent.
 std::string Field(const JsonObject& object, const char* key);
+
+// An action that records the security context its requests carry (register it under a test
+// name with ActionRegistry::Register).
+class SecurityProbe final : public workers::Action {
+ public:
+  explicit SecurityProbe(std::vector<Json>* seen) : seen_(seen) {}
+  workers::ActionResult Run(const workers::ActionRequest& request,
+                            const workers::CancelToken&) override {
+    seen_->push_back(request.security);
+    return workers::ActionResult::Success(nullptr);
+  }
+
+ private:
+  std::vector<Json>* seen_;
+};
 
 }  // namespace bora::api

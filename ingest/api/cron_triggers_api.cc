@@ -4,6 +4,9 @@
 #include <set>
 #include <vector>
 
+#include "common/auth/keystone_trusts.h"
+#include "common/http/authenticator.h"
+#include "common/log.h"
 #include "ingest/api/catalog.h"
 #include "ingest/api/list_query.h"
 #include "ingest/api/mistral_format.h"
@@ -63,6 +66,14 @@ Result<std::optional<int64_t>> IntField(const JsonObject& o, std::string_view ke
   if (p == nullptr) return std::optional<int64_t>();
   if (p->is_int64()) return std::optional<int64_t>(p->get_int64());
   return InvalidArgument(WrongType(key, *p, "int"));  // also uint64 beyond int64: out of range
+}
+
+// A trust Keystone would not create: 403 when it refused the caller, else 503 (Keystone away or
+// failing; the caller cannot fix it).
+Status TrustFault(const Status& s) {
+  std::string message = "Cannot create a Keystone trust for the cron trigger: " + s.message();
+  if (s.code() == StatusCode::kPermissionDenied) return PermissionDenied(message);
+  return Unavailable(message);
 }
 
 }  // namespace
@@ -208,10 +219,17 @@ HttpResponse CronTriggersApi::Create(const HttpRequest& request) {
         return ResolveWorkflow(name_or_id, ns, in, caller);
       });
   if (!trigger.ok()) return FaultFrom(trigger.status());
+  // With Keystone, its runs act as the caller through a trust (Mistral's add_trust_id).
+  if (ctx_.trusts != nullptr && request.identity) {
+    auto trust = ctx_.trusts->Create(*request.identity, http::RequestToken(request));
+    if (!trust.ok()) return FaultFrom(TrustFault(trust.status()));
+    trigger->trust_id = std::move(*trust);
+  }
   // Names are unique per project (the default project's keys are the plain names).
   auto created = ctx_.resources->Create(
       kCronTriggerKind, engine::QualifiedNamespace(caller.project_id, trigger->name),
       trigger->ToRecord());
+  if (!created.ok() || !*created) DeleteTrust(*trigger);  // nothing half-made
   if (!created.ok()) return FaultFrom(created.status());
   if (!*created) {
     return Fault(409, "Duplicate entry for cron trigger ['name', 'project_id']: " + trigger->name +
@@ -230,9 +248,32 @@ HttpResponse CronTriggersApi::Delete(const HttpRequest& request, const std::stri
   auto deleted = ctx_.resources->Delete(kCronTriggerKind, (*found)->first);
   if (!deleted.ok()) return FaultFrom(deleted.status());
   if (!*deleted) return Fault(404, "Cron trigger not found [identifier=" + name_or_id + "]");
+  DeleteTrust((*found)->second);
   HttpResponse r;
   r.status = 204;
   return r;
+}
+
+void CronTriggersApi::DeleteTrust(const CronTrigger& trigger) {
+  if (trigger.trust_id.empty() || ctx_.trusts == nullptr) return;
+  if (Status s = ctx_.trusts->Delete(trigger.trust_id); !s.ok()) {
+    BORA_LOG_WARN("cron trigger '{}' ({}): its trust {} was not deleted: {}", trigger.name,
+                  trigger.id, trigger.trust_id, s.ToString());
+  }
+}
+
+triggers::CronScheduler::TrustTokenHook CronTrustTokens(
+    std::shared_ptr<auth::KeystoneTrusts> trusts) {
+  return [trusts = std::move(trusts)](
+             const std::string& trust_id) -> Result<triggers::CronScheduler::TrustToken> {
+    BORA_ASSIGN_OR_RETURN(auth::IssuedToken t, trusts->Token(trust_id));
+    return triggers::CronScheduler::TrustToken{t.id,
+                                               t.identity.user_id,
+                                               t.identity.user_name,
+                                               t.identity.project_id,
+                                               t.identity.project_name,
+                                               t.catalog};
+  };
 }
 
 void RegisterCronTriggersRoutes(http::Router& router, ApiContext& context) {

@@ -9,12 +9,17 @@
 //                                          first_execution_time "YYYY-MM-DD HH:MM",
 //                                          remaining_executions, scope}; 400/404/409 like Mistral
 //   DELETE /v2/cron_triggers/{name_or_id}  204
-// There is no PUT (as in Mistral). Records live in ApiContext::resources (kind "cron_trigger", key
-// = name; see orchestrator/triggers/cron_trigger.h); the orchestrators owning the triggers'
-// partitions fire them (orchestrator/triggers/cron_scheduler.h) and see new ones within a second.
+// With Keystone (ApiContext::trusts), POST creates a trust from the caller to Bora's service user
+// first (a refusal is 403, Keystone away 503, and no trigger is made); its runs act as the caller
+// with tokens of it; DELETE deletes it (best effort, logged). The trust id is stored with the
+// trigger, never shown. There is no PUT (as in Mistral). Records live in ApiContext::resources
+// (kind "cron_trigger", key = name; see orchestrator/triggers/cron_trigger.h); the orchestrators
+// owning the triggers' partitions fire them (orchestrator/triggers/cron_scheduler.h) and see new
+// ones within a second.
 //
 // Ownership: the handlers keep a reference to the ApiContext, which must outlive them (and the
 // router). Thread-safety: every handler may run on any server thread concurrently.
+#include <memory>
 #include <string>
 
 #include "common/http/http_types.h"
@@ -22,6 +27,7 @@
 #include "common/json.h"
 #include "ingest/api/api_context.h"
 #include "ingest/api/caller.h"
+#include "orchestrator/triggers/cron_scheduler.h"
 #include "orchestrator/triggers/cron_trigger.h"
 
 namespace bora::api {
@@ -52,10 +58,17 @@ class CronTriggersApi {
   Result<triggers::ResolvedWorkflow> ResolveWorkflow(const std::string& name_or_id,
                                                      const std::string& namespace_name,
                                                      const Json& input, const Caller& caller);
+  // Deletes the trigger's Keystone trust, if it has one (best effort: a failure is logged).
+  void DeleteTrust(const triggers::CronTrigger& trigger);
 
   ApiContext& ctx_;
 };
 
 void RegisterCronTriggersRoutes(http::Router& router, ApiContext& context);
+
+// The scheduler's source of trust tokens (CronScheduler::SetTrustTokenHook): `trusts`' cached
+// tokens and the trustor they act as.
+triggers::CronScheduler::TrustTokenHook CronTrustTokens(
+    std::shared_ptr<auth::KeystoneTrusts> trusts);
 
 }  // namespace bora::api

@@ -373,20 +373,6 @@ TEST_F(ProjectsApiTest, EventTriggersBelongToTheirProject) {
   EXPECT_EQ(Call(alpha_, "DELETE", "/v2/event_triggers/" + id).status, 204);
 }
 
-// An action that records the security context its requests carry.
-class SecurityProbe final : public workers::Action {
- public:
-  explicit SecurityProbe(std::vector<Json>* seen) : seen_(seen) {}
-  workers::ActionResult Run(const workers::ActionRequest& request,
-                            const workers::CancelToken&) override {
-    seen_->push_back(request.security);
-    return workers::ActionResult::Success(nullptr);
-  }
-
- private:
-  std::vector<Json>* seen_;
-};
-
 TEST_F(ProjectsApiTest, ActionsGetTheCallersSecurityContext) {
   std::vector<Json> seen;
   workers::ActionSignature probe;

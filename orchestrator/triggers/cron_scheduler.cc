@@ -52,6 +52,11 @@ void CronScheduler::SetParamsHook(ParamsHook hook) {
   params_hook_ = std::move(hook);
 }
 
+void CronScheduler::SetTrustTokenHook(TrustTokenHook hook) {
+  MutexLock lock(mu_);
+  trust_token_hook_ = std::move(hook);
+}
+
 void CronScheduler::Invalidate() {
   MutexLock lock(mu_);
   last_refresh_.reset();
@@ -97,9 +102,34 @@ Result<bool> CronScheduler::FireLocked(const Entry& cached, TimestampUs now) {
   // In the creator's project, as its user (Mistral runs them with the trigger's trust).
   start.project_id = engine::IsDefaultProject(trigger.project_id) ? "" : trigger.project_id;
   start.user_id = trigger.user_id;
-  if (!start.project_id.empty()) {
-    // No token for a run nobody asked for now (Mistral would use the trigger's trust): the
+  if (!trigger.trust_id.empty() && trust_token_hook_) {
+    // As its creator, through the trust the creator gave Bora (Mistral's create_context). No
+    // token, no run: retried later rather than started with other credentials.
+    Result<TrustToken> token = trust_token_hook_(trigger.trust_id);
+    if (!token.ok()) {
+      return Unavailable("cron trigger '" + trigger.name + "' (" + trigger.id +
+                         "): no token of its trust " + trigger.trust_id +
+                         ", not started: " + token.status().ToString());
+    }
+    start.security = JsonObject{
+        {"auth_token", token->token},
+        {"project_id", token->project_id.empty() ? trigger.project_id : token->project_id},
+        {"project_name", token->project_name},
+        {"user_id", token->user_id.empty() ? trigger.user_id : token->user_id},
+        {"user_name", token->user_name},
+        {"is_trust_scoped", true}};
+    if (!token->service_catalog.is_null()) {
+      start.security.as_object()["service_catalog"] = token->service_catalog;
+    }
+  } else if (!start.project_id.empty()) {
+    // No trust (created without Keystone, or this process has no --keystone-* flags): the
     // project and user only; an OpenStack action needs configured credentials for it.
+    if (!trigger.trust_id.empty()) {
+      BORA_LOG_WARN(
+          "cron trigger '{}' ({}) has a trust but this process cannot use it (no "
+          "Keystone configured): its run has no token",
+          trigger.name, trigger.id);
+    }
     start.security = JsonObject{{"project_id", trigger.project_id}, {"user_id", trigger.user_id}};
   }
   start.input = trigger.workflow_input;

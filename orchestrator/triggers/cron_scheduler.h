@@ -88,6 +88,26 @@ class CronScheduler {
   using ParamsHook = std::function<Result<Json>(const Json& workflow_params)>;
   void SetParamsHook(ParamsHook hook);
 
+  // Optional, before the first RunDue (Keystone): a token of a trigger's trust (CronTrigger::
+  // trust_id) and who it acts as. A trigger with a trust then starts its run with security
+  // {auth_token, project_id, project_name, user_id, user_name, is_trust_scoped: true,
+  // service_catalog} of that token (Mistral's security.create_context and its context's
+  // service_catalog: a trust-scoped token cannot be exchanged for another, so an action uses it
+  // as it is, with the endpoints of its catalog). An error leaves the trigger due and is retried
+  // after kRefreshIntervalUs, as Mistral does (it logs the failure and tries at its next pass): the
+  // run never starts with other credentials than its creator's. Without a hook a trigger with a
+  // trust starts with {project_id, user_id} only (a warning is logged).
+  struct TrustToken {
+    std::string token;
+    std::string user_id;
+    std::string user_name;
+    std::string project_id;
+    std::string project_name;
+    Json service_catalog = nullptr;  // the token's catalog (Keystone's token body), if any
+  };
+  using TrustTokenHook = std::function<Result<TrustToken>(const std::string& trust_id)>;
+  void SetTrustTokenHook(TrustTokenHook hook);
+
   PartitionId PartitionOf(const std::string& trigger_id) const;
 
  private:
@@ -115,6 +135,7 @@ class CronScheduler {
   // key -> when a failed trigger is retried
   std::map<std::string, TimestampUs> retry_at_ GUARDED_BY(mu_);
   ParamsHook params_hook_ GUARDED_BY(mu_);
+  TrustTokenHook trust_token_hook_ GUARDED_BY(mu_);
 };
 
 }  // namespace bora::triggers

@@ -32,6 +32,7 @@ void VisitFields(S& t, V& v) requires std::same_as<std::remove_const_t<S>, CronT
   v.Str("scope", t.scope);
   v.Str("project_id", t.project_id);
   v.Str("user_id", t.user_id, fields::kOmitDefault);  // absent in triggers stored before it
+  v.Str("trust_id", t.trust_id, fields::kOmitDefault);  // only with Keystone
   v.Int("created_at", t.created_at);
   v.Int("updated_at", t.updated_at);
 }

@@ -38,6 +38,9 @@ struct CronTrigger {
   std::string scope = "private";
   std::string project_id = "<default-project>";  // its executions start in this project
   std::string user_id;                           // who created it ("" without Keystone)
+  // The Keystone trust its creator gave Bora's service user (common/auth/keystone_trusts.h); its
+  // runs act with a token of it. "" without Keystone. Never in the REST shape.
+  std::string trust_id;
   TimestampUs created_at = 0;
   TimestampUs updated_at = 0;
 

@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Any, Callable, Dict, List, Optional
 
-from bora_worker import ActionRequest, Worker
+from bora_worker import ActionError, ActionRequest, Worker
 
 from bora_openstack import pack
 
@@ -41,6 +41,8 @@ def token_session_factory(auth_url: Optional[str], verify: Any = True) -> Option
         from keystoneauth1 import session
         from keystoneauth1.identity import v3
 
+        if security.get("is_trust_scoped"):
+            return trust_token_session(auth_url, security, verify)
         auth = v3.Token(
             auth_url=auth_url,
             token=security["auth_token"],
@@ -49,6 +51,26 @@ def token_session_factory(auth_url: Optional[str], verify: Any = True) -> Option
         return session.Session(auth=auth, verify=verify)
 
     return make
+
+
+def trust_token_session(auth_url: str, security: Dict[str, Any], verify: Any = True) -> Any:
+    """A session that uses a trust-scoped token as it is (a cron trigger's run: Keystone refuses to
+    make another token from it), with the endpoints of the catalog Bora got with it
+    (security.service_catalog, as Mistral's context carries it)."""
+    from keystoneauth1 import access, session
+    from keystoneauth1.identity import access as access_plugin
+
+    catalog = security.get("service_catalog")
+    if not isinstance(catalog, list):
+        raise ActionError({"type": "Unauthorized", "code": None,
+                           "message": "a trust-scoped token came without its service catalog"})
+    body = {"token": {"catalog": catalog, "methods": ["password"],
+                      "user": {"id": security.get("user_id"), "name": security.get("user_name")},
+                      "project": {"id": security.get("project_id"),
+                                  "name": security.get("project_name")}}}
+    auth_ref = access.create(body=body, auth_token=security["auth_token"])
+    return session.Session(auth=access_plugin.AccessInfoPlugin(auth_ref, auth_url=auth_url),
+                           verify=verify)
 
 
 def keystone_token(session_of: Callable[[], Any]) -> Callable[[], Optional[str]]:

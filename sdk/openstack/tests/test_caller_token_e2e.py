@@ -102,10 +102,13 @@ class CallerTokenTest(pack_e2e.ServerAndWorker):
             return reply if reply["state"] in ("SUCCESS", "ERROR") else None
         done = self.wait_for(finished, "the execution to end")
         self.assertEqual(done["state"], "SUCCESS", f"{done}{self.tail()}")
-        out = json.loads(done["output"])
+        self.assert_alphas_image(json.loads(done["output"]), name)
+
+    def assert_alphas_image(self, out, name):
+        """Glance says the image `out` ({id, owner}) named `name` is alpha's (alpha-member's token), not
+        beta's (the worker's credentials); then deletes it."""
         alpha_glance = pack_e2e.glance_of(self.alpha)
         try:
-            # Glance says: the image is alpha's (the caller's token), not beta's (the worker's).
             self.assertEqual(out["owner"], self.alpha.get_project_id())
             self.assertNotEqual(out["owner"], self.beta.get_project_id())
             image = alpha_glance.images.get(out["id"])
