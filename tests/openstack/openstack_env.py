@@ -23,12 +23,17 @@ def load_env(repo):
     return ENV
 
 
-def http(method, url, headers=None, body=None, timeout=30):
-    """(status, headers, parsed JSON body or None) of one request; HTTP errors are answers too."""
-    data = json.dumps(body).encode() if body is not None else None
+def http(method, url, headers=None, body=None, timeout=30, text=None):
+    """(status, headers, parsed JSON body or None) of one request; HTTP errors are answers too. `body` is
+    sent as JSON, `text` as text/plain."""
+    data, ctype = None, None
+    if body is not None:
+        data, ctype = json.dumps(body).encode(), "application/json"
+    elif text is not None:
+        data, ctype = text.encode(), "text/plain"
     request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
+    if ctype:
+        request.add_header("Content-Type", ctype)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             status, head, raw = response.status, response.headers, response.read()

@@ -13,12 +13,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
-import urllib.error
-import urllib.request
 
-ENV = {}
+import openstack_env
+from openstack_env import ENV, wait_for
+
 BORA = None
 
 WORKFLOWS = """version: '2.0'
@@ -59,55 +58,16 @@ shared_wf:
 """
 
 
-def load_env(repo):
-    out = subprocess.run(["bash", os.path.join(repo, "scripts/openstack.sh"), "env"], check=True,
-                         capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        key, _, value = line.removeprefix("export ").partition("=")
-        ENV[key] = value
-
-
 def http(method, url, headers=None, body=None, text=None):
-    """(status, parsed JSON body or None, headers) of one request; HTTP errors are answers too."""
-    data, ctype = None, None
-    if body is not None:
-        data, ctype = json.dumps(body).encode(), "application/json"
-    elif text is not None:
-        data, ctype = text.encode(), "text/plain"
-    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
-    if ctype:
-        request.add_header("Content-Type", ctype)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            status, head, raw = response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        status, head, raw = error.code, error.headers, error.read()
-    try:
-        parsed = json.loads(raw) if raw else None
-    except ValueError:
-        parsed = None
+    """(status, parsed JSON body or None, headers) of one request (openstack_env.http, reordered)."""
+    status, head, parsed = openstack_env.http(method, url, headers=headers, body=body, text=text)
     return status, parsed, head
 
 
 def token(user, password, project):
-    status, body, head = http("POST", ENV["OS_AUTH_URL"] + "/auth/tokens", body={"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "name": user, "domain": {"name": "Default"}, "password": password}}},
-        "scope": {"project": {"name": project, "domain": {"name": "Default"}}}}})
-    if status != 201:
-        raise AssertionError(f"token for {user} in {project}: HTTP {status} {body}")
-    return head["X-Subject-Token"], body["token"]["project"]["id"]
-
-
-def wait_for(check, what, timeout=60.0):
-    """Polls `check` until it returns something true (a condition, not a fixed pause)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    """(token, project id) of a password login."""
+    issued, body = openstack_env.issue(user, password, project)
+    return issued, body["project"]["id"]
 
 
 class ProjectsTest(unittest.TestCase):
@@ -145,12 +105,7 @@ class ProjectsTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.proc.terminate()
-        try:
-            cls.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            cls.proc.kill()
-            cls.proc.wait()
+        openstack_env.end(cls.proc)
         cls.log.close()
         cls.tmp.cleanup()
 
@@ -336,6 +291,6 @@ probe:
 
 
 if __name__ == "__main__":
-    load_env(sys.argv[1])
+    openstack_env.load_env(sys.argv[1])
     BORA = sys.argv[2]
     unittest.main(argv=[sys.argv[0]])
